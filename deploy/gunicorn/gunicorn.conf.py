@@ -1,0 +1,36 @@
+"""gunicorn settings shared by every service's web process (local run, compose and Kubernetes)."""
+
+import os
+import shutil
+import tempfile
+
+bind = os.environ.get("WEB_BIND", "0.0.0.0:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+threads = int(os.environ.get("WEB_THREADS", "4"))
+worker_class = "gthread"
+keepalive = 75  # longer than nginx's upstream keepalive_timeout, so nginx closes first
+timeout = 30
+graceful_timeout = 20
+max_requests = 10000
+max_requests_jitter = 1000
+accesslog = None
+errorlog = "-"
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+# Multiprocess metrics: every worker writes its samples under this directory, /metrics sums them.
+# Set before prometheus_client is first imported: it picks its value class at import time.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="prom-")
+
+
+def on_starting(server):  # noqa: ARG001 - gunicorn hook signature
+    """Start from an empty directory: samples of a previous run would be added to ours."""
+    path = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    shutil.rmtree(path, ignore_errors=True)
+    os.makedirs(path, exist_ok=True)
+
+
+def child_exit(server, worker):  # noqa: ARG001 - gunicorn hook signature
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -1,0 +1,367 @@
+"""Render the nginx gateway config from deploy/services.yaml.
+
+Generated rather than hand-written so the routes, the services that exist and the two run modes
+(local without Docker, docker compose) can never drift apart. Targets:
+
+  local    upstreams 127.0.0.1:<web_port>; everything nginx writes (pid, temp files, logs) stays in
+           the runtime dir, so it runs as an ordinary user:
+             nginx -p <runtime dir> -c <runtime dir>/nginx.conf -e <runtime dir>/error.log
+  compose  upstreams <name>-web:8000, listens on 8080, logs to stdout/stderr; the output
+           deploy/nginx/nginx.compose.conf is committed and a test checks it is up to date.
+
+Usage:
+  python deploy/nginx/render.py local --out .run/nginx/nginx.conf --runtime-dir .run/nginx [--port 8080]
+  python deploy/nginx/render.py compose --out deploy/nginx/nginx.compose.conf
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from catalog import Service, load_services  # noqa: E402
+
+TARGETS = ("local", "compose")
+DEFAULT_PORT = 8080
+COMPOSE_WEB_PORT = 8000
+DEFAULT_RATE = "50r/s"
+DEFAULT_LOGIN_RATE = "30r/m"
+LOGIN_PATH = "/api/auth/token"
+MAX_BODY_MB = 20
+MAX_BODY = f"{MAX_BODY_MB}m"
+
+# Networks allowed to read /nginx_status: loopback and the private ranges a compose network or a
+# cluster pod network uses (the nginx exporter scrapes from there).
+PRIVATE_NETWORKS = ("127.0.0.1", "::1", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
+
+# Errors nginx itself produces (upstream down, rate limit, body too big...), answered as RFC 9457
+# problem+json like the services' own errors. Upstream responses pass through untouched.
+PROBLEMS: dict[int, tuple[str, str]] = {
+    400: ("Bad request", "The gateway could not read the request."),
+    403: ("Forbidden", "This path is not available from your address."),
+    404: ("Not found", "No route matches this path."),
+    408: ("Request timeout", "The request was not received in time."),
+    413: ("Payload too large", f"The request body exceeds {MAX_BODY_MB} MB."),
+    414: ("URI too long", "The request URI is too long."),
+    429: ("Too many requests", "Request rate limit exceeded; retry later."),
+    500: ("Internal server error", "The gateway failed to handle the request."),
+    502: ("Bad gateway", "The service behind this path is not reachable."),
+    503: ("Service unavailable", "$problem_detail"),
+    504: ("Gateway timeout", "The service behind this path did not answer in time."),
+}
+RETRY_AFTER = {429: "10", 503: "30"}
+
+_SAFE_PATH = re.compile(r"^/[A-Za-z0-9/_.-]*$")
+_SAFE_RATE = re.compile(r"^[0-9]+r/[sm]$")
+_SAFE_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
+_SAFE_TEXT = re.compile(r"^[$A-Za-z0-9 .,;:()_/-]*$")
+
+
+def problem_body(status: int, title: str, detail: str) -> str:
+    """A problem+json body as an nginx single-quoted string, carrying the request id.
+
+    `detail` may be an nginx variable (e.g. "$problem_detail") whose value is JSON-safe.
+    """
+    body = json.dumps(
+        {
+            "type": "about:blank",
+            "title": title,
+            "status": status,
+            "detail": "__DETAIL__",
+            "request_id": "__REQUEST_ID__",
+        },
+        ensure_ascii=True,
+    )
+    if not _SAFE_TEXT.match(detail):
+        raise ValueError(f"problem detail needs JSON escaping: {detail!r}")
+    return "'" + body.replace("__DETAIL__", detail).replace("__REQUEST_ID__", "$req_id") + "'"
+
+
+def _problem_return(status: int, title: str, detail: str, indent: str) -> list[str]:
+    lines = [
+        f"{indent}default_type application/problem+json;",
+        f"{indent}add_header X-Request-ID $req_id always;",
+        f'{indent}add_header Cache-Control "no-store" always;',
+    ]
+    if status in RETRY_AFTER:
+        lines.append(f"{indent}add_header Retry-After {RETRY_AFTER[status]} always;")
+    lines.append(f"{indent}return {status} {problem_body(status, title, detail)};")
+    return lines
+
+
+def _locations_for(route: str) -> list[str]:
+    """`/api/orgs` matches itself and `/api/orgs/...` but not `/api/orgsx`; `/sso/` is a plain prefix."""
+    if not _SAFE_PATH.match(route):
+        raise ValueError(f"unsafe route in services.yaml: {route!r}")
+    if route.endswith("/"):
+        return [f"location {route}"]
+    return [f"location = {route}", f"location {route}/"]
+
+
+def _service_block(
+    service: Service, location: str, route: str, extra: Sequence[str] = (), indent: str = "        "
+) -> list[str]:
+    inner = indent + "    "
+    lines = [f"{indent}{location} {{", f"{inner}set $service {service.name};", f"{inner}set $route {route};"]
+    lines += [f"{inner}{line}" for line in extra]
+    if service.exists:
+        lines.append(f"{inner}proxy_pass http://{service.name}_web;")
+    else:
+        # Answered by @problem_503, whose detail names $service.
+        lines.append(f"{inner}return 503;")
+    lines.append(f"{indent}}}")
+    return lines
+
+
+def render(
+    target: str,
+    port: int = DEFAULT_PORT,
+    runtime_dir: str | None = None,
+    *,
+    services: Sequence[Service] | None = None,
+    listen_host: str = "127.0.0.1",
+    rate: str = DEFAULT_RATE,
+    login_rate: str = DEFAULT_LOGIN_RATE,
+) -> str:
+    """The nginx.conf text for `target` ("local" or "compose").
+
+    For "local", `port` and `listen_host` set the listen address and `runtime_dir` (required)
+    receives pid, temp files and logs. For "compose" both are fixed (8080, stdout/stderr).
+    """
+    if target not in TARGETS:
+        raise ValueError(f"unknown target {target!r}; expected one of {TARGETS}")
+    if not (_SAFE_RATE.match(rate) and _SAFE_RATE.match(login_rate)):
+        raise ValueError("rates look like 50r/s or 30r/m")
+    catalog = list(services) if services is not None else load_services()
+    for service in catalog:
+        if not _SAFE_NAME.match(service.name):
+            raise ValueError(f"unsafe service name in services.yaml: {service.name!r}")
+
+    if target == "local":
+        if not runtime_dir:
+            raise ValueError("the local target needs a runtime_dir")
+        rt = os.path.abspath(runtime_dir)
+        if any(c in rt for c in " ;{}'\"$#"):
+            raise ValueError(f"runtime dir path has characters nginx cannot take unquoted: {rt!r}")
+        head = [
+            "# Local (no Docker) gateway: run as an ordinary user, supervised in the foreground:",
+            f"#   nginx -p {rt} -c {rt}/nginx.conf -e {rt}/error.log",
+            "daemon off;",
+            "worker_processes 2;",
+            f"pid {rt}/nginx.pid;",
+            f"error_log {rt}/error.log warn;",
+        ]
+        temp_root = rt
+        access_log = f"{rt}/access.log"
+        worker_connections = 1024
+        listen = f"{listen_host}:{port}"
+        upstream_addr = {s.name: f"127.0.0.1:{s.web_port}" for s in catalog}
+    else:
+        head = [
+            "# docker compose gateway (nginx:1.27-alpine starts it with -g 'daemon off;').",
+            "# Writes only under /tmp, so it also runs as a non-root user.",
+            "worker_processes auto;",
+            "pid /tmp/nginx.pid;",
+            "error_log stderr warn;",
+        ]
+        temp_root = "/tmp"
+        access_log = "/dev/stdout"
+        worker_connections = 4096
+        listen = str(DEFAULT_PORT)
+        upstream_addr = {s.name: f"{s.name}-web:{COMPOSE_WEB_PORT}" for s in catalog}
+
+    out = [
+        "# GENERATED by deploy/nginx/render.py from deploy/services.yaml; do not edit by hand.",
+        *head,
+        "",
+        "events {",
+        f"    worker_connections {worker_connections};",
+        "}",
+        "",
+        "http {",
+        "    server_tokens off;",
+        "    default_type application/octet-stream;",
+        "    tcp_nodelay on;",
+        "    keepalive_timeout 65s;",
+        f"    client_max_body_size {MAX_BODY};",
+        "    client_body_buffer_size 128k;",
+        "    large_client_header_buffers 4 16k;",
+        "",
+    ]
+    for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        out.append(f"    {kind}_temp_path {temp_root}/nginx_{kind}_temp;")
+    out += [
+        "",
+        "    # Keep a well-formed client X-Request-ID (so a trace spans client and services); else make one.",
+        "    map $http_x_request_id $req_id {",
+        "        default $request_id;",
+        '        "~^[A-Za-z0-9._:-]{1,128}$" $http_x_request_id;',
+        "    }",
+        "    # Only nginx answers 503 itself for a service that is not deployed yet (rate limits are 429).",
+        "    map $service $problem_detail {",
+        '        "-" "The service behind this path is not available.";',
+        '        default "The $service service is not deployed yet.";',
+        "    }",
+        "    # Host with the port, so services build correct absolute URLs behind the gateway.",
+        "    map $http_host $fwd_host {",
+        "        default $http_host;",
+        '        "" $host;',
+        "    }",
+        "",
+        "    # $uri, not $request_uri: query strings may carry SSO codes and tickets.",
+        "    log_format gateway_json escape=json",
+        "        '{\"time\":\"$time_iso8601\",\"request_id\":\"$req_id\",\"remote_addr\":\"$remote_addr\",'",
+        "        '\"method\":\"$request_method\",\"path\":\"$uri\",\"status\":$status,'",
+        "        '\"body_bytes_sent\":$body_bytes_sent,\"request_time\":$request_time,'",
+        "        '\"upstream_addr\":\"$upstream_addr\",\"upstream_status\":\"$upstream_status\",'",
+        "        '\"upstream_response_time\":\"$upstream_response_time\",'",
+        "        '\"service\":\"$service\",\"route\":\"$route\",\"user_agent\":\"$http_user_agent\"}';",
+        f"    access_log {access_log} gateway_json;",
+        "",
+        "    # Per client address: a general limit, and a much stricter one on the token (login) endpoint.",
+        f"    limit_req_zone $binary_remote_addr zone=general:10m rate={rate};",
+        f"    limit_req_zone $binary_remote_addr zone=login:10m rate={login_rate};",
+        "    limit_req_status 429;",
+        "    limit_req_log_level warn;",
+        "",
+        "    proxy_http_version 1.1;",
+        '    proxy_set_header Connection "";',
+        "    proxy_set_header Host $fwd_host;",
+        "    proxy_set_header X-Request-ID $req_id;",
+        "    proxy_set_header X-Real-IP $remote_addr;",
+        "    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+        "    proxy_set_header X-Forwarded-Proto $scheme;",
+        "    proxy_set_header X-Forwarded-Host $fwd_host;",
+        "    # The gateway adds X-Request-ID itself; hiding the service's copy avoids a duplicate header.",
+        "    proxy_hide_header X-Request-ID;",
+        "    proxy_hide_header X-Powered-By;",
+        "    proxy_connect_timeout 5s;",
+        "    proxy_send_timeout 60s;",
+        "    proxy_read_timeout 60s;",
+        "    proxy_intercept_errors off;",
+        "",
+    ]
+    for service in catalog:
+        if not service.exists:
+            continue
+        out += [
+            f"    upstream {service.name}_web {{",
+            f"        server {upstream_addr[service.name]};",
+            "        keepalive 32;",
+            "        # Shorter than gunicorn's keepalive (75 s), so nginx closes idle connections first.",
+            "        keepalive_timeout 60s;",
+            "        keepalive_requests 1000;",
+            "    }",
+            "",
+        ]
+    missing = [s.name for s in catalog if not s.exists]
+    out += [
+        "    server {",
+        f"        listen {listen} default_server;",
+        "        server_name _;",
+        '        set $service "-";',
+        '        set $route "-";',
+        "        add_header X-Request-ID $req_id always;",
+        "        limit_req zone=general burst=100 nodelay;",
+        "",
+    ]
+    for status in PROBLEMS:
+        out.append(f"        error_page {status} @problem_{status};")
+    out += [
+        "",
+        "        location = /gateway/health {",
+        "            access_log off;",
+        "            default_type application/json;",
+        "            return 200 '{\"status\":\"ok\"}';",
+        "        }",
+        "",
+        "        # For the nginx prometheus exporter only.",
+        "        location = /nginx_status {",
+        "            access_log off;",
+        "            stub_status;",
+    ]
+    out += [f"            allow {net};" for net in PRIVATE_NETWORKS]
+    out += ["            deny all;", "        }", ""]
+    if missing:
+        out.append(f"        # Not deployed yet (no services/<name>/ directory): {', '.join(missing)}.")
+
+    for service in catalog:
+        out.append(f"        # {service.name}")
+        for route in service.routes:
+            if route != "/" and LOGIN_PATH.startswith(route):
+                out += _service_block(
+                    service,
+                    f"location = {LOGIN_PATH}",
+                    LOGIN_PATH,
+                    extra=["limit_req zone=login burst=10 nodelay;"],
+                )
+            for location in _locations_for(route):
+                out += _service_block(service, location, route)
+        openapi = f"/openapi/{service.name}/"
+        out += _service_block(service, f"location {openapi}", openapi)
+        out.append("")
+
+    out += [
+        "        # Everything else, including the services' /metrics and /health/*, is not public.",
+        "        location / {",
+        *_problem_return(404, *PROBLEMS[404], "            "),
+        "        }",
+        "",
+    ]
+    for status, (title, detail) in PROBLEMS.items():
+        out += [
+            f"        location @problem_{status} {{",
+            *_problem_return(status, title, detail, "            "),
+            "        }",
+        ]
+    out += ["    }", "}", ""]
+    return "\n".join(out)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("target", choices=TARGETS)
+    parser.add_argument("--out", required=True, help="file to write")
+    parser.add_argument("--runtime-dir", help="local target: directory for pid, temp files and logs")
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("GATEWAY_PORT", DEFAULT_PORT)),
+        help="local target: listen port (default $GATEWAY_PORT or 8080)",
+    )
+    parser.add_argument(
+        "--host", default=os.environ.get("GATEWAY_HOST", "127.0.0.1"), help="local target: listen address"
+    )
+    parser.add_argument("--rate", default=os.environ.get("GATEWAY_RATE", DEFAULT_RATE))
+    parser.add_argument("--login-rate", default=os.environ.get("GATEWAY_LOGIN_RATE", DEFAULT_LOGIN_RATE))
+    args = parser.parse_args(argv)
+
+    if args.target == "local":
+        if not args.runtime_dir:
+            parser.error("local needs --runtime-dir")
+        Path(args.runtime_dir).mkdir(parents=True, exist_ok=True)
+        text = render(
+            "local",
+            args.port,
+            args.runtime_dir,
+            listen_host=args.host,
+            rate=args.rate,
+            login_rate=args.login_rate,
+        )
+    else:
+        text = render("compose", DEFAULT_PORT, None)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The identity service: organisations, users, role grants, local sign-in, tokens and keys."""

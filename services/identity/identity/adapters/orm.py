@@ -1,0 +1,145 @@
+"""Tables of the identity database and the imperative mapping of the domain classes onto them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import registry, relationship
+
+from identity.domain.model import Org, OrgLevel, RoleGrant, User
+from shared.db import new_metadata
+
+metadata = new_metadata()
+mapper_registry = registry(metadata=metadata)
+
+TS = sa.DateTime(timezone=True)
+
+orgs = sa.Table(
+    "orgs",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("code", sa.String(32), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("level", sa.Enum(OrgLevel, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]), nullable=False),
+    sa.Column("parent_code", sa.String(32), sa.ForeignKey("orgs.code")),
+    sa.Column("path", sa.String(400), nullable=False, unique=True),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("username", sa.String(64), nullable=False, unique=True),
+    sa.Column("display_name", sa.String(100), nullable=False),
+    sa.Column("org_code", sa.String(32), sa.ForeignKey("orgs.code")),
+    sa.Column("phone", sa.String(32)),
+    sa.Column("email", sa.String(254)),
+    sa.Column("gender", sa.String(16)),
+    sa.Column("birth_date", sa.Date),
+    sa.Column("external_id", sa.String(128), unique=True),
+    sa.Column("locale", sa.String(16), nullable=False, default="zh-CN"),
+    sa.Column("password_hash", sa.String(255)),
+    sa.Column("is_active", sa.Boolean, nullable=False, default=True),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+)
+
+role_grants = sa.Table(
+    "role_grants",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("user_id", sa.Uuid, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("role", sa.String(40), nullable=False),
+    sa.Column("org_code", sa.String(32), sa.ForeignKey("orgs.code")),
+    sa.Column("org_path", sa.String(400), nullable=False, index=True),
+    sa.Column("source", sa.String(16), nullable=False, default="manual"),
+    sa.Column("granted_by", sa.String(64)),
+    sa.Column("created_at", TS, nullable=False),
+    sa.UniqueConstraint("user_id", "role", "org_path", name="uq_role_grants_user_role_path"),
+)
+
+signing_keys = sa.Table(
+    "signing_keys",
+    metadata,
+    sa.Column("kid", sa.String(64), primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False, comment="next, active or retired"),
+    sa.Column("private_key", sa.Text, nullable=False, comment="PEM, encrypted with SIGNING_KEY_SECRET"),
+    sa.Column("public_jwk", sa.JSON, nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("activated_at", TS),
+    sa.Column("retired_at", TS),
+)
+
+refresh_tokens = sa.Table(
+    "refresh_tokens",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True, comment="SHA-256 of the token"),
+    sa.Column("family_id", sa.Uuid, nullable=False, index=True),
+    sa.Column("user_id", sa.Uuid, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("issued_at", TS, nullable=False),
+    sa.Column("expires_at", TS, nullable=False),
+    sa.Column("used_at", TS),
+    sa.Column("revoked_at", TS),
+)
+
+oauth_clients = sa.Table(
+    "oauth_clients",
+    metadata,
+    sa.Column("client_id", sa.String(64), primary_key=True),
+    sa.Column("secret_sha256", sa.String(64), nullable=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("grants", sa.JSON, nullable=False, comment="[[role, org_path], ...] put in its tokens"),
+    sa.Column("is_active", sa.Boolean, nullable=False, default=True),
+    sa.Column("created_at", TS, nullable=False),
+)
+
+login_throttle = sa.Table(
+    "login_throttle",
+    metadata,
+    sa.Column("username_key", sa.String(64), primary_key=True, comment="SHA-256 of the lower-cased username"),
+    sa.Column("failures", sa.Integer, nullable=False, default=0),
+    sa.Column("window_started_at", TS, nullable=False),
+    sa.Column("locked_until", TS),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", TS, nullable=False, index=True),
+    sa.Column("actor", sa.String(100)),
+    sa.Column("action", sa.String(60), nullable=False),
+    sa.Column("target", sa.String(200)),
+    sa.Column("outcome", sa.String(20), nullable=False),
+    sa.Column("details", sa.JSON),
+    sa.Column("request_id", sa.String(64)),
+    sa.Column("ip", sa.String(64)),
+)
+
+_mapped = False
+
+
+def start_mappers() -> None:
+    """Map the domain classes once per process; safe to call again."""
+    global _mapped
+    if _mapped:
+        return
+    _mapped = True
+    mapper_registry.map_imperatively(Org, orgs)
+    mapper_registry.map_imperatively(RoleGrant, role_grants)
+    mapper_registry.map_imperatively(
+        User,
+        users,
+        properties={
+            "grants": relationship(RoleGrant, cascade="all, delete-orphan", lazy="selectin", order_by=role_grants.c.created_at)
+        },
+    )
+
+    @event.listens_for(Org, "load")
+    @event.listens_for(User, "load")
+    def _fresh_events(target: Any, _context: Any) -> None:
+        target.events = []

@@ -1,0 +1,71 @@
+"""The one place that wires the identity service's adapters together, per process, when asked."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from functools import cached_property
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from identity.adapters.keys import KeyRing
+from identity.adapters.orm import start_mappers
+from identity.service_layer.tokens import TokenPolicy
+from identity.service_layer.unit_of_work import IdentityUnitOfWork
+from shared.auth import JwksKeys, TokenVerifier
+from shared.config import Settings, load_settings, require_secret
+from shared.db import make_engine, make_session_factory
+
+SERVICE = "identity"
+
+
+@dataclass
+class Identity:
+    """The wired service: engine, sessions, keys, token policy and verifier of one process."""
+
+    settings: Settings
+    signing_secret: str
+    policy: TokenPolicy
+
+    @cached_property
+    def engine(self) -> Engine:
+        return make_engine(self.settings.database_url)
+
+    @cached_property
+    def session_factory(self) -> sessionmaker[Session]:
+        return make_session_factory(self.engine)
+
+    def uow(self) -> IdentityUnitOfWork:
+        return IdentityUnitOfWork(self.session_factory, source=f"/cio/{SERVICE}")
+
+    @cached_property
+    def keyring(self) -> KeyRing:
+        return KeyRing(
+            self.session_factory,
+            self.signing_secret,
+            retired_visible_for=self.policy.access_ttl + dt.timedelta(seconds=self.settings.auth.leeway_seconds + 60),
+        )
+
+    @cached_property
+    def verifier(self) -> TokenVerifier:
+        # Identity verifies with its own key ring: no HTTP call to itself.
+        return TokenVerifier(self.settings.auth, JwksKeys(self.keyring.jwks, cache_seconds=10))
+
+
+def bootstrap(settings: Settings | None = None) -> Identity:
+    settings = settings or load_settings(SERVICE)
+    start_mappers()
+    return Identity(
+        settings=settings,
+        signing_secret=require_secret("SIGNING_KEY_SECRET", dev_default="development-only-signing-key-secret"),
+        policy=TokenPolicy(
+            issuer=settings.auth.issuer,
+            audience=settings.auth.audience,
+            access_ttl=dt.timedelta(seconds=int(os.environ.get("ACCESS_TOKEN_TTL_SECONDS", "900"))),
+            refresh_ttl=dt.timedelta(days=int(os.environ.get("REFRESH_TOKEN_TTL_DAYS", "14"))),
+            max_failures=int(os.environ.get("LOGIN_MAX_FAILURES", "5")),
+            lock_for=dt.timedelta(seconds=int(os.environ.get("LOGIN_LOCK_SECONDS", "900"))),
+        ),
+    )

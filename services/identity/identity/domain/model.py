@@ -1,0 +1,187 @@
+"""Organisations, users and role grants: who may act where.
+
+Pure Python: the adapters map these classes to tables, nothing here knows about them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from identity.domain import events
+
+
+class DomainError(Exception):
+    """A rule of the domain refused the change; `field` names the input it is about."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class OrgLevel(enum.StrEnum):
+    CITY = "city"
+    COUNTY = "county"
+    SCHOOL = "school"
+    UNIVERSITY = "university"
+    DEPARTMENT = "department"
+
+
+# Which level may sit under which: a city holds counties (and schools run by the city itself),
+# a county holds schools, a university holds departments.
+ALLOWED_CHILDREN: dict[OrgLevel, set[OrgLevel]] = {
+    OrgLevel.CITY: {OrgLevel.COUNTY, OrgLevel.SCHOOL, OrgLevel.UNIVERSITY},
+    OrgLevel.COUNTY: {OrgLevel.SCHOOL},
+    OrgLevel.SCHOOL: set(),
+    OrgLevel.UNIVERSITY: {OrgLevel.DEPARTMENT},
+    OrgLevel.DEPARTMENT: set(),
+}
+
+ROLES = frozenset(
+    {
+        "platform_admin",
+        "city_reviewer",
+        "county_reviewer",
+        "school_admin",
+        "university_president",
+        "university_office_meeting",
+        "party_committee",
+        "training_admin",
+        "evaluator",
+        "cio",
+        "liaison",
+        "auditor",
+    }
+)
+
+PLATFORM_PATH = "/"
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def valid_code(code: str) -> bool:
+    return 0 < len(code) <= 32 and all(c.isalnum() or c in "-_" for c in code)
+
+
+class Org:
+    """An organisation in the tree (教育局, 学校, 高校, 院系) with a stable code and materialized path."""
+
+    def __init__(self, code: str, name: str, level: OrgLevel, parent: Org | None = None) -> None:
+        if not valid_code(code):
+            raise DomainError("An org code is 1–32 letters, digits, '-' or '_'.", "code")
+        if not name.strip():
+            raise DomainError("An org needs a name.", "name")
+        if parent is not None and level not in ALLOWED_CHILDREN[parent.level]:
+            raise DomainError(
+                f"A {level.value} cannot sit under a {parent.level.value}.", "parent_code"
+            )
+        self.id = uuid.uuid4()
+        self.code = code
+        self.name = name.strip()
+        self.level = level
+        self.parent_code = parent.code if parent else None
+        self.path = f"{parent.path}/{code}" if parent else f"/{code}"
+        self.created_at = now()
+        self.updated_at = self.created_at
+        self.events: list[Any] = [events.OrgUpserted.of(self)]
+
+    def rename(self, name: str) -> None:
+        if name.strip() and name.strip() != self.name:
+            self.name = name.strip()
+            self.updated_at = now()
+            self.events.append(events.OrgUpserted.of(self))
+
+
+@dataclass
+class RoleGrant:
+    """A role held at an org; it covers the org's whole subtree."""
+
+    user_id: uuid.UUID
+    role: str
+    org_code: str | None
+    org_path: str
+    source: str = "manual"
+    granted_by: str | None = None
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
+    created_at: dt.datetime = field(default_factory=now)
+
+
+class User:
+    """A person who signs in; personal data is kept once here (避免重复采集) and shared by events."""
+
+    PROFILE_FIELDS = ("display_name", "phone", "email", "gender", "birth_date", "org_code", "locale")
+
+    def __init__(
+        self,
+        username: str,
+        display_name: str,
+        *,
+        org_code: str | None = None,
+        phone: str | None = None,
+        email: str | None = None,
+        gender: str | None = None,
+        birth_date: dt.date | None = None,
+        external_id: str | None = None,
+        locale: str = "zh-CN",
+        password_hash: str | None = None,
+    ) -> None:
+        if not username or len(username) > 64 or not all(c.isalnum() or c in "._-@" for c in username):
+            raise DomainError("A username is 1–64 letters, digits, '.', '_', '-' or '@'.", "username")
+        if not display_name.strip():
+            raise DomainError("A user needs a name.", "display_name")
+        self.id = uuid.uuid4()
+        self.username = username.lower()
+        self.display_name = display_name.strip()
+        self.org_code = org_code
+        self.phone = phone
+        self.email = email
+        self.gender = gender
+        self.birth_date = birth_date
+        self.external_id = external_id
+        self.locale = locale
+        self.password_hash = password_hash
+        self.is_active = True
+        self.created_at = now()
+        self.updated_at = self.created_at
+        self.grants: list[RoleGrant] = []
+        self.events: list[Any] = [events.UserProvisioned.of(self)]
+
+    def update_profile(self, **changes: Any) -> None:
+        changed = {k: v for k, v in changes.items() if k in self.PROFILE_FIELDS and getattr(self, k) != v}
+        if not changed:
+            return
+        for key, value in changed.items():
+            setattr(self, key, value)
+        self.updated_at = now()
+        self.events.append(events.UserUpdated.of(self, sorted(changed)))
+
+    def grant(self, role: str, org: Org | None, *, by: str | None, source: str = "manual") -> RoleGrant:
+        """Grant `role` at `org` (None = the whole platform, only for platform_admin and auditor)."""
+        if role not in ROLES:
+            raise DomainError(f"Unknown role {role!r}.", "role")
+        if org is None and role not in {"platform_admin", "auditor"}:
+            raise DomainError("Only platform_admin and auditor may be granted platform-wide.", "org_code")
+        path = org.path if org else PLATFORM_PATH
+        for existing in self.grants:
+            if existing.role == role and existing.org_path == path:
+                return existing
+        grant = RoleGrant(self.id, role, org.code if org else None, path, source=source, granted_by=by)
+        self.grants.append(grant)
+        self.events.append(events.RoleGranted.of(self, grant))
+        return grant
+
+    def revoke(self, grant_id: uuid.UUID, *, by: str | None) -> RoleGrant:
+        for grant in self.grants:
+            if grant.id == grant_id:
+                self.grants.remove(grant)
+                self.events.append(events.RoleRevoked.of(self, grant, by))
+                return grant
+        raise DomainError("No such grant.", "grant_id")
+
+    def grant_pairs(self) -> list[tuple[str, str]]:
+        return sorted((g.role, g.org_path) for g in self.grants)

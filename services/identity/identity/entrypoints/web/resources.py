@@ -1,0 +1,232 @@
+"""The identity API: token endpoint and JWKS, /api/me, organisations, users and grants."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import urllib.parse
+import uuid
+from typing import Any
+
+from flask import current_app, jsonify, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import ValidationError
+
+from identity.bootstrap import Identity
+from identity.entrypoints.web.schemas import (
+    GrantSchema,
+    ImportReportSchema,
+    MaskedUserSchema,
+    MeSchema,
+    OrgListArgs,
+    OrgPage,
+    OrgSchema,
+    TokenRequest,
+    TokenResponseSchema,
+    UserListArgs,
+    UserPage,
+    UserSchema,
+)
+from identity.service_layer import directory, tokens
+from shared.auth import current_principal, public
+from shared.errors import Unprocessable, flatten_marshmallow
+from shared.pagination import decode_cursor, page
+
+auth_blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Tokens and signing keys")
+me_blp = Blueprint("me", __name__, url_prefix="/api/me", description="The signed-in caller")
+orgs_blp = Blueprint("orgs", __name__, url_prefix="/api/orgs", description="Organisations (机构)")
+users_blp = Blueprint("users", __name__, url_prefix="/api/users", description="Users and role grants")
+
+
+def identity() -> Identity:
+    service = current_app.extensions["identity"]
+    assert isinstance(service, Identity)
+    return service
+
+
+def _client_ip() -> str | None:
+    return request.headers.get("X-Real-IP") or request.remote_addr
+
+
+def _basic_credentials() -> tuple[str, str] | None:
+    header = request.headers.get("Authorization", "")
+    if not header.lower().startswith("basic "):
+        return None
+    try:
+        client_id, _, secret = base64.b64decode(header[6:]).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return urllib.parse.unquote_plus(client_id), urllib.parse.unquote_plus(secret)
+
+
+@auth_blp.route("/token")
+class Token(MethodView):
+    @public
+    @auth_blp.doc(
+        requestBody={"content": {"application/x-www-form-urlencoded": {"schema": TokenRequest}}},
+        description="OAuth 2.0 token endpoint (RFC 6749): password, refresh_token, client_credentials.",
+    )
+    @auth_blp.response(200, TokenResponseSchema)
+    def post(self) -> Any:
+        try:
+            form = TokenRequest().load(request.form.to_dict())
+        except ValidationError as exc:
+            raise tokens.OAuthError(
+                "invalid_request",
+                "Some parameters are missing or invalid.",
+                errors=flatten_marshmallow({"form": exc.normalized_messages()}),
+            ) from exc
+        service = identity()
+        grant = form["grant_type"]
+        if grant == "password":
+            if not form.get("username") or not form.get("password"):
+                raise tokens.OAuthError("invalid_request", "username and password are required.")
+            result = tokens.password_grant(
+                service.uow(), service.keyring, service.policy, form["username"], form["password"], _client_ip()
+            )
+        elif grant == "refresh_token":
+            if not form.get("refresh_token"):
+                raise tokens.OAuthError("invalid_request", "refresh_token is required.")
+            result = tokens.refresh_grant(service.uow(), service.keyring, service.policy, form["refresh_token"], _client_ip())
+        else:
+            credentials = _basic_credentials() or (form.get("client_id", ""), form.get("client_secret", ""))
+            if not credentials[0] or not credentials[1]:
+                raise tokens.OAuthError("invalid_client", "Client authentication is required.", status=401)
+            result = tokens.client_credentials_grant(service.uow(), service.keyring, service.policy, *credentials)
+        response = jsonify(result.as_dict())
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+
+@auth_blp.route("/.well-known/jwks.json")
+class Jwks(MethodView):
+    @public
+    @auth_blp.doc(description="The public keys that verify access tokens (active, next and recently retired).")
+    def get(self) -> Any:
+        response = jsonify(identity().keyring.jwks())
+        response.headers["Cache-Control"] = "public, max-age=300"
+        return response
+
+
+@me_blp.route("")
+class Me(MethodView):
+    @me_blp.response(200, MeSchema)
+    def get(self) -> Any:
+        principal = current_principal()
+        grants = sorted((g.role, g.org_path) for g in principal.grants)
+        if principal.client_id:
+            return {"id": principal.subject, "client_id": principal.client_id, "display_name": principal.name, "grants": grants}
+        user = directory.get_user(identity().uow(), principal, uuid.UUID(principal.subject))
+        return {
+            "id": str(user.id),
+            "username": user.username,
+            "display_name": user.display_name,
+            "org_code": user.org_code,
+            "grants": user.grant_pairs(),
+        }
+
+
+@orgs_blp.route("")
+class Orgs(MethodView):
+    @orgs_blp.arguments(OrgListArgs, location="query")
+    @orgs_blp.response(200, OrgPage)
+    def get(self, args: dict[str, Any]) -> Any:
+        level = args.get("level")
+        items = directory.list_orgs(
+            identity().uow(),
+            current_principal(),
+            level=level.value if level else None,
+            parent_code=args.get("parent_code"),
+            after=decode_cursor(args["cursor"]),
+            limit=args["limit"] + 1,
+        )
+        return page(items, args["limit"], lambda o: o.path)
+
+    @orgs_blp.arguments(OrgSchema)
+    @orgs_blp.response(201, OrgSchema)
+    def post(self, data: dict[str, Any]) -> Any:
+        cmd = directory.CreateOrg(data["code"], data["name"], data["level"].value, data.get("parent_code"))
+        return directory.create_org(identity().uow(), current_principal(), cmd)
+
+
+@orgs_blp.route("/import")
+class OrgImport(MethodView):
+    @orgs_blp.doc(description="CSV `code,name,level,parent_code` as the request body (text/csv) or a `file` upload.")
+    @orgs_blp.response(200, ImportReportSchema)
+    def post(self) -> Any:
+        return directory.import_orgs(identity().uow(), current_principal(), _uploaded_csv()).as_dict()
+
+
+@orgs_blp.route("/<string:code>")
+class OrgByCode(MethodView):
+    @orgs_blp.response(200, OrgSchema)
+    def get(self, code: str) -> Any:
+        return directory.get_org(identity().uow(), current_principal(), code)
+
+
+def _uploaded_csv() -> bytes:
+    upload = request.files.get("file")
+    content = upload.read() if upload is not None else request.get_data()
+    if not content:
+        raise Unprocessable("Send the CSV as the body or as a `file` form field.", errors=[{"field": "file", "in": "body", "messages": ["required"]}])
+    return content
+
+
+@users_blp.route("")
+class Users(MethodView):
+    @users_blp.arguments(UserListArgs, location="query")
+    @users_blp.response(200, UserPage)
+    def get(self, args: dict[str, Any]) -> Any:
+        items = directory.list_users(
+            identity().uow(),
+            current_principal(),
+            org_code=args.get("org_code"),
+            after=decode_cursor(args["cursor"]),
+            limit=args["limit"] + 1,
+            q=args.get("q"),
+        )
+        return page(items, args["limit"], lambda u: u.username)
+
+    @users_blp.arguments(UserSchema)
+    @users_blp.response(201, UserSchema)
+    def post(self, data: dict[str, Any]) -> Any:
+        return directory.create_user(identity().uow(), current_principal(), directory.CreateUser(**data))
+
+
+@users_blp.route("/import")
+class UserImport(MethodView):
+    @users_blp.doc(description="CSV `username,display_name,org_code[,phone,email,gender,birth_date,external_id,roles]`.")
+    @users_blp.response(200, ImportReportSchema)
+    def post(self) -> Any:
+        return directory.import_users(identity().uow(), current_principal(), _uploaded_csv()).as_dict()
+
+
+@users_blp.route("/<uuid:user_id>")
+class UserById(MethodView):
+    @users_blp.response(200, MaskedUserSchema)
+    def get(self, user_id: uuid.UUID) -> Any:
+        return directory.get_user(identity().uow(), current_principal(), user_id)
+
+
+@users_blp.route("/<uuid:user_id>/grants")
+class UserGrants(MethodView):
+    @users_blp.response(200, GrantSchema(many=True))
+    def get(self, user_id: uuid.UUID) -> Any:
+        return directory.get_user(identity().uow(), current_principal(), user_id).grants
+
+    @users_blp.arguments(GrantSchema)
+    @users_blp.response(201, GrantSchema)
+    def post(self, data: dict[str, Any], user_id: uuid.UUID) -> Any:
+        _user, grant = directory.grant_role(identity().uow(), current_principal(), user_id, data["role"], data.get("org_code"))
+        return grant
+
+
+@users_blp.route("/<uuid:user_id>/grants/<uuid:grant_id>")
+class UserGrant(MethodView):
+    @users_blp.response(204)
+    def delete(self, user_id: uuid.UUID, grant_id: uuid.UUID) -> None:
+        directory.revoke_role(identity().uow(), current_principal(), user_id, grant_id)
+
+
+BLUEPRINTS = [auth_blp, me_blp, orgs_blp, users_blp]

@@ -1,0 +1,123 @@
+"""Request and response schemas of the identity API (they generate its OpenAPI document)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, fields, validate
+
+from identity.domain.model import ROLES, OrgLevel
+from shared.pagination import PageArgs, page_schema
+
+
+def mask_phone(value: str | None) -> str | None:
+    """138****8000, as bureaus print them."""
+    if not value:
+        return value
+    return value[:3] + "****" + value[-4:] if len(value) >= 7 else "****"
+
+
+def mask_email(value: str | None) -> str | None:
+    if not value or "@" not in value:
+        return value
+    name, domain = value.split("@", 1)
+    return f"{name[:1]}***@{domain}"
+
+
+class TokenRequest(Schema):
+    grant_type = fields.String(
+        required=True, validate=validate.OneOf(["password", "refresh_token", "client_credentials"])
+    )
+    username = fields.String(validate=validate.Length(max=64))
+    password = fields.String(validate=validate.Length(max=256))
+    refresh_token = fields.String(validate=validate.Length(max=256))
+    client_id = fields.String(validate=validate.Length(max=64))
+    client_secret = fields.String(validate=validate.Length(max=256))
+    scope = fields.String()
+
+
+class TokenResponseSchema(Schema):
+    access_token = fields.String(required=True)
+    token_type = fields.String(required=True)
+    expires_in = fields.Integer(required=True)
+    refresh_token = fields.String()
+
+
+class OrgSchema(Schema):
+    id = fields.UUID(dump_only=True)
+    code = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    level = fields.Enum(OrgLevel, by_value=True, required=True)
+    parent_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=32))
+    path = fields.String(dump_only=True)
+    created_at = fields.DateTime(dump_only=True)
+    updated_at = fields.DateTime(dump_only=True)
+
+
+class OrgListArgs(PageArgs):
+    level = fields.Enum(OrgLevel, by_value=True)
+    parent_code = fields.String()
+
+
+OrgPage = page_schema(OrgSchema, "OrgPage")
+
+
+class GrantSchema(Schema):
+    id = fields.UUID(dump_only=True)
+    role = fields.String(required=True, validate=validate.OneOf(sorted(ROLES)))
+    org_code = fields.String(load_default=None, allow_none=True)
+    org_path = fields.String(dump_only=True)
+    source = fields.String(dump_only=True)
+    created_at = fields.DateTime(dump_only=True)
+
+
+class UserSchema(Schema):
+    """A user; phone and e-mail are masked unless the caller administers the user's org or is the user."""
+
+    id = fields.UUID(dump_only=True)
+    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    display_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    org_code = fields.String(required=True)
+    phone = fields.String(allow_none=True, validate=validate.Regexp(r"^1\d{10}$", error="11 digits starting with 1"))
+    email = fields.Email(allow_none=True)
+    gender = fields.String(allow_none=True, validate=validate.OneOf(["男", "女", "male", "female"]))
+    birth_date = fields.Date(allow_none=True)
+    external_id = fields.String(allow_none=True, validate=validate.Length(max=128))
+    locale = fields.String(load_default="zh-CN", validate=validate.OneOf(["zh-CN", "en"]))
+    password = fields.String(load_only=True, validate=validate.Length(min=12, max=256))
+    is_active = fields.Boolean(dump_only=True)
+    grants = fields.List(fields.Nested(GrantSchema), dump_only=True)
+    created_at = fields.DateTime(dump_only=True)
+
+
+class MaskedUserSchema(UserSchema):
+    phone = fields.Function(lambda u: mask_phone(u.phone))
+    email = fields.Function(lambda u: mask_email(u.email))
+    birth_date = fields.Function(lambda u: None)
+
+
+class UserListArgs(PageArgs):
+    org_code = fields.String()
+    q = fields.String(validate=validate.Length(max=50))
+
+
+UserPage = page_schema(MaskedUserSchema, "UserPage")
+
+
+class MeSchema(Schema):
+    id = fields.String()
+    username = fields.String(allow_none=True)
+    display_name = fields.String(allow_none=True)
+    org_code = fields.String(allow_none=True)
+    client_id = fields.String(allow_none=True)
+    grants = fields.Method("dump_grants")
+
+    def dump_grants(self, obj: Any) -> list[dict[str, str]]:
+        return [{"role": role, "org_path": path} for role, path in obj["grants"]]
+
+
+class ImportReportSchema(Schema):
+    created = fields.Integer()
+    updated = fields.Integer()
+    unchanged = fields.Integer()
+    errors = fields.List(fields.Dict())

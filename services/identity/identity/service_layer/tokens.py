@@ -1,0 +1,256 @@
+"""The OAuth 2.0 grants: password (local accounts), refresh_token (rotating, reuse revokes the family),
+client_credentials (service clients); and the short-lived ES256 access tokens they return."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+from sqlalchemy import delete, select, update
+
+from identity.adapters.keys import KeyRing
+from identity.adapters.orm import login_throttle, oauth_clients, refresh_tokens
+from identity.adapters.passwords import verify_password
+from identity.domain.model import User
+from identity.service_layer.unit_of_work import IdentityUnitOfWork
+from shared.db import is_postgres
+from shared.errors import ProblemError
+
+# Compared against when the client id is unknown, so both paths take the same time.
+_UNKNOWN_CLIENT_DIGEST = "0" * 64
+
+
+class OAuthError(ProblemError):
+    """An RFC 6749 token error, rendered as problem+json carrying `error` and `error_description`."""
+
+    def __init__(
+        self, error: str, description: str, status: int = 400, errors: list[dict[str, Any]] | None = None
+    ) -> None:
+        headers = {"WWW-Authenticate": "Basic"} if error == "invalid_client" else {}
+        super().__init__(
+            description,
+            errors=errors,
+            status=status,
+            title="Token request refused",
+            headers=headers,
+            error=error,
+            error_description=description,
+        )
+        self.error = error
+
+
+@dataclass(frozen=True)
+class TokenPolicy:
+    issuer: str
+    audience: str
+    access_ttl: dt.timedelta = dt.timedelta(minutes=15)
+    refresh_ttl: dt.timedelta = dt.timedelta(days=14)
+    max_failures: int = 5
+    failure_window: dt.timedelta = dt.timedelta(minutes=15)
+    lock_for: dt.timedelta = dt.timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class TokenResponse:
+    access_token: str
+    expires_in: int
+    refresh_token: str | None = None
+    token_type: str = "Bearer"
+
+    def as_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "access_token": self.access_token,
+            "token_type": self.token_type,
+            "expires_in": self.expires_in,
+        }
+        if self.refresh_token:
+            body["refresh_token"] = self.refresh_token
+        return body
+
+
+def sha256_hex(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def issue_access_token(
+    keyring: KeyRing,
+    policy: TokenPolicy,
+    *,
+    subject: str,
+    grants: list[tuple[str, str]] | list[list[str]],
+    name: str | None = None,
+    org_code: str | None = None,
+    client_id: str | None = None,
+) -> TokenResponse:
+    key = keyring.signing_key()
+    now = dt.datetime.now(dt.UTC)
+    claims: dict[str, Any] = {
+        "iss": policy.issuer,
+        "sub": subject,
+        "aud": policy.audience,
+        "iat": int(now.timestamp()),
+        "nbf": int(now.timestamp()),
+        "exp": int((now + policy.access_ttl).timestamp()),
+        "jti": uuid.uuid4().hex,
+        "grants": [list(g) for g in grants],
+    }
+    if name:
+        claims["name"] = name
+    if org_code:
+        claims["org"] = org_code
+    if client_id:
+        claims["client_id"] = client_id
+    token = jwt.encode(claims, key.private_key, algorithm="ES256", headers={"kid": key.kid})
+    return TokenResponse(token, int(policy.access_ttl.total_seconds()))
+
+
+def _new_refresh_token(uow: IdentityUnitOfWork, policy: TokenPolicy, user_id: uuid.UUID, family: uuid.UUID) -> str:
+    token = secrets.token_urlsafe(32)
+    now = dt.datetime.now(dt.UTC)
+    uow.session.execute(
+        refresh_tokens.insert().values(
+            token_hash=sha256_hex(token),
+            family_id=family,
+            user_id=user_id,
+            issued_at=now,
+            expires_at=now + policy.refresh_ttl,
+        )
+    )
+    return token
+
+
+def _user_tokens(uow: IdentityUnitOfWork, keyring: KeyRing, policy: TokenPolicy, user: User, family: uuid.UUID) -> TokenResponse:
+    access = issue_access_token(
+        keyring, policy, subject=str(user.id), grants=user.grant_pairs(), name=user.display_name, org_code=user.org_code
+    )
+    refresh = _new_refresh_token(uow, policy, user.id, family)
+    return TokenResponse(access.access_token, access.expires_in, refresh)
+
+
+def password_grant(
+    uow: IdentityUnitOfWork, keyring: KeyRing, policy: TokenPolicy, username: str, password: str, ip: str | None
+) -> TokenResponse:
+    """Sign in a local account; repeated failures lock the name, known or not, so nobody learns which exist."""
+    key = sha256_hex(username.strip().lower())
+    now = dt.datetime.now(dt.UTC)
+    refused = OAuthError("invalid_grant", "The username or password is wrong, or the account is locked for a while.")
+    with uow:
+        query = select(login_throttle).where(login_throttle.c.username_key == key)
+        if is_postgres(uow.session):
+            query = query.with_for_update()
+        throttle = uow.session.execute(query).one_or_none()
+        locked_until = _aware(throttle.locked_until) if throttle else None
+        if locked_until is not None and locked_until > now:
+            uow.audit("login", actor=username[:100], outcome="locked", ip=ip)
+            uow.commit()
+            raise refused
+        user = uow.users.by_username(username.strip())
+        usable = user is not None and user.is_active
+        if not verify_password(user.password_hash if usable and user else None, password) or not usable:
+            window_start = _aware(throttle.window_started_at) if throttle else None
+            failures = (throttle.failures if throttle and window_start and now - window_start < policy.failure_window else 0) + 1
+            values = {
+                "failures": failures,
+                "window_started_at": window_start if failures > 1 and window_start else now,
+                "locked_until": now + policy.lock_for if failures >= policy.max_failures else None,
+            }
+            if throttle:
+                uow.session.execute(update(login_throttle).where(login_throttle.c.username_key == key).values(**values))
+            else:
+                uow.session.execute(login_throttle.insert().values(username_key=key, **values))
+            uow.audit("login", actor=username[:100], outcome="failed", details={"failures": failures}, ip=ip)
+            uow.commit()
+            raise refused
+        assert user is not None
+        if throttle:
+            uow.session.execute(delete(login_throttle).where(login_throttle.c.username_key == key))
+        response = _user_tokens(uow, keyring, policy, user, uuid.uuid4())
+        uow.audit("login", actor=user.username, target=str(user.id), ip=ip)
+        uow.commit()
+        return response
+
+
+def refresh_grant(
+    uow: IdentityUnitOfWork, keyring: KeyRing, policy: TokenPolicy, token: str, ip: str | None
+) -> TokenResponse:
+    """Rotate: the presented token is spent and a new one issued; presenting a spent one revokes the family."""
+    now = dt.datetime.now(dt.UTC)
+    invalid = OAuthError("invalid_grant", "The refresh token is not valid.")
+    with uow:
+        query = select(refresh_tokens).where(refresh_tokens.c.token_hash == sha256_hex(token))
+        if is_postgres(uow.session):
+            query = query.with_for_update()
+        row = uow.session.execute(query).one_or_none()
+        if row is None:
+            raise invalid
+        if row.used_at is not None or row.revoked_at is not None:
+            uow.session.execute(
+                update(refresh_tokens)
+                .where(refresh_tokens.c.family_id == row.family_id, refresh_tokens.c.revoked_at.is_(None))
+                .values(revoked_at=now)
+            )
+            uow.audit(
+                "refresh_token_reuse", actor=str(row.user_id), target=str(row.family_id), outcome="family_revoked", ip=ip
+            )
+            uow.commit()
+            raise invalid
+        expires_at = _aware(row.expires_at)
+        user = uow.users.get(row.user_id)
+        if (expires_at and expires_at <= now) or user is None or not user.is_active:
+            raise invalid
+        uow.session.execute(
+            update(refresh_tokens).where(refresh_tokens.c.token_hash == row.token_hash).values(used_at=now)
+        )
+        response = _user_tokens(uow, keyring, policy, user, row.family_id)
+        uow.commit()
+        return response
+
+
+def client_credentials_grant(
+    uow: IdentityUnitOfWork, keyring: KeyRing, policy: TokenPolicy, client_id: str, client_secret: str
+) -> TokenResponse:
+    """Service clients: their secrets are high-entropy, so a SHA-256 compared in constant time suffices."""
+    with uow:
+        row = uow.session.execute(
+            select(oauth_clients).where(oauth_clients.c.client_id == client_id)
+        ).one_or_none()
+        expected = row.secret_sha256 if row is not None and row.is_active else _UNKNOWN_CLIENT_DIGEST
+        if not hmac.compare_digest(sha256_hex(client_secret), expected) or row is None or not row.is_active:
+            raise OAuthError("invalid_client", "The client is unknown or its secret is wrong.", status=401)
+    return issue_access_token(
+        keyring, policy, subject=f"client:{client_id}", grants=row.grants, name=row.name, client_id=client_id
+    )
+
+
+def register_client(
+    uow: IdentityUnitOfWork, client_id: str, name: str, grants: list[list[str]], secret: str | None = None
+) -> str:
+    """Create (or re-key) a service client; returns its secret, which is shown once and stored only hashed."""
+    secret = secret or secrets.token_urlsafe(32)
+    with uow:
+        uow.session.execute(delete(oauth_clients).where(oauth_clients.c.client_id == client_id))
+        uow.session.execute(
+            oauth_clients.insert().values(
+                client_id=client_id,
+                secret_sha256=sha256_hex(secret),
+                name=name,
+                grants=grants,
+                is_active=True,
+                created_at=dt.datetime.now(dt.UTC),
+            )
+        )
+        uow.audit("client_registered", actor="cli", target=client_id, details={"grants": grants})
+        uow.commit()
+    return secret

@@ -1,0 +1,120 @@
+"""The identity unit of work: repositories over one session; events of touched aggregates go to the outbox."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+
+from identity.adapters.orm import audit_log
+from identity.domain.model import Org, User
+from shared.db import SqlAlchemyUnitOfWork
+from shared.logging import get_request_id
+from shared.scope import within_any
+
+
+class OrgRepository:
+    def __init__(self, uow: IdentityUnitOfWork) -> None:
+        self.uow = uow
+
+    def add(self, org: Org) -> None:
+        self.uow.session.add(org)
+        self.uow.track(org)
+
+    def get(self, code: str) -> Org | None:
+        org = self.uow.session.execute(select(Org).where(Org.code == code)).scalar_one_or_none()  # type: ignore[arg-type]
+        if org is not None:
+            self.uow.track(org)
+        return org
+
+    def by_codes(self, codes: Sequence[str]) -> dict[str, Org]:
+        if not codes:
+            return {}
+        found = self.uow.session.execute(select(Org).where(Org.code.in_(codes))).scalars()  # type: ignore[attr-defined]
+        return {o.code: o for o in found}
+
+    def list_within(
+        self, paths: Sequence[str], *, level: str | None, parent_code: str | None, after: str | None, limit: int
+    ) -> list[Org]:
+        query = select(Org).where(within_any(Org.path, paths)).order_by(Org.path)  # type: ignore[arg-type]
+        if level:
+            query = query.where(Org.level == level)  # type: ignore[arg-type]
+        if parent_code:
+            query = query.where(Org.parent_code == parent_code)  # type: ignore[arg-type]
+        if after:
+            query = query.where(Org.path > after)  # type: ignore[operator]
+        return list(self.uow.session.execute(query.limit(limit)).scalars())
+
+
+class UserRepository:
+    def __init__(self, uow: IdentityUnitOfWork) -> None:
+        self.uow = uow
+
+    def add(self, user: User) -> None:
+        self.uow.session.add(user)
+        self.uow.track(user)
+
+    def get(self, user_id: uuid.UUID) -> User | None:
+        user = self.uow.session.get(User, user_id)
+        if user is not None:
+            self.uow.track(user)
+        return user
+
+    def by_username(self, username: str) -> User | None:
+        user = self.uow.session.execute(
+            select(User).where(User.username == username.lower())  # type: ignore[arg-type]
+        ).scalar_one_or_none()
+        if user is not None:
+            self.uow.track(user)
+        return user
+
+    def existing_usernames(self, usernames: Sequence[str]) -> set[str]:
+        if not usernames:
+            return set()
+        rows = self.uow.session.execute(select(User.username).where(User.username.in_(usernames)))  # type: ignore[attr-defined]
+        return {r[0] for r in rows}
+
+    def list_in_orgs(self, org_codes_query: Any, *, after: str | None, limit: int, q: str | None) -> list[User]:
+        query = select(User).where(User.org_code.in_(org_codes_query)).order_by(User.username)  # type: ignore[attr-defined]
+        if after:
+            query = query.where(User.username > after)  # type: ignore[operator]
+        if q:
+            like = f"%{q.lower()}%"
+            query = query.where(User.username.like(like) | User.display_name.like(f"%{q}%"))  # type: ignore[attr-defined]
+        return list(self.uow.session.execute(query.limit(limit)).scalars())
+
+
+class IdentityUnitOfWork(SqlAlchemyUnitOfWork):
+    orgs: OrgRepository
+    users: UserRepository
+
+    def on_enter(self) -> None:
+        self.orgs = OrgRepository(self)
+        self.users = UserRepository(self)
+
+    def audit(
+        self,
+        action: str,
+        *,
+        actor: str | None,
+        target: str | None = None,
+        outcome: str = "ok",
+        details: dict[str, Any] | None = None,
+        ip: str | None = None,
+    ) -> None:
+        """Append to the audit trail in this transaction (so a rolled-back decision leaves no record)."""
+        self.session.execute(
+            audit_log.insert().values(
+                at=dt.datetime.now(dt.UTC),
+                actor=actor,
+                action=action,
+                target=target,
+                outcome=outcome,
+                details=details,
+                request_id=get_request_id(),
+                ip=ip,
+            )
+        )

@@ -1,0 +1,210 @@
+"""Access-token verification and the caller's grants.
+
+Tokens are ES256 JWTs from the identity service. The algorithm is pinned, `iss`, `aud`,
+`exp`, `iat` and `sub` are required, and keys come from the JWKS (cached, fetched again
+when a token names an unknown `kid`, at most once every few seconds).
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import jwt
+import requests
+from flask import g, request
+
+from shared.config import AuthSettings
+from shared.errors import NotFound, Unauthorized
+from shared.scope import path_within
+
+ALGORITHMS = ["ES256"]
+REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub"]
+MIN_REFETCH_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class Grant:
+    role: str
+    org_path: str
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a user (`sub` is the user id) or a service client, and what they were granted."""
+
+    subject: str
+    grants: tuple[Grant, ...] = ()
+    client_id: str | None = None
+    name: str | None = None
+    claims: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def roles(self) -> set[str]:
+        return {g.role for g in self.grants}
+
+    def paths(self, *roles: str) -> list[str]:
+        """The org subtrees where the caller holds any of `roles` (any role if none given)."""
+        return sorted({g.org_path for g in self.grants if not roles or g.role in roles})
+
+    def has_role(self, *roles: str) -> bool:
+        return any(g.role in roles for g in self.grants)
+
+    def can(self, org_path: str, *roles: str) -> bool:
+        return any(path_within(org_path, p) for p in self.paths(*roles))
+
+    def require_within(self, org_path: str | None, *roles: str, what: str = "record") -> None:
+        """A record outside the caller's subtree does not exist for them: 404, never 403."""
+        if org_path is None or not self.can(org_path, *roles):
+            raise NotFound(f"No such {what}.")
+
+
+KeySource = Callable[[], dict[str, Any]]
+
+
+class JwksKeys:
+    """Keys from a JWKS; `refresh()` is throttled so a flood of unknown kids cannot hammer identity."""
+
+    def __init__(self, fetch: KeySource, cache_seconds: int = 300) -> None:
+        self._fetch = fetch
+        self._cache_seconds = cache_seconds
+        self._keys: dict[str, Any] = {}
+        self._fetched_at = 0.0
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_url(cls, url: str, cache_seconds: int = 300) -> JwksKeys:
+        session = requests.Session()
+
+        def fetch() -> dict[str, Any]:
+            response = session.get(url, timeout=5)
+            response.raise_for_status()
+            data = response.json()
+            assert isinstance(data, dict)
+            return data
+
+        return cls(fetch, cache_seconds)
+
+    def _load(self) -> None:
+        jwks = self._fetch()
+        keys: dict[str, Any] = {}
+        for jwk in jwks.get("keys", []):
+            if jwk.get("kty") == "EC" and jwk.get("kid") and jwk.get("use", "sig") == "sig":
+                keys[jwk["kid"]] = jwt.PyJWK(jwk, algorithm="ES256").key
+        self._keys = keys
+        self._fetched_at = time.monotonic()
+
+    def get(self, kid: str) -> Any | None:
+        with self._lock:
+            age = time.monotonic() - self._fetched_at
+            if not self._keys or age > self._cache_seconds or (kid not in self._keys and age > MIN_REFETCH_SECONDS):
+                self._load()
+            return self._keys.get(kid)
+
+
+class TokenVerifier:
+    def __init__(self, settings: AuthSettings, keys: JwksKeys) -> None:
+        self.settings = settings
+        self.keys = keys
+
+    def verify(self, token: str) -> Principal:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise Unauthorized("The access token is malformed.") from exc
+        if header.get("alg") not in ALGORITHMS:
+            raise Unauthorized("The access token's algorithm is not accepted.")
+        kid = header.get("kid")
+        key = self.keys.get(kid) if isinstance(kid, str) else None
+        if key is None:
+            raise Unauthorized("The access token was signed with an unknown key.")
+        try:
+            claims = jwt.decode(
+                token,
+                key=key,
+                algorithms=ALGORITHMS,
+                audience=self.settings.audience,
+                issuer=self.settings.issuer,
+                leeway=self.settings.leeway_seconds,
+                options={"require": REQUIRED_CLAIMS},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthorized("The access token has expired.") from exc
+        except jwt.PyJWTError as exc:
+            raise Unauthorized(f"The access token is not valid: {exc}.") from exc
+        return principal_from_claims(claims)
+
+
+def principal_from_claims(claims: dict[str, Any]) -> Principal:
+    grants = tuple(
+        Grant(str(item[0]), str(item[1]))
+        for item in claims.get("grants", [])
+        if isinstance(item, list | tuple) and len(item) == 2
+    )
+    return Principal(
+        subject=str(claims["sub"]),
+        grants=grants,
+        client_id=claims.get("client_id"),
+        name=claims.get("name"),
+        claims=claims,
+    )
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def public(view: F) -> F:
+    """Mark a view that needs no token (health, JWKS, the token endpoint itself)."""
+    view._public = True  # type: ignore[attr-defined]
+    return view
+
+
+def is_public(view: Callable[..., Any] | None) -> bool:
+    if view is None:
+        return True
+    cls = getattr(view, "view_class", None)
+    if cls is not None:
+        handler = getattr(cls, request.method.lower(), None)
+        return bool(getattr(handler, "_public", False) or getattr(cls, "_public", False))
+    return bool(getattr(view, "_public", False))
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() == "bearer ":
+        return header[7:].strip() or None
+    return request.cookies.get("cio_access") or None
+
+
+def current_principal() -> Principal:
+    principal = g.get("principal")
+    if principal is None:
+        raise Unauthorized("A bearer token is required.", headers={"WWW-Authenticate": "Bearer"})
+    assert isinstance(principal, Principal)
+    return principal
+
+
+def require_roles(*roles: str) -> Callable[[F], F]:
+    """The caller must hold one of `roles` somewhere; which records they reach is still scoped by path."""
+
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            principal = current_principal()
+            if not principal.has_role(*roles):
+                from shared.errors import Forbidden
+
+                raise Forbidden(f"One of these roles is required: {', '.join(roles)}.")
+            return view(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def any_within(principal: Principal, org_paths: Iterable[str], *roles: str) -> bool:
+    return any(principal.can(p, *roles) for p in org_paths)

@@ -1,0 +1,1 @@
+"""The message bus: CloudEvents over one RabbitMQ topic exchange, with outbox, relay and idempotent consumers."""

@@ -1,0 +1,124 @@
+"""Publishing with asynchronous publisher confirms: a whole batch in flight, one wait at the end."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pika
+from pika.adapters.blocking_connection import BlockingChannel, BlockingConnection
+
+from shared.bus.envelope import CONTENT_TYPE
+from shared.metrics import BUS_UNROUTABLE
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    id: str
+    type: str
+    body: bytes
+    request_id: str | None = None
+
+
+def connect(amqp_url: str, name: str) -> BlockingConnection:
+    params = pika.URLParameters(amqp_url)
+    params.client_properties = {"connection_name": name}
+    params.heartbeat = 30
+    params.blocked_connection_timeout = 30
+    params.connection_attempts = 1
+    return pika.BlockingConnection(params)
+
+
+def message_properties(message_id: str, event_type: str, request_id: str | None) -> pika.BasicProperties:
+    return pika.BasicProperties(
+        content_type=CONTENT_TYPE,
+        delivery_mode=pika.DeliveryMode.Persistent,
+        message_id=message_id,
+        type=event_type,
+        headers={"x-request-id": request_id} if request_id else {},
+    )
+
+
+class ConfirmingPublisher:
+    """Publishes batches to the topic exchange, `mandatory`, and reports which ids the broker confirmed.
+
+    pika's blocking channel waits for each confirm in turn; here the whole batch goes out
+    first and the confirms (often `multiple=True`) are collected after, which is about
+    ten times faster on this broker.
+    """
+
+    def __init__(self, connection: BlockingConnection, exchange: str) -> None:
+        self.connection = connection
+        self.exchange = exchange
+        self.channel: BlockingChannel = connection.channel()
+        self._impl = self.channel._impl  # the asynchronous channel under the blocking adapter
+        self._next_tag = 0
+        self._in_flight: dict[int, str] = {}
+        self._acked: set[str] = set()
+        self._nacked: set[str] = set()
+        self._returned: set[str] = set()
+        self._impl.confirm_delivery(ack_nack_callback=self._on_confirm)
+        self._impl.add_on_return_callback(self._on_return)
+        self.connection.process_data_events(time_limit=0)
+
+    def _on_confirm(self, frame: Any) -> None:
+        method = frame.method
+        tags = (
+            [tag for tag in self._in_flight if tag <= method.delivery_tag]
+            if method.multiple
+            else [method.delivery_tag]
+        )
+        target = self._acked if isinstance(method, pika.spec.Basic.Ack) else self._nacked
+        for tag in tags:
+            message_id = self._in_flight.pop(tag, None)
+            if message_id is not None:
+                target.add(message_id)
+
+    def _on_return(self, _channel: Any, _method: Any, properties: Any, _body: bytes) -> None:
+        self._returned.add(properties.message_id)
+        BUS_UNROUTABLE.labels(properties.type or "unknown").inc()
+        log.warning("event returned unroutable", extra={"event_id": properties.message_id})
+
+    def publish_batch(
+        self, messages: Sequence[OutgoingMessage], timeout: float = 10.0
+    ) -> tuple[set[str], set[str]]:
+        """Send all, wait for their confirms; returns (confirmed ids, failed ids)."""
+        self._acked, self._nacked = set(), set()
+        for message in messages:
+            self._next_tag += 1
+            self._in_flight[self._next_tag] = message.id
+            self._impl.basic_publish(
+                self.exchange,
+                message.type,
+                message.body,
+                message_properties(message.id, message.type, message.request_id),
+                mandatory=True,
+            )
+        deadline = time.monotonic() + timeout
+        while self._in_flight and time.monotonic() < deadline:
+            self.connection.process_data_events(time_limit=0.05)
+        failed = set(self._nacked) | set(self._in_flight.values())
+        self._in_flight.clear()
+        if failed:
+            # An unconfirmed tag may still be acked later; a fresh channel starts the count anew.
+            raise_after = failed
+            self._reopen()
+            return self._acked - raise_after, raise_after
+        return set(self._acked), set()
+
+    def _reopen(self) -> None:
+        try:
+            self.channel.close()
+        except Exception:  # noqa: BLE001 - the old channel may already be gone
+            log.debug("closing the publish channel failed", exc_info=True)
+        self.channel = self.connection.channel()
+        self._impl = self.channel._impl
+        self._next_tag = 0
+        self._impl.confirm_delivery(ack_nack_callback=self._on_confirm)
+        self._impl.add_on_return_callback(self._on_return)
+        self.connection.process_data_events(time_limit=0)

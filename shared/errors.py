@@ -1,0 +1,151 @@
+"""Errors as `application/problem+json` (RFC 9457), with a message per bad field."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, json, request
+from werkzeug.exceptions import HTTPException
+
+from shared.logging import get_request_id
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class ProblemError(Exception):
+    """An error the caller can act on; rendered as problem+json with its status."""
+
+    status = 400
+    title = "Bad request"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        errors: list[dict[str, Any]] | None = None,
+        status: int | None = None,
+        title: str | None = None,
+        headers: dict[str, str] | None = None,
+        **extensions: Any,
+    ) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail
+        self.errors = errors
+        self.headers = headers or {}
+        self.extensions = extensions
+        if status is not None:
+            self.status = status
+        if title is not None:
+            self.title = title
+
+
+class Unauthorized(ProblemError):
+    status, title = 401, "Unauthorized"
+
+
+class Forbidden(ProblemError):
+    status, title = 403, "Forbidden"
+
+
+class NotFound(ProblemError):
+    status, title = 404, "Not found"
+
+
+class Conflict(ProblemError):
+    status, title = 409, "Conflict"
+
+
+class PreconditionFailed(ProblemError):
+    status, title = 412, "Precondition failed"
+
+
+class PreconditionRequired(ProblemError):
+    status, title = 428, "Precondition required"
+
+
+class Unprocessable(ProblemError):
+    status, title = 422, "Unprocessable content"
+
+
+class TooManyRequests(ProblemError):
+    status, title = 429, "Too many requests"
+
+
+def field_error(field: str, message: str, location: str = "json") -> dict[str, Any]:
+    return {"field": field, "in": location, "messages": [message]}
+
+
+def flatten_marshmallow(messages: dict[str, Any]) -> list[dict[str, Any]]:
+    """webargs' {location: {field: [msg]}} (nested for nested schemas) → one entry per bad field."""
+    out: list[dict[str, Any]] = []
+
+    def walk(location: str, prefix: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(location, f"{prefix}.{key}" if prefix else str(key), inner)
+        else:
+            msgs = value if isinstance(value, list) else [value]
+            if msgs and all(isinstance(m, str) for m in msgs):
+                out.append({"field": prefix or "_schema", "in": location, "messages": msgs})
+            else:
+                for index, inner in enumerate(msgs):
+                    walk(location, f"{prefix}.{index}", inner)
+
+    for location, fields in messages.items():
+        walk(location, "", fields)
+    return out
+
+
+def problem_response(
+    status: int,
+    title: str,
+    detail: str | None = None,
+    *,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+    **extensions: Any,
+) -> Response:
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    try:
+        body["instance"] = request.path
+    except RuntimeError:
+        pass
+    if errors:
+        body["errors"] = errors
+    request_id = get_request_id()
+    if request_id:
+        body["request_id"] = request_id
+    body.update(extensions)
+    response = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_JSON)
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ProblemError)
+    def _problem(exc: ProblemError) -> Response:
+        return problem_response(
+            exc.status, exc.title, exc.detail, errors=exc.errors, headers=exc.headers, **exc.extensions
+        )
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> Response:
+        data = getattr(exc, "data", None) or {}
+        errors = flatten_marshmallow(data["messages"]) if "messages" in data else None
+        status = exc.code or 500
+        detail = "Some fields are invalid." if errors else exc.description
+        headers = dict(data.get("headers") or {})
+        if status == 405 and exc.get_response().headers.get("Allow"):
+            headers["Allow"] = exc.get_response().headers["Allow"]
+        return problem_response(status, exc.name, detail, errors=errors, headers=headers)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        log.exception("unhandled error")
+        return problem_response(500, "Internal server error", "The error was logged with the request id.")

@@ -1,0 +1,114 @@
+"""The Flask app factory every service uses: request ids, auth by default, metrics, errors, health, OpenAPI."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from flask import Flask, Response, g, jsonify, request
+from flask_smorest import Api, Blueprint
+
+from shared.auth import TokenVerifier, bearer_token, is_public, public
+from shared.errors import Unauthorized, register_error_handlers
+from shared.health import Check, run_checks
+from shared.logging import new_request_id, reset_request_id, set_request_id
+from shared.metrics import HTTP_DURATION, HTTP_REQUESTS, render_latest
+
+REQUEST_ID_HEADER = "X-Request-ID"
+
+
+def create_service_app(
+    *,
+    service: str,
+    title: str,
+    version: str = "1.0.0",
+    blueprints: Iterable[Blueprint],
+    verifier: Callable[[], TokenVerifier],
+    checks: dict[str, Check],
+    config: dict[str, Any] | None = None,
+) -> Flask:
+    """Build the app; `verifier` is called on first use, so building the app opens no connection."""
+    app = Flask(service)
+    app.config.update(
+        API_TITLE=title,
+        API_VERSION=version,
+        OPENAPI_VERSION="3.1.0",
+        OPENAPI_URL_PREFIX=f"/openapi/{service}",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        JSON_SORT_KEYS=False,
+        MAX_CONTENT_LENGTH=20 * 1024 * 1024,
+        API_SPEC_OPTIONS={
+            "components": {
+                "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
+            },
+            "security": [{"bearer": []}],
+        },
+    )
+    app.config.update(config or {})
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    api = Api(app)
+    for blueprint in blueprints:
+        api.register_blueprint(blueprint)
+    register_error_handlers(app)
+    _install_request_hooks(app, verifier)
+    _install_operational_routes(app, checks)
+    app.extensions["cio_api"] = api
+    return app
+
+
+def _install_request_hooks(app: Flask, verifier: Callable[[], TokenVerifier]) -> None:
+    @app.before_request
+    def _start() -> None:
+        incoming = request.headers.get(REQUEST_ID_HEADER, "")
+        request_id = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else new_request_id()
+        g.request_id = request_id
+        g.request_id_token = set_request_id(request_id)
+        g.started = time.perf_counter()
+        view = app.view_functions.get(request.endpoint) if request.endpoint else None
+        if request.method == "OPTIONS" or (request.endpoint or "").startswith("api-docs.") or is_public(view):
+            return
+        token = bearer_token()
+        if token is None:
+            raise Unauthorized("A bearer token is required.", headers={"WWW-Authenticate": "Bearer"})
+        g.principal = verifier().verify(token)
+
+    @app.after_request
+    def _finish(response: Response) -> Response:
+        response.headers[REQUEST_ID_HEADER] = g.get("request_id", "")
+        route = request.url_rule.rule if request.url_rule is not None else "<unmatched>"
+        if route != "/metrics":
+            HTTP_REQUESTS.labels(request.method, route, str(response.status_code)).inc()
+            started = g.get("started")
+            if started is not None:
+                HTTP_DURATION.labels(request.method, route).observe(time.perf_counter() - started)
+        return response
+
+    @app.teardown_request
+    def _reset(_exc: BaseException | None) -> None:
+        token = g.pop("request_id_token", None)
+        if token is not None:
+            reset_request_id(token)
+
+
+def _install_operational_routes(app: Flask, checks: dict[str, Check]) -> None:
+    @public
+    def live() -> Response:
+        return jsonify(status="ok")
+
+    @public
+    def ready() -> tuple[Response, int]:
+        results = run_checks(checks)
+        ok = all(v == "ok" for v in results.values())
+        return jsonify(status="ok" if ok else "unavailable", checks=results), 200 if ok else 503
+
+    @public
+    def metrics() -> Response:
+        body, content_type = render_latest()
+        return Response(body, content_type=content_type)
+
+    app.add_url_rule("/health/live", "health_live", live)
+    app.add_url_rule("/health/ready", "health_ready", ready)
+    app.add_url_rule("/metrics", "metrics", metrics)

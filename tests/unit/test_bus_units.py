@@ -1,0 +1,216 @@
+"""The bus's pure parts: the envelope, retry counting, relay backoff and staging in the outbox (no broker)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pika
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from shared.bus.consumer import attempts_so_far
+from shared.bus.envelope import CloudEvent, EnvelopeError
+from shared.bus.outbox import add_to_outbox, to_cloud_event
+from shared.bus.relay import MAX_BACKOFF_SECONDS, backoff_seconds
+from shared.bus.tables import OUTBOX_PENDING, bus_metadata, outbox
+from shared.db import SqlAlchemyUnitOfWork, make_engine, make_session_factory
+from shared.events import DomainEvent
+from shared.logging import reset_request_id, set_request_id
+
+
+@dataclasses.dataclass
+class ParcelShipped(DomainEvent):
+    event_type = "bustest.parcel.shipped"
+    parcel_id: str
+    weight_kg: int
+
+    @property
+    def subject(self) -> str | None:
+        return self.parcel_id
+
+
+def _valid_body(**overrides: object) -> bytes:
+    body: dict[str, object] = {
+        "specversion": "1.0",
+        "id": "e-1",
+        "source": "bustest",
+        "type": "bustest.parcel.shipped",
+        "data": {"parcel_id": "p-1"},
+    }
+    body.update(overrides)
+    return json.dumps({k: v for k, v in body.items() if v is not None}).encode()
+
+
+# -- the envelope --------------------------------------------------------------------------------
+
+
+def test_envelope_survives_a_round_trip() -> None:
+    event = CloudEvent(
+        type="bustest.parcel.shipped",
+        source="bustest",
+        data={"parcel_id": "p-1", "note": "易碎"},
+        subject="p-1",
+        requestid="req-1",
+    )
+
+    wire = json.loads(event.to_json())
+    assert wire["specversion"] == "1.0"
+    assert wire["datacontenttype"] == "application/json"
+    assert CloudEvent.from_json(event.to_json()) == event
+
+
+def test_envelope_leaves_out_absent_optional_attributes() -> None:
+    wire = CloudEvent(type="bustest.parcel.shipped", source="bustest", data={}).to_dict()
+
+    assert "subject" not in wire
+    assert "requestid" not in wire
+
+
+@pytest.mark.parametrize(
+    ("body", "complaint"),
+    [
+        (b"not json at all", "not JSON"),
+        (b"\xff\xfe\x00", "not JSON"),
+        (b"[1, 2]", "must be a JSON object"),
+        (_valid_body(specversion="0.3"), "unsupported specversion"),
+        (_valid_body(specversion=None), "unsupported specversion"),
+        (_valid_body(id=None), "missing attributes: id"),
+        (_valid_body(source=""), "missing attributes: source"),
+        (_valid_body(type=None, id=None), "missing attributes: id, type"),
+        (_valid_body(data=[1]), "data must be a JSON object"),
+    ],
+    ids=[
+        "bad-json",
+        "bad-utf8",
+        "not-an-object",
+        "wrong-specversion",
+        "no-specversion",
+        "no-id",
+        "empty-source",
+        "no-id-no-type",
+        "data-not-object",
+    ],
+)
+def test_unreadable_envelope_is_an_envelope_error(body: bytes, complaint: str) -> None:
+    with pytest.raises(EnvelopeError, match=complaint):
+        CloudEvent.from_json(body)
+
+
+def test_envelope_error_is_a_value_error() -> None:
+    assert issubclass(EnvelopeError, ValueError)
+
+
+# -- counting attempts from x-death --------------------------------------------------------------
+
+
+def test_attempts_so_far_counts_rejections_by_this_queue() -> None:
+    properties = pika.BasicProperties(
+        headers={
+            "x-death": [
+                {"queue": "billing.parcels.retry", "reason": "expired", "count": 2},
+                {"queue": "other.parcels", "reason": "rejected", "count": 7},
+                {"queue": "billing.parcels", "reason": "rejected", "count": 2},
+            ]
+        }
+    )
+
+    assert attempts_so_far(properties, "billing.parcels") == 2
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        None,
+        {},
+        {"x-death": None},
+        {"x-death": [{"queue": "billing.parcels", "reason": "expired", "count": 3}]},
+        {"x-death": [{"queue": "other.parcels", "reason": "rejected", "count": 3}]},
+    ],
+    ids=["no-headers", "empty-headers", "null-x-death", "expired-only", "other-queue"],
+)
+def test_first_delivery_has_no_attempts_so_far(headers: dict[str, object] | None) -> None:
+    assert attempts_so_far(pika.BasicProperties(headers=headers), "billing.parcels") == 0
+
+
+# -- relay backoff -------------------------------------------------------------------------------
+
+
+def test_relay_backoff_doubles_with_each_attempt() -> None:
+    assert [backoff_seconds(n) for n in range(0, 6)] == [1.0, 1.0, 2.0, 4.0, 8.0, 16.0]
+
+
+def test_relay_backoff_is_capped() -> None:
+    assert backoff_seconds(9) == 256.0
+    assert backoff_seconds(10) == MAX_BACKOFF_SECONDS
+    assert backoff_seconds(1000) == MAX_BACKOFF_SECONDS
+
+
+# -- staging in the outbox -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def session_factory(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'bus.db'}")
+    bus_metadata.create_all(engine)
+    try:
+        yield make_session_factory(engine)
+    finally:
+        engine.dispose()
+
+
+def test_add_to_outbox_stages_pending_rows(session_factory: sessionmaker[Session]) -> None:
+    token = set_request_id("req-42")
+    try:
+        with session_factory() as session, session.begin():
+            staged = add_to_outbox(session, "bustest", [ParcelShipped("p-1", 3), ParcelShipped("p-2", 5)])
+    finally:
+        reset_request_id(token)
+
+    with session_factory() as session:
+        rows = {row.id: row for row in session.execute(select(outbox)).all()}
+    assert set(rows) == {ce.id for ce in staged}
+    for ce in staged:
+        row = rows[ce.id]
+        assert row.status == OUTBOX_PENDING
+        assert row.attempts == 0
+        assert row.type == "bustest.parcel.shipped"
+        assert row.request_id == "req-42"
+        assert row.sent_at is None
+        assert row.next_attempt_at is not None
+        assert CloudEvent.from_json(row.body) == ce
+    assert sorted(ce.data["parcel_id"] for ce in staged) == ["p-1", "p-2"]
+    assert {ce.subject for ce in staged} == {"p-1", "p-2"}
+    assert {ce.source for ce in staged} == {"bustest"}
+
+
+def test_add_to_outbox_with_no_events_writes_nothing(session_factory: sessionmaker[Session]) -> None:
+    with session_factory() as session, session.begin():
+        assert add_to_outbox(session, "bustest", []) == []
+
+    with session_factory() as session:
+        assert session.execute(select(outbox)).all() == []
+
+
+def test_outbox_rows_leave_only_with_the_commit(session_factory: sessionmaker[Session]) -> None:
+    with SqlAlchemyUnitOfWork(session_factory, source="bustest") as uow:
+        uow.publish(ParcelShipped("p-1", 3))
+
+    with session_factory() as session:
+        assert session.execute(select(outbox)).all() == []
+
+    with SqlAlchemyUnitOfWork(session_factory, source="bustest") as uow:
+        uow.publish(ParcelShipped("p-1", 3))
+        uow.commit()
+
+    with session_factory() as session:
+        assert [row.status for row in session.execute(select(outbox)).all()] == [OUTBOX_PENDING]
+
+
+def test_a_built_cloud_event_goes_to_the_wire_unchanged() -> None:
+    event = CloudEvent(type="bustest.parcel.shipped", source="elsewhere", data={"a": 1})
+
+    assert to_cloud_event(event, "bustest") is event
