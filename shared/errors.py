@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, json, request
+from flask import Flask, Response, has_request_context, json, request
 from werkzeug.exceptions import HTTPException
 
 from shared.logging import get_request_id
@@ -111,10 +111,8 @@ def problem_response(
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
     if detail:
         body["detail"] = detail
-    try:
+    if has_request_context():
         body["instance"] = request.path
-    except RuntimeError:
-        pass
     if errors:
         body["errors"] = errors
     request_id = get_request_id()

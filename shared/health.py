@@ -50,7 +50,7 @@ def run_checks(checks: dict[str, Check]) -> dict[str, str]:
         try:
             check()
             results[name] = "ok"
-        except Exception as exc:  # noqa: BLE001 - any failure means not ready
+        except Exception as exc:
             log.warning("readiness check failed", extra={"check": name, "error": str(exc)})
             results[name] = "unavailable"
     return results

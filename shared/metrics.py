@@ -21,7 +21,9 @@ from prometheus_client import multiprocess as _multiprocess
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 HTTP_REQUESTS = Counter(
-    "http_requests_total", "HTTP requests handled, by route template and status.", ["method", "route", "status"]
+    "http_requests_total",
+    "HTTP requests handled, by route template and status.",
+    ["method", "route", "status"],
 )
 HTTP_DURATION = Histogram(
     "http_request_duration_seconds",
@@ -42,13 +44,14 @@ BUS_CONSUMED = Counter(
     ["queue", "outcome"],
 )
 BUS_RETRIED = Counter("bus_messages_retried_total", "Messages sent to the delayed retry queue.", ["queue"])
-BUS_DEAD_LETTERED = Counter(
-    "bus_messages_dead_lettered_total", "Messages parked after their last retry.", ["queue"]
-)
+BUS_DEAD_LETTERED = Counter("bus_messages_dead_lettered_total", "Messages parked after their last retry.", ["queue"])
 BUS_HANDLER_DURATION = Histogram(
-    "bus_handler_duration_seconds", "Time a handler took, commit included.", ["queue"], buckets=LATENCY_BUCKETS
+    "bus_handler_duration_seconds",
+    "Time a handler took, commit included.",
+    ["queue"],
+    buckets=LATENCY_BUCKETS,
 )
-OUTBOX_PENDING = Gauge(
+OUTBOX_BACKLOG = Gauge(
     "outbox_pending_messages", "Outbox rows not yet confirmed by the broker.", multiprocess_mode="max"
 )
 OUTBOX_OLDEST_AGE = Gauge(
@@ -63,6 +66,6 @@ def render_latest() -> tuple[bytes, str]:
     """The exposition text for this process, or for all gunicorn workers in multiprocess mode."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
-        _multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        _multiprocess.MultiProcessCollector(registry)
         return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(), CONTENT_TYPE_LATEST

@@ -41,9 +41,7 @@ def create_service_app(
         JSON_SORT_KEYS=False,
         MAX_CONTENT_LENGTH=20 * 1024 * 1024,
         API_SPEC_OPTIONS={
-            "components": {
-                "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
-            },
+            "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
             "security": [{"bearer": []}],
         },
     )

@@ -76,9 +76,7 @@ class EventConsumer:
         try:
             with self.uow_factory() as uow:
                 seen = uow.session.execute(
-                    select(inbox.c.event_id).where(
-                        inbox.c.consumer == self.name, inbox.c.event_id == event.id
-                    )
+                    select(inbox.c.event_id).where(inbox.c.consumer == self.name, inbox.c.event_id == event.id)
                 ).first()
                 if seen:
                     return "duplicate"
@@ -101,9 +99,7 @@ class EventConsumer:
         finally:
             reset_request_id(token)
 
-    def _on_message(
-        self, channel: BlockingChannel, method: Any, properties: pika.BasicProperties, body: bytes
-    ) -> None:
+    def _on_message(self, channel: BlockingChannel, method: Any, properties: pika.BasicProperties, body: bytes) -> None:
         started = time.perf_counter()
         try:
             outcome = self.process(body)

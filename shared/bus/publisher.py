@@ -69,9 +69,7 @@ class ConfirmingPublisher:
     def _on_confirm(self, frame: Any) -> None:
         method = frame.method
         tags = (
-            [tag for tag in self._in_flight if tag <= method.delivery_tag]
-            if method.multiple
-            else [method.delivery_tag]
+            [tag for tag in self._in_flight if tag <= method.delivery_tag] if method.multiple else [method.delivery_tag]
         )
         target = self._acked if isinstance(method, pika.spec.Basic.Ack) else self._nacked
         for tag in tags:
@@ -82,11 +80,9 @@ class ConfirmingPublisher:
     def _on_return(self, _channel: Any, _method: Any, properties: Any, _body: bytes) -> None:
         self._returned.add(properties.message_id)
         BUS_UNROUTABLE.labels(properties.type or "unknown").inc()
-        log.warning("event returned unroutable", extra={"event_id": properties.message_id})
+        log.debug("event returned unroutable", extra={"event_id": properties.message_id, "type": properties.type})
 
-    def publish_batch(
-        self, messages: Sequence[OutgoingMessage], timeout: float = 10.0
-    ) -> tuple[set[str], set[str]]:
+    def publish_batch(self, messages: Sequence[OutgoingMessage], timeout: float = 10.0) -> tuple[set[str], set[str]]:
         """Send all, wait for their confirms; returns (confirmed ids, failed ids)."""
         self._acked, self._nacked = set(), set()
         for message in messages:
@@ -114,7 +110,7 @@ class ConfirmingPublisher:
     def _reopen(self) -> None:
         try:
             self.channel.close()
-        except Exception:  # noqa: BLE001 - the old channel may already be gone
+        except Exception:
             log.debug("closing the publish channel failed", exc_info=True)
         self.channel = self.connection.channel()
         self._impl = self.channel._impl

@@ -22,7 +22,7 @@ from shared.bus.publisher import ConfirmingPublisher, OutgoingMessage, connect
 from shared.bus.tables import OUTBOX_PENDING, OUTBOX_SENT, outbox
 from shared.bus.topology import declare_exchange
 from shared.config import BusSettings
-from shared.metrics import BUS_PUBLISH_FAILURES, BUS_PUBLISHED, OUTBOX_OLDEST_AGE, OUTBOX_PENDING
+from shared.metrics import BUS_PUBLISH_FAILURES, BUS_PUBLISHED, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE
 
 log = logging.getLogger(__name__)
 
@@ -115,14 +115,12 @@ class OutboxRelay:
             count, oldest = session.execute(
                 select(func.count(), func.min(outbox.c.created_at)).where(outbox.c.status == OUTBOX_PENDING)
             ).one()
-            OUTBOX_PENDING.set(count)
+            OUTBOX_BACKLOG.set(count)
             OUTBOX_OLDEST_AGE.set((now - _aware(oldest)).total_seconds() if oldest else 0)
             if now_monotonic - self._last_cleanup > 3600:
                 self._last_cleanup = now_monotonic
                 session.execute(
-                    delete(outbox).where(
-                        outbox.c.status == OUTBOX_SENT, outbox.c.sent_at < now - SENT_RETENTION
-                    )
+                    delete(outbox).where(outbox.c.status == OUTBOX_SENT, outbox.c.sent_at < now - SENT_RETENTION)
                 )
 
     def run(self, stop: threading.Event) -> None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from alembic import context
+from identity.adapters.orm import metadata
 from sqlalchemy import Connection
 
-from identity.adapters.orm import metadata
 from shared.bus.tables import bus_metadata
 from shared.config import load_settings
 from shared.db import make_engine

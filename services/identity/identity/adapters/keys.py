@@ -76,9 +76,7 @@ def rotate(session: Session, secret: str, *, min_next_age: dt.timedelta, force: 
             f"the next key {next_row.kid} was published {int((now - created).total_seconds())}s ago; "
             f"wait until it is {int(min_next_age.total_seconds())}s old so every verifier has it"
         )
-    session.execute(
-        update(signing_keys).where(signing_keys.c.status == ACTIVE).values(status=RETIRED, retired_at=now)
-    )
+    session.execute(update(signing_keys).where(signing_keys.c.status == ACTIVE).values(status=RETIRED, retired_at=now))
     session.execute(
         update(signing_keys).where(signing_keys.c.kid == next_row.kid).values(status=ACTIVE, activated_at=now)
     )

@@ -22,7 +22,11 @@ orgs = sa.Table(
     sa.Column("id", sa.Uuid, primary_key=True),
     sa.Column("code", sa.String(32), nullable=False, unique=True),
     sa.Column("name", sa.String(200), nullable=False),
-    sa.Column("level", sa.Enum(OrgLevel, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]), nullable=False),
+    sa.Column(
+        "level",
+        sa.Enum(OrgLevel, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
+        nullable=False,
+    ),
     sa.Column("parent_code", sa.String(32), sa.ForeignKey("orgs.code")),
     sa.Column("path", sa.String(400), nullable=False, unique=True),
     sa.Column("created_at", TS, nullable=False),
@@ -135,7 +139,9 @@ def start_mappers() -> None:
         User,
         users,
         properties={
-            "grants": relationship(RoleGrant, cascade="all, delete-orphan", lazy="selectin", order_by=role_grants.c.created_at)
+            "grants": relationship(
+                RoleGrant, cascade="all, delete-orphan", lazy="selectin", order_by=role_grants.c.created_at
+            )
         },
     )
 

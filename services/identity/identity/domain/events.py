@@ -92,7 +92,13 @@ class RoleGranted(DomainEvent):
     @classmethod
     def of(cls, user: User, grant: RoleGrant) -> RoleGranted:
         return cls(
-            str(grant.id), str(user.id), grant.role, grant.org_code, grant.org_path, grant.source, grant.granted_by
+            str(grant.id),
+            str(user.id),
+            grant.role,
+            grant.org_code,
+            grant.org_path,
+            grant.source,
+            grant.granted_by,
         )
 
 

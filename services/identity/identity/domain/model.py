@@ -77,15 +77,13 @@ class Org:
         if not name.strip():
             raise DomainError("An org needs a name.", "name")
         if parent is not None and level not in ALLOWED_CHILDREN[parent.level]:
-            raise DomainError(
-                f"A {level.value} cannot sit under a {parent.level.value}.", "parent_code"
-            )
-        self.id = uuid.uuid4()
-        self.code = code
-        self.name = name.strip()
-        self.level = level
-        self.parent_code = parent.code if parent else None
-        self.path = f"{parent.path}/{code}" if parent else f"/{code}"
+            raise DomainError(f"A {level.value} cannot sit under a {parent.level.value}.", "parent_code")
+        self.id: uuid.UUID = uuid.uuid4()
+        self.code: str = code
+        self.name: str = name.strip()
+        self.level: OrgLevel = level
+        self.parent_code: str | None = parent.code if parent else None
+        self.path: str = f"{parent.path}/{code}" if parent else f"/{code}"
         self.created_at = now()
         self.updated_at = self.created_at
         self.events: list[Any] = [events.OrgUpserted.of(self)]

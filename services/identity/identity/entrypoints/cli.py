@@ -1,9 +1,9 @@
 """Operator commands of the identity service.
 
-    python -m identity.entrypoints.cli migrate
-    python -m identity.entrypoints.cli seed-demo            # demo tree and accounts (DEMO_PASSWORD or random)
-    python -m identity.entrypoints.cli rotate-keys [--force]
-    python -m identity.entrypoints.cli create-client ID NAME [--grant role:/path ...]
+python -m identity.entrypoints.cli migrate
+python -m identity.entrypoints.cli seed-demo            # demo tree and accounts (DEMO_PASSWORD or random)
+python -m identity.entrypoints.cli rotate-keys [--force]
+python -m identity.entrypoints.cli create-client ID NAME [--grant role:/path ...]
 """
 
 from __future__ import annotations
@@ -17,8 +17,6 @@ from identity.adapters import keys
 from identity.bootstrap import bootstrap
 from identity.service_layer import demo, tokens
 from shared.migrations import service_dir, upgrade
-
-
 
 
 def migrate() -> None:

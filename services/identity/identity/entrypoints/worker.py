@@ -18,7 +18,7 @@ def main() -> None:
     def ready() -> bool:
         try:
             check_db()
-        except Exception:  # noqa: BLE001 - any failure means not ready
+        except Exception:
             return False
         return relay.connected.is_set()
 

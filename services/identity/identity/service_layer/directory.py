@@ -67,7 +67,9 @@ def create_org(uow: IdentityUnitOfWork, actor: Principal, cmd: CreateOrg) -> Org
             raise NotFound("No such parent organisation.", errors=[field_error("parent_code", "not found")])
         _require_admin_over(actor, parent)
         if uow.orgs.get(cmd.code) is not None:
-            raise Conflict(f"An organisation with code {cmd.code} exists.", errors=[field_error("code", "already used")])
+            raise Conflict(
+                f"An organisation with code {cmd.code} exists.", errors=[field_error("code", "already used")]
+            )
         try:
             org = Org(cmd.code, cmd.name, OrgLevel(cmd.level), parent)
         except DomainError as exc:
@@ -89,7 +91,12 @@ class ImportReport:
         self.errors.append({"row": row, "column": column, "message": en, "message_zh": zh})
 
     def as_dict(self) -> dict[str, Any]:
-        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged, "errors": self.errors}
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "errors": self.errors,
+        }
 
 
 def _read_csv(content: bytes, required: list[str]) -> list[tuple[int, dict[str, str]]]:
@@ -109,8 +116,7 @@ def _read_csv(content: bytes, required: list[str]) -> list[tuple[int, dict[str, 
             errors=[{"row": 1, "column": c, "message": "missing column", "message_zh": "缺少列"} for c in missing],
         )
     rows = [
-        (index + 2, {(k or "").strip(): (v or "").strip() for k, v in raw.items()})
-        for index, raw in enumerate(reader)
+        (index + 2, {(k or "").strip(): (v or "").strip() for k, v in raw.items()}) for index, raw in enumerate(reader)
     ]
     if len(rows) > MAX_IMPORT_ROWS:
         raise Unprocessable(f"At most {MAX_IMPORT_ROWS} rows per file.")
@@ -131,11 +137,21 @@ def import_orgs(uow: IdentityUnitOfWork, actor: Principal, content: bytes) -> Im
                 report.error(line, "code", "机构代码不能为空", "code is required")
                 continue
             if code in in_file:
-                report.error(line, "code", f"机构代码与第{in_file[code][0]}行重复", f"duplicate of row {in_file[code][0]}")
+                report.error(
+                    line,
+                    "code",
+                    f"机构代码与第{in_file[code][0]}行重复",
+                    f"duplicate of row {in_file[code][0]}",
+                )
                 continue
             in_file[code] = (line, row)
             if row["level"] not in {lv.value for lv in OrgLevel}:
-                report.error(line, "level", "机构层级无效", f"level must be one of {', '.join(lv.value for lv in OrgLevel)}")
+                report.error(
+                    line,
+                    "level",
+                    "机构层级无效",
+                    f"level must be one of {', '.join(lv.value for lv in OrgLevel)}",
+                )
             if not row["name"]:
                 report.error(line, "name", "机构名称不能为空", "name is required")
         built: dict[str, Org] = dict(existing)
@@ -170,11 +186,18 @@ def import_orgs(uow: IdentityUnitOfWork, actor: Principal, content: bytes) -> Im
             if code in existing:
                 org = existing[code]
                 if org.parent_code != (parent.code if parent else None) or org.level.value != row["level"]:
-                    report.error(line, "parent_code", "已有机构的上级或层级不能更改", "an existing org's parent or level cannot change")
+                    report.error(
+                        line,
+                        "parent_code",
+                        "已有机构的上级或层级不能更改",
+                        "an existing org's parent or level cannot change",
+                    )
                     return None
                 return org
             try:
-                if parent is None and "/" not in actor.paths(ADMIN) or parent is not None and not actor.can(parent.path, ADMIN):
+                if (parent is None and "/" not in actor.paths(ADMIN)) or (
+                    parent is not None and not actor.can(parent.path, ADMIN)
+                ):
                     report.error(line, "parent_code", "无权在该机构下导入", "not within your administration scope")
                     return None
                 org = Org(code, row["name"], OrgLevel(row["level"]), parent)
@@ -204,9 +227,7 @@ def import_orgs(uow: IdentityUnitOfWork, actor: Principal, content: bytes) -> Im
                 report.created += 1
         if report.errors:
             report.errors.sort(key=lambda e: (e["row"], e["column"]))
-            raise Unprocessable(
-                f"{len(report.errors)} row(s) are invalid; nothing was imported.", errors=report.errors
-            )
+            raise Unprocessable(f"{len(report.errors)} row(s) are invalid; nothing was imported.", errors=report.errors)
         for code in in_file:
             org = built[code]
             if code not in existing:
@@ -225,7 +246,13 @@ def get_org(uow: IdentityUnitOfWork, actor: Principal, code: str) -> Org:
 
 
 def list_orgs(
-    uow: IdentityUnitOfWork, actor: Principal, *, level: str | None, parent_code: str | None, after: str | None, limit: int
+    uow: IdentityUnitOfWork,
+    actor: Principal,
+    *,
+    level: str | None,
+    parent_code: str | None,
+    after: str | None,
+    limit: int,
 ) -> list[Org]:
     with uow:
         return uow.orgs.list_within(actor.paths(), level=level, parent_code=parent_code, after=after, limit=limit)
@@ -299,7 +326,13 @@ def get_user(uow: IdentityUnitOfWork, actor: Principal, user_id: uuid.UUID) -> U
 
 
 def list_users(
-    uow: IdentityUnitOfWork, actor: Principal, *, org_code: str | None, after: str | None, limit: int, q: str | None
+    uow: IdentityUnitOfWork,
+    actor: Principal,
+    *,
+    org_code: str | None,
+    after: str | None,
+    limit: int,
+    q: str | None,
 ) -> list[User]:
     with uow:
         paths = actor.paths(*READER_ROLES)
@@ -322,12 +355,19 @@ def grant_role(
             raise NotFound("No such organisation.", errors=[field_error("org_code", "not found")])
         _require_admin_over(actor, org)
         if role not in ROLES:
-            raise Unprocessable("Unknown role.", errors=[field_error("role", f"must be one of {', '.join(sorted(ROLES))}")])
+            raise Unprocessable(
+                "Unknown role.", errors=[field_error("role", f"must be one of {', '.join(sorted(ROLES))}")]
+            )
         try:
             grant = user.grant(role, org, by=actor.subject)
         except DomainError as exc:
             raise _domain_error(exc) from exc
-        uow.audit("role_granted", actor=actor.subject, target=str(user.id), details={"role": role, "org_path": grant.org_path})
+        uow.audit(
+            "role_granted",
+            actor=actor.subject,
+            target=str(user.id),
+            details={"role": role, "org_path": grant.org_path},
+        )
         uow.commit()
         return user, grant
 
@@ -339,7 +379,12 @@ def revoke_role(uow: IdentityUnitOfWork, actor: Principal, user_id: uuid.UUID, g
         if grant is None or not actor.can(grant.org_path, ADMIN):
             raise NotFound("No such grant.")
         user.revoke(grant_id, by=actor.subject)
-        uow.audit("role_revoked", actor=actor.subject, target=str(user.id), details={"role": grant.role, "org_path": grant.org_path})
+        uow.audit(
+            "role_revoked",
+            actor=actor.subject,
+            target=str(user.id),
+            details={"role": grant.role, "org_path": grant.org_path},
+        )
         uow.commit()
 
 
@@ -360,7 +405,12 @@ def import_users(uow: IdentityUnitOfWork, actor: Principal, content: bytes) -> I
             if not username:
                 report.error(line, "username", "用户名不能为空", "username is required")
             elif username in seen:
-                report.error(line, "username", f"用户名与第{seen[username]}行重复", f"duplicate of row {seen[username]}")
+                report.error(
+                    line,
+                    "username",
+                    f"用户名与第{seen[username]}行重复",
+                    f"duplicate of row {seen[username]}",
+                )
             seen.setdefault(username, line)
             if not row["display_name"]:
                 report.error(line, "display_name", "姓名不能为空", "display_name is required")
@@ -386,7 +436,7 @@ def import_users(uow: IdentityUnitOfWork, actor: Principal, content: bytes) -> I
             if unknown:
                 report.error(line, "roles", "角色无效", f"unknown roles: {', '.join(unknown)}")
             if len(report.errors) == bad:
-                data = {
+                data: dict[str, Any] = {
                     "username": username,
                     "display_name": row["display_name"],
                     "org_code": row["org_code"],
@@ -400,8 +450,8 @@ def import_users(uow: IdentityUnitOfWork, actor: Principal, content: bytes) -> I
         if report.errors:
             raise Unprocessable(f"{len(report.errors)} row(s) are invalid; nothing was imported.", errors=report.errors)
         for line, data, roles in parsed:
-            org = org_by_code[data["org_code"]]
-            user = uow.users.by_username(data["username"])
+            org = org_by_code[str(data["org_code"])]
+            user = uow.users.by_username(str(data["username"]))
             if user is None:
                 try:
                     user = User(**data)

@@ -61,7 +61,7 @@ class TokenResponse:
     access_token: str
     expires_in: int
     refresh_token: str | None = None
-    token_type: str = "Bearer"
+    token_type: str = "Bearer"  # noqa: S105 - the RFC 6750 token type, not a secret
 
     def as_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -131,16 +131,28 @@ def _new_refresh_token(uow: IdentityUnitOfWork, policy: TokenPolicy, user_id: uu
     return token
 
 
-def _user_tokens(uow: IdentityUnitOfWork, keyring: KeyRing, policy: TokenPolicy, user: User, family: uuid.UUID) -> TokenResponse:
+def _user_tokens(
+    uow: IdentityUnitOfWork, keyring: KeyRing, policy: TokenPolicy, user: User, family: uuid.UUID
+) -> TokenResponse:
     access = issue_access_token(
-        keyring, policy, subject=str(user.id), grants=user.grant_pairs(), name=user.display_name, org_code=user.org_code
+        keyring,
+        policy,
+        subject=str(user.id),
+        grants=user.grant_pairs(),
+        name=user.display_name,
+        org_code=user.org_code,
     )
     refresh = _new_refresh_token(uow, policy, user.id, family)
     return TokenResponse(access.access_token, access.expires_in, refresh)
 
 
 def password_grant(
-    uow: IdentityUnitOfWork, keyring: KeyRing, policy: TokenPolicy, username: str, password: str, ip: str | None
+    uow: IdentityUnitOfWork,
+    keyring: KeyRing,
+    policy: TokenPolicy,
+    username: str,
+    password: str,
+    ip: str | None,
 ) -> TokenResponse:
     """Sign in a local account; repeated failures lock the name, known or not, so nobody learns which exist."""
     key = sha256_hex(username.strip().lower())
@@ -160,7 +172,9 @@ def password_grant(
         usable = user is not None and user.is_active
         if not verify_password(user.password_hash if usable and user else None, password) or not usable:
             window_start = _aware(throttle.window_started_at) if throttle else None
-            failures = (throttle.failures if throttle and window_start and now - window_start < policy.failure_window else 0) + 1
+            failures = (
+                throttle.failures if throttle and window_start and now - window_start < policy.failure_window else 0
+            ) + 1
             values = {
                 "failures": failures,
                 "window_started_at": window_start if failures > 1 and window_start else now,
@@ -202,7 +216,11 @@ def refresh_grant(
                 .values(revoked_at=now)
             )
             uow.audit(
-                "refresh_token_reuse", actor=str(row.user_id), target=str(row.family_id), outcome="family_revoked", ip=ip
+                "refresh_token_reuse",
+                actor=str(row.user_id),
+                target=str(row.family_id),
+                outcome="family_revoked",
+                ip=ip,
             )
             uow.commit()
             raise invalid
@@ -223,9 +241,7 @@ def client_credentials_grant(
 ) -> TokenResponse:
     """Service clients: their secrets are high-entropy, so a SHA-256 compared in constant time suffices."""
     with uow:
-        row = uow.session.execute(
-            select(oauth_clients).where(oauth_clients.c.client_id == client_id)
-        ).one_or_none()
+        row = uow.session.execute(select(oauth_clients).where(oauth_clients.c.client_id == client_id)).one_or_none()
         expected = row.secret_sha256 if row is not None and row.is_active else _UNKNOWN_CLIENT_DIGEST
         if not hmac.compare_digest(sha256_hex(client_secret), expected) or row is None or not row.is_active:
             raise OAuthError("invalid_client", "The client is unknown or its secret is wrong.", status=401)

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from identity.adapters.orm import audit_log
+from identity.adapters.orm import audit_log, orgs, users
 from identity.domain.model import Org, User
 from shared.db import SqlAlchemyUnitOfWork
 from shared.logging import get_request_id
@@ -25,7 +25,7 @@ class OrgRepository:
         self.uow.track(org)
 
     def get(self, code: str) -> Org | None:
-        org = self.uow.session.execute(select(Org).where(Org.code == code)).scalar_one_or_none()  # type: ignore[arg-type]
+        org = self.uow.session.execute(select(Org).where(orgs.c.code == code)).scalar_one_or_none()
         if org is not None:
             self.uow.track(org)
         return org
@@ -33,19 +33,25 @@ class OrgRepository:
     def by_codes(self, codes: Sequence[str]) -> dict[str, Org]:
         if not codes:
             return {}
-        found = self.uow.session.execute(select(Org).where(Org.code.in_(codes))).scalars()  # type: ignore[attr-defined]
+        found = self.uow.session.execute(select(Org).where(orgs.c.code.in_(codes))).scalars()
         return {o.code: o for o in found}
 
     def list_within(
-        self, paths: Sequence[str], *, level: str | None, parent_code: str | None, after: str | None, limit: int
+        self,
+        paths: Sequence[str],
+        *,
+        level: str | None,
+        parent_code: str | None,
+        after: str | None,
+        limit: int,
     ) -> list[Org]:
-        query = select(Org).where(within_any(Org.path, paths)).order_by(Org.path)  # type: ignore[arg-type]
+        query = select(Org).where(within_any(orgs.c.path, paths)).order_by(orgs.c.path)
         if level:
-            query = query.where(Org.level == level)  # type: ignore[arg-type]
+            query = query.where(orgs.c.level == level)
         if parent_code:
-            query = query.where(Org.parent_code == parent_code)  # type: ignore[arg-type]
+            query = query.where(orgs.c.parent_code == parent_code)
         if after:
-            query = query.where(Org.path > after)  # type: ignore[operator]
+            query = query.where(orgs.c.path > after)
         return list(self.uow.session.execute(query.limit(limit)).scalars())
 
 
@@ -64,9 +70,7 @@ class UserRepository:
         return user
 
     def by_username(self, username: str) -> User | None:
-        user = self.uow.session.execute(
-            select(User).where(User.username == username.lower())  # type: ignore[arg-type]
-        ).scalar_one_or_none()
+        user = self.uow.session.execute(select(User).where(users.c.username == username.lower())).scalar_one_or_none()
         if user is not None:
             self.uow.track(user)
         return user
@@ -74,16 +78,16 @@ class UserRepository:
     def existing_usernames(self, usernames: Sequence[str]) -> set[str]:
         if not usernames:
             return set()
-        rows = self.uow.session.execute(select(User.username).where(User.username.in_(usernames)))  # type: ignore[attr-defined]
+        rows = self.uow.session.execute(select(users.c.username).where(users.c.username.in_(usernames)))
         return {r[0] for r in rows}
 
     def list_in_orgs(self, org_codes_query: Any, *, after: str | None, limit: int, q: str | None) -> list[User]:
-        query = select(User).where(User.org_code.in_(org_codes_query)).order_by(User.username)  # type: ignore[attr-defined]
+        query = select(User).where(users.c.org_code.in_(org_codes_query)).order_by(users.c.username)
         if after:
-            query = query.where(User.username > after)  # type: ignore[operator]
+            query = query.where(users.c.username > after)
         if q:
             like = f"%{q.lower()}%"
-            query = query.where(User.username.like(like) | User.display_name.like(f"%{q}%"))  # type: ignore[attr-defined]
+            query = query.where(users.c.username.like(like) | users.c.display_name.like(f"%{q}%"))
         return list(self.uow.session.execute(query.limit(limit)).scalars())
 
 

@@ -20,7 +20,10 @@ def create_app(service: Identity | None = None) -> Flask:
         title="CIO platform — identity",
         blueprints=BLUEPRINTS,
         verifier=lambda: service.verifier,
-        checks={"database": database_check(service.engine), "broker": BrokerProbe(service.settings.bus.amqp_url)},
+        checks={
+            "database": database_check(service.engine),
+            "broker": BrokerProbe(service.settings.bus.amqp_url),
+        },
     )
     app.extensions["identity"] = service
     return app

@@ -83,12 +83,19 @@ class Token(MethodView):
             if not form.get("username") or not form.get("password"):
                 raise tokens.OAuthError("invalid_request", "username and password are required.")
             result = tokens.password_grant(
-                service.uow(), service.keyring, service.policy, form["username"], form["password"], _client_ip()
+                service.uow(),
+                service.keyring,
+                service.policy,
+                form["username"],
+                form["password"],
+                _client_ip(),
             )
         elif grant == "refresh_token":
             if not form.get("refresh_token"):
                 raise tokens.OAuthError("invalid_request", "refresh_token is required.")
-            result = tokens.refresh_grant(service.uow(), service.keyring, service.policy, form["refresh_token"], _client_ip())
+            result = tokens.refresh_grant(
+                service.uow(), service.keyring, service.policy, form["refresh_token"], _client_ip()
+            )
         else:
             credentials = _basic_credentials() or (form.get("client_id", ""), form.get("client_secret", ""))
             if not credentials[0] or not credentials[1]:
@@ -116,7 +123,12 @@ class Me(MethodView):
         principal = current_principal()
         grants = sorted((g.role, g.org_path) for g in principal.grants)
         if principal.client_id:
-            return {"id": principal.subject, "client_id": principal.client_id, "display_name": principal.name, "grants": grants}
+            return {
+                "id": principal.subject,
+                "client_id": principal.client_id,
+                "display_name": principal.name,
+                "grants": grants,
+            }
         user = directory.get_user(identity().uow(), principal, uuid.UUID(principal.subject))
         return {
             "id": str(user.id),
@@ -169,7 +181,10 @@ def _uploaded_csv() -> bytes:
     upload = request.files.get("file")
     content = upload.read() if upload is not None else request.get_data()
     if not content:
-        raise Unprocessable("Send the CSV as the body or as a `file` form field.", errors=[{"field": "file", "in": "body", "messages": ["required"]}])
+        raise Unprocessable(
+            "Send the CSV as the body or as a `file` form field.",
+            errors=[{"field": "file", "in": "body", "messages": ["required"]}],
+        )
     return content
 
 
@@ -196,7 +211,9 @@ class Users(MethodView):
 
 @users_blp.route("/import")
 class UserImport(MethodView):
-    @users_blp.doc(description="CSV `username,display_name,org_code[,phone,email,gender,birth_date,external_id,roles]`.")
+    @users_blp.doc(
+        description="CSV `username,display_name,org_code[,phone,email,gender,birth_date,external_id,roles]`."
+    )
     @users_blp.response(200, ImportReportSchema)
     def post(self) -> Any:
         return directory.import_users(identity().uow(), current_principal(), _uploaded_csv()).as_dict()
@@ -218,7 +235,9 @@ class UserGrants(MethodView):
     @users_blp.arguments(GrantSchema)
     @users_blp.response(201, GrantSchema)
     def post(self, data: dict[str, Any], user_id: uuid.UUID) -> Any:
-        _user, grant = directory.grant_role(identity().uow(), current_principal(), user_id, data["role"], data.get("org_code"))
+        _user, grant = directory.grant_role(
+            identity().uow(), current_principal(), user_id, data["role"], data.get("org_code")
+        )
         return grant
 
 

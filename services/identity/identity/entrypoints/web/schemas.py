@@ -91,9 +91,9 @@ class UserSchema(Schema):
 
 
 class MaskedUserSchema(UserSchema):
-    phone = fields.Function(lambda u: mask_phone(u.phone))
-    email = fields.Function(lambda u: mask_email(u.email))
-    birth_date = fields.Function(lambda u: None)
+    phone = fields.Function(lambda u: mask_phone(u.phone))  # type: ignore[assignment]
+    email = fields.Function(lambda u: mask_email(u.email))  # type: ignore[assignment]
+    birth_date = fields.Function(lambda u: None)  # type: ignore[assignment]
 
 
 class UserListArgs(PageArgs):

@@ -1,0 +1,42 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+VENV ?= .venv
+PYTHON ?= python3
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-fast lint format bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## run: every service's web and worker, the nginx gateway; prints the gateway URL
+run: $(STAMP)
+	$(PY) scripts/run_local.py
+
+## test: the whole test suite (unit, integration against RabbitMQ and PostgreSQL, e2e through nginx)
+test: $(STAMP)
+	$(VENV)/bin/pytest -m "not benchmark"
+
+test-fast: $(STAMP)
+	$(VENV)/bin/pytest tests/unit -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+## bench: the benchmarks in bench/, each printing one JSON line
+bench: $(STAMP)
+	$(PY) bench/http.py
+	$(PY) bench/bus.py
+	$(PY) bench/token.py
+
+clean:
+	rm -rf .run var .pytest_cache .mypy_cache .ruff_cache

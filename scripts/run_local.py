@@ -1,0 +1,148 @@
+"""`make run`: the whole platform as local processes, no Docker.
+
+Migrates every service's database, seeds the demo tree and accounts, renders the nginx gateway
+config, and supervises each service's web and worker process plus nginx with honcho.
+Databases: SQLite files under var/ by default; with DATABASE_URL pointing at PostgreSQL, each
+service gets its own database `cio_<service>` on that server (created if missing).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import urllib.parse
+from pathlib import Path
+
+import pika
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "deploy"))
+from service_catalog import Service, load_services  # noqa: E402
+
+RUN_DIR = ROOT / ".run"
+ENV_FILE = ROOT / ".env"
+
+
+def load_env_file() -> None:
+    """Read .env (KEY=VALUE lines); create it with fresh development secrets on the first run."""
+    if not ENV_FILE.exists():
+        ENV_FILE.write_text(
+            "# Local development settings, created by `make run`. Not for production.\n"
+            f"SIGNING_KEY_SECRET={secrets.token_urlsafe(32)}\n"
+        )
+        ENV_FILE.chmod(0o600)
+    for line in ENV_FILE.read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and "=" in line:
+            key, value = line.split("=", 1)
+            os.environ.setdefault(key.strip(), value.strip())
+
+
+def check_broker(url: str) -> None:
+    try:
+        params = pika.URLParameters(url)
+        params.connection_attempts = 1
+        pika.BlockingConnection(params).close()
+    except Exception as exc:
+        sys.exit(
+            f"RabbitMQ is not reachable at {url} ({exc}). Start it (e.g. `rabbitmq-server -detached`) or set AMQP_URL."
+        )
+
+
+def per_service_database(base_url: str, service: str) -> str:
+    """Same server, database `cio_<service>`, created if missing: services never share a database."""
+    parts = urllib.parse.urlsplit(base_url)
+    name = f"cio_{service}"
+    admin = urllib.parse.urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    scheme = "postgresql+psycopg" if parts.scheme in ("postgres", "postgresql") else parts.scheme
+    return urllib.parse.urlunsplit(parts._replace(scheme=scheme, path="/" + name))
+
+
+def service_env(service: Service) -> dict[str, str]:
+    env = {"SERVICE_NAME": service.name}
+    base = os.environ.get("DATABASE_URL")
+    if base and base.startswith("postgres"):
+        env[f"{service.name.upper()}_DATABASE_URL"] = per_service_database(base, service.name)
+    return env
+
+
+def procfile(services: list[Service], gateway_conf: Path, python: str) -> str:
+    gunicorn = str(Path(python).with_name("gunicorn"))
+    lines = []
+    for s in services:
+        exports = " ".join(f"{k}={v}" for k, v in service_env(s).items())
+        lines.append(
+            f"{s.name}-web: env {exports} WEB_BIND=127.0.0.1:{s.web_port} "
+            f"PROMETHEUS_MULTIPROC_DIR={RUN_DIR / 'prom' / s.name} "
+            f"{gunicorn} -c deploy/gunicorn/gunicorn.conf.py '{s.name}.entrypoints.web:create_app()'"
+        )
+        lines.append(
+            f"{s.name}-worker: env {exports} WORKER_METRICS_PORT={s.worker_port} "
+            f"{python} -m {s.name}.entrypoints.worker"
+        )
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    runtime = gateway_conf.parent
+    lines.append(f"gateway: {nginx} -p {runtime} -c {gateway_conf} -e {runtime / 'error.log'}")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    os.chdir(ROOT)
+    load_env_file()
+    port = int(os.environ.get("GATEWAY_PORT", "8080"))
+    os.environ.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{port}")
+    amqp = os.environ.setdefault("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
+    check_broker(amqp)
+    if not (shutil.which("nginx") or Path("/usr/sbin/nginx").exists()):
+        sys.exit("nginx is needed for the gateway: `sudo apt-get install nginx-light` (or your system's package).")
+    services = [s for s in load_services() if s.exists]
+    python = sys.executable
+    for s in services:
+        env = {**os.environ, **service_env(s)}
+        subprocess.run([python, "-m", f"{s.name}.entrypoints.cli", "migrate"], check=True, env=env)
+    identity_env = {**os.environ, **service_env(next(s for s in services if s.name == "identity"))}
+    subprocess.run([python, "-m", "identity.entrypoints.cli", "seed-demo"], check=True, env=identity_env)
+
+    runtime = RUN_DIR / "nginx"
+    runtime.mkdir(parents=True, exist_ok=True)
+    conf = runtime / "nginx.conf"
+    subprocess.run(
+        [
+            python,
+            "deploy/nginx/render.py",
+            "local",
+            "--out",
+            str(conf),
+            "--runtime-dir",
+            str(runtime),
+            "--port",
+            str(port),
+        ],
+        check=True,
+    )
+    for s in services:
+        (RUN_DIR / "prom" / s.name).mkdir(parents=True, exist_ok=True)
+    proc = RUN_DIR / "Procfile"
+    proc.write_text(procfile(services, conf, python))
+    print(f"\nGateway: http://127.0.0.1:{port}   (OpenAPI: http://127.0.0.1:{port}/openapi/identity/docs)")
+    print(
+        "Try:  curl -s -d grant_type=password -d username=admin -d password=<password above> "
+        f"http://127.0.0.1:{port}/api/auth/token\n",
+        flush=True,
+    )
+    honcho = str(Path(python).with_name("honcho"))
+    os.execv(  # noqa: S606 - this process becomes the supervisor
+        honcho,
+        [honcho, "-f", str(proc), "-d", str(ROOT), "start"],
+    )
+
+
+if __name__ == "__main__":
+    main()
