@@ -11,8 +11,7 @@ from typing import Any, Protocol
 
 import pika
 from pika.adapters.blocking_connection import BlockingChannel
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 
 from shared.bus.envelope import CloudEvent, EnvelopeError
 from shared.bus.publisher import connect
@@ -34,6 +33,19 @@ class ConsumerUnitOfWork(Protocol):
 
 
 Handler = Callable[[CloudEvent, Any], None]
+
+
+def _insert_for(session: Any) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT (PostgreSQL and SQLite both do)."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def original_routing_key(properties: pika.BasicProperties, queue: str) -> str | None:
+    """The key the event was published with; after a retry the delivery's own key is the queue name."""
+    for death in (properties.headers or {}).get("x-death", []) or []:
+        if death.get("queue") == queue and death.get("routing-keys"):
+            return str(death["routing-keys"][0])
+    return None
 
 
 def attempts_so_far(properties: pika.BasicProperties, queue: str) -> int:
@@ -75,26 +87,24 @@ class EventConsumer:
         token = set_request_id(event.requestid)
         try:
             with self.uow_factory() as uow:
-                seen = uow.session.execute(
-                    select(inbox.c.event_id).where(inbox.c.consumer == self.name, inbox.c.event_id == event.id)
-                ).first()
-                if seen:
-                    return "duplicate"
-                if handler is not None:
-                    handler(event, uow)
-                uow.session.execute(
-                    inbox.insert().values(
+                # Claim the event first: a concurrent delivery of the same id waits on this row and
+                # then finds it taken, so the handler never runs twice for one event.
+                claimed = uow.session.execute(
+                    _insert_for(uow.session)(inbox)
+                    .values(
                         consumer=self.name,
                         event_id=event.id,
                         event_type=event.type,
                         processed_at=dt.datetime.now(dt.UTC),
                     )
-                )
-                try:
-                    uow.commit()
-                except IntegrityError:
-                    # Another delivery of the same event committed first: ours is a duplicate.
+                    .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
+                    .returning(inbox.c.event_id)
+                ).first()
+                if claimed is None:
                     return "duplicate"
+                if handler is not None:
+                    handler(event, uow)
+                uow.commit()
             return "processed" if handler is not None else "ignored"
         finally:
             reset_request_id(token)
@@ -136,7 +146,7 @@ class EventConsumer:
             {
                 "x-error": error[:2000],
                 "x-attempts": attempts,
-                "x-original-routing-key": method.routing_key,
+                "x-original-routing-key": original_routing_key(properties, self.spec.name) or method.routing_key,
                 "x-parked-at": dt.datetime.now(dt.UTC).isoformat(),
             }
         )

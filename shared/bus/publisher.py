@@ -61,7 +61,6 @@ class ConfirmingPublisher:
         self._in_flight: dict[int, str] = {}
         self._acked: set[str] = set()
         self._nacked: set[str] = set()
-        self._returned: set[str] = set()
         self._impl.confirm_delivery(ack_nack_callback=self._on_confirm)
         self._impl.add_on_return_callback(self._on_return)
         self.connection.process_data_events(time_limit=0)
@@ -78,7 +77,6 @@ class ConfirmingPublisher:
                 target.add(message_id)
 
     def _on_return(self, _channel: Any, _method: Any, properties: Any, _body: bytes) -> None:
-        self._returned.add(properties.message_id)
         BUS_UNROUTABLE.labels(properties.type or "unknown").inc()
         log.debug("event returned unroutable", extra={"event_id": properties.message_id, "type": properties.type})
 

@@ -67,9 +67,7 @@ class Broker:
             return False
         return True
 
-    def consuming_queue(
-        self, purpose: str, bindings: Sequence[str], settings: BusSettings | None = None
-    ) -> QueueSpec:
+    def consuming_queue(self, purpose: str, bindings: Sequence[str], settings: BusSettings | None = None) -> QueueSpec:
         """A `<consumer>.<purpose>` queue with its retry and parking siblings, declared and bound."""
         spec = QueueSpec(f"bustest.{purpose}.{uuid.uuid4().hex[:8]}", tuple(bindings))
         self._queues += [spec.name, spec.retry, spec.parking]
@@ -109,9 +107,7 @@ class Broker:
         """Every message id in the queue, taking messages until none came for `quiet_seconds`."""
         ids: list[str] = []
         self.channel.basic_qos(prefetch_count=500)
-        for method, properties, _body in self.channel.consume(
-            queue, auto_ack=True, inactivity_timeout=quiet_seconds
-        ):
+        for method, properties, _body in self.channel.consume(queue, auto_ack=True, inactivity_timeout=quiet_seconds):
             if method is None:
                 break
             ids.append(properties.message_id)

@@ -207,9 +207,9 @@ def refresh_grant(
         if is_postgres(uow.session):
             query = query.with_for_update()
         row = uow.session.execute(query).one_or_none()
-        if row is None:
+        if row is None or row.revoked_at is not None:
             raise invalid
-        if row.used_at is not None or row.revoked_at is not None:
+        if row.used_at is not None:
             uow.session.execute(
                 update(refresh_tokens)
                 .where(refresh_tokens.c.family_id == row.family_id, refresh_tokens.c.revoked_at.is_(None))

@@ -1,0 +1,49 @@
+# syntax=docker/dockerfile:1
+# One image for every service and process; docker-compose.yml / k8s set the command per container:
+#   web      gunicorn -c deploy/gunicorn/gunicorn.conf.py "<name>.entrypoints.web:create_app()"
+#   worker   python -m <name>.entrypoints.worker
+#   migrate  python -m <name>.entrypoints.cli migrate
+
+# ---- build: wheels of the project and its pinned dependencies (no compilers reach the final image)
+FROM python:3.11-slim AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /src
+COPY pyproject.toml ./
+COPY shared ./shared
+COPY services ./services
+RUN pip wheel --wheel-dir /wheels .
+# Each service's Alembic migrations (and alembic.ini if it has one), keeping services/<name>/ paths;
+# a COPY glob would flatten them, so gather them here for any number of services.
+RUN set -eu; mkdir -p /out/services; \
+    for dir in services/*/; do \
+      name=$(basename "$dir"); mkdir -p "/out/services/$name"; \
+      if [ -d "$dir/migrations" ]; then cp -r "$dir/migrations" "/out/services/$name/"; fi; \
+      if [ -f "$dir/alembic.ini" ]; then cp "$dir/alembic.ini" "/out/services/$name/"; fi; \
+    done; \
+    find /out -name __pycache__ -prune -exec rm -rf {} +
+
+# ---- runtime
+FROM python:3.11-slim
+ENV PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    VIRTUAL_ENV=/opt/venv \
+    PATH=/opt/venv/bin:$PATH
+RUN python -m venv /opt/venv \
+    && groupadd --system --gid 10001 cio \
+    && useradd --system --uid 10001 --gid cio --no-create-home --home-dir /nonexistent \
+       --shell /usr/sbin/nologin cio
+RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
+    pip install --no-index --find-links=/wheels cio-platform
+WORKDIR /app
+# gunicorn settings (and the rest of deploy/, small, for reference by path).
+COPY deploy ./deploy
+COPY --from=build /out/services ./services
+# Where shared.migrations finds services/<name>/alembic.ini and migrations/.
+ENV CIO_SERVICES_DIR=/app/services
+# Code and migrations stay root-owned and read-only to the app; it writes only to /tmp.
+USER 10001:10001
+EXPOSE 8000 9100
+# Default: the web process of the service named by SERVICE_NAME.
+CMD ["sh", "-c", "exec gunicorn -c deploy/gunicorn/gunicorn.conf.py \"${SERVICE_NAME:?set SERVICE_NAME}.entrypoints.web:create_app()\""]

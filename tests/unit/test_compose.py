@@ -1,0 +1,183 @@
+"""docker-compose.yml, checked without a Docker engine: schema, health checks, and one complete set of
+containers and settings for every service that exists; plus the Prometheus config and Dockerfile."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import shutil
+import subprocess
+import sys
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
+PROMETHEUS_FILE = REPO_ROOT / "deploy" / "prometheus" / "prometheus.yml"
+ONE_SHOT_SUFFIXES = ("-migrate", "-seed", "-init")
+REQUIRED_ENV = ("SERVICE_NAME", "APP_ENV", "DATABASE_URL", "AMQP_URL", "PUBLIC_BASE_URL")
+JWKS_URL = "http://identity-web:8000/api/auth/.well-known/jwks.json"
+
+
+def _load(relative: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location("cmp_" + relative.replace("/", "_")[:-3], REPO_ROOT / relative)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+prometheus_render = _load("deploy/prometheus/render.py")
+
+
+@cache
+def compose() -> dict[str, Any]:
+    """The compose file with YAML anchors and merge keys resolved, as docker compose sees it."""
+    return dict(yaml.safe_load(COMPOSE_FILE.read_text(encoding="utf-8")))
+
+
+def existing_services() -> list[str]:
+    return [s.name for s in prometheus_render.load_services() if s.exists]
+
+
+def env_of(container: str) -> dict[str, Any]:
+    env = compose()["services"][container].get("environment") or {}
+    assert isinstance(env, dict), f"{container}: write environment as a mapping"
+    return env
+
+
+def test_compose_file_matches_the_compose_specification_schema() -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    pytest.importorskip("check_jsonschema")
+    schema_text = resources.files("check_jsonschema.builtin_schemas.vendor").joinpath("compose-spec.json").read_text()
+    schema = json.loads(schema_text)
+    validator_cls = jsonschema.validators.validator_for(schema)
+    errors = sorted(validator_cls(schema).iter_errors(compose()), key=lambda e: list(e.absolute_path))
+    assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message}" for e in errors)
+
+
+def test_every_long_running_container_has_a_healthcheck() -> None:
+    for name, spec in compose()["services"].items():
+        if name.endswith(ONE_SHOT_SUFFIXES):
+            assert spec.get("restart") == "no", f"{name} is a one-shot job: restart must be 'no'"
+            continue
+        check = spec.get("healthcheck")
+        assert check and check.get("test") and not check.get("disable"), f"{name} has no healthcheck"
+
+
+def test_every_existing_service_has_migrate_web_and_worker_fully_configured() -> None:
+    services = compose()["services"]
+    assert existing_services(), "services/identity/ should exist"
+    for name in existing_services():
+        for role in ("migrate", "web", "worker"):
+            container = f"{name}-{role}"
+            assert container in services, f"{container} missing from docker-compose.yml"
+            env = env_of(container)
+            for key in REQUIRED_ENV:
+                assert env.get(key), f"{container}: {key} not set"
+            assert env["SERVICE_NAME"] == name
+            assert env["APP_ENV"] == "production"
+            assert str(env["BUS_QUORUM_QUEUES"]).lower() == "true"
+            assert env["DATABASE_URL"].startswith("postgresql+psycopg://")
+            assert env["DATABASE_URL"].endswith(f"@postgres:5432/cio_{name}"), container
+            assert env["AMQP_URL"].startswith("amqp://")
+            if name != "identity":
+                assert env.get("JWKS_URL") == JWKS_URL, container
+        web, worker, migrate = (services[f"{name}-{r}"] for r in ("web", "worker", "migrate"))
+        assert web["command"][:3] == ["gunicorn", "-c", "deploy/gunicorn/gunicorn.conf.py"]
+        assert web["command"][3] == f"{name}.entrypoints.web:create_app()"
+        assert worker["command"] == ["python", "-m", f"{name}.entrypoints.worker"]
+        assert str(env_of(f"{name}-worker")["WORKER_METRICS_PORT"]) == "9100"
+        assert migrate["command"] == ["python", "-m", f"{name}.entrypoints.cli", "migrate"]
+        for process in (web, worker):
+            assert process["depends_on"][f"{name}-migrate"]["condition"] == "service_completed_successfully"
+            assert process["depends_on"]["rabbitmq"]["condition"] == "service_healthy"
+        assert migrate["depends_on"]["postgres"]["condition"] == "service_healthy"
+        assert f"{name}-web" in services["gateway"]["depends_on"]
+
+
+def test_every_existing_service_gets_its_database() -> None:
+    wanted = re.split(r"[,\s]+", env_of("postgres-init")["SERVICE_DATABASES"].strip())
+    for name in existing_services():
+        assert f"cio_{name}" in wanted
+
+
+def test_identity_secret_comes_from_the_environment_without_a_default() -> None:
+    required = re.compile(r"^\$\{SIGNING_KEY_SECRET(:?\?[^}]*)?\}$")
+    containers = [c for c in compose()["services"] if c.startswith("identity-")]
+    assert {"identity-migrate", "identity-web", "identity-worker", "identity-seed"} <= set(containers)
+    for container in containers:
+        value = env_of(container).get("SIGNING_KEY_SECRET")
+        assert isinstance(value, str) and required.match(value), f"{container}: {value!r}"
+    # No other literal secret sneaks in either.
+    raw = COMPOSE_FILE.read_text(encoding="utf-8")
+    assert not re.search(r"SIGNING_KEY_SECRET:-", raw)
+
+
+def test_bind_mounted_files_exist_in_the_repository() -> None:
+    for name, spec in compose()["services"].items():
+        for volume in spec.get("volumes", []):
+            source = volume.split(":")[0]
+            if source.startswith("./"):
+                assert (REPO_ROOT / source).exists(), f"{name}: {source} does not exist"
+    gateway_mounts = compose()["services"]["gateway"]["volumes"]
+    assert "./deploy/nginx/nginx.compose.conf:/etc/nginx/nginx.conf:ro" in gateway_mounts
+    for volume in ("postgres-data", "grafana-data"):
+        assert volume in compose()["volumes"]
+
+
+def test_committed_prometheus_config_is_up_to_date() -> None:
+    assert PROMETHEUS_FILE.read_text(encoding="utf-8") == prometheus_render.render("compose"), (
+        "deploy/prometheus/prometheus.yml is stale: run "
+        "`python deploy/prometheus/render.py compose --out deploy/prometheus/prometheus.yml`"
+    )
+
+
+def test_prometheus_scrapes_exporters_and_every_existing_process() -> None:
+    config = yaml.safe_load(PROMETHEUS_FILE.read_text(encoding="utf-8"))
+    text = json.dumps(config)
+    for target in ("nginx-exporter:9113", "rabbitmq:15692", "postgres-exporter:9187"):
+        assert target in text
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    for name in existing_services():
+        assert f"{name}-web" in jobs["web"]["dns_sd_configs"][0]["names"]
+        assert f"{name}-worker" in jobs["worker"]["dns_sd_configs"][0]["names"]
+        assert f"{name}-web" in compose()["services"] and f"{name}-worker" in compose()["services"]
+    local = prometheus_render.build("local")
+    local_targets = json.dumps(local["scrape_configs"])
+    for service in prometheus_render.load_services():
+        if service.exists:
+            assert f"127.0.0.1:{service.web_port}" in local_targets
+            assert f"127.0.0.1:{service.worker_port}" in local_targets
+
+
+@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool not installed")
+@pytest.mark.parametrize("target", ["compose", "local"])
+def test_promtool_accepts_the_prometheus_configs(target: str, tmp_path: Path) -> None:
+    if target == "compose":
+        config = PROMETHEUS_FILE
+    else:
+        config = tmp_path / "prometheus.yml"
+        config.write_text(prometheus_render.render("local"), encoding="utf-8")
+    result = subprocess.run(
+        ["promtool", "check", "config", str(config)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_dockerfile_runs_as_non_root_and_ships_migrations() -> None:
+    text = (REPO_ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert "FROM python:3.11-slim AS build" in text and "pip wheel" in text
+    assert re.search(r"^USER (?!root|0)", text, flags=re.MULTILINE)
+    assert "PYTHONUNBUFFERED=1" in text and "migrations" in text
+    ignored = (REPO_ROOT / ".dockerignore").read_text(encoding="utf-8").split()
+    for entry in (".venv", "var", ".run", ".git", "**/__pycache__", ".env"):
+        assert entry in ignored

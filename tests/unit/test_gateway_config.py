@@ -1,0 +1,148 @@
+"""The nginx gateway config: generated from deploy/services.yaml, committed copy current, accepted by nginx."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+COMPOSE_CONF = REPO_ROOT / "deploy" / "nginx" / "nginx.compose.conf"
+NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+needs_nginx = pytest.mark.skipif(NGINX is None, reason="nginx binary not installed")
+
+
+def _load(relative: str) -> ModuleType:
+    """Import a deploy/ script by path (they are scripts, not an installed package)."""
+    spec = importlib.util.spec_from_file_location("gw_" + relative.replace("/", "_")[:-3], REPO_ROOT / relative)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    return module
+
+
+render_mod = _load("deploy/nginx/render.py")
+
+
+def _nginx_test(conf: Path, prefix: Path) -> subprocess.CompletedProcess[str]:
+    assert NGINX is not None
+    return subprocess.run(
+        [NGINX, "-t", "-p", str(prefix), "-c", str(conf), "-e", str(prefix / "error.log")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
+def test_committed_compose_config_is_up_to_date() -> None:
+    fresh = render_mod.render("compose", 8080, None)
+    assert COMPOSE_CONF.read_text(encoding="utf-8") == fresh, (
+        "deploy/nginx/nginx.compose.conf is stale: run "
+        "`python deploy/nginx/render.py compose --out deploy/nginx/nginx.compose.conf`"
+    )
+
+
+@needs_nginx
+def test_nginx_accepts_local_config_as_is(tmp_path: Path) -> None:
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(render_mod.render("local", 18080, str(tmp_path)), encoding="utf-8")
+    result = _nginx_test(conf, tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
+@needs_nginx
+def test_nginx_accepts_compose_config_syntax(tmp_path: Path) -> None:
+    """Same text as committed, with /tmp and the compose host names swapped for things that exist here."""
+    text = COMPOSE_CONF.read_text(encoding="utf-8").replace(" /tmp/", f" {tmp_path}/")
+    text = re.sub(r"server [a-z0-9-]+-web:8000;", "server 127.0.0.1:8000;", text)
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(text, encoding="utf-8")
+    result = _nginx_test(conf, tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
+def test_local_config_writes_only_inside_runtime_dir(tmp_path: Path) -> None:
+    text = render_mod.render("local", 18080, str(tmp_path))
+    assert "daemon off;" in text
+    assert "\nuser " not in text, "a user directive only works for root"
+    for directive in ("pid", "error_log", "access_log", *(f"{k}_temp_path" for k in ("client_body", "proxy"))):
+        paths = re.findall(rf"^\s*{directive} (\S+?)[; ]", text, flags=re.MULTILINE)
+        assert paths, directive
+        assert all(p.startswith(str(tmp_path)) or p == "off" for p in paths), (directive, paths)
+    assert "listen 127.0.0.1:18080 default_server;" in text
+
+
+def test_compose_config_logs_to_stdout_and_uses_container_upstreams() -> None:
+    text = COMPOSE_CONF.read_text(encoding="utf-8")
+    assert "error_log stderr" in text and "access_log /dev/stdout gateway_json;" in text
+    assert "listen 8080 default_server;" in text
+    assert not re.search(r"^daemon ", text, flags=re.MULTILINE), "the nginx image already sets daemon off"
+    for name in [s.name for s in render_mod.load_services() if s.exists]:
+        assert f"server {name}-web:8000;" in text
+
+
+def test_routes_of_existing_services_are_proxied_and_others_answer_503(tmp_path: Path) -> None:
+    services = [
+        render_mod.Service("identity", 8101, 9101, ("/api/auth/", "/api/orgs", "/sso/"), True),
+        render_mod.Service("nominations", 8102, 9102, ("/api/rounds",), False),
+    ]
+    text = render_mod.render("local", 8080, str(tmp_path), services=services)
+    blocks = dict(re.findall(r"location ([^{]+?) \{(.*?)\n        \}", text, flags=re.DOTALL))
+    for loc in ("/api/auth/", "= /api/orgs", "/api/orgs/", "/sso/", "/openapi/identity/", "= /api/auth/token"):
+        assert "proxy_pass http://identity_web;" in blocks[loc], loc
+    assert "limit_req zone=login" in blocks["= /api/auth/token"]
+    for loc in ("= /api/rounds", "/api/rounds/", "/openapi/nominations/"):
+        assert "return 503;" in blocks[loc] and "proxy_pass" not in blocks[loc], loc
+    assert "upstream nominations_web" not in text
+    # /api/orgs must not swallow /api/orgsx: only the exact path and the path with a slash.
+    assert "location /api/orgs {" not in text
+    assert '"title": "Service unavailable"' in blocks["@problem_503"]
+    assert "application/problem+json" in blocks["@problem_503"]
+    assert "application/problem+json" in blocks["/"] and "return 404" in blocks["/"]
+
+
+def test_required_gateway_features_are_present(tmp_path: Path) -> None:
+    text = render_mod.render("local", 8080, str(tmp_path))
+    for needle in (
+        "client_max_body_size 20m;",
+        "keepalive 32;",
+        "proxy_http_version 1.1;",
+        'proxy_set_header Connection "";',
+        "proxy_set_header X-Request-ID $req_id;",
+        "add_header X-Request-ID $req_id always;",
+        "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+        "proxy_set_header X-Forwarded-Proto $scheme;",
+        "proxy_set_header X-Forwarded-Host $fwd_host;",
+        "log_format gateway_json escape=json",
+        "limit_req_zone $binary_remote_addr zone=general:",
+        "limit_req_zone $binary_remote_addr zone=login:",
+        "limit_req_status 429;",
+        "location = /gateway/health {",
+        "stub_status;",
+        "deny all;",
+    ):
+        assert needle in text, needle
+    for status in (429, 502, 503, 504):
+        assert f"error_page {status} @problem_{status};" in text
+    # The services' own /metrics and /health/* stay private: no location exposes them.
+    assert not re.search(r"location[ =]+/(metrics|health)", text)
+
+
+def test_unsafe_values_are_refused(tmp_path: Path) -> None:
+    bad = [render_mod.Service("identity", 1, 2, ("/api/x; return 200",), True)]
+    with pytest.raises(ValueError):
+        render_mod.render("local", 8080, str(tmp_path), services=bad)
+    with pytest.raises(ValueError):
+        render_mod.render("local", 8080, str(tmp_path), rate="lots")
+    with pytest.raises(ValueError):
+        render_mod.render("local", 8080, None)
+    with pytest.raises(ValueError):
+        render_mod.render("kubernetes", 8080, None)

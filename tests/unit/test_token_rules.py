@@ -1,0 +1,168 @@
+"""Access-token verification: what a service accepts and every forgery it must refuse."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from shared import auth
+from shared.auth import JwksKeys, TokenVerifier
+from shared.config import AuthSettings
+from shared.errors import Unauthorized
+
+ISSUER = "http://gateway.test/api/auth"
+AUDIENCE = "cio-platform"
+SETTINGS = AuthSettings(issuer=ISSUER, audience=AUDIENCE, jwks_url="unused", leeway_seconds=10)
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+class KeySet:
+    def __init__(self) -> None:
+        self.keys: dict[str, Any] = {}
+        self.fetches = 0
+
+    def add(self, kid: str) -> Any:
+        private = ec.generate_private_key(ec.SECP256R1())
+        self.keys[kid] = private
+        return private
+
+    def jwks(self) -> dict[str, Any]:
+        self.fetches += 1
+        out = []
+        for kid, private in self.keys.items():
+            jwk = jwt.algorithms.ECAlgorithm.to_jwk(private.public_key(), as_dict=True)
+            jwk.update({"kid": kid, "use": "sig", "alg": "ES256"})
+            out.append(jwk)
+        return {"keys": out}
+
+
+def claims(**overrides: Any) -> dict[str, Any]:
+    now = int(time.time())
+    base = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": "user-1",
+        "iat": now,
+        "exp": now + 300,
+        "grants": [["county_reviewer", "/4108/410802"]],
+    }
+    base.update(overrides)
+    return {k: v for k, v in base.items() if v is not None}
+
+
+@pytest.fixture
+def keyset() -> KeySet:
+    ks = KeySet()
+    ks.add("k1")
+    return ks
+
+
+@pytest.fixture
+def verifier(keyset: KeySet) -> TokenVerifier:
+    return TokenVerifier(SETTINGS, JwksKeys(keyset.jwks))
+
+
+def sign(keyset: KeySet, payload: dict[str, Any], kid: str = "k1") -> str:
+    return jwt.encode(payload, keyset.keys[kid], algorithm="ES256", headers={"kid": kid})
+
+
+def test_valid_token_gives_grants(keyset: KeySet, verifier: TokenVerifier) -> None:
+    principal = verifier.verify(sign(keyset, claims()))
+    assert principal.subject == "user-1"
+    assert principal.can("/4108/410802/4108020001", "county_reviewer")
+
+
+def test_expired_token_is_refused(keyset: KeySet, verifier: TokenVerifier) -> None:
+    with pytest.raises(Unauthorized, match="expired"):
+        verifier.verify(sign(keyset, claims(exp=int(time.time()) - 60)))
+
+
+def test_expiry_within_leeway_is_accepted(keyset: KeySet, verifier: TokenVerifier) -> None:
+    verifier.verify(sign(keyset, claims(exp=int(time.time()) - 3)))
+
+
+def test_wrong_audience_is_refused(keyset: KeySet, verifier: TokenVerifier) -> None:
+    with pytest.raises(Unauthorized):
+        verifier.verify(sign(keyset, claims(aud="another-app")))
+
+
+def test_wrong_issuer_is_refused(keyset: KeySet, verifier: TokenVerifier) -> None:
+    with pytest.raises(Unauthorized):
+        verifier.verify(sign(keyset, claims(iss="http://evil.test/api/auth")))
+
+
+@pytest.mark.parametrize("missing", ["exp", "iat", "sub", "aud", "iss"])
+def test_required_claims_must_be_present(keyset: KeySet, verifier: TokenVerifier, missing: str) -> None:
+    with pytest.raises(Unauthorized):
+        verifier.verify(sign(keyset, claims(**{missing: None})))
+
+
+def test_unknown_kid_is_refused(keyset: KeySet, verifier: TokenVerifier) -> None:
+    stranger = KeySet()
+    stranger.add("k-unknown")
+    with pytest.raises(Unauthorized, match="unknown key"):
+        verifier.verify(sign(stranger, claims(), kid="k-unknown"))
+
+
+def test_unknown_kid_refetches_the_jwks_once_rotated(
+    keyset: KeySet, verifier: TokenVerifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    verifier.verify(sign(keyset, claims()))
+    keyset.add("k2")
+    monkeypatch.setattr(auth, "MIN_REFETCH_SECONDS", 0.0)
+    assert verifier.verify(sign(keyset, claims(), kid="k2")).subject == "user-1"
+    assert keyset.fetches == 2
+
+
+def test_unknown_kids_cannot_hammer_the_jwks(keyset: KeySet, verifier: TokenVerifier) -> None:
+    stranger = KeySet()
+    stranger.add("x")
+    verifier.verify(sign(keyset, claims()))
+    for _ in range(20):
+        with pytest.raises(Unauthorized):
+            verifier.verify(sign(stranger, claims(), kid="x"))
+    assert keyset.fetches == 1
+
+
+def test_alg_none_is_refused(keyset: KeySet, verifier: TokenVerifier) -> None:
+    header = b64(json.dumps({"alg": "none", "kid": "k1", "typ": "JWT"}).encode())
+    payload = b64(json.dumps(claims()).encode())
+    with pytest.raises(Unauthorized):
+        verifier.verify(f"{header}.{payload}.")
+
+
+def test_hs256_signed_with_the_public_key_is_refused(keyset: KeySet, verifier: TokenVerifier) -> None:
+    public_pem = (
+        keyset.keys["k1"]
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    header = b64(json.dumps({"alg": "HS256", "kid": "k1", "typ": "JWT"}).encode())
+    payload = b64(json.dumps(claims()).encode())
+    signature = b64(hmac.new(public_pem, f"{header}.{payload}".encode(), hashlib.sha256).digest())
+    with pytest.raises(Unauthorized):
+        verifier.verify(f"{header}.{payload}.{signature}")
+
+
+def test_tampered_payload_is_refused(keyset: KeySet, verifier: TokenVerifier) -> None:
+    header, _payload, signature = sign(keyset, claims()).split(".")
+    forged = b64(json.dumps(claims(grants=[["platform_admin", "/"]])).encode())
+    with pytest.raises(Unauthorized):
+        verifier.verify(f"{header}.{forged}.{signature}")
+
+
+def test_garbage_is_refused(verifier: TokenVerifier) -> None:
+    with pytest.raises(Unauthorized):
+        verifier.verify("not-a-jwt")
