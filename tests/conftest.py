@@ -81,6 +81,12 @@ def amqp_channel(amqp_url: str) -> Iterator[pika.adapters.blocking_connection.Bl
             connection.close()
 
 
+def database_url(admin_url: str, name: str) -> str:
+    """The SQLAlchemy URL of database `name` on the server of `admin_url`."""
+    parsed = urllib.parse.urlsplit(admin_url)
+    return urllib.parse.urlunsplit(parsed._replace(scheme="postgresql+psycopg", path="/" + name))
+
+
 def _pg_admin(url: str) -> psycopg.Connection:
     return psycopg.connect(url, autocommit=True)
 
@@ -91,10 +97,8 @@ def pg_database(infra: dict[str, str]) -> Iterator[str]:
     name = f"cio_test_{uuid.uuid4().hex[:12]}"
     with _pg_admin(infra["pg"]) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    parsed = urllib.parse.urlsplit(infra["pg"])
-    url = urllib.parse.urlunsplit(parsed._replace(scheme="postgresql+psycopg", path="/" + name))
     try:
-        yield url
+        yield database_url(infra["pg"], name)
     finally:
         with _pg_admin(infra["pg"]) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -7,18 +7,20 @@ import datetime as dt
 import jwt
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import select
-
 from identity.adapters import keys
 from identity.adapters.orm import audit_log, refresh_tokens
 from identity.bootstrap import Identity
 from identity.service_layer import tokens
+from sqlalchemy import select
+
 from tests.integration.identity.conftest import DEMO_PASSWORD, bearer, login
 
 pytestmark = pytest.mark.integration
 
 
-def test_password_grant_gives_a_short_lived_es256_token_with_grants(client: FlaskClient, identity_service: Identity) -> None:
+def test_password_grant_gives_a_short_lived_es256_token_with_grants(
+    client: FlaskClient, identity_service: Identity
+) -> None:
     body = login(client, "county.reviewer")
     assert body["token_type"] == "Bearer"
     assert body["expires_in"] == 900
@@ -105,7 +107,9 @@ def test_client_credentials_with_basic_auth(client: FlaskClient, identity_servic
     import base64
 
     basic = base64.b64encode(f"svc-approvals:{secret}".encode()).decode()
-    ok = client.post("/api/auth/token", data={"grant_type": "client_credentials"}, headers={"Authorization": f"Basic {basic}"})
+    ok = client.post(
+        "/api/auth/token", data={"grant_type": "client_credentials"}, headers={"Authorization": f"Basic {basic}"}
+    )
     assert ok.status_code == 200
     assert "refresh_token" not in ok.json
     claims = jwt.decode(ok.json["access_token"], options={"verify_signature": False})

@@ -1,7 +1,6 @@
 """The identity domain: the org tree, grants and the events they raise."""
 
 import pytest
-
 from identity.domain import events
 from identity.domain.model import DomainError, Org, OrgLevel, User
 

@@ -228,10 +228,9 @@ def import_orgs(uow: IdentityUnitOfWork, actor: Principal, content: bytes) -> Im
         if report.errors:
             report.errors.sort(key=lambda e: (e["row"], e["column"]))
             raise Unprocessable(f"{len(report.errors)} row(s) are invalid; nothing was imported.", errors=report.errors)
-        for code in in_file:
-            org = built[code]
-            if code not in existing:
-                uow.orgs.add(org)
+        # Parents before children: the parent_code foreign key is checked row by row.
+        for org in sorted((built[c] for c in in_file if c not in existing), key=lambda o: o.path.count("/")):
+            uow.orgs.add(org)
         uow.audit("orgs_imported", actor=actor.subject, details=report.as_dict())
         uow.commit()
     return report
