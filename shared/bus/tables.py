@@ -1,4 +1,4 @@
-"""Outbox and inbox tables; every service's migrations create them in its own database."""
+"""Tables every service has in its own database: outbox and inbox here, idempotency keys in shared.http."""
 
 from __future__ import annotations
 

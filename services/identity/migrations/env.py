@@ -6,6 +6,7 @@ from alembic import context
 from identity.adapters.orm import metadata
 from sqlalchemy import Connection
 
+import shared.http  # noqa: F401 - registers the idempotency_keys table on bus_metadata
 from shared.bus.tables import bus_metadata
 from shared.config import load_settings
 from shared.db import make_engine

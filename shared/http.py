@@ -1,0 +1,156 @@
+"""HTTP conventions shared by every service: ETag / If-Match for updates, Idempotency-Key for creating POSTs.
+
+Idempotency: the first request with a key claims it (a row committed before the handler runs), the
+handler runs, and its 2xx answer is stored; a retry with the same key and the same request gets the
+stored answer, a retry with a different request gets 422, a retry while the first is still running 409.
+A failed first attempt releases the key so the client can try again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from flask import Response, current_app, make_response, request
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from shared.auth import current_principal
+from shared.bus.tables import bus_metadata
+from shared.errors import Conflict, PreconditionFailed, PreconditionRequired, Unprocessable, field_error
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+KEEP_IDEMPOTENCY_KEYS = dt.timedelta(hours=24)
+
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    bus_metadata,
+    sa.Column("caller", sa.String(100), primary_key=True),
+    sa.Column("key", sa.String(100), primary_key=True),
+    sa.Column("fingerprint", sa.String(64), nullable=False, comment="SHA-256 of method, path and body"),
+    sa.Column("status", sa.Integer, comment="null while the first request runs"),
+    sa.Column("body", sa.Text),
+    sa.Column("headers", sa.JSON),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, index=True),
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+# -- ETag / If-Match -----------------------------------------------------------------------------
+def etag_for(version: int | str) -> str:
+    return f'"{version}"'
+
+
+def require_if_match(current_version: int | str) -> None:
+    """Updates must name the version they were based on: none is 428, a stale one 412."""
+    header = request.headers.get("If-Match")
+    if not header:
+        raise PreconditionRequired(
+            "Send If-Match with the ETag you read.", errors=[field_error("If-Match", "required", "header")]
+        )
+    candidates = {tag.strip().removeprefix("W/") for tag in header.split(",")}
+    if "*" not in candidates and etag_for(current_version) not in candidates:
+        raise PreconditionFailed(
+            "The record changed since you read it; read it again and retry.",
+            current_etag=etag_for(current_version),
+        )
+
+
+def with_etag(response: Response, version: int | str) -> Response:
+    response.headers["ETag"] = etag_for(version)
+    return response
+
+
+# -- Idempotency-Key -----------------------------------------------------------------------------
+def _fingerprint() -> str:
+    digest = hashlib.sha256()
+    digest.update(request.method.encode())
+    digest.update(request.path.encode())
+    digest.update(request.get_data())
+    return digest.hexdigest()
+
+
+def idempotent(session_factory: Callable[[], Callable[[], Session]]) -> Callable[[F], F]:
+    """Decorate a creating POST view. `session_factory()` returns the service's session maker at request time."""
+
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            key = request.headers.get(IDEMPOTENCY_HEADER)
+            if not key:
+                return view(*args, **kwargs)
+            if len(key) > 100:
+                raise Unprocessable(errors=[field_error(IDEMPOTENCY_HEADER, "at most 100 characters", "header")])
+            caller = current_principal().subject
+            fingerprint = _fingerprint()
+            make_session = session_factory()
+            replay = _claim(make_session, caller, key, fingerprint)
+            if replay is not None:
+                return replay
+            try:
+                response = make_response(view(*args, **kwargs))
+            except BaseException:
+                _release(make_session, caller, key)
+                raise
+            if 200 <= response.status_code < 300:
+                _store(make_session, caller, key, response)
+            else:
+                _release(make_session, caller, key)
+            return response
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def _claim(make_session: Callable[[], Session], caller: str, key: str, fingerprint: str) -> Response | None:
+    now = dt.datetime.now(dt.UTC)
+    with make_session() as session:
+        session.execute(idempotency_keys.delete().where(idempotency_keys.c.created_at < now - KEEP_IDEMPOTENCY_KEYS))
+        try:
+            session.execute(
+                idempotency_keys.insert().values(caller=caller, key=key, fingerprint=fingerprint, created_at=now)
+            )
+            session.commit()
+            return None
+        except IntegrityError:
+            session.rollback()
+        row = session.execute(
+            sa.select(idempotency_keys).where(idempotency_keys.c.caller == caller, idempotency_keys.c.key == key)
+        ).one()
+    if row.fingerprint != fingerprint:
+        raise Unprocessable(
+            "This Idempotency-Key was used for a different request.",
+            errors=[field_error(IDEMPOTENCY_HEADER, "reused with a different request", "header")],
+        )
+    if row.status is None:
+        raise Conflict("A request with this Idempotency-Key is still being processed; retry shortly.")
+    response = current_app.response_class(row.body, status=row.status, mimetype="application/json")
+    for name, value in (row.headers or {}).items():
+        response.headers[name] = value
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _store(make_session: Callable[[], Session], caller: str, key: str, response: Response) -> None:
+    kept = {h: response.headers[h] for h in ("Location", "ETag") if h in response.headers}
+    with make_session() as session:
+        session.execute(
+            idempotency_keys.update()
+            .where(idempotency_keys.c.caller == caller, idempotency_keys.c.key == key)
+            .values(status=response.status_code, body=response.get_data(as_text=True), headers=kept)
+        )
+        session.commit()
+
+
+def _release(make_session: Callable[[], Session], caller: str, key: str) -> None:
+    with make_session() as session:
+        session.execute(
+            idempotency_keys.delete().where(idempotency_keys.c.caller == caller, idempotency_keys.c.key == key)
+        )
+        session.commit()
