@@ -35,6 +35,13 @@ class ConsumerUnitOfWork(Protocol):
 Handler = Callable[[CloudEvent, Any], None]
 
 
+class _HandlerFailed(Exception):
+    def __init__(self, index: int, error: Exception) -> None:
+        super().__init__(str(error))
+        self.index = index
+        self.error = error
+
+
 def _insert_for(session: Any) -> Any:
     """The dialect's INSERT, which knows ON CONFLICT (PostgreSQL and SQLite both do)."""
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
@@ -78,58 +85,129 @@ class EventConsumer:
         self.uow_factory = uow_factory
         self.name = spec.name
         self.connected = threading.Event()
+        self._buffer: list[tuple[Any, pika.BasicProperties, bytes]] = []
 
-    # -- one message ---------------------------------------------------------------------------
+    # -- applying messages ---------------------------------------------------------------------
     def process(self, body: bytes) -> str:
-        """Apply one message body; returns the outcome. Raises if the handler failed."""
-        event = CloudEvent.from_json(body)
-        handler = self.handlers.get(event.type)
-        token = set_request_id(event.requestid)
-        try:
-            with self.uow_factory() as uow:
-                # Claim the event first: a concurrent delivery of the same id waits on this row and
-                # then finds it taken, so the handler never runs twice for one event.
-                claimed = uow.session.execute(
-                    _insert_for(uow.session)(inbox)
-                    .values(
-                        consumer=self.name,
-                        event_id=event.id,
-                        event_type=event.type,
-                        processed_at=dt.datetime.now(dt.UTC),
-                    )
-                    .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
-                    .returning(inbox.c.event_id)
-                ).first()
-                if claimed is None:
-                    return "duplicate"
-                if handler is not None:
-                    handler(event, uow)
-                uow.commit()
-            return "processed" if handler is not None else "ignored"
-        finally:
-            reset_request_id(token)
+        """Apply one message body; returns the outcome, raises what the handler raised."""
+        outcome = self.process_batch([body])[0]
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
 
-    def _on_message(self, channel: BlockingChannel, method: Any, properties: pika.BasicProperties, body: bytes) -> None:
-        started = time.perf_counter()
-        try:
-            outcome = self.process(body)
-        except EnvelopeError as exc:
-            self._park(channel, method, properties, body, f"unreadable envelope: {exc}", attempts=1)
-            return
-        except Exception as exc:
+    def process_batch(self, bodies: list[bytes]) -> list[str | BaseException]:
+        """Apply several messages in one transaction: one inbox insert and one commit (one fsync) for the lot.
+
+        When a handler fails, the transaction is rolled back, that message gets its exception as outcome
+        (it goes to the retry path) and the rest of the batch is applied again without it; so a failing
+        handler runs once per delivery, like the others. Outcomes are in the order of `bodies`: an outcome
+        string, or the exception (an EnvelopeError for a body that is not a CloudEvent).
+        """
+        outcomes: list[str | BaseException] = []
+        events: dict[int, CloudEvent] = {}
+        for index, body in enumerate(bodies):
+            try:
+                events[index] = CloudEvent.from_json(body)
+                outcomes.append("pending")
+            except EnvelopeError as exc:
+                outcomes.append(exc)
+        while events:
+            try:
+                outcomes_now = self._apply_all(events)
+            except _HandlerFailed as failure:
+                log.warning(
+                    "handler failed",
+                    exc_info=failure.error,
+                    extra={"queue": self.name, "event_id": events[failure.index].id},
+                )
+                outcomes[failure.index] = failure.error
+                del events[failure.index]
+                continue
+            except Exception as exc:  # the claim or the commit: nothing of the batch was applied
+                log.exception("batch failed", extra={"queue": self.name, "size": len(events)})
+                for index in events:
+                    outcomes[index] = exc
+                break
+            for index, outcome in outcomes_now.items():
+                outcomes[index] = outcome
+            break
+        return outcomes
+
+    def _apply_all(self, events: dict[int, CloudEvent]) -> dict[int, str]:
+        outcomes: dict[int, str] = {}
+        with self.uow_factory() as uow:
+            claimed = self._claim_all(uow, list(events.values()))
+            for index, event in events.items():
+                if event.id not in claimed:
+                    outcomes[index] = "duplicate"
+                    continue
+                claimed.discard(event.id)  # a second copy in the same batch is a duplicate
+                handler = self.handlers.get(event.type)
+                if handler is None:
+                    outcomes[index] = "ignored"
+                    continue
+                token = set_request_id(event.requestid)
+                try:
+                    handler(event, uow)
+                except Exception as exc:
+                    raise _HandlerFailed(index, exc) from exc
+                finally:
+                    reset_request_id(token)
+                outcomes[index] = "processed"
+            uow.commit()
+        return outcomes
+
+    def _claim_all(self, uow: Any, events: list[CloudEvent]) -> set[str]:
+        now = dt.datetime.now(dt.UTC)
+        rows = {
+            e.id: {"consumer": self.name, "event_id": e.id, "event_type": e.type, "processed_at": now} for e in events
+        }
+        result = uow.session.execute(
+            _insert_for(uow.session)(inbox)
+            .values(list(rows.values()))
+            .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
+            .returning(inbox.c.event_id)
+        )
+        return {r[0] for r in result}
+
+    def _settle(
+        self,
+        channel: BlockingChannel,
+        method: Any,
+        properties: pika.BasicProperties,
+        body: bytes,
+        outcome: str | BaseException,
+    ) -> None:
+        """Ack what was applied; reject a failure to the retry queue, or park it after the last retry."""
+        if isinstance(outcome, EnvelopeError):
+            self._park(channel, method, properties, body, f"unreadable envelope: {outcome}", attempts=1)
+        elif isinstance(outcome, BaseException):
             attempts = attempts_so_far(properties, self.spec.name) + 1
-            log.exception("handler failed", extra={"queue": self.name, "attempt": attempts})
             if attempts > self.settings.max_retries:
-                self._park(channel, method, properties, body, f"{type(exc).__name__}: {exc}", attempts)
+                self._park(channel, method, properties, body, f"{type(outcome).__name__}: {outcome}", attempts)
             else:
                 BUS_RETRIED.labels(self.name).inc()
                 BUS_CONSUMED.labels(self.name, "retried").inc()
                 channel.basic_nack(method.delivery_tag, requeue=False)
-            return
-        finally:
-            BUS_HANDLER_DURATION.labels(self.name).observe(time.perf_counter() - started)
-        BUS_CONSUMED.labels(self.name, outcome).inc()
-        channel.basic_ack(method.delivery_tag)
+        else:
+            BUS_CONSUMED.labels(self.name, outcome).inc()
+            channel.basic_ack(method.delivery_tag)
+
+    def _on_message(
+        self, _channel: BlockingChannel, method: Any, properties: pika.BasicProperties, body: bytes
+    ) -> None:
+        # Deliveries are collected while pika pumps the socket and applied together afterwards.
+        self._buffer.append((method, properties, body))
+
+    def _drain(self, channel: BlockingChannel) -> None:
+        while self._buffer:
+            batch, self._buffer = self._buffer[: self.settings.prefetch], self._buffer[self.settings.prefetch :]
+            started = time.perf_counter()
+            outcomes = self.process_batch([body for _, _, body in batch])
+            elapsed = time.perf_counter() - started
+            for (method, properties, body), outcome in zip(batch, outcomes, strict=True):
+                BUS_HANDLER_DURATION.labels(self.name).observe(elapsed / len(batch))
+                self._settle(channel, method, properties, body, outcome)
 
     def _park(
         self,
@@ -177,11 +255,13 @@ class EventConsumer:
                     self._park_channel = connection.channel()
                     self._park_channel.confirm_delivery()
                     channel.basic_qos(prefetch_count=self.settings.prefetch)
+                    self._buffer = []
                     channel.basic_consume(self.spec.name, self._on_message, auto_ack=False)
                     self.connected.set()
                     backoff = 0.5
                     while not stop.is_set():
-                        connection.process_data_events(time_limit=0.2)
+                        connection.process_data_events(time_limit=0.2 if not self._buffer else 0)
+                        self._drain(channel)
                 finally:
                     self.connected.clear()
                     if connection.is_open:

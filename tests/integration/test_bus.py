@@ -441,3 +441,35 @@ def test_event_processed_concurrently_by_two_workers_applies_once_and_counts_a_d
         assert delivered_parcels(session_factory) == ["p-1"]  # never a doubled effect
     assert sorted(outcomes) == ["duplicate", "processed"]
     assert len(rows(session_factory, sa.select(inbox))) == 1
+
+
+@dataclasses.dataclass
+class ParcelInspected(DomainEvent):
+    event_type = "bustest.parcel.inspected"
+    parcel_id: str
+
+
+def test_batch_isolates_a_failing_handler(session_factory: sessionmaker[Session]) -> None:
+    """Messages applied together share one commit; a failure rolls back only its own effects and events."""
+
+    def inspect(event: CloudEvent, uow: Any) -> None:
+        record_delivery(event, uow)
+        uow.publish(ParcelInspected(event.data["parcel_id"]))
+        if event.data["parcel_id"] == "bad":
+            raise ValueError("cannot inspect")
+
+    settings = BusSettings(amqp_url="amqp://unused", exchange="unused")
+    consumer = consumer_for(settings, QueueSpec(f"bustest.batch.{uuid.uuid4().hex[:6]}", []), session_factory, inspect)
+    events = [CloudEvent(ParcelShipped.event_type, SOURCE, {"parcel_id": p}) for p in ("a", "bad", "c")]
+    outcomes = consumer.process_batch([e.to_json() for e in events] + [events[0].to_json(), b"not json"])
+
+    assert outcomes[0] == "processed" and outcomes[2] == "processed" and outcomes[3] == "duplicate"
+    assert isinstance(outcomes[1], ValueError)
+    assert type(outcomes[4]).__name__ == "EnvelopeError"
+    assert sorted(delivered_parcels(session_factory)) == ["a", "c"]
+    published = [json.loads(r.body)["data"]["parcel_id"] for r in rows(session_factory, sa.select(outbox.c.body))]
+    assert sorted(published) == ["a", "c"]
+    claimed = [r.event_id for r in rows(session_factory, sa.select(inbox.c.event_id))]
+    assert sorted(claimed) == sorted([events[0].id, events[2].id])
+    # The failed one can be applied on its retry.
+    assert consumer.process_batch([events[1].to_json()])[0].__class__ is ValueError

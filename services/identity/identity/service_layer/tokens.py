@@ -93,6 +93,7 @@ def issue_access_token(
     name: str | None = None,
     org_code: str | None = None,
     client_id: str | None = None,
+    username: str | None = None,
 ) -> TokenResponse:
     key = keyring.signing_key()
     now = dt.datetime.now(dt.UTC)
@@ -110,6 +111,8 @@ def issue_access_token(
         claims["name"] = name
     if org_code:
         claims["org"] = org_code
+    if username:
+        claims["preferred_username"] = username
     if client_id:
         claims["client_id"] = client_id
     token = jwt.encode(claims, key.private_key, algorithm="ES256", headers={"kid": key.kid})
@@ -141,6 +144,7 @@ def _user_tokens(
         grants=user.grant_pairs(),
         name=user.display_name,
         org_code=user.org_code,
+        username=user.username,
     )
     refresh = _new_refresh_token(uow, policy, user.id, family)
     return TokenResponse(access.access_token, access.expires_in, refresh)

@@ -120,22 +120,15 @@ class Jwks(MethodView):
 class Me(MethodView):
     @me_blp.response(200, MeSchema)
     def get(self) -> Any:
+        """Who the token says the caller is: its grants are what every service will apply until it expires."""
         principal = current_principal()
-        grants = sorted((g.role, g.org_path) for g in principal.grants)
-        if principal.client_id:
-            return {
-                "id": principal.subject,
-                "client_id": principal.client_id,
-                "display_name": principal.name,
-                "grants": grants,
-            }
-        user = directory.get_user(identity().uow(), principal, uuid.UUID(principal.subject))
         return {
-            "id": str(user.id),
-            "username": user.username,
-            "display_name": user.display_name,
-            "org_code": user.org_code,
-            "grants": user.grant_pairs(),
+            "id": principal.subject,
+            "username": principal.claims.get("preferred_username"),
+            "display_name": principal.name,
+            "org_code": principal.claims.get("org"),
+            "client_id": principal.client_id,
+            "grants": sorted((g.role, g.org_path) for g in principal.grants),
         }
 
 
