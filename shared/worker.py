@@ -39,6 +39,21 @@ class PeriodicTask:
             stop.wait(self.interval)
 
 
+def ready_when(checks: Sequence[Callable[[], None]], components: Sequence[Any]) -> Callable[[], bool]:
+    """Ready = every check passes (e.g. the database answers) and every component that talks to the broker
+    (relay, consumers: anything with a `connected` event) is connected."""
+
+    def ready() -> bool:
+        try:
+            for check in checks:
+                check()
+        except Exception:
+            return False
+        return all(c.connected.is_set() for c in components if hasattr(c, "connected"))
+
+    return ready
+
+
 def _handler_class(ready: Callable[[], bool]) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:

@@ -1,0 +1,56 @@
+"""The `cio` role follows the appointment (聘任): granted when approvals appoints, removed when the term ends."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from identity.service_layer.unit_of_work import IdentityUnitOfWork
+from shared.bus.envelope import CloudEvent
+
+log = logging.getLogger(__name__)
+
+CIO = "cio"
+SYSTEM_ACTOR = "system:approvals"
+
+
+def grant_cio_on_appointment(event: CloudEvent, uow: IdentityUnitOfWork) -> None:
+    """`approvals.appointment.made` / `.renewed`: the person holds `cio` at the appointment's org."""
+    user = uow.users.get(uuid.UUID(event.data["person_user_id"]))
+    org = uow.orgs.get(event.data["org_code"])
+    if user is None or org is None:
+        # The person or org was never provisioned here: nothing to grant, and retrying will not change it.
+        log.warning("appointment for an unknown user or org", extra={"event_id": event.id})
+        return
+    user.grant(CIO, org, by=SYSTEM_ACTOR, source="system")
+    uow.audit(
+        "role_granted",
+        actor=SYSTEM_ACTOR,
+        target=str(user.id),
+        details={"role": CIO, "org_path": org.path, "appointment_id": event.data.get("appointment_id")},
+    )
+
+
+def revoke_cio_when_appointment_ends(event: CloudEvent, uow: IdentityUnitOfWork) -> None:
+    """`approvals.appointment.ended` / `.revoked`: the system-given `cio` grant at that org goes."""
+    user = uow.users.get(uuid.UUID(event.data["person_user_id"]))
+    org = uow.orgs.get(event.data["org_code"])
+    if user is None or org is None:
+        return
+    for grant in list(user.grants):
+        if grant.role == CIO and grant.org_path == org.path and grant.source == "system":
+            user.revoke(grant.id, by=SYSTEM_ACTOR)
+            uow.audit(
+                "role_revoked",
+                actor=SYSTEM_ACTOR,
+                target=str(user.id),
+                details={"role": CIO, "org_path": org.path, "appointment_id": event.data.get("appointment_id")},
+            )
+
+
+HANDLERS = {
+    "approvals.appointment.made": grant_cio_on_appointment,
+    "approvals.appointment.renewed": grant_cio_on_appointment,
+    "approvals.appointment.ended": revoke_cio_when_appointment_ends,
+    "approvals.appointment.revoked": revoke_cio_when_appointment_ends,
+}
