@@ -39,11 +39,18 @@ def free_port() -> int:
 @dataclass
 class Stack:
     gateway: str
-    web_metrics: str
-    worker_metrics: str
+    web: dict[str, str]
+    worker: dict[str, str]
     amqp_url: str
-    env: dict[str, str]
     logs: Path
+
+    @property
+    def web_metrics(self) -> str:
+        return f"{self.web['identity']}/metrics"
+
+    @property
+    def worker_metrics(self) -> str:
+        return f"{self.worker['identity']}/metrics"
 
 
 def _up(url: str) -> bool:
@@ -55,62 +62,77 @@ def _up(url: str) -> bool:
 
 @pytest.fixture(scope="session")
 def stack(infra: dict[str, str], amqp_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Every service that exists (web under gunicorn and worker), each with its own database, and nginx."""
     if not Path(NGINX).exists():
         pytest.fail("nginx is required for the e2e tests: apt-get install nginx-light (.ci/run does)")
     run = tmp_path_factory.mktemp("stack")
-    db = f"cio_test_e2e_identity_{uuid.uuid4().hex[:8]}"
+    services = [s for s in load_services() if s.exists]
+    ports = {s.name: (free_port(), free_port()) for s in services}
+    gateway_port = free_port()
+    databases = {s.name: f"cio_test_e2e_{s.name}_{uuid.uuid4().hex[:8]}" for s in services}
     with psycopg.connect(infra["pg"], autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{db}"')
-    gateway_port, web_port, worker_port = free_port(), free_port(), free_port()
+        for db in databases.values():
+            conn.execute(f'CREATE DATABASE "{db}"')
     python = sys.executable
-    env = {
+    identity_web = f"http://127.0.0.1:{ports['identity'][0]}"
+    common = {
         **os.environ,
-        "SERVICE_NAME": "identity",
-        "DATABASE_URL": database_url(infra["pg"], db),
         "AMQP_URL": amqp_url,
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{gateway_port}",
+        "JWKS_URL": f"{identity_web}/api/auth/.well-known/jwks.json",
         "DEMO_PASSWORD": DEMO_PASSWORD,
         "SIGNING_KEY_SECRET": uuid.uuid4().hex,
-        "WEB_BIND": f"127.0.0.1:{web_port}",
         "WEB_CONCURRENCY": "2",
-        "WORKER_METRICS_PORT": str(worker_port),
-        "PROMETHEUS_MULTIPROC_DIR": str(run / "prom"),
         "OUTBOX_IDLE_SECONDS": "0.05",
+        "BUS_RETRY_DELAY_MS": "500",
+        "DATA_DIR": str(run / "data"),
     }
-    (run / "prom").mkdir()
-    subprocess.run([python, "-m", "identity.entrypoints.cli", "migrate"], env=env, check=True, cwd=ROOT)
+    envs: dict[str, dict[str, str]] = {}
+    for s in services:
+        web_port, worker_port = ports[s.name]
+        (run / "prom" / s.name).mkdir(parents=True)
+        envs[s.name] = {
+            **common,
+            "SERVICE_NAME": s.name,
+            "DATABASE_URL": database_url(infra["pg"], databases[s.name]),
+            "WEB_BIND": f"127.0.0.1:{web_port}",
+            "WORKER_METRICS_PORT": str(worker_port),
+            "PROMETHEUS_MULTIPROC_DIR": str(run / "prom" / s.name),
+        }
+        subprocess.run([python, "-m", f"{s.name}.entrypoints.cli", "migrate"], env=envs[s.name], check=True, cwd=ROOT)
     subprocess.run(
-        [python, "-m", "identity.entrypoints.cli", "seed-demo"], env=env, check=True, cwd=ROOT, capture_output=True
+        [python, "-m", "identity.entrypoints.cli", "seed-demo"],
+        env=envs["identity"],
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
     )
-    services = [dataclasses.replace(s, web_port=web_port) if s.name == "identity" else s for s in load_services()]
     nginx_dir = run / "nginx"
     nginx_dir.mkdir()
     conf = nginx_dir / "nginx.conf"
-    conf.write_text(nginx_render.render("local", gateway_port, str(nginx_dir), services=services, login_rate="6000r/m"))
+    routed = [dataclasses.replace(s, web_port=ports[s.name][0]) if s.name in ports else s for s in load_services()]
+    conf.write_text(nginx_render.render("local", gateway_port, str(nginx_dir), services=routed, login_rate="6000r/m"))
     gunicorn = str(Path(python).with_name("gunicorn"))
     logs = run / "logs"
     logs.mkdir()
-    commands = {
-        "web": [gunicorn, "-c", "deploy/gunicorn/gunicorn.conf.py", "identity.entrypoints.web:create_app()"],
-        "worker": [python, "-m", "identity.entrypoints.worker"],
-        "gateway": [NGINX, "-p", str(nginx_dir), "-c", str(conf), "-e", str(nginx_dir / "error.log")],
-    }
+    commands: dict[str, tuple[list[str], dict[str, str]]] = {}
+    for s in services:
+        web_app = f"{s.name}.entrypoints.web:create_app()"
+        commands[f"{s.name}-web"] = ([gunicorn, "-c", "deploy/gunicorn/gunicorn.conf.py", web_app], envs[s.name])
+        commands[f"{s.name}-worker"] = ([python, "-m", f"{s.name}.entrypoints.worker"], envs[s.name])
+    commands["gateway"] = ([NGINX, "-p", str(nginx_dir), "-c", str(conf), "-e", str(nginx_dir / "error.log")], common)
     procs = []
     try:
-        for name, command in commands.items():
+        for name, (command, env) in commands.items():
             out = (logs / f"{name}.log").open("wb")
             procs.append(subprocess.Popen(command, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT))
-        wait_until(lambda: _up(f"http://127.0.0.1:{web_port}/health/ready"), 30, 0.2, "identity web ready")
-        wait_until(lambda: _up(f"http://127.0.0.1:{worker_port}/health/ready"), 30, 0.2, "identity worker ready")
+        web = {name: f"http://127.0.0.1:{web_port}" for name, (web_port, _) in ports.items()}
+        worker = {name: f"http://127.0.0.1:{worker_port}" for name, (_, worker_port) in ports.items()}
+        for name in ports:
+            wait_until(lambda n=name: _up(f"{web[n]}/health/ready"), 30, 0.2, f"{name} web ready")
+            wait_until(lambda n=name: _up(f"{worker[n]}/health/ready"), 30, 0.2, f"{name} worker ready")
         wait_until(lambda: _up(f"http://127.0.0.1:{gateway_port}/gateway/health"), 30, 0.2, "gateway up")
-        yield Stack(
-            gateway=f"http://127.0.0.1:{gateway_port}",
-            web_metrics=f"http://127.0.0.1:{web_port}/metrics",
-            worker_metrics=f"http://127.0.0.1:{worker_port}/metrics",
-            amqp_url=amqp_url,
-            env=env,
-            logs=logs,
-        )
+        yield Stack(f"http://127.0.0.1:{gateway_port}", web, worker, amqp_url, logs)
     finally:
         for proc in procs:
             proc.terminate()
@@ -120,7 +142,8 @@ def stack(infra: dict[str, str], amqp_url: str, tmp_path_factory: pytest.TempPat
             except subprocess.TimeoutExpired:
                 proc.kill()
         with psycopg.connect(infra["pg"], autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+            for db in databases.values():
+                conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
 
 
 def token(stack: Stack, username: str, password: str = DEMO_PASSWORD) -> str:
