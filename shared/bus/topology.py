@@ -67,3 +67,20 @@ def declare_queue(channel: BlockingChannel, settings: BusSettings, spec: QueueSp
     channel.queue_declare(spec.parking, durable=True, arguments=_type_args(settings))
     for pattern in spec.bindings:
         channel.queue_bind(spec.name, settings.exchange, routing_key=pattern)
+
+
+def declare_queues(settings: BusSettings, specs: Sequence[QueueSpec]) -> None:
+    """Declare and bind a service's consuming queues once, at deploy time (the migrate step).
+
+    Events published before a consumer's queue exists are routed nowhere; declaring every queue
+    before any process publishes means the first deployment loses nothing either.
+    """
+    from shared.bus.publisher import connect
+
+    connection = connect(settings.amqp_url, "declare-queues")
+    try:
+        channel = connection.channel()
+        for spec in specs:
+            declare_queue(channel, settings, spec)
+    finally:
+        connection.close()

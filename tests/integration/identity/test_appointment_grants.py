@@ -7,10 +7,10 @@ import json
 import uuid
 
 import pytest
-from sqlalchemy import select
-
 from identity.bootstrap import Identity
 from identity.entrypoints.worker import APPOINTMENTS_QUEUE, components
+from sqlalchemy import select
+
 from shared.bus.envelope import CloudEvent
 from shared.bus.tables import outbox
 from tests.helpers import wait_until

@@ -15,7 +15,9 @@ from pathlib import Path
 
 from identity.adapters import keys
 from identity.bootstrap import bootstrap
+from identity.entrypoints.worker import APPOINTMENTS_QUEUE
 from identity.service_layer import demo, tokens
+from shared.bus.topology import declare_queues
 from shared.migrations import service_dir, upgrade
 
 
@@ -24,7 +26,8 @@ def migrate() -> None:
     upgrade(service_dir("identity"), service.settings.database_url)
     with service.session_factory() as session, session.begin():
         keys.ensure_keys(session, service.signing_secret)
-    print("identity: database at head, signing keys present")
+    declare_queues(service.settings.bus, [APPOINTMENTS_QUEUE])
+    print("identity: database at head, signing keys present, queues declared")
 
 
 def rotate_keys(force: bool) -> None:

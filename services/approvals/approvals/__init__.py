@@ -1,0 +1,1 @@
+"""The approvals service: review chains, the reviewer inbox, appointments (聘任), evaluations and rectification."""

@@ -1,0 +1,216 @@
+"""Tables of the approvals database and the imperative mapping of the domain classes onto them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import registry, relationship
+
+from approvals.domain.model import Appointment, ReviewCase, ReviewTask
+from shared.db import new_metadata
+
+metadata = new_metadata()
+mapper_registry = registry(metadata=metadata)
+
+TS = sa.DateTime(timezone=True)
+
+# -- projections of other services' facts ---------------------------------------------------------
+rounds = sa.Table(
+    "rounds",
+    metadata,
+    sa.Column("round_id", sa.Uuid, primary_key=True),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("policy_id", sa.String(64), nullable=False),
+    sa.Column("policy_version", sa.Integer, nullable=False),
+    sa.Column("policy", sa.JSON, nullable=False, comment="the snapshot from nominations.round.opened"),
+    sa.Column("issuing_org_path", sa.String(400)),
+    sa.Column("opened_at", TS, nullable=False),
+)
+
+orgs = sa.Table(
+    "orgs",
+    metadata,
+    sa.Column("code", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("level", sa.String(16), nullable=False),
+    sa.Column("parent_code", sa.String(32)),
+    sa.Column("path", sa.String(400), nullable=False, index=True),
+)
+
+role_grants = sa.Table(
+    "role_grants",
+    metadata,
+    sa.Column("grant_id", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.String(64), nullable=False, index=True),
+    sa.Column("role", sa.String(40), nullable=False),
+    sa.Column("org_code", sa.String(32)),
+    sa.Column("org_path", sa.String(400), nullable=False),
+)
+
+# -- owned records ----------------------------------------------------------------------------
+review_cases = sa.Table(
+    "review_cases",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("nomination_id", sa.Uuid, nullable=False, unique=True),
+    sa.Column("round_id", sa.Uuid, nullable=False, index=True),
+    sa.Column("policy_id", sa.String(64), nullable=False),
+    sa.Column("school_org_code", sa.String(32), nullable=False),
+    sa.Column("school_org_path", sa.String(400), nullable=False, index=True),
+    sa.Column("school_name", sa.String(200), nullable=False),
+    sa.Column("candidate_user_id", sa.String(64), nullable=False),
+    sa.Column("candidate_name", sa.String(100), nullable=False),
+    sa.Column("stages", sa.JSON, nullable=False),
+    sa.Column("resubmit_reenters", sa.String(16), nullable=False),
+    sa.Column("current_stage", sa.Integer, nullable=False),
+    sa.Column("returned_at_stage", sa.Integer),
+    sa.Column("status", sa.String(16), nullable=False, index=True),
+    sa.Column("revision", sa.Integer, nullable=False),
+    sa.Column("opened_at", TS, nullable=False),
+    sa.Column("closed_at", TS),
+    sa.Column("version", sa.Integer, nullable=False),
+)
+
+review_tasks = sa.Table(
+    "review_tasks",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("case_id", sa.Uuid, sa.ForeignKey("review_cases.id"), nullable=False, index=True),
+    sa.Column("nomination_id", sa.Uuid, nullable=False),
+    sa.Column("round_id", sa.Uuid, nullable=False),
+    sa.Column("school_org_path", sa.String(400), nullable=False),
+    sa.Column("school_name", sa.String(200), nullable=False),
+    sa.Column("candidate_name", sa.String(100), nullable=False),
+    sa.Column("stage_index", sa.Integer, nullable=False),
+    sa.Column("stage_key", sa.String(64)),
+    sa.Column("stage_name", sa.String(100), nullable=False),
+    sa.Column("role", sa.String(40), nullable=False),
+    sa.Column("org_code", sa.String(32), nullable=False),
+    sa.Column("org_path", sa.String(400), nullable=False),
+    sa.Column("revision", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("assigned_at", TS, nullable=False),
+    sa.Column("due_at", TS, nullable=False),
+    sa.Column("overdue_at", TS),
+    sa.Column("decision", sa.String(16)),
+    sa.Column("opinion", sa.Text),
+    sa.Column("seal_unit_name", sa.String(200)),
+    sa.Column("seal_date", sa.Date),
+    sa.Column("decided_by", sa.String(64)),
+    sa.Column("on_behalf_of", sa.String(64)),
+    sa.Column("decided_at", TS),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Index("ix_review_tasks_inbox", "status", "role", "org_path", "due_at", "id"),
+)
+
+delegations = sa.Table(
+    "delegations",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("delegator_user_id", sa.String(64), nullable=False),
+    sa.Column("delegate_user_id", sa.String(64), nullable=False, index=True),
+    sa.Column("role", sa.String(40), nullable=False),
+    sa.Column("org_path", sa.String(400), nullable=False),
+    sa.Column("starts_on", sa.Date, nullable=False),
+    sa.Column("ends_on", sa.Date, nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("revoked_at", TS),
+)
+
+appointments = sa.Table(
+    "appointments",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("person_user_id", sa.String(64), nullable=False, index=True),
+    sa.Column("person_name", sa.String(100), nullable=False),
+    sa.Column("org_code", sa.String(32), nullable=False),
+    sa.Column("org_path", sa.String(400), nullable=False, index=True),
+    sa.Column("term_number", sa.Integer, nullable=False),
+    sa.Column("starts_on", sa.Date, nullable=False),
+    sa.Column("ends_on", sa.Date, index=True, comment="null: no term set, lasts until revoked"),
+    sa.Column("document_number", sa.String(100), nullable=False),
+    sa.Column("round_id", sa.Uuid, index=True),
+    sa.Column("nomination_id", sa.Uuid),
+    sa.Column("case_id", sa.Uuid),
+    sa.Column("policy_id", sa.String(64), nullable=False),
+    sa.Column("policy", sa.JSON, nullable=False),
+    sa.Column("appointing_role", sa.String(40), nullable=False),
+    sa.Column("appointing_org_path", sa.String(400), nullable=False),
+    sa.Column("previous_appointment_id", sa.Uuid),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("ended_on", sa.Date),
+    sa.Column("revoked_reason", sa.Text),
+    sa.Column("revoked_by", sa.String(64)),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    # 每校一名首席信息官: at most one active appointment per org, enforced by the database too.
+    sa.Index(
+        "uq_appointments_active_org",
+        "org_code",
+        unique=True,
+        postgresql_where=sa.text("status = 'active'"),
+        sqlite_where=sa.text("status = 'active'"),
+    ),
+)
+
+appointment_filings = sa.Table(
+    "appointment_filings",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("appointment_id", sa.Uuid, sa.ForeignKey("appointments.id"), nullable=False, index=True),
+    sa.Column("change", sa.Text, nullable=False),
+    sa.Column("details", sa.JSON),
+    sa.Column("filed_by", sa.String(64), nullable=False),
+    sa.Column("filed_at", TS, nullable=False),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", TS, nullable=False, index=True),
+    sa.Column("actor", sa.String(100)),
+    sa.Column("action", sa.String(60), nullable=False),
+    sa.Column("target_type", sa.String(30), nullable=False),
+    sa.Column("target_id", sa.String(64), nullable=False),
+    sa.Column("org_path", sa.String(400), nullable=False, comment="scope: auditors see rows in their subtree"),
+    sa.Column("outcome", sa.String(20), nullable=False),
+    sa.Column("details", sa.JSON),
+    sa.Column("request_id", sa.String(64)),
+    sa.Index("ix_audit_log_target", "target_type", "target_id", "id"),
+)
+
+_mapped = False
+
+
+def start_mappers() -> None:
+    """Map the domain classes once per process; safe to call again."""
+    global _mapped
+    if _mapped:
+        return
+    _mapped = True
+    mapper_registry.map_imperatively(ReviewTask, review_tasks, version_id_col=review_tasks.c.version)
+    mapper_registry.map_imperatively(
+        ReviewCase,
+        review_cases,
+        version_id_col=review_cases.c.version,
+        properties={
+            "tasks": relationship(
+                ReviewTask,
+                lazy="selectin",
+                order_by=[review_tasks.c.assigned_at, review_tasks.c.stage_index],
+                cascade="all, delete-orphan",
+            )
+        },
+    )
+    mapper_registry.map_imperatively(Appointment, appointments, version_id_col=appointments.c.version)
+
+    @event.listens_for(ReviewCase, "load")
+    @event.listens_for(ReviewTask, "load")
+    @event.listens_for(Appointment, "load")
+    def _fresh_events(target: Any, _context: Any) -> None:
+        target.events = []

@@ -1,0 +1,180 @@
+"""Events the approvals service publishes (payloads as in docs/EVENTS.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from shared.events import DomainEvent
+
+
+@dataclass
+class _Subject(DomainEvent):
+    """Events whose subject is the id named by `_subject_field`."""
+
+    _subject_field: ClassVar[str] = ""
+
+    @property
+    def subject(self) -> str:
+        return str(getattr(self, self._subject_field))
+
+
+@dataclass
+class CaseOpened(_Subject):
+    event_type: ClassVar[str] = "approvals.case.opened"
+    _subject_field: ClassVar[str] = "case_id"
+    case_id: str
+    kind: str
+    nomination_id: str
+    round_id: str
+    school_org_code: str
+    school_org_path: str
+    stages: list[dict[str, Any]]
+
+
+@dataclass
+class TaskAssigned(_Subject):
+    event_type: ClassVar[str] = "approvals.task.assigned"
+    _subject_field: ClassVar[str] = "task_id"
+    task_id: str
+    case_id: str
+    nomination_id: str
+    stage_index: int
+    stage_name: str
+    role: str
+    org_code: str
+    org_path: str
+    due_at: str
+    school_org_path: str
+    stage_key: str | None = None  # addition: the policy's stable stage name (stage_name is the display name)
+
+
+@dataclass
+class TaskOverdue(_Subject):
+    event_type: ClassVar[str] = "approvals.task.overdue"
+    _subject_field: ClassVar[str] = "task_id"
+    task_id: str
+    case_id: str
+    nomination_id: str
+    stage_name: str
+    role: str
+    org_code: str
+    org_path: str
+    due_at: str
+    escalate_to_org_path: str | None
+    stage_key: str | None = None
+
+
+@dataclass
+class ReviewDecided(_Subject):
+    event_type: ClassVar[str] = "approvals.review.decided"
+    _subject_field: ClassVar[str] = "case_id"
+    case_id: str
+    task_id: str
+    nomination_id: str
+    round_id: str
+    school_org_path: str
+    stage_index: int
+    stage_name: str
+    decision: str
+    opinion: str | None
+    decided_by: str
+    on_behalf_of: str | None
+    decided_at: str
+    outcome: str
+    seal_unit_name: str | None = None
+    seal_date: str | None = None
+    stage_key: str | None = None
+
+
+@dataclass
+class AppointmentMade(_Subject):
+    event_type: ClassVar[str] = "approvals.appointment.made"
+    _subject_field: ClassVar[str] = "appointment_id"
+    appointment_id: str
+    person_user_id: str
+    person_name: str
+    org_code: str
+    org_path: str
+    term_number: int
+    starts_on: str
+    ends_on: str | None  # None: the policy sets no term, the appointment lasts until revoked
+    document_number: str
+    round_id: str
+    nomination_id: str
+    policy_id: str
+    training_requirement: dict[str, Any]
+
+
+@dataclass
+class AppointmentRenewed(AppointmentMade):
+    event_type: ClassVar[str] = "approvals.appointment.renewed"
+    previous_appointment_id: str = ""
+
+
+@dataclass
+class AppointmentFiled(_Subject):
+    event_type: ClassVar[str] = "approvals.appointment.filed"
+    _subject_field: ClassVar[str] = "appointment_id"
+    appointment_id: str
+    org_path: str
+    change: str
+    filed_by: str
+    filed_at: str
+    details: dict[str, Any] | None = None
+    bureau_org_path: str | None = None
+
+
+@dataclass
+class AppointmentRevoked(_Subject):
+    event_type: ClassVar[str] = "approvals.appointment.revoked"
+    _subject_field: ClassVar[str] = "appointment_id"
+    appointment_id: str
+    person_user_id: str
+    org_code: str
+    org_path: str
+    reason: str
+    revoked_by: str
+    revoked_at: str
+    # additions: nominations' appointment projection reads `ended_on` and (when it never saw the
+    # appointment made) `term_number` from the closing events
+    ended_on: str | None = None
+    term_number: int | None = None
+
+
+@dataclass
+class AppointmentEnded(_Subject):
+    event_type: ClassVar[str] = "approvals.appointment.ended"
+    _subject_field: ClassVar[str] = "appointment_id"
+    appointment_id: str
+    person_user_id: str
+    org_code: str
+    org_path: str
+    ended_on: str
+    term_number: int | None = None
+
+
+@dataclass
+class EvaluationRecorded(_Subject):
+    event_type: ClassVar[str] = "approvals.evaluation.recorded"
+    _subject_field: ClassVar[str] = "evaluation_id"
+    evaluation_id: str
+    appointment_id: str | None
+    person_user_id: str | None
+    org_path: str
+    year: int
+    kind: str
+    score: float
+    grade: str
+
+
+@dataclass
+class RectificationOrdered(_Subject):
+    event_type: ClassVar[str] = "approvals.rectification.ordered"
+    _subject_field: ClassVar[str] = "rectification_id"
+    rectification_id: str
+    evaluation_id: str
+    appointment_id: str | None
+    org_path: str
+    due_on: str
+    reason: str

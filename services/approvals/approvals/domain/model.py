@@ -1,0 +1,556 @@
+"""Review cases and their tasks, appointments (聘任) and their terms: the rules of the approvals room.
+
+Pure Python: the adapters map these classes onto tables; nothing here knows about them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from approvals.domain import events
+from approvals.domain.policy import RESUBMIT_RETURNING, Policy, TermPolicy, term_dates
+
+
+class DomainError(Exception):
+    """A rule refused the change; `field` names the input it is about, `status` how the API reports it."""
+
+    status = 422
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class StateConflict(DomainError):
+    """The record is no longer in the state the caller acted on (already decided, not current…): 409."""
+
+    status = 409
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+APPROVE, RETURN, REJECT = "approve", "return", "reject"
+DECISIONS = (APPROVE, RETURN, REJECT)
+
+# case status
+IN_REVIEW, RETURNED, APPROVED, REJECTED, CANCELLED = "in_review", "returned", "approved", "rejected", "cancelled"
+# task status
+OPEN, DECIDED = "open", "decided"
+# appointment status
+ACTIVE, RENEWED, ENDED, REVOKED = "active", "renewed", "ended", "revoked"
+
+
+@dataclass(frozen=True)
+class ResolvedStage:
+    """A stage of one case: the policy's stage bound to the org that acts for this school."""
+
+    index: int
+    key: str
+    name: str
+    role: str
+    org_code: str
+    org_path: str
+    due_days: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "key": self.key,
+            "name": self.name,
+            "role": self.role,
+            "org_code": self.org_code,
+            "org_path": self.org_path,
+            "due_days": self.due_days,
+        }
+
+
+@dataclass(frozen=True)
+class Seal:
+    """盖章: the unit whose seal stands under the opinion, and the date written beside it."""
+
+    unit_name: str
+    date: dt.date
+
+
+class ReviewTask:
+    """One stage's work item in a reviewer's inbox: a role at an org must decide by `due_at`."""
+
+    version: int  # kept by the mapper (optimistic concurrency)
+
+    def __init__(self, case: ReviewCase, stage: ResolvedStage, at: dt.datetime, revision: int) -> None:
+        self.id = uuid.uuid4()
+        self.case_id = case.id
+        self.nomination_id = case.nomination_id
+        self.round_id = case.round_id
+        self.school_org_path = case.school_org_path
+        self.school_name = case.school_name
+        self.candidate_name = case.candidate_name
+        self.stage_index = stage.index
+        self.stage_key: str | None = stage.key
+        self.stage_name = stage.name
+        self.role = stage.role
+        self.org_code = stage.org_code
+        self.org_path = stage.org_path
+        self.revision = revision
+        self.status = OPEN
+        self.assigned_at = at
+        self.due_at = at + dt.timedelta(days=stage.due_days)
+        self.overdue_at: dt.datetime | None = None
+        self.decision: str | None = None
+        self.opinion: str | None = None
+        self.seal_unit_name: str | None = None
+        self.seal_date: dt.date | None = None
+        self.decided_by: str | None = None
+        self.on_behalf_of: str | None = None
+        self.decided_at: dt.datetime | None = None
+        self.events: list[Any] = []
+
+    def mark_overdue(self, at: dt.datetime, escalate_to_org_path: str | None) -> bool:
+        """Past due and still open: flag it once (a flagged task is never reported again)."""
+        if self.status != OPEN or self.overdue_at is not None or self.due_at > at:
+            return False
+        self.overdue_at = at
+        self.events.append(
+            events.TaskOverdue(
+                task_id=str(self.id),
+                case_id=str(self.case_id),
+                nomination_id=str(self.nomination_id),
+                stage_name=self.stage_name,
+                role=self.role,
+                org_code=self.org_code,
+                org_path=self.org_path,
+                due_at=self.due_at.isoformat(),
+                escalate_to_org_path=escalate_to_org_path,
+                stage_key=self.stage_key,
+            )
+        )
+        return True
+
+    def assigned_event(self) -> events.TaskAssigned:
+        return events.TaskAssigned(
+            task_id=str(self.id),
+            case_id=str(self.case_id),
+            nomination_id=str(self.nomination_id),
+            stage_index=self.stage_index,
+            stage_name=self.stage_name,
+            role=self.role,
+            org_code=self.org_code,
+            org_path=self.org_path,
+            due_at=self.due_at.isoformat(),
+            school_org_path=self.school_org_path,
+            stage_key=self.stage_key,
+        )
+
+
+@dataclass(frozen=True)
+class Nominee:
+    """Who the nomination names, as `nomination.submitted` tells it."""
+
+    nomination_id: uuid.UUID
+    round_id: uuid.UUID
+    school_org_code: str
+    school_org_path: str
+    school_name: str
+    candidate_user_id: str
+    candidate_name: str
+    revision: int = 1
+
+
+class ReviewCase:
+    """审核: a nomination moving through the chain of its round's policy, one open task at a time."""
+
+    def __init__(self, nominee: Nominee, policy: Policy, stages: list[ResolvedStage], at: dt.datetime) -> None:
+        if not stages:
+            raise DomainError("The policy's approval chain has no stages.", "policy")
+        self.id = uuid.uuid4()
+        self.kind = "cio_nomination"
+        self.nomination_id = nominee.nomination_id
+        self.round_id = nominee.round_id
+        self.policy_id = policy.id
+        self.school_org_code = nominee.school_org_code
+        self.school_org_path = nominee.school_org_path
+        self.school_name = nominee.school_name
+        self.candidate_user_id = nominee.candidate_user_id
+        self.candidate_name = nominee.candidate_name
+        self.stages = [s.as_dict() for s in stages]
+        self.resubmit_reenters = policy.resubmit_reenters
+        self.current_stage = 0
+        self.returned_at_stage: int | None = None
+        self.status = IN_REVIEW
+        self.revision = nominee.revision
+        self.opened_at = at
+        self.closed_at: dt.datetime | None = None
+        self.tasks: list[ReviewTask] = []
+        self.events: list[Any] = [
+            events.CaseOpened(
+                case_id=str(self.id),
+                kind=self.kind,
+                nomination_id=str(self.nomination_id),
+                round_id=str(self.round_id),
+                school_org_code=self.school_org_code,
+                school_org_path=self.school_org_path,
+                stages=[
+                    {k: s[k] for k in ("index", "key", "name", "role", "org_code", "org_path", "due_days")}
+                    for s in self.stages
+                ],
+            )
+        ]
+        self._assign(0, at)
+
+    # -- reading -------------------------------------------------------------------------------
+    def stage(self, index: int) -> ResolvedStage:
+        return ResolvedStage(**self.stages[index])
+
+    @property
+    def is_final_stage(self) -> bool:
+        return self.current_stage == len(self.stages) - 1
+
+    def task(self, task_id: uuid.UUID) -> ReviewTask:
+        for task in self.tasks:
+            if task.id == task_id:
+                return task
+        raise DomainError("No such task in this case.", "task_id")
+
+    def open_task(self) -> ReviewTask | None:
+        return next((t for t in self.tasks if t.status == OPEN), None)
+
+    # -- changing ------------------------------------------------------------------------------
+    def _assign(self, index: int, at: dt.datetime) -> ReviewTask:
+        self.current_stage = index
+        task = ReviewTask(self, self.stage(index), at, self.revision)
+        self.tasks.append(task)
+        self.events.append(task.assigned_event())
+        return task
+
+    def decide(
+        self,
+        task_id: uuid.UUID,
+        decision: str,
+        *,
+        opinion: str | None,
+        seal: Seal | None,
+        decided_by: str,
+        on_behalf_of: str | None,
+        at: dt.datetime,
+    ) -> str:
+        """Record one stage's decision and move the case: the next task, back to the school, or the end.
+
+        Returns the case's outcome (in_review / returned / approved / rejected).
+        """
+        task = self.task(task_id)
+        if task.status != OPEN or self.status != IN_REVIEW or task.stage_index != self.current_stage:
+            raise StateConflict("This task was already decided or is no longer the current stage.", "task_id")
+        if decision not in DECISIONS:
+            raise DomainError(f"decision must be one of {', '.join(DECISIONS)}.", "decision")
+        if decision in (RETURN, REJECT) and not (opinion and opinion.strip()):
+            raise DomainError("An opinion (审核意见) is required to return or reject.", "opinion")
+        task.status = DECIDED
+        task.decision = decision
+        task.opinion = opinion.strip() if opinion else None
+        task.seal_unit_name = seal.unit_name if seal else None
+        task.seal_date = seal.date if seal else None
+        task.decided_by = decided_by
+        task.on_behalf_of = on_behalf_of
+        task.decided_at = at
+        if decision == APPROVE and not self.is_final_stage:
+            outcome = IN_REVIEW
+        elif decision == APPROVE:
+            outcome = APPROVED
+        elif decision == RETURN:
+            outcome = RETURNED
+            self.returned_at_stage = task.stage_index
+        else:
+            outcome = REJECTED
+        self.status = outcome
+        if outcome in (APPROVED, REJECTED):
+            self.closed_at = at
+        self.events.append(
+            events.ReviewDecided(
+                case_id=str(self.id),
+                task_id=str(task.id),
+                nomination_id=str(self.nomination_id),
+                round_id=str(self.round_id),
+                school_org_path=self.school_org_path,
+                stage_index=task.stage_index,
+                stage_name=task.stage_name,
+                decision=decision,
+                opinion=task.opinion,
+                decided_by=decided_by,
+                on_behalf_of=on_behalf_of,
+                decided_at=at.isoformat(),
+                outcome=outcome,
+                seal_unit_name=task.seal_unit_name,
+                seal_date=task.seal_date.isoformat() if task.seal_date else None,
+                stage_key=task.stage_key,
+            )
+        )
+        if outcome == IN_REVIEW:
+            self._assign(task.stage_index + 1, at)
+        return outcome
+
+    def resubmit(self, revision: int, returned_at_stage: int | None, at: dt.datetime) -> bool:
+        """The school answered a return: re-enter the chain where the policy says. False if already applied."""
+        if revision <= self.revision:
+            return False
+        if self.status != RETURNED:
+            raise StateConflict(f"Only a returned case can be resubmitted; this one is {self.status}.")
+        self.revision = revision
+        self.status = IN_REVIEW
+        if self.resubmit_reenters == RESUBMIT_RETURNING:
+            stage = self.returned_at_stage if self.returned_at_stage is not None else returned_at_stage
+            index = stage if stage is not None and 0 <= stage < len(self.stages) else 0
+        else:
+            index = 0
+        self._assign(index, at)
+        return True
+
+    def cancel(self, at: dt.datetime) -> bool:
+        """The school withdrew the nomination: close the case and its open task. False if already closed."""
+        if self.status in (APPROVED, REJECTED, CANCELLED):
+            return False
+        for task in self.tasks:
+            if task.status == OPEN:
+                task.status = CANCELLED
+        self.status = CANCELLED
+        self.closed_at = at
+        return True
+
+
+class Appointment:
+    """聘任: a person appointed CIO of an org for one term, by an official document (发文字号).
+
+    A policy without a term length (Jiaozuo) makes an open-ended appointment: `ends_on` is None and it
+    lasts until revoked. The rules of the term come from the round's policy snapshot, parsed by the
+    service layer and passed in, so this class never reads the snapshot's shape itself.
+    """
+
+    version: int  # kept by the mapper (optimistic concurrency)
+
+    def __init__(
+        self,
+        *,
+        person_user_id: str,
+        person_name: str,
+        org_code: str,
+        org_path: str,
+        term_number: int,
+        starts_on: dt.date,
+        term: TermPolicy,
+        training_requirement: dict[str, Any],
+        document_number: str,
+        round_id: uuid.UUID | None,
+        nomination_id: uuid.UUID | None,
+        case_id: uuid.UUID | None,
+        policy: dict[str, Any],
+        policy_id: str,
+        appointing_role: str,
+        appointing_org_path: str,
+        previous_appointment_id: uuid.UUID | None = None,
+        at: dt.datetime,
+    ) -> None:
+        if not document_number.strip():
+            raise DomainError("The document number (发文字号) is required.", "document_number")
+        self.id = uuid.uuid4()
+        self.person_user_id = person_user_id
+        self.person_name = person_name
+        self.org_code = org_code
+        self.org_path = org_path
+        self.term_number = term_number
+        self.starts_on, self.ends_on = term_dates(starts_on, term.length_years)
+        self.document_number = document_number.strip()
+        self.round_id = round_id
+        self.nomination_id = nomination_id
+        self.case_id = case_id
+        self.policy = policy
+        self.policy_id = policy_id
+        self.appointing_role = appointing_role
+        self.appointing_org_path = appointing_org_path
+        self.previous_appointment_id = previous_appointment_id
+        self.status = ACTIVE
+        self.ended_on: dt.date | None = None
+        self.revoked_reason: str | None = None
+        self.revoked_by: str | None = None
+        self.created_at = at
+        self.updated_at = at
+        self.events: list[Any] = []
+        made = dict(
+            appointment_id=str(self.id),
+            person_user_id=self.person_user_id,
+            person_name=self.person_name,
+            org_code=self.org_code,
+            org_path=self.org_path,
+            term_number=self.term_number,
+            starts_on=self.starts_on.isoformat(),
+            ends_on=self.ends_on.isoformat() if self.ends_on else None,
+            document_number=self.document_number,
+            round_id=str(round_id) if round_id else "",
+            nomination_id=str(nomination_id) if nomination_id else "",
+            policy_id=policy_id,
+            training_requirement=dict(training_requirement),
+        )
+        if previous_appointment_id is None:
+            self.events.append(events.AppointmentMade(**made))  # type: ignore[arg-type]
+        else:
+            self.events.append(
+                events.AppointmentRenewed(**made, previous_appointment_id=str(previous_appointment_id))  # type: ignore[arg-type]
+            )
+
+    def _require_active(self) -> None:
+        if self.status != ACTIVE:
+            raise StateConflict(f"The appointment is {self.status}, not active.", "status")
+
+    def renew(
+        self, document_number: str, term: TermPolicy, training_requirement: dict[str, Any], by: str, at: dt.datetime
+    ) -> Appointment:
+        """连任: the next term, starting the day after this one ends, if the policy's limit allows it.
+
+        `term` and `training_requirement` are this appointment's policy (the snapshot it was made under).
+        """
+        self._require_active()
+        if self.ends_on is None or term.open_ended:
+            raise DomainError(
+                f"This appointment has no term end under policy {self.policy_id} (no term is set; it lasts "
+                "until revoked), so there is nothing to renew / 该任命未设任期，无需连任.",
+                "ends_on",
+            )
+        if not term.renewable:
+            raise DomainError(f"The policy {self.policy_id} does not allow renewal / 不可连任.", "term_number")
+        limit = term.max_consecutive_terms
+        if limit is not None and self.term_number + 1 > limit:
+            raise DomainError(
+                f"The policy {self.policy_id} allows at most {limit} consecutive terms (连任不超过{limit}届); "
+                f"this would be term {self.term_number + 1}.",
+                "term_number",
+            )
+        following = Appointment(
+            person_user_id=self.person_user_id,
+            person_name=self.person_name,
+            org_code=self.org_code,
+            org_path=self.org_path,
+            term_number=self.term_number + 1,
+            starts_on=self.ends_on + dt.timedelta(days=1),
+            term=term,
+            training_requirement=training_requirement,
+            document_number=document_number,
+            round_id=self.round_id,
+            nomination_id=self.nomination_id,
+            case_id=self.case_id,
+            policy=self.policy,
+            policy_id=self.policy_id,
+            appointing_role=self.appointing_role,
+            appointing_org_path=self.appointing_org_path,
+            previous_appointment_id=self.id,
+            at=at,
+        )
+        self.status = RENEWED
+        self.updated_at = at
+        return following
+
+    def file_change(self, change: str, details: dict[str, Any] | None, by: str, at: dt.datetime) -> None:
+        """变更报备: a change during the term is filed with the appointing bureau."""
+        self._require_active()
+        if not change.strip():
+            raise DomainError("Say what changed.", "change")
+        self.updated_at = at
+        self.events.append(
+            events.AppointmentFiled(
+                appointment_id=str(self.id),
+                org_path=self.org_path,
+                change=change.strip(),
+                filed_by=by,
+                filed_at=at.isoformat(),
+                details=details,
+                bureau_org_path=self.appointing_org_path,
+            )
+        )
+
+    def revoke(self, reason: str, by: str, at: dt.datetime) -> None:
+        """取消任命, with the reason on record."""
+        self._require_active()
+        if not reason.strip():
+            raise DomainError("A reason is required to revoke an appointment.", "reason")
+        self.status = REVOKED
+        self.revoked_reason = reason.strip()
+        self.revoked_by = by
+        self.ended_on = at.date()
+        self.updated_at = at
+        self.events.append(
+            events.AppointmentRevoked(
+                appointment_id=str(self.id),
+                person_user_id=self.person_user_id,
+                org_code=self.org_code,
+                org_path=self.org_path,
+                reason=self.revoked_reason,
+                revoked_by=by,
+                revoked_at=at.isoformat(),
+                ended_on=self.ended_on.isoformat(),
+                term_number=self.term_number,
+            )
+        )
+
+    def end_if_due(self, today: dt.date, at: dt.datetime) -> bool:
+        """A term ends by itself after its last day; an open-ended appointment never does."""
+        if self.status != ACTIVE or self.ends_on is None or self.ends_on >= today:
+            return False
+        self.status = ENDED
+        self.ended_on = self.ends_on
+        self.updated_at = at
+        self.events.append(
+            events.AppointmentEnded(
+                appointment_id=str(self.id),
+                person_user_id=self.person_user_id,
+                org_code=self.org_code,
+                org_path=self.org_path,
+                ended_on=self.ends_on.isoformat(),
+                term_number=self.term_number,
+            )
+        )
+        return True
+
+
+@dataclass(frozen=True)
+class OrgNode:
+    """An org of the local projection of identity's tree."""
+
+    code: str
+    name: str
+    level: str
+    path: str
+
+
+class UnknownOrg(DomainError):
+    """The org tree does not (yet) hold the org a stage needs; the event is retried later."""
+
+
+def resolve_stages(policy: Policy, school_org_path: str, orgs: dict[str, OrgNode]) -> list[ResolvedStage]:
+    """Bind each stage to the nearest org of its level at or above the school (the county bureau
+    containing the school, the city above it, the university itself…)."""
+    codes = [c for c in school_org_path.strip("/").split("/") if c]
+    resolved: list[ResolvedStage] = []
+    for index, stage in enumerate(policy.stages):
+        node = next(
+            (orgs[c] for c in reversed(codes) if c in orgs and orgs[c].level == stage.org_level),
+            None,
+        )
+        if node is None:
+            raise UnknownOrg(
+                f"No {stage.org_level} org at or above {school_org_path} for stage {stage.key}.", "school_org_path"
+            )
+        resolved.append(
+            ResolvedStage(
+                index=index,
+                key=stage.key,
+                name=stage.name,
+                role=stage.role,
+                org_code=node.code,
+                org_path=node.path,
+                due_days=stage.due_days,
+            )
+        )
+    return resolved

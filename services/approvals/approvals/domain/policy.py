@@ -1,0 +1,106 @@
+"""The parts of a round's policy snapshot that approvals acts on: the chain, the term, evaluation, training.
+
+The snapshot is taken when the round opens (nominations owns the policy documents), so a later edit of a
+policy never changes a running case. Quantities live here as data, never as constants in the rules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+# approval.resubmission_reenters: where a returned nomination re-enters the chain when resubmitted
+RESUBMIT_FIRST = "first_stage"
+RESUBMIT_RETURNING = "returning_stage"
+RESUBMIT_MODES = (RESUBMIT_FIRST, RESUBMIT_RETURNING)
+
+
+@dataclass(frozen=True)
+class StagePolicy:
+    """One stage of the chain: a role acting at the org of `org_level` above (or at) the school.
+
+    `key` is the policy's stable stage name (`county_review`); `name` is the display name (`name_zh`).
+    """
+
+    key: str
+    name: str
+    role: str
+    org_level: str
+    due_days: int
+
+
+@dataclass(frozen=True)
+class TermPolicy:
+    """任期: `length_years` None means no term is set and the appointment lasts until revoked (Jiaozuo)."""
+
+    length_years: int | None
+    max_consecutive_terms: int | None = None
+    renewable: bool = True
+    change_requires_refiling: bool = False
+
+    @property
+    def open_ended(self) -> bool:
+        return self.length_years is None
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """一级/二级指标: one scored line of an evaluation sheet; `veto` marks 一票否决 items."""
+
+    code: str
+    name: str
+    max_score: float
+    parent: str | None = None
+    veto: bool = False
+
+
+@dataclass(frozen=True)
+class Cadence:
+    """An evaluation the policy orders every `every_years` (cio_annual, school_biennial)."""
+
+    kind: str
+    every_years: int
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class EvaluationPolicy:
+    grades: tuple[str, ...] = ()
+    cadences: tuple[Cadence, ...] = ()
+    on_unqualified: str | None = None  # "rectification": 不合格者限期整改
+    on_failed_rectification: str | None = None  # "revoke": 整改不合格的取消任命
+    rectification_due_days: int | None = None
+    indicators: tuple[Indicator, ...] = ()
+
+    @property
+    def revoke_on_failed_rectification(self) -> bool:
+        return self.on_failed_rectification == "revoke"
+
+
+@dataclass(frozen=True)
+class Policy:
+    id: str
+    version: int
+    name: str
+    stages: tuple[StagePolicy, ...]
+    resubmit_reenters: str
+    term: TermPolicy
+    evaluation: EvaluationPolicy = field(default_factory=EvaluationPolicy)
+    training_requirement: dict[str, Any] = field(default_factory=dict)
+
+
+def add_years(day: dt.date, years: int) -> dt.date:
+    """The same calendar day `years` later (29 February becomes 28 February)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def term_dates(starts_on: dt.date, years: int | None) -> tuple[dt.date, dt.date | None]:
+    """A term of N years ends the day before the same date N years on (2024-09-01 → 2027-08-31);
+    without a term length there is no end date (the appointment lasts until revoked)."""
+    if years is None:
+        return starts_on, None
+    return starts_on, add_years(starts_on, years) - dt.timedelta(days=1)

@@ -1,0 +1,232 @@
+"""The approvals API: the reviewer's inbox and decisions, cases and their history, appointments."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Response, current_app, make_response
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from approvals.bootstrap import Approvals
+from approvals.entrypoints.web.schemas import (
+    AppointmentListArgs,
+    AppointmentPage,
+    AppointmentSchema,
+    BulkDecisionSchema,
+    BulkResultSchema,
+    CaseListArgs,
+    CasePage,
+    CaseSchema,
+    DecisionResultSchema,
+    DecisionSchema,
+    DelegationListSchema,
+    DelegationSchema,
+    FilingListSchema,
+    FilingSchema,
+    HistorySchema,
+    PublishedListArgs,
+    RenewSchema,
+    RevokeSchema,
+    TaskListArgs,
+    TaskPage,
+    TaskSchema,
+)
+from approvals.service_layer import appointments, queries, reviews
+from shared.auth import current_principal
+from shared.http import with_etag
+
+tasks_blp = Blueprint("tasks", __name__, url_prefix="/api/tasks", description="The reviewer's inbox (待办审核)")
+cases_blp = Blueprint("cases", __name__, url_prefix="/api/cases", description="Review cases (审核) and history")
+appointments_blp = Blueprint(
+    "appointments", __name__, url_prefix="/api/appointments", description="Appointments (聘任) and their terms"
+)
+
+
+def service() -> Approvals:
+    found = current_app.extensions["approvals"]
+    assert isinstance(found, Approvals)
+    return found
+
+
+def _decide_command(task_id: uuid.UUID, body: dict[str, Any]) -> reviews.Decide:
+    seal = body.get("seal") or {}
+    return reviews.Decide(
+        task_id=task_id,
+        decision=body["decision"],
+        opinion=body.get("opinion"),
+        seal_unit_name=seal.get("unit_name"),
+        seal_date=seal.get("date"),
+        document_number=body.get("document_number"),
+        starts_on=body.get("starts_on"),
+    )
+
+
+def _result(result: reviews.DecisionResult) -> dict[str, Any]:
+    next_task = result.case.open_task()
+    return {
+        "case_id": result.case.id,
+        "task_id": result.task_id,
+        "outcome": result.outcome,
+        "next_task_id": next_task.id if next_task else None,
+        "appointment_id": result.appointment.id if result.appointment else None,
+    }
+
+
+# -- tasks ----------------------------------------------------------------------------------------
+@tasks_blp.route("")
+class Tasks(MethodView):
+    @tasks_blp.arguments(TaskListArgs, location="query")
+    @tasks_blp.response(200, TaskPage)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Open tasks in the caller's scope (filter by status, role, stage, org, school, round, overdue)."""
+        return queries.list_tasks(service().uow(), current_principal(), args)
+
+
+@tasks_blp.route("/decisions")
+class BulkDecisions(MethodView):
+    @tasks_blp.arguments(BulkDecisionSchema)
+    @tasks_blp.response(200, BulkResultSchema)
+    def post(self, body: dict[str, Any]) -> Any:
+        """Decide several tasks at once: all are recorded, or none (each refused item is named)."""
+        commands = [_decide_command(item["task_id"], item) for item in body["items"]]
+        results = reviews.decide_many(service().uow(), current_principal(), commands)
+        return {"items": [_result(r) for r in results]}
+
+
+@tasks_blp.route("/delegations")
+class Delegations(MethodView):
+    @tasks_blp.response(200, DelegationListSchema)
+    def get(self) -> Any:
+        """Delegations the caller gave or received."""
+        return {"items": queries.delegations(service().uow(), current_principal())}
+
+    @tasks_blp.arguments(DelegationSchema)
+    @tasks_blp.response(201, DelegationSchema)
+    def post(self, body: dict[str, Any]) -> Any:
+        """Delegate your tasks of one role at one org to a colleague holding the same role there."""
+        principal = current_principal()
+        delegation_id = reviews.delegate(service().uow(), principal, reviews.Delegate(**body))
+        return {**body, "id": delegation_id, "delegator_user_id": principal.subject}
+
+
+@tasks_blp.route("/<uuid:task_id>")
+class Task(MethodView):
+    @tasks_blp.response(200, TaskSchema)
+    def get(self, task_id: uuid.UUID) -> Any:
+        task = queries.get_task(service().uow(), current_principal(), task_id)
+        return with_etag(make_response(TaskSchema().dump(task)), task.version)
+
+
+@tasks_blp.route("/<uuid:task_id>/decision")
+class TaskDecision(MethodView):
+    @tasks_blp.arguments(DecisionSchema)
+    @tasks_blp.response(200, DecisionResultSchema)
+    def post(self, body: dict[str, Any], task_id: uuid.UUID) -> Any:
+        """Approve, return for revision or reject; a task already decided (or not current) is 409."""
+        result = reviews.decide(service().uow(), current_principal(), _decide_command(task_id, body))
+        return _result(result)
+
+
+# -- cases ----------------------------------------------------------------------------------------
+@cases_blp.route("")
+class Cases(MethodView):
+    @cases_blp.arguments(CaseListArgs, location="query")
+    @cases_blp.response(200, CasePage)
+    def get(self, args: dict[str, Any]) -> Any:
+        return queries.list_cases(service().uow(), current_principal(), args)
+
+
+@cases_blp.route("/<uuid:case_id>")
+class Case(MethodView):
+    @cases_blp.response(200, CaseSchema)
+    def get(self, case_id: uuid.UUID) -> Any:
+        return queries.get_case(service().uow(), current_principal(), case_id)
+
+
+@cases_blp.route("/<uuid:case_id>/history")
+class CaseHistory(MethodView):
+    @cases_blp.response(200, HistorySchema)
+    def get(self, case_id: uuid.UUID) -> Any:
+        """The append-only audit trail of the case."""
+        return {"items": queries.case_history(service().uow(), current_principal(), case_id)}
+
+
+# -- appointments ---------------------------------------------------------------------------------
+@appointments_blp.route("")
+class Appointments(MethodView):
+    @appointments_blp.arguments(AppointmentListArgs, location="query")
+    @appointments_blp.response(200, AppointmentPage)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Appointments in scope, by org subtree, status, or term ending before a date."""
+        return queries.list_appointments(service().uow(), current_principal(), args)
+
+
+@appointments_blp.route("/published-list")
+class PublishedList(MethodView):
+    @appointments_blp.arguments(PublishedListArgs, location="query")
+    @appointments_blp.response(200, description="名单公示 as CSV or XLSX")
+    def get(self, args: dict[str, Any]) -> Response:
+        """名单公示: the appointments of a round, as CSV or XLSX."""
+        rows = queries.published_rows(service().uow(), current_principal(), args["round_id"])
+        name = f"published-list-{args['round_id']}"
+        if args["format"] == "xlsx":
+            body = queries.render_xlsx(rows, "名单公示")
+            mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        else:
+            body, mimetype = queries.render_csv(rows), "text/csv; charset=utf-8"
+        response = Response(body, mimetype=mimetype)
+        response.headers["Content-Disposition"] = f'attachment; filename="{name}.{args["format"]}"'
+        return response
+
+
+@appointments_blp.route("/<uuid:appointment_id>")
+class AppointmentResource(MethodView):
+    @appointments_blp.response(200, AppointmentSchema)
+    def get(self, appointment_id: uuid.UUID) -> Any:
+        found = queries.get_appointment(service().uow(), current_principal(), appointment_id)
+        return with_etag(make_response(AppointmentSchema().dump(found)), found.version)
+
+
+@appointments_blp.route("/<uuid:appointment_id>/renew")
+class Renew(MethodView):
+    @appointments_blp.arguments(RenewSchema)
+    @appointments_blp.response(201, AppointmentSchema)
+    def post(self, body: dict[str, Any], appointment_id: uuid.UUID) -> Any:
+        """连任: the next term, within the policy's consecutive-term limit (else 422 with the reason)."""
+        return appointments.renew(service().uow(), current_principal(), appointment_id, body["document_number"])
+
+
+@appointments_blp.route("/<uuid:appointment_id>/filings")
+class Filings(MethodView):
+    @appointments_blp.response(200, FilingListSchema)
+    def get(self, appointment_id: uuid.UUID) -> Any:
+        return {"items": queries.appointment_filings(service().uow(), current_principal(), appointment_id)}
+
+    @appointments_blp.arguments(FilingSchema)
+    @appointments_blp.response(201, AppointmentSchema)
+    def post(self, body: dict[str, Any], appointment_id: uuid.UUID) -> Any:
+        """变更报备: record a change during the term; the bureau is notified."""
+        return appointments.file_change(
+            service().uow(), current_principal(), appointment_id, body["change"], body.get("details")
+        )
+
+
+@appointments_blp.route("/<uuid:appointment_id>/revoke")
+class Revoke(MethodView):
+    @appointments_blp.arguments(RevokeSchema)
+    @appointments_blp.response(200, AppointmentSchema)
+    def post(self, body: dict[str, Any], appointment_id: uuid.UUID) -> Any:
+        """取消任命 with a reason."""
+        return appointments.revoke(service().uow(), current_principal(), appointment_id, body["reason"])
+
+
+@appointments_blp.route("/<uuid:appointment_id>/history")
+class AppointmentHistory(MethodView):
+    @appointments_blp.response(200, HistorySchema)
+    def get(self, appointment_id: uuid.UUID) -> Any:
+        return {"items": queries.appointment_history(service().uow(), current_principal(), appointment_id)}
+
+
+BLUEPRINTS = [tasks_blp, cases_blp, appointments_blp]

@@ -1,0 +1,224 @@
+"""Request and response schemas of the approvals API (they generate its OpenAPI document)."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from approvals.domain.model import DECISIONS
+from shared.pagination import PageArgs, page_schema
+
+
+class SealSchema(Schema):
+    """盖章: the unit whose seal stands under the opinion, and the date beside it."""
+
+    unit_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    date = fields.Date(load_default=None)
+
+
+class TaskSchema(Schema):
+    id = fields.UUID()
+    case_id = fields.UUID()
+    nomination_id = fields.UUID()
+    round_id = fields.UUID()
+    school_org_path = fields.String()
+    school_name = fields.String()
+    candidate_name = fields.String()
+    stage_index = fields.Integer()
+    stage_key = fields.String(allow_none=True, metadata={"description": "the policy's stage name"})
+    stage_name = fields.String(metadata={"description": "the stage's display name (name_zh)"})
+    role = fields.String()
+    org_code = fields.String()
+    org_path = fields.String()
+    revision = fields.Integer()
+    status = fields.String()
+    assigned_at = fields.DateTime()
+    due_at = fields.DateTime()
+    overdue_at = fields.DateTime(allow_none=True)
+    decision = fields.String(allow_none=True)
+    opinion = fields.String(allow_none=True)
+    seal_unit_name = fields.String(allow_none=True)
+    seal_date = fields.Date(allow_none=True)
+    decided_by = fields.String(allow_none=True)
+    on_behalf_of = fields.String(allow_none=True)
+    decided_at = fields.DateTime(allow_none=True)
+    version = fields.Integer()
+
+
+TaskPage = page_schema(TaskSchema, "TaskPage")
+
+
+class TaskListArgs(PageArgs):
+    status = fields.String(load_default="open", validate=validate.OneOf(["open", "decided", "cancelled", "all"]))
+    role = fields.String()
+    stage_name = fields.String()
+    org_code = fields.String()
+    school_org_path = fields.String()
+    round_id = fields.UUID()
+    overdue = fields.Boolean()
+
+
+class DecisionSchema(Schema):
+    """审核意见: approve, return for revision or reject; the final approval names the document (发文字号)."""
+
+    decision = fields.String(required=True, validate=validate.OneOf(DECISIONS))
+    opinion = fields.String(load_default=None, validate=validate.Length(max=2000))
+    seal = fields.Nested(SealSchema, load_default=None)
+    document_number = fields.String(load_default=None, validate=validate.Length(max=100))
+    starts_on = fields.Date(load_default=None, metadata={"description": "first day of the term (default: today)"})
+
+
+class BulkItemSchema(DecisionSchema):
+    task_id = fields.UUID(required=True)
+
+
+class BulkDecisionSchema(Schema):
+    items = fields.List(fields.Nested(BulkItemSchema), required=True, validate=validate.Length(min=1, max=200))
+
+
+class DecisionResultSchema(Schema):
+    case_id = fields.UUID()
+    task_id = fields.UUID()
+    outcome = fields.String()
+    next_task_id = fields.UUID(allow_none=True)
+    appointment_id = fields.UUID(allow_none=True)
+
+
+class BulkResultSchema(Schema):
+    items = fields.List(fields.Nested(DecisionResultSchema))
+
+
+class StageSchema(Schema):
+    index = fields.Integer()
+    key = fields.String()
+    name = fields.String()
+    role = fields.String()
+    org_code = fields.String()
+    org_path = fields.String()
+    due_days = fields.Integer()
+
+
+class CaseSchema(Schema):
+    id = fields.UUID()
+    kind = fields.String()
+    nomination_id = fields.UUID()
+    round_id = fields.UUID()
+    policy_id = fields.String()
+    school_org_code = fields.String()
+    school_org_path = fields.String()
+    school_name = fields.String()
+    candidate_user_id = fields.String()
+    candidate_name = fields.String()
+    stages = fields.List(fields.Nested(StageSchema))
+    current_stage = fields.Integer()
+    status = fields.String()
+    revision = fields.Integer()
+    opened_at = fields.DateTime()
+    closed_at = fields.DateTime(allow_none=True)
+    tasks = fields.List(fields.Nested(TaskSchema))
+
+
+CasePage = page_schema(CaseSchema, "CasePage")
+
+
+class CaseListArgs(PageArgs):
+    status = fields.String(validate=validate.OneOf(["in_review", "returned", "approved", "rejected", "cancelled"]))
+    round_id = fields.UUID()
+
+
+class HistoryEntrySchema(Schema):
+    id = fields.Integer()
+    at = fields.DateTime()
+    actor = fields.String(allow_none=True)
+    action = fields.String()
+    target_type = fields.String()
+    target_id = fields.String()
+    outcome = fields.String()
+    details = fields.Dict(allow_none=True)
+    request_id = fields.String(allow_none=True)
+
+
+class HistorySchema(Schema):
+    items = fields.List(fields.Nested(HistoryEntrySchema))
+
+
+class DelegationSchema(Schema):
+    """委托: let a colleague holding the same role at the same org decide your tasks for a while."""
+
+    id = fields.UUID(dump_only=True)
+    role = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    org_path = fields.String(required=True, validate=validate.Length(min=1, max=400))
+    delegate_user_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    starts_on = fields.Date(required=True)
+    ends_on = fields.Date(required=True)
+    delegator_user_id = fields.String(dump_only=True)
+
+
+class DelegationListSchema(Schema):
+    items = fields.List(fields.Nested(DelegationSchema))
+
+
+class AppointmentSchema(Schema):
+    id = fields.UUID()
+    person_user_id = fields.String()
+    person_name = fields.String()
+    org_code = fields.String()
+    org_path = fields.String()
+    term_number = fields.Integer()
+    starts_on = fields.Date()
+    ends_on = fields.Date(allow_none=True, metadata={"description": "null: no term set, lasts until revoked"})
+    document_number = fields.String()
+    round_id = fields.UUID(allow_none=True)
+    nomination_id = fields.UUID(allow_none=True)
+    case_id = fields.UUID(allow_none=True)
+    policy_id = fields.String()
+    appointing_role = fields.String()
+    appointing_org_path = fields.String()
+    previous_appointment_id = fields.UUID(allow_none=True)
+    status = fields.String()
+    ended_on = fields.Date(allow_none=True)
+    revoked_reason = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    version = fields.Integer()
+
+
+AppointmentPage = page_schema(AppointmentSchema, "AppointmentPage")
+
+
+class AppointmentListArgs(PageArgs):
+    org_path = fields.String(metadata={"description": "only this org subtree"})
+    status = fields.String(validate=validate.OneOf(["active", "renewed", "ended", "revoked"]))
+    ends_before = fields.Date(metadata={"description": "term ending before this date"})
+    round_id = fields.UUID()
+
+
+class PublishedListArgs(Schema):
+    round_id = fields.UUID(required=True)
+    format = fields.String(load_default="csv", validate=validate.OneOf(["csv", "xlsx"]))
+
+
+class RenewSchema(Schema):
+    document_number = fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+
+class FilingSchema(Schema):
+    """变更报备: what changed during the term."""
+
+    change = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    details = fields.Dict(load_default=None)
+
+
+class FilingOutSchema(Schema):
+    id = fields.Integer()
+    change = fields.String()
+    details = fields.Dict(allow_none=True)
+    filed_by = fields.String()
+    filed_at = fields.DateTime()
+
+
+class FilingListSchema(Schema):
+    items = fields.List(fields.Nested(FilingOutSchema))
+
+
+class RevokeSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))

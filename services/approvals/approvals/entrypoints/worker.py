@@ -1,0 +1,90 @@
+"""The approvals worker: consumes nominations' and identity's events, relays the outbox, runs the timers."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+from approvals.adapters import metrics
+from approvals.bootstrap import SERVICE, Approvals, bootstrap
+from approvals.service_layer import appointments, reviews
+from approvals.service_layer.unit_of_work import ApprovalsUnitOfWork
+from shared.bus.consumer import EventConsumer
+from shared.bus.relay import OutboxRelay
+from shared.bus.topology import QueueSpec
+from shared.health import database_check
+from shared.logging import configure_logging
+from shared.worker import Component, PeriodicTask, run_worker
+
+REVIEWS_QUEUE = QueueSpec(
+    "approvals.reviews",
+    [
+        "nominations.round.opened",
+        "nominations.nomination.submitted",
+        "nominations.nomination.resubmitted",
+        "nominations.nomination.withdrawn",
+    ],
+)
+DIRECTORY_QUEUE = QueueSpec("approvals.directory", ["identity.org.upserted", "identity.role.*"])
+
+REVIEW_HANDLERS = {
+    "nominations.round.opened": reviews.on_round_opened,
+    "nominations.nomination.submitted": reviews.on_nomination_submitted,
+    "nominations.nomination.resubmitted": reviews.on_nomination_resubmitted,
+    "nominations.nomination.withdrawn": reviews.on_nomination_withdrawn,
+}
+DIRECTORY_HANDLERS = {
+    "identity.org.upserted": reviews.on_org_upserted,
+    "identity.role.granted": reviews.on_role_granted,
+    "identity.role.revoked": reviews.on_role_revoked,
+}
+
+
+def consumers(service: Approvals) -> list[EventConsumer]:
+    uow_factory: Callable[[], ApprovalsUnitOfWork] = service.uow
+    return [
+        EventConsumer(service.settings.bus, REVIEWS_QUEUE, REVIEW_HANDLERS, uow_factory),
+        EventConsumer(service.settings.bus, DIRECTORY_QUEUE, DIRECTORY_HANDLERS, uow_factory),
+    ]
+
+
+def timers(service: Approvals) -> list[PeriodicTask]:
+    def gauges() -> None:
+        with service.session_factory() as session:
+            metrics.refresh_gauges(session)
+
+    return [
+        PeriodicTask(
+            "approvals-overdue",
+            float(os.environ.get("APPROVALS_OVERDUE_INTERVAL", "60")),
+            lambda: reviews.mark_overdue_tasks(service.uow),
+        ),
+        PeriodicTask(
+            "approvals-term-end",
+            float(os.environ.get("APPROVALS_TERM_END_INTERVAL", "300")),
+            lambda: appointments.end_due_terms(service.uow),
+        ),
+        PeriodicTask("approvals-gauges", 15.0, gauges),
+    ]
+
+
+def main() -> None:
+    service = bootstrap()
+    configure_logging(SERVICE, service.settings.log_level)
+    relay = OutboxRelay(service.settings.bus, service.session_factory)
+    consuming = consumers(service)
+    check_db = database_check(service.engine)
+
+    def ready() -> bool:
+        try:
+            check_db()
+        except Exception:
+            return False
+        return relay.connected.is_set() and all(c.connected.is_set() for c in consuming)
+
+    components: list[Component] = [relay, *consuming, *timers(service)]
+    run_worker(components, metrics_port=service.settings.worker_metrics_port, ready=ready)
+
+
+if __name__ == "__main__":
+    main()

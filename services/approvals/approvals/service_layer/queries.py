@@ -1,0 +1,183 @@
+"""Reads for the API, each scoped to the caller: a record outside their subtree does not exist for them."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import uuid
+from typing import Any
+
+from approvals.domain.model import Appointment, ReviewCase, ReviewTask
+from approvals.service_layer.unit_of_work import READ_ALL_ROLES, ApprovalsUnitOfWork
+from shared.auth import Principal
+from shared.errors import NotFound
+from shared.pagination import decode_cursor, page
+
+
+def list_tasks(uow: ApprovalsUnitOfWork, principal: Principal, args: dict[str, Any]) -> dict[str, Any]:
+    """The reviewer's inbox: tasks of the roles the caller holds, at orgs within those grants."""
+    status = args.get("status", "open")
+    with uow:
+        found = uow.tasks.inbox(
+            principal,
+            status=None if status == "all" else status,
+            role=args.get("role"),
+            stage_name=args.get("stage_name"),
+            org_code=args.get("org_code"),
+            school_org_path=args.get("school_org_path"),
+            round_id=args.get("round_id"),
+            overdue=args.get("overdue"),
+            after=decode_cursor(args.get("cursor")),
+            limit=args["limit"] + 1,
+        )
+    return page(found, args["limit"], lambda t: [t.due_at.isoformat(), str(t.id)])
+
+
+def _task_visible(principal: Principal, task: ReviewTask) -> bool:
+    return principal.can(task.org_path, task.role, *READ_ALL_ROLES)
+
+
+def get_task(uow: ApprovalsUnitOfWork, principal: Principal, task_id: uuid.UUID) -> ReviewTask:
+    with uow:
+        task = uow.tasks.get(task_id)
+        if task is None or not _task_visible(principal, task):
+            raise NotFound("No such task.")
+        return task
+
+
+def list_cases(uow: ApprovalsUnitOfWork, principal: Principal, args: dict[str, Any]) -> dict[str, Any]:
+    with uow:
+        found = uow.cases.list_within(
+            principal.paths(),
+            status=args.get("status"),
+            round_id=args.get("round_id"),
+            after=decode_cursor(args.get("cursor")),
+            limit=args["limit"] + 1,
+        )
+    return page(found, args["limit"], lambda c: [c.opened_at.isoformat(), str(c.id)])
+
+
+def _case_visible(principal: Principal, case: ReviewCase) -> bool:
+    """The school's own people, bureaus above it, and the reviewers of any of its stages."""
+    if principal.can(case.school_org_path):
+        return True
+    return any(principal.can(s["org_path"], s["role"]) for s in case.stages)
+
+
+def get_case(uow: ApprovalsUnitOfWork, principal: Principal, case_id: uuid.UUID) -> ReviewCase:
+    with uow:
+        case = uow.cases.get(case_id)
+        if case is None or not _case_visible(principal, case):
+            raise NotFound("No such case.")
+        return case
+
+
+def case_history(uow: ApprovalsUnitOfWork, principal: Principal, case_id: uuid.UUID) -> list[Any]:
+    """The case's audit trail: opened, every decision (with seal and delegation), resubmission, cancellation."""
+    with uow:
+        case = uow.cases.get(case_id)
+        if case is None or not _case_visible(principal, case):
+            raise NotFound("No such case.")
+        return uow.history("case", [str(case.id)])
+
+
+def list_appointments(uow: ApprovalsUnitOfWork, principal: Principal, args: dict[str, Any]) -> dict[str, Any]:
+    with uow:
+        found = uow.appointments.list_within(
+            principal.paths(),
+            org_path=args.get("org_path"),
+            status=args.get("status"),
+            ends_before=args.get("ends_before"),
+            round_id=args.get("round_id"),
+            after=decode_cursor(args.get("cursor")),
+            limit=args["limit"] + 1,
+        )
+    return page(found, args["limit"], lambda a: [a.org_path, str(a.id)])
+
+
+def get_appointment(uow: ApprovalsUnitOfWork, principal: Principal, appointment_id: uuid.UUID) -> Appointment:
+    with uow:
+        appointment = uow.appointments.get(appointment_id)
+        if appointment is None or not principal.can(appointment.org_path):
+            raise NotFound("No such appointment.")
+        return appointment
+
+
+def appointment_history(uow: ApprovalsUnitOfWork, principal: Principal, appointment_id: uuid.UUID) -> list[Any]:
+    with uow:
+        appointment = uow.appointments.get(appointment_id)
+        if appointment is None or not principal.can(appointment.org_path):
+            raise NotFound("No such appointment.")
+        return uow.history("appointment", [str(appointment.id)])
+
+
+def appointment_filings(uow: ApprovalsUnitOfWork, principal: Principal, appointment_id: uuid.UUID) -> list[Any]:
+    with uow:
+        appointment = uow.appointments.get(appointment_id)
+        if appointment is None or not principal.can(appointment.org_path):
+            raise NotFound("No such appointment.")
+        return uow.appointments.filings(appointment.id)
+
+
+def delegations(uow: ApprovalsUnitOfWork, principal: Principal) -> list[Any]:
+    with uow:
+        return uow.delegations.list_for(principal.subject)
+
+
+PUBLISHED_COLUMNS = ["序号", "单位", "单位代码", "姓名", "任期", "任期开始", "任期结束", "发文字号"]
+
+
+def published_rows(uow: ApprovalsUnitOfWork, principal: Principal, round_id: uuid.UUID) -> list[list[Any]]:
+    """名单公示: the round's appointments in the caller's scope, ordered by org."""
+    with uow:
+        found = uow.appointments.list_within(
+            principal.paths(),
+            org_path=None,
+            status=None,
+            ends_before=None,
+            round_id=round_id,
+            after=None,
+            limit=None,
+        )
+        rows = []
+        for n, a in enumerate((a for a in found if a.status != "revoked"), start=1):
+            org = uow.projections.org(a.org_code)
+            rows.append(
+                [
+                    n,
+                    org.name if org else a.org_code,
+                    a.org_code,
+                    a.person_name,
+                    a.term_number,
+                    a.starts_on.isoformat(),
+                    a.ends_on.isoformat() if a.ends_on else None,  # no term: until revoked
+                    a.document_number,
+                ]
+            )
+        return rows
+
+
+def render_csv(rows: list[list[Any]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(PUBLISHED_COLUMNS)
+    writer.writerows(rows)
+    return ("\ufeff" + out.getvalue()).encode()  # BOM: Excel opens UTF-8 Chinese correctly
+
+
+def render_xlsx(rows: list[list[Any]], title: str) -> bytes:
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title[:31] or "名单公示")
+    sheet.append(PUBLISHED_COLUMNS)
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def today() -> dt.date:
+    return dt.date.today()

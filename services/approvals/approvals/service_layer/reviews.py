@@ -1,0 +1,416 @@
+"""Handlers of the review chain: cases from nominations' events, decisions, delegation, overdue tasks.
+
+Event handlers take `(event, uow)` and never commit (the consumer commits the inbox row with their
+effects); command handlers open the unit of work, change aggregates and commit once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from approvals.adapters import metrics
+from approvals.adapters.policy_snapshot import parse_policy
+from approvals.domain.model import (
+    APPROVE,
+    APPROVED,
+    Appointment,
+    DomainError,
+    Nominee,
+    ReviewCase,
+    Seal,
+    now,
+    resolve_stages,
+)
+from approvals.service_layer.unit_of_work import ApprovalsUnitOfWork
+from shared.auth import Principal
+from shared.bus.envelope import CloudEvent
+from shared.errors import Conflict, NotFound, ProblemError, Unprocessable, field_error
+
+
+class NotYetKnown(RuntimeError):
+    """An event refers to a round or org this service has not heard of yet; the consumer retries it later."""
+
+
+def problem_of(exc: DomainError, prefix: str = "") -> ProblemError:
+    """A domain refusal as the API reports it (409 for a state conflict, 422 for a rule)."""
+    errors = [field_error(prefix + (exc.field or "_schema"), exc.message)]
+    if exc.status == 409:
+        return Conflict(exc.message, errors=errors)
+    return Unprocessable(exc.message, errors=errors)
+
+
+# -- projections ---------------------------------------------------------------------------------
+def on_round_opened(event: CloudEvent, uow: ApprovalsUnitOfWork) -> None:
+    """Keep the round's policy snapshot: cases of the round follow it even if the policy changes later."""
+    d = event.data
+    parse_policy(d["policy"])  # refuse (and park) a snapshot we could not act on
+    uow.projections.upsert_round(
+        {
+            "round_id": uuid.UUID(d["round_id"]),
+            "title": d.get("title") or "",
+            "policy_id": d.get("policy_id") or d["policy"]["id"],
+            "policy_version": int(d.get("policy_version") or d["policy"].get("version") or 1),
+            "policy": d["policy"],
+            "issuing_org_path": d.get("issuing_org_path"),
+            "opened_at": dt.datetime.fromisoformat(d["opens_at"]) if d.get("opens_at") else now(),
+        }
+    )
+
+
+def on_org_upserted(event: CloudEvent, uow: ApprovalsUnitOfWork) -> None:
+    d = event.data
+    uow.projections.upsert_org(
+        {
+            "code": d["code"],
+            "name": d["name"],
+            "level": d["level"],
+            "parent_code": d.get("parent_code"),
+            "path": d["path"],
+        }
+    )
+
+
+def on_role_granted(event: CloudEvent, uow: ApprovalsUnitOfWork) -> None:
+    d = event.data
+    uow.projections.add_grant(
+        {
+            "grant_id": str(d["grant_id"]),
+            "user_id": str(d["user_id"]),
+            "role": d["role"],
+            "org_code": d.get("org_code"),
+            "org_path": d["org_path"],
+        }
+    )
+
+
+def on_role_revoked(event: CloudEvent, uow: ApprovalsUnitOfWork) -> None:
+    uow.projections.remove_grant(str(event.data["grant_id"]))
+
+
+# -- cases from nominations -----------------------------------------------------------------------
+def on_nomination_submitted(event: CloudEvent, uow: ApprovalsUnitOfWork) -> None:
+    """Open the case and assign the first stage; a nomination has one case, however often the event comes."""
+    d = event.data
+    nomination_id = uuid.UUID(d["nomination_id"])
+    if uow.cases.by_nomination(nomination_id) is not None:
+        return
+    round_row = uow.projections.round(uuid.UUID(d["round_id"]))
+    if round_row is None:
+        raise NotYetKnown(f"round {d['round_id']} has not been opened here yet")
+    policy = parse_policy(round_row.policy)
+    stages = resolve_stages(policy, d["school_org_path"], uow.projections.orgs_on_path(d["school_org_path"]))
+    case = ReviewCase(
+        Nominee(
+            nomination_id=nomination_id,
+            round_id=uuid.UUID(d["round_id"]),
+            school_org_code=d["school_org_code"],
+            school_org_path=d["school_org_path"],
+            school_name=d.get("school_name") or d["school_org_code"],
+            candidate_user_id=str(d["candidate_user_id"]),
+            candidate_name=d.get("candidate_name") or "",
+            revision=int(d.get("revision") or 1),
+        ),
+        policy,
+        stages,
+        now(),
+    )
+    uow.cases.add(case)
+    uow.audit(
+        "case.opened",
+        actor=d.get("submitted_by"),
+        target_type="case",
+        target_id=str(case.id),
+        org_path=case.school_org_path,
+        details={"nomination_id": str(nomination_id), "stages": case.stages},
+    )
+
+
+def on_nomination_resubmitted(event: CloudEvent, uow: ApprovalsUnitOfWork) -> None:
+    """The school answered a return: the case re-enters the chain where its policy says."""
+    d = event.data
+    case = uow.cases.by_nomination(uuid.UUID(d["nomination_id"]), lock=True)
+    if case is None:
+        on_nomination_submitted(event, uow)
+        return
+    returned_at = d.get("returned_at_stage")
+    if case.resubmit(int(d.get("revision") or 2), int(returned_at) if returned_at is not None else None, now()):
+        uow.audit(
+            "case.resubmitted",
+            actor=d.get("submitted_by"),
+            target_type="case",
+            target_id=str(case.id),
+            org_path=case.school_org_path,
+            details={"revision": case.revision, "stage_index": case.current_stage},
+        )
+
+
+def on_nomination_withdrawn(event: CloudEvent, uow: ApprovalsUnitOfWork) -> None:
+    d = event.data
+    case = uow.cases.by_nomination(uuid.UUID(d["nomination_id"]), lock=True)
+    if case is not None and case.cancel(now()):
+        uow.audit(
+            "case.cancelled",
+            actor=d.get("withdrawn_by"),
+            target_type="case",
+            target_id=str(case.id),
+            org_path=case.school_org_path,
+            details={"reason": "nomination withdrawn"},
+        )
+
+
+# -- decisions ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Decide:
+    """A reviewer's decision on one task: 审核意见 with seal and date; the final approver gives 发文字号."""
+
+    task_id: uuid.UUID
+    decision: str
+    opinion: str | None = None
+    seal_unit_name: str | None = None
+    seal_date: dt.date | None = None
+    document_number: str | None = None
+    starts_on: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class DecisionResult:
+    case: ReviewCase
+    task_id: uuid.UUID
+    outcome: str
+    appointment: Appointment | None
+
+
+def _decide_in(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Decide, at: dt.datetime) -> DecisionResult:
+    case_id = uow.tasks.case_id_of(cmd.task_id)
+    case = uow.cases.get(case_id, lock=True) if case_id is not None else None
+    if case is None:
+        raise NotFound("No such task.")
+    task = case.task(cmd.task_id)
+    # Only the stage's own role at the stage's org (or above it) decides; anyone else does not see the task.
+    principal.require_within(task.org_path, task.role, what="task")
+    on_behalf_of = uow.delegations.delegator_for(principal.subject, task.role, task.org_path, at.date())
+    seal = None
+    if cmd.seal_unit_name:
+        seal = Seal(cmd.seal_unit_name.strip(), cmd.seal_date or at.date())
+    final = cmd.decision == APPROVE and case.is_final_stage and task.stage_index == case.current_stage
+    appointment: Appointment | None = None
+    if final and task.status == "open" and case.status == "in_review":
+        if not (cmd.document_number and cmd.document_number.strip()):
+            raise DomainError(
+                "The final approval issues the appointment: give its document number (发文字号).", "document_number"
+            )
+        if uow.appointments.active_for_org(case.school_org_code) is not None:
+            raise Conflict(
+                "This org already has an active CIO appointment; end, revoke or renew it first.",
+                errors=[field_error("task_id", "the org already has an active CIO appointment")],
+            )
+    outcome = case.decide(
+        cmd.task_id,
+        cmd.decision,
+        opinion=cmd.opinion,
+        seal=seal,
+        decided_by=principal.subject,
+        on_behalf_of=on_behalf_of,
+        at=at,
+    )
+    if outcome == APPROVED:
+        round_row = uow.projections.round(case.round_id)
+        if round_row is None:
+            raise NotFound("The case's round is unknown here.")
+        policy = parse_policy(round_row.policy)
+        stage = case.stage(task.stage_index)
+        assert cmd.document_number is not None
+        appointment = Appointment(
+            person_user_id=case.candidate_user_id,
+            person_name=case.candidate_name,
+            org_code=case.school_org_code,
+            org_path=case.school_org_path,
+            term_number=1,
+            starts_on=cmd.starts_on or at.date(),
+            term=policy.term,
+            training_requirement=policy.training_requirement,
+            document_number=cmd.document_number,
+            round_id=case.round_id,
+            nomination_id=case.nomination_id,
+            case_id=case.id,
+            policy=dict(round_row.policy),
+            policy_id=policy.id,
+            appointing_role=stage.role,
+            appointing_org_path=stage.org_path,
+            at=at,
+        )
+        uow.appointments.add(appointment)
+        uow.audit(
+            "appointment.made",
+            actor=principal.subject,
+            target_type="appointment",
+            target_id=str(appointment.id),
+            org_path=appointment.org_path,
+            details={
+                "case_id": str(case.id),
+                "document_number": appointment.document_number,
+                "starts_on": appointment.starts_on.isoformat(),
+                "ends_on": appointment.ends_on.isoformat() if appointment.ends_on else None,
+            },
+        )
+    uow.audit(
+        "task.decided",
+        actor=principal.subject,
+        target_type="case",
+        target_id=str(case.id),
+        org_path=case.school_org_path,
+        details={
+            "task_id": str(task.id),
+            "stage_index": task.stage_index,
+            "decision": cmd.decision,
+            "opinion": task.opinion,
+            "seal_unit_name": task.seal_unit_name,
+            "seal_date": task.seal_date.isoformat() if task.seal_date else None,
+            "on_behalf_of": on_behalf_of,
+            "outcome": outcome,
+        },
+    )
+    metrics.DECISIONS.labels(cmd.decision).inc()
+    metrics.TIME_TO_DECISION.observe(max(0.0, (at - task.assigned_at).total_seconds()))
+    return DecisionResult(case=case, task_id=task.id, outcome=outcome, appointment=appointment)
+
+
+def _commit(uow: ApprovalsUnitOfWork) -> None:
+    try:
+        uow.commit()
+    except StaleDataError as exc:
+        raise Conflict("Someone else changed this record at the same time; read it again.") from exc
+    except IntegrityError as exc:
+        raise Conflict("The change collides with another record (one active appointment per org).") from exc
+
+
+def decide(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Decide) -> DecisionResult:
+    """One decision, one transaction: the task, the case, the next task or the appointment, their events."""
+    with uow:
+        try:
+            result = _decide_in(uow, principal, cmd, now())
+        except DomainError as exc:
+            raise problem_of(exc) from exc
+        _commit(uow)
+        return result
+
+
+def decide_many(uow: ApprovalsUnitOfWork, principal: Principal, cmds: Sequence[Decide]) -> list[DecisionResult]:
+    """Bulk decision: all or nothing; a refused item names itself (`items.<n>.<field>`) and nothing is written."""
+    errors: list[dict[str, Any]] = []
+    statuses: list[int] = []
+    results: list[DecisionResult] = []
+    seen: set[uuid.UUID] = set()
+    with uow:
+        at = now()
+        for index, cmd in enumerate(cmds):
+            if cmd.task_id in seen:
+                errors.append(field_error(f"items.{index}.task_id", "the same task twice"))
+                statuses.append(422)
+                continue
+            seen.add(cmd.task_id)
+            try:
+                results.append(_decide_in(uow, principal, cmd, at))
+            except DomainError as exc:
+                errors.append(field_error(f"items.{index}.{exc.field or 'task_id'}", exc.message))
+                statuses.append(exc.status)
+            except ProblemError as exc:
+                errors.append(field_error(f"items.{index}.task_id", exc.detail or exc.title))
+                statuses.append(exc.status)
+        if errors:
+            status = 404 if 404 in statuses else 409 if 409 in statuses else 422
+            raise ProblemError(
+                "No decision was recorded: some items were refused.",
+                errors=errors,
+                status=status,
+                title={404: "Not found", 409: "Conflict", 422: "Unprocessable content"}[status],
+            )
+        _commit(uow)
+        return results
+
+
+# -- delegation -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Delegate:
+    """委托: the caller's tasks of `role` at `org_path` may be decided by `delegate_user_id` in the date range."""
+
+    role: str
+    org_path: str
+    delegate_user_id: str
+    starts_on: dt.date
+    ends_on: dt.date
+
+
+def delegate(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Delegate) -> uuid.UUID:
+    errors = []
+    if not any(g.role == cmd.role and g.org_path == cmd.org_path for g in principal.grants):
+        errors.append(field_error("role", "you do not hold this role at this org"))
+    if cmd.ends_on < cmd.starts_on:
+        errors.append(field_error("ends_on", "must not be before starts_on"))
+    if cmd.delegate_user_id == principal.subject:
+        errors.append(field_error("delegate_user_id", "cannot delegate to yourself"))
+    with uow:
+        if not errors and not uow.projections.holds(cmd.delegate_user_id, cmd.role, cmd.org_path):
+            errors.append(field_error("delegate_user_id", "does not hold the same role at the same org"))
+        if errors:
+            raise Unprocessable("The delegation cannot be recorded.", errors=errors)
+        delegation_id = uuid.uuid4()
+        uow.delegations.add(
+            {
+                "id": delegation_id,
+                "delegator_user_id": principal.subject,
+                "delegate_user_id": cmd.delegate_user_id,
+                "role": cmd.role,
+                "org_path": cmd.org_path,
+                "starts_on": cmd.starts_on,
+                "ends_on": cmd.ends_on,
+                "created_at": now(),
+            }
+        )
+        uow.audit(
+            "delegation.created",
+            actor=principal.subject,
+            target_type="delegation",
+            target_id=str(delegation_id),
+            org_path=cmd.org_path,
+            details={
+                "delegate_user_id": cmd.delegate_user_id,
+                "role": cmd.role,
+                "starts_on": cmd.starts_on.isoformat(),
+                "ends_on": cmd.ends_on.isoformat(),
+            },
+        )
+        uow.commit()
+    return delegation_id
+
+
+# -- timers ---------------------------------------------------------------------------------------
+def mark_overdue_tasks(uow_factory: Callable[[], ApprovalsUnitOfWork], batch: int = 200) -> int:
+    """Flag open tasks past their due date and tell the bureau above (approvals.task.overdue, once per task)."""
+    total = 0
+    while True:
+        with uow_factory() as uow:
+            at = now()
+            tasks = uow.tasks.overdue_candidates(at, batch)
+            for task in tasks:
+                parent = task.org_path.rstrip("/").rsplit("/", 1)[0] or None
+                if task.mark_overdue(at, parent):
+                    uow.audit(
+                        "task.overdue",
+                        actor=None,
+                        target_type="case",
+                        target_id=str(task.case_id),
+                        org_path=task.school_org_path,
+                        details={"task_id": str(task.id)},
+                    )
+            uow.commit()
+        total += len(tasks)
+        if len(tasks) < batch:
+            return total

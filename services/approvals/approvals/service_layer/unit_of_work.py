@@ -1,0 +1,369 @@
+"""The approvals unit of work: repositories over one session; events of touched aggregates go to the outbox."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, delete, false, or_, select, update
+
+from approvals.adapters.orm import (
+    appointment_filings,
+    appointments,
+    audit_log,
+    delegations,
+    orgs,
+    review_cases,
+    review_tasks,
+    role_grants,
+    rounds,
+)
+from approvals.domain.model import ACTIVE, OPEN, Appointment, OrgNode, ReviewCase, ReviewTask
+from shared.auth import Principal
+from shared.db import SqlAlchemyUnitOfWork, is_postgres
+from shared.logging import get_request_id
+from shared.scope import within_any
+
+# Roles that read everything in their subtree (never decide).
+READ_ALL_ROLES = ("auditor", "platform_admin")
+
+
+def task_scope(principal: Principal) -> ColumnElement[bool]:
+    """Tasks the caller may see: those of a role they hold, at an org within that role's grants."""
+    clauses: list[ColumnElement[bool]] = []
+    for role in sorted(principal.roles):
+        paths = principal.paths(role)
+        if role in READ_ALL_ROLES:
+            clauses.append(within_any(review_tasks.c.org_path, paths))
+        else:
+            clauses.append(and_(review_tasks.c.role == role, within_any(review_tasks.c.org_path, paths)))
+    return or_(*clauses) if clauses else false()
+
+
+class Projections:
+    """Local copies of other services' facts: rounds with their policy snapshot, the org tree, role grants."""
+
+    def __init__(self, uow: ApprovalsUnitOfWork) -> None:
+        self.uow = uow
+
+    def _upsert(self, table: Any, key: str, values: dict[str, Any]) -> None:
+        session = self.uow.session
+        exists = session.execute(select(table.c[key]).where(table.c[key] == values[key])).first()
+        if exists:
+            session.execute(update(table).where(table.c[key] == values[key]).values(**values))
+        else:
+            session.execute(table.insert().values(**values))
+
+    def upsert_round(self, values: dict[str, Any]) -> None:
+        self._upsert(rounds, "round_id", values)
+
+    def round(self, round_id: uuid.UUID) -> Any | None:
+        return self.uow.session.execute(select(rounds).where(rounds.c.round_id == round_id)).first()
+
+    def upsert_org(self, values: dict[str, Any]) -> None:
+        self._upsert(orgs, "code", values)
+
+    def orgs_on_path(self, path: str) -> dict[str, OrgNode]:
+        codes = [c for c in path.strip("/").split("/") if c]
+        rows = self.uow.session.execute(select(orgs).where(orgs.c.code.in_(codes))).all()
+        return {r.code: OrgNode(code=r.code, name=r.name, level=r.level, path=r.path) for r in rows}
+
+    def org(self, code: str) -> OrgNode | None:
+        r = self.uow.session.execute(select(orgs).where(orgs.c.code == code)).first()
+        return OrgNode(code=r.code, name=r.name, level=r.level, path=r.path) if r else None
+
+    def add_grant(self, values: dict[str, Any]) -> None:
+        self._upsert(role_grants, "grant_id", values)
+
+    def remove_grant(self, grant_id: str) -> None:
+        self.uow.session.execute(delete(role_grants).where(role_grants.c.grant_id == grant_id))
+
+    def holds(self, user_id: str, role: str, org_path: str) -> bool:
+        row = self.uow.session.execute(
+            select(role_grants.c.grant_id).where(
+                role_grants.c.user_id == user_id, role_grants.c.role == role, role_grants.c.org_path == org_path
+            )
+        ).first()
+        return row is not None
+
+
+class CaseRepository:
+    def __init__(self, uow: ApprovalsUnitOfWork) -> None:
+        self.uow = uow
+
+    def add(self, case: ReviewCase) -> None:
+        self.uow.session.add(case)
+        self.uow.track(case)
+
+    def _one(self, where: ColumnElement[bool], lock: bool) -> ReviewCase | None:
+        query = select(ReviewCase).where(where)
+        if lock and is_postgres(self.uow.session):
+            # Serialises two reviewers deciding the same case: the second reads the first's result.
+            query = query.with_for_update()
+        case = self.uow.session.execute(query).scalar_one_or_none()
+        if case is not None:
+            self.uow.track(case)
+            for task in case.tasks:
+                self.uow.track(task)
+        return case
+
+    def get(self, case_id: uuid.UUID, lock: bool = False) -> ReviewCase | None:
+        return self._one(review_cases.c.id == case_id, lock)
+
+    def by_nomination(self, nomination_id: uuid.UUID, lock: bool = False) -> ReviewCase | None:
+        return self._one(review_cases.c.nomination_id == nomination_id, lock)
+
+    def list_within(
+        self, paths: Sequence[str], *, status: str | None, round_id: uuid.UUID | None, after: Any, limit: int
+    ) -> list[ReviewCase]:
+        query = (
+            select(ReviewCase)
+            .where(within_any(review_cases.c.school_org_path, paths))
+            .order_by(review_cases.c.opened_at, review_cases.c.id)
+        )
+        if status:
+            query = query.where(review_cases.c.status == status)
+        if round_id:
+            query = query.where(review_cases.c.round_id == round_id)
+        if after:
+            at, last = dt.datetime.fromisoformat(after[0]), uuid.UUID(after[1])
+            query = query.where(
+                or_(review_cases.c.opened_at > at, and_(review_cases.c.opened_at == at, review_cases.c.id > last))
+            )
+        return list(self.uow.session.execute(query.limit(limit)).scalars())
+
+
+class TaskRepository:
+    def __init__(self, uow: ApprovalsUnitOfWork) -> None:
+        self.uow = uow
+
+    def case_id_of(self, task_id: uuid.UUID) -> uuid.UUID | None:
+        return self.uow.session.execute(
+            select(review_tasks.c.case_id).where(review_tasks.c.id == task_id)
+        ).scalar_one_or_none()
+
+    def get(self, task_id: uuid.UUID) -> ReviewTask | None:
+        return self.uow.session.get(ReviewTask, task_id)
+
+    def inbox(
+        self,
+        principal: Principal,
+        *,
+        status: str | None,
+        role: str | None,
+        stage_name: str | None,
+        org_code: str | None,
+        school_org_path: str | None,
+        round_id: uuid.UUID | None,
+        overdue: bool | None,
+        after: Any,
+        limit: int,
+    ) -> list[ReviewTask]:
+        t = review_tasks.c
+        query = select(ReviewTask).where(task_scope(principal)).order_by(t.due_at, t.id)
+        if status:
+            query = query.where(t.status == status)
+        if role:
+            query = query.where(t.role == role)
+        if stage_name:
+            query = query.where(t.stage_name == stage_name)
+        if org_code:
+            query = query.where(t.org_code == org_code)
+        if school_org_path:
+            query = query.where(within_any(t.school_org_path, [school_org_path]))
+        if round_id:
+            query = query.where(t.round_id == round_id)
+        if overdue is True:
+            query = query.where(t.overdue_at.is_not(None))
+        elif overdue is False:
+            query = query.where(t.overdue_at.is_(None))
+        if after:
+            at, last = dt.datetime.fromisoformat(after[0]), uuid.UUID(after[1])
+            query = query.where(or_(t.due_at > at, and_(t.due_at == at, t.id > last)))
+        return list(self.uow.session.execute(query.limit(limit)).scalars())
+
+    def overdue_candidates(self, at: dt.datetime, limit: int) -> list[ReviewTask]:
+        t = review_tasks.c
+        query = (
+            select(ReviewTask)
+            .where(t.status == OPEN, t.overdue_at.is_(None), t.due_at <= at)
+            .order_by(t.due_at)
+            .limit(limit)
+        )
+        if is_postgres(self.uow.session):
+            query = query.with_for_update(skip_locked=True)
+        found = list(self.uow.session.execute(query).scalars())
+        for task in found:
+            self.uow.track(task)
+        return found
+
+
+class AppointmentRepository:
+    def __init__(self, uow: ApprovalsUnitOfWork) -> None:
+        self.uow = uow
+
+    def add(self, appointment: Appointment) -> None:
+        self.uow.session.add(appointment)
+        self.uow.track(appointment)
+
+    def get(self, appointment_id: uuid.UUID, lock: bool = False) -> Appointment | None:
+        query = select(Appointment).where(appointments.c.id == appointment_id)
+        if lock and is_postgres(self.uow.session):
+            query = query.with_for_update()
+        found = self.uow.session.execute(query).scalar_one_or_none()
+        if found is not None:
+            self.uow.track(found)
+        return found
+
+    def active_for_org(self, org_code: str) -> Appointment | None:
+        return self.uow.session.execute(
+            select(Appointment).where(appointments.c.org_code == org_code, appointments.c.status == ACTIVE)
+        ).scalar_one_or_none()
+
+    def list_within(
+        self,
+        paths: Sequence[str],
+        *,
+        org_path: str | None,
+        status: str | None,
+        ends_before: dt.date | None,
+        round_id: uuid.UUID | None,
+        after: Any,
+        limit: int | None,
+    ) -> list[Appointment]:
+        a = appointments.c
+        query = select(Appointment).where(within_any(a.org_path, paths)).order_by(a.org_path, a.id)
+        if org_path:
+            query = query.where(within_any(a.org_path, [org_path]))
+        if status:
+            query = query.where(a.status == status)
+        if ends_before:
+            query = query.where(a.ends_on < ends_before)
+        if round_id:
+            query = query.where(a.round_id == round_id)
+        if after:
+            query = query.where(or_(a.org_path > after[0], and_(a.org_path == after[0], a.id > uuid.UUID(after[1]))))
+        if limit is not None:
+            query = query.limit(limit)
+        return list(self.uow.session.execute(query).scalars())
+
+    def due_to_end(self, today: dt.date, limit: int) -> list[Appointment]:
+        query = (
+            select(Appointment)
+            .where(appointments.c.status == ACTIVE, appointments.c.ends_on < today)
+            .order_by(appointments.c.ends_on)
+            .limit(limit)
+        )
+        if is_postgres(self.uow.session):
+            query = query.with_for_update(skip_locked=True)
+        found = list(self.uow.session.execute(query).scalars())
+        for appointment in found:
+            self.uow.track(appointment)
+        return found
+
+    def add_filing(self, appointment_id: uuid.UUID, change: str, details: Any, by: str, at: dt.datetime) -> None:
+        self.uow.session.execute(
+            appointment_filings.insert().values(
+                appointment_id=appointment_id, change=change, details=details, filed_by=by, filed_at=at
+            )
+        )
+
+    def filings(self, appointment_id: uuid.UUID) -> list[Any]:
+        return list(
+            self.uow.session.execute(
+                select(appointment_filings)
+                .where(appointment_filings.c.appointment_id == appointment_id)
+                .order_by(appointment_filings.c.id)
+            ).all()
+        )
+
+
+class DelegationRepository:
+    def __init__(self, uow: ApprovalsUnitOfWork) -> None:
+        self.uow = uow
+
+    def add(self, values: dict[str, Any]) -> None:
+        self.uow.session.execute(delegations.insert().values(**values))
+
+    def delegator_for(self, delegate: str, role: str, org_path: str, on: dt.date) -> str | None:
+        """The user on whose behalf `delegate` acts for a task of `role` at `org_path` today, if any."""
+        d = delegations.c
+        rows = self.uow.session.execute(
+            select(d.delegator_user_id, d.org_path).where(
+                d.delegate_user_id == delegate,
+                d.role == role,
+                d.revoked_at.is_(None),
+                d.starts_on <= on,
+                d.ends_on >= on,
+            )
+        ).all()
+        for row in rows:
+            base = row.org_path.rstrip("/")
+            if org_path == base or org_path.startswith(base + "/"):
+                return str(row.delegator_user_id)
+        return None
+
+    def list_for(self, user_id: str) -> list[Any]:
+        d = delegations.c
+        return list(
+            self.uow.session.execute(
+                select(delegations)
+                .where(or_(d.delegator_user_id == user_id, d.delegate_user_id == user_id))
+                .order_by(d.created_at)
+            ).all()
+        )
+
+
+class ApprovalsUnitOfWork(SqlAlchemyUnitOfWork):
+    projections: Projections
+    cases: CaseRepository
+    tasks: TaskRepository
+    appointments: AppointmentRepository
+    delegations: DelegationRepository
+
+    def on_enter(self) -> None:
+        self.projections = Projections(self)
+        self.cases = CaseRepository(self)
+        self.tasks = TaskRepository(self)
+        self.appointments = AppointmentRepository(self)
+        self.delegations = DelegationRepository(self)
+
+    def flush(self) -> None:
+        self.session.flush()
+
+    def audit(
+        self,
+        action: str,
+        *,
+        actor: str | None,
+        target_type: str,
+        target_id: str,
+        org_path: str,
+        outcome: str = "ok",
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        """Append to the audit trail in this transaction (so a rolled-back decision leaves no record)."""
+        self.session.execute(
+            audit_log.insert().values(
+                at=dt.datetime.now(dt.UTC),
+                actor=actor,
+                action=action,
+                target_type=target_type,
+                target_id=target_id,
+                org_path=org_path,
+                outcome=outcome,
+                details=details,
+                request_id=get_request_id(),
+            )
+        )
+
+    def history(self, target_type: str, target_ids: Sequence[str]) -> list[Any]:
+        return list(
+            self.session.execute(
+                select(audit_log)
+                .where(audit_log.c.target_type == target_type, audit_log.c.target_id.in_(list(target_ids)))
+                .order_by(audit_log.c.id)
+            ).all()
+        )

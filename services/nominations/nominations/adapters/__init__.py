@@ -1,0 +1,1 @@
+"""Adapters: tables, repositories, the policy loader, metrics and exports."""

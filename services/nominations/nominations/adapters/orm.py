@@ -1,0 +1,166 @@
+"""Tables of the nominations database: rounds, nominations, their history and photos, the audit trail, and the
+local projections (orgs, users, certificates, appointments) fed by other services' events."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+from shared.db import new_metadata
+
+metadata = new_metadata()
+
+TS = sa.DateTime(timezone=True)
+JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+DEAD_STATUSES = ("rejected", "withdrawn")
+
+# -- projections ---------------------------------------------------------------------------------
+org_projection = sa.Table(
+    "org_projection",
+    metadata,
+    sa.Column("code", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("level", sa.String(16), nullable=False),
+    sa.Column("parent_code", sa.String(32)),
+    sa.Column("path", sa.String(400), nullable=False, index=True),
+    sa.Column("updated_at", TS, nullable=False),
+)
+
+user_projection = sa.Table(
+    "user_projection",
+    metadata,
+    sa.Column("user_id", sa.Uuid, primary_key=True),
+    sa.Column("username", sa.String(64), nullable=False),
+    sa.Column("display_name", sa.String(100), nullable=False),
+    sa.Column("org_code", sa.String(32), index=True),
+    sa.Column("phone", sa.String(32)),
+    sa.Column("email", sa.String(254)),
+    sa.Column("gender", sa.String(16)),
+    sa.Column("birth_date", sa.Date),
+    sa.Column("is_active", sa.Boolean, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+)
+
+certificate_projection = sa.Table(
+    "certificate_projection",
+    metadata,
+    sa.Column("certificate_id", sa.String(64), primary_key=True),
+    sa.Column("number", sa.String(100)),
+    sa.Column("person_user_id", sa.Uuid, nullable=False, index=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("level", sa.String(32), nullable=False),
+    sa.Column("issuer", sa.String(200)),
+    sa.Column("issued_on", sa.Date),
+    sa.Column("expires_on", sa.Date),
+    sa.Column("revoked_at", TS),
+    sa.Column("revoke_reason", sa.String(500)),
+)
+
+appointment_projection = sa.Table(
+    "appointment_projection",
+    metadata,
+    sa.Column("appointment_id", sa.String(64), primary_key=True),
+    sa.Column("person_user_id", sa.Uuid, nullable=False, index=True),
+    sa.Column("org_code", sa.String(32)),
+    sa.Column("org_path", sa.String(400)),
+    sa.Column("term_number", sa.Integer, nullable=False, default=1),
+    sa.Column("starts_on", sa.Date),
+    sa.Column("ends_on", sa.Date),
+    sa.Column("status", sa.String(16), nullable=False, comment="active, ended or revoked"),
+    sa.Column("policy_id", sa.String(64)),
+    sa.Column("updated_at", TS, nullable=False),
+)
+
+# -- own aggregates ------------------------------------------------------------------------------
+rounds = sa.Table(
+    "rounds",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("policy_id", sa.String(64), nullable=False),
+    sa.Column("policy_version", sa.Integer, nullable=False),
+    sa.Column("policy", JSON, nullable=False, comment="the policy snapshot taken when the round opened"),
+    sa.Column("issuing_org_code", sa.String(32), nullable=False),
+    sa.Column("issuing_org_path", sa.String(400), nullable=False, index=True),
+    sa.Column("opens_at", TS, nullable=False),
+    sa.Column("deadline", TS, nullable=False, index=True),
+    sa.Column("status", sa.String(16), nullable=False, index=True),
+    sa.Column("closed_at", TS),
+    sa.Column("close_reason", sa.String(16)),
+    sa.Column("created_by", sa.String(100), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+)
+
+nominations = sa.Table(
+    "nominations",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("round_id", sa.Uuid, sa.ForeignKey("rounds.id"), nullable=False, index=True),
+    sa.Column("policy_id", sa.String(64), nullable=False),
+    sa.Column("school_org_code", sa.String(32), nullable=False),
+    sa.Column("school_org_path", sa.String(400), nullable=False, index=True),
+    sa.Column("school_name", sa.String(200), nullable=False),
+    sa.Column("candidate_user_id", sa.Uuid),
+    sa.Column("candidate", JSON, nullable=False),
+    sa.Column("form", JSON, nullable=False),
+    sa.Column("photo_sha256", sa.String(64)),
+    sa.Column("photo_type", sa.String(32)),
+    sa.Column("attested_by", sa.String(100)),
+    sa.Column("attested_name", sa.String(100)),
+    sa.Column("attested_at", TS),
+    sa.Column("status", sa.String(16), nullable=False, index=True),
+    sa.Column("revision", sa.Integer, nullable=False),
+    sa.Column("returned_at_stage", sa.Integer),
+    sa.Column("submitted_at", TS),
+    sa.Column("decided_at", TS),
+    sa.Column("created_by", sa.String(100), nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Index("ix_nominations_created_at_id", "created_at", "id"),
+    sa.Index(
+        "uq_nominations_live_per_school",
+        "round_id",
+        "school_org_code",
+        unique=True,
+        postgresql_where=sa.text("status NOT IN ('rejected', 'withdrawn')"),
+        sqlite_where=sa.text("status NOT IN ('rejected', 'withdrawn')"),
+    ),
+)
+
+nomination_photos = sa.Table(
+    "nomination_photos",
+    metadata,
+    sa.Column("nomination_id", sa.Uuid, sa.ForeignKey("nominations.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("content_type", sa.String(32), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.Column("uploaded_at", TS, nullable=False),
+)
+
+nomination_history = sa.Table(
+    "nomination_history",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "nomination_id", sa.Uuid, sa.ForeignKey("nominations.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    sa.Column("at", TS, nullable=False),
+    sa.Column("actor", sa.String(100), nullable=False),
+    sa.Column("action", sa.String(40), nullable=False),
+    sa.Column("details", JSON),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", TS, nullable=False, index=True),
+    sa.Column("actor", sa.String(100)),
+    sa.Column("action", sa.String(60), nullable=False),
+    sa.Column("target", sa.String(200)),
+    sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("details", JSON),
+    sa.Column("request_id", sa.String(64)),
+)

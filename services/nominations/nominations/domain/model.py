@@ -1,0 +1,389 @@
+"""Rounds (推荐批次) and nominations (推荐表): their states and the rules of moving between them.
+
+Pure Python; the adapters read and write these objects, the service layer gathers the facts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import hashlib
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from nominations.domain import events
+from nominations.domain.policy import Eligibility, FieldProblem, Policy
+from shared.events import DomainEvent
+
+
+class DomainError(Exception):
+    """A rule refused the change; `field` names the input it is about, `problems` lists several."""
+
+    def __init__(self, message: str, field: str | None = None, problems: list[FieldProblem] | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+        self.problems = problems or []
+
+
+class StateConflict(DomainError):
+    """The record is in a state that does not allow this (e.g. submitting a withdrawn nomination)."""
+
+
+class Ineligible(DomainError):
+    def __init__(self, eligibility: Eligibility) -> None:
+        super().__init__("The candidate does not meet the policy's conditions / 候选人不符合任职条件")
+        self.eligibility = eligibility
+
+
+class RoundStatus(enum.StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Status(enum.StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    UNDER_REVIEW = "under_review"
+    RETURNED = "returned"
+    RESUBMITTED = "resubmitted"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+EDITABLE = {Status.DRAFT, Status.RETURNED}
+IN_FLIGHT = {Status.SUBMITTED, Status.RESUBMITTED, Status.UNDER_REVIEW}
+FINAL = {Status.APPROVED, Status.REJECTED, Status.WITHDRAWN}
+# At most one live nomination per school and round: these do not count.
+DEAD = {Status.REJECTED, Status.WITHDRAWN}
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.isoformat()
+
+
+@dataclass
+class Change:
+    """One line of a nomination's history: who, when, what."""
+
+    at: dt.datetime
+    actor: str
+    action: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Round:
+    """推荐批次: a call for nominations under one policy, for an org subtree, until a deadline."""
+
+    id: uuid.UUID
+    title: str
+    policy_id: str
+    policy_version: int
+    policy: dict[str, Any]  # the snapshot: later edits of the policy file never reach a running round
+    issuing_org_code: str
+    issuing_org_path: str
+    opens_at: dt.datetime
+    deadline: dt.datetime
+    created_by: str
+    status: RoundStatus = RoundStatus.OPEN
+    closed_at: dt.datetime | None = None
+    close_reason: str | None = None
+    version: int = 1
+    events: list[DomainEvent] = field(default_factory=list, repr=False)
+
+    @classmethod
+    def open(
+        cls,
+        *,
+        title: str,
+        policy: Policy,
+        issuing_org_code: str,
+        issuing_org_path: str,
+        deadline: dt.datetime,
+        created_by: str,
+        now: dt.datetime,
+    ) -> Round:
+        if deadline <= now:
+            raise DomainError("The deadline must be in the future / 截止时间须晚于当前时间", field="deadline")
+        round_ = cls(
+            id=uuid.uuid4(),
+            title=title,
+            policy_id=policy.id,
+            policy_version=policy.version,
+            policy=policy.document,
+            issuing_org_code=issuing_org_code,
+            issuing_org_path=issuing_org_path,
+            opens_at=now,
+            deadline=deadline,
+            created_by=created_by,
+        )
+        round_.events.append(
+            events.RoundOpened(
+                round_id=str(round_.id),
+                title=title,
+                policy_id=policy.id,
+                policy_version=policy.version,
+                issuing_org_code=issuing_org_code,
+                issuing_org_path=issuing_org_path,
+                opens_at=_iso(now),
+                deadline=_iso(deadline),
+                policy=policy.document,
+            )
+        )
+        return round_
+
+    @property
+    def read_policy(self) -> Policy:
+        return Policy.from_document(self.policy)
+
+    def accepts_submissions(self, now: dt.datetime) -> bool:
+        return self.status == RoundStatus.OPEN and now < self.deadline
+
+    def close(self, *, reason: str, now: dt.datetime) -> None:
+        if self.status == RoundStatus.CLOSED:
+            raise StateConflict("The round is already closed / 批次已截止")
+        self.status = RoundStatus.CLOSED
+        self.closed_at = now
+        self.close_reason = reason
+        self.version += 1
+        self.events.append(events.RoundClosed(round_id=str(self.id), closed_at=_iso(now), reason=reason))
+
+
+@dataclass
+class Nomination:
+    """推荐表: one school's recommendation of its CIO in a round, from draft to decision."""
+
+    id: uuid.UUID
+    round_id: uuid.UUID
+    policy_id: str
+    school_org_code: str
+    school_org_path: str
+    school_name: str
+    created_by: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    candidate_user_id: uuid.UUID | None = None
+    candidate: dict[str, Any] = field(default_factory=dict)  # prefilled from the directory projection
+    form: dict[str, Any] = field(default_factory=dict)
+    photo_sha256: str | None = None
+    photo_type: str | None = None
+    attested_by: str | None = None
+    attested_name: str | None = None
+    attested_at: dt.datetime | None = None
+    status: Status = Status.DRAFT
+    revision: int = 0
+    returned_at_stage: int | None = None
+    submitted_at: dt.datetime | None = None
+    decided_at: dt.datetime | None = None
+    version: int = 1
+    events: list[DomainEvent] = field(default_factory=list, repr=False)
+    changes: list[Change] = field(default_factory=list, repr=False)
+
+    @classmethod
+    def start(
+        cls,
+        *,
+        round_: Round,
+        school_org_code: str,
+        school_org_path: str,
+        school_name: str,
+        actor: str,
+        now: dt.datetime,
+    ) -> Nomination:
+        if not round_.accepts_submissions(now):
+            raise StateConflict("The round is closed / 推荐批次已截止", field="round_id")
+        nomination = cls(
+            id=uuid.uuid4(),
+            round_id=round_.id,
+            policy_id=round_.policy_id,
+            school_org_code=school_org_code,
+            school_org_path=school_org_path,
+            school_name=school_name,
+            created_by=actor,
+            created_at=now,
+            updated_at=now,
+        )
+        nomination.changes.append(Change(now, actor, "created", {"round_id": str(round_.id)}))
+        return nomination
+
+    @property
+    def is_live(self) -> bool:
+        return self.status not in DEAD
+
+    def _touch(self, actor: str, action: str, now: dt.datetime, details: dict[str, Any] | None = None) -> None:
+        self.version += 1
+        self.updated_at = now
+        self.changes.append(Change(now, actor, action, details or {}))
+
+    def _require_editable(self) -> None:
+        if self.status not in EDITABLE:
+            raise StateConflict(f"A {self.status.value} nomination cannot be edited / 当前状态不可修改")
+
+    def _clear_attestation(self) -> None:
+        # The signature vouches for the content as it was; new content needs a new signature.
+        self.attested_by = self.attested_name = None
+        self.attested_at = None
+
+    def choose_candidate(
+        self, policy: Policy, user_id: uuid.UUID, directory: dict[str, Any], *, actor: str, now: dt.datetime
+    ) -> None:
+        """Pick the candidate among the school's users; the form's prefilled fields take their values."""
+        self._require_editable()
+        self.candidate_user_id = user_id
+        self.candidate = dict(directory)
+        for spec in policy.fields:
+            value = self._prefill_value(spec.prefill)
+            if spec.prefill and value not in (None, ""):
+                self.form[spec.name] = value
+        self._clear_attestation()
+        self._touch(actor, "candidate_chosen", now, {"candidate_user_id": str(user_id)})
+
+    def _prefill_value(self, source: str | None) -> Any:
+        if source is None:
+            return None
+        scope, _, key = source.partition(".")
+        return self.school_name if scope == "school" else self.candidate.get(key)
+
+    def fill(self, policy: Policy, values: dict[str, Any], *, actor: str, now: dt.datetime) -> None:
+        """Merge `values` into the form; prefilled values from the directory are not typed again."""
+        self._require_editable()
+        problems: list[FieldProblem] = []
+        for spec in policy.fields:
+            if spec.name in values and spec.prefill:
+                known = self._prefill_value(spec.prefill)
+                if known not in (None, "") and values[spec.name] != known:
+                    problems.append(
+                        FieldProblem(
+                            f"form.{spec.name}", "filled from the directory, not editable / 由系统带出，不可修改"
+                        )
+                    )
+        merged = {**self.form, **values}
+        merged = {k: v for k, v in merged.items() if v is not None}
+        problems += policy.validate_form(merged, complete=False)
+        if problems:
+            raise DomainError("Some fields are invalid / 部分字段不正确", problems=problems)
+        changed = sorted(k for k in values if self.form.get(k) != values[k])
+        self.form = merged
+        self._clear_attestation()
+        self._touch(actor, "form_filled", now, {"fields": changed})
+
+    def attach_photo(self, policy: Policy, content: bytes, *, actor: str, now: dt.datetime) -> str:
+        self._require_editable()
+        content_type = sniff_image(content)
+        photo = policy.photo
+        if content_type is None or content_type not in photo["content_types"]:
+            raise DomainError("The photo must be a JPEG or PNG image / 照片须为JPEG或PNG格式", field="photo")
+        if len(content) > photo["max_bytes"]:
+            raise DomainError(f"The photo is larger than {photo['max_bytes']} bytes / 照片过大", field="photo")
+        self.photo_sha256 = hashlib.sha256(content).hexdigest()
+        self.photo_type = content_type
+        self._clear_attestation()
+        self._touch(actor, "photo_attached", now, {"sha256": self.photo_sha256, "bytes": len(content)})
+        return content_type
+
+    def attest(self, *, actor: str, signer_name: str, now: dt.datetime) -> None:
+        """填写人签字: the person who filled the form vouches for it."""
+        self._require_editable()
+        if not signer_name.strip():
+            raise DomainError("The signer's name is required / 须填写签字人姓名", field="signer_name")
+        self.attested_by = actor
+        self.attested_name = signer_name.strip()
+        self.attested_at = now
+        self._touch(actor, "attested", now, {"signer_name": self.attested_name})
+
+    def submit(self, policy: Policy, round_: Round, eligibility: Eligibility, *, actor: str, now: dt.datetime) -> None:
+        """Submit (or resubmit after a return); a first submission must be before the round's deadline."""
+        if self.status not in EDITABLE:
+            raise StateConflict(f"A {self.status.value} nomination cannot be submitted / 当前状态不可提交")
+        if self.status == Status.DRAFT and not round_.accepts_submissions(now):
+            raise StateConflict("The round's deadline has passed / 已过推荐截止时间", field="deadline")
+        problems: list[FieldProblem] = []
+        if self.candidate_user_id is None:
+            problems.append(FieldProblem("candidate_user_id", "choose the candidate / 须选择候选人"))
+        problems += policy.validate_form(self.form, complete=True)
+        if policy.photo["required"] and not self.photo_sha256:
+            problems.append(FieldProblem("photo", "the photo is required / 须上传照片"))
+        if self.attested_at is None:
+            problems.append(FieldProblem("attestation", "the form must be attested / 填写人须签字确认"))
+        if problems:
+            raise DomainError("The form is not complete / 推荐表未填写完整", problems=problems)
+        if not eligibility.eligible:
+            raise Ineligible(eligibility)
+        resubmission = self.status == Status.RETURNED
+        self.revision += 1
+        self.status = Status.RESUBMITTED if resubmission else Status.SUBMITTED
+        self.submitted_at = now
+        self._touch(actor, "resubmitted" if resubmission else "submitted", now, {"revision": self.revision})
+        payload: dict[str, Any] = {
+            "nomination_id": str(self.id),
+            "round_id": str(self.round_id),
+            "policy_id": self.policy_id,
+            "school_org_code": self.school_org_code,
+            "school_org_path": self.school_org_path,
+            "school_name": self.school_name,
+            "candidate_user_id": str(self.candidate_user_id),
+            "candidate_name": self.candidate.get("display_name") or self.form.get("name") or "",
+            "submitted_by": actor,
+            "submitted_at": _iso(now),
+            "revision": self.revision,
+            "form": dict(self.form),
+            "candidate": dict(self.candidate),
+            "photo_sha256": self.photo_sha256,
+            "eligibility": {"eligible": True, "checked_rules": list(eligibility.checked_rules)},
+        }
+        if resubmission:
+            self.events.append(events.NominationResubmitted(**payload, returned_at_stage=self.returned_at_stage))
+        else:
+            self.events.append(events.NominationSubmitted(**payload))
+
+    def withdraw(self, *, actor: str, now: dt.datetime) -> None:
+        if self.status in FINAL:
+            raise StateConflict(f"A {self.status.value} nomination cannot be withdrawn / 当前状态不可撤回")
+        self.status = Status.WITHDRAWN
+        self._touch(actor, "withdrawn", now)
+        self.events.append(
+            events.NominationWithdrawn(
+                nomination_id=str(self.id),
+                round_id=str(self.round_id),
+                school_org_path=self.school_org_path,
+                withdrawn_by=actor,
+                withdrawn_at=_iso(now),
+            )
+        )
+
+    def apply_review(
+        self, *, outcome: str, stage_index: int | None, actor: str, details: dict[str, Any], now: dt.datetime
+    ) -> bool:
+        """Follow the approvals service's decision; returns False when it no longer applies (stale or final)."""
+        if self.status in FINAL or self.status == Status.DRAFT:
+            return False
+        if outcome == "in_review":
+            if self.status not in IN_FLIGHT:
+                return False
+            self.status = Status.UNDER_REVIEW
+        elif outcome == "returned":
+            if self.status not in IN_FLIGHT:
+                return False
+            self.status = Status.RETURNED
+            self.returned_at_stage = stage_index
+            self._clear_attestation()
+        elif outcome in ("approved", "rejected"):
+            if self.status not in IN_FLIGHT:
+                return False
+            self.status = Status.APPROVED if outcome == "approved" else Status.REJECTED
+            self.decided_at = now
+        else:
+            return False
+        self._touch(actor, f"review_{outcome}", now, details)
+        return True
+
+
+def sniff_image(content: bytes) -> str | None:
+    """The image type by its magic bytes, never by the name or the header the client sent."""
+    if content.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if content.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    return None

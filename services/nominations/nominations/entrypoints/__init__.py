@@ -1,0 +1,1 @@
+"""Entrypoints: the web API, the worker and the operator commands."""

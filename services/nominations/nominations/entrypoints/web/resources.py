@@ -1,0 +1,337 @@
+"""The nominations API: policies, rounds (推荐批次), nominations (推荐表), eligibility and the summary table."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Response, current_app, request, stream_with_context, url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from nominations.bootstrap import Nominations
+from nominations.domain.model import Nomination, Round
+from nominations.entrypoints.web.schemas import (
+    Attestation,
+    CandidateArgs,
+    CandidateList,
+    EligibilitySchema,
+    HistoryList,
+    NominationCreate,
+    NominationListArgs,
+    NominationPage,
+    NominationSchema,
+    NominationUpdate,
+    PolicyList,
+    PolicySchema,
+    RoundCreate,
+    RoundListArgs,
+    RoundPage,
+    RoundSchema,
+    SummaryArgs,
+)
+from nominations.service_layer import handlers
+from shared.auth import current_principal
+from shared.errors import NotFound, Unprocessable, field_error
+from shared.http import idempotent, require_if_match, with_etag
+from shared.pagination import decode_cursor, page
+
+policies_blp = Blueprint("policies", __name__, url_prefix="/api/policies", description="Policies (推荐政策) as data")
+rounds_blp = Blueprint("rounds", __name__, url_prefix="/api/rounds", description="Nomination rounds (推荐批次)")
+nominations_blp = Blueprint(
+    "nominations", __name__, url_prefix="/api/nominations", description="Nominations (推荐表) and eligibility"
+)
+
+
+def service() -> Nominations:
+    found = current_app.extensions["nominations"]
+    assert isinstance(found, Nominations)
+    return found
+
+
+def _session_factory() -> Any:
+    return service().session_factory
+
+
+def _round_body(round_: Round) -> dict[str, Any]:
+    return {**round_.__dict__, "policy": round_.policy}
+
+
+def _nomination_body(view: handlers.NominationView | Nomination, masked: bool | None = None) -> dict[str, Any]:
+    if isinstance(view, handlers.NominationView):
+        nomination, policy, masked = view.nomination, view.round.read_policy, view.masked
+    else:
+        nomination, policy = view, None
+    body = dict(nomination.__dict__)
+    body["masked"] = bool(masked)
+    if masked and policy is not None:
+        body["form"] = handlers.masked_form(policy, nomination.form)
+        body["candidate"] = handlers.masked_candidate(nomination.candidate)
+    return body
+
+
+def _etagged(body: dict[str, Any], schema: Any, version: int, status: int = 200) -> Response:
+    response = current_app.response_class(
+        current_app.json.dumps(schema().dump(body)), status=status, mimetype="application/json"
+    )
+    return with_etag(response, version)
+
+
+# -- policies ------------------------------------------------------------------------------------
+@policies_blp.route("")
+class Policies(MethodView):
+    @policies_blp.response(200, PolicyList)
+    def get(self) -> Any:
+        """Every policy the service ships (one per source document)."""
+        return {"items": [p.document for p in service().catalog.all()]}
+
+
+@policies_blp.route("/<policy_id>")
+class PolicyById(MethodView):
+    @policies_blp.response(200, PolicySchema)
+    def get(self, policy_id: str) -> Any:
+        """The whole policy: form fields, eligibility rules, approval chain, term, evaluation, training."""
+        policy = service().catalog.get(policy_id)
+        if policy is None:
+            raise NotFound("No such policy.")
+        return policy.document
+
+
+# -- rounds --------------------------------------------------------------------------------------
+@rounds_blp.route("")
+class Rounds(MethodView):
+    @rounds_blp.arguments(RoundCreate)
+    @rounds_blp.response(201, RoundSchema)
+    @idempotent(_session_factory)
+    def post(self, body: dict[str, Any]) -> Any:
+        """Open a round for an org subtree with a policy (snapshotted) and a deadline."""
+        round_ = handlers.open_round(
+            service().uow(),
+            service().catalog,
+            current_principal(),
+            title=body["title"],
+            policy_id=body["policy_id"],
+            issuing_org_code=body["issuing_org_code"],
+            deadline=body["deadline"],
+            now=handlers.now_utc(),
+        )
+        response = _etagged(_round_body(round_), RoundSchema, round_.version, 201)
+        response.headers["Location"] = url_for("rounds.RoundById", round_id=round_.id)
+        return response
+
+    @rounds_blp.arguments(RoundListArgs, location="query")
+    @rounds_blp.response(200, RoundPage)
+    def get(self, args: dict[str, Any]) -> Any:
+        principal = current_principal()
+        with service().uow() as uow:
+            found = uow.rounds.visible(
+                principal.paths(),
+                status=args.get("status"),
+                after=decode_cursor(args["cursor"]),
+                limit=args["limit"] + 1,
+            )
+        result = page(found, args["limit"], lambda r: [r.opens_at.isoformat(), str(r.id)])
+        result["items"] = [_round_body(r) for r in result["items"]]
+        return result
+
+
+@rounds_blp.route("/<uuid:round_id>")
+class RoundById(MethodView):
+    @rounds_blp.response(200, RoundSchema)
+    def get(self, round_id: uuid.UUID) -> Any:
+        round_ = handlers.get_round(service().uow(), current_principal(), round_id)
+        return _etagged(_round_body(round_), RoundSchema, round_.version)
+
+
+@rounds_blp.route("/<uuid:round_id>/close")
+class RoundClose(MethodView):
+    @rounds_blp.response(200, RoundSchema)
+    def post(self, round_id: uuid.UUID) -> Any:
+        """Close the round by hand before its deadline (If-Match required)."""
+        round_ = handlers.close_round(
+            service().uow(), current_principal(), round_id, require_if_match, handlers.now_utc()
+        )
+        return _etagged(_round_body(round_), RoundSchema, round_.version)
+
+
+@rounds_blp.route("/<uuid:round_id>/summary")
+class RoundSummary(MethodView):
+    @rounds_blp.arguments(SummaryArgs, location="query")
+    @rounds_blp.response(200, description="汇总表 as text/csv or XLSX, streamed")
+    def get(self, args: dict[str, Any], round_id: uuid.UUID) -> Any:
+        table = handlers.summary_table(
+            service().uow, current_principal(), round_id, org_code=args["org_code"], reveal=args["reveal"]
+        )
+        from nominations.adapters.exports import csv_stream, xlsx_stream
+
+        if args["format"] == "xlsx":
+            body, mimetype = (
+                xlsx_stream(table.title, table.header, table.rows),
+                ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            )
+        else:
+            body, mimetype = csv_stream(table.header, table.rows), "text/csv; charset=utf-8"
+        response = Response(stream_with_context(body), mimetype=mimetype)
+        response.headers["Content-Disposition"] = f'attachment; filename="summary-{round_id}.{args["format"]}"'
+        return response
+
+
+# -- nominations ---------------------------------------------------------------------------------
+@nominations_blp.route("")
+class NominationsList(MethodView):
+    @nominations_blp.arguments(NominationCreate)
+    @nominations_blp.response(201, NominationSchema)
+    @idempotent(_session_factory)
+    def post(self, body: dict[str, Any]) -> Any:
+        """Open the unit's nomination in a round (one live nomination per unit and round)."""
+        nomination = handlers.create_nomination(
+            service().uow(),
+            current_principal(),
+            round_id=body["round_id"],
+            school_org_code=body["school_org_code"],
+            candidate_user_id=body["candidate_user_id"],
+            form=body["form"],
+            now=handlers.now_utc(),
+        )
+        response = _etagged(_nomination_body(nomination), NominationSchema, nomination.version, 201)
+        response.headers["Location"] = url_for("nominations.NominationById", nomination_id=nomination.id)
+        return response
+
+    @nominations_blp.arguments(NominationListArgs, location="query")
+    @nominations_blp.response(200, NominationPage)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Nominations in the caller's subtree, newest first; personal data masked."""
+        found = handlers.list_nominations(
+            service().uow(),
+            current_principal(),
+            round_id=args["round_id"],
+            status=args["status"],
+            org_code=args["org_code"],
+            after=decode_cursor(args["cursor"]),
+            limit=args["limit"] + 1,
+        )
+        result = page(found, args["limit"], lambda n: [n.created_at.isoformat(), str(n.id)])
+        policies = {p.id: p for p in service().catalog.all()}
+        items = []
+        for n in result["items"]:
+            body = _nomination_body(n, masked=True)
+            policy = policies.get(n.policy_id)
+            body["form"] = handlers.masked_form(policy, n.form) if policy else {}
+            body["candidate"] = handlers.masked_candidate(n.candidate)
+            items.append(body)
+        result["items"] = items
+        return result
+
+
+@nominations_blp.route("/candidates")
+class Candidates(MethodView):
+    @nominations_blp.arguments(CandidateArgs, location="query")
+    @nominations_blp.response(200, CandidateList)
+    def get(self, args: dict[str, Any]) -> Any:
+        """The unit's users known from identity, to pick the candidate from."""
+        return {"items": handlers.candidates(service().uow(), current_principal(), args["org_code"])}
+
+
+@nominations_blp.route("/<uuid:nomination_id>")
+class NominationById(MethodView):
+    @nominations_blp.response(200, NominationSchema)
+    def get(self, nomination_id: uuid.UUID) -> Any:
+        view = handlers.read_nomination(service().uow(), current_principal(), nomination_id)
+        return _etagged(_nomination_body(view), NominationSchema, view.nomination.version)
+
+    @nominations_blp.arguments(NominationUpdate)
+    @nominations_blp.response(200, NominationSchema)
+    def patch(self, body: dict[str, Any], nomination_id: uuid.UUID) -> Any:
+        """Choose the candidate and/or fill form fields (merged); If-Match required."""
+        nomination = handlers.update_nomination(
+            service().uow(),
+            current_principal(),
+            nomination_id,
+            require_if_match,
+            candidate_user_id=body["candidate_user_id"],
+            form=body["form"],
+            now=handlers.now_utc(),
+        )
+        return _etagged(_nomination_body(nomination), NominationSchema, nomination.version)
+
+
+@nominations_blp.route("/<uuid:nomination_id>/photo")
+class NominationPhoto(MethodView):
+    @nominations_blp.response(200, NominationSchema)
+    @nominations_blp.doc(requestBody={"content": {"image/jpeg": {}, "image/png": {}, "multipart/form-data": {}}})
+    def put(self, nomination_id: uuid.UUID) -> Any:
+        """Upload the photo: the raw image, or multipart field `photo`; JPEG/PNG checked by content."""
+        upload = request.files.get("photo")
+        content = upload.read() if upload is not None else request.get_data()
+        if not content:
+            raise Unprocessable(errors=[field_error("photo", "the image is missing / 缺少照片", "body")])
+        nomination = handlers.upload_photo(
+            service().uow(), current_principal(), nomination_id, require_if_match, content, handlers.now_utc()
+        )
+        return _etagged(_nomination_body(nomination), NominationSchema, nomination.version)
+
+    def get(self, nomination_id: uuid.UUID) -> Any:
+        content_type, data = handlers.read_photo(service().uow(), current_principal(), nomination_id)
+        response = Response(data, mimetype=content_type)
+        response.headers["Cache-Control"] = "private, no-store"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+@nominations_blp.route("/<uuid:nomination_id>/attestation")
+class NominationAttestation(MethodView):
+    @nominations_blp.arguments(Attestation)
+    @nominations_blp.response(200, NominationSchema)
+    def post(self, body: dict[str, Any], nomination_id: uuid.UUID) -> Any:
+        """填写人签字: the person who filled the form vouches for its truth."""
+        nomination = handlers.attest(
+            service().uow(),
+            current_principal(),
+            nomination_id,
+            require_if_match,
+            body["signer_name"],
+            handlers.now_utc(),
+        )
+        return _etagged(_nomination_body(nomination), NominationSchema, nomination.version)
+
+
+@nominations_blp.route("/<uuid:nomination_id>/submit")
+class NominationSubmit(MethodView):
+    @nominations_blp.response(200, NominationSchema)
+    def post(self, nomination_id: uuid.UUID) -> Any:
+        """Submit (or resubmit after a return); 422 with the reasons if ineligible, 409 after the deadline."""
+        nomination = handlers.submit(
+            service().uow(), current_principal(), nomination_id, require_if_match, handlers.now_utc()
+        )
+        return _etagged(_nomination_body(nomination), NominationSchema, nomination.version)
+
+
+@nominations_blp.route("/<uuid:nomination_id>/withdraw")
+class NominationWithdraw(MethodView):
+    @nominations_blp.response(200, NominationSchema)
+    def post(self, nomination_id: uuid.UUID) -> Any:
+        nomination = handlers.withdraw(
+            service().uow(), current_principal(), nomination_id, require_if_match, handlers.now_utc()
+        )
+        return _etagged(_nomination_body(nomination), NominationSchema, nomination.version)
+
+
+@nominations_blp.route("/<uuid:nomination_id>/eligibility")
+class NominationEligibility(MethodView):
+    @nominations_blp.response(200, EligibilitySchema)
+    def get(self, nomination_id: uuid.UUID) -> Any:
+        """Eligibility against the round's policy now, with reasons in Chinese and English."""
+        result = handlers.check_eligibility(
+            service().uow(), current_principal(), nomination_id, handlers.now_utc().date()
+        )
+        return handlers.eligibility_view(result)
+
+
+@nominations_blp.route("/<uuid:nomination_id>/history")
+class NominationHistory(MethodView):
+    @nominations_blp.response(200, HistoryList)
+    def get(self, nomination_id: uuid.UUID) -> Any:
+        return {"items": handlers.history(service().uow(), current_principal(), nomination_id)}
+
+
+BLUEPRINTS = [policies_blp, rounds_blp, nominations_blp]

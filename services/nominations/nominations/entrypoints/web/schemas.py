@@ -1,0 +1,171 @@
+"""Request and response schemas of the nominations API (they are also its OpenAPI document)."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from shared.pagination import PageArgs, page_schema
+
+
+class PolicySummarySchema(Schema):
+    id = fields.String()
+    version = fields.Integer()
+    title_zh = fields.String()
+    title_en = fields.String()
+    source = fields.String()
+
+
+class PolicySchema(Schema):
+    """The whole policy document (form fields, rules, approval chain, term, evaluation, training)."""
+
+    id = fields.String()
+    version = fields.Integer()
+    title_zh = fields.String()
+    title_en = fields.String()
+    source = fields.String()
+    region_zh = fields.String()
+    nomination = fields.Dict()
+    candidate = fields.Dict()
+    form = fields.Dict()
+    eligibility = fields.List(fields.Dict())
+    approval = fields.Dict()
+    term = fields.Dict()
+    evaluation = fields.Dict()
+    training = fields.Dict()
+    summary_columns = fields.List(fields.Dict())
+
+
+class PolicyList(Schema):
+    items = fields.List(fields.Nested(PolicySummarySchema))
+
+
+class RoundCreate(Schema):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    policy_id = fields.String(required=True)
+    issuing_org_code = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    deadline = fields.AwareDateTime(required=True, format="iso")
+
+
+class RoundSchema(Schema):
+    id = fields.UUID()
+    title = fields.String()
+    policy_id = fields.String()
+    policy_version = fields.Integer()
+    issuing_org_code = fields.String()
+    issuing_org_path = fields.String()
+    opens_at = fields.DateTime()
+    deadline = fields.DateTime()
+    status = fields.String()
+    closed_at = fields.DateTime(allow_none=True)
+    close_reason = fields.String(allow_none=True)
+    policy = fields.Nested(PolicySchema, metadata={"description": "the policy snapshot taken when the round opened"})
+
+
+class RoundListArgs(PageArgs):
+    status = fields.String(validate=validate.OneOf(["open", "closed"]))
+
+
+RoundPage = page_schema(RoundSchema, "RoundPage")
+
+
+class SummaryArgs(Schema):
+    format = fields.String(load_default="csv", validate=validate.OneOf(["csv", "xlsx"]))
+    org_code = fields.String(load_default=None)
+    reveal = fields.Boolean(load_default=False, metadata={"description": "full personal data (audited)"})
+
+
+class NominationCreate(Schema):
+    round_id = fields.UUID(required=True)
+    school_org_code = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    candidate_user_id = fields.UUID(load_default=None)
+    form = fields.Dict(load_default=None)
+
+
+class NominationUpdate(Schema):
+    candidate_user_id = fields.UUID(load_default=None)
+    form = fields.Dict(load_default=None)
+
+
+class Attestation(Schema):
+    signer_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    confirm = fields.Boolean(required=True, validate=validate.Equal(True, error="you must confirm the content is true"))
+
+
+class NominationSchema(Schema):
+    id = fields.UUID()
+    round_id = fields.UUID()
+    policy_id = fields.String()
+    school_org_code = fields.String()
+    school_org_path = fields.String()
+    school_name = fields.String()
+    candidate_user_id = fields.UUID(allow_none=True)
+    candidate = fields.Dict()
+    form = fields.Dict()
+    photo_sha256 = fields.String(allow_none=True)
+    photo_type = fields.String(allow_none=True)
+    attested_name = fields.String(allow_none=True)
+    attested_at = fields.DateTime(allow_none=True)
+    status = fields.String()
+    revision = fields.Integer()
+    returned_at_stage = fields.Integer(allow_none=True)
+    submitted_at = fields.DateTime(allow_none=True)
+    decided_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    version = fields.Integer()
+    masked = fields.Boolean()
+
+
+class NominationListArgs(PageArgs):
+    round_id = fields.UUID(load_default=None)
+    status = fields.String(
+        load_default=None,
+        validate=validate.OneOf(
+            ["draft", "submitted", "under_review", "returned", "resubmitted", "approved", "rejected", "withdrawn"]
+        ),
+    )
+    org_code = fields.String(load_default=None)
+
+
+NominationPage = page_schema(NominationSchema, "NominationPage")
+
+
+class ReasonSchema(Schema):
+    rule = fields.String()
+    message_zh = fields.String()
+    message_en = fields.String()
+    details_zh = fields.List(fields.String())
+    details_en = fields.List(fields.String())
+
+
+class EligibilitySchema(Schema):
+    eligible = fields.Boolean()
+    checked_rules = fields.List(fields.String())
+    reasons = fields.List(fields.Nested(ReasonSchema))
+
+
+class HistoryEntrySchema(Schema):
+    at = fields.DateTime()
+    actor = fields.String()
+    action = fields.String()
+    details = fields.Dict(allow_none=True)
+
+
+class HistoryList(Schema):
+    items = fields.List(fields.Nested(HistoryEntrySchema))
+
+
+class CandidateArgs(Schema):
+    org_code = fields.String(required=True)
+
+
+class CandidateSchema(Schema):
+    user_id = fields.String()
+    display_name = fields.String()
+    gender = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+
+
+class CandidateList(Schema):
+    items = fields.List(fields.Nested(CandidateSchema))

@@ -1,0 +1,73 @@
+"""The nominations worker: outbox relay, the projection and review consumers, the round-deadline timer."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from nominations.adapters import metrics
+from nominations.adapters.orm import nominations
+from nominations.bootstrap import SERVICE, Nominations, bootstrap
+from nominations.service_layer import handlers
+from nominations.service_layer.projections import PROJECTION_HANDLERS, REVIEW_HANDLERS
+from shared.bus.consumer import EventConsumer
+from shared.bus.relay import OutboxRelay
+from shared.bus.topology import QueueSpec
+from shared.health import database_check
+from shared.logging import configure_logging
+from shared.worker import PeriodicTask, run_worker
+
+PROJECTIONS_QUEUE = QueueSpec(f"{SERVICE}.projections", tuple(PROJECTION_HANDLERS))
+REVIEWS_QUEUE = QueueSpec(f"{SERVICE}.reviews", tuple(REVIEW_HANDLERS))
+
+
+def consumers(service: Nominations) -> list[EventConsumer]:
+    return [
+        EventConsumer(service.settings.bus, PROJECTIONS_QUEUE, PROJECTION_HANDLERS, service.uow),
+        EventConsumer(service.settings.bus, REVIEWS_QUEUE, REVIEW_HANDLERS, service.uow),
+    ]
+
+
+def count_by_status(service: Nominations) -> None:
+    """Refresh the nominations-by-round-and-status gauge."""
+    with service.session_factory() as session:
+        rows = session.execute(
+            sa.select(nominations.c.round_id, nominations.c.status, sa.func.count()).group_by(
+                nominations.c.round_id, nominations.c.status
+            )
+        )
+        for round_id, status, count in rows:
+            metrics.NOMINATIONS_BY_STATUS.labels(str(round_id), status).set(count)
+
+
+def components(service: Nominations) -> Sequence[Any]:
+    interval = float(os.environ.get("ROUND_DEADLINE_INTERVAL_SECONDS", "30"))
+    return [
+        OutboxRelay(service.settings.bus, service.session_factory),
+        *consumers(service),
+        PeriodicTask("round-deadlines", interval, lambda: handlers.close_due_rounds(service.uow, handlers.now_utc())),
+        PeriodicTask("nomination-gauges", 60.0, lambda: count_by_status(service)),
+    ]
+
+
+def main() -> None:
+    service = bootstrap()
+    configure_logging(SERVICE, service.settings.log_level)
+    parts = components(service)
+    check_db = database_check(service.engine)
+
+    def ready() -> bool:
+        try:
+            check_db()
+        except Exception:
+            return False
+        return all(p.connected.is_set() for p in parts if hasattr(p, "connected"))
+
+    run_worker(parts, metrics_port=service.settings.worker_metrics_port, ready=ready)
+
+
+if __name__ == "__main__":
+    main()

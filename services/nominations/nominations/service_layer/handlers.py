@@ -1,0 +1,596 @@
+"""Handlers of the nominations service: each takes its inputs and dependencies, opens one unit of work and
+commits once. Domain refusals become problem+json errors here, so views stay thin."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from nominations.adapters import metrics
+from nominations.adapters.policies import PolicyCatalog
+from nominations.domain.masking import mask_value
+from nominations.domain.model import DomainError, Ineligible, Nomination, Round, StateConflict
+from nominations.domain.policy import Eligibility, Facts, Policy
+from nominations.service_layer.unit_of_work import ConcurrentUpdate, NominationsUnitOfWork
+from shared.auth import Principal
+from shared.errors import Conflict, NotFound, PreconditionFailed, Unprocessable, field_error
+
+log = logging.getLogger(__name__)
+
+UowFactory = Callable[[], NominationsUnitOfWork]
+VersionCheck = Callable[[int], None]
+
+READ_ROLES = (
+    "platform_admin",
+    "city_reviewer",
+    "county_reviewer",
+    "school_admin",
+    "university_president",
+    "university_office_meeting",
+    "party_committee",
+    "auditor",
+)
+REVEAL_ROLES = ("platform_admin", "city_reviewer", "county_reviewer", "university_president", "party_committee")
+
+
+def now_utc() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@contextlib.contextmanager
+def domain_errors() -> Iterator[None]:
+    """Turn the domain's refusals into the HTTP problems a caller can act on."""
+    try:
+        yield
+    except Ineligible as exc:
+        metrics.count_eligibility_failures(exc.eligibility)
+        raise Unprocessable(
+            str(exc),
+            errors=[
+                field_error(f"eligibility.{r.rule}", f"{r.message_zh} / {r.message_en}")
+                for r in exc.eligibility.reasons
+            ],
+            eligibility=eligibility_view(exc.eligibility),
+        ) from exc
+    except StateConflict as exc:
+        raise Conflict(str(exc), errors=[field_error(exc.field, str(exc))] if exc.field else None) from exc
+    except DomainError as exc:
+        errors = [field_error(p.field, p.message) for p in exc.problems] or [
+            field_error(exc.field or "_schema", str(exc))
+        ]
+        raise Unprocessable(str(exc), errors=errors) from exc
+    except ConcurrentUpdate as exc:
+        raise PreconditionFailed("The record changed since you read it; read it again and retry.") from exc
+
+
+def eligibility_view(result: Eligibility) -> dict[str, Any]:
+    return {
+        "eligible": result.eligible,
+        "checked_rules": list(result.checked_rules),
+        "reasons": [
+            {
+                "rule": r.rule,
+                "message_zh": r.message_zh,
+                "message_en": r.message_en,
+                "details_zh": list(r.details_zh),
+                "details_en": list(r.details_en),
+            }
+            for r in result.reasons
+        ],
+    }
+
+
+# -- rounds --------------------------------------------------------------------------------------
+def open_round(
+    uow: NominationsUnitOfWork,
+    catalog: PolicyCatalog,
+    principal: Principal,
+    *,
+    title: str,
+    policy_id: str,
+    issuing_org_code: str,
+    deadline: dt.datetime,
+    now: dt.datetime,
+) -> Round:
+    policy = catalog.get(policy_id)
+    if policy is None:
+        raise Unprocessable(errors=[field_error("policy_id", "unknown policy / 无此政策")])
+    with uow, domain_errors():
+        org = uow.directory.org(issuing_org_code)
+        if org is None or not principal.can(org["path"], *policy.issuer_roles):
+            raise Unprocessable(
+                errors=[
+                    field_error(
+                        "issuing_org_code", "not an organisation you may open a round for / 无权在该机构发起批次"
+                    )
+                ]
+            )
+        round_ = Round.open(
+            title=title,
+            policy=policy,
+            issuing_org_code=issuing_org_code,
+            issuing_org_path=org["path"],
+            deadline=deadline,
+            created_by=principal.subject,
+            now=now,
+        )
+        uow.rounds.save(round_)
+        uow.audit("round.opened", actor=principal.subject, target=str(round_.id), details={"policy_id": policy_id})
+        uow.commit()
+    return round_
+
+
+def _round_in_view(uow: NominationsUnitOfWork, principal: Principal, round_id: uuid.UUID) -> Round:
+    round_ = uow.rounds.get(round_id)
+    if round_ is None or not _sees_round(principal, round_):
+        raise NotFound("No such round.")
+    return round_
+
+
+def _sees_round(principal: Principal, round_: Round) -> bool:
+    # Issued in the caller's subtree, or above the caller (a school sees its city's round).
+    return principal.can(round_.issuing_org_path) or any(
+        p == round_.issuing_org_path or p.startswith(round_.issuing_org_path.rstrip("/") + "/")
+        for p in principal.paths()
+    )
+
+
+def get_round(uow: NominationsUnitOfWork, principal: Principal, round_id: uuid.UUID) -> Round:
+    with uow:
+        return _round_in_view(uow, principal, round_id)
+
+
+def close_round(
+    uow: NominationsUnitOfWork, principal: Principal, round_id: uuid.UUID, check_version: VersionCheck, now: dt.datetime
+) -> Round:
+    with uow, domain_errors():
+        round_ = _round_in_view(uow, principal, round_id)
+        if not principal.can(round_.issuing_org_path, *round_.read_policy.issuer_roles):
+            raise NotFound("No such round.")
+        check_version(round_.version)
+        round_.close(reason="manual", now=now)
+        uow.rounds.save(round_)
+        uow.audit("round.closed", actor=principal.subject, target=str(round_.id), details={"reason": "manual"})
+        uow.commit()
+    return round_
+
+
+def close_due_rounds(uow_factory: UowFactory, now: dt.datetime) -> int:
+    """The deadline timer: close every open round past its deadline, each in its own transaction.
+
+    Idempotent: the row is locked and its status checked, so two workers never close one round twice.
+    """
+    with uow_factory() as uow:
+        due = uow.rounds.due_to_close(now)
+    closed = 0
+    for round_id in due:
+        with uow_factory() as uow:
+            round_ = uow.rounds.get(round_id, for_update=True)
+            if round_ is None or round_.status != "open":
+                continue
+            round_.close(reason="deadline", now=now)
+            uow.rounds.save(round_)
+            uow.audit("round.closed", actor="system", target=str(round_id), details={"reason": "deadline"})
+            uow.commit()
+            closed += 1
+    return closed
+
+
+# -- nominations ---------------------------------------------------------------------------------
+@dataclass
+class NominationView:
+    """A nomination with what the caller may see of it."""
+
+    nomination: Nomination
+    round: Round
+    masked: bool
+
+
+def _nomination_in_view(
+    uow: NominationsUnitOfWork, principal: Principal, nomination_id: uuid.UUID, *roles: str, for_update: bool = False
+) -> Nomination:
+    nomination = uow.nominations.get(nomination_id, for_update=for_update)
+    if nomination is None:
+        raise NotFound("No such nomination.")
+    principal.require_within(nomination.school_org_path, *(roles or READ_ROLES), what="nomination")
+    return nomination
+
+
+def _writable(
+    uow: NominationsUnitOfWork, principal: Principal, nomination_id: uuid.UUID
+) -> tuple[Nomination, Round, Policy]:
+    nomination = _nomination_in_view(uow, principal, nomination_id, for_update=True)
+    round_ = uow.rounds.get(nomination.round_id)
+    assert round_ is not None
+    policy = round_.read_policy
+    # Readers in scope who are not the school's nominator must not learn more than a 404 would tell.
+    principal.require_within(nomination.school_org_path, *policy.nominator_roles, what="nomination")
+    return nomination, round_, policy
+
+
+def sees_personal(principal: Principal, nomination: Nomination, policy: Policy) -> bool:
+    roles = {*policy.nominator_roles, *(s.role for s in policy.stages), "platform_admin"}
+    return principal.can(nomination.school_org_path, *roles)
+
+
+def masked_form(policy: Policy, form: dict[str, Any]) -> dict[str, Any]:
+    out = dict(form)
+    for spec in policy.fields:
+        if spec.personal and spec.name in out:
+            kind = spec.type if spec.type in ("phone", "email", "date") else "text"
+            out[spec.name] = mask_value(kind, out[spec.name])
+    return out
+
+
+def masked_candidate(candidate: dict[str, Any]) -> dict[str, Any]:
+    out = dict(candidate)
+    for key, kind in (("phone", "phone"), ("email", "email"), ("birth_date", "date")):
+        if out.get(key):
+            out[key] = mask_value(kind, out[key])
+    return out
+
+
+def create_nomination(
+    uow: NominationsUnitOfWork,
+    principal: Principal,
+    *,
+    round_id: uuid.UUID,
+    school_org_code: str,
+    candidate_user_id: uuid.UUID | None,
+    form: dict[str, Any] | None,
+    now: dt.datetime,
+) -> Nomination:
+    with uow, domain_errors():
+        round_ = uow.rounds.get(round_id)
+        if round_ is None or not _sees_round(principal, round_):
+            raise Unprocessable(errors=[field_error("round_id", "no such round / 无此批次")])
+        policy = round_.read_policy
+        school = uow.directory.org(school_org_code)
+        if (
+            school is None
+            or not principal.can(school["path"], *policy.nominator_roles)
+            or school["level"] not in policy.nominee_org_levels
+        ):
+            raise Unprocessable(
+                errors=[field_error("school_org_code", "not a unit you may nominate for / 无权为该单位推荐")]
+            )
+        if not (school["path"] + "/").startswith(round_.issuing_org_path.rstrip("/") + "/"):
+            raise Unprocessable(errors=[field_error("school_org_code", "outside the round's area / 不在本批次范围内")])
+        if uow.nominations.live_for_school(round_id, school_org_code) is not None:
+            raise Conflict(
+                "This unit already has a nomination in this round / 本单位在该批次已有推荐表",
+                errors=[field_error("school_org_code", "already nominated in this round")],
+            )
+        nomination = Nomination.start(
+            round_=round_,
+            school_org_code=school_org_code,
+            school_org_path=school["path"],
+            school_name=school["name"],
+            actor=principal.subject,
+            now=now,
+        )
+        if candidate_user_id is not None:
+            _choose(uow, nomination, policy, candidate_user_id, principal, now)
+        if form:
+            nomination.fill(policy, form, actor=principal.subject, now=now)
+        uow.nominations.save(nomination)
+        uow.commit()
+    return nomination
+
+
+def _choose(
+    uow: NominationsUnitOfWork,
+    nomination: Nomination,
+    policy: Policy,
+    user_id: uuid.UUID,
+    principal: Principal,
+    now: dt.datetime,
+) -> None:
+    user = uow.directory.user(user_id)
+    if user is None or user["org_code"] != nomination.school_org_code or not user["is_active"]:
+        raise Unprocessable(errors=[field_error("candidate_user_id", "not a user of this unit / 候选人须为本单位人员")])
+    directory = {
+        "user_id": str(user["user_id"]),
+        "username": user["username"],
+        "display_name": user["display_name"],
+        "gender": user["gender"],
+        "birth_date": user["birth_date"].isoformat() if user["birth_date"] else None,
+        "phone": user["phone"],
+        "email": user["email"],
+    }
+    nomination.choose_candidate(policy, user_id, directory, actor=principal.subject, now=now)
+
+
+def read_nomination(uow: NominationsUnitOfWork, principal: Principal, nomination_id: uuid.UUID) -> NominationView:
+    with uow:
+        nomination = _nomination_in_view(uow, principal, nomination_id)
+        round_ = uow.rounds.get(nomination.round_id)
+        assert round_ is not None
+        policy = round_.read_policy
+        full = sees_personal(principal, nomination, policy)
+        if full and not principal.can(nomination.school_org_path, *policy.nominator_roles):
+            uow.audit("nomination.personal_read", actor=principal.subject, target=str(nomination.id))
+            uow.commit()
+        return NominationView(nomination, round_, masked=not full)
+
+
+def update_nomination(
+    uow: NominationsUnitOfWork,
+    principal: Principal,
+    nomination_id: uuid.UUID,
+    check_version: VersionCheck,
+    *,
+    candidate_user_id: uuid.UUID | None,
+    form: dict[str, Any] | None,
+    now: dt.datetime,
+) -> Nomination:
+    with uow, domain_errors():
+        nomination, _round, policy = _writable(uow, principal, nomination_id)
+        check_version(nomination.version)
+        if candidate_user_id is not None:
+            _choose(uow, nomination, policy, candidate_user_id, principal, now)
+        if form:
+            nomination.fill(policy, form, actor=principal.subject, now=now)
+        uow.nominations.save(nomination)
+        uow.commit()
+    return nomination
+
+
+def upload_photo(
+    uow: NominationsUnitOfWork,
+    principal: Principal,
+    nomination_id: uuid.UUID,
+    check_version: VersionCheck,
+    content: bytes,
+    now: dt.datetime,
+) -> Nomination:
+    with uow, domain_errors():
+        nomination, _round, policy = _writable(uow, principal, nomination_id)
+        check_version(nomination.version)
+        content_type = nomination.attach_photo(policy, content, actor=principal.subject, now=now)
+        uow.nominations.save(nomination)
+        uow.nominations.put_photo(nomination.id, content_type, nomination.photo_sha256 or "", content, now)
+        uow.commit()
+    return nomination
+
+
+def read_photo(uow: NominationsUnitOfWork, principal: Principal, nomination_id: uuid.UUID) -> tuple[str, bytes]:
+    with uow:
+        _nomination_in_view(uow, principal, nomination_id)
+        photo = uow.nominations.photo(nomination_id)
+    if photo is None:
+        raise NotFound("No photo yet.")
+    return photo
+
+
+def attest(
+    uow: NominationsUnitOfWork,
+    principal: Principal,
+    nomination_id: uuid.UUID,
+    check_version: VersionCheck,
+    signer_name: str,
+    now: dt.datetime,
+) -> Nomination:
+    with uow, domain_errors():
+        nomination, _round, _policy = _writable(uow, principal, nomination_id)
+        check_version(nomination.version)
+        nomination.attest(actor=principal.subject, signer_name=signer_name, now=now)
+        uow.nominations.save(nomination)
+        uow.audit(
+            "nomination.attested",
+            actor=principal.subject,
+            target=str(nomination.id),
+            details={"signer_name": signer_name},
+        )
+        uow.commit()
+    return nomination
+
+
+def _facts(uow: NominationsUnitOfWork, nomination: Nomination, today: dt.date) -> Facts:
+    if nomination.candidate_user_id is None:
+        return Facts(form=nomination.form)
+    return Facts(
+        form=nomination.form,
+        certificates=tuple(uow.directory.valid_certificates(nomination.candidate_user_id, today)),
+        consecutive_terms=uow.directory.consecutive_terms(nomination.candidate_user_id, nomination.school_org_code),
+    )
+
+
+def check_eligibility(
+    uow: NominationsUnitOfWork, principal: Principal, nomination_id: uuid.UUID, today: dt.date
+) -> Eligibility:
+    with uow:
+        nomination = _nomination_in_view(uow, principal, nomination_id)
+        round_ = uow.rounds.get(nomination.round_id)
+        assert round_ is not None
+        return round_.read_policy.evaluate(_facts(uow, nomination, today))
+
+
+def submit(
+    uow: NominationsUnitOfWork,
+    principal: Principal,
+    nomination_id: uuid.UUID,
+    check_version: VersionCheck,
+    now: dt.datetime,
+) -> Nomination:
+    with uow, domain_errors():
+        nomination, round_, policy = _writable(uow, principal, nomination_id)
+        check_version(nomination.version)
+        eligibility = policy.evaluate(_facts(uow, nomination, now.date()))
+        nomination.submit(policy, round_, eligibility, actor=principal.subject, now=now)
+        uow.nominations.save(nomination)
+        uow.audit(
+            "nomination.submitted",
+            actor=principal.subject,
+            target=str(nomination.id),
+            details={"revision": nomination.revision},
+        )
+        uow.commit()
+    metrics.SUBMISSIONS.labels(policy.id, "resubmitted" if nomination.revision > 1 else "submitted").inc()
+    return nomination
+
+
+def withdraw(
+    uow: NominationsUnitOfWork,
+    principal: Principal,
+    nomination_id: uuid.UUID,
+    check_version: VersionCheck,
+    now: dt.datetime,
+) -> Nomination:
+    with uow, domain_errors():
+        nomination, _round, _policy = _writable(uow, principal, nomination_id)
+        check_version(nomination.version)
+        nomination.withdraw(actor=principal.subject, now=now)
+        uow.nominations.save(nomination)
+        uow.audit("nomination.withdrawn", actor=principal.subject, target=str(nomination.id))
+        uow.commit()
+    return nomination
+
+
+def history(uow: NominationsUnitOfWork, principal: Principal, nomination_id: uuid.UUID) -> list[dict[str, Any]]:
+    with uow:
+        _nomination_in_view(uow, principal, nomination_id)
+        return uow.nominations.history(nomination_id)
+
+
+def list_nominations(
+    uow: NominationsUnitOfWork,
+    principal: Principal,
+    *,
+    round_id: uuid.UUID | None,
+    status: str | None,
+    org_code: str | None,
+    after: Any,
+    limit: int,
+) -> list[Nomination]:
+    with uow:
+        org_path = None
+        if org_code:
+            org = uow.directory.org(org_code)
+            if org is None:
+                return []
+            org_path = org["path"]
+        return uow.nominations.list_within(
+            principal.paths(*READ_ROLES), round_id=round_id, status=status, org_path=org_path, after=after, limit=limit
+        )
+
+
+def candidates(uow: NominationsUnitOfWork, principal: Principal, org_code: str) -> list[dict[str, Any]]:
+    """The unit's users known from identity events, to pick the candidate from (contact data masked)."""
+    with uow:
+        org = uow.directory.org(org_code)
+        if org is None:
+            raise NotFound("No such organisation.")
+        principal.require_within(
+            org["path"], "school_admin", "university_president", "platform_admin", what="organisation"
+        )
+        users = uow.directory.users_of_org(org_code)
+    return [
+        {
+            "user_id": str(u["user_id"]),
+            "display_name": u["display_name"],
+            "gender": u["gender"],
+            "phone": mask_value("phone", u["phone"]),
+            "email": mask_value("email", u["email"]),
+        }
+        for u in users
+    ]
+
+
+# -- the summary table ---------------------------------------------------------------------------
+STATUS_ZH = {
+    "draft": "草稿",
+    "submitted": "已提交",
+    "under_review": "审核中",
+    "returned": "退回修改",
+    "resubmitted": "已重新提交",
+    "approved": "已批准",
+    "rejected": "未通过",
+    "withdrawn": "已撤回",
+}
+
+
+@dataclass
+class SummaryTable:
+    title: str
+    header: list[str]
+    rows: Iterator[list[str]]
+
+
+def summary_table(
+    uow_factory: UowFactory, principal: Principal, round_id: uuid.UUID, *, org_code: str | None, reveal: bool
+) -> SummaryTable:
+    """汇总表 of a round for the caller's subtree (or one org in it); personal data masked unless revealed.
+
+    The rows are produced lazily from a server-side cursor; the unit of work stays open until they are read.
+    """
+    with uow_factory() as uow:
+        round_ = _round_in_view(uow, principal, round_id)
+        policy = round_.read_policy
+        paths = principal.paths(*READ_ROLES)
+        if org_code:
+            org = uow.directory.org(org_code)
+            if org is None or not principal.can(org["path"], *READ_ROLES):
+                raise NotFound("No such organisation.")
+            paths = [org["path"]]
+        if reveal:
+            if not any(principal.can(p, *REVEAL_ROLES) for p in paths):
+                raise NotFound("No such round.")
+            uow.audit(
+                "summary.personal_export", actor=principal.subject, target=str(round_id), details={"paths": paths}
+            )
+            uow.commit()
+    columns = policy.summary_columns
+    personal = {
+        f"form.{f.name}": (f.type if f.type in ("phone", "email", "date") else "text")
+        for f in policy.fields
+        if f.personal
+    }
+
+    def rows() -> Iterator[list[str]]:
+        with uow_factory() as uow:
+            counties: dict[str, str] = {}
+            for nomination in uow.nominations.stream_for_summary(round_id, paths):
+                county_path = nomination.school_org_path.rsplit("/", 1)[0]
+                if "county_name" in {c["key"] for c in columns} and county_path not in counties:
+                    found = uow.directory.orgs_by_path([county_path])
+                    counties[county_path] = found[county_path]["name"] if county_path in found else ""
+                row: list[str] = []
+                for column in columns:
+                    key = column["key"]
+                    value: Any
+                    if key.startswith("form."):
+                        value = nomination.form.get(key[5:])
+                        if key in personal and not reveal:
+                            value = mask_value(personal[key], value)
+                    elif key == "status":
+                        value = STATUS_ZH.get(nomination.status.value, nomination.status.value)
+                    elif key == "county_name":
+                        value = counties.get(county_path, "")
+                    elif key == "school_code":
+                        value = nomination.school_org_code
+                    elif key == "candidate_name":
+                        value = nomination.candidate.get("display_name")
+                    elif key == "submitted_at":
+                        value = nomination.submitted_at.isoformat() if nomination.submitted_at else ""
+                    elif key == "revision":
+                        value = nomination.revision
+                    else:
+                        value = nomination.school_name
+                    row.append(
+                        ""
+                        if value is None
+                        else str(value)
+                        if not isinstance(value, bool)
+                        else ("是" if value else "否")
+                    )
+                yield row
+
+    return SummaryTable(
+        title=f"{policy.document['form']['title_zh']}汇总表", header=[c["label_zh"] for c in columns], rows=rows()
+    )

@@ -1,0 +1,398 @@
+"""The nominations unit of work: repositories over one session (Core queries, plain domain objects)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from nominations.adapters.orm import (
+    appointment_projection,
+    audit_log,
+    certificate_projection,
+    nomination_history,
+    nomination_photos,
+    nominations,
+    org_projection,
+    rounds,
+    user_projection,
+)
+from nominations.domain.model import Nomination, Round, RoundStatus, Status
+from shared.db import SqlAlchemyUnitOfWork
+from shared.logging import get_request_id
+from shared.scope import within_any
+
+
+class ConcurrentUpdate(Exception):
+    """Someone else saved the record since it was read (optimistic lock)."""
+
+
+def _rowcount(result: Any) -> int:
+    """Rows an UPDATE touched (a CursorResult's count; the Session API types it as a plain Result)."""
+    return int(result.rowcount)
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    return value.replace(tzinfo=dt.UTC) if value is not None and value.tzinfo is None else value
+
+
+class RoundRepository:
+    def __init__(self, uow: NominationsUnitOfWork) -> None:
+        self.uow = uow
+        self._loaded: dict[uuid.UUID, int] = {}
+
+    def _from_row(self, row: Any) -> Round:
+        round_ = Round(
+            id=row.id,
+            title=row.title,
+            policy_id=row.policy_id,
+            policy_version=row.policy_version,
+            policy=row.policy,
+            issuing_org_code=row.issuing_org_code,
+            issuing_org_path=row.issuing_org_path,
+            opens_at=_aware(row.opens_at),  # type: ignore[arg-type]
+            deadline=_aware(row.deadline),  # type: ignore[arg-type]
+            created_by=row.created_by,
+            status=RoundStatus(row.status),
+            closed_at=_aware(row.closed_at),
+            close_reason=row.close_reason,
+            version=row.version,
+        )
+        self._loaded[round_.id] = round_.version
+        self.uow.track(round_)
+        return round_
+
+    def get(self, round_id: uuid.UUID, *, for_update: bool = False) -> Round | None:
+        query = sa.select(rounds).where(rounds.c.id == round_id)
+        if for_update:
+            query = query.with_for_update()
+        row = self.uow.session.execute(query).one_or_none()
+        return self._from_row(row) if row else None
+
+    def due_to_close(self, now: dt.datetime, limit: int = 100) -> list[uuid.UUID]:
+        query = (
+            sa.select(rounds.c.id)
+            .where(rounds.c.status == RoundStatus.OPEN.value, rounds.c.deadline <= now)
+            .order_by(rounds.c.deadline)
+            .limit(limit)
+        )
+        return [r[0] for r in self.uow.session.execute(query)]
+
+    def visible(self, paths: Sequence[str], *, status: str | None, after: Any, limit: int) -> list[Round]:
+        """Rounds issued in the caller's subtree or above it (a school sees its city's round)."""
+        ancestors = [p for path in paths for p in _ancestors(path)]
+        condition = sa.or_(within_any(rounds.c.issuing_org_path, paths), rounds.c.issuing_org_path.in_(ancestors))
+        query = sa.select(rounds).where(condition)
+        if status:
+            query = query.where(rounds.c.status == status)
+        if after:
+            query = query.where(
+                sa.tuple_(rounds.c.opens_at, rounds.c.id) < (dt.datetime.fromisoformat(after[0]), uuid.UUID(after[1]))
+            )
+        query = query.order_by(rounds.c.opens_at.desc(), rounds.c.id.desc()).limit(limit)
+        return [self._from_row(r) for r in self.uow.session.execute(query)]
+
+    def save(self, round_: Round) -> None:
+        values = {
+            "title": round_.title,
+            "policy_id": round_.policy_id,
+            "policy_version": round_.policy_version,
+            "policy": round_.policy,
+            "issuing_org_code": round_.issuing_org_code,
+            "issuing_org_path": round_.issuing_org_path,
+            "opens_at": round_.opens_at,
+            "deadline": round_.deadline,
+            "status": round_.status.value,
+            "closed_at": round_.closed_at,
+            "close_reason": round_.close_reason,
+            "created_by": round_.created_by,
+            "version": round_.version,
+        }
+        loaded = self._loaded.get(round_.id)
+        if loaded is None:
+            self.uow.session.execute(rounds.insert().values(id=round_.id, **values))
+            self.uow.track(round_)
+        else:
+            done = self.uow.session.execute(
+                rounds.update().where(rounds.c.id == round_.id, rounds.c.version == loaded).values(**values)
+            )
+            if _rowcount(done) != 1:
+                raise ConcurrentUpdate(str(round_.id))
+        self._loaded[round_.id] = round_.version
+
+
+def _ancestors(path: str) -> list[str]:
+    parts = [p for p in path.split("/") if p]
+    return ["/" + "/".join(parts[:i]) for i in range(1, len(parts))]
+
+
+class NominationRepository:
+    def __init__(self, uow: NominationsUnitOfWork) -> None:
+        self.uow = uow
+        self._loaded: dict[uuid.UUID, int] = {}
+
+    def _from_row(self, row: Any, track: bool = True) -> Nomination:
+        nomination = Nomination(
+            id=row.id,
+            round_id=row.round_id,
+            policy_id=row.policy_id,
+            school_org_code=row.school_org_code,
+            school_org_path=row.school_org_path,
+            school_name=row.school_name,
+            created_by=row.created_by,
+            created_at=_aware(row.created_at),  # type: ignore[arg-type]
+            updated_at=_aware(row.updated_at),  # type: ignore[arg-type]
+            candidate_user_id=row.candidate_user_id,
+            candidate=dict(row.candidate or {}),
+            form=dict(row.form or {}),
+            photo_sha256=row.photo_sha256,
+            photo_type=row.photo_type,
+            attested_by=row.attested_by,
+            attested_name=row.attested_name,
+            attested_at=_aware(row.attested_at),
+            status=Status(row.status),
+            revision=row.revision,
+            returned_at_stage=row.returned_at_stage,
+            submitted_at=_aware(row.submitted_at),
+            decided_at=_aware(row.decided_at),
+            version=row.version,
+        )
+        if track:
+            self._loaded[nomination.id] = nomination.version
+            self.uow.track(nomination)
+        return nomination
+
+    def get(self, nomination_id: uuid.UUID, *, for_update: bool = False) -> Nomination | None:
+        query = sa.select(nominations).where(nominations.c.id == nomination_id)
+        if for_update:
+            query = query.with_for_update()
+        row = self.uow.session.execute(query).one_or_none()
+        return self._from_row(row) if row else None
+
+    def live_for_school(self, round_id: uuid.UUID, school_org_code: str) -> uuid.UUID | None:
+        query = sa.select(nominations.c.id).where(
+            nominations.c.round_id == round_id,
+            nominations.c.school_org_code == school_org_code,
+            nominations.c.status.not_in([Status.REJECTED.value, Status.WITHDRAWN.value]),
+        )
+        return self.uow.session.execute(query).scalar_one_or_none()
+
+    def list_within(
+        self,
+        paths: Sequence[str],
+        *,
+        round_id: uuid.UUID | None,
+        status: str | None,
+        org_path: str | None,
+        after: Any,
+        limit: int,
+    ) -> list[Nomination]:
+        """Newest first, keyset-paginated on (created_at, id) so deep pages cost what the first does."""
+        query = sa.select(nominations).where(within_any(nominations.c.school_org_path, paths))
+        if round_id:
+            query = query.where(nominations.c.round_id == round_id)
+        if status:
+            query = query.where(nominations.c.status == status)
+        if org_path:
+            query = query.where(within_any(nominations.c.school_org_path, [org_path]))
+        if after:
+            key = (dt.datetime.fromisoformat(after[0]), uuid.UUID(after[1]))
+            query = query.where(sa.tuple_(nominations.c.created_at, nominations.c.id) < key)
+        query = query.order_by(nominations.c.created_at.desc(), nominations.c.id.desc()).limit(limit)
+        return [self._from_row(r, track=False) for r in self.uow.session.execute(query)]
+
+    def stream_for_summary(self, round_id: uuid.UUID, paths: Sequence[str], batch: int = 1000) -> Iterator[Nomination]:
+        """Every live nomination of a round in the subtrees, ordered by school, fetched in batches."""
+        query = (
+            sa.select(nominations)
+            .where(
+                nominations.c.round_id == round_id,
+                within_any(nominations.c.school_org_path, paths),
+                nominations.c.status != Status.WITHDRAWN.value,
+            )
+            .order_by(nominations.c.school_org_path, nominations.c.id)
+            .execution_options(yield_per=batch)
+        )
+        for row in self.uow.session.execute(query):
+            yield self._from_row(row, track=False)
+
+    def save(self, nomination: Nomination) -> None:
+        values = {
+            "round_id": nomination.round_id,
+            "policy_id": nomination.policy_id,
+            "school_org_code": nomination.school_org_code,
+            "school_org_path": nomination.school_org_path,
+            "school_name": nomination.school_name,
+            "candidate_user_id": nomination.candidate_user_id,
+            "candidate": nomination.candidate,
+            "form": nomination.form,
+            "photo_sha256": nomination.photo_sha256,
+            "photo_type": nomination.photo_type,
+            "attested_by": nomination.attested_by,
+            "attested_name": nomination.attested_name,
+            "attested_at": nomination.attested_at,
+            "status": nomination.status.value,
+            "revision": nomination.revision,
+            "returned_at_stage": nomination.returned_at_stage,
+            "submitted_at": nomination.submitted_at,
+            "decided_at": nomination.decided_at,
+            "created_by": nomination.created_by,
+            "created_at": nomination.created_at,
+            "updated_at": nomination.updated_at,
+            "version": nomination.version,
+        }
+        loaded = self._loaded.get(nomination.id)
+        session = self.uow.session
+        if loaded is None:
+            session.execute(nominations.insert().values(id=nomination.id, **values))
+            self.uow.track(nomination)
+        else:
+            done = session.execute(
+                nominations.update()
+                .where(nominations.c.id == nomination.id, nominations.c.version == loaded)
+                .values(**values)
+            )
+            if _rowcount(done) != 1:
+                raise ConcurrentUpdate(str(nomination.id))
+        self._loaded[nomination.id] = nomination.version
+        if nomination.changes:
+            session.execute(
+                nomination_history.insert(),
+                [
+                    {
+                        "nomination_id": nomination.id,
+                        "at": c.at,
+                        "actor": c.actor,
+                        "action": c.action,
+                        "details": c.details,
+                    }
+                    for c in nomination.changes
+                ],
+            )
+            nomination.changes.clear()
+
+    def history(self, nomination_id: uuid.UUID) -> list[dict[str, Any]]:
+        query = (
+            sa.select(nomination_history)
+            .where(nomination_history.c.nomination_id == nomination_id)
+            .order_by(nomination_history.c.id)
+        )
+        return [dict(r._mapping) for r in self.uow.session.execute(query)]
+
+    def put_photo(
+        self, nomination_id: uuid.UUID, content_type: str, sha256: str, data: bytes, now: dt.datetime
+    ) -> None:
+        session = self.uow.session
+        session.execute(nomination_photos.delete().where(nomination_photos.c.nomination_id == nomination_id))
+        session.execute(
+            nomination_photos.insert().values(
+                nomination_id=nomination_id,
+                content_type=content_type,
+                sha256=sha256,
+                size=len(data),
+                data=data,
+                uploaded_at=now,
+            )
+        )
+
+    def photo(self, nomination_id: uuid.UUID) -> tuple[str, bytes] | None:
+        row = self.uow.session.execute(
+            sa.select(nomination_photos.c.content_type, nomination_photos.c.data).where(
+                nomination_photos.c.nomination_id == nomination_id
+            )
+        ).one_or_none()
+        return (row[0], bytes(row[1])) if row else None
+
+
+class Directory:
+    """The projection of identity's orgs and users, and of the facts eligibility needs."""
+
+    def __init__(self, uow: NominationsUnitOfWork) -> None:
+        self.uow = uow
+
+    def org(self, code: str) -> dict[str, Any] | None:
+        row = self.uow.session.execute(sa.select(org_projection).where(org_projection.c.code == code)).one_or_none()
+        return dict(row._mapping) if row else None
+
+    def orgs_by_path(self, paths: Sequence[str]) -> dict[str, dict[str, Any]]:
+        if not paths:
+            return {}
+        rows = self.uow.session.execute(sa.select(org_projection).where(org_projection.c.path.in_(list(paths))))
+        return {r.path: dict(r._mapping) for r in rows}
+
+    def user(self, user_id: uuid.UUID) -> dict[str, Any] | None:
+        row = self.uow.session.execute(
+            sa.select(user_projection).where(user_projection.c.user_id == user_id)
+        ).one_or_none()
+        return dict(row._mapping) if row else None
+
+    def users_of_org(self, org_code: str, limit: int = 500) -> list[dict[str, Any]]:
+        query = (
+            sa.select(user_projection)
+            .where(user_projection.c.org_code == org_code, user_projection.c.is_active.is_(True))
+            .order_by(user_projection.c.display_name)
+            .limit(limit)
+        )
+        return [dict(r._mapping) for r in self.uow.session.execute(query)]
+
+    def upsert(self, table: sa.Table, key: str, values: dict[str, Any]) -> None:
+        session = self.uow.session
+        done = session.execute(table.update().where(table.c[key] == values[key]).values(**values))
+        if _rowcount(done) == 0:
+            session.execute(table.insert().values(**values))
+
+    def update(self, table: sa.Table, key: str, key_value: Any, values: dict[str, Any]) -> int:
+        return _rowcount(self.uow.session.execute(table.update().where(table.c[key] == key_value).values(**values)))
+
+    def valid_certificates(self, person_user_id: uuid.UUID, today: dt.date) -> list[tuple[str, str]]:
+        c = certificate_projection.c
+        query = sa.select(c.kind, c.level).where(
+            c.person_user_id == person_user_id,
+            c.revoked_at.is_(None),
+            sa.or_(c.expires_on.is_(None), c.expires_on >= today),
+        )
+        return [(r[0], r[1]) for r in self.uow.session.execute(query)]
+
+    def consecutive_terms(self, person_user_id: uuid.UUID, org_code: str) -> int:
+        """The highest term number the person reached at the org (renewals count up, a revocation breaks it)."""
+        a = appointment_projection.c
+        query = sa.select(sa.func.max(a.term_number)).where(
+            a.person_user_id == person_user_id, a.org_code == org_code, a.status != "revoked"
+        )
+        return int(self.uow.session.execute(query).scalar() or 0)
+
+
+class NominationsUnitOfWork(SqlAlchemyUnitOfWork):
+    rounds: RoundRepository
+    nominations: NominationRepository
+    directory: Directory
+
+    def on_enter(self) -> None:
+        self.rounds = RoundRepository(self)
+        self.nominations = NominationRepository(self)
+        self.directory = Directory(self)
+
+    def audit(
+        self,
+        action: str,
+        *,
+        actor: str | None,
+        target: str | None = None,
+        outcome: str = "ok",
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        """Append to the audit trail in this transaction: a rolled-back decision leaves no record."""
+        self.session.execute(
+            audit_log.insert().values(
+                at=dt.datetime.now(dt.UTC),
+                actor=actor,
+                action=action,
+                target=target,
+                outcome=outcome,
+                details=details,
+                request_id=get_request_id(),
+            )
+        )

@@ -1,0 +1,144 @@
+"""Tables of the notifications database: the identity projection, messages (the inbox), deliveries,
+reminders, preferences and the audit trail. Queries use these Core tables directly."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from shared.db import new_metadata
+
+metadata = new_metadata()
+
+TS = sa.DateTime(timezone=True)
+
+# -- projection of identity (and of nominations, for the candidate and school name) --------------
+directory_users = sa.Table(
+    "directory_users",
+    metadata,
+    sa.Column("user_id", sa.String(64), primary_key=True),
+    sa.Column("display_name", sa.String(100), nullable=False),
+    sa.Column("email", sa.String(254)),
+    sa.Column("phone", sa.String(32)),
+    sa.Column("locale", sa.String(16), nullable=False, default="zh-CN"),
+    sa.Column("org_code", sa.String(32)),
+    sa.Column("is_active", sa.Boolean, nullable=False, default=True),
+    sa.Column("updated_at", TS, nullable=False),
+)
+
+directory_orgs = sa.Table(
+    "directory_orgs",
+    metadata,
+    sa.Column("code", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("path", sa.String(400), nullable=False, unique=True),
+    sa.Column("level", sa.String(16), nullable=False),
+    sa.Column("parent_code", sa.String(32)),
+)
+
+directory_grants = sa.Table(
+    "directory_grants",
+    metadata,
+    sa.Column("grant_id", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.String(64), nullable=False, index=True),
+    sa.Column("role", sa.String(40), nullable=False),
+    sa.Column("org_path", sa.String(400), nullable=False),
+    sa.Index("ix_directory_grants_role_path", "role", "org_path"),
+)
+
+known_nominations = sa.Table(
+    "known_nominations",
+    metadata,
+    sa.Column("nomination_id", sa.String(64), primary_key=True),
+    sa.Column("round_id", sa.String(64)),
+    sa.Column("school_org_code", sa.String(32)),
+    sa.Column("school_org_path", sa.String(400)),
+    sa.Column("school_name", sa.String(200)),
+    sa.Column("candidate_user_id", sa.String(64)),
+    sa.Column("candidate_name", sa.String(100)),
+)
+
+# -- messages and their deliveries --------------------------------------------------------------
+messages = sa.Table(
+    "messages",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("event_id", sa.String(100), nullable=False, comment="CloudEvent id, or reminder:<id>"),
+    sa.Column("event_type", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(60), nullable=False),
+    sa.Column("recipient_id", sa.String(64), nullable=False),
+    sa.Column("org_path", sa.String(400), comment="the org the event is about, for operators' scope"),
+    sa.Column("locale", sa.String(16), nullable=False),
+    sa.Column("subject", sa.String(400), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("data", sa.JSON),
+    sa.Column("event_time", TS, nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("read_at", TS),
+    sa.UniqueConstraint("event_id", "recipient_id", name="uq_messages_event_recipient"),
+    sa.Index("ix_messages_recipient_created", "recipient_id", "created_at"),
+)
+
+deliveries = sa.Table(
+    "deliveries",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("message_id", sa.Uuid, sa.ForeignKey("messages.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("event_id", sa.String(100), nullable=False),
+    sa.Column("recipient_id", sa.String(64), nullable=False),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("kind", sa.String(60), nullable=False),
+    sa.Column("org_path", sa.String(400)),
+    sa.Column("subject", sa.String(400), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("is_html", sa.Boolean, nullable=False, default=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("last_error", sa.Text),
+    sa.Column("next_attempt_at", TS),
+    sa.Column("event_time", TS, nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("sent_at", TS),
+    # Never the same message twice for one (event, recipient, channel), whatever redelivers it.
+    sa.UniqueConstraint("event_id", "recipient_id", "channel", name="uq_deliveries_event_recipient_channel"),
+    sa.Index("ix_deliveries_due", "status", "next_attempt_at"),
+)
+
+preferences = sa.Table(
+    "preferences",
+    metadata,
+    sa.Column("user_id", sa.String(64), primary_key=True),
+    sa.Column("channels", sa.JSON, nullable=False, comment="{kind: [channel, ...]}"),
+    sa.Column("robots", sa.JSON, nullable=False, comment="webhook_url, wecom_key, dingtalk_token, dingtalk_secret"),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+)
+
+reminders = sa.Table(
+    "reminders",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("subject_key", sa.String(200), nullable=False, index=True),
+    sa.Column("due_at", TS, nullable=False),
+    sa.Column("data", sa.JSON, nullable=False),
+    sa.Column("source_event_id", sa.String(100), nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("cancelled_at", TS),
+    sa.Column("cancelled_by", sa.String(100)),
+    sa.Column("sent_at", TS),
+    sa.UniqueConstraint("kind", "subject_key", "due_at", name="uq_reminders_kind_subject_due"),
+    sa.Index("ix_reminders_due", "sent_at", "cancelled_at", "due_at"),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", TS, nullable=False, index=True),
+    sa.Column("actor", sa.String(100)),
+    sa.Column("action", sa.String(60), nullable=False),
+    sa.Column("target", sa.String(200)),
+    sa.Column("outcome", sa.String(20), nullable=False),
+    sa.Column("details", sa.JSON),
+    sa.Column("request_id", sa.String(64)),
+)

@@ -1,0 +1,111 @@
+"""Jinja2 templates per kind, locale and channel; zh-CN is the default and the fallback.
+
+E-mail bodies are HTML rendered with autoescaping, so a school name like `<b>` arrives as text;
+every other channel is plain text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jinja2 import Environment, Template, TemplateError, Undefined, select_autoescape
+
+from notifications.domain.model import CHANNELS, Channel
+from notifications.domain.rules import RulesError
+
+DEFAULT_LOCALE = "zh-CN"
+TEMPLATES_FILE = Path(__file__).resolve().parent.parent / "templates.yaml"
+
+_EMAIL_LAYOUT = (
+    '<!doctype html><html lang="{{ locale }}"><head><meta charset="utf-8"><title>{{ subject }}</title></head>'
+    '<body>{{ body }}<hr><p style="color:#888">{{ footer }}</p></body></html>'
+)
+_FOOTER = {"zh-CN": "此邮件由首席信息官平台自动发送，请勿回复。", "en": "Sent by the CIO platform; do not reply."}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    body: str
+    html: bool = False
+
+
+class Templates:
+    """Compiled templates; `render` picks (kind, locale, channel) with fallbacks to default and zh-CN."""
+
+    def __init__(self, raw: Any) -> None:
+        self._text = Environment(autoescape=False, undefined=Undefined)  # noqa: S701 - plain-text channels
+        self._html = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
+        self._compiled: dict[tuple[str, str, str, str], Template] = {}
+        problems: list[str] = []
+        if not isinstance(raw, dict):
+            raise RulesError(["the templates file must be a mapping of kinds"])
+        for kind, locales in raw.items():
+            if not isinstance(locales, dict) or DEFAULT_LOCALE not in locales:
+                problems.append(f"templates.{kind}: needs a {DEFAULT_LOCALE} entry")
+                continue
+            default = (locales[DEFAULT_LOCALE] or {}).get("default") or {}
+            if not default.get("subject") or not default.get("body"):
+                problems.append(f"templates.{kind}.{DEFAULT_LOCALE}.default: needs subject and body")
+            for locale, channels in locales.items():
+                for channel, parts in (channels or {}).items():
+                    where = f"templates.{kind}.{locale}.{channel}"
+                    if channel != "default" and channel not in CHANNELS:
+                        problems.append(f"{where}: unknown channel")
+                        continue
+                    env = self._html if channel == Channel.EMAIL else self._text
+                    for part, source in (parts or {}).items():
+                        if part not in ("subject", "body"):
+                            problems.append(f"{where}.{part}: only subject and body")
+                            continue
+                        # The subject is a header, never HTML, whatever the channel.
+                        use = self._text if part == "subject" else env
+                        try:
+                            self._compiled[(kind, locale, channel, part)] = use.from_string(str(source))
+                        except TemplateError as exc:
+                            problems.append(f"{where}.{part}: {exc}")
+        if problems:
+            raise RulesError(problems)
+        self.kinds = frozenset(raw)
+        self._layout = self._html.from_string(_EMAIL_LAYOUT)
+        self._wrap = self._html.from_string("<p>{{ text }}</p>")
+
+    @classmethod
+    def load(cls, path: Path = TEMPLATES_FILE) -> Templates:
+        return cls(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+    def _pick(self, kind: str, locale: str, channel: str, part: str) -> tuple[Template, bool]:
+        """The template and whether it is the channel's own (for e-mail: HTML already)."""
+        for loc in dict.fromkeys((locale, DEFAULT_LOCALE)):
+            own = self._compiled.get((kind, loc, channel, part))
+            if own is not None:
+                return own, True
+            default = self._compiled.get((kind, loc, "default", part))
+            if default is not None:
+                return default, False
+        raise KeyError(f"no template for {kind}/{part}")
+
+    def render(self, kind: str, locale: str | None, channel: str, context: dict[str, Any]) -> Rendered:
+        locale = locale or DEFAULT_LOCALE
+        # The locale actually used: a missing translation falls back to Chinese as a whole.
+        if not any(key[0] == kind and key[1] == locale for key in self._compiled):
+            locale = DEFAULT_LOCALE
+        values = {**context, "kind": kind, "locale": locale}
+        subject_template, _ = self._pick(kind, locale, channel, "subject")
+        subject = " ".join(subject_template.render(values).split())
+        body_template, own = self._pick(kind, locale, channel, "body")
+        if channel != Channel.EMAIL:
+            return Rendered(subject, body_template.render(values).strip())
+        inner = body_template.render(values) if own else self._wrap.render(text=body_template.render(values).strip())
+        footer = _FOOTER.get(locale, _FOOTER[DEFAULT_LOCALE])
+        html = self._layout.render(locale=locale, subject=subject, body=_Markup(inner), footer=footer)
+        return Rendered(subject, html, html=True)
+
+
+def _Markup(value: str) -> Any:
+    from markupsafe import Markup
+
+    return Markup(value)  # noqa: S704 - already rendered by an autoescaping template

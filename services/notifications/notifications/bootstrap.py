@@ -1,0 +1,148 @@
+"""The one place that wires the notifications service together, per process, when asked."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from notifications.adapters.channels import (
+    DingTalkRobot,
+    EmailSender,
+    JsonWebhookSender,
+    LoggingSmsProvider,
+    SmsProvider,
+    SmsSender,
+    SmtpSettings,
+    WeComRobot,
+)
+from notifications.adapters.templates import Templates
+from notifications.domain.model import Channel, RetryPolicy
+from notifications.domain.rules import RuleBook, load_rulebook
+from notifications.service_layer.delivery import Sender
+from notifications.service_layer.notifier import Notifier
+from notifications.service_layer.unit_of_work import NotificationsUnitOfWork
+from shared.auth import JwksKeys, TokenVerifier
+from shared.bus.consumer import EventConsumer
+from shared.bus.topology import QueueSpec
+from shared.config import Settings, load_settings
+
+SERVICE = "notifications"
+RULES_FILE = Path(__file__).resolve().parent / "rules.yaml"
+QUEUE = "notifications.fanout"
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name) or default
+
+
+@dataclass(frozen=True)
+class ChannelSettings:
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    wecom_base_url: str = "https://qyapi.weixin.qq.com"
+    dingtalk_base_url: str = "https://oapi.dingtalk.com"
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    dispatch_interval: float = 1.0
+    reminder_interval: float = 30.0
+
+    @classmethod
+    def from_env(cls) -> ChannelSettings:
+        return cls(
+            smtp=SmtpSettings(
+                host=_env("SMTP_HOST", "127.0.0.1"),
+                port=int(_env("SMTP_PORT", "25")),
+                sender=_env("SMTP_FROM", "noreply@cio.local"),
+                username=os.environ.get("SMTP_USERNAME") or None,
+                password=os.environ.get("SMTP_PASSWORD") or None,
+                mode=_env("SMTP_MODE", "insecure"),
+            ),
+            wecom_base_url=_env("WECOM_BASE_URL", "https://qyapi.weixin.qq.com"),
+            dingtalk_base_url=_env("DINGTALK_BASE_URL", "https://oapi.dingtalk.com"),
+            retry=RetryPolicy(
+                max_attempts=int(_env("NOTIFY_MAX_ATTEMPTS", "5")),
+                base_seconds=float(_env("NOTIFY_BACKOFF_SECONDS", "30")),
+                max_seconds=float(_env("NOTIFY_BACKOFF_MAX_SECONDS", "3600")),
+            ),
+            dispatch_interval=float(_env("NOTIFY_DISPATCH_INTERVAL_SECONDS", "1")),
+            reminder_interval=float(_env("NOTIFY_REMINDER_INTERVAL_SECONDS", "30")),
+        )
+
+
+def load_rules(templates: Templates, path: Path = RULES_FILE) -> RuleBook:
+    """The rule book, checked against the templates: a kind without a Chinese template does not start."""
+    return load_rulebook(yaml.safe_load(path.read_text(encoding="utf-8")), templates.kinds)
+
+
+@dataclass
+class Notifications:
+    """The wired service of one process: engine, sessions, rules, templates, senders, verifier."""
+
+    settings: Settings
+    channels: ChannelSettings
+    templates: Templates
+    rulebook: RuleBook
+    verifier_override: TokenVerifier | None = None
+    sms_provider: SmsProvider = field(default_factory=LoggingSmsProvider)
+
+    @cached_property
+    def engine(self) -> Engine:
+        from shared.db import make_engine
+
+        return make_engine(self.settings.database_url)
+
+    @cached_property
+    def session_factory(self) -> sessionmaker[Session]:
+        from shared.db import make_session_factory
+
+        return make_session_factory(self.engine)
+
+    def uow(self) -> NotificationsUnitOfWork:
+        return NotificationsUnitOfWork(self.session_factory, source=f"/cio/{SERVICE}")
+
+    @cached_property
+    def verifier(self) -> TokenVerifier:
+        if self.verifier_override is not None:
+            return self.verifier_override
+        return TokenVerifier(self.settings.auth, JwksKeys.from_url(self.settings.auth.jwks_url))
+
+    @cached_property
+    def notifier(self) -> Notifier:
+        return Notifier(self.rulebook, self.templates)
+
+    @cached_property
+    def senders(self) -> dict[str, Sender]:
+        return {
+            Channel.EMAIL.value: EmailSender(self.channels.smtp),
+            Channel.WEBHOOK.value: JsonWebhookSender(),
+            Channel.WECOM.value: WeComRobot(self.channels.wecom_base_url),
+            Channel.DINGTALK.value: DingTalkRobot(self.channels.dingtalk_base_url),
+            Channel.SMS.value: SmsSender(self.sms_provider),
+        }
+
+    def consumer(self, **overrides: Any) -> EventConsumer:
+        """The one consumer: identity projection, fan-out and reminders share a queue, so a grant
+        published before an event is applied before it."""
+        spec = QueueSpec(overrides.pop("queue", QUEUE), self.notifier.routing_keys)
+        return EventConsumer(overrides.pop("bus", self.settings.bus), spec, self.notifier.handlers(), self.uow)
+
+
+def bootstrap(
+    settings: Settings | None = None,
+    verifier: TokenVerifier | None = None,
+    channels: ChannelSettings | None = None,
+) -> Notifications:
+    settings = settings or load_settings(SERVICE)
+    templates = Templates.load()
+    return Notifications(
+        settings=settings,
+        channels=channels or ChannelSettings.from_env(),
+        templates=templates,
+        rulebook=load_rules(templates),
+        verifier_override=verifier,
+    )

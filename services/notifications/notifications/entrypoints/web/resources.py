@@ -1,0 +1,163 @@
+"""The notifications API: the caller's inbox, their preferences, and the delivery log for operators."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import current_app, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from notifications.bootstrap import Notifications
+from notifications.entrypoints.web.schemas import (
+    DeliveryArgs,
+    DeliveryPage,
+    DeliverySchema,
+    InboxArgs,
+    InboxPage,
+    MarkedSchema,
+    MessageSchema,
+    PreferencesSchema,
+    PreferencesUpdate,
+)
+from notifications.service_layer import delivery, queries
+from shared.auth import current_principal
+from shared.errors import Forbidden, PreconditionRequired, field_error
+from shared.http import with_etag
+from shared.pagination import decode_cursor, page
+
+inbox_blp = Blueprint("inbox", __name__, url_prefix="/api/inbox", description="The caller's messages (站内信)")
+prefs_blp = Blueprint("preferences", __name__, url_prefix="/api/preferences", description="Channels per kind")
+deliveries_blp = Blueprint("deliveries", __name__, url_prefix="/api/deliveries", description="Delivery log")
+
+OPERATOR_ROLES = ("platform_admin", "auditor")
+
+
+def service() -> Notifications:
+    found = current_app.extensions["notifications"]
+    assert isinstance(found, Notifications)
+    return found
+
+
+def _cursor_key(row: dict[str, Any]) -> list[str]:
+    return [row["created_at"].isoformat(), str(row["id"])]
+
+
+def _operator_paths(*roles: str) -> list[str]:
+    principal = current_principal()
+    if not principal.has_role(*roles):
+        raise Forbidden(f"One of these roles is required: {', '.join(roles)}.")
+    return principal.paths(*roles)
+
+
+@inbox_blp.route("")
+class Inbox(MethodView):
+    @inbox_blp.arguments(InboxArgs, location="query")
+    @inbox_blp.response(200, InboxPage)
+    def get(self, args: dict[str, Any]) -> Any:
+        """The caller's messages, newest first, with the unread count."""
+        items, unread = queries.inbox_page(
+            service().uow(),
+            current_principal().subject,
+            unread_only=args["unread"],
+            after=decode_cursor(args["cursor"]),
+            limit=args["limit"],
+        )
+        return {**page(items, args["limit"], _cursor_key), "unread_count": unread}
+
+
+@inbox_blp.route("/<uuid:message_id>")
+class InboxMessage(MethodView):
+    @inbox_blp.response(200, MessageSchema)
+    def get(self, message_id: uuid.UUID) -> Any:
+        return queries.get_message(service().uow(), current_principal().subject, message_id)
+
+
+@inbox_blp.route("/<uuid:message_id>/read")
+class ReadMessage(MethodView):
+    @inbox_blp.response(200, MarkedSchema)
+    def post(self, message_id: uuid.UUID) -> Any:
+        """Mark one of the caller's messages read (again is harmless)."""
+        user = current_principal().subject
+        marked = queries.mark_read(service().uow(), user, message_id)
+        _, unread = queries.inbox_page(service().uow(), user, unread_only=True, after=None, limit=0)
+        return {"marked": marked, "unread_count": unread}
+
+
+@inbox_blp.route("/read-all")
+class ReadAll(MethodView):
+    @inbox_blp.response(200, MarkedSchema)
+    def post(self) -> Any:
+        marked = queries.mark_read(service().uow(), current_principal().subject, None)
+        return {"marked": marked, "unread_count": 0}
+
+
+@prefs_blp.route("")
+class Preferences(MethodView):
+    @prefs_blp.response(200, PreferencesSchema)
+    def get(self) -> Any:
+        """Effective channels per kind, the channels mandatory kinds keep, robot addresses (secrets hidden)."""
+        view = queries.preferences_view(service().rulebook.kinds, service().uow(), current_principal().subject)
+        return with_etag(_json(view), view["version"])
+
+    @prefs_blp.arguments(PreferencesUpdate)
+    @prefs_blp.response(200, PreferencesSchema)
+    def put(self, body: dict[str, Any]) -> Any:
+        """Replace the channel choices; needs If-Match; a mandatory kind cannot be switched off (422)."""
+        header = request.headers.get("If-Match")
+        if not header:
+            raise PreconditionRequired(
+                "Send If-Match with the ETag you read.", errors=[field_error("If-Match", "required", "header")]
+            )
+        tags = {tag.strip().removeprefix("W/") for tag in header.split(",")}
+        user = current_principal().subject
+        kinds = service().rulebook.kinds
+        queries.update_preferences(kinds, service().uow(), user, tags, body["channels"], body["robots"])
+        view = queries.preferences_view(service().rulebook.kinds, service().uow(), user)
+        return with_etag(_json(view), view["version"])
+
+
+def _json(view: dict[str, Any]) -> Any:
+    from flask import jsonify
+
+    return jsonify(PreferencesSchema().dump(view))
+
+
+@deliveries_blp.route("")
+class Deliveries(MethodView):
+    @deliveries_blp.arguments(DeliveryArgs, location="query")
+    @deliveries_blp.response(200, DeliveryPage)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Operators (platform_admin, auditor): every delivery in their scope, with status, attempts, last error."""
+        paths = _operator_paths(*OPERATOR_ROLES)
+        items = queries.deliveries_page(
+            service().uow(),
+            paths,
+            status=args.get("status"),
+            channel=args.get("channel"),
+            after=decode_cursor(args["cursor"]),
+            limit=args["limit"],
+        )
+        return page(items, args["limit"], _cursor_key)
+
+
+@deliveries_blp.route("/<uuid:delivery_id>")
+class Delivery(MethodView):
+    @deliveries_blp.response(200, DeliverySchema)
+    def get(self, delivery_id: uuid.UUID) -> Any:
+        return queries.get_delivery(service().uow(), _operator_paths(*OPERATOR_ROLES), delivery_id)
+
+
+@deliveries_blp.route("/<uuid:delivery_id>/retry")
+class RetryDelivery(MethodView):
+    @deliveries_blp.response(200, DeliverySchema)
+    def post(self, delivery_id: uuid.UUID) -> Any:
+        """platform_admin: send a dead delivery again (attempts start over); audited. The auditor only reads."""
+        paths = _operator_paths("platform_admin")
+        return delivery.retry_delivery(
+            service().uow(), delivery_id, current_principal().subject, queries.delivery_scope(paths)
+        )
+
+
+BLUEPRINTS = [inbox_blp, prefs_blp, deliveries_blp]

@@ -1,0 +1,85 @@
+"""Request and response schemas of the notifications API (they generate its OpenAPI document)."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from notifications.domain.model import CHANNELS, ROBOT_FIELDS, DeliveryStatus
+from shared.pagination import PageArgs
+
+
+class InboxArgs(PageArgs):
+    unread = fields.Boolean(load_default=False, metadata={"description": "only unread messages"})
+
+
+class MessageSchema(Schema):
+    id = fields.UUID()
+    kind = fields.String()
+    event_type = fields.String()
+    subject = fields.String()
+    body = fields.String()
+    locale = fields.String()
+    data = fields.Dict()
+    created_at = fields.DateTime()
+    read_at = fields.DateTime(allow_none=True)
+
+
+class InboxPage(Schema):
+    items = fields.List(fields.Nested(MessageSchema))
+    next_cursor = fields.String(allow_none=True)
+    unread_count = fields.Integer()
+
+
+class MarkedSchema(Schema):
+    marked = fields.Integer()
+    unread_count = fields.Integer()
+
+
+class PreferencesSchema(Schema):
+    channels = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+    mandatory = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), dump_only=True)
+    robots = fields.Dict(keys=fields.String(), values=fields.String(allow_none=True))
+    version = fields.Integer(dump_only=True)
+
+
+class PreferencesUpdate(Schema):
+    channels = fields.Dict(
+        keys=fields.String(validate=validate.Length(min=1, max=60)),
+        values=fields.List(fields.String(validate=validate.OneOf(sorted(CHANNELS)))),
+        required=True,
+        metadata={"description": "kind → channels; kinds not named keep their defaults; in_app is always on"},
+    )
+    robots = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(ROBOT_FIELDS)),
+        values=fields.String(allow_none=True, validate=validate.Length(max=500)),
+        load_default=None,
+        metadata={"description": "webhook_url, wecom_key, dingtalk_token, dingtalk_secret; empty removes"},
+    )
+
+
+class DeliveryArgs(PageArgs):
+    status = fields.String(validate=validate.OneOf([s.value for s in DeliveryStatus]))
+    channel = fields.String(validate=validate.OneOf(sorted(CHANNELS)))
+
+
+class DeliverySchema(Schema):
+    id = fields.UUID()
+    message_id = fields.UUID()
+    event_id = fields.String()
+    recipient_id = fields.String()
+    channel = fields.String()
+    kind = fields.String()
+    org_path = fields.String(allow_none=True)
+    subject = fields.String()
+    status = fields.String()
+    attempts = fields.Integer()
+    last_error = fields.String(allow_none=True)
+    next_attempt_at = fields.DateTime(allow_none=True)
+    event_time = fields.DateTime()
+    created_at = fields.DateTime()
+    sent_at = fields.DateTime(allow_none=True)
+
+
+class DeliveryPage(Schema):
+    items = fields.List(fields.Nested(DeliverySchema))
+    next_cursor = fields.String(allow_none=True)

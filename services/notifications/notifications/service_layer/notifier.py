@@ -1,0 +1,339 @@
+"""Consuming events: keep the identity projection, fan events out to messages and deliveries,
+schedule and cancel reminders. Handlers never commit: the consumer commits with the inbox row."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select, update
+
+from notifications.adapters.metrics import MESSAGES_CREATED, REMINDERS_CANCELLED
+from notifications.adapters.orm import (
+    deliveries,
+    directory_grants,
+    directory_orgs,
+    directory_users,
+    known_nominations,
+    messages,
+    preferences,
+    reminders,
+)
+from notifications.adapters.templates import Templates
+from notifications.domain.model import (
+    Channel,
+    DeliveryStatus,
+    Preferences,
+    parse_time,
+    plan_reminders,
+    reminder_keys_cancelled_by,
+    reminder_prefixes_cancelled_by,
+)
+from notifications.domain.rules import RuleBook, resolve
+from notifications.service_layer.unit_of_work import NotificationsUnitOfWork
+from shared.bus.envelope import CloudEvent
+from shared.scope import escape_like, within_any
+
+log = logging.getLogger(__name__)
+
+IDENTITY_EVENTS = (
+    "identity.user.provisioned",
+    "identity.user.updated",
+    "identity.org.upserted",
+    "identity.role.granted",
+    "identity.role.revoked",
+)
+REMINDER_EVENTS = (
+    "nominations.round.opened",
+    "nominations.round.closed",
+    "nominations.nomination.submitted",
+    "nominations.nomination.resubmitted",
+    "approvals.task.assigned",
+    "approvals.review.decided",
+    "approvals.appointment.made",
+    "approvals.appointment.renewed",
+    "approvals.appointment.ended",
+    "approvals.appointment.revoked",
+    "training.requirement.unmet",
+    "training.training.completed",
+)
+# How long past its time a newly planned reminder is still worth sending.
+REMINDER_GRACE = dt.timedelta(days=1)
+
+
+def load_preferences(session: Any, user_id: str) -> Preferences:
+    row = session.execute(select(preferences).where(preferences.c.user_id == user_id)).mappings().first()
+    if row is None:
+        return Preferences()
+    return Preferences(
+        channels={k: tuple(v) for k, v in (row["channels"] or {}).items()},
+        robots=dict(row["robots"] or {}),
+        version=row["version"],
+    )
+
+
+def has_address(channel: str, user: Mapping[str, Any] | None, prefs: Preferences) -> bool:
+    if channel == Channel.IN_APP:
+        return True
+    if channel == Channel.EMAIL:
+        return bool(user and user.get("email"))
+    if channel == Channel.SMS:
+        return bool(user and user.get("phone"))
+    if channel == Channel.WEBHOOK:
+        return bool(prefs.robots.get("webhook_url"))
+    if channel == Channel.WECOM:
+        return bool(prefs.robots.get("wecom_key"))
+    if channel == Channel.DINGTALK:
+        return bool(prefs.robots.get("dingtalk_token"))
+    return False
+
+
+@dataclass
+class Notifier:
+    """Turns one event into its effects; `handlers()` is what the consumer is given."""
+
+    rulebook: RuleBook
+    templates: Templates
+
+    def handlers(self) -> dict[str, Any]:
+        types = set(IDENTITY_EVENTS) | set(REMINDER_EVENTS) | self.rulebook.event_types
+        return dict.fromkeys(sorted(types), self.handle)
+
+    @property
+    def routing_keys(self) -> list[str]:
+        return sorted(self.handlers())
+
+    def handle(self, event: CloudEvent, uow: NotificationsUnitOfWork) -> None:
+        if event.type in IDENTITY_EVENTS:
+            project_identity(event, uow)
+            return
+        data = dict(event.data)
+        if event.type in ("nominations.nomination.submitted", "nominations.nomination.resubmitted"):
+            remember_nomination(data, uow)
+        self.cancel_reminders(event, uow)
+        self.schedule_reminders(event, data, uow)
+        self.fan_out(event.type, event.id, parse_time(event.time) or dt.datetime.now(dt.UTC), data, uow)
+
+    # -- messages ------------------------------------------------------------------------------
+    def fan_out(
+        self,
+        event_type: str,
+        event_id: str,
+        event_time: dt.datetime,
+        data: dict[str, Any],
+        uow: NotificationsUnitOfWork,
+    ) -> int:
+        """One inbox message per recipient and one delivery per chosen channel; a replay adds nothing."""
+        rules = self.rulebook.for_event(event_type)
+        if not rules:
+            return 0
+        data = enrich(data, uow)
+        org_path = data.get("org_path") or data.get("school_org_path") or data.get("issuing_org_path")
+        now = dt.datetime.now(dt.UTC)
+        created = 0
+        for rule in rules:
+            kind = self.rulebook.kinds[rule.kind]
+            for recipient_id in resolve(rule, data, uow.directory):
+                found = (
+                    uow.session.execute(select(directory_users).where(directory_users.c.user_id == recipient_id))
+                    .mappings()
+                    .first()
+                )
+                user = dict(found) if found else None
+                recipient = user if user else {"user_id": recipient_id, "display_name": "", "locale": "zh-CN"}
+                locale = recipient.get("locale") or "zh-CN"
+                context = {**data, "recipient": {"display_name": recipient.get("display_name") or ""}}
+                inbox = self.templates.render(rule.kind, locale, Channel.IN_APP, context)
+                message_id = uuid.uuid4()
+                inserted = uow.session.execute(
+                    uow.insert(messages)
+                    .values(
+                        id=message_id,
+                        event_id=event_id,
+                        event_type=event_type,
+                        kind=rule.kind,
+                        recipient_id=recipient_id,
+                        org_path=org_path,
+                        locale=locale,
+                        subject=inbox.subject[:400],
+                        body=inbox.body,
+                        data={k: v for k, v in data.items() if k != "policy"},
+                        event_time=event_time,
+                        created_at=now,
+                    )
+                    .on_conflict_do_nothing(index_elements=["event_id", "recipient_id"])
+                    .returning(messages.c.id)
+                ).first()
+                if inserted is None:
+                    continue  # this event already reached this recipient (another rule, or a replay)
+                created += 1
+                MESSAGES_CREATED.labels(rule.kind).inc()
+                prefs = load_preferences(uow.session, recipient_id)
+                rows = []
+                for channel in prefs.channels_for(kind):
+                    rendered = (
+                        inbox
+                        if channel == Channel.IN_APP
+                        else self.templates.render(rule.kind, locale, channel, context)
+                    )
+                    addressable = has_address(channel, user, prefs)
+                    status = (
+                        DeliveryStatus.SENT
+                        if channel == Channel.IN_APP
+                        else DeliveryStatus.PENDING
+                        if addressable
+                        else DeliveryStatus.SKIPPED
+                    )
+                    rows.append(
+                        {
+                            "id": uuid.uuid4(),
+                            "message_id": message_id,
+                            "event_id": event_id,
+                            "recipient_id": recipient_id,
+                            "channel": channel,
+                            "kind": rule.kind,
+                            "org_path": org_path,
+                            "subject": rendered.subject[:400],
+                            "body": rendered.body,
+                            "is_html": rendered.html,
+                            "status": status.value,
+                            "attempts": 1 if channel == Channel.IN_APP else 0,
+                            "last_error": None if addressable else f"no {channel} address for the recipient",
+                            "next_attempt_at": now if status == DeliveryStatus.PENDING else None,
+                            "event_time": event_time,
+                            "created_at": now,
+                            "sent_at": now if channel == Channel.IN_APP else None,
+                        }
+                    )
+                uow.session.execute(
+                    uow.insert(deliveries)
+                    .values(rows)
+                    .on_conflict_do_nothing(index_elements=["event_id", "recipient_id", "channel"])
+                )
+        return created
+
+    # -- reminders -----------------------------------------------------------------------------
+    def schedule_reminders(self, event: CloudEvent, data: dict[str, Any], uow: NotificationsUnitOfWork) -> None:
+        schools: list[dict[str, str]] = []
+        if event.type == "nominations.round.opened" and data.get("issuing_org_path"):
+            rows = uow.session.execute(
+                select(directory_orgs.c.code, directory_orgs.c.path).where(
+                    directory_orgs.c.level == "school", within_any(directory_orgs.c.path, [data["issuing_org_path"]])
+                )
+            )
+            schools = [{"code": r.code, "path": r.path} for r in rows]
+        now = dt.datetime.now(dt.UTC)
+        for plan in plan_reminders(event.type, data, self.rulebook.reminders, schools):
+            if plan.due_at < now - REMINDER_GRACE:
+                continue
+            uow.session.execute(
+                uow.insert(reminders)
+                .values(
+                    id=uuid.uuid4(),
+                    kind=plan.kind,
+                    subject_key=plan.subject_key,
+                    due_at=plan.due_at,
+                    data=plan.data,
+                    source_event_id=event.id,
+                    created_at=now,
+                )
+                .on_conflict_do_nothing(index_elements=["kind", "subject_key", "due_at"])
+            )
+
+    def cancel_reminders(self, event: CloudEvent, uow: NotificationsUnitOfWork) -> int:
+        keys = reminder_keys_cancelled_by(event.type, event.data)
+        prefixes = reminder_prefixes_cancelled_by(event.type, event.data)
+        if not keys and not prefixes:
+            return 0
+        conditions = [reminders.c.subject_key.in_(keys)] if keys else []
+        conditions += [reminders.c.subject_key.like(escape_like(p) + "%", escape="\\") for p in prefixes]
+        from sqlalchemy import or_
+
+        pending = or_(*conditions) & reminders.c.sent_at.is_(None) & reminders.c.cancelled_at.is_(None)
+        kinds = [r[0] for r in uow.session.execute(select(reminders.c.kind).where(pending))]
+        uow.session.execute(
+            update(reminders).where(pending).values(cancelled_at=dt.datetime.now(dt.UTC), cancelled_by=event.type)
+        )
+        for kind in kinds:
+            REMINDERS_CANCELLED.labels(kind).inc()
+        return len(kinds)
+
+
+def enrich(data: dict[str, Any], uow: NotificationsUnitOfWork) -> dict[str, Any]:
+    """Add the nomination's school and candidate (from its submitted event) where the event lacks them."""
+    nomination_id = data.get("nomination_id")
+    if not nomination_id:
+        return data
+    row = (
+        uow.session.execute(select(known_nominations).where(known_nominations.c.nomination_id == str(nomination_id)))
+        .mappings()
+        .first()
+    )
+    if row is None:
+        return data
+    extra = {k: v for k, v in row.items() if v is not None and not data.get(k)}
+    return {**data, **extra}
+
+
+def remember_nomination(data: Mapping[str, Any], uow: NotificationsUnitOfWork) -> None:
+    values = {
+        "round_id": data.get("round_id"),
+        "school_org_code": data.get("school_org_code"),
+        "school_org_path": data.get("school_org_path"),
+        "school_name": data.get("school_name"),
+        "candidate_user_id": data.get("candidate_user_id"),
+        "candidate_name": data.get("candidate_name"),
+    }
+    uow.session.execute(
+        uow.insert(known_nominations)
+        .values(nomination_id=str(data["nomination_id"]), **values)
+        .on_conflict_do_update(index_elements=["nomination_id"], set_=values)
+    )
+
+
+def project_identity(event: CloudEvent, uow: NotificationsUnitOfWork) -> None:
+    """Keep who is who and who holds which role where; events are applied as upserts, so order within a
+    queue is enough and a replay is harmless."""
+    data = event.data
+    insert = uow.insert
+    if event.type in ("identity.user.provisioned", "identity.user.updated"):
+        user = data.get("user") or {}
+        values = {
+            "display_name": user.get("display_name") or user.get("username") or "",
+            "email": user.get("email"),
+            "phone": user.get("phone"),
+            "locale": user.get("locale") or "zh-CN",
+            "org_code": user.get("org_code"),
+            "is_active": user.get("is_active", True) is not False,
+            "updated_at": dt.datetime.now(dt.UTC),
+        }
+        uow.session.execute(
+            insert(directory_users)
+            .values(user_id=str(user["user_id"]), **values)
+            .on_conflict_do_update(index_elements=["user_id"], set_=values)
+        )
+    elif event.type == "identity.org.upserted":
+        values = {
+            "name": data.get("name") or data["code"],
+            "path": data["path"],
+            "level": data.get("level") or "",
+            "parent_code": data.get("parent_code"),
+        }
+        uow.session.execute(
+            insert(directory_orgs)
+            .values(code=data["code"], **values)
+            .on_conflict_do_update(index_elements=["code"], set_=values)
+        )
+    elif event.type == "identity.role.granted":
+        values = {"user_id": str(data["user_id"]), "role": data["role"], "org_path": data.get("org_path") or "/"}
+        uow.session.execute(
+            insert(directory_grants)
+            .values(grant_id=str(data["grant_id"]), **values)
+            .on_conflict_do_update(index_elements=["grant_id"], set_=values)
+        )
+    elif event.type == "identity.role.revoked":
+        uow.session.execute(delete(directory_grants).where(directory_grants.c.grant_id == str(data["grant_id"])))

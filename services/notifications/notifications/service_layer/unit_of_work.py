@@ -1,0 +1,71 @@
+"""The notifications unit of work: one session, the identity projection as a Directory, the audit trail."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from notifications.adapters.orm import audit_log, directory_grants, directory_orgs, directory_users
+from shared.db import SqlAlchemyUnitOfWork
+from shared.logging import get_request_id
+
+
+def insert_for(session: Any) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT (PostgreSQL and SQLite both do)."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+class SqlDirectory:
+    """Who holds which role at which org, from the local projection of identity's events."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+        self._levels: dict[str, str | None] = {}
+
+    def holders(self, role: str, org_path: str) -> set[str]:
+        rows = self.session.execute(
+            select(directory_grants.c.user_id)
+            .select_from(
+                directory_grants.outerjoin(directory_users, directory_users.c.user_id == directory_grants.c.user_id)
+            )
+            .where(directory_grants.c.role == role, directory_grants.c.org_path == org_path)
+            .where(directory_users.c.is_active.is_not(False))
+        )
+        return {r[0] for r in rows}
+
+    def org_level(self, org_path: str) -> str | None:
+        if org_path not in self._levels:
+            self._levels[org_path] = self.session.execute(
+                select(directory_orgs.c.level).where(directory_orgs.c.path == org_path)
+            ).scalar_one_or_none()
+        return self._levels[org_path]
+
+
+class NotificationsUnitOfWork(SqlAlchemyUnitOfWork):
+    directory: SqlDirectory
+
+    def on_enter(self) -> None:
+        self.directory = SqlDirectory(self.session)
+
+    @property
+    def insert(self) -> Any:
+        return insert_for(self.session)
+
+    def audit(
+        self, action: str, *, actor: str | None, target: str | None = None, details: dict[str, Any] | None = None
+    ) -> None:
+        """Append to the audit trail in this transaction, so a rolled-back change leaves no record."""
+        self.session.execute(
+            audit_log.insert().values(
+                at=dt.datetime.now(dt.UTC),
+                actor=actor,
+                action=action,
+                target=target,
+                outcome="ok",
+                details=details,
+                request_id=get_request_id(),
+            )
+        )

@@ -1,0 +1,1 @@
+"""The training service: trainings, attendance, certificates (合格证), imports, the yearly requirement."""

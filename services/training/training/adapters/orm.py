@@ -1,0 +1,199 @@
+"""Tables of the training database, the imperative mapping of the domain classes, and the projections of
+people, organisations and appointments kept from identity's and approvals' events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import registry
+
+from shared.db import new_metadata
+from training.domain.model import (
+    Attendance,
+    Certificate,
+    ImportJob,
+    ImportKind,
+    ImportMode,
+    Training,
+    TrainingKind,
+    TrainingLevel,
+)
+
+metadata = new_metadata()
+mapper_registry = registry(metadata=metadata)
+
+TS = sa.DateTime(timezone=True)
+
+
+def _enum(cls: Any, length: int = 20) -> sa.Enum:
+    return sa.Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
+
+
+trainings = sa.Table(
+    "trainings",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("level", _enum(TrainingLevel), nullable=False),
+    sa.Column("kind", _enum(TrainingKind), nullable=False),
+    sa.Column("organiser_org_code", sa.String(32), nullable=False),
+    sa.Column("organiser_org_path", sa.String(400), nullable=False, index=True),
+    sa.Column("organiser_name", sa.String(200), nullable=False),
+    sa.Column("starts_on", sa.Date, nullable=False),
+    sa.Column("ends_on", sa.Date, nullable=False),
+    sa.Column("hours", sa.Float, nullable=False),
+    sa.Column("centralized", sa.Boolean, nullable=False),
+    sa.Column("created_by", sa.String(100), nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+)
+
+attendance = sa.Table(
+    "attendance",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("training_id", sa.Uuid, sa.ForeignKey("trainings.id"), nullable=False),
+    sa.Column("person_user_id", sa.Uuid, nullable=False, index=True),
+    sa.Column("person_org_path", sa.String(400), nullable=False, index=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("hours", sa.Float),
+    sa.Column("completed_on", sa.Date),
+    sa.Column("enrolled_at", TS, nullable=False),
+    sa.Column("completed_at", TS),
+    sa.Column("recorded_by", sa.String(100), nullable=False),
+    sa.UniqueConstraint("training_id", "person_user_id", name="uq_attendance_training_person"),
+)
+
+certificates = sa.Table(
+    "certificates",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("number", sa.String(64), nullable=False, unique=True),
+    sa.Column("person_user_id", sa.Uuid, nullable=False, index=True),
+    sa.Column("person_name", sa.String(100), nullable=False),
+    sa.Column("person_org_path", sa.String(400), nullable=False, index=True),
+    sa.Column("kind", _enum(TrainingKind), nullable=False),
+    sa.Column("level", _enum(TrainingLevel), nullable=False),
+    sa.Column("issuer", sa.String(200), nullable=False),
+    sa.Column("issued_on", sa.Date, nullable=False),
+    sa.Column("expires_on", sa.Date),
+    sa.Column("training_id", sa.Uuid, sa.ForeignKey("trainings.id")),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("revoked_reason", sa.String(500)),
+    sa.Column("revoked_at", TS),
+    sa.Column("revoked_by", sa.String(100)),
+    sa.Column("recorded_by", sa.String(100), nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+)
+
+import_jobs = sa.Table(
+    "import_jobs",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("kind", _enum(ImportKind), nullable=False),
+    sa.Column("mode", _enum(ImportMode), nullable=False),
+    sa.Column("training_id", sa.Uuid, sa.ForeignKey("trainings.id")),
+    sa.Column("filename", sa.String(200), nullable=False),
+    sa.Column("file_format", sa.String(8), nullable=False),
+    sa.Column("content", sa.LargeBinary, comment="the uploaded file until it is processed"),
+    sa.Column("content_hash", sa.String(64), nullable=False, comment="SHA-256 of kind, target, mode, uploader, file"),
+    sa.Column("created_by", sa.String(100), nullable=False),
+    sa.Column("actor_paths", sa.JSON, nullable=False, comment="the uploader's training_admin subtrees"),
+    sa.Column("status", sa.String(16), nullable=False, index=True),
+    sa.Column("rows_total", sa.Integer, nullable=False),
+    sa.Column("rows_validated", sa.Integer, nullable=False),
+    sa.Column("rows_written", sa.Integer, nullable=False),
+    sa.Column("rows_unchanged", sa.Integer, nullable=False),
+    sa.Column("rows_failed", sa.Integer, nullable=False),
+    sa.Column("errors", sa.JSON, nullable=False),
+    sa.Column("detail", sa.Text),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("started_at", TS),
+    sa.Column("finished_at", TS),
+    sa.Column("heartbeat_at", TS),
+    sa.UniqueConstraint("content_hash", name="uq_import_jobs_content_hash"),
+)
+
+# -- projections from other services' events ---------------------------------------------------------
+people = sa.Table(
+    "people",
+    metadata,
+    sa.Column("user_id", sa.Uuid, primary_key=True),
+    sa.Column("username", sa.String(64), nullable=False, index=True),
+    sa.Column("display_name", sa.String(100), nullable=False),
+    sa.Column("org_code", sa.String(32), index=True),
+    sa.Column("is_active", sa.Boolean, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+)
+
+orgs = sa.Table(
+    "orgs",
+    metadata,
+    sa.Column("code", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("level", sa.String(16), nullable=False),
+    sa.Column("parent_code", sa.String(32)),
+    sa.Column("path", sa.String(400), nullable=False, index=True),
+)
+
+appointments = sa.Table(
+    "appointments",
+    metadata,
+    sa.Column("appointment_id", sa.String(64), primary_key=True),
+    sa.Column("person_user_id", sa.Uuid, nullable=False, index=True),
+    sa.Column("person_name", sa.String(100)),
+    sa.Column("org_code", sa.String(32), nullable=False),
+    sa.Column("org_path", sa.String(400), nullable=False, index=True),
+    sa.Column("starts_on", sa.Date, nullable=False),
+    sa.Column("ends_on", sa.Date, comment="null: no fixed term (e.g. Jiaozuo), runs until ended or revoked"),
+    sa.Column("required_centralized", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, comment="active, ended, revoked or superseded"),
+    sa.Column("updated_at", TS, nullable=False),
+)
+
+requirement_notices = sa.Table(
+    "requirement_notices",
+    metadata,
+    sa.Column("person_user_id", sa.Uuid, primary_key=True),
+    sa.Column("year", sa.Integer, primary_key=True),
+    sa.Column("appointment_id", sa.String(64), nullable=False),
+    sa.Column("required", sa.Integer, nullable=False),
+    sa.Column("completed", sa.Integer, nullable=False),
+    sa.Column("published_at", TS, nullable=False),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", TS, nullable=False, index=True),
+    sa.Column("actor", sa.String(100)),
+    sa.Column("action", sa.String(60), nullable=False),
+    sa.Column("target", sa.String(200)),
+    sa.Column("outcome", sa.String(20), nullable=False),
+    sa.Column("details", sa.JSON),
+    sa.Column("request_id", sa.String(64)),
+)
+
+_mapped = False
+
+
+def start_mappers() -> None:
+    """Map the domain classes once per process; safe to call again."""
+    global _mapped
+    if _mapped:
+        return
+    _mapped = True
+    mapper_registry.map_imperatively(Training, trainings)
+    mapper_registry.map_imperatively(Attendance, attendance)
+    mapper_registry.map_imperatively(Certificate, certificates)
+    mapper_registry.map_imperatively(ImportJob, import_jobs)
+
+    @event.listens_for(Training, "load")
+    @event.listens_for(Attendance, "load")
+    @event.listens_for(Certificate, "load")
+    @event.listens_for(ImportJob, "load")
+    def _fresh_events(target: Any, _context: Any) -> None:
+        target.events = []

@@ -1,0 +1,410 @@
+"""Trainings (培训), attendance (参训记录), certificates (合格证), import jobs and the yearly requirement.
+
+Pure Python: the adapters map these classes to tables; nothing here knows about them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from training.domain import events
+
+MAX_TRAINING_HOURS = 1000.0
+NUMBER_PATTERN = re.compile(r"^[^\s]{1,64}$")
+
+
+class DomainError(Exception):
+    """A rule refused the change; `field` names the input it is about, `zh` says it in Chinese."""
+
+    def __init__(self, message: str, field: str | None = None, zh: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+        self.zh = zh or message
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class TrainingLevel(enum.StrEnum):
+    NATIONAL = "national"
+    PROVINCIAL = "provincial"
+    CITY = "city"
+    COUNTY = "county"
+    SCHOOL = "school"
+
+
+class TrainingKind(enum.StrEnum):
+    CIO = "cio"  # 首席信息官培训
+    INFORMATIZATION = "informatization"  # 教育信息化业务培训
+    OTHER = "other"
+
+
+# What bureaus write in their spreadsheets, beside the codes.
+LEVEL_ALIASES: dict[str, TrainingLevel] = {
+    "国家级": TrainingLevel.NATIONAL,
+    "国家": TrainingLevel.NATIONAL,
+    "省级": TrainingLevel.PROVINCIAL,
+    "省": TrainingLevel.PROVINCIAL,
+    "市级": TrainingLevel.CITY,
+    "市": TrainingLevel.CITY,
+    "县级": TrainingLevel.COUNTY,
+    "县区级": TrainingLevel.COUNTY,
+    "区级": TrainingLevel.COUNTY,
+    "县": TrainingLevel.COUNTY,
+    "校级": TrainingLevel.SCHOOL,
+    "学校": TrainingLevel.SCHOOL,
+}
+KIND_ALIASES: dict[str, TrainingKind] = {
+    "首席信息官培训": TrainingKind.CIO,
+    "首席信息官": TrainingKind.CIO,
+    "信息化业务培训": TrainingKind.INFORMATIZATION,
+    "教育信息化业务培训": TrainingKind.INFORMATIZATION,
+    "信息化培训": TrainingKind.INFORMATIZATION,
+    "其他": TrainingKind.OTHER,
+    "其它": TrainingKind.OTHER,
+}
+
+
+def parse_level(value: Any) -> TrainingLevel | None:
+    text = str(value or "").strip()
+    if text.lower() in {m.value for m in TrainingLevel}:
+        return TrainingLevel(text.lower())
+    return LEVEL_ALIASES.get(text)
+
+
+def parse_kind(value: Any) -> TrainingKind | None:
+    text = str(value or "").strip()
+    if text.lower() in {m.value for m in TrainingKind}:
+        return TrainingKind(text.lower())
+    return KIND_ALIASES.get(text)
+
+
+def mask_name(name: str) -> str:
+    """王*明: the first and last character stay, so a holder recognises it and nobody else learns it."""
+    text = name.strip()
+    if len(text) <= 1:
+        return "*"
+    if len(text) == 2:
+        return text[0] + "*"
+    return text[0] + "*" * (len(text) - 2) + text[-1]
+
+
+def check_hours(hours: float, field: str = "hours", at_most: float = MAX_TRAINING_HOURS) -> float:
+    if not 0 < hours <= at_most:
+        raise DomainError(
+            f"hours must be more than 0 and at most {at_most:g}", field, f"学时应大于0且不超过{at_most:g}"
+        )
+    return round(float(hours), 1)
+
+
+class Training:
+    """一次培训: level, kind, the organising org (scope), dates, hours, and whether it is centralized (集中培训)."""
+
+    def __init__(
+        self,
+        *,
+        title: str,
+        level: TrainingLevel,
+        kind: TrainingKind,
+        organiser_org_code: str,
+        organiser_org_path: str,
+        organiser_name: str,
+        starts_on: dt.date,
+        ends_on: dt.date,
+        hours: float,
+        centralized: bool,
+        created_by: str,
+        id: uuid.UUID | None = None,
+    ) -> None:
+        if not title.strip():
+            raise DomainError("title is required", "title", "培训名称不能为空")
+        if ends_on < starts_on:
+            raise DomainError("ends_on is before starts_on", "ends_on", "结束日期早于开始日期")
+        self.id = id or uuid.uuid4()
+        self.title = title.strip()
+        self.level = level
+        self.kind = kind
+        self.organiser_org_code = organiser_org_code
+        self.organiser_org_path = organiser_org_path
+        self.organiser_name = organiser_name.strip() or organiser_org_code
+        self.starts_on = starts_on
+        self.ends_on = ends_on
+        self.hours = check_hours(hours)
+        self.centralized = centralized
+        self.created_by = created_by
+        self.created_at = now()
+        self.version = 1
+        self.events: list[Any] = []
+
+
+class Attendance:
+    """参训记录: one person at one training, enrolled and then completed with the hours credited."""
+
+    ENROLLED = "enrolled"
+    COMPLETED = "completed"
+
+    def __init__(self, training: Training, person_user_id: uuid.UUID, person_org_path: str, *, by: str) -> None:
+        self.id = uuid.uuid4()
+        self.training_id = training.id
+        self.person_user_id = person_user_id
+        self.person_org_path = person_org_path
+        self.status = self.ENROLLED
+        self.hours: float | None = None
+        self.completed_on: dt.date | None = None
+        self.enrolled_at = now()
+        self.completed_at: dt.datetime | None = None
+        self.recorded_by = by
+        self.events: list[Any] = []
+
+    def complete(self, training: Training, hours: float, completed_on: dt.date, *, by: str) -> bool:
+        """Record completion (结业); the same completion again changes nothing, a different one is refused."""
+        hours = check_hours(hours, at_most=training.hours)
+        if completed_on < training.starts_on:
+            raise DomainError("completed_on is before the training starts", "completed_on", "结业日期早于培训开始日期")
+        if self.status == self.COMPLETED:
+            if self.hours == hours and self.completed_on == completed_on:
+                return False
+            raise DomainError(
+                "this person's completion is already recorded with other hours or date",
+                "hours",
+                "该人员已登记结业，学时或日期不同",
+            )
+        self.status = self.COMPLETED
+        self.hours = hours
+        self.completed_on = completed_on
+        self.completed_at = now()
+        self.recorded_by = by
+        self.events.append(
+            events.TrainingCompleted(
+                training_id=str(training.id),
+                person_user_id=str(self.person_user_id),
+                kind=training.kind.value,
+                level=training.level.value,
+                centralized=training.centralized,
+                hours=hours,
+                completed_on=completed_on.isoformat(),
+                year=completed_on.year,
+            )
+        )
+        return True
+
+
+class Certificate:
+    """合格证: issued on completion of a training here, or recorded for one held elsewhere."""
+
+    VALID = "valid"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+
+    def __init__(
+        self,
+        *,
+        number: str,
+        person_user_id: uuid.UUID,
+        person_name: str,
+        person_org_path: str,
+        kind: TrainingKind,
+        level: TrainingLevel,
+        issuer: str,
+        issued_on: dt.date,
+        expires_on: dt.date | None,
+        training_id: uuid.UUID | None,
+        recorded_by: str,
+    ) -> None:
+        number = number.strip()
+        if not NUMBER_PATTERN.match(number):
+            raise DomainError("number is 1–64 characters without spaces", "number", "证书编号应为1–64个非空白字符")
+        if not issuer.strip():
+            raise DomainError("issuer is required", "issuer", "发证机构不能为空")
+        if expires_on is not None and expires_on <= issued_on:
+            raise DomainError("expires_on must be after issued_on", "expires_on", "有效期至应晚于发证日期")
+        self.id = uuid.uuid4()
+        self.number = number
+        self.person_user_id = person_user_id
+        self.person_name = person_name
+        self.person_org_path = person_org_path
+        self.kind = kind
+        self.level = level
+        self.issuer = issuer.strip()
+        self.issued_on = issued_on
+        self.expires_on = expires_on
+        self.training_id = training_id
+        self.status = self.VALID
+        self.revoked_reason: str | None = None
+        self.revoked_at: dt.datetime | None = None
+        self.revoked_by: str | None = None
+        self.recorded_by = recorded_by
+        self.created_at = now()
+        self.events: list[Any] = [
+            events.CertificateIssued(
+                certificate_id=str(self.id),
+                number=self.number,
+                person_user_id=str(person_user_id),
+                person_name=person_name,
+                kind=kind.value,
+                level=level.value,
+                issuer=self.issuer,
+                issued_on=issued_on.isoformat(),
+                expires_on=expires_on.isoformat() if expires_on else None,
+                training_id=str(training_id) if training_id else None,
+            )
+        ]
+
+    def same_as(self, person_user_id: uuid.UUID, kind: TrainingKind, level: TrainingLevel, issued_on: dt.date) -> bool:
+        """A re-recorded certificate (same number, person, kind, level, date) is the same one, not a clash."""
+        return (
+            self.person_user_id == person_user_id
+            and self.kind == kind
+            and self.level == level
+            and self.issued_on == issued_on
+        )
+
+    def revoke(self, reason: str, *, by: str) -> None:
+        """撤销: a revoked certificate no longer qualifies anyone; the reason is kept."""
+        if self.status == self.REVOKED:
+            raise DomainError("the certificate is already revoked", "status", "证书已撤销")
+        if not reason.strip():
+            raise DomainError("a reason is required", "reason", "撤销原因不能为空")
+        self.status = self.REVOKED
+        self.revoked_reason = reason.strip()
+        self.revoked_at = now()
+        self.revoked_by = by
+        self.events.append(
+            events.CertificateRevoked(
+                certificate_id=str(self.id),
+                number=self.number,
+                person_user_id=str(self.person_user_id),
+                kind=self.kind.value,
+                level=self.level.value,
+                reason=self.revoked_reason,
+                revoked_at=self.revoked_at.isoformat(),
+            )
+        )
+
+    def standing(self, today: dt.date) -> str:
+        """What verification answers: revoked wins over expired."""
+        if self.status == self.REVOKED:
+            return self.REVOKED
+        if self.expires_on is not None and self.expires_on < today:
+            return self.EXPIRED
+        return self.VALID
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """The policy's yearly training requirement for a CIO (Helan: ≥ 1 centralized training a year)."""
+
+    centralized_per_year: int
+
+    @classmethod
+    def from_policy(cls, data: Any, default: int) -> Requirement:
+        if isinstance(data, dict) and isinstance(data.get("centralized_per_year"), int):
+            return cls(max(0, data["centralized_per_year"]))
+        return cls(default)
+
+    def met_by(self, centralized_completed: int) -> bool:
+        return centralized_completed >= self.centralized_per_year
+
+
+class ImportKind(enum.StrEnum):
+    ATTENDANCE = "attendance"
+    CERTIFICATES = "certificates"
+
+
+class ImportMode(enum.StrEnum):
+    ALL_OR_NOTHING = "all_or_nothing"
+    GOOD_ROWS_ONLY = "good_rows_only"
+
+
+class ImportJob:
+    """A bulk import (批量导入): queued → running → done / rejected (bad rows, nothing written) / failed."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    REJECTED = "rejected"
+    FAILED = "failed"
+
+    def __init__(
+        self,
+        *,
+        kind: ImportKind,
+        mode: ImportMode,
+        training_id: uuid.UUID | None,
+        filename: str,
+        file_format: str,
+        content: bytes,
+        content_hash: str,
+        created_by: str,
+        actor_paths: list[str],
+    ) -> None:
+        self.id = uuid.uuid4()
+        self.kind = kind
+        self.mode = mode
+        self.training_id = training_id
+        self.filename = filename[:200]
+        self.file_format = file_format
+        self.content: bytes | None = content
+        self.content_hash = content_hash
+        self.created_by = created_by
+        self.actor_paths = actor_paths
+        self.status = self.QUEUED
+        self.rows_total = 0
+        self.rows_validated = 0
+        self.rows_written = 0
+        self.rows_unchanged = 0
+        self.rows_failed = 0
+        self.errors: list[dict[str, Any]] = []
+        self.detail: str | None = None
+        self.created_at = now()
+        self.started_at: dt.datetime | None = None
+        self.finished_at: dt.datetime | None = None
+        self.heartbeat_at: dt.datetime | None = None
+        self.events: list[Any] = []
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.DONE, self.REJECTED, self.FAILED)
+
+    def start(self) -> None:
+        self.status = self.RUNNING
+        self.started_at = self.started_at or now()
+        self.heartbeat_at = now()
+
+    def finish(self, *, written: int, unchanged: int, errors: list[dict[str, Any]], total: int) -> None:
+        """Bad rows in an all-or-nothing import reject it whole; otherwise it is done with its report."""
+        self.rows_total = total
+        self.rows_validated = total
+        self.errors = errors
+        self.rows_failed = len({e["row"] for e in errors})
+        if errors and self.mode == ImportMode.ALL_OR_NOTHING:
+            self.status = self.REJECTED
+            self.rows_written = 0
+            self.rows_unchanged = 0
+        else:
+            self.status = self.DONE
+            self.rows_written = written
+            self.rows_unchanged = unchanged
+        self.finished_at = now()
+        self.content = None  # the file is not kept once its rows are applied or refused
+
+    def reject(self, errors: list[dict[str, Any]]) -> None:
+        """The file itself cannot be read (no sheet, missing columns): no row is good, whatever the mode."""
+        self.status = self.REJECTED
+        self.errors = errors
+        self.rows_written = self.rows_unchanged = 0
+        self.finished_at = now()
+        self.content = None
+
+    def fail(self, detail: str, errors: list[dict[str, Any]] | None = None) -> None:
+        self.status = self.FAILED
+        self.detail = detail
+        self.errors = errors or []
+        self.finished_at = now()
+        self.content = None

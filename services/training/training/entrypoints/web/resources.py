@@ -1,0 +1,324 @@
+"""The training API: trainings, attendance, certificates, imports, verification and compliance."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Response, current_app, jsonify, request, url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import ValidationError
+
+from shared.auth import current_principal, public
+from shared.errors import Unprocessable, field_error, flatten_marshmallow
+from shared.http import idempotent
+from shared.pagination import PageArgs, decode_cursor, page
+from training.bootstrap import TrainingService
+from training.domain.model import ImportJob, ImportKind
+from training.entrypoints.web.schemas import (
+    AttendancePage,
+    CertificateListArgs,
+    CertificatePage,
+    CertificateSchema,
+    CompletionResultSchema,
+    CompletionsSchema,
+    ComplianceArgs,
+    ComplianceSchema,
+    EnrolResultSchema,
+    EnrolSchema,
+    ImportForm,
+    ImportJobSchema,
+    RevokeSchema,
+    SummarySchema,
+    TrainingListArgs,
+    TrainingPage,
+    TrainingSchema,
+    VerificationSchema,
+)
+from training.service_layer import certificates, compliance, imports, trainings
+
+trainings_blp = Blueprint("trainings", __name__, url_prefix="/api/trainings", description="Trainings (培训)")
+certificates_blp = Blueprint(
+    "certificates", __name__, url_prefix="/api/certificates", description="Certificates (合格证)"
+)
+compliance_blp = Blueprint(
+    "compliance", __name__, url_prefix="/api/training-compliance", description="The yearly requirement"
+)
+
+
+def service() -> TrainingService:
+    found = current_app.extensions["training"]
+    assert isinstance(found, TrainingService)
+    return found
+
+
+def _session_factory() -> Any:
+    return service().session_factory
+
+
+def _created(body: dict[str, Any], location: str) -> Response:
+    """A full response, so Idempotency-Key can store and replay it."""
+    response = jsonify(body)
+    response.status_code = 201
+    response.headers["Location"] = location
+    return response
+
+
+def _upload(kind: ImportKind, training_id: uuid.UUID | None) -> Response:
+    """Shared by both import endpoints: multipart `file` plus `mode`; answers by the job's state."""
+    try:
+        form = ImportForm().load(request.form.to_dict())
+    except ValidationError as exc:
+        raise Unprocessable(errors=flatten_marshmallow({"form": exc.normalized_messages()})) from exc
+    upload = request.files.get("file")
+    if upload is None:
+        raise Unprocessable(
+            "Upload the file as multipart field `file`.", errors=[field_error("file", "required", "files")]
+        )
+    content = upload.read()
+    job, replayed = imports.submit_import(
+        service().uow,
+        current_principal(),
+        kind=kind,
+        mode=form["mode"],
+        training_id=training_id,
+        filename=upload.filename or "upload",
+        content=content,
+        inline_max_bytes=service().rules.inline_import_bytes,
+    )
+    body = ImportJobSchema().dump(job)
+    location = url_for("trainings.ImportJobResource", job_id=job.id)
+    if job.status == ImportJob.REJECTED:
+        raise Unprocessable(
+            f"{job.rows_failed or len(job.errors)} row(s) are invalid; nothing was imported.",
+            errors=job.errors,
+            job=body,
+        )
+    response = jsonify(body)
+    response.status_code = 200 if replayed else (201 if job.finished else 202)
+    response.headers["Location"] = location
+    response.headers["Idempotent-Replayed"] = "true" if replayed else "false"
+    return response
+
+
+# -- trainings ---------------------------------------------------------------------------------------
+@trainings_blp.route("")
+class Trainings(MethodView):
+    @trainings_blp.arguments(TrainingListArgs, location="query")
+    @trainings_blp.response(200, TrainingPage)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Trainings organised within the caller's subtree, newest first."""
+        found = trainings.list_trainings(
+            service().uow(),
+            current_principal(),
+            year=args.get("year"),
+            after=decode_cursor(args.get("cursor")),
+            limit=args["limit"] + 1,
+        )
+        return page(found, args["limit"], lambda t: [t.starts_on.isoformat(), str(t.id)])
+
+    @trainings_blp.arguments(TrainingSchema)
+    @trainings_blp.response(201, TrainingSchema)
+    @idempotent(_session_factory)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Record a training (training_admin, organiser org within their subtree)."""
+        data["level"], data["kind"] = data["level"].value, data["kind"].value
+        training = trainings.create_training(service().uow(), current_principal(), trainings.CreateTraining(**data))
+        return _created(TrainingSchema().dump(training), url_for("trainings.TrainingResource", training_id=training.id))
+
+
+@trainings_blp.route("/<uuid:training_id>")
+class TrainingResource(MethodView):
+    @trainings_blp.response(200, TrainingSchema)
+    def get(self, training_id: uuid.UUID) -> Any:
+        return trainings.get_training(service().uow(), current_principal(), training_id)
+
+
+@trainings_blp.route("/<uuid:training_id>/enrolments")
+class Enrolments(MethodView):
+    @trainings_blp.arguments(EnrolSchema)
+    @trainings_blp.response(200, EnrolResultSchema)
+    def post(self, data: dict[str, Any], training_id: uuid.UUID) -> Any:
+        """报名: enrol people in bulk; those already enrolled are left as they are."""
+        added = trainings.enrol(service().uow(), current_principal(), training_id, data["person_user_ids"])
+        return {"added": added}
+
+
+@trainings_blp.route("/<uuid:training_id>/completions")
+class Completions(MethodView):
+    @trainings_blp.arguments(CompletionsSchema)
+    @trainings_blp.response(200, CompletionResultSchema)
+    def post(self, data: dict[str, Any], training_id: uuid.UUID) -> Any:
+        """结业: record completions with hours (and optionally issue certificates) in bulk; all or nothing."""
+        rows = [
+            trainings.CompletionRow(
+                row=index,
+                person=str(item["person_user_id"]),
+                hours=item["hours"],
+                completed_on=item["completed_on"],
+                certificate_number=item.get("certificate_number"),
+                certificate_expires_on=item.get("certificate_expires_on"),
+            )
+            for index, item in enumerate(data["items"])
+        ]
+        outcome = trainings.record_completions(service().uow(), current_principal(), training_id, rows)
+        return outcome
+
+
+@trainings_blp.route("/<uuid:training_id>/attendance")
+class AttendanceList(MethodView):
+    @trainings_blp.arguments(PageArgs, location="query")
+    @trainings_blp.response(200, AttendancePage)
+    def get(self, args: dict[str, Any], training_id: uuid.UUID) -> Any:
+        found = trainings.list_attendance(
+            service().uow(),
+            current_principal(),
+            training_id,
+            after=decode_cursor(args.get("cursor")),
+            limit=args["limit"] + 1,
+        )
+        return page(found, args["limit"], lambda a: str(a.id))
+
+
+@trainings_blp.route("/<uuid:training_id>/attendance/imports")
+class AttendanceImports(MethodView):
+    @trainings_blp.doc(
+        requestBody={
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "file": {"type": "string", "format": "binary"},
+                            "mode": {"type": "string", "enum": ["all_or_nothing", "good_rows_only"]},
+                        },
+                    }
+                }
+            }
+        },
+        description="CSV or XLSX with columns 用户名/username, 姓名/name, 学时/hours, 结业日期/completed_on, "
+        "证书编号/certificate_number, 有效期至/certificate_expires_on.",
+    )
+    @trainings_blp.response(201, ImportJobSchema)
+    def post(self, training_id: uuid.UUID) -> Any:
+        return _upload(ImportKind.ATTENDANCE, training_id)
+
+
+@trainings_blp.route("/imports/<uuid:job_id>")
+class ImportJobResource(MethodView):
+    @trainings_blp.response(200, ImportJobSchema)
+    def get(self, job_id: uuid.UUID) -> Any:
+        """An import job: poll it for its status, counts and per-row report."""
+        return imports.get_job(service().uow(), current_principal(), job_id)
+
+
+@trainings_blp.route("/people/<uuid:person_id>/summary")
+class PersonSummary(MethodView):
+    @trainings_blp.response(200, SummarySchema)
+    def get(self, person_id: uuid.UUID) -> Any:
+        """培训档案: hours per year and certificates (the person themself, or a reader in scope)."""
+        return trainings.person_summary(service().uow(), current_principal(), person_id)
+
+
+# -- certificates ------------------------------------------------------------------------------------
+@certificates_blp.route("")
+class Certificates(MethodView):
+    @certificates_blp.arguments(CertificateListArgs, location="query")
+    @certificates_blp.response(200, CertificatePage)
+    def get(self, args: dict[str, Any]) -> Any:
+        found = certificates.list_certificates(
+            service().uow(),
+            current_principal(),
+            person=args.get("person"),
+            status=args.get("status"),
+            after=decode_cursor(args.get("cursor")),
+            limit=args["limit"] + 1,
+        )
+        return page(found, args["limit"], lambda c: c.number)
+
+    @certificates_blp.arguments(CertificateSchema)
+    @certificates_blp.response(201, CertificateSchema)
+    @idempotent(_session_factory)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Record a certificate (e.g. from a training held elsewhere) for a person in the admin's subtree."""
+        row = certificates.CertificateRow(
+            row=0,
+            number=data["number"],
+            person=str(data["person_user_id"]),
+            kind=data["kind"].value,
+            level=data["level"].value,
+            issuer=data["issuer"],
+            issued_on=data["issued_on"],
+            expires_on=data.get("expires_on"),
+            training_id=data.get("training_id"),
+        )
+        cert = certificates.record_certificate(service().uow(), current_principal(), row)
+        return _created(
+            CertificateSchema().dump(cert), url_for("certificates.CertificateResource", certificate_id=cert.id)
+        )
+
+
+@certificates_blp.route("/<uuid:certificate_id>")
+class CertificateResource(MethodView):
+    @certificates_blp.response(200, CertificateSchema)
+    def get(self, certificate_id: uuid.UUID) -> Any:
+        return certificates.get_certificate(service().uow(), current_principal(), certificate_id)
+
+
+@certificates_blp.route("/<uuid:certificate_id>/revoke")
+class Revocation(MethodView):
+    @certificates_blp.arguments(RevokeSchema)
+    @certificates_blp.response(200, CertificateSchema)
+    def post(self, data: dict[str, Any], certificate_id: uuid.UUID) -> Any:
+        """撤销: revoke with a reason; the holder no longer qualifies once nominations hears of it."""
+        return certificates.revoke_certificate(service().uow(), current_principal(), certificate_id, data["reason"])
+
+
+@certificates_blp.route("/imports")
+class CertificateImports(MethodView):
+    @certificates_blp.doc(
+        requestBody={
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "file": {"type": "string", "format": "binary"},
+                            "mode": {"type": "string", "enum": ["all_or_nothing", "good_rows_only"]},
+                        },
+                    }
+                }
+            }
+        },
+        description="CSV or XLSX with columns 证书编号/number, 用户名/username, 姓名/name, 培训类别/kind, "
+        "培训级别/level, 发证机构/issuer, 发证日期/issued_on, 有效期至/expires_on, 培训ID/training_id.",
+    )
+    @certificates_blp.response(201, ImportJobSchema)
+    def post(self) -> Any:
+        return _upload(ImportKind.CERTIFICATES, None)
+
+
+@certificates_blp.route("/<string:number>/verify")
+class Verification(MethodView):
+    @public
+    @certificates_blp.doc(security=[])
+    @certificates_blp.response(200, VerificationSchema)
+    def get(self, number: str) -> Any:
+        """证书查验, no token needed: valid / revoked / expired, with the holder's name masked."""
+        return certificates.verify(service().uow(), number)
+
+
+# -- compliance --------------------------------------------------------------------------------------
+@compliance_blp.route("")
+class Compliance(MethodView):
+    @compliance_blp.arguments(ComplianceArgs, location="query")
+    @compliance_blp.response(200, ComplianceSchema)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Active CIOs in scope for the year, and whether each completed the required centralized trainings."""
+        return compliance.compliance(
+            service().uow(), current_principal(), year=args["year"], org_code=args.get("org"), status=args.get("status")
+        )
+
+
+BLUEPRINTS = [trainings_blp, certificates_blp, compliance_blp]

@@ -1,0 +1,54 @@
+"""The training worker: relays the outbox, keeps the people/org and appointment projections, runs large
+imports and the yearly requirement check."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from shared.bus.consumer import EventConsumer
+from shared.bus.relay import OutboxRelay
+from shared.bus.topology import QueueSpec
+from shared.health import database_check
+from shared.logging import configure_logging
+from shared.worker import Component, PeriodicTask, ready_when, run_worker
+from training.bootstrap import SERVICE, TrainingService, bootstrap
+from training.service_layer import compliance, imports
+from training.service_layer.projections import appointment_handlers, directory_handlers
+
+DIRECTORY_QUEUE = QueueSpec("training.directory", sorted(directory_handlers()))
+APPOINTMENTS_QUEUE = QueueSpec("training.appointments", sorted(appointment_handlers(1)))
+
+
+def requirement_check(service: TrainingService, today: dt.date | None = None) -> int:
+    """One run of the yearly check; a second run the same year publishes nothing new."""
+    return compliance.check_requirements(service.uow(), today or dt.date.today(), service.rules.check_on)
+
+
+def components(service: TrainingService) -> list[Component]:
+    bus = service.settings.bus
+    return [
+        OutboxRelay(bus, service.session_factory),
+        EventConsumer(bus, DIRECTORY_QUEUE, directory_handlers(), service.uow),
+        EventConsumer(
+            bus,
+            APPOINTMENTS_QUEUE,
+            appointment_handlers(service.rules.default_centralized_per_year),
+            service.uow,
+        ),
+        PeriodicTask(
+            "training-imports", service.rules.import_poll_seconds, lambda: imports.process_pending(service.uow)
+        ),
+        PeriodicTask("training-requirement", service.rules.check_interval_seconds, lambda: requirement_check(service)),
+    ]
+
+
+def main() -> None:
+    service = bootstrap()
+    configure_logging(SERVICE, service.settings.log_level)
+    parts = components(service)
+    ready = ready_when([database_check(service.engine)], parts)
+    run_worker(parts, metrics_port=service.settings.worker_metrics_port, ready=ready)
+
+
+if __name__ == "__main__":
+    main()

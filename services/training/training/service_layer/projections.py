@@ -1,0 +1,132 @@
+"""Projections kept from other services' events: people and orgs (identity), active CIOs (approvals).
+
+Handlers run inside the consumer's unit of work with the inbox row; they never commit. Upserts make a
+replayed or out-of-order event harmless.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from shared.bus.envelope import CloudEvent
+from training.adapters.orm import appointments, orgs, people
+from training.domain.model import Requirement
+from training.service_layer.unit_of_work import TrainingUnitOfWork
+
+ACTIVE = "active"
+
+
+def _insert(uow: TrainingUnitOfWork) -> Any:
+    return postgresql.insert if uow.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def _upsert(uow: TrainingUnitOfWork, table: Any, key: list[str], values: dict[str, Any]) -> None:
+    statement = _insert(uow)(table).values(**values)
+    uow.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=key, set_={k: statement.excluded[k] for k in values if k not in key}
+        )
+    )
+
+
+def user_changed(event: CloudEvent, uow: TrainingUnitOfWork) -> None:
+    """`identity.user.provisioned` / `.updated`: who a person is and where they work."""
+    user = event.data["user"]
+    _upsert(
+        uow,
+        people,
+        ["user_id"],
+        {
+            "user_id": uuid.UUID(user["user_id"]),
+            "username": user["username"],
+            "display_name": user["display_name"],
+            "org_code": user.get("org_code"),
+            "is_active": bool(user.get("is_active", True)),
+            "updated_at": dt.datetime.now(dt.UTC),
+        },
+    )
+
+
+def org_upserted(event: CloudEvent, uow: TrainingUnitOfWork) -> None:
+    data = event.data
+    _upsert(
+        uow,
+        orgs,
+        ["code"],
+        {
+            "code": data["code"],
+            "name": data["name"],
+            "level": data["level"],
+            "parent_code": data.get("parent_code"),
+            "path": data["path"],
+        },
+    )
+
+
+def appointment_made(default_required: int) -> Callable[[CloudEvent, TrainingUnitOfWork], None]:
+    """`approvals.appointment.made` / `.renewed`: the person is an active CIO with the policy's requirement."""
+
+    def handle(event: CloudEvent, uow: TrainingUnitOfWork) -> None:
+        data = event.data
+        requirement = Requirement.from_policy(data.get("training_requirement"), default_required)
+        _upsert(
+            uow,
+            appointments,
+            ["appointment_id"],
+            {
+                "appointment_id": str(data["appointment_id"]),
+                "person_user_id": uuid.UUID(data["person_user_id"]),
+                "person_name": data.get("person_name"),
+                "org_code": data["org_code"],
+                "org_path": data["org_path"],
+                "starts_on": dt.date.fromisoformat(data["starts_on"]),
+                "ends_on": dt.date.fromisoformat(data["ends_on"]) if data.get("ends_on") else None,
+                "required_centralized": requirement.centralized_per_year,
+                "status": ACTIVE,
+                "updated_at": dt.datetime.now(dt.UTC),
+            },
+        )
+        previous = data.get("previous_appointment_id")
+        if previous:
+            _set_status(uow, str(previous), "superseded")
+
+    return handle
+
+
+def _set_status(uow: TrainingUnitOfWork, appointment_id: str, status: str) -> None:
+    uow.session.execute(
+        update(appointments)
+        .where(appointments.c.appointment_id == appointment_id)
+        .values(status=status, updated_at=dt.datetime.now(dt.UTC))
+    )
+
+
+def appointment_ended(event: CloudEvent, uow: TrainingUnitOfWork) -> None:
+    _set_status(uow, str(event.data["appointment_id"]), "ended")
+
+
+def appointment_revoked(event: CloudEvent, uow: TrainingUnitOfWork) -> None:
+    _set_status(uow, str(event.data["appointment_id"]), "revoked")
+
+
+def directory_handlers() -> dict[str, Callable[[CloudEvent, TrainingUnitOfWork], None]]:
+    return {
+        "identity.user.provisioned": user_changed,
+        "identity.user.updated": user_changed,
+        "identity.org.upserted": org_upserted,
+    }
+
+
+def appointment_handlers(default_required: int) -> dict[str, Callable[[CloudEvent, TrainingUnitOfWork], None]]:
+    return {
+        "approvals.appointment.made": appointment_made(default_required),
+        "approvals.appointment.renewed": appointment_made(default_required),
+        "approvals.appointment.ended": appointment_ended,
+        "approvals.appointment.revoked": appointment_revoked,
+    }

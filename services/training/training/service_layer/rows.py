@@ -1,0 +1,105 @@
+"""Reading row values the way bureaus write them, and the per-row error report (row, column, zh + en)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from shared.scope import path_within
+from training.service_layer.unit_of_work import Person, TrainingUnitOfWork
+
+CHINESE_DATE = re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?$")
+SLASH_DATE = re.compile(r"^(\d{4})[/.](\d{1,2})[/.](\d{1,2})$")
+
+
+@dataclass
+class RowErrors:
+    """Every problem found, in file order; `row` is the spreadsheet's line number (header = 1)."""
+
+    items: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, row: int, column: str, zh: str, en: str) -> None:
+        self.items.append({"row": row, "column": column, "message": en, "message_zh": zh})
+
+    @property
+    def count(self) -> int:
+        return len(self.items)
+
+    def rows(self) -> set[int]:
+        return {e["row"] for e in self.items}
+
+
+def parse_date(value: Any, row: int, column: str, errors: RowErrors, *, required: bool) -> dt.date | None:
+    """2024-05-01, 2024/5/1, 2024年5月1日, or a spreadsheet date cell."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip() if value is not None else ""
+    if not text:
+        if required:
+            errors.add(row, column, "日期不能为空", "a date is required")
+        return None
+    match = CHINESE_DATE.match(text) or SLASH_DATE.match(text)
+    try:
+        if match:
+            return dt.date(int(match[1]), int(match[2]), int(match[3]))
+        return dt.date.fromisoformat(text[:10])
+    except ValueError:
+        errors.add(row, column, "日期格式应为YYYY-MM-DD", "a date must be YYYY-MM-DD")
+        return None
+
+
+def parse_hours(value: Any, row: int, column: str, errors: RowErrors, *, at_most: float) -> float | None:
+    text = str(value).strip() if value is not None else ""
+    if not text:
+        errors.add(row, column, "学时不能为空", "hours are required")
+        return None
+    try:
+        hours = float(text)
+    except ValueError:
+        errors.add(row, column, "学时应为数字", "hours must be a number")
+        return None
+    if not 0 < hours <= at_most:
+        errors.add(row, column, f"学时应大于0且不超过{at_most:g}", f"hours must be more than 0 and at most {at_most:g}")
+        return None
+    return round(hours, 1)
+
+
+def _as_uuid(text: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        return None
+
+
+def resolve_people(
+    uow: TrainingUnitOfWork,
+    refs: Sequence[tuple[int, str, str | None]],
+    actor_paths: Sequence[str],
+    errors: RowErrors,
+) -> dict[int, Person]:
+    """Row → person by user id or username; someone outside the caller's subtree is "no such person"."""
+    texts = [(row, str(ref or "").strip(), name) for row, ref, name in refs]
+    ids = [u for _, t, _ in texts if (u := _as_uuid(t)) is not None]
+    names = [t for _, t, _ in texts if t and _as_uuid(t) is None]
+    by_id, by_name = uow.people.find(ids, names)
+    found: dict[int, Person] = {}
+    for row, text, name in texts:
+        if not text:
+            errors.add(row, "person", "人员（用户名或用户ID）不能为空", "person (username or user id) is required")
+            continue
+        ident = _as_uuid(text)
+        person = by_id.get(ident) if ident is not None else by_name.get(text)
+        if person is None or person.org_path is None or not any(path_within(person.org_path, p) for p in actor_paths):
+            errors.add(row, "person", "人员不存在或不在管辖范围内", "no such person in your scope")
+            continue
+        if name and name.strip() and name.strip() != person.display_name:
+            errors.add(row, "name", "姓名与用户不符", "the name does not match this person")
+            continue
+        found[row] = person
+    return found

@@ -1,0 +1,362 @@
+"""The nominations API against PostgreSQL: rounds, the form, submit with eligibility, scope, lists, exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask.testing import FlaskClient
+from nominations.adapters.orm import audit_log, nomination_history
+from nominations.bootstrap import Nominations
+from openpyxl import load_workbook
+
+from shared.bus.tables import outbox
+from tests.integration.nominations.conftest import CANDIDATE, CITY, COUNTY, OTHER_COUNTY, OTHER_SCHOOL, SCHOOL
+from tests.integration.nominations.flow import (
+    JIAOZUO_FORM,
+    create,
+    fill_and_attest,
+    give_certificate,
+    open_round,
+    submit,
+)
+from tests.tokens import TestIssuer
+
+pytestmark = pytest.mark.integration
+
+
+def _outbox(service: Nominations, event_type: str) -> list[dict[str, Any]]:
+    with service.engine.connect() as conn:
+        rows = conn.execute(sa.select(outbox.c.body).where(outbox.c.type == event_type)).scalars()
+        return [json.loads(b) for b in rows]
+
+
+def test_policies_are_served(client: FlaskClient, issuer: TestIssuer) -> None:
+    h = issuer.headers("u", SCHOOL)
+    listed = client.get("/api/policies", headers=h)
+    assert [p["id"] for p in listed.json["items"]] == ["helan-2024", "jiaozuo-2022", "yichun-university"]
+    one = client.get("/api/policies/yichun-university", headers=h).json
+    assert one["term"]["max_consecutive_terms"] == 2
+    assert client.get("/api/policies/nowhere", headers=h).status_code == 404
+    assert client.get("/api/policies").status_code == 401
+
+
+def test_opening_a_round_publishes_the_policy_snapshot(
+    client: FlaskClient, issuer: TestIssuer, service: Nominations
+) -> None:
+    round_ = open_round(client, issuer)
+    (event,) = _outbox(service, "nominations.round.opened")
+    assert event["subject"] == round_["id"]
+    assert [s["role"] for s in event["data"]["policy"]["approval"]["stages"]] == [
+        "school_admin",
+        "county_reviewer",
+        "city_reviewer",
+    ]
+    assert event["data"]["issuing_org_path"] == "/4108"
+
+
+def test_a_school_cannot_open_a_round_and_bad_input_names_fields(client: FlaskClient, issuer: TestIssuer) -> None:
+    r = client.post(
+        "/api/rounds",
+        json={
+            "title": "x",
+            "policy_id": "jiaozuo-2022",
+            "issuing_org_code": "4108",
+            "deadline": "2099-01-01T00:00:00+08:00",
+        },
+        headers=issuer.headers("s", SCHOOL),
+    )
+    assert r.status_code == 422 and r.json["errors"][0]["field"] == "issuing_org_code"
+    r = client.post("/api/rounds", json={"title": "", "deadline": "soon"}, headers=issuer.headers("c", CITY))
+    assert r.status_code == 422
+    assert {e["field"] for e in r.json["errors"]} >= {"title", "deadline", "policy_id", "issuing_org_code"}
+
+
+def test_happy_path_submit_writes_the_form_snapshot(
+    client: FlaskClient, issuer: TestIssuer, service: Nominations
+) -> None:
+    give_certificate(service)
+    round_ = open_round(client, issuer)
+    created = create(client, issuer, round_["id"])
+    assert created.status_code == 201, created.json
+    assert created.json["form"]["name"] == "张三" and created.json["form"]["unit_name"] == "解放区第一实验小学"
+    etag = fill_and_attest(client, issuer, created)
+    submitted = submit(client, issuer, created.json["id"], etag)
+    assert submitted.status_code == 200, submitted.json
+    assert submitted.json["status"] == "submitted"
+    (event,) = _outbox(service, "nominations.nomination.submitted")
+    data = event["data"]
+    assert data["revision"] == 1 and data["school_org_path"] == "/4108/410802/4108020001"
+    assert data["candidate_user_id"] == str(CANDIDATE) and data["candidate_name"] == "张三"
+    assert data["form"]["work_achievements"] == JIAOZUO_FORM["work_achievements"]
+    assert data["form"]["honours"][0]["granted_by"] == "焦作市教育局"
+    history = client.get(f"/api/nominations/{created.json['id']}/history", headers=issuer.headers("s", SCHOOL)).json
+    assert [h["action"] for h in history["items"]] == [
+        "created",
+        "candidate_chosen",
+        "form_filled",
+        "photo_attached",
+        "attested",
+        "submitted",
+    ]
+    assert all(h["actor"] == "school-admin" for h in history["items"])
+
+
+def test_ineligible_submit_is_422_with_reasons_and_writes_nothing(
+    client: FlaskClient, issuer: TestIssuer, service: Nominations
+) -> None:
+    round_ = open_round(client, issuer)
+    created = create(client, issuer, round_["id"])
+    etag = fill_and_attest(client, issuer, created)
+    refused = submit(client, issuer, created.json["id"], etag)
+    assert refused.status_code == 422
+    assert refused.json["errors"][0]["field"] == "eligibility.qualification"
+    assert "2 years of IT management not met" in refused.json["errors"][0]["messages"][0]
+    assert refused.json["eligibility"]["reasons"][0]["message_zh"].startswith("未取得")
+    assert _outbox(service, "nominations.nomination.submitted") == []
+    again = client.get(f"/api/nominations/{created.json['id']}", headers=issuer.headers("s", SCHOOL))
+    assert again.json["status"] == "draft" and again.headers["ETag"] == etag
+    on_demand = client.get(f"/api/nominations/{created.json['id']}/eligibility", headers=issuer.headers("s", SCHOOL))
+    assert on_demand.json["eligible"] is False
+
+
+def test_other_school_and_other_county_get_404(client: FlaskClient, issuer: TestIssuer) -> None:
+    round_ = open_round(client, issuer)
+    nid = create(client, issuer, round_["id"]).json["id"]
+    for grant in (OTHER_SCHOOL, OTHER_COUNTY):
+        h = issuer.headers("outsider", grant)
+        assert client.get(f"/api/nominations/{nid}", headers=h).status_code == 404
+        assert client.get(f"/api/nominations/{nid}/eligibility", headers=h).status_code == 404
+        assert client.post(f"/api/nominations/{nid}/submit", headers={**h, "If-Match": "*"}).status_code == 404
+        assert client.get("/api/nominations", headers=h).json["items"] == []
+    county = client.get(f"/api/nominations/{nid}", headers=issuer.headers("county", COUNTY))
+    assert county.status_code == 200
+    # A reviewer in the chain may read; cannot edit (the school's nominator does).
+    r = client.patch(
+        f"/api/nominations/{nid}",
+        json={"form": {"education": "硕士"}},
+        headers=issuer.headers("county", COUNTY, **{"If-Match": "*"}),
+    )
+    assert r.status_code == 404
+
+
+def test_stale_if_match_is_412_and_missing_is_428(client: FlaskClient, issuer: TestIssuer) -> None:
+    round_ = open_round(client, issuer)
+    created = create(client, issuer, round_["id"])
+    nid, etag = created.json["id"], created.headers["ETag"]
+    h = issuer.headers("s", SCHOOL)
+    assert (
+        client.patch(
+            f"/api/nominations/{nid}", json={"form": {"education": "本科"}}, headers={**h, "If-Match": etag}
+        ).status_code
+        == 200
+    )
+    stale = client.patch(
+        f"/api/nominations/{nid}", json={"form": {"education": "硕士"}}, headers={**h, "If-Match": etag}
+    )
+    assert stale.status_code == 412
+    assert client.patch(f"/api/nominations/{nid}", json={"form": {"education": "硕士"}}, headers=h).status_code == 428
+
+
+def test_same_idempotency_key_creates_one_nomination(client: FlaskClient, issuer: TestIssuer) -> None:
+    round_ = open_round(client, issuer)
+    first = create(client, issuer, round_["id"], **{"Idempotency-Key": "k-1"})
+    second = create(client, issuer, round_["id"], **{"Idempotency-Key": "k-1"})
+    assert first.status_code == second.status_code == 201
+    assert second.headers["Idempotent-Replayed"] == "true" and second.json["id"] == first.json["id"]
+    assert len(client.get("/api/nominations", headers=issuer.headers("s", SCHOOL)).json["items"]) == 1
+    # Without the key, a second live nomination for the school is a conflict.
+    assert create(client, issuer, round_["id"]).status_code == 409
+
+
+def test_submit_after_the_deadline_is_refused(client: FlaskClient, issuer: TestIssuer, service: Nominations) -> None:
+    give_certificate(service)
+    round_ = open_round(client, issuer)
+    created = create(client, issuer, round_["id"])
+    etag = fill_and_attest(client, issuer, created)
+    with service.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE rounds SET deadline = now() - interval '1 minute'"))
+    late = submit(client, issuer, created.json["id"], etag)
+    assert late.status_code == 409 and "deadline" in late.json["detail"]
+
+
+def test_form_limits_are_problem_json_per_field(client: FlaskClient, issuer: TestIssuer) -> None:
+    round_ = open_round(client, issuer)
+    created = create(client, issuer, round_["id"])
+    r = client.patch(
+        f"/api/nominations/{created.json['id']}",
+        json={"form": {"work_achievements": "字" * 2001, "honours": [{"award_name": "x"}], "mobile": "13900000000"}},
+        headers=issuer.headers("s", SCHOOL, **{"If-Match": created.headers["ETag"]}),
+    )
+    assert r.status_code == 422 and r.headers["Content-Type"] == "application/problem+json"
+    assert {e["field"] for e in r.json["errors"]} == {
+        "form.work_achievements",
+        "form.honours.0.awarded_on",
+        "form.honours.0.granted_by",
+        "form.mobile",
+    }
+
+
+def test_photo_must_be_an_image(client: FlaskClient, issuer: TestIssuer) -> None:
+    round_ = open_round(client, issuer)
+    created = create(client, issuer, round_["id"])
+    r = client.put(
+        f"/api/nominations/{created.json['id']}/photo",
+        data=b"<svg/>",
+        content_type="image/png",
+        headers=issuer.headers("s", SCHOOL, **{"If-Match": created.headers["ETag"]}),
+    )
+    assert r.status_code == 422 and r.json["errors"][0]["field"] == "photo"
+
+
+def test_list_is_keyset_paginated_scoped_and_masked(
+    client: FlaskClient, issuer: TestIssuer, service: Nominations
+) -> None:
+    round_ = open_round(client, issuer)
+    created = create(client, issuer, round_["id"])
+    other = client.post(
+        "/api/nominations",
+        json={"round_id": round_["id"], "school_org_code": "4108020002"},
+        headers=issuer.headers("s2", ("school_admin", "/4108/410802/4108020002")),
+    )
+    assert other.status_code == 201
+    h = issuer.headers("city", CITY)
+    first = client.get("/api/nominations?limit=1", headers=h).json
+    second = client.get(f"/api/nominations?limit=1&cursor={first['next_cursor']}", headers=h).json
+    assert {first["items"][0]["id"], second["items"][0]["id"]} == {created.json["id"], other.json["id"]}
+    assert second["next_cursor"] is None
+    masked = next(i for i in (first["items"] + second["items"]) if i["id"] == created.json["id"])
+    assert masked["form"]["mobile"] == "138****8000" and masked["masked"] is True
+    by_org = client.get("/api/nominations?org_code=4108020002", headers=h).json["items"]
+    assert [i["id"] for i in by_org] == [other.json["id"]]
+    assert client.get("/api/nominations?status=submitted", headers=h).json["items"] == []
+    assert client.get("/api/nominations", headers=issuer.headers("c", COUNTY)).json["items"] != []
+
+
+def test_summary_table_csv_and_xlsx(client: FlaskClient, issuer: TestIssuer, service: Nominations) -> None:
+    give_certificate(service)
+    round_ = open_round(client, issuer)
+    created = create(client, issuer, round_["id"])
+    submit(client, issuer, created.json["id"], fill_and_attest(client, issuer, created))
+    h = issuer.headers("city", CITY)
+    response = client.get(f"/api/rounds/{round_['id']}/summary?format=csv", headers=h)
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[0][:3] == ["县（市、区）", "单位名称", "姓名"]
+    assert rows[1][:3] == ["解放区教育局", "解放区第一实验小学", "张三"]
+    assert "138****8000" in rows[1] and "1980-**-**" in rows[1]
+    xlsx = client.get(f"/api/rounds/{round_['id']}/summary?format=xlsx&reveal=true", headers=h)
+    sheet = load_workbook(io.BytesIO(xlsx.data), read_only=True).active
+    values = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert len(values) == 2 and values[0][-1] == "状态" and values[1][-1] == "已提交"
+    assert "13800008000" in values[1]
+    with service.engine.connect() as conn:
+        actions = conn.execute(sa.select(audit_log.c.action)).scalars().all()
+    assert "summary.personal_export" in actions
+    # Another county's reviewer sees an empty table, not another county's rows.
+    other = client.get(f"/api/rounds/{round_['id']}/summary", headers=issuer.headers("c2", OTHER_COUNTY))
+    assert len(list(csv.reader(io.StringIO(other.get_data(as_text=True))))) == 1
+
+
+def test_closing_by_hand_and_by_the_deadline_timer(
+    client: FlaskClient, issuer: TestIssuer, service: Nominations
+) -> None:
+    from nominations.service_layer.handlers import close_due_rounds, now_utc
+
+    manual = open_round(client, issuer)
+    etag = client.get(f"/api/rounds/{manual['id']}", headers=issuer.headers("c", CITY)).headers["ETag"]
+    closed = client.post(f"/api/rounds/{manual['id']}/close", headers=issuer.headers("c", CITY, **{"If-Match": etag}))
+    assert closed.status_code == 200 and closed.json["close_reason"] == "manual"
+    timed = open_round(client, issuer, days=0.0001)
+    # Its deadline is ~9 s away: the timer is run with the clock moved on, not slept for.
+    assert close_due_rounds(service.uow, now_utc()) == 0
+    future = now_utc().replace(year=now_utc().year + 1)
+    assert close_due_rounds(service.uow, future) == 1
+    assert close_due_rounds(service.uow, future) == 0
+    reasons = sorted(e["data"]["reason"] for e in _outbox(service, "nominations.round.closed"))
+    assert reasons == ["deadline", "manual"]
+    assert client.get(f"/api/rounds/{timed['id']}", headers=issuer.headers("s", SCHOOL)).json["status"] == "closed"
+    assert create(client, issuer, timed["id"]).status_code == 409
+
+
+def test_history_rows_are_committed_with_the_change(
+    service: Nominations, client: FlaskClient, issuer: TestIssuer
+) -> None:
+    round_ = open_round(client, issuer)
+    created = create(client, issuer, round_["id"])
+    client.patch(
+        f"/api/nominations/{created.json['id']}",
+        json={"form": {"teaching_years": -1}},
+        headers=issuer.headers("s", SCHOOL, **{"If-Match": created.headers["ETag"]}),
+    )
+    with service.engine.connect() as conn:
+        actions = conn.execute(sa.select(nomination_history.c.action)).scalars().all()
+    assert actions == ["created", "candidate_chosen"]
+
+
+def test_openapi_document_lists_the_paths(client: FlaskClient) -> None:
+    spec = client.get("/openapi/nominations/openapi.json").json
+    assert {"/api/policies", "/api/rounds/{round_id}/summary", "/api/nominations/{nomination_id}/submit"} <= set(
+        spec["paths"]
+    )
+
+
+def test_yichun_term_limit_reads_appointments_from_the_projection(
+    client: FlaskClient, issuer: TestIssuer, service: Nominations
+) -> None:
+    from nominations.service_layer.projections import on_appointment, on_user
+
+    from shared.bus.envelope import CloudEvent
+
+    president = ("university_president", "/10417")
+    person = "00000000-0000-0000-0000-0000000000d4"
+    user = {
+        "user_id": person,
+        "username": "vp",
+        "display_name": "赵六",
+        "org_code": "10417",
+        "phone": "13800001111",
+        "email": "vp@example.cn",
+        "gender": "女",
+        "birth_date": "1970-01-01",
+        "is_active": True,
+    }
+    with service.uow() as uow:
+        on_user(CloudEvent(type="identity.user.provisioned", source="/cio/identity", data={"user": user}), uow)
+        uow.commit()
+    round_ = open_round(client, issuer, policy="yichun-university", org="10417", grant=president)
+    form = {
+        "current_post": "副校长",
+        "post_kind": "vice_president",
+        "political_status": "中共党员",
+        "professional_title_grade": "正高级",
+        "admin_rank": "县处级",
+        "years_at_university": 10,
+    }
+    created = client.post(
+        "/api/nominations",
+        json={"round_id": round_["id"], "school_org_code": "10417", "candidate_user_id": person, "form": form},
+        headers=issuer.headers("president", president),
+    )
+    assert created.status_code == 201, created.json
+    url = f"/api/nominations/{created.json['id']}/eligibility"
+    assert client.get(url, headers=issuer.headers("president", president)).json["eligible"] is True
+    for term in (1, 2):
+        data = {
+            "appointment_id": f"a{term}",
+            "person_user_id": person,
+            "org_code": "10417",
+            "org_path": "/10417",
+            "term_number": term,
+            "starts_on": f"20{17 + 3 * term}-01-01",
+            "ends_on": None,
+        }
+        with service.uow() as uow:
+            on_appointment(CloudEvent(type="approvals.appointment.made", source="/cio/approvals", data=data), uow)
+            uow.commit()
+    result = client.get(url, headers=issuer.headers("president", president)).json
+    assert [r["rule"] for r in result["reasons"]] == ["term_limit"]
