@@ -15,6 +15,8 @@ max_requests = 10000
 max_requests_jitter = 1000
 accesslog = None
 errorlog = "-"
+# One machine runs several gunicorn masters (one per service): the default control socket path is shared.
+control_socket_disable = True
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 # Multiprocess metrics: every worker writes its samples under this directory, /metrics sums them.
