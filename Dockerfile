@@ -30,6 +30,10 @@ ENV PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     VIRTUAL_ENV=/opt/venv \
     PATH=/opt/venv/bin:$PATH
+# WeasyPrint (the printable 推荐表) needs Pango and HarfBuzz's subsetter; one CJK font face renders Chinese.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk \
+    && rm -rf /var/lib/apt/lists/*
 RUN python -m venv /opt/venv \
     && groupadd --system --gid 10001 cio \
     && useradd --system --uid 10001 --gid cio --no-create-home --home-dir /nonexistent \

@@ -37,6 +37,9 @@ bench: $(STAMP)
 	$(PY) bench/http.py
 	$(PY) bench/bus.py
 	$(PY) bench/token.py
+	$(PY) bench/nominations.py
+	$(PY) bench/approvals.py
+	$(PY) bench/notifications.py
 
 clean:
 	rm -rf .run var .pytest_cache .mypy_cache .ruff_cache

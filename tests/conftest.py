@@ -55,20 +55,23 @@ def infra(request: pytest.FixtureRequest) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def amqp_url(infra: dict[str, str]) -> str:
-    """A vhost for the tests alone, created fresh for the session."""
+def amqp_url(infra: dict[str, str]) -> Iterator[str]:
+    """A vhost of this test session alone, removed at the end: two sessions at once never meet."""
     if infra["docker"]:
-        base = infra["amqp"]
         # The container's broker belongs to the tests: the default vhost is theirs.
-        return base + "%2F"
-    subprocess.run(["rabbitmqctl", "-q", "delete_vhost", TEST_VHOST], capture_output=True, check=False)
-    subprocess.run(["rabbitmqctl", "-q", "add_vhost", TEST_VHOST], check=True, capture_output=True)
+        yield infra["amqp"] + "%2F"
+        return
+    vhost = f"{TEST_VHOST}-{uuid.uuid4().hex[:8]}"
+    subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True, capture_output=True)
     subprocess.run(
-        ["rabbitmqctl", "-q", "set_permissions", "-p", TEST_VHOST, "guest", ".*", ".*", ".*"],
+        ["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
         check=True,
         capture_output=True,
     )
-    return infra["amqp"].rstrip("/") + "/" + urllib.parse.quote(TEST_VHOST, safe="")
+    try:
+        yield infra["amqp"].rstrip("/") + "/" + urllib.parse.quote(vhost, safe="")
+    finally:
+        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], capture_output=True, check=False)
 
 
 @pytest.fixture

@@ -119,6 +119,14 @@ def _service_block(
     return lines
 
 
+def _local_user() -> list[str]:
+    """Started as root (a container or CI), nginx would run its workers as `nobody`, who cannot write the
+    runtime dir's temp files (request bodies over the buffer): keep them as the user who owns the dir."""
+    if os.geteuid() != 0:
+        return []
+    return ["user root;"]
+
+
 def render(
     target: str,
     port: int = DEFAULT_PORT,
@@ -155,6 +163,7 @@ def render(
             "daemon off;",
             "worker_processes 2;",
             f"pid {rt}/nginx.pid;",
+            *_local_user(),
             f"error_log {rt}/error.log warn;",
         ]
         temp_root = rt

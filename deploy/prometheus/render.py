@@ -49,6 +49,19 @@ def _dns(job: str, names: list[str], port: int, suffix: str) -> dict[str, Any]:
     }
 
 
+def _per_object(target: str) -> dict[str, Any]:
+    """RabbitMQ's per-queue metrics (rabbitmq_queue_messages_ready{vhost,queue}, ...) for the backlog alerts.
+
+    /metrics/per-object always returns per-object series, whatever `prometheus.return_per_object_metrics`
+    says, so the broker's aggregated /metrics (job "rabbitmq") stays cheap and nothing in rabbitmq.conf
+    has to change. Its series carry job="rabbitmq-queues", so the two jobs never double count.
+    """
+    job = _static("rabbitmq-queues", [target])
+    job["metrics_path"] = "/metrics/per-object"
+    job["scrape_interval"] = "30s"
+    return job
+
+
 def build(target: str, services: Sequence[Service] | None = None) -> dict[str, Any]:
     """The config as a dict; only services whose directory exists are scraped."""
     if target not in TARGETS:
@@ -56,7 +69,7 @@ def build(target: str, services: Sequence[Service] | None = None) -> dict[str, A
     existing = [s for s in (services if services is not None else load_services()) if s.exists]
     config: dict[str, Any] = {
         "global": {"scrape_interval": "15s", "evaluation_interval": "15s", "scrape_timeout": "10s"},
-        # Alert rules land here later; a glob that matches nothing is fine until then.
+        # Alert rules (deploy/prometheus/rules/, unit-tested by deploy/prometheus/tests/).
         "rule_files": ["rules/*.yml" if target == "compose" else str(HERE / "rules" / "*.yml")],
     }
     jobs: list[dict[str, Any]] = [_static("prometheus", ["localhost:9090"])]
@@ -64,6 +77,7 @@ def build(target: str, services: Sequence[Service] | None = None) -> dict[str, A
         jobs += [
             _static("gateway", ["nginx-exporter:9113"]),
             _static("rabbitmq", ["rabbitmq:15692"]),
+            _per_object("rabbitmq:15692"),
             _static("postgres", ["postgres-exporter:9187"]),
         ]
         if existing:
@@ -71,6 +85,7 @@ def build(target: str, services: Sequence[Service] | None = None) -> dict[str, A
             jobs.append(_dns("worker", [f"{s.name}-worker" for s in existing], 9100, "-worker"))
     else:
         jobs.append(_static("rabbitmq", ["127.0.0.1:15692"]))
+        jobs.append(_per_object("127.0.0.1:15692"))
         web = [{"targets": [f"127.0.0.1:{s.web_port}"], "labels": {"service": s.name}} for s in existing]
         worker = [{"targets": [f"127.0.0.1:{s.worker_port}"], "labels": {"service": s.name}} for s in existing]
         if existing:

@@ -50,6 +50,7 @@ class ChannelSettings:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     dispatch_interval: float = 1.0
     reminder_interval: float = 30.0
+    digest_interval: float = 60.0
 
     @classmethod
     def from_env(cls) -> ChannelSettings:
@@ -71,6 +72,7 @@ class ChannelSettings:
             ),
             dispatch_interval=float(_env("NOTIFY_DISPATCH_INTERVAL_SECONDS", "1")),
             reminder_interval=float(_env("NOTIFY_REMINDER_INTERVAL_SECONDS", "30")),
+            digest_interval=float(_env("NOTIFY_DIGEST_INTERVAL_SECONDS", "60")),
         )
 
 

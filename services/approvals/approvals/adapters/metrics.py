@@ -22,11 +22,26 @@ APPOINTMENTS_ENDING = Gauge(
     "Active CIO appointments whose term ends within 90 days.",
     multiprocess_mode="livemax",
 )
+EVALUATIONS = Counter("approvals_evaluations_total", "Evaluations finalised, by kind and grade.", ["kind", "grade"])
+OPEN_RECTIFICATIONS = Gauge(
+    "approvals_open_rectifications", "Rectifications ordered and awaiting their outcome.", multiprocess_mode="livemax"
+)
+OVERDUE_RECTIFICATIONS = Gauge(
+    "approvals_overdue_rectifications",
+    "Open rectifications past their due date.",
+    multiprocess_mode="livemax",
+)
+EVALUATIONS_BY_GRADE = Gauge(
+    "approvals_evaluations_by_grade",
+    "Finalised evaluations on record, by grade.",
+    ["grade"],
+    multiprocess_mode="livemax",
+)
 
 
 def refresh_gauges(session: Session, today: dt.date | None = None) -> None:
     """Recount the workflow gauges from the database (the worker does it on a timer)."""
-    from approvals.adapters.orm import appointments, review_tasks
+    from approvals.adapters.orm import appointments, evaluations, rectifications, review_tasks
 
     today = today or dt.date.today()
     t, a = review_tasks.c, appointments.c
@@ -44,3 +59,13 @@ def refresh_gauges(session: Session, today: dt.date | None = None) -> None:
             select(func.count()).where(a.status == "active", a.ends_on <= today + dt.timedelta(days=90))
         ).scalar_one()
     )
+    r, e = rectifications.c, evaluations.c
+    OPEN_RECTIFICATIONS.set(session.execute(select(func.count()).where(r.status == "ordered")).scalar_one())
+    OVERDUE_RECTIFICATIONS.set(
+        session.execute(select(func.count()).where(r.status == "ordered", r.overdue_at.is_not(None))).scalar_one()
+    )
+    EVALUATIONS_BY_GRADE.clear()
+    for grade, count in session.execute(
+        select(e.grade, func.count()).where(e.status == "finalised").group_by(e.grade)
+    ).all():
+        EVALUATIONS_BY_GRADE.labels(grade).set(count)

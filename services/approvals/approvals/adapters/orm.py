@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import registry, relationship
 
+from approvals.domain.evaluation import Evaluation, Rectification
 from approvals.domain.model import Appointment, ReviewCase, ReviewTask
 from shared.db import new_metadata
 
@@ -168,6 +169,63 @@ appointment_filings = sa.Table(
     sa.Column("filed_at", TS, nullable=False),
 )
 
+evaluations = sa.Table(
+    "evaluations",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("appointment_id", sa.Uuid, sa.ForeignKey("appointments.id"), nullable=False),
+    sa.Column("person_user_id", sa.String(64), nullable=False),
+    sa.Column("person_name", sa.String(100), nullable=False),
+    sa.Column("org_code", sa.String(32), nullable=False),
+    sa.Column("org_path", sa.String(400), nullable=False, index=True),
+    sa.Column("policy_id", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False, comment="a cadence of the policy: cio_annual, school_biennial"),
+    sa.Column("period", sa.Integer, nullable=False, comment="the year evaluated (first year of a longer cadence)"),
+    sa.Column("sheet", sa.JSON, nullable=False, comment="the score sheet as it stood when the evaluation opened"),
+    sa.Column("items", sa.JSON, nullable=False, comment="per indicator: self / verified score, evidence, reasons"),
+    sa.Column("summary", sa.Text),
+    sa.Column("evidence", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False, index=True),
+    sa.Column("self_total", sa.Numeric(7, 2, asdecimal=False)),
+    sa.Column("verified_total", sa.Numeric(7, 2, asdecimal=False)),
+    sa.Column("vetoed", sa.Boolean),
+    sa.Column("grade", sa.String(16), index=True),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("submitted_by", sa.String(64)),
+    sa.Column("submitted_at", TS),
+    sa.Column("verified_by", sa.String(64)),
+    sa.Column("finalised_by", sa.String(64)),
+    sa.Column("finalised_at", TS),
+    sa.Column("updated_at", TS, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    # one evaluation per appointment, kind and period
+    sa.UniqueConstraint("appointment_id", "kind", "period", name="uq_evaluations_appointment_kind_period"),
+)
+
+rectifications = sa.Table(
+    "rectifications",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("evaluation_id", sa.Uuid, sa.ForeignKey("evaluations.id"), nullable=False, unique=True),
+    sa.Column("appointment_id", sa.Uuid, sa.ForeignKey("appointments.id"), nullable=False, index=True),
+    sa.Column("org_code", sa.String(32), nullable=False),
+    sa.Column("org_path", sa.String(400), nullable=False, index=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("period", sa.Integer, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("due_on", sa.Date, nullable=False),
+    sa.Column("revoke_on_failure", sa.Boolean, nullable=False, comment="policy: a failed rectification revokes"),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("ordered_at", TS, nullable=False),
+    sa.Column("overdue_at", TS),
+    sa.Column("outcome_notes", sa.Text),
+    sa.Column("decided_by", sa.String(64)),
+    sa.Column("decided_at", TS),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Index("ix_rectifications_open_due", "status", "due_on"),
+)
+
 audit_log = sa.Table(
     "audit_log",
     metadata,
@@ -208,9 +266,13 @@ def start_mappers() -> None:
         },
     )
     mapper_registry.map_imperatively(Appointment, appointments, version_id_col=appointments.c.version)
+    mapper_registry.map_imperatively(Evaluation, evaluations, version_id_col=evaluations.c.version)
+    mapper_registry.map_imperatively(Rectification, rectifications, version_id_col=rectifications.c.version)
 
     @event.listens_for(ReviewCase, "load")
     @event.listens_for(ReviewTask, "load")
     @event.listens_for(Appointment, "load")
+    @event.listens_for(Evaluation, "load")
+    @event.listens_for(Rectification, "load")
     def _fresh_events(target: Any, _context: Any) -> None:
         target.events = []

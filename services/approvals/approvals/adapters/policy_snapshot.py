@@ -137,6 +137,7 @@ def _evaluation(r: _Reader, data: dict[str, Any]) -> EvaluationPolicy:
         if isinstance(score, bool) or not isinstance(score, int | float) or score < 0:
             raise r.fail(f"{at}.max_score", "must be a number ≥ 0")
         parent = r.get(item, "parent", f"{at}.parent", None)
+        notes = r.get(item, "notes_zh", f"{at}.notes_zh", None)
         indicators.append(
             Indicator(
                 code=r.text(item, "code", f"{at}.code"),
@@ -144,6 +145,7 @@ def _evaluation(r: _Reader, data: dict[str, Any]) -> EvaluationPolicy:
                 max_score=float(score),
                 parent=str(parent) if parent else None,
                 veto=r.boolean(item, "veto", f"{at}.veto", False),
+                notes=str(notes) if notes else None,
             )
         )
     rectification_days = r.integer(

@@ -166,6 +166,10 @@ class EvaluationRecorded(_Subject):
     kind: str
     score: float
     grade: str
+    # additions: the school, the sheet's maximum and whether a veto item (一票否决) decided the grade
+    org_code: str | None = None
+    max_score: float | None = None
+    vetoed: bool | None = None
 
 
 @dataclass
@@ -178,3 +182,6 @@ class RectificationOrdered(_Subject):
     org_path: str
     due_on: str
     reason: str
+    # additions: the school, and the kind of evaluation that ordered it
+    org_code: str | None = None
+    kind: str | None = None

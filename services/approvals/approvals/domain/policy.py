@@ -53,6 +53,7 @@ class Indicator:
     max_score: float
     parent: str | None = None
     veto: bool = False
+    notes: str | None = None  # 评分说明: how the bureau scores it
 
 
 @dataclass(frozen=True)

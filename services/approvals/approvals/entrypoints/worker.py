@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from approvals.adapters import metrics
 from approvals.bootstrap import SERVICE, Approvals, bootstrap
-from approvals.service_layer import appointments, reviews
+from approvals.service_layer import appointments, evaluations, reviews
 from approvals.service_layer.unit_of_work import ApprovalsUnitOfWork
 from shared.bus.consumer import EventConsumer
 from shared.bus.relay import OutboxRelay
@@ -63,6 +63,11 @@ def timers(service: Approvals) -> list[PeriodicTask]:
             "approvals-term-end",
             float(os.environ.get("APPROVALS_TERM_END_INTERVAL", "300")),
             lambda: appointments.end_due_terms(service.uow),
+        ),
+        PeriodicTask(
+            "approvals-rectification-overdue",
+            float(os.environ.get("APPROVALS_RECTIFICATION_INTERVAL", "300")),
+            lambda: evaluations.flag_overdue_rectifications(service.uow),
         ),
         PeriodicTask("approvals-gauges", 15.0, gauges),
     ]

@@ -122,19 +122,32 @@ def revoke(uow: ApprovalsUnitOfWork, principal: Principal, appointment_id: uuid.
         appointment = _load(uow, principal, appointment_id)
         _require_appointing(principal, appointment)
         try:
-            appointment.revoke(reason, principal.subject, now())
+            revoke_in(uow, appointment, reason, principal.subject, now())
         except DomainError as exc:
             raise problem_of(exc) from exc
-        uow.audit(
-            "appointment.revoked",
-            actor=principal.subject,
-            target_type="appointment",
-            target_id=str(appointment.id),
-            org_path=appointment.org_path,
-            details={"reason": reason},
-        )
         _commit(uow)
         return appointment
+
+
+def revoke_in(
+    uow: ApprovalsUnitOfWork,
+    appointment: Appointment,
+    reason: str,
+    by: str,
+    at: dt.datetime,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """The one revocation path (the API's, and a failed rectification's): the appointment, its
+    `approvals.appointment.revoked` event and the audit row, inside the caller's transaction."""
+    appointment.revoke(reason, by, at)
+    uow.audit(
+        "appointment.revoked",
+        actor=by,
+        target_type="appointment",
+        target_id=str(appointment.id),
+        org_path=appointment.org_path,
+        details={"reason": reason, **(details or {})},
+    )
 
 
 def end_due_terms(

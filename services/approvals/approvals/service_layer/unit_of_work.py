@@ -14,12 +14,15 @@ from approvals.adapters.orm import (
     appointments,
     audit_log,
     delegations,
+    evaluations,
     orgs,
+    rectifications,
     review_cases,
     review_tasks,
     role_grants,
     rounds,
 )
+from approvals.domain.evaluation import ORDERED, Evaluation, Rectification
 from approvals.domain.model import ACTIVE, OPEN, Appointment, OrgNode, ReviewCase, ReviewTask
 from shared.auth import Principal
 from shared.db import SqlAlchemyUnitOfWork, is_postgres
@@ -316,12 +319,127 @@ class DelegationRepository:
         )
 
 
+class EvaluationRepository:
+    def __init__(self, uow: ApprovalsUnitOfWork) -> None:
+        self.uow = uow
+
+    def add(self, evaluation: Evaluation) -> None:
+        self.uow.session.add(evaluation)
+        self.uow.track(evaluation)
+
+    def get(self, evaluation_id: uuid.UUID, lock: bool = False) -> Evaluation | None:
+        query = select(Evaluation).where(evaluations.c.id == evaluation_id)
+        if lock and is_postgres(self.uow.session):
+            query = query.with_for_update()
+        found = self.uow.session.execute(query).scalar_one_or_none()
+        if found is not None:
+            self.uow.track(found)
+        return found
+
+    def periods_of(self, appointment_id: uuid.UUID, kind: str) -> list[int]:
+        e = evaluations.c
+        return list(
+            self.uow.session.execute(
+                select(e.period).where(e.appointment_id == appointment_id, e.kind == kind)
+            ).scalars()
+        )
+
+    def list_within(
+        self,
+        paths: Sequence[str],
+        *,
+        person_user_id: str | None,
+        filters: dict[str, Any],
+        after: Any,
+        limit: int,
+    ) -> list[Evaluation]:
+        """In the caller's subtrees (or the caller's own, as the CIO evaluated), newest period first."""
+        e = evaluations.c
+        visible = within_any(e.org_path, paths)
+        if person_user_id:
+            visible = or_(visible, e.person_user_id == person_user_id)
+        query = select(Evaluation).where(visible).order_by(e.period.desc(), e.org_path, e.id)
+        if filters.get("org_path"):
+            query = query.where(within_any(e.org_path, [filters["org_path"]]))
+        for key in ("kind", "period", "status", "grade", "appointment_id"):
+            if filters.get(key) is not None:
+                query = query.where(e[key] == filters[key])
+        if after:
+            period, path, last = int(after[0]), after[1], uuid.UUID(after[2])
+            query = query.where(
+                or_(
+                    e.period < period,
+                    and_(e.period == period, e.org_path > path),
+                    and_(e.period == period, e.org_path == path, e.id > last),
+                )
+            )
+        return list(self.uow.session.execute(query.limit(limit)).scalars())
+
+
+class RectificationRepository:
+    def __init__(self, uow: ApprovalsUnitOfWork) -> None:
+        self.uow = uow
+
+    def add(self, rectification: Rectification) -> None:
+        self.uow.session.add(rectification)
+        self.uow.track(rectification)
+
+    def get(self, rectification_id: uuid.UUID, lock: bool = False) -> Rectification | None:
+        query = select(Rectification).where(rectifications.c.id == rectification_id)
+        if lock and is_postgres(self.uow.session):
+            query = query.with_for_update()
+        found = self.uow.session.execute(query).scalar_one_or_none()
+        if found is not None:
+            self.uow.track(found)
+        return found
+
+    def of_evaluation(self, evaluation_id: uuid.UUID) -> Rectification | None:
+        return self.uow.session.execute(
+            select(Rectification).where(rectifications.c.evaluation_id == evaluation_id)
+        ).scalar_one_or_none()
+
+    def list_within(
+        self, paths: Sequence[str], *, filters: dict[str, Any], after: Any, limit: int
+    ) -> list[Rectification]:
+        r = rectifications.c
+        query = select(Rectification).where(within_any(r.org_path, paths)).order_by(r.due_on, r.id)
+        if filters.get("org_path"):
+            query = query.where(within_any(r.org_path, [filters["org_path"]]))
+        if filters.get("status"):
+            query = query.where(r.status == filters["status"])
+        if filters.get("overdue") is True:
+            query = query.where(r.overdue_at.is_not(None))
+        elif filters.get("overdue") is False:
+            query = query.where(r.overdue_at.is_(None))
+        if after:
+            due, last = dt.date.fromisoformat(after[0]), uuid.UUID(after[1])
+            query = query.where(or_(r.due_on > due, and_(r.due_on == due, r.id > last)))
+        return list(self.uow.session.execute(query.limit(limit)).scalars())
+
+    def overdue_candidates(self, today: dt.date, limit: int) -> list[Rectification]:
+        r = rectifications.c
+        query = (
+            select(Rectification)
+            .where(r.status == ORDERED, r.overdue_at.is_(None), r.due_on < today)
+            .order_by(r.due_on)
+            .limit(limit)
+        )
+        if is_postgres(self.uow.session):
+            query = query.with_for_update(skip_locked=True)
+        found = list(self.uow.session.execute(query).scalars())
+        for rectification in found:
+            self.uow.track(rectification)
+        return found
+
+
 class ApprovalsUnitOfWork(SqlAlchemyUnitOfWork):
     projections: Projections
     cases: CaseRepository
     tasks: TaskRepository
     appointments: AppointmentRepository
     delegations: DelegationRepository
+    evaluations: EvaluationRepository
+    rectifications: RectificationRepository
 
     def on_enter(self) -> None:
         self.projections = Projections(self)
@@ -329,6 +447,8 @@ class ApprovalsUnitOfWork(SqlAlchemyUnitOfWork):
         self.tasks = TaskRepository(self)
         self.appointments = AppointmentRepository(self)
         self.delegations = DelegationRepository(self)
+        self.evaluations = EvaluationRepository(self)
+        self.rectifications = RectificationRepository(self)
 
     def flush(self) -> None:
         self.session.flush()

@@ -448,9 +448,10 @@ def import_users(uow: IdentityUnitOfWork, actor: Principal, content: bytes) -> I
                 parsed.append((line, data, roles))
         if report.errors:
             raise Unprocessable(f"{len(report.errors)} row(s) are invalid; nothing was imported.", errors=report.errors)
+        existing = uow.users.by_usernames([str(data["username"]) for _, data, _ in parsed])
         for line, data, roles in parsed:
             org = org_by_code[str(data["org_code"])]
-            user = uow.users.by_username(str(data["username"]))
+            user = existing.get(str(data["username"]))
             if user is None:
                 try:
                     user = User(**data)

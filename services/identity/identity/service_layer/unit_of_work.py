@@ -75,11 +75,15 @@ class UserRepository:
             self.uow.track(user)
         return user
 
-    def existing_usernames(self, usernames: Sequence[str]) -> set[str]:
-        if not usernames:
-            return set()
-        rows = self.uow.session.execute(select(users.c.username).where(users.c.username.in_(usernames)))
-        return {r[0] for r in rows}
+    def by_usernames(self, usernames: Sequence[str]) -> dict[str, User]:
+        """Many users in one query (imports), tracked like single loads."""
+        found: dict[str, User] = {}
+        for start in range(0, len(usernames), 1000):
+            chunk = [u.lower() for u in usernames[start : start + 1000]]
+            for user in self.uow.session.execute(select(User).where(users.c.username.in_(chunk))).scalars():
+                self.uow.track(user)
+                found[user.username] = user
+        return found
 
     def list_in_orgs(self, org_codes_query: Any, *, after: str | None, limit: int, q: str | None) -> list[User]:
         query = select(User).where(users.c.org_code.in_(org_codes_query)).order_by(users.c.username)

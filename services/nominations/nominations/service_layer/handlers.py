@@ -13,6 +13,7 @@ from typing import Any
 
 from nominations.adapters import metrics
 from nominations.adapters.policies import PolicyCatalog
+from nominations.domain.form_sheet import FormSheet, build_sheet, stage_decisions
 from nominations.domain.masking import mask_value
 from nominations.domain.model import DomainError, Ineligible, Nomination, Round, StateConflict
 from nominations.domain.policy import Eligibility, Facts, Policy
@@ -366,6 +367,43 @@ def read_photo(uow: NominationsUnitOfWork, principal: Principal, nomination_id: 
     if photo is None:
         raise NotFound("No photo yet.")
     return photo
+
+
+def printable_form(
+    uow: NominationsUnitOfWork, principal: Principal, nomination_id: uuid.UUID
+) -> tuple[FormSheet, tuple[str, bytes] | None]:
+    """The 推荐表 sheet as the caller may see it (personal fields masked as in the detail view), and the photo.
+
+    Opinions and seals come from the nomination's history of the approvals service's decisions.
+    """
+    with uow:
+        nomination = _nomination_in_view(uow, principal, nomination_id)
+        round_ = uow.rounds.get(nomination.round_id)
+        assert round_ is not None
+        policy = round_.read_policy
+        full = sees_personal(principal, nomination, policy)
+        history = uow.nominations.history(nomination_id)
+        ancestors = uow.directory.orgs_by_path(_path_and_ancestors(nomination.school_org_path))
+        photo = uow.nominations.photo(nomination_id) if nomination.photo_sha256 else None
+        if full and not principal.can(nomination.school_org_path, *policy.nominator_roles):
+            uow.audit("nomination.form_printed", actor=principal.subject, target=str(nomination.id))
+            uow.commit()
+    filled = nomination.attested_at or nomination.submitted_at or nomination.updated_at
+    sheet = build_sheet(
+        policy,
+        form=nomination.form if full else masked_form(policy, nomination.form),
+        filled_on=filled.date(),
+        signer=nomination.attested_name,
+        decisions=stage_decisions(policy, history),
+        seal_names={org["level"]: org["name"] for org in ancestors.values()},
+        masked=not full,
+    )
+    return sheet, photo
+
+
+def _path_and_ancestors(path: str) -> list[str]:
+    parts = [p for p in path.split("/") if p]
+    return ["/" + "/".join(parts[:i]) for i in range(1, len(parts) + 1)]
 
 
 def attest(

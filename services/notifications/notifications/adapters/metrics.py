@@ -21,3 +21,4 @@ DEAD_DELIVERIES = Gauge(
 )
 REMINDERS_SENT = Counter("notifications_reminders_sent_total", "Reminders sent, by kind.", ["kind"])
 REMINDERS_CANCELLED = Counter("notifications_reminders_cancelled_total", "Reminders cancelled, by kind.", ["kind"])
+DIGESTS = Counter("notifications_digests_total", "Daily digest e-mails made (one per user and local date).")

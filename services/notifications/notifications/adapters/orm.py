@@ -82,7 +82,8 @@ deliveries = sa.Table(
     "deliveries",
     metadata,
     sa.Column("id", sa.Uuid, primary_key=True),
-    sa.Column("message_id", sa.Uuid, sa.ForeignKey("messages.id", ondelete="CASCADE"), nullable=False, index=True),
+    # null for a daily digest, which carries many messages (their deliveries point at it by digest_id)
+    sa.Column("message_id", sa.Uuid, sa.ForeignKey("messages.id", ondelete="CASCADE"), nullable=True, index=True),
     sa.Column("event_id", sa.String(100), nullable=False),
     sa.Column("recipient_id", sa.String(64), nullable=False),
     sa.Column("channel", sa.String(16), nullable=False),
@@ -98,9 +99,11 @@ deliveries = sa.Table(
     sa.Column("event_time", TS, nullable=False),
     sa.Column("created_at", TS, nullable=False),
     sa.Column("sent_at", TS),
+    sa.Column("digest_id", sa.Uuid, comment="the digest delivery that carried this one"),
     # Never the same message twice for one (event, recipient, channel), whatever redelivers it.
     sa.UniqueConstraint("event_id", "recipient_id", "channel", name="uq_deliveries_event_recipient_channel"),
     sa.Index("ix_deliveries_due", "status", "next_attempt_at"),
+    sa.Index("ix_deliveries_digest_id", "digest_id"),
 )
 
 preferences = sa.Table(
@@ -111,6 +114,9 @@ preferences = sa.Table(
     sa.Column("robots", sa.JSON, nullable=False, comment="webhook_url, wecom_key, dingtalk_token, dingtalk_secret"),
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("updated_at", TS, nullable=False),
+    sa.Column("digest", sa.String(16), comment="null/off or daily"),
+    sa.Column("digest_time", sa.String(5), comment="local HH:MM"),
+    sa.Column("digest_timezone", sa.String(64)),
 )
 
 reminders = sa.Table(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import re
+import zoneinfo
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +36,14 @@ class DeliveryStatus(enum.StrEnum):
     SENT = "sent"
     DEAD = "dead"
     SKIPPED = "skipped"  # the recipient has no address for the channel: visible, never retried
+    HELD = "held"  # collected for the recipient's daily digest, sent with it at next_attempt_at
+    DIGESTED = "digested"  # went out inside the digest named by digest_id
+
+
+DIGEST_MODES = ("off", "daily")
+DEFAULT_DIGEST_TIME = dt.time(8, 0)
+DEFAULT_DIGEST_TIMEZONE = "Asia/Shanghai"
+_HH_MM = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
 
 
 @dataclass(frozen=True)
@@ -53,12 +63,53 @@ class Preferences:
     channels: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     robots: Mapping[str, str] = field(default_factory=dict)
     version: int = 0
+    digest: str = "off"
+    digest_time: dt.time = DEFAULT_DIGEST_TIME
+    digest_timezone: str = DEFAULT_DIGEST_TIMEZONE
 
     def channels_for(self, kind: Kind) -> list[str]:
         """The in-app inbox always; a mandatory kind's channels even if the stored choice lacks them."""
         chosen = list(self.channels.get(kind.name, kind.default_channels))
         wanted = [Channel.IN_APP.value, *chosen, *kind.mandatory_channels]
         return list(dict.fromkeys(wanted))
+
+    def holds_for_digest(self, kind: Kind, channel: str) -> bool:
+        """Under a daily digest, e-mail of a kind that may be switched off waits for the digest;
+        mandatory kinds (overdue escalation, revocation, rectification) still go at once."""
+        return self.digest == "daily" and channel == Channel.EMAIL and not kind.mandatory
+
+    def next_digest_at(self, now: dt.datetime) -> dt.datetime:
+        """The next local send time strictly after `now`, in UTC."""
+        zone = zoneinfo.ZoneInfo(self.digest_timezone)
+        local = now.astimezone(zone)
+        at = dt.datetime.combine(local.date(), self.digest_time, tzinfo=zone)
+        if at <= local:
+            at = dt.datetime.combine(local.date() + dt.timedelta(days=1), self.digest_time, tzinfo=zone)
+        return at.astimezone(dt.UTC)
+
+    def digest_date(self, scheduled: dt.datetime) -> dt.date:
+        """The local date a digest sent at `scheduled` belongs to: one digest per user and date."""
+        return scheduled.astimezone(zoneinfo.ZoneInfo(self.digest_timezone)).date()
+
+
+def parse_digest_time(value: str) -> dt.time | None:
+    match = _HH_MM.match(value or "")
+    return dt.time(int(match.group(1)), int(match.group(2))) if match else None
+
+
+def validate_digest(mode: str | None, time: str | None, timezone: str | None) -> list[tuple[str, str]]:
+    """Problems with a digest choice as (field, message); None means 'keep what is stored'."""
+    problems: list[tuple[str, str]] = []
+    if mode is not None and mode not in DIGEST_MODES:
+        problems.append(("digest", f"one of {', '.join(DIGEST_MODES)}"))
+    if time is not None and parse_digest_time(time) is None:
+        problems.append(("digest_time", "a local time HH:MM, e.g. 08:00"))
+    if timezone is not None:
+        try:
+            zoneinfo.ZoneInfo(timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+            problems.append(("digest_timezone", "an IANA time zone, e.g. Asia/Shanghai"))
+    return problems
 
 
 ROBOT_FIELDS = ("webhook_url", "wecom_key", "dingtalk_token", "dingtalk_secret")
@@ -124,6 +175,78 @@ class ReminderSettings:
     task_due_hours_before: int = 24
     term_ending_days_before: tuple[int, ...] = (90, 30)
     training_requirement_due: str = "11-30"  # month-day of the requirement's year
+    evaluation_due_days_before: int = 30
+
+
+def anniversary(start: dt.date, years: int) -> dt.date:
+    """`start` moved on by whole years; 29 February becomes 28 February in a common year."""
+    try:
+        return start.replace(year=start.year + years)
+    except ValueError:
+        return start.replace(year=start.year + years, day=28)
+
+
+def _china_morning(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(9, 0), tzinfo=dt.timezone(dt.timedelta(hours=8)))
+
+
+def evaluation_plan(
+    data: Mapping[str, Any],
+    settings: ReminderSettings,
+    period: int | None = None,
+    *,
+    not_before: dt.datetime | None = None,
+) -> ReminderPlan | None:
+    """The evaluation-due reminder of one yearly period of an appointment, or None when the term is over.
+
+    The annual evaluation of period Y is due at the anniversary of `starts_on` that falls in year Y; the
+    reminder goes `evaluation_due_days_before` days earlier. Without `period`, the first period whose
+    reminder is not before `not_before` (so an appointment recorded late is not reminded of past years).
+    The cadence is not in the appointment event, so it is yearly; a term ending the day before an
+    anniversary (2024-09-01 to 2027-08-31) still completes that year.
+    """
+    try:
+        starts = dt.date.fromisoformat(str(data.get("starts_on") or ""))
+    except ValueError:
+        return None
+    ends: dt.date | None = None
+    if data.get("ends_on"):
+        try:
+            ends = dt.date.fromisoformat(str(data["ends_on"]))
+        except ValueError:
+            ends = None
+    lead = dt.timedelta(days=settings.evaluation_due_days_before)
+    years = 1 if period is None else period - starts.year
+    if years < 1:
+        return None
+    while True:
+        due_day = anniversary(starts, years)
+        if ends is not None and due_day > ends + dt.timedelta(days=1):
+            return None
+        due_at = _china_morning(due_day) - lead
+        if period is not None or not_before is None or due_at >= not_before:
+            break
+        years += 1
+    year = due_day.year
+    return ReminderPlan(
+        "evaluation_due",
+        f"evaluation:{data.get('appointment_id')}:{year}",
+        due_at,
+        {
+            **{k: v for k, v in data.items() if k not in ("period", "anniversary", "days_left")},
+            "period": year,
+            "anniversary": due_day.isoformat(),
+            "days_left": settings.evaluation_due_days_before,
+        },
+    )
+
+
+def next_evaluation_plan(reminder_data: Mapping[str, Any], settings: ReminderSettings) -> ReminderPlan | None:
+    """After the reminder of period Y was sent or lost its reason, the one of Y + 1 (None past the term)."""
+    period = reminder_data.get("period")
+    if not isinstance(period, int):
+        return None
+    return evaluation_plan(reminder_data, settings, period + 1)
 
 
 def parse_time(value: Any) -> dt.datetime | None:
@@ -134,7 +257,7 @@ def parse_time(value: Any) -> dt.datetime | None:
     try:
         if len(text) == 10:
             day = dt.date.fromisoformat(text)
-            return dt.datetime.combine(day, dt.time(9, 0), tzinfo=dt.timezone(dt.timedelta(hours=8)))
+            return _china_morning(day)
         parsed = dt.datetime.fromisoformat(text)
     except ValueError:
         return None
@@ -142,9 +265,17 @@ def parse_time(value: Any) -> dt.datetime | None:
 
 
 def plan_reminders(
-    event_type: str, data: Mapping[str, Any], settings: ReminderSettings, schools: Iterable[Mapping[str, str]] = ()
+    event_type: str,
+    data: Mapping[str, Any],
+    settings: ReminderSettings,
+    schools: Iterable[Mapping[str, str]] = (),
+    now: dt.datetime | None = None,
 ) -> list[ReminderPlan]:
-    """The reminders an event starts; `schools` are the schools under a round's issuing org."""
+    """The reminders an event starts; `schools` are the schools under a round's issuing org.
+
+    An appointment starts only its next evaluation-due reminder: the following year's is planned when
+    that one is sent or cancelled by the evaluation (a chain that an ended or revoked appointment cuts).
+    """
     plans: list[ReminderPlan] = []
     if event_type == "nominations.round.opened":
         deadline = parse_time(data.get("deadline"))
@@ -182,6 +313,9 @@ def plan_reminders(
                         {**dict(data), "days_left": days},
                     )
                 )
+        evaluation = evaluation_plan(data, settings, not_before=now)
+        if evaluation is not None:
+            plans.append(evaluation)
     elif event_type == "training.requirement.unmet":
         month, day = (int(p) for p in settings.training_requirement_due.split("-"))
         year = int(data.get("year") or dt.date.today().year)
@@ -198,6 +332,8 @@ def reminder_keys_cancelled_by(event_type: str, data: Mapping[str, Any]) -> list
         return [f"task:{data.get('task_id')}"]
     if event_type == "approvals.appointment.renewed":
         return [f"appointment:{data.get('previous_appointment_id')}"]
+    if event_type == "approvals.evaluation.recorded" and data.get("kind", "cio_annual") == "cio_annual":
+        return [f"evaluation:{data.get('appointment_id')}:{data.get('year')}"]
     if event_type in ("approvals.appointment.ended", "approvals.appointment.revoked"):
         return [f"appointment:{data.get('appointment_id')}"]
     if event_type == "training.training.completed" and data.get("centralized"):
@@ -209,6 +345,10 @@ def reminder_prefixes_cancelled_by(event_type: str, data: Mapping[str, Any]) -> 
     """Prefixes of subject keys cancelled as a group (a closed round reminds nobody)."""
     if event_type == "nominations.round.closed":
         return [f"round:{data.get('round_id')}:"]
+    if event_type == "approvals.appointment.renewed":
+        return [f"evaluation:{data.get('previous_appointment_id')}:"]
+    if event_type in ("approvals.appointment.ended", "approvals.appointment.revoked"):
+        return [f"evaluation:{data.get('appointment_id')}:"]
     return []
 
 

@@ -177,7 +177,10 @@ def load_rulebook(raw: Any, template_kinds: Iterable[str] = ()) -> RuleBook:
             task_due_hours_before=int(reminder_raw.get("task_due_hours_before", 24)),
             term_ending_days_before=tuple(int(d) for d in reminder_raw.get("term_ending_days_before", [90, 30])),
             training_requirement_due=str(reminder_raw.get("training_requirement_due", "11-30")),
+            evaluation_due_days_before=int(reminder_raw.get("evaluation_due_days_before", 30)),
         )
+        if reminders.evaluation_due_days_before < 0 or reminders.evaluation_due_days_before > 364:
+            raise ValueError("evaluation_due_days_before must be between 0 and 364")
         month, day = (int(p) for p in reminders.training_requirement_due.split("-"))
         if not (1 <= month <= 12 and 1 <= day <= 31):
             raise ValueError("month-day out of range")

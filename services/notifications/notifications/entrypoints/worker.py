@@ -1,10 +1,11 @@
 """The notifications worker: consumes every service's events (projection, fan-out, reminders), sends
-due deliveries with backoff, sends due reminders, and relays its outbox."""
+due deliveries with backoff, sends due reminders, makes the daily digests, and relays its outbox."""
 
 from __future__ import annotations
 
 from notifications.bootstrap import SERVICE, Notifications, bootstrap
 from notifications.service_layer.delivery import count_dead, dispatch_due, send_due_reminders
+from notifications.service_layer.digest import send_digests
 from shared.bus.relay import OutboxRelay
 from shared.health import database_check
 from shared.logging import configure_logging
@@ -22,6 +23,7 @@ def components(service: Notifications) -> list[Component]:
         PeriodicTask(
             "reminders", service.channels.reminder_interval, lambda: send_due_reminders(service.uow, service.notifier)
         ),
+        PeriodicTask("digests", service.channels.digest_interval, lambda: send_digests(service.uow, service.templates)),
         PeriodicTask("dead-deliveries-gauge", 15.0, lambda: count_dead(service.uow)),
         OutboxRelay(service.settings.bus, service.session_factory),
     ]

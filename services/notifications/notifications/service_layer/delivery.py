@@ -216,6 +216,7 @@ def send_due_reminders(
                 f"reminder.{reminder['kind']}", f"reminder:{reminder['id']}", at, dict(reminder["data"]), uow
             )
             uow.session.execute(update(reminders).where(reminders.c.id == reminder["id"]).values(sent_at=at))
+            notifier.plan_next_evaluation(dict(reminder), f"reminder:{reminder['id']}", uow)
         uow.commit()
     for reminder in due:
         REMINDERS_SENT.labels(reminder["kind"]).inc()

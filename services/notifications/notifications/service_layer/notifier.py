@@ -25,9 +25,14 @@ from notifications.adapters.orm import (
 )
 from notifications.adapters.templates import Templates
 from notifications.domain.model import (
+    DEFAULT_DIGEST_TIME,
+    DEFAULT_DIGEST_TIMEZONE,
     Channel,
     DeliveryStatus,
     Preferences,
+    ReminderPlan,
+    next_evaluation_plan,
+    parse_digest_time,
     parse_time,
     plan_reminders,
     reminder_keys_cancelled_by,
@@ -58,6 +63,7 @@ REMINDER_EVENTS = (
     "approvals.appointment.renewed",
     "approvals.appointment.ended",
     "approvals.appointment.revoked",
+    "approvals.evaluation.recorded",
     "training.requirement.unmet",
     "training.training.completed",
 )
@@ -73,6 +79,9 @@ def load_preferences(session: Any, user_id: str) -> Preferences:
         channels={k: tuple(v) for k, v in (row["channels"] or {}).items()},
         robots=dict(row["robots"] or {}),
         version=row["version"],
+        digest=row["digest"] or "off",
+        digest_time=parse_digest_time(row["digest_time"] or "") or DEFAULT_DIGEST_TIME,
+        digest_timezone=row["digest_timezone"] or DEFAULT_DIGEST_TIMEZONE,
     )
 
 
@@ -188,6 +197,9 @@ class Notifier:
                         if addressable
                         else DeliveryStatus.SKIPPED
                     )
+                    next_at = now if status == DeliveryStatus.PENDING else None
+                    if status == DeliveryStatus.PENDING and prefs.holds_for_digest(kind, channel):
+                        status, next_at = DeliveryStatus.HELD, prefs.next_digest_at(now)
                     rows.append(
                         {
                             "id": uuid.uuid4(),
@@ -203,16 +215,18 @@ class Notifier:
                             "status": status.value,
                             "attempts": 1 if channel == Channel.IN_APP else 0,
                             "last_error": None if addressable else f"no {channel} address for the recipient",
-                            "next_attempt_at": now if status == DeliveryStatus.PENDING else None,
+                            "next_attempt_at": next_at,
                             "event_time": event_time,
                             "created_at": now,
                             "sent_at": now if channel == Channel.IN_APP else None,
                         }
                     )
+                # executemany, not a multi-row VALUES: that statement compiles once and is cached
                 uow.session.execute(
-                    uow.insert(deliveries)
-                    .values(rows)
-                    .on_conflict_do_nothing(index_elements=["event_id", "recipient_id", "channel"])
+                    uow.insert(deliveries).on_conflict_do_nothing(
+                        index_elements=["event_id", "recipient_id", "channel"]
+                    ),
+                    rows,
                 )
         return created
 
@@ -227,22 +241,18 @@ class Notifier:
             )
             schools = [{"code": r.code, "path": r.path} for r in rows]
         now = dt.datetime.now(dt.UTC)
-        for plan in plan_reminders(event.type, data, self.rulebook.reminders, schools):
+        for plan in plan_reminders(event.type, data, self.rulebook.reminders, schools, now=now - REMINDER_GRACE):
             if plan.due_at < now - REMINDER_GRACE:
                 continue
-            uow.session.execute(
-                uow.insert(reminders)
-                .values(
-                    id=uuid.uuid4(),
-                    kind=plan.kind,
-                    subject_key=plan.subject_key,
-                    due_at=plan.due_at,
-                    data=plan.data,
-                    source_event_id=event.id,
-                    created_at=now,
-                )
-                .on_conflict_do_nothing(index_elements=["kind", "subject_key", "due_at"])
-            )
+            insert_reminder(plan, event.id, uow, now)
+
+    def plan_next_evaluation(self, reminder: Mapping[str, Any], source: str, uow: NotificationsUnitOfWork) -> None:
+        """Continue the yearly chain of an appointment's evaluation-due reminders (nothing past its term)."""
+        if reminder["kind"] != "evaluation_due":
+            return
+        plan = next_evaluation_plan(reminder["data"] or {}, self.rulebook.reminders)
+        if plan is not None:
+            insert_reminder(plan, source, uow, dt.datetime.now(dt.UTC))
 
     def cancel_reminders(self, event: CloudEvent, uow: NotificationsUnitOfWork) -> int:
         keys = reminder_keys_cancelled_by(event.type, event.data)
@@ -254,13 +264,39 @@ class Notifier:
         from sqlalchemy import or_
 
         pending = or_(*conditions) & reminders.c.sent_at.is_(None) & reminders.c.cancelled_at.is_(None)
-        kinds = [r[0] for r in uow.session.execute(select(reminders.c.kind).where(pending))]
+        cancelled = [
+            dict(r)
+            for r in uow.session.execute(
+                select(reminders.c.kind, reminders.c.data).where(pending).with_for_update()
+            ).mappings()
+        ]
         uow.session.execute(
             update(reminders).where(pending).values(cancelled_at=dt.datetime.now(dt.UTC), cancelled_by=event.type)
         )
-        for kind in kinds:
-            REMINDERS_CANCELLED.labels(kind).inc()
-        return len(kinds)
+        for row in cancelled:
+            REMINDERS_CANCELLED.labels(row["kind"]).inc()
+            if event.type == "approvals.evaluation.recorded":
+                # this year's evaluation is done: next year's reminder takes its place. Only a
+                # reminder that was still pending continues the chain, so an ended appointment stays quiet.
+                self.plan_next_evaluation(row, event.id, uow)
+        return len(cancelled)
+
+
+def insert_reminder(plan: ReminderPlan, source_event_id: str, uow: NotificationsUnitOfWork, now: dt.datetime) -> None:
+    """Schedule a reminder once: the same (kind, subject, time) planned again is ignored."""
+    uow.session.execute(
+        uow.insert(reminders)
+        .values(
+            id=uuid.uuid4(),
+            kind=plan.kind,
+            subject_key=plan.subject_key,
+            due_at=plan.due_at,
+            data=plan.data,
+            source_event_id=source_event_id,
+            created_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["kind", "subject_key", "due_at"])
+    )
 
 
 def enrich(data: dict[str, Any], uow: NotificationsUnitOfWork) -> dict[str, Any]:

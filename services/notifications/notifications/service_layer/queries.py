@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
 
 from notifications.adapters.orm import deliveries, messages, preferences
-from notifications.domain.model import RuleBookKinds, validate_preferences
+from notifications.domain.model import RuleBookKinds, validate_digest, validate_preferences
 from notifications.service_layer.notifier import load_preferences
 from notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 from shared.errors import NotFound, PreconditionFailed, Unprocessable, field_error
@@ -81,8 +82,20 @@ def preferences_view(kinds: RuleBookKinds, uow: NotificationsUnitOfWork, user_id
         "channels": {name: prefs.channels_for(kind) for name, kind in sorted(kinds.items())},
         "mandatory": {name: list(kind.mandatory_channels) for name, kind in sorted(kinds.items()) if kind.mandatory},
         "robots": robots,
+        "digest": prefs.digest,
+        "digest_time": prefs.digest_time.strftime("%H:%M"),
+        "digest_timezone": prefs.digest_timezone,
         "version": prefs.version,
     }
+
+
+@dataclass(frozen=True)
+class DigestChoice:
+    """The digest part of a preferences update; a None field keeps what is stored."""
+
+    mode: str | None = None
+    time: str | None = None
+    timezone: str | None = None
 
 
 def update_preferences(
@@ -92,9 +105,11 @@ def update_preferences(
     if_match: set[str],
     channels: Mapping[str, list[str]],
     robots: Mapping[str, str | None] | None,
+    digest: DigestChoice = DigestChoice(),
 ) -> int:
     """Replace the caller's channel choices (kinds not named keep their defaults); returns the new version."""
     problems = validate_preferences(kinds, channels, {k: v or "" for k, v in (robots or {}).items()})
+    problems += validate_digest(digest.mode, digest.time, digest.timezone)
     if problems:
         raise Unprocessable(
             "Some preferences are not allowed.", errors=[field_error(field, message) for field, message in problems]
@@ -117,7 +132,15 @@ def update_preferences(
                 stored_robots[name] = value
             else:
                 stored_robots.pop(name, None)
+        stored_digest = {
+            "digest": row["digest"] if row else None,
+            "digest_time": row["digest_time"] if row else None,
+            "digest_timezone": row["digest_timezone"] if row else None,
+        }
+        chosen = {"digest": digest.mode, "digest_time": digest.time, "digest_timezone": digest.timezone}
         values = {
+            **stored_digest,
+            **{k: v for k, v in chosen.items() if v is not None},
             "channels": {k: list(dict.fromkeys(v)) for k, v in channels.items()},
             "robots": stored_robots,
             "version": version + 1,
@@ -131,7 +154,11 @@ def update_preferences(
             "preferences.updated",
             actor=user_id,
             target=user_id,
-            details={"channels": values["channels"], "robots": sorted(stored_robots)},
+            details={
+                "channels": values["channels"],
+                "robots": sorted(stored_robots),
+                "digest": [values["digest"], values["digest_time"], values["digest_timezone"]],
+            },
         )
         uow.commit()
     return version + 1

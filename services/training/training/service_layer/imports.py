@@ -96,9 +96,11 @@ def submit_import(
                 raise NotFound("No such training.")
             actor.require_within(training.organiser_org_path, ADMIN, what="training")
         existing = uow.imports.by_hash(key)
-        if existing is not None and existing.status != ImportJob.FAILED:
+        if existing is not None and existing.status not in (ImportJob.FAILED, ImportJob.REJECTED):
             return existing, True
-        if existing is not None:  # a failed run may be tried again with the same file
+        if existing is not None:
+            # A failed or refused run may be tried again with the same file: what made rows bad (e.g. a
+            # person not yet known from identity) may have changed since. Nothing of it was written.
             job = existing
             job.status, job.content, job.errors, job.detail = ImportJob.QUEUED, content, [], None
         else:

@@ -23,19 +23,30 @@ from approvals.entrypoints.web.schemas import (
     DecisionSchema,
     DelegationListSchema,
     DelegationSchema,
+    EvaluationListArgs,
+    EvaluationPage,
+    EvaluationSchema,
     FilingListSchema,
     FilingSchema,
     HistorySchema,
+    OpenEvaluationSchema,
+    OutcomeResultSchema,
+    OutcomeSchema,
     PublishedListArgs,
+    RectificationListArgs,
+    RectificationPage,
+    RectificationSchema,
     RenewSchema,
     RevokeSchema,
+    SelfAssessmentSchema,
     TaskListArgs,
     TaskPage,
     TaskSchema,
+    VerificationSchema,
 )
-from approvals.service_layer import appointments, queries, reviews
+from approvals.service_layer import appointments, evaluations, queries, reviews
 from shared.auth import current_principal
-from shared.http import with_etag
+from shared.http import idempotent, require_if_match, with_etag
 
 tasks_blp = Blueprint("tasks", __name__, url_prefix="/api/tasks", description="The reviewer's inbox (待办审核)")
 cases_blp = Blueprint("cases", __name__, url_prefix="/api/cases", description="Review cases (审核) and history")
@@ -229,4 +240,124 @@ class AppointmentHistory(MethodView):
         return {"items": queries.appointment_history(service().uow(), current_principal(), appointment_id)}
 
 
-BLUEPRINTS = [tasks_blp, cases_blp, appointments_blp]
+# -- evaluations and rectification --------------------------------------------------------------
+evaluations_blp = Blueprint(
+    "evaluations",
+    __name__,
+    url_prefix="/api/evaluations",
+    description="Evaluations (测评 / 考核) as score sheets, and rectification (限期整改)",
+)
+
+
+def _session_factory() -> Any:
+    return service().session_factory
+
+
+def _evaluation_response(found: dict[str, Any], status: int = 200) -> Response:
+    return with_etag(make_response(EvaluationSchema().dump(found), status), found["version"])
+
+
+@evaluations_blp.route("")
+class Evaluations(MethodView):
+    @evaluations_blp.arguments(EvaluationListArgs, location="query")
+    @evaluations_blp.response(200, EvaluationPage)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Evaluations in scope (and the caller's own, as the CIO evaluated), newest period first."""
+        return evaluations.list_evaluations(service().uow(), current_principal(), args)
+
+    @evaluations_blp.arguments(OpenEvaluationSchema)
+    @evaluations_blp.response(201, EvaluationSchema)
+    @idempotent(_session_factory)
+    def post(self, body: dict[str, Any]) -> Any:
+        """Open the evaluation of an appointment for a kind and year, on the policy's (or the platform's) sheet."""
+        opened = evaluations.open_evaluation(service().uow(), current_principal(), evaluations.Open(**body))
+        return _evaluation_response(evaluations.view(opened), 201)
+
+
+@evaluations_blp.route("/<uuid:evaluation_id>")
+class EvaluationResource(MethodView):
+    @evaluations_blp.response(200, EvaluationSchema)
+    def get(self, evaluation_id: uuid.UUID) -> Any:
+        return _evaluation_response(evaluations.get_evaluation(service().uow(), current_principal(), evaluation_id))
+
+
+@evaluations_blp.route("/<uuid:evaluation_id>/self-assessment")
+class SelfAssessment(MethodView):
+    @evaluations_blp.arguments(SelfAssessmentSchema)
+    @evaluations_blp.response(200, EvaluationSchema)
+    def put(self, body: dict[str, Any], evaluation_id: uuid.UUID) -> Any:
+        """自评 (If-Match): self-scores with evidence and the summary; `submit: true` hands it to the bureau."""
+        found = evaluations.self_assess(
+            service().uow(), current_principal(), evaluations.SelfAssess(evaluation_id, **body), require_if_match
+        )
+        return _evaluation_response(evaluations.view(found))
+
+
+@evaluations_blp.route("/<uuid:evaluation_id>/verification")
+class Verification(MethodView):
+    @evaluations_blp.arguments(VerificationSchema)
+    @evaluations_blp.response(200, EvaluationSchema)
+    def put(self, body: dict[str, Any], evaluation_id: uuid.UUID) -> Any:
+        """核查 (If-Match): verified scores, 扣分原因 for each deduction, veto items (一票否决)."""
+        found = evaluations.verify(
+            service().uow(), current_principal(), evaluations.Verify(evaluation_id, **body), require_if_match
+        )
+        return _evaluation_response(evaluations.view(found))
+
+
+@evaluations_blp.route("/<uuid:evaluation_id>/finalise")
+class Finalise(MethodView):
+    @evaluations_blp.response(200, EvaluationSchema)
+    def post(self, evaluation_id: uuid.UUID) -> Any:
+        """Grade it (If-Match) and publish the result; 不合格 orders rectification where the policy says so."""
+        done = evaluations.finalise(service().uow(), current_principal(), evaluation_id, require_if_match)
+        return _evaluation_response(evaluations.view(done.evaluation, done.rectification))
+
+
+@evaluations_blp.route("/<uuid:evaluation_id>/history")
+class EvaluationHistory(MethodView):
+    @evaluations_blp.response(200, HistorySchema)
+    def get(self, evaluation_id: uuid.UUID) -> Any:
+        return {"items": evaluations.evaluation_history(service().uow(), current_principal(), evaluation_id)}
+
+
+@evaluations_blp.route("/rectifications")
+class Rectifications(MethodView):
+    @evaluations_blp.arguments(RectificationListArgs, location="query")
+    @evaluations_blp.response(200, RectificationPage)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Rectifications in scope, soonest due first (filter by status, overdue, org subtree)."""
+        return evaluations.list_rectifications(service().uow(), current_principal(), args)
+
+
+@evaluations_blp.route("/rectifications/<uuid:rectification_id>")
+class RectificationResource(MethodView):
+    @evaluations_blp.response(200, RectificationSchema)
+    def get(self, rectification_id: uuid.UUID) -> Any:
+        found = evaluations.get_rectification(service().uow(), current_principal(), rectification_id)
+        return with_etag(make_response(RectificationSchema().dump(found)), found.version)
+
+
+@evaluations_blp.route("/rectifications/<uuid:rectification_id>/outcome")
+class RectificationOutcome(MethodView):
+    @evaluations_blp.arguments(OutcomeSchema)
+    @evaluations_blp.response(200, OutcomeResultSchema)
+    def post(self, body: dict[str, Any], rectification_id: uuid.UUID) -> Any:
+        """整改验收 (If-Match): passed or failed; failed under a revoking policy revokes the appointment."""
+        done = evaluations.record_outcome(
+            service().uow(), current_principal(), evaluations.Outcome(rectification_id, **body), require_if_match
+        )
+        return {
+            "rectification": done.rectification,
+            "revoked_appointment_id": done.revoked.id if done.revoked else None,
+        }
+
+
+@evaluations_blp.route("/rectifications/<uuid:rectification_id>/history")
+class RectificationHistory(MethodView):
+    @evaluations_blp.response(200, HistorySchema)
+    def get(self, rectification_id: uuid.UUID) -> Any:
+        return {"items": evaluations.rectification_history(service().uow(), current_principal(), rectification_id)}
+
+
+BLUEPRINTS = [tasks_blp, cases_blp, appointments_blp, evaluations_blp]

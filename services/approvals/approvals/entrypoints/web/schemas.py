@@ -222,3 +222,162 @@ class FilingListSchema(Schema):
 
 class RevokeSchema(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+# -- evaluations ----------------------------------------------------------------------------------
+class OpenEvaluationSchema(Schema):
+    """Open an evaluation: which appointment, which kind (a cadence of the policy), which year."""
+
+    appointment_id = fields.UUID(required=True)
+    kind = fields.String(required=True, validate=validate.Length(min=1, max=32), metadata={"example": "cio_annual"})
+    period = fields.Integer(required=True, metadata={"description": "the year evaluated", "example": 2023})
+
+
+class EvidenceFileSchema(Schema):
+    """An evidence file (佐证材料), stored elsewhere and referred to here."""
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    ref = fields.String(
+        required=True, validate=validate.Length(min=1, max=500), metadata={"description": "URL or file id"}
+    )
+    sha256 = fields.String(load_default=None, validate=validate.Length(equal=64))
+
+
+class SelfScoreSchema(Schema):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    score = fields.Float(required=True, allow_nan=False)
+    evidence = fields.List(
+        fields.String(validate=validate.Length(max=500)), load_default=list, validate=validate.Length(max=20)
+    )
+
+
+class SelfAssessmentSchema(Schema):
+    """自评: the school's score per indicator, its summary (自评总结) and evidence; `submit` hands it over."""
+
+    scores = fields.List(fields.Nested(SelfScoreSchema), load_default=list, validate=validate.Length(max=200))
+    summary = fields.String(load_default=None, validate=validate.Length(max=5000))
+    evidence = fields.List(fields.Nested(EvidenceFileSchema), load_default=None, validate=validate.Length(max=50))
+    submit = fields.Boolean(load_default=False)
+
+
+class VerifiedScoreSchema(Schema):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    score = fields.Float(required=True, allow_nan=False)
+    deduction_reason = fields.String(
+        load_default=None,
+        validate=validate.Length(max=2000),
+        metadata={"description": "扣分原因: required below the maximum"},
+    )
+
+
+class VetoSchema(Schema):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    triggered = fields.Boolean(required=True)
+    reason = fields.String(load_default=None, validate=validate.Length(max=2000))
+
+
+class VerificationSchema(Schema):
+    """核查: the bureau's score per indicator (with 扣分原因 for each deduction) and the veto items (一票否决)."""
+
+    scores = fields.List(fields.Nested(VerifiedScoreSchema), load_default=list, validate=validate.Length(max=200))
+    vetoes = fields.List(fields.Nested(VetoSchema), load_default=list, validate=validate.Length(max=50))
+
+
+class IndicatorRowSchema(Schema):
+    code = fields.String()
+    name = fields.String()
+    parent = fields.String(allow_none=True)
+    max_score = fields.Float()
+    veto = fields.Boolean()
+    notes = fields.String(allow_none=True, metadata={"description": "评分说明"})
+    scored = fields.Boolean()
+    self_score = fields.Float(allow_none=True)
+    evidence = fields.List(fields.String())
+    verified_score = fields.Float(allow_none=True)
+    deduction_reason = fields.String(allow_none=True)
+    triggered = fields.Boolean(allow_none=True)
+    veto_reason = fields.String(allow_none=True)
+
+
+class RectificationSchema(Schema):
+    id = fields.UUID()
+    evaluation_id = fields.UUID()
+    appointment_id = fields.UUID()
+    org_code = fields.String()
+    org_path = fields.String()
+    kind = fields.String()
+    period = fields.Integer()
+    reason = fields.String()
+    due_on = fields.Date()
+    revoke_on_failure = fields.Boolean()
+    status = fields.String()
+    ordered_at = fields.DateTime()
+    overdue_at = fields.DateTime(allow_none=True)
+    outcome_notes = fields.String(allow_none=True)
+    decided_by = fields.String(allow_none=True)
+    decided_at = fields.DateTime(allow_none=True)
+    version = fields.Integer()
+
+
+class EvaluationSchema(Schema):
+    id = fields.UUID()
+    appointment_id = fields.UUID()
+    person_user_id = fields.String()
+    person_name = fields.String()
+    org_code = fields.String()
+    org_path = fields.String()
+    policy_id = fields.String()
+    kind = fields.String()
+    period = fields.Integer()
+    sheet_name = fields.String()
+    sheet_source = fields.String(metadata={"description": "policy, or platform (the default sheet)"})
+    max_total = fields.Float()
+    indicators = fields.List(fields.Nested(IndicatorRowSchema))
+    summary = fields.String(allow_none=True)
+    evidence = fields.List(fields.Nested(EvidenceFileSchema))
+    status = fields.String(metadata={"description": "self_assessment → submitted → finalised"})
+    self_total = fields.Float(allow_none=True)
+    verified_total = fields.Float(allow_none=True)
+    vetoed = fields.Boolean(allow_none=True)
+    grade = fields.String(allow_none=True)
+    created_by = fields.String()
+    created_at = fields.DateTime()
+    submitted_by = fields.String(allow_none=True)
+    submitted_at = fields.DateTime(allow_none=True)
+    verified_by = fields.String(allow_none=True)
+    finalised_by = fields.String(allow_none=True)
+    finalised_at = fields.DateTime(allow_none=True)
+    updated_at = fields.DateTime()
+    version = fields.Integer()
+    rectification = fields.Nested(RectificationSchema, allow_none=True)
+
+
+EvaluationPage = page_schema(EvaluationSchema, "EvaluationPage")
+RectificationPage = page_schema(RectificationSchema, "RectificationPage")
+
+
+class EvaluationListArgs(PageArgs):
+    org_path = fields.String(metadata={"description": "only this org subtree"})
+    appointment_id = fields.UUID()
+    kind = fields.String()
+    period = fields.Integer()
+    status = fields.String(validate=validate.OneOf(["self_assessment", "submitted", "finalised"]))
+    grade = fields.String()
+
+
+class RectificationListArgs(PageArgs):
+    org_path = fields.String()
+    status = fields.String(validate=validate.OneOf(["ordered", "passed", "failed"]))
+    overdue = fields.Boolean()
+
+
+class OutcomeSchema(Schema):
+    """整改验收: passed, or failed with the reason (a failure may revoke the appointment, per the policy)."""
+
+    outcome = fields.String(required=True, validate=validate.OneOf(["passed", "failed"]))
+    notes = fields.String(load_default=None, validate=validate.Length(max=2000))
+
+
+class OutcomeResultSchema(Schema):
+    rectification = fields.Nested(RectificationSchema)
+    revoked_appointment_id = fields.UUID(allow_none=True)

@@ -278,6 +278,20 @@ class NominationPhoto(MethodView):
         return response
 
 
+@nominations_blp.route("/<uuid:nomination_id>/form.pdf")
+class NominationFormPdf(MethodView):
+    @nominations_blp.response(200, description="推荐表 as application/pdf")
+    def get(self, nomination_id: uuid.UUID) -> Any:
+        """The printable recommendation form (推荐表), laid out like the source document's attachment."""
+        from nominations.adapters.form_pdf import render_pdf
+
+        sheet, photo = handlers.printable_form(service().uow(), current_principal(), nomination_id)
+        response = Response(render_pdf(sheet, photo), mimetype="application/pdf")
+        response.headers["Content-Disposition"] = f'inline; filename="nomination-{nomination_id}.pdf"'
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
+
+
 @nominations_blp.route("/<uuid:nomination_id>/attestation")
 class NominationAttestation(MethodView):
     @nominations_blp.arguments(Attestation)

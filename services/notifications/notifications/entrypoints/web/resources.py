@@ -113,7 +113,8 @@ class Preferences(MethodView):
         tags = {tag.strip().removeprefix("W/") for tag in header.split(",")}
         user = current_principal().subject
         kinds = service().rulebook.kinds
-        queries.update_preferences(kinds, service().uow(), user, tags, body["channels"], body["robots"])
+        digest = queries.DigestChoice(body["digest"], body["digest_time"], body["digest_timezone"])
+        queries.update_preferences(kinds, service().uow(), user, tags, body["channels"], body["robots"], digest)
         view = queries.preferences_view(service().rulebook.kinds, service().uow(), user)
         return with_etag(_json(view), view["version"])
 

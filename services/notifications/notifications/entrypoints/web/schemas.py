@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from notifications.domain.model import CHANNELS, ROBOT_FIELDS, DeliveryStatus
+from notifications.domain.model import CHANNELS, DIGEST_MODES, ROBOT_FIELDS, DeliveryStatus
 from shared.pagination import PageArgs
 
 
@@ -39,6 +39,14 @@ class PreferencesSchema(Schema):
     channels = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
     mandatory = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), dump_only=True)
     robots = fields.Dict(keys=fields.String(), values=fields.String(allow_none=True))
+    digest = fields.String(
+        metadata={
+            "description": "off, or daily: e-mail of kinds that are not mandatory is "
+            "collected and sent as one digest a day"
+        }
+    )
+    digest_time = fields.String(metadata={"description": "local send time of the digest, HH:MM"})
+    digest_timezone = fields.String(metadata={"description": "IANA time zone of digest_time"})
     version = fields.Integer(dump_only=True)
 
 
@@ -55,6 +63,10 @@ class PreferencesUpdate(Schema):
         load_default=None,
         metadata={"description": "webhook_url, wecom_key, dingtalk_token, dingtalk_secret; empty removes"},
     )
+    # Checked in the service layer (with every other problem, each named); absent keeps what is stored.
+    digest = fields.String(load_default=None, metadata={"description": f"one of {', '.join(DIGEST_MODES)}"})
+    digest_time = fields.String(load_default=None, metadata={"description": "HH:MM, default 08:00"})
+    digest_timezone = fields.String(load_default=None, metadata={"description": "default Asia/Shanghai"})
 
 
 class DeliveryArgs(PageArgs):
@@ -64,7 +76,8 @@ class DeliveryArgs(PageArgs):
 
 class DeliverySchema(Schema):
     id = fields.UUID()
-    message_id = fields.UUID()
+    message_id = fields.UUID(allow_none=True, metadata={"description": "null for a daily digest"})
+    digest_id = fields.UUID(allow_none=True, metadata={"description": "the digest that carried a digested one"})
     event_id = fields.String()
     recipient_id = fields.String()
     channel = fields.String()

@@ -1,0 +1,509 @@
+"""Evaluations as the bureaus' score sheets (测评表) and the rectification (限期整改) an unqualified one orders.
+
+A sheet has 一级指标 (parent None) and 二级指标 (parent = a 一级 code) with maximum scores, and veto
+items (一票否决) that are not scored but, when triggered, make the result 不合格 whatever the total.
+Only leaves are scored (a 一级 with children is the sum of them). The school enters its self-score
+(自评得分); the bureau enters the verified score (核查得分), giving the reason (扣分原因) for every
+deduction; finalising grades the verified total against the scale. Quantities come from data (the
+policy snapshot or the platform's default sheet), never from constants here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from approvals.domain import events
+from approvals.domain.model import DomainError, StateConflict
+from approvals.domain.policy import EvaluationPolicy, Indicator
+
+# evaluation status
+SELF_ASSESSMENT, SUBMITTED, FINALISED = "self_assessment", "submitted", "finalised"
+# rectification status / outcomes
+ORDERED, PASSED, FAILED = "ordered", "passed", "failed"
+OUTCOMES = (PASSED, FAILED)
+
+
+class Invalid(DomainError):
+    """Several inputs were refused at once; `errors` names each (`scores.2.deduction_reason`)."""
+
+    def __init__(self, errors: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(f"{f}: {m}" for f, m in errors), errors[0][0] if errors else None)
+        self.errors = errors
+
+
+class SheetError(ValueError):
+    """The score sheet itself is malformed (a policy's indicators, the default data file)."""
+
+
+@dataclass(frozen=True)
+class GradeBand:
+    """A grade reached at `min_percent` of the sheet's maximum total or more."""
+
+    grade: str
+    min_percent: float
+
+
+@dataclass(frozen=True)
+class GradeScale:
+    """优秀 / 合格 / 不合格 from the verified total; a triggered veto item gives `veto_grade`."""
+
+    bands: tuple[GradeBand, ...]
+    veto_grade: str
+    unqualified_grade: str
+
+    def grade(self, total: float, max_total: float, vetoed: bool) -> str:
+        if vetoed:
+            return self.veto_grade
+        percent = 100.0 * total / max_total if max_total else 0.0
+        for band in sorted(self.bands, key=lambda b: -b.min_percent):
+            if percent >= band.min_percent - 1e-9:
+                return band.grade
+        return self.unqualified_grade
+
+
+@dataclass(frozen=True)
+class ScoreSheet:
+    """The indicators of one kind of evaluation and the scale that grades it."""
+
+    kind: str
+    name: str
+    source: str  # "policy" or "platform" (the default sheet of this package)
+    indicators: tuple[Indicator, ...]
+    scale: GradeScale
+
+    @property
+    def scored(self) -> tuple[Indicator, ...]:
+        parents = {i.parent for i in self.indicators if i.parent}
+        return tuple(i for i in self.indicators if not i.veto and i.code not in parents)
+
+    @property
+    def vetoes(self) -> tuple[Indicator, ...]:
+        return tuple(i for i in self.indicators if i.veto)
+
+    @property
+    def max_total(self) -> float:
+        return round(sum(i.max_score for i in self.scored), 2)
+
+    def validate(self) -> None:
+        """Unique codes, parents that exist, a 一级 worth the sum of its 二级, something to score."""
+        codes = [i.code for i in self.indicators]
+        if len(set(codes)) != len(codes):
+            raise SheetError(f"sheet {self.kind}: indicator codes repeat")
+        by_code = {i.code: i for i in self.indicators}
+        for item in self.indicators:
+            if item.parent is not None and (item.parent not in by_code or by_code[item.parent].veto):
+                raise SheetError(f"sheet {self.kind}: {item.code} names an unknown parent {item.parent}")
+            children = [c for c in self.indicators if c.parent == item.code]
+            if children and not math.isclose(sum(c.max_score for c in children), item.max_score, abs_tol=1e-6):
+                raise SheetError(
+                    f"sheet {self.kind}: {item.code} is worth {item.max_score:g} but its items add up to "
+                    f"{sum(c.max_score for c in children):g}"
+                )
+        if not self.scored or self.max_total <= 0:
+            raise SheetError(f"sheet {self.kind}: nothing to score")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "name": self.name,
+            "source": self.source,
+            "max_total": self.max_total,
+            "indicators": [
+                {
+                    "code": i.code,
+                    "name": i.name,
+                    "max_score": i.max_score,
+                    "parent": i.parent,
+                    "veto": i.veto,
+                    "notes": i.notes,
+                }
+                for i in self.indicators
+            ],
+            "scale": {
+                "bands": [{"grade": b.grade, "min_percent": b.min_percent} for b in self.scale.bands],
+                "veto_grade": self.scale.veto_grade,
+                "unqualified_grade": self.scale.unqualified_grade,
+            },
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ScoreSheet:
+        scale = data["scale"]
+        return cls(
+            kind=data["kind"],
+            name=data["name"],
+            source=data["source"],
+            indicators=tuple(
+                Indicator(
+                    code=i["code"],
+                    name=i["name"],
+                    max_score=float(i["max_score"]),
+                    parent=i.get("parent"),
+                    veto=bool(i.get("veto")),
+                    notes=i.get("notes"),
+                )
+                for i in data["indicators"]
+            ),
+            scale=GradeScale(
+                bands=tuple(GradeBand(b["grade"], float(b["min_percent"])) for b in scale["bands"]),
+                veto_grade=scale["veto_grade"],
+                unqualified_grade=scale["unqualified_grade"],
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class Evaluee:
+    """Whom the evaluation is about: the appointment (and so the CIO and the school)."""
+
+    appointment_id: uuid.UUID
+    person_user_id: str
+    person_name: str
+    org_code: str
+    org_path: str
+    policy_id: str
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def _text(value: Any) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+class Evaluation:
+    """测评: one evaluation of one kind for one period of an appointment, from self-score to grade."""
+
+    version: int  # kept by the mapper (optimistic concurrency)
+
+    def __init__(self, evaluee: Evaluee, kind: str, period: int, sheet: ScoreSheet, by: str, at: dt.datetime) -> None:
+        self.id = uuid.uuid4()
+        self.appointment_id = evaluee.appointment_id
+        self.person_user_id = evaluee.person_user_id
+        self.person_name = evaluee.person_name
+        self.org_code = evaluee.org_code
+        self.org_path = evaluee.org_path
+        self.policy_id = evaluee.policy_id
+        self.kind = kind
+        self.period = period
+        self.sheet = sheet.as_dict()
+        self.items: list[dict[str, Any]] = [
+            {
+                "code": i.code,
+                "self_score": None,
+                "evidence": [],
+                "verified_score": None,
+                "deduction_reason": None,
+                "triggered": None if i.veto else False,
+                "veto_reason": None,
+            }
+            for i in sheet.indicators
+            if i in sheet.scored or i.veto
+        ]
+        self.summary: str | None = None
+        self.evidence: list[dict[str, Any]] = []
+        self.status = SELF_ASSESSMENT
+        self.self_total: float | None = None
+        self.verified_total: float | None = None
+        self.vetoed: bool | None = None
+        self.grade: str | None = None
+        self.created_by = by
+        self.created_at = at
+        self.submitted_by: str | None = None
+        self.submitted_at: dt.datetime | None = None
+        self.verified_by: str | None = None
+        self.finalised_by: str | None = None
+        self.finalised_at: dt.datetime | None = None
+        self.updated_at = at
+        self.events: list[Any] = []
+
+    # -- reading -------------------------------------------------------------------------------
+    def score_sheet(self) -> ScoreSheet:
+        return ScoreSheet.from_dict(self.sheet)
+
+    def _item_index(self) -> dict[str, int]:
+        return {item["code"]: n for n, item in enumerate(self.items)}
+
+    # -- changing ------------------------------------------------------------------------------
+    def enter_self_assessment(
+        self,
+        scores: list[dict[str, Any]],
+        summary: str | None,
+        evidence: list[dict[str, Any]] | None,
+        submit: bool,
+        by: str,
+        at: dt.datetime,
+    ) -> None:
+        """自评: the school's score per indicator with its evidence; `submit` hands it to the bureau."""
+        if self.status != SELF_ASSESSMENT:
+            raise StateConflict(f"The self-assessment is closed; the evaluation is {self.status}.", "status")
+        sheet = self.score_sheet()
+        scored = {i.code: i for i in sheet.scored}
+        errors: list[tuple[str, str]] = []
+        items = [dict(item) for item in self.items]
+        index = self._item_index()
+        seen: set[str] = set()
+        for n, entry in enumerate(scores):
+            code = entry.get("code")
+            if code not in scored:
+                errors.append((f"scores.{n}.code", f"{code!r} is not a scored indicator of this sheet"))
+                continue
+            if code in seen:
+                errors.append((f"scores.{n}.code", f"{code} is given twice"))
+                continue
+            seen.add(code)
+            score = _number(entry.get("score"))
+            if score is None or not 0 <= score <= scored[code].max_score:
+                errors.append((f"scores.{n}.score", f"must be a number from 0 to {scored[code].max_score:g}"))
+                continue
+            item = items[index[code]]
+            item["self_score"] = score
+            item["evidence"] = [str(e) for e in entry.get("evidence") or []]
+        if submit:
+            missing = [i.code for i in sheet.scored if items[index[i.code]]["self_score"] is None]
+            if missing:
+                errors.append(("scores", f"every indicator needs a self-score before submitting; missing {missing}"))
+            if not (_text(summary) or _text(self.summary)):
+                errors.append(("summary", "a summary of the self-assessment (自评总结) is required to submit"))
+        if errors:
+            raise Invalid(errors)
+        self.items = items  # a new list: the JSON column sees the change
+        if summary is not None:
+            self.summary = _text(summary)
+        if evidence is not None:
+            self.evidence = [dict(e) for e in evidence]
+        self.self_total = round(sum(i["self_score"] or 0.0 for i in items), 2)
+        self.updated_at = at
+        if submit:
+            self.status = SUBMITTED
+            self.submitted_by = by
+            self.submitted_at = at
+
+    def enter_verification(
+        self, scores: list[dict[str, Any]], vetoes: list[dict[str, Any]], by: str, at: dt.datetime
+    ) -> None:
+        """核查: the bureau's score per indicator, with 扣分原因 wherever it is below the maximum,
+        and the veto items it found triggered (with the reason)."""
+        if self.status != SUBMITTED:
+            raise StateConflict(
+                f"Only a submitted self-assessment is verified; the evaluation is {self.status}.", "status"
+            )
+        sheet = self.score_sheet()
+        scored = {i.code: i for i in sheet.scored}
+        veto_codes = {i.code for i in sheet.vetoes}
+        errors: list[tuple[str, str]] = []
+        items = [dict(item) for item in self.items]
+        index = self._item_index()
+        seen: set[str] = set()
+        for n, entry in enumerate(scores):
+            code = entry.get("code")
+            if code not in scored:
+                errors.append((f"scores.{n}.code", f"{code!r} is not a scored indicator of this sheet"))
+                continue
+            if code in seen:
+                errors.append((f"scores.{n}.code", f"{code} is given twice"))
+                continue
+            seen.add(code)
+            top = scored[code].max_score
+            score = _number(entry.get("score"))
+            if score is None or not 0 <= score <= top:
+                errors.append((f"scores.{n}.score", f"must be a number from 0 to {top:g}"))
+                continue
+            reason = _text(entry.get("deduction_reason"))
+            if score < top and reason is None:
+                errors.append(
+                    (f"scores.{n}.deduction_reason", f"give the reason for deducting {top - score:g} (扣分原因)")
+                )
+                continue
+            item = items[index[code]]
+            item["verified_score"] = score
+            item["deduction_reason"] = reason if score < top else None
+        seen_vetoes: set[str] = set()
+        for n, entry in enumerate(vetoes):
+            code = entry.get("code")
+            if code not in veto_codes:
+                errors.append((f"vetoes.{n}.code", f"{code!r} is not a veto item (一票否决) of this sheet"))
+                continue
+            if code in seen_vetoes:
+                errors.append((f"vetoes.{n}.code", f"{code} is given twice"))
+                continue
+            seen_vetoes.add(code)
+            triggered = entry.get("triggered")
+            if not isinstance(triggered, bool):
+                errors.append((f"vetoes.{n}.triggered", "must be true or false"))
+                continue
+            reason = _text(entry.get("reason"))
+            if triggered and reason is None:
+                errors.append((f"vetoes.{n}.reason", "say what happened: a triggered veto item needs its reason"))
+                continue
+            item = items[index[code]]
+            item["triggered"] = triggered
+            item["veto_reason"] = reason if triggered else None
+        if errors:
+            raise Invalid(errors)
+        self.items = items
+        self.verified_by = by
+        self.verified_total = round(sum(i["verified_score"] or 0.0 for i in items), 2)
+        self.updated_at = at
+
+    def finalise(
+        self, policy: EvaluationPolicy, default_due_days: int, by: str, at: dt.datetime
+    ) -> Rectification | None:
+        """Grade the verified sheet, publish the result and, for 不合格 under a rectification policy,
+        order the rectification (限期整改) due `rectification_due_days` from now."""
+        if self.status != SUBMITTED:
+            raise StateConflict(f"Only a submitted evaluation is finalised; this one is {self.status}.", "status")
+        sheet = self.score_sheet()
+        index = self._item_index()
+        missing = [i.code for i in sheet.scored if self.items[index[i.code]]["verified_score"] is None]
+        if missing:
+            raise Invalid([("scores", f"every indicator needs a verified score (核查得分) first; missing {missing}")])
+        vetoed = [self.items[index[i.code]] for i in sheet.vetoes if self.items[index[i.code]]["triggered"]]
+        total = round(sum(self.items[index[i.code]]["verified_score"] for i in sheet.scored), 2)
+        self.verified_total = total
+        self.vetoed = bool(vetoed)
+        self.grade = sheet.scale.grade(total, sheet.max_total, bool(vetoed))
+        self.status = FINALISED
+        self.finalised_by = by
+        self.finalised_at = at
+        self.updated_at = at
+        self.events.append(
+            events.EvaluationRecorded(
+                evaluation_id=str(self.id),
+                appointment_id=str(self.appointment_id),
+                person_user_id=self.person_user_id,
+                org_path=self.org_path,
+                year=self.period,
+                kind=self.kind,
+                score=total,
+                grade=self.grade,
+                org_code=self.org_code,
+                max_score=sheet.max_total,
+                vetoed=bool(vetoed),
+            )
+        )
+        if self.grade != sheet.scale.unqualified_grade or policy.on_unqualified != "rectification":
+            return None
+        names = {i.code: i.name for i in sheet.indicators}
+        if vetoed:
+            reason = "；".join(f"一票否决：{names[v['code']]}（{v['veto_reason']}）" for v in vetoed)
+        else:
+            deductions = [
+                f"{names[i['code']]}：{i['deduction_reason']}" for i in self.items if i.get("deduction_reason")
+            ]
+            reason = f"测评不合格（核查得分 {total:g}/{sheet.max_total:g}）" + (
+                "；" + "；".join(deductions) if deductions else ""
+            )
+        days = policy.rectification_due_days or default_due_days
+        return Rectification(
+            self, (at + dt.timedelta(days=days)).date(), reason, policy.revoke_on_failed_rectification, at
+        )
+
+
+class Rectification:
+    """限期整改: ordered by an unqualified evaluation, due on a date; the bureau records the outcome.
+
+    Under a policy that revokes on failure (Jiaozuo: 整改不合格的取消首席信息官任命) a failed outcome
+    revokes the appointment; the service layer does it in the same transaction.
+    """
+
+    version: int  # kept by the mapper (optimistic concurrency)
+
+    def __init__(
+        self, evaluation: Evaluation, due_on: dt.date, reason: str, revoke_on_failure: bool, at: dt.datetime
+    ) -> None:
+        self.id = uuid.uuid4()
+        self.evaluation_id = evaluation.id
+        self.appointment_id = evaluation.appointment_id
+        self.org_code = evaluation.org_code
+        self.org_path = evaluation.org_path
+        self.kind = evaluation.kind
+        self.period = evaluation.period
+        self.reason = reason
+        self.due_on = due_on
+        self.revoke_on_failure = revoke_on_failure
+        self.status = ORDERED
+        self.ordered_at = at
+        self.overdue_at: dt.datetime | None = None
+        self.outcome_notes: str | None = None
+        self.decided_by: str | None = None
+        self.decided_at: dt.datetime | None = None
+        self.events: list[Any] = [
+            events.RectificationOrdered(
+                rectification_id=str(self.id),
+                evaluation_id=str(evaluation.id),
+                appointment_id=str(evaluation.appointment_id),
+                org_path=self.org_path,
+                due_on=due_on.isoformat(),
+                reason=reason,
+                org_code=self.org_code,
+                kind=self.kind,
+            )
+        ]
+
+    def record_outcome(self, outcome: str, notes: str | None, by: str, at: dt.datetime) -> bool:
+        """整改验收: passed or failed. Returns True when the appointment must now be revoked."""
+        if self.status != ORDERED:
+            raise StateConflict(f"The outcome is already recorded ({self.status}).", "status")
+        if outcome not in OUTCOMES:
+            raise DomainError(f"outcome must be one of {', '.join(OUTCOMES)}.", "outcome")
+        if outcome == FAILED and _text(notes) is None:
+            raise DomainError("Say why the rectification failed (整改不合格的原因).", "notes")
+        self.status = outcome
+        self.outcome_notes = _text(notes)
+        self.decided_by = by
+        self.decided_at = at
+        return outcome == FAILED and self.revoke_on_failure
+
+    def revocation_reason(self) -> str:
+        return f"整改不合格，取消首席信息官任命：{self.outcome_notes}"
+
+    def mark_overdue(self, today: dt.date, at: dt.datetime) -> bool:
+        """Past its due date with no outcome: flag it once for the bureau."""
+        if self.status != ORDERED or self.overdue_at is not None or self.due_on >= today:
+            return False
+        self.overdue_at = at
+        return True
+
+
+@dataclass(frozen=True)
+class SheetCatalog:
+    """The platform's default sheets by kind, the grade scale, and the default rectification deadline."""
+
+    sheets: dict[str, tuple[str, tuple[Indicator, ...]]]  # kind → (name, indicators)
+    scale: GradeScale
+    default_rectification_due_days: int
+
+
+def sheet_for(policy: EvaluationPolicy, kind: str, catalog: SheetCatalog) -> ScoreSheet:
+    """The policy's own indicators when it has any, else the platform's default sheet of the kind.
+
+    The kind must be one of the policy's cadences (cio_annual, school_biennial…); the grades of the
+    scale must be grades the policy knows.
+    """
+    cadence = next((c for c in policy.cadences if c.kind == kind), None)
+    if cadence is None:
+        known = ", ".join(c.kind for c in policy.cadences) or "none"
+        raise DomainError(f"The policy orders no evaluation of kind {kind!r} (its evaluations: {known}).", "kind")
+    grades = {b.grade for b in catalog.scale.bands} | {catalog.scale.veto_grade, catalog.scale.unqualified_grade}
+    if policy.grades and not grades <= set(policy.grades):
+        raise DomainError(f"The grade scale {sorted(grades)} is not the policy's {list(policy.grades)}.", "kind")
+    if policy.indicators:
+        sheet = ScoreSheet(kind, cadence.name or kind, "policy", policy.indicators, catalog.scale)
+    elif kind in catalog.sheets:
+        name, indicators = catalog.sheets[kind]
+        sheet = ScoreSheet(kind, name, "platform", indicators, catalog.scale)
+    else:
+        raise DomainError(f"Neither the policy nor the platform has a score sheet for {kind!r}.", "kind")
+    try:
+        sheet.validate()
+    except SheetError as exc:
+        raise DomainError(str(exc), "kind") from exc
+    return sheet

@@ -1,0 +1,479 @@
+"""Handlers of evaluations (测评 / 考核) and rectification (限期整改).
+
+Who acts: the school side (school_admin of the appointment's org, or the CIO evaluated) opens the
+evaluation and enters the self-assessment; the bureau side (an `evaluator`, or a reviewer role of a
+bureau above the school, or the body that appointed) verifies, finalises and records the outcome of a
+rectification. A record outside the caller's subtree is 404; a visible one the caller may not act on
+is 403. Every command is one transaction: the change, its events (outbox) and its audit rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from approvals.adapters import metrics
+from approvals.adapters.policy_snapshot import PolicySnapshotError, parse_policy
+from approvals.adapters.score_sheets import default_catalog
+from approvals.domain.evaluation import Evaluation, Evaluee, Invalid, Rectification, sheet_for
+from approvals.domain.model import ACTIVE, Appointment, DomainError, now
+from approvals.domain.policy import Policy
+from approvals.service_layer.appointments import revoke_in
+from approvals.service_layer.reviews import _commit, problem_of
+from approvals.service_layer.unit_of_work import ApprovalsUnitOfWork
+from shared.auth import Principal
+from shared.errors import Conflict, Forbidden, NotFound, ProblemError, Unprocessable, field_error
+from shared.pagination import decode_cursor, page
+from shared.scope import path_within
+
+CheckVersion = Callable[[int], None]
+
+SCHOOL_ROLES = ("school_admin", "cio")
+EVALUATOR_ROLE = "evaluator"
+FIRST_PERIOD = 2000
+
+
+def _refusal(exc: DomainError) -> ProblemError:
+    if isinstance(exc, Invalid):
+        return Unprocessable(
+            "The evaluation cannot be recorded as given.", errors=[field_error(f, m) for f, m in exc.errors]
+        )
+    return problem_of(exc)
+
+
+# -- who may do what ------------------------------------------------------------------------------
+def _visible(principal: Principal, org_path: str, person_user_id: str) -> bool:
+    return principal.can(org_path) or principal.subject == person_user_id
+
+
+def _school_side(principal: Principal, org_path: str, person_user_id: str) -> bool:
+    return principal.can(org_path, *SCHOOL_ROLES) or principal.subject == person_user_id
+
+
+def _bureau_side(principal: Principal, appointment: Appointment) -> bool:
+    """An evaluator or a reviewer of a bureau above the school, or the body that appointed the CIO."""
+    if principal.can(appointment.appointing_org_path, appointment.appointing_role):
+        return True
+    return any(
+        (g.role == EVALUATOR_ROLE or g.role.endswith("_reviewer"))
+        and path_within(appointment.org_path, g.org_path)
+        and g.org_path.rstrip("/") != appointment.org_path.rstrip("/")
+        for g in principal.grants
+    )
+
+
+def _appointment(uow: ApprovalsUnitOfWork, appointment_id: uuid.UUID, lock: bool = False) -> Appointment:
+    found = uow.appointments.get(appointment_id, lock=lock)
+    if found is None:
+        raise NotFound("No such appointment.")
+    return found
+
+
+def _policy(appointment: Appointment) -> Policy:
+    try:
+        return parse_policy(appointment.policy)  # the snapshot the appointment was made under
+    except PolicySnapshotError as exc:
+        raise problem_of(DomainError(str(exc), "policy")) from exc
+
+
+def _load(uow: ApprovalsUnitOfWork, principal: Principal, evaluation_id: uuid.UUID, lock: bool = False) -> Evaluation:
+    evaluation = uow.evaluations.get(evaluation_id, lock=lock)
+    if evaluation is None or not _visible(principal, evaluation.org_path, evaluation.person_user_id):
+        raise NotFound("No such evaluation.")
+    return evaluation
+
+
+def _require_bureau(principal: Principal, appointment: Appointment) -> None:
+    if not _bureau_side(principal, appointment):
+        raise Forbidden("Only the bureau's evaluator (or a reviewer of a bureau above the school) may do this.")
+
+
+# -- commands -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Open:
+    """Open the evaluation of `kind` (a cadence of the policy) for `period` (the year) of an appointment."""
+
+    appointment_id: uuid.UUID
+    kind: str
+    period: int
+
+
+def open_evaluation(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Open) -> Evaluation:
+    with uow:
+        appointment = uow.appointments.get(cmd.appointment_id, lock=True)
+        if appointment is None or not _visible(principal, appointment.org_path, appointment.person_user_id):
+            raise Unprocessable(
+                "No such appointment.", errors=[field_error("appointment_id", "no such appointment in your scope")]
+            )
+        if not (
+            _school_side(principal, appointment.org_path, appointment.person_user_id)
+            or _bureau_side(principal, appointment)
+        ):
+            raise Forbidden("Only the school or the bureau opens an evaluation.")
+        if appointment.status != ACTIVE:
+            raise Conflict(
+                f"The appointment is {appointment.status}; only an active appointment is evaluated.",
+                errors=[field_error("appointment_id", f"the appointment is {appointment.status}")],
+            )
+        at = now()
+        errors = []
+        if not appointment.starts_on.year <= cmd.period <= at.year:
+            errors.append(
+                field_error(
+                    "period", f"must be a year from {appointment.starts_on.year} (the term's start) to {at.year}"
+                )
+            )
+        policy = _policy(appointment)
+        try:
+            sheet = sheet_for(policy.evaluation, cmd.kind, default_catalog())
+        except DomainError as exc:
+            errors.append(field_error(exc.field or "kind", exc.message))
+        if errors:
+            raise Unprocessable("The evaluation cannot be opened.", errors=errors)
+        every = next(c.every_years for c in policy.evaluation.cadences if c.kind == cmd.kind)
+        clash = [p for p in uow.evaluations.periods_of(appointment.id, cmd.kind) if abs(p - cmd.period) < every]
+        if clash:
+            raise Conflict(
+                f"This appointment already has a {cmd.kind} evaluation for {clash[0]} "
+                f"(the policy orders one every {every} year(s)).",
+                errors=[field_error("period", f"already evaluated for {clash[0]}")],
+            )
+        evaluation = Evaluation(
+            Evaluee(
+                appointment_id=appointment.id,
+                person_user_id=appointment.person_user_id,
+                person_name=appointment.person_name,
+                org_code=appointment.org_code,
+                org_path=appointment.org_path,
+                policy_id=appointment.policy_id,
+            ),
+            cmd.kind,
+            cmd.period,
+            sheet,
+            principal.subject,
+            at,
+        )
+        uow.evaluations.add(evaluation)
+        uow.audit(
+            "evaluation.opened",
+            actor=principal.subject,
+            target_type="evaluation",
+            target_id=str(evaluation.id),
+            org_path=evaluation.org_path,
+            details={
+                "appointment_id": str(appointment.id),
+                "kind": cmd.kind,
+                "period": cmd.period,
+                "sheet": sheet.source,
+                "max_total": sheet.max_total,
+            },
+        )
+        _commit(uow)
+        return evaluation
+
+
+@dataclass(frozen=True)
+class SelfAssess:
+    """自评: scores `[{code, score, evidence}]`, the summary, evidence files; `submit` hands it over."""
+
+    evaluation_id: uuid.UUID
+    scores: list[dict[str, Any]]
+    summary: str | None
+    evidence: list[dict[str, Any]] | None
+    submit: bool
+
+
+def self_assess(
+    uow: ApprovalsUnitOfWork, principal: Principal, cmd: SelfAssess, check_version: CheckVersion
+) -> Evaluation:
+    with uow:
+        evaluation = _load(uow, principal, cmd.evaluation_id, lock=True)
+        check_version(evaluation.version)
+        if not _school_side(principal, evaluation.org_path, evaluation.person_user_id):
+            raise Forbidden("Only the school (its admin or the CIO evaluated) enters the self-assessment.")
+        at = now()
+        try:
+            evaluation.enter_self_assessment(cmd.scores, cmd.summary, cmd.evidence, cmd.submit, principal.subject, at)
+        except DomainError as exc:
+            raise _refusal(exc) from exc
+        uow.audit(
+            "evaluation.submitted" if cmd.submit else "evaluation.self_assessed",
+            actor=principal.subject,
+            target_type="evaluation",
+            target_id=str(evaluation.id),
+            org_path=evaluation.org_path,
+            details={"scores": cmd.scores, "self_total": evaluation.self_total, "summary": evaluation.summary},
+        )
+        _commit(uow)
+        return evaluation
+
+
+@dataclass(frozen=True)
+class Verify:
+    """核查: scores `[{code, score, deduction_reason}]` and veto items `[{code, triggered, reason}]`."""
+
+    evaluation_id: uuid.UUID
+    scores: list[dict[str, Any]]
+    vetoes: list[dict[str, Any]]
+
+
+def verify(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Verify, check_version: CheckVersion) -> Evaluation:
+    with uow:
+        evaluation = _load(uow, principal, cmd.evaluation_id, lock=True)
+        check_version(evaluation.version)
+        _require_bureau(principal, _appointment(uow, evaluation.appointment_id))
+        try:
+            evaluation.enter_verification(cmd.scores, cmd.vetoes, principal.subject, now())
+        except DomainError as exc:
+            raise _refusal(exc) from exc
+        uow.audit(
+            "evaluation.verified",
+            actor=principal.subject,
+            target_type="evaluation",
+            target_id=str(evaluation.id),
+            org_path=evaluation.org_path,
+            details={"scores": cmd.scores, "vetoes": cmd.vetoes, "verified_total": evaluation.verified_total},
+        )
+        _commit(uow)
+        return evaluation
+
+
+@dataclass(frozen=True)
+class Finalised:
+    evaluation: Evaluation
+    rectification: Rectification | None
+
+
+def finalise(
+    uow: ApprovalsUnitOfWork, principal: Principal, evaluation_id: uuid.UUID, check_version: CheckVersion
+) -> Finalised:
+    """Grade it and publish `approvals.evaluation.recorded`; 不合格 under a rectification policy also
+    orders the rectification (`approvals.rectification.ordered`), in the same transaction."""
+    with uow:
+        evaluation = _load(uow, principal, evaluation_id, lock=True)
+        check_version(evaluation.version)
+        appointment = _appointment(uow, evaluation.appointment_id)
+        _require_bureau(principal, appointment)
+        at = now()
+        try:
+            rectification = evaluation.finalise(
+                _policy(appointment).evaluation,
+                default_catalog().default_rectification_due_days,
+                principal.subject,
+                at,
+            )
+        except DomainError as exc:
+            raise _refusal(exc) from exc
+        uow.audit(
+            "evaluation.finalised",
+            actor=principal.subject,
+            target_type="evaluation",
+            target_id=str(evaluation.id),
+            org_path=evaluation.org_path,
+            details={
+                "verified_total": evaluation.verified_total,
+                "grade": evaluation.grade,
+                "vetoed": evaluation.vetoed,
+            },
+        )
+        if rectification is not None:
+            uow.rectifications.add(rectification)
+            for target_type, target_id in (("evaluation", evaluation.id), ("rectification", rectification.id)):
+                uow.audit(
+                    "rectification.ordered",
+                    actor=principal.subject,
+                    target_type=target_type,
+                    target_id=str(target_id),
+                    org_path=evaluation.org_path,
+                    details={
+                        "rectification_id": str(rectification.id),
+                        "due_on": rectification.due_on.isoformat(),
+                        "reason": rectification.reason,
+                    },
+                )
+        _commit(uow)
+        metrics.EVALUATIONS.labels(evaluation.kind, evaluation.grade or "").inc()
+        return Finalised(evaluation, rectification)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """整改验收: `passed` or `failed` (with the reason)."""
+
+    rectification_id: uuid.UUID
+    outcome: str
+    notes: str | None
+
+
+@dataclass(frozen=True)
+class OutcomeRecorded:
+    rectification: Rectification
+    revoked: Appointment | None
+
+
+def record_outcome(
+    uow: ApprovalsUnitOfWork, principal: Principal, cmd: Outcome, check_version: CheckVersion
+) -> OutcomeRecorded:
+    """The bureau records the rectification's outcome; failed under a revoking policy (Jiaozuo) revokes
+    the appointment through the one revocation path, all in this transaction."""
+    with uow:
+        rectification = uow.rectifications.get(cmd.rectification_id, lock=True)
+        if rectification is None or not principal.can(rectification.org_path):
+            raise NotFound("No such rectification.")
+        check_version(rectification.version)
+        appointment = _appointment(uow, rectification.appointment_id, lock=True)
+        _require_bureau(principal, appointment)
+        at = now()
+        try:
+            revoke = rectification.record_outcome(cmd.outcome, cmd.notes, principal.subject, at)
+        except DomainError as exc:
+            raise _refusal(exc) from exc
+        uow.audit(
+            f"rectification.{rectification.status}",
+            actor=principal.subject,
+            target_type="rectification",
+            target_id=str(rectification.id),
+            org_path=rectification.org_path,
+            details={"notes": rectification.outcome_notes, "revokes_appointment": revoke},
+        )
+        revoked: Appointment | None = None
+        if revoke and appointment.status == ACTIVE:
+            revoke_in(
+                uow,
+                appointment,
+                rectification.revocation_reason(),
+                principal.subject,
+                at,
+                details={"rectification_id": str(rectification.id), "evaluation_id": str(rectification.evaluation_id)},
+            )
+            revoked = appointment
+        _commit(uow)
+        return OutcomeRecorded(rectification, revoked)
+
+
+def flag_overdue_rectifications(
+    uow_factory: Callable[[], ApprovalsUnitOfWork], today: dt.date | None = None, batch: int = 200
+) -> int:
+    """Worker timer: a rectification past its due date with no outcome is flagged once (audit row;
+    the open/overdue gauges show it)."""
+    total = 0
+    while True:
+        with uow_factory() as uow:
+            at = now()
+            found = uow.rectifications.overdue_candidates(today or at.date(), batch)
+            for rectification in found:
+                if rectification.mark_overdue(today or at.date(), at):
+                    uow.audit(
+                        "rectification.overdue",
+                        actor=None,
+                        target_type="rectification",
+                        target_id=str(rectification.id),
+                        org_path=rectification.org_path,
+                        details={"due_on": rectification.due_on.isoformat()},
+                    )
+            uow.commit()
+        total += len(found)
+        if len(found) < batch:
+            return total
+
+
+# -- reads ----------------------------------------------------------------------------------------
+def view(evaluation: Evaluation, rectification: Rectification | None = None) -> dict[str, Any]:
+    """The sheet and the entered scores side by side, as the score sheet (测评表) is read."""
+    entered = {item["code"]: item for item in evaluation.items}
+    indicators = []
+    for indicator in evaluation.sheet["indicators"]:
+        row = dict(indicator)
+        row.update({k: v for k, v in entered.get(indicator["code"], {}).items() if k != "code"})
+        row["scored"] = indicator["code"] in entered and not indicator["veto"]
+        indicators.append(row)
+    return {
+        **{
+            k: getattr(evaluation, k)
+            for k in (
+                "id",
+                "appointment_id",
+                "person_user_id",
+                "person_name",
+                "org_code",
+                "org_path",
+                "policy_id",
+                "kind",
+                "period",
+                "summary",
+                "evidence",
+                "status",
+                "self_total",
+                "verified_total",
+                "vetoed",
+                "grade",
+                "created_by",
+                "created_at",
+                "submitted_by",
+                "submitted_at",
+                "verified_by",
+                "finalised_by",
+                "finalised_at",
+                "updated_at",
+                "version",
+            )
+        },
+        "sheet_name": evaluation.sheet["name"],
+        "sheet_source": evaluation.sheet["source"],
+        "max_total": evaluation.sheet["max_total"],
+        "indicators": indicators,
+        "rectification": rectification,
+    }
+
+
+def get_evaluation(uow: ApprovalsUnitOfWork, principal: Principal, evaluation_id: uuid.UUID) -> dict[str, Any]:
+    with uow:
+        evaluation = _load(uow, principal, evaluation_id)
+        return view(evaluation, uow.rectifications.of_evaluation(evaluation.id))
+
+
+def list_evaluations(uow: ApprovalsUnitOfWork, principal: Principal, args: dict[str, Any]) -> dict[str, Any]:
+    with uow:
+        found = uow.evaluations.list_within(
+            principal.paths(),
+            person_user_id=principal.subject,
+            filters=args,
+            after=decode_cursor(args.get("cursor")),
+            limit=args["limit"] + 1,
+        )
+        result = page(found, args["limit"], lambda e: [e.period, e.org_path, str(e.id)])
+        result["items"] = [view(e) for e in result["items"]]
+        return result
+
+
+def evaluation_history(uow: ApprovalsUnitOfWork, principal: Principal, evaluation_id: uuid.UUID) -> list[Any]:
+    with uow:
+        evaluation = _load(uow, principal, evaluation_id)
+        return uow.history("evaluation", [str(evaluation.id)])
+
+
+def get_rectification(uow: ApprovalsUnitOfWork, principal: Principal, rectification_id: uuid.UUID) -> Rectification:
+    with uow:
+        found = uow.rectifications.get(rectification_id)
+        if found is None or not principal.can(found.org_path):
+            raise NotFound("No such rectification.")
+        return found
+
+
+def list_rectifications(uow: ApprovalsUnitOfWork, principal: Principal, args: dict[str, Any]) -> dict[str, Any]:
+    with uow:
+        found = uow.rectifications.list_within(
+            principal.paths(), filters=args, after=decode_cursor(args.get("cursor")), limit=args["limit"] + 1
+        )
+    return page(found, args["limit"], lambda r: [r.due_on.isoformat(), str(r.id)])
+
+
+def rectification_history(uow: ApprovalsUnitOfWork, principal: Principal, rectification_id: uuid.UUID) -> list[Any]:
+    with uow:
+        found = uow.rectifications.get(rectification_id)
+        if found is None or not principal.can(found.org_path):
+            raise NotFound("No such rectification.")
+        return uow.history("rectification", [str(found.id)])

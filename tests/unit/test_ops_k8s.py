@@ -1,0 +1,200 @@
+"""k8s/: the generated base is up to date, both overlays render with kustomize, validate against the
+Kubernetes schemas offline, and have the shape operations relies on (probes, limits, non-root, HPA, PDB,
+migration Job, NetworkPolicies, operators' resources) for every service that exists."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import subprocess
+import sys
+from collections import defaultdict
+from functools import cache
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+K8S = REPO_ROOT / "k8s"
+OVERLAYS = ("dev", "prod")
+
+
+def _load(path: Path, name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+generate = _load(K8S / "generate.py", "ops_k8s_generate")
+SERVICES = [s.name for s in generate.load_services() if s.exists]
+
+
+def _kustomize(path: Path) -> str:
+    if shutil.which("kubectl"):
+        cmd = ["kubectl", "kustomize", str(path)]
+    elif shutil.which("kustomize"):
+        cmd = ["kustomize", "build", str(path)]
+    else:
+        pytest.skip("neither kubectl nor kustomize is installed")
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@cache
+def rendered(overlay: str) -> tuple[dict[str, Any], ...]:
+    return tuple(d for d in yaml.safe_load_all(_kustomize(K8S / "overlays" / overlay)) if d)
+
+
+def by_kind(docs: tuple[dict[str, Any], ...]) -> dict[str, dict[str, dict[str, Any]]]:
+    out: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    for doc in docs:
+        out[doc["kind"]][doc["metadata"]["name"]] = doc
+    return out
+
+
+def pod_specs(docs: tuple[dict[str, Any], ...]) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (f"{d['kind']}/{d['metadata']['name']}", d["spec"]["template"]["spec"])
+        for d in docs
+        if d["kind"] in ("Deployment", "Job", "StatefulSet", "DaemonSet")
+    ]
+
+
+def test_generated_base_is_up_to_date() -> None:
+    assert generate.main(["--check"]) == 0, "run `python k8s/generate.py`"
+
+
+def test_gateway_config_is_the_compose_nginx_config() -> None:
+    copy = (K8S / "base" / "gateway" / "nginx.conf").read_text(encoding="utf-8")
+    assert copy == (REPO_ROOT / "deploy" / "nginx" / "nginx.compose.conf").read_text(encoding="utf-8")
+
+
+def test_every_kustomization_resource_exists() -> None:
+    for kustomization in K8S.rglob("kustomization.yaml"):
+        spec = yaml.safe_load(kustomization.read_text(encoding="utf-8"))
+        for resource in spec.get("resources", []):
+            assert (kustomization.parent / resource).exists(), f"{kustomization}: {resource}"
+        for generator in spec.get("configMapGenerator", []):
+            for entry in generator.get("files", []):
+                assert (kustomization.parent / entry.split("=")[-1]).is_file(), f"{kustomization}: {entry}"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_overlay_validates_against_the_kubernetes_schemas(overlay: str) -> None:
+    kv = pytest.importorskip("kubernetes_validate")
+    crds = {"Cluster", "ServiceMonitor", "RabbitmqCluster"}  # operators' kinds: no bundled schema
+    errors = []
+    for doc in rendered(overlay):
+        try:
+            kv.validate(doc, "1.32", strict=True)
+        except kv.SchemaNotFoundError:
+            assert doc["kind"] in crds, f"no schema for {doc['kind']}"
+        except kv.ValidationError as exc:
+            errors.append(f"{doc['kind']}/{doc['metadata']['name']}: {exc}")
+    assert not errors, "\n".join(errors)
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_pod_runs_non_root_with_resources_and_probes(overlay: str) -> None:
+    for name, spec in pod_specs(rendered(overlay)):
+        assert spec["securityContext"]["runAsNonRoot"] is True, name
+        assert spec["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault", name
+        assert spec.get("automountServiceAccountToken") is False, name
+        for c in spec["containers"]:
+            where = f"{name}/{c['name']}"
+            sc = c["securityContext"]
+            assert sc["allowPrivilegeEscalation"] is False and sc["readOnlyRootFilesystem"] is True, where
+            assert sc["capabilities"]["drop"] == ["ALL"] and sc["runAsUser"] != 0, where
+            assert {"cpu", "memory"} <= set(c["resources"]["requests"]), where
+            assert "memory" in c["resources"]["limits"], where
+            assert ":" in c["image"] and not c["image"].endswith(":latest"), f"{where}: pin the image tag"
+            if name.startswith("Deployment/"):
+                assert c["readinessProbe"]["httpGet"] and c["livenessProbe"]["httpGet"], where
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_service_has_its_full_set_of_objects(overlay: str) -> None:
+    kinds = by_kind(rendered(overlay))
+    for name in SERVICES:
+        web, worker = kinds["Deployment"][f"{name}-web"], kinds["Deployment"][f"{name}-worker"]
+        (web_c,) = web["spec"]["template"]["spec"]["containers"]
+        (worker_c,) = worker["spec"]["template"]["spec"]["containers"]
+        assert web_c["command"][:4] == [
+            "gunicorn",
+            "-c",
+            "deploy/gunicorn/gunicorn.conf.py",
+            f"{name}.entrypoints.web:create_app()",
+        ]
+        assert worker_c["command"] == ["python", "-m", f"{name}.entrypoints.worker"]
+        for c, port in ((web_c, 8000), (worker_c, 9100)):
+            assert c["ports"][0]["containerPort"] == port
+            assert c["readinessProbe"]["httpGet"]["path"] == "/health/ready"
+            assert c["livenessProbe"]["httpGet"]["path"] == "/health/live"
+        job = kinds["Job"][f"{name}-migrate"]
+        assert job["spec"]["template"]["spec"]["containers"][0]["command"] == [
+            "python",
+            "-m",
+            f"{name}.entrypoints.cli",
+            "migrate",
+        ]
+        assert job["spec"]["template"]["spec"]["restartPolicy"] == "Never"
+        for suffix in ("web", "worker"):
+            assert kinds["PodDisruptionBudget"][f"{name}-{suffix}"]["spec"]["selector"]["matchLabels"]
+            hpa = kinds["HorizontalPodAutoscaler"][f"{name}-{suffix}"]
+            assert hpa["spec"]["scaleTargetRef"]["name"] == f"{name}-{suffix}"
+            assert kinds["Service"][f"{name}-{suffix}"]
+            assert kinds["NetworkPolicy"][f"{name}-{suffix}"]
+        assert kinds["HorizontalPodAutoscaler"][f"{name}-web"]["spec"]["metrics"][0]["resource"]["name"] == "cpu"
+        external = kinds["HorizontalPodAutoscaler"][f"{name}-worker"]["spec"]["metrics"][0]["external"]
+        assert external["metric"]["name"] == "rabbitmq_queue_messages_ready"
+        config = kinds["ConfigMap"]
+        (cm,) = [c for n, c in config.items() if n.startswith(f"{name}-config")]
+        assert cm["data"]["SERVICE_NAME"] == name and cm["data"]["BUS_QUORUM_QUEUES"] == "true"
+        assert cm["data"]["APP_ENV"] == "production"
+        secret = kinds["Secret"][f"{name}-secrets"]
+        assert set(secret["stringData"].values()) == {"REPLACE_ME"}, "Secrets are templates only"
+        assert {"DATABASE_URL", "AMQP_URL"} <= set(secret["stringData"])
+        assert kinds["ServiceMonitor"][name]["spec"]["endpoints"]
+        assert kinds["Cluster"][f"cio-{name}-db"]["spec"]["bootstrap"]["initdb"]["database"] == f"cio_{name}"
+        assert kinds["NetworkPolicy"][f"cio-{name}-db"]
+
+
+def test_worker_hpas_name_queues_the_workers_really_consume() -> None:
+    docs = rendered("prod")
+    for name in SERVICES:
+        hpa = by_kind(docs)["HorizontalPodAutoscaler"][f"{name}-worker"]
+        (expr,) = hpa["spec"]["metrics"][0]["external"]["metric"]["selector"]["matchExpressions"]
+        source = "\n".join(p.read_text(encoding="utf-8") for p in (REPO_ROOT / "services" / name).rglob("*.py"))
+        for queue in expr["values"]:
+            suffix = queue.split(".", 1)[1]
+            assert f'"{queue}"' in source or f'.{suffix}"' in source, f"{name}: queue {queue} not declared"
+
+
+def test_network_policies_keep_services_and_databases_private() -> None:
+    kinds = by_kind(rendered("prod"))
+    assert kinds["NetworkPolicy"]["default-deny-ingress"]["spec"]["podSelector"] == {}
+    for name in SERVICES:
+        web_from = kinds["NetworkPolicy"][f"{name}-web"]["spec"]["ingress"][0]["from"]
+        assert {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "gateway"}}} in web_from
+        assert any("namespaceSelector" in peer for peer in web_from), "Prometheus must reach /metrics"
+        db_from = kinds["NetworkPolicy"][f"cio-{name}-db"]["spec"]["ingress"][0]["from"]
+        app_peers = [p["podSelector"]["matchLabels"] for p in db_from if "namespaceSelector" not in p]
+        assert {"app.kubernetes.io/name": name} in app_peers
+        assert all(peer.get("app.kubernetes.io/name") in (name, None) for peer in app_peers)
+
+
+def test_prod_runs_a_three_node_rabbitmq_and_replicated_databases() -> None:
+    kinds = by_kind(rendered("prod"))
+    assert kinds["RabbitmqCluster"]["cio-rabbitmq"]["spec"]["replicas"] == 3
+    assert all(c["spec"]["instances"] == 3 for c in kinds["Cluster"].values())
+    ingress = kinds["Ingress"]["gateway"]
+    assert ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["name"] == "gateway"
+    assert all(d["metadata"]["namespace"] == "cio" for d in rendered("prod") if d["kind"] != "Namespace")
+    assert all(d["metadata"].get("namespace") == "cio-dev" for d in rendered("dev") if d["kind"] != "Namespace")
