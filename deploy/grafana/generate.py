@@ -396,6 +396,10 @@ SERVICE_PANELS: dict[str, list[tuple[str, list[tuple[str, str]], str]]] = {
             [
                 ("max(approvals_active_appointments)", "active"),
                 ("max(approvals_appointments_ending_within_90_days)", "ending within 90 days"),
+                (
+                    'max(approvals_appointments_ending_without_renewal{within_days="30"})',
+                    "ending within 30 days, no renewal",
+                ),
             ],
             "short",
         ),
@@ -734,6 +738,10 @@ def cio_workflow() -> dict:
             [
                 ("max(approvals_active_appointments)", "active"),
                 ("max(approvals_appointments_ending_within_90_days)", "ending within 90 days"),
+                (
+                    'max(approvals_appointments_ending_without_renewal{within_days="30"})',
+                    "ending within 30 days, no renewal",
+                ),
             ],
         ),
         w=12,

@@ -22,6 +22,14 @@ APPOINTMENTS_ENDING = Gauge(
     "Active CIO appointments whose term ends within 90 days.",
     multiprocess_mode="livemax",
 )
+ENDING_WITHOUT_RENEWAL_DAYS = 30
+APPOINTMENTS_ENDING_WITHOUT_RENEWAL = Gauge(
+    "approvals_appointments_ending_without_renewal",
+    "Active CIO appointments whose term ends within `within_days` days with no renewal (连任) and no open "
+    "review case for the same school.",
+    ["within_days"],
+    multiprocess_mode="livemax",
+)
 EVALUATIONS = Counter("approvals_evaluations_total", "Evaluations finalised, by kind and grade.", ["kind", "grade"])
 OPEN_RECTIFICATIONS = Gauge(
     "approvals_open_rectifications", "Rectifications ordered and awaiting their outcome.", multiprocess_mode="livemax"
@@ -41,10 +49,10 @@ EVALUATIONS_BY_GRADE = Gauge(
 
 def refresh_gauges(session: Session, today: dt.date | None = None) -> None:
     """Recount the workflow gauges from the database (the worker does it on a timer)."""
-    from approvals.adapters.orm import appointments, evaluations, rectifications, review_tasks
+    from approvals.adapters.orm import appointments, evaluations, rectifications, review_cases, review_tasks
 
     today = today or dt.date.today()
-    t, a = review_tasks.c, appointments.c
+    t, a, c = review_tasks.c, appointments.c, review_cases.c
     OPEN_TASKS.clear()
     for stage, count in session.execute(
         select(t.stage_name, func.count()).where(t.status == "open").group_by(t.stage_name)
@@ -57,6 +65,20 @@ def refresh_gauges(session: Session, today: dt.date | None = None) -> None:
     APPOINTMENTS_ENDING.set(
         session.execute(
             select(func.count()).where(a.status == "active", a.ends_on <= today + dt.timedelta(days=90))
+        ).scalar_one()
+    )
+    # A renewal is a following appointment (previous_appointment_id) or a new case for the school in review.
+    following = appointments.alias("following")
+    renewed = select(following.c.id).where(following.c.previous_appointment_id == a.id).exists()
+    case_open = select(c.id).where(c.school_org_code == a.org_code, c.status.in_(("in_review", "returned"))).exists()
+    APPOINTMENTS_ENDING_WITHOUT_RENEWAL.labels(str(ENDING_WITHOUT_RENEWAL_DAYS)).set(
+        session.execute(
+            select(func.count()).where(
+                a.status == "active",
+                a.ends_on <= today + dt.timedelta(days=ENDING_WITHOUT_RENEWAL_DAYS),
+                ~renewed,
+                ~case_open,
+            )
         ).scalar_one()
     )
     r, e = rectifications.c, evaluations.c

@@ -1,0 +1,55 @@
+"""The workflow gauges the worker refreshes: terms ending soon with no renewal drive an alert."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from approvals.adapters import metrics
+from approvals.bootstrap import Approvals
+from flask.testing import FlaskClient
+from prometheus_client import REGISTRY
+
+from tests.integration.approvals.conftest import YICHUN, YICHUN_POLICY, Feed, round_opened, submitted
+from tests.integration.approvals.test_appointments_api import PARTY, appoint_through_yichun_chain
+from tests.tokens import TestIssuer
+
+
+def _gauges(service: Approvals, today: dt.date) -> tuple[float | None, float | None]:
+    with service.session_factory() as session:
+        metrics.refresh_gauges(session, today=today)
+    return (
+        REGISTRY.get_sample_value("approvals_appointments_ending_within_90_days"),
+        REGISTRY.get_sample_value("approvals_appointments_ending_without_renewal", {"within_days": "30"}),
+    )
+
+
+def test_a_term_counts_once_it_ends_within_30_days(
+    client: FlaskClient, issuer: TestIssuer, feed: Feed, approvals_service: Approvals
+) -> None:
+    appoint_through_yichun_chain(client, issuer, feed)  # term 2024-09-01 .. 2027-08-31
+    assert _gauges(approvals_service, dt.date(2027, 7, 1)) == (1, 0)  # within 90 days, not yet within 30
+    assert _gauges(approvals_service, dt.date(2027, 8, 10)) == (1, 1)
+
+
+def test_a_new_case_for_the_school_in_review_counts_as_the_renewal(
+    client: FlaskClient, issuer: TestIssuer, feed: Feed, approvals_service: Approvals
+) -> None:
+    appoint_through_yichun_chain(client, issuer, feed)
+    assert _gauges(approvals_service, dt.date(2027, 8, 10)) == (1, 1)
+    opened = round_opened(YICHUN_POLICY, issuing_org_code="10417", issuing_org_path=YICHUN)
+    feed(opened, submitted(opened.data["round_id"], YICHUN, policy_id="yichun-university"))
+    assert _gauges(approvals_service, dt.date(2027, 8, 10)) == (1, 0)
+
+
+def test_a_renewed_term_is_no_longer_counted(
+    client: FlaskClient, issuer: TestIssuer, feed: Feed, approvals_service: Approvals
+) -> None:
+    made = appoint_through_yichun_chain(client, issuer, feed)
+    renewed = client.post(
+        f"/api/appointments/{made['appointment_id']}/renew",
+        headers=issuer.headers("party", PARTY),
+        json={"document_number": "宜院党字〔2027〕9号"},
+    )
+    assert renewed.status_code == 201, renewed.json
+    # The next term (to 2030-08-31) is active; the renewed one is no longer counted.
+    assert _gauges(approvals_service, dt.date(2027, 8, 10)) == (0, 0)
