@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import threading
 from typing import Any
 
+import openpyxl
 from approvals.bootstrap import Approvals
 from approvals.service_layer import reviews
 from flask.testing import FlaskClient
@@ -20,6 +22,9 @@ from tests.integration.approvals.conftest import (
     HELAN_SCHOOL,
     JIAOZUO,
     SCHOOL,
+    SCHOOL2,
+    YICHUN,
+    YICHUN_POLICY,
     Feed,
     outbox_events,
     round_opened,
@@ -176,6 +181,19 @@ def test_full_jiaozuo_chain_ends_in_an_appointment_without_an_end_date(
         headers=issuer.headers("city", CITY_REVIEWER),
     )
     assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
+    assert xlsx.headers["Content-Disposition"].endswith('.xlsx"')
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.data), read_only=True).active
+    assert sheet is not None
+    rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert rows[0] == ["序号", "单位", "单位代码", "姓名", "任期", "任期开始", "任期结束", "发文字号"]
+    assert rows[1:] == [[1, "解放区第一实验小学", "4108020001", "张三", 1, "2022-11-01", None, "焦教文〔2022〕88号"]]
+    # another county's bureau publishes none of this school's appointments
+    elsewhere = client.get(
+        "/api/appointments/published-list",
+        query_string={"round_id": round_id},
+        headers=issuer.headers("cr2", COUNTY2_REVIEWER),
+    )
+    assert elsewhere.data.decode("utf-8-sig").splitlines()[1:] == []
 
 
 def test_two_reviewers_deciding_one_task_one_wins_the_other_gets_409(
@@ -371,3 +389,213 @@ def test_a_bad_decision_names_each_field(client: FlaskClient, issuer: TestIssuer
     assert response.content_type == "application/problem+json"
     assert {e["field"] for e in response.json["errors"]} == {"decision", "seal.unit_name", "seal.date"}
     assert client.get("/api/tasks").status_code == 401
+
+
+def test_a_delegation_counts_only_within_its_dates_and_the_task_and_trail_record_both(
+    client: FlaskClient, issuer: TestIssuer, feed: Feed, approvals_service: Approvals
+) -> None:
+    feed(reviews_granted("cr-deputy", "county_reviewer", COUNTY))
+    opened = round_opened(JIAOZUO)
+    feed(opened, submitted(opened.data["round_id"], SCHOOL), submitted(opened.data["round_id"], SCHOOL))
+    for task in inbox(client, issuer, "sa", SCHOOL_ADMIN):
+        assert decide(client, issuer, "sa", SCHOOL_ADMIN, task["id"]).status_code == 200
+    today = dt.date.today()
+    headers = issuer.headers("cr", COUNTY_REVIEWER)
+    base = {"role": "county_reviewer", "org_path": COUNTY, "delegate_user_id": "cr-deputy"}
+    refused = client.post(
+        "/api/tasks/delegations",
+        headers=headers,
+        json={**base, "role": "city_reviewer", "starts_on": today.isoformat(), "ends_on": today.isoformat()},
+    )
+    assert refused.status_code == 422 and refused.json["errors"][0]["field"] == "role"  # not the caller's role
+    backwards = client.post(
+        "/api/tasks/delegations",
+        headers=headers,
+        json={**base, "starts_on": today.isoformat(), "ends_on": (today - dt.timedelta(days=1)).isoformat()},
+    )
+    assert backwards.status_code == 422 and backwards.json["errors"][0]["field"] == "ends_on"
+    # next week only: a decision today is the deputy's own
+    later = {
+        "starts_on": (today + dt.timedelta(days=7)).isoformat(),
+        "ends_on": (today + dt.timedelta(days=14)).isoformat(),
+    }
+    assert client.post("/api/tasks/delegations", headers=headers, json={**base, **later}).status_code == 201
+    first, second = inbox(client, issuer, "cr-deputy", COUNTY_REVIEWER)
+    assert decide(client, issuer, "cr-deputy", COUNTY_REVIEWER, first["id"], opinion="同意").status_code == 200
+    own = client.get(f"/api/tasks/{first['id']}", headers=headers).json
+    assert (own["decided_by"], own["on_behalf_of"]) == ("cr-deputy", None)
+
+    # today: the deputy decides on the reviewer's behalf; the task, the event and the trail name both
+    now = {"starts_on": today.isoformat(), "ends_on": today.isoformat()}
+    assert client.post("/api/tasks/delegations", headers=headers, json={**base, **now}).status_code == 201
+    listed = client.get("/api/tasks/delegations", headers=issuer.headers("cr-deputy", COUNTY_REVIEWER)).json
+    assert {(d["delegator_user_id"], d["delegate_user_id"]) for d in listed["items"]} == {("cr", "cr-deputy")}
+    assert decide(client, issuer, "cr-deputy", COUNTY_REVIEWER, second["id"], opinion="同意").status_code == 200
+    shown = client.get(f"/api/tasks/{second['id']}", headers=headers).json
+    assert (shown["status"], shown["decided_by"], shown["on_behalf_of"]) == ("decided", "cr-deputy", "cr")
+    decided = outbox_events(approvals_service, "approvals.review.decided")[-1]["data"]
+    assert (decided["task_id"], decided["decided_by"], decided["on_behalf_of"]) == (second["id"], "cr-deputy", "cr")
+    trail = client.get(f"/api/cases/{second['case_id']}/history", headers=issuer.headers("aud", ("auditor", CITY)))
+    [by_deputy] = [h for h in trail.json["items"] if h["details"].get("stage_index") == 1]
+    assert (by_deputy["actor"], by_deputy["details"]["on_behalf_of"]) == ("cr-deputy", "cr")
+
+
+def test_bulk_decision_with_a_task_out_of_scope_or_already_decided_writes_nothing(
+    client: FlaskClient, issuer: TestIssuer, feed: Feed, approvals_service: Approvals
+) -> None:
+    opened = round_opened(JIAOZUO)
+    feed(
+        opened,
+        submitted(opened.data["round_id"], SCHOOL),
+        submitted(opened.data["round_id"], SCHOOL),
+        submitted(opened.data["round_id"], SCHOOL2),
+    )
+    mine = inbox(client, issuer, "sa", SCHOOL_ADMIN)
+    [elsewhere] = inbox(client, issuer, "sa2", ("school_admin", SCHOOL2))
+    headers = issuer.headers("sa", SCHOOL_ADMIN)
+    approve = [{"task_id": t["id"], "decision": "approve"} for t in mine]
+    foreign = client.post(
+        "/api/tasks/decisions",
+        headers=headers,
+        json={"items": [*approve, {"task_id": elsewhere["id"], "decision": "approve"}]},
+    )
+    assert foreign.status_code == 404 and [e["field"] for e in foreign.json["errors"]] == ["items.2.task_id"]
+    assert (
+        len(inbox(client, issuer, "sa", SCHOOL_ADMIN)) == 2
+        and outbox_events(approvals_service, "approvals.review.decided") == []
+    )
+
+    assert decide(client, issuer, "sa", SCHOOL_ADMIN, mine[0]["id"]).status_code == 200
+    stale = client.post("/api/tasks/decisions", headers=headers, json={"items": approve})
+    assert stale.status_code == 409 and [e["field"] for e in stale.json["errors"]] == ["items.0.task_id"]
+    twice = client.post("/api/tasks/decisions", headers=headers, json={"items": [approve[1], approve[1]]})
+    assert twice.status_code == 422 and [e["field"] for e in twice.json["errors"]] == ["items.1.task_id"]
+    assert [t["id"] for t in inbox(client, issuer, "sa", SCHOOL_ADMIN)] == [mine[1]["id"]]
+    assert len(outbox_events(approvals_service, "approvals.review.decided")) == 1
+
+
+def test_the_inbox_is_filtered_and_paginated_in_scope(client: FlaskClient, issuer: TestIssuer, feed: Feed) -> None:
+    first_round, second_round = round_opened(JIAOZUO), round_opened(JIAOZUO)
+    feed(first_round, second_round)
+    for round_ in (first_round, first_round, second_round):
+        feed(submitted(round_.data["round_id"], SCHOOL))
+    feed(submitted(first_round.data["round_id"], SCHOOL2))
+    everything = inbox(client, issuer, "city", ("school_admin", CITY), limit=10)
+    assert len(everything) == 4  # a school_admin grant at the city covers every school below it
+
+    seen: list[str] = []
+    cursor = None
+    while True:
+        query: dict[str, Any] = {"limit": 3, **({"cursor": cursor} if cursor else {})}
+        body = client.get("/api/tasks", headers=issuer.headers("city", ("school_admin", CITY)), query_string=query).json
+        seen += [t["id"] for t in body["items"]]
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    assert seen == [t["id"] for t in everything]  # two pages, no task twice, none lost
+
+    by_round = inbox(client, issuer, "sa", SCHOOL_ADMIN, round_id=second_round.data["round_id"])
+    assert len(by_round) == 1 and by_round[0]["round_id"] == second_round.data["round_id"]
+    assert len(inbox(client, issuer, "city", ("school_admin", CITY), school_org_path=SCHOOL2)) == 1
+    assert len(inbox(client, issuer, "sa", SCHOOL_ADMIN, stage_name="所在单位意见")) == 3
+    assert inbox(client, issuer, "sa", SCHOOL_ADMIN, role="county_reviewer") == []
+    assert inbox(client, issuer, "sa", SCHOOL_ADMIN, status="decided") == []
+    bad = client.get("/api/tasks", headers=issuer.headers("sa", SCHOOL_ADMIN), query_string={"cursor": "%%%"})
+    assert bad.status_code == 422 and bad.json["errors"][0]["field"] == "cursor"
+
+
+def test_an_auditor_sees_the_tasks_in_scope_but_cannot_decide(
+    client: FlaskClient, issuer: TestIssuer, feed: Feed
+) -> None:
+    open_jiaozuo_case(feed)
+    auditor = ("auditor", COUNTY)
+    [task] = inbox(client, issuer, "aud", auditor)
+    refused = decide(client, issuer, "aud", auditor, task["id"], opinion="同意")
+    assert refused.status_code == 403 and refused.content_type == "application/problem+json"
+    assert inbox(client, issuer, "aud2", ("auditor", COUNTY2)) == []
+    assert decide(client, issuer, "aud2", ("auditor", COUNTY2), task["id"]).status_code == 404
+    assert inbox(client, issuer, "sa", SCHOOL_ADMIN)[0]["status"] == "open"
+
+
+def test_yichun_return_restarts_the_chain_with_the_president(
+    client: FlaskClient, issuer: TestIssuer, feed: Feed, approvals_service: Approvals
+) -> None:
+    opened = round_opened(YICHUN_POLICY, issuing_org_code="10417", issuing_org_path=YICHUN)
+    sub = submitted(opened.data["round_id"], YICHUN, policy_id="yichun-university")
+    feed(opened, sub)
+    president, office = ("university_president", YICHUN), ("university_office_meeting", YICHUN)
+    [nominated] = inbox(client, issuer, "president", president)
+    assert decide(client, issuer, "president", president, nominated["id"], opinion="提名").status_code == 200
+    [meeting] = inbox(client, issuer, "office", office)
+    returned = decide(client, issuer, "office", office, meeting["id"], decision="return", opinion="请补充任职经历")
+    assert returned.json["outcome"] == "returned"
+    [event] = [
+        e for e in outbox_events(approvals_service, "approvals.review.decided") if e["data"]["outcome"] == "returned"
+    ]
+    assert (event["data"]["stage_key"], event["data"]["nomination_id"]) == ("office_meeting", sub.data["nomination_id"])
+    feed(
+        submitted(
+            opened.data["round_id"],
+            YICHUN,
+            nomination_id=sub.data["nomination_id"],
+            revision=2,
+            returned_at_stage=1,
+            event_type="nominations.nomination.resubmitted",
+            policy_id="yichun-university",
+        )
+    )
+    # yichun-university: resubmission_reenters first_stage — the president nominates again
+    [again] = inbox(client, issuer, "president", president)
+    assert (again["stage_key"], again["revision"]) == ("president_nomination", 2)
+    assert inbox(client, issuer, "office", office) == []
+    trail = client.get(f"/api/cases/{again['case_id']}/history", headers=issuer.headers("aud", ("auditor", YICHUN)))
+    assert [h["action"] for h in trail.json["items"]] == [
+        "case.opened",
+        "task.decided",
+        "task.decided",
+        "case.resubmitted",
+    ]
+
+
+def test_two_final_approvals_for_one_school_make_one_appointment(
+    client: FlaskClient, issuer: TestIssuer, feed: Feed, approvals_service: Approvals
+) -> None:
+    """Two cases of one school reach the city at once: the database keeps one active appointment."""
+    opened = round_opened(JIAOZUO)
+    feed(opened, submitted(opened.data["round_id"], SCHOOL), submitted(opened.data["round_id"], SCHOOL))
+    for who, grant in [("sa", SCHOOL_ADMIN), ("cr", COUNTY_REVIEWER)]:
+        for task in inbox(client, issuer, who, grant):
+            assert decide(client, issuer, who, grant, task["id"], opinion="同意").status_code == 200
+    city_tasks = inbox(client, issuer, "city", CITY_REVIEWER)
+    assert len(city_tasks) == 2
+    barrier = threading.Barrier(2)
+    statuses: list[int] = []
+
+    def approve(task: dict[str, Any], number: str) -> None:
+        own = approvals_service_client(approvals_service)
+        barrier.wait()
+        response = decide(own, issuer, "city", CITY_REVIEWER, task["id"], opinion="同意聘任", document_number=number)
+        statuses.append(response.status_code)
+        if response.status_code == 409:
+            losers.append(response.json)
+
+    losers: list[Any] = []
+    threads = [
+        threading.Thread(target=approve, args=(task, f"焦教文〔2022〕{n}号")) for n, task in enumerate(city_tasks, 90)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(statuses) == [200, 409]
+    # the second waited for the first and was told why, by field
+    assert losers[0]["errors"] == [
+        {"field": "task_id", "in": "json", "messages": ["the org already has an active CIO appointment"]}
+    ]
+    assert len(outbox_events(approvals_service, "approvals.appointment.made")) == 1
+    active = client.get(
+        "/api/appointments", headers=issuer.headers("city", CITY_REVIEWER), query_string={"status": "active"}
+    ).json["items"]
+    assert len(active) == 1
+    # the loser's case is still at the city stage, its task open: nothing of it was written
+    assert len(inbox(client, issuer, "city", CITY_REVIEWER)) == 1

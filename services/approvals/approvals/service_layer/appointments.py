@@ -9,7 +9,7 @@ from typing import Any
 
 from approvals.adapters.policy_snapshot import PolicySnapshotError, parse_policy
 from approvals.domain.model import Appointment, DomainError, now
-from approvals.service_layer.reviews import _commit, problem_of
+from approvals.service_layer.reviews import _collisions, _commit, problem_of
 from approvals.service_layer.unit_of_work import ApprovalsUnitOfWork
 from shared.auth import Principal
 from shared.errors import Forbidden, NotFound
@@ -38,9 +38,10 @@ def renew(
 ) -> Appointment:
     """连任: the next term if the policy's consecutive-term limit allows, else 422 with the reason
     (also for an open-ended appointment: there is no term to renew)."""
-    with uow:
+    with uow, _collisions():
         current = _load(uow, principal, appointment_id)
         _require_appointing(principal, current)
+        uow.appointments.lock_org(current.org_code)
         try:
             policy = parse_policy(current.policy)  # the snapshot the appointment was made under
         except PolicySnapshotError as exc:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,10 +29,10 @@ from approvals.domain.model import (
     now,
     resolve_stages,
 )
-from approvals.service_layer.unit_of_work import ApprovalsUnitOfWork
+from approvals.service_layer.unit_of_work import READ_ALL_ROLES, ApprovalsUnitOfWork
 from shared.auth import Principal
 from shared.bus.envelope import CloudEvent
-from shared.errors import Conflict, NotFound, ProblemError, Unprocessable, field_error
+from shared.errors import Conflict, Forbidden, NotFound, ProblemError, Unprocessable, field_error
 
 
 class NotYetKnown(RuntimeError):
@@ -185,6 +186,8 @@ class DecisionResult:
     task_id: uuid.UUID
     outcome: str
     appointment: Appointment | None
+    decision: str = ""
+    waited: float = 0.0  # seconds from the task's assignment to its decision
 
 
 def _decide_in(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Decide, at: dt.datetime) -> DecisionResult:
@@ -193,8 +196,12 @@ def _decide_in(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Decide, at: 
     if case is None:
         raise NotFound("No such task.")
     task = case.task(cmd.task_id)
-    # Only the stage's own role at the stage's org (or above it) decides; anyone else does not see the task.
-    principal.require_within(task.org_path, task.role, what="task")
+    # Only the stage's own role at the stage's org (or above it) decides. Whoever may read the task
+    # (an auditor in scope) is refused with 403; anyone else does not see it at all (404).
+    if not principal.can(task.org_path, task.role):
+        if principal.can(task.org_path, *READ_ALL_ROLES):
+            raise Forbidden(f"Only {task.role} at {task.org_path} decides this task.")
+        raise NotFound("No such task.")
     on_behalf_of = uow.delegations.delegator_for(principal.subject, task.role, task.org_path, at.date())
     seal = None
     if cmd.seal_unit_name:
@@ -206,6 +213,7 @@ def _decide_in(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Decide, at: 
             raise DomainError(
                 "The final approval issues the appointment: give its document number (发文字号).", "document_number"
             )
+        uow.appointments.lock_org(case.school_org_code)
         if uow.appointments.active_for_org(case.school_org_code) is not None:
             raise Conflict(
                 "This org already has an active CIO appointment; end, revoke or renew it first.",
@@ -277,14 +285,30 @@ def _decide_in(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Decide, at: 
             "outcome": outcome,
         },
     )
-    metrics.DECISIONS.labels(cmd.decision).inc()
-    metrics.TIME_TO_DECISION.observe(max(0.0, (at - task.assigned_at).total_seconds()))
-    return DecisionResult(case=case, task_id=task.id, outcome=outcome, appointment=appointment)
+    waited = max(0.0, (at - task.assigned_at).total_seconds())
+    return DecisionResult(
+        case=case, task_id=task.id, outcome=outcome, appointment=appointment, decision=cmd.decision, waited=waited
+    )
+
+
+def _count(results: Sequence[DecisionResult]) -> None:
+    """Decisions by outcome and time to decision, for committed decisions only (a refused or
+    rolled-back one never happened)."""
+    for result in results:
+        metrics.DECISIONS.labels(result.decision).inc()
+        metrics.TIME_TO_DECISION.observe(result.waited)
 
 
 def _commit(uow: ApprovalsUnitOfWork) -> None:
-    try:
+    with _collisions():
         uow.commit()
+
+
+@contextmanager
+def _collisions() -> Iterator[None]:
+    """A concurrent writer got there first (at commit or at an earlier flush): 409, never 500."""
+    try:
+        yield
     except StaleDataError as exc:
         raise Conflict("Someone else changed this record at the same time; read it again.") from exc
     except IntegrityError as exc:
@@ -293,13 +317,14 @@ def _commit(uow: ApprovalsUnitOfWork) -> None:
 
 def decide(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Decide) -> DecisionResult:
     """One decision, one transaction: the task, the case, the next task or the appointment, their events."""
-    with uow:
+    with uow, _collisions():
         try:
             result = _decide_in(uow, principal, cmd, now())
         except DomainError as exc:
             raise problem_of(exc) from exc
-        _commit(uow)
-        return result
+        uow.commit()
+    _count([result])
+    return result
 
 
 def decide_many(uow: ApprovalsUnitOfWork, principal: Principal, cmds: Sequence[Decide]) -> list[DecisionResult]:
@@ -308,7 +333,7 @@ def decide_many(uow: ApprovalsUnitOfWork, principal: Principal, cmds: Sequence[D
     statuses: list[int] = []
     results: list[DecisionResult] = []
     seen: set[uuid.UUID] = set()
-    with uow:
+    with uow, _collisions():
         at = now()
         for index, cmd in enumerate(cmds):
             if cmd.task_id in seen:
@@ -325,15 +350,16 @@ def decide_many(uow: ApprovalsUnitOfWork, principal: Principal, cmds: Sequence[D
                 errors.append(field_error(f"items.{index}.task_id", exc.detail or exc.title))
                 statuses.append(exc.status)
         if errors:
-            status = 404 if 404 in statuses else 409 if 409 in statuses else 422
+            status = next(s for s in (404, 403, 409, 422) if s in statuses or s == 422)
             raise ProblemError(
                 "No decision was recorded: some items were refused.",
                 errors=errors,
                 status=status,
-                title={404: "Not found", 409: "Conflict", 422: "Unprocessable content"}[status],
+                title={404: "Not found", 403: "Forbidden", 409: "Conflict", 422: "Unprocessable content"}[status],
             )
-        _commit(uow)
-        return results
+        uow.commit()
+    _count(results)
+    return results
 
 
 # -- delegation -----------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, false, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, false, func, or_, select, update
 
 from approvals.adapters.orm import (
     appointment_filings,
@@ -219,6 +219,14 @@ class AppointmentRepository:
         if found is not None:
             self.uow.track(found)
         return found
+
+    def lock_org(self, org_code: str) -> None:
+        """Serialise whatever may create an org's active appointment (final approvals, renewals) until
+        this transaction ends, so the second one reads the first one's result instead of colliding."""
+        if is_postgres(self.uow.session):
+            self.uow.session.execute(
+                select(func.pg_advisory_xact_lock(func.hashtextextended(f"approvals.appointments:{org_code}", 0)))
+            )
 
     def active_for_org(self, org_code: str) -> Appointment | None:
         return self.uow.session.execute(
