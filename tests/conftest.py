@@ -19,6 +19,8 @@ import pika
 import psycopg
 import pytest
 
+pytest_plugins = ["tests.idp.fixtures"]  # the real identity providers for the SSO tests (oidc_idp, cas_idp)
+
 ROOT = Path(__file__).resolve().parent.parent
 TEST_VHOST = "cio-test"
 
