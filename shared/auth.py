@@ -177,7 +177,8 @@ def bearer_token() -> str | None:
     header = request.headers.get("Authorization", "")
     if header[:7].lower() == "bearer ":
         return header[7:].strip() or None
-    return request.cookies.get("cio_access") or None
+    # Browser sessions arrive as a bearer token too: the gateway swaps the session cookie for one.
+    return None
 
 
 def current_principal() -> Principal:

@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from identity.adapters.keys import KeyRing
 from identity.adapters.orm import start_mappers
+from identity.adapters.sso_config import ProviderConfig, load_providers
+from identity.service_layer.sso import Sso
 from identity.service_layer.tokens import TokenPolicy
 from identity.service_layer.unit_of_work import IdentityUnitOfWork
 from shared.auth import JwksKeys, TokenVerifier
@@ -28,6 +30,8 @@ class Identity:
     settings: Settings
     signing_secret: str
     policy: TokenPolicy
+    sso_providers: dict[str, ProviderConfig]
+    sso_session_ttl: dt.timedelta = dt.timedelta(hours=8)
 
     @cached_property
     def engine(self) -> Engine:
@@ -46,6 +50,16 @@ class Identity:
             self.session_factory,
             self.signing_secret,
             retired_visible_for=self.policy.access_ttl + dt.timedelta(seconds=self.settings.auth.leeway_seconds + 60),
+        )
+
+    @cached_property
+    def sso(self) -> Sso:
+        return Sso(
+            self.sso_providers,
+            self.keyring,
+            self.policy,
+            public_base_url=os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8080"),
+            session_ttl=self.sso_session_ttl,
         )
 
     @cached_property
@@ -68,4 +82,7 @@ def bootstrap(settings: Settings | None = None) -> Identity:
             max_failures=int(os.environ.get("LOGIN_MAX_FAILURES", "5")),
             lock_for=dt.timedelta(seconds=int(os.environ.get("LOGIN_LOCK_SECONDS", "900"))),
         ),
+        # Read (and validated) at start-up: a broken providers file stops the process, naming the problem.
+        sso_providers=load_providers(os.environ.get("SSO_PROVIDERS_FILE")),
+        sso_session_ttl=dt.timedelta(hours=float(os.environ.get("SSO_SESSION_HOURS", "8"))),
     )

@@ -124,6 +124,49 @@ audit_log = sa.Table(
     sa.Column("ip", sa.String(64)),
 )
 
+# -- single sign-on with the city digital base -------------------------------------------------------
+external_identities = sa.Table(
+    "external_identities",
+    metadata,
+    sa.Column("provider", sa.String(32), primary_key=True),
+    sa.Column("subject", sa.String(128), primary_key=True, comment="the upstream user id (sub, CAS user, userId)"),
+    sa.Column("user_id", sa.Uuid, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("last_sign_in_at", TS, nullable=False),
+)
+
+sso_login_states = sa.Table(
+    "sso_login_states",
+    metadata,
+    sa.Column("state", sa.String(64), primary_key=True),
+    sa.Column("provider", sa.String(32), nullable=False),
+    sa.Column("nonce", sa.String(64), nullable=False),
+    sa.Column("code_verifier", sa.String(128), nullable=False),
+    sa.Column("return_to", sa.String(500), nullable=False),
+    sa.Column("mode", sa.String(16), nullable=False, comment="session (cookie) or token (API client)"),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("expires_at", TS, nullable=False, index=True),
+    sa.Column("used_at", TS),
+)
+
+sso_sessions = sa.Table(
+    "sso_sessions",
+    metadata,
+    sa.Column("id_hash", sa.String(64), primary_key=True, comment="SHA-256 of the session cookie"),
+    sa.Column("user_id", sa.Uuid, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("provider", sa.String(32), nullable=False),
+    sa.Column("upstream_subject", sa.String(128), nullable=False),
+    sa.Column("upstream_session", sa.String(128), comment="OIDC sid, or the CAS service ticket's SHA-256"),
+    sa.Column("id_token", sa.Text, comment="kept as id_token_hint for RP-initiated logout"),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("expires_at", TS, nullable=False),
+    sa.Column("ended_at", TS),
+    sa.Column("end_reason", sa.String(32)),
+    sa.Column("ip", sa.String(64)),
+    sa.Index("ix_sso_sessions_upstream", "provider", "upstream_session"),
+    sa.Index("ix_sso_sessions_subject", "provider", "upstream_subject"),
+)
+
 _mapped = False
 
 

@@ -150,6 +150,11 @@ def _user_tokens(
     return TokenResponse(access.access_token, access.expires_in, refresh)
 
 
+def issue_user_tokens(uow: IdentityUnitOfWork, keyring: KeyRing, policy: TokenPolicy, user: User) -> TokenResponse:
+    """Access and refresh token of a new family for `user`, inside the caller's unit of work (SSO API clients)."""
+    return _user_tokens(uow, keyring, policy, user, uuid.uuid4())
+
+
 def password_grant(
     uow: IdentityUnitOfWork,
     keyring: KeyRing,

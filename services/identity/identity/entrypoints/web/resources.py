@@ -241,4 +241,6 @@ class UserGrant(MethodView):
         directory.revoke_role(identity().uow(), current_principal(), user_id, grant_id)
 
 
-BLUEPRINTS = [auth_blp, me_blp, orgs_blp, users_blp]
+from identity.entrypoints.web.sso import sso_blp  # noqa: E402 - the /sso routes live beside these
+
+BLUEPRINTS = [auth_blp, me_blp, orgs_blp, users_blp, sso_blp]

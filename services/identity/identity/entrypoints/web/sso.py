@@ -1,0 +1,205 @@
+"""`/sso/…`: sign-in through the city digital base (OIDC, CAS, OAuth2 variants), sessions and single logout.
+
+Browser flow: `GET /sso/<provider>/login?return_to=/…` → upstream → `GET /sso/<provider>/callback` →
+session cookie + redirect to `return_to`. API clients add `mode=token` and get our tokens as JSON from
+the callback. The gateway calls `GET /sso/session` for requests that carry the session cookie and no
+bearer token, and forwards the access token it answers with.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from flask import Response, current_app, jsonify, redirect, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from werkzeug.wrappers import Response as BaseResponse
+
+from identity.bootstrap import Identity
+from identity.service_layer import sso
+from shared.auth import public
+from shared.errors import problem_response
+from shared.logging import get_request_id
+
+SESSION_COOKIE = "cio_session"
+STATE_COOKIE = "cio_sso_state"
+ACCESS_TOKEN_HEADER = "X-Access-Token"
+
+sso_blp = Blueprint("sso", __name__, url_prefix="/sso", description="Single sign-on with the city digital base")
+
+
+def _identity() -> Identity:
+    service = current_app.extensions["identity"]
+    assert isinstance(service, Identity)
+    return service
+
+
+def _client_ip() -> str | None:
+    return request.headers.get("X-Real-IP") or request.remote_addr
+
+
+def _wants_html() -> bool:
+    best = request.accept_mimetypes.best_match(["application/json", "application/problem+json", "text/html"])
+    return best == "text/html"
+
+
+def _error_page(error: sso.SsoError) -> Response:
+    """What a person sees in the browser when sign-in fails: what happened, in both languages, and a way on."""
+    body = f"""<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>登录失败 / Sign-in failed</title></head>
+<body>
+<h1>登录失败</h1><p>{html.escape(error.zh)}</p>
+<h2>Sign-in failed</h2><p>{html.escape(error.en)}</p>
+<p><a href="/">返回首页 / Back to the start page</a></p>
+<p><small>请求编号 / Request id: {html.escape(get_request_id() or "")}</small></p>
+</body></html>"""
+    response = Response(body, status=error.status, content_type="text/html; charset=utf-8")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@sso_blp.errorhandler(sso.SsoError)
+def _sso_error(error: sso.SsoError) -> Any:
+    if _wants_html():
+        return _error_page(error)
+    response = problem_response(error.status, error.title, error.detail, **error.extensions)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@sso_blp.route("/providers")
+class Providers(MethodView):
+    @public
+    @sso_blp.doc(description="The sign-in providers configured here, for a login page.")
+    def get(self) -> Any:
+        return jsonify(
+            items=[
+                {"id": p.id, "name": p.name, "protocol": p.protocol, "login_url": f"/sso/{p.id}/login"}
+                for p in _identity().sso.providers.values()
+            ]
+        )
+
+
+@sso_blp.route("/<string:provider_id>/login")
+class Login(MethodView):
+    @public
+    @sso_blp.doc(
+        description="Start a sign-in: redirects to the upstream. `return_to` is a path here; `mode=token` makes "
+        "the callback answer with tokens (API clients) instead of a session cookie."
+    )
+    def get(self, provider_id: str) -> Any:
+        service = _identity()
+        start = sso.begin_login(
+            service.uow(),
+            service.sso,
+            provider_id,
+            return_to=request.args.get("return_to"),
+            mode=request.args.get("mode", "session"),
+        )
+        response = redirect(start.redirect_url, code=302)
+        # Binds the sign-in to this browser: a callback carrying someone else's state is refused.
+        response.set_cookie(
+            STATE_COOKIE,
+            start.state,
+            max_age=int(sso.LOGIN_STATE_TTL.total_seconds()),
+            path="/sso/",
+            httponly=True,
+            secure=service.sso.secure_cookies,
+            samesite="Lax",
+        )
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+
+@sso_blp.route("/<string:provider_id>/callback")
+class Callback(MethodView):
+    @public
+    @sso_blp.doc(description="Where the upstream sends the user back (OIDC/OAuth2 `code`+`state`, CAS `ticket`).")
+    def get(self, provider_id: str) -> Any:
+        service = _identity()
+        result = sso.complete_login(
+            service.uow(),
+            service.sso,
+            provider_id,
+            request.args.to_dict(),
+            bound_state=request.cookies.get(STATE_COOKIE),
+            ip=_client_ip(),
+        )
+        response: BaseResponse
+        if result.tokens is not None:
+            response = jsonify(result.tokens.as_dict())
+        else:
+            response = redirect(result.return_to, code=302)
+            response.set_cookie(
+                SESSION_COOKIE,
+                result.session_cookie or "",
+                max_age=int(service.sso.session_ttl.total_seconds()),
+                path="/",
+                httponly=True,
+                secure=service.sso.secure_cookies,
+                samesite="Lax",
+            )
+        response.delete_cookie(STATE_COOKIE, path="/sso/")
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @public
+    @sso_blp.doc(description="CAS single logout: the CAS server POSTs `logoutRequest` to the service URL.")
+    def post(self, provider_id: str) -> Any:
+        service = _identity()
+        ended = sso.cas_single_logout(service.uow(), service.sso, provider_id, request.form.get("logoutRequest", ""))
+        return jsonify(ended=ended)
+
+
+@sso_blp.route("/<string:provider_id>/backchannel-logout")
+class BackchannelLogout(MethodView):
+    @public
+    @sso_blp.doc(description="OIDC Back-Channel Logout 1.0: a `logout_token` from the upstream ends our sessions.")
+    def post(self, provider_id: str) -> Any:
+        service = _identity()
+        sso.backchannel_logout(service.uow(), service.sso, provider_id, request.form.get("logout_token", ""))
+        response = Response(status=200)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+
+@sso_blp.route("/session")
+class Session(MethodView):
+    @public
+    @sso_blp.doc(
+        description="For the gateway: 204 with the access token in `X-Access-Token` for a live session cookie, "
+        "401 when the session ended or expired."
+    )
+    def get(self) -> Any:
+        service = _identity()
+        cookie = request.cookies.get(SESSION_COOKIE)
+        token = sso.session_access_token(service.uow(), service.sso, cookie) if cookie else None
+        if token is None:
+            return Response(status=401, headers={"Cache-Control": "no-store"})
+        return Response(status=204, headers={ACCESS_TOKEN_HEADER: token, "Cache-Control": "no-store"})
+
+
+@sso_blp.route("/logout")
+class SignOut(MethodView):
+    @public
+    @sso_blp.doc(description="End the session; answers where to go to sign out upstream too.")
+    def post(self) -> Any:
+        result = self._end()
+        response = jsonify(logged_out=result.ended, upstream_logout_url=result.upstream_logout_url)
+        return self._clear(response)
+
+    @public
+    @sso_blp.doc(description="End the session and redirect to the upstream's logout (or the start page).")
+    def get(self) -> Any:
+        result = self._end()
+        return self._clear(redirect(result.upstream_logout_url or "/", code=302))
+
+    def _end(self) -> sso.Logout:
+        service = _identity()
+        return sso.logout(service.uow(), service.sso, request.cookies.get(SESSION_COOKIE), _client_ip())
+
+    def _clear(self, response: BaseResponse) -> BaseResponse:
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        response.headers["Cache-Control"] = "no-store"
+        return response
