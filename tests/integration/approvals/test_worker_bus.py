@@ -7,10 +7,12 @@ import json
 from approvals.adapters.orm import review_cases, review_tasks
 from approvals.bootstrap import Approvals
 from approvals.entrypoints.worker import DIRECTORY_HANDLERS, DIRECTORY_QUEUE, REVIEW_HANDLERS, REVIEWS_QUEUE
+from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 
 from shared.bus.consumer import EventConsumer
 from shared.bus.relay import OutboxRelay
+from shared.bus.tables import outbox
 from shared.bus.topology import QueueSpec
 from shared.config import BusSettings
 from tests.helpers import wait_until
@@ -24,7 +26,7 @@ COUNTY_FIRST = {
 }
 
 
-def test_submission_published_to_the_exchange_opens_one_case_at_the_county_bureau(
+def test_redelivered_submission_opens_one_case_at_the_county_bureau(
     approvals_service: Approvals, broker: Broker, background: Background, bus_settings: BusSettings
 ) -> None:
     reviews_q = QueueSpec(f"{REVIEWS_QUEUE.name}.{bus_settings.exchange[-8:]}", REVIEWS_QUEUE.bindings)
@@ -59,7 +61,25 @@ def test_submission_published_to_the_exchange_opens_one_case_at_the_county_burea
         timeout=15,
         message="task.assigned relayed to the exchange",
     )
-    with approvals_service.session_factory() as session:
-        assert session.execute(select(func.count()).select_from(review_cases)).scalar_one() == 1
     assigned = next(m for m in seen if m["type"] == "approvals.task.assigned")
     assert assigned["data"]["org_code"] == "410802"  # type: ignore[index]
+
+    # Both copies were taken from the queue: one opened the case, the other was a duplicate (the inbox).
+    def consumed(outcome: str) -> float:
+        return (
+            REGISTRY.get_sample_value("bus_messages_consumed_total", {"queue": reviews_q.name, "outcome": outcome}) or 0
+        )
+
+    wait_until(lambda: consumed("duplicate") >= 1, timeout=15, message="the redelivery consumed as a duplicate")
+    # A second submission event of the same nomination (another event id) opens nothing either.
+    processed = consumed("processed")
+    again = submitted(opened.data["round_id"], SCHOOL, nomination_id=sub.data["nomination_id"])
+    broker.publish(again.type, again.to_json(), again.id)
+    wait_until(lambda: consumed("processed") > processed, timeout=15, message="the second event applied")
+    with approvals_service.session_factory() as session:
+        assert session.execute(select(func.count()).select_from(review_cases)).scalar_one() == 1
+        assert session.execute(select(func.count()).select_from(review_tasks)).scalar_one() == 1
+        opened_events = session.execute(
+            select(func.count()).select_from(outbox).where(outbox.c.type == "approvals.case.opened")
+        ).scalar_one()
+    assert opened_events == 1

@@ -132,6 +132,7 @@ class HistoryEntrySchema(Schema):
     action = fields.String()
     target_type = fields.String()
     target_id = fields.String()
+    org_path = fields.String(metadata={"description": "the org the entry is about (auditors read their subtree)"})
     outcome = fields.String()
     details = fields.Dict(allow_none=True)
     request_id = fields.String(allow_none=True)
