@@ -104,6 +104,12 @@ def test_filing_revocation_and_one_active_appointment_per_org(
     assert filed.status_code == 201, filed.json
     [event] = outbox_events(approvals_service, "approvals.appointment.filed")
     assert event["data"]["change"] == "职务变更：任副校长"
+    # the body to notify: the one that appointed (notifications sends it there, tests/unit/approvals)
+    assert (event["data"]["bureau_role"], event["data"]["bureau_org_path"]) == ("party_committee", YICHUN)
+    assert (event["data"]["person_user_id"], event["data"]["org_code"]) == (
+        made_person(client, issuer, appointment_id),
+        "10417",
+    )
     assert (
         client.get(f"/api/appointments/{appointment_id}/filings", headers=liaison).json["items"][0]["filed_by"]
         == "liaison"
@@ -149,6 +155,11 @@ def test_filing_revocation_and_one_active_appointment_per_org(
         ).status_code
         == 404
     )
+
+
+def made_person(client: FlaskClient, issuer: TestIssuer, appointment_id: str) -> str:
+    shown = client.get(f"/api/appointments/{appointment_id}", headers=issuer.headers("party", PARTY))
+    return str(shown.json["person_user_id"])
 
 
 def approve_chain(

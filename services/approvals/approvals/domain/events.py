@@ -123,6 +123,12 @@ class AppointmentFiled(_Subject):
     filed_at: str
     details: dict[str, Any] | None = None
     bureau_org_path: str | None = None
+    # additions: the appointing body to notify (its role at bureau_org_path), and whom the filing is about
+    bureau_role: str | None = None
+    person_user_id: str | None = None
+    person_name: str | None = None
+    org_code: str | None = None
+    nomination_id: str | None = None
 
 
 @dataclass

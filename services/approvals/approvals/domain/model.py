@@ -453,7 +453,8 @@ class Appointment:
         return following
 
     def file_change(self, change: str, details: dict[str, Any] | None, by: str, at: dt.datetime) -> None:
-        """变更报备: a change during the term is filed with the appointing bureau."""
+        """变更报备: a change during the term is filed with the appointing bureau (the event tells it whom:
+        `bureau_role` at `bureau_org_path`, the final stage that appointed)."""
         self._require_active()
         if not change.strip():
             raise DomainError("Say what changed.", "change")
@@ -467,6 +468,11 @@ class Appointment:
                 filed_at=at.isoformat(),
                 details=details,
                 bureau_org_path=self.appointing_org_path,
+                bureau_role=self.appointing_role,
+                person_user_id=self.person_user_id,
+                person_name=self.person_name,
+                org_code=self.org_code,
+                nomination_id=str(self.nomination_id) if self.nomination_id else None,
             )
         )
 
