@@ -1,5 +1,8 @@
 """Each of the three policies end to end, through the gateway, over the real bus (SPEC §2, §5):
 
+a Jiaozuo nomination from round to submission as issue 3 asks (the submitted event carries the form, other
+schools and counties get 404, a stale If-Match is 412, a repeated Idempotency-Key creates one nomination, a
+submission after the deadline is refused and the worker's timer closes the round);
 submit → every stage of the policy's chain decides → the appointment carries the policy's term → the
 nomination turns `approved` by approvals' events; a return re-enters the chain where the policy says
 (Jiaozuo: at the returning stage, Helan: at the first); a withdrawal cancels the case and empties the
@@ -7,17 +10,20 @@ inbox; Yichun refuses a third consecutive term with a reason a person can read.
 
 Every test uses schools and candidates of its own (one live nomination per school and round, one active
 appointment per org), so they share the session's stack without interfering with each other or with
-tests/e2e/test_cio_workflow_e2e.py (解放区第一实验小学) and test_training_e2e.py (修武县城关小学).
+tests/e2e/test_cio_workflow_e2e.py (解放区第一实验小学) and test_training_e2e.py (修武县城关小学); the
+issue-3 test uses 沁阳市永威学校 (county 沁阳市, which no other test touches).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import pika
 import pytest
 import requests
 
@@ -558,3 +564,167 @@ def test_yichun_chain_term_and_third_consecutive_term_refused(stack: Stack) -> N
         return not result["eligible"] and [r["rule"] for r in result["reasons"]] == ["term_limit"]
 
     poll(term_limit_reached, "nominations counts two terms")
+
+
+# -- issue 3 through the gateway: one Jiaozuo nomination from round to submission ------------------
+@dataclass
+class Tap:
+    """An exclusive queue bound to the nominations service's events, read as they arrive."""
+
+    channel: Any
+    queue: str
+    seen: list[dict[str, Any]] = field(default_factory=list)
+
+    def event(self, event_type: str, subject: str) -> dict[str, Any]:
+        def arrived() -> dict[str, Any] | None:
+            while True:
+                method, _properties, body = self.channel.basic_get(self.queue, auto_ack=True)
+                if method is None:
+                    break
+                self.seen.append(json.loads(body))
+            return next((e for e in self.seen if e["type"] == event_type and e["subject"] == subject), None)
+
+        return poll(arrived, f"{event_type} for {subject} on the bus")
+
+
+def test_jiaozuo_submission_through_the_gateway(stack: Stack) -> None:
+    connection = pika.BlockingConnection(pika.URLParameters(stack.amqp_url))
+    channel = connection.channel()
+    tap = Tap(channel, f"e2e.nominations.{tag()}")
+    channel.exchange_declare("cio.events", "topic", durable=True)
+    channel.queue_declare(tap.queue, exclusive=True)
+    channel.queue_bind(tap.queue, "cio.events", "nominations.#")
+    try:
+        _jiaozuo_submission(stack, tap)
+    finally:
+        connection.close()
+
+
+def _jiaozuo_submission(stack: Stack, tap: Tap) -> None:
+    admin, city, trainer = Client(stack, "admin"), Client(stack, "city.reviewer"), Client(stack, "training.admin")
+    school = account(stack, admin, "school_admin", "4108820001", "沁阳市永威学校管理员")
+    own_county = account(stack, admin, "county_reviewer", "410882", "沁阳市教育局审核员")
+    person = candidate(admin, "4108820001", "孙立新")
+    jiaozuo_certificate(trainer, person["id"])
+
+    # A bureau opens a Jiaozuo round: the event carries the policy snapshot approvals builds its chain from.
+    round_ = open_round(city, "jiaozuo-2022", "4108", f"焦作推荐-沁阳-{tag()}")
+    opened = tap.event("nominations.round.opened", round_["id"])
+    assert opened["data"]["policy"]["id"] == "jiaozuo-2022"
+    assert [s["role"] for s in opened["data"]["policy"]["approval"]["stages"]] == [
+        "school_admin",
+        "county_reviewer",
+        "city_reviewer",
+    ]
+
+    # The same Idempotency-Key twice creates one nomination; without it, a second one is a conflict.
+    body = {"round_id": round_["id"], "school_org_code": "4108820001", "candidate_user_id": person["id"]}
+    key = {"Idempotency-Key": f"issue3-{round_['id']}"}
+
+    def created() -> requests.Response | None:
+        response = school.call("POST", "/api/nominations", expect=None, json=body, headers=key)
+        assert response.status_code in (201, 422), response.text  # 422 until nominations knows the candidate
+        return response if response.status_code == 201 else None
+
+    first = poll(created, "nominations knows the candidate")
+    nid = first.json()["id"]
+    again = school.call("POST", "/api/nominations", expect=201, json=body, headers=key)
+    assert again.json()["id"] == nid and again.headers["Idempotent-Replayed"] == "true"
+    school.call("POST", "/api/nominations", expect=409, json=body)
+    listed = school.call("GET", "/api/nominations", params={"round_id": round_["id"]}).json()["items"]
+    assert [n["id"] for n in listed] == [nid]
+
+    # Prefilled from the directory, not typed again; a write on a stale ETag is 412 and changes nothing.
+    form = first.json()["form"]
+    assert (form["name"], form["unit_name"], form["mobile"]) == ("孙立新", "沁阳市永威学校", "13900139000")
+    stale = first.headers["ETag"]
+    etag = school.call("PATCH", f"/api/nominations/{nid}", json={"form": JIAOZUO_FORM}, headers={"If-Match": stale})
+    refused = school.call(
+        "PATCH",
+        f"/api/nominations/{nid}",
+        expect=412,
+        json={"form": {"education": "硕士"}},
+        headers={"If-Match": stale},
+    )
+    assert refused.headers["Content-Type"].startswith("application/problem+json")
+    assert school.call("GET", f"/api/nominations/{nid}").json()["form"]["education"] == JIAOZUO_FORM["education"]
+    etag_value = school.call(
+        "PUT",
+        f"/api/nominations/{nid}/photo",
+        data=PNG,
+        headers={"If-Match": etag.headers["ETag"], "Content-Type": "image/png"},
+    ).headers["ETag"]
+    nomination = Nomination(nid, attest(school, nid, etag_value))
+    assert submit(school, nomination)["status"] == "submitted"
+
+    # The submitted event carries the form as submitted (the snapshot approvals and the printable form use).
+    submitted = tap.event("nominations.nomination.submitted", nid)["data"]
+    assert submitted["revision"] == 1 and submitted["candidate_user_id"] == person["id"]
+    assert submitted["school_org_path"] == "/4108/410882/4108820001"
+    assert submitted["form"] == {
+        **JIAOZUO_FORM,
+        "unit_name": "沁阳市永威学校",
+        "name": "孙立新",
+        "gender": "男",
+        "birth_date": "1975-03-08",
+        "mobile": "13900139000",
+    }
+
+    # Another school's admin and another county's reviewers see nothing of it: 404, not 403.
+    outsiders = [Client(stack, "school2.admin"), Client(stack, "county.reviewer"), Client(stack, "county2.reviewer")]
+    for outsider in outsiders:
+        for path in (
+            f"/api/nominations/{nid}",
+            f"/api/nominations/{nid}/eligibility",
+            f"/api/nominations/{nid}/history",
+        ):
+            outsider.call("GET", path, expect=404)
+        outsider.call("POST", f"/api/nominations/{nid}/withdraw", expect=404, headers={"If-Match": "*"})
+        items = outsider.call("GET", "/api/nominations", params={"round_id": round_["id"]}).json()["items"]
+        assert nid not in [n["id"] for n in items]
+    assert own_county.call("GET", f"/api/nominations/{nid}").json()["status"] in {"submitted", "under_review"}
+
+    # A round whose deadline passes: the school's submission is refused, and the worker's timer closes it.
+    deadline = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=15)
+    short = city.call(
+        "POST",
+        "/api/rounds",
+        expect=201,
+        json={
+            "title": f"焦作补报-{tag()}",
+            "policy_id": "jiaozuo-2022",
+            "issuing_org_code": "4108",
+            "deadline": deadline.isoformat(),
+        },
+    ).json()
+    late = school.call(
+        "POST",
+        "/api/nominations",
+        expect=201,
+        json={**body, "round_id": short["id"], "form": JIAOZUO_FORM},
+        headers={"Idempotency-Key": f"issue3-{short['id']}"},
+    )
+    late_etag = school.call(
+        "PUT",
+        f"/api/nominations/{late.json()['id']}/photo",
+        data=PNG,
+        headers={"If-Match": late.headers["ETag"], "Content-Type": "image/png"},
+    ).headers["ETag"]
+    late_etag = attest(school, late.json()["id"], late_etag)
+    assert school.call("GET", f"/api/nominations/{late.json()['id']}/eligibility").json()["eligible"] is True
+    wait_until(
+        lambda: dt.datetime.now(dt.UTC) > deadline + dt.timedelta(seconds=1),
+        timeout=30,
+        interval=0.5,
+        message="the deadline to pass",
+    )
+    refused = school.call(
+        "POST", f"/api/nominations/{late.json()['id']}/submit", expect=409, headers={"If-Match": late_etag}
+    )
+    assert "deadline" in refused.json()["detail"]
+    assert school.call("GET", f"/api/nominations/{late.json()['id']}").json()["status"] == "draft"
+    closed = tap.event("nominations.round.closed", short["id"])
+    assert closed["data"]["reason"] == "deadline"
+    round_after = city.call("GET", f"/api/rounds/{short['id']}").json()
+    assert (round_after["status"], round_after["close_reason"]) == ("closed", "deadline")
+    assert late.json()["id"] not in [e["subject"] for e in tap.seen if e["type"].startswith("nominations.nomination.")]
