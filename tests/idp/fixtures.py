@@ -20,10 +20,12 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.parse
@@ -530,11 +532,248 @@ def oidc_idp(
         yield idp
 
 
+# --------------------------------------------------------------------------------------------------------------
+# CAS
+
+PLATFORM_SERVICE_PATTERN = r"^http://127\.0\.0\.1:\d+/sso/.*"
+OTHER_SERVICE_PATTERN = r"^http://other\.example/.*"
+OTHER_SERVICE = "http://other.example/app/"
+
+DEFAULT_CAS_USERS: dict[str, dict[str, Any]] = {
+    "zhangming": {
+        "password": "zhangming-pw",
+        "attributes": {
+            "display_name": "张明",
+            "mail": "zhangming@school1.wuhai.example",
+            "mobile": "13800001001",
+            "org_code": "150302001",
+            "org_name": "乌海市第一中学",
+            "identity_type": "teacher",
+            "is_principal": True,
+        },
+    },
+    "lihua": {
+        "password": "lihua-pw",
+        "attributes": {
+            "display_name": "李华",
+            "mail": "lihua@edu.wuhai.example",
+            "mobile": "13800002001",
+            "org_code": "150300",
+            "org_name": "乌海市教育局",
+            "identity_type": "staff",
+            "is_principal": False,
+        },
+    },
+}
+
+
+class CasIdp:
+    """A running django-cas-server (``tests/idp/cas``) and a driver that signs a user in at it."""
+
+    def __init__(self, process: _Process, base_url: str, users_file: Path, users: Mapping[str, Any]) -> None:
+        self._process = process
+        self.base_url = base_url.rstrip("/")
+        self.port = urllib.parse.urlsplit(self.base_url).port
+        self.log_path = process.log_path
+        self.users_file = users_file
+        self.users: dict[str, dict[str, Any]] = json.loads(json.dumps(dict(users)))
+        self.last_session: requests.Session | None = None
+        self.other_service = OTHER_SERVICE
+
+    # -- configuration at run time ------------------------------------------------------------------------------
+
+    def _write_users(self) -> None:
+        tmp = self.users_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.users, ensure_ascii=False, indent=1), encoding="utf-8")
+        os.replace(tmp, self.users_file)  # atomic: the server never reads half a file
+
+    def set_user(
+        self, username: str, password: str, attributes: Mapping[str, Any] | None = None, *, disabled: bool = False
+    ) -> None:
+        """Add or replace a user; the next password check and the next ticket see it.
+
+        Attribute values: str, int, bool (released as "true"/"false"), a list of those (a multi-valued
+        attribute), anything else as JSON text. ``disabled`` makes every password check fail.
+        """
+        self.users[username] = {"password": password, "attributes": dict(attributes or {}), "disabled": disabled}
+        self._write_users()
+
+    def remove_user(self, username: str) -> None:
+        self.users.pop(username, None)
+        self._write_users()
+
+    # -- URLs -----------------------------------------------------------------------------------------------------
+
+    def login_url(self, service: str, **params: str) -> str:
+        return f"{self.base_url}/login?" + urllib.parse.urlencode({"service": service, **params})
+
+    def validate(self, service: str, ticket: str, *, p3: bool = True, format: str | None = None) -> requests.Response:
+        """Call ``/p3/serviceValidate`` (or ``/serviceValidate``) the way a CAS client does."""
+        params = {"service": service, "ticket": ticket, **({"format": format} if format else {})}
+        path = "/p3/serviceValidate" if p3 else "/serviceValidate"
+        return requests.get(self.base_url + path, params=params, timeout=HTTP_TIMEOUT)
+
+    # -- the browser's part --------------------------------------------------------------------------------------
+
+    def _is_server(self, url: str) -> bool:
+        return _origin(url) == _origin(self.base_url)
+
+    def sign_in(self, login_url: str, username: str, password: str, *, session: requests.Session | None = None) -> str:
+        """Sign in at ``login_url`` (``.../cas/login?service=...``) and return the redirect to the service.
+
+        The returned URL is the service URL with ``ticket=ST-...``, not requested. If the session already has
+        a CAS sign-on, no form appears and a ticket for that user comes back at once. Wrong credentials, a
+        service no pattern allows, or any other page without a redirect raise ``IdpError`` with the page's
+        messages. The session is kept as ``self.last_session`` (for ``logout``).
+        """
+        session = session if session is not None else requests.Session()
+        self.last_session = session
+        url, method, data = login_url, "GET", None
+        submitted = False
+        for _ in range(MAX_STEPS):
+            if method == "GET":
+                response = session.get(url, allow_redirects=False, timeout=HTTP_TIMEOUT)
+            else:
+                response = session.post(url, data=data, allow_redirects=False, timeout=HTTP_TIMEOUT)
+            if response.is_redirect:
+                location = urllib.parse.urljoin(response.url, response.headers["Location"])
+                if not self._is_server(location):
+                    return location
+                url, method, data = location, "GET", None
+                continue
+            page = _parse(response.text) if response.status_code == 200 else None
+            form = next((f for f in page.forms if "lt" in f.fields), None) if page else None
+            if form is None or submitted:
+                raise IdpError(f"CAS did not redirect to the service: {self._messages(response)}")
+            data = {**form.fields, "username": username, "password": password}
+            data.pop("warn", None)
+            url, method, submitted = urllib.parse.urljoin(response.url, form.action), "POST", True
+        raise IdpError(f"no redirect to the service after {MAX_STEPS} steps (last: {url})")
+
+    @staticmethod
+    def _messages(response: requests.Response) -> str:
+        alerts = re.findall(r'<div[^>]*class="[^"]*alert[^"]*"[^>]*>(.*?)</div>', response.text, flags=re.S)
+        text = " | ".join(" ".join(re.sub(r"<[^>]+>", " ", a).split()) for a in alerts)
+        return f"HTTP {response.status_code} {response.url}: {text or response.text[:400]!r}"
+
+    def ticket_for(self, service_url: str, username: str, password: str) -> str:
+        """A fresh sign-in (a new session) for ``service_url``; returns the ``ST-...`` ticket alone."""
+        location = self.sign_in(self.login_url(service_url), username, password, session=requests.Session())
+        ticket = query_params(location).get("ticket")
+        if not ticket:
+            raise IdpError(f"no ticket in {location}")
+        return ticket
+
+    def logout(self, session: requests.Session | None = None, *, service: str | None = None) -> str:
+        """``GET /cas/logout`` with the session's cookie: ends the CAS sign-on.
+
+        Before answering, the server POSTs a SAML ``logoutRequest`` (form field) to each service the session
+        got a ticket for whose pattern has single log-out. Returns the redirect Location when ``service`` is
+        given (unrequested), else the URL of CAS's own "logout successful" page.
+        """
+        session = session if session is not None else self.last_session
+        if session is None:
+            raise ValueError("logout needs the session the user signed in with")
+        params = {"service": service} if service else {}
+        response = session.get(f"{self.base_url}/logout", params=params, allow_redirects=False, timeout=30)
+        if response.is_redirect:
+            return urllib.parse.urljoin(response.url, response.headers["Location"])
+        if response.status_code != 200:
+            raise IdpError(f"CAS logout failed: {self._messages(response)}")
+        return response.url
+
+
+def _cas_python() -> str:
+    try:
+        import cas_server  # noqa: F401
+        import django  # noqa: F401
+        import waitress  # noqa: F401
+    except ImportError as exc:
+        pytest.fail(f"the CAS server for the SSO tests needs the dev extras (`pip install -e '.[dev]'`): {exc}")
+    return sys.executable
+
+
+@contextlib.contextmanager
+def start_cas_idp(
+    service_pattern: str = PLATFORM_SERVICE_PATTERN,
+    users: Mapping[str, Mapping[str, Any]] | None = None,
+    *,
+    workdir: Path | None = None,
+    port: int = 0,
+    extra_patterns: Sequence[Mapping[str, Any]] = (),
+) -> Iterator[CasIdp]:
+    """Start django-cas-server on ``port`` (0: a free one); wait until ``/cas/login`` answers; stop it after.
+
+    Service patterns, first match wins: ``service_pattern`` (all attributes, single log-out on), then
+    ``extra_patterns`` (``{"name", "pattern", "attributes": ["*" | "name" | "name:renamed"], "single_log_out"}``),
+    then ``OTHER_SERVICE_PATTERN`` (no attributes, no single log-out).
+    """
+    python = _cas_python()
+    with contextlib.ExitStack() as stack:
+        if workdir is None:
+            workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="cas-idp-")))
+        users_file = workdir / "cas-users.json"
+        initial = DEFAULT_CAS_USERS if users is None else users
+        users_file.write_text(json.dumps(initial, ensure_ascii=False), encoding="utf-8")
+        config = {
+            "host": "127.0.0.1",
+            "port": port,
+            "data_dir": str(workdir / "cas-data"),
+            "users_file": str(users_file),
+            "service_patterns": [
+                {"name": "platform", "pattern": service_pattern, "attributes": ["*"], "single_log_out": True},
+                *[dict(p) for p in extra_patterns],
+                {"name": "other", "pattern": OTHER_SERVICE_PATTERN, "attributes": [], "single_log_out": False},
+            ],
+        }
+        config_path = workdir / "cas-config.json"
+        config_path.write_text(json.dumps(config), encoding="utf-8")
+        process = _Process(
+            "cas-idp",
+            [python, str(CAS_DIR / "run.py"), str(config_path)],
+            cwd=CAS_DIR,
+            env={"PYTHONUNBUFFERED": "1"},
+            workdir=workdir,
+        )
+        stack.callback(process.stop)
+        started = process.wait_for_line(lambda d: d.get("listening") is True, START_TIMEOUT)
+        base_url = started["base_url"]
+        process.wait_http(f"{base_url}/login", START_TIMEOUT, lambda r: r.status_code == 200)
+        yield CasIdp(process, base_url, users_file, initial)
+
+
+@pytest.fixture(scope="session")
+def cas_idp_service_pattern() -> str:
+    """The platform's service pattern at the CAS server (all attributes, single log-out); override to change."""
+    return PLATFORM_SERVICE_PATTERN
+
+
+@pytest.fixture(scope="session")
+def cas_idp_users() -> dict[str, dict[str, Any]]:
+    """Users the CAS server starts with (username -> {password, attributes}); override in a conftest."""
+    return json.loads(json.dumps(DEFAULT_CAS_USERS))
+
+
+@pytest.fixture(scope="session")
+def cas_idp(
+    cas_idp_service_pattern: str, cas_idp_users: dict[str, dict[str, Any]], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[CasIdp]:
+    """The city's CAS server (django-cas-server under waitress), for the whole test session."""
+    with start_cas_idp(cas_idp_service_pattern, cas_idp_users, workdir=tmp_path_factory.mktemp("cas-idp")) as idp:
+        yield idp
+
+
 __all__ = [
+    "DEFAULT_CAS_USERS",
     "DEFAULT_OIDC_ACCOUNTS",
+    "OTHER_SERVICE",
+    "OTHER_SERVICE_PATTERN",
+    "PLATFORM_SERVICE_PATTERN",
+    "CasIdp",
     "IdpError",
     "OidcIdp",
     "pkce_pair",
     "query_params",
+    "start_cas_idp",
     "start_oidc_idp",
 ]

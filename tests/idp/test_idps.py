@@ -8,6 +8,7 @@ import threading
 import time
 import urllib.parse
 import uuid
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,7 +16,7 @@ import jwt
 import pytest
 import requests
 
-from tests.idp.fixtures import OidcIdp, pkce_pair, query_params
+from tests.idp.fixtures import OTHER_SERVICE, CasIdp, OidcIdp, pkce_pair, query_params
 
 CALLBACK = "http://127.0.0.1:59999/sso/city/callback"
 AFTER_LOGOUT = "http://127.0.0.1:59999/signed-out"
@@ -307,3 +308,118 @@ def test_unknown_login_is_not_signed_in(oidc_idp: OidcIdp, scope: str) -> None:
     url = authorize_url(oidc_idp, client_id, scope=scope, code_challenge=challenge, code_challenge_method="S256")
     with pytest.raises(AssertionError):
         oidc_idp.sign_in(url, "nobody-" + uuid.uuid4().hex)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# CAS
+
+CAS = "{http://www.yale.edu/tp/cas}"
+
+
+def parse_xml(data: bytes | str) -> ET.Element:
+    return ET.fromstring(data)  # noqa: S314 - the answer of the test's own provider
+
+
+def cas_success(response: requests.Response) -> tuple[str, dict[str, list[str]]]:
+    assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/xml")
+    root = parse_xml(response.content)
+    success = root.find(f"{CAS}authenticationSuccess")
+    assert success is not None, response.text
+    attributes: dict[str, list[str]] = {}
+    released = success.find(f"{CAS}attributes")
+    for element in released if released is not None else []:
+        attributes.setdefault(element.tag.removeprefix(CAS), []).append(element.text or "")
+    return success.findtext(f"{CAS}user") or "", attributes
+
+
+def cas_failure_code(response: requests.Response) -> str | None:
+    failure = parse_xml(response.content).find(f"{CAS}authenticationFailure")
+    return None if failure is None else failure.get("code")
+
+
+def platform_service(port: int = 59999) -> str:
+    return f"http://127.0.0.1:{port}/sso/cas/callback?next=%2Fme"
+
+
+def test_cas_ticket_validates_with_attributes_for_its_service_only(cas_idp: CasIdp) -> None:
+    service = platform_service()
+    session = requests.Session()
+    location = cas_idp.sign_in(cas_idp.login_url(service), "zhangming", "zhangming-pw", session=session)
+    assert location.startswith(service + "&ticket=ST-")
+    ticket = query_params(location)["ticket"]
+
+    user, attributes = cas_success(cas_idp.validate(service, ticket))
+    assert user == "zhangming"
+    assert attributes["display_name"] == ["张明"] and attributes["org_code"] == ["150302001"]
+    assert attributes["is_principal"] == ["true"] and attributes["identity_type"] == ["teacher"]
+    assert attributes["mail"] == ["zhangming@school1.wuhai.example"] and attributes["mobile"] == ["13800001001"]
+    # A service ticket is single-use.
+    assert cas_failure_code(cas_idp.validate(service, ticket)) == "INVALID_TICKET"
+
+    # A ticket issued to another service is refused for the platform's.
+    other = cas_idp.ticket_for(OTHER_SERVICE, "zhangming", "zhangming-pw")
+    assert cas_failure_code(cas_idp.validate(service, other)) == "INVALID_SERVICE"
+    # The other service's pattern releases no attributes.
+    other = cas_idp.ticket_for(OTHER_SERVICE, "zhangming", "zhangming-pw")
+    user, attributes = cas_success(cas_idp.validate(OTHER_SERVICE, other))
+    assert user == "zhangming" and "display_name" not in attributes
+
+    # Single sign-on: the same browser gets a ticket without the form.
+    again = cas_idp.sign_in(cas_idp.login_url(service), "zhangming", "ignored", session=session)
+    assert cas_success(cas_idp.validate(service, query_params(again)["ticket"]))[1]["isFromNewLogin"] == ["false"]
+
+
+def test_cas_json_format(cas_idp: CasIdp) -> None:
+    service = platform_service()
+    ticket = cas_idp.ticket_for(service, "lihua", "lihua-pw")
+    answer = cas_idp.validate(service, ticket, format="JSON")
+    assert answer.headers["Content-Type"].startswith("application/json")
+    success = answer.json()["serviceResponse"]["authenticationSuccess"]
+    assert success["user"] == "lihua" and success["attributes"]["org_name"] == ["乌海市教育局"]
+    failure = cas_idp.validate(service, ticket, format="JSON").json()["serviceResponse"]["authenticationFailure"]
+    assert failure["code"] == "INVALID_TICKET"
+
+
+def test_cas_refuses_bad_credentials_and_unknown_services(cas_idp: CasIdp) -> None:
+    with pytest.raises(AssertionError, match="credentials"):
+        cas_idp.sign_in(cas_idp.login_url(platform_service()), "zhangming", "wrong")
+    with pytest.raises(AssertionError, match="not allowed"):
+        cas_idp.sign_in(cas_idp.login_url("http://unregistered.example/"), "zhangming", "zhangming-pw")
+
+
+def test_cas_changed_attributes_are_released_at_the_next_sign_in(cas_idp: CasIdp) -> None:
+    username = f"wang-{uuid.uuid4().hex[:6]}"
+    service = platform_service()
+    names = []
+    for name in ("王老师", "王芳"):
+        cas_idp.set_user(username, "pw", {"display_name": name, "org_code": "150302001", "roles": ["a", "b"]})
+        _, attributes = cas_success(cas_idp.validate(service, cas_idp.ticket_for(service, username, "pw")))
+        names.append(attributes["display_name"][0])
+        assert attributes["roles"] == ["a", "b"]  # multi-valued
+    assert names == ["王老师", "王芳"]
+    cas_idp.set_user(username, "pw", {}, disabled=True)
+    with pytest.raises(AssertionError, match="credentials"):
+        cas_idp.ticket_for(service, username, "pw")
+
+
+def test_cas_logout_sends_a_logout_request_to_the_service(cas_idp: CasIdp) -> None:
+    with recording_server() as (rp, received):
+        service = f"{rp}/sso/cas/callback"
+        session = requests.Session()
+        ticket = query_params(cas_idp.sign_in(cas_idp.login_url(service), "lihua", "lihua-pw", session=session))[
+            "ticket"
+        ]
+        cas_success(cas_idp.validate(service, ticket))
+        assert cas_idp.logout(session) == f"{cas_idp.base_url}/logout"
+        wait_until(lambda: received)  # sent before the logout page answers; this only guards the thread
+
+    [call] = received
+    assert call["path"] == "/sso/cas/callback"
+    assert call["content_type"].startswith("application/x-www-form-urlencoded")
+    request = parse_xml(urllib.parse.parse_qs(call["body"])["logoutRequest"][0])
+    assert request.tag == "{urn:oasis:names:tc:SAML:2.0:protocol}LogoutRequest"
+    assert request.findtext("{urn:oasis:names:tc:SAML:2.0:protocol}SessionIndex") == ticket
+
+    # The CAS sign-on is over: the same browser sees the form again.
+    with pytest.raises(AssertionError, match="did not redirect"):
+        cas_idp.sign_in(cas_idp.login_url(service), "lihua", "wrong", session=session)
