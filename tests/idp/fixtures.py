@@ -406,8 +406,11 @@ class OidcIdp:
         Location to the RP (``...?code=...&state=...&iss=...``) without requesting it. If the session already
         has a signed-in user, no login form appears and that user is the one signed in (pass a fresh session,
         or ``prompt=login`` in the URL, for another). ``consent=False`` aborts at the consent page, so the RP
-        gets ``error=access_denied``. The dev interactions take any password. The session used is kept as
-        ``self.last_session`` (for ``logout``).
+        gets ``error=access_denied``. The dev interactions take any password; a login that is no account's
+        ``sub`` makes oidc-provider answer 500 ("oops! something went wrong"), raised here as ``IdpError``.
+        ``authorize_url`` may also be the RP's own login URL, as long as it redirects to the provider: that first
+        request is made (its cookies land in ``session``), the last redirect, back to the RP, is not. The session
+        used is kept as ``self.last_session`` (for ``logout``).
         """
         session = session if session is not None else requests.Session()
         self.last_session = session
@@ -624,7 +627,8 @@ class CasIdp:
         The returned URL is the service URL with ``ticket=ST-...``, not requested. If the session already has
         a CAS sign-on, no form appears and a ticket for that user comes back at once. Wrong credentials, a
         service no pattern allows, or any other page without a redirect raise ``IdpError`` with the page's
-        messages. The session is kept as ``self.last_session`` (for ``logout``).
+        messages. ``login_url`` may also be the RP's own URL that redirects to CAS (that first request is made).
+        The session is kept as ``self.last_session`` (for ``logout``).
         """
         session = session if session is not None else requests.Session()
         self.last_session = session
