@@ -15,7 +15,15 @@ from nominations.bootstrap import Nominations
 from openpyxl import load_workbook
 
 from shared.bus.tables import outbox
-from tests.integration.nominations.conftest import CANDIDATE, CITY, COUNTY, OTHER_COUNTY, OTHER_SCHOOL, SCHOOL
+from tests.integration.nominations.conftest import (
+    CANDIDATE,
+    CITY,
+    COUNTY,
+    OTHER_COUNTY,
+    OTHER_SCHOOL,
+    OTHER_SCHOOL_USER,
+    SCHOOL,
+)
 from tests.integration.nominations.flow import (
     JIAOZUO_FORM,
     create,
@@ -360,3 +368,89 @@ def test_yichun_term_limit_reads_appointments_from_the_projection(
             uow.commit()
     result = client.get(url, headers=issuer.headers("president", president)).json
     assert [r["rule"] for r in result["reasons"]] == ["term_limit"]
+
+
+def test_summary_xlsx_has_one_row_per_nomination_with_the_policy_columns(
+    client: FlaskClient, issuer: TestIssuer, service: Nominations
+) -> None:
+    give_certificate(service)
+    round_ = open_round(client, issuer)
+    submitted = create(client, issuer, round_["id"])
+    assert submit(client, issuer, submitted.json["id"], fill_and_attest(client, issuer, submitted)).status_code == 200
+    draft = client.post(
+        "/api/nominations",
+        json={"round_id": round_["id"], "school_org_code": "4108020002", "form": {"education": "硕士"}},
+        headers=issuer.headers("s2", ("school_admin", "/4108/410802/4108020002")),
+    )
+    assert draft.status_code == 201
+    withdrawn = client.post(
+        "/api/nominations",
+        json={"round_id": round_["id"], "school_org_code": "4108210001", "candidate_user_id": str(OTHER_SCHOOL_USER)},
+        headers=issuer.headers("s3", OTHER_SCHOOL),
+    )
+    assert withdrawn.status_code == 201
+    gone = client.post(
+        f"/api/nominations/{withdrawn.json['id']}/withdraw",
+        headers=issuer.headers("s3", OTHER_SCHOOL, **{"If-Match": withdrawn.headers["ETag"]}),
+    )
+    assert gone.status_code == 200
+
+    policy = service.catalog.get("jiaozuo-2022")
+    assert policy is not None
+    header = [c["label_zh"] for c in policy.summary_columns]
+
+    def table(grant: tuple[str, str]) -> list[list[Any]]:
+        response = client.get(f"/api/rounds/{round_['id']}/summary?format=xlsx", headers=issuer.headers("r", grant))
+        assert response.status_code == 200
+        assert response.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        assert "attachment" in response.headers["Content-Disposition"]
+        workbook = load_workbook(io.BytesIO(response.data), read_only=True)
+        assert workbook.active is not None and workbook.active.title == "焦作市首席教育信息官推荐表汇总表"
+        return [["" if v is None else v for v in row] for row in workbook.active.iter_rows(values_only=True)]
+
+    # One row per live nomination of the subtree (the withdrawn one is not reported), the policy's columns
+    # in the policy's order, personal data masked.
+    city = table(CITY)
+    assert city[0] == header
+    assert city[1:] == [
+        [
+            "解放区教育局",
+            "解放区第一实验小学",
+            "张三",
+            "男",
+            "1980-**-**",
+            "本科",
+            "校长",
+            "高级教师",
+            "138****8000",
+            "已提交",
+        ],
+        ["解放区教育局", "解放区育才中学", "", "", "", "硕士", "", "", "", "草稿"],
+    ]
+    assert table(COUNTY) == city
+    assert table(OTHER_COUNTY) == [header]
+
+
+def test_lists_mask_by_the_rounds_policy_snapshot(
+    client: FlaskClient, issuer: TestIssuer, service: Nominations
+) -> None:
+    round_ = open_round(client, issuer)
+    created = create(client, issuer, round_["id"])
+    filled = client.patch(
+        f"/api/nominations/{created.json['id']}",
+        json={"form": {"education": "博士研究生"}},
+        headers=issuer.headers("s", SCHOOL, **{"If-Match": created.headers["ETag"]}),
+    )
+    assert filled.status_code == 200
+    # The round's snapshot marks 学历 as personal; the policy file on disk does not.
+    policy = service.catalog.get("jiaozuo-2022")
+    assert policy is not None
+    index = [f.name for f in policy.fields].index("education")
+    with service.engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE rounds SET policy = jsonb_set(policy, :path, 'true') WHERE id = :id"),
+            {"path": f"{{form,fields,{index},personal}}", "id": round_["id"]},
+        )
+    (item,) = client.get("/api/nominations", headers=issuer.headers("c", CITY)).json["items"]
+    assert item["form"]["education"] == "博士研究生"[:6] + "****"
+    assert item["form"]["mobile"] == "138****8000"

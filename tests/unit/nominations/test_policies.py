@@ -68,6 +68,28 @@ def test_a_fourth_region_needs_only_a_yaml_file(tmp_path: Path) -> None:
     assert [p.id for p in loaded.all()] == ["another-county-2025"]
 
 
+def test_a_broken_file_stops_loading_the_catalog_naming_the_file(tmp_path: Path) -> None:
+    """What bootstrap() does at start-up: one bad file among good ones and nothing loads."""
+    for good in ("helan-2024", "jiaozuo-2022"):
+        (tmp_path / f"{good}.yaml").write_text(yaml.safe_dump(_raw(good), allow_unicode=True), encoding="utf-8")
+    broken = _raw("yichun-university")
+    del broken["approval"]
+    broken["form"]["fields"][0]["type"] = "photo"
+    (tmp_path / "yichun-university.yaml").write_text(yaml.safe_dump(broken, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(PolicyLoadError) as refused:
+        PolicyCatalog.load(tmp_path)
+    message = str(refused.value)
+    assert message.startswith("yichun-university.yaml: does not match the policy schema")
+    assert "'approval' is a required property" in message
+    assert "at form/fields/0/type: 'photo' is not one of" in message
+
+
+def test_a_file_that_is_not_yaml_is_rejected(tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_text("id: [unclosed\n", encoding="utf-8")
+    with pytest.raises(PolicyLoadError, match=r"bad\.yaml: not valid YAML"):
+        PolicyCatalog.load(tmp_path)
+
+
 def test_file_name_must_match_the_id(tmp_path: Path) -> None:
     (tmp_path / "other.yaml").write_text(yaml.safe_dump(_raw("helan-2024"), allow_unicode=True), encoding="utf-8")
     with pytest.raises(PolicyLoadError, match="must match the file name"):
@@ -167,6 +189,32 @@ def test_jiaozuo_deputy_needs_leadership_authorization(catalog: PolicyCatalog) -
     assert _rules(policy, Facts(deputy, certs)) == ["deputy_authorization"]
     authorized = {**deputy, "leadership_authorization": True, "authorization_record": "2022-09-01 班子会议纪要第5号"}
     assert policy.evaluate(Facts(authorized, certs)).eligible
+
+
+@pytest.mark.parametrize(
+    ("authorization", "record"),
+    [(False, "2022-09-01 班子会议纪要第5号"), (True, ""), (True, None)],
+    ids=["record-without-authorization", "authorization-with-empty-record", "authorization-without-record"],
+)
+def test_jiaozuo_deputy_needs_both_the_authorization_and_its_record(
+    catalog: PolicyCatalog, authorization: bool, record: str | None
+) -> None:
+    policy = catalog.get("jiaozuo-2022")
+    assert policy is not None
+    form: dict[str, Any] = {"post_kind": "deputy", "years_in_it_management": 3}
+    form["leadership_authorization"] = authorization
+    if record is not None:
+        form["authorization_record"] = record
+    result = policy.evaluate(Facts(form, (("cio", "provincial"),)))
+    assert [r.rule for r in result.reasons] == ["deputy_authorization"]
+    assert "班子研究授权" in result.reasons[0].message_zh and "leadership team" in result.reasons[0].message_en
+
+
+def test_jiaozuo_principal_needs_no_authorization(catalog: PolicyCatalog) -> None:
+    policy = catalog.get("jiaozuo-2022")
+    assert policy is not None
+    result = policy.evaluate(Facts({"post_kind": "principal", "years_in_it_management": 0}, (("cio", "national"),)))
+    assert result.eligible and "deputy_authorization" not in result.checked_rules
 
 
 def test_jiaozuo_other_posts_are_not_candidates(catalog: PolicyCatalog) -> None:

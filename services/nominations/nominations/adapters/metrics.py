@@ -22,6 +22,15 @@ NOMINATIONS_BY_STATUS = Gauge(
 )
 
 
+def counted_pairs() -> set[tuple[str, str]]:
+    """The (round_id, status) label pairs the gauge holds a value for."""
+    return {
+        (sample.labels["round_id"], sample.labels["status"])
+        for family in NOMINATIONS_BY_STATUS.collect()
+        for sample in family.samples
+    }
+
+
 def count_eligibility_failures(result: Eligibility) -> None:
     for reason in result.reasons:
         ELIGIBILITY_FAILURES.labels(reason.rule).inc()

@@ -32,15 +32,22 @@ def consumers(service: Nominations) -> list[EventConsumer]:
 
 
 def count_by_status(service: Nominations) -> None:
-    """Refresh the nominations-by-round-and-status gauge."""
+    """Refresh the nominations-by-round-and-status gauge.
+
+    A (round, status) pair that no nomination holds any more (all of them moved on from `submitted`) is set to
+    0, not left at its last count: a gauge that is not refreshed would report them there forever.
+    """
     with service.session_factory() as session:
         rows = session.execute(
             sa.select(nominations.c.round_id, nominations.c.status, sa.func.count()).group_by(
                 nominations.c.round_id, nominations.c.status
             )
-        )
-        for round_id, status, count in rows:
-            metrics.NOMINATIONS_BY_STATUS.labels(str(round_id), status).set(count)
+        ).all()
+    counts = {(str(round_id), status): count for round_id, status, count in rows}
+    for labels in metrics.counted_pairs() - counts.keys():
+        metrics.NOMINATIONS_BY_STATUS.labels(*labels).set(0)
+    for labels, count in counts.items():
+        metrics.NOMINATIONS_BY_STATUS.labels(*labels).set(count)
 
 
 def components(service: Nominations) -> Sequence[Any]:

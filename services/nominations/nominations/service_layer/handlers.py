@@ -505,17 +505,21 @@ def list_nominations(
     org_code: str | None,
     after: Any,
     limit: int,
-) -> list[Nomination]:
+) -> tuple[list[Nomination], dict[uuid.UUID, Policy]]:
+    """A page of nominations in the caller's subtree, and the policy each one's round snapshotted (lists mask
+    personal fields by the round's policy, never by a policy file edited since the round opened)."""
     with uow:
         org_path = None
         if org_code:
             org = uow.directory.org(org_code)
             if org is None:
-                return []
+                return [], {}
             org_path = org["path"]
-        return uow.nominations.list_within(
+        found = uow.nominations.list_within(
             principal.paths(*READ_ROLES), round_id=round_id, status=status, org_path=org_path, after=after, limit=limit
         )
+        snapshots = uow.rounds.policies([n.round_id for n in found])
+    return found, {round_id: Policy.from_document(document) for round_id, document in snapshots.items()}
 
 
 def candidates(uow: NominationsUnitOfWork, principal: Principal, org_code: str) -> list[dict[str, Any]]:

@@ -81,6 +81,13 @@ class RoundRepository:
         )
         return [r[0] for r in self.uow.session.execute(query)]
 
+    def policies(self, round_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+        """The policy snapshot of each round (what a list of their nominations is masked by)."""
+        if not round_ids:
+            return {}
+        query = sa.select(rounds.c.id, rounds.c.policy).where(rounds.c.id.in_(set(round_ids)))
+        return {r.id: r.policy for r in self.uow.session.execute(query)}
+
     def visible(self, paths: Sequence[str], *, status: str | None, after: Any, limit: int) -> list[Round]:
         """Rounds issued in the caller's subtree or above it (a school sees its city's round)."""
         ancestors = [p for path in paths for p in _ancestors(path)]

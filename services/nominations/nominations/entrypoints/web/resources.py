@@ -201,7 +201,7 @@ class NominationsList(MethodView):
     @nominations_blp.response(200, NominationPage)
     def get(self, args: dict[str, Any]) -> Any:
         """Nominations in the caller's subtree, newest first; personal data masked."""
-        found = handlers.list_nominations(
+        found, policies = handlers.list_nominations(
             service().uow(),
             current_principal(),
             round_id=args["round_id"],
@@ -211,12 +211,10 @@ class NominationsList(MethodView):
             limit=args["limit"] + 1,
         )
         result = page(found, args["limit"], lambda n: [n.created_at.isoformat(), str(n.id)])
-        policies = {p.id: p for p in service().catalog.all()}
         items = []
         for n in result["items"]:
             body = _nomination_body(n, masked=True)
-            policy = policies.get(n.policy_id)
-            body["form"] = handlers.masked_form(policy, n.form) if policy else {}
+            body["form"] = handlers.masked_form(policies[n.round_id], n.form)
             body["candidate"] = handlers.masked_candidate(n.candidate)
             items.append(body)
         result["items"] = items
