@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from approvals.adapters.orm import review_cases, review_tasks
 from approvals.bootstrap import Approvals
-from approvals.entrypoints.worker import DIRECTORY_HANDLERS, DIRECTORY_QUEUE, REVIEW_HANDLERS, REVIEWS_QUEUE
+from approvals.entrypoints.web import create_app
+from approvals.entrypoints.worker import DIRECTORY_HANDLERS, DIRECTORY_QUEUE, REVIEW_HANDLERS, REVIEWS_QUEUE, timers
 from prometheus_client import REGISTRY
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from shared.bus.consumer import EventConsumer
 from shared.bus.relay import OutboxRelay
@@ -16,8 +18,19 @@ from shared.bus.tables import outbox
 from shared.bus.topology import QueueSpec
 from shared.config import BusSettings
 from tests.helpers import wait_until
-from tests.integration.approvals.conftest import JIAOZUO, SCHOOL, org_events, round_opened, submitted
+from tests.integration.approvals.conftest import (
+    HELAN,
+    HELAN_COUNTY,
+    HELAN_SCHOOL,
+    JIAOZUO,
+    SCHOOL,
+    Feed,
+    org_events,
+    round_opened,
+    submitted,
+)
 from tests.integration.conftest import Background, Broker
+from tests.tokens import TestIssuer
 
 # The county and city stages only: the unit's opinion is then on the paper form, so the first task is the bureau's.
 COUNTY_FIRST = {
@@ -83,3 +96,63 @@ def test_redelivered_submission_opens_one_case_at_the_county_bureau(
             select(func.count()).select_from(outbox).where(outbox.c.type == "approvals.case.opened")
         ).scalar_one()
     assert opened_events == 1
+
+
+def test_the_worker_timers_publish_each_overdue_task_and_each_ended_term_once(
+    approvals_service: Approvals,
+    broker: Broker,
+    background: Background,
+    bus_settings: BusSettings,
+    monkeypatch: pytest.MonkeyPatch,
+    issuer: TestIssuer,
+) -> None:
+    """The worker's own timers (not the handlers called by hand) over RabbitMQ: however often they run,
+    each overdue task is published once (`approvals.task.overdue`) and each term past its end once
+    (`approvals.appointment.ended`)."""
+    feed = Feed(approvals_service)
+    feed(*org_events())
+    client = create_app(approvals_service).test_client()
+    opened, helan = round_opened(JIAOZUO), round_opened(HELAN, issuing_org_code="640122", issuing_org_path=HELAN_COUNTY)
+    feed(opened, helan, submitted(opened.data["round_id"], SCHOOL), submitted(opened.data["round_id"], SCHOOL))
+    feed(submitted(helan.data["round_id"], HELAN_SCHOOL, policy_id="helan-2024"))
+    for who, grant in [("hs", ("school_admin", HELAN_SCHOOL)), ("hc", ("county_reviewer", HELAN_COUNTY))]:
+        [task] = client.get("/api/tasks", headers=issuer.headers(who, grant)).json["items"]
+        done = client.post(
+            f"/api/tasks/{task['id']}/decision",
+            headers=issuer.headers(who, grant),
+            json={"decision": "approve", "document_number": "贺教体发〔2019〕3号", "starts_on": "2019-09-01"},
+        )
+        assert done.status_code == 200, done.json  # a term of 2019-09-01 .. 2022-08-31: long over
+    with approvals_service.engine.begin() as conn:
+        conn.execute(text("UPDATE review_tasks SET due_at = now() - interval '1 day' WHERE status = 'open'"))
+
+    tap = broker.tap("approvals.#")
+    for name in ("APPROVALS_OVERDUE_INTERVAL", "APPROVALS_TERM_END_INTERVAL", "APPROVALS_RECTIFICATION_INTERVAL"):
+        monkeypatch.setenv(name, "0.05")
+    runs = {
+        name: REGISTRY.get_sample_value("worker_timer_runs_total", {"timer": name, "outcome": "ok"}) or 0
+        for name in ("approvals-overdue", "approvals-term-end")
+    }
+    for timer in timers(approvals_service):
+        background.start(timer)
+    background.start(OutboxRelay(bus_settings, approvals_service.session_factory))
+
+    def ran_often() -> bool:
+        return all(
+            (REGISTRY.get_sample_value("worker_timer_runs_total", {"timer": n, "outcome": "ok"}) or 0) >= r + 5
+            for n, r in runs.items()
+        )
+
+    def relayed() -> bool:
+        with approvals_service.session_factory() as session:
+            return session.execute(select(func.count()).where(outbox.c.status != "sent")).scalar_one() == 0
+
+    wait_until(ran_often, timeout=15, message="the timers to run again and again")
+    wait_until(relayed, timeout=15, message="the outbox relayed")
+    published: list[dict[str, object]] = []
+    while (got := broker.get(tap)) is not None:
+        published.append(json.loads(got[1]))
+    overdue = [m for m in published if m["type"] == "approvals.task.overdue"]
+    ended = [m for m in published if m["type"] == "approvals.appointment.ended"]
+    assert len(overdue) == 2 and len({m["subject"] for m in overdue}) == 2
+    assert [m["data"]["ended_on"] for m in ended] == ["2022-08-31"]  # type: ignore[index]
