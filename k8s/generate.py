@@ -60,6 +60,12 @@ POD_SECURITY = {
     "fsGroup": 10001,
     "seccompProfile": {"type": "RuntimeDefault"},
 }
+# Always: the kubelet checks the pod's pull credentials on every start, so a node's cached copy of a private
+# image never serves a pod that could not pull it (checkov CKV_K8S_15); tags are immutable releases anyway.
+PULL_POLICY = "Always"
+# nginx-unprivileged runs under any UID (everything it writes is under /tmp, an emptyDir): one above 10000,
+# so it cannot collide with a node's own users (CKV_K8S_40), instead of the image's default 101.
+GATEWAY_UID = 10101
 CONTAINER_SECURITY = {
     "allowPrivilegeEscalation": False,
     "readOnlyRootFilesystem": True,
@@ -90,7 +96,7 @@ def container(name: str, service: str, command: list[str], port: int, port_name:
     return {
         "name": name,
         "image": IMAGE,
-        "imagePullPolicy": "IfNotPresent",
+        "imagePullPolicy": PULL_POLICY,
         "command": command,
         "ports": [{"name": port_name, "containerPort": port, "protocol": "TCP"}],
         "envFrom": [{"configMapRef": {"name": f"{service}-config"}}, {"secretRef": {"name": f"{service}-secrets"}}],
@@ -374,11 +380,12 @@ def platform_objects() -> list[dict]:
     nginx = {
         "name": "nginx",
         "image": NGINX_IMAGE,
+        "imagePullPolicy": PULL_POLICY,
         "ports": [{"name": "http", "containerPort": 8080, "protocol": "TCP"}],
         "readinessProbe": probe("/gateway/health", "http", 10, 3),
         "livenessProbe": probe("/gateway/health", "http", 20, 3),
         "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}},
-        "securityContext": CONTAINER_SECURITY | {"runAsUser": 101},
+        "securityContext": CONTAINER_SECURITY | {"runAsUser": GATEWAY_UID},
         "volumeMounts": [
             {"name": "config", "mountPath": "/etc/nginx/nginx.conf", "subPath": "nginx.conf", "readOnly": True},
             {"name": "tmp", "mountPath": "/tmp"},  # noqa: S108 - an emptyDir, nginx's pid and temp files
@@ -387,6 +394,7 @@ def platform_objects() -> list[dict]:
     exporter = {
         "name": "exporter",
         "image": "nginx/nginx-prometheus-exporter:1.4.2",
+        "imagePullPolicy": PULL_POLICY,
         "args": ["--nginx.scrape-uri=http://127.0.0.1:8080/nginx_status"],
         "ports": [{"name": "metrics", "containerPort": 9113, "protocol": "TCP"}],
         "readinessProbe": probe("/metrics", "metrics", 15, 3),
@@ -395,7 +403,7 @@ def platform_objects() -> list[dict]:
         "securityContext": CONTAINER_SECURITY | {"runAsUser": 65534},
     }
     gw_spec = pod_spec([nginx, exporter]) | {
-        "securityContext": POD_SECURITY | {"runAsUser": 101, "runAsGroup": 101, "fsGroup": 101},
+        "securityContext": POD_SECURITY | {"runAsUser": GATEWAY_UID, "runAsGroup": GATEWAY_UID, "fsGroup": GATEWAY_UID},
         "volumes": [{"name": "config", "configMap": {"name": "gateway-nginx"}}, {"name": "tmp", "emptyDir": {}}],
     }
     return [

@@ -6,7 +6,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
-import shutil
 import subprocess
 import sys
 from functools import cache
@@ -17,6 +16,8 @@ from typing import Any
 
 import pytest
 import yaml
+
+from tests.unit.test_ops_tools import docker_compose, require
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
@@ -62,6 +63,35 @@ def test_compose_file_matches_the_compose_specification_schema() -> None:
     validator_cls = jsonschema.validators.validator_for(schema)
     errors = sorted(validator_cls(schema).iter_errors(compose()), key=lambda e: list(e.absolute_path))
     assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message}" for e in errors)
+
+
+def _compose_config(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """`docker compose config` on the committed file, with an empty env file (a developer's .env stays out)."""
+    env_file = tmp_path / "empty.env"
+    env_file.write_text("", encoding="utf-8")
+    command = [*docker_compose(), "--project-directory", str(REPO_ROOT), "-f", str(COMPOSE_FILE)]
+    return subprocess.run(
+        [*command, "--env-file", str(env_file), "config", "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), **env},
+    )
+
+
+def test_docker_compose_config_accepts_the_file(tmp_path: Path) -> None:
+    result = _compose_config(tmp_path, SIGNING_KEY_SECRET="x" * 32)
+    assert result.returncode == 0, result.stderr
+    resolved = json.loads(result.stdout)
+    assert set(resolved["services"]) == set(compose()["services"])
+    assert resolved["name"] == compose()["name"]
+
+
+def test_docker_compose_refuses_to_run_without_the_signing_key_secret(tmp_path: Path) -> None:
+    result = _compose_config(tmp_path)
+    assert result.returncode != 0
+    assert "SIGNING_KEY_SECRET" in result.stderr
 
 
 def test_every_long_running_container_has_a_healthcheck() -> None:
@@ -159,16 +189,16 @@ def test_prometheus_scrapes_exporters_and_every_existing_process() -> None:
             assert f"127.0.0.1:{service.worker_port}" in local_targets
 
 
-@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool not installed")
 @pytest.mark.parametrize("target", ["compose", "local"])
 def test_promtool_accepts_the_prometheus_configs(target: str, tmp_path: Path) -> None:
+    promtool = require("promtool")
     if target == "compose":
         config = PROMETHEUS_FILE
     else:
         config = tmp_path / "prometheus.yml"
         config.write_text(prometheus_render.render("local"), encoding="utf-8")
     result = subprocess.run(
-        ["promtool", "check", "config", str(config)], capture_output=True, text=True, timeout=60, check=False
+        [promtool, "check", "config", str(config)], capture_output=True, text=True, timeout=60, check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

@@ -4,6 +4,7 @@ migration Job, NetworkPolicies, operators' resources) for every service that exi
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import shutil
 import subprocess
@@ -14,12 +15,23 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import jsonschema
+import kubernetes_validate
 import pytest
 import yaml
+
+from tests.unit.test_ops_tools import checkov, missing
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 K8S = REPO_ROOT / "k8s"
 OVERLAYS = ("dev", "prod")
+KUBERNETES_VERSION = "1.32"
+# The operators' kinds, which kubernetes-validate has no schema for: checked against k8s/schemas/ instead.
+CRD_SCHEMAS = {
+    ("rabbitmq.com/v1beta1", "RabbitmqCluster"): "rabbitmqcluster.yaml",
+    ("postgresql.cnpg.io/v1", "Cluster"): "cluster.postgresql.cnpg.io.yaml",
+    ("monitoring.coreos.com/v1", "ServiceMonitor"): "servicemonitor.monitoring.coreos.com.yaml",
+}
 
 
 def _load(path: Path, name: str) -> ModuleType:
@@ -41,7 +53,7 @@ def _kustomize(path: Path) -> str:
     elif shutil.which("kustomize"):
         cmd = ["kustomize", "build", str(path)]
     else:
-        pytest.skip("neither kubectl nor kustomize is installed")
+        missing("kubectl (or kustomize)")
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr
     return result.stdout
@@ -86,19 +98,81 @@ def test_every_kustomization_resource_exists() -> None:
                 assert (kustomization.parent / entry.split("=")[-1]).is_file(), f"{kustomization}: {entry}"
 
 
+@cache
+def crd_validator(api_version: str, kind: str) -> jsonschema.protocols.Validator:
+    schema = yaml.safe_load((K8S / "schemas" / CRD_SCHEMAS[(api_version, kind)]).read_text(encoding="utf-8"))
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
+def validation_errors(doc: dict[str, Any]) -> list[str]:
+    """Errors of one object: built-in kinds against Kubernetes' own schemas, operators' kinds against ours."""
+    where = f"{doc['kind']}/{doc['metadata']['name']}"
+    key = (doc["apiVersion"], doc["kind"])
+    if key in CRD_SCHEMAS:
+        return [
+            f"{where}: {'.'.join(map(str, e.absolute_path))}: {e.message}" for e in crd_validator(*key).iter_errors(doc)
+        ]
+    try:
+        kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+    except kubernetes_validate.SchemaNotFoundError:
+        return [f"{where}: no schema for {key}: add one to k8s/schemas/ (see its README.md)"]
+    except kubernetes_validate.ValidationError as exc:
+        return [f"{where}: {exc}"]
+    return []
+
+
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_overlay_validates_against_the_kubernetes_schemas(overlay: str) -> None:
-    kv = pytest.importorskip("kubernetes_validate")
-    crds = {"Cluster", "ServiceMonitor", "RabbitmqCluster"}  # operators' kinds: no bundled schema
-    errors = []
-    for doc in rendered(overlay):
-        try:
-            kv.validate(doc, "1.32", strict=True)
-        except kv.SchemaNotFoundError:
-            assert doc["kind"] in crds, f"no schema for {doc['kind']}"
-        except kv.ValidationError as exc:
-            errors.append(f"{doc['kind']}/{doc['metadata']['name']}: {exc}")
+    docs = rendered(overlay)
+    assert {(d["apiVersion"], d["kind"]) for d in docs} >= set(CRD_SCHEMAS), "every operator kind is rendered"
+    errors = [error for doc in docs for error in validation_errors(doc)]
     assert not errors, "\n".join(errors)
+
+
+def test_the_operator_schemas_reject_a_misspelt_field() -> None:
+    kinds = by_kind(rendered("prod"))
+    broken = copy.deepcopy(kinds["Cluster"]["cio-approvals-db"])
+    broken["spec"]["instance"] = broken["spec"].pop("instances")
+    assert any("instance" in e for e in validation_errors(broken))
+    broken = copy.deepcopy(kinds["RabbitmqCluster"]["cio-rabbitmq"])
+    broken["spec"]["rabbitmq"]["additionalPlugins"] = ["rabbitmq shovel"]
+    assert validation_errors(broken)
+    broken = copy.deepcopy(kinds["ServiceMonitor"]["approvals"])
+    broken["spec"]["endpoints"][0]["interval"] = "15 seconds"
+    assert validation_errors(broken)
+    broken = copy.deepcopy(kinds["Deployment"]["approvals-web"])  # and the built-in kinds are strict too
+    broken["spec"]["replica"] = 2
+    assert validation_errors(broken)
+
+
+def test_overlays_and_the_dockerfile_pass_checkov(tmp_path: Path) -> None:
+    """The security linter, with the skips (and their reasons) in k8s/.checkov.yaml."""
+    binary = checkov()
+    files = []
+    for overlay in OVERLAYS:
+        path = tmp_path / f"{overlay}.yaml"
+        path.write_text(yaml.safe_dump_all(rendered(overlay)), encoding="utf-8")
+        files += ["-f", str(path)]
+    result = subprocess.run(
+        [binary, "--config-file", str(K8S / ".checkov.yaml"), *files, "-f", str(REPO_ROOT / "Dockerfile")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    assert "kubernetes scan results" in result.stdout and "dockerfile scan results" in result.stdout
+
+
+def test_every_checkov_skip_has_its_reason() -> None:
+    lines = (K8S / ".checkov.yaml").read_text(encoding="utf-8").splitlines()
+    skips = [i for i, line in enumerate(lines) if line.strip().startswith("- CKV_")]
+    assert skips
+    for i in skips:
+        assert lines[i - 1].strip().startswith("#"), f"{lines[i].strip()}: say why in a comment above it"
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
