@@ -776,9 +776,147 @@ def cio_workflow() -> dict:
     return dashboard("cio-workflow", "CIO workflow", lay, ["workflow"])
 
 
+def rabbitmq() -> dict:
+    """The broker, from the rabbitmq_prometheus plugin: health, message rates, per-queue depth and consumers.
+
+    Our own rather than the RabbitMQ team's published "RabbitMQ-Overview": that one needs an import-time
+    datasource input and the `rabbitmq_identity_info` joins of a multi-cluster setup; this one uses the
+    provisioned datasource and the two jobs deploy/prometheus/render.py defines (rabbitmq, rabbitmq-queues).
+    """
+    node = 'job="rabbitmq"'
+    queues = 'job="rabbitmq-queues", vhost=~"$vhost"'
+    lay = Layout()
+    lay.row("Broker")
+    lay.add(stat("Nodes", f"count(rabbitmq_identity_info{{{node}}})"), w=4, h=4)
+    lay.add(stat("Connections", f"sum(rabbitmq_connections{{{node}}})"), w=4, h=4)
+    lay.add(stat("Channels", f"sum(rabbitmq_channels{{{node}}})"), w=4, h=4)
+    lay.add(stat("Queues", f"sum(rabbitmq_queues{{{node}}})"), w=4, h=4)
+    lay.add(stat("Consumers", f"sum(rabbitmq_consumers{{{node}}})"), w=4, h=4)
+    lay.add(
+        stat(
+            "Alarms (memory, disk, file descriptors)",
+            f"sum(rabbitmq_alarms_memory_used_watermark{{{node}}}) "
+            f"+ sum(rabbitmq_alarms_free_disk_space_watermark{{{node}}}) "
+            f"+ sum(rabbitmq_alarms_file_descriptor_limit{{{node}}})",
+            red_above=1,
+            description="Any alarm blocks every publisher: the services' outboxes back up until it clears.",
+        ),
+        w=4,
+        h=4,
+    )
+    lay.add(
+        timeseries(
+            "Memory used / high watermark",
+            [
+                (f"rabbitmq_process_resident_memory_bytes{{{node}}}", "used {{instance}}"),
+                (f"rabbitmq_resident_memory_limit_bytes{{{node}}}", "watermark {{instance}}"),
+            ],
+            "bytes",
+        ),
+        w=12,
+    )
+    lay.add(
+        timeseries(
+            "Disk free / alarm limit",
+            [
+                (f"rabbitmq_disk_space_available_bytes{{{node}}}", "free {{instance}}"),
+                (f"rabbitmq_disk_space_available_limit_bytes{{{node}}}", "limit {{instance}}"),
+            ],
+            "bytes",
+        ),
+        w=12,
+    )
+    lay.row("Messages")
+    rate = "[$__rate_interval]"
+    lay.add(
+        timeseries(
+            "Message rates",
+            [
+                (f"sum(rate(rabbitmq_global_messages_received_total{{{node}}}{rate}))", "received"),
+                (f"sum(rate(rabbitmq_global_messages_routed_total{{{node}}}{rate}))", "routed"),
+                (f"sum(rate(rabbitmq_global_messages_confirmed_total{{{node}}}{rate}))", "confirmed"),
+                (f"sum(rate(rabbitmq_global_messages_delivered_total{{{node}}}{rate}))", "delivered"),
+                (f"sum(rate(rabbitmq_global_messages_acknowledged_total{{{node}}}{rate}))", "acknowledged"),
+            ],
+            "ops",
+        ),
+        w=12,
+    )
+    lay.add(
+        timeseries(
+            "Redelivered, unroutable, dead-lettered",
+            [
+                (f"sum(rate(rabbitmq_global_messages_redelivered_total{{{node}}}{rate}))", "redelivered"),
+                (
+                    f"sum(rate(rabbitmq_global_messages_unroutable_returned_total{{{node}}}{rate}))"
+                    f" + sum(rate(rabbitmq_global_messages_unroutable_dropped_total{{{node}}}{rate}))",
+                    "unroutable",
+                ),
+                (
+                    f"sum(rate(rabbitmq_global_messages_dead_lettered_rejected_total{{{node}}}{rate}))",
+                    "dead-lettered (rejected: retry or parking)",
+                ),
+            ],
+            "ops",
+            "Rejected messages go to <queue>.retry and, after the last attempt, to <queue>.parking.",
+        ),
+        w=12,
+    )
+    lay.row("Queues")
+    lay.add(
+        timeseries(
+            "Ready messages per queue",
+            [(f"sum by (queue) (rabbitmq_queue_messages_ready{{{queues}}})", "{{queue}}")],
+        ),
+        w=12,
+    )
+    lay.add(
+        timeseries(
+            "Unacknowledged messages per queue",
+            [(f"sum by (queue) (rabbitmq_queue_messages_unacked{{{queues}}})", "{{queue}}")],
+        ),
+        w=12,
+    )
+    lay.add(
+        table(
+            "Queues: messages and consumers",
+            f"sum by (vhost, queue) (rabbitmq_queue_messages{{{queues}}})",
+            "Every queue's depth; a consumer queue without consumers shows in the next panel.",
+        ),
+        w=12,
+    )
+    lay.add(
+        bar_gauge(
+            "Consumers per consumer queue",
+            f'sum by (queue) (rabbitmq_queue_consumers{{{queues}, queue!~".+\\\\.(retry|parking)"}})',
+            "{{queue}}",
+            "A worker that stopped consuming drops its queue to 0 here (alert ConsumerBacklogGrowing follows).",
+        ),
+        w=12,
+    )
+    variable = {
+        "name": "vhost",
+        "label": "Virtual host",
+        "type": "query",
+        "datasource": DATASOURCE,
+        "query": {"query": 'label_values(rabbitmq_queue_messages{job="rabbitmq-queues"}, vhost)', "refId": "vhost"},
+        "definition": 'label_values(rabbitmq_queue_messages{job="rabbitmq-queues"}, vhost)',
+        "refresh": 2,
+        "multi": True,
+        "includeAll": True,
+        "current": {},
+        "sort": 1,
+    }
+    return dashboard("cio-rabbitmq", "RabbitMQ", lay, ["rabbitmq"], [variable])
+
+
 def dashboards() -> dict[str, dict]:
     """{file name: dashboard} for every dashboard, services taken from deploy/services.yaml."""
-    out = {"platform-overview.json": platform_overview(), "cio-workflow.json": cio_workflow()}
+    out = {
+        "platform-overview.json": platform_overview(),
+        "cio-workflow.json": cio_workflow(),
+        "rabbitmq.json": rabbitmq(),
+    }
     for service in load_services():
         if service.exists:
             out[f"service-{service.name}.json"] = service_dashboard(service.name)

@@ -4,7 +4,6 @@ with `promtool test rules`, and naming only metrics that some process or exporte
 from __future__ import annotations
 
 import importlib.util
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,11 +12,12 @@ from types import ModuleType
 import pytest
 import yaml
 
+from tests.unit.test_ops_tools import require
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PROM_DIR = REPO_ROOT / "deploy" / "prometheus"
 RULE_FILES = sorted((PROM_DIR / "rules").glob("*.yml"))
 TEST_FILES = sorted((PROM_DIR / "tests").glob("*.yml"))
-needs_promtool = pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool not installed")
 
 
 def _load(path: Path, name: str) -> ModuleType:
@@ -40,7 +40,9 @@ def _rules() -> list[dict]:
 
 
 def _promtool(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["promtool", *args], capture_output=True, text=True, timeout=120, check=False, cwd=PROM_DIR)
+    return subprocess.run(
+        [require("promtool"), *args], capture_output=True, text=True, timeout=120, check=False, cwd=PROM_DIR
+    )
 
 
 def test_the_issue_s_alerts_all_exist() -> None:
@@ -64,13 +66,11 @@ def test_the_issue_s_alerts_all_exist() -> None:
             assert rule["annotations"]["summary"] and rule["annotations"]["description"], rule["alert"]
 
 
-@needs_promtool
 def test_promtool_check_rules_passes() -> None:
     result = _promtool("check", "rules", *map(str, RULE_FILES))
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@needs_promtool
 def test_promtool_unit_tests_pass() -> None:
     result = _promtool("test", "rules", *map(str, TEST_FILES))
     assert result.returncode == 0, result.stdout + result.stderr
@@ -106,7 +106,6 @@ def test_rendered_configs_load_the_rule_files(target: str) -> None:
     assert matched == {p.resolve() for p in RULE_FILES}
 
 
-@needs_promtool
 def test_promtool_check_config_loads_the_rules() -> None:
     result = _promtool("check", "config", str(PROM_DIR / "prometheus.yml"))
     assert result.returncode == 0, result.stdout + result.stderr

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import pytest
 import yaml
+
+from tests.unit.test_ops_tools import require
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 GRAFANA = REPO_ROOT / "deploy" / "grafana"
@@ -60,7 +60,7 @@ def test_committed_dashboards_equal_a_fresh_generation(tmp_path: Path) -> None:
 
 def test_the_wanted_dashboards_exist_one_per_existing_service() -> None:
     names = set(committed())
-    assert {"platform-overview.json", "cio-workflow.json"} <= names
+    assert {"platform-overview.json", "cio-workflow.json", "rabbitmq.json"} <= names
     for service in generate.load_services():
         if service.exists:
             assert f"service-{service.name}.json" in names
@@ -111,7 +111,7 @@ def test_dashboards_cover_every_workflow_metric_our_services_define() -> None:
     assert not missing, f"metrics no dashboard shows: {missing}"
 
 
-@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool not installed")
 def test_every_query_is_valid_promql() -> None:
+    require("promtool")
     errors = catalog.promtool_check_exprs(expr for _, _, expr in queries())
     assert errors is None, errors
