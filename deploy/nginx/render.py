@@ -33,6 +33,12 @@ COMPOSE_WEB_PORT = 8000
 DEFAULT_RATE = "50r/s"
 DEFAULT_LOGIN_RATE = "30r/m"
 LOGIN_PATH = "/api/auth/token"
+# Browser sessions from single sign-on: nginx asks identity for the session's access token.
+SESSION_SERVICE = "identity"
+SESSION_CHECK = "/_sso_session"
+SESSION_COOKIE = "cio_session"
+# Routes that never take a session: the token endpoint and JWKS, and the sign-in flow itself.
+SESSIONLESS_ROUTES = ("/api/auth/", "/sso/")
 MAX_BODY_MB = 20
 MAX_BODY = f"{MAX_BODY_MB}m"
 
@@ -44,6 +50,7 @@ PRIVATE_NETWORKS = ("127.0.0.1", "::1", "10.0.0.0/8", "172.16.0.0/12", "192.168.
 # problem+json like the services' own errors. Upstream responses pass through untouched.
 PROBLEMS: dict[int, tuple[str, str]] = {
     400: ("Bad request", "The gateway could not read the request."),
+    401: ("Unauthorized", "The sign-in session has ended or expired; sign in again."),
     403: ("Forbidden", "This path is not available from your address."),
     404: ("Not found", "No route matches this path."),
     408: ("Request timeout", "The request was not received in time."),
@@ -117,6 +124,17 @@ def _service_block(
         lines.append(f"{inner}return 503;")
     lines.append(f"{indent}}}")
     return lines
+
+
+def _sessions_served(catalog: Sequence[Service]) -> bool:
+    return any(s.name == SESSION_SERVICE and s.exists for s in catalog)
+
+
+def _session_lines(route: str, catalog: Sequence[Service]) -> list[str]:
+    """An API location swaps a session cookie for a bearer token before proxying (see SESSION_CHECK)."""
+    if not _sessions_served(catalog) or route.startswith(SESSIONLESS_ROUTES):
+        return []
+    return [f"auth_request {SESSION_CHECK};", "auth_request_set $session_token $upstream_http_x_access_token;"]
 
 
 def _local_user() -> list[str]:
@@ -217,6 +235,16 @@ def render(
         '        "-" "The service behind this path is not available.";',
         '        default "The $service service is not deployed yet.";',
         "    }",
+        "    # SSO browser sessions: only a request with the session cookie and no Authorization header is looked",
+        "    # up; the access token identity answers with becomes its bearer token. A client's own token wins.",
+        "    map $http_authorization $session_lookup {",
+        f'        "" $cookie_{SESSION_COOKIE};',
+        '        default "";',
+        "    }",
+        '    map "$http_authorization|$session_token" $upstream_authorization {',
+        '        "~^\\|(?<session_bearer>.+)$" "Bearer $session_bearer";',
+        "        default $http_authorization;",
+        "    }",
         "    # Host with the port, so services build correct absolute URLs behind the gateway.",
         "    map $http_host $fwd_host {",
         "        default $http_host;",
@@ -247,6 +275,7 @@ def render(
         "    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
         "    proxy_set_header X-Forwarded-Proto $scheme;",
         "    proxy_set_header X-Forwarded-Host $fwd_host;",
+        "    proxy_set_header Authorization $upstream_authorization;",
         "    # The gateway adds X-Request-ID itself; hiding the service's copy avoids a duplicate header.",
         "    proxy_hide_header X-Request-ID;",
         "    proxy_hide_header X-Powered-By;",
@@ -276,6 +305,7 @@ def render(
         "        server_name _;",
         '        set $service "-";',
         '        set $route "-";',
+        '        set $session_token "";',
         "        add_header X-Request-ID $req_id always;",
         "        limit_req zone=general burst=100 nodelay;",
         "",
@@ -299,6 +329,26 @@ def render(
     out += ["            deny all;", "        }", ""]
     if missing:
         out.append(f"        # Not deployed yet (no services/<name>/ directory): {', '.join(missing)}.")
+    if _sessions_served(catalog):
+        out += [
+            "        # Asked (auth_request) by every API location: 204 without a session cookie (nothing to do), else",
+            "        # identity's answer: 204 with X-Access-Token for a live session, 401 for an ended one.",
+            f"        location = {SESSION_CHECK} {{",
+            "            internal;",
+            '            if ($session_lookup = "") {',
+            "                return 204;",
+            "            }",
+            f"            proxy_pass http://{SESSION_SERVICE}_web/sso/session;",
+            "            proxy_pass_request_body off;",
+            '            proxy_set_header Content-Length "";',
+            '            proxy_set_header Authorization "";',
+            '            proxy_set_header Connection "";',
+            "            proxy_set_header Host $fwd_host;",
+            "            proxy_set_header X-Request-ID $req_id;",
+            "            proxy_set_header X-Real-IP $remote_addr;",
+            "        }",
+            "",
+        ]
 
     for service in catalog:
         out.append(f"        # {service.name}")
@@ -310,8 +360,9 @@ def render(
                     LOGIN_PATH,
                     extra=["limit_req zone=login burst=10 nodelay;"],
                 )
+            session = _session_lines(route, catalog)
             for location in _locations_for(route):
-                out += _service_block(service, location, route)
+                out += _service_block(service, location, route, extra=session)
         openapi = f"/openapi/{service.name}/"
         out += _service_block(service, f"location {openapi}", openapi)
         out.append("")

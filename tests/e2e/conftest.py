@@ -3,6 +3,7 @@ database and vhost of the tests' own, so a running `make run` is never disturbed
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import shutil
@@ -60,15 +61,23 @@ def _up(url: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="session")
-def stack(infra: dict[str, str], amqp_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """Every service that exists (web under gunicorn and worker), each with its own database, and nginx."""
+@contextlib.contextmanager
+def running_stack(
+    infra: dict[str, str],
+    amqp_url: str,
+    run: Path,
+    *,
+    only: set[str] | None = None,
+    gateway_port: int | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[Stack]:
+    """Every service that exists (or those in `only`): web under gunicorn and worker, each with its own
+    database, behind nginx; stopped and dropped on exit."""
     if not Path(NGINX).exists():
         pytest.fail("nginx is required for the e2e tests: apt-get install nginx-light (.ci/run does)")
-    run = tmp_path_factory.mktemp("stack")
-    services = [s for s in load_services() if s.exists]
+    services = [s for s in load_services() if s.exists and (only is None or s.name in only)]
     ports = {s.name: (free_port(), free_port()) for s in services}
-    gateway_port = free_port()
+    gateway_port = gateway_port or free_port()
     databases = {s.name: f"cio_test_e2e_{s.name}_{uuid.uuid4().hex[:8]}" for s in services}
     with psycopg.connect(infra["pg"], autocommit=True) as conn:
         for db in databases.values():
@@ -86,6 +95,7 @@ def stack(infra: dict[str, str], amqp_url: str, tmp_path_factory: pytest.TempPat
         "OUTBOX_IDLE_SECONDS": "0.05",
         "BUS_RETRY_DELAY_MS": "500",
         "DATA_DIR": str(run / "data"),
+        **(extra_env or {}),
     }
     envs: dict[str, dict[str, str]] = {}
     for s in services:
@@ -110,7 +120,10 @@ def stack(infra: dict[str, str], amqp_url: str, tmp_path_factory: pytest.TempPat
     nginx_dir = run / "nginx"
     nginx_dir.mkdir()
     conf = nginx_dir / "nginx.conf"
-    routed = [dataclasses.replace(s, web_port=ports[s.name][0]) if s.name in ports else s for s in load_services()]
+    routed = [
+        dataclasses.replace(s, web_port=ports[s.name][0]) if s.name in ports else dataclasses.replace(s, exists=False)
+        for s in load_services()
+    ]
     conf.write_text(nginx_render.render("local", gateway_port, str(nginx_dir), services=routed, login_rate="6000r/m"))
     gunicorn = str(Path(python).with_name("gunicorn"))
     logs = run / "logs"
@@ -144,6 +157,13 @@ def stack(infra: dict[str, str], amqp_url: str, tmp_path_factory: pytest.TempPat
         with psycopg.connect(infra["pg"], autocommit=True) as conn:
             for db in databases.values():
                 conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def stack(infra: dict[str, str], amqp_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The whole platform, shared by the e2e tests of a session."""
+    with running_stack(infra, amqp_url, tmp_path_factory.mktemp("stack")) as running:
+        yield running
 
 
 def token(stack: Stack, username: str, password: str = DEMO_PASSWORD) -> str:

@@ -29,7 +29,7 @@ import * as http from 'node:http';
 import { Provider, errors } from 'oidc-provider';
 import MemoryAdapter from 'oidc-provider/lib/adapters/memory_adapter.js';
 
-const CUSTOM_CLAIMS = ['org_code', 'org_name', 'identity_type', 'is_principal', 'user_org', 'account_status'];
+const CUSTOM_CLAIMS = ['org_code', 'org_name', 'parent_org_code', 'identity_type', 'is_principal', 'user_org', 'account_status'];
 const PROFILE_CLAIMS = [
   'name', 'family_name', 'given_name', 'middle_name', 'nickname', 'preferred_username', 'profile', 'picture',
   'website', 'gender', 'birthdate', 'zoneinfo', 'locale', 'updated_at',

@@ -190,5 +190,5 @@ def test_an_inline_mapping_with_a_bad_condition_is_rejected() -> None:
             "roles": [{"role": "a", "when": {"eq": 1}}],
         },
     }
-    with pytest.raises(ConfigError, match="roles.0.when"):
+    with pytest.raises(ConfigError, match=r"roles\.0\.when"):
         parse_providers({"providers": [entry]})

@@ -60,7 +60,7 @@ role_grants = sa.Table(
     sa.Column("role", sa.String(40), nullable=False),
     sa.Column("org_code", sa.String(32), sa.ForeignKey("orgs.code")),
     sa.Column("org_path", sa.String(400), nullable=False, index=True),
-    sa.Column("source", sa.String(16), nullable=False, default="manual"),
+    sa.Column("source", sa.String(40), nullable=False, default="manual", comment="manual, import, sso:<provider>"),
     sa.Column("granted_by", sa.String(64)),
     sa.Column("created_at", TS, nullable=False),
     sa.UniqueConstraint("user_id", "role", "org_path", name="uq_role_grants_user_role_path"),

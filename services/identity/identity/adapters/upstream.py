@@ -34,6 +34,7 @@ UPSTREAM_LATENCY = Histogram(
 )
 TIMEOUT_SECONDS = 10
 DISCOVERY_TTL_SECONDS = 3600
+JWKS_REFETCH_COOLDOWN_SECONDS = 5
 CAS_NS = {"cas": "http://www.yale.edu/tp/cas"}
 SAML_NS = {"samlp": "urn:oasis:names:tc:SAML:2.0:protocol"}
 BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
@@ -166,8 +167,14 @@ class OidcClient:
 
     def _keys(self) -> jwt.PyJWKClient:
         if self._jwks is None:
-            # PyJWKClient fetches the JWKS again when a kid is unknown: upstream key rotation just works.
-            self._jwks = jwt.PyJWKClient(self.metadata()["jwks_uri"], cache_keys=True, timeout=TIMEOUT_SECONDS)
+            # PyJWKClient fetches the JWKS again when a kid is unknown (upstream key rotation), at most once per
+            # cooldown, so tokens with made-up kids cannot make us hammer the upstream.
+            self._jwks = jwt.PyJWKClient(
+                self.metadata()["jwks_uri"],
+                cache_keys=True,
+                timeout=TIMEOUT_SECONDS,
+                cooldown_duration=JWKS_REFETCH_COOLDOWN_SECONDS,
+            )
         return self._jwks
 
     def _decode(self, token: str, what: str, **options: Any) -> dict[str, Any]:
@@ -307,6 +314,8 @@ class CasClient:
         for element in list(block) if block is not None else []:
             name = element.tag.split("}", 1)[-1]
             value = (element.text or "").strip()
+            if name == "attribute" and element.get("name"):  # the RubyCAS style some servers add
+                name, value = element.get("name", ""), element.get("value", "")
             if name in attributes:  # a multi-valued attribute repeats its element
                 previous = attributes[name]
                 attributes[name] = [*previous, value] if isinstance(previous, list) else [previous, value]

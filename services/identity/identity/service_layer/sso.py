@@ -421,6 +421,8 @@ def _ensure_org(uow: IdentityUnitOfWork, provider: ProviderConfig, mapped: Mappe
     )
     if not provider.create_orgs:
         raise no_org
+    # The upstream's own parent when it names one (an unknown one is refused, never guessed); else the
+    # provider's default parent (a county base that only sends school codes).
     parent_code = mapped.parent_code or provider.default_parent_code
     parent = uow.orgs.get(parent_code) if parent_code else None
     if parent is None:

@@ -18,6 +18,12 @@ TS = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
+    # Grants from a mapping say which provider gave them: `sso:<provider id>` (ids are up to 32 characters).
+    with op.batch_alter_table('role_grants', schema=None) as batch_op:
+        batch_op.alter_column(
+            'source', existing_type=sa.String(length=16), type_=sa.String(length=40),
+            existing_nullable=False, comment='manual, import, sso:<provider>',
+        )
     op.create_table(
         'external_identities',
         sa.Column('provider', sa.String(length=32), nullable=False),
@@ -70,6 +76,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('role_grants', schema=None) as batch_op:
+        batch_op.alter_column('source', existing_type=sa.String(length=40), type_=sa.String(length=16), existing_nullable=False)
     op.drop_table('sso_sessions')
     op.drop_table('sso_login_states')
     op.drop_table('external_identities')
