@@ -454,3 +454,19 @@ def test_lists_mask_by_the_rounds_policy_snapshot(
     (item,) = client.get("/api/nominations", headers=issuer.headers("c", CITY)).json["items"]
     assert item["form"]["education"] == "博士研究生"[:6] + "****"
     assert item["form"]["mobile"] == "138****8000"
+
+
+def test_an_unmasked_summary_covers_only_where_the_role_needs_personal_data(
+    client: FlaskClient, issuer: TestIssuer, service: Nominations
+) -> None:
+    round_ = open_round(client, issuer)
+    assert create(client, issuer, round_["id"]).status_code == 201
+    url = f"/api/rounds/{round_['id']}/summary?format=csv"
+    # An auditor of the city who also reviews another county: masked rows of the city, full data of nothing here.
+    h = issuer.headers("two-hats", ("auditor", "/4108"), OTHER_COUNTY)
+    masked = list(csv.reader(io.StringIO(client.get(url, headers=h).get_data(as_text=True).lstrip("\ufeff"))))
+    assert len(masked) == 2 and "138****8000" in masked[1]
+    revealed = client.get(f"{url}&reveal=true", headers=h)
+    assert revealed.status_code == 200
+    assert len(list(csv.reader(io.StringIO(revealed.get_data(as_text=True))))) == 1  # the header only
+    assert client.get(f"{url}&reveal=true", headers=issuer.headers("a", ("auditor", "/4108"))).status_code == 404

@@ -118,6 +118,13 @@ nominations = sa.Table(
     sa.Column("updated_at", TS, nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
     sa.Index("ix_nominations_created_at_id", "created_at", "id"),
+    # Subtree filters are `path = X OR path LIKE 'X/%'`: a pattern operator class lets LIKE use the index
+    # whatever the database's collation (migration 0002).
+    sa.Index(
+        "ix_nominations_school_org_path_prefix",
+        "school_org_path",
+        postgresql_ops={"school_org_path": "varchar_pattern_ops"},
+    ),
     sa.Index(
         "uq_nominations_live_per_school",
         "round_id",

@@ -581,7 +581,10 @@ def summary_table(
                 raise NotFound("No such organisation.")
             paths = [org["path"]]
         if reveal:
-            if not any(principal.can(p, *REVEAL_ROLES) for p in paths):
+            # Full personal data only of the subtrees where the caller holds a role that needs it: a second,
+            # read-only grant elsewhere (auditor) must not widen an unmasked export.
+            paths = [p for p in paths if principal.can(p, *REVEAL_ROLES)]
+            if not paths:
                 raise NotFound("No such round.")
             uow.audit(
                 "summary.personal_export", actor=principal.subject, target=str(round_id), details={"paths": paths}
