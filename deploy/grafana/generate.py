@@ -705,8 +705,12 @@ def cio_workflow() -> dict:
     )
     lay.add(
         timeseries(
-            "Open and overdue tasks",
-            [("sum(max by (stage) (approvals_open_tasks))", "open"), ("max(approvals_overdue_tasks)", "overdue")],
+            "Open and overdue tasks per stage (org level)",
+            [
+                ("max by (stage) (approvals_open_tasks)", "open {{stage}}"),
+                ("max by (stage) (approvals_overdue_tasks_by_stage)", "overdue {{stage}}"),
+            ],
+            description="Overdue: past the due date the policy gives the stage; the overdue timer flags them.",
         ),
         w=8,
     )

@@ -56,6 +56,7 @@ QUIET_UNTIL_IT_HAPPENS = {
     "nominations_nominations",
     # Approvals: no case is opened (nothing is submitted), so no task per stage, decision or evaluation.
     "approvals_open_tasks",
+    "approvals_overdue_tasks_by_stage",
     "approvals_decisions_total",
     "approvals_evaluations_total",
     "approvals_evaluations_by_grade",

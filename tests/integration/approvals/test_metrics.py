@@ -1,4 +1,5 @@
-"""The workflow gauges the worker refreshes: terms ending soon with no renewal drive an alert."""
+"""The workflow gauges the worker refreshes: terms ending soon with no renewal drive an alert; open and
+overdue review tasks per stage feed the CIO workflow dashboard."""
 
 from __future__ import annotations
 
@@ -6,11 +7,14 @@ import datetime as dt
 
 from approvals.adapters import metrics
 from approvals.bootstrap import Approvals
+from approvals.service_layer import reviews
 from flask.testing import FlaskClient
 from prometheus_client import REGISTRY
+from sqlalchemy import text
 
 from tests.integration.approvals.conftest import YICHUN, YICHUN_POLICY, Feed, round_opened, submitted
 from tests.integration.approvals.test_appointments_api import PARTY, appoint_through_yichun_chain
+from tests.integration.approvals.test_reviews_api import open_jiaozuo_case
 from tests.tokens import TestIssuer
 
 
@@ -53,3 +57,24 @@ def test_a_renewed_term_is_no_longer_counted(
     assert renewed.status_code == 201, renewed.json
     # The next term (to 2030-08-31) is active; the renewed one is no longer counted.
     assert _gauges(approvals_service, dt.date(2027, 8, 10)) == (0, 0)
+
+
+def test_open_and_overdue_tasks_are_counted_per_stage(feed: Feed, approvals_service: Approvals) -> None:
+    open_jiaozuo_case(feed)
+    with approvals_service.session_factory() as session:
+        metrics.refresh_gauges(session)
+    (stage,) = [
+        s.labels["stage"]
+        for m in REGISTRY.collect()
+        if m.name == "approvals_open_tasks"
+        for s in m.samples
+        if s.value == 1
+    ]
+    assert REGISTRY.get_sample_value("approvals_overdue_tasks_by_stage", {"stage": stage}) is None
+    with approvals_service.engine.begin() as conn:
+        conn.execute(text("UPDATE review_tasks SET due_at = now() - interval '1 day'"))
+    assert reviews.mark_overdue_tasks(approvals_service.uow) == 1
+    with approvals_service.session_factory() as session:
+        metrics.refresh_gauges(session)
+    assert REGISTRY.get_sample_value("approvals_overdue_tasks_by_stage", {"stage": stage}) == 1
+    assert REGISTRY.get_sample_value("approvals_overdue_tasks") == 1

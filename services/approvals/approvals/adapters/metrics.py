@@ -16,6 +16,12 @@ TIME_TO_DECISION = Histogram(
 )
 OPEN_TASKS = Gauge("approvals_open_tasks", "Open review tasks, by stage name.", ["stage"], multiprocess_mode="livemax")
 OVERDUE_TASKS = Gauge("approvals_overdue_tasks", "Open review tasks past their due date.", multiprocess_mode="livemax")
+OVERDUE_TASKS_BY_STAGE = Gauge(
+    "approvals_overdue_tasks_by_stage",
+    "Open review tasks past their due date, by stage name (the org level reviewing).",
+    ["stage"],
+    multiprocess_mode="livemax",
+)
 ACTIVE_APPOINTMENTS = Gauge("approvals_active_appointments", "Active CIO appointments.", multiprocess_mode="livemax")
 APPOINTMENTS_ENDING = Gauge(
     "approvals_appointments_ending_within_90_days",
@@ -61,6 +67,11 @@ def refresh_gauges(session: Session, today: dt.date | None = None) -> None:
     OVERDUE_TASKS.set(
         session.execute(select(func.count()).where(t.status == "open", t.overdue_at.is_not(None))).scalar_one()
     )
+    OVERDUE_TASKS_BY_STAGE.clear()
+    for stage, count in session.execute(
+        select(t.stage_name, func.count()).where(t.status == "open", t.overdue_at.is_not(None)).group_by(t.stage_name)
+    ).all():
+        OVERDUE_TASKS_BY_STAGE.labels(stage).set(count)
     ACTIVE_APPOINTMENTS.set(session.execute(select(func.count()).where(a.status == "active")).scalar_one())
     APPOINTMENTS_ENDING.set(
         session.execute(
