@@ -17,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import pika
 import pytest
 import requests
 import yaml
@@ -324,6 +325,38 @@ def test_first_oidc_sign_in_provisions_the_user_in_their_school_with_the_mapped_
 
     user = requests.get(f"{sso.gateway}/api/users/{body['id']}", headers=_admin(sso), timeout=10).json()
     assert user["org_code"] == SCHOOL and user["external_id"] == "t-1001"
+
+
+def test_just_in_time_provisioning_publishes_the_user_org_and_grant_events(sso: Sso) -> None:
+    connection = pika.BlockingConnection(pika.URLParameters(sso.stack.amqp_url))
+    channel = connection.channel()
+    queue = f"e2e.sso.{uuid.uuid4().hex[:8]}"
+    channel.exchange_declare("cio.events", "topic", durable=True)
+    channel.queue_declare(queue, exclusive=True)
+    channel.queue_bind(queue, "cio.events", "identity.#")
+    try:
+        sso.oidc.set_account("t-7001", teacher("吴十", org_code="1503020070", org_name="海勃湾区第七十小学"))
+        browser, _ = sso.sign_in("city-oidc", "t-7001")
+        user_id = sso.me(browser).json()["id"]
+        seen: dict[str, dict[str, Any]] = {}
+
+        def all_seen() -> bool:
+            while True:
+                method, _properties, body = channel.basic_get(queue, auto_ack=True)
+                if method is None:
+                    break
+                event = json.loads(body)
+                if event["subject"] in (user_id, "1503020070"):
+                    seen[event["type"]] = event["data"]
+            return {"identity.org.upserted", "identity.user.provisioned", "identity.role.granted"} <= set(seen)
+
+        wait_until(all_seen, 15, 0.1, "the provisioning events on the bus")
+        assert seen["identity.user.provisioned"]["user"]["external_id"] == "t-7001"
+        assert seen["identity.org.upserted"]["path"] == "/1503/150302/1503020070"
+        granted = seen["identity.role.granted"]
+        assert (granted["role"], granted["source"]) == ("school_admin", "sso:city-oidc")
+    finally:
+        connection.close()
 
 
 def test_second_sign_in_updates_a_changed_name_and_keeps_grants_given_by_hand(sso: Sso) -> None:

@@ -192,3 +192,21 @@ def test_an_inline_mapping_with_a_bad_condition_is_rejected() -> None:
     }
     with pytest.raises(ConfigError, match=r"roles\.0\.when"):
         parse_providers({"providers": [entry]})
+
+
+def test_the_example_providers_file_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
+    example = Path(__file__).resolve().parents[3] / "deploy" / "sso" / "providers.example.yaml"
+    for name, value in {
+        "CITY_OIDC_ISSUER": "https://id.example.cn",
+        "CITY_OIDC_CLIENT_ID": "cio-platform",
+        "CITY_OIDC_CLIENT_SECRET": "s1",
+        "CITY_CAS_URL": "https://cas.example.cn/cas",
+        "EDU_CLOUD_APP_ID": "app",
+        "EDU_CLOUD_APP_SECRET": "s2",
+        "EDU_CLOUD_URL": "https://cloud.example.cn",
+    }.items():
+        monkeypatch.setenv(name, value)
+    providers = load_providers(str(example))
+    assert [p.protocol for p in providers.values()] == ["oidc", "cas", "oauth2"]
+    assert providers["edu-cloud"].param("client_id") == "appId"
+    assert providers["city-cas"].server_url == "https://cas.example.cn/cas"

@@ -19,7 +19,7 @@ import jwt
 import requests
 from authlib.integrations.base_client.errors import OAuthError as AuthlibOAuthError
 from authlib.integrations.requests_client import OAuth2Session
-from defusedxml import ElementTree
+from defusedxml import DefusedXmlException, ElementTree
 from prometheus_client import Histogram
 
 from identity.adapters.sso_config import ProviderConfig
@@ -300,8 +300,8 @@ class CasClient:
     def _from_xml(self, text: str) -> dict[str, Any]:
         try:
             root = ElementTree.fromstring(text)
-        except ElementTree.ParseError as exc:
-            raise _invalid(self.provider, "serviceValidate is not XML") from exc
+        except (ElementTree.ParseError, DefusedXmlException) as exc:
+            raise _invalid(self.provider, "serviceValidate is not plain XML") from exc
         failure = root.find("cas:authenticationFailure", CAS_NS)
         if failure is not None:
             raise self._refused(failure.get("code", "UNKNOWN"))
@@ -340,7 +340,7 @@ class CasClient:
         """The service ticket a CAS single-logout request names (SAML LogoutRequest/SessionIndex)."""
         try:
             root = ElementTree.fromstring(logout_request)
-        except ElementTree.ParseError:
+        except (ElementTree.ParseError, DefusedXmlException):
             return None
         index = root.findtext("samlp:SessionIndex", namespaces=SAML_NS)
         return index.strip() if index else None
