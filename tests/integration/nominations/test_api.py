@@ -470,3 +470,64 @@ def test_an_unmasked_summary_covers_only_where_the_role_needs_personal_data(
     assert revealed.status_code == 200
     assert len(list(csv.reader(io.StringIO(revealed.get_data(as_text=True))))) == 1  # the header only
     assert client.get(f"{url}&reveal=true", headers=issuer.headers("a", ("auditor", "/4108"))).status_code == 404
+
+
+def test_racing_creations_for_one_unit_are_one_nomination_and_a_409(
+    client: FlaskClient, issuer: TestIssuer, service: Nominations
+) -> None:
+    """Both requests pass the "already nominated?" check; the partial unique index decides, and the loser is a
+    409 like the sequential case, not a 500."""
+    import threading
+    import uuid
+
+    from nominations.adapters.orm import nominations
+
+    from tests.helpers import wait_until
+
+    round_ = open_round(client, issuer)
+    now = sa.func.now()
+    first = service.engine.connect()
+    transaction = first.begin()
+    first.execute(
+        nominations.insert().values(
+            id=uuid.uuid4(),
+            round_id=uuid.UUID(round_["id"]),
+            policy_id="jiaozuo-2022",
+            school_org_code="4108020001",
+            school_org_path="/4108/410802/4108020001",
+            school_name="解放区第一实验小学",
+            candidate={},
+            form={},
+            status="draft",
+            revision=0,
+            created_by="the-other-request",
+            created_at=now,
+            updated_at=now,
+            version=1,
+        )
+    )
+    answers: list[Any] = []
+    racer = threading.Thread(target=lambda: answers.append(create(client, issuer, round_["id"])))
+    racer.start()
+    try:
+
+        def blocked_on_the_index() -> bool:
+            with service.engine.connect() as conn:
+                waiting = conn.execute(
+                    sa.text(
+                        "SELECT count(*) FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                    )
+                ).scalar_one()
+            return bool(waiting)
+
+        wait_until(blocked_on_the_index, timeout=15, message="the second insert waiting on the unique index")
+        transaction.commit()
+    finally:
+        first.close()
+        racer.join(timeout=15)
+    (answer,) = answers
+    assert answer.status_code == 409, answer.json
+    assert answer.json["errors"][0]["field"] == "school_org_code"
+    with service.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(nominations)).scalar_one() == 1

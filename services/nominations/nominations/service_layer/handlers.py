@@ -17,7 +17,7 @@ from nominations.domain.form_sheet import FormSheet, build_sheet, stage_decision
 from nominations.domain.masking import mask_value
 from nominations.domain.model import DomainError, Ineligible, Nomination, Round, StateConflict
 from nominations.domain.policy import Eligibility, Facts, Policy
-from nominations.service_layer.unit_of_work import ConcurrentUpdate, NominationsUnitOfWork
+from nominations.service_layer.unit_of_work import ConcurrentUpdate, LiveNominationExists, NominationsUnitOfWork
 from shared.auth import Principal
 from shared.errors import Conflict, NotFound, PreconditionFailed, Unprocessable, field_error
 
@@ -263,10 +263,7 @@ def create_nomination(
         if not (school["path"] + "/").startswith(round_.issuing_org_path.rstrip("/") + "/"):
             raise Unprocessable(errors=[field_error("school_org_code", "outside the round's area / 不在本批次范围内")])
         if uow.nominations.live_for_school(round_id, school_org_code) is not None:
-            raise Conflict(
-                "This unit already has a nomination in this round / 本单位在该批次已有推荐表",
-                errors=[field_error("school_org_code", "already nominated in this round")],
-            )
+            raise _already_nominated()
         nomination = Nomination.start(
             round_=round_,
             school_org_code=school_org_code,
@@ -279,9 +276,19 @@ def create_nomination(
             _choose(uow, nomination, policy, candidate_user_id, principal, now)
         if form:
             nomination.fill(policy, form, actor=principal.subject, now=now)
-        uow.nominations.save(nomination)
+        try:
+            uow.nominations.save(nomination)
+        except LiveNominationExists as exc:
+            raise _already_nominated() from exc
         uow.commit()
     return nomination
+
+
+def _already_nominated() -> Conflict:
+    return Conflict(
+        "This unit already has a nomination in this round / 本单位在该批次已有推荐表",
+        errors=[field_error("school_org_code", "already nominated in this round")],
+    )
 
 
 def _choose(

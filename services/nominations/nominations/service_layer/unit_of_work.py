@@ -30,6 +30,13 @@ class ConcurrentUpdate(Exception):
     """Someone else saved the record since it was read (optimistic lock)."""
 
 
+class LiveNominationExists(Exception):
+    """Another transaction committed a live nomination for the same unit and round first (unique index)."""
+
+
+LIVE_PER_SCHOOL_INDEX = "uq_nominations_live_per_school"
+
+
 def _rowcount(result: Any) -> int:
     """Rows an UPDATE touched (a CursorResult's count; the Session API types it as a plain Result)."""
     return int(result.rowcount)
@@ -254,7 +261,13 @@ class NominationRepository:
         loaded = self._loaded.get(nomination.id)
         session = self.uow.session
         if loaded is None:
-            session.execute(nominations.insert().values(id=nomination.id, **values))
+            try:
+                session.execute(nominations.insert().values(id=nomination.id, **values))
+            except sa.exc.IntegrityError as exc:
+                # Two creations raced past live_for_school(); the index lets one win (SQLite names the columns).
+                if LIVE_PER_SCHOOL_INDEX in str(exc) or "nominations.round_id, nominations.school_org_code" in str(exc):
+                    raise LiveNominationExists(str(nomination.id)) from exc
+                raise
             self.uow.track(nomination)
         else:
             done = session.execute(
