@@ -5,8 +5,9 @@ Generated so the scrape targets follow the service list like the gateway routes 
   compose  deploy/prometheus/prometheus.yml (committed; a test checks it is up to date): the
            exporters and every existing service's web (:8000) and worker (:9100), found through
            Docker's DNS so `docker compose up --scale <name>-web=3` is scraped replica by replica.
-  local    the no-Docker run: 127.0.0.1:<web_port> and :<worker_port> from services.yaml
-           (only useful if a prometheus binary is installed).
+  local    the no-Docker run (`make run`): 127.0.0.1:<web_port> and :<worker_port> from services.yaml,
+           RabbitMQ's plugin on :15692, and the exporters on their Debian packages' default ports
+           (prometheus-nginx-exporter :9113, prometheus-postgres-exporter :9187); see deploy/README.md.
 
 Usage:
   python deploy/prometheus/render.py compose --out deploy/prometheus/prometheus.yml
@@ -84,8 +85,12 @@ def build(target: str, services: Sequence[Service] | None = None) -> dict[str, A
             jobs.append(_dns("web", [f"{s.name}-web" for s in existing], 8000, "-web"))
             jobs.append(_dns("worker", [f"{s.name}-worker" for s in existing], 9100, "-worker"))
     else:
-        jobs.append(_static("rabbitmq", ["127.0.0.1:15692"]))
-        jobs.append(_per_object("127.0.0.1:15692"))
+        jobs += [
+            _static("gateway", ["127.0.0.1:9113"]),
+            _static("rabbitmq", ["127.0.0.1:15692"]),
+            _per_object("127.0.0.1:15692"),
+            _static("postgres", ["127.0.0.1:9187"]),
+        ]
         web = [{"targets": [f"127.0.0.1:{s.web_port}"], "labels": {"service": s.name}} for s in existing]
         worker = [{"targets": [f"127.0.0.1:{s.worker_port}"], "labels": {"service": s.name}} for s in existing]
         if existing:

@@ -141,15 +141,12 @@ def prometheus(stack: Stack, infra: dict[str, str], tmp_path_factory: pytest.Tem
         }
         for kind, urls in (("web", stack.web), ("worker", stack.worker))
     ]
-    jobs += [
-        {"job_name": "postgres", "static_configs": [{"targets": [f"127.0.0.1:{pg_port}"]}]},
-        {"job_name": "gateway", "static_configs": [{"targets": [f"127.0.0.1:{nginx_port}"]}]},
-    ]
-    # RabbitMQ's two jobs exactly as the no-Docker config renders them, on the broker the stack uses.
+    # The exporters' and RabbitMQ's jobs as the no-Docker config renders them, on this run's ports and broker.
     broker = f"{urllib.parse.urlsplit(stack.amqp_url).hostname}:15692"
+    here = {"gateway": f"127.0.0.1:{nginx_port}", "postgres": f"127.0.0.1:{pg_port}"}
     for job in _load_render().build("local")["scrape_configs"]:
-        if job["job_name"] in ("rabbitmq", "rabbitmq-queues"):
-            job["static_configs"] = [{"targets": [broker]}]
+        if job["job_name"] in ("gateway", "postgres", "rabbitmq", "rabbitmq-queues"):
+            job["static_configs"] = [{"targets": [here.get(job["job_name"], broker)]}]
             job["scrape_interval"] = "1s"
             jobs.append(job)
     assert {job["job_name"] for job in jobs} == JOBS
