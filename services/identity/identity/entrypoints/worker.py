@@ -1,16 +1,19 @@
-"""The identity worker: relays the outbox (user, org and grant events) and keeps `cio` grants in step
-with appointments."""
+"""The identity worker: relays the outbox (user, org and grant events), keeps `cio` grants in step with
+appointments, and tidies single sign-on state (spent login states, long-ended sessions)."""
 
 from __future__ import annotations
 
 from identity.bootstrap import SERVICE, Identity, bootstrap
+from identity.service_layer import sso
 from identity.service_layer.appointments import HANDLERS
 from shared.bus.consumer import EventConsumer
 from shared.bus.relay import OutboxRelay
 from shared.bus.topology import QueueSpec
 from shared.health import database_check
 from shared.logging import configure_logging
-from shared.worker import Component, ready_when, run_worker
+from shared.worker import Component, PeriodicTask, ready_when, run_worker
+
+SSO_HOUSEKEEPING_SECONDS = 300
 
 APPOINTMENTS_QUEUE = QueueSpec("identity.appointments", sorted(HANDLERS))
 
@@ -25,7 +28,8 @@ def main() -> None:
     service = bootstrap()
     configure_logging(SERVICE, service.settings.log_level)
     relay, consumer = components(service)
-    parts: list[Component] = [relay, consumer]
+    housekeeping = PeriodicTask("sso-housekeeping", SSO_HOUSEKEEPING_SECONDS, lambda: sso.housekeeping(service.uow()))
+    parts: list[Component] = [relay, consumer, housekeeping]
     ready = ready_when([database_check(service.engine)], parts)
     run_worker(parts, metrics_port=service.settings.worker_metrics_port, ready=ready)
 

@@ -19,10 +19,10 @@ import threading
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from prometheus_client import Counter
-from sqlalchemy import delete, or_, select, update
+from prometheus_client import Counter, Gauge
+from sqlalchemy import CursorResult, delete, func, or_, select, update
 
 from identity.adapters.keys import KeyRing
 from identity.adapters.orm import external_identities, sso_login_states, sso_sessions, users
@@ -43,6 +43,11 @@ SIGN_INS = Counter(
     ["provider", "outcome"],
 )
 SESSIONS_ENDED = Counter("identity_sso_sessions_ended_total", "Browser sessions ended, by reason.", ["reason"])
+ACTIVE_SESSIONS = Gauge(
+    "identity_sso_active_sessions", "Browser sessions neither ended nor expired.", multiprocess_mode="livemax"
+)
+# Ended and expired sessions stay this long for the operators' questions; the audit trail keeps the sign-ins.
+SESSION_RETENTION = dt.timedelta(days=30)
 
 LOGIN_STATE_TTL = dt.timedelta(minutes=10)
 MODES = ("session", "token")
@@ -306,7 +311,7 @@ def _sign_in(
     ip: str | None,
 ) -> LoginResult:
     with uow:
-        user, created = _provision(uow, provider, mapped)
+        user, created = provision_user(uow, provider, mapped)
         now = _now()
         result: LoginResult
         if state_row.mode == "token":
@@ -340,8 +345,9 @@ def _sign_in(
 
 
 # -- just-in-time provisioning --------------------------------------------------------------------
-def _provision(uow: IdentityUnitOfWork, provider: ProviderConfig, mapped: MappedIdentity) -> tuple[User, bool]:
-    """Create or link the user by external id and bring profile and mapped grants up to date."""
+def provision_user(uow: IdentityUnitOfWork, provider: ProviderConfig, mapped: MappedIdentity) -> tuple[User, bool]:
+    """Create or link the user by external id and bring profile and mapped grants up to date (inside the
+    caller's unit of work; True when the user is new)."""
     now = _now()
     link = uow.session.execute(
         select(external_identities.c.user_id).where(
@@ -581,3 +587,20 @@ def cas_single_logout(uow: IdentityUnitOfWork, sso: Sso, provider_id: str, logou
         uow.audit("sso_single_logout", actor=f"sso:{provider_id}", target=None, details={"ended": ended})
         uow.commit()
     return ended
+
+
+def housekeeping(uow: IdentityUnitOfWork, now: dt.datetime | None = None) -> int:
+    """The worker's timer: drop spent login states and long-gone sessions, count the live ones."""
+    now = now or _now()
+    with uow:
+        uow.session.execute(delete(sso_login_states).where(sso_login_states.c.expires_at < now))
+        purge = delete(sso_sessions).where(
+            or_(sso_sessions.c.ended_at < now - SESSION_RETENTION, sso_sessions.c.expires_at < now - SESSION_RETENTION)
+        )
+        gone = cast(CursorResult[Any], uow.session.execute(purge)).rowcount
+        live = uow.session.execute(
+            select(func.count()).where(sso_sessions.c.ended_at.is_(None), sso_sessions.c.expires_at > now)
+        ).scalar_one()
+        uow.commit()
+    ACTIVE_SESSIONS.set(live)
+    return int(gone or 0)

@@ -1,0 +1,132 @@
+"""Just-in-time provisioning and SSO housekeeping on PostgreSQL: link by external id, never by name."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+from identity.adapters.orm import sso_login_states, sso_sessions
+from identity.adapters.sso_config import parse_providers
+from identity.bootstrap import Identity
+from identity.service_layer import directory, sso
+from prometheus_client import REGISTRY
+from sqlalchemy import func, select
+
+from shared.auth import principal_from_claims
+
+pytestmark = pytest.mark.integration
+
+PROVIDER = next(
+    iter(
+        parse_providers(
+            {
+                "providers": [
+                    {
+                        "id": "city-oidc",
+                        "name": "数字基座",
+                        "protocol": "oidc",
+                        "issuer": "https://id.example.cn",
+                        "client_id": "cio",
+                        "mapping": "standard-oidc",
+                    }
+                ]
+            }
+        ).values()
+    )
+)
+ADMIN = principal_from_claims({"sub": "admin-1", "grants": [["platform_admin", "/"]]})
+
+
+def _mapped(external_id: str, username: str = "zhangming", name: str = "张明") -> sso.MappedIdentity:
+    claims = {
+        "sub": external_id,
+        "preferred_username": username,
+        "name": name,
+        "org_code": "4108020001",
+        "identity_type": "teacher",
+        "is_principal": True,
+    }
+    return PROVIDER.mapping.apply(claims, PROVIDER.id)
+
+
+def _user_count(service: Identity) -> int:
+    from identity.adapters.orm import users
+
+    with service.session_factory() as session:
+        return int(session.execute(select(func.count()).select_from(users)).scalar_one())
+
+
+def test_a_user_imported_from_the_base_is_linked_by_external_id(identity_service: Identity) -> None:
+    imported = directory.create_user(
+        identity_service.uow(),
+        ADMIN,
+        directory.CreateUser("li.teacher", "李老师", "4108020001", external_id="base-501"),
+    )
+    before = _user_count(identity_service)
+    uow = identity_service.uow()
+    with uow:
+        user, created = sso.provision_user(uow, PROVIDER, _mapped("base-501", name="李明"))
+        uow.commit()
+    assert (user.id, created) == (imported.id, False)
+    assert _user_count(identity_service) == before
+    assert user.display_name == "李明"  # the base's current name wins
+    assert ("school_admin", "/4108/410802/4108020001") in user.grant_pairs()
+
+
+def test_the_same_name_with_another_external_id_is_another_user(identity_service: Identity) -> None:
+    uow = identity_service.uow()
+    with uow:
+        first, _ = sso.provision_user(uow, PROVIDER, _mapped("base-601", username="wang"))
+        uow.commit()
+    uow = identity_service.uow()
+    with uow:
+        second, created = sso.provision_user(uow, PROVIDER, _mapped("base-602", username="wang"))
+        uow.commit()
+    assert created and second.id != first.id
+    assert first.username == "wang@city-oidc"
+    assert second.username.startswith("wang-") and second.username.endswith("@city-oidc")
+
+
+def test_housekeeping_drops_spent_states_and_old_sessions_and_counts_live_ones(identity_service: Identity) -> None:
+    now = dt.datetime.now(dt.UTC)
+    uow = identity_service.uow()
+    with uow:
+        user, _ = sso.provision_user(uow, PROVIDER, _mapped("base-701"))
+        uow.commit()
+    with identity_service.session_factory() as session, session.begin():
+        for state, expires in (("old", now - dt.timedelta(minutes=1)), ("fresh", now + dt.timedelta(minutes=5))):
+            session.execute(
+                sso_login_states.insert().values(
+                    state=state,
+                    provider="city-oidc",
+                    nonce="n",
+                    code_verifier="v",
+                    return_to="/",
+                    mode="session",
+                    created_at=now,
+                    expires_at=expires,
+                )
+            )
+        for ended, expires in (
+            (None, now + dt.timedelta(hours=1)),  # live
+            (now - dt.timedelta(days=1), now + dt.timedelta(hours=1)),  # ended recently: kept a while
+            (now - dt.timedelta(days=40), now - dt.timedelta(days=40)),  # long gone: dropped
+        ):
+            session.execute(
+                sso_sessions.insert().values(
+                    id_hash=uuid.uuid4().hex,
+                    user_id=user.id,
+                    provider="city-oidc",
+                    upstream_subject="base-701",
+                    created_at=now,
+                    expires_at=expires,
+                    ended_at=ended,
+                )
+            )
+    assert sso.housekeeping(identity_service.uow(), now) == 1
+    with identity_service.session_factory() as session:
+        states = list(session.execute(select(sso_login_states.c.state)).scalars())
+        sessions = session.execute(select(func.count()).select_from(sso_sessions)).scalar_one()
+    assert states == ["fresh"] and sessions == 2
+    assert REGISTRY.get_sample_value("identity_sso_active_sessions") == 1
