@@ -395,6 +395,15 @@ def test_a_forged_state_is_refused(sso: Sso) -> None:
     assert "cio_session" not in browser.cookies
 
 
+def test_an_answer_naming_another_issuer_is_refused(sso: Sso) -> None:
+    browser = requests.Session()
+    location = sso.oidc.sign_in(sso.start("city-oidc", browser), "t-1001")
+    mixed_up = location.replace(urllib.parse.quote(sso.oidc.issuer, safe=""), "https%3A%2F%2Fevil.example")
+    assert mixed_up != location
+    refused = sso.callback(browser, mixed_up)
+    assert refused.status_code == 401 and "another identity provider" in refused.json()["detail"]
+
+
 def test_a_callback_started_in_another_browser_is_refused(sso: Sso) -> None:
     attacker = requests.Session()
     location = sso.oidc.sign_in(sso.start("city-oidc", attacker), "t-1001")
@@ -624,6 +633,14 @@ def test_a_cas_ticket_for_another_service_is_refused(sso: Sso) -> None:
     refused = sso.callback(browser, f"{our_service}&ticket={foreign}")
     assert refused.status_code == 401 and refused.json()["reason"] == "upstream_refused"
     assert "another service" in refused.json()["detail"]
+
+
+def test_a_forged_cas_state_is_refused(sso: Sso) -> None:
+    browser = requests.Session()
+    location = sso.cas.sign_in(sso.start("city-cas", browser), "wangwu", "wangwu-pw")
+    forged = location.replace(query_params(location)["state"], "forged")
+    refused = sso.callback(browser, forged)
+    assert refused.status_code == 400 and refused.json()["reason"] == "state_mismatch"
 
 
 def test_a_replayed_cas_ticket_is_refused(sso: Sso) -> None:

@@ -285,6 +285,13 @@ def _fetch_upstream(sso: Sso, provider: ProviderConfig, state_row: Any, params: 
     if not code:
         raise SsoError("missing_code", "缺少授权码，请重新登录。", "The authorization code is missing.", 400)
     if isinstance(client, OidcClient):
+        if params.get("iss") and params["iss"] != provider.issuer:  # RFC 9207: a mix-up with another provider
+            raise UpstreamError(
+                "invalid_response",
+                "登录应答来自另一个身份认证平台，请重新登录。",
+                "The sign-in answer came from another identity provider; sign in again.",
+                401,
+            )
         token = client.exchange(code, redirect_uri, state_row.code_verifier)
         id_token = token.get("id_token")
         if not isinstance(id_token, str):
