@@ -201,6 +201,11 @@ def test_a_helan_term_ends_by_itself_after_its_last_day(
     assert (
         client.get("/api/appointments", headers=headers, query_string={"ends_before": "2025-01-01"}).json["items"] == []
     )
+    ending = client.get(
+        "/api/appointments", headers=headers, query_string={"ends_before": "2025-11-01", "org_path": HELAN_SCHOOL}
+    ).json["items"]
+    assert [(a["org_path"], a["ends_on"]) for a in ending] == [(HELAN_SCHOOL, "2025-10-31")]
+    assert client.get("/api/appointments", headers=headers, query_string={"status": "active"}).json["items"] == []
 
 
 def test_a_jiaozuo_appointment_lasts_until_revoked_and_has_nothing_to_renew(
