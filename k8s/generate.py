@@ -282,8 +282,8 @@ def service_objects(name: str) -> list[dict]:
             "spec": {
                 "selector": {"matchLabels": {"app.kubernetes.io/name": name}},
                 "endpoints": [
-                    {"port": "http", "path": "/metrics", "interval": "15s", "relabelings": _service_label(name)},
-                    {"port": "metrics", "path": "/metrics", "interval": "15s", "relabelings": _service_label(name)},
+                    {"port": "http", "path": "/metrics", "interval": "15s", "relabelings": _labels(name, "web")},
+                    {"port": "metrics", "path": "/metrics", "interval": "15s", "relabelings": _labels(name, "worker")},
                 ],
             },
         },
@@ -342,15 +342,46 @@ def service_objects(name: str) -> list[dict]:
                 "bootstrap": {"initdb": {"database": f"cio_{name}", "owner": f"cio_{name}"}},
                 "storage": {"size": "5Gi"},
                 "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "1Gi"}},
-                "monitoring": {"enablePodMonitor": True},
+            },
+        },
+        # Our own PodMonitor rather than CloudNativePG's enablePodMonitor: it sets job="postgres" and gives the
+        # series the dashboards read the names postgres_exporter uses in compose (CNPG prefixes them `cnpg_`).
+        {
+            "apiVersion": "monitoring.coreos.com/v1",
+            "kind": "PodMonitor",
+            "metadata": meta(f"cio-{name}-db", labels(name, "monitoring")),
+            "spec": {
+                "selector": {"matchLabels": {"cnpg.io/cluster": f"cio-{name}-db"}},
+                "podMetricsEndpoints": [
+                    {
+                        "port": "metrics",
+                        "interval": "30s",
+                        "relabelings": [_job("postgres")],
+                        "metricRelabelings": [
+                            {
+                                "sourceLabels": ["__name__"],
+                                "regex": "cnpg_(pg_stat_database_.+|pg_database_size_bytes)",
+                                "targetLabel": "__name__",
+                                "replacement": "$1",
+                                "action": "replace",
+                            }
+                        ],
+                    }
+                ],
             },
         },
     ]
 
 
-def _service_label(name: str) -> list[dict[str, Any]]:
-    """The `service` label the alerts and dashboards group by (compose sets it from the DNS name)."""
-    return [{"targetLabel": "service", "replacement": name, "action": "replace"}]
+def _job(job: str) -> dict[str, Any]:
+    """The job name deploy/prometheus/render.py gives the same target (the Prometheus Operator would use the
+    Service's name), so the alert rules and dashboards select the same series on Kubernetes as in compose."""
+    return {"targetLabel": "job", "replacement": job, "action": "replace"}
+
+
+def _labels(name: str, job: str) -> list[dict[str, Any]]:
+    """job web|worker and the `service` label the alerts and dashboards group by (compose: from the DNS name)."""
+    return [_job(job), {"targetLabel": "service", "replacement": name, "action": "replace"}]
 
 
 def _pods(match: dict[str, str]) -> dict[str, Any]:
@@ -495,7 +526,10 @@ def platform_objects() -> list[dict]:
             "apiVersion": "monitoring.coreos.com/v1",
             "kind": "ServiceMonitor",
             "metadata": meta("gateway", gw),
-            "spec": {"selector": {"matchLabels": gw}, "endpoints": [{"port": "metrics", "interval": "15s"}]},
+            "spec": {
+                "selector": {"matchLabels": gw},
+                "endpoints": [{"port": "metrics", "interval": "15s", "relabelings": [_job("gateway")]}],
+            },
         },
         {
             "apiVersion": "rabbitmq.com/v1beta1",
@@ -543,18 +577,32 @@ def platform_objects() -> list[dict]:
             "spec": {
                 "selector": {"matchLabels": {"app.kubernetes.io/name": RABBITMQ}},
                 "endpoints": [
-                    {"port": "prometheus", "path": "/metrics", "interval": "15s"},
+                    {"port": "prometheus", "path": "/metrics", "interval": "15s", "relabelings": [_job("rabbitmq")]},
                     # Per-queue series for the backlog alerts and the worker HPAs (job rabbitmq-queues).
                     {
                         "port": "prometheus",
                         "path": "/metrics/per-object",
                         "interval": "30s",
-                        "relabelings": [{"targetLabel": "job", "replacement": "rabbitmq-queues", "action": "replace"}],
+                        "relabelings": [_job("rabbitmq-queues")],
                     },
                 ],
             },
         },
     ]
+
+
+def alert_rules() -> dict[str, Any]:
+    """deploy/prometheus/rules/*.yml as one PrometheusRule, so the Prometheus Operator evaluates the same alerts
+    (and their recording rules) as the compose Prometheus (kube-prometheus-stack: see deploy/README.md)."""
+    groups = []
+    for path in sorted((REPO_ROOT / "deploy" / "prometheus" / "rules").glob("*.yml")):
+        groups += yaml.safe_load(path.read_text(encoding="utf-8"))["groups"]
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PrometheusRule",
+        "metadata": meta("cio-platform", labels("cio-platform", "monitoring")),
+        "spec": {"groups": groups},
+    }
 
 
 def files() -> dict[str, str]:
@@ -567,6 +615,7 @@ def files() -> dict[str, str]:
         resources.append(path)
 
     write("platform.yaml", platform_objects())
+    write("alerts.yaml", [alert_rules()])
     for service in load_services():
         if service.exists:
             write(f"services/{service.name}.yaml", service_objects(service.name))

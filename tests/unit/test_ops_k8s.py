@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import importlib.util
+import re
 import shutil
 import subprocess
 import sys
@@ -31,6 +32,8 @@ CRD_SCHEMAS = {
     ("rabbitmq.com/v1beta1", "RabbitmqCluster"): "rabbitmqcluster.yaml",
     ("postgresql.cnpg.io/v1", "Cluster"): "cluster.postgresql.cnpg.io.yaml",
     ("monitoring.coreos.com/v1", "ServiceMonitor"): "servicemonitor.monitoring.coreos.com.yaml",
+    ("monitoring.coreos.com/v1", "PodMonitor"): "podmonitor.monitoring.coreos.com.yaml",
+    ("monitoring.coreos.com/v1", "PrometheusRule"): "prometheusrule.monitoring.coreos.com.yaml",
 }
 
 
@@ -44,6 +47,7 @@ def _load(path: Path, name: str) -> ModuleType:
 
 
 generate = _load(K8S / "generate.py", "ops_k8s_generate")
+prometheus_render = _load(REPO_ROOT / "deploy" / "prometheus" / "render.py", "ops_k8s_prometheus_render")
 SERVICES = [s.name for s in generate.load_services() if s.exists]
 
 
@@ -236,6 +240,7 @@ def test_every_service_has_its_full_set_of_objects(overlay: str) -> None:
         assert set(secret["stringData"].values()) == {"REPLACE_ME"}, "Secrets are templates only"
         assert {"DATABASE_URL", "AMQP_URL"} <= set(secret["stringData"])
         assert kinds["ServiceMonitor"][name]["spec"]["endpoints"]
+        assert kinds["PodMonitor"][f"cio-{name}-db"]["spec"]["podMetricsEndpoints"]
         assert kinds["Cluster"][f"cio-{name}-db"]["spec"]["bootstrap"]["initdb"]["database"] == f"cio_{name}"
         assert kinds["NetworkPolicy"][f"cio-{name}-db"]
 
@@ -272,3 +277,44 @@ def test_prod_runs_a_three_node_rabbitmq_and_replicated_databases() -> None:
     assert ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["name"] == "gateway"
     assert all(d["metadata"]["namespace"] == "cio" for d in rendered("prod") if d["kind"] != "Namespace")
     assert all(d["metadata"].get("namespace") == "cio-dev" for d in rendered("dev") if d["kind"] != "Namespace")
+
+
+def _monitor_jobs(docs: tuple[dict[str, Any], ...]) -> set[str]:
+    """The job names the ServiceMonitors and PodMonitors give their targets (set by a relabeling)."""
+    jobs = set()
+    for doc in docs:
+        if doc["kind"] not in ("ServiceMonitor", "PodMonitor"):
+            continue
+        for endpoint in doc["spec"].get("endpoints") or doc["spec"]["podMetricsEndpoints"]:
+            (job,) = [r["replacement"] for r in endpoint.get("relabelings", []) if r["targetLabel"] == "job"]
+            jobs.add(job)
+    return jobs
+
+
+def test_monitors_give_the_job_names_the_alerts_and_dashboards_select() -> None:
+    """Without the relabelings the Prometheus Operator would name jobs after Services (approvals-web, ...),
+    and every `job="web"` of the rules, dashboards and the worker HPAs' adapter rule would match nothing."""
+    selected = set()
+    sources = [p.read_text(encoding="utf-8") for p in (REPO_ROOT / "deploy" / "prometheus" / "rules").glob("*.yml")]
+    sources += [p.read_text(encoding="utf-8") for p in (REPO_ROOT / "deploy" / "grafana" / "dashboards").glob("*.json")]
+    for text in sources:
+        selected |= set(re.findall(r'job=\\*"([\w-]+)\\*"', text))
+        for alternatives in re.findall(r'job=~\\*"([\w|-]+)\\*"', text):
+            selected |= set(alternatives.split("|"))
+    assert {"web", "worker", "rabbitmq", "rabbitmq-queues"} <= selected  # the patterns above do find them
+    compose_jobs = {job["job_name"] for job in prometheus_render.build("compose")["scrape_configs"]}
+    assert selected <= compose_jobs, f"jobs no compose scrape config has: {selected - compose_jobs}"
+    for overlay in OVERLAYS:
+        jobs = _monitor_jobs(rendered(overlay))
+        assert selected <= jobs, f"{overlay}: jobs no monitor sets: {sorted(selected - jobs)}"
+        assert jobs <= compose_jobs, f"{overlay}: jobs compose does not have: {sorted(jobs - compose_jobs)}"
+
+
+def test_the_cluster_evaluates_the_same_alert_rules_as_compose() -> None:
+    (rule,) = by_kind(rendered("prod"))["PrometheusRule"].values()
+    groups = [
+        group
+        for path in sorted((REPO_ROOT / "deploy" / "prometheus" / "rules").glob("*.yml"))
+        for group in yaml.safe_load(path.read_text(encoding="utf-8"))["groups"]
+    ]
+    assert rule["spec"]["groups"] == groups
