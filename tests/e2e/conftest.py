@@ -142,9 +142,9 @@ def running_stack(
         web = {name: f"http://127.0.0.1:{web_port}" for name, (web_port, _) in ports.items()}
         worker = {name: f"http://127.0.0.1:{worker_port}" for name, (_, worker_port) in ports.items()}
         for name in ports:
-            wait_until(lambda n=name: _up(f"{web[n]}/health/ready"), 30, 0.2, f"{name} web ready")
-            wait_until(lambda n=name: _up(f"{worker[n]}/health/ready"), 30, 0.2, f"{name} worker ready")
-        wait_until(lambda: _up(f"http://127.0.0.1:{gateway_port}/gateway/health"), 30, 0.2, "gateway up")
+            wait_until(lambda n=name: _up(f"{web[n]}/health/ready"), 90, 0.2, f"{name} web ready")
+            wait_until(lambda n=name: _up(f"{worker[n]}/health/ready"), 90, 0.2, f"{name} worker ready")
+        wait_until(lambda: _up(f"http://127.0.0.1:{gateway_port}/gateway/health"), 60, 0.2, "gateway up")
         yield Stack(f"http://127.0.0.1:{gateway_port}", web, worker, amqp_url, logs)
     finally:
         for proc in procs:
