@@ -531,3 +531,34 @@ def test_racing_creations_for_one_unit_are_one_nomination_and_a_409(
     assert answer.json["errors"][0]["field"] == "school_org_code"
     with service.engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(nominations)).scalar_one() == 1
+
+
+def test_the_candidate_is_picked_among_the_units_users_from_identity(
+    client: FlaskClient, issuer: TestIssuer, service: Nominations
+) -> None:
+    h = issuer.headers("s", SCHOOL)
+    listed = client.get("/api/nominations/candidates?org_code=4108020001", headers=h)
+    assert listed.status_code == 200
+    assert listed.json["items"] == [
+        {
+            "user_id": str(CANDIDATE),
+            "display_name": "张三",
+            "gender": "男",
+            "phone": "138****8000",
+            "email": "z***@example.cn",
+        }
+    ]
+    assert client.get("/api/nominations/candidates?org_code=4108210001", headers=h).status_code == 404
+    round_ = open_round(client, issuer)
+    stranger = client.post(
+        "/api/nominations",
+        json={"round_id": round_["id"], "school_org_code": "4108020001", "candidate_user_id": str(OTHER_SCHOOL_USER)},
+        headers=h,
+    )
+    assert stranger.status_code == 422 and stranger.json["errors"][0]["field"] == "candidate_user_id"
+    # Choosing one of the unit's own users fills the form's directory fields (避免重复采集).
+    created = create(client, issuer, round_["id"])
+    form = created.json["form"]
+    prefilled = (form["name"], form["gender"], form["birth_date"], form["mobile"])
+    assert prefilled == ("张三", "男", "1980-05-01", "13800008000")
+    assert created.json["candidate"]["username"] == "zhang.san"
