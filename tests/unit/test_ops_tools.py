@@ -1,4 +1,5 @@
-"""The command-line tools the operations tests run (promtool, prometheus, kubectl, checkov, docker compose).
+"""The command-line tools the operations tests run (promtool, prometheus and the exporters, kubectl, checkov,
+docker compose).
 
 On a developer's machine a missing tool skips its tests; under CI (`CI` set, as .ci/run runs) it fails them,
 so a green CI never hides an ops check that did not run. .ci/run installs every one of them.
@@ -68,7 +69,14 @@ def docker_compose() -> list[str]:
 def test_ci_has_every_tool_the_ops_tests_run() -> None:
     if not in_ci():
         pytest.skip("checked under CI only")
-    for name in ("promtool", "prometheus", "kubectl", "nginx"):
+    for name in (
+        "promtool",
+        "prometheus",
+        "prometheus-postgres-exporter",
+        "prometheus-nginx-exporter",
+        "kubectl",
+        "nginx",
+    ):
         require(name)
     checkov()
     version = subprocess.run([*docker_compose(), "version"], capture_output=True, text=True, check=False)
