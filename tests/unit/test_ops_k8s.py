@@ -318,3 +318,18 @@ def test_the_cluster_evaluates_the_same_alert_rules_as_compose() -> None:
         for group in yaml.safe_load(path.read_text(encoding="utf-8"))["groups"]
     ]
     assert rule["spec"]["groups"] == groups
+
+
+def test_the_ingress_routes_every_public_route_and_nothing_internal() -> None:
+    (ingress,) = by_kind(rendered("prod"))["Ingress"].values()
+    prefixes = [p["path"] for rule in ingress["spec"]["rules"] for p in rule["http"]["paths"]]
+
+    def routed(path: str) -> bool:  # Kubernetes' Prefix match: whole path elements
+        return any(path == p or path.startswith(p.rstrip("/") + "/") for p in prefixes)
+
+    for service in generate.load_services():
+        for route in service.routes:
+            assert routed(route), route
+        assert routed(f"/openapi/{service.name}/openapi.json")
+    for internal in ("/nginx_status", "/_sso_session", "/gateway/health", "/metrics"):
+        assert not routed(internal), internal
