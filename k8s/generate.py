@@ -429,7 +429,7 @@ def platform_objects() -> list[dict]:
         "name": "exporter",
         "image": "nginx/nginx-prometheus-exporter:1.4.2",
         "imagePullPolicy": PULL_POLICY,
-        "args": ["--nginx.scrape-uri=http://127.0.0.1:8080/nginx_status"],
+        "args": ["--nginx.scrape-uri=http://127.0.0.1:8081/nginx_status"],  # the gateway's status-only listener
         "ports": [{"name": "metrics", "containerPort": 9113, "protocol": "TCP"}],
         "readinessProbe": probe("/metrics", "metrics", 15, 3),
         "livenessProbe": probe("/metrics", "metrics", 30, 3),

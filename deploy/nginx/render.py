@@ -30,6 +30,9 @@ from service_catalog import Service, load_services
 TARGETS = ("local", "compose")
 DEFAULT_PORT = 8080
 COMPOSE_WEB_PORT = 8000
+# In containers /nginx_status has a listener of its own that is never published: behind Docker's port
+# publishing every outside client shows up with a private (bridge) address, so an address rule is not enough.
+COMPOSE_STATUS_PORT = 8081
 DEFAULT_RATE = "50r/s"
 DEFAULT_LOGIN_RATE = "30r/m"
 LOGIN_PATH = "/api/auth/token"
@@ -123,6 +126,15 @@ def _service_block(
         # Answered by @problem_503, whose detail names $service.
         lines.append(f"{inner}return 503;")
     lines.append(f"{indent}}}")
+    return lines
+
+
+def _status_location(indent: str) -> list[str]:
+    """stub_status for the nginx prometheus exporter, to loopback and private networks only."""
+    lines = [f"{indent}# For the nginx prometheus exporter only.", f"{indent}location = /nginx_status {{"]
+    lines += [f"{indent}    access_log off;", f"{indent}    stub_status;"]
+    lines += [f"{indent}    allow {net};" for net in PRIVATE_NETWORKS]
+    lines += [f"{indent}    deny all;", f"{indent}}}", ""]
     return lines
 
 
@@ -320,13 +332,9 @@ def render(
         '            return 200 \'{"status":"ok"}\';',
         "        }",
         "",
-        "        # For the nginx prometheus exporter only.",
-        "        location = /nginx_status {",
-        "            access_log off;",
-        "            stub_status;",
     ]
-    out += [f"            allow {net};" for net in PRIVATE_NETWORKS]
-    out += ["            deny all;", "        }", ""]
+    if target == "local":
+        out += _status_location("        ")
     if missing:
         out.append(f"        # Not deployed yet (no services/<name>/ directory): {', '.join(missing)}.")
     if _sessions_served(catalog):
@@ -380,7 +388,22 @@ def render(
             *_problem_return(status, title, detail, "            "),
             "        }",
         ]
-    out += ["    }", "}", ""]
+    out += ["    }"]
+    if target == "compose":
+        out += [
+            "",
+            f"    # The exporter's own listener ({COMPOSE_STATUS_PORT}): compose does not publish it, the Ingress does",
+            "    # not route it.",
+            "    server {",
+            f"        listen {COMPOSE_STATUS_PORT};",
+            "        server_name _;",
+            *_status_location("        "),
+            "        location / {",
+            "            return 404;",
+            "        }",
+            "    }",
+        ]
+    out += ["}", ""]
     return "\n".join(out)
 
 

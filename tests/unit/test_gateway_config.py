@@ -94,6 +94,25 @@ def test_compose_config_logs_to_stdout_and_uses_container_upstreams() -> None:
         assert f"server {name}-web:8000;" in text
 
 
+def test_compose_serves_stub_status_only_on_the_unpublished_listener() -> None:
+    text = COMPOSE_CONF.read_text(encoding="utf-8")
+    public, _, status = text.partition("listen 8081;")
+    assert "/nginx_status" not in public, "behind port publishing every client looks private"
+    assert "location = /nginx_status" in status and "stub_status;" in status
+    compose = (Path(__file__).resolve().parents[2] / "docker-compose.yml").read_text(encoding="utf-8")
+    assert "http://gateway:8081/nginx_status" in compose and '"8081:' not in compose
+
+
+def test_sessions_are_swapped_for_a_bearer_token_on_api_routes_only() -> None:
+    text = COMPOSE_CONF.read_text(encoding="utf-8")
+    assert "proxy_pass http://identity_web/sso/session;" in text
+    api = text[text.index("location = /api/orgs {") :].split("}", 1)[0]
+    assert "auth_request /_sso_session;" in api
+    for sessionless in ("location /api/auth/ {", "location /sso/ {"):
+        block = text[text.index(sessionless) :].split("}", 1)[0]
+        assert "auth_request" not in block
+
+
 def test_routes_of_existing_services_are_proxied_and_others_answer_503(tmp_path: Path) -> None:
     services = [
         render_mod.Service("identity", 8101, 9101, ("/api/auth/", "/api/orgs", "/sso/"), True),
