@@ -357,7 +357,40 @@ def platform_overview() -> dict:
 
 # Each service's own workflow panels: (title, [(expr, legend)], unit).
 SERVICE_PANELS: dict[str, list[tuple[str, list[tuple[str, str]], str]]] = {
-    "identity": [],
+    "identity": [
+        (
+            "SSO sign-ins by provider and outcome",
+            [
+                (
+                    "sum by (provider, outcome) (increase(identity_sso_sign_ins_total[$__rate_interval]))",
+                    "{{provider}} {{outcome}}",
+                )
+            ],
+            "short",
+        ),
+        (
+            "SSO upstream latency p95 (city identity platform)",
+            [
+                (
+                    "histogram_quantile(0.95, sum by (provider, call, le) "
+                    "(rate(identity_sso_upstream_duration_seconds_bucket[$__rate_interval])))",
+                    "{{provider}} {{call}}",
+                )
+            ],
+            "s",
+        ),
+        (
+            "SSO browser sessions",
+            [
+                ("max(identity_sso_active_sessions)", "live"),
+                (
+                    "sum by (reason) (increase(identity_sso_sessions_ended_total[$__rate_interval]))",
+                    "ended: {{reason}}",
+                ),
+            ],
+            "short",
+        ),
+    ],
     "nominations": [
         (
             "Submissions",

@@ -69,14 +69,18 @@ QUIET_UNTIL_IT_HAPPENS = {
     # Training: no spreadsheet import is run.
     "training_import_jobs_total",
     "training_import_rows_total",
+    # Identity: this stack has no SSO provider configured (tests/e2e/test_sso_e2e.py signs in through them),
+    # so no sign-in, upstream call or ended session.
+    "identity_sso_sign_ins_total",
+    "identity_sso_upstream_duration_seconds_bucket",
+    "identity_sso_sessions_ended_total",
 }
 # Per-service series that are quiet in this traffic: approvals, notifications and training publish no event
-# (no case, message or certificate); identity consumes no queue and runs no timer at all.
+# (no case, message or certificate); identity's consumer sees no appointment event.
 QUIET_SERVICES = {
     "bus_messages_published_total": {"approvals", "notifications", "training"},
     "bus_messages_consumed_total": {"identity"},
     "bus_handler_duration_seconds_bucket": {"identity"},
-    "worker_timer_runs_total": {"identity"},
 }
 # Grafana's built-in variables; dashboard variables ($service, …) become `.*` in _substitute.
 GRAFANA_VARIABLES = {

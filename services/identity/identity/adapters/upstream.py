@@ -20,18 +20,11 @@ import requests
 from authlib.integrations.base_client.errors import OAuthError as AuthlibOAuthError
 from authlib.integrations.requests_client import OAuth2Session
 from defusedxml import DefusedXmlException, ElementTree
-from prometheus_client import Histogram
 
+from identity.adapters.metrics import UPSTREAM_LATENCY
 from identity.adapters.sso_config import ProviderConfig
 from identity.domain.sso import Condition, lookup
-from shared.metrics import LATENCY_BUCKETS
 
-UPSTREAM_LATENCY = Histogram(
-    "identity_sso_upstream_duration_seconds",
-    "Time the upstream identity provider took to answer, by provider and call.",
-    ["provider", "call"],
-    buckets=LATENCY_BUCKETS,
-)
 TIMEOUT_SECONDS = 10
 DISCOVERY_TTL_SECONDS = 3600
 JWKS_REFETCH_COOLDOWN_SECONDS = 5

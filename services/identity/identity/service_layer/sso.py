@@ -21,10 +21,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from prometheus_client import Counter, Gauge
 from sqlalchemy import CursorResult, delete, func, or_, select, update
 
 from identity.adapters.keys import KeyRing
+from identity.adapters.metrics import ACTIVE_SESSIONS, SESSIONS_ENDED, SIGN_INS
 from identity.adapters.orm import external_identities, sso_login_states, sso_sessions, users
 from identity.adapters.sso_config import ProviderConfig
 from identity.adapters.upstream import CasClient, OAuth2VariantClient, OidcClient, UpstreamError
@@ -37,15 +37,6 @@ from shared.errors import ProblemError
 
 log = logging.getLogger(__name__)
 
-SIGN_INS = Counter(
-    "identity_sso_sign_ins_total",
-    "SSO sign-ins by provider and outcome (ok or the refusal reason).",
-    ["provider", "outcome"],
-)
-SESSIONS_ENDED = Counter("identity_sso_sessions_ended_total", "Browser sessions ended, by reason.", ["reason"])
-ACTIVE_SESSIONS = Gauge(
-    "identity_sso_active_sessions", "Browser sessions neither ended nor expired.", multiprocess_mode="livemax"
-)
 # Ended and expired sessions stay this long for the operators' questions; the audit trail keeps the sign-ins.
 SESSION_RETENTION = dt.timedelta(days=30)
 
