@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml
 
 ## run: every service's web and worker, the nginx gateway; prints the gateway URL
 run: $(STAMP)
+	scripts/system-packages.sh
 	$(PY) scripts/run_local.py
 
 ## test: the whole test suite (unit, integration against RabbitMQ and PostgreSQL, e2e through nginx)
