@@ -54,7 +54,7 @@ PRIVATE_NETWORKS = ("127.0.0.1", "::1", "10.0.0.0/8", "172.16.0.0/12", "192.168.
 PROBLEMS: dict[int, tuple[str, str]] = {
     400: ("Bad request", "The gateway could not read the request."),
     401: ("Unauthorized", "The sign-in session has ended or expired; sign in again."),
-    403: ("Forbidden", "This path is not available from your address."),
+    403: ("Forbidden", "Not allowed from here: this address, or a cross-site page writing with a session."),
     404: ("Not found", "No route matches this path."),
     408: ("Request timeout", "The request was not received in time."),
     413: ("Payload too large", f"The request body exceeds {MAX_BODY_MB} MB."),
@@ -354,6 +354,7 @@ def render(
             "            proxy_set_header Host $fwd_host;",
             "            proxy_set_header X-Request-ID $req_id;",
             "            proxy_set_header X-Real-IP $remote_addr;",
+            "            proxy_set_header X-Original-Method $request_method;",
             "        }",
             "",
         ]

@@ -492,6 +492,17 @@ def test_a_forged_logout_token_is_refused(sso: Sso) -> None:
     assert sso.me(browser).status_code == 200
 
 
+def test_a_cross_site_write_with_the_session_cookie_is_refused(sso: Sso) -> None:
+    browser, _ = sso.sign_in("city-oidc", "t-1001")
+    body = {"code": "x1", "name": "跨站", "level": "school", "parent_code": SCHOOL}
+    forged = browser.post(f"{sso.gateway}/api/orgs", json=body, headers={"Origin": "https://evil.example"}, timeout=10)
+    assert forged.status_code == 403 and "cross-site" in forged.json()["detail"]
+    # A read from anywhere, and a write from the platform's own pages, go through to identity.
+    assert browser.get(f"{sso.gateway}/api/me", headers={"Origin": "https://evil.example"}, timeout=10).ok
+    ours = browser.post(f"{sso.gateway}/api/orgs", json=body, headers={"Origin": sso.gateway}, timeout=10)
+    assert ours.status_code != 403 and ours.json().get("instance") == "/api/orgs"
+
+
 def test_sign_out_ends_the_session_and_points_to_the_provider_logout(sso: Sso) -> None:
     browser, _ = sso.sign_in("city-oidc", "t-1001")
     out = browser.post(f"{sso.gateway}/sso/logout", timeout=10)

@@ -16,12 +16,14 @@ import hashlib
 import logging
 import secrets
 import threading
+import urllib.parse
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from identity.adapters.keys import KeyRing
 from identity.adapters.metrics import ACTIVE_SESSIONS, SESSIONS_ENDED, SIGN_INS
@@ -234,7 +236,12 @@ def complete_login(
         state_row = _claim_state(uow, provider_id, params.get("state"), bound_state)
         upstream = _fetch_upstream(sso, provider, state_row, params)
         mapped = provider.mapping.apply(upstream.claims, provider_id)
-        result = _sign_in(uow, sso, provider, mapped, upstream, state_row, ip)
+        try:
+            result = _sign_in(uow, sso, provider, mapped, upstream, state_row, ip)
+        except IntegrityError:
+            # The same person's first sign-in in two tabs at once: the other one created the user or org;
+            # once more finds them.
+            result = _sign_in(uow, sso, provider, mapped, upstream, state_row, ip)
     except (SignInRefused, UpstreamError, SsoError) as exc:
         error = exc if isinstance(exc, SsoError) else _refusal(exc)
         SIGN_INS.labels(provider_id, error.reason).inc()
@@ -461,6 +468,19 @@ def _sync_grants(uow: IdentityUnitOfWork, provider: ProviderConfig, user: User, 
 
 
 # -- sessions -------------------------------------------------------------------------------------
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def cross_site_write(sso: Sso, method: str | None, origin: str | None) -> bool:
+    """A state-changing request carried by the session cookie from another site's page (CSRF): SameSite=Lax
+    already keeps the cookie off most of them; the Origin check covers sibling sites of the same domain."""
+    if (method or "GET").upper() in SAFE_METHODS or not origin:
+        return False
+    ours = urllib.parse.urlsplit(sso.public_base_url)
+    theirs = urllib.parse.urlsplit(origin)
+    return (theirs.scheme, theirs.netloc) != (ours.scheme, ours.netloc)
+
+
 def session_access_token(uow: IdentityUnitOfWork, sso: Sso, cookie: str) -> str | None:
     """The access token for a live browser session (reused until a minute before it expires), else None."""
     id_hash = sha256_hex(cookie)

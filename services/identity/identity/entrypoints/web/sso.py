@@ -169,10 +169,12 @@ class Session(MethodView):
     @public
     @sso_blp.doc(
         description="For the gateway: 204 with the access token in `X-Access-Token` for a live session cookie, "
-        "401 when the session ended or expired."
+        "401 when the session ended or expired, 403 for a state-changing request from another site's page."
     )
     def get(self) -> Any:
         service = _identity()
+        if sso.cross_site_write(service.sso, request.headers.get("X-Original-Method"), request.headers.get("Origin")):
+            return Response(status=403, headers={"Cache-Control": "no-store"})
         cookie = request.cookies.get(SESSION_COOKIE)
         token = sso.session_access_token(service.uow(), service.sso, cookie) if cookie else None
         if token is None:
