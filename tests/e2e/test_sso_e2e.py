@@ -247,7 +247,7 @@ def sso(
         token_endpoint_auth_method="client_secret_post",
     )
     oidc_idp.add_client("other-app", OTHER_SECRET, [OTHER_CALLBACK])
-    oidc_idp.set_account("t-1001", teacher())
+    oidc_idp.set_account("w-1001", teacher())
     swap = TokenSwap(oidc_idp.discovery["token_endpoint"])
     cas_idp.set_user("wangwu", "wangwu-pw", cas_teacher("王五"))
     providers = _providers_file(run / "providers.yaml", oidc_idp, cas_idp, swap, free_port())
@@ -310,7 +310,7 @@ def test_first_oidc_sign_in_provisions_the_user_in_their_school_with_the_mapped_
     upstream = sso.start("city-oidc", browser, return_to="/portal/nominations")
     query = query_params(upstream)
     assert query["code_challenge_method"] == "S256" and query["nonce"] and query["state"]
-    location = sso.oidc.sign_in(upstream, "t-1001")
+    location = sso.oidc.sign_in(upstream, "w-1001")
     landed = sso.callback(browser, location)
     assert landed.status_code == 302 and landed.headers["Location"] == "/portal/nominations"
     cookie = next(c for c in browser.cookies if c.name == "cio_session")
@@ -324,7 +324,7 @@ def test_first_oidc_sign_in_provisions_the_user_in_their_school_with_the_mapped_
     assert body["username"] == "zhangming@city-oidc"
 
     user = requests.get(f"{sso.gateway}/api/users/{body['id']}", headers=_admin(sso), timeout=10).json()
-    assert user["org_code"] == SCHOOL and user["external_id"] == "t-1001"
+    assert user["org_code"] == SCHOOL and user["external_id"] == "w-1001"
 
 
 def test_just_in_time_provisioning_publishes_the_user_org_and_grant_events(sso: Sso) -> None:
@@ -360,7 +360,7 @@ def test_just_in_time_provisioning_publishes_the_user_org_and_grant_events(sso: 
 
 
 def test_second_sign_in_updates_a_changed_name_and_keeps_grants_given_by_hand(sso: Sso) -> None:
-    first, _ = sso.sign_in("city-oidc", "t-1001")
+    first, _ = sso.sign_in("city-oidc", "w-1001")
     user_id = sso.me(first).json()["id"]
     granted = requests.post(
         f"{sso.gateway}/api/users/{user_id}/grants",
@@ -370,23 +370,23 @@ def test_second_sign_in_updates_a_changed_name_and_keeps_grants_given_by_hand(ss
     )
     assert granted.status_code == 201, granted.text
 
-    sso.oidc.set_account("t-1001", teacher("张明明", is_principal=False))
+    sso.oidc.set_account("w-1001", teacher("张明明", is_principal=False))
     try:
-        second, _ = sso.sign_in("city-oidc", "t-1001")
+        second, _ = sso.sign_in("city-oidc", "w-1001")
         me = sso.me(second)
         assert me.json()["id"] == user_id  # linked by external id: one user, not two
         assert me.json()["display_name"] == "张明明"
         # The mapping no longer gives school_admin (not principal any more); the hand-given grant stays.
         assert _grants(me) == {("training_admin", SCHOOL_PATH)}
     finally:
-        sso.oidc.set_account("t-1001", teacher())
-    again, _ = sso.sign_in("city-oidc", "t-1001")
+        sso.oidc.set_account("w-1001", teacher())
+    again, _ = sso.sign_in("city-oidc", "w-1001")
     assert _grants(sso.me(again)) == {("training_admin", SCHOOL_PATH), ("school_admin", SCHOOL_PATH)}
 
 
 def test_a_forged_state_is_refused(sso: Sso) -> None:
     browser = requests.Session()
-    location = sso.oidc.sign_in(sso.start("city-oidc", browser), "t-1001")
+    location = sso.oidc.sign_in(sso.start("city-oidc", browser), "w-1001")
     forged = location.replace(f"state={query_params(location)['state']}", "state=forged-by-an-attacker")
     refused = sso.callback(browser, forged)
     assert refused.status_code == 400
@@ -397,7 +397,7 @@ def test_a_forged_state_is_refused(sso: Sso) -> None:
 
 def test_an_answer_naming_another_issuer_is_refused(sso: Sso) -> None:
     browser = requests.Session()
-    location = sso.oidc.sign_in(sso.start("city-oidc", browser), "t-1001")
+    location = sso.oidc.sign_in(sso.start("city-oidc", browser), "w-1001")
     mixed_up = location.replace(urllib.parse.quote(sso.oidc.issuer, safe=""), "https%3A%2F%2Fevil.example")
     assert mixed_up != location
     refused = sso.callback(browser, mixed_up)
@@ -406,7 +406,7 @@ def test_an_answer_naming_another_issuer_is_refused(sso: Sso) -> None:
 
 def test_a_callback_started_in_another_browser_is_refused(sso: Sso) -> None:
     attacker = requests.Session()
-    location = sso.oidc.sign_in(sso.start("city-oidc", attacker), "t-1001")
+    location = sso.oidc.sign_in(sso.start("city-oidc", attacker), "w-1001")
     victim = requests.Session()  # login CSRF: the attacker's code and state pushed into the victim's browser
     refused = sso.callback(victim, location)
     assert refused.status_code == 400 and refused.json()["reason"] == "state_mismatch"
@@ -414,12 +414,12 @@ def test_a_callback_started_in_another_browser_is_refused(sso: Sso) -> None:
 
 def test_a_replayed_code_is_refused(sso: Sso) -> None:
     browser = requests.Session()
-    location = sso.oidc.sign_in(sso.start("city-oidc", browser), "t-1001")
+    location = sso.oidc.sign_in(sso.start("city-oidc", browser), "w-1001")
     assert sso.callback(browser, location).status_code == 302
     # The same callback again: its state is spent.
     assert sso.callback(browser, location).json()["reason"] == "state_mismatch"
     # The old code under a fresh sign-in's state: the provider refuses the code.
-    fresh = query_params(sso.oidc.sign_in(sso.start("city-oidc", browser), "t-1001"))
+    fresh = query_params(sso.oidc.sign_in(sso.start("city-oidc", browser), "w-1001"))
     replay = f"{sso.gateway}/sso/city-oidc/callback?" + urllib.parse.urlencode(
         {"code": query_params(location)["code"], "state": fresh["state"], "iss": fresh["iss"]}
     )
@@ -428,10 +428,10 @@ def test_a_replayed_code_is_refused(sso: Sso) -> None:
 
 
 def test_an_id_token_for_another_client_is_refused(sso: Sso) -> None:
-    sso.swap.substitute = _id_token_for(sso.oidc, "other-app", OTHER_SECRET, OTHER_CALLBACK, "t-1001", "n")
+    sso.swap.substitute = _id_token_for(sso.oidc, "other-app", OTHER_SECRET, OTHER_CALLBACK, "w-1001", "n")
     try:
         browser = requests.Session()
-        location = sso.oidc.sign_in(sso.start("city-oidc-mitm", browser), "t-1001")
+        location = sso.oidc.sign_in(sso.start("city-oidc-mitm", browser), "w-1001")
         refused = sso.callback(browser, location)
     finally:
         sso.swap.substitute = None
@@ -442,36 +442,36 @@ def test_an_id_token_for_another_client_is_refused(sso: Sso) -> None:
 def test_an_id_token_with_another_nonce_is_refused(sso: Sso) -> None:
     # A genuine id_token of this very client, but from another sign-in (its nonce is not this one's).
     callback = f"{sso.gateway}/sso/city-oidc-mitm/callback"
-    sso.swap.substitute = _id_token_for(sso.oidc, "cio-platform", OIDC_SECRET, callback, "t-1001", "old-nonce")
+    sso.swap.substitute = _id_token_for(sso.oidc, "cio-platform", OIDC_SECRET, callback, "w-1001", "old-nonce")
     try:
         browser = requests.Session()
-        location = sso.oidc.sign_in(sso.start("city-oidc-mitm", browser), "t-1001")
+        location = sso.oidc.sign_in(sso.start("city-oidc-mitm", browser), "w-1001")
         refused = sso.callback(browser, location)
     finally:
         sso.swap.substitute = None
     assert refused.status_code == 401 and "nonce" in refused.json()["detail"]
     # Unarmed, the same provider entry signs in: the refusal was about the token, nothing else.
     browser = requests.Session()
-    location = sso.oidc.sign_in(sso.start("city-oidc-mitm", browser), "t-1001")
+    location = sso.oidc.sign_in(sso.start("city-oidc-mitm", browser), "w-1001")
     assert sso.callback(browser, location).status_code == 302
 
 
 def test_the_upstream_signing_key_rotates_and_sign_in_goes_on(sso: Sso) -> None:
-    sso.sign_in("city-oidc", "t-1001")  # the JWKS is cached now
+    sso.sign_in("city-oidc", "w-1001")  # the JWKS is cached now
     sso.oidc.rotate_keys(retire_old=True)
 
     def signed_in() -> bool:
         # An unknown kid makes identity fetch the JWKS again (at most every few seconds).
         browser = requests.Session()
-        location = sso.oidc.sign_in(sso.start("city-oidc", browser), "t-1001")
+        location = sso.oidc.sign_in(sso.start("city-oidc", browser), "w-1001")
         return sso.callback(browser, location).status_code == 302 and sso.me(browser).status_code == 200
 
     wait_until(signed_in, 20, 0.5, "sign-in with the provider's new key")
 
 
 def test_backchannel_logout_from_the_provider_ends_the_platform_session(sso: Sso) -> None:
-    browser, upstream = sso.sign_in("city-oidc", "t-1001")
-    other_browser, _ = sso.sign_in("city-oidc", "t-1001")
+    browser, upstream = sso.sign_in("city-oidc", "w-1001")
+    other_browser, _ = sso.sign_in("city-oidc", "w-1001")
     assert sso.me(browser).status_code == 200
     sso.oidc.logout(upstream, client_id="cio-platform")
     wait_until(lambda: sso.me(browser).status_code == 401, 10, 0.1, "session ended by back-channel logout")
@@ -482,7 +482,7 @@ def test_backchannel_logout_from_the_provider_ends_the_platform_session(sso: Sso
 
 
 def test_a_forged_logout_token_is_refused(sso: Sso) -> None:
-    browser, _ = sso.sign_in("city-oidc", "t-1001")
+    browser, _ = sso.sign_in("city-oidc", "w-1001")
     forged = requests.post(
         f"{sso.gateway}/sso/city-oidc/backchannel-logout",
         data={"logout_token": "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ0LTEwMDEifQ."},
@@ -493,7 +493,7 @@ def test_a_forged_logout_token_is_refused(sso: Sso) -> None:
 
 
 def test_a_cross_site_write_with_the_session_cookie_is_refused(sso: Sso) -> None:
-    browser, _ = sso.sign_in("city-oidc", "t-1001")
+    browser, _ = sso.sign_in("city-oidc", "w-1001")
     body = {"code": "x1", "name": "跨站", "level": "school", "parent_code": SCHOOL}
     forged = browser.post(f"{sso.gateway}/api/orgs", json=body, headers={"Origin": "https://evil.example"}, timeout=10)
     assert forged.status_code == 403 and "cross-site" in forged.json()["detail"]
@@ -504,7 +504,7 @@ def test_a_cross_site_write_with_the_session_cookie_is_refused(sso: Sso) -> None
 
 
 def test_sign_out_ends_the_session_and_points_to_the_provider_logout(sso: Sso) -> None:
-    browser, _ = sso.sign_in("city-oidc", "t-1001")
+    browser, _ = sso.sign_in("city-oidc", "w-1001")
     out = browser.post(f"{sso.gateway}/sso/logout", timeout=10)
     assert out.status_code == 200 and out.json()["logged_out"] is True
     assert out.json()["upstream_logout_url"].startswith(sso.oidc.discovery["end_session_endpoint"])
@@ -514,7 +514,7 @@ def test_sign_out_ends_the_session_and_points_to_the_provider_logout(sso: Sso) -
 
 def test_api_clients_get_tokens_instead_of_a_cookie(sso: Sso) -> None:
     client = requests.Session()
-    location = sso.oidc.sign_in(sso.start("city-oidc", client, mode="token"), "t-1001")
+    location = sso.oidc.sign_in(sso.start("city-oidc", client, mode="token"), "w-1001")
     answer = sso.callback(client, location)
     assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store"
     tokens = answer.json()
@@ -527,7 +527,7 @@ def test_api_clients_get_tokens_instead_of_a_cookie(sso: Sso) -> None:
 
 def test_a_user_who_denies_at_the_provider_is_told_so(sso: Sso) -> None:
     browser = requests.Session()
-    location = sso.oidc.deny(sso.start("city-oidc", browser), "t-1001")
+    location = sso.oidc.deny(sso.start("city-oidc", browser), "w-1001")
     refused = sso.callback(browser, location)
     assert refused.status_code == 403 and refused.json()["reason"] == "user_denied"
     page = sso.callback(browser, location, headers={"Accept": "text/html"})
@@ -565,7 +565,7 @@ def test_a_disabled_upstream_account_is_refused(sso: Sso) -> None:
 
 def test_a_return_to_off_the_platform_is_ignored(sso: Sso) -> None:
     browser = requests.Session()
-    location = sso.oidc.sign_in(sso.start("city-oidc", browser, return_to="https://evil.example/"), "t-1001")
+    location = sso.oidc.sign_in(sso.start("city-oidc", browser, return_to="https://evil.example/"), "w-1001")
     assert sso.callback(browser, location).headers["Location"] == "/"
 
 
@@ -586,20 +586,20 @@ def test_education_cloud_sign_in_maps_user_org_to_roles_in_each_org(sso: Sso) ->
 
 def test_education_cloud_forged_state_and_replayed_code_are_refused(sso: Sso) -> None:
     browser = requests.Session()
-    location = sso.oidc.sign_in(sso.start("edu-cloud", browser), "t-1001")
+    location = sso.oidc.sign_in(sso.start("edu-cloud", browser), "w-1001")
     forged = location.replace(f"state={query_params(location)['state']}", "state=x")
     assert sso.callback(browser, forged).json()["reason"] == "state_mismatch"
-    fresh = query_params(sso.oidc.sign_in(sso.start("edu-cloud", browser), "t-1001"))
+    fresh = query_params(sso.oidc.sign_in(sso.start("edu-cloud", browser), "w-1001"))
     assert sso.callback(browser, location.replace(query_params(location)["state"], fresh["state"])).status_code == 302
     # That code was used just now; under yet another state the provider refuses it.
-    newest = query_params(sso.oidc.sign_in(sso.start("edu-cloud", browser), "t-1001"))
+    newest = query_params(sso.oidc.sign_in(sso.start("edu-cloud", browser), "w-1001"))
     replay = location.replace(query_params(location)["state"], newest["state"])
     assert sso.callback(browser, replay).json()["reason"] == "upstream_refused"
 
 
 def test_no_token_or_code_reaches_the_logs(sso: Sso) -> None:
     browser = requests.Session()
-    location = sso.oidc.sign_in(sso.start("city-oidc", browser), "t-1001")
+    location = sso.oidc.sign_in(sso.start("city-oidc", browser), "w-1001")
     assert sso.callback(browser, location).status_code == 302
     code = query_params(location)["code"]
     session = next(c.value for c in browser.cookies if c.name == "cio_session")
