@@ -6,11 +6,16 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from shared.bus.envelope import CloudEvent
 from shared.bus.tables import OUTBOX_PENDING, outbox
 from shared.logging import get_request_id
+
+# PostgreSQL delivers a NOTIFY only when its transaction commits (and drops it on rollback): the relay,
+# LISTENing on this channel, wakes the moment committed rows exist instead of at its next poll.
+OUTBOX_CHANNEL = "cio_outbox"
 
 
 def to_cloud_event(event: Any, source: str) -> CloudEvent:
@@ -47,4 +52,6 @@ def add_to_outbox(session: Session, source: str, events: Iterable[Any]) -> list[
                 for ce in staged
             ],
         )
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": OUTBOX_CHANNEL})
     return staged

@@ -3,7 +3,10 @@
 Several relays may run against one PostgreSQL database: each takes its batch with
 `FOR UPDATE SKIP LOCKED`, so no row is published by two at once. A row the broker did
 not confirm is tried again later with exponential backoff; while the broker is
-unreachable nothing is lost, the rows wait in the table.
+unreachable nothing is lost, the rows wait in the table. On PostgreSQL the relay
+LISTENs for the NOTIFY that every outbox write commits with, so an event leaves as soon
+as its transaction commits; the poll every `relay_idle_seconds` remains as the fallback
+(SQLite, a lost listening connection, rows whose retry time has come).
 """
 
 from __future__ import annotations
@@ -13,11 +16,14 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 import pika
+import psycopg
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from shared.bus.outbox import OUTBOX_CHANNEL
 from shared.bus.publisher import ConfirmingPublisher, OutgoingMessage, connect
 from shared.bus.tables import OUTBOX_PENDING, OUTBOX_SENT, outbox
 from shared.bus.topology import declare_exchange
@@ -39,6 +45,39 @@ def _aware(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
+class OutboxWakeup:
+    """A connection LISTENing on the outbox channel; `wait` returns early when a write commits."""
+
+    def __init__(self, session_factory: Callable[[], Session]) -> None:
+        with session_factory() as session:
+            url = session.get_bind().engine.url
+        # A connection of its own, outside the pool: it sits in LISTEN for the life of the relay.
+        conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self.connection: psycopg.Connection[Any] = psycopg.connect(conninfo, autocommit=True)
+        self.connection.execute(f"LISTEN {OUTBOX_CHANNEL}")
+
+    @classmethod
+    def for_database(cls, session_factory: Callable[[], Session]) -> OutboxWakeup | None:
+        with session_factory() as session:
+            if session.get_bind().dialect.name != "postgresql":
+                return None
+        return cls(session_factory)
+
+    def wait(self, timeout: float) -> bool:
+        """True when woken by a commit; False after `timeout` seconds of quiet."""
+        woken = False
+        for _ in self.connection.notifies(timeout=timeout, stop_after=1):
+            woken = True
+        # A burst of commits leaves several notifications queued: one batch serves them all.
+        for _ in self.connection.notifies(timeout=0):
+            pass
+        return woken
+
+    def close(self) -> None:
+        if not self.connection.closed:
+            self.connection.close()
+
+
 class OutboxRelay:
     name = "outbox-relay"
 
@@ -49,6 +88,7 @@ class OutboxRelay:
         self.connected = threading.Event()
         self._last_gauges = 0.0
         self._last_cleanup = 0.0
+        self.wakeup: OutboxWakeup | None = None
 
     def _ensure_publisher(self) -> ConfirmingPublisher:
         if self.publisher is None or not self.publisher.connection.is_open:
@@ -133,7 +173,7 @@ class OutboxRelay:
                 self.housekeeping()
                 backoff = 0.5
                 if sent < self.settings.relay_batch_size:
-                    stop.wait(self.settings.relay_idle_seconds)
+                    self._idle(stop)
             except (pika.exceptions.AMQPError, OSError) as exc:
                 log.warning("relay cannot reach the broker", extra={"error": str(exc)})
                 self.close()
@@ -144,3 +184,26 @@ class OutboxRelay:
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 15.0)
         self.close()
+        self._close_wakeup()
+
+    def _idle(self, stop: threading.Event) -> None:
+        """Until a commit wakes us (PostgreSQL) or `relay_idle_seconds` pass."""
+        try:
+            if self.wakeup is None:
+                self.wakeup = OutboxWakeup.for_database(self.session_factory)
+            if self.wakeup is not None:
+                deadline = time.monotonic() + self.settings.relay_idle_seconds
+                # In slices of at most a second, so a stop is seen soon even with a long poll interval.
+                while not stop.is_set() and (remaining := deadline - time.monotonic()) > 0:
+                    if self.wakeup.wait(min(remaining, 1.0)):
+                        return
+                return
+        except psycopg.Error as exc:
+            log.warning("outbox wake-up connection lost; polling", extra={"error": str(exc)})
+            self._close_wakeup()
+        stop.wait(self.settings.relay_idle_seconds)
+
+    def _close_wakeup(self) -> None:
+        if self.wakeup is not None:
+            self.wakeup.close()
+            self.wakeup = None

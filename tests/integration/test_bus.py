@@ -312,6 +312,25 @@ def test_relay_publishes_rows_written_while_broker_down(
     assert len(rows(session_factory, sa.select(inbox))) == 4
 
 
+def test_a_commit_wakes_the_idle_relay_before_its_next_poll(
+    session_factory: sessionmaker[Session], broker: Broker, background: Background
+) -> None:
+    # A poll every 20 s: the event can only arrive sooner because the commit's NOTIFY woke the relay.
+    settings = dataclasses.replace(broker.settings, relay_idle_seconds=20.0)
+    spec = broker.consuming_queue("parcels", [ParcelShipped.event_type])
+    background.start_consumer(consumer_for(settings, spec, session_factory, record_delivery))
+    relay = background.start(OutboxRelay(settings, session_factory))
+    wait_until(lambda: relay.wakeup is not None, timeout=10, message="the relay to go idle, listening")
+    parcel = ship_parcel(session_factory)
+    wait_until(lambda: delivered_parcels(session_factory) == [parcel], timeout=10, message="the woken relay")
+    # A rolled-back write leaves no row (and its NOTIFY is dropped with it).
+    with SqlAlchemyUnitOfWork(session_factory, source=SOURCE) as uow:
+        uow.publish(ParcelShipped("never"))
+        add_to_outbox(uow.session, SOURCE, list(uow.collect_events()))
+        uow.rollback()
+    assert len(rows(session_factory, sa.select(outbox.c.id))) == 1
+
+
 def test_two_relays_never_publish_a_row_twice(session_factory: sessionmaker[Session], broker: Broker) -> None:
     tap = broker.tap(ParcelShipped.event_type)
     with session_factory() as session, session.begin():
