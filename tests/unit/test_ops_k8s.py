@@ -1,11 +1,13 @@
 """k8s/: the generated base is up to date, both overlays render with kustomize, validate against the
 Kubernetes schemas offline, and have the shape operations relies on (probes, limits, non-root, HPA, PDB,
-migration Job, NetworkPolicies, operators' resources) for every service that exists."""
+migration Job, NetworkPolicies, operators' resources) for every service that exists, and provision every
+Grafana dashboard as a ConfigMap for kube-prometheus-stack's dashboard sidecar."""
 
 from __future__ import annotations
 
 import copy
 import importlib.util
+import json
 import re
 import shutil
 import subprocess
@@ -90,6 +92,81 @@ def test_generated_base_is_up_to_date() -> None:
 def test_gateway_config_is_the_compose_nginx_config() -> None:
     copy = (K8S / "base" / "gateway" / "nginx.conf").read_text(encoding="utf-8")
     assert copy == (REPO_ROOT / "deploy" / "nginx" / "nginx.compose.conf").read_text(encoding="utf-8")
+
+
+DASHBOARDS = REPO_ROOT / "deploy" / "grafana" / "dashboards"
+
+
+def test_dashboard_copies_are_the_grafana_dashboards() -> None:
+    copies = K8S / "base" / "grafana" / "dashboards"
+    assert {p.name: p.read_text(encoding="utf-8") for p in copies.iterdir()} == {
+        p.name: p.read_text(encoding="utf-8") for p in DASHBOARDS.glob("*.json")
+    }
+
+
+def test_check_notices_a_stale_or_a_leftover_dashboard_copy(tmp_path: Path) -> None:
+    base = tmp_path / "base"
+    shutil.copytree(K8S / "base", base)
+    assert generate.main(["--check", "--out", str(base)]) == 0
+    board = base / "grafana" / "dashboards" / "platform-overview.json"
+    board.write_text(board.read_text(encoding="utf-8").replace('"title"', '"Title"', 1), encoding="utf-8")
+    assert generate.main(["--check", "--out", str(base)]) == 1
+    shutil.rmtree(base)
+    shutil.copytree(K8S / "base", base)
+    (base / "grafana" / "dashboards" / "removed-dashboard.json").write_text("{}", encoding="utf-8")
+    assert generate.main(["--check", "--out", str(base)]) == 1
+
+
+def test_a_dashboard_too_big_for_a_configmap_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "small.json").write_text("{}", encoding="utf-8")
+    assert generate.dashboards(tmp_path) == {"small.json": "{}"}
+    (tmp_path / "huge.json").write_text('{"x": "' + "x" * generate.CONFIGMAP_LIMIT + '"}', encoding="utf-8")
+    with pytest.raises(ValueError, match="1 MiB"):
+        generate.dashboards(tmp_path)
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_dashboard_is_a_configmap_the_grafana_sidecar_loads(overlay: str) -> None:
+    """kube-prometheus-stack's Grafana sidecar loads ConfigMaps labelled grafana_dashboard="1" (any namespace)
+    and files them in the folder the grafana_folder annotation names (deploy/README.md gives the values)."""
+    docs = rendered(overlay)
+    loaded = {
+        d["metadata"]["name"]: d
+        for d in docs
+        if d["kind"] == "ConfigMap" and d["metadata"].get("labels", {}).get("grafana_dashboard") == "1"
+    }
+    boards = sorted(DASHBOARDS.glob("*.json"))
+    assert len(boards) >= 8  # platform overview, CIO workflow, RabbitMQ, one per service
+    assert set(loaded) == {f"grafana-dashboard-{p.stem}" for p in boards}, "one ConfigMap per dashboard, no other"
+    uids = set()
+    for path in boards:
+        cm = loaded[f"grafana-dashboard-{path.stem}"]
+        text = path.read_text(encoding="utf-8")
+        assert cm["data"] == {path.name: text}, f"{path.name}: not the generated JSON"
+        assert json.loads(cm["data"][path.name]) == json.loads(text)
+        assert cm["metadata"]["annotations"]["grafana_folder"] == "CIO platform"
+        assert cm["metadata"]["namespace"] == ("cio-dev" if overlay == "dev" else "cio")
+        data_size = sum(len(k.encode()) + len(v.encode()) for k, v in cm["data"].items())
+        assert data_size < generate.CONFIGMAP_LIMIT, f"{path.name}: {data_size} bytes"
+        assert len(json.dumps(cm).encode()) < generate.CONFIGMAP_LIMIT, f"{path.name}: the whole object"
+        uids.add(json.loads(text)["uid"])
+    assert len(uids) == len(boards), "Grafana keeps one dashboard per uid"
+
+
+def test_the_dashboards_use_the_datasource_uid_kube_prometheus_stack_provisions() -> None:
+    """The stack's Grafana names its Prometheus datasource uid "prometheus" (grafana.sidecar.datasources.uid),
+    as compose's provisioning does, so the dashboards load with no datasource to pick."""
+
+    def uids(node: Any) -> set[str]:
+        if isinstance(node, list):
+            return set().union(*map(uids, node))
+        if not isinstance(node, dict):
+            return set()
+        found = {node["datasource"]["uid"]} if isinstance(node.get("datasource"), dict) else set()
+        return found.union(*map(uids, node.values()))
+
+    for path in DASHBOARDS.glob("*.json"):
+        assert uids(json.loads(path.read_text(encoding="utf-8"))) == {"prometheus"}, path.name
 
 
 def test_every_kustomization_resource_exists() -> None:
