@@ -53,7 +53,6 @@ PRIVATE_NETWORKS = ("127.0.0.1", "::1", "10.0.0.0/8", "172.16.0.0/12", "192.168.
 # problem+json like the services' own errors. Upstream responses pass through untouched.
 PROBLEMS: dict[int, tuple[str, str]] = {
     400: ("Bad request", "The gateway could not read the request."),
-    401: ("Unauthorized", "The sign-in session has ended or expired; sign in again."),
     403: ("Forbidden", "Not allowed from here: this address, or a cross-site page writing with a session."),
     404: ("Not found", "No route matches this path."),
     408: ("Request timeout", "The request was not received in time."),
@@ -146,7 +145,14 @@ def _session_lines(route: str, catalog: Sequence[Service]) -> list[str]:
     """An API location swaps a session cookie for a bearer token before proxying (see SESSION_CHECK)."""
     if not _sessions_served(catalog) or route.startswith(SESSIONLESS_ROUTES):
         return []
-    return [f"auth_request {SESSION_CHECK};", "auth_request_set $session_token $upstream_http_x_access_token;"]
+    return [
+        f"auth_request {SESSION_CHECK};",
+        "auth_request_set $session_token $upstream_http_x_access_token;",
+        # A dead session's cookie is cleared; add_header here replaces the server's, so X-Request-ID again.
+        "auth_request_set $session_cookie_reset $upstream_http_set_cookie;",
+        "add_header Set-Cookie $session_cookie_reset always;",
+        "add_header X-Request-ID $req_id always;",
+    ]
 
 
 def _local_user() -> list[str]:
@@ -340,7 +346,8 @@ def render(
     if _sessions_served(catalog):
         out += [
             "        # Asked (auth_request) by every API location: 204 without a session cookie (nothing to do), else",
-            "        # identity's answer: 204 with X-Access-Token for a live session, 401 for an ended one.",
+            "        # identity's answer: 204 with X-Access-Token for a live session, 204 clearing the cookie for an",
+            "        # ended one, 403 for a cross-site write.",
             f"        location = {SESSION_CHECK} {{",
             "            internal;",
             '            if ($session_lookup = "") {',

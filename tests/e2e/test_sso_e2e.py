@@ -475,8 +475,15 @@ def test_backchannel_logout_from_the_provider_ends_the_platform_session(sso: Sso
     assert sso.me(browser).status_code == 200
     sso.oidc.logout(upstream, client_id="cio-platform")
     wait_until(lambda: sso.me(browser).status_code == 401, 10, 0.1, "session ended by back-channel logout")
+    assert "cio_session" not in browser.cookies  # the gateway cleared the dead cookie
     refused = sso.me(browser)
-    assert refused.headers["Content-Type"].startswith("application/problem+json")
+    assert refused.status_code == 401 and refused.headers["Content-Type"].startswith("application/problem+json")
+    # A dead cookie does not stop a request at the gateway: it reaches the service without a token (so public
+    # paths still answer), and the service says a sign-in is needed.
+    dead = requests.Session()
+    dead.cookies.set("cio_session", "ended-long-ago", domain="127.0.0.1")
+    answer = dead.get(f"{sso.gateway}/api/me", timeout=10)
+    assert answer.status_code == 401 and answer.json()["instance"] == "/api/me"
     # Only the session the provider ended: the same user's other browser session is another upstream session.
     assert sso.me(other_browser).status_code == 200
 

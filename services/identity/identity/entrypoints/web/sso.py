@@ -168,8 +168,9 @@ class BackchannelLogout(MethodView):
 class Session(MethodView):
     @public
     @sso_blp.doc(
-        description="For the gateway: 204 with the access token in `X-Access-Token` for a live session cookie, "
-        "401 when the session ended or expired, 403 for a state-changing request from another site's page."
+        description="For the gateway: 204 with the access token in `X-Access-Token` for a live session cookie; "
+        "204 clearing the cookie when the session ended or expired; 403 for a state-changing request from another "
+        "site's page."
     )
     def get(self) -> Any:
         service = _identity()
@@ -178,7 +179,11 @@ class Session(MethodView):
         cookie = request.cookies.get(SESSION_COOKIE)
         token = sso.session_access_token(service.uow(), service.sso, cookie) if cookie else None
         if token is None:
-            return Response(status=401, headers={"Cache-Control": "no-store"})
+            # An ended or unknown session: the request goes on without a token (public paths still answer,
+            # the others say a sign-in is needed) and the browser drops the dead cookie.
+            response = Response(status=204, headers={"Cache-Control": "no-store"})
+            response.delete_cookie(SESSION_COOKIE, path="/")
+            return response
         return Response(status=204, headers={ACCESS_TOKEN_HEADER: token, "Cache-Control": "no-store"})
 
 
