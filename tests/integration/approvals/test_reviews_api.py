@@ -52,9 +52,13 @@ def inbox(client: FlaskClient, issuer: TestIssuer, who: str, *grants: tuple[str,
     return list(response.json["items"])
 
 
-def decide(client: FlaskClient, issuer: TestIssuer, who: str, grant: tuple[str, str], task_id: str, **body: Any) -> Any:
+def decide(
+    client: FlaskClient, issuer: TestIssuer, who: str, grant: tuple[str, str] | None, task_id: str, **body: Any
+) -> Any:
+    """`grant` None: a caller holding no grant of their own (a delegate acting through a delegation alone)."""
     body.setdefault("decision", "approve")
-    return client.post(f"/api/tasks/{task_id}/decision", json=body, headers=issuer.headers(who, grant))
+    headers = issuer.headers(who, *([grant] if grant else []))
+    return client.post(f"/api/tasks/{task_id}/decision", json=body, headers=headers)
 
 
 def test_submission_assigns_the_unit_stage_then_the_county_bureau_containing_the_school(
@@ -324,7 +328,7 @@ def test_bulk_decision_is_all_or_nothing(client: FlaskClient, issuer: TestIssuer
 def test_delegated_decision_records_both_people(
     client: FlaskClient, issuer: TestIssuer, feed: Feed, approvals_service: Approvals
 ) -> None:
-    feed(reviews_granted("cr-deputy", "county_reviewer", COUNTY))
+    feed(reviews_granted("cr", "county_reviewer", COUNTY), reviews_granted("cr-deputy", "county_reviewer", COUNTY))
     open_jiaozuo_case(feed)
     [task] = inbox(client, issuer, "sa", SCHOOL_ADMIN)
     decide(client, issuer, "sa", SCHOOL_ADMIN, task["id"])
@@ -340,8 +344,10 @@ def test_delegated_decision_records_both_people(
     assert stranger.status_code == 422 and stranger.json["errors"][0]["field"] == "delegate_user_id"
     created = client.post("/api/tasks/delegations", headers=headers, json={**body, "delegate_user_id": "cr-deputy"})
     assert created.status_code == 201, created.json
-    [county_task] = inbox(client, issuer, "cr-deputy", COUNTY_REVIEWER)
-    assert decide(client, issuer, "cr-deputy", COUNTY_REVIEWER, county_task["id"]).status_code == 200
+    # the deputy has since left the role: they decide through the delegation alone, on the reviewer's behalf
+    feed(reviews_revoked("cr-deputy"))
+    [county_task] = inbox(client, issuer, "cr-deputy")
+    assert decide(client, issuer, "cr-deputy", None, county_task["id"]).status_code == 200
     decided = outbox_events(approvals_service, "approvals.review.decided")[-1]["data"]
     assert (decided["decided_by"], decided["on_behalf_of"]) == ("cr-deputy", "cr")
 
@@ -362,6 +368,13 @@ def reviews_granted(user: str, role: str, path: str) -> Any:
         },
         user,
     )
+
+
+def reviews_revoked(user: str) -> Any:
+    """`identity.role.revoked` of the grant `reviews_granted` gave `user`."""
+    from tests.integration.approvals.conftest import event
+
+    return event("identity.role.revoked", {"grant_id": f"g-{user}", "user_id": user, "revoked_by": "admin"}, user)
 
 
 def test_overdue_tasks_are_reported_once(
@@ -394,7 +407,8 @@ def test_a_bad_decision_names_each_field(client: FlaskClient, issuer: TestIssuer
 def test_a_delegation_counts_only_within_its_dates_and_the_task_and_trail_record_both(
     client: FlaskClient, issuer: TestIssuer, feed: Feed, approvals_service: Approvals
 ) -> None:
-    feed(reviews_granted("cr-deputy", "county_reviewer", COUNTY))
+    for user in ("cr", "cr-deputy", "cr-next"):
+        feed(reviews_granted(user, "county_reviewer", COUNTY))
     opened = round_opened(JIAOZUO)
     feed(opened, submitted(opened.data["round_id"], SCHOOL), submitted(opened.data["round_id"], SCHOOL))
     for task in inbox(client, issuer, "sa", SCHOOL_ADMIN):
@@ -414,23 +428,26 @@ def test_a_delegation_counts_only_within_its_dates_and_the_task_and_trail_record
         json={**base, "starts_on": today.isoformat(), "ends_on": (today - dt.timedelta(days=1)).isoformat()},
     )
     assert backwards.status_code == 422 and backwards.json["errors"][0]["field"] == "ends_on"
-    # next week only: a decision today is the deputy's own
+    # next week to one colleague, today to another; then both leave the role and act through them alone
     later = {
         "starts_on": (today + dt.timedelta(days=7)).isoformat(),
         "ends_on": (today + dt.timedelta(days=14)).isoformat(),
+        "delegate_user_id": "cr-next",
     }
     assert client.post("/api/tasks/delegations", headers=headers, json={**base, **later}).status_code == 201
-    first, second = inbox(client, issuer, "cr-deputy", COUNTY_REVIEWER)
-    assert decide(client, issuer, "cr-deputy", COUNTY_REVIEWER, first["id"], opinion="同意").status_code == 200
-    own = client.get(f"/api/tasks/{first['id']}", headers=headers).json
-    assert (own["decided_by"], own["on_behalf_of"]) == ("cr-deputy", None)
-
-    # today: the deputy decides on the reviewer's behalf; the task, the event and the trail name both
     now = {"starts_on": today.isoformat(), "ends_on": today.isoformat()}
     assert client.post("/api/tasks/delegations", headers=headers, json={**base, **now}).status_code == 201
-    listed = client.get("/api/tasks/delegations", headers=issuer.headers("cr-deputy", COUNTY_REVIEWER)).json
+    feed(reviews_revoked("cr-deputy"), reviews_revoked("cr-next"))
+
+    # next week's delegation does not count today
+    first, second = inbox(client, issuer, "cr-deputy")
+    assert inbox(client, issuer, "cr-next") == []
+    assert decide(client, issuer, "cr-next", None, first["id"], opinion="同意").status_code == 404
+
+    # today's does: the deputy decides on the reviewer's behalf; the task, the event and the trail name both
+    listed = client.get("/api/tasks/delegations", headers=issuer.headers("cr-deputy")).json
     assert {(d["delegator_user_id"], d["delegate_user_id"]) for d in listed["items"]} == {("cr", "cr-deputy")}
-    assert decide(client, issuer, "cr-deputy", COUNTY_REVIEWER, second["id"], opinion="同意").status_code == 200
+    assert decide(client, issuer, "cr-deputy", None, second["id"], opinion="同意").status_code == 200
     shown = client.get(f"/api/tasks/{second['id']}", headers=headers).json
     assert (shown["status"], shown["decided_by"], shown["on_behalf_of"]) == ("decided", "cr-deputy", "cr")
     decided = outbox_events(approvals_service, "approvals.review.decided")[-1]["data"]

@@ -196,13 +196,17 @@ def _decide_in(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Decide, at: 
     if case is None:
         raise NotFound("No such task.")
     task = case.task(cmd.task_id)
-    # Only the stage's own role at the stage's org (or above it) decides. Whoever may read the task
-    # (an auditor in scope) is refused with 403; anyone else does not see it at all (404).
+    # Only the stage's own role at the stage's org (or above it) decides, and then in their own name
+    # even if a delegation covers them too; someone without that grant decides only through a
+    # delegation in force, on its delegator's behalf. Whoever may read the task (an auditor in scope)
+    # is refused with 403; anyone else does not see it at all (404).
+    on_behalf_of: str | None = None
     if not principal.can(task.org_path, task.role):
-        if principal.can(task.org_path, *READ_ALL_ROLES):
-            raise Forbidden(f"Only {task.role} at {task.org_path} decides this task.")
-        raise NotFound("No such task.")
-    on_behalf_of = uow.delegations.delegator_for(principal.subject, task.role, task.org_path, at.date())
+        on_behalf_of = uow.delegations.delegator_for(principal.subject, task.role, task.org_path, at.date())
+        if on_behalf_of is None:
+            if principal.can(task.org_path, *READ_ALL_ROLES):
+                raise Forbidden(f"Only {task.role} at {task.org_path} decides this task.")
+            raise NotFound("No such task.")
     seal = None
     if cmd.seal_unit_name:
         seal = Seal(cmd.seal_unit_name.strip(), cmd.seal_date or at.date())
@@ -415,6 +419,44 @@ def delegate(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Delegate) -> u
         )
         uow.commit()
     return delegation_id
+
+
+def delegation_visible(principal: Principal, delegation: Any) -> bool:
+    """Its two people, and whoever reads everything over its org (auditors, platform admins)."""
+    return principal.subject in (delegation.delegator_user_id, delegation.delegate_user_id) or principal.can(
+        delegation.org_path, *READ_ALL_ROLES
+    )
+
+
+def revoke_delegation(uow: ApprovalsUnitOfWork, principal: Principal, delegation_id: uuid.UUID) -> dict[str, Any]:
+    """撤销委托: the delegator (or a platform admin over the org) ends the delegation now; from then
+    on the delegate decides none of the delegator's tasks through it. A second revocation is 409."""
+    with uow:
+        found = uow.delegations.get(delegation_id, lock=True)
+        if found is None or not delegation_visible(principal, found):
+            raise NotFound("No such delegation.")
+        if principal.subject != found.delegator_user_id and not principal.can(found.org_path, "platform_admin"):
+            raise Forbidden("Only the delegator or a platform admin over the org revokes a delegation.")
+        at = now()
+        if not uow.delegations.revoke(found.id, at):
+            raise Conflict(
+                "The delegation was already revoked.",
+                errors=[field_error("delegation_id", "already revoked")],
+            )
+        uow.audit(
+            "delegation.revoked",
+            actor=principal.subject,
+            target_type="delegation",
+            target_id=str(found.id),
+            org_path=found.org_path,
+            details={
+                "delegator_user_id": found.delegator_user_id,
+                "delegate_user_id": found.delegate_user_id,
+                "role": found.role,
+            },
+        )
+        uow.commit()
+    return {**found._asdict(), "revoked_at": at}
 
 
 # -- timers ---------------------------------------------------------------------------------------

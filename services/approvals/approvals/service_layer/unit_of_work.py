@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, delete, false, func, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, and_, delete, false, func, or_, select, update
 
 from approvals.adapters.orm import (
     appointment_filings,
@@ -27,7 +27,7 @@ from approvals.domain.model import ACTIVE, OPEN, Appointment, OrgNode, ReviewCas
 from shared.auth import Principal
 from shared.db import SqlAlchemyUnitOfWork, is_postgres
 from shared.logging import get_request_id
-from shared.scope import within_any
+from shared.scope import path_within, within_any
 
 # Roles that read everything in their subtree (never decide).
 READ_ALL_ROLES = ("auditor", "platform_admin")
@@ -163,9 +163,12 @@ class TaskRepository:
         overdue: bool | None,
         after: Any,
         limit: int,
+        delegated: Sequence[tuple[str, str]] = (),
     ) -> list[ReviewTask]:
+        """`delegated`: (role, org_path) the caller may also decide through delegations in force."""
         t = review_tasks.c
-        query = select(ReviewTask).where(task_scope(principal)).order_by(t.due_at, t.id)
+        scope = or_(task_scope(principal), *(and_(t.role == r, within_any(t.org_path, [p])) for r, p in delegated))
+        query = select(ReviewTask).where(scope).order_by(t.due_at, t.id)
         if status:
             query = query.where(t.status == status)
         if role:
@@ -298,23 +301,57 @@ class DelegationRepository:
     def add(self, values: dict[str, Any]) -> None:
         self.uow.session.execute(delegations.insert().values(**values))
 
+    @staticmethod
+    def _in_force(on: dt.date) -> ColumnElement[bool]:
+        """Within its dates, not revoked, and its delegator still holds the role there: the authority
+        passed on is the delegator's, so it ends with their grant."""
+        d, g = delegations.c, role_grants.c
+        delegator_holds = (
+            select(g.grant_id)
+            .where(g.user_id == d.delegator_user_id, g.role == d.role, g.org_path == d.org_path)
+            .exists()
+        )
+        return and_(d.revoked_at.is_(None), d.starts_on <= on, d.ends_on >= on, delegator_holds)
+
     def delegator_for(self, delegate: str, role: str, org_path: str, on: dt.date) -> str | None:
-        """The user on whose behalf `delegate` acts for a task of `role` at `org_path` today, if any."""
+        """The user on whose behalf `delegate` may act for a task of `role` at `org_path` on `on`, if any."""
         d = delegations.c
-        rows = self.uow.session.execute(
-            select(d.delegator_user_id, d.org_path).where(
-                d.delegate_user_id == delegate,
-                d.role == role,
-                d.revoked_at.is_(None),
-                d.starts_on <= on,
-                d.ends_on >= on,
-            )
-        ).all()
+        query = (
+            select(d.delegator_user_id, d.org_path)
+            .where(d.delegate_user_id == delegate, d.role == role, self._in_force(on))
+            .order_by(d.created_at, d.id)
+        )
+        if is_postgres(self.uow.session):
+            # A revocation committing first is seen here (it holds the row FOR UPDATE): a decision
+            # never goes through a delegation revoked before it was recorded.
+            query = query.with_for_update(read=True, of=delegations)
+        rows = self.uow.session.execute(query).all()
         for row in rows:
-            base = row.org_path.rstrip("/")
-            if org_path == base or org_path.startswith(base + "/"):
+            if path_within(org_path, row.org_path):
                 return str(row.delegator_user_id)
         return None
+
+    def covering(self, delegate: str, on: dt.date) -> list[tuple[str, str]]:
+        """(role, org_path) of every delegation in force that `delegate` received."""
+        d = delegations.c
+        rows = self.uow.session.execute(
+            select(d.role, d.org_path).where(d.delegate_user_id == delegate, self._in_force(on)).distinct()
+        ).all()
+        return [(str(r.role), str(r.org_path)) for r in rows]
+
+    def get(self, delegation_id: uuid.UUID, lock: bool = False) -> Any | None:
+        query = select(delegations).where(delegations.c.id == delegation_id)
+        if lock and is_postgres(self.uow.session):
+            query = query.with_for_update()
+        return self.uow.session.execute(query).first()
+
+    def revoke(self, delegation_id: uuid.UUID, at: dt.datetime) -> bool:
+        """False when it was revoked already (the row is left as it was)."""
+        d = delegations.c
+        done = self.uow.session.execute(
+            update(delegations).where(d.id == delegation_id, d.revoked_at.is_(None)).values(revoked_at=at)
+        )
+        return cast(CursorResult[Any], done).rowcount == 1
 
     def list_for(self, user_id: str) -> list[Any]:
         d = delegations.c
@@ -322,7 +359,7 @@ class DelegationRepository:
             self.uow.session.execute(
                 select(delegations)
                 .where(or_(d.delegator_user_id == user_id, d.delegate_user_id == user_id))
-                .order_by(d.created_at)
+                .order_by(d.created_at, d.id)
             ).all()
         )
 

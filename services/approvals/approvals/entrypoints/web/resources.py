@@ -122,6 +122,14 @@ class Delegations(MethodView):
         return {**body, "id": delegation_id, "delegator_user_id": principal.subject}
 
 
+@tasks_blp.route("/delegations/<uuid:delegation_id>/revoke")
+class RevokeDelegation(MethodView):
+    @tasks_blp.response(200, DelegationSchema)
+    def post(self, delegation_id: uuid.UUID) -> Any:
+        """撤销委托: the delegator (or a platform admin over the org) ends it now; revoked already is 409."""
+        return reviews.revoke_delegation(service().uow(), current_principal(), delegation_id)
+
+
 @tasks_blp.route("/<uuid:task_id>")
 class Task(MethodView):
     @tasks_blp.response(200, TaskSchema)

@@ -152,6 +152,10 @@ class DelegationSchema(Schema):
     starts_on = fields.Date(required=True)
     ends_on = fields.Date(required=True)
     delegator_user_id = fields.String(dump_only=True)
+    created_at = fields.DateTime(dump_only=True)
+    revoked_at = fields.DateTime(
+        dump_only=True, allow_none=True, metadata={"description": "set once revoked (撤销): it no longer counts"}
+    )
 
 
 class DelegationListSchema(Schema):
