@@ -67,7 +67,7 @@ def test_a_reviewer_with_their_own_grant_decides_in_their_own_name(
     feed(reviews_granted("cr", "county_reviewer", COUNTY), reviews_granted("cr-deputy", "county_reviewer", COUNTY))
     [task] = at_the_county_stage(feed, client, issuer)
     delegate_this_week(client, issuer)
-    # the delegation covers the deputy, but they hold the stage's role at the stage's org themselves
+    # a delegation covers the deputy, but they decide for themselves unless they say otherwise
     assert decide(client, issuer, "cr-deputy", COUNTY_REVIEWER, task["id"], opinion="同意").status_code == 200
     shown = client.get(f"/api/tasks/{task['id']}", headers=issuer.headers("cr", COUNTY_REVIEWER)).json
     assert (shown["decided_by"], shown["on_behalf_of"]) == ("cr-deputy", None)
@@ -78,16 +78,25 @@ def test_a_reviewer_with_their_own_grant_decides_in_their_own_name(
     assert (county["actor"], county["details"]["on_behalf_of"]) == ("cr-deputy", None)
 
 
-def test_a_revoked_delegation_no_longer_lets_the_delegate_decide(
+def test_deciding_for_a_colleague_is_refused_without_their_delegation(
+    client: FlaskClient, issuer: TestIssuer, feed: Feed, approvals_service: Approvals
+) -> None:
+    feed(reviews_granted("cr", "county_reviewer", COUNTY), reviews_granted("cr-deputy", "county_reviewer", COUNTY))
+    [task] = at_the_county_stage(feed, client, issuer)
+    claimed = decide(client, issuer, "cr-deputy", COUNTY_REVIEWER, task["id"], on_behalf_of="cr")
+    assert claimed.status_code == 422 and claimed.json["errors"][0]["field"] == "on_behalf_of"
+    shown = client.get(f"/api/tasks/{task['id']}", headers=issuer.headers("cr", COUNTY_REVIEWER)).json
+    assert shown["status"] == "open"  # nothing was written
+    assert outbox_events(approvals_service, "approvals.review.decided")[-1]["data"]["task_id"] != task["id"]
+
+
+def test_a_revoked_delegation_can_no_longer_be_claimed(
     client: FlaskClient, issuer: TestIssuer, feed: Feed, approvals_service: Approvals
 ) -> None:
     feed(reviews_granted("cr", "county_reviewer", COUNTY), reviews_granted("cr-deputy", "county_reviewer", COUNTY))
     first, second = at_the_county_stage(feed, client, issuer, cases=2)
     delegation = delegate_this_week(client, issuer)
-    feed(reviews_revoked("cr-deputy"))  # from now on the deputy decides through the delegation alone
-    assert {t["id"] for t in inbox(client, issuer, "cr-deputy")} == {first["id"], second["id"]}
-    assert client.get(f"/api/tasks/{second['id']}", headers=issuer.headers("cr-deputy")).status_code == 200
-    assert decide(client, issuer, "cr-deputy", None, first["id"]).status_code == 200
+    assert decide(client, issuer, "cr-deputy", COUNTY_REVIEWER, first["id"], on_behalf_of="cr").status_code == 200
 
     revoked = revoke(client, issuer, delegation["id"], "cr", COUNTY_REVIEWER)
     assert revoked.status_code == 200, revoked.json
@@ -95,20 +104,21 @@ def test_a_revoked_delegation_no_longer_lets_the_delegate_decide(
     again = revoke(client, issuer, delegation["id"], "cr", COUNTY_REVIEWER)
     assert again.status_code == 409 and again.json["errors"][0]["field"] == "delegation_id"
 
-    # the deputy neither sees nor decides the delegator's tasks any more, one by one or in bulk
-    assert inbox(client, issuer, "cr-deputy") == []
-    assert client.get(f"/api/tasks/{second['id']}", headers=issuer.headers("cr-deputy")).status_code == 404
-    assert decide(client, issuer, "cr-deputy", None, second["id"]).status_code == 404
+    # the deputy can no longer act in the reviewer's name, one by one or in bulk; in their own name they can
+    claimed = decide(client, issuer, "cr-deputy", COUNTY_REVIEWER, second["id"], on_behalf_of="cr")
+    assert claimed.status_code == 422 and claimed.json["errors"][0]["field"] == "on_behalf_of"
     bulk = client.post(
         "/api/tasks/decisions",
-        headers=issuer.headers("cr-deputy"),
-        json={"items": [{"task_id": second["id"], "decision": "approve"}]},
+        headers=issuer.headers("cr-deputy", COUNTY_REVIEWER),
+        json={"items": [{"task_id": second["id"], "decision": "approve", "on_behalf_of": "cr"}]},
     )
-    assert bulk.status_code == 404
-    # the decision made before the revocation stands, in both names; the delegator decides the rest
+    assert bulk.status_code == 422
+    assert decide(client, issuer, "cr-deputy", COUNTY_REVIEWER, second["id"]).status_code == 200
+    # the decision made before the revocation stands, in both names
     shown = client.get(f"/api/tasks/{first['id']}", headers=issuer.headers("cr", COUNTY_REVIEWER)).json
     assert (shown["decided_by"], shown["on_behalf_of"]) == ("cr-deputy", "cr")
-    assert decide(client, issuer, "cr", COUNTY_REVIEWER, second["id"]).status_code == 200
+    shown = client.get(f"/api/tasks/{second['id']}", headers=issuer.headers("cr", COUNTY_REVIEWER)).json
+    assert (shown["decided_by"], shown["on_behalf_of"]) == ("cr-deputy", None)
 
     # both still list it, revoked; the trail says who revoked it
     for who in ("cr", "cr-deputy"):
@@ -119,6 +129,18 @@ def test_a_revoked_delegation_no_longer_lets_the_delegate_decide(
             text("SELECT action, actor, org_path FROM audit_log WHERE target_type = 'delegation' ORDER BY id")
         ).all()
     assert [tuple(r) for r in trail] == [("delegation.created", "cr", COUNTY), ("delegation.revoked", "cr", COUNTY)]
+
+
+def test_a_role_taken_away_takes_the_right_to_decide_with_it(
+    client: FlaskClient, issuer: TestIssuer, feed: Feed
+) -> None:
+    feed(reviews_granted("cr", "county_reviewer", COUNTY), reviews_granted("cr-deputy", "county_reviewer", COUNTY))
+    [task] = at_the_county_stage(feed, client, issuer)
+    delegate_this_week(client, issuer)
+    feed(reviews_revoked("cr-deputy"))
+    # a delegation passes on no power: without the role, the deputy sees and decides nothing
+    assert inbox(client, issuer, "cr-deputy") == []
+    assert decide(client, issuer, "cr-deputy", None, task["id"], on_behalf_of="cr").status_code == 404
 
 
 def test_only_the_delegator_or_a_platform_admin_over_the_org_revokes_a_delegation(
@@ -144,10 +166,10 @@ def test_a_delegation_ends_with_its_delegators_grant(client: FlaskClient, issuer
     feed(reviews_granted("cr", "county_reviewer", COUNTY), reviews_granted("cr-deputy", "county_reviewer", COUNTY))
     [task] = at_the_county_stage(feed, client, issuer)
     delegate_this_week(client, issuer)
-    # the authority a delegation passes on is the delegator's: once neither holds the role, nobody decides by it
-    feed(reviews_revoked("cr-deputy"), reviews_revoked("cr"))
-    assert inbox(client, issuer, "cr-deputy") == []
-    assert decide(client, issuer, "cr-deputy", None, task["id"]).status_code == 404
+    # one can only act for a reviewer who still is one
+    feed(reviews_revoked("cr"))
+    claimed = decide(client, issuer, "cr-deputy", COUNTY_REVIEWER, task["id"], on_behalf_of="cr")
+    assert claimed.status_code == 422 and claimed.json["errors"][0]["field"] == "on_behalf_of"
 
 
 def test_the_openapi_document_describes_revocation(client: FlaskClient) -> None:

@@ -55,7 +55,7 @@ def inbox(client: FlaskClient, issuer: TestIssuer, who: str, *grants: tuple[str,
 def decide(
     client: FlaskClient, issuer: TestIssuer, who: str, grant: tuple[str, str] | None, task_id: str, **body: Any
 ) -> Any:
-    """`grant` None: a caller holding no grant of their own (a delegate acting through a delegation alone)."""
+    """`grant` None: a caller holding no grant of their own (e.g. one whose role was taken away)."""
     body.setdefault("decision", "approve")
     headers = issuer.headers(who, *([grant] if grant else []))
     return client.post(f"/api/tasks/{task_id}/decision", json=body, headers=headers)
@@ -344,10 +344,9 @@ def test_delegated_decision_records_both_people(
     assert stranger.status_code == 422 and stranger.json["errors"][0]["field"] == "delegate_user_id"
     created = client.post("/api/tasks/delegations", headers=headers, json={**body, "delegate_user_id": "cr-deputy"})
     assert created.status_code == 201, created.json
-    # the deputy has since left the role: they decide through the delegation alone, on the reviewer's behalf
-    feed(reviews_revoked("cr-deputy"))
-    [county_task] = inbox(client, issuer, "cr-deputy")
-    assert decide(client, issuer, "cr-deputy", None, county_task["id"]).status_code == 200
+    # the deputy decides for the reviewer, saying so; the delegation backs it
+    [county_task] = inbox(client, issuer, "cr-deputy", COUNTY_REVIEWER)
+    assert decide(client, issuer, "cr-deputy", COUNTY_REVIEWER, county_task["id"], on_behalf_of="cr").status_code == 200
     decided = outbox_events(approvals_service, "approvals.review.decided")[-1]["data"]
     assert (decided["decided_by"], decided["on_behalf_of"]) == ("cr-deputy", "cr")
 
@@ -428,7 +427,7 @@ def test_a_delegation_counts_only_within_its_dates_and_the_task_and_trail_record
         json={**base, "starts_on": today.isoformat(), "ends_on": (today - dt.timedelta(days=1)).isoformat()},
     )
     assert backwards.status_code == 422 and backwards.json["errors"][0]["field"] == "ends_on"
-    # next week to one colleague, today to another; then both leave the role and act through them alone
+    # next week to one colleague, today to another
     later = {
         "starts_on": (today + dt.timedelta(days=7)).isoformat(),
         "ends_on": (today + dt.timedelta(days=14)).isoformat(),
@@ -437,17 +436,21 @@ def test_a_delegation_counts_only_within_its_dates_and_the_task_and_trail_record
     assert client.post("/api/tasks/delegations", headers=headers, json={**base, **later}).status_code == 201
     now = {"starts_on": today.isoformat(), "ends_on": today.isoformat()}
     assert client.post("/api/tasks/delegations", headers=headers, json={**base, **now}).status_code == 201
-    feed(reviews_revoked("cr-deputy"), reviews_revoked("cr-next"))
 
     # next week's delegation does not count today
-    first, second = inbox(client, issuer, "cr-deputy")
-    assert inbox(client, issuer, "cr-next") == []
-    assert decide(client, issuer, "cr-next", None, first["id"], opinion="同意").status_code == 404
+    first, second = inbox(client, issuer, "cr-deputy", COUNTY_REVIEWER)
+    early = decide(client, issuer, "cr-next", COUNTY_REVIEWER, first["id"], opinion="同意", on_behalf_of="cr")
+    assert early.status_code == 422 and early.json["errors"][0]["field"] == "on_behalf_of"
 
     # today's does: the deputy decides on the reviewer's behalf; the task, the event and the trail name both
     listed = client.get("/api/tasks/delegations", headers=issuer.headers("cr-deputy")).json
     assert {(d["delegator_user_id"], d["delegate_user_id"]) for d in listed["items"]} == {("cr", "cr-deputy")}
-    assert decide(client, issuer, "cr-deputy", None, second["id"], opinion="同意").status_code == 200
+    assert (
+        decide(
+            client, issuer, "cr-deputy", COUNTY_REVIEWER, second["id"], opinion="同意", on_behalf_of="cr"
+        ).status_code
+        == 200
+    )
     shown = client.get(f"/api/tasks/{second['id']}", headers=headers).json
     assert (shown["status"], shown["decided_by"], shown["on_behalf_of"]) == ("decided", "cr-deputy", "cr")
     decided = outbox_events(approvals_service, "approvals.review.decided")[-1]["data"]

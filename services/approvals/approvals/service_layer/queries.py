@@ -8,20 +8,17 @@ import io
 import uuid
 from typing import Any
 
-from approvals.domain.model import Appointment, ReviewCase, ReviewTask, now
+from approvals.domain.model import Appointment, ReviewCase, ReviewTask
 from approvals.service_layer.unit_of_work import READ_ALL_ROLES, ApprovalsUnitOfWork
 from shared.auth import Principal
 from shared.errors import NotFound
 from shared.pagination import decode_cursor, page
-from shared.scope import path_within
 
 
 def list_tasks(uow: ApprovalsUnitOfWork, principal: Principal, args: dict[str, Any]) -> dict[str, Any]:
-    """The reviewer's inbox: tasks of the roles the caller holds, at orgs within those grants, and
-    those a delegation in force lets them decide."""
+    """The reviewer's inbox: tasks of the roles the caller holds, at orgs within those grants."""
     status = args.get("status", "open")
     with uow:
-        delegated = uow.delegations.covering(principal.subject, now().date())
         found = uow.tasks.inbox(
             principal,
             status=None if status == "all" else status,
@@ -33,7 +30,6 @@ def list_tasks(uow: ApprovalsUnitOfWork, principal: Principal, args: dict[str, A
             overdue=args.get("overdue"),
             after=decode_cursor(args.get("cursor")),
             limit=args["limit"] + 1,
-            delegated=delegated,
         )
     return page(found, args["limit"], lambda t: [t.due_at.isoformat(), str(t.id)])
 
@@ -45,12 +41,7 @@ def _task_visible(principal: Principal, task: ReviewTask) -> bool:
 def get_task(uow: ApprovalsUnitOfWork, principal: Principal, task_id: uuid.UUID) -> ReviewTask:
     with uow:
         task = uow.tasks.get(task_id)
-        if task is None:
-            raise NotFound("No such task.")
-        if not _task_visible(principal, task) and not any(
-            role == task.role and path_within(task.org_path, path)
-            for role, path in uow.delegations.covering(principal.subject, now().date())
-        ):
+        if task is None or not _task_visible(principal, task):
             raise NotFound("No such task.")
         return task
 

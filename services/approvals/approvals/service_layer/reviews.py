@@ -178,6 +178,7 @@ class Decide:
     seal_date: dt.date | None = None
     document_number: str | None = None
     starts_on: dt.date | None = None
+    on_behalf_of: str | None = None  # the delegator's user id, when deciding for them (代为审核)
 
 
 @dataclass(frozen=True)
@@ -196,17 +197,23 @@ def _decide_in(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Decide, at: 
     if case is None:
         raise NotFound("No such task.")
     task = case.task(cmd.task_id)
-    # Only the stage's own role at the stage's org (or above it) decides, and then in their own name
-    # even if a delegation covers them too; someone without that grant decides only through a
-    # delegation in force, on its delegator's behalf. Whoever may read the task (an auditor in scope)
-    # is refused with 403; anyone else does not see it at all (404).
-    on_behalf_of: str | None = None
+    # Only the stage's own role at the stage's org (or above it) decides: a delegation passes on no power
+    # (the delegate holds the same role at the same org already), and a role taken away takes the right to
+    # decide with it. Whoever may read the task (an auditor in scope) is refused with 403; anyone else does
+    # not see it at all (404). Acting for an absent colleague is said explicitly (`on_behalf_of`) and must be
+    # backed by that colleague's delegation in force, so the record names both people only when it is true.
     if not principal.can(task.org_path, task.role):
-        on_behalf_of = uow.delegations.delegator_for(principal.subject, task.role, task.org_path, at.date())
-        if on_behalf_of is None:
-            if principal.can(task.org_path, *READ_ALL_ROLES):
-                raise Forbidden(f"Only {task.role} at {task.org_path} decides this task.")
-            raise NotFound("No such task.")
+        if principal.can(task.org_path, *READ_ALL_ROLES):
+            raise Forbidden(f"Only {task.role} at {task.org_path} decides this task.")
+        raise NotFound("No such task.")
+    on_behalf_of = cmd.on_behalf_of
+    if on_behalf_of is not None and not uow.delegations.in_force(
+        on_behalf_of, principal.subject, task.role, task.org_path, at.date()
+    ):
+        raise Unprocessable(
+            "No delegation from that reviewer to you covers this task today.",
+            errors=[field_error("on_behalf_of", "no delegation in force from this user for this task")],
+        )
     seal = None
     if cmd.seal_unit_name:
         seal = Seal(cmd.seal_unit_name.strip(), cmd.seal_date or at.date())

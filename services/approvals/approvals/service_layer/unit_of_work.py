@@ -163,12 +163,9 @@ class TaskRepository:
         overdue: bool | None,
         after: Any,
         limit: int,
-        delegated: Sequence[tuple[str, str]] = (),
     ) -> list[ReviewTask]:
-        """`delegated`: (role, org_path) the caller may also decide through delegations in force."""
         t = review_tasks.c
-        scope = or_(task_scope(principal), *(and_(t.role == r, within_any(t.org_path, [p])) for r, p in delegated))
-        query = select(ReviewTask).where(scope).order_by(t.due_at, t.id)
+        query = select(ReviewTask).where(task_scope(principal)).order_by(t.due_at, t.id)
         if status:
             query = query.where(t.status == status)
         if role:
@@ -313,31 +310,17 @@ class DelegationRepository:
         )
         return and_(d.revoked_at.is_(None), d.starts_on <= on, d.ends_on >= on, delegator_holds)
 
-    def delegator_for(self, delegate: str, role: str, org_path: str, on: dt.date) -> str | None:
-        """The user on whose behalf `delegate` may act for a task of `role` at `org_path` on `on`, if any."""
+    def in_force(self, delegator: str, delegate: str, role: str, org_path: str, on: dt.date) -> bool:
+        """Whether `delegator` has delegated their `role` tasks at `org_path` (or above) to `delegate` on `on`."""
         d = delegations.c
-        query = (
-            select(d.delegator_user_id, d.org_path)
-            .where(d.delegate_user_id == delegate, d.role == role, self._in_force(on))
-            .order_by(d.created_at, d.id)
+        query = select(d.org_path).where(
+            d.delegator_user_id == delegator, d.delegate_user_id == delegate, d.role == role, self._in_force(on)
         )
         if is_postgres(self.uow.session):
             # A revocation committing first is seen here (it holds the row FOR UPDATE): a decision
-            # never goes through a delegation revoked before it was recorded.
+            # never claims a delegation revoked before it was recorded.
             query = query.with_for_update(read=True, of=delegations)
-        rows = self.uow.session.execute(query).all()
-        for row in rows:
-            if path_within(org_path, row.org_path):
-                return str(row.delegator_user_id)
-        return None
-
-    def covering(self, delegate: str, on: dt.date) -> list[tuple[str, str]]:
-        """(role, org_path) of every delegation in force that `delegate` received."""
-        d = delegations.c
-        rows = self.uow.session.execute(
-            select(d.role, d.org_path).where(d.delegate_user_id == delegate, self._in_force(on)).distinct()
-        ).all()
-        return [(str(r.role), str(r.org_path)) for r in rows]
+        return any(path_within(org_path, row.org_path) for row in self.uow.session.execute(query))
 
     def get(self, delegation_id: uuid.UUID, lock: bool = False) -> Any | None:
         query = select(delegations).where(delegations.c.id == delegation_id)

@@ -71,6 +71,7 @@ def _decide_command(task_id: uuid.UUID, body: dict[str, Any]) -> reviews.Decide:
         seal_date=seal.get("date"),
         document_number=body.get("document_number"),
         starts_on=body.get("starts_on"),
+        on_behalf_of=body.get("on_behalf_of"),
     )
 
 

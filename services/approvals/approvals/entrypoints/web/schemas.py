@@ -65,6 +65,11 @@ class DecisionSchema(Schema):
     seal = fields.Nested(SealSchema, load_default=None)
     document_number = fields.String(load_default=None, validate=validate.Length(max=100))
     starts_on = fields.Date(load_default=None, metadata={"description": "first day of the term (default: today)"})
+    on_behalf_of = fields.String(
+        load_default=None,
+        validate=validate.Length(min=1, max=64),
+        metadata={"description": "deciding for this reviewer (their user id), under their delegation in force"},
+    )
 
 
 class BulkItemSchema(DecisionSchema):
