@@ -299,7 +299,7 @@ def _serve_jwks(jwks: dict[str, Any]) -> http.server.ThreadingHTTPServer:
             self.wfile.write(body)
 
         def log_message(self, *args: Any) -> None:
-            pass
+            """Quiet: the bench and the test print what matters."""
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", JWKS_PORT), Handler)
     threading.Thread(target=server.serve_forever, name="bench-jwks", daemon=True).start()

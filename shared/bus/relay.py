@@ -48,29 +48,26 @@ def _aware(value: dt.datetime) -> dt.datetime:
 class OutboxWakeup:
     """A connection LISTENing on the outbox channel; `wait` returns early when a write commits."""
 
-    def __init__(self, session_factory: Callable[[], Session]) -> None:
-        with session_factory() as session:
-            url = session.get_bind().engine.url
+    def __init__(self, conninfo: str) -> None:
         # A connection of its own, outside the pool: it sits in LISTEN for the life of the relay.
-        conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
         self.connection: psycopg.Connection[Any] = psycopg.connect(conninfo, autocommit=True)
         self.connection.execute(f"LISTEN {OUTBOX_CHANNEL}")
 
     @classmethod
     def for_database(cls, session_factory: Callable[[], Session]) -> OutboxWakeup | None:
+        """A listener on the relay's own database; None where there is no NOTIFY (SQLite)."""
         with session_factory() as session:
-            if session.get_bind().dialect.name != "postgresql":
-                return None
-        return cls(session_factory)
+            url = session.get_bind().engine.url
+        if url.get_backend_name() != "postgresql":
+            return None
+        return cls(url.set(drivername="postgresql").render_as_string(hide_password=False))
 
     def wait(self, timeout: float) -> bool:
         """True when woken by a commit; False after `timeout` seconds of quiet."""
-        woken = False
-        for _ in self.connection.notifies(timeout=timeout, stop_after=1):
-            woken = True
-        # A burst of commits leaves several notifications queued: one batch serves them all.
+        woken = any(True for _ in self.connection.notifies(timeout=timeout, stop_after=1))
+        # A burst of commits leaves several notifications queued: one batch serves them all, so drop the rest.
         for _ in self.connection.notifies(timeout=0):
-            pass
+            woken = True
         return woken
 
     def close(self) -> None:

@@ -23,7 +23,7 @@ from defusedxml import DefusedXmlException, ElementTree
 
 from identity.adapters.metrics import UPSTREAM_LATENCY
 from identity.adapters.sso_config import ProviderConfig
-from identity.domain.sso import Condition, lookup
+from identity.domain.sso import Condition, SignInRefused, lookup
 
 TIMEOUT_SECONDS = 10
 DISCOVERY_TTL_SECONDS = 3600
@@ -37,15 +37,11 @@ SIGNING_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES2
 T = TypeVar("T")
 
 
-class UpstreamError(Exception):
-    """The upstream provider failed or refused; `reason` is stable, the messages are for people."""
+class UpstreamError(SignInRefused):
+    """The upstream provider failed or refused (a sign-in refusal whose cause is upstream, 502 by default)."""
 
     def __init__(self, reason: str, zh: str, en: str, status: int = 502) -> None:
-        super().__init__(en)
-        self.reason = reason
-        self.zh = zh
-        self.en = en
-        self.status = status
+        super().__init__(reason, zh, en, status)
 
 
 def _down(provider: ProviderConfig) -> UpstreamError:

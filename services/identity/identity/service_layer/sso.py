@@ -10,9 +10,7 @@ each request, so ending the session takes effect at once) or, for API clients, o
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import hashlib
 import logging
 import secrets
 import threading
@@ -22,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from sqlalchemy import CursorResult, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -32,7 +31,13 @@ from identity.adapters.sso_config import ProviderConfig
 from identity.adapters.upstream import CasClient, OAuth2VariantClient, OidcClient, UpstreamError
 from identity.domain.model import DomainError, Org, OrgLevel, User
 from identity.domain.sso import MappedIdentity, MappedOrg, SignInRefused
-from identity.service_layer.tokens import TokenPolicy, TokenResponse, issue_access_token, issue_user_tokens
+from identity.service_layer.tokens import (
+    TokenPolicy,
+    TokenResponse,
+    issue_access_token,
+    issue_user_tokens,
+    sha256_hex,
+)
 from identity.service_layer.unit_of_work import IdentityUnitOfWork
 from shared.db import is_postgres
 from shared.errors import ProblemError
@@ -56,7 +61,7 @@ class SsoError(ProblemError):
         self.en = en
 
 
-def _refusal(exc: SignInRefused | UpstreamError) -> SsoError:
+def _refusal(exc: SignInRefused) -> SsoError:
     return SsoError(exc.reason, exc.zh, exc.en, exc.status)
 
 
@@ -74,10 +79,6 @@ def _now() -> dt.datetime:
 
 def _aware(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
-def sha256_hex(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
 
 
 def safe_return_to(value: str | None) -> str:
@@ -148,7 +149,7 @@ def begin_login(uow: IdentityUnitOfWork, sso: Sso, provider_id: str, *, return_t
         if isinstance(client, OidcClient):
             url = client.authorization_url(sso.callback_url(provider_id), state, nonce, verifier)
         elif isinstance(client, OAuth2VariantClient):
-            challenge = _s256(verifier) if provider.pkce else None
+            challenge = create_s256_code_challenge(verifier) if provider.pkce else None
             url = client.authorization_url(sso.callback_url(provider_id), state, challenge)
         else:
             # CAS has no state parameter: the state travels in the service URL and comes back with the ticket.
@@ -157,8 +158,7 @@ def begin_login(uow: IdentityUnitOfWork, sso: Sso, provider_id: str, *, return_t
         SIGN_INS.labels(provider_id, exc.reason).inc()
         raise _refusal(exc) from exc
     now = _now()
-    with uow:
-        uow.session.execute(delete(sso_login_states).where(sso_login_states.c.expires_at < now))
+    with uow:  # spent states are dropped by the worker's housekeeping timer
         uow.session.execute(
             sso_login_states.insert().values(
                 state=state,
@@ -173,10 +173,6 @@ def begin_login(uow: IdentityUnitOfWork, sso: Sso, provider_id: str, *, return_t
         )
         uow.commit()
     return LoginStart(url, state)
-
-
-def _s256(verifier: str) -> str:
-    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
 
 
 def _cas_service(sso: Sso, provider_id: str, state: str) -> str:
@@ -198,7 +194,7 @@ class Upstream:
     """What the upstream said about the user, whatever the protocol."""
 
     claims: dict[str, Any]
-    subject: str
+    subject: str | None = None  # None: the mapping's external id (the OAuth2 variants name no subject)
     session: str | None = None  # OIDC sid / CAS ticket hash, for single logout
     id_token: str | None = None
 
@@ -242,7 +238,7 @@ def complete_login(
             # The same person's first sign-in in two tabs at once: the other one created the user or org;
             # once more finds them.
             result = _sign_in(uow, sso, provider, mapped, upstream, state_row, ip)
-    except (SignInRefused, UpstreamError, SsoError) as exc:
+    except (SignInRefused, SsoError) as exc:
         error = exc if isinstance(exc, SsoError) else _refusal(exc)
         SIGN_INS.labels(provider_id, error.reason).inc()
         log.warning("sso sign-in refused", extra={"provider": provider_id, "reason": error.reason})
@@ -301,9 +297,7 @@ def _fetch_upstream(sso: Sso, provider: ProviderConfig, state_row: Any, params: 
             claims = {**claims, **client.userinfo(str(token["access_token"]), str(claims["sub"]))}
         return Upstream(claims, str(claims["sub"]), session=claims.get("sid"), id_token=id_token)
     access_token = client.exchange(code, redirect_uri, state_row.code_verifier if provider.pkce else None)
-    info = client.userinfo(access_token)
-    subject = provider.mapping.apply(info, provider.id).external_id
-    return Upstream(info, subject)
+    return Upstream(client.userinfo(access_token))  # its subject is the mapped external id
 
 
 def _sign_in(
@@ -329,7 +323,7 @@ def _sign_in(
                     id_hash=sha256_hex(cookie),
                     user_id=user.id,
                     provider=provider.id,
-                    upstream_subject=upstream.subject[:128],
+                    upstream_subject=(upstream.subject or mapped.external_id)[:128],
                     upstream_session=(upstream.session or None) and str(upstream.session)[:128],
                     id_token=upstream.id_token,
                     created_at=now,

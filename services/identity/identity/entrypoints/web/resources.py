@@ -8,12 +8,12 @@ import urllib.parse
 import uuid
 from typing import Any
 
-from flask import current_app, jsonify, request
+from flask import jsonify, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
 
-from identity.bootstrap import Identity
+from identity.entrypoints.web.context import client_ip, identity
 from identity.entrypoints.web.schemas import (
     GrantSchema,
     ImportReportSchema,
@@ -37,16 +37,6 @@ auth_blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Toke
 me_blp = Blueprint("me", __name__, url_prefix="/api/me", description="The signed-in caller")
 orgs_blp = Blueprint("orgs", __name__, url_prefix="/api/orgs", description="Organisations (机构)")
 users_blp = Blueprint("users", __name__, url_prefix="/api/users", description="Users and role grants")
-
-
-def identity() -> Identity:
-    service = current_app.extensions["identity"]
-    assert isinstance(service, Identity)
-    return service
-
-
-def _client_ip() -> str | None:
-    return request.headers.get("X-Real-IP") or request.remote_addr
 
 
 def _basic_credentials() -> tuple[str, str] | None:
@@ -88,13 +78,13 @@ class Token(MethodView):
                 service.policy,
                 form["username"],
                 form["password"],
-                _client_ip(),
+                client_ip(),
             )
         elif grant == "refresh_token":
             if not form.get("refresh_token"):
                 raise tokens.OAuthError("invalid_request", "refresh_token is required.")
             result = tokens.refresh_grant(
-                service.uow(), service.keyring, service.policy, form["refresh_token"], _client_ip()
+                service.uow(), service.keyring, service.policy, form["refresh_token"], client_ip()
             )
         else:
             credentials = _basic_credentials() or (form.get("client_id", ""), form.get("client_secret", ""))

@@ -11,12 +11,12 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from flask import Response, current_app, jsonify, redirect, request
+from flask import Response, jsonify, redirect, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from werkzeug.wrappers import Response as BaseResponse
 
-from identity.bootstrap import Identity
+from identity.entrypoints.web.context import client_ip, identity
 from identity.service_layer import sso
 from shared.auth import public
 from shared.errors import problem_response
@@ -27,16 +27,6 @@ STATE_COOKIE = "cio_sso_state"
 ACCESS_TOKEN_HEADER = "X-Access-Token"
 
 sso_blp = Blueprint("sso", __name__, url_prefix="/sso", description="Single sign-on with the city digital base")
-
-
-def _identity() -> Identity:
-    service = current_app.extensions["identity"]
-    assert isinstance(service, Identity)
-    return service
-
-
-def _client_ip() -> str | None:
-    return request.headers.get("X-Real-IP") or request.remote_addr
 
 
 def _wants_html() -> bool:
@@ -76,7 +66,7 @@ class Providers(MethodView):
         return jsonify(
             items=[
                 {"id": p.id, "name": p.name, "protocol": p.protocol, "login_url": f"/sso/{p.id}/login"}
-                for p in _identity().sso.providers.values()
+                for p in identity().sso.providers.values()
             ]
         )
 
@@ -89,7 +79,7 @@ class Login(MethodView):
         "the callback answer with tokens (API clients) instead of a session cookie."
     )
     def get(self, provider_id: str) -> Any:
-        service = _identity()
+        service = identity()
         start = sso.begin_login(
             service.uow(),
             service.sso,
@@ -117,14 +107,14 @@ class Callback(MethodView):
     @public
     @sso_blp.doc(description="Where the upstream sends the user back (OIDC/OAuth2 `code`+`state`, CAS `ticket`).")
     def get(self, provider_id: str) -> Any:
-        service = _identity()
+        service = identity()
         result = sso.complete_login(
             service.uow(),
             service.sso,
             provider_id,
             request.args.to_dict(),
             bound_state=request.cookies.get(STATE_COOKIE),
-            ip=_client_ip(),
+            ip=client_ip(),
         )
         response: BaseResponse
         if result.tokens is not None:
@@ -147,7 +137,7 @@ class Callback(MethodView):
     @public
     @sso_blp.doc(description="CAS single logout: the CAS server POSTs `logoutRequest` to the service URL.")
     def post(self, provider_id: str) -> Any:
-        service = _identity()
+        service = identity()
         ended = sso.cas_single_logout(service.uow(), service.sso, provider_id, request.form.get("logoutRequest", ""))
         return jsonify(ended=ended)
 
@@ -157,7 +147,7 @@ class BackchannelLogout(MethodView):
     @public
     @sso_blp.doc(description="OIDC Back-Channel Logout 1.0: a `logout_token` from the upstream ends our sessions.")
     def post(self, provider_id: str) -> Any:
-        service = _identity()
+        service = identity()
         sso.backchannel_logout(service.uow(), service.sso, provider_id, request.form.get("logout_token", ""))
         response = Response(status=200)
         response.headers["Cache-Control"] = "no-store"
@@ -173,7 +163,7 @@ class Session(MethodView):
         "site's page."
     )
     def get(self) -> Any:
-        service = _identity()
+        service = identity()
         if sso.cross_site_write(service.sso, request.headers.get("X-Original-Method"), request.headers.get("Origin")):
             return Response(status=403, headers={"Cache-Control": "no-store"})
         cookie = request.cookies.get(SESSION_COOKIE)
@@ -203,8 +193,8 @@ class SignOut(MethodView):
         return self._clear(redirect(result.upstream_logout_url or "/", code=302))
 
     def _end(self) -> sso.Logout:
-        service = _identity()
-        return sso.logout(service.uow(), service.sso, request.cookies.get(SESSION_COOKIE), _client_ip())
+        service = identity()
+        return sso.logout(service.uow(), service.sso, request.cookies.get(SESSION_COOKIE), client_ip())
 
     def _clear(self, response: BaseResponse) -> BaseResponse:
         response.delete_cookie(SESSION_COOKIE, path="/")
