@@ -2,15 +2,18 @@
 
 Migrates every service's database, seeds the demo tree and accounts, renders the nginx gateway
 config, and supervises each service's web and worker process plus nginx with honcho.
-Databases: SQLite files under var/ by default; with DATABASE_URL pointing at PostgreSQL, each
-service gets its own database `cio_<service>` on that server (created if missing).
+Databases: each service gets its own database `cio_<service>` (created if missing) on the PostgreSQL
+server DATABASE_URL names or, without it, on the embedded PostgreSQL this script starts under var/postgres
+(and stops when it ends).
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import urllib.parse
@@ -18,6 +21,8 @@ from pathlib import Path
 
 import pika
 import psycopg
+
+from shared.embedded_db import EmbeddedPostgres
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "deploy"))
@@ -84,19 +89,30 @@ def per_service_database(base_url: str, service: str) -> str:
     return urllib.parse.urlunsplit(parts._replace(scheme=scheme, path="/" + name))
 
 
-def service_env(service: Service) -> dict[str, str]:
-    env = {"SERVICE_NAME": service.name}
+def database_urls(services: list[Service], embedded: EmbeddedPostgres | None) -> dict[str, str]:
+    """`<SERVICE>_DATABASE_URL` for each service: its own database on the server or the embedded one."""
     base = os.environ.get("DATABASE_URL")
-    if base and base.startswith("postgres"):
-        env[f"{service.name.upper()}_DATABASE_URL"] = per_service_database(base, service.name)
-    return env
+    urls = {}
+    for s in services:
+        if embedded is not None:
+            url = embedded.ensure_database(f"cio_{s.name}")
+        else:
+            assert base is not None
+            url = per_service_database(base, s.name)
+        urls[f"{s.name.upper()}_DATABASE_URL"] = url
+    return urls
 
 
-def procfile(services: list[Service], gateway_conf: Path, python: str) -> str:
+def service_env(service: Service, urls: dict[str, str]) -> dict[str, str]:
+    key = f"{service.name.upper()}_DATABASE_URL"
+    return {"SERVICE_NAME": service.name, key: urls[key]}
+
+
+def procfile(services: list[Service], urls: dict[str, str], gateway_conf: Path, python: str) -> str:
     gunicorn = str(Path(python).with_name("gunicorn"))
     lines = []
     for s in services:
-        exports = " ".join(f"{k}={v}" for k, v in service_env(s).items())
+        exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in service_env(s, urls).items())
         lines.append(
             f"{s.name}-web: env {exports} WEB_BIND=127.0.0.1:{s.web_port} "
             f"PROMETHEUS_MULTIPROC_DIR={RUN_DIR / 'prom' / s.name} "
@@ -112,6 +128,18 @@ def procfile(services: list[Service], gateway_conf: Path, python: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def supervise(procfile_path: Path, python: str) -> int:
+    """Run honcho until it ends; Ctrl-C reaches it with the whole process group, SIGTERM is passed on."""
+    honcho = str(Path(python).with_name("honcho"))
+    child = subprocess.Popen([honcho, "-f", str(procfile_path), "-d", str(ROOT), "start"])
+    signal.signal(signal.SIGTERM, lambda *_: child.send_signal(signal.SIGTERM))
+    while True:
+        try:
+            return child.wait()
+        except KeyboardInterrupt:
+            continue  # honcho got the same SIGINT and is stopping its processes: wait for it
+
+
 def main() -> None:
     os.chdir(ROOT)
     load_env_file()
@@ -124,44 +152,49 @@ def main() -> None:
     check_pdf_fonts()
     services = [s for s in load_services() if s.exists]
     python = sys.executable
-    for s in services:
-        env = {**os.environ, **service_env(s)}
-        subprocess.run([python, "-m", f"{s.name}.entrypoints.cli", "migrate"], check=True, env=env)
-    identity_env = {**os.environ, **service_env(next(s for s in services if s.name == "identity"))}
-    subprocess.run([python, "-m", "identity.entrypoints.cli", "seed-demo"], check=True, env=identity_env)
+    embedded = None
+    if not os.environ.get("DATABASE_URL"):
+        embedded = EmbeddedPostgres(ROOT / "var" / "postgres").start()
+        print(f"Database: embedded PostgreSQL in var/postgres (socket {embedded.socket_dir})", flush=True)
+    try:
+        urls = database_urls(services, embedded)
+        for s in services:
+            env = {**os.environ, **service_env(s, urls)}
+            subprocess.run([python, "-m", f"{s.name}.entrypoints.cli", "migrate"], check=True, env=env)
+        identity_env = {**os.environ, **service_env(next(s for s in services if s.name == "identity"), urls)}
+        subprocess.run([python, "-m", "identity.entrypoints.cli", "seed-demo"], check=True, env=identity_env)
 
-    runtime = RUN_DIR / "nginx"
-    runtime.mkdir(parents=True, exist_ok=True)
-    conf = runtime / "nginx.conf"
-    subprocess.run(
-        [
-            python,
-            "deploy/nginx/render.py",
-            "local",
-            "--out",
-            str(conf),
-            "--runtime-dir",
-            str(runtime),
-            "--port",
-            str(port),
-        ],
-        check=True,
-    )
-    for s in services:
-        (RUN_DIR / "prom" / s.name).mkdir(parents=True, exist_ok=True)
-    proc = RUN_DIR / "Procfile"
-    proc.write_text(procfile(services, conf, python))
-    print(f"\nGateway: http://127.0.0.1:{port}   (OpenAPI: http://127.0.0.1:{port}/openapi/identity/docs)")
-    print(
-        "Try:  curl -s -d grant_type=password -d username=admin -d password=<password above> "
-        f"http://127.0.0.1:{port}/api/auth/token\n",
-        flush=True,
-    )
-    honcho = str(Path(python).with_name("honcho"))
-    os.execv(  # noqa: S606 - this process becomes the supervisor
-        honcho,
-        [honcho, "-f", str(proc), "-d", str(ROOT), "start"],
-    )
+        runtime = RUN_DIR / "nginx"
+        runtime.mkdir(parents=True, exist_ok=True)
+        conf = runtime / "nginx.conf"
+        subprocess.run(
+            [
+                python,
+                "deploy/nginx/render.py",
+                "local",
+                "--out",
+                str(conf),
+                "--runtime-dir",
+                str(runtime),
+                "--port",
+                str(port),
+            ],
+            check=True,
+        )
+        for s in services:
+            (RUN_DIR / "prom" / s.name).mkdir(parents=True, exist_ok=True)
+        proc = RUN_DIR / "Procfile"
+        proc.write_text(procfile(services, urls, conf, python))
+        print(f"\nGateway: http://127.0.0.1:{port}   (OpenAPI: http://127.0.0.1:{port}/openapi/identity/docs)")
+        print(
+            "Try:  curl -s -d grant_type=password -d username=admin -d password=<password above> "
+            f"http://127.0.0.1:{port}/api/auth/token\n",
+            flush=True,
+        )
+        sys.exit(supervise(proc, python))
+    finally:
+        if embedded is not None:
+            embedded.stop()
 
 
 if __name__ == "__main__":

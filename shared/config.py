@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
 
 class ConfigError(RuntimeError):
@@ -93,22 +92,19 @@ class Settings:
         return self.env == "production"
 
 
-def default_sqlite_url(service: str) -> str:
-    data_dir = Path(_env("DATA_DIR", "var") or "var").resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{data_dir / (service + '.db')}"
-
-
 def load_settings(service: str) -> Settings:
     """Read the settings of `service`; `<SERVICE>_DATABASE_URL` wins over `DATABASE_URL`."""
     env = _env("APP_ENV", "development") or "development"
     prefix = service.upper()
-    database_url = _env(f"{prefix}_DATABASE_URL") or _env("DATABASE_URL") or default_sqlite_url(service)
+    database_url = _env(f"{prefix}_DATABASE_URL") or _env("DATABASE_URL")
+    if database_url is None:
+        raise ConfigError(
+            f"{prefix}_DATABASE_URL (or DATABASE_URL) must name the service's PostgreSQL database; "
+            "`make run` sets it for every process (an embedded PostgreSQL under var/ unless DATABASE_URL is given)"
+        )
     gateway = _env("PUBLIC_BASE_URL", "http://127.0.0.1:8080") or ""
     issuer = _env("JWT_ISSUER", f"{gateway.rstrip('/')}/api/auth") or ""
     jwks_url = _env("JWKS_URL", f"{issuer}/.well-known/jwks.json") or ""
-    if env == "production" and database_url.startswith("sqlite"):
-        raise ConfigError("production needs a PostgreSQL DATABASE_URL")
     return Settings(
         service=service,
         env=env,

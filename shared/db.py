@@ -1,12 +1,24 @@
-"""Engine and sessions per process, and the unit of work that rolls back unless committed."""
+"""Engine and sessions per process, the one time type, and the unit of work that rolls back unless committed.
+
+The platform runs on PostgreSQL only: `FOR UPDATE SKIP LOCKED` (relays and timers sharing work), LISTEN/NOTIFY
+(the outbox wake-up), advisory locks (one active appointment per school), partial unique indexes and the
+append-only audit trigger are part of its correctness, and several processes write each database. Without a
+`DATABASE_URL`, `make run` starts an embedded PostgreSQL of its own (`shared.embedded_db`), so the default is
+the product and not a lesser copy of it.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol, Self
 
-from sqlalchemy import Engine, MetaData, create_engine, event, text
+from sqlalchemy import DateTime, Dialect, Engine, MetaData, create_engine, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+from shared.config import ConfigError
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -21,26 +33,41 @@ def new_metadata() -> MetaData:
     return MetaData(naming_convention=NAMING_CONVENTION)
 
 
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """A point in time, stored as UTC `timestamptz` and always read back time-zone aware.
+
+    Every table of every service uses this type (never `DateTime` itself), so no naive datetime can be written
+    (it is refused, instead of being read as the server's local time) and none comes back, whatever the driver.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()} refused: the platform stores aware UTC times")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Build an engine for one process; SQLite gets WAL and foreign keys so it behaves like a server."""
-    if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
-
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-            dbapi_connection.isolation_level = None  # see _sqlite_begin
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.close()
-
-        @event.listens_for(engine, "begin")
-        def _sqlite_begin(connection: Any) -> None:
-            # pysqlite manages transactions itself and gets savepoints wrong; take control of BEGIN.
-            connection.exec_driver_sql("BEGIN")
-
-        return engine
+    """Build an engine for one process; anything but PostgreSQL is refused here, at start-up, with the reason."""
+    backend = make_url(url).get_backend_name()
+    if backend != "postgresql":
+        raise ConfigError(
+            f"the database URL names {backend!r}, but the platform needs PostgreSQL (FOR UPDATE SKIP LOCKED, "  # noqa: S608 - a message, not SQL
+            "LISTEN/NOTIFY, advisory locks, the append-only audit trigger, several writers per database). "
+            "Leave DATABASE_URL unset and `make run` starts an embedded PostgreSQL under var/, "
+            "or set it to postgresql+psycopg://user@host:5432/db"
+        )
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 5)
     kwargs.setdefault("max_overflow", 10)
@@ -49,11 +76,6 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
-
-
-def is_postgres(engine_or_session: Engine | Session) -> bool:
-    bind = engine_or_session.get_bind() if isinstance(engine_or_session, Session) else engine_or_session
-    return bind.dialect.name == "postgresql"
 
 
 def ping(engine: Engine) -> None:

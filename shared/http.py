@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from shared.auth import current_principal
 from shared.bus.tables import bus_metadata
+from shared.db import UtcDateTime
 from shared.errors import Conflict, PreconditionFailed, PreconditionRequired, Unprocessable, field_error
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -35,7 +36,7 @@ idempotency_keys = sa.Table(
     sa.Column("status", sa.Integer, comment="null while the first request runs"),
     sa.Column("body", sa.Text),
     sa.Column("headers", sa.JSON),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False, index=True),
 )
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -7,6 +7,7 @@ the tests never touch the vhost or databases a running `make run` uses.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -59,6 +60,13 @@ def infra(request: pytest.FixtureRequest) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def amqp_url(infra: dict[str, str]) -> Iterator[str]:
     """A vhost of this test session alone, removed at the end: two sessions at once never meet."""
+    with fresh_vhost(infra) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def fresh_vhost(infra: dict[str, str]) -> Iterator[str]:
+    """The AMQP URL of a new vhost, deleted on exit, so two stacks never consume each other's messages."""
     if infra["docker"]:
         # The container's broker belongs to the tests: the default vhost is theirs.
         yield infra["amqp"] + "%2F"

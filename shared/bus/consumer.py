@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 import pika
 from pika.adapters.blocking_connection import BlockingChannel
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 
 from shared.bus.envelope import CloudEvent, EnvelopeError
 from shared.bus.publisher import connect
@@ -40,11 +40,6 @@ class _HandlerFailed(Exception):
         super().__init__(str(error))
         self.index = index
         self.error = error
-
-
-def _insert_for(session: Any) -> Any:
-    """The dialect's INSERT, which knows ON CONFLICT (PostgreSQL and SQLite both do)."""
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 def original_routing_key(properties: pika.BasicProperties, queue: str) -> str | None:
@@ -163,7 +158,7 @@ class EventConsumer:
             e.id: {"consumer": self.name, "event_id": e.id, "event_type": e.type, "processed_at": now} for e in events
         }
         result = uow.session.execute(
-            _insert_for(uow.session)(inbox)
+            postgresql.insert(inbox)
             .values(list(rows.values()))
             .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
             .returning(inbox.c.event_id)

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from shared.bus.envelope import CloudEvent
 from shared.bus.tables import OUTBOX_PENDING, outbox
-from shared.db import is_postgres
 from shared.logging import get_request_id
 
 # PostgreSQL delivers a NOTIFY only when its transaction commits (and drops it on rollback): the relay,
@@ -53,6 +52,5 @@ def add_to_outbox(session: Session, source: str, events: Iterable[Any]) -> list[
                 for ce in staged
             ],
         )
-        if is_postgres(session):
-            session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": OUTBOX_CHANNEL})
+        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": OUTBOX_CHANNEL})
     return staged

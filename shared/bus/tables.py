@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from shared.db import new_metadata
+from shared.db import UtcDateTime, new_metadata
 
 bus_metadata = new_metadata()
 
@@ -21,9 +21,9 @@ outbox = sa.Table(
     sa.Column("status", sa.String(16), nullable=False, default=OUTBOX_PENDING),
     sa.Column("attempts", sa.Integer, nullable=False, default=0),
     sa.Column("last_error", sa.Text),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("sent_at", sa.DateTime(timezone=True)),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("next_attempt_at", UtcDateTime(), nullable=False),
+    sa.Column("sent_at", UtcDateTime()),
     sa.Index("ix_outbox_pending", "status", "next_attempt_at"),
 )
 
@@ -33,5 +33,5 @@ inbox = sa.Table(
     sa.Column("consumer", sa.String(200), primary_key=True),
     sa.Column("event_id", sa.String(64), primary_key=True),
     sa.Column("event_type", sa.String(200), nullable=False),
-    sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("processed_at", UtcDateTime(), nullable=False),
 )

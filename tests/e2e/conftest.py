@@ -1,5 +1,8 @@
-"""The platform as real processes: identity web (gunicorn), worker and the nginx gateway, on ports and a
-database and vhost of the tests' own, so a running `make run` is never disturbed."""
+"""The platform as real processes: every service's web (gunicorn) and worker and the nginx gateway, on ports,
+databases and a vhost of the tests' own, so a running `make run` is never disturbed.
+
+The session's `stack` runs on the README's default, the embedded PostgreSQL `make run` starts; the journeys run
+again on the PostgreSQL server (`server_stack`), which is what production has."""
 
 from __future__ import annotations
 
@@ -19,7 +22,8 @@ import psycopg
 import pytest
 import requests
 
-from tests.conftest import ROOT, database_url
+from shared.embedded_db import EmbeddedPostgres
+from tests.conftest import ROOT, database_url, fresh_vhost
 from tests.helpers import wait_until
 
 sys.path.insert(0, str(ROOT / "deploy"))
@@ -64,24 +68,56 @@ def _up(url: str) -> bool:
 @contextlib.contextmanager
 def running_stack(
     infra: dict[str, str],
-    amqp_url: str,
     run: Path,
     *,
+    database: str = "embedded",
     only: set[str] | None = None,
     gateway_port: int | None = None,
     extra_env: dict[str, str] | None = None,
 ) -> Iterator[Stack]:
     """Every service that exists (or those in `only`): web under gunicorn and worker, each with its own
-    database, behind nginx; stopped and dropped on exit."""
+    database (`database`: "embedded", the default `make run` starts, or "server", infra's PostgreSQL) and the
+    stack's own vhost, behind nginx; stopped and dropped on exit."""
     if not Path(NGINX).exists():
-        pytest.fail("nginx is required for the e2e tests: apt-get install nginx-light (.ci/run does)")
+        pytest.fail("nginx is required for the e2e tests: scripts/prepare-test-machine.sh installs it")
+    with contextlib.ExitStack() as resources:
+        amqp_url = resources.enter_context(fresh_vhost(infra))
+        if database == "embedded":
+            embedded = EmbeddedPostgres(run / "postgres").start()
+            resources.callback(embedded.stop)
+            urls = {s.name: embedded.ensure_database(f"cio_{s.name}") for s in load_services() if s.exists}
+        else:
+            urls = resources.enter_context(server_databases(infra))
+        yield from _run_processes(infra, amqp_url, run, urls, only, gateway_port, extra_env)
+
+
+@contextlib.contextmanager
+def server_databases(infra: dict[str, str]) -> Iterator[dict[str, str]]:
+    """A new database per service on the PostgreSQL server, dropped on exit."""
+    names = {s.name: f"cio_test_e2e_{s.name}_{uuid.uuid4().hex[:8]}" for s in load_services() if s.exists}
+    with psycopg.connect(infra["pg"], autocommit=True) as conn:
+        for db in names.values():
+            conn.execute(f'CREATE DATABASE "{db}"')
+    try:
+        yield {name: database_url(infra["pg"], db) for name, db in names.items()}
+    finally:
+        with psycopg.connect(infra["pg"], autocommit=True) as conn:
+            for db in names.values():
+                conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+
+
+def _run_processes(
+    infra: dict[str, str],
+    amqp_url: str,
+    run: Path,
+    urls: dict[str, str],
+    only: set[str] | None,
+    gateway_port: int | None,
+    extra_env: dict[str, str] | None,
+) -> Iterator[Stack]:
     services = [s for s in load_services() if s.exists and (only is None or s.name in only)]
     ports = {s.name: (free_port(), free_port()) for s in services}
     gateway_port = gateway_port or free_port()
-    databases = {s.name: f"cio_test_e2e_{s.name}_{uuid.uuid4().hex[:8]}" for s in services}
-    with psycopg.connect(infra["pg"], autocommit=True) as conn:
-        for db in databases.values():
-            conn.execute(f'CREATE DATABASE "{db}"')
     python = sys.executable
     identity_web = f"http://127.0.0.1:{ports['identity'][0]}"
     common = {
@@ -94,7 +130,6 @@ def running_stack(
         "WEB_CONCURRENCY": "2",
         "OUTBOX_IDLE_SECONDS": "0.05",
         "BUS_RETRY_DELAY_MS": "500",
-        "DATA_DIR": str(run / "data"),
         **(extra_env or {}),
     }
     envs: dict[str, dict[str, str]] = {}
@@ -104,7 +139,7 @@ def running_stack(
         envs[s.name] = {
             **common,
             "SERVICE_NAME": s.name,
-            "DATABASE_URL": database_url(infra["pg"], databases[s.name]),
+            "DATABASE_URL": urls[s.name],
             "WEB_BIND": f"127.0.0.1:{web_port}",
             "WORKER_METRICS_PORT": str(worker_port),
             "PROMETHEUS_MULTIPROC_DIR": str(run / "prom" / s.name),
@@ -154,16 +189,32 @@ def running_stack(
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 proc.kill()
-        with psycopg.connect(infra["pg"], autocommit=True) as conn:
-            for db in databases.values():
-                conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")
-def stack(infra: dict[str, str], amqp_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """The whole platform, shared by the e2e tests of a session."""
-    with running_stack(infra, amqp_url, tmp_path_factory.mktemp("stack")) as running:
+def default_stack(infra: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The whole platform on the README's default (the embedded PostgreSQL), shared by the e2e tests."""
+    with running_stack(infra, tmp_path_factory.mktemp("stack")) as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def stack(default_stack: Stack) -> Stack:
+    return default_stack
+
+
+@pytest.fixture(scope="session")
+def server_stack(infra: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The whole platform on the PostgreSQL server, as production runs it; the journeys run here too."""
+    with running_stack(infra, tmp_path_factory.mktemp("server-stack"), database="server") as running:
+        yield running
+
+
+@pytest.fixture(scope="module", params=["embedded default", "PostgreSQL server"])
+def journey_stack(request: pytest.FixtureRequest) -> Stack:
+    """For the journeys: each runs once on the default `make run` uses and once on a PostgreSQL server."""
+    name = "default_stack" if request.param == "embedded default" else "server_stack"
+    return request.getfixturevalue(name)  # type: ignore[no-any-return]
 
 
 def token(stack: Stack, username: str, password: str = DEMO_PASSWORD) -> str:

@@ -37,6 +37,12 @@ from tests.e2e.test_policies_e2e import (
 pytestmark = pytest.mark.e2e
 
 
+@pytest.fixture(scope="module")
+def stack(journey_stack: Stack) -> Stack:
+    """These journeys run on the embedded default of `make run` and on a PostgreSQL server."""
+    return journey_stack
+
+
 def new_helan_school(admin: Client) -> dict[str, Any]:
     """A school of 贺兰县 of this test's own (identity tells approvals, nominations and notifications)."""
     code = f"64012209{tag()[:2]}".upper()[:10]

@@ -14,10 +14,18 @@ from typing import Any
 import pytest
 import requests
 
+from shared import clock
 from tests.e2e.conftest import Stack, token
 from tests.helpers import wait_until
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def stack(journey_stack: Stack) -> Stack:
+    """These journeys run on the embedded default of `make run` and on a PostgreSQL server."""
+    return journey_stack
+
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
 CANDIDATE_PASSWORD = "candidate-password-2026"
@@ -146,7 +154,7 @@ def test_nomination_to_appointment_across_every_service(stack: Stack) -> None:
         items = client.call("GET", "/api/tasks").json()["items"]
         return next((t for t in items if t["nomination_id"] == nid), None)
 
-    today = dt.date.today().isoformat()
+    today = clock.today().isoformat()
     unit_task = wait_until(lambda: my_task(school), timeout=30, interval=0.3, message="the unit's task")
     school.call(
         "POST",
@@ -201,7 +209,7 @@ def test_nomination_to_appointment_across_every_service(stack: Stack) -> None:
     wait_until(has_cio_grant, timeout=30, interval=0.5, message="identity grants cio")
 
     def tracked() -> bool:
-        body = trainer.call("GET", f"/api/training-compliance?year={dt.date.today().year}&org=4108").json()
+        body = trainer.call("GET", f"/api/training-compliance?year={clock.today().year}&org=4108").json()
         return person["id"] in str(body)
 
     wait_until(tracked, timeout=30, interval=0.3, message="training tracks the new CIO")

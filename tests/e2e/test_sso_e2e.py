@@ -222,7 +222,6 @@ def _providers_file(path: Path, oidc: OidcIdp, cas: CasIdp, swap: TokenSwap, dea
 @pytest.fixture(scope="module")
 def sso(
     infra: dict[str, str],
-    amqp_url: str,
     oidc_idp: OidcIdp,
     cas_idp: CasIdp,
     tmp_path_factory: pytest.TempPathFactory,
@@ -259,7 +258,7 @@ def sso(
         "AUTHLIB_INSECURE_TRANSPORT": "1",
     }
     try:
-        with running_stack(infra, amqp_url, run, only={"identity"}, gateway_port=port, extra_env=env) as stack:
+        with running_stack(infra, run, only={"identity"}, gateway_port=port, extra_env=env) as stack:
             yield Sso(stack, oidc_idp, cas_idp, swap)
     finally:
         swap.close()

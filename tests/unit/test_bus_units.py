@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import pika
 import pytest
@@ -153,8 +152,8 @@ def test_relay_backoff_is_capped() -> None:
 
 
 @pytest.fixture
-def session_factory(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'bus.db'}")
+def session_factory(pg_database: str) -> Iterator[sessionmaker[Session]]:
+    engine = make_engine(pg_database)
     bus_metadata.create_all(engine)
     try:
         yield make_session_factory(engine)

@@ -25,8 +25,8 @@ class FakeVerifier:
 
 
 @pytest.fixture
-def client(tmp_path: Any) -> FlaskClient:
-    engine = make_engine(f"sqlite:///{tmp_path / 'http.db'}")
+def client(pg_database: str) -> FlaskClient:
+    engine = make_engine(pg_database)
     bus_metadata.create_all(engine)
     sessions = make_session_factory(engine)
     counter = itertools.count(1)

@@ -33,8 +33,8 @@ def test_role_must_match_at_that_path() -> None:
     assert p.paths("school_admin") == ["/4108/410802/4108020001"]
 
 
-def test_within_any_selects_subtrees_in_sql() -> None:
-    engine = sa.create_engine("sqlite://")
+def test_within_any_selects_subtrees_in_sql(pg_database: str) -> None:
+    engine = sa.create_engine(pg_database)
     meta = sa.MetaData()
     t = sa.Table("t", meta, sa.Column("path", sa.String))
     meta.create_all(engine)

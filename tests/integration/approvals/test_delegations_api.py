@@ -9,6 +9,7 @@ from approvals.bootstrap import Approvals
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
+from shared import clock
 from tests.integration.approvals.conftest import (
     CITY,
     COUNTY,
@@ -41,7 +42,7 @@ def at_the_county_stage(feed: Feed, client: FlaskClient, issuer: TestIssuer, cas
 
 
 def delegate_this_week(client: FlaskClient, issuer: TestIssuer, delegator: str = "cr", to: str = "cr-deputy") -> Any:
-    today = dt.date.today()
+    today = clock.today()
     created = client.post(
         "/api/tasks/delegations",
         headers=issuer.headers(delegator, COUNTY_REVIEWER),

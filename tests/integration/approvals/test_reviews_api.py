@@ -13,6 +13,7 @@ from approvals.service_layer import reviews
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
+from shared import clock
 from tests.integration.approvals.conftest import (
     CITY,
     COUNTY,
@@ -332,7 +333,7 @@ def test_delegated_decision_records_both_people(
     open_jiaozuo_case(feed)
     [task] = inbox(client, issuer, "sa", SCHOOL_ADMIN)
     decide(client, issuer, "sa", SCHOOL_ADMIN, task["id"])
-    today = dt.date.today()
+    today = clock.today()
     body = {
         "role": "county_reviewer",
         "org_path": COUNTY,
@@ -412,7 +413,7 @@ def test_a_delegation_counts_only_within_its_dates_and_the_task_and_trail_record
     feed(opened, submitted(opened.data["round_id"], SCHOOL), submitted(opened.data["round_id"], SCHOOL))
     for task in inbox(client, issuer, "sa", SCHOOL_ADMIN):
         assert decide(client, issuer, "sa", SCHOOL_ADMIN, task["id"]).status_code == 200
-    today = dt.date.today()
+    today = clock.today()
     headers = issuer.headers("cr", COUNTY_REVIEWER)
     base = {"role": "county_reviewer", "org_path": COUNTY, "delegate_user_id": "cr-deputy"}
     refused = client.post(

@@ -14,6 +14,7 @@ from notifications.domain.model import anniversary
 from notifications.service_layer.delivery import send_due_reminders
 from sqlalchemy import select
 
+from shared import clock
 from shared.bus.envelope import CloudEvent
 from tests.integration.notifications.conftest import SCHOOL, apply, identity_events
 
@@ -74,7 +75,7 @@ def test_sent_once_to_the_school_admins_and_the_cio_then_next_year_is_planned(
     notifications_service: Notifications,
 ) -> None:
     service = notifications_service
-    today = dt.date.today()
+    today = clock.today()
     # the first anniversary is 40 days away: its reminder (30 days before) is due in 10 days
     starts = anniversary(today + dt.timedelta(days=40), -1)
     apply(service, *identity_events(), appointment("a-1", starts))
@@ -119,7 +120,7 @@ def test_an_ended_appointment_is_not_reminded_and_a_late_evaluation_does_not_res
     notifications_service: Notifications,
 ) -> None:
     service = notifications_service
-    starts = anniversary(dt.date.today() + dt.timedelta(days=40), -1)
+    starts = anniversary(clock.today() + dt.timedelta(days=40), -1)
     apply(service, *identity_events(), appointment("a-2", starts))
     ended = CloudEvent(
         type="approvals.appointment.ended",
@@ -130,7 +131,7 @@ def test_an_ended_appointment_is_not_reminded_and_a_late_evaluation_does_not_res
             "org_code": "4108020001",
             "org_path": SCHOOL,
             "term_number": 1,
-            "ended_on": dt.date.today().isoformat(),
+            "ended_on": clock.today().isoformat(),
         },
     )
     late = CloudEvent(

@@ -101,7 +101,7 @@ def test_reuploading_the_same_attendance_file_adds_nothing(
     workbook = openpyxl.Workbook()
     sheet = workbook.active
     sheet.append(["用户名", "姓名", "学时", "结业日期", "证书编号"])
-    sheet.append(["wang.xiaoming", "王晓明", 24, dt.datetime(2024, 5, 8), "JF-9"])
+    sheet.append(["wang.xiaoming", "王晓明", 24, dt.datetime(2024, 5, 8), "JF-9"])  # noqa: DTZ001 - Excel cells carry no zone
     sheet.append(["li.hua", "李华", 12.5, "2024-05-08", None])
     buffer = io.BytesIO()
     workbook.save(buffer)

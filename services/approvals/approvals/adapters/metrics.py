@@ -8,6 +8,8 @@ from prometheus_client import Counter, Gauge, Histogram
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from shared import clock
+
 DECISIONS = Counter("approvals_decisions_total", "Review decisions recorded, by decision.", ["decision"])
 TIME_TO_DECISION = Histogram(
     "approvals_time_to_decision_seconds",
@@ -57,7 +59,7 @@ def refresh_gauges(session: Session, today: dt.date | None = None) -> None:
     """Recount the workflow gauges from the database (the worker does it on a timer)."""
     from approvals.adapters.orm import appointments, evaluations, rectifications, review_cases, review_tasks
 
-    today = today or dt.date.today()
+    today = today or clock.today()
     t, a, c = review_tasks.c, appointments.c, review_cases.c
     OPEN_TASKS.clear()
     for stage, count in session.execute(

@@ -10,12 +10,12 @@ from sqlalchemy.orm import registry, relationship
 
 from approvals.domain.evaluation import Evaluation, Rectification
 from approvals.domain.model import Appointment, ReviewCase, ReviewTask
-from shared.db import new_metadata
+from shared.db import UtcDateTime, new_metadata
 
 metadata = new_metadata()
 mapper_registry = registry(metadata=metadata)
 
-TS = sa.DateTime(timezone=True)
+TS = UtcDateTime()
 
 # -- projections of other services' facts ---------------------------------------------------------
 rounds = sa.Table(
@@ -154,7 +154,6 @@ appointments = sa.Table(
         "org_code",
         unique=True,
         postgresql_where=sa.text("status = 'active'"),
-        sqlite_where=sa.text("status = 'active'"),
     ),
 )
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from approvals.domain.model import Appointment, ReviewCase, ReviewTask
 from approvals.service_layer.unit_of_work import READ_ALL_ROLES, ApprovalsUnitOfWork
+from shared import clock
 from shared.auth import Principal
 from shared.errors import NotFound
 from shared.pagination import decode_cursor, page
@@ -181,4 +182,4 @@ def render_xlsx(rows: list[list[Any]], title: str) -> bytes:
 
 
 def today() -> dt.date:
-    return dt.date.today()
+    return clock.today()

@@ -25,7 +25,7 @@ from approvals.adapters.orm import (
 from approvals.domain.evaluation import ORDERED, Evaluation, Rectification
 from approvals.domain.model import ACTIVE, OPEN, Appointment, OrgNode, ReviewCase, ReviewTask
 from shared.auth import Principal
-from shared.db import SqlAlchemyUnitOfWork, is_postgres
+from shared.db import SqlAlchemyUnitOfWork
 from shared.logging import get_request_id
 from shared.scope import path_within, within_any
 
@@ -102,7 +102,7 @@ class CaseRepository:
 
     def _one(self, where: ColumnElement[bool], lock: bool) -> ReviewCase | None:
         query = select(ReviewCase).where(where)
-        if lock and is_postgres(self.uow.session):
+        if lock:
             # Serialises two reviewers deciding the same case: the second reads the first's result.
             query = query.with_for_update()
         case = self.uow.session.execute(query).scalar_one_or_none()
@@ -195,8 +195,7 @@ class TaskRepository:
             .order_by(t.due_at)
             .limit(limit)
         )
-        if is_postgres(self.uow.session):
-            query = query.with_for_update(skip_locked=True)
+        query = query.with_for_update(skip_locked=True)
         found = list(self.uow.session.execute(query).scalars())
         for task in found:
             self.uow.track(task)
@@ -213,7 +212,7 @@ class AppointmentRepository:
 
     def get(self, appointment_id: uuid.UUID, lock: bool = False) -> Appointment | None:
         query = select(Appointment).where(appointments.c.id == appointment_id)
-        if lock and is_postgres(self.uow.session):
+        if lock:
             query = query.with_for_update()
         found = self.uow.session.execute(query).scalar_one_or_none()
         if found is not None:
@@ -223,10 +222,9 @@ class AppointmentRepository:
     def lock_org(self, org_code: str) -> None:
         """Serialise whatever may create an org's active appointment (final approvals, renewals) until
         this transaction ends, so the second one reads the first one's result instead of colliding."""
-        if is_postgres(self.uow.session):
-            self.uow.session.execute(
-                select(func.pg_advisory_xact_lock(func.hashtextextended(f"approvals.appointments:{org_code}", 0)))
-            )
+        self.uow.session.execute(
+            select(func.pg_advisory_xact_lock(func.hashtextextended(f"approvals.appointments:{org_code}", 0)))
+        )
 
     def active_for_org(self, org_code: str) -> Appointment | None:
         return self.uow.session.execute(
@@ -267,8 +265,7 @@ class AppointmentRepository:
             .order_by(appointments.c.ends_on)
             .limit(limit)
         )
-        if is_postgres(self.uow.session):
-            query = query.with_for_update(skip_locked=True)
+        query = query.with_for_update(skip_locked=True)
         found = list(self.uow.session.execute(query).scalars())
         for appointment in found:
             self.uow.track(appointment)
@@ -316,15 +313,14 @@ class DelegationRepository:
         query = select(d.org_path).where(
             d.delegator_user_id == delegator, d.delegate_user_id == delegate, d.role == role, self._in_force(on)
         )
-        if is_postgres(self.uow.session):
-            # A revocation committing first is seen here (it holds the row FOR UPDATE): a decision
-            # never claims a delegation revoked before it was recorded.
-            query = query.with_for_update(read=True, of=delegations)
+        # A revocation committing first is seen here (it holds the row FOR UPDATE): a decision
+        # never claims a delegation revoked before it was recorded.
+        query = query.with_for_update(read=True, of=delegations)
         return any(path_within(org_path, row.org_path) for row in self.uow.session.execute(query))
 
     def get(self, delegation_id: uuid.UUID, lock: bool = False) -> Any | None:
         query = select(delegations).where(delegations.c.id == delegation_id)
-        if lock and is_postgres(self.uow.session):
+        if lock:
             query = query.with_for_update()
         return self.uow.session.execute(query).first()
 
@@ -357,7 +353,7 @@ class EvaluationRepository:
 
     def get(self, evaluation_id: uuid.UUID, lock: bool = False) -> Evaluation | None:
         query = select(Evaluation).where(evaluations.c.id == evaluation_id)
-        if lock and is_postgres(self.uow.session):
+        if lock:
             query = query.with_for_update()
         found = self.uow.session.execute(query).scalar_one_or_none()
         if found is not None:
@@ -414,7 +410,7 @@ class RectificationRepository:
 
     def get(self, rectification_id: uuid.UUID, lock: bool = False) -> Rectification | None:
         query = select(Rectification).where(rectifications.c.id == rectification_id)
-        if lock and is_postgres(self.uow.session):
+        if lock:
             query = query.with_for_update()
         found = self.uow.session.execute(query).scalar_one_or_none()
         if found is not None:
@@ -452,8 +448,7 @@ class RectificationRepository:
             .order_by(r.due_on)
             .limit(limit)
         )
-        if is_postgres(self.uow.session):
-            query = query.with_for_update(skip_locked=True)
+        query = query.with_for_update(skip_locked=True)
         found = list(self.uow.session.execute(query).scalars())
         for rectification in found:
             self.uow.track(rectification)

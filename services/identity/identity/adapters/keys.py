@@ -70,7 +70,7 @@ def rotate(session: Session, secret: str, *, min_next_age: dt.timedelta, force: 
     now = dt.datetime.now(dt.UTC)
     ensure_keys(session, secret)
     next_row = session.execute(select(signing_keys).where(signing_keys.c.status == NEXT)).one()
-    created = next_row.created_at if next_row.created_at.tzinfo else next_row.created_at.replace(tzinfo=dt.UTC)
+    created = next_row.created_at
     if not force and now - created < min_next_age:
         raise RotationTooEarly(
             f"the next key {next_row.kid} was published {int((now - created).total_seconds())}s ago; "
@@ -118,8 +118,6 @@ class KeyRing:
         signing = None
         for row in rows:
             retired_at = row.retired_at
-            if retired_at is not None and retired_at.tzinfo is None:
-                retired_at = retired_at.replace(tzinfo=dt.UTC)
             if row.status == RETIRED and retired_at is not None and now - retired_at > self.retired_visible_for:
                 continue
             published.append(row.public_jwk)

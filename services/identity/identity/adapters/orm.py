@@ -9,12 +9,12 @@ from sqlalchemy import event
 from sqlalchemy.orm import registry, relationship
 
 from identity.domain.model import Org, OrgLevel, RoleGrant, User
-from shared.db import new_metadata
+from shared.db import UtcDateTime, new_metadata
 
 metadata = new_metadata()
 mapper_registry = registry(metadata=metadata)
 
-TS = sa.DateTime(timezone=True)
+TS = UtcDateTime()
 
 orgs = sa.Table(
     "orgs",

@@ -39,7 +39,6 @@ from identity.service_layer.tokens import (
     sha256_hex,
 )
 from identity.service_layer.unit_of_work import IdentityUnitOfWork
-from shared.db import is_postgres
 from shared.errors import ProblemError
 
 log = logging.getLogger(__name__)
@@ -75,10 +74,6 @@ STATE_MISMATCH = (
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def safe_return_to(value: str | None) -> str:
@@ -205,10 +200,9 @@ def _claim_state(uow: IdentityUnitOfWork, provider_id: str, state: str | None, b
         raise SsoError(*STATE_MISMATCH)
     with uow:
         query = select(sso_login_states).where(sso_login_states.c.state == state)
-        if is_postgres(uow.session):
-            query = query.with_for_update()
+        query = query.with_for_update()
         row = uow.session.execute(query).one_or_none()
-        if row is None or row.provider != provider_id or row.used_at is not None or _aware(row.expires_at) < _now():
+        if row is None or row.provider != provider_id or row.used_at is not None or row.expires_at < _now():
             raise SsoError(*STATE_MISMATCH)
         uow.session.execute(update(sso_login_states).where(sso_login_states.c.state == state).values(used_at=_now()))
         uow.commit()
@@ -481,7 +475,7 @@ def session_access_token(uow: IdentityUnitOfWork, sso: Sso, cookie: str) -> str 
     now = _now()
     with uow:
         row = uow.session.execute(select(sso_sessions).where(sso_sessions.c.id_hash == id_hash)).one_or_none()
-        if row is None or row.ended_at is not None or _aware(row.expires_at) <= now:
+        if row is None or row.ended_at is not None or row.expires_at <= now:
             return None
         with sso._lock:
             cached = sso._minted.get(id_hash)

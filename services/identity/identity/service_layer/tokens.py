@@ -19,7 +19,6 @@ from identity.adapters.orm import login_throttle, oauth_clients, refresh_tokens
 from identity.adapters.passwords import verify_password
 from identity.domain.model import User
 from identity.service_layer.unit_of_work import IdentityUnitOfWork
-from shared.db import is_postgres
 from shared.errors import ProblemError
 
 # Compared against when the client id is unknown, so both paths take the same time.
@@ -76,12 +75,6 @@ class TokenResponse:
 
 def sha256_hex(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
-
-
-def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def issue_access_token(
@@ -169,10 +162,9 @@ def password_grant(
     refused = OAuthError("invalid_grant", "The username or password is wrong, or the account is locked for a while.")
     with uow:
         query = select(login_throttle).where(login_throttle.c.username_key == key)
-        if is_postgres(uow.session):
-            query = query.with_for_update()
+        query = query.with_for_update()
         throttle = uow.session.execute(query).one_or_none()
-        locked_until = _aware(throttle.locked_until) if throttle else None
+        locked_until = throttle.locked_until if throttle else None
         if locked_until is not None and locked_until > now:
             uow.audit("login", actor=username[:100], outcome="locked", ip=ip)
             uow.commit()
@@ -180,7 +172,7 @@ def password_grant(
         user = uow.users.by_username(username.strip())
         usable = user is not None and user.is_active
         if not verify_password(user.password_hash if usable and user else None, password) or not usable:
-            window_start = _aware(throttle.window_started_at) if throttle else None
+            window_start = throttle.window_started_at if throttle else None
             failures = (
                 throttle.failures if throttle and window_start and now - window_start < policy.failure_window else 0
             ) + 1
@@ -213,8 +205,7 @@ def refresh_grant(
     invalid = OAuthError("invalid_grant", "The refresh token is not valid.")
     with uow:
         query = select(refresh_tokens).where(refresh_tokens.c.token_hash == sha256_hex(token))
-        if is_postgres(uow.session):
-            query = query.with_for_update()
+        query = query.with_for_update()
         row = uow.session.execute(query).one_or_none()
         if row is None or row.revoked_at is not None:
             raise invalid
@@ -233,7 +224,7 @@ def refresh_grant(
             )
             uow.commit()
             raise invalid
-        expires_at = _aware(row.expires_at)
+        expires_at = row.expires_at
         user = uow.users.get(row.user_id)
         if (expires_at and expires_at <= now) or user is None or not user.is_active:
             raise invalid

@@ -6,11 +6,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from shared.db import new_metadata
+from shared.db import UtcDateTime, new_metadata
 
 metadata = new_metadata()
 
-TS = sa.DateTime(timezone=True)
+TS = UtcDateTime()
 JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 DEAD_STATUSES = ("rejected", "withdrawn")
 
@@ -131,7 +131,6 @@ nominations = sa.Table(
         "school_org_code",
         unique=True,
         postgresql_where=sa.text("status NOT IN ('rejected', 'withdrawn')"),
-        sqlite_where=sa.text("status NOT IN ('rejected', 'withdrawn')"),
     ),
 )
 

@@ -42,10 +42,6 @@ def _rowcount(result: Any) -> int:
     return int(result.rowcount)
 
 
-def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    return value.replace(tzinfo=dt.UTC) if value is not None and value.tzinfo is None else value
-
-
 class RoundRepository:
     def __init__(self, uow: NominationsUnitOfWork) -> None:
         self.uow = uow
@@ -60,11 +56,11 @@ class RoundRepository:
             policy=row.policy,
             issuing_org_code=row.issuing_org_code,
             issuing_org_path=row.issuing_org_path,
-            opens_at=_aware(row.opens_at),  # type: ignore[arg-type]
-            deadline=_aware(row.deadline),  # type: ignore[arg-type]
+            opens_at=row.opens_at,
+            deadline=row.deadline,
             created_by=row.created_by,
             status=RoundStatus(row.status),
-            closed_at=_aware(row.closed_at),
+            closed_at=row.closed_at,
             close_reason=row.close_reason,
             version=row.version,
         )
@@ -157,8 +153,8 @@ class NominationRepository:
             school_org_path=row.school_org_path,
             school_name=row.school_name,
             created_by=row.created_by,
-            created_at=_aware(row.created_at),  # type: ignore[arg-type]
-            updated_at=_aware(row.updated_at),  # type: ignore[arg-type]
+            created_at=row.created_at,
+            updated_at=row.updated_at,
             candidate_user_id=row.candidate_user_id,
             candidate=dict(row.candidate or {}),
             form=dict(row.form or {}),
@@ -166,12 +162,12 @@ class NominationRepository:
             photo_type=row.photo_type,
             attested_by=row.attested_by,
             attested_name=row.attested_name,
-            attested_at=_aware(row.attested_at),
+            attested_at=row.attested_at,
             status=Status(row.status),
             revision=row.revision,
             returned_at_stage=row.returned_at_stage,
-            submitted_at=_aware(row.submitted_at),
-            decided_at=_aware(row.decided_at),
+            submitted_at=row.submitted_at,
+            decided_at=row.decided_at,
             version=row.version,
         )
         if track:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from shared.db import new_metadata
+from shared.db import UtcDateTime, new_metadata
 
 metadata = new_metadata()
 
-TS = sa.DateTime(timezone=True)
+TS = UtcDateTime()
 
 # -- projection of identity (and of nominations, for the candidate and school name) --------------
 directory_users = sa.Table(

@@ -10,6 +10,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared import clock
+
 
 class DomainError(Exception):
     """A rule refused the input; `field` names the input it is about."""
@@ -318,7 +320,7 @@ def plan_reminders(
             plans.append(evaluation)
     elif event_type == "training.requirement.unmet":
         month, day = (int(p) for p in settings.training_requirement_due.split("-"))
-        year = int(data.get("year") or dt.date.today().year)
+        year = int(data.get("year") or clock.today().year)
         due = dt.datetime(year, month, day, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
         plans.append(ReminderPlan("training_requirement", f"training:{data['person_user_id']}:{year}", due, dict(data)))
     return plans

@@ -55,10 +55,6 @@ class Sender(Protocol):
     def send(self, target: Target, message: Outgoing) -> None: ...
 
 
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
 def dispatch_due(
     uow_factory: Callable[[], NotificationsUnitOfWork],
     senders: Mapping[str, Sender],
@@ -124,7 +120,7 @@ def dispatch_due(
             )
             uow.commit()
         DELIVERIES.labels(row["channel"], "sent").inc()
-        latency = (finished - _aware(row["event_time"])).total_seconds()
+        latency = (finished - row["event_time"]).total_seconds()
         DELIVERY_LATENCY.labels(row["channel"]).observe(max(0.0, latency))
     return len(due)
 

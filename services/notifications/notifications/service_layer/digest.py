@@ -70,12 +70,12 @@ def send_digests(
             prefs = load_preferences(uow.session, recipient_id)
             by_date: dict[dt.date, list[dict[str, Any]]] = {}
             for row in rows:
-                by_date.setdefault(prefs.digest_date(_aware(row["next_attempt_at"])), []).append(row)
+                by_date.setdefault(prefs.digest_date(row["next_attempt_at"]), []).append(row)
             for day, items in sorted(by_date.items()):
                 if _make_digest(uow, templates, prefs, recipient_id, day, items, at):
                     made += 1
                 else:
-                    later = prefs.next_digest_at(max(at, _aware(items[0]["next_attempt_at"])))
+                    later = prefs.next_digest_at(max(at, items[0]["next_attempt_at"]))
                     uow.session.execute(
                         update(deliveries)
                         .where(deliveries.c.id.in_([i["id"] for i in items]))
@@ -85,10 +85,6 @@ def send_digests(
     if made:
         DIGESTS.inc(made)
     return made
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def _make_digest(
@@ -114,7 +110,7 @@ def _make_digest(
                 "subject": i["subject"],
                 "body": i["body"],
                 "kind": i["kind"],
-                "time": _aware(i["created_at"]).astimezone(zone).strftime("%m-%d %H:%M"),
+                "time": i["created_at"].astimezone(zone).strftime("%m-%d %H:%M"),
             }
             for i in items
         ],
@@ -137,7 +133,7 @@ def _make_digest(
             status=DeliveryStatus.PENDING.value,
             attempts=0,
             next_attempt_at=at,
-            event_time=min(_aware(i["event_time"]) for i in items),
+            event_time=min(i["event_time"] for i in items),
             created_at=at,
         )
         .on_conflict_do_nothing(index_elements=["event_id", "recipient_id", "channel"])

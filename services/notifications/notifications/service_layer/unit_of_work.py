@@ -6,16 +6,11 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 
 from notifications.adapters.orm import audit_log, directory_grants, directory_orgs, directory_users
 from shared.db import SqlAlchemyUnitOfWork
 from shared.logging import get_request_id
-
-
-def insert_for(session: Any) -> Any:
-    """The dialect's INSERT, which knows ON CONFLICT (PostgreSQL and SQLite both do)."""
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 class SqlDirectory:
@@ -52,7 +47,8 @@ class NotificationsUnitOfWork(SqlAlchemyUnitOfWork):
 
     @property
     def insert(self) -> Any:
-        return insert_for(self.session)
+        """PostgreSQL's INSERT, which knows ON CONFLICT (handlers claim deliveries and reminders with it)."""
+        return postgresql.insert
 
     def audit(
         self, action: str, *, actor: str | None, target: str | None = None, details: dict[str, Any] | None = None

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import registry
 
-from shared.db import new_metadata
+from shared.db import UtcDateTime, new_metadata
 from training.domain.model import (
     Attendance,
     Certificate,
@@ -24,7 +24,7 @@ from training.domain.model import (
 metadata = new_metadata()
 mapper_registry = registry(metadata=metadata)
 
-TS = sa.DateTime(timezone=True)
+TS = UtcDateTime()
 
 
 def _enum(cls: Any, length: int = 20) -> sa.Enum:

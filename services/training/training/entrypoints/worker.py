@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from shared import clock
 from shared.bus.consumer import EventConsumer
 from shared.bus.relay import OutboxRelay
 from shared.bus.topology import QueueSpec
@@ -21,7 +22,7 @@ APPOINTMENTS_QUEUE = QueueSpec("training.appointments", sorted(appointment_handl
 
 def requirement_check(service: TrainingService, today: dt.date | None = None) -> int:
     """One run of the yearly check; a second run the same year publishes nothing new."""
-    return compliance.check_requirements(service.uow(), today or dt.date.today(), service.rules.check_on)
+    return compliance.check_requirements(service.uow(), today or clock.today(), service.rules.check_on)
 
 
 def components(service: TrainingService) -> list[Component]:

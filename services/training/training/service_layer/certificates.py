@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from shared import clock
 from shared.auth import Principal
 from shared.errors import Conflict, NotFound, Unprocessable, field_error
 from shared.scope import path_within, within_any
@@ -229,7 +230,7 @@ def verify(uow: TrainingUnitOfWork, number: str, today: dt.date | None = None) -
             raise NotFound("No certificate has this number.")
         return {
             "number": cert.number,
-            "status": cert.standing(today or dt.date.today()),
+            "status": cert.standing(today or clock.today()),
             "holder": mask_name(cert.person_name),
             "kind": cert.kind,
             "level": cert.level,

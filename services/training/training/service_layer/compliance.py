@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 
 from shared.auth import Principal
 from shared.errors import NotFound, field_error
@@ -137,12 +137,11 @@ def check_requirements(uow: TrainingUnitOfWork, today: dt.date, check_on: tuple[
         metrics.CIOS_MISSING_REQUIREMENT.set(len(missing))
         if today < dt.date(year, *check_on) or not missing:
             return 0
-        insert = postgresql.insert if uow.session.get_bind().dialect.name == "postgresql" else sqlite.insert
         now = dt.datetime.now(dt.UTC)
         published = 0
         for r in missing:
             claimed = uow.session.execute(
-                insert(requirement_notices)
+                postgresql.insert(requirement_notices)
                 .values(
                     person_user_id=r.person_user_id,
                     year=year,

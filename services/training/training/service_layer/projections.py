@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 
 from shared.bus.envelope import CloudEvent
 from training.adapters.orm import appointments, orgs, people
@@ -22,12 +22,8 @@ from training.service_layer.unit_of_work import TrainingUnitOfWork
 ACTIVE = "active"
 
 
-def _insert(uow: TrainingUnitOfWork) -> Any:
-    return postgresql.insert if uow.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-
-
 def _upsert(uow: TrainingUnitOfWork, table: Any, key: list[str], values: dict[str, Any]) -> None:
-    statement = _insert(uow)(table).values(**values)
+    statement = postgresql.insert(table).values(**values)
     uow.session.execute(
         statement.on_conflict_do_update(
             index_elements=key, set_={k: statement.excluded[k] for k in values if k not in key}

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from shared import clock
 from shared.auth import Principal
 from shared.errors import NotFound, Unprocessable, field_error
 from shared.scope import within_any
@@ -318,7 +319,7 @@ def person_summary(uow: TrainingUnitOfWork, actor: Principal, person_id: uuid.UU
             year["hours"] = round(year["hours"] + float(record.hours or 0), 1)
             year["trainings"] += 1
             year["centralized"] += 1 if training.centralized else 0
-        today = dt.date.today()
+        today = clock.today()
         certificates = [
             {
                 "id": c.id,

@@ -1,0 +1,74 @@
+"""One time type and one backend: what broke the README's default (a naive `assigned_at` read back from SQLite made
+the first review decision a 500) can no longer happen on any table of any service."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import zoneinfo
+
+import pytest
+import sqlalchemy as sa
+
+from shared.bus.tables import bus_metadata
+from shared.config import ConfigError, load_settings
+from shared.db import UtcDateTime, make_engine, new_metadata
+
+SERVICES = ["identity", "nominations", "approvals", "training", "notifications"]
+
+
+def _all_metadata() -> list[sa.MetaData]:
+    return [bus_metadata] + [importlib.import_module(f"{s}.adapters.orm").metadata for s in SERVICES]
+
+
+def test_every_point_in_time_of_every_table_is_a_utc_datetime() -> None:
+    plain = [
+        f"{table.name}.{column.name}"
+        for metadata in _all_metadata()
+        for table in metadata.tables.values()
+        for column in table.columns
+        if isinstance(column.type, sa.DateTime) and not isinstance(column.type, UtcDateTime)
+    ]
+    assert plain == [], f"columns bypassing the platform's time type: {plain}"
+
+
+@pytest.fixture
+def moments(pg_database: str) -> sa.Table:
+    metadata = new_metadata()
+    table = sa.Table("moments", metadata, sa.Column("id", sa.Integer, primary_key=True), sa.Column("at", UtcDateTime()))
+    engine = make_engine(pg_database)
+    metadata.create_all(engine)
+    table.info["engine"] = engine
+    return table
+
+
+def test_a_naive_datetime_is_refused_rather_than_read_as_local_time(moments: sa.Table) -> None:
+    engine = moments.info["engine"]
+    with pytest.raises(sa.exc.StatementError, match="naive datetime"), engine.begin() as conn:
+        conn.execute(moments.insert().values(id=1, at=dt.datetime(2026, 3, 1, 9, 0)))  # noqa: DTZ001 - the point
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(moments)).scalar() == 0
+
+
+def test_times_come_back_aware_in_utc_whatever_the_session_zone(moments: sa.Table) -> None:
+    engine = moments.info["engine"]
+    beijing = dt.datetime(2026, 3, 1, 9, 0, tzinfo=zoneinfo.ZoneInfo("Asia/Shanghai"))
+    with engine.begin() as conn:
+        conn.execute(sa.text("SET TIME ZONE 'Asia/Shanghai'"))
+        conn.execute(moments.insert().values(id=1, at=beijing))
+        got = conn.execute(sa.select(moments.c.at)).scalar_one()
+    assert got == beijing
+    assert got.tzinfo is dt.UTC
+    assert got - dt.datetime.now(dt.UTC) < dt.timedelta(0)  # an aware value subtracts from an aware now
+
+
+def test_a_sqlite_url_is_refused_at_start_up_naming_what_needs_postgresql() -> None:
+    with pytest.raises(ConfigError, match=r"needs PostgreSQL \(FOR UPDATE SKIP LOCKED, LISTEN/NOTIFY"):
+        make_engine("sqlite:///var/approvals.db")
+
+
+def test_no_database_url_is_a_clear_start_up_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("APPROVALS_DATABASE_URL", raising=False)
+    with pytest.raises(ConfigError, match=r"APPROVALS_DATABASE_URL .* `make run` sets it"):
+        load_settings("approvals")
