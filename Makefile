@@ -17,8 +17,10 @@ run: $(STAMP)
 	scripts/system-packages.sh
 	$(PY) scripts/run_local.py
 
-## test: the whole test suite (unit, integration against RabbitMQ and PostgreSQL, e2e through nginx)
+## test: prepare the machine (test tools, local servers), then the whole suite: unit, integration against
+## RabbitMQ and PostgreSQL, e2e through nginx on the embedded default and on the server
 test: $(STAMP)
+	scripts/prepare-test-machine.sh
 	$(VENV)/bin/pytest -m "not benchmark"
 
 test-fast: $(STAMP)

@@ -392,7 +392,6 @@ def main() -> int:
             "JWKS_URL": f"http://127.0.0.1:{PORTS['identity'][0]}/api/auth/.well-known/jwks.json",
             "DEMO_PASSWORD": demo_password,
             "SIGNING_KEY_SECRET": secrets.token_urlsafe(32),
-            "DATA_DIR": str(tmp / "data"),
         }
         envs = {name: service_env(name, tmp, urls[name], common) for name in PORTS}
         cli("approvals", envs["approvals"], "migrate")  # declares approvals' queues before identity relays

@@ -11,7 +11,7 @@ Then signs in as the demo `admin` (password grant) and runs wrk against each end
 
 Prints one JSON line on stdout; progress goes to stderr.
 
-  .venv/bin/python bench/http.py [--duration 10] [--connections 32] [--threads 2] [--db auto|postgres|sqlite]
+  .venv/bin/python bench/http.py [--duration 10] [--connections 32] [--threads 2] [--db auto|postgres|embedded]
 """
 
 # ruff: noqa: E402 - the sys.path fix below must run before any other import
@@ -56,6 +56,7 @@ from bench.benchlib import (
     start_gunicorn,
     wait_http,
 )
+from shared.embedded_db import EmbeddedPostgres
 
 GATEWAY_PORT = 18080
 IDENTITY_PORT = 18101
@@ -71,7 +72,6 @@ def identity_env(tmp: Path, database_url: str) -> dict[str, str]:
         "SERVICE_NAME": "identity",
         "APP_ENV": "development",
         "IDENTITY_DATABASE_URL": database_url,
-        "DATA_DIR": str(tmp / "var"),
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{GATEWAY_PORT}",
         "SIGNING_KEY_SECRET": secrets.token_urlsafe(32),
         "DEMO_PASSWORD": secrets.token_urlsafe(12),
@@ -123,7 +123,7 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--warmup", type=int, default=2, help="seconds of unmeasured wrk before each run")
-    parser.add_argument("--db", choices=("auto", "postgres", "sqlite"), default="auto")
+    parser.add_argument("--db", choices=("auto", "postgres", "embedded"), default="auto")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs, gateway config)")
     args = parser.parse_args()
     wrk = WrkSettings(args.threads, args.connections, args.duration, args.warmup)
@@ -134,6 +134,7 @@ def main() -> int:
     use_pg = args.db == "postgres" or (args.db == "auto" and postgres_reachable())
     tmp = bench_tempdir("cio-bench-http-")
     created_db = False
+    embedded: EmbeddedPostgres | None = None
     procs = Processes(tmp)
     try:
         if use_pg:
@@ -141,8 +142,9 @@ def main() -> int:
             created_db = True
             db_label = f"postgresql (database {DB_NAME}, created and dropped)"
         else:
-            database_url = f"sqlite:///{tmp / 'identity.db'}"
-            db_label = "sqlite (temp file)"
+            embedded = EmbeddedPostgres(tmp / "postgres").start()
+            database_url = embedded.ensure_database("cio_identity")
+            db_label = "embedded PostgreSQL (temp dir, the make run default)"
         log(f"identity database: {db_label}")
         env = identity_env(tmp, database_url)
         cli(env, "migrate")
@@ -207,6 +209,8 @@ def main() -> int:
         return 2
     finally:
         procs.stop_all()
+        if embedded is not None:
+            embedded.stop()
         if created_db:
             try:
                 drop_database(DB_NAME)

@@ -452,7 +452,6 @@ def gateway_throughput(submits: int, concurrency: int, keep: bool) -> dict[str, 
             "SERVICE_NAME": "nominations",
             "APP_ENV": "development",
             "NOMINATIONS_DATABASE_URL": database_url,
-            "DATA_DIR": str(tmp / "var"),
             "JWT_ISSUER": ISSUER,
             "JWKS_URL": f"http://127.0.0.1:{JWKS_PORT}/jwks.json",
         }

@@ -14,7 +14,7 @@ Both endpoints must answer 200 with an ES256 access_token before anything is tim
 
 Prints one JSON line on stdout; progress goes to stderr.
 
-  .venv/bin/python bench/token.py [--duration 10] [--connections 32] [--threads 2] [--db auto|postgres|sqlite]
+  .venv/bin/python bench/token.py [--duration 10] [--connections 32] [--threads 2] [--db auto|postgres|embedded]
 """
 
 # ruff: noqa: E402 - the sys.path fix below must run before any other import
@@ -60,6 +60,7 @@ from bench.benchlib import (
 )
 from bench.http import DB_NAME as HTTP_DB_NAME
 from bench.http import GATEWAY_PORT, IDENTITY_PORT, LOCAL_IDENTITY_PORT, cli, identity_env
+from shared.embedded_db import EmbeddedPostgres
 
 OIDC_PORT = 18201
 DB_NAME = "cio_bench_identity_token"
@@ -116,7 +117,7 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--warmup", type=int, default=2, help="seconds of unmeasured wrk before each run")
-    parser.add_argument("--db", choices=("auto", "postgres", "sqlite"), default="auto")
+    parser.add_argument("--db", choices=("auto", "postgres", "embedded"), default="auto")
     parser.add_argument(
         "--oidc-workers",
         type=int,
@@ -133,6 +134,7 @@ def main() -> int:
     use_pg = args.db == "postgres" or (args.db == "auto" and postgres_reachable())
     tmp = bench_tempdir("cio-bench-token-")
     created_db = False
+    embedded: EmbeddedPostgres | None = None
     procs = Processes(tmp)
     try:
         node = ensure_oidc_installed()
@@ -141,8 +143,9 @@ def main() -> int:
             created_db = True
             db_label = f"postgresql (database {DB_NAME}, created and dropped)"
         else:
-            database_url = f"sqlite:///{tmp / 'identity.db'}"
-            db_label = "sqlite (temp file)"
+            embedded = EmbeddedPostgres(tmp / "postgres").start()
+            database_url = embedded.ensure_database("cio_identity")
+            db_label = "embedded PostgreSQL (temp dir, the make run default)"
         log(f"identity database: {db_label}")
         env = identity_env(tmp, database_url)
         cli(env, "migrate")
@@ -225,6 +228,8 @@ def main() -> int:
         return 2
     finally:
         procs.stop_all()
+        if embedded is not None:
+            embedded.stop()
         if created_db:
             try:
                 drop_database(DB_NAME)

@@ -2,8 +2,10 @@
 # The Debian packages the platform itself needs at run time (not Python packages: those go in .venv):
 # nginx for the gateway; Pango, HarfBuzz's subsetter and one CJK font for the printable 推荐表 (WeasyPrint).
 # Installs the missing ones when it can (root with apt-get), else prints the command and goes on: `make run`
-# then still starts, and warns about what will not work.
+# then still starts, and warns about what will not work. With --strict (make test) it fails instead.
 set -euo pipefail
+strict=0
+[ "${1:-}" = "--strict" ] && strict=1
 
 missing=()
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
@@ -19,4 +21,5 @@ if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
 else
   echo "missing system packages: ${missing[*]}" >&2
   echo "  install them with: sudo apt-get install --no-install-recommends ${missing[*]}" >&2
+  exit $strict
 fi
