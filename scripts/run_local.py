@@ -129,15 +129,13 @@ def procfile(services: list[Service], urls: dict[str, str], gateway_conf: Path, 
 
 
 def supervise(procfile_path: Path, python: str) -> int:
-    """Run honcho until it ends; Ctrl-C reaches it with the whole process group, SIGTERM is passed on."""
+    """Run honcho until it ends. Honcho runs in a process group of its own, so a signal reaches it once, from
+    here: Ctrl-C (SIGINT) and SIGTERM are passed on, and this process waits for it before the database stops."""
     honcho = str(Path(python).with_name("honcho"))
-    child = subprocess.Popen([honcho, "-f", str(procfile_path), "-d", str(ROOT), "start"])
-    signal.signal(signal.SIGTERM, lambda *_: child.send_signal(signal.SIGTERM))
-    while True:
-        try:
-            return child.wait()
-        except KeyboardInterrupt:
-            continue  # honcho got the same SIGINT and is stopping its processes: wait for it
+    child = subprocess.Popen([honcho, "-f", str(procfile_path), "-d", str(ROOT), "start"], start_new_session=True)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda sig, _frame: child.send_signal(sig))
+    return child.wait()
 
 
 def main() -> None:

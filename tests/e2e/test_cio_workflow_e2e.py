@@ -213,3 +213,19 @@ def test_nomination_to_appointment_across_every_service(stack: Stack) -> None:
         return person["id"] in str(body)
 
     wait_until(tracked, timeout=30, interval=0.3, message="training tracks the new CIO")
+
+    # What the bureau publishes and prints, and what the new CIO is told (the README's journey, to its end).
+    published = city.call(
+        "GET", "/api/appointments/published-list", params={"round_id": round_["id"], "format": "csv"}
+    ).content.decode("utf-8-sig")
+    assert "焦教文〔2026〕12号" in published and "4108020001" in published
+    summary = city.call("GET", f"/api/rounds/{round_['id']}/summary", params={"format": "csv"})
+    assert "解放区第一实验小学,张三" in summary.content.decode("utf-8-sig")  # 汇总表: 单位名称, 姓名
+    pdf = school.call("GET", f"/api/nominations/{nid}/form.pdf")
+    assert pdf.headers["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    cio = Client(stack, username, CANDIDATE_PASSWORD)
+
+    def told_of_appointment() -> bool:
+        return any(m["kind"] == "appointment_made" for m in cio.call("GET", "/api/inbox").json()["items"])
+
+    wait_until(told_of_appointment, timeout=30, interval=0.3, message="the new CIO's inbox message")
