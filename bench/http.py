@@ -1,8 +1,8 @@
 """HTTP benchmark: identity's /api/me and /api/orgs/4108 through the gateway vs a bare Flask hello.
 
 Starts, on its own ports and database, and stops again:
-  - a fresh identity database (PostgreSQL `cio_bench_identity` if reachable, else SQLite in a temp
-    dir), migrated and seeded with the demo accounts;
+  - a fresh identity database (PostgreSQL `cio_bench_identity` if a server is reachable, else the
+    embedded PostgreSQL of `make run` in a temp dir), migrated and seeded with the demo accounts;
   - identity's web under gunicorn with deploy/gunicorn/gunicorn.conf.py on 127.0.0.1:18101;
   - bench/hello_app.py under the same gunicorn config on 127.0.0.1:18199;
   - the gateway rendered by `deploy/nginx/render.py local --port 18080`, in a copy pointed at 18101,

@@ -3,10 +3,10 @@
 Several relays may run against one PostgreSQL database: each takes its batch with
 `FOR UPDATE SKIP LOCKED`, so no row is published by two at once. A row the broker did
 not confirm is tried again later with exponential backoff; while the broker is
-unreachable nothing is lost, the rows wait in the table. On PostgreSQL the relay
-LISTENs for the NOTIFY that every outbox write commits with, so an event leaves as soon
-as its transaction commits; the poll every `relay_idle_seconds` remains as the fallback
-(SQLite, a lost listening connection, rows whose retry time has come).
+unreachable nothing is lost, the rows wait in the table. The relay LISTENs for the
+NOTIFY that every outbox write commits with, so an event leaves as soon as its
+transaction commits; the poll every `relay_idle_seconds` remains as the fallback
+(a lost listening connection, rows whose retry time has come).
 """
 
 from __future__ import annotations
@@ -54,12 +54,10 @@ class OutboxWakeup:
         self.connection.execute(f"LISTEN {OUTBOX_CHANNEL}")
 
     @classmethod
-    def for_database(cls, session_factory: Callable[[], Session]) -> OutboxWakeup | None:
-        """A listener on the relay's own database; None where there is no NOTIFY (SQLite)."""
+    def for_database(cls, session_factory: Callable[[], Session]) -> OutboxWakeup:
+        """A listener on the relay's own database."""
         with session_factory() as session:
             url = session.get_bind().engine.url
-        if url.get_backend_name() != "postgresql":
-            return None
         return cls(url.set(drivername="postgresql").render_as_string(hide_password=False))
 
     def wait(self, timeout: float) -> bool:
@@ -184,17 +182,16 @@ class OutboxRelay:
         self._close_wakeup()
 
     def _idle(self, stop: threading.Event) -> None:
-        """Until a commit wakes us (PostgreSQL) or `relay_idle_seconds` pass."""
+        """Until a commit wakes us or `relay_idle_seconds` pass."""
         try:
             if self.wakeup is None:
                 self.wakeup = OutboxWakeup.for_database(self.session_factory)
-            if self.wakeup is not None:
-                deadline = time.monotonic() + self.settings.relay_idle_seconds
-                # In slices of at most a second, so a stop is seen soon even with a long poll interval.
-                while not stop.is_set() and (remaining := deadline - time.monotonic()) > 0:
-                    if self.wakeup.wait(min(remaining, 1.0)):
-                        return
-                return
+            deadline = time.monotonic() + self.settings.relay_idle_seconds
+            # In slices of at most a second, so a stop is seen soon even with a long poll interval.
+            while not stop.is_set() and (remaining := deadline - time.monotonic()) > 0:
+                if self.wakeup.wait(min(remaining, 1.0)):
+                    return
+            return
         except psycopg.Error as exc:
             log.warning("outbox wake-up connection lost; polling", extra={"error": str(exc)})
             self._close_wakeup()

@@ -1,4 +1,4 @@
-"""ETag / If-Match and Idempotency-Key, on a small app built with the shared factory (SQLite, no broker)."""
+"""ETag / If-Match and Idempotency-Key, on a small app built with the shared factory (PostgreSQL, no broker)."""
 
 from __future__ import annotations
 

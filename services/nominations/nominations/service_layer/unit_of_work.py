@@ -260,8 +260,8 @@ class NominationRepository:
             try:
                 session.execute(nominations.insert().values(id=nomination.id, **values))
             except sa.exc.IntegrityError as exc:
-                # Two creations raced past live_for_school(); the index lets one win (SQLite names the columns).
-                if LIVE_PER_SCHOOL_INDEX in str(exc) or "nominations.round_id, nominations.school_org_code" in str(exc):
+                # Two creations raced past live_for_school(); the partial unique index lets one win.
+                if LIVE_PER_SCHOOL_INDEX in str(exc):
                     raise LiveNominationExists(str(nomination.id)) from exc
                 raise
             self.uow.track(nomination)
