@@ -20,7 +20,7 @@ from flask import g, request
 
 from shared.config import AuthSettings
 from shared.errors import NotFound, Unauthorized
-from shared.scope import path_within
+from shared.scope import is_grant_path, path_within
 
 ALGORITHMS = ["ES256"]
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub"]
@@ -143,7 +143,7 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
     grants = tuple(
         Grant(str(item[0]), str(item[1]))
         for item in claims.get("grants", [])
-        if isinstance(item, list | tuple) and len(item) == 2
+        if isinstance(item, list | tuple) and len(item) == 2 and is_grant_path(str(item[1]))
     )
     return Principal(
         subject=str(claims["sub"]),

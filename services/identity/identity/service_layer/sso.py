@@ -14,10 +14,11 @@ import datetime as dt
 import logging
 import secrets
 import threading
+import unicodedata
 import urllib.parse
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
@@ -81,11 +82,40 @@ def _aware(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
+# A path segment, query or fragment character that needs no quoting (RFC 3986 pchar plus "/", "?" and "%",
+# which keeps the percent-escapes the caller already made).
+_RETURN_TO_SAFE = "/:@!$&'()*+,;=-._~%"
+MAX_RETURN_TO = 500
+
+
 def safe_return_to(value: str | None) -> str:
-    """Only a path on this platform: an absolute or protocol-relative URL would be an open redirect."""
-    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+    """Only a path on this platform, rebuilt from its parts; anything else is "/".
+
+    Browsers drop tabs and newlines from a URL and read a backslash as a slash, so `/\t/evil.example` or
+    `/\\evil.example` would leave as `//evil.example` (another site); a raw newline would split the Location
+    header. So: no control characters or backslashes (also percent-encoded), no scheme or host,
+    a path that starts with exactly one slash, and the result quoted again before it becomes a header.
+    """
+    if not value or len(value) > MAX_RETURN_TO:
         return "/"
-    return value
+    decoded = urllib.parse.unquote(value)
+    if any(c == "\\" or unicodedata.category(c) == "Cc" for c in value + decoded):
+        return "/"
+    parts = urllib.parse.urlsplit(value)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/"):
+        return "/"
+    if parts.path.startswith("//") or decoded.startswith("//"):
+        return "/"
+    rebuilt = urllib.parse.urlunsplit(
+        (
+            "",
+            "",
+            urllib.parse.quote(parts.path, safe=_RETURN_TO_SAFE),
+            urllib.parse.quote(parts.query, safe=_RETURN_TO_SAFE + "?"),
+            urllib.parse.quote(parts.fragment, safe=_RETURN_TO_SAFE + "?"),
+        )
+    )
+    return rebuilt if rebuilt.startswith("/") and not rebuilt.startswith("//") else "/"
 
 
 @dataclass
@@ -247,7 +277,8 @@ def complete_login(
             uow.commit()
         raise error from exc
     SIGN_INS.labels(provider_id, "ok").inc()
-    return result
+    # Checked again on the way out: a state row written before this check was tightened is no 500 either.
+    return replace(result, return_to=safe_return_to(result.return_to))
 
 
 def _denied(params: Mapping[str, str]) -> SsoError:
