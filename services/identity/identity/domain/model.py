@@ -125,6 +125,7 @@ class User:
         gender: str | None = None,
         birth_date: dt.date | None = None,
         external_id: str | None = None,
+        external_source: str | None = None,
         locale: str = "zh-CN",
         password_hash: str | None = None,
     ) -> None:
@@ -132,6 +133,10 @@ class User:
             raise DomainError("A username is 1–64 letters, digits, '.', '_', '-' or '@'.", "username")
         if not display_name.strip():
             raise DomainError("A user needs a name.", "display_name")
+        if bool(external_id) != bool(external_source):
+            # An upstream user id means nothing without the provider that issued it: the same string may be
+            # a CAS login name at one provider and an OIDC subject at another.
+            raise DomainError("An external id needs the provider it is of (external_source).", "external_source")
         self.id = uuid.uuid4()
         self.username = username.lower()
         self.display_name = display_name.strip()
@@ -141,6 +146,7 @@ class User:
         self.gender = gender
         self.birth_date = birth_date
         self.external_id = external_id
+        self.external_source = external_source
         self.locale = locale
         self.password_hash = password_hash
         self.is_active = True

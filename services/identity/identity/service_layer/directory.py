@@ -14,10 +14,10 @@ from sqlalchemy import select
 
 from identity.adapters.orm import orgs as orgs_table
 from identity.adapters.passwords import hash_password
-from identity.domain.model import ROLES, DomainError, Org, OrgLevel, User
+from identity.domain.model import PLATFORM_PATH, ROLES, DomainError, Org, OrgLevel, User
 from identity.service_layer.unit_of_work import IdentityUnitOfWork
 from shared.auth import Principal
-from shared.errors import Conflict, NotFound, Unprocessable, field_error
+from shared.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
 from shared.scope import within_any
 
 ADMIN = "platform_admin"
@@ -268,8 +268,24 @@ class CreateUser:
     gender: str | None = None
     birth_date: dt.date | None = None
     external_id: str | None = None
+    external_source: str | None = None
     password: str | None = None
     locale: str = "zh-CN"
+
+
+def is_root_admin(actor: Principal) -> bool:
+    """platform_admin over the whole platform ("/"), not over one subtree."""
+    return PLATFORM_PATH in actor.paths(ADMIN)
+
+
+def _require_root_for_external_id(actor: Principal) -> None:
+    """An external id decides whom a sign-in at the digital base lands in (and with that, whose grants):
+    planting one is for the platform's root administrators only, never an administrator of one school."""
+    if not is_root_admin(actor):
+        raise Forbidden(
+            "Only a platform-wide administrator may set an external id.",
+            errors=[field_error("external_id", "needs platform_admin at /")],
+        )
 
 
 def _new_user(uow: IdentityUnitOfWork, actor: Principal, cmd: CreateUser) -> User:
@@ -277,6 +293,8 @@ def _new_user(uow: IdentityUnitOfWork, actor: Principal, cmd: CreateUser) -> Use
     if org is None:
         raise NotFound("No such organisation.", errors=[field_error("org_code", "not found")])
     _require_admin_over(actor, org)
+    if cmd.external_id or cmd.external_source:
+        _require_root_for_external_id(actor)
     if uow.users.by_username(cmd.username) is not None:
         raise Conflict("The username is taken.", errors=[field_error("username", "already used")])
     try:
@@ -289,6 +307,7 @@ def _new_user(uow: IdentityUnitOfWork, actor: Principal, cmd: CreateUser) -> Use
             gender=cmd.gender,
             birth_date=cmd.birth_date,
             external_id=cmd.external_id,
+            external_source=cmd.external_source,
             locale=cmd.locale,
             password_hash=hash_password(cmd.password) if cmd.password else None,
         )
@@ -302,8 +321,19 @@ def create_user(uow: IdentityUnitOfWork, actor: Principal, cmd: CreateUser) -> U
     with uow:
         user = _new_user(uow, actor, cmd)
         uow.audit("user_created", actor=actor.subject, target=str(user.id), details={"org": cmd.org_code})
+        if user.external_id:
+            _audit_external_id(uow, actor, user)
         uow.commit()
         return user
+
+
+def _audit_external_id(uow: IdentityUnitOfWork, actor: Principal, user: User) -> None:
+    uow.audit(
+        "external_id_set",
+        actor=actor.subject,
+        target=str(user.id),
+        details={"external_source": user.external_source, "external_id": user.external_id},
+    )
 
 
 def _user_in_scope(uow: IdentityUnitOfWork, actor: Principal, user_id: uuid.UUID, *roles: str) -> User:
@@ -388,14 +418,21 @@ def revoke_role(uow: IdentityUnitOfWork, actor: Principal, user_id: uuid.UUID, g
 
 
 def import_users(uow: IdentityUnitOfWork, actor: Principal, content: bytes) -> ImportReport:
-    """Import `username,display_name,org_code[,phone,email,gender,birth_date,external_id,roles]`; all or none.
+    """Import `username,display_name,org_code[,phone,email,gender,birth_date,external_id,external_source,roles]`;
+    all rows or none.
 
-    `roles` is a `;`-separated list granted at the user's org. Existing usernames update their profile.
+    `roles` is a `;`-separated list granted at the user's org. An existing username updates its profile only
+    when that user is already inside the importer's subtree: otherwise the row would move someone from
+    elsewhere on the platform into it (and let the importer rewrite their phone and e-mail), so it is a row
+    error. External ids (with their `external_source`) are for platform-wide administrators only.
     """
     rows = _read_csv(content, ["username", "display_name", "org_code"])
     report = ImportReport()
     with uow:
         org_by_code = uow.orgs.by_codes(sorted({r["org_code"] for _, r in rows if r["org_code"]}))
+        existing = uow.users.by_usernames(sorted({r["username"].lower() for _, r in rows if r["username"]}))
+        home_orgs = uow.orgs.by_codes(sorted({u.org_code for u in existing.values() if u.org_code}))
+        root = is_root_admin(actor)
         seen: dict[str, int] = {}
         parsed: list[tuple[int, dict[str, Any], list[str]]] = []
         for line, row in rows:
@@ -430,6 +467,30 @@ def import_users(uow: IdentityUnitOfWork, actor: Principal, content: bytes) -> I
                     birth = dt.date.fromisoformat(row["birth_date"])
                 except ValueError:
                     report.error(line, "birth_date", "出生日期应为YYYY-MM-DD", "birth_date must be YYYY-MM-DD")
+            held = existing.get(username)
+            if held is not None:
+                home = home_orgs.get(held.org_code or "")
+                if home is None or not actor.can(home.path, ADMIN):
+                    report.error(
+                        line,
+                        "username",
+                        "该用户名已被本单位管理范围之外的用户使用",
+                        "the username belongs to a user outside your administration scope",
+                    )
+            external_id = row.get("external_id") or None
+            external_source = row.get("external_source") or None
+            if external_id or external_source:
+                if not root:
+                    report.error(
+                        line, "external_id", "只有平台管理员可以设置外部标识", "only a platform-wide admin may set it"
+                    )
+                elif not (external_id and external_source):
+                    report.error(
+                        line,
+                        "external_source",
+                        "外部标识须与其来源（统一身份认证入口）一同填写",
+                        "external_id and external_source go together",
+                    )
             roles = [r.strip() for r in (row.get("roles") or "").split(";") if r.strip()]
             unknown = [r for r in roles if r not in ROLES]
             if unknown:
@@ -443,12 +504,12 @@ def import_users(uow: IdentityUnitOfWork, actor: Principal, content: bytes) -> I
                     "email": email,
                     "gender": row.get("gender") or None,
                     "birth_date": birth,
-                    "external_id": row.get("external_id") or None,
+                    "external_id": external_id,
+                    "external_source": external_source,
                 }
                 parsed.append((line, data, roles))
         if report.errors:
             raise Unprocessable(f"{len(report.errors)} row(s) are invalid; nothing was imported.", errors=report.errors)
-        existing = uow.users.by_usernames([str(data["username"]) for _, data, _ in parsed])
         for line, data, roles in parsed:
             org = org_by_code[str(data["org_code"])]
             user = existing.get(str(data["username"]))
@@ -460,9 +521,13 @@ def import_users(uow: IdentityUnitOfWork, actor: Principal, content: bytes) -> I
                     continue
                 uow.users.add(user)
                 report.created += 1
+                if user.external_id:
+                    _audit_external_id(uow, actor, user)
             else:
                 before = len(user.events)
-                user.update_profile(**{k: v for k, v in data.items() if k != "username" and k != "external_id"})
+                user.update_profile(
+                    **{k: v for k, v in data.items() if k not in ("username", "external_id", "external_source")}
+                )
                 if len(user.events) > before:
                     report.updated += 1
                 else:

@@ -386,9 +386,15 @@ def provision_user(uow: IdentityUnitOfWork, provider: ProviderConfig, mapped: Ma
     ).scalar_one_or_none()
     user = uow.users.get(link) if link is not None else None
     if user is None and provider.link_by_external_id:
-        # Staff imported from the digital base carry its user id: sign-in links to them (避免重复采集).
+        # Staff imported from the digital base carry its user id: sign-in links to them (避免重复采集). Only
+        # an id of this very provider (another provider's subject may be the same string), and never an
+        # account with a password: whoever set that password would share the account with the person.
         found = uow.session.execute(
-            select(users.c.id).where(users.c.external_id == mapped.external_id)
+            select(users.c.id).where(
+                users.c.external_source == provider.id,
+                users.c.external_id == mapped.external_id,
+                users.c.password_hash.is_(None),
+            )
         ).scalar_one_or_none()
         user = uow.users.get(found) if found is not None else None
     orgs = {o.code: _ensure_org(uow, provider, o) for o in mapped.orgs}
@@ -396,6 +402,7 @@ def provision_user(uow: IdentityUnitOfWork, provider: ProviderConfig, mapped: Ma
     profile = {k: v for k, v in mapped.profile.items() if v is not None}
     created = user is None
     if user is None:
+        keep_id = provider.link_by_external_id and not _external_id_taken(uow, provider, mapped)
         user = User(
             _free_username(uow, mapped.username),
             profile.get("display_name") or mapped.external_id,
@@ -403,9 +410,8 @@ def provision_user(uow: IdentityUnitOfWork, provider: ProviderConfig, mapped: Ma
             phone=profile.get("phone"),
             email=profile.get("email"),
             gender=profile.get("gender"),
-            external_id=mapped.external_id
-            if provider.link_by_external_id and not _external_id_taken(uow, mapped)
-            else None,
+            external_id=mapped.external_id if keep_id else None,
+            external_source=provider.id if keep_id else None,
         )
         uow.users.add(user)
     elif not user.is_active:
@@ -432,8 +438,9 @@ def provision_user(uow: IdentityUnitOfWork, provider: ProviderConfig, mapped: Ma
     return user, created
 
 
-def _external_id_taken(uow: IdentityUnitOfWork, mapped: MappedIdentity) -> bool:
-    return uow.session.execute(select(users.c.id).where(users.c.external_id == mapped.external_id)).first() is not None
+def _external_id_taken(uow: IdentityUnitOfWork, provider: ProviderConfig, mapped: MappedIdentity) -> bool:
+    taken = select(users.c.id).where(users.c.external_source == provider.id, users.c.external_id == mapped.external_id)
+    return uow.session.execute(taken).first() is not None
 
 
 def _free_username(uow: IdentityUnitOfWork, wanted: str) -> str:

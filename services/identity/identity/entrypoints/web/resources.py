@@ -195,7 +195,9 @@ class Users(MethodView):
 @users_blp.route("/import")
 class UserImport(MethodView):
     @users_blp.doc(
-        description="CSV `username,display_name,org_code[,phone,email,gender,birth_date,external_id,roles]`."
+        description="CSV `username,display_name,org_code[,phone,email,gender,birth_date,external_id,"
+        "external_source,roles]`; only users already in your subtree are updated; external ids need "
+        "platform_admin at /."
     )
     @users_blp.response(200, ImportReportSchema)
     def post(self) -> Any:
