@@ -95,7 +95,14 @@ def http_receiver() -> Iterator[HttpReceiver]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            receiver.requests.append({"path": self.path, "body": json.loads(body or b"{}")})
+            receiver.requests.append(
+                {
+                    "method": self.command,
+                    "path": self.path,
+                    "headers": dict(self.headers.items()),
+                    "body": json.loads(body or b"{}"),
+                }
+            )
             status = receiver.statuses.pop(0) if receiver.statuses else 200
             payload = json.dumps(receiver.answer).encode()
             self.send_response(status)
@@ -103,6 +110,9 @@ def http_receiver() -> Iterator[HttpReceiver]:
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)
+
+        # Any other method is recorded too, so a test sees a request the worker should never have made.
+        do_DELETE = do_PUT = do_PATCH = do_GET = do_POST
 
         def log_message(self, format: str, *args: Any) -> None:
             return
@@ -140,6 +150,9 @@ def notifications_service(
         wecom_base_url=http_receiver.url + "/wecom",
         dingtalk_base_url=http_receiver.url + "/dingtalk",
         retry=RetryPolicy(max_attempts=3, base_seconds=0.05, max_seconds=0.2),
+        # The local receiver stands in for the robot hosts: loopback is trusted here, as an operator
+        # would trust an internal relay; tests/unit/notifications/test_outbound.py covers the refusals.
+        webhook_trusted_networks=("127.0.0.0/8",),
     )
     service = bootstrap(settings, verifier=issuer.verifier(), channels=channels)
     try:
