@@ -162,6 +162,7 @@ def _providers_file(path: Path, oidc: OidcIdp, cas: CasIdp, swap: TokenSwap, dea
         "client_id": "cio-platform",
         "client_secret_env": "CITY_OIDC_SECRET",
         "mapping": "standard-oidc",
+        "org_scope": ["1503"],  # 乌海市: the base speaks for its own city only
     }
     providers = [
         {"id": "city-oidc", **oidc_entry},
@@ -198,6 +199,7 @@ def _providers_file(path: Path, oidc: OidcIdp, cas: CasIdp, swap: TokenSwap, dea
                 "message": "msg",
             },
             "mapping": "education-cloud",
+            "org_scope": ["1503"],
         },
         {
             "id": "city-cas",
@@ -205,6 +207,7 @@ def _providers_file(path: Path, oidc: OidcIdp, cas: CasIdp, swap: TokenSwap, dea
             "protocol": "cas",
             "server_url": cas.base_url,
             "mapping": "cas-attributes",
+            "org_scope": ["1503"],
         },
         {
             "id": "city-cas-json",
@@ -213,6 +216,7 @@ def _providers_file(path: Path, oidc: OidcIdp, cas: CasIdp, swap: TokenSwap, dea
             "server_url": cas.base_url,
             "response_format": "json",
             "mapping": "cas-attributes",
+            "org_scope": ["1503"],
         },
     ]
     path.write_text(yaml.safe_dump({"providers": providers}, allow_unicode=True), encoding="utf-8")

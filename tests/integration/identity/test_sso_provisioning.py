@@ -29,6 +29,7 @@ PROVIDER = next(
                         "issuer": "https://id.example.cn",
                         "client_id": "cio",
                         "mapping": "standard-oidc",
+                        "org_scope": ["4108"],
                     }
                 ]
             }
@@ -52,6 +53,7 @@ CAS = next(
                             "orgs": {"code": "org_code"},
                             "roles": [{"role": "school_admin"}],
                         },
+                        "org_scope": ["4108"],
                     }
                 ]
             }
@@ -224,3 +226,29 @@ def test_only_a_platform_wide_admin_sets_an_external_id_and_it_is_audited(identi
         ).one()
     assert audited.actor == "admin-1"
     assert audited.details == {"external_source": "city-oidc", "external_id": "base-803"}
+
+
+def test_a_city_code_sent_as_a_school_is_refused(identity_service: Identity) -> None:
+    """The base says the user's school is 4108 (焦作市教育局, a city): no school_admin over the whole city."""
+    claims = {"sub": "base-901", "name": "张明", "org_code": "4108", "identity_type": "teacher", "is_principal": True}
+    with pytest.raises(sso.SignInRefused) as refused:
+        _provision(identity_service, PROVIDER, PROVIDER.mapping.apply(claims, PROVIDER.id))
+    assert refused.value.reason == "org_out_of_scope"
+
+
+def test_an_org_outside_the_providers_subtree_is_refused(identity_service: Identity) -> None:
+    """A 焦作 provider naming a school of 乌海 (1503) signs nobody in there."""
+    claims = {"sub": "base-902", "name": "张明", "org_code": "1503020001", "identity_type": "teacher"}
+    with pytest.raises(sso.SignInRefused) as refused:
+        _provision(identity_service, PROVIDER, PROVIDER.mapping.apply(claims, PROVIDER.id))
+    assert refused.value.reason == "org_out_of_scope"
+    unknown = {**claims, "sub": "base-903", "org_code": "1503029999", "parent_org_code": "150302"}
+    with pytest.raises(sso.SignInRefused) as refused:
+        _provision(identity_service, PROVIDER, PROVIDER.mapping.apply(unknown, PROVIDER.id))
+    assert refused.value.reason == "org_out_of_scope"  # nor is a new school created there
+
+
+def test_a_mapped_level_that_matches_the_org_signs_in(identity_service: Identity) -> None:
+    claims = {"sub": "base-904", "name": "李四", "org_code": "410802", "org_level": "county"}
+    user, created = _provision(identity_service, PROVIDER, PROVIDER.mapping.apply(claims, PROVIDER.id))
+    assert created and user.org_code == "410802"  # type: ignore[attr-defined]

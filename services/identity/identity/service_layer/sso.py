@@ -42,6 +42,7 @@ from identity.service_layer.tokens import (
 from identity.service_layer.unit_of_work import IdentityUnitOfWork
 from shared.db import is_postgres
 from shared.errors import ProblemError
+from shared.scope import path_within
 
 log = logging.getLogger(__name__)
 
@@ -397,7 +398,8 @@ def provision_user(uow: IdentityUnitOfWork, provider: ProviderConfig, mapped: Ma
             )
         ).scalar_one_or_none()
         user = uow.users.get(found) if found is not None else None
-    orgs = {o.code: _ensure_org(uow, provider, o) for o in mapped.orgs}
+    scope = [o.path for o in uow.orgs.by_codes(list(provider.org_scope)).values()]
+    orgs = {o.code: _ensure_org(uow, provider, o, scope) for o in mapped.orgs}
     home = orgs[mapped.org.code]
     profile = {k: v for k, v in mapped.profile.items() if v is not None}
     created = user is None
@@ -453,9 +455,22 @@ def _free_username(uow: IdentityUnitOfWork, wanted: str) -> str:
     return candidate
 
 
-def _ensure_org(uow: IdentityUnitOfWork, provider: ProviderConfig, mapped: MappedOrg) -> Org:
+def _out_of_scope(mapped: MappedOrg) -> SignInRefused:
+    return SignInRefused(
+        "org_out_of_scope",
+        f"统一身份认证给出的单位（{mapped.name or mapped.code}）不在该入口可登录的范围内，请联系管理员。",
+        f"The unit the identity provider names ({mapped.name or mapped.code}) is outside what this provider may "
+        "sign users in to; ask an administrator.",
+    )
+
+
+def _ensure_org(uow: IdentityUnitOfWork, provider: ProviderConfig, mapped: MappedOrg, scope: list[str]) -> Org:
+    """The org a sign-in places the user in: inside the provider's subtrees (`org_scope`) and of the level the
+    upstream says, so a city's code sent as a school does not make a school administrator of the whole city."""
     org = uow.orgs.get(mapped.code)
     if org is not None:
+        if not any(path_within(org.path, root) for root in scope) or org.level.value != mapped.level:
+            raise _out_of_scope(mapped)
         return org
     no_org = SignInRefused(
         "no_org",
@@ -470,6 +485,8 @@ def _ensure_org(uow: IdentityUnitOfWork, provider: ProviderConfig, mapped: Mappe
     parent = uow.orgs.get(parent_code) if parent_code else None
     if parent is None:
         raise no_org
+    if not any(path_within(parent.path, root) for root in scope):
+        raise _out_of_scope(mapped)
     try:
         org = Org(mapped.code, mapped.name or mapped.code, OrgLevel(mapped.level), parent)
     except (DomainError, ValueError) as exc:
