@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from identity.adapters.keys import KeyRing
 from identity.adapters.orm import start_mappers
 from identity.adapters.sso_config import ProviderConfig, load_providers
+from identity.adapters.verifier import ActiveAccountVerifier
 from identity.service_layer.sso import Sso
 from identity.service_layer.tokens import TokenPolicy
 from identity.service_layer.unit_of_work import IdentityUnitOfWork
@@ -64,8 +65,10 @@ class Identity:
 
     @cached_property
     def verifier(self) -> TokenVerifier:
-        # Identity verifies with its own key ring: no HTTP call to itself.
-        return TokenVerifier(self.settings.auth, JwksKeys(self.keyring.jwks, cache_seconds=10))
+        # Identity verifies with its own key ring (no HTTP call to itself) and refuses disabled accounts.
+        return ActiveAccountVerifier(
+            self.settings.auth, JwksKeys(self.keyring.jwks, cache_seconds=10), self.session_factory
+        )
 
 
 def bootstrap(settings: Settings | None = None) -> Identity:

@@ -164,6 +164,19 @@ class User:
         self.updated_at = now()
         self.events.append(events.UserUpdated.of(self, sorted(changed)))
 
+    def disable(self) -> None:
+        """停用: the account can no longer sign in; its sessions and tokens are ended by the handler."""
+        if self.is_active:
+            self.is_active = False
+            self.updated_at = now()
+            self.events.append(events.UserUpdated.of(self, ["is_active"]))
+
+    def enable(self) -> None:
+        if not self.is_active:
+            self.is_active = True
+            self.updated_at = now()
+            self.events.append(events.UserUpdated.of(self, ["is_active"]))
+
     def grant(self, role: str, org: Org | None, *, by: str | None, source: str = "manual") -> RoleGrant:
         """Grant `role` at `org` (None = the whole platform, only for platform_admin and auditor)."""
         if role not in ROLES:

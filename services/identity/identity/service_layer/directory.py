@@ -336,7 +336,7 @@ def _audit_external_id(uow: IdentityUnitOfWork, actor: Principal, user: User) ->
     )
 
 
-def _user_in_scope(uow: IdentityUnitOfWork, actor: Principal, user_id: uuid.UUID, *roles: str) -> User:
+def user_in_scope(uow: IdentityUnitOfWork, actor: Principal, user_id: uuid.UUID, *roles: str) -> User:
     user = uow.users.get(user_id)
     org = uow.orgs.get(user.org_code) if user and user.org_code else None
     if user is None or org is None or not actor.can(org.path, *roles):
@@ -351,7 +351,7 @@ def get_user(uow: IdentityUnitOfWork, actor: Principal, user_id: uuid.UUID) -> U
             if user is None:
                 raise NotFound("No such user.")
             return user
-        return _user_in_scope(uow, actor, user_id, *READER_ROLES)
+        return user_in_scope(uow, actor, user_id, *READER_ROLES)
 
 
 def list_users(
@@ -378,7 +378,7 @@ def grant_role(
     uow: IdentityUnitOfWork, actor: Principal, user_id: uuid.UUID, role: str, org_code: str | None
 ) -> tuple[User, Any]:
     with uow:
-        user = _user_in_scope(uow, actor, user_id, ADMIN)
+        user = user_in_scope(uow, actor, user_id, ADMIN)
         org = uow.orgs.get(org_code) if org_code else None
         if org_code and org is None:
             raise NotFound("No such organisation.", errors=[field_error("org_code", "not found")])
@@ -403,7 +403,7 @@ def grant_role(
 
 def revoke_role(uow: IdentityUnitOfWork, actor: Principal, user_id: uuid.UUID, grant_id: uuid.UUID) -> None:
     with uow:
-        user = _user_in_scope(uow, actor, user_id, ADMIN)
+        user = user_in_scope(uow, actor, user_id, ADMIN)
         grant = next((g for g in user.grants if g.id == grant_id), None)
         if grant is None or not actor.can(grant.org_path, ADMIN):
             raise NotFound("No such grant.")

@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 
 from identity.adapters.keys import KeyRing
 from identity.adapters.metrics import ACTIVE_SESSIONS, SESSIONS_ENDED, SIGN_INS
-from identity.adapters.orm import external_identities, sso_login_states, sso_sessions, users
+from identity.adapters.orm import external_identities, sso_login_states, sso_logout_tokens, sso_sessions, users
 from identity.adapters.sso_config import ProviderConfig
 from identity.adapters.upstream import CasClient, OAuth2VariantClient, OidcClient, UpstreamError
 from identity.domain.model import DomainError, Org, OrgLevel, User
@@ -37,6 +37,7 @@ from identity.service_layer.tokens import (
     TokenResponse,
     issue_access_token,
     issue_user_tokens,
+    revoke_refresh_tokens,
     sha256_hex,
 )
 from identity.service_layer.unit_of_work import IdentityUnitOfWork
@@ -530,6 +531,23 @@ def cross_site_write(sso: Sso, method: str | None, origin: str | None) -> bool:
     return (theirs.scheme, theirs.netloc) != (ours.scheme, ours.netloc)
 
 
+def ours(sso: Sso, url: str | None) -> bool:
+    """`url` (an Origin or Referer) is of this platform's own origin."""
+    if not url:
+        return False
+    mine = urllib.parse.urlsplit(sso.public_base_url)
+    theirs = urllib.parse.urlsplit(url)
+    return (theirs.scheme, theirs.netloc) == (mine.scheme, mine.netloc)
+
+
+def same_site_navigation(sso: Sso, fetch_site: str | None, origin: str | None, referer: str | None) -> bool:
+    """A request the user made on our pages (or typed), not one another site's page set off: current browsers
+    say so in Sec-Fetch-Site; without it, an Origin or Referer of ours counts, and nothing is not enough."""
+    if fetch_site:
+        return fetch_site in ("same-origin", "none")
+    return ours(sso, origin) if origin else ours(sso, referer)
+
+
 def session_access_token(uow: IdentityUnitOfWork, sso: Sso, cookie: str) -> str | None:
     """The access token for a live browser session (reused until a minute before it expires), else None."""
     id_hash = sha256_hex(cookie)
@@ -578,6 +596,21 @@ def _end_sessions(uow: IdentityUnitOfWork, sso: Sso, condition: Any, reason: str
     return len(hashes)
 
 
+def end_user_sessions(uow: IdentityUnitOfWork, sso: Sso, user_ids: list[uuid.UUID], reason: str) -> tuple[int, int]:
+    """Sign these users out everywhere, inside the caller's unit of work: every browser session ends (and its
+    cached access token is forgotten) and every refresh-token family is revoked, including those an SSO
+    `mode=token` sign-in handed out. Access tokens already issued run out within their 15 minutes, but the
+    session swap and the refresh grant refuse from now on. Answers (sessions ended, families revoked)."""
+    if not user_ids:
+        return 0, 0
+    ended = _end_sessions(uow, sso, sso_sessions.c.user_id.in_(user_ids), reason)
+    return ended, revoke_refresh_tokens(uow, user_ids)
+
+
+def _users_of_sessions(uow: IdentityUnitOfWork, condition: Any) -> list[uuid.UUID]:
+    return list(uow.session.execute(select(sso_sessions.c.user_id).where(condition).distinct()).scalars())
+
+
 @dataclass(frozen=True)
 class Logout:
     ended: bool
@@ -594,8 +627,14 @@ def logout(uow: IdentityUnitOfWork, sso: Sso, cookie: str | None, ip: str | None
         ).one_or_none()
         if row is None:
             return Logout(False, None)
-        _end_sessions(uow, sso, sso_sessions.c.id_hash == row.id_hash, "logout")
-        uow.audit("sso_logout", actor=str(row.user_id), target=row.provider, ip=ip)
+        ended, families = end_user_sessions(uow, sso, [row.user_id], "logout")
+        uow.audit(
+            "sso_logout",
+            actor=str(row.user_id),
+            target=row.provider,
+            details={"sessions_ended": ended, "refresh_families_revoked": families},
+            ip=ip,
+        )
         uow.commit()
     upstream_url = None
     provider = sso.providers.get(row.provider)
@@ -621,21 +660,55 @@ def backchannel_logout(uow: IdentityUnitOfWork, sso: Sso, provider_id: str, logo
     except UpstreamError as exc:
         log.warning("back-channel logout refused", extra={"provider": provider_id, "reason": exc.reason})
         raise SsoError("invalid_logout_token", exc.zh, exc.en, 400) from exc
-    matches = []
-    if claims.get("sid"):
-        matches.append(sso_sessions.c.upstream_session == str(claims["sid"]))
-    if claims.get("sub") and not claims.get("sid"):
-        matches.append(sso_sessions.c.upstream_subject == str(claims["sub"]))
     with uow:
-        ended = _end_sessions(uow, sso, (sso_sessions.c.provider == provider.id) & or_(*matches), "backchannel_logout")
+        _spend_logout_token(uow, provider.id, claims)
+        # The person signed out upstream: every session and token family of theirs ends here, found by the
+        # upstream session (sid) and by the subject's link, so `mode=token` sign-ins (no session row) end too.
+        user_ids = set(_users_of_sessions(uow, _upstream_session_matches(provider.id, claims)))
+        if claims.get("sub"):
+            linked = uow.session.execute(
+                select(external_identities.c.user_id).where(
+                    external_identities.c.provider == provider.id, external_identities.c.subject == str(claims["sub"])
+                )
+            ).scalars()
+            user_ids.update(linked)
+        ended, families = end_user_sessions(uow, sso, sorted(user_ids), "backchannel_logout")
         uow.audit(
             "sso_backchannel_logout",
             actor=f"sso:{provider_id}",
             target=str(claims.get("sub")),
-            details={"ended": ended},
+            details={"ended": ended, "refresh_families_revoked": families},
         )
         uow.commit()
     return ended
+
+
+def _upstream_session_matches(provider_id: str, claims: Mapping[str, Any]) -> Any:
+    matches = []
+    if claims.get("sid"):
+        matches.append(sso_sessions.c.upstream_session == str(claims["sid"]))
+    if claims.get("sub"):
+        matches.append(sso_sessions.c.upstream_subject == str(claims["sub"]))
+    return (sso_sessions.c.provider == provider_id) & or_(*matches)
+
+
+def _spend_logout_token(uow: IdentityUnitOfWork, provider_id: str, claims: Mapping[str, Any]) -> None:
+    """A logout token acts once (its `jti`, kept until it expires): a captured one replayed later is refused."""
+    jti = str(claims["jti"])[:128]
+    seen = uow.session.execute(
+        select(sso_logout_tokens.c.jti).where(
+            sso_logout_tokens.c.provider == provider_id, sso_logout_tokens.c.jti == jti
+        )
+    ).first()
+    if seen is not None:
+        raise SsoError(
+            "replayed_logout_token",
+            "该注销通知已处理过。",
+            "This logout token was already used.",
+            400,
+        )
+    expires = dt.datetime.fromtimestamp(int(claims["exp"]), dt.UTC)
+    uow.session.execute(sso_logout_tokens.insert().values(provider=provider_id, jti=jti, expires_at=expires))
 
 
 def cas_single_logout(uow: IdentityUnitOfWork, sso: Sso, provider_id: str, logout_request: str) -> int:
@@ -645,13 +718,16 @@ def cas_single_logout(uow: IdentityUnitOfWork, sso: Sso, provider_id: str, logou
     if provider.protocol != "cas" or not ticket:
         raise SsoError("invalid_logout_request", "注销请求无效。", "The logout request is not valid.", 400)
     with uow:
-        ended = _end_sessions(
-            uow,
-            sso,
-            (sso_sessions.c.provider == provider.id) & (sso_sessions.c.upstream_session == sha256_hex(ticket)),
-            "cas_single_logout",
+        user_ids = _users_of_sessions(
+            uow, (sso_sessions.c.provider == provider.id) & (sso_sessions.c.upstream_session == sha256_hex(ticket))
         )
-        uow.audit("sso_single_logout", actor=f"sso:{provider_id}", target=None, details={"ended": ended})
+        ended, families = end_user_sessions(uow, sso, user_ids, "cas_single_logout")
+        uow.audit(
+            "sso_single_logout",
+            actor=f"sso:{provider_id}",
+            target=None,
+            details={"ended": ended, "refresh_families_revoked": families},
+        )
         uow.commit()
     return ended
 
@@ -661,6 +737,7 @@ def housekeeping(uow: IdentityUnitOfWork, now: dt.datetime | None = None) -> int
     now = now or _now()
     with uow:
         uow.session.execute(delete(sso_login_states).where(sso_login_states.c.expires_at < now))
+        uow.session.execute(delete(sso_logout_tokens).where(sso_logout_tokens.c.expires_at < now))
         purge = delete(sso_sessions).where(
             or_(sso_sessions.c.ended_at < now - SESSION_RETENTION, sso_sessions.c.expires_at < now - SESSION_RETENTION)
         )

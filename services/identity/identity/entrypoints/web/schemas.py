@@ -122,3 +122,8 @@ class ImportReportSchema(Schema):
     updated = fields.Integer()
     unchanged = fields.Integer()
     errors = fields.List(fields.Dict())
+
+
+class SignedOutSchema(Schema):
+    sessions_ended = fields.Integer(required=True)
+    refresh_token_families_revoked = fields.Integer(required=True)
