@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from sqlalchemy import Engine
@@ -20,6 +20,7 @@ from identity.service_layer.unit_of_work import IdentityUnitOfWork
 from shared.auth import JwksKeys, TokenVerifier
 from shared.config import Settings, load_settings, require_secret
 from shared.db import make_engine, make_session_factory
+from shared.proxies import TrustedProxies
 
 SERVICE = "identity"
 
@@ -33,6 +34,7 @@ class Identity:
     policy: TokenPolicy
     sso_providers: dict[str, ProviderConfig]
     sso_session_ttl: dt.timedelta = dt.timedelta(hours=8)
+    trusted_proxies: TrustedProxies = field(default_factory=TrustedProxies.from_env)
 
     @cached_property
     def engine(self) -> Engine:
