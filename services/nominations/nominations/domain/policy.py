@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 PHONE_RE = re.compile(r"^\+?[0-9][0-9\- ]{5,19}$")
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL_MAX_LENGTH = 254  # RFC 5321's limit on a forward path
 LEVEL_ZH = {"national": "国家", "provincial": "省", "city": "市", "county": "县", "school": "校"}
 KIND_ZH = {"cio": "首席信息官培训", "informatization": "教育信息化业务培训", "other": "其他培训"}
 
@@ -284,6 +284,18 @@ def _condition_holds(condition: dict[str, Any] | None, form: dict[str, Any]) -> 
     return bool(condition) and form.get(condition["field"]) in condition["in"]  # type: ignore[index]
 
 
+def is_email(value: str) -> bool:
+    """local@domain.tld, checked in one pass over at most 254 characters. The regular expression it
+    replaces backtracked quadratically: 40 KB of `a.a.a.…` held a worker for seconds (issue 14)."""
+    if len(value) > EMAIL_MAX_LENGTH or any(c.isspace() for c in value):
+        return False
+    local, at, domain = value.partition("@")
+    if not at or not local or "@" in domain:
+        return False
+    name, dot, tld = domain.rpartition(".")
+    return bool(dot and name and tld)
+
+
 def _is_date(value: str) -> bool:
     try:
         dt.date.fromisoformat(value)
@@ -309,7 +321,7 @@ def _validate_value(spec: FieldSpec, value: Any, path: str, required: bool) -> l
             return [FieldProblem(path, "one line only / 须为单行")]
         if kind == "phone" and not PHONE_RE.match(value):
             return [FieldProblem(path, "not a phone number / 电话号码格式不正确")]
-        if kind == "email" and not EMAIL_RE.match(value):
+        if kind == "email" and not is_email(value):
             return [FieldProblem(path, "not an e-mail address / 电子邮箱格式不正确")]
         return []
     if kind == "integer":
