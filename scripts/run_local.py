@@ -84,19 +84,24 @@ def per_service_database(base_url: str, service: str) -> str:
     return urllib.parse.urlunsplit(parts._replace(scheme=scheme, path="/" + name))
 
 
-def service_env(service: Service) -> dict[str, str]:
+def service_env(service: Service, identity_port: int | None = None) -> dict[str, str]:
     env = {"SERVICE_NAME": service.name}
     base = os.environ.get("DATABASE_URL")
     if base and base.startswith("postgres"):
         env[f"{service.name.upper()}_DATABASE_URL"] = per_service_database(base, service.name)
+    if service.name != "identity" and identity_port is not None:
+        # Keys straight from identity, not through the gateway and its per-address rate limit (a 429 there
+        # would make every request of the service fail).
+        env["JWKS_URL"] = f"http://127.0.0.1:{identity_port}/api/auth/.well-known/jwks.json"
     return env
 
 
 def procfile(services: list[Service], gateway_conf: Path, python: str) -> str:
     gunicorn = str(Path(python).with_name("gunicorn"))
+    identity_port = next((s.web_port for s in services if s.name == "identity"), None)
     lines = []
     for s in services:
-        exports = " ".join(f"{k}={v}" for k, v in service_env(s).items())
+        exports = " ".join(f"{k}={v}" for k, v in service_env(s, identity_port).items())
         lines.append(
             f"{s.name}-web: env {exports} WEB_BIND=127.0.0.1:{s.web_port} "
             f"PROMETHEUS_MULTIPROC_DIR={RUN_DIR / 'prom' / s.name} "
