@@ -3,16 +3,23 @@ resolution, the connection pinned to the checked address, one fixed POST; and wh
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
+import ssl
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from notifications.adapters.channels import LoggingSmsProvider
-from notifications.adapters.outbound import OutboundPolicy, PinnedPoster, RefusedTarget, resolve
+from notifications.adapters.outbound import OutboundFailed, OutboundPolicy, PinnedPoster, RefusedTarget, resolve
 from notifications.service_layer.delivery import redact
 
 
@@ -165,3 +172,76 @@ def test_sms_text_is_never_written_to_the_logs(caplog: pytest.LogCaptureFixture)
     for record in caplog.records:
         assert "审核" not in json.dumps(record.__dict__, default=str, ensure_ascii=False)
         assert "13800138000" not in json.dumps(record.__dict__, default=str)
+
+
+def _tls_material(tmp_path: Path) -> tuple[str, str, str]:
+    """A test CA and a server certificate for robot.example signed by it; returns (ca, cert, key) paths."""
+    now = dt.datetime.now(dt.UTC)
+
+    def certificate(subject: str, key: ec.EllipticCurvePrivateKey, issuer: x509.Name, signer: Any, ca: bool) -> Any:
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(issuer)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(hours=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if not ca:
+            builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(subject)]), critical=False)
+        return builder.sign(signer, hashes.SHA256())
+
+    ca_key, server_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test CA")])
+    ca_cert = certificate("test CA", ca_key, ca_name, ca_key, ca=True)
+    server_cert = certificate("robot.example", server_key, ca_name, ca_key, ca=False)
+    paths = (tmp_path / "ca.pem", tmp_path / "server.pem", tmp_path / "server.key")
+    paths[0].write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(server_cert.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(
+        server_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return str(paths[0]), str(paths[1]), str(paths[2])
+
+
+def test_https_goes_to_the_checked_address_and_still_verifies_the_robot_name(tmp_path: Path) -> None:
+    """The connection is pinned to the checked address, yet TLS is checked against the host's name (SNI and
+    certificate), so pinning never means trusting whatever answers at that address."""
+    ca, cert, key = _tls_material(tmp_path)
+    seen: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            seen.append(self.headers["Host"])
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = int(server.server_address[1])
+    try:
+        for_robot = OutboundPolicy.from_settings(["robot.example"], ["127.0.0.1/32"], resolver=answering("127.0.0.1"))
+        answer = PinnedPoster(for_robot, ca_certs=ca).post_json(f"https://robot.example:{port}/send", {"a": 1})
+        assert answer.status == 200 and seen == [f"robot.example:{port}"]
+
+        # Another allowed name served by the same address does not match the certificate: refused.
+        for_other = OutboundPolicy.from_settings(["other.example"], ["127.0.0.1/32"], resolver=answering("127.0.0.1"))
+        with pytest.raises(OutboundFailed):
+            PinnedPoster(for_other, ca_certs=ca).post_json(f"https://other.example:{port}/send", {"a": 1})
+        assert len(seen) == 1
+    finally:
+        server.shutdown()
+        server.server_close()
