@@ -574,10 +574,18 @@ def test_a_disabled_upstream_account_is_refused(sso: Sso) -> None:
     assert refused.status_code == 403 and refused.json()["reason"] == "account_disabled"
 
 
-def test_a_return_to_off_the_platform_is_ignored(sso: Sso) -> None:
+@pytest.mark.parametrize("return_to", ["https://evil.example/", "/\t/evil.example/x", "/\n/x", "//evil.example"])
+def test_a_return_to_off_the_platform_is_ignored(sso: Sso, return_to: str) -> None:
     browser = requests.Session()
-    location = sso.oidc.sign_in(sso.start("city-oidc", browser, return_to="https://evil.example/"), "w-1001")
+    location = sso.oidc.sign_in(sso.start("city-oidc", browser, return_to=return_to), "w-1001")
     assert sso.callback(browser, location).headers["Location"] == "/"
+
+
+def test_the_session_swap_is_not_reachable_from_a_browser(sso: Sso) -> None:
+    browser, _ = sso.sign_in("city-oidc", "w-1001")
+    answer = browser.get(f"{sso.gateway}/sso/session", timeout=10)
+    assert answer.status_code == 404 and "X-Access-Token" not in answer.headers
+    assert sso.me(browser).status_code == 200  # the gateway itself still swaps the cookie for a token
 
 
 # -- the education-cloud OAuth2 variant -----------------------------------------------------------------------
