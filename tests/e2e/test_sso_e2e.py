@@ -687,6 +687,16 @@ def test_cas_single_logout_ends_the_platform_session(sso: Sso) -> None:
     wait_until(lambda: sso.me(browser).status_code == 401, 10, 0.1, "session ended by CAS single logout")
 
 
+def test_cas_single_logout_revokes_the_refresh_token_of_an_api_client(sso: Sso) -> None:
+    client, upstream = requests.Session(), requests.Session()
+    location = sso.cas.sign_in(sso.start("city-cas", client, mode="token"), "wangwu", "wangwu-pw", session=upstream)
+    tokens = sso.callback(client, location).json()
+    sso.cas.logout(upstream)  # the CAS server sends its logoutRequest before it answers
+    form = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+    refreshed = requests.post(f"{sso.gateway}/api/auth/token", data=form, timeout=10)
+    assert refreshed.status_code == 400 and refreshed.json()["error"] == "invalid_grant"
+
+
 def test_cas_sign_out_points_to_the_cas_logout(sso: Sso) -> None:
     browser, _ = _cas_sign_in(sso)
     # The sign-out link on our own page (a browser says so in Sec-Fetch-Site).

@@ -346,24 +346,26 @@ def _sign_in(
         user, created = provision_user(uow, provider, mapped)
         now = _now()
         result: LoginResult
+        cookie = secrets.token_urlsafe(32)
+        session = {
+            "id_hash": sha256_hex(cookie),
+            "user_id": user.id,
+            "provider": provider.id,
+            "upstream_subject": (upstream.subject or mapped.external_id)[:128],
+            "upstream_session": (upstream.session or None) and str(upstream.session)[:128],
+            "created_at": now,
+            "expires_at": now + sso.session_ttl,
+            "ip": ip,
+        }
         if state_row.mode == "token":
             tokens = issue_user_tokens(uow, sso.keyring, sso.policy, user)
+            # No browser session (the cookie is never handed out, so the row is born ended), but the upstream
+            # session is remembered: its single logout (CAS ticket, OIDC sid) then finds the user and revokes
+            # these refresh tokens too.
+            uow.session.execute(sso_sessions.insert().values(**session, ended_at=now, end_reason="tokens_issued"))
             result = LoginResult(user.id, state_row.return_to, "token", tokens=tokens)
         else:
-            cookie = secrets.token_urlsafe(32)
-            uow.session.execute(
-                sso_sessions.insert().values(
-                    id_hash=sha256_hex(cookie),
-                    user_id=user.id,
-                    provider=provider.id,
-                    upstream_subject=(upstream.subject or mapped.external_id)[:128],
-                    upstream_session=(upstream.session or None) and str(upstream.session)[:128],
-                    id_token=upstream.id_token,
-                    created_at=now,
-                    expires_at=now + sso.session_ttl,
-                    ip=ip,
-                )
-            )
+            uow.session.execute(sso_sessions.insert().values(**session, id_token=upstream.id_token))
             result = LoginResult(user.id, state_row.return_to, "session", session_cookie=cookie)
         uow.audit(
             "sso_login",
