@@ -288,3 +288,40 @@ def test_only_a_platform_wide_admin_imports_external_ids(client: FlaskClient) ->
         "/api/users/import", data=half.encode(), headers={**bearer(client, "admin"), "Content-Type": "text/csv"}
     )
     assert [(e["row"], e["column"]) for e in r.json["errors"]] == [(2, "external_source")]
+
+
+def test_a_root_admin_names_the_source_of_an_existing_users_external_id(
+    client: FlaskClient, identity_service: Identity
+) -> None:
+    h = {**bearer(client, "admin"), "Content-Type": "text/csv"}
+    csv = "username,display_name,org_code,external_id,external_source\nschool.admin,校长,4108020001,base-77,city-oidc\n"
+    r = client.post("/api/users/import", data=csv.encode(), headers=h)
+    assert (r.status_code, r.json["updated"]) == (200, 1), r.json
+    with identity_service.session_factory() as session:
+        row = session.execute(select(users).where(users.c.username == "school.admin")).one()
+        audited = session.execute(
+            select(func.count()).select_from(audit_log).where(audit_log.c.action == "external_id_set")
+        ).scalar()
+    assert (row.external_source, row.external_id, audited) == ("city-oidc", "base-77", 1)
+
+
+def test_an_external_id_someone_else_holds_is_a_row_error_and_a_conflict(client: FlaskClient) -> None:
+    h = {**bearer(client, "admin"), "Content-Type": "text/csv"}
+    first = "username,display_name,org_code,external_id,external_source\nt.one,甲,4108020001,base-88,city-oidc\n"
+    assert client.post("/api/users/import", data=first.encode(), headers=h).status_code == 200
+    again = (
+        "username,display_name,org_code,external_id,external_source\n"
+        "t.two,乙,4108020001,base-88,city-oidc\n"
+        "t.three,丙,4108020001,base-89,city-oidc\n"
+        "t.four,丁,4108020001,base-89,city-oidc\n"
+    )
+    r = client.post("/api/users/import", data=again.encode(), headers=h)
+    assert r.status_code == 422
+    assert [(e["row"], e["column"]) for e in r.json["errors"]] == [(2, "external_id"), (4, "external_id")]
+    body = {"username": "t.five", "display_name": "戊", "org_code": "4108020001"}
+    taken = client.post(
+        "/api/users",
+        json={**body, "external_id": "base-88", "external_source": "city-oidc"},
+        headers=bearer(client, "admin"),
+    )
+    assert taken.status_code == 409

@@ -164,6 +164,17 @@ class User:
         self.updated_at = now()
         self.events.append(events.UserUpdated.of(self, sorted(changed)))
 
+    def link_external(self, source: str, external_id: str) -> bool:
+        """Say which upstream user (of which provider) this account is, for sign-in to link; True if it changed."""
+        if not source or not external_id:
+            raise DomainError("An external id needs the provider it is of (external_source).", "external_source")
+        if (self.external_source, self.external_id) == (source, external_id):
+            return False
+        self.external_source, self.external_id = source, external_id
+        self.updated_at = now()
+        self.events.append(events.UserUpdated.of(self, ["external_id"]))
+        return True
+
     def disable(self) -> None:
         """停用: the account can no longer sign in; its sessions and tokens are ended by the handler."""
         if self.is_active:

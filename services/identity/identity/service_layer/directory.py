@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from identity.adapters.orm import orgs as orgs_table
+from identity.adapters.orm import users as users_table
 from identity.adapters.passwords import hash_password
 from identity.domain.model import PLATFORM_PATH, ROLES, DomainError, Org, OrgLevel, User
 from identity.service_layer.unit_of_work import IdentityUnitOfWork
@@ -295,6 +296,8 @@ def _new_user(uow: IdentityUnitOfWork, actor: Principal, cmd: CreateUser) -> Use
     _require_admin_over(actor, org)
     if cmd.external_id or cmd.external_source:
         _require_root_for_external_id(actor)
+        if cmd.external_id and cmd.external_source and _external_id_holder(uow, cmd.external_source, cmd.external_id):
+            raise Conflict("Another user has this external id.", errors=[field_error("external_id", "already used")])
     if uow.users.by_username(cmd.username) is not None:
         raise Conflict("The username is taken.", errors=[field_error("username", "already used")])
     try:
@@ -325,6 +328,29 @@ def create_user(uow: IdentityUnitOfWork, actor: Principal, cmd: CreateUser) -> U
             _audit_external_id(uow, actor, user)
         uow.commit()
         return user
+
+
+def _external_id_holder(uow: IdentityUnitOfWork, source: str, external_id: str) -> str | None:
+    """The username of the user who is `external_id` at `source`, if any."""
+    found = uow.session.execute(
+        select(users_table.c.username).where(
+            users_table.c.external_source == source, users_table.c.external_id == external_id
+        )
+    ).scalar_one_or_none()
+    return str(found) if found is not None else None
+
+
+def _external_id_holders(uow: IdentityUnitOfWork, external_ids: list[str]) -> dict[tuple[str, str], str]:
+    """Who holds these external ids already, by (source, id), in queries of a thousand."""
+    held: dict[tuple[str, str], str] = {}
+    for start in range(0, len(external_ids), 1000):
+        chunk = external_ids[start : start + 1000]
+        query = select(users_table.c.external_source, users_table.c.external_id, users_table.c.username).where(
+            users_table.c.external_id.in_(chunk), users_table.c.external_source.is_not(None)
+        )
+        for source, external_id, username in uow.session.execute(query):
+            held[(source, external_id)] = username
+    return held
 
 
 def _audit_external_id(uow: IdentityUnitOfWork, actor: Principal, user: User) -> None:
@@ -433,6 +459,8 @@ def import_users(uow: IdentityUnitOfWork, actor: Principal, content: bytes) -> I
         existing = uow.users.by_usernames(sorted({r["username"].lower() for _, r in rows if r["username"]}))
         home_orgs = uow.orgs.by_codes(sorted({u.org_code for u in existing.values() if u.org_code}))
         root = is_root_admin(actor)
+        linked: dict[tuple[str, str], int] = {}
+        holders = _external_id_holders(uow, sorted({r["external_id"] for _, r in rows if r.get("external_id")}))
         seen: dict[str, int] = {}
         parsed: list[tuple[int, dict[str, Any], list[str]]] = []
         for line, row in rows:
@@ -491,6 +519,14 @@ def import_users(uow: IdentityUnitOfWork, actor: Principal, content: bytes) -> I
                         "外部标识须与其来源（统一身份认证入口）一同填写",
                         "external_id and external_source go together",
                     )
+                elif (external_source, external_id) in linked:
+                    report.error(
+                        line, "external_id", f"外部标识与第{linked[(external_source, external_id)]}行重复", "duplicate"
+                    )
+                elif holders.get((external_source, external_id), username) != username:
+                    report.error(line, "external_id", "外部标识已属于其他用户", "another user has this external id")
+                else:
+                    linked[(external_source, external_id)] = line
             roles = [r.strip() for r in (row.get("roles") or "").split(";") if r.strip()]
             unknown = [r for r in roles if r not in ROLES]
             if unknown:
@@ -528,6 +564,10 @@ def import_users(uow: IdentityUnitOfWork, actor: Principal, content: bytes) -> I
                 user.update_profile(
                     **{k: v for k, v in data.items() if k not in ("username", "external_id", "external_source")}
                 )
+                # A root administrator may name the source of an existing account (one imported before
+                # external ids had sources, say); checked above, audited here.
+                if data["external_id"] and user.link_external(data["external_source"], data["external_id"]):
+                    _audit_external_id(uow, actor, user)
                 if len(user.events) > before:
                     report.updated += 1
                 else:
