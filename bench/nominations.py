@@ -29,6 +29,7 @@ Then, on its own database (`cio_bench_nominations`, created and dropped):
 # ruff: noqa: E402 - the sys.path fix below must run before any other import
 from __future__ import annotations
 
+import base64
 import os
 import sys
 
@@ -88,7 +89,10 @@ HELLO_PORT = 18192
 JWKS_PORT = 18193
 LOCAL_NOMINATIONS_PORT = 8102  # deploy/services.yaml web_port, what render.py writes
 GW_COUNTY = ("410899", "基准区教育局", "/4108/410899")
-PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 2048
+# A real 2×3 PNG: the service reads an upload's size from its header and refuses what it cannot read.
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAIAAAADCAIAAAA2iEnWAAAAFElEQVR4nGM8ISfHwMDAxMDAgKAAFEoBCqHkTQMAAAAASUVORK5CYII="
+)
 SUBMIT_FORM = {
     "education": "本科",
     "ethnicity": "汉族",
@@ -109,8 +113,8 @@ def _service(database_url: str) -> Any:
     from shared.config import load_settings
     from tests.tokens import ISSUER, TestIssuer
 
-    settings = load_settings("nominations")
-    settings = replace(settings, database_url=database_url, auth=replace(settings.auth, issuer=ISSUER, jwks_url="-"))
+    settings = load_settings("nominations", database_url=database_url)
+    settings = replace(settings, auth=replace(settings.auth, issuer=ISSUER, jwks_url="-"))
     issuer = TestIssuer()
     return bootstrap(settings, verifier=issuer.verifier()), issuer
 

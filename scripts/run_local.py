@@ -103,16 +103,22 @@ def database_urls(services: list[Service], embedded: EmbeddedPostgres | None) ->
     return urls
 
 
-def service_env(service: Service, urls: dict[str, str]) -> dict[str, str]:
+def service_env(service: Service, urls: dict[str, str], identity_port: int | None = None) -> dict[str, str]:
     key = f"{service.name.upper()}_DATABASE_URL"
-    return {"SERVICE_NAME": service.name, key: urls[key]}
+    env = {"SERVICE_NAME": service.name, key: urls[key]}
+    if service.name != "identity" and identity_port is not None:
+        # Keys straight from identity, not through the gateway and its per-address rate limit (a 429 there
+        # would make every request of the service fail).
+        env["JWKS_URL"] = f"http://127.0.0.1:{identity_port}/api/auth/.well-known/jwks.json"
+    return env
 
 
 def procfile(services: list[Service], urls: dict[str, str], gateway_conf: Path, python: str) -> str:
     gunicorn = str(Path(python).with_name("gunicorn"))
+    identity_port = next((s.web_port for s in services if s.name == "identity"), None)
     lines = []
     for s in services:
-        exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in service_env(s, urls).items())
+        exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in service_env(s, urls, identity_port).items())
         lines.append(
             f"{s.name}-web: env {exports} WEB_BIND=127.0.0.1:{s.web_port} "
             f"PROMETHEUS_MULTIPROC_DIR={RUN_DIR / 'prom' / s.name} "

@@ -8,6 +8,7 @@ when a token names an unknown `kid`, at most once every few seconds).
 from __future__ import annotations
 
 import functools
+import math
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -19,12 +20,25 @@ import requests
 from flask import g, request
 
 from shared.config import AuthSettings
-from shared.errors import NotFound, Unauthorized
-from shared.scope import path_within
+from shared.errors import NotFound, ServiceUnavailable, Unauthorized
+from shared.scope import is_grant_path, path_within
 
 ALGORITHMS = ["ES256"]
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub"]
 MIN_REFETCH_SECONDS = 5.0
+# How long a caller is asked to wait when the keys cannot be fetched (identity restarting, say).
+KEYS_RETRY_AFTER_SECONDS = 5
+
+
+class KeysUnavailable(ServiceUnavailable):
+    """The verification keys could not be fetched: the service cannot tell a good token from a bad one right
+    now, which is its own temporary fault (503, retry shortly), never the caller's (401) or a crash (500)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The keys that verify access tokens cannot be fetched right now; retry shortly.",
+            headers={"Retry-After": str(KEYS_RETRY_AFTER_SECONDS)},
+        )
 
 
 @dataclass(frozen=True)
@@ -73,7 +87,8 @@ class JwksKeys:
         self._fetch = fetch
         self._cache_seconds = cache_seconds
         self._keys: dict[str, Any] = {}
-        self._fetched_at = 0.0
+        self._fetched_at = -math.inf  # never fetched: the first request fetches
+        self._failed = False
         self._lock = threading.Lock()
 
     @classmethod
@@ -90,19 +105,34 @@ class JwksKeys:
         return cls(fetch, cache_seconds)
 
     def _load(self) -> None:
-        jwks = self._fetch()
-        keys: dict[str, Any] = {}
-        for jwk in jwks.get("keys", []):
-            if jwk.get("kty") == "EC" and jwk.get("kid") and jwk.get("use", "sig") == "sig":
-                keys[jwk["kid"]] = jwt.PyJWK(jwk, algorithm="ES256").key
+        try:
+            jwks = self._fetch()
+            keys: dict[str, Any] = {}
+            for jwk in jwks.get("keys", []):
+                if jwk.get("kty") == "EC" and jwk.get("kid") and jwk.get("use", "sig") == "sig":
+                    keys[jwk["kid"]] = jwt.PyJWK(jwk, algorithm="ES256").key
+        except (requests.RequestException, ValueError, AttributeError, TypeError, jwt.PyJWTError) as exc:
+            # Down, refused (a 429 from a limiter), or not a JWKS: try again after the throttle, not per request.
+            self._fetched_at = time.monotonic()
+            self._failed = True
+            raise KeysUnavailable() from exc
         self._keys = keys
         self._fetched_at = time.monotonic()
+        self._failed = False
 
     def get(self, kid: str) -> Any | None:
+        """The key `kid` names; KeysUnavailable when it is not known and the JWKS cannot be fetched now."""
         with self._lock:
             age = time.monotonic() - self._fetched_at
-            if not self._keys or age > self._cache_seconds or (kid not in self._keys and age > MIN_REFETCH_SECONDS):
-                self._load()
+            if age > self._cache_seconds or (kid not in self._keys and age > MIN_REFETCH_SECONDS):
+                try:
+                    self._load()
+                except KeysUnavailable:
+                    if kid in self._keys:
+                        return self._keys[kid]  # a key we already hold stays good while identity is away
+                    raise
+            elif self._failed and kid not in self._keys:
+                raise KeysUnavailable()  # the last fetch failed moments ago: answer at once, no retry storm
             return self._keys.get(kid)
 
 
@@ -143,7 +173,7 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
     grants = tuple(
         Grant(str(item[0]), str(item[1]))
         for item in claims.get("grants", [])
-        if isinstance(item, list | tuple) and len(item) == 2
+        if isinstance(item, list | tuple) and len(item) == 2 and is_grant_path(str(item[1]))
     )
     return Principal(
         subject=str(claims["sub"]),

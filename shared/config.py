@@ -92,11 +92,12 @@ class Settings:
         return self.env == "production"
 
 
-def load_settings(service: str) -> Settings:
-    """Read the settings of `service`; `<SERVICE>_DATABASE_URL` wins over `DATABASE_URL`."""
+def load_settings(service: str, *, database_url: str | None = None) -> Settings:
+    """Read the settings of `service`; `<SERVICE>_DATABASE_URL` wins over `DATABASE_URL`, and an explicit
+    `database_url` (a test's own database) over both."""
     env = _env("APP_ENV", "development") or "development"
     prefix = service.upper()
-    database_url = _env(f"{prefix}_DATABASE_URL") or _env("DATABASE_URL")
+    database_url = database_url or _env(f"{prefix}_DATABASE_URL") or _env("DATABASE_URL")
     if database_url is None:
         raise ConfigError(
             f"{prefix}_DATABASE_URL (or DATABASE_URL) must name the service's PostgreSQL database; "

@@ -74,6 +74,10 @@ class TooManyRequests(ProblemError):
     status, title = 429, "Too many requests"
 
 
+class ServiceUnavailable(ProblemError):
+    status, title = 503, "Service unavailable"
+
+
 def field_error(field: str, message: str, location: str = "json") -> dict[str, Any]:
     return {"field": field, "in": location, "messages": [message]}
 

@@ -17,6 +17,7 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import os
 import re
@@ -38,7 +39,9 @@ DEFAULT_LOGIN_RATE = "30r/m"
 LOGIN_PATH = "/api/auth/token"
 # Browser sessions from single sign-on: nginx asks identity for the session's access token.
 SESSION_SERVICE = "identity"
-SESSION_CHECK = "/_sso_session"
+# The same path as identity's endpoint, but an internal location: only auth_request reaches it, and from
+# outside it is a 404 (it answers a bearer token for a cookie, which a page must never read).
+SESSION_CHECK = "/sso/session"
 SESSION_COOKIE = "cio_session"
 # Routes that never take a session: the token endpoint and JWKS, and the sign-in flow itself.
 SESSIONLESS_ROUTES = ("/api/auth/", "/sso/")
@@ -65,6 +68,12 @@ PROBLEMS: dict[int, tuple[str, str]] = {
     504: ("Gateway timeout", "The service behind this path did not answer in time."),
 }
 RETRY_AFTER = {429: "10", 503: "30"}
+
+# Who may tell the gateway the client's address in X-Forwarded-For (set_real_ip_from): nobody by default, since
+# locally and with compose clients connect straight to nginx. The containers read the list from a file beside
+# nginx.conf (TRUSTED_PROXIES_FILE), so an operator lists a load balancer there; Kubernetes puts the Ingress
+# controllers' pod network in it.
+TRUSTED_PROXIES_FILE = "/etc/nginx/trusted-proxies.conf"
 
 _SAFE_PATH = re.compile(r"^/[A-Za-z0-9/_.-]*$")
 _SAFE_RATE = re.compile(r"^[0-9]+r/[sm]$")
@@ -155,6 +164,33 @@ def _session_lines(route: str, catalog: Sequence[Service]) -> list[str]:
     ]
 
 
+def trusted_proxy_lines(networks: Sequence[str]) -> list[str]:
+    """`set_real_ip_from` for each proxy network, validated (a typo must not become an nginx syntax error)."""
+    lines = []
+    for value in networks:
+        try:
+            network = ipaddress.ip_network(value.strip(), strict=False)
+        except ValueError as exc:
+            raise ValueError(f"not an address or network: {value!r}") from exc
+        lines.append(f"set_real_ip_from {network};")
+    return lines
+
+
+def _real_ip(target: str, trusted_proxies: Sequence[str]) -> list[str]:
+    """The client is the last address in X-Forwarded-For not added by a trusted proxy; limits and logs use it."""
+    lines = [
+        "    # The real client: rate limits ($binary_remote_addr), logs and X-Real-IP use it. X-Forwarded-For is",
+        "    # believed only from the trusted proxies, so a client cannot pick its own address (and bucket).",
+        "    real_ip_header X-Forwarded-For;",
+        "    real_ip_recursive on;",
+    ]
+    if target == "local":
+        lines += [f"    {line}" for line in trusted_proxy_lines(trusted_proxies)]
+    else:
+        lines.append(f"    include {TRUSTED_PROXIES_FILE};")
+    return lines
+
+
 def _local_user() -> list[str]:
     """Started as root (a container or CI), nginx would run its workers as `nobody`, who cannot write the
     runtime dir's temp files (request bodies over the buffer): keep them as the user who owns the dir."""
@@ -172,11 +208,13 @@ def render(
     listen_host: str = "127.0.0.1",
     rate: str = DEFAULT_RATE,
     login_rate: str = DEFAULT_LOGIN_RATE,
+    trusted_proxies: Sequence[str] = (),
 ) -> str:
     """The nginx.conf text for `target` ("local" or "compose").
 
-    For "local", `port` and `listen_host` set the listen address and `runtime_dir` (required)
-    receives pid, temp files and logs. For "compose" both are fixed (8080, stdout/stderr).
+    For "local", `port` and `listen_host` set the listen address, `runtime_dir` (required)
+    receives pid, temp files and logs, and `trusted_proxies` lists who may set X-Forwarded-For.
+    For "compose" these are fixed (8080, stdout/stderr, the proxies in TRUSTED_PROXIES_FILE).
     """
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r}; expected one of {TARGETS}")
@@ -241,6 +279,7 @@ def render(
     ]
     for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
         out.append(f"    {kind}_temp_path {temp_root}/nginx_{kind}_temp;")
+    out += ["", *_real_ip(target, trusted_proxies)]
     out += [
         "",
         "    # Keep a well-formed client X-Request-ID (so a trace spans client and services); else make one.",
@@ -347,7 +386,7 @@ def render(
         out += [
             "        # Asked (auth_request) by every API location: 204 without a session cookie (nothing to do), else",
             "        # identity's answer: 204 with X-Access-Token for a live session, 204 clearing the cookie for an",
-            "        # ended one, 403 for a cross-site write.",
+            "        # ended one, 403 for a cross-site write. Internal: a browser asking for it gets a 404.",
             f"        location = {SESSION_CHECK} {{",
             "            internal;",
             '            if ($session_lookup = "") {',
@@ -431,6 +470,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--rate", default=os.environ.get("GATEWAY_RATE", DEFAULT_RATE))
     parser.add_argument("--login-rate", default=os.environ.get("GATEWAY_LOGIN_RATE", DEFAULT_LOGIN_RATE))
+    parser.add_argument(
+        "--trusted-proxies",
+        default=os.environ.get("GATEWAY_TRUSTED_PROXIES", ""),
+        help="local target: comma-separated proxies whose X-Forwarded-For is believed (default none)",
+    )
     args = parser.parse_args(argv)
 
     if args.target == "local":
@@ -444,6 +488,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             listen_host=args.host,
             rate=args.rate,
             login_rate=args.login_rate,
+            trusted_proxies=[p for p in args.trusted_proxies.split(",") if p.strip()],
         )
     else:
         text = render("compose", DEFAULT_PORT, None)

@@ -7,6 +7,7 @@ and the county reviewer is told → decisions move up the chain → the city bur
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import uuid
 from typing import Any
@@ -27,7 +28,10 @@ def stack(journey_stack: Stack) -> Stack:
     return journey_stack
 
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+# A real 2×3 PNG: the service reads an upload's size from its header and refuses what it cannot read.
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAIAAAADCAIAAAA2iEnWAAAAFElEQVR4nGM8ISfHwMDAxMDAgKAAFEoBCqHkTQMAAAAASUVORK5CYII="
+)
 CANDIDATE_PASSWORD = "candidate-password-2026"
 
 

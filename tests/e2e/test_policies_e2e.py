@@ -16,6 +16,7 @@ issue-3 test uses 沁阳市永威学校 (county 沁阳市, which no other test t
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import uuid
@@ -40,7 +41,10 @@ def stack(journey_stack: Stack) -> Stack:
     return journey_stack
 
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+# A real 2×3 PNG: the service reads an upload's size from its header and refuses what it cannot read.
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAIAAAADCAIAAAA2iEnWAAAAFElEQVR4nGM8ISfHwMDAxMDAgKAAFEoBCqHkTQMAAAAASUVORK5CYII="
+)
 PASSWORD = "policy-e2e-password-2026"
 WAIT = 60.0
 POLL = 0.3

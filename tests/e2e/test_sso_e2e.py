@@ -162,6 +162,7 @@ def _providers_file(path: Path, oidc: OidcIdp, cas: CasIdp, swap: TokenSwap, dea
         "client_id": "cio-platform",
         "client_secret_env": "CITY_OIDC_SECRET",
         "mapping": "standard-oidc",
+        "org_scope": ["1503"],  # 乌海市: the base speaks for its own city only
     }
     providers = [
         {"id": "city-oidc", **oidc_entry},
@@ -198,6 +199,7 @@ def _providers_file(path: Path, oidc: OidcIdp, cas: CasIdp, swap: TokenSwap, dea
                 "message": "msg",
             },
             "mapping": "education-cloud",
+            "org_scope": ["1503"],
         },
         {
             "id": "city-cas",
@@ -205,6 +207,7 @@ def _providers_file(path: Path, oidc: OidcIdp, cas: CasIdp, swap: TokenSwap, dea
             "protocol": "cas",
             "server_url": cas.base_url,
             "mapping": "cas-attributes",
+            "org_scope": ["1503"],
         },
         {
             "id": "city-cas-json",
@@ -213,6 +216,7 @@ def _providers_file(path: Path, oidc: OidcIdp, cas: CasIdp, swap: TokenSwap, dea
             "server_url": cas.base_url,
             "response_format": "json",
             "mapping": "cas-attributes",
+            "org_scope": ["1503"],
         },
     ]
     path.write_text(yaml.safe_dump({"providers": providers}, allow_unicode=True), encoding="utf-8")
@@ -483,8 +487,8 @@ def test_backchannel_logout_from_the_provider_ends_the_platform_session(sso: Sso
     dead.cookies.set("cio_session", "ended-long-ago", domain="127.0.0.1")
     answer = dead.get(f"{sso.gateway}/api/me", timeout=10)
     assert answer.status_code == 401 and answer.json()["instance"] == "/api/me"
-    # Only the session the provider ended: the same user's other browser session is another upstream session.
-    assert sso.me(other_browser).status_code == 200
+    # The person signed out at the provider: their other browser session here ends with it.
+    assert sso.me(other_browser).status_code == 401
 
 
 def test_a_forged_logout_token_is_refused(sso: Sso) -> None:
@@ -569,10 +573,18 @@ def test_a_disabled_upstream_account_is_refused(sso: Sso) -> None:
     assert refused.status_code == 403 and refused.json()["reason"] == "account_disabled"
 
 
-def test_a_return_to_off_the_platform_is_ignored(sso: Sso) -> None:
+@pytest.mark.parametrize("return_to", ["https://evil.example/", "/\t/evil.example/x", "/\n/x", "//evil.example"])
+def test_a_return_to_off_the_platform_is_ignored(sso: Sso, return_to: str) -> None:
     browser = requests.Session()
-    location = sso.oidc.sign_in(sso.start("city-oidc", browser, return_to="https://evil.example/"), "w-1001")
+    location = sso.oidc.sign_in(sso.start("city-oidc", browser, return_to=return_to), "w-1001")
     assert sso.callback(browser, location).headers["Location"] == "/"
+
+
+def test_the_session_swap_is_not_reachable_from_a_browser(sso: Sso) -> None:
+    browser, _ = sso.sign_in("city-oidc", "w-1001")
+    answer = browser.get(f"{sso.gateway}/sso/session", timeout=10)
+    assert answer.status_code == 404 and "X-Access-Token" not in answer.headers
+    assert sso.me(browser).status_code == 200  # the gateway itself still swaps the cookie for a token
 
 
 # -- the education-cloud OAuth2 variant -----------------------------------------------------------------------
@@ -674,8 +686,21 @@ def test_cas_single_logout_ends_the_platform_session(sso: Sso) -> None:
     wait_until(lambda: sso.me(browser).status_code == 401, 10, 0.1, "session ended by CAS single logout")
 
 
+def test_cas_single_logout_revokes_the_refresh_token_of_an_api_client(sso: Sso) -> None:
+    client, upstream = requests.Session(), requests.Session()
+    location = sso.cas.sign_in(sso.start("city-cas", client, mode="token"), "wangwu", "wangwu-pw", session=upstream)
+    tokens = sso.callback(client, location).json()
+    sso.cas.logout(upstream)  # the CAS server sends its logoutRequest before it answers
+    form = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+    refreshed = requests.post(f"{sso.gateway}/api/auth/token", data=form, timeout=10)
+    assert refreshed.status_code == 400 and refreshed.json()["error"] == "invalid_grant"
+
+
 def test_cas_sign_out_points_to_the_cas_logout(sso: Sso) -> None:
     browser, _ = _cas_sign_in(sso)
-    out = browser.get(f"{sso.gateway}/sso/logout", allow_redirects=False, timeout=10)
+    # The sign-out link on our own page (a browser says so in Sec-Fetch-Site).
+    out = browser.get(
+        f"{sso.gateway}/sso/logout", headers={"Sec-Fetch-Site": "same-origin"}, allow_redirects=False, timeout=10
+    )
     assert out.status_code == 302 and out.headers["Location"].startswith(f"{sso.cas.base_url}/logout?service=")
     assert sso.me(browser).status_code == 401

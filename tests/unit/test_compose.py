@@ -65,11 +65,12 @@ def test_compose_file_matches_the_compose_specification_schema() -> None:
     assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message}" for e in errors)
 
 
-def _compose_config(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+def _compose_config(tmp_path: Path, *profiles: str, **env: str) -> subprocess.CompletedProcess[str]:
     """`docker compose config` on the committed file, with an empty env file (a developer's .env stays out)."""
     env_file = tmp_path / "empty.env"
     env_file.write_text("", encoding="utf-8")
     command = [*docker_compose(), "--project-directory", str(REPO_ROOT), "-f", str(COMPOSE_FILE)]
+    command += [arg for profile in profiles for arg in ("--profile", profile)]
     return subprocess.run(
         [*command, "--env-file", str(env_file), "config", "--format", "json"],
         capture_output=True,
@@ -80,18 +81,69 @@ def _compose_config(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[s
     )
 
 
+# What an operator must set: the signing key and every password (no fallbacks).
+REQUIRED_SECRETS = {
+    "SIGNING_KEY_SECRET": "x" * 32,
+    "POSTGRES_PASSWORD": "pg-" + "p" * 20,
+    "RABBITMQ_PASSWORD": "mq-" + "r" * 20,
+    "GRAFANA_ADMIN_PASSWORD": "gf-" + "g" * 20,
+}
+
+
+def _rendered(tmp_path: Path, *profiles: str) -> dict[str, Any]:
+    """The configuration docker compose would run, with every required secret set."""
+    result = _compose_config(tmp_path, *profiles, **REQUIRED_SECRETS)
+    assert result.returncode == 0, result.stderr
+    return dict(json.loads(result.stdout))
+
+
 def test_docker_compose_config_accepts_the_file(tmp_path: Path) -> None:
-    result = _compose_config(tmp_path, SIGNING_KEY_SECRET="x" * 32)
+    result = _compose_config(tmp_path, **REQUIRED_SECRETS)
     assert result.returncode == 0, result.stderr
     resolved = json.loads(result.stdout)
-    assert set(resolved["services"]) == set(compose()["services"])
+    assert set(resolved["services"]) == set(compose()["services"]) - {"identity-seed"}  # the demo profile's
     assert resolved["name"] == compose()["name"]
 
 
-def test_docker_compose_refuses_to_run_without_the_signing_key_secret(tmp_path: Path) -> None:
-    result = _compose_config(tmp_path)
+@pytest.mark.parametrize("secret", sorted(REQUIRED_SECRETS))
+def test_docker_compose_refuses_to_run_without_each_secret(tmp_path: Path, secret: str) -> None:
+    result = _compose_config(tmp_path, **{k: v for k, v in REQUIRED_SECRETS.items() if k != secret})
     assert result.returncode != 0
-    assert "SIGNING_KEY_SECRET" in result.stderr
+    assert secret in result.stderr
+
+
+def test_production_has_no_fallback_passwords(tmp_path: Path) -> None:
+    raw = COMPOSE_FILE.read_text(encoding="utf-8")
+    for name in ("POSTGRES_PASSWORD", "RABBITMQ_PASSWORD", "GRAFANA_ADMIN_PASSWORD"):
+        assert f"${{{name}:-" not in raw and f"${{{name}}}" not in raw, name
+    services = _rendered(tmp_path)["services"]
+    assert services["postgres"]["environment"]["POSTGRES_PASSWORD"] == REQUIRED_SECRETS["POSTGRES_PASSWORD"]
+    assert services["rabbitmq"]["environment"]["RABBITMQ_DEFAULT_PASS"] == REQUIRED_SECRETS["RABBITMQ_PASSWORD"]
+    grafana = services["grafana"]["environment"]["GF_SECURITY_ADMIN_PASSWORD"]
+    assert grafana == REQUIRED_SECRETS["GRAFANA_ADMIN_PASSWORD"]
+    for name, spec in services.items():
+        env = spec.get("environment") or {}
+        for key in ("DATABASE_URL", "AMQP_URL"):
+            if key in env:
+                assert ":cio@" not in env[key] and "guest" not in env[key], f"{name}: {key}"
+
+
+def test_production_seeds_no_demo_accounts(tmp_path: Path) -> None:
+    assert "identity-seed" not in _rendered(tmp_path)["services"]
+    demo = _rendered(tmp_path, "demo")["services"]["identity-seed"]
+    assert demo["command"][-1] == "seed-demo" and demo["environment"]["APP_ENV"] == "development"
+
+
+def test_prometheus_cannot_be_reconfigured_or_stopped_over_http(tmp_path: Path) -> None:
+    command = _rendered(tmp_path)["services"]["prometheus"]["command"]
+    assert "--web.enable-lifecycle" not in command and "--web.enable-admin-api" not in command
+
+
+def test_the_gateway_reads_its_trusted_proxies_from_a_mounted_file(tmp_path: Path) -> None:
+    gateway = _rendered(tmp_path)["services"]["gateway"]
+    mounts = {v["target"]: v["source"] for v in gateway["volumes"]}
+    assert mounts["/etc/nginx/trusted-proxies.conf"] == str(REPO_ROOT / "deploy" / "nginx" / "trusted-proxies.conf")
+    assert _rendered(tmp_path)["services"]["identity-web"]["environment"]["TRUSTED_PROXIES"]
 
 
 def test_every_long_running_container_has_a_healthcheck() -> None:

@@ -6,6 +6,7 @@ both ways, private paths stay private, the login limit bites. Loopback only, abo
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import shutil
@@ -103,7 +104,19 @@ class Gateway:
 
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
-    runtime = tmp_path_factory.mktemp("gateway")
+    with _running_gateway(tmp_path_factory.mktemp("gateway")) as gw:
+        yield gw
+
+
+@pytest.fixture(scope="module")
+def gateway_behind_proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    """The gateway with a load balancer in front of it on loopback, whose X-Forwarded-For it believes."""
+    with _running_gateway(tmp_path_factory.mktemp("gateway-proxied"), trusted_proxies=["127.0.0.1"]) as gw:
+        yield gw
+
+
+@contextlib.contextmanager
+def _running_gateway(runtime: Path, trusted_proxies: list[str] | None = None) -> Iterator[Gateway]:
     stub = ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
     threading.Thread(target=stub.serve_forever, daemon=True).start()
     services = [
@@ -113,7 +126,10 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     ]
     port = _free_port()
     conf = runtime / "nginx.conf"
-    conf.write_text(render_mod.render("local", port, str(runtime), services=services), encoding="utf-8")
+    conf.write_text(
+        render_mod.render("local", port, str(runtime), services=services, trusted_proxies=trusted_proxies or []),
+        encoding="utf-8",
+    )
     assert NGINX is not None
     proc = subprocess.Popen(
         [NGINX, "-p", str(runtime), "-c", str(conf), "-e", str(runtime / "error.log")],
@@ -201,3 +217,32 @@ def test_token_endpoint_is_rate_limited_with_429_problem(gateway: Gateway) -> No
     resp = gateway.request("/api/auth/token", method="POST", data=b"{}")
     _assert_problem(resp, 429, "Too many requests")
     assert resp.headers["Retry-After"]
+
+
+def test_the_session_check_is_reachable_only_by_the_gateway_itself(gateway: Gateway) -> None:
+    """/sso/session answers a bearer token for a session cookie: a page that could call it could read it."""
+    for path in ("/sso/session", "/sso/session?x=1"):
+        resp = gateway.request(path, headers={"Cookie": "cio_session=abc"})
+        _assert_problem(resp, 404, "Not found")
+    # The gateway's own auth_request still reaches it (the stub answers 200 to it, so the request goes on).
+    assert gateway.request("/api/orgs", headers={"Cookie": "cio_session=abc"}).status == 200
+
+
+def test_a_client_cannot_choose_its_own_address_with_x_forwarded_for(gateway: Gateway) -> None:
+    resp = gateway.request("/api/orgs", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert resp.upstream_headers()["x-real-ip"] == "127.0.0.1"
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_address_and_login_bucket(
+    gateway_behind_proxy: Gateway,
+) -> None:
+    seen = gateway_behind_proxy.request("/api/orgs", headers={"X-Forwarded-For": "198.51.100.7, 203.0.113.9"})
+    assert seen.upstream_headers()["x-real-ip"] == "203.0.113.9"  # the address the trusted proxy saw
+
+    def login(client: str) -> int:
+        headers = {"X-Forwarded-For": client}
+        return gateway_behind_proxy.request("/api/auth/token", method="POST", data=b"{}", headers=headers).status
+
+    noisy = [login("203.0.113.66") for _ in range(15)]
+    assert 429 in noisy
+    assert login("203.0.113.77") == 200  # another client behind the same proxy still signs in

@@ -64,6 +64,7 @@ def test_nginx_accepts_compose_config_syntax(tmp_path: Path) -> None:
     """Same text as committed, with /tmp and the compose host names swapped for things that exist here."""
     text = COMPOSE_CONF.read_text(encoding="utf-8").replace(" /tmp/", f" {tmp_path}/")
     text = re.sub(r"server [a-z0-9-]+-web:8000;", "server 127.0.0.1:8000;", text)
+    text = text.replace(render_mod.TRUSTED_PROXIES_FILE, str(COMPOSE_CONF.with_name("trusted-proxies.conf")))
     conf = tmp_path / "nginx.conf"
     conf.write_text(text, encoding="utf-8")
     result = _nginx_test(conf, tmp_path)
@@ -107,7 +108,9 @@ def test_sessions_are_swapped_for_a_bearer_token_on_api_routes_only() -> None:
     text = COMPOSE_CONF.read_text(encoding="utf-8")
     assert "proxy_pass http://identity_web/sso/session;" in text
     api = text[text.index("location = /api/orgs {") :].split("}", 1)[0]
-    assert "auth_request /_sso_session;" in api
+    assert "auth_request /sso/session;" in api
+    check = text[text.index("location = /sso/session {") :].split("}", 1)[0]
+    assert "internal;" in check
     for sessionless in ("location /api/auth/ {", "location /sso/ {"):
         block = text[text.index(sessionless) :].split("}", 1)[0]
         assert "auth_request" not in block
@@ -170,3 +173,16 @@ def test_unsafe_values_are_refused(tmp_path: Path) -> None:
         render_mod.render("local", 8080, None)
     with pytest.raises(ValueError):
         render_mod.render("kubernetes", 8080, None)
+
+
+def test_forwarded_addresses_are_believed_only_from_listed_proxies(tmp_path: Path) -> None:
+    local = render_mod.render("local", 18080, str(tmp_path), trusted_proxies=["10.1.2.3", "fd00::/8"])
+    assert "real_ip_header X-Forwarded-For;" in local and "real_ip_recursive on;" in local
+    assert "set_real_ip_from 10.1.2.3/32;" in local and "set_real_ip_from fd00::/8;" in local
+    assert "set_real_ip_from" not in render_mod.render("local", 18080, str(tmp_path))
+    compose = COMPOSE_CONF.read_text(encoding="utf-8")
+    assert f"include {render_mod.TRUSTED_PROXIES_FILE};" in compose and "set_real_ip_from" not in compose
+    listed = COMPOSE_CONF.with_name("trusted-proxies.conf").read_text(encoding="utf-8")
+    assert not [line for line in listed.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    with pytest.raises(ValueError, match="not an address"):
+        render_mod.render("local", 18080, str(tmp_path), trusted_proxies=["10.0.0.0/8; allow all"])

@@ -408,5 +408,39 @@ def test_the_ingress_routes_every_public_route_and_nothing_internal() -> None:
         for route in service.routes:
             assert routed(route), route
         assert routed(f"/openapi/{service.name}/openapi.json")
-    for internal in ("/nginx_status", "/_sso_session", "/gateway/health", "/metrics"):
+    for internal in ("/nginx_status", "/gateway/health", "/metrics"):
         assert not routed(internal), internal
+    # /sso/session is routed (it is under /sso) but an internal location of the gateway: a 404 from outside.
+    gateway = (K8S / "base" / "gateway" / "nginx.conf").read_text(encoding="utf-8")
+    assert "internal;" in gateway[gateway.index("location = /sso/session {") :].split("}", 1)[0]
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_cluster_seeds_no_demo_accounts_and_keeps_production_settings(overlay: str) -> None:
+    docs = rendered(overlay)
+    text = yaml.safe_dump_all(docs)
+    assert "seed-demo" not in text and "--web.enable-lifecycle" not in text
+    kinds = by_kind(docs)
+    for name in SERVICES:
+        (config,) = [c for n, c in kinds["ConfigMap"].items() if n.startswith(f"{name}-config")]
+        assert config["data"]["APP_ENV"] == "production"
+        if name != "identity":  # keys from identity inside the cluster, never through the public gateway
+            assert config["data"]["JWKS_URL"] == "http://identity-web:8000/api/auth/.well-known/jwks.json"
+    for secret in kinds.get("Secret", {}).values():
+        for key, value in (secret.get("stringData") or {}).items():
+            assert not value or "REPLACE" in value or "$(" in value, f"{secret['metadata']['name']}.{key}"
+
+
+def test_the_gateway_believes_forwarded_addresses_only_from_the_ingress_controllers() -> None:
+    kinds = by_kind(rendered("prod"))
+    (config,) = [c for n, c in kinds["ConfigMap"].items() if n.startswith("gateway-nginx")]
+    proxies = config["data"]["trusted-proxies.conf"]
+    assert "set_real_ip_from 10.0.0.0/8;" in proxies
+    assert "include /etc/nginx/trusted-proxies.conf;" in config["data"]["nginx.conf"]
+    nginx = kinds["Deployment"]["gateway"]["spec"]["template"]["spec"]["containers"][0]
+    assert "/etc/nginx/trusted-proxies.conf" in {m["mountPath"] for m in nginx["volumeMounts"]}
+    admitted = kinds["NetworkPolicy"]["gateway"]["spec"]["ingress"]
+    on_http = [rule["from"] for rule in admitted if {"protocol": "TCP", "port": 8080} in rule["ports"]]
+    assert on_http == [[{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}]]
+    identity = next(c for n, c in kinds["ConfigMap"].items() if n.startswith("identity-config"))
+    assert "10.0.0.0/8" in identity["data"]["TRUSTED_PROXIES"]

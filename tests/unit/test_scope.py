@@ -49,3 +49,29 @@ def test_within_any_selects_subtrees_in_sql(pg_database: str) -> None:
         assert [r[0] for r in conn.execute(sa.select(t.c.path).where(within_any(t.c.path, ["/41_8"])))] == ["/41_8"]
         assert len(list(conn.execute(sa.select(t.c.path).where(within_any(t.c.path, ["/"]))))) == 6
         assert list(conn.execute(sa.select(t.c.path).where(within_any(t.c.path, [])))) == []
+
+
+def test_an_empty_grant_path_never_means_everywhere() -> None:
+    assert not path_within("/4108/410802", "")
+    assert not path_within("/4108", "4108")
+    assert not path_within("/4108", "//")
+    lost = Principal("u1", (Grant("platform_admin", ""),))
+    assert not lost.can("/4108", "platform_admin")
+
+
+def test_a_token_grant_without_an_org_path_grants_nothing() -> None:
+    from shared.auth import principal_from_claims
+
+    principal = principal_from_claims({"sub": "u1", "grants": [["platform_admin", ""], ["auditor", "/4108"]]})
+    assert principal.grants == (Grant("auditor", "/4108"),)
+
+
+def test_within_any_selects_nothing_for_an_empty_grant_path() -> None:
+    engine = sa.create_engine("sqlite://")
+    meta = sa.MetaData()
+    t = sa.Table("t", meta, sa.Column("path", sa.String))
+    meta.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(t.insert(), [{"path": "/4108"}, {"path": "/10417"}])
+        found = conn.execute(sa.select(t.c.path).where(within_any(t.c.path, ["", "//"]))).scalars().all()
+    assert found == []

@@ -6,16 +6,20 @@ import base64
 import hashlib
 import hmac
 import json
+import threading
 import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import jwt
 import pytest
+import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from shared import auth
-from shared.auth import JwksKeys, TokenVerifier
+from shared.auth import JwksKeys, KeysUnavailable, TokenVerifier
 from shared.config import AuthSettings
 from shared.errors import Unauthorized
 
@@ -166,3 +170,78 @@ def test_tampered_payload_is_refused(keyset: KeySet, verifier: TokenVerifier) ->
 def test_garbage_is_refused(verifier: TokenVerifier) -> None:
     with pytest.raises(Unauthorized):
         verifier.verify("not-a-jwt")
+
+
+# -- keys fetched from identity inside the network; a failed fetch is the service's 503, never a 500 -----------
+class _Limited(BaseHTTPRequestHandler):
+    """A JWKS URL behind a rate limiter that has had enough (what the public gateway answered)."""
+
+    def do_GET(self) -> None:
+        self.send_response(429)
+        self.send_header("Retry-After", "10")
+        self.end_headers()
+
+    def log_message(self, *_args: Any) -> None:  # keeps the test output readable
+        pass
+
+
+@pytest.fixture
+def limited_jwks_url() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Limited)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/api/auth/.well-known/jwks.json"
+    finally:
+        server.shutdown()
+
+
+def test_a_key_fetch_refused_with_429_answers_503_with_retry_after(keyset: KeySet, limited_jwks_url: str) -> None:
+    from flask import Flask
+
+    from shared.web import create_service_app
+
+    verifier = TokenVerifier(SETTINGS, JwksKeys.from_url(limited_jwks_url))
+    with pytest.raises(KeysUnavailable) as refused:
+        verifier.verify(sign(keyset, claims()))
+    assert refused.value.status == 503 and refused.value.headers["Retry-After"]
+
+    app: Flask = create_service_app(service="svc", title="svc", blueprints=[], verifier=lambda: verifier, checks={})
+
+    @app.get("/api/things")
+    def things() -> str:
+        return "unreachable without keys"
+
+    answer = app.test_client().get("/api/things", headers={"Authorization": f"Bearer {sign(keyset, claims())}"})
+    assert answer.status_code == 503 and answer.headers["Retry-After"]
+    assert answer.content_type == "application/problem+json"
+
+
+def test_keys_already_held_keep_verifying_while_identity_is_away(keyset: KeySet) -> None:
+    up = {"ok": True}
+
+    def fetch() -> dict[str, Any]:
+        if not up["ok"]:
+            raise requests.ConnectionError("identity is restarting")
+        return keyset.jwks()
+
+    verifier = TokenVerifier(SETTINGS, JwksKeys(fetch, cache_seconds=0))
+    verifier.verify(sign(keyset, claims()))
+    up["ok"] = False
+    assert verifier.verify(sign(keyset, claims())).subject == "user-1"  # cache expired, fetch fails, key held
+    keyset.add("k2")
+    with pytest.raises(KeysUnavailable):
+        verifier.verify(sign(keyset, claims(), kid="k2"))  # a new key cannot be learned now: 503, not 401
+
+
+def test_a_failed_key_fetch_is_not_retried_on_every_request(keyset: KeySet) -> None:
+    calls = {"n": 0}
+
+    def fetch() -> dict[str, Any]:
+        calls["n"] += 1
+        raise requests.ConnectionError("identity is down")
+
+    verifier = TokenVerifier(SETTINGS, JwksKeys(fetch))
+    for _ in range(10):
+        with pytest.raises(KeysUnavailable):
+            verifier.verify(sign(keyset, claims()))
+    assert calls["n"] == 1

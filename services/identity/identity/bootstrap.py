@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from sqlalchemy import Engine
@@ -13,12 +13,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from identity.adapters.keys import KeyRing
 from identity.adapters.orm import start_mappers
 from identity.adapters.sso_config import ProviderConfig, load_providers
+from identity.adapters.verifier import ActiveAccountVerifier
 from identity.service_layer.sso import Sso
 from identity.service_layer.tokens import TokenPolicy
 from identity.service_layer.unit_of_work import IdentityUnitOfWork
 from shared.auth import JwksKeys, TokenVerifier
 from shared.config import Settings, load_settings, require_secret
 from shared.db import make_engine, make_session_factory
+from shared.proxies import TrustedProxies
 
 SERVICE = "identity"
 
@@ -32,6 +34,7 @@ class Identity:
     policy: TokenPolicy
     sso_providers: dict[str, ProviderConfig]
     sso_session_ttl: dt.timedelta = dt.timedelta(hours=8)
+    trusted_proxies: TrustedProxies = field(default_factory=TrustedProxies.from_env)
 
     @cached_property
     def engine(self) -> Engine:
@@ -64,8 +67,10 @@ class Identity:
 
     @cached_property
     def verifier(self) -> TokenVerifier:
-        # Identity verifies with its own key ring: no HTTP call to itself.
-        return TokenVerifier(self.settings.auth, JwksKeys(self.keyring.jwks, cache_seconds=10))
+        # Identity verifies with its own key ring (no HTTP call to itself) and refuses disabled accounts.
+        return ActiveAccountVerifier(
+            self.settings.auth, JwksKeys(self.keyring.jwks, cache_seconds=10), self.session_factory
+        )
 
 
 def bootstrap(settings: Settings | None = None) -> Identity:

@@ -22,6 +22,7 @@ from notifications.adapters.channels import (
     SmtpSettings,
     WeComRobot,
 )
+from notifications.adapters.outbound import DEFAULT_ALLOWED_HOSTS, OutboundPolicy, PinnedPoster
 from notifications.adapters.templates import Templates
 from notifications.domain.model import Channel, RetryPolicy
 from notifications.domain.rules import RuleBook, load_rulebook
@@ -47,6 +48,9 @@ class ChannelSettings:
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     wecom_base_url: str = "https://qyapi.weixin.qq.com"
     dingtalk_base_url: str = "https://oapi.dingtalk.com"
+    # Hosts a user's webhook may name; addresses must be public unless inside a trusted network.
+    webhook_allowed_hosts: tuple[str, ...] = DEFAULT_ALLOWED_HOSTS
+    webhook_trusted_networks: tuple[str, ...] = ()
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     dispatch_interval: float = 1.0
     reminder_interval: float = 30.0
@@ -65,6 +69,8 @@ class ChannelSettings:
             ),
             wecom_base_url=_env("WECOM_BASE_URL", "https://qyapi.weixin.qq.com"),
             dingtalk_base_url=_env("DINGTALK_BASE_URL", "https://oapi.dingtalk.com"),
+            webhook_allowed_hosts=tuple(_env("NOTIFY_WEBHOOK_HOSTS", ",".join(DEFAULT_ALLOWED_HOSTS)).split(",")),
+            webhook_trusted_networks=tuple(_env("NOTIFY_WEBHOOK_TRUSTED_NETWORKS", "").split(",")),
             retry=RetryPolicy(
                 max_attempts=int(_env("NOTIFY_MAX_ATTEMPTS", "5")),
                 base_seconds=float(_env("NOTIFY_BACKOFF_SECONDS", "30")),
@@ -118,12 +124,20 @@ class Notifications:
         return Notifier(self.rulebook, self.templates)
 
     @cached_property
+    def outbound(self) -> OutboundPolicy:
+        """Where robots and webhooks may go: checked when a user saves a webhook and again at each send."""
+        c = self.channels
+        policy = OutboundPolicy.from_settings(c.webhook_allowed_hosts, c.webhook_trusted_networks)
+        return policy.with_hosts(c.wecom_base_url, c.dingtalk_base_url)
+
+    @cached_property
     def senders(self) -> dict[str, Sender]:
+        poster = PinnedPoster(self.outbound)
         return {
             Channel.EMAIL.value: EmailSender(self.channels.smtp),
-            Channel.WEBHOOK.value: JsonWebhookSender(),
-            Channel.WECOM.value: WeComRobot(self.channels.wecom_base_url),
-            Channel.DINGTALK.value: DingTalkRobot(self.channels.dingtalk_base_url),
+            Channel.WEBHOOK.value: JsonWebhookSender(poster),
+            Channel.WECOM.value: WeComRobot(self.channels.wecom_base_url, poster),
+            Channel.DINGTALK.value: DingTalkRobot(self.channels.dingtalk_base_url, poster=poster),
             Channel.SMS.value: SmsSender(self.sms_provider),
         }
 

@@ -56,7 +56,7 @@ YICHUN_POLICY = policy_document("yichun-university")
 
 
 def _settings(url: str, amqp_url: str) -> Settings:
-    settings = load_settings("approvals")
+    settings = load_settings("approvals", database_url=url)
     return replace(
         settings,
         database_url=url,

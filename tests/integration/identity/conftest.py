@@ -25,7 +25,7 @@ DEMO_PASSWORD = "demo-password-for-tests"
 
 
 def _settings(database_url: str, amqp_url: str) -> Settings:
-    settings = load_settings("identity")
+    settings = load_settings("identity", database_url=database_url)
     return replace(
         settings,
         database_url=database_url,

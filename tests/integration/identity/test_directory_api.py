@@ -151,9 +151,9 @@ def test_org_import_is_idempotent(client: FlaskClient) -> None:
 
 
 USERS = (
-    "username,display_name,org_code,phone,email,gender,birth_date,external_id,roles\n"
-    "t.wang,王老师,4108020001,13800138000,wang@example.cn,女,1985-03-02,ext-001,school_admin\n"
-    "t.li,李老师,4108020002,13900139000,,男,,ext-002,\n"
+    "username,display_name,org_code,phone,email,gender,birth_date,external_id,external_source,roles\n"
+    "t.wang,王老师,4108020001,13800138000,wang@example.cn,女,1985-03-02,ext-001,city-oidc,school_admin\n"
+    "t.li,李老师,4108020002,13900139000,,男,,ext-002,city-oidc,\n"
 )
 
 
@@ -170,7 +170,7 @@ def test_user_import_provisions_users_and_grants(client: FlaskClient, identity_s
 
 def test_user_import_with_bad_rows_imports_nothing(client: FlaskClient, identity_service: Identity) -> None:
     before = count(identity_service, users)
-    bad = USERS + "t.zhao,赵老师,4108020001,12345,not-an-email,,1985-13-40,,king\n,无名,nowhere,,,,,,\n"
+    bad = USERS + "t.zhao,赵老师,4108020001,12345,not-an-email,,1985-13-40,,,king\n,无名,nowhere,,,,,,,\n"
     r = client.post(
         "/api/users/import", data=bad.encode(), headers={**bearer(client, "admin"), "Content-Type": "text/csv"}
     )
@@ -184,6 +184,17 @@ def test_user_import_with_bad_rows_imports_nothing(client: FlaskClient, identity
         (5, "org_code"),
     }
     assert count(identity_service, users) == before
+
+
+def test_a_40kb_email_in_a_user_import_is_a_row_error_not_a_held_worker(client: FlaskClient) -> None:
+    """The quadratic e-mail pattern held a worker about 12 s on this input; the check is linear and bounded now."""
+    long_email = "a." * 20_000 + "@"
+    bad = USERS + f"t.zhao,赵老师,4108020001,,{long_email},,,,,\n"
+    r = client.post(
+        "/api/users/import", data=bad.encode(), headers={**bearer(client, "admin"), "Content-Type": "text/csv"}
+    )
+    assert r.status_code == 422
+    assert {(e["row"], e["column"]) for e in r.json["errors"]} == {(4, "email")}
 
 
 def test_personal_data_is_masked_in_lists(client: FlaskClient) -> None:
@@ -236,3 +247,92 @@ def test_openapi_document_describes_the_api(client: FlaskClient) -> None:
     assert {"/api/auth/token", "/api/me", "/api/orgs", "/api/orgs/import", "/api/users/{user_id}/grants"} <= set(
         doc["paths"]
     )
+
+
+def _county_admin(client: FlaskClient) -> dict[str, str]:
+    """county.reviewer made platform_admin over 解放区 (410802) only, and signed in again."""
+    reviewer = client.get("/api/users?q=county.reviewer", headers=bearer(client, "admin")).json["items"][0]
+    granted = client.post(
+        f"/api/users/{reviewer['id']}/grants",
+        json={"role": "platform_admin", "org_code": "410802"},
+        headers=bearer(client, "admin"),
+    )
+    assert granted.status_code == 201, granted.json
+    return {**bearer(client, "county.reviewer"), "Content-Type": "text/csv"}
+
+
+def test_a_user_import_cannot_pull_in_a_user_from_outside_the_importers_subtree(
+    client: FlaskClient, identity_service: Identity
+) -> None:
+    """school2.admin works in 修武县 (410821): a 解放区 administrator's row with that username is a row error."""
+    h = _county_admin(client)
+    csv = (
+        "username,display_name,org_code,phone,email\n"
+        "t.new,新老师,4108020001,,\n"
+        "school2.admin,被改名,4108020001,13700137000,taken@evil.example\n"
+    )
+    r = client.post("/api/users/import", data=csv.encode(), headers=h)
+    assert r.status_code == 422, r.json
+    assert [(e["row"], e["column"]) for e in r.json["errors"]] == [(3, "username")]
+    with identity_service.session_factory() as session:
+        other = session.execute(select(users).where(users.c.username == "school2.admin")).one()
+        new = session.execute(select(func.count()).select_from(users).where(users.c.username == "t.new")).scalar()
+    assert (other.org_code, other.display_name, other.phone) == ("4108210001", "修武县城关小学校长", None)
+    assert new == 0  # nothing half written
+
+
+def test_a_user_import_updates_a_user_already_inside_the_importers_subtree(client: FlaskClient) -> None:
+    h = _county_admin(client)
+    csv = "username,display_name,org_code,phone\nschool.admin,第一实验小学校长,4108020001,13700137000\n"
+    r = client.post("/api/users/import", data=csv.encode(), headers=h)
+    assert (r.status_code, r.json["updated"]) == (200, 1), r.json
+
+
+def test_only_a_platform_wide_admin_imports_external_ids(client: FlaskClient) -> None:
+    h = _county_admin(client)
+    csv = "username,display_name,org_code,external_id,external_source\nt.plant,张明,4108020001,base-1,city-oidc\n"
+    r = client.post("/api/users/import", data=csv.encode(), headers=h)
+    assert r.status_code == 422
+    assert [(e["row"], e["column"]) for e in r.json["errors"]] == [(2, "external_id")]
+    half = "username,display_name,org_code,external_id\nt.half,张明,4108020001,base-2\n"
+    r = client.post(
+        "/api/users/import", data=half.encode(), headers={**bearer(client, "admin"), "Content-Type": "text/csv"}
+    )
+    assert [(e["row"], e["column"]) for e in r.json["errors"]] == [(2, "external_source")]
+
+
+def test_a_root_admin_names_the_source_of_an_existing_users_external_id(
+    client: FlaskClient, identity_service: Identity
+) -> None:
+    h = {**bearer(client, "admin"), "Content-Type": "text/csv"}
+    csv = "username,display_name,org_code,external_id,external_source\nschool.admin,校长,4108020001,base-77,city-oidc\n"
+    r = client.post("/api/users/import", data=csv.encode(), headers=h)
+    assert (r.status_code, r.json["updated"]) == (200, 1), r.json
+    with identity_service.session_factory() as session:
+        row = session.execute(select(users).where(users.c.username == "school.admin")).one()
+        audited = session.execute(
+            select(func.count()).select_from(audit_log).where(audit_log.c.action == "external_id_set")
+        ).scalar()
+    assert (row.external_source, row.external_id, audited) == ("city-oidc", "base-77", 1)
+
+
+def test_an_external_id_someone_else_holds_is_a_row_error_and_a_conflict(client: FlaskClient) -> None:
+    h = {**bearer(client, "admin"), "Content-Type": "text/csv"}
+    first = "username,display_name,org_code,external_id,external_source\nt.one,甲,4108020001,base-88,city-oidc\n"
+    assert client.post("/api/users/import", data=first.encode(), headers=h).status_code == 200
+    again = (
+        "username,display_name,org_code,external_id,external_source\n"
+        "t.two,乙,4108020001,base-88,city-oidc\n"
+        "t.three,丙,4108020001,base-89,city-oidc\n"
+        "t.four,丁,4108020001,base-89,city-oidc\n"
+    )
+    r = client.post("/api/users/import", data=again.encode(), headers=h)
+    assert r.status_code == 422
+    assert [(e["row"], e["column"]) for e in r.json["errors"]] == [(2, "external_id"), (4, "external_id")]
+    body = {"username": "t.five", "display_name": "戊", "org_code": "4108020001"}
+    taken = client.post(
+        "/api/users",
+        json={**body, "external_id": "base-88", "external_source": "city-oidc"},
+        headers=bearer(client, "admin"),
+    )
+    assert taken.status_code == 409

@@ -45,7 +45,7 @@ OTHER_SCHOOL = ("school_admin", "/4108/410821/4108210001")
 
 
 def settings_for(url: str, bus: BusSettings | None = None, amqp_url: str | None = None) -> Settings:
-    settings = load_settings("nominations")
+    settings = load_settings("nominations", database_url=url)
     return replace(
         settings,
         database_url=url,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import uuid
 from typing import Any
@@ -14,7 +15,10 @@ from shared.bus.envelope import CloudEvent
 from tests.integration.nominations.conftest import CANDIDATE, CITY, SCHOOL
 from tests.tokens import TestIssuer
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+# A real 2×3 PNG: the service reads an upload's size from its header and refuses what it cannot read.
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAIAAAADCAIAAAA2iEnWAAAAFElEQVR4nGM8ISfHwMDAxMDAgKAAFEoBCqHkTQMAAAAASUVORK5CYII="
+)
 JIAOZUO_FORM = {
     "education": "本科",
     "ethnicity": "汉族",

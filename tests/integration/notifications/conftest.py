@@ -95,7 +95,14 @@ def http_receiver() -> Iterator[HttpReceiver]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            receiver.requests.append({"path": self.path, "body": json.loads(body or b"{}")})
+            receiver.requests.append(
+                {
+                    "method": self.command,
+                    "path": self.path,
+                    "headers": dict(self.headers.items()),
+                    "body": json.loads(body or b"{}"),
+                }
+            )
             status = receiver.statuses.pop(0) if receiver.statuses else 200
             payload = json.dumps(receiver.answer).encode()
             self.send_response(status)
@@ -103,6 +110,9 @@ def http_receiver() -> Iterator[HttpReceiver]:
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)
+
+        # Any other method is recorded too, so a test sees a request the worker should never have made.
+        do_DELETE = do_PUT = do_PATCH = do_GET = do_POST
 
         def log_message(self, format: str, *args: Any) -> None:
             return
@@ -133,13 +143,16 @@ def notifications_service(
     name = f"cio_test_notif_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(infra["pg"], autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{notifications_template}"')
-    settings = load_settings("notifications")
-    settings = replace(settings, database_url=database_url(infra["pg"], name), bus=bus_settings)
+    settings = load_settings("notifications", database_url=database_url(infra["pg"], name))
+    settings = replace(settings, bus=bus_settings)
     channels = ChannelSettings(
         smtp=SmtpSettings(host="127.0.0.1", port=smtp_sink.port),
         wecom_base_url=http_receiver.url + "/wecom",
         dingtalk_base_url=http_receiver.url + "/dingtalk",
         retry=RetryPolicy(max_attempts=3, base_seconds=0.05, max_seconds=0.2),
+        # The local receiver stands in for the robot hosts: loopback is trusted here, as an operator
+        # would trust an internal relay; tests/unit/notifications/test_outbound.py covers the refusals.
+        webhook_trusted_networks=("127.0.0.0/8",),
     )
     service = bootstrap(settings, verifier=issuer.verifier(), channels=channels)
     try:

@@ -41,7 +41,7 @@ CITY_ADMIN = ("training_admin", "/4108")
 
 
 def _settings(url: str, amqp_url: str) -> Settings:
-    settings = load_settings("training")
+    settings = load_settings("training", database_url=url)
     return replace(
         settings,
         database_url=url,

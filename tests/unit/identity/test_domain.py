@@ -86,3 +86,23 @@ def test_profile_update_names_what_changed() -> None:
     assert len(user.events) == 1
     user.update_profile(phone="13900139000", email="t@example.cn")
     assert user.events[-1].payload()["changed"] == ["email", "phone"]
+
+
+def test_an_external_id_needs_the_provider_it_is_of() -> None:
+    with pytest.raises(DomainError) as exc:
+        User("li", "李老师", external_id="base-1")
+    assert exc.value.field == "external_source"
+    user = User("li", "李老师")
+    assert user.link_external("city-oidc", "base-1") and not user.link_external("city-oidc", "base-1")
+    assert (user.external_source, user.external_id) == ("city-oidc", "base-1")
+
+
+def test_disabling_and_enabling_an_account_is_published_once() -> None:
+    user = User("li", "李老师")
+    user.events.clear()
+    user.disable()
+    user.disable()
+    assert not user.is_active
+    user.enable()
+    changed = [e.changed for e in user.events if isinstance(e, events.UserUpdated)]
+    assert changed == [["is_active"], ["is_active"]] and user.is_active

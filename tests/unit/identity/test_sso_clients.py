@@ -35,7 +35,7 @@ SLO = """<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"
 
 
 def _provider(**entry: Any) -> Any:
-    base = {"id": "p", "name": "P", "mapping": "standard-oidc"}
+    base = {"id": "p", "name": "P", "mapping": "standard-oidc", "org_scope": ["1503"]}
     return next(iter(parse_providers({"providers": [{**base, **entry}]}).values()))
 
 

@@ -134,6 +134,7 @@ OIDC_ENTRY = {
     "client_id": "cio-platform",
     "client_secret_env": "CITY_OIDC_SECRET",
     "mapping": "standard-oidc",
+    "org_scope": ["1503"],
 }
 
 
@@ -174,6 +175,7 @@ def test_an_oauth2_variant_needs_its_three_endpoints() -> None:
         "client_id": "app",
         "endpoints": {"authorization_endpoint": "https://e.example/auth"},
         "mapping": "education-cloud",
+        "org_scope": ["1503"],
     }
     with pytest.raises(ConfigError, match="token_endpoint, userinfo_endpoint"):
         parse_providers({"providers": [entry]})
@@ -210,3 +212,14 @@ def test_the_example_providers_file_is_valid(monkeypatch: pytest.MonkeyPatch) ->
     assert [p.protocol for p in providers.values()] == ["oidc", "cas", "oauth2"]
     assert providers["edu-cloud"].param("client_id") == "appId"
     assert providers["city-cas"].server_url == "https://cas.example.cn/cas"
+
+
+def test_a_provider_without_an_org_scope_stops_start_up() -> None:
+    entry = {k: v for k, v in OIDC_ENTRY.items() if k != "org_scope"}
+    with pytest.raises(ConfigError, match="org_scope"):
+        parse_providers({"providers": [{**entry, "client_secret_env": "HOME"}]})
+
+
+def test_an_empty_org_scope_stops_start_up() -> None:
+    with pytest.raises(ConfigError, match="org_scope"):
+        parse_providers({"providers": [{**OIDC_ENTRY, "client_secret_env": "HOME", "org_scope": []}]})

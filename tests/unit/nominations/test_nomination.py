@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import uuid
 
@@ -12,7 +13,10 @@ from nominations.domain.model import DomainError, Ineligible, Nomination, Round,
 from nominations.domain.policy import Eligibility, Policy
 
 NOW = dt.datetime(2022, 9, 1, 9, tzinfo=dt.UTC)
-PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 100
+# A real 2×3 PNG: the service reads an upload's size from its header and refuses what it cannot read.
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAIAAAADCAIAAAA2iEnWAAAAFElEQVR4nGM8ISfHwMDAxMDAgKAAFEoBCqHkTQMAAAAASUVORK5CYII="
+)
 
 
 @pytest.fixture
@@ -61,7 +65,7 @@ def _ready(helan: Policy, round_: Round) -> Nomination:
         actor="admin",
         now=NOW,
     )
-    n.attach_photo(helan, PNG, actor="admin", now=NOW)
+    n.attach_photo(helan, PNG, pixels=6, actor="admin", now=NOW)
     n.attest(actor="admin", signer_name="李四", now=NOW)
     return n
 
@@ -140,9 +144,9 @@ def test_return_then_resubmit_counts_revisions(helan: Policy, round_: Round) -> 
 def test_photo_is_checked_by_content_and_size(helan: Policy, round_: Round) -> None:
     n = _ready(helan, round_)
     with pytest.raises(DomainError, match="JPEG or PNG"):
-        n.attach_photo(helan, b"GIF89a" + b"\0" * 10, actor="a", now=NOW)
+        n.attach_photo(helan, b"GIF89a" + b"\0" * 10, pixels=1, actor="a", now=NOW)
     with pytest.raises(DomainError, match="larger"):
-        n.attach_photo(helan, b"\xff\xd8\xff" + b"\0" * helan.photo["max_bytes"], actor="a", now=NOW)
+        n.attach_photo(helan, b"\xff\xd8\xff" + b"\0" * helan.photo["max_bytes"], pixels=1, actor="a", now=NOW)
     assert sniff_image(b"\xff\xd8\xff\xe0rest") == "image/jpeg"
 
 

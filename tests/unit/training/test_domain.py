@@ -6,7 +6,6 @@ import datetime as dt
 import uuid
 
 import pytest
-from training.adapters.spreadsheets import UnreadableFile, read_table
 from training.bootstrap import TrainingRules
 from training.domain.model import (
     Attendance,
@@ -26,6 +25,7 @@ from training.domain.model import (
 from training.service_layer.rows import RowErrors, parse_date, parse_hours
 
 from shared.config import ConfigError
+from shared.tabular import UnreadableFile, read_table
 
 
 def training(**overrides: object) -> Training:

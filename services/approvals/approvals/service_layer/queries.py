@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import uuid
 from typing import Any
 
 from approvals.domain.model import Appointment, ReviewCase, ReviewTask
 from approvals.service_layer.unit_of_work import READ_ALL_ROLES, ApprovalsUnitOfWork
-from shared import clock
+from shared import clock, tabular
 from shared.auth import Principal
 from shared.errors import NotFound
 from shared.pagination import decode_cursor, page
@@ -161,24 +159,13 @@ def published_rows(uow: ApprovalsUnitOfWork, principal: Principal, round_id: uui
 
 
 def render_csv(rows: list[list[Any]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(PUBLISHED_COLUMNS)
-    writer.writerows(rows)
-    return ("\ufeff" + out.getvalue()).encode()  # BOM: Excel opens UTF-8 Chinese correctly
+    """名单公示 as CSV, through the shared writer (formula-like text escaped)."""
+    return b"".join(tabular.csv_stream(PUBLISHED_COLUMNS, rows))
 
 
 def render_xlsx(rows: list[list[Any]], title: str) -> bytes:
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title[:31] or "名单公示")
-    sheet.append(PUBLISHED_COLUMNS)
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    """名单公示 as XLSX, through the shared writer (formula-like text escaped)."""
+    return b"".join(tabular.xlsx_stream(title or "名单公示", PUBLISHED_COLUMNS, rows))
 
 
 def today() -> dt.date:

@@ -44,12 +44,14 @@ users = sa.Table(
     sa.Column("email", sa.String(254)),
     sa.Column("gender", sa.String(16)),
     sa.Column("birth_date", sa.Date),
-    sa.Column("external_id", sa.String(128), unique=True),
+    sa.Column("external_id", sa.String(128)),
+    sa.Column("external_source", sa.String(32), comment="the provider the external id is of"),
     sa.Column("locale", sa.String(16), nullable=False, default="zh-CN"),
     sa.Column("password_hash", sa.String(255)),
     sa.Column("is_active", sa.Boolean, nullable=False, default=True),
     sa.Column("created_at", TS, nullable=False),
     sa.Column("updated_at", TS, nullable=False),
+    sa.UniqueConstraint("external_source", "external_id", name="uq_users_external_source"),
 )
 
 role_grants = sa.Table(
@@ -83,7 +85,7 @@ refresh_tokens = sa.Table(
     metadata,
     sa.Column("token_hash", sa.String(64), primary_key=True, comment="SHA-256 of the token"),
     sa.Column("family_id", sa.Uuid, nullable=False, index=True),
-    sa.Column("user_id", sa.Uuid, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("user_id", sa.Uuid, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
     sa.Column("issued_at", TS, nullable=False),
     sa.Column("expires_at", TS, nullable=False),
     sa.Column("used_at", TS),
@@ -165,6 +167,15 @@ sso_sessions = sa.Table(
     sa.Column("ip", sa.String(64)),
     sa.Index("ix_sso_sessions_upstream", "provider", "upstream_session"),
     sa.Index("ix_sso_sessions_subject", "provider", "upstream_subject"),
+)
+
+# OIDC back-channel logout tokens already acted on (their `jti`), kept until they expire: a replay is refused.
+sso_logout_tokens = sa.Table(
+    "sso_logout_tokens",
+    metadata,
+    sa.Column("provider", sa.String(32), primary_key=True),
+    sa.Column("jti", sa.String(128), primary_key=True),
+    sa.Column("expires_at", TS, nullable=False, index=True),
 )
 
 _mapped = False

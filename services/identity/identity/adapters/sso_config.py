@@ -100,7 +100,7 @@ PROVIDERS_SCHEMA: dict[str, Any] = {
             "type": "array",
             "items": {
                 "type": "object",
-                "required": ["id", "name", "protocol", "mapping"],
+                "required": ["id", "name", "protocol", "mapping", "org_scope"],
                 "additionalProperties": False,
                 "properties": {
                     "id": {"type": "string", "pattern": "^[a-z0-9-]{1,32}$"},
@@ -166,6 +166,14 @@ PROVIDERS_SCHEMA: dict[str, Any] = {
                     "link_by_external_id": {"type": "boolean"},
                     "create_orgs": {"type": "boolean"},
                     "default_parent_code": {"type": "string"},
+                    # The org subtrees this provider may place users in (codes of their roots): a city's
+                    # base speaks for that city only, whatever org code it sends.
+                    "org_scope": {
+                        "type": "array",
+                        "minItems": 1,
+                        "uniqueItems": True,
+                        "items": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,32}$"},
+                    },
                 },
             },
         }
@@ -219,6 +227,7 @@ class ProviderConfig:
     link_by_external_id: bool = True
     create_orgs: bool = True
     default_parent_code: str | None = None
+    org_scope: tuple[str, ...] = ()
 
     def param(self, name: str) -> str:
         """The name this platform uses for a standard OAuth parameter (some rename client_id to appId...)."""
@@ -329,6 +338,7 @@ def parse_providers(document: Any, where: str = "SSO providers") -> dict[str, Pr
             link_by_external_id=entry.get("link_by_external_id", True),
             create_orgs=entry.get("create_orgs", True),
             default_parent_code=entry.get("default_parent_code"),
+            org_scope=tuple(entry["org_scope"]),
         )
     return providers
 

@@ -225,8 +225,9 @@ class OidcClient:
         return info
 
     def verify_logout_token(self, logout_token: str) -> dict[str, Any]:
-        """OIDC Back-Channel Logout §2.6: signed, ours, an events claim, sid or sub, and never a nonce."""
-        claims = self._decode(logout_token, "logout_token", options={"require": ["iat", "iss", "aud"]})
+        """OIDC Back-Channel Logout §2.6: signed, ours, unexpired, an id to spend it once (`jti`), an events
+        claim, sid or sub, and never a nonce."""
+        claims = self._decode(logout_token, "logout_token", options={"require": ["iat", "exp", "jti", "iss", "aud"]})
         events = claims.get("events")
         if not isinstance(events, dict) or BACKCHANNEL_EVENT not in events:
             raise _invalid(self.provider, "logout_token has no back-channel logout event")

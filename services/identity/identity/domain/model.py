@@ -125,6 +125,7 @@ class User:
         gender: str | None = None,
         birth_date: dt.date | None = None,
         external_id: str | None = None,
+        external_source: str | None = None,
         locale: str = "zh-CN",
         password_hash: str | None = None,
     ) -> None:
@@ -132,6 +133,10 @@ class User:
             raise DomainError("A username is 1–64 letters, digits, '.', '_', '-' or '@'.", "username")
         if not display_name.strip():
             raise DomainError("A user needs a name.", "display_name")
+        if bool(external_id) != bool(external_source):
+            # An upstream user id means nothing without the provider that issued it: the same string may be
+            # a CAS login name at one provider and an OIDC subject at another.
+            raise DomainError("An external id needs the provider it is of (external_source).", "external_source")
         self.id = uuid.uuid4()
         self.username = username.lower()
         self.display_name = display_name.strip()
@@ -141,6 +146,7 @@ class User:
         self.gender = gender
         self.birth_date = birth_date
         self.external_id = external_id
+        self.external_source = external_source
         self.locale = locale
         self.password_hash = password_hash
         self.is_active = True
@@ -157,6 +163,30 @@ class User:
             setattr(self, key, value)
         self.updated_at = now()
         self.events.append(events.UserUpdated.of(self, sorted(changed)))
+
+    def link_external(self, source: str, external_id: str) -> bool:
+        """Say which upstream user (of which provider) this account is, for sign-in to link; True if it changed."""
+        if not source or not external_id:
+            raise DomainError("An external id needs the provider it is of (external_source).", "external_source")
+        if (self.external_source, self.external_id) == (source, external_id):
+            return False
+        self.external_source, self.external_id = source, external_id
+        self.updated_at = now()
+        self.events.append(events.UserUpdated.of(self, ["external_id"]))
+        return True
+
+    def disable(self) -> None:
+        """停用: the account can no longer sign in; its sessions and tokens are ended by the handler."""
+        if self.is_active:
+            self.is_active = False
+            self.updated_at = now()
+            self.events.append(events.UserUpdated.of(self, ["is_active"]))
+
+    def enable(self) -> None:
+        if not self.is_active:
+            self.is_active = True
+            self.updated_at = now()
+            self.events.append(events.UserUpdated.of(self, ["is_active"]))
 
     def grant(self, role: str, org: Org | None, *, by: str | None, source: str = "manual") -> RoleGrant:
         """Grant `role` at `org` (None = the whole platform, only for platform_admin and auditor)."""

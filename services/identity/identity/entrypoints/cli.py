@@ -56,6 +56,10 @@ def main(argv: list[str] | None = None) -> int:
         migrate()
     elif args.command == "seed-demo":
         service = bootstrap()
+        if service.settings.is_production:
+            # Demo accounts include a platform-wide admin: never in anything labelled production.
+            print("identity: seed-demo refused: APP_ENV=production has no demo accounts", file=sys.stderr)
+            return 2
         demo.seed(service.uow, orgs_csv=Path(args.orgs_csv) if args.orgs_csv else None, out=sys.stdout)
     elif args.command == "rotate-keys":
         try:

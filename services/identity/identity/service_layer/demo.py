@@ -53,6 +53,7 @@ def seed(uow_factory: Callable[[], IdentityUnitOfWork], *, orgs_csv: Path | None
             uow_factory(), SYSTEM, directory.CreateUser(username, name, org_code, password=password)
         )
         directory.grant_role(uow_factory(), SYSTEM, user.id, role, grant_org)
-        lines.append(f"  {username:<18} {role:<26} {password}")
+        # A password the operator chose is not repeated into the logs; a random one is shown this once.
+        lines.append(f"  {username:<18} {role:<26} {'(DEMO_PASSWORD)' if shared_password else password}")
     print("demo accounts (username, role, password — shown once):", file=out)
     print("\n".join(lines), file=out)

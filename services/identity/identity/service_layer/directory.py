@@ -13,12 +13,14 @@ from typing import Any
 from sqlalchemy import select
 
 from identity.adapters.orm import orgs as orgs_table
+from identity.adapters.orm import users as users_table
 from identity.adapters.passwords import hash_password
-from identity.domain.model import ROLES, DomainError, Org, OrgLevel, User
+from identity.domain.model import PLATFORM_PATH, ROLES, DomainError, Org, OrgLevel, User
 from identity.service_layer.unit_of_work import IdentityUnitOfWork
 from shared.auth import Principal
-from shared.errors import Conflict, NotFound, Unprocessable, field_error
+from shared.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
 from shared.scope import within_any
+from shared.validators import is_email
 
 ADMIN = "platform_admin"
 READER_ROLES = (
@@ -34,7 +36,6 @@ READER_ROLES = (
     "auditor",
 )
 PHONE = re.compile(r"^1\d{10}$")
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_IMPORT_ROWS = 50_000
 
 
@@ -268,8 +269,24 @@ class CreateUser:
     gender: str | None = None
     birth_date: dt.date | None = None
     external_id: str | None = None
+    external_source: str | None = None
     password: str | None = None
     locale: str = "zh-CN"
+
+
+def is_root_admin(actor: Principal) -> bool:
+    """platform_admin over the whole platform ("/"), not over one subtree."""
+    return PLATFORM_PATH in actor.paths(ADMIN)
+
+
+def _require_root_for_external_id(actor: Principal) -> None:
+    """An external id decides whom a sign-in at the digital base lands in (and with that, whose grants):
+    planting one is for the platform's root administrators only, never an administrator of one school."""
+    if not is_root_admin(actor):
+        raise Forbidden(
+            "Only a platform-wide administrator may set an external id.",
+            errors=[field_error("external_id", "needs platform_admin at /")],
+        )
 
 
 def _new_user(uow: IdentityUnitOfWork, actor: Principal, cmd: CreateUser) -> User:
@@ -277,6 +294,10 @@ def _new_user(uow: IdentityUnitOfWork, actor: Principal, cmd: CreateUser) -> Use
     if org is None:
         raise NotFound("No such organisation.", errors=[field_error("org_code", "not found")])
     _require_admin_over(actor, org)
+    if cmd.external_id or cmd.external_source:
+        _require_root_for_external_id(actor)
+        if cmd.external_id and cmd.external_source and _external_id_holder(uow, cmd.external_source, cmd.external_id):
+            raise Conflict("Another user has this external id.", errors=[field_error("external_id", "already used")])
     if uow.users.by_username(cmd.username) is not None:
         raise Conflict("The username is taken.", errors=[field_error("username", "already used")])
     try:
@@ -289,6 +310,7 @@ def _new_user(uow: IdentityUnitOfWork, actor: Principal, cmd: CreateUser) -> Use
             gender=cmd.gender,
             birth_date=cmd.birth_date,
             external_id=cmd.external_id,
+            external_source=cmd.external_source,
             locale=cmd.locale,
             password_hash=hash_password(cmd.password) if cmd.password else None,
         )
@@ -302,11 +324,45 @@ def create_user(uow: IdentityUnitOfWork, actor: Principal, cmd: CreateUser) -> U
     with uow:
         user = _new_user(uow, actor, cmd)
         uow.audit("user_created", actor=actor.subject, target=str(user.id), details={"org": cmd.org_code})
+        if user.external_id:
+            _audit_external_id(uow, actor, user)
         uow.commit()
         return user
 
 
-def _user_in_scope(uow: IdentityUnitOfWork, actor: Principal, user_id: uuid.UUID, *roles: str) -> User:
+def _external_id_holder(uow: IdentityUnitOfWork, source: str, external_id: str) -> str | None:
+    """The username of the user who is `external_id` at `source`, if any."""
+    found = uow.session.execute(
+        select(users_table.c.username).where(
+            users_table.c.external_source == source, users_table.c.external_id == external_id
+        )
+    ).scalar_one_or_none()
+    return str(found) if found is not None else None
+
+
+def _external_id_holders(uow: IdentityUnitOfWork, external_ids: list[str]) -> dict[tuple[str, str], str]:
+    """Who holds these external ids already, by (source, id), in queries of a thousand."""
+    held: dict[tuple[str, str], str] = {}
+    for start in range(0, len(external_ids), 1000):
+        chunk = external_ids[start : start + 1000]
+        query = select(users_table.c.external_source, users_table.c.external_id, users_table.c.username).where(
+            users_table.c.external_id.in_(chunk), users_table.c.external_source.is_not(None)
+        )
+        for source, external_id, username in uow.session.execute(query):
+            held[(source, external_id)] = username
+    return held
+
+
+def _audit_external_id(uow: IdentityUnitOfWork, actor: Principal, user: User) -> None:
+    uow.audit(
+        "external_id_set",
+        actor=actor.subject,
+        target=str(user.id),
+        details={"external_source": user.external_source, "external_id": user.external_id},
+    )
+
+
+def user_in_scope(uow: IdentityUnitOfWork, actor: Principal, user_id: uuid.UUID, *roles: str) -> User:
     user = uow.users.get(user_id)
     org = uow.orgs.get(user.org_code) if user and user.org_code else None
     if user is None or org is None or not actor.can(org.path, *roles):
@@ -321,7 +377,7 @@ def get_user(uow: IdentityUnitOfWork, actor: Principal, user_id: uuid.UUID) -> U
             if user is None:
                 raise NotFound("No such user.")
             return user
-        return _user_in_scope(uow, actor, user_id, *READER_ROLES)
+        return user_in_scope(uow, actor, user_id, *READER_ROLES)
 
 
 def list_users(
@@ -348,7 +404,7 @@ def grant_role(
     uow: IdentityUnitOfWork, actor: Principal, user_id: uuid.UUID, role: str, org_code: str | None
 ) -> tuple[User, Any]:
     with uow:
-        user = _user_in_scope(uow, actor, user_id, ADMIN)
+        user = user_in_scope(uow, actor, user_id, ADMIN)
         org = uow.orgs.get(org_code) if org_code else None
         if org_code and org is None:
             raise NotFound("No such organisation.", errors=[field_error("org_code", "not found")])
@@ -373,7 +429,7 @@ def grant_role(
 
 def revoke_role(uow: IdentityUnitOfWork, actor: Principal, user_id: uuid.UUID, grant_id: uuid.UUID) -> None:
     with uow:
-        user = _user_in_scope(uow, actor, user_id, ADMIN)
+        user = user_in_scope(uow, actor, user_id, ADMIN)
         grant = next((g for g in user.grants if g.id == grant_id), None)
         if grant is None or not actor.can(grant.org_path, ADMIN):
             raise NotFound("No such grant.")
@@ -388,14 +444,23 @@ def revoke_role(uow: IdentityUnitOfWork, actor: Principal, user_id: uuid.UUID, g
 
 
 def import_users(uow: IdentityUnitOfWork, actor: Principal, content: bytes) -> ImportReport:
-    """Import `username,display_name,org_code[,phone,email,gender,birth_date,external_id,roles]`; all or none.
+    """Import `username,display_name,org_code[,phone,email,gender,birth_date,external_id,external_source,roles]`;
+    all rows or none.
 
-    `roles` is a `;`-separated list granted at the user's org. Existing usernames update their profile.
+    `roles` is a `;`-separated list granted at the user's org. An existing username updates its profile only
+    when that user is already inside the importer's subtree: otherwise the row would move someone from
+    elsewhere on the platform into it (and let the importer rewrite their phone and e-mail), so it is a row
+    error. External ids (with their `external_source`) are for platform-wide administrators only.
     """
     rows = _read_csv(content, ["username", "display_name", "org_code"])
     report = ImportReport()
     with uow:
         org_by_code = uow.orgs.by_codes(sorted({r["org_code"] for _, r in rows if r["org_code"]}))
+        existing = uow.users.by_usernames(sorted({r["username"].lower() for _, r in rows if r["username"]}))
+        home_orgs = uow.orgs.by_codes(sorted({u.org_code for u in existing.values() if u.org_code}))
+        root = is_root_admin(actor)
+        linked: dict[tuple[str, str], int] = {}
+        holders = _external_id_holders(uow, sorted({r["external_id"] for _, r in rows if r.get("external_id")}))
         seen: dict[str, int] = {}
         parsed: list[tuple[int, dict[str, Any], list[str]]] = []
         for line, row in rows:
@@ -422,7 +487,7 @@ def import_users(uow: IdentityUnitOfWork, actor: Principal, content: bytes) -> I
             if phone and not PHONE.match(phone):
                 report.error(line, "phone", "手机号格式不正确", "phone must be 11 digits starting with 1")
             email = row.get("email") or None
-            if email and not EMAIL.match(email):
+            if email and not is_email(email):
                 report.error(line, "email", "电子邮箱格式不正确", "email is not valid")
             birth: dt.date | None = None
             if row.get("birth_date"):
@@ -430,6 +495,38 @@ def import_users(uow: IdentityUnitOfWork, actor: Principal, content: bytes) -> I
                     birth = dt.date.fromisoformat(row["birth_date"])
                 except ValueError:
                     report.error(line, "birth_date", "出生日期应为YYYY-MM-DD", "birth_date must be YYYY-MM-DD")
+            held = existing.get(username)
+            if held is not None:
+                home = home_orgs.get(held.org_code or "")
+                if home is None or not actor.can(home.path, ADMIN):
+                    report.error(
+                        line,
+                        "username",
+                        "该用户名已被本单位管理范围之外的用户使用",
+                        "the username belongs to a user outside your administration scope",
+                    )
+            external_id = row.get("external_id") or None
+            external_source = row.get("external_source") or None
+            if external_id or external_source:
+                if not root:
+                    report.error(
+                        line, "external_id", "只有平台管理员可以设置外部标识", "only a platform-wide admin may set it"
+                    )
+                elif not (external_id and external_source):
+                    report.error(
+                        line,
+                        "external_source",
+                        "外部标识须与其来源（统一身份认证入口）一同填写",
+                        "external_id and external_source go together",
+                    )
+                elif (external_source, external_id) in linked:
+                    report.error(
+                        line, "external_id", f"外部标识与第{linked[(external_source, external_id)]}行重复", "duplicate"
+                    )
+                elif holders.get((external_source, external_id), username) != username:
+                    report.error(line, "external_id", "外部标识已属于其他用户", "another user has this external id")
+                else:
+                    linked[(external_source, external_id)] = line
             roles = [r.strip() for r in (row.get("roles") or "").split(";") if r.strip()]
             unknown = [r for r in roles if r not in ROLES]
             if unknown:
@@ -443,12 +540,12 @@ def import_users(uow: IdentityUnitOfWork, actor: Principal, content: bytes) -> I
                     "email": email,
                     "gender": row.get("gender") or None,
                     "birth_date": birth,
-                    "external_id": row.get("external_id") or None,
+                    "external_id": external_id,
+                    "external_source": external_source,
                 }
                 parsed.append((line, data, roles))
         if report.errors:
             raise Unprocessable(f"{len(report.errors)} row(s) are invalid; nothing was imported.", errors=report.errors)
-        existing = uow.users.by_usernames([str(data["username"]) for _, data, _ in parsed])
         for line, data, roles in parsed:
             org = org_by_code[str(data["org_code"])]
             user = existing.get(str(data["username"]))
@@ -460,9 +557,17 @@ def import_users(uow: IdentityUnitOfWork, actor: Principal, content: bytes) -> I
                     continue
                 uow.users.add(user)
                 report.created += 1
+                if user.external_id:
+                    _audit_external_id(uow, actor, user)
             else:
                 before = len(user.events)
-                user.update_profile(**{k: v for k, v in data.items() if k != "username" and k != "external_id"})
+                user.update_profile(
+                    **{k: v for k, v in data.items() if k not in ("username", "external_id", "external_source")}
+                )
+                # A root administrator may name the source of an existing account (one imported before
+                # external ids had sources, say); checked above, audited here.
+                if data["external_id"] and user.link_external(data["external_source"], data["external_id"]):
+                    _audit_external_id(uow, actor, user)
                 if len(user.events) > before:
                     report.updated += 1
                 else:

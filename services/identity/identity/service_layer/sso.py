@@ -14,10 +14,11 @@ import datetime as dt
 import logging
 import secrets
 import threading
+import unicodedata
 import urllib.parse
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
@@ -26,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 
 from identity.adapters.keys import KeyRing
 from identity.adapters.metrics import ACTIVE_SESSIONS, SESSIONS_ENDED, SIGN_INS
-from identity.adapters.orm import external_identities, sso_login_states, sso_sessions, users
+from identity.adapters.orm import external_identities, sso_login_states, sso_logout_tokens, sso_sessions, users
 from identity.adapters.sso_config import ProviderConfig
 from identity.adapters.upstream import CasClient, OAuth2VariantClient, OidcClient, UpstreamError
 from identity.domain.model import DomainError, Org, OrgLevel, User
@@ -36,10 +37,12 @@ from identity.service_layer.tokens import (
     TokenResponse,
     issue_access_token,
     issue_user_tokens,
+    revoke_refresh_tokens,
     sha256_hex,
 )
 from identity.service_layer.unit_of_work import IdentityUnitOfWork
 from shared.errors import ProblemError
+from shared.scope import path_within
 
 log = logging.getLogger(__name__)
 
@@ -76,11 +79,40 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+# A path segment, query or fragment character that needs no quoting (RFC 3986 pchar plus "/", "?" and "%",
+# which keeps the percent-escapes the caller already made).
+_RETURN_TO_SAFE = "/:@!$&'()*+,;=-._~%"
+MAX_RETURN_TO = 500
+
+
 def safe_return_to(value: str | None) -> str:
-    """Only a path on this platform: an absolute or protocol-relative URL would be an open redirect."""
-    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+    """Only a path on this platform, rebuilt from its parts; anything else is "/".
+
+    Browsers drop tabs and newlines from a URL and read a backslash as a slash, so `/\t/evil.example` or
+    `/\\evil.example` would leave as `//evil.example` (another site); a raw newline would split the Location
+    header. So: no control characters or backslashes (also percent-encoded), no scheme or host,
+    a path that starts with exactly one slash, and the result quoted again before it becomes a header.
+    """
+    if not value or len(value) > MAX_RETURN_TO:
         return "/"
-    return value
+    decoded = urllib.parse.unquote(value)
+    if any(c == "\\" or unicodedata.category(c) == "Cc" for c in value + decoded):
+        return "/"
+    parts = urllib.parse.urlsplit(value)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/"):
+        return "/"
+    if parts.path.startswith("//") or decoded.startswith("//"):
+        return "/"
+    rebuilt = urllib.parse.urlunsplit(
+        (
+            "",
+            "",
+            urllib.parse.quote(parts.path, safe=_RETURN_TO_SAFE),
+            urllib.parse.quote(parts.query, safe=_RETURN_TO_SAFE + "?"),
+            urllib.parse.quote(parts.fragment, safe=_RETURN_TO_SAFE + "?"),
+        )
+    )
+    return rebuilt if rebuilt.startswith("/") and not rebuilt.startswith("//") else "/"
 
 
 @dataclass
@@ -241,7 +273,8 @@ def complete_login(
             uow.commit()
         raise error from exc
     SIGN_INS.labels(provider_id, "ok").inc()
-    return result
+    # Checked again on the way out: a state row written before this check was tightened is no 500 either.
+    return replace(result, return_to=safe_return_to(result.return_to))
 
 
 def _denied(params: Mapping[str, str]) -> SsoError:
@@ -307,24 +340,26 @@ def _sign_in(
         user, created = provision_user(uow, provider, mapped)
         now = _now()
         result: LoginResult
+        cookie = secrets.token_urlsafe(32)
+        session = {
+            "id_hash": sha256_hex(cookie),
+            "user_id": user.id,
+            "provider": provider.id,
+            "upstream_subject": (upstream.subject or mapped.external_id)[:128],
+            "upstream_session": (upstream.session or None) and str(upstream.session)[:128],
+            "created_at": now,
+            "expires_at": now + sso.session_ttl,
+            "ip": ip,
+        }
         if state_row.mode == "token":
             tokens = issue_user_tokens(uow, sso.keyring, sso.policy, user)
+            # No browser session (the cookie is never handed out, so the row is born ended), but the upstream
+            # session is remembered: its single logout (CAS ticket, OIDC sid) then finds the user and revokes
+            # these refresh tokens too.
+            uow.session.execute(sso_sessions.insert().values(**session, ended_at=now, end_reason="tokens_issued"))
             result = LoginResult(user.id, state_row.return_to, "token", tokens=tokens)
         else:
-            cookie = secrets.token_urlsafe(32)
-            uow.session.execute(
-                sso_sessions.insert().values(
-                    id_hash=sha256_hex(cookie),
-                    user_id=user.id,
-                    provider=provider.id,
-                    upstream_subject=(upstream.subject or mapped.external_id)[:128],
-                    upstream_session=(upstream.session or None) and str(upstream.session)[:128],
-                    id_token=upstream.id_token,
-                    created_at=now,
-                    expires_at=now + sso.session_ttl,
-                    ip=ip,
-                )
-            )
+            uow.session.execute(sso_sessions.insert().values(**session, id_token=upstream.id_token))
             result = LoginResult(user.id, state_row.return_to, "session", session_cookie=cookie)
         uow.audit(
             "sso_login",
@@ -349,16 +384,24 @@ def provision_user(uow: IdentityUnitOfWork, provider: ProviderConfig, mapped: Ma
     ).scalar_one_or_none()
     user = uow.users.get(link) if link is not None else None
     if user is None and provider.link_by_external_id:
-        # Staff imported from the digital base carry its user id: sign-in links to them (避免重复采集).
+        # Staff imported from the digital base carry its user id: sign-in links to them (避免重复采集). Only
+        # an id of this very provider (another provider's subject may be the same string), and never an
+        # account with a password: whoever set that password would share the account with the person.
         found = uow.session.execute(
-            select(users.c.id).where(users.c.external_id == mapped.external_id)
+            select(users.c.id).where(
+                users.c.external_source == provider.id,
+                users.c.external_id == mapped.external_id,
+                users.c.password_hash.is_(None),
+            )
         ).scalar_one_or_none()
         user = uow.users.get(found) if found is not None else None
-    orgs = {o.code: _ensure_org(uow, provider, o) for o in mapped.orgs}
+    scope = [o.path for o in uow.orgs.by_codes(list(provider.org_scope)).values()]
+    orgs = {o.code: _ensure_org(uow, provider, o, scope) for o in mapped.orgs}
     home = orgs[mapped.org.code]
     profile = {k: v for k, v in mapped.profile.items() if v is not None}
     created = user is None
     if user is None:
+        keep_id = provider.link_by_external_id and not _external_id_taken(uow, provider, mapped)
         user = User(
             _free_username(uow, mapped.username),
             profile.get("display_name") or mapped.external_id,
@@ -366,9 +409,8 @@ def provision_user(uow: IdentityUnitOfWork, provider: ProviderConfig, mapped: Ma
             phone=profile.get("phone"),
             email=profile.get("email"),
             gender=profile.get("gender"),
-            external_id=mapped.external_id
-            if provider.link_by_external_id and not _external_id_taken(uow, mapped)
-            else None,
+            external_id=mapped.external_id if keep_id else None,
+            external_source=provider.id if keep_id else None,
         )
         uow.users.add(user)
     elif not user.is_active:
@@ -395,8 +437,9 @@ def provision_user(uow: IdentityUnitOfWork, provider: ProviderConfig, mapped: Ma
     return user, created
 
 
-def _external_id_taken(uow: IdentityUnitOfWork, mapped: MappedIdentity) -> bool:
-    return uow.session.execute(select(users.c.id).where(users.c.external_id == mapped.external_id)).first() is not None
+def _external_id_taken(uow: IdentityUnitOfWork, provider: ProviderConfig, mapped: MappedIdentity) -> bool:
+    taken = select(users.c.id).where(users.c.external_source == provider.id, users.c.external_id == mapped.external_id)
+    return uow.session.execute(taken).first() is not None
 
 
 def _free_username(uow: IdentityUnitOfWork, wanted: str) -> str:
@@ -409,9 +452,22 @@ def _free_username(uow: IdentityUnitOfWork, wanted: str) -> str:
     return candidate
 
 
-def _ensure_org(uow: IdentityUnitOfWork, provider: ProviderConfig, mapped: MappedOrg) -> Org:
+def _out_of_scope(mapped: MappedOrg) -> SignInRefused:
+    return SignInRefused(
+        "org_out_of_scope",
+        f"统一身份认证给出的单位（{mapped.name or mapped.code}）不在该入口可登录的范围内，请联系管理员。",
+        f"The unit the identity provider names ({mapped.name or mapped.code}) is outside what this provider may "
+        "sign users in to; ask an administrator.",
+    )
+
+
+def _ensure_org(uow: IdentityUnitOfWork, provider: ProviderConfig, mapped: MappedOrg, scope: list[str]) -> Org:
+    """The org a sign-in places the user in: inside the provider's subtrees (`org_scope`) and of the level the
+    upstream says, so a city's code sent as a school does not make a school administrator of the whole city."""
     org = uow.orgs.get(mapped.code)
     if org is not None:
+        if not any(path_within(org.path, root) for root in scope) or org.level.value != mapped.level:
+            raise _out_of_scope(mapped)
         return org
     no_org = SignInRefused(
         "no_org",
@@ -426,6 +482,8 @@ def _ensure_org(uow: IdentityUnitOfWork, provider: ProviderConfig, mapped: Mappe
     parent = uow.orgs.get(parent_code) if parent_code else None
     if parent is None:
         raise no_org
+    if not any(path_within(parent.path, root) for root in scope):
+        raise _out_of_scope(mapped)
     try:
         org = Org(mapped.code, mapped.name or mapped.code, OrgLevel(mapped.level), parent)
     except (DomainError, ValueError) as exc:
@@ -467,6 +525,23 @@ def cross_site_write(sso: Sso, method: str | None, origin: str | None) -> bool:
     ours = urllib.parse.urlsplit(sso.public_base_url)
     theirs = urllib.parse.urlsplit(origin)
     return (theirs.scheme, theirs.netloc) != (ours.scheme, ours.netloc)
+
+
+def ours(sso: Sso, url: str | None) -> bool:
+    """`url` (an Origin or Referer) is of this platform's own origin."""
+    if not url:
+        return False
+    mine = urllib.parse.urlsplit(sso.public_base_url)
+    theirs = urllib.parse.urlsplit(url)
+    return (theirs.scheme, theirs.netloc) == (mine.scheme, mine.netloc)
+
+
+def same_site_navigation(sso: Sso, fetch_site: str | None, origin: str | None, referer: str | None) -> bool:
+    """A request the user made on our pages (or typed), not one another site's page set off: current browsers
+    say so in Sec-Fetch-Site; without it, an Origin or Referer of ours counts, and nothing is not enough."""
+    if fetch_site:
+        return fetch_site in ("same-origin", "none")
+    return ours(sso, origin) if origin else ours(sso, referer)
 
 
 def session_access_token(uow: IdentityUnitOfWork, sso: Sso, cookie: str) -> str | None:
@@ -517,6 +592,21 @@ def _end_sessions(uow: IdentityUnitOfWork, sso: Sso, condition: Any, reason: str
     return len(hashes)
 
 
+def end_user_sessions(uow: IdentityUnitOfWork, sso: Sso, user_ids: list[uuid.UUID], reason: str) -> tuple[int, int]:
+    """Sign these users out everywhere, inside the caller's unit of work: every browser session ends (and its
+    cached access token is forgotten) and every refresh-token family is revoked, including those an SSO
+    `mode=token` sign-in handed out. Access tokens already issued run out within their 15 minutes, but the
+    session swap and the refresh grant refuse from now on. Answers (sessions ended, families revoked)."""
+    if not user_ids:
+        return 0, 0
+    ended = _end_sessions(uow, sso, sso_sessions.c.user_id.in_(user_ids), reason)
+    return ended, revoke_refresh_tokens(uow, user_ids)
+
+
+def _users_of_sessions(uow: IdentityUnitOfWork, condition: Any) -> list[uuid.UUID]:
+    return list(uow.session.execute(select(sso_sessions.c.user_id).where(condition).distinct()).scalars())
+
+
 @dataclass(frozen=True)
 class Logout:
     ended: bool
@@ -533,8 +623,14 @@ def logout(uow: IdentityUnitOfWork, sso: Sso, cookie: str | None, ip: str | None
         ).one_or_none()
         if row is None:
             return Logout(False, None)
-        _end_sessions(uow, sso, sso_sessions.c.id_hash == row.id_hash, "logout")
-        uow.audit("sso_logout", actor=str(row.user_id), target=row.provider, ip=ip)
+        ended, families = end_user_sessions(uow, sso, [row.user_id], "logout")
+        uow.audit(
+            "sso_logout",
+            actor=str(row.user_id),
+            target=row.provider,
+            details={"sessions_ended": ended, "refresh_families_revoked": families},
+            ip=ip,
+        )
         uow.commit()
     upstream_url = None
     provider = sso.providers.get(row.provider)
@@ -560,21 +656,55 @@ def backchannel_logout(uow: IdentityUnitOfWork, sso: Sso, provider_id: str, logo
     except UpstreamError as exc:
         log.warning("back-channel logout refused", extra={"provider": provider_id, "reason": exc.reason})
         raise SsoError("invalid_logout_token", exc.zh, exc.en, 400) from exc
-    matches = []
-    if claims.get("sid"):
-        matches.append(sso_sessions.c.upstream_session == str(claims["sid"]))
-    if claims.get("sub") and not claims.get("sid"):
-        matches.append(sso_sessions.c.upstream_subject == str(claims["sub"]))
     with uow:
-        ended = _end_sessions(uow, sso, (sso_sessions.c.provider == provider.id) & or_(*matches), "backchannel_logout")
+        _spend_logout_token(uow, provider.id, claims)
+        # The person signed out upstream: every session and token family of theirs ends here, found by the
+        # upstream session (sid) and by the subject's link, so `mode=token` sign-ins (no session row) end too.
+        user_ids = set(_users_of_sessions(uow, _upstream_session_matches(provider.id, claims)))
+        if claims.get("sub"):
+            linked = uow.session.execute(
+                select(external_identities.c.user_id).where(
+                    external_identities.c.provider == provider.id, external_identities.c.subject == str(claims["sub"])
+                )
+            ).scalars()
+            user_ids.update(linked)
+        ended, families = end_user_sessions(uow, sso, sorted(user_ids), "backchannel_logout")
         uow.audit(
             "sso_backchannel_logout",
             actor=f"sso:{provider_id}",
             target=str(claims.get("sub")),
-            details={"ended": ended},
+            details={"ended": ended, "refresh_families_revoked": families},
         )
         uow.commit()
     return ended
+
+
+def _upstream_session_matches(provider_id: str, claims: Mapping[str, Any]) -> Any:
+    matches = []
+    if claims.get("sid"):
+        matches.append(sso_sessions.c.upstream_session == str(claims["sid"]))
+    if claims.get("sub"):
+        matches.append(sso_sessions.c.upstream_subject == str(claims["sub"]))
+    return (sso_sessions.c.provider == provider_id) & or_(*matches)
+
+
+def _spend_logout_token(uow: IdentityUnitOfWork, provider_id: str, claims: Mapping[str, Any]) -> None:
+    """A logout token acts once (its `jti`, kept until it expires): a captured one replayed later is refused."""
+    jti = str(claims["jti"])[:128]
+    seen = uow.session.execute(
+        select(sso_logout_tokens.c.jti).where(
+            sso_logout_tokens.c.provider == provider_id, sso_logout_tokens.c.jti == jti
+        )
+    ).first()
+    if seen is not None:
+        raise SsoError(
+            "replayed_logout_token",
+            "该注销通知已处理过。",
+            "This logout token was already used.",
+            400,
+        )
+    expires = dt.datetime.fromtimestamp(int(claims["exp"]), dt.UTC)
+    uow.session.execute(sso_logout_tokens.insert().values(provider=provider_id, jti=jti, expires_at=expires))
 
 
 def cas_single_logout(uow: IdentityUnitOfWork, sso: Sso, provider_id: str, logout_request: str) -> int:
@@ -584,13 +714,16 @@ def cas_single_logout(uow: IdentityUnitOfWork, sso: Sso, provider_id: str, logou
     if provider.protocol != "cas" or not ticket:
         raise SsoError("invalid_logout_request", "注销请求无效。", "The logout request is not valid.", 400)
     with uow:
-        ended = _end_sessions(
-            uow,
-            sso,
-            (sso_sessions.c.provider == provider.id) & (sso_sessions.c.upstream_session == sha256_hex(ticket)),
-            "cas_single_logout",
+        user_ids = _users_of_sessions(
+            uow, (sso_sessions.c.provider == provider.id) & (sso_sessions.c.upstream_session == sha256_hex(ticket))
         )
-        uow.audit("sso_single_logout", actor=f"sso:{provider_id}", target=None, details={"ended": ended})
+        ended, families = end_user_sessions(uow, sso, user_ids, "cas_single_logout")
+        uow.audit(
+            "sso_single_logout",
+            actor=f"sso:{provider_id}",
+            target=None,
+            details={"ended": ended, "refresh_families_revoked": families},
+        )
         uow.commit()
     return ended
 
@@ -600,6 +733,7 @@ def housekeeping(uow: IdentityUnitOfWork, now: dt.datetime | None = None) -> int
     now = now or _now()
     with uow:
         uow.session.execute(delete(sso_login_states).where(sso_login_states.c.expires_at < now))
+        uow.session.execute(delete(sso_logout_tokens).where(sso_logout_tokens.c.expires_at < now))
         purge = delete(sso_sessions).where(
             or_(sso_sessions.c.ended_at < now - SESSION_RETENTION, sso_sessions.c.expires_at < now - SESSION_RETENTION)
         )

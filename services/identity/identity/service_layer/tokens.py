@@ -236,6 +236,21 @@ def refresh_grant(
         return response
 
 
+def revoke_refresh_tokens(uow: IdentityUnitOfWork, user_ids: list[uuid.UUID]) -> int:
+    """Revoke every live refresh token of these users, whatever family or sign-in (password, SSO `mode=token`)
+    issued it, inside the caller's unit of work; the number of families ended."""
+    if not user_ids:
+        return 0
+    live = (
+        refresh_tokens.c.user_id.in_(user_ids),
+        refresh_tokens.c.revoked_at.is_(None),
+    )
+    families = set(uow.session.execute(select(refresh_tokens.c.family_id).where(*live)).scalars())
+    if families:
+        uow.session.execute(update(refresh_tokens).where(*live).values(revoked_at=dt.datetime.now(dt.UTC)))
+    return len(families)
+
+
 def client_credentials_grant(
     uow: IdentityUnitOfWork, keyring: KeyRing, policy: TokenPolicy, client_id: str, client_secret: str
 ) -> TokenResponse:

@@ -12,7 +12,9 @@ import logging
 
 from jinja2 import Environment
 
+from nominations.adapters.images import photo_pixels
 from nominations.domain.form_sheet import FormSheet, SubTable
+from nominations.domain.model import MAX_PHOTO_PIXELS
 
 FONT_FAMILY = '"Noto Sans CJK SC", "Noto Sans CJK", sans-serif'
 
@@ -66,6 +68,8 @@ td.opinion { height: 26mm; vertical-align: top; }
 </body></html>
 """
 
+log = logging.getLogger(__name__)
+
 # WeasyPrint logs every rendering step at INFO; one line per step per request is noise in the service's log.
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
@@ -76,10 +80,19 @@ _template = _env.from_string(TEMPLATE)
 
 def render_html(sheet: FormSheet, photo: tuple[str, bytes] | None) -> str:
     data_uri = None
+    if photo is not None and not _printable(photo[1]):
+        # Stored before uploads were capped, or unreadable: the renderer would decode every pixel of it.
+        log.warning("photo left out of the printed form: unreadable or over the pixel cap")
+        photo = None
     if photo is not None:
         content_type, data = photo
         data_uri = f"data:{content_type};base64,{base64.b64encode(data).decode()}"
     return _template.render(sheet=sheet, photo=data_uri, font_family=FONT_FAMILY)
+
+
+def _printable(data: bytes) -> bool:
+    pixels = photo_pixels(data)
+    return pixels is not None and pixels <= MAX_PHOTO_PIXELS
 
 
 def render_pdf(sheet: FormSheet, photo: tuple[str, bytes] | None) -> bytes:

@@ -269,7 +269,8 @@ class Nomination:
         self._clear_attestation()
         self._touch(actor, "form_filled", now, {"fields": changed})
 
-    def attach_photo(self, policy: Policy, content: bytes, *, actor: str, now: dt.datetime) -> str:
+    def attach_photo(self, policy: Policy, content: bytes, *, pixels: int | None, actor: str, now: dt.datetime) -> str:
+        """`pixels` is width × height read from the image's header, None when it cannot be read."""
         self._require_editable()
         content_type = sniff_image(content)
         photo = policy.photo
@@ -277,6 +278,12 @@ class Nomination:
             raise DomainError("The photo must be a JPEG or PNG image / 照片须为JPEG或PNG格式", field="photo")
         if len(content) > photo["max_bytes"]:
             raise DomainError(f"The photo is larger than {photo['max_bytes']} bytes / 照片过大", field="photo")
+        if pixels is None:
+            raise DomainError("The photo cannot be read as an image / 照片无法读取", field="photo")
+        if pixels > MAX_PHOTO_PIXELS:
+            raise DomainError(
+                f"The photo has more than {MAX_PHOTO_PIXELS // 1_000_000} megapixels / 照片像素过多", field="photo"
+            )
         self.photo_sha256 = hashlib.sha256(content).hexdigest()
         self.photo_type = content_type
         self._clear_attestation()
@@ -378,6 +385,11 @@ class Nomination:
             return False
         self._touch(actor, f"review_{outcome}", now, details)
         return True
+
+
+# A platform ceiling, not a policy rule: a small compressed PNG can hold 8000×8000 pixels, which cost the
+# PDF renderer about 490 MB to decode. An ID photo needs well under a megapixel; 16 MP admits a phone shot.
+MAX_PHOTO_PIXELS = 16_000_000
 
 
 def sniff_image(content: bytes) -> str | None:

@@ -11,8 +11,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared.validators import is_email
+
 PHONE_RE = re.compile(r"^\+?[0-9][0-9\- ]{5,19}$")
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 LEVEL_ZH = {"national": "国家", "provincial": "省", "city": "市", "county": "县", "school": "校"}
 KIND_ZH = {"cio": "首席信息官培训", "informatization": "教育信息化业务培训", "other": "其他培训"}
 
@@ -309,7 +310,7 @@ def _validate_value(spec: FieldSpec, value: Any, path: str, required: bool) -> l
             return [FieldProblem(path, "one line only / 须为单行")]
         if kind == "phone" and not PHONE_RE.match(value):
             return [FieldProblem(path, "not a phone number / 电话号码格式不正确")]
-        if kind == "email" and not EMAIL_RE.match(value):
+        if kind == "email" and not is_email(value):
             return [FieldProblem(path, "not an e-mail address / 电子邮箱格式不正确")]
         return []
     if kind == "integer":

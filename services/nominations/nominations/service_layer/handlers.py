@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nominations.adapters import metrics
+from nominations.adapters.images import photo_pixels
 from nominations.adapters.policies import PolicyCatalog
 from nominations.domain.form_sheet import FormSheet, build_sheet, stage_decisions
 from nominations.domain.masking import mask_value
@@ -19,7 +20,7 @@ from nominations.domain.model import DomainError, Ineligible, Nomination, Round,
 from nominations.domain.policy import Eligibility, Facts, Policy
 from nominations.service_layer.unit_of_work import ConcurrentUpdate, LiveNominationExists, NominationsUnitOfWork
 from shared.auth import Principal
-from shared.errors import Conflict, NotFound, PreconditionFailed, Unprocessable, field_error
+from shared.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable, field_error
 
 log = logging.getLogger(__name__)
 
@@ -360,7 +361,9 @@ def upload_photo(
     with uow, domain_errors():
         nomination, _round, policy = _writable(uow, principal, nomination_id)
         check_version(nomination.version)
-        content_type = nomination.attach_photo(policy, content, actor=principal.subject, now=now)
+        content_type = nomination.attach_photo(
+            policy, content, pixels=photo_pixels(content), actor=principal.subject, now=now
+        )
         uow.nominations.save(nomination)
         uow.nominations.put_photo(nomination.id, content_type, nomination.photo_sha256 or "", content, now)
         uow.commit()
@@ -368,11 +371,21 @@ def upload_photo(
 
 
 def read_photo(uow: NominationsUnitOfWork, principal: Principal, nomination_id: uuid.UUID) -> tuple[str, bytes]:
+    """The photo is personal data: only roles that see the form unmasked get it (others 403), and a
+    reader outside the nominating unit is audited as a reveal, like the unmasked form."""
     with uow:
-        _nomination_in_view(uow, principal, nomination_id)
+        nomination = _nomination_in_view(uow, principal, nomination_id)
+        round_ = uow.rounds.get(nomination.round_id)
+        assert round_ is not None
+        policy = round_.read_policy
+        if not sees_personal(principal, nomination, policy):
+            raise Forbidden("The photo is personal data; your role sees this nomination masked.")
         photo = uow.nominations.photo(nomination_id)
-    if photo is None:
-        raise NotFound("No photo yet.")
+        if photo is None:
+            raise NotFound("No photo yet.")
+        if not principal.can(nomination.school_org_path, *policy.nominator_roles):
+            uow.audit("nomination.photo_read", actor=principal.subject, target=str(nomination.id))
+            uow.commit()
     return photo
 
 
@@ -391,7 +404,8 @@ def printable_form(
         full = sees_personal(principal, nomination, policy)
         history = uow.nominations.history(nomination_id)
         ancestors = uow.directory.orgs_by_path(_path_and_ancestors(nomination.school_org_path))
-        photo = uow.nominations.photo(nomination_id) if nomination.photo_sha256 else None
+        # The photo is personal data: a masked sheet carries none.
+        photo = uow.nominations.photo(nomination_id) if full and nomination.photo_sha256 else None
         if full and not principal.can(nomination.school_org_path, *policy.nominator_roles):
             uow.audit("nomination.form_printed", actor=principal.subject, target=str(nomination.id))
             uow.commit()

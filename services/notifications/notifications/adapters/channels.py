@@ -1,6 +1,6 @@
-"""Transports: e-mail over SMTP and plain JSON webhooks through Apprise; WeCom (企业微信) and DingTalk
-(钉钉) group robots through adapters of our own (Apprise hard-codes their hosts and double-encodes
-DingTalk's signature); SMS through a provider interface with a logging sink for development."""
+"""Transports: e-mail over SMTP (smtplib), and plain JSON webhooks, WeCom (企业微信) and DingTalk (钉钉)
+group robots through our own client (adapters.outbound), which sends one fixed JSON POST only to
+allowed hosts at public addresses; SMS through a provider interface with a logging sink for development."""
 
 from __future__ import annotations
 
@@ -8,33 +8,24 @@ import base64
 import hashlib
 import hmac
 import logging
+import smtplib
+import ssl
 import threading
 import time
 import urllib.parse
 from collections import deque
 from dataclasses import dataclass
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
 from typing import Any, Protocol
 
-import apprise
-import requests
-
+from notifications.adapters.outbound import OutboundFailed, OutboundPolicy, PinnedPoster, RefusedTarget
 from notifications.service_layer.delivery import Outgoing, SendError, Target
 
 log = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 10
-
-
-def _notify(url: str, message: Outgoing, body_format: str) -> None:
-    """Send one Apprise notification; raise SendError with what Apprise logged when it fails."""
-    client = apprise.Apprise()
-    if not client.add(url):
-        raise SendError("the channel address is not valid")
-    with apprise.LogCapture(level=logging.WARNING) as captured:
-        ok = client.notify(title=message.subject, body=message.body, body_format=body_format)
-    if not ok:
-        detail = " ".join(captured.getvalue().split())[:1000] if hasattr(captured, "getvalue") else ""
-        raise SendError(detail or "the channel refused the message")
 
 
 @dataclass(frozen=True)
@@ -49,61 +40,94 @@ class SmtpSettings:
 
 
 class EmailSender:
-    """E-mail over SMTP via Apprise's mailto plugin (HTML bodies, UTF-8 subjects)."""
+    """E-mail over SMTP with the standard library: HTML or text bodies, UTF-8 headers."""
 
     def __init__(self, settings: SmtpSettings) -> None:
         self.settings = settings
 
-    def url_for(self, to: str) -> str:
+    def compose(self, to: str, message: Outgoing) -> EmailMessage:
         s = self.settings
-        auth = ""
-        if s.username:
-            auth = urllib.parse.quote(s.username, safe="")
-            if s.password:
-                auth += ":" + urllib.parse.quote(s.password, safe="")
-            auth += "@"
-        query = urllib.parse.urlencode(
-            {"from": s.sender, "name": s.sender_name, "to": to, "mode": s.mode, "smtp": s.host}
-        )
-        return f"mailtos://{auth}{s.host}:{s.port}?{query}"
+        mail = EmailMessage()
+        mail["Subject"] = message.subject
+        mail["From"] = Address(s.sender_name, addr_spec=s.sender)
+        mail["To"] = to
+        mail["Date"] = formatdate(localtime=False)
+        mail["Message-ID"] = make_msgid(domain=s.sender.rsplit("@", 1)[-1])
+        mail.set_content(message.body, subtype="html" if message.html else "plain", charset="utf-8")
+        return mail
 
     def send(self, target: Target, message: Outgoing) -> None:
         if not target.email:
             raise SendError("the recipient has no e-mail address")
-        _notify(self.url_for(target.email), message, apprise.NotifyFormat.HTML if message.html else "text")
+        s = self.settings
+        context = ssl.create_default_context()
+        try:
+            smtp: smtplib.SMTP
+            if s.mode == "ssl":
+                smtp = smtplib.SMTP_SSL(s.host, s.port, timeout=TIMEOUT_SECONDS, context=context)
+            else:
+                smtp = smtplib.SMTP(s.host, s.port, timeout=TIMEOUT_SECONDS)
+            with smtp:
+                if s.mode == "starttls":
+                    smtp.starttls(context=context)
+                if s.username:
+                    smtp.login(s.username, s.password or "")
+                smtp.send_message(self.compose(target.email, message))
+        except (smtplib.SMTPException, OSError) as exc:
+            raise SendError(f"SMTP {s.host}:{s.port} refused or failed: {type(exc).__name__} {exc}") from exc
+
+
+def _post(poster: PinnedPoster, url: str, payload: dict[str, Any], *, robot: bool) -> None:
+    """One guarded POST; a robot must also answer errcode 0. Errors never name the URL (it carries keys)."""
+    try:
+        answer = poster.post_json(url, payload)
+    except RefusedTarget as exc:
+        raise SendError(f"target refused: {exc}") from exc
+    except OutboundFailed as exc:
+        raise SendError(str(exc)) from exc
+    if answer.status >= 300:
+        raise SendError(f"{'robot' if robot else 'webhook'} answered HTTP {answer.status}")
+    if not robot:
+        return
+    try:
+        result = answer.json()
+    except ValueError as exc:
+        raise SendError("robot answered something that is not JSON") from exc
+    if not isinstance(result, dict) or result.get("errcode", 0) != 0:
+        code = result.get("errcode") if isinstance(result, dict) else None
+        message = str(result.get("errmsg", ""))[:200] if isinstance(result, dict) else ""
+        raise SendError(f"robot refused: {code} {message}")
 
 
 class JsonWebhookSender:
-    """A plain JSON POST to the recipient's webhook URL via Apprise's json:// plugin."""
+    """A plain JSON POST to the recipient's webhook URL (an allowed host), in the shape Apprise's json://
+    plugin used (version, title, message, type), so receivers written for it keep working."""
+
+    def __init__(self, poster: PinnedPoster) -> None:
+        self.poster = poster
+
+    def payload(self, message: Outgoing) -> dict[str, Any]:
+        return {
+            "version": "1.0",
+            "title": message.subject,
+            "message": message.body,
+            "type": "info",
+            "kind": message.kind,
+        }
 
     def send(self, target: Target, message: Outgoing) -> None:
         url = target.robots.get("webhook_url")
         if not url:
             raise SendError("the recipient has no webhook URL")
-        scheme, rest = url.split("://", 1)
-        _notify(("jsons" if scheme == "https" else "json") + "://" + rest, message, "text")
-
-
-def _post_robot(url: str, payload: dict[str, Any]) -> None:
-    try:
-        response = requests.post(url, json=payload, timeout=TIMEOUT_SECONDS)
-    except requests.RequestException as exc:
-        raise SendError(f"robot unreachable: {exc}") from exc
-    if response.status_code >= 300:
-        raise SendError(f"robot answered HTTP {response.status_code}")
-    try:
-        answer = response.json()
-    except ValueError as exc:
-        raise SendError("robot answered something that is not JSON") from exc
-    if answer.get("errcode", 0) != 0:
-        raise SendError(f"robot refused: {answer.get('errcode')} {answer.get('errmsg', '')}")
+        _post(self.poster, url, self.payload(message), robot=False)
 
 
 class WeComRobot:
     """企业微信群机器人: POST {base}/cgi-bin/webhook/send?key=KEY with a markdown message."""
 
-    def __init__(self, base_url: str = "https://qyapi.weixin.qq.com") -> None:
+    def __init__(self, base_url: str = "https://qyapi.weixin.qq.com", poster: PinnedPoster | None = None) -> None:
         self.base_url = base_url.rstrip("/")
+        self.poster = poster or PinnedPoster(OutboundPolicy().with_hosts(self.base_url))
 
     def payload(self, message: Outgoing) -> dict[str, Any]:
         return {"msgtype": "markdown", "markdown": {"content": f"**{message.subject}**\n{message.body}"}}
@@ -113,7 +137,7 @@ class WeComRobot:
         if not key:
             raise SendError("the recipient has no WeCom robot key")
         url = f"{self.base_url}/cgi-bin/webhook/send?key={urllib.parse.quote(key, safe='')}"
-        _post_robot(url, self.payload(message))
+        _post(self.poster, url, self.payload(message), robot=True)
 
 
 def dingtalk_sign(timestamp_ms: int, secret: str) -> str:
@@ -126,9 +150,12 @@ def dingtalk_sign(timestamp_ms: int, secret: str) -> str:
 class DingTalkRobot:
     """钉钉群机器人: POST {base}/robot/send?access_token=T[&timestamp=&sign=] with a markdown message."""
 
-    def __init__(self, base_url: str = "https://oapi.dingtalk.com", clock: Any = time.time) -> None:
+    def __init__(
+        self, base_url: str = "https://oapi.dingtalk.com", clock: Any = time.time, poster: PinnedPoster | None = None
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.clock = clock
+        self.poster = poster or PinnedPoster(OutboundPolicy().with_hosts(self.base_url))
 
     def url_for(self, token: str, secret: str | None) -> str:
         url = f"{self.base_url}/robot/send?access_token={urllib.parse.quote(token, safe='')}"
@@ -145,7 +172,8 @@ class DingTalkRobot:
         token = target.robots.get("dingtalk_token")
         if not token:
             raise SendError("the recipient has no DingTalk robot token")
-        _post_robot(self.url_for(token, target.robots.get("dingtalk_secret")), self.payload(message))
+        url = self.url_for(token, target.robots.get("dingtalk_secret"))
+        _post(self.poster, url, self.payload(message), robot=True)
 
 
 class SmsProvider(Protocol):
@@ -153,7 +181,8 @@ class SmsProvider(Protocol):
 
 
 class LoggingSmsProvider:
-    """Development sink: logs the (masked) number and the text, and keeps the last messages for inspection."""
+    """Development sink: keeps the last messages for inspection and logs only the masked number and the
+    length: the text is personal (names, decisions) and logs are kept longer and read more widely."""
 
     def __init__(self, keep: int = 100) -> None:
         self.sent: deque[tuple[str, str]] = deque(maxlen=keep)
@@ -162,7 +191,7 @@ class LoggingSmsProvider:
     def send_sms(self, phone: str, text: str) -> None:
         with self._lock:
             self.sent.append((phone, text))
-        log.info("sms (logging sink)", extra={"phone": phone[:3] + "****" + phone[-4:], "text": text})
+        log.info("sms (logging sink)", extra={"phone": phone[:3] + "****" + phone[-4:], "chars": len(text)})
 
 
 class SmsSender:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import urllib.parse
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -53,6 +54,15 @@ class Outgoing:
 
 class Sender(Protocol):
     def send(self, target: Target, message: Outgoing) -> None: ...
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """The error with every robot key, token, secret and webhook URL of the recipient blanked out: operators
+    and auditors read the delivery log, and a robot key there lets anyone post into that group."""
+    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
+        for form in {secret, urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret)}:
+            text = text.replace(form, "******")
+    return text
 
 
 def dispatch_due(
@@ -109,7 +119,8 @@ def dispatch_due(
         try:
             senders[row["channel"]].send(targets[row["recipient_id"]], message)
         except Exception as exc:  # any failure of a transport is a failed attempt, never a lost message
-            _failed(uow_factory, row, attempts, f"{type(exc).__name__}: {exc}"[:2000], policy, now())
+            error = redact(f"{type(exc).__name__}: {exc}", targets[row["recipient_id"]].robots.values())
+            _failed(uow_factory, row, attempts, error[:2000], policy, now())
             continue
         finished = now()
         with uow_factory() as uow:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,10 +105,17 @@ def update_preferences(
     if_match: set[str],
     channels: Mapping[str, list[str]],
     robots: Mapping[str, str | None] | None,
-    digest: DigestChoice = DigestChoice(),
+    digest: DigestChoice,
+    *,
+    webhook_problem: Callable[[str], str | None],
 ) -> int:
-    """Replace the caller's channel choices (kinds not named keep their defaults); returns the new version."""
+    """Replace the caller's channel choices (kinds not named keep their defaults); returns the new version.
+    `webhook_problem` is the outbound guard: a webhook URL it refuses is never stored."""
     problems = validate_preferences(kinds, channels, {k: v or "" for k, v in (robots or {}).items()})
+    url = (robots or {}).get("webhook_url")
+    already = any(field == "robots.webhook_url" for field, _ in problems)
+    if url and not already and (problem := webhook_problem(url)) is not None:
+        problems.append(("robots.webhook_url", problem))
     problems += validate_digest(digest.mode, digest.time, digest.timezone)
     if problems:
         raise Unprocessable(

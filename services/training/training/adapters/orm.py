@@ -107,6 +107,13 @@ import_jobs = sa.Table(
     sa.Column("rows_written", sa.Integer, nullable=False),
     sa.Column("rows_unchanged", sa.Integer, nullable=False),
     sa.Column("rows_failed", sa.Integer, nullable=False),
+    sa.Column(
+        "attempts",
+        sa.Integer,
+        nullable=False,
+        server_default="0",
+        comment="times a worker took the job; it fails once a dead worker used them up",
+    ),
     sa.Column("errors", sa.JSON, nullable=False),
     sa.Column("detail", sa.Text),
     sa.Column("created_at", TS, nullable=False),

@@ -360,6 +360,7 @@ class ImportJob:
         self.rows_written = 0
         self.rows_unchanged = 0
         self.rows_failed = 0
+        self.attempts = 0
         self.errors: list[dict[str, Any]] = []
         self.detail: str | None = None
         self.created_at = now()
@@ -376,6 +377,16 @@ class ImportJob:
         self.status = self.RUNNING
         self.started_at = self.started_at or now()
         self.heartbeat_at = now()
+
+    def claim(self, max_attempts: int) -> bool:
+        """A worker takes the job. A job whose workers died `max_attempts` times (a file that kills the
+        process, say) is failed instead of being taken forever; returns whether it is to be run."""
+        if self.attempts >= max_attempts:
+            self.fail(f"the import stopped {self.attempts} times without finishing; it is not tried again")
+            return False
+        self.attempts += 1
+        self.start()
+        return True
 
     def finish(self, *, written: int, unchanged: int, errors: list[dict[str, Any]], total: int) -> None:
         """Bad rows in an all-or-nothing import reject it whole; otherwise it is done with its report."""

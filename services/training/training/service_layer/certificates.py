@@ -15,7 +15,14 @@ from shared.scope import path_within, within_any
 from training.adapters import metrics
 from training.adapters.orm import certificates as certificates_table
 from training.domain.model import Certificate, DomainError, mask_name, parse_kind, parse_level
-from training.service_layer.rows import RowErrors, parse_date, resolve_people
+from training.service_layer.rows import (
+    CERTIFICATE_NUMBER_LENGTH,
+    ISSUER_LENGTH,
+    RowErrors,
+    parse_date,
+    resolve_people,
+    too_long,
+)
 from training.service_layer.trainings import ADMIN, READERS, domain_problem
 from training.service_layer.unit_of_work import TrainingUnitOfWork
 
@@ -86,6 +93,8 @@ def apply_certificate_rows(
             )
         if not (r.issuer or "").strip():
             errors.add(r.row, "issuer", "发证机构不能为空", "issuer is required")
+        too_long(r.row, "issuer", r.issuer or "", ISSUER_LENGTH, errors)
+        too_long(r.row, "number", number, CERTIFICATE_NUMBER_LENGTH, errors)
         training_id = None
         if r.training_id not in (None, ""):
             try:

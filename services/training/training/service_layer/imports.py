@@ -18,10 +18,10 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from shared.auth import Principal
-from shared.errors import NotFound, Unprocessable, field_error
+from shared.errors import Forbidden, NotFound, Unprocessable, field_error
 from shared.scope import path_within
+from shared.tabular import UnreadableFile, detect_format, read_table
 from training.adapters import metrics
-from training.adapters.spreadsheets import UnreadableFile, detect_format, read_table
 from training.domain.model import ImportJob, ImportKind, ImportMode
 from training.service_layer.certificates import CertificateRow, apply_certificate_rows
 from training.service_layer.rows import RowErrors
@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 MAX_ROWS = 50_000
 STALE_AFTER = dt.timedelta(minutes=10)
+MAX_ATTEMPTS = 3  # a job whose worker died this often is failed, not taken again forever
 
 # canonical column → the headers bureaus use for it
 COLUMNS: dict[ImportKind, dict[str, tuple[str, ...]]] = {
@@ -84,7 +85,10 @@ def submit_import(
     inline_max_bytes: int,
 ) -> tuple[ImportJob, bool]:
     """Store the upload as a job (or find the job of the same upload); run it now if the file is small.
-    Returns the job and whether it already existed."""
+    Returns the job and whether it already existed. Only a training administrator imports, whether or
+    not a training is named: a certificate import names none, and once let anyone signed in upload."""
+    if not actor.has_role(ADMIN):
+        raise Forbidden(f"Only a {ADMIN} imports attendance or certificates.")
     if not content:
         raise Unprocessable("The file is empty.", errors=[field_error("file", "empty", "files")])
     key = job_key(kind, training_id, mode, actor.subject, content)
@@ -327,9 +331,15 @@ def process_next(uow_factory: UowFactory, now: dt.datetime | None = None) -> Imp
         job = uow.imports.claim_next(moment - STALE_AFTER)
         if job is None:
             return None
-        job.start()  # claimed: other workers skip it while it beats
+        runnable = job.claim(MAX_ATTEMPTS)  # claimed: other workers skip it while it beats
         job_id = job.id
+        if not runnable:
+            log.error("import given up", extra={"job_id": str(job_id), "attempts": job.attempts})
+            uow.audit("import_failed", actor=job.created_by, target=str(job_id), details={"attempts": job.attempts})
         uow.commit()
+    if not runnable:
+        metrics.IMPORT_JOBS.labels(job.kind.value, ImportJob.FAILED).inc()
+        return job
     return run_import(uow_factory, job_id)
 
 

@@ -33,6 +33,17 @@ class RowErrors:
         return {e["row"] for e in self.items}
 
 
+# The columns' sizes: a longer cell is a row error, not a database error that fails the whole import.
+CERTIFICATE_NUMBER_LENGTH = 64
+ISSUER_LENGTH = 200
+
+
+def too_long(row: int, column: str, value: str, limit: int, errors: RowErrors) -> None:
+    """Record a row error when a free-text cell is longer than its column allows."""
+    if len(value) > limit:
+        errors.add(row, column, f"不超过{limit}个字符", f"at most {limit} characters")
+
+
 def parse_date(value: Any, row: int, column: str, errors: RowErrors, *, required: bool) -> dt.date | None:
     """2024-05-01, 2024/5/1, 2024年5月1日, or a spreadsheet date cell."""
     if isinstance(value, dt.datetime):

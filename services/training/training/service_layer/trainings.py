@@ -23,7 +23,14 @@ from training.domain.model import (
     TrainingKind,
     TrainingLevel,
 )
-from training.service_layer.rows import RowErrors, parse_date, parse_hours, resolve_people
+from training.service_layer.rows import (
+    CERTIFICATE_NUMBER_LENGTH,
+    RowErrors,
+    parse_date,
+    parse_hours,
+    resolve_people,
+    too_long,
+)
 from training.service_layer.unit_of_work import Person, TrainingUnitOfWork
 
 ADMIN = "training_admin"
@@ -202,6 +209,7 @@ def apply_completions(
                 )
         if r.certificate_number:
             number = r.certificate_number
+            too_long(r.row, "certificate_number", number, CERTIFICATE_NUMBER_LENGTH, errors)
             if number in seen_numbers:
                 errors.add(
                     r.row,

@@ -14,5 +14,5 @@ def identity() -> Identity:
 
 
 def client_ip() -> str | None:
-    """The address nginx saw (X-Real-IP), else the socket's."""
-    return request.headers.get("X-Real-IP") or request.remote_addr
+    """The client's address for the audit trail: the gateway's X-Real-IP, believed only from the gateway."""
+    return identity().trusted_proxies.client_address(request.remote_addr, request.headers.get("X-Real-IP"))

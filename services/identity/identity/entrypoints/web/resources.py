@@ -22,13 +22,14 @@ from identity.entrypoints.web.schemas import (
     OrgListArgs,
     OrgPage,
     OrgSchema,
+    SignedOutSchema,
     TokenRequest,
     TokenResponseSchema,
     UserListArgs,
     UserPage,
     UserSchema,
 )
-from identity.service_layer import directory, tokens
+from identity.service_layer import accounts, directory, tokens
 from shared.auth import current_principal, public
 from shared.errors import Unprocessable, flatten_marshmallow
 from shared.pagination import decode_cursor, page
@@ -122,6 +123,15 @@ class Me(MethodView):
         }
 
 
+@me_blp.route("/sign-out-everywhere")
+class SignOutEverywhere(MethodView):
+    @me_blp.response(200, SignedOutSchema)
+    def post(self) -> Any:
+        """End every session and refresh token of the caller (all browsers and apps)."""
+        service = identity()
+        return accounts.sign_out_everywhere(service.uow(), service.sso, current_principal(), client_ip())
+
+
 @orgs_blp.route("")
 class Orgs(MethodView):
     @orgs_blp.arguments(OrgListArgs, location="query")
@@ -195,7 +205,9 @@ class Users(MethodView):
 @users_blp.route("/import")
 class UserImport(MethodView):
     @users_blp.doc(
-        description="CSV `username,display_name,org_code[,phone,email,gender,birth_date,external_id,roles]`."
+        description="CSV `username,display_name,org_code[,phone,email,gender,birth_date,external_id,"
+        "external_source,roles]`; only users already in your subtree are updated; external ids need "
+        "platform_admin at /."
     )
     @users_blp.response(200, ImportReportSchema)
     def post(self) -> Any:
@@ -207,6 +219,23 @@ class UserById(MethodView):
     @users_blp.response(200, MaskedUserSchema)
     def get(self, user_id: uuid.UUID) -> Any:
         return directory.get_user(identity().uow(), current_principal(), user_id)
+
+
+@users_blp.route("/<uuid:user_id>/disable")
+class DisableUser(MethodView):
+    @users_blp.response(200, MaskedUserSchema)
+    def post(self, user_id: uuid.UUID) -> Any:
+        """停用: the account can no longer sign in and all its sessions and refresh tokens end (audited)."""
+        service = identity()
+        return accounts.disable_user(service.uow(), service.sso, current_principal(), user_id, client_ip())
+
+
+@users_blp.route("/<uuid:user_id>/enable")
+class EnableUser(MethodView):
+    @users_blp.response(200, MaskedUserSchema)
+    def post(self, user_id: uuid.UUID) -> Any:
+        """启用: the account may sign in again (audited)."""
+        return accounts.enable_user(identity().uow(), current_principal(), user_id, client_ip())
 
 
 @users_blp.route("/<uuid:user_id>/grants")

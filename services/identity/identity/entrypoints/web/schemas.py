@@ -83,6 +83,7 @@ class UserSchema(Schema):
     gender = fields.String(allow_none=True, validate=validate.OneOf(["男", "女", "male", "female"]))
     birth_date = fields.Date(allow_none=True)
     external_id = fields.String(allow_none=True, validate=validate.Length(max=128))
+    external_source = fields.String(allow_none=True, validate=validate.Length(max=32))
     locale = fields.String(load_default="zh-CN", validate=validate.OneOf(["zh-CN", "en"]))
     password = fields.String(load_only=True, validate=validate.Length(min=12, max=256))
     is_active = fields.Boolean(dump_only=True)
@@ -121,3 +122,8 @@ class ImportReportSchema(Schema):
     updated = fields.Integer()
     unchanged = fields.Integer()
     errors = fields.List(fields.Dict())
+
+
+class SignedOutSchema(Schema):
+    sessions_ended = fields.Integer(required=True)
+    refresh_token_families_revoked = fields.Integer(required=True)

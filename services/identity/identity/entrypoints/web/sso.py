@@ -177,18 +177,52 @@ class Session(MethodView):
         return Response(status=204, headers={ACCESS_TOKEN_HEADER: token, "Cache-Control": "no-store"})
 
 
+def _confirm_sign_out_page() -> Response:
+    """A sign-out link followed from another site ends nothing: the person confirms with a POST from here."""
+    body = """<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>退出登录 / Sign out</title></head>
+<body>
+<form method="post" action="/sso/logout">
+<p>确定要退出登录吗？ / Do you want to sign out?</p>
+<button type="submit">退出登录 / Sign out</button>
+</form>
+<p><a href="/">返回首页 / Back to the start page</a></p>
+</body></html>"""
+    response = Response(body, status=200, content_type="text/html; charset=utf-8")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @sso_blp.route("/logout")
 class SignOut(MethodView):
     @public
-    @sso_blp.doc(description="End the session; answers where to go to sign out upstream too.")
+    @sso_blp.doc(
+        description="End the session and every other session and refresh token of the user; answers where to go "
+        "to sign out upstream too (a form post from our page is redirected there). 403 from another site's page."
+    )
     def post(self) -> Any:
+        service = identity()
+        origin = request.headers.get("Origin")
+        if (origin and not sso.ours(service.sso, origin)) or request.headers.get("Sec-Fetch-Site") == "cross-site":
+            return Response(status=403, headers={"Cache-Control": "no-store"})
         result = self._end()
+        if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            return self._clear(redirect(result.upstream_logout_url or "/", code=303))
         response = jsonify(logged_out=result.ended, upstream_logout_url=result.upstream_logout_url)
         return self._clear(response)
 
     @public
-    @sso_blp.doc(description="End the session and redirect to the upstream's logout (or the start page).")
+    @sso_blp.doc(
+        description="From our own pages: end the session and redirect to the upstream's logout (or the start "
+        "page). Followed from another site, it ends nothing and asks for a confirming POST."
+    )
     def get(self) -> Any:
+        service = identity()
+        headers = request.headers
+        if not sso.same_site_navigation(
+            service.sso, headers.get("Sec-Fetch-Site"), headers.get("Origin"), headers.get("Referer")
+        ):
+            return _confirm_sign_out_page()
         result = self._end()
         return self._clear(redirect(result.upstream_logout_url or "/", code=302))
 

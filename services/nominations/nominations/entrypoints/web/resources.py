@@ -31,6 +31,7 @@ from nominations.entrypoints.web.schemas import (
     SummaryArgs,
 )
 from nominations.service_layer import handlers
+from shared import tabular
 from shared.auth import current_principal
 from shared.errors import NotFound, Unprocessable, field_error
 from shared.http import idempotent, require_if_match, with_etag
@@ -162,15 +163,13 @@ class RoundSummary(MethodView):
         table = handlers.summary_table(
             service().uow, current_principal(), round_id, org_code=args["org_code"], reveal=args["reveal"]
         )
-        from nominations.adapters.exports import csv_stream, xlsx_stream
-
         if args["format"] == "xlsx":
             body, mimetype = (
-                xlsx_stream(table.title, table.header, table.rows),
+                tabular.xlsx_stream(table.title or "汇总表", table.header, table.rows),
                 ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
             )
         else:
-            body, mimetype = csv_stream(table.header, table.rows), "text/csv; charset=utf-8"
+            body, mimetype = tabular.csv_stream(table.header, table.rows), "text/csv; charset=utf-8"
         response = Response(stream_with_context(body), mimetype=mimetype)
         response.headers["Content-Disposition"] = f'attachment; filename="summary-{round_id}.{args["format"]}"'
         return response

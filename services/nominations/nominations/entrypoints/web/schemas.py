@@ -41,7 +41,7 @@ class PolicyList(Schema):
 
 class RoundCreate(Schema):
     title = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    policy_id = fields.String(required=True)
+    policy_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
     issuing_org_code = fields.String(required=True, validate=validate.Length(min=1, max=32))
     deadline = fields.AwareDateTime(required=True, format="iso")
 
@@ -70,7 +70,7 @@ RoundPage = page_schema(RoundSchema, "RoundPage")
 
 class SummaryArgs(Schema):
     format = fields.String(load_default="csv", validate=validate.OneOf(["csv", "xlsx"]))
-    org_code = fields.String(load_default=None)
+    org_code = fields.String(load_default=None, validate=validate.Length(min=1, max=32))
     reveal = fields.Boolean(load_default=False, metadata={"description": "full personal data (audited)"})
 
 
@@ -78,12 +78,12 @@ class NominationCreate(Schema):
     round_id = fields.UUID(required=True)
     school_org_code = fields.String(required=True, validate=validate.Length(min=1, max=32))
     candidate_user_id = fields.UUID(load_default=None)
-    form = fields.Dict(load_default=None)
+    form = fields.Dict(load_default=None, validate=validate.Length(max=100))
 
 
 class NominationUpdate(Schema):
     candidate_user_id = fields.UUID(load_default=None)
-    form = fields.Dict(load_default=None)
+    form = fields.Dict(load_default=None, validate=validate.Length(max=100))
 
 
 class Attestation(Schema):
@@ -124,7 +124,7 @@ class NominationListArgs(PageArgs):
             ["draft", "submitted", "under_review", "returned", "resubmitted", "approved", "rejected", "withdrawn"]
         ),
     )
-    org_code = fields.String(load_default=None)
+    org_code = fields.String(load_default=None, validate=validate.Length(min=1, max=32))
 
 
 NominationPage = page_schema(NominationSchema, "NominationPage")
@@ -156,7 +156,7 @@ class HistoryList(Schema):
 
 
 class CandidateArgs(Schema):
-    org_code = fields.String(required=True)
+    org_code = fields.String(required=True, validate=validate.Length(min=1, max=32))
 
 
 class CandidateSchema(Schema):

@@ -114,7 +114,16 @@ class Preferences(MethodView):
         user = current_principal().subject
         kinds = service().rulebook.kinds
         digest = queries.DigestChoice(body["digest"], body["digest_time"], body["digest_timezone"])
-        queries.update_preferences(kinds, service().uow(), user, tags, body["channels"], body["robots"], digest)
+        queries.update_preferences(
+            kinds,
+            service().uow(),
+            user,
+            tags,
+            body["channels"],
+            body["robots"],
+            digest,
+            webhook_problem=service().outbound.problem_with,
+        )
         view = queries.preferences_view(service().rulebook.kinds, service().uow(), user)
         return with_etag(_json(view), view["version"])
 

@@ -53,8 +53,9 @@ class PreferencesSchema(Schema):
 class PreferencesUpdate(Schema):
     channels = fields.Dict(
         keys=fields.String(validate=validate.Length(min=1, max=60)),
-        values=fields.List(fields.String(validate=validate.OneOf(sorted(CHANNELS)))),
+        values=fields.List(fields.String(validate=validate.OneOf(sorted(CHANNELS))), validate=validate.Length(max=20)),
         required=True,
+        validate=validate.Length(max=100),
         metadata={"description": "kind → channels; kinds not named keep their defaults; in_app is always on"},
     )
     robots = fields.Dict(
@@ -64,9 +65,17 @@ class PreferencesUpdate(Schema):
         metadata={"description": "webhook_url, wecom_key, dingtalk_token, dingtalk_secret; empty removes"},
     )
     # Checked in the service layer (with every other problem, each named); absent keeps what is stored.
-    digest = fields.String(load_default=None, metadata={"description": f"one of {', '.join(DIGEST_MODES)}"})
-    digest_time = fields.String(load_default=None, metadata={"description": "HH:MM, default 08:00"})
-    digest_timezone = fields.String(load_default=None, metadata={"description": "default Asia/Shanghai"})
+    digest = fields.String(
+        load_default=None,
+        validate=validate.Length(max=16),
+        metadata={"description": f"one of {', '.join(DIGEST_MODES)}"},
+    )
+    digest_time = fields.String(
+        load_default=None, validate=validate.Length(max=8), metadata={"description": "HH:MM, default 08:00"}
+    )
+    digest_timezone = fields.String(
+        load_default=None, validate=validate.Length(max=64), metadata={"description": "default Asia/Shanghai"}
+    )
 
 
 class DeliveryArgs(PageArgs):
