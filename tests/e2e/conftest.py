@@ -70,9 +70,11 @@ def running_stack(
     only: set[str] | None = None,
     gateway_port: int | None = None,
     extra_env: dict[str, str] | None = None,
+    portal_dir: Path = nginx_render.LOCAL_PORTAL_DIR,
 ) -> Iterator[Stack]:
     """Every service that exists (or those in `only`): web under gunicorn and worker, each with its own
-    database, behind nginx; stopped and dropped on exit."""
+    database, behind nginx, which also serves the built portal (`portal_dir`) and Swagger UI's files as
+    `make run` does; stopped and dropped on exit."""
     if not Path(NGINX).exists():
         pytest.fail("nginx is required for the e2e tests: apt-get install nginx-light (.ci/run does)")
     services = [s for s in load_services() if s.exists and (only is None or s.name in only)]
@@ -124,7 +126,17 @@ def running_stack(
         dataclasses.replace(s, web_port=ports[s.name][0]) if s.name in ports else dataclasses.replace(s, exists=False)
         for s in load_services()
     ]
-    conf.write_text(nginx_render.render("local", gateway_port, str(nginx_dir), services=routed, login_rate="6000r/m"))
+    conf.write_text(
+        nginx_render.render(
+            "local",
+            gateway_port,
+            str(nginx_dir),
+            services=routed,
+            login_rate="6000r/m",
+            portal_dir=portal_dir,
+            swagger_ui_dir=nginx_render.LOCAL_SWAGGER_UI_DIR,
+        )
+    )
     gunicorn = str(Path(python).with_name("gunicorn"))
     logs = run / "logs"
     logs.mkdir()
