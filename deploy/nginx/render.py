@@ -39,7 +39,8 @@ COMPOSE_WEB_PORT = 8000
 COMPOSE_STATUS_PORT = 8081
 DEFAULT_RATE = "50r/s"
 DEFAULT_LOGIN_RATE = "30r/m"
-LOGIN_PATH = "/api/auth/token"
+# Password sign-ins, rate limited per client address: the token endpoint and the portal's session sign-in.
+LOGIN_PATHS = ("/api/auth/token", "/api/auth/session")
 # Browser sessions from single sign-on: nginx asks identity for the session's access token.
 SESSION_SERVICE = "identity"
 SESSION_CHECK = "/_sso_session"
@@ -134,6 +135,8 @@ def problem_body(status: int, title: str, detail: str) -> str:
 
 def _problem_return(status: int, title: str, detail: str, indent: str) -> list[str]:
     lines = [
+        # No file types here: a problem for /assets/x.js or /openapi/x.json is still problem+json.
+        f"{indent}types {{ }}",
         f"{indent}default_type application/problem+json;",
         f"{indent}add_header X-Request-ID $req_id always;",
         f'{indent}add_header Cache-Control "no-store" always;',
@@ -408,7 +411,7 @@ def render(
         '        \'"service":"$service","route":"$route","user_agent":"$http_user_agent"}\';',
         f"    access_log {access_log} gateway_json;",
         "",
-        "    # Per client address: a general limit, and a much stricter one on the token (login) endpoint.",
+        "    # Per client address: a general limit, and a much stricter one on the password sign-ins.",
         f"    limit_req_zone $binary_remote_addr zone=general:10m rate={rate};",
         f"    limit_req_zone $binary_remote_addr zone=login:10m rate={login_rate};",
         "    limit_req_status 429;",
@@ -498,13 +501,14 @@ def render(
     for service in catalog:
         out.append(f"        # {service.name}")
         for route in service.routes:
-            if route != "/" and LOGIN_PATH.startswith(route):
-                out += _service_block(
-                    service,
-                    f"location = {LOGIN_PATH}",
-                    LOGIN_PATH,
-                    extra=["limit_req zone=login burst=10 nodelay;"],
-                )
+            for login_path in LOGIN_PATHS:
+                if route != "/" and login_path.startswith(route):
+                    out += _service_block(
+                        service,
+                        f"location = {login_path}",
+                        login_path,
+                        extra=["limit_req zone=login burst=10 nodelay;"],
+                    )
             session = _session_lines(route, catalog)
             for location in _locations_for(route):
                 out += _service_block(service, location, route, extra=session)
