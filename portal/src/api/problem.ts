@@ -26,7 +26,7 @@ export class ApiError extends Error {
     for (const error of problem.errors ?? []) {
       // webargs reports body fields as `json.<name>` paths already flattened to `<name>`; keep the first message.
       const name = error.field.replace(/^(form|json)\./, '')
-      this.fieldErrors[name] ??= error.messages.join(' ')
+      this.fieldErrors[name] ??= error.messages.map(inReadersLanguage).join(' ')
     }
   }
 
@@ -47,13 +47,24 @@ export function toApiError(response: Response, body: unknown): ApiError {
   return new ApiError(response.status, problem)
 }
 
+/**
+ * Services write some messages in both languages as `English / 中文` (the domain's refusals); this picks the reader's
+ * half. A message without the separator is returned as it is.
+ */
+export function inReadersLanguage(message: string): string {
+  const at = message.lastIndexOf(' / ')
+  if (at < 0) return message
+  return i18n.global.locale.value === 'en' ? message.slice(0, at) : message.slice(at + 3)
+}
+
 /** What to tell the person about an error, in their language. */
 export function errorMessage(error: unknown): string {
   const t = i18n.global.t
   if (error instanceof ApiError) {
     if (error.stale) return t('common.errors.stale')
     const en = i18n.global.locale.value === 'en'
-    const detail = en ? error.problem.detail : error.problem.detail_zh || undefined
+    const bilingual = error.problem.detail?.includes(' / ') ? inReadersLanguage(error.problem.detail) : undefined
+    const detail = en ? bilingual || error.problem.detail : error.problem.detail_zh || bilingual
     if (detail) return detail
     const byStatus: Record<number, string> = {
       401: 'common.errors.unauthorized',
