@@ -228,7 +228,7 @@ def _portal_headers(cache_control: str, indent: str) -> list[str]:
     ]
 
 
-def _portal_locations(portal_dir: str | None, swagger_ui_dir: str | None) -> list[str]:
+def _portal_locations(target: str, portal_dir: str | None, swagger_ui_dir: str | None) -> list[str]:
     """The portal at `/` and Swagger UI's assets; without a portal, `/` is a problem+json 404 (API only)."""
     ind, inner = "        ", "            "
     out: list[str] = []
@@ -258,7 +258,12 @@ def _portal_locations(portal_dir: str | None, swagger_ui_dir: str | None) -> lis
     out += ["        # Unknown API paths (and the services' /health/*) answer problem+json, never the portal's page."]
     for prefix in NOT_PORTAL:
         out += [f"{ind}location {prefix} {{", *_problem_return(404, *PROBLEMS[404], inner), f"{ind}}}"]
-    out += [f"{ind}location = /metrics {{", *_problem_return(404, *PROBLEMS[404], inner), f"{ind}}}", ""]
+    # In containers stub_status has a listener of its own; here its path is a 404 like any private one, since
+    # the Ingress routes `/` (and so every path) to this listener.
+    exact = ("/metrics", "/nginx_status") if target == "compose" else ("/metrics",)
+    for path in exact:
+        out += [f"{ind}location = {path} {{", *_problem_return(404, *PROBLEMS[404], inner), f"{ind}}}"]
+    out.append("")
     out += [
         "        # The portal (portal/dist): hashed build output cached for a year, index.html revalidated every time,",
         "        # client routes (/school/rounds...) answered by index.html.",
@@ -516,7 +521,9 @@ def render(
         out += _service_block(service, f"location {openapi}", openapi)
         out.append("")
 
-    out += _portal_locations(str(portal_dir) if portal_dir else None, str(swagger_ui_dir) if swagger_ui_dir else None)
+    out += _portal_locations(
+        target, str(portal_dir) if portal_dir else None, str(swagger_ui_dir) if swagger_ui_dir else None
+    )
     for status, (title, detail) in PROBLEMS.items():
         out += [
             f"        location @problem_{status} {{",
