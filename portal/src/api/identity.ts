@@ -1,23 +1,15 @@
 import type { components, paths } from './generated/identity'
 import { serviceClient } from './http'
+import type { Role } from '@/router/meta'
 import { toApiError, unwrap } from './problem'
 
 /** The identity service's API, typed by its OpenAPI document (src/api/generated/identity.ts). */
 export const identityApi = serviceClient<paths>()
 export type IdentitySchemas = components['schemas']
 
-export interface Grant {
-  role: import('@/router/meta').Role
-  /** The org's path of codes from the city down, e.g. `/640000/640122/64012201`; its last code is the org. */
-  org_path: string
-}
-export interface Me {
-  id: string
-  username: string | null
-  display_name: string | null
-  org_code: string | null
-  grants: Grant[]
-}
+/** A grant as /api/me gives it: a role at an org (org_code null and org_path `/` for a platform-wide one). */
+export type Grant = Omit<IdentitySchemas['MeGrant'], 'role'> & { role: Role }
+export type Me = Omit<IdentitySchemas['Me'], 'grants'> & { grants: Grant[] }
 export interface SsoProvider {
   id: string
   name: string
@@ -29,7 +21,8 @@ export interface SsoProvider {
 export async function fetchMe(): Promise<Me | null> {
   const result = await identityApi.GET('/api/me')
   if (result.response.status === 401) return null
-  return unwrap(result) as Me
+  const me = unwrap(result)
+  return { ...me, grants: (me.grants ?? []) as Grant[] }
 }
 
 /**
@@ -38,13 +31,8 @@ export async function fetchMe(): Promise<Me | null> {
  * password, 423/429 lockout or rate limit) whose problem carries `detail` and `detail_zh`.
  */
 export async function signIn(username: string, password: string): Promise<void> {
-  const response = await fetch('/api/auth/session', {
-    method: 'POST',
-    credentials: 'same-origin',
-    headers: { 'Content-Type': 'application/json', Accept: 'application/json, application/problem+json' },
-    body: JSON.stringify({ username, password }),
-  })
-  if (!response.ok) throw toApiError(response, await response.json().catch(() => null))
+  const result = await identityApi.POST('/api/auth/session', { body: { username, password } })
+  if (!result.response.ok) throw toApiError(result.response, result.error ?? (await result.response.json().catch(() => null)))
 }
 
 export async function ssoProviders(): Promise<SsoProvider[]> {

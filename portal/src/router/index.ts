@@ -38,7 +38,7 @@ router.beforeEach(async (to) => {
   if (to.meta.public) return true
   const session = useSessionStore()
   const signedIn = await session.ensureLoaded()
-  if (!signedIn) return { name: 'sign-in', query: { next: to.fullPath } }
+  if (!signedIn) return { name: 'sign-in', query: { redirect: to.fullPath } }
   if (to.meta.roles && !session.canActAs(to.meta.roles)) {
     return session.switchToGrantFor(to.meta.roles) ? true : { name: 'home' }
   }

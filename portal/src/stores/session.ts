@@ -1,12 +1,12 @@
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
-import { fetchMe, identityApi, type Grant, type Me } from '@/api/identity'
+import { fetchMe, type Grant, type Me } from '@/api/identity'
 import { notificationsApi } from '@/api/notifications'
 import type { Role } from '@/router/meta'
 
 const ACTING_KEY = 'cio.acting'
 
-/** The last code of an org path: the org the grant is at. */
+/** The last code of an org path: the org a grant is at. */
 export function orgCodeOf(path: string): string {
   return path.split('/').filter(Boolean).pop() ?? ''
 }
@@ -20,12 +20,11 @@ export const useSessionStore = defineStore('session', () => {
   const loaded = ref(false)
   const acting = ref<Grant | null>(null)
   const unread = ref(0)
-  const orgNames = ref<Record<string, string>>({})
   let loading: Promise<boolean> | null = null
 
   const grants = computed(() => me.value?.grants ?? [])
   const role = computed<Role | null>(() => acting.value?.role ?? null)
-  const orgCode = computed(() => (acting.value ? orgCodeOf(acting.value.org_path) : (me.value?.org_code ?? '')))
+  const orgCode = computed(() => acting.value?.org_code ?? (acting.value ? orgCodeOf(acting.value.org_path) : (me.value?.org_code ?? '')))
 
   function remembered(list: Grant[]): Grant | null {
     try {
@@ -51,7 +50,6 @@ export const useSessionStore = defineStore('session', () => {
     }
     acting.value = remembered(person.grants) ?? person.grants[0] ?? null
     void refreshUnread()
-    void loadOrgNames(person)
     return true
   }
 
@@ -81,20 +79,9 @@ export const useSessionStore = defineStore('session', () => {
     if (data) unread.value = data.unread_count ?? 0
   }
 
-  /** The names of the orgs the person holds grants at, for the shell (the grant itself carries codes only). */
-  async function loadOrgNames(person: Me): Promise<void> {
-    const codes = new Set(person.grants.map((g) => orgCodeOf(g.org_path)).filter(Boolean))
-    if (person.org_code) codes.add(person.org_code)
-    await Promise.all(
-      [...codes].map(async (code) => {
-        const { data } = await identityApi.GET('/api/orgs/{code}', { params: { path: { code } } })
-        if (data?.name) orgNames.value = { ...orgNames.value, [code]: data.name }
-      }),
-    )
-  }
-
+  /** The name of an org the person holds a grant at (the grant carries it), else its code. */
   function orgName(code: string): string {
-    return orgNames.value[code] ?? code
+    return grants.value.find((g) => g.org_code === code)?.org_name ?? code
   }
 
   function forget(): void {

@@ -28,6 +28,73 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description The portal's sign-in with a local account: opens the same browser session single sign-on opens (end it with POST /sso/logout), with the token endpoint's lockout and rate limit. Problems carry `detail_zh` beside the English `detail`. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["SessionRequest"];
+                };
+            };
+            responses: {
+                /** @description Signed in: the `cio_session` cookie is set (HttpOnly; no token in the body). */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description username or password missing */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description wrong username or password */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description from another site's page */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description locked after repeated failures */
+                423: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/token": {
         parameters: {
             query?: never;
@@ -76,7 +143,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Who the token says the caller is: its grants are what every service will apply until it expires. */
+        /**
+         * Who the token says the caller is: its grants (with each org's code and name, for the portal's org
+         *     picker) are what every service will apply until it expires.
+         */
         get: {
             parameters: {
                 query?: never;
@@ -522,7 +592,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** @description End the session; answers where to go to sign out upstream too. */
+        /** @description End the session, opened by single sign-on or by a local account's password; answers where to go to sign out upstream too (`upstream_logout_url`, null for a local account). Refused (403) from another site's page. */
         post: {
             parameters: {
                 query?: never;
@@ -769,10 +839,22 @@ export interface components {
         Me: {
             client_id?: string | null;
             display_name?: string | null;
-            readonly grants?: unknown;
+            grants?: components["schemas"]["MeGrant"][];
             id?: string;
             org_code?: string | null;
+            /** @description the browser session came from single sign-on (sign-out goes upstream) */
+            sso: boolean;
+            /** @description that provider's id, else null */
+            sso_provider?: string | null;
             username?: string | null;
+        };
+        MeGrant: {
+            /** @description null for a platform-wide grant */
+            org_code?: string | null;
+            org_name?: string | null;
+            /** @description `/` for a platform-wide grant */
+            org_path: string;
+            role: string;
         };
         Org: {
             code: string;
@@ -808,6 +890,10 @@ export interface components {
             total?: number;
             /** @description Total number of pages. */
             total_pages?: number;
+        };
+        SessionRequest: {
+            password: string;
+            username: string;
         };
         TokenRequest: {
             client_id?: string;

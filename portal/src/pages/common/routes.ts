@@ -2,7 +2,7 @@ import type { RouteRecordRaw } from 'vue-router'
 
 const routes: RouteRecordRaw[] = [
   {
-    path: '/sign-in',
+    path: '/login',
     name: 'sign-in',
     component: () => import('./SignInPage.vue'),
     meta: { public: true, titleKey: 'common.signIn.title' },
