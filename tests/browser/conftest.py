@@ -6,8 +6,9 @@ Fixtures: `portal_stack` (session), `browser` (session), `page` (a fresh zh-CN c
 `phone_page` (the same at a phone's width), `new_page` (more people in one test). Helpers in helpers.py:
 `sign_in`, `assert_accessible` (axe-core), `screenshot`, `problems`.
 
-Every page records what a test must never see: console errors, uncaught exceptions, and requests to any host but
-the gateway (the portal must work on a network without internet; those requests are refused, not sent).
+Every page records what a test must never see: console errors, uncaught exceptions, answers of 500 or more, and
+requests to any host but the gateway (the portal must work on a network without internet; those are refused, not
+sent).
 """
 
 from __future__ import annotations
@@ -20,9 +21,18 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, Route, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Playwright,
+    Response,
+    Route,
+    sync_playwright,
+)
 
-from tests.browser.helpers import PROBLEMS_ATTR, PageProblems
+from tests.browser.helpers import NETWORK_STATUS_LINE, PROBLEMS_ATTR, PageProblems
 from tests.conftest import ROOT
 from tests.e2e.conftest import Stack, running_stack
 
@@ -101,10 +111,15 @@ def _new_context(browser: Browser, stack: Stack, viewport: dict[str, int]) -> tu
     page = context.new_page()
 
     def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error":
+        if message.type == "error" and not NETWORK_STATUS_LINE.match(message.text):
             recorded.console_errors.append(f"{message.text} ({message.location.get('url', '')})")
 
+    def on_response(response: Response) -> None:
+        if response.status >= 500:
+            recorded.server_errors.append(f"{response.status} {response.request.method} {response.url}")
+
     page.on("console", on_console)
+    page.on("response", on_response)
     page.on("pageerror", lambda error: recorded.page_errors.append(str(error)))
     setattr(page, PROBLEMS_ATTR, recorded)
     return context, page

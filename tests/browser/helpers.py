@@ -33,11 +33,18 @@ class PageProblems:
     console_errors: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
     external_requests: list[str] = field(default_factory=list)
+    server_errors: list[str] = field(default_factory=list)
 
     def assert_clean(self) -> None:
         assert not self.console_errors, f"console errors: {self.console_errors}"
         assert not self.page_errors, f"uncaught exceptions: {self.page_errors}"
         assert not self.external_requests, f"requests leaving the gateway (offline-unsafe): {self.external_requests}"
+        assert not self.server_errors, f"answers of 500 or more: {self.server_errors}"
+
+
+# Chromium's own console line for any response of 400 or more. A 4xx is an API answer the page handles (401
+# before sign-in, 404 out of scope, 412 stale edit), so it is no console error; a 5xx is kept in server_errors.
+NETWORK_STATUS_LINE = re.compile(r"^Failed to load resource: the server responded with a status of \d{3}\b")
 
 
 PROBLEMS_ATTR = "_cio_problems"
