@@ -4,13 +4,11 @@ page recorded going wrong (console errors, uncaught exceptions, requests off the
 from __future__ import annotations
 
 import re
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
-from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page
 
 from tests.conftest import ROOT
@@ -58,20 +56,8 @@ def problems(page: Page) -> PageProblems:
 
 def sign_in(page: Page, username: str, password: str = DEMO_PASSWORD, *, then: str = "/") -> None:
     """Sign `username` in through the portal's sign-in page (SIGN_IN_PATH: the username and current-password
-    fields and the form's submit button), and wait until the portal has left it.
-
-    Until the portal has a sign-in page, the same cookie session comes from POST /api/auth/session in the
-    page's context (a warning says so), so page tests can be written before that page exists.
-    """
-    page.goto(f"{SIGN_IN_PATH}?redirect={then}")
-    try:
-        page.locator(USERNAME_FIELD).wait_for(timeout=5000)
-    except PlaywrightError:
-        warnings.warn("the portal has no sign-in page yet: signing in by POST /api/auth/session", stacklevel=2)
-        response = page.request.post("/api/auth/session", data={"username": username, "password": password})
-        assert response.status == 204, response.text()
-        page.goto(then)
-        return
+    fields and the form's submit button) asking to come back to `then`, and wait until the portal has left it."""
+    page.goto(f"{SIGN_IN_PATH}?redirect={quote(then)}")
     page.locator(USERNAME_FIELD).fill(username)
     page.locator(PASSWORD_FIELD).fill(password)
     page.locator("form button[type='submit']").click()
