@@ -220,7 +220,7 @@ def test_the_nominator_fills_the_policy_form_in_the_wizard_and_submits_it(
         fill_field(page, fields[field_name], value)
     if policy_id == "jiaozuo-2022":
         # 副职 makes the authorization record required (required_when)
-        expect(page.locator("[data-field='authorization_record']")).to_have_class(r"/is-required/")
+        expect(page.locator("[data-field='authorization_record']")).to_have_class(re.compile(r"\bis-required\b"))
     check(page, f"school-wizard-form-{policy_id}")
     page.locator("[data-test='save-draft']").click()
     expect(page.locator("[data-test='save-draft']")).to_be_disabled(timeout=TIMEOUT)
@@ -238,8 +238,8 @@ def test_the_nominator_fills_the_policy_form_in_the_wizard_and_submits_it(
     page.locator("[data-test='next']").click()
 
     # 4. attestation and submission, once the eligibility facts have arrived
-    page.locator("[data-test='signer-name']").locator("input").fill("张填表")
-    page.locator("[data-test='confirm']").click()
+    page.locator("#signer-name").fill("张填表")
+    page.locator("[data-test='step-submit'] .el-checkbox").click()
     page.locator("[data-test='attest']").click()
     expect(page.locator("[data-test='attested']")).to_contain_text("张填表", timeout=TIMEOUT)
     eligible(school.admin, nid)
@@ -339,8 +339,8 @@ def test_a_returned_nomination_shows_the_opinion_beside_the_form_and_is_resubmit
     expect(page.locator("[data-test='save-draft']")).to_be_disabled(timeout=TIMEOUT)
     page.locator("[data-test='next']").click()
     page.locator("[data-test='next']").click()
-    page.locator("[data-test='signer-name']").locator("input").fill("张填表")
-    page.locator("[data-test='confirm']").click()
+    page.locator("#signer-name").fill("张填表")
+    page.locator("[data-test='step-submit'] .el-checkbox").click()
     page.locator("[data-test='attest']").click()
     expect(page.locator("[data-test='attested']")).to_be_visible(timeout=TIMEOUT)
     page.locator("[data-test='submit']").click()
