@@ -89,6 +89,9 @@ def main() -> int:
     vhost = f"cio-bench-portal-{uuid.uuid4().hex[:8]}"
     subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True, capture_output=True)
     subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"], check=True)
+    # The stack's migrations print to stdout; keep it for the one JSON line (child processes inherit fd 1).
+    stdout = os.dup(1)
+    os.dup2(2, 1)
     infra = {"amqp": "amqp://guest:guest@127.0.0.1:5672/", "pg": "postgresql://postgres@127.0.0.1:5432/postgres"}
     amqp_url = infra["amqp"] + urllib.parse.quote(vhost, safe="")
     try:
@@ -121,6 +124,8 @@ def main() -> int:
                     browser.close()
     finally:
         subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], capture_output=True, check=False)
+        sys.stdout.flush()
+        os.dup2(stdout, 1)
     result = {
         "bench": "portal",
         "sign_in_js_css_gzip_kb": round(sign_in_gz / 1024, 1),
