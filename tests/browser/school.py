@@ -84,6 +84,8 @@ def fill_field(page: Page, spec: dict[str, Any], value: Any, path: str | None = 
         box.fill(str(value))
         box.press("Enter")
         expect(box).to_have_value(str(value))
+        box.press("Escape")  # and leave the field, as a person clicking on would: the picker's panel closes
+        expect(page.locator(".el-picker__popper:visible")).to_have_count(0)
     elif kind == "boolean":
         where.locator(".el-radio", has_text="是" if value else "否").click()
     elif kind == "choice":
