@@ -25,8 +25,8 @@ declare module 'vue-router' {
     /** Present when the page has a menu entry: its label key, an Element Plus icon name and its order. */
     menu?: { labelKey: string; icon?: string; order?: number }
     /**
-     * The message data key this page shows a record of (e.g. `nomination_id`); its route param has the same name. The
-     * inbox links a message to the first such page the person's grants allow.
+     * The message data key this page shows a record of (e.g. `nomination_id`, `task_id`); the route's one param takes
+     * its value. The inbox links a message to the first such page the person's grants allow.
      */
     opens?: string
   }
