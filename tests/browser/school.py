@@ -15,11 +15,10 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.helpers import problems
 from tests.e2e.conftest import Stack
 from tests.e2e.test_policies_e2e import PASSWORD, Client, candidate, new_user, tag
 
-__all__ = ["PASSWORD", "Client", "School", "allow_refusals", "candidate", "fill_field", "new_school", "png", "tag"]
+__all__ = ["PASSWORD", "Client", "School", "candidate", "fill_field", "new_school", "png", "tag"]
 
 
 @dataclass
@@ -99,12 +98,3 @@ def fill_field(page: Page, spec: dict[str, Any], value: Any, path: str | None = 
                     fill_field(page, item, entry[item["name"]], f"{path}.{index}.{item['name']}")
     else:
         raise AssertionError(f"no way to fill a {kind} field")
-
-
-def allow_refusals(page: Page, path: str, *statuses: int) -> None:
-    """Chromium logs every 4xx answer as a console error: drop those of `path` a test provokes on purpose (a wrong
-    password, a stale write, another school's record), so that any other console error still fails the test."""
-    recorded = problems(page)
-    recorded.console_errors[:] = [
-        e for e in recorded.console_errors if not (path in e and any(f"status of {s} " in e for s in statuses))
-    ]
