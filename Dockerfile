@@ -1,8 +1,34 @@
 # syntax=docker/dockerfile:1
-# One image for every service and process; docker-compose.yml / k8s set the command per container:
+# One image for every service and process (the default, last stage); docker-compose.yml / k8s set the command
+# per container:
 #   web      gunicorn -c deploy/gunicorn/gunicorn.conf.py "<name>.entrypoints.web:create_app()"
 #   worker   python -m <name>.entrypoints.worker
 #   migrate  python -m <name>.entrypoints.cli migrate
+# and the gateway's image (`--target gateway`): nginx with the built portal and Swagger UI's files.
+
+# ---- portal: the Vue front end built to static files (portal/dist), from its lock file
+FROM node:20-alpine AS portal
+WORKDIR /portal
+COPY portal/package.json portal/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY portal ./
+RUN npm run build
+
+# ---- swagger-ui: Swagger UI's own files for /openapi/<service>/docs (no CDN), from deploy/swagger-ui's lock file
+FROM node:20-alpine AS swagger-ui
+WORKDIR /swagger-ui
+COPY deploy/swagger-ui/package.json deploy/swagger-ui/package-lock.json ./
+RUN npm ci --no-audit --no-fund --ignore-scripts
+
+# ---- gateway: nginx (unprivileged: any UID, writes only under /tmp) serving both beside the API routes; its
+# nginx.conf is deploy/nginx/nginx.compose.conf (compose mounts it, k8s mounts the same text from a ConfigMap).
+FROM nginxinc/nginx-unprivileged:1.27-alpine AS gateway
+COPY deploy/nginx/nginx.compose.conf /etc/nginx/nginx.conf
+COPY --from=portal /portal/dist /usr/share/nginx/portal
+COPY --from=swagger-ui /swagger-ui/node_modules/swagger-ui-dist /usr/share/nginx/swagger-ui
+USER 101
+HEALTHCHECK CMD wget -q -O /dev/null http://127.0.0.1:8080/gateway/health || exit 1
+EXPOSE 8080
 
 # ---- build: wheels of the project and its pinned dependencies (no compilers reach the final image)
 FROM python:3.11-slim AS build

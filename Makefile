@@ -4,7 +4,16 @@ PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint format bench clean
+.PHONY: run test test-machine test-fast lint format bench clean portal
+
+# The portal (portal/, Vue + Vite), built to portal/dist for the gateway: `npm ci` when its lock file changed,
+# `npm run build` when any of its sources did; both stamped, so nothing runs when nothing changed.
+PORTAL_SOURCES := $(shell find portal -path portal/node_modules -prune -o -path portal/dist -prune -o -type f -print 2>/dev/null)
+PORTAL_DEPS := portal/node_modules/.installed
+PORTAL_BUILT := portal/node_modules/.built
+# Swagger UI's own files for /openapi/<service>/docs (no CDN), from deploy/swagger-ui's lock file.
+SWAGGER_UI := deploy/swagger-ui/node_modules/.installed
+NPM_CI := npm ci --no-audit --no-fund --loglevel=error
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,16 +21,35 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-## run: every service's web and worker, the nginx gateway; prints the gateway URL
-run: $(STAMP)
+$(PORTAL_DEPS): portal/package.json portal/package-lock.json
+	cd portal && $(NPM_CI)
+	touch $@
+
+$(PORTAL_BUILT): $(PORTAL_DEPS) $(PORTAL_SOURCES)
+	cd portal && npm run build
+	touch $@
+
+$(SWAGGER_UI): deploy/swagger-ui/package.json deploy/swagger-ui/package-lock.json
+	cd deploy/swagger-ui && $(NPM_CI) --ignore-scripts
+	touch $@
+
+## portal: build the portal (portal/dist) and fetch Swagger UI's files, when their sources changed
+portal: $(PORTAL_BUILT) $(SWAGGER_UI)
+
+## run: every service's web and worker, the nginx gateway (serving the portal at /); prints the gateway URL
+run: $(STAMP) portal
 	scripts/system-packages.sh
 	$(PY) scripts/run_local.py
 
-## test: prepare the machine (test tools, local servers), then the whole suite: unit, integration against
-## RabbitMQ and PostgreSQL, e2e through nginx on the embedded default and on the server
-test: $(STAMP)
-	scripts/prepare-test-machine.sh
+## test: prepare the machine (test tools, local servers), build the portal, then the whole suite: unit,
+## integration against RabbitMQ and PostgreSQL, e2e through nginx on the embedded default and on the server, the
+## portal in Chromium
+test: $(STAMP) test-machine portal
 	$(VENV)/bin/pytest -m "not benchmark"
+
+## test-machine: what the suite needs beyond the venv (Debian and npm packages, checkov, PostgreSQL, RabbitMQ)
+test-machine:
+	scripts/prepare-test-machine.sh
 
 test-fast: $(STAMP)
 	$(VENV)/bin/pytest tests/unit -q

@@ -189,7 +189,8 @@ def main() -> None:
             (RUN_DIR / "prom" / s.name).mkdir(parents=True, exist_ok=True)
         proc = RUN_DIR / "Procfile"
         proc.write_text(procfile(services, urls, conf, python))
-        print(f"\nGateway: http://127.0.0.1:{port}   (OpenAPI: http://127.0.0.1:{port}/openapi/identity/docs)")
+        print(f"\nPortal: http://127.0.0.1:{port}/")
+        print(f"Gateway: http://127.0.0.1:{port}   (OpenAPI: http://127.0.0.1:{port}/openapi/identity/docs)")
         print(
             "Try:  curl -s -d grant_type=password -d username=admin -d password=<password above> "
             f"http://127.0.0.1:{port}/api/auth/token\n",

@@ -18,6 +18,10 @@ from shared.metrics import HTTP_DURATION, HTTP_REQUESTS, render_latest
 REQUEST_ID_HEADER = "X-Request-ID"
 
 
+# Where the gateway serves swagger-ui-dist (deploy/nginx/render.py SWAGGER_UI_PATH), same origin as the docs.
+SWAGGER_UI_URL = "/openapi/swagger-ui/"
+
+
 def create_service_app(
     *,
     service: str,
@@ -37,7 +41,10 @@ def create_service_app(
         OPENAPI_URL_PREFIX=f"/openapi/{service}",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        # Swagger UI's own files come from the gateway (deploy/swagger-ui, pinned in its lock file), never a CDN:
+        # the docs work on a network without internet. No online validator badge either (it calls out).
+        OPENAPI_SWAGGER_UI_URL=SWAGGER_UI_URL,
+        OPENAPI_SWAGGER_UI_CONFIG={"validatorUrl": None},
         JSON_SORT_KEYS=False,
         MAX_CONTENT_LENGTH=20 * 1024 * 1024,
         API_SPEC_OPTIONS={

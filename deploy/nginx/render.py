@@ -9,8 +9,12 @@ Generated rather than hand-written so the routes, the services that exist and th
   compose  upstreams <name>-web:8000, listens on 8080, logs to stdout/stderr; the output
            deploy/nginx/nginx.compose.conf is committed and a test checks it is up to date.
 
+Besides the API the gateway serves, on the same origin, the portal's built files at `/` (a single-page app:
+client routes fall back to index.html) and Swagger UI's own assets at /openapi/swagger-ui/ (no CDN).
+
 Usage:
   python deploy/nginx/render.py local --out .run/nginx/nginx.conf --runtime-dir .run/nginx [--port 8080]
+      [--portal-dir portal/dist] [--swagger-ui-dir deploy/swagger-ui/node_modules/swagger-ui-dist]
   python deploy/nginx/render.py compose --out deploy/nginx/nginx.compose.conf
 """
 
@@ -36,7 +40,8 @@ COMPOSE_WEB_PORT = 8000
 COMPOSE_STATUS_PORT = 8081
 DEFAULT_RATE = "50r/s"
 DEFAULT_LOGIN_RATE = "30r/m"
-LOGIN_PATH = "/api/auth/token"
+# Password sign-ins, rate limited per client address: the token endpoint and the portal's session sign-in.
+LOGIN_PATHS = ("/api/auth/token", "/api/auth/session")
 # Browser sessions from single sign-on: nginx asks identity for the session's access token.
 SESSION_SERVICE = "identity"
 # The same path as identity's endpoint, but an internal location: only auth_request reaches it, and from
@@ -47,6 +52,41 @@ SESSION_COOKIE = "cio_session"
 SESSIONLESS_ROUTES = ("/api/auth/", "/sso/")
 MAX_BODY_MB = 20
 MAX_BODY = f"{MAX_BODY_MB}m"
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+# Where the built portal (`npm run build` in portal/) and swagger-ui-dist (deploy/swagger-ui/, from its lock
+# file) are: in the repository for the local target, in the gateway image (Dockerfile's `gateway` stage) for compose.
+LOCAL_PORTAL_DIR = REPO_ROOT / "portal" / "dist"
+LOCAL_SWAGGER_UI_DIR = REPO_ROOT / "deploy" / "swagger-ui" / "node_modules" / "swagger-ui-dist"
+COMPOSE_PORTAL_DIR = "/usr/share/nginx/portal"
+COMPOSE_SWAGGER_UI_DIR = "/usr/share/nginx/swagger-ui"
+# The path services point OPENAPI_SWAGGER_UI_URL at (shared/web.py).
+SWAGGER_UI_PATH = "/openapi/swagger-ui/"
+# The portal's pages: scripts and everything else only from this origin, never inline (Vite emits no inline
+# script); styles may be inline because Element Plus sets style attributes; photos preview from blob: URLs.
+PORTAL_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+    "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
+)
+# Paths that are never the portal's: an unknown one is a problem+json 404, not the portal's index.html.
+NOT_PORTAL = ("/api/", "/openapi/", "/health/")
+# The static files' types (the local target has no /etc/nginx/mime.types of its own to include).
+STATIC_TYPES = {
+    "text/html": "html",
+    "text/css": "css",
+    "application/javascript": "js mjs",
+    "application/json": "json map",
+    "image/svg+xml": "svg",
+    "image/png": "png",
+    "image/jpeg": "jpg jpeg",
+    "image/x-icon": "ico",
+    "image/webp": "webp",
+    "font/woff2": "woff2",
+    "font/woff": "woff",
+    "font/ttf": "ttf",
+    "text/plain": "txt",
+}
+GZIP_TYPES = "text/css application/javascript application/json image/svg+xml font/ttf text/plain"
 
 # Networks allowed to read /nginx_status: loopback and the private ranges a compose network or a
 # cluster pod network uses (the nginx exporter scrapes from there).
@@ -79,6 +119,7 @@ _SAFE_PATH = re.compile(r"^/[A-Za-z0-9/_.-]*$")
 _SAFE_RATE = re.compile(r"^[0-9]+r/[sm]$")
 _SAFE_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 _SAFE_TEXT = re.compile(r"^[$A-Za-z0-9 .,;:()_/-]*$")
+_SAFE_DIR = re.compile(r"^/[A-Za-z0-9/_.+-]*$")
 
 
 def problem_body(status: int, title: str, detail: str) -> str:
@@ -103,6 +144,8 @@ def problem_body(status: int, title: str, detail: str) -> str:
 
 def _problem_return(status: int, title: str, detail: str, indent: str) -> list[str]:
     lines = [
+        # No file types here: a problem for /assets/x.js or /openapi/x.json is still problem+json.
+        f"{indent}types {{ }}",
         f"{indent}default_type application/problem+json;",
         f"{indent}add_header X-Request-ID $req_id always;",
         f'{indent}add_header Cache-Control "no-store" always;',
@@ -191,6 +234,90 @@ def _real_ip(target: str, trusted_proxies: Sequence[str]) -> list[str]:
     return lines
 
 
+def _static_dir(path: str | Path) -> str:
+    text = os.path.abspath(path)
+    if not _SAFE_DIR.match(text):
+        raise ValueError(f"static files directory has characters nginx cannot take unquoted: {text!r}")
+    return text.rstrip("/")
+
+
+def _static_common(root: str, indent: str) -> list[str]:
+    """What every static location shares: its root and gzip (API answers are left as the services send them)."""
+    return [
+        f"{indent}root {root};",
+        f"{indent}gzip on;",
+        f"{indent}gzip_vary on;",
+        f"{indent}gzip_min_length 512;",
+        f"{indent}gzip_types {GZIP_TYPES};",
+    ]
+
+
+def _portal_headers(cache_control: str, indent: str) -> list[str]:
+    """add_header in a location replaces the server's, so X-Request-ID is repeated with the security headers."""
+    return [
+        f"{indent}add_header X-Request-ID $req_id always;",
+        f'{indent}add_header Cache-Control "{cache_control}" always;',
+        f'{indent}add_header Content-Security-Policy "{PORTAL_CSP}" always;',
+        f"{indent}add_header X-Content-Type-Options nosniff always;",
+        f"{indent}add_header Referrer-Policy same-origin always;",
+        f"{indent}add_header X-Frame-Options DENY always;",
+    ]
+
+
+def _portal_locations(target: str, portal_dir: str | None, swagger_ui_dir: str | None) -> list[str]:
+    """The portal at `/` and Swagger UI's assets; without a portal, `/` is a problem+json 404 (API only)."""
+    ind, inner = "        ", "            "
+    out: list[str] = []
+    if swagger_ui_dir:
+        root = _static_dir(swagger_ui_dir)
+        out += [
+            "        # Swagger UI's own files for the services' /openapi/<service>/docs pages (no CDN).",
+            f"        location {SWAGGER_UI_PATH} {{",
+            f"            alias {root}/;",
+            *_static_common(root, inner)[1:],
+            inner + "add_header X-Request-ID $req_id always;",
+            inner + 'add_header Cache-Control "public, max-age=86400" always;',
+            inner + "add_header X-Content-Type-Options nosniff always;",
+            "        }",
+            "",
+        ]
+    if not portal_dir:
+        return [
+            *out,
+            "        # Everything else, including the services' /metrics and /health/*, is not public.",
+            "        location / {",
+            *_problem_return(404, *PROBLEMS[404], inner),
+            "        }",
+            "",
+        ]
+    root = _static_dir(portal_dir)
+    out += ["        # Unknown API paths (and the services' /health/*) answer problem+json, never the portal's page."]
+    for prefix in NOT_PORTAL:
+        out += [f"{ind}location {prefix} {{", *_problem_return(404, *PROBLEMS[404], inner), f"{ind}}}"]
+    # In containers stub_status has a listener of its own; here its path is a 404 like any private one, since
+    # the Ingress routes `/` (and so every path) to this listener.
+    exact = ("/metrics", "/nginx_status") if target == "compose" else ("/metrics",)
+    for path in exact:
+        out += [f"{ind}location = {path} {{", *_problem_return(404, *PROBLEMS[404], inner), f"{ind}}}"]
+    out.append("")
+    out += [
+        "        # The portal (portal/dist): hashed build output cached for a year, index.html revalidated every time,",
+        "        # client routes (/school/rounds...) answered by index.html.",
+        "        location /assets/ {",
+        *_static_common(root, inner),
+        *_portal_headers("public, max-age=31536000, immutable", inner),
+        inner + "try_files $uri =404;",
+        "        }",
+        "        location / {",
+        *_static_common(root, inner),
+        *_portal_headers("no-cache", inner),
+        inner + "try_files $uri /index.html;",
+        "        }",
+        "",
+    ]
+    return out
+
+
 def _local_user() -> list[str]:
     """Started as root (a container or CI), nginx would run its workers as `nobody`, who cannot write the
     runtime dir's temp files (request bodies over the buffer): keep them as the user who owns the dir."""
@@ -209,12 +336,16 @@ def render(
     rate: str = DEFAULT_RATE,
     login_rate: str = DEFAULT_LOGIN_RATE,
     trusted_proxies: Sequence[str] = (),
+    portal_dir: str | Path | None = None,
+    swagger_ui_dir: str | Path | None = None,
 ) -> str:
     """The nginx.conf text for `target` ("local" or "compose").
 
     For "local", `port` and `listen_host` set the listen address, `runtime_dir` (required)
     receives pid, temp files and logs, and `trusted_proxies` lists who may set X-Forwarded-For.
     For "compose" these are fixed (8080, stdout/stderr, the proxies in TRUSTED_PROXIES_FILE).
+    `portal_dir` (the built portal) and `swagger_ui_dir` (swagger-ui-dist) are served when given; for
+    "compose" they default to where the gateway image has them.
     """
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r}; expected one of {TARGETS}")
@@ -254,6 +385,8 @@ def render(
             "error_log stderr warn;",
         ]
         temp_root = "/tmp"  # noqa: S108 - the container's own /tmp
+        portal_dir = portal_dir or COMPOSE_PORTAL_DIR
+        swagger_ui_dir = swagger_ui_dir or COMPOSE_SWAGGER_UI_DIR
         access_log = "/dev/stdout"
         worker_connections = 4096
         listen = str(DEFAULT_PORT)
@@ -270,6 +403,10 @@ def render(
         "http {",
         "    server_tokens off;",
         "    default_type application/octet-stream;",
+        "    # Types of the static files (portal, Swagger UI); proxied answers keep the services' Content-Type.",
+        "    types {",
+        *[f"        {mime} {exts};" for mime, exts in STATIC_TYPES.items()],
+        "    }",
         "    tcp_nodelay on;",
         "    keepalive_timeout 65s;",
         f"    client_max_body_size {MAX_BODY};",
@@ -318,7 +455,7 @@ def render(
         '        \'"service":"$service","route":"$route","user_agent":"$http_user_agent"}\';',
         f"    access_log {access_log} gateway_json;",
         "",
-        "    # Per client address: a general limit, and a much stricter one on the token (login) endpoint.",
+        "    # Per client address: a general limit, and a much stricter one on the password sign-ins.",
         f"    limit_req_zone $binary_remote_addr zone=general:10m rate={rate};",
         f"    limit_req_zone $binary_remote_addr zone=login:10m rate={login_rate};",
         "    limit_req_status 429;",
@@ -408,13 +545,14 @@ def render(
     for service in catalog:
         out.append(f"        # {service.name}")
         for route in service.routes:
-            if route != "/" and LOGIN_PATH.startswith(route):
-                out += _service_block(
-                    service,
-                    f"location = {LOGIN_PATH}",
-                    LOGIN_PATH,
-                    extra=["limit_req zone=login burst=10 nodelay;"],
-                )
+            for login_path in LOGIN_PATHS:
+                if route != "/" and login_path.startswith(route):
+                    out += _service_block(
+                        service,
+                        f"location = {login_path}",
+                        login_path,
+                        extra=["limit_req zone=login burst=10 nodelay;"],
+                    )
             session = _session_lines(route, catalog)
             for location in _locations_for(route):
                 out += _service_block(service, location, route, extra=session)
@@ -422,13 +560,9 @@ def render(
         out += _service_block(service, f"location {openapi}", openapi)
         out.append("")
 
-    out += [
-        "        # Everything else, including the services' /metrics and /health/*, is not public.",
-        "        location / {",
-        *_problem_return(404, *PROBLEMS[404], "            "),
-        "        }",
-        "",
-    ]
+    out += _portal_locations(
+        target, str(portal_dir) if portal_dir else None, str(swagger_ui_dir) if swagger_ui_dir else None
+    )
     for status, (title, detail) in PROBLEMS.items():
         out += [
             f"        location @problem_{status} {{",
@@ -475,6 +609,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=os.environ.get("GATEWAY_TRUSTED_PROXIES", ""),
         help="local target: comma-separated proxies whose X-Forwarded-For is believed (default none)",
     )
+    parser.add_argument(
+        "--portal-dir",
+        help="the built portal (default: local "
+        f"{LOCAL_PORTAL_DIR.relative_to(REPO_ROOT)}, compose {COMPOSE_PORTAL_DIR})",
+    )
+    parser.add_argument(
+        "--swagger-ui-dir",
+        help="swagger-ui-dist's files (default: local "
+        f"{LOCAL_SWAGGER_UI_DIR.relative_to(REPO_ROOT)}, compose {COMPOSE_SWAGGER_UI_DIR})",
+    )
     args = parser.parse_args(argv)
 
     if args.target == "local":
@@ -489,9 +633,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             rate=args.rate,
             login_rate=args.login_rate,
             trusted_proxies=[p for p in args.trusted_proxies.split(",") if p.strip()],
+            portal_dir=args.portal_dir or LOCAL_PORTAL_DIR,
+            swagger_ui_dir=args.swagger_ui_dir or LOCAL_SWAGGER_UI_DIR,
         )
     else:
-        text = render("compose", DEFAULT_PORT, None)
+        text = render("compose", DEFAULT_PORT, None, portal_dir=args.portal_dir, swagger_ui_dir=args.swagger_ui_dir)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")

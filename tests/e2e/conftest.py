@@ -74,10 +74,12 @@ def running_stack(
     only: set[str] | None = None,
     gateway_port: int | None = None,
     extra_env: dict[str, str] | None = None,
+    portal_dir: Path = nginx_render.LOCAL_PORTAL_DIR,
 ) -> Iterator[Stack]:
     """Every service that exists (or those in `only`): web under gunicorn and worker, each with its own
     database (`database`: "embedded", the default `make run` starts, or "server", infra's PostgreSQL) and the
-    stack's own vhost, behind nginx; stopped and dropped on exit."""
+    stack's own vhost, behind nginx, which also serves the built portal (`portal_dir`) and Swagger UI's files as
+    `make run` does; stopped and dropped on exit."""
     if not Path(NGINX).exists():
         pytest.fail("nginx is required for the e2e tests: scripts/prepare-test-machine.sh installs it")
     with contextlib.ExitStack() as resources:
@@ -88,7 +90,7 @@ def running_stack(
             urls = {s.name: embedded.ensure_database(f"cio_{s.name}") for s in load_services() if s.exists}
         else:
             urls = resources.enter_context(server_databases(infra))
-        yield from _run_processes(infra, amqp_url, run, urls, only, gateway_port, extra_env)
+        yield from _run_processes(infra, amqp_url, run, urls, only, gateway_port, extra_env, portal_dir)
 
 
 @contextlib.contextmanager
@@ -114,6 +116,7 @@ def _run_processes(
     only: set[str] | None,
     gateway_port: int | None,
     extra_env: dict[str, str] | None,
+    portal_dir: Path,
 ) -> Iterator[Stack]:
     services = [s for s in load_services() if s.exists and (only is None or s.name in only)]
     ports = {s.name: (free_port(), free_port()) for s in services}
@@ -159,7 +162,17 @@ def _run_processes(
         dataclasses.replace(s, web_port=ports[s.name][0]) if s.name in ports else dataclasses.replace(s, exists=False)
         for s in load_services()
     ]
-    conf.write_text(nginx_render.render("local", gateway_port, str(nginx_dir), services=routed, login_rate="6000r/m"))
+    conf.write_text(
+        nginx_render.render(
+            "local",
+            gateway_port,
+            str(nginx_dir),
+            services=routed,
+            login_rate="6000r/m",
+            portal_dir=portal_dir,
+            swagger_ui_dir=nginx_render.LOCAL_SWAGGER_UI_DIR,
+        )
+    )
     gunicorn = str(Path(python).with_name("gunicorn"))
     logs = run / "logs"
     logs.mkdir()

@@ -21,7 +21,9 @@ def test_token_for_a_demo_account_and_me_through_the_gateway(stack: Stack) -> No
     access = token(stack, "county.reviewer")
     me = requests.get(f"{stack.gateway}/api/me", headers={"Authorization": f"Bearer {access}"}, timeout=5)
     assert me.status_code == 200
-    assert me.json()["grants"] == [{"role": "county_reviewer", "org_path": "/4108/410802"}]
+    assert me.json()["grants"] == [
+        {"role": "county_reviewer", "org_path": "/4108/410802", "org_code": "410802", "org_name": "解放区教育局"}
+    ]
 
 
 def test_request_id_is_kept_end_to_end(stack: Stack) -> None:

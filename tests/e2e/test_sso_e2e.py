@@ -325,6 +325,7 @@ def test_first_oidc_sign_in_provisions_the_user_in_their_school_with_the_mapped_
     body = me.json()
     assert body["display_name"] == "张明" and body["org_code"] == SCHOOL
     assert body["username"] == "zhangming@city-oidc"
+    assert body["sso"] is True and body["sso_provider"] == "city-oidc", "the portal signs out upstream too"
 
     user = requests.get(f"{sso.gateway}/api/users/{body['id']}", headers=_admin(sso), timeout=10).json()
     assert user["org_code"] == SCHOOL and user["external_id"] == "w-1001"

@@ -263,3 +263,20 @@ def test_dockerfile_runs_as_non_root_and_ships_migrations() -> None:
     ignored = (REPO_ROOT / ".dockerignore").read_text(encoding="utf-8").split()
     for entry in (".venv", "var", ".run", ".git", "**/__pycache__", ".env"):
         assert entry in ignored
+
+
+def test_the_gateway_image_serves_the_built_portal_and_swagger_ui() -> None:
+    """compose builds the gateway from the Dockerfile's `gateway` stage, which puts the portal's build and
+    swagger-ui-dist where the committed nginx config serves them from."""
+    gateway = compose()["services"]["gateway"]
+    assert gateway["build"]["target"] == "gateway"
+    text = (REPO_ROOT / "Dockerfile").read_text(encoding="utf-8")
+    stage = text[text.index("AS gateway") :].split("\nFROM ", 1)[0]
+    conf = (REPO_ROOT / "deploy" / "nginx" / "nginx.compose.conf").read_text(encoding="utf-8")
+    for source, served in (
+        ("/portal/dist", "/usr/share/nginx/portal"),
+        ("swagger-ui-dist", "/usr/share/nginx/swagger-ui"),
+    ):
+        assert re.search(rf"^COPY --from=\S+ \S*{re.escape(source)} {re.escape(served)}$", stage, flags=re.MULTILINE)
+        assert served in conf
+    assert "npm ci" in text and "npm run build" in text

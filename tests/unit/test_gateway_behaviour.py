@@ -1,12 +1,14 @@
-"""The rendered local gateway, run for real on loopback in front of a stub service.
+"""The rendered local gateway, run for real on loopback in front of a stub service and a stand-in portal build.
 
 Checks what text assertions cannot: nginx's own errors come out as problem+json, request ids flow
-both ways, private paths stay private, the login limit bites. Loopback only, about a second.
+both ways, private paths stay private, the login limit bites, the portal is served as a single-page app
+with its caching and security headers. Loopback only, about a second.
 """
 
 from __future__ import annotations
 
 import contextlib
+import gzip
 import importlib.util
 import json
 import shutil
@@ -102,21 +104,42 @@ class Gateway:
             return Response(err.code, dict(err.headers), err.read())
 
 
+INDEX_HTML = b'<!doctype html><html><head><script type="module" src="/assets/index-4f2a.js"></script></head></html>'
+# Big enough to be worth compressing (gzip_min_length).
+APP_JS = b"export const greeting = '\xe4\xbd\xa0\xe5\xa5\xbd';\n" * 100
+
+
+def _portal_build(root: Path) -> Path:
+    """What `npm run build` leaves in portal/dist: index.html and content-hashed files under assets/."""
+    (root / "assets").mkdir(parents=True)
+    (root / "index.html").write_bytes(INDEX_HTML)
+    (root / "assets" / "index-4f2a.js").write_bytes(APP_JS)
+    (root / "favicon.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>', encoding="utf-8")
+    return root
+
+
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
-    with _running_gateway(tmp_path_factory.mktemp("gateway")) as gw:
+    with _running_gateway(tmp_path_factory) as gw:
         yield gw
 
 
 @pytest.fixture(scope="module")
 def gateway_behind_proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     """The gateway with a load balancer in front of it on loopback, whose X-Forwarded-For it believes."""
-    with _running_gateway(tmp_path_factory.mktemp("gateway-proxied"), trusted_proxies=["127.0.0.1"]) as gw:
+    with _running_gateway(tmp_path_factory, trusted_proxies=["127.0.0.1"]) as gw:
         yield gw
 
 
 @contextlib.contextmanager
-def _running_gateway(runtime: Path, trusted_proxies: list[str] | None = None) -> Iterator[Gateway]:
+def _running_gateway(
+    tmp_path_factory: pytest.TempPathFactory, trusted_proxies: list[str] | None = None
+) -> Iterator[Gateway]:
+    """nginx rendered for the local target, with a built portal and Swagger UI's files, in front of a stub."""
+    runtime = tmp_path_factory.mktemp("gateway")
+    portal = _portal_build(tmp_path_factory.mktemp("dist"))
+    swagger_ui = tmp_path_factory.mktemp("swagger-ui")
+    (swagger_ui / "swagger-ui.css").write_text(".swagger-ui{}", encoding="utf-8")
     stub = ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
     threading.Thread(target=stub.serve_forever, daemon=True).start()
     services = [
@@ -127,7 +150,15 @@ def _running_gateway(runtime: Path, trusted_proxies: list[str] | None = None) ->
     port = _free_port()
     conf = runtime / "nginx.conf"
     conf.write_text(
-        render_mod.render("local", port, str(runtime), services=services, trusted_proxies=trusted_proxies or []),
+        render_mod.render(
+            "local",
+            port,
+            str(runtime),
+            services=services,
+            trusted_proxies=trusted_proxies or [],
+            portal_dir=portal,
+            swagger_ui_dir=swagger_ui,
+        ),
         encoding="utf-8",
     )
     assert NGINX is not None
@@ -186,8 +217,63 @@ def test_client_request_id_is_kept_and_a_bad_one_replaced(gateway: Gateway) -> N
 
 
 def test_prefixes_do_not_overmatch_and_unknown_paths_are_404(gateway: Gateway) -> None:
-    for path in ("/api/orgsx", "/", "/metrics", "/health/ready", "/api/unknown"):
+    """Never the portal's page for an API path: a client of the API gets problem+json, not HTML."""
+    for path in ("/api/orgsx", "/metrics", "/health/ready", "/api/unknown", "/openapi/unknown/openapi.json"):
         _assert_problem(gateway.request(path), 404, "Not found")
+
+
+def _assert_portal_headers(resp: Response) -> None:
+    csp = dict(d.strip().split(" ", 1) for d in resp.headers["Content-Security-Policy"].split(";"))
+    assert csp["default-src"] == "'self'" and csp["script-src"] == "'self'", "no inline or foreign scripts"
+    assert csp["frame-ancestors"] == "'none'" and csp["object-src"] == "'none'"
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    assert resp.headers["Referrer-Policy"] == "same-origin"
+    assert resp.headers["X-Frame-Options"] == "DENY"
+    assert resp.headers["X-Request-ID"]
+
+
+def test_the_portal_is_served_at_the_root_and_revalidated(gateway: Gateway) -> None:
+    resp = gateway.request("/")
+    assert resp.status == 200 and resp.body == INDEX_HTML
+    assert resp.headers["Content-Type"].startswith("text/html")
+    assert resp.headers["Cache-Control"] == "no-cache"
+    _assert_portal_headers(resp)
+    icon = gateway.request("/favicon.svg")
+    assert icon.headers["Content-Type"] == "image/svg+xml" and icon.headers["Cache-Control"] == "no-cache"
+
+
+def test_client_routes_of_the_portal_answer_its_index(gateway: Gateway) -> None:
+    for path in ("/login", "/school/rounds/42", "/review/tasks?stage=county"):
+        resp = gateway.request(path)
+        assert resp.status == 200 and resp.body == INDEX_HTML, path
+        assert resp.headers["Cache-Control"] == "no-cache"
+        _assert_portal_headers(resp)
+
+
+def test_hashed_assets_are_cached_for_a_year_and_gzipped(gateway: Gateway) -> None:
+    resp = gateway.request("/assets/index-4f2a.js", headers={"Accept-Encoding": "gzip"})
+    assert resp.status == 200
+    assert resp.headers["Content-Type"] == "application/javascript"
+    assert resp.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert resp.headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in resp.headers["Vary"]
+    assert gzip.decompress(resp.body) == APP_JS
+    _assert_portal_headers(resp)
+
+
+def test_a_missing_asset_is_404_not_the_index(gateway: Gateway) -> None:
+    """A stale page asking for an asset of an older build must fail loudly, not get HTML as JavaScript."""
+    _assert_problem(gateway.request("/assets/index-0000.js"), 404, "Not found")
+
+
+def test_api_answers_are_not_given_the_portals_headers(gateway: Gateway) -> None:
+    resp = gateway.request("/api/orgs")
+    assert "Content-Security-Policy" not in resp.headers and "Content-Encoding" not in resp.headers
+
+
+def test_swagger_ui_files_are_served_by_the_gateway(gateway: Gateway) -> None:
+    resp = gateway.request("/openapi/swagger-ui/swagger-ui.css")
+    assert resp.status == 200 and resp.body == b".swagger-ui{}"
+    assert resp.headers["Content-Type"] == "text/css"
 
 
 def test_service_not_deployed_yet_answers_503_problem(gateway: Gateway) -> None:
@@ -246,3 +332,9 @@ def test_behind_a_trusted_proxy_each_client_has_its_own_address_and_login_bucket
     noisy = [login("203.0.113.66") for _ in range(15)]
     assert 429 in noisy
     assert login("203.0.113.77") == 200  # another client behind the same proxy still signs in
+
+
+def test_the_portals_password_sign_in_is_rate_limited_like_the_token_endpoint(gateway: Gateway) -> None:
+    statuses = [gateway.request("/api/auth/session", method="POST", data=b"{}").status for _ in range(15)]
+    assert 429 in statuses
+    _assert_problem(gateway.request("/api/auth/session", method="POST", data=b"{}"), 429, "Too many requests")

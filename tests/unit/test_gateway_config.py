@@ -98,7 +98,9 @@ def test_compose_config_logs_to_stdout_and_uses_container_upstreams() -> None:
 def test_compose_serves_stub_status_only_on_the_unpublished_listener() -> None:
     text = COMPOSE_CONF.read_text(encoding="utf-8")
     public, _, status = text.partition("listen 8081;")
-    assert "/nginx_status" not in public, "behind port publishing every client looks private"
+    # Behind port publishing every client looks private: the public listener answers the path with a 404.
+    assert "stub_status" not in public
+    assert "location = /nginx_status {" in public and "return 404" in public.split("location = /nginx_status {")[1]
     assert "location = /nginx_status" in status and "stub_status;" in status
     compose = (Path(__file__).resolve().parents[2] / "docker-compose.yml").read_text(encoding="utf-8")
     assert "http://gateway:8081/nginx_status" in compose and '"8081:' not in compose

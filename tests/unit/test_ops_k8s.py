@@ -408,11 +408,19 @@ def test_the_ingress_routes_every_public_route_and_nothing_internal() -> None:
         for route in service.routes:
             assert routed(route), route
         assert routed(f"/openapi/{service.name}/openapi.json")
-    for internal in ("/nginx_status", "/gateway/health", "/metrics"):
-        assert not routed(internal), internal
-    # /sso/session is routed (it is under /sso) but an internal location of the gateway: a 404 from outside.
-    gateway = (K8S / "base" / "gateway" / "nginx.conf").read_text(encoding="utf-8")
-    assert "internal;" in gateway[gateway.index("location = /sso/session {") :].split("}", 1)[0]
+    # The portal is served at `/`, so every path reaches the gateway's public listener: the internal ones must be
+    # refused there, and stub_status lives only on the listener the Service does not expose.
+    assert routed("/") and routed("/school/rounds/42") and routed("/assets/index-4f2a.js")
+    conf = (K8S / "base" / "gateway" / "nginx.conf").read_text(encoding="utf-8")
+    public, _, status_listener = conf.partition("listen 8081;")
+    for internal in ("/nginx_status", "/metrics"):
+        block = public[public.index(f"location = {internal} {{") :].split("\n        }", 1)[0]
+        assert "return 404" in block, internal
+    assert "stub_status" not in public and "stub_status" in status_listener
+    session_check = public[public.index("location = /sso/session {") :].split("}", 1)[0]
+    assert "internal;" in session_check
+    service = by_kind(rendered("prod"))["Service"]["gateway"]
+    assert 8081 not in [port["port"] for port in service["spec"]["ports"]]
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

@@ -36,7 +36,22 @@ def test_me_answers_with_the_users_grants(client: FlaskClient) -> None:
     response = client.get("/api/me", headers=bearer(client, "school.admin"))
     assert response.status_code == 200
     assert response.json["username"] == "school.admin"
-    assert response.json["grants"] == [{"role": "school_admin", "org_path": "/4108/410802/4108020001"}]
+    assert response.json["grants"] == [
+        {
+            "role": "school_admin",
+            "org_path": "/4108/410802/4108020001",
+            "org_code": "4108020001",
+            "org_name": "解放区第一实验小学",
+        }
+    ]
+    # A token from the password grant is no single sign-on session.
+    assert response.json["sso"] is False and response.json["sso_provider"] is None
+
+
+def test_me_names_no_org_for_a_platform_wide_grant(client: FlaskClient) -> None:
+    response = client.get("/api/me", headers=bearer(client, "admin"))
+    assert response.json["display_name"] == "平台管理员"
+    assert response.json["grants"] == [{"role": "platform_admin", "org_path": "/", "org_code": None, "org_name": None}]
 
 
 def test_refresh_rotates_and_reuse_revokes_the_family(client: FlaskClient, identity_service: Identity) -> None:

@@ -137,6 +137,11 @@ def test_appointments_from_the_exchange_appear_in_compliance(
     unmet = client.get("/api/training-compliance?year=2024&status=unmet", headers=reviewer).json["items"]
     assert sorted(i["person_user_id"] for i in unmet) == sorted([person("li.hua"), person("zhao.gang")])
     assert client.get("/api/training-compliance?year=2025", headers=reviewer).json["missing"] == 3
+    # A CIO reads nobody else's records, yet sees their own standing (the portal's CIO page asks here).
+    cio = issuer.headers(person("li.hua"), ("cio", "/4108/410802/4108020002"))
+    own = client.get("/api/training-compliance?year=2024", headers=cio).json
+    assert (own["total"], own["meeting"], own["missing"]) == (1, 0, 1)
+    assert [(i["person_user_id"], i["required"], i["completed"]) for i in own["items"]] == [(person("li.hua"), 2, 1)]
     county_view = client.get("/api/training-compliance?year=2024&org=410821", headers=county)
     assert county_view.status_code == 404
     assert client.get("/api/training-compliance", headers=reviewer).json["errors"][0]["field"] == "year"

@@ -237,6 +237,34 @@ def import_orgs(uow: IdentityUnitOfWork, actor: Principal, content: bytes) -> Im
     return report
 
 
+def whoami(uow: IdentityUnitOfWork, actor: Principal) -> dict[str, Any]:
+    """The caller as the token says, for the portal's shell: each grant names its org by code and name (the
+    last segment of the org path is the org's code; a platform-wide grant has none), and whether the browser
+    session came from single sign-on (the `idp` claim), where signing out also goes upstream."""
+    codes = {g.org_path: g.org_path.rstrip("/").rsplit("/", 1)[-1] or None for g in actor.grants}
+    with uow:
+        names = {code: org.name for code, org in uow.orgs.by_codes([c for c in codes.values() if c]).items()}
+    idp = actor.claims.get("idp")
+    return {
+        "id": actor.subject,
+        "username": actor.claims.get("preferred_username"),
+        "display_name": actor.name,
+        "org_code": actor.claims.get("org"),
+        "client_id": actor.client_id,
+        "sso": bool(idp),
+        "sso_provider": idp,
+        "grants": [
+            {
+                "role": g.role,
+                "org_path": g.org_path,
+                "org_code": codes[g.org_path],
+                "org_name": names.get(codes[g.org_path] or ""),
+            }
+            for g in sorted(actor.grants, key=lambda g: (g.role, g.org_path))
+        ],
+    }
+
+
 def get_org(uow: IdentityUnitOfWork, actor: Principal, code: str) -> Org:
     with uow:
         org = uow.orgs.get(code)

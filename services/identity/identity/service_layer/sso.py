@@ -33,10 +33,12 @@ from identity.adapters.upstream import CasClient, OAuth2VariantClient, OidcClien
 from identity.domain.model import DomainError, Org, OrgLevel, User
 from identity.domain.sso import MappedIdentity, MappedOrg, SignInRefused
 from identity.service_layer.tokens import (
+    LocalSignInRefused,
     TokenPolicy,
     TokenResponse,
     issue_access_token,
     issue_user_tokens,
+    local_account,
     revoke_refresh_tokens,
     sha256_hex,
 )
@@ -51,6 +53,8 @@ SESSION_RETENTION = dt.timedelta(days=30)
 
 LOGIN_STATE_TTL = dt.timedelta(minutes=10)
 MODES = ("session", "token")
+# The `provider` of a browser session opened with a local account's password (no upstream to sign out of).
+LOCAL_PROVIDER = "local"
 
 
 class SsoError(ProblemError):
@@ -513,6 +517,52 @@ def _sync_grants(uow: IdentityUnitOfWork, provider: ProviderConfig, user: User, 
             uow.audit("role_granted", actor=source, target=str(user.id), details={"role": role, "org_path": org.path})
 
 
+# -- local accounts in the browser --------------------------------------------------------------------
+def _wrong_password() -> SsoError:
+    return SsoError(
+        "invalid_credentials",
+        "用户名或密码错误。",
+        "The username or password is wrong.",
+        401,
+    )
+
+
+def _locked(policy: TokenPolicy) -> SsoError:
+    minutes = int(policy.lock_for.total_seconds() // 60)
+    return SsoError(
+        "account_locked",
+        f"登录失败次数过多，该账号已暂时锁定，请 {minutes} 分钟后再试。",
+        f"Too many failed sign-ins: this account is locked; try again in {minutes} minutes.",
+        423,
+    )
+
+
+def password_session(uow: IdentityUnitOfWork, sso: Sso, username: str, password: str, ip: str | None) -> str:
+    """Open the same browser session single sign-on opens, for a local account; the password grant's failure
+    count and lockout apply. Answers the session cookie's value (only its hash is kept)."""
+    with uow:
+        try:
+            user = local_account(uow, sso.policy, username, password, ip)
+        except LocalSignInRefused as exc:
+            raise (_locked(sso.policy) if exc.locked else _wrong_password()) from exc
+        cookie = secrets.token_urlsafe(32)
+        now = _now()
+        uow.session.execute(
+            sso_sessions.insert().values(
+                id_hash=sha256_hex(cookie),
+                user_id=user.id,
+                provider=LOCAL_PROVIDER,
+                upstream_subject=str(user.id),
+                created_at=now,
+                expires_at=now + sso.session_ttl,
+                ip=ip,
+            )
+        )
+        uow.audit("login", actor=user.username, target=str(user.id), details={"mode": "session"}, ip=ip)
+        uow.commit()
+    return cookie
+
+
 # -- sessions -------------------------------------------------------------------------------------
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -567,6 +617,7 @@ def session_access_token(uow: IdentityUnitOfWork, sso: Sso, cookie: str) -> str 
             name=user.display_name,
             org_code=user.org_code,
             username=user.username,
+            idp=None if row.provider == LOCAL_PROVIDER else row.provider,
         )
     with sso._lock:
         if len(sso._minted) > 10_000:

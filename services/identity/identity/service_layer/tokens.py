@@ -87,7 +87,10 @@ def issue_access_token(
     org_code: str | None = None,
     client_id: str | None = None,
     username: str | None = None,
+    idp: str | None = None,
 ) -> TokenResponse:
+    """A signed access token; `idp` names the single sign-on provider of the browser session it was minted for
+    (absent for local accounts), so /api/me can tell the portal whether sign-out goes upstream too."""
     key = keyring.signing_key()
     now = dt.datetime.now(dt.UTC)
     claims: dict[str, Any] = {
@@ -108,6 +111,8 @@ def issue_access_token(
         claims["preferred_username"] = username
     if client_id:
         claims["client_id"] = client_id
+    if idp:
+        claims["idp"] = idp
     token = jwt.encode(claims, key.private_key, algorithm="ES256", headers={"kid": key.kid})
     return TokenResponse(token, int(policy.access_ttl.total_seconds()))
 
@@ -148,6 +153,54 @@ def issue_user_tokens(uow: IdentityUnitOfWork, keyring: KeyRing, policy: TokenPo
     return _user_tokens(uow, keyring, policy, user, uuid.uuid4())
 
 
+class LocalSignInRefused(Exception):
+    """Wrong credentials, an unknown or disabled account, or a name locked after repeated failures."""
+
+    def __init__(self, *, locked: bool) -> None:
+        super().__init__("locked" if locked else "refused")
+        self.locked = locked
+
+
+def local_account(uow: IdentityUnitOfWork, policy: TokenPolicy, username: str, password: str, ip: str | None) -> User:
+    """The active local account these credentials open, inside the caller's unit of work; the password grant and
+    the browser's password session share it, so both count failures and lock alike. Repeated failures lock the
+    name, known or not, so nobody learns which exist; a refusal commits its count and audit before it is raised.
+    """
+    key = sha256_hex(username.strip().lower())
+    now = dt.datetime.now(dt.UTC)
+    query = select(login_throttle).where(login_throttle.c.username_key == key)
+    query = query.with_for_update()
+    throttle = uow.session.execute(query).one_or_none()
+    locked_until = throttle.locked_until if throttle else None
+    if locked_until is not None and locked_until > now:
+        uow.audit("login", actor=username[:100], outcome="locked", ip=ip)
+        uow.commit()
+        raise LocalSignInRefused(locked=True)
+    user = uow.users.by_username(username.strip())
+    usable = user is not None and user.is_active
+    if not verify_password(user.password_hash if usable and user else None, password) or not usable:
+        window_start = throttle.window_started_at if throttle else None
+        failures = (
+            throttle.failures if throttle and window_start and now - window_start < policy.failure_window else 0
+        ) + 1
+        values = {
+            "failures": failures,
+            "window_started_at": window_start if failures > 1 and window_start else now,
+            "locked_until": now + policy.lock_for if failures >= policy.max_failures else None,
+        }
+        if throttle:
+            uow.session.execute(update(login_throttle).where(login_throttle.c.username_key == key).values(**values))
+        else:
+            uow.session.execute(login_throttle.insert().values(username_key=key, **values))
+        uow.audit("login", actor=username[:100], outcome="failed", details={"failures": failures}, ip=ip)
+        uow.commit()
+        raise LocalSignInRefused(locked=failures >= policy.max_failures)
+    assert user is not None
+    if throttle:
+        uow.session.execute(delete(login_throttle).where(login_throttle.c.username_key == key))
+    return user
+
+
 def password_grant(
     uow: IdentityUnitOfWork,
     keyring: KeyRing,
@@ -156,41 +209,14 @@ def password_grant(
     password: str,
     ip: str | None,
 ) -> TokenResponse:
-    """Sign in a local account; repeated failures lock the name, known or not, so nobody learns which exist."""
-    key = sha256_hex(username.strip().lower())
-    now = dt.datetime.now(dt.UTC)
-    refused = OAuthError("invalid_grant", "The username or password is wrong, or the account is locked for a while.")
+    """Sign in a local account for an API client: access and refresh token of a new family."""
     with uow:
-        query = select(login_throttle).where(login_throttle.c.username_key == key)
-        query = query.with_for_update()
-        throttle = uow.session.execute(query).one_or_none()
-        locked_until = throttle.locked_until if throttle else None
-        if locked_until is not None and locked_until > now:
-            uow.audit("login", actor=username[:100], outcome="locked", ip=ip)
-            uow.commit()
-            raise refused
-        user = uow.users.by_username(username.strip())
-        usable = user is not None and user.is_active
-        if not verify_password(user.password_hash if usable and user else None, password) or not usable:
-            window_start = throttle.window_started_at if throttle else None
-            failures = (
-                throttle.failures if throttle and window_start and now - window_start < policy.failure_window else 0
-            ) + 1
-            values = {
-                "failures": failures,
-                "window_started_at": window_start if failures > 1 and window_start else now,
-                "locked_until": now + policy.lock_for if failures >= policy.max_failures else None,
-            }
-            if throttle:
-                uow.session.execute(update(login_throttle).where(login_throttle.c.username_key == key).values(**values))
-            else:
-                uow.session.execute(login_throttle.insert().values(username_key=key, **values))
-            uow.audit("login", actor=username[:100], outcome="failed", details={"failures": failures}, ip=ip)
-            uow.commit()
-            raise refused
-        assert user is not None
-        if throttle:
-            uow.session.execute(delete(login_throttle).where(login_throttle.c.username_key == key))
+        try:
+            user = local_account(uow, policy, username, password, ip)
+        except LocalSignInRefused as exc:
+            raise OAuthError(
+                "invalid_grant", "The username or password is wrong, or the account is locked for a while."
+            ) from exc
         response = _user_tokens(uow, keyring, policy, user, uuid.uuid4())
         uow.audit("login", actor=user.username, target=str(user.id), ip=ip)
         uow.commit()

@@ -45,8 +45,11 @@ class Standing:
         return Requirement(self.required).met_by(self.completed)
 
 
-def standings(uow: TrainingUnitOfWork, year: int, paths: Sequence[str]) -> list[Standing]:
-    """Every active CIO whose term overlaps `year`, in the subtrees, with their centralized completions."""
+def standings(
+    uow: TrainingUnitOfWork, year: int, paths: Sequence[str], person: uuid.UUID | None = None
+) -> list[Standing]:
+    """Every active CIO whose term overlaps `year`, in the subtrees (or only `person`), with their centralized
+    completions."""
     first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
     done = (
         select(
@@ -81,6 +84,7 @@ def standings(uow: TrainingUnitOfWork, year: int, paths: Sequence[str]) -> list[
             appointments.c.starts_on <= last,
             or_(appointments.c.ends_on.is_(None), appointments.c.ends_on >= first),
             within_any(appointments.c.org_path, paths),
+            *([appointments.c.person_user_id == person] if person else []),
         )
         .order_by(appointments.c.org_path, appointments.c.person_user_id)
     )
@@ -90,18 +94,32 @@ def standings(uow: TrainingUnitOfWork, year: int, paths: Sequence[str]) -> list[
     ]
 
 
+def _user_id(subject: str) -> uuid.UUID | None:
+    """The caller's user id; a service client's subject is none, and has no standing of its own."""
+    try:
+        return uuid.UUID(subject)
+    except ValueError:
+        return None
+
+
 def compliance(
     uow: TrainingUnitOfWork, actor: Principal, *, year: int, org_code: str | None, status: str | None
 ) -> dict[str, Any]:
-    """GET /api/training-compliance: who meets the year's requirement and who does not, in the caller's scope."""
+    """GET /api/training-compliance: who meets the year's requirement and who does not, in the caller's scope.
+
+    Someone who reads nobody's training records (a CIO) still sees their own standing: the portal's CIO page
+    asks here whether this year's requirement is met rather than repeating the rule and its platform default."""
     with uow:
         paths = actor.paths(*READERS)
+        own = None if paths else _user_id(actor.subject)
+        if own is not None:
+            paths = ["/"]
         if org_code:
             org = uow.people.org(org_code)
             if org is None or not any(path_within(org.path, p) for p in paths):
                 raise NotFound("No such organisation.", errors=[field_error("org", "not found", "query")])
             paths = [org.path]
-        rows = standings(uow, year, paths)
+        rows = standings(uow, year, paths, own)
     meeting = sum(1 for r in rows if r.meets)
     shown = [r for r in rows if status is None or (status == "met") == r.meets]
     return {

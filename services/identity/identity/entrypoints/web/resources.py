@@ -8,7 +8,7 @@ import urllib.parse
 import uuid
 from typing import Any
 
-from flask import jsonify, request
+from flask import Response, jsonify, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
@@ -22,6 +22,7 @@ from identity.entrypoints.web.schemas import (
     OrgListArgs,
     OrgPage,
     OrgSchema,
+    SessionRequest,
     SignedOutSchema,
     TokenRequest,
     TokenResponseSchema,
@@ -29,9 +30,10 @@ from identity.entrypoints.web.schemas import (
     UserPage,
     UserSchema,
 )
-from identity.service_layer import accounts, directory, tokens
+from identity.entrypoints.web.sso import refuse_cross_site_write, set_session_cookie
+from identity.service_layer import accounts, directory, sso, tokens
 from shared.auth import current_principal, public
-from shared.errors import Unprocessable, flatten_marshmallow
+from shared.errors import ProblemError, Unprocessable, flatten_marshmallow
 from shared.pagination import decode_cursor, page
 
 auth_blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Tokens and signing keys")
@@ -97,6 +99,42 @@ class Token(MethodView):
         return response
 
 
+@auth_blp.route("/session")
+class PasswordSession(MethodView):
+    @public
+    @auth_blp.doc(
+        requestBody={"content": {"application/json": {"schema": SessionRequest}}},
+        responses={
+            "204": {"description": "Signed in: the `cio_session` cookie is set (HttpOnly; no token in the body)."},
+            "400": {"description": "username or password missing"},
+            "401": {"description": "wrong username or password"},
+            "403": {"description": "from another site's page"},
+            "423": {"description": "locked after repeated failures"},
+        },
+        description="The portal's sign-in with a local account: opens the same browser session single sign-on "
+        "opens (end it with POST /sso/logout), with the token endpoint's lockout and rate limit. Problems carry "
+        "`detail_zh` beside the English `detail`.",
+    )
+    def post(self) -> Any:
+        refuse_cross_site_write()
+        try:
+            form = SessionRequest().load(request.get_json(silent=True) or {})
+        except ValidationError as exc:
+            raise ProblemError(
+                "username and password are required.",
+                errors=flatten_marshmallow({"json": exc.normalized_messages()}),
+                status=400,
+                title="Sign-in failed / 登录失败",
+                reason="invalid_request",
+                detail_zh="请输入用户名和密码。",
+            ) from exc
+        service = identity()
+        cookie = sso.password_session(service.uow(), service.sso, form["username"], form["password"], client_ip())
+        response = Response(status=204, headers={"Cache-Control": "no-store"})
+        set_session_cookie(response, cookie)
+        return response
+
+
 @auth_blp.route("/.well-known/jwks.json")
 class Jwks(MethodView):
     @public
@@ -111,16 +149,9 @@ class Jwks(MethodView):
 class Me(MethodView):
     @me_blp.response(200, MeSchema)
     def get(self) -> Any:
-        """Who the token says the caller is: its grants are what every service will apply until it expires."""
-        principal = current_principal()
-        return {
-            "id": principal.subject,
-            "username": principal.claims.get("preferred_username"),
-            "display_name": principal.name,
-            "org_code": principal.claims.get("org"),
-            "client_id": principal.client_id,
-            "grants": sorted((g.role, g.org_path) for g in principal.grants),
-        }
+        """Who the token says the caller is: its grants (with each org's code and name, for the portal's org
+        picker) are what every service will apply until it expires."""
+        return directory.whoami(identity().uow(), current_principal())
 
 
 @me_blp.route("/sign-out-everywhere")

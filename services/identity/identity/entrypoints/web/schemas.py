@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from marshmallow import Schema, fields, validate
 
 from identity.domain.model import ROLES, OrgLevel
@@ -34,6 +32,13 @@ class TokenRequest(Schema):
     client_id = fields.String(validate=validate.Length(max=64))
     client_secret = fields.String(validate=validate.Length(max=256))
     scope = fields.String()
+
+
+class SessionRequest(Schema):
+    """A local account's sign-in from the portal's page (JSON)."""
+
+    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=256))
 
 
 class TokenResponseSchema(Schema):
@@ -105,16 +110,24 @@ class UserListArgs(PageArgs):
 UserPage = page_schema(MaskedUserSchema, "UserPage")
 
 
+class MeGrantSchema(Schema):
+    role = fields.String(required=True)
+    org_path = fields.String(required=True, metadata={"description": "`/` for a platform-wide grant"})
+    org_code = fields.String(allow_none=True, metadata={"description": "null for a platform-wide grant"})
+    org_name = fields.String(allow_none=True)
+
+
 class MeSchema(Schema):
     id = fields.String()
     username = fields.String(allow_none=True)
     display_name = fields.String(allow_none=True)
     org_code = fields.String(allow_none=True)
     client_id = fields.String(allow_none=True)
-    grants = fields.Method("dump_grants")
-
-    def dump_grants(self, obj: Any) -> list[dict[str, str]]:
-        return [{"role": role, "org_path": path} for role, path in obj["grants"]]
+    sso = fields.Boolean(
+        required=True, metadata={"description": "the browser session came from single sign-on (sign-out goes upstream)"}
+    )
+    sso_provider = fields.String(allow_none=True, metadata={"description": "that provider's id, else null"})
+    grants = fields.List(fields.Nested(MeGrantSchema))
 
 
 class ImportReportSchema(Schema):

@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from identity.entrypoints.web.context import client_ip, identity
 from identity.service_layer import sso
 from shared.auth import public
-from shared.errors import problem_response
+from shared.errors import Forbidden, problem_response
 from shared.logging import get_request_id
 
 SESSION_COOKIE = "cio_session"
@@ -27,6 +27,28 @@ STATE_COOKIE = "cio_sso_state"
 ACCESS_TOKEN_HEADER = "X-Access-Token"
 
 sso_blp = Blueprint("sso", __name__, url_prefix="/sso", description="Single sign-on with the city digital base")
+
+
+def set_session_cookie(response: BaseResponse, cookie: str) -> None:
+    """The browser session's cookie, the same whichever way the session was opened: script-proof (HttpOnly),
+    not sent by cross-site subrequests or posts (SameSite=Lax), https-only behind https, as long as the session."""
+    service = identity()
+    response.set_cookie(
+        SESSION_COOKIE,
+        cookie,
+        max_age=int(service.sso.session_ttl.total_seconds()),
+        path="/",
+        httponly=True,
+        secure=service.sso.secure_cookies,
+        samesite="Lax",
+    )
+
+
+def refuse_cross_site_write() -> None:
+    """A write from another site's page (the Origin check the gateway applies to session-carrying API calls),
+    for the routes the gateway lets through without a session: signing in and out."""
+    if sso.cross_site_write(identity().sso, request.method, request.headers.get("Origin")):
+        raise Forbidden("Not allowed from another site's page.", detail_zh="不允许从其他网站的页面发起此操作。")
 
 
 def _wants_html() -> bool:
@@ -121,15 +143,7 @@ class Callback(MethodView):
             response = jsonify(result.tokens.as_dict())
         else:
             response = redirect(result.return_to, code=302)
-            response.set_cookie(
-                SESSION_COOKIE,
-                result.session_cookie or "",
-                max_age=int(service.sso.session_ttl.total_seconds()),
-                path="/",
-                httponly=True,
-                secure=service.sso.secure_cookies,
-                samesite="Lax",
-            )
+            set_session_cookie(response, result.session_cookie or "")
         response.delete_cookie(STATE_COOKIE, path="/sso/")
         response.headers["Cache-Control"] = "no-store"
         return response
@@ -197,14 +211,15 @@ def _confirm_sign_out_page() -> Response:
 class SignOut(MethodView):
     @public
     @sso_blp.doc(
-        description="End the session and every other session and refresh token of the user; answers where to go "
-        "to sign out upstream too (a form post from our page is redirected there). 403 from another site's page."
+        description="End the session (opened by single sign-on or by a local account's password) and every other "
+        "session and refresh token of the user; answers where to go to sign out upstream too (`upstream_logout_url`, "
+        "null for a local account; a form post from our page is redirected there). Refused (403) from another "
+        "site's page."
     )
     def post(self) -> Any:
-        service = identity()
-        origin = request.headers.get("Origin")
-        if (origin and not sso.ours(service.sso, origin)) or request.headers.get("Sec-Fetch-Site") == "cross-site":
-            return Response(status=403, headers={"Cache-Control": "no-store"})
+        refuse_cross_site_write()
+        if request.headers.get("Sec-Fetch-Site") == "cross-site":
+            raise Forbidden("Not allowed from another site's page.", detail_zh="不允许从其他网站的页面发起此操作。")
         result = self._end()
         if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
             return self._clear(redirect(result.upstream_logout_url or "/", code=303))

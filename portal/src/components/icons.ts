@@ -1,0 +1,41 @@
+import type { Component } from 'vue'
+import {
+  Bell,
+  Calendar,
+  Collection,
+  DataAnalysis,
+  Document,
+  EditPen,
+  Finished,
+  Flag,
+  HomeFilled,
+  List,
+  Medal,
+  Reading,
+  Setting,
+  Stamp,
+  Tickets,
+  Trophy,
+  User,
+} from '@element-plus/icons-vue'
+
+/** The icons a route's `meta.menu.icon` may name (a name outside this list shows no icon). */
+export const menuIcons: Record<string, Component> = {
+  Bell,
+  Calendar,
+  Collection,
+  DataAnalysis,
+  Document,
+  EditPen,
+  Finished,
+  Flag,
+  HomeFilled,
+  List,
+  Medal,
+  Reading,
+  Setting,
+  Stamp,
+  Tickets,
+  Trophy,
+  User,
+}
