@@ -1,8 +1,9 @@
 """Write each service's OpenAPI document to portal/openapi/<service>.json for the portal's typed client.
 
 The document is the one the running service publishes at /openapi/<service>/openapi.json: each Flask app is
-built with its real factory and configuration (development settings, a throw-away data directory; building an
-app opens no connection) and asked for that path, so the portal's generated types cannot drift from the services.
+built with its real factory and configuration (development settings and a database URL that is never dialled:
+building an app opens no connection) and asked for that path, so the portal's generated types cannot drift from
+the services.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import importlib
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 SERVICES = ("identity", "nominations", "approvals", "notifications", "training")
@@ -36,13 +36,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("services", nargs="*", default=list(SERVICES), help="services to export (default: all)")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="cio-openapi-") as data_dir:
-        os.environ["APP_ENV"] = "development"
-        os.environ["DATA_DIR"] = data_dir
-        for service in args.services:
-            text = json.dumps(openapi_document(service), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-            (args.out / f"{service}.json").write_text(text, encoding="utf-8")
-            print(f"wrote {args.out / f'{service}.json'}", file=sys.stderr)
+    os.environ["APP_ENV"] = "development"
+    os.environ["DATABASE_URL"] = "postgresql+psycopg://openapi-export@127.0.0.1:1/never-connected"
+    for service in args.services:
+        text = json.dumps(openapi_document(service), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+        (args.out / f"{service}.json").write_text(text, encoding="utf-8")
+        print(f"wrote {args.out / f'{service}.json'}", file=sys.stderr)
     return 0
 
 

@@ -176,6 +176,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/me/sign-out-everywhere": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** End every session and refresh token of the caller (all browsers and apps). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SignedOut"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/orgs": {
         parameters: {
             query?: never;
@@ -396,7 +433,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description CSV `username,display_name,org_code[,phone,email,gender,birth_date,external_id,roles]`. */
+        /** @description CSV `username,display_name,org_code[,phone,email,gender,birth_date,external_id,external_source,roles]`; only users already in your subtree are updated; external ids need platform_admin at /. */
         post: {
             parameters: {
                 query?: never;
@@ -458,6 +495,88 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/{user_id}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 停用: the account can no longer sign in and all its sessions and refresh tokens end (audited). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    user_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MaskedUser"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/{user_id}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 启用: the account may sign in again (audited). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    user_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MaskedUser"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -578,7 +697,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description End the session and redirect to the upstream's logout (or the start page). */
+        /** @description From our own pages: end the session and redirect to the upstream's logout (or the start page). Followed from another site, it ends nothing and asks for a confirming POST. */
         get: {
             parameters: {
                 query?: never;
@@ -592,7 +711,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** @description End the session, opened by single sign-on or by a local account's password; answers where to go to sign out upstream too (`upstream_logout_url`, null for a local account). Refused (403) from another site's page. */
+        /** @description End the session (opened by single sign-on or by a local account's password) and every other session and refresh token of the user; answers where to go to sign out upstream too (`upstream_logout_url`, null for a local account; a form post from our page is redirected there). Refused (403) from another site's page. */
         post: {
             parameters: {
                 query?: never;
@@ -820,6 +939,7 @@ export interface components {
             display_name: string;
             readonly email?: unknown;
             external_id?: string | null;
+            external_source?: string | null;
             /** @enum {string|null} */
             gender?: "男" | "女" | "male" | "female" | null;
             readonly grants?: components["schemas"]["Grant"][];
@@ -895,6 +1015,10 @@ export interface components {
             password: string;
             username: string;
         };
+        SignedOut: {
+            refresh_token_families_revoked: number;
+            sessions_ended: number;
+        };
         TokenRequest: {
             client_id?: string;
             client_secret?: string;
@@ -920,6 +1044,7 @@ export interface components {
             /** Format: email */
             email?: string | null;
             external_id?: string | null;
+            external_source?: string | null;
             /** @enum {string|null} */
             gender?: "男" | "女" | "male" | "female" | null;
             readonly grants?: components["schemas"]["Grant"][];
