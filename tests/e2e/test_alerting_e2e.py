@@ -291,7 +291,7 @@ def test_a_down_target_pages_by_mail_wecom_and_inbox_silences_its_symptom_and_th
     states = wait_until(
         lambda: _both_alerts(alerting.alertmanager), timeout=30, interval=0.5, message="both alerts in Alertmanager"
     )
-    assert states["TargetDown"]["state"] == "active"
+    assert states is not None and states["TargetDown"]["state"] == "active"
     wait_until(
         lambda: _alert_states(alerting.alertmanager)["HighErrorRatio"]["inhibitedBy"],
         timeout=10,
