@@ -4,7 +4,7 @@ PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint format bench clean
+.PHONY: run test test-fast lint format bench clean backup restore
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,15 @@ bench: $(STAMP)
 	$(PY) bench/nominations.py
 	$(PY) bench/approvals.py
 	$(PY) bench/notifications.py
+
+## backup: one pg_dump per service database and a manifest, under backups/<UTC time> (BACKUP_ARGS=--compose
+## for the compose stack); restore: BACKUP=<that directory> into empty databases (RESTORE_ARGS=--clean to replace)
+backup: $(STAMP)
+	$(PY) scripts/backup.py $(filter --compose,$(BACKUP_ARGS)) backup $(filter-out --compose,$(BACKUP_ARGS))
+
+restore: $(STAMP)
+	@test -n "$(BACKUP)" || { echo "make restore BACKUP=backups/<time> [RESTORE_ARGS=--clean]"; exit 2; }
+	$(PY) scripts/backup.py $(filter --compose,$(RESTORE_ARGS)) restore "$(BACKUP)" $(filter-out --compose,$(RESTORE_ARGS))
 
 clean:
 	rm -rf .run var .pytest_cache .mypy_cache .ruff_cache
