@@ -32,8 +32,11 @@ never committed. Settings (environment):
   WECOM_TO_PARTY_WORKFLOW  WeCom department id of the CIO office (default: the on-call's)
   WECOM_API_URL            default https://qyapi.weixin.qq.com/cgi-bin/
   ALERT_WEBHOOK_URL        the notifications service's alert endpoint (default per target)
-  ALERT_WEBHOOK_TOKEN_FILE a file holding ALERTMANAGER_WEBHOOK_TOKEN, the bearer token the endpoint checks
-                           (required)
+  ALERT_WEBHOOK_TOKEN_URL  identity's token endpoint (default per target)
+  ALERT_WEBHOOK_CLIENT_ID  identity's service client for Alertmanager (default "alertmanager"), created with
+                           `identity create-client alertmanager Alertmanager --grant alertmanager:/`
+  ALERT_WEBHOOK_CLIENT_SECRET_FILE  a file holding that client's secret (required): Alertmanager signs in
+                           with client credentials and posts with the access token, like any service client
 
 Usage:
   python deploy/alertmanager/render.py compose --out /etc/alertmanager/alertmanager.yml
@@ -60,6 +63,10 @@ WEBHOOK_URLS = {
     "compose": "http://notifications-web:8000/api/alerts/alertmanager",
     "local": "http://127.0.0.1:8105/api/alerts/alertmanager",
 }
+TOKEN_URLS = {
+    "compose": "http://identity-web:8000/api/auth/token",
+    "local": "http://127.0.0.1:8101/api/auth/token",
+}
 WORKFLOW_SERVICES = ("nominations", "approvals", "training", "notifications")
 REQUIRED = (
     "ALERT_SMTP_SMARTHOST",
@@ -69,7 +76,7 @@ REQUIRED = (
     "WECOM_AGENT_ID",
     "WECOM_API_SECRET",
     "WECOM_TO_PARTY_ONCALL",
-    "ALERT_WEBHOOK_TOKEN_FILE",
+    "ALERT_WEBHOOK_CLIENT_SECRET_FILE",
 )
 
 
@@ -154,10 +161,11 @@ def settings(env: Mapping[str, str]) -> dict[str, str]:
     out.setdefault("WECOM_TO_PARTY_WORKFLOW", out["WECOM_TO_PARTY_ONCALL"])
     out.setdefault("WECOM_API_URL", WECOM_API_URL)
     out.setdefault("ALERT_SMTP_REQUIRE_TLS", "true")
+    out.setdefault("ALERT_WEBHOOK_CLIENT_ID", "alertmanager")
     return out
 
 
-def receivers(s: Mapping[str, str], webhook_url: str) -> list[dict[str, Any]]:
+def receivers(s: Mapping[str, str], webhook_url: str, token_url: str) -> list[dict[str, Any]]:
     def mail(to: str) -> dict[str, Any]:
         return {"to": _addresses(to), "send_resolved": True}
 
@@ -183,7 +191,13 @@ def receivers(s: Mapping[str, str], webhook_url: str) -> list[dict[str, Any]]:
                     "url": webhook_url,
                     "send_resolved": True,
                     "max_alerts": 50,
-                    "http_config": {"authorization": {"credentials_file": s["ALERT_WEBHOOK_TOKEN_FILE"]}},
+                    "http_config": {
+                        "oauth2": {
+                            "client_id": s["ALERT_WEBHOOK_CLIENT_ID"],
+                            "client_secret_file": s["ALERT_WEBHOOK_CLIENT_SECRET_FILE"],
+                            "token_url": token_url,
+                        }
+                    },
                 }
             ],
         },
@@ -214,7 +228,11 @@ def build(target: str, env: Mapping[str, str], timing: Timing = Timing()) -> dic
         },
         "route": routes(timing),
         "inhibit_rules": inhibit_rules(),
-        "receivers": receivers(s, s.get("ALERT_WEBHOOK_URL") or WEBHOOK_URLS[target]),
+        "receivers": receivers(
+            s,
+            s.get("ALERT_WEBHOOK_URL") or WEBHOOK_URLS[target],
+            s.get("ALERT_WEBHOOK_TOKEN_URL") or TOKEN_URLS[target],
+        ),
     }
 
 

@@ -1,7 +1,8 @@
 """An alert reaches people: a real Prometheus fires it, the real Alertmanager (Debian's prometheus-alertmanager)
 with the production routing tree of deploy/alertmanager/render.py delivers it to a local SMTP relay (aiosmtpd,
 signed in with the relay's password), to a local stand-in of the WeCom API (gettoken, then message/send) and to
-the platform inbox webhook with its bearer token, and the resolve follows on all three.
+the platform inbox webhook with a client-credentials token from (a stand-in of) identity, and the resolve
+follows on all three.
 
 Only the timings are shortened (seconds instead of minutes); the routes, receivers and inhibition are the ones
 production renders. The alert rules are a small file of the test's own with the platform's alert names and
@@ -10,6 +11,7 @@ labels, over a gauge the test sets, so it can fire and resolve them at will.
 
 from __future__ import annotations
 
+import base64
 import email
 import email.policy
 import importlib.util
@@ -43,7 +45,7 @@ pytestmark = pytest.mark.e2e
 
 SMTP_USER, SMTP_PASSWORD = "cio-alerts", "relay-password"
 WECOM_CORP, WECOM_SECRET, WECOM_TOKEN = "ww-e2e-corp", "wecom-app-secret", "wecom-access-token"
-WEBHOOK_TOKEN = "e2e-webhook-token"
+CLIENT_SECRET, ACCESS_TOKEN = "alertmanager-client-secret", "e2e-access-token"
 
 
 def _load(path: Path, name: str) -> ModuleType:
@@ -76,6 +78,7 @@ class Sinks:
     wecom_tokens: list[dict[str, str]] = field(default_factory=list)
     webhook: list[dict[str, Any]] = field(default_factory=list)
     webhook_auth: list[str] = field(default_factory=list)
+    token_requests: list[dict[str, str]] = field(default_factory=list)
     gauges: dict[str, float] = field(default_factory=dict)
 
 
@@ -126,7 +129,13 @@ def http_stand_in(sinks: Sinks) -> ThreadingHTTPServer:
 
         def do_POST(self) -> None:
             url = urllib.parse.urlsplit(self.path)
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            raw = self.rfile.read(int(self.headers["Content-Length"]))
+            if url.path == "/api/auth/token":  # identity's token endpoint: client credentials, basic auth
+                form = dict(urllib.parse.parse_qsl(raw.decode()))
+                sinks.token_requests.append({**form, "authorization": self.headers.get("Authorization", "")})
+                self._reply({"access_token": ACCESS_TOKEN, "token_type": "Bearer", "expires_in": 300})
+                return
+            body = json.loads(raw)
             if url.path == "/cgi-bin/message/send":
                 if dict(urllib.parse.parse_qsl(url.query)).get("access_token") != WECOM_TOKEN:
                     self._reply({"errcode": 42001, "errmsg": "access_token expired"})
@@ -177,7 +186,7 @@ def alerting(tmp_path: Path) -> Iterator[Alerting]:
     )
     relay.start()
     (tmp_path / "smtp-password").write_text(SMTP_PASSWORD, encoding="utf-8")
-    (tmp_path / "webhook-token").write_text(WEBHOOK_TOKEN, encoding="utf-8")
+    (tmp_path / "client-secret").write_text(CLIENT_SECRET, encoding="utf-8")
     env = {
         "ALERT_SMTP_SMARTHOST": f"127.0.0.1:{smtp_port}",
         "ALERT_SMTP_FROM": "cio-alerts@example.org",
@@ -192,7 +201,8 @@ def alerting(tmp_path: Path) -> Iterator[Alerting]:
         "WECOM_TO_PARTY_ONCALL": "2",
         "WECOM_API_URL": f"{http_base}/cgi-bin/",
         "ALERT_WEBHOOK_URL": f"{http_base}/api/alerts/alertmanager",
-        "ALERT_WEBHOOK_TOKEN_FILE": str(tmp_path / "webhook-token"),
+        "ALERT_WEBHOOK_TOKEN_URL": f"{http_base}/api/auth/token",
+        "ALERT_WEBHOOK_CLIENT_SECRET_FILE": str(tmp_path / "client-secret"),
     }
     am_config = tmp_path / "alertmanager.yml"
     am_config.write_text(render.render("local", env, FAST), encoding="utf-8")
@@ -309,7 +319,11 @@ def test_a_down_target_pages_by_mail_wecom_and_inbox_silences_its_symptom_and_th
     wecom = sinks.wecom[0]
     assert wecom["toparty"] == "2" and wecom["agentid"] == "1000002" and wecom["msgtype"] == "text"
     assert "TargetDown" in wecom["text"]["content"] and "Firing" in wecom["text"]["content"]
-    assert sinks.webhook_auth[0] == f"Bearer {WEBHOOK_TOKEN}"
+    # The inbox webhook: a client-credentials token from identity first, then the post with it.
+    assert sinks.token_requests[0]["grant_type"] == "client_credentials"
+    basic = base64.b64encode(f"alertmanager:{CLIENT_SECRET}".encode()).decode()
+    assert sinks.token_requests[0]["authorization"] == f"Basic {basic}"
+    assert sinks.webhook_auth[0] == f"Bearer {ACCESS_TOKEN}"
     assert sinks.webhook[0]["status"] == "firing" and sinks.webhook[0]["receiver"] == "platform-inbox"
     assert [a["labels"]["alertname"] for a in sinks.webhook[0]["alerts"]] == ["TargetDown"]
     # The inhibited symptom reached nobody.

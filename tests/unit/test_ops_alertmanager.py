@@ -33,7 +33,7 @@ render = _load(REPO_ROOT / "deploy" / "alertmanager" / "render.py", "ops_alertma
 def deployment_env(tmp_path: Path) -> dict[str, str]:
     """What an operator puts in .env (secrets as files where Alertmanager can read them from one)."""
     (tmp_path / "smtp-password").write_text("relay-password\n", encoding="utf-8")
-    (tmp_path / "webhook-token").write_text("a-long-random-token\n", encoding="utf-8")
+    (tmp_path / "client-secret").write_text("a-long-random-secret\n", encoding="utf-8")
     return {
         "ALERT_SMTP_SMARTHOST": "smtp.example.org:587",
         "ALERT_SMTP_FROM": "cio-alerts@example.org",
@@ -47,7 +47,7 @@ def deployment_env(tmp_path: Path) -> dict[str, str]:
         "WECOM_API_SECRET": "wecom-app-secret",
         "WECOM_TO_PARTY_ONCALL": "2",
         "WECOM_TO_PARTY_WORKFLOW": "3",
-        "ALERT_WEBHOOK_TOKEN_FILE": str(tmp_path / "webhook-token"),
+        "ALERT_WEBHOOK_CLIENT_SECRET_FILE": str(tmp_path / "client-secret"),
     }
 
 
@@ -138,11 +138,13 @@ def test_alerts_are_grouped_per_alert_and_service() -> None:
 
 def test_secrets_stay_in_files_where_alertmanager_reads_them_from_one(config_file: Path) -> None:
     text = config_file.read_text(encoding="utf-8")
-    assert "relay-password" not in text and "a-long-random-token" not in text
+    assert "relay-password" not in text and "a-long-random-secret" not in text
     config = yaml.safe_load(text)
     assert config["global"]["smtp_auth_password_file"].endswith("smtp-password")
     inbox = next(r for r in config["receivers"] if r["name"] == "platform-inbox")
-    assert inbox["webhook_configs"][0]["http_config"]["authorization"]["credentials_file"].endswith("webhook-token")
+    oauth2 = inbox["webhook_configs"][0]["http_config"]["oauth2"]
+    assert oauth2["client_secret_file"].endswith("client-secret") and oauth2["client_id"] == "alertmanager"
+    assert oauth2["token_url"] == "http://identity-web:8000/api/auth/token"
     assert inbox["webhook_configs"][0]["url"] == "http://notifications-web:8000/api/alerts/alertmanager"
 
 
