@@ -17,7 +17,7 @@ Inhibition: a down target silences the symptoms of the same service (its 5xx rat
 and a paging alert holds back the warnings of the same service until it resolves.
 
 Alertmanager reads no environment variables, and WeCom's API secret has no *_file setting, so the file is
-rendered where it runs (compose: the one-shot `alertmanager-config` container; locally: run_local.py) and
+rendered where it runs (compose: the one-shot `alertmanager-init` container; locally: run_local.py) and
 never committed. Settings (environment):
 
   ALERT_SMTP_SMARTHOST     host:port of the mail relay (required)
@@ -244,6 +244,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("target", choices=TARGETS)
     parser.add_argument("--out", required=True, help="file to write (mode 0600: it holds the WeCom secret)")
+    parser.add_argument("--owner", help="UID:GID to give the file: Alertmanager's user, when rendered as root")
     args = parser.parse_args(argv)
     try:
         text = render(args.target, os.environ)
@@ -254,6 +255,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.touch(mode=0o600)
     out.write_text(text, encoding="utf-8")
+    if args.owner:
+        uid, gid = (int(part) for part in args.owner.split(":"))
+        os.chown(out, uid, gid)
     print(f"wrote {out}")
     return 0
 
