@@ -214,7 +214,7 @@ def pdb(name: str, lbls: dict[str, str]) -> dict:
 def rotate_keys_cronjob(migrate: dict[str, Any]) -> list[dict]:
     """identity's signing keys rotated monthly (`cli rotate-keys`: promotes the published next key; refuses while it
     is younger than the verifiers' JWKS cache, and two rotations never interleave). A failed run stays visible
-    as a failed Job and fires the alert KeyRotationFailed."""
+    as a failed Job, which kube-prometheus-stack's own KubeJobFailed alert reports."""
     lbls = labels("identity", "rotate-keys")
     rotate = migrate | {"name": "rotate-keys", "command": ["python", "-m", "identity.entrypoints.cli", "rotate-keys"]}
     spec = _with_sso("identity", pod_spec([rotate])) | {"restartPolicy": "OnFailure"}
