@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
 from collections.abc import Sequence
@@ -124,5 +125,26 @@ class IdentityUnitOfWork(SqlAlchemyUnitOfWork):
                 details=details,
                 request_id=get_request_id(),
                 ip=ip,
+                org_path=self._audit_scope(action, actor, target, details),
             )
         )
+
+    def _audit_scope(
+        self, action: str, actor: str | None, target: str | None, details: dict[str, Any] | None
+    ) -> str | None:
+        """The org a record is about, for the audit listing's scope: a grant's or a new org's path when the details
+        name one, else the home org of the user the record targets (a sign-in: the user signing in). None (shown
+        to platform-wide auditors only) for a sign-in under an unknown name or an operator's command."""
+        for key in ("org_path", "path"):
+            if details and isinstance(details.get(key), str):
+                return str(details[key])
+        user_filter = None
+        if target:
+            with contextlib.suppress(ValueError):
+                user_filter = users.c.id == uuid.UUID(target)
+        if user_filter is None and action == "login" and actor:
+            user_filter = users.c.username == actor
+        if user_filter is None:
+            return None
+        query = select(orgs.c.path).join(users, users.c.org_code == orgs.c.code).where(user_filter)
+        return self.session.execute(query).scalar_one_or_none()

@@ -257,5 +257,20 @@ class TrainingUnitOfWork(SqlAlchemyUnitOfWork):
                 outcome=outcome,
                 details=details,
                 request_id=get_request_id(),
+                org_path=self._audit_scope(target),
             )
         )
+
+    def _audit_scope(self, target: str | None) -> str | None:
+        """The org a record is about, for the audit listing's scope: a training's organiser or a certificate
+        holder's org; None (platform-wide auditors only) for anything else (imports, compliance runs)."""
+        try:
+            record = uuid.UUID(target or "")
+        except ValueError:
+            return None
+        organiser = self.session.execute(select(trainings.c.organiser_org_path).where(trainings.c.id == record))
+        path = organiser.scalar_one_or_none()
+        if path is None:
+            holder = self.session.execute(select(certificates.c.person_org_path).where(certificates.c.id == record))
+            path = holder.scalar_one_or_none()
+        return path

@@ -9,6 +9,7 @@ from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from notifications.adapters.orm import audit_log
 from notifications.bootstrap import Notifications
 from notifications.entrypoints.web.schemas import (
     AlertmanagerPayload,
@@ -24,6 +25,7 @@ from notifications.entrypoints.web.schemas import (
     PreferencesUpdate,
 )
 from notifications.service_layer import alerts, delivery, queries
+from shared.audit import audit_blueprint
 from shared.auth import current_principal
 from shared.errors import Forbidden, PreconditionRequired, field_error
 from shared.http import with_etag
@@ -192,4 +194,5 @@ class AlertmanagerWebhook(MethodView):
         return {"received": len(body["alerts"]), "messages": created}
 
 
-BLUEPRINTS = [inbox_blp, prefs_blp, deliveries_blp, alerts_blp]
+# GET /api/audit/notifications: the audit listing every service serves the same way (shared/audit.py).
+BLUEPRINTS = [inbox_blp, prefs_blp, deliveries_blp, alerts_blp, audit_blueprint("notifications", audit_log)]
