@@ -44,14 +44,15 @@ bench: $(STAMP)
 	$(PY) bench/approvals.py
 	$(PY) bench/notifications.py
 
-## backup: one pg_dump per service database and a manifest, under backups/<UTC time> (BACKUP_ARGS=--compose
-## for the compose stack); restore: BACKUP=<that directory> into empty databases (RESTORE_ARGS=--clean to replace)
+## backup: one pg_dump per service database and a manifest, under backups/<UTC time> (BACKUP_DIR=... to choose;
+## BACKUP_ARGS=--compose for the compose stack); restore: BACKUP=<that directory> into empty databases (CLEAN=1 to
+## replace databases that hold tables; RESTORE_ARGS="--database-suffix _copy" to restore beside the live ones)
 backup: $(STAMP)
-	$(PY) scripts/backup.py $(filter --compose,$(BACKUP_ARGS)) backup $(filter-out --compose,$(BACKUP_ARGS))
+	$(PY) scripts/backup.py $(BACKUP_ARGS) backup $(if $(BACKUP_DIR),--out "$(BACKUP_DIR)")
 
 restore: $(STAMP)
-	@test -n "$(BACKUP)" || { echo "make restore BACKUP=backups/<time> [RESTORE_ARGS=--clean]"; exit 2; }
-	$(PY) scripts/backup.py $(filter --compose,$(RESTORE_ARGS)) restore "$(BACKUP)" $(filter-out --compose,$(RESTORE_ARGS))
+	@test -n "$(BACKUP)" || { echo "make restore BACKUP=backups/<time> [CLEAN=1] [RESTORE_ARGS=...]"; exit 2; }
+	$(PY) scripts/backup.py $(RESTORE_ARGS) restore "$(BACKUP)" $(if $(CLEAN),--clean)
 
 clean:
 	rm -rf .run var .pytest_cache .mypy_cache .ruff_cache

