@@ -155,3 +155,20 @@ def test_rendering_without_the_required_settings_names_each_one(tmp_path: Path) 
         render.build("compose", env)
     with pytest.raises(render.MissingSettings, match="ALERT_SMTP_SMARTHOST"):
         render.build("local", {})
+
+
+def test_compose_renders_the_config_before_alertmanager_starts_and_prometheus_sends_to_it() -> None:
+    services = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text(encoding="utf-8"))["services"]
+    init, manager = services["alertmanager-init"], services["alertmanager"]
+    assert init["command"][:3] == ["python", "deploy/alertmanager/render.py", "compose"]
+    assert init["restart"] == "no"
+    assert manager["depends_on"]["alertmanager-init"]["condition"] == "service_completed_successfully"
+    assert "alertmanager-config:/etc/alertmanager:ro" in manager["volumes"]
+    # The files the rendered config names are the secrets compose mounts into Alertmanager.
+    env = init["environment"]
+    assert env["ALERT_SMTP_PASSWORD_FILE"] == "/run/secrets/alert-smtp-password"
+    assert env["ALERT_WEBHOOK_CLIENT_SECRET_FILE"] == "/run/secrets/alertmanager-client-secret"
+    assert set(manager["secrets"]) == {"alert-smtp-password", "alertmanager-client-secret"}
+    prometheus = yaml.safe_load((REPO_ROOT / "deploy" / "prometheus" / "prometheus.yml").read_text(encoding="utf-8"))
+    (targets,) = [c["targets"] for a in prometheus["alerting"]["alertmanagers"] for c in a["static_configs"]]
+    assert targets == ["alertmanager:9093"]
