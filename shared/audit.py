@@ -22,7 +22,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from sqlalchemy.orm import Session
 
 from shared.auth import current_principal
-from shared.errors import Forbidden
+from shared.errors import Forbidden, Unprocessable, field_error
 from shared.pagination import PageArgs, decode_cursor, page, page_schema
 from shared.scope import is_grant_path, within_any
 
@@ -106,21 +106,26 @@ def list_entries(session: Session, table: sa.Table, args: dict[str, Any], paths:
         query = query.where(table.c.at < args["to"])
     after = decode_cursor(args["cursor"])
     if after is not None:
-        query = query.where(table.c.id < int(after))
+        if not isinstance(after, int) or isinstance(after, bool):
+            raise Unprocessable("The cursor is not valid.", errors=[field_error("cursor", "not valid", "query")])
+        query = query.where(table.c.id < after)
     rows = [dict(row._mapping) for row in session.execute(query)]
     return page(rows, args["limit"], lambda row: row["id"])
 
 
 def audit_blueprint(service: str, table: sa.Table) -> Blueprint:
     """`GET /api/audit/<service>` over the service's `audit_log`; the service's object is
-    `current_app.extensions[service]` (its `session_factory` opens a read-only session)."""
+    `current_app.extensions[service]`, whose `session_factory` gives the session the listing reads with."""
     blp = Blueprint(
         f"{service}_audit",
         __name__,
         url_prefix=f"/api/audit/{service}",
         description=f"The {service} audit trail (审计日志), for auditors and platform administrators in scope",
     )
-    sessions: Callable[[], Any] = lambda: current_app.extensions[service].session_factory  # noqa: E731
+
+    def sessions() -> Callable[[], Session]:
+        factory: Callable[[], Session] = current_app.extensions[service].session_factory
+        return factory
 
     @blp.route("")
     class AuditTrail(MethodView):

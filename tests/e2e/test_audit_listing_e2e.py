@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import requests
 
+from shared.pagination import encode_cursor
 from tests.e2e.conftest import DEMO_PASSWORD, Stack, token
 
 pytestmark = pytest.mark.e2e
@@ -159,3 +160,5 @@ def test_bad_filters_are_named(stack: Stack) -> None:
     now = dt.datetime.now(dt.UTC)
     backwards = get(stack, auditor, "/api/audit/identity", **{"from": now.isoformat(), "to": now.isoformat()})
     assert backwards.status_code == 422 and [e["field"] for e in backwards.json()["errors"]] == ["to"]
+    forged = get(stack, auditor, "/api/audit/identity", cursor=encode_cursor(["not", "an", "id"]))
+    assert forged.status_code == 422 and [e["field"] for e in forged.json()["errors"]] == ["cursor"]
