@@ -86,6 +86,9 @@ def test_sign_ins_and_grant_changes_are_in_identitys_trail_scoped_to_the_auditor
 
     grants = entries(stack, mine, "identity", action="role_granted")
     assert any(e["details"] == {"role": "auditor", "org_path": "/4108/410802"} for e in grants)
+    # The auditor's own account, created in the same transaction as its audit row, is in the county's trail.
+    created = entries(stack, mine, "identity", action="user_created")
+    assert any(e["details"] == {"org": "410802"} and e["org_path"] == "/4108/410802" for e in created)
 
     everyone = entries(stack, token(stack, "auditor"), "identity", action="login", limit=500)
     assert {"county.reviewer", "county2.reviewer", "admin"} <= {e["actor"] for e in everyone}

@@ -138,13 +138,18 @@ class IdentityUnitOfWork(SqlAlchemyUnitOfWork):
         for key in ("org_path", "path"):
             if details and isinstance(details.get(key), str):
                 return str(details[key])
-        user_filter = None
-        if target:
-            with contextlib.suppress(ValueError):
-                user_filter = users.c.id == uuid.UUID(target)
-        if user_filter is None and action == "login" and actor:
-            user_filter = users.c.username == actor
-        if user_filter is None:
-            return None
-        query = select(orgs.c.path).join(users, users.c.org_code == orgs.c.code).where(user_filter)
-        return self.session.execute(query).scalar_one_or_none()
+        user: User | None = None
+        with self.session.no_autoflush:  # see shared.audit.pending_scope
+            if target:
+                with contextlib.suppress(ValueError):
+                    user_id = uuid.UUID(target)
+                    user = next((o for o in self.session.new if isinstance(o, User) and o.id == user_id), None)
+                    user = user or self.session.get(User, user_id)
+            if user is None and action == "login" and actor:
+                user = self.session.execute(select(User).where(users.c.username == actor)).scalar_one_or_none()
+            if user is None or user.org_code is None:
+                return None
+            org = next((o for o in self.session.new if isinstance(o, Org) and o.code == user.org_code), None)
+            if org is not None:
+                return org.path
+            return self.session.execute(select(orgs.c.path).where(orgs.c.code == user.org_code)).scalar_one_or_none()

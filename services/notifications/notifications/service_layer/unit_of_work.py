@@ -77,4 +77,5 @@ class NotificationsUnitOfWork(SqlAlchemyUnitOfWork):
             .join(directory_users, directory_users.c.org_code == directory_orgs.c.code)
             .where(directory_users.c.user_id == target)
         )
-        return self.session.execute(query).scalar_one_or_none()
+        with self.session.no_autoflush:  # see shared.audit.pending_scope
+            return self.session.execute(query).scalar_one_or_none()

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from shared.audit import pending_scope
 from shared.db import SqlAlchemyUnitOfWork
 from shared.logging import get_request_id
 from training.adapters.orm import (
@@ -268,9 +269,13 @@ class TrainingUnitOfWork(SqlAlchemyUnitOfWork):
             record = uuid.UUID(target or "")
         except ValueError:
             return None
-        organiser = self.session.execute(select(trainings.c.organiser_org_path).where(trainings.c.id == record))
-        path = organiser.scalar_one_or_none()
-        if path is None:
-            holder = self.session.execute(select(certificates.c.person_org_path).where(certificates.c.id == record))
-            path = holder.scalar_one_or_none()
+        pending = pending_scope(self.session, record, ("organiser_org_path", "person_org_path"))
+        if pending is not None:
+            return pending
+        with self.session.no_autoflush:
+            organiser = self.session.execute(select(trainings.c.organiser_org_path).where(trainings.c.id == record))
+            path = organiser.scalar_one_or_none()
+            if path is None:
+                holder = self.session.execute(select(certificates.c.person_org_path).where(certificates.c.id == record))
+                path = holder.scalar_one_or_none()
         return path
