@@ -7,15 +7,22 @@ follows on all three.
 Only the timings are shortened (seconds instead of minutes); the routes, receivers and inhibition are the ones
 production renders. The alert rules are a small file of the test's own with the platform's alert names and
 labels, over a gauge the test sets, so it can fire and resolve them at will.
+
+The second test runs the inbox path against the real services: identity and notifications (web, worker, the
+gateway) on databases of its own, Alertmanager signing in as identity's `alertmanager` client, and the demo
+tree's platform_admin reading the alert and its resolve in the inbox.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
+import datetime as dt
 import email
 import email.policy
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -36,8 +43,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP as SMTPServer
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 
-from tests.conftest import ROOT
-from tests.e2e.conftest import free_port
+from tests.conftest import ROOT, fresh_vhost
+from tests.e2e.conftest import Stack, _run_processes, free_port, server_databases, token
 from tests.helpers import wait_until
 from tests.unit.test_ops_tools import require
 
@@ -353,3 +360,118 @@ def test_a_down_target_pages_by_mail_wecom_and_inbox_silences_its_symptom_and_th
     )
     resolved = next(m for m in sinks.mails if "RESOLVED" in m["Subject"])
     assert "TargetDown" in resolved["Subject"] and resolved["To"] == "oncall@example.org"
+
+
+@pytest.fixture
+def platform(infra: dict[str, str], tmp_path: Path) -> Iterator[tuple[Stack, dict[str, str]]]:
+    """Identity and notifications running (web, worker, gateway) on server databases whose URLs the test knows."""
+    with contextlib.ExitStack() as resources:
+        amqp_url = resources.enter_context(fresh_vhost(infra))
+        urls = resources.enter_context(server_databases(infra))
+        run = tmp_path / "stack"
+        run.mkdir()
+        stack = resources.enter_context(
+            contextlib.contextmanager(_run_processes)(
+                infra, amqp_url, run, urls, {"identity", "notifications"}, None, None
+            )
+        )
+        yield stack, urls
+
+
+def test_alertmanager_signs_in_as_identity_s_client_and_the_operators_inbox_shows_the_alert_and_its_resolve(
+    platform: tuple[Stack, dict[str, str]], tmp_path: Path
+) -> None:
+    """The inbox webhook against the real services: Alertmanager gets a client-credentials token from identity
+    (client `alertmanager`, role alertmanager at /) and posts to notifications, which tells platform_admin."""
+    stack, urls = platform
+    secret = "alertmanager-e2e-client-secret"
+    register = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "identity.entrypoints.cli",
+            "create-client",
+            "alertmanager",
+            "Alertmanager",
+            "--grant",
+            "alertmanager:/",
+            "--secret",
+            secret,
+        ],
+        env={**os.environ, "SERVICE_NAME": "identity", "DATABASE_URL": urls["identity"]},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert register.returncode == 0, register.stderr
+    (tmp_path / "client-secret").write_text(secret, encoding="utf-8")
+    env = {
+        "ALERT_SMTP_SMARTHOST": f"127.0.0.1:{free_port()}",  # nothing listens: only the inbox is checked here
+        "ALERT_SMTP_FROM": "cio-alerts@example.org",
+        "ALERT_SMTP_REQUIRE_TLS": "false",
+        "ALERT_EMAIL_ONCALL": "oncall@example.org",
+        "WECOM_CORP_ID": WECOM_CORP,
+        "WECOM_AGENT_ID": "1000002",
+        "WECOM_API_SECRET": WECOM_SECRET,
+        "WECOM_TO_PARTY_ONCALL": "2",
+        "WECOM_API_URL": f"http://127.0.0.1:{free_port()}/cgi-bin/",
+        "ALERT_WEBHOOK_URL": f"{stack.web['notifications']}/api/alerts/alertmanager",
+        "ALERT_WEBHOOK_TOKEN_URL": f"{stack.web['identity']}/api/auth/token",
+        "ALERT_WEBHOOK_CLIENT_SECRET_FILE": str(tmp_path / "client-secret"),
+    }
+    config = tmp_path / "alertmanager.yml"
+    config.write_text(render.render("local", env, FAST), encoding="utf-8")
+    port = free_port()
+    alertmanager = _process(
+        [
+            require("prometheus-alertmanager"),
+            f"--config.file={config}",
+            f"--storage.path={tmp_path / 'am-data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--cluster.listen-address=",
+        ],
+        tmp_path / "alertmanager.log",
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(partial(_ready, f"{base}/-/ready"), timeout=30, message="Alertmanager ready")
+        admin = {"Authorization": f"Bearer {token(stack, 'admin')}"}
+
+        def subjects() -> list[str]:
+            response = requests.get(f"{stack.gateway}/api/inbox", headers=admin, timeout=10)
+            assert response.status_code == 200, response.text
+            return [m["subject"] for m in response.json()["items"]]
+
+        # The demo tree's admin (platform_admin at /) reaches notifications' directory through identity's events.
+        alert = {
+            "labels": {"alertname": "OutboxStalled", "severity": "page", "service": "approvals"},
+            "annotations": {"summary": "approvals: oldest unpublished outbox row is 6m old"},
+            "startsAt": dt.datetime.now(dt.UTC).isoformat(),
+        }
+        wait_until(lambda: _post_alert(base, alert), timeout=10, message="alert accepted")
+        wait_until(
+            lambda: "【告警】OutboxStalled（approvals）" in subjects(),
+            timeout=60,
+            interval=0.5,
+            message="the firing alert in admin's inbox",
+        )
+        alert["endsAt"] = dt.datetime.now(dt.UTC).isoformat()
+        wait_until(lambda: _post_alert(base, alert), timeout=10, message="resolve accepted")
+        wait_until(
+            lambda: "【已恢复】OutboxStalled（approvals）" in subjects(),
+            timeout=60,
+            interval=0.5,
+            message="the resolve in admin's inbox",
+        )
+        # A reviewer, who holds no platform role, got nothing.
+        reviewer = {"Authorization": f"Bearer {token(stack, 'city.reviewer')}"}
+        items = requests.get(f"{stack.gateway}/api/inbox", headers=reviewer, timeout=10).json()["items"]
+        assert not [m for m in items if m["kind"] == "platform_alert"]
+    finally:
+        alertmanager.terminate()
+        alertmanager.wait(timeout=20)
+
+
+def _post_alert(base: str, alert: dict[str, Any]) -> bool:
+    return requests.post(f"{base}/api/v2/alerts", json=[alert], timeout=5).status_code == 200
