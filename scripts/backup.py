@@ -160,6 +160,9 @@ def target(args: argparse.Namespace) -> Iterator[tuple[str, Tools]]:
     from shared.embedded_db import EmbeddedPostgres
 
     data_dir = Path(args.embedded_dir)
+    if args.command == "backup" and not (data_dir / "PG_VERSION").is_file():
+        # Starting the embedded server would create an empty one here: nothing to back up, and a stray directory.
+        raise BackupError(f"no embedded PostgreSQL in {data_dir} (set DATABASE_URL to back up a server's databases)")
     was_running = (data_dir / "postmaster.pid").exists()
     embedded = EmbeddedPostgres(data_dir).start()
     try:
@@ -195,8 +198,8 @@ def backup(args: argparse.Namespace) -> Path:
     out = Path(args.out) if args.out else DEFAULT_BACKUP_ROOT / started.strftime("%Y%m%dT%H%M%SZ")
     if out.exists() and any(out.iterdir()):
         raise BackupError(f"{out} is not empty: a backup never overwrites another")
-    out.mkdir(parents=True, exist_ok=True)
     with target(args) as (source, tools):
+        out.mkdir(parents=True, exist_ok=True)  # a directory without manifest.json is never taken for a backup
         entries: dict[str, Any] = {}
         for name in services():
             database = f"cio_{name}{args.database_suffix}"
