@@ -871,6 +871,19 @@ def alerting_objects() -> list[dict]:
                 ("SMTP_PASSWORD", "WECOM_API_SECRET", "CLIENT_ID", "CLIENT_SECRET"), "REPLACE_ME"
             ),
         },
+        {
+            # Alertmanager's own metrics for the alert AlertDeliveryFailing (job "alertmanager", as in compose),
+            # from the Service the operator creates for it.
+            "apiVersion": "monitoring.coreos.com/v1",
+            "kind": "ServiceMonitor",
+            "metadata": meta("alertmanager", labels("alertmanager", "monitoring")),
+            "spec": {
+                "selector": {"matchLabels": {"operated-alertmanager": "true"}},
+                "endpoints": [
+                    {"port": "web", "path": "/metrics", "interval": "30s", "relabelings": [_job("alertmanager")]}
+                ],
+            },
+        },
         _policy(
             "alertmanager",
             ALERTMANAGER_POD,

@@ -86,6 +86,8 @@ def build(target: str, services: Sequence[Service] | None = None) -> dict[str, A
             _static("rabbitmq", ["rabbitmq:15692"]),
             _per_object("rabbitmq:15692"),
             _static("postgres", ["postgres-exporter:9187"]),
+            # Alertmanager itself: AlertDeliveryFailing watches its failed notifications.
+            _static("alertmanager", ["alertmanager:9093"]),
         ]
         if existing:
             jobs.append(_dns("web", [f"{s.name}-web" for s in existing], 8000, "-web"))
