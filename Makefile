@@ -4,7 +4,7 @@ PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-machine test-fast lint format bench clean portal
+.PHONY: run test test-machine test-fast lint format bench clean portal backup restore
 
 # The portal (portal/, Vue + Vite), built to portal/dist for the gateway: `npm ci` when its lock file changed,
 # `npm run build` when any of its sources did; both stamped, so nothing runs when nothing changed.
@@ -71,6 +71,16 @@ bench: $(STAMP)
 	$(PY) bench/nominations.py
 	$(PY) bench/approvals.py
 	$(PY) bench/notifications.py
+
+## backup: one pg_dump per service database and a manifest, under backups/<UTC time> (BACKUP_DIR=... to choose;
+## BACKUP_ARGS=--compose for the compose stack); restore: BACKUP=<that directory> into empty databases (CLEAN=1 to
+## replace databases that hold tables; RESTORE_ARGS="--database-suffix _copy" to restore beside the live ones)
+backup: $(STAMP)
+	$(PY) scripts/backup.py $(BACKUP_ARGS) backup $(if $(BACKUP_DIR),--out "$(BACKUP_DIR)")
+
+restore: $(STAMP)
+	@test -n "$(BACKUP)" || { echo "make restore BACKUP=backups/<time> [CLEAN=1] [RESTORE_ARGS=...]"; exit 2; }
+	$(PY) scripts/backup.py $(RESTORE_ARGS) restore "$(BACKUP)" $(if $(CLEAN),--clean)
 
 clean:
 	rm -rf .run var .pytest_cache .mypy_cache .ruff_cache

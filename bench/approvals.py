@@ -76,6 +76,7 @@ from bench.benchlib import (
     require_tool,
     start_gateway,
     start_gunicorn,
+    storage,
     wait_http,
     wait_port,
 )
@@ -487,6 +488,7 @@ def main() -> int:
             "policy": "jiaozuo-2022 (first stage: school unit opinion)",
             "gateway_changes": gateway.changes,
             "rate_limit": "disabled for the benchmark",
+            "storage": {name: storage(url) for name, url in urls.items()},
             "db": "postgresql (databases " + ", ".join(DATABASES.values()) + ", created and dropped)",
             "vhost": f"{VHOST} (created and deleted)",
             "cpus": os.cpu_count(),

@@ -232,6 +232,25 @@ def drop_database(name: str) -> None:
     _admin_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def storage(database_url: str) -> dict[str, Any]:
+    """What the records cost on disk: the database's size and, per table with rows, its live rows and bytes with
+    indexes and TOAST (after VACUUM ANALYZE, so the counts are exact). deploy/CAPACITY.md sizes a year from it."""
+    import psycopg
+
+    url = database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
+        conn.execute("VACUUM ANALYZE")
+        rows = conn.execute(
+            "SELECT relname, n_live_tup, pg_total_relation_size(relid) FROM pg_stat_user_tables ORDER BY 3 DESC"
+        ).fetchall()
+        size = conn.execute("SELECT pg_database_size(current_database())").fetchone()
+    assert size is not None
+    return {
+        "database_bytes": int(size[0]),
+        "tables": {name: {"rows": int(n), "bytes": int(b)} for name, n, b in rows if n},
+    }
+
+
 # -- the gateway copy -----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ExtraRoute:

@@ -72,6 +72,7 @@ from bench.benchlib import (
     require_tool,
     start_gateway,
     start_gunicorn,
+    storage,
     wait_http,
 )
 
@@ -583,6 +584,7 @@ def main() -> int:
         t0 = time.perf_counter()
         _seed_nominations(service, round_ids, args.small, args.big)
         seed_s = time.perf_counter() - t0
+        stored = storage(database_url)
         big = _list_figures(client, issuer, args.requests, round_ids)
         log("exporting the summary table")
         export_rows = args.big // 2
@@ -599,6 +601,7 @@ def main() -> int:
             "list_p50_ratio_big_to_small": ratios,
             "list_target_met": all(r <= 1.5 for r in ratios.values()),
             "seed_s": round(seed_s, 1),
+            f"storage_at_{args.big}": stored,
             "export_rows": export_rows,
             "export": exports,
             "export_target_met": all(e["peak_rss_growth_mb"] <= 100 for e in exports.values()),

@@ -61,6 +61,7 @@ from bench.benchlib import (
     ensure_ports_free,
     log,
     postgres_reachable,
+    storage,
     wait_http,
 )
 from bench.bus import run_raw
@@ -395,6 +396,7 @@ def main() -> int:
                 "relay_batch_size": settings.relay_batch_size,
                 "prefetch": settings.prefetch,
                 "worker": "python -m notifications.entrypoints.worker (child process)",
+                "storage": storage(worker_url),
                 "db": f"postgresql ({DB_WORKER}, {DB_PRODUCER}: created and dropped)",
                 "vhost": f"{VHOST} (created and deleted)",
                 "cpus": os.cpu_count(),

@@ -17,6 +17,8 @@ kube-prometheus-stack's Grafana, whose dashboard sidecar loads the dashboards' C
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import re
 import shutil
 import sys
 from collections.abc import Sequence
@@ -101,6 +103,40 @@ CONTAINER_SECURITY = {
 }
 
 
+def _alertmanager_render() -> Any:
+    """deploy/alertmanager/render.py: the routing tree compose and `make run` use, turned into the cluster's
+    AlertmanagerConfig below, so the routes amtool tests are the routes the cluster runs."""
+    spec = importlib.util.spec_from_file_location(
+        "k8s_alertmanager_render", REPO_ROOT / "deploy/alertmanager/render.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+ALERTMANAGER = "cio"  # the Alertmanager resource; the operator names its pods alertmanager-cio-N
+ALERTMANAGER_POD = {"alertmanager": ALERTMANAGER}  # a label the Prometheus Operator puts on them
+RECEIVER_CREDENTIALS = "alertmanager-cio-receivers"
+# What the receivers need that is not secret: placeholders an overlay replaces with the real addresses.
+ALERT_ADDRESSES = {
+    "smarthost": "smtp.example.org:587",
+    "from": "cio-alerts@example.org",
+    "username": "cio-alerts",
+    "oncall": "oncall@example.org",
+    "ops": "ops@example.org",
+    "workflow": "cio-office@example.org",
+    "corp_id": "ww0000000000000000",
+    "agent_id": "1000002",
+    "party_oncall": "2",
+    "party_workflow": "3",
+}
+# Backups: a daily base backup per database (CloudNativePG cron has seconds), WAL continuously; the prod overlay
+# gives each Cluster its object store and the retention policy, and takes these ScheduledBackups in.
+BACKUP_SCHEDULE = "0 15 2 * * *"
+
+
 def labels(name: str, component: str) -> dict[str, str]:
     return {"app.kubernetes.io/name": name, "app.kubernetes.io/component": component, PART: "cio-platform"}
 
@@ -178,6 +214,38 @@ def pdb(name: str, lbls: dict[str, str]) -> dict:
     }
 
 
+def rotate_keys_cronjob(migrate: dict[str, Any]) -> list[dict]:
+    """identity's signing keys rotated monthly (`cli rotate-keys`: promotes the published next key; refuses while it
+    is younger than the verifiers' JWKS cache, and two rotations never interleave). A failed run stays visible
+    as a failed Job, which kube-prometheus-stack's own KubeJobFailed alert reports."""
+    lbls = labels("identity", "rotate-keys")
+    rotate = migrate | {"name": "rotate-keys", "command": ["python", "-m", "identity.entrypoints.cli", "rotate-keys"]}
+    spec = _with_sso("identity", pod_spec([rotate])) | {"restartPolicy": "OnFailure"}
+    return [
+        {
+            "apiVersion": "batch/v1",
+            "kind": "CronJob",
+            "metadata": meta("identity-rotate-keys", lbls),
+            "spec": {
+                "schedule": "0 3 1 * *",  # 03:00 on the 1st of every month
+                "timeZone": "Asia/Shanghai",
+                "concurrencyPolicy": "Forbid",
+                "startingDeadlineSeconds": 3600,
+                "successfulJobsHistoryLimit": 3,
+                "failedJobsHistoryLimit": 3,
+                "jobTemplate": {
+                    "metadata": {"labels": lbls},
+                    "spec": {
+                        "backoffLimit": 2,
+                        "activeDeadlineSeconds": 600,
+                        "template": {"metadata": {"labels": lbls}, "spec": spec},
+                    },
+                },
+            },
+        }
+    ]
+
+
 def service_objects(name: str) -> list[dict]:
     """web + worker Deployments, Services, ConfigMap, Secret template, HPAs, PDBs, migration Job, monitors."""
     web_l, worker_l, job_l = labels(name, "web"), labels(name, "worker"), labels(name, "migrate")
@@ -195,6 +263,8 @@ def service_objects(name: str) -> list[dict]:
         config["JWKS_URL"] = JWKS_URL
     else:
         config["SSO_PROVIDERS_FILE"] = f"{SSO_DIR}/providers.yaml"
+        # The CronJob identity-rotate-keys rotates (a Job an operator sees), not the worker's timer.
+        config["SIGNING_KEY_ROTATION_SECONDS"] = "0"
     secret_keys = ["DATABASE_URL", "AMQP_URL", *EXTRA_SECRET_KEYS.get(name, [])]
     web = container(
         "web",
@@ -216,6 +286,7 @@ def service_objects(name: str) -> list[dict]:
         for part in (web, worker, migrate):  # every identity process reads the providers file at start-up
             part["volumeMounts"].append({"name": "sso", "mountPath": SSO_DIR, "readOnly": True})
     job_spec = _with_sso(name, pod_spec([migrate])) | {"restartPolicy": "Never"}
+    rotation = rotate_keys_cronjob(migrate) if name == "identity" else []
     queue_selector = {"matchExpressions": [{"key": "queue", "operator": "In", "values": QUEUES.get(name, [])}]}
     sso_config = (
         [
@@ -275,6 +346,7 @@ def service_objects(name: str) -> list[dict]:
                 "template": {"metadata": {"labels": job_l}, "spec": job_spec},
             },
         },
+        *rotation,
         deployment(f"{name}-web", web_l, _with_sso(name, pod_spec([web])), 2),
         deployment(f"{name}-worker", worker_l, _with_sso(name, pod_spec([worker])), 1),
         {
@@ -350,6 +422,12 @@ def service_objects(name: str) -> list[dict]:
                     "ports": [{"protocol": "TCP", "port": 8000}],
                 },
             ]
+            # Alertmanager signs in at identity's token endpoint and posts alerts to notifications' webhook.
+            + (
+                [{"from": [_pods(ALERTMANAGER_POD)], "ports": [{"protocol": "TCP", "port": 8000}]}]
+                if name in ("identity", "notifications")
+                else []
+            )
             # Services that call identity's JWKS endpoint to verify tokens.
             + (
                 [
@@ -652,6 +730,227 @@ def platform_objects() -> list[dict]:
     ]
 
 
+_MATCHER = re.compile(r'^(\w+)(=~|!~|!=|=)"(.*)"$')
+
+
+def _matchers(matchers: list[str]) -> list[dict[str, str]]:
+    """Alertmanager's `name=~"value"` strings as the AlertmanagerConfig's {name, value, matchType} objects."""
+    out = []
+    for matcher in matchers:
+        found = _MATCHER.match(matcher)
+        assert found, matcher
+        # "=" is the default, and left out: a bare `=` is YAML's value tag to some parsers (PyYAML among them).
+        out.append({"name": found[1], "value": found[3]} | ({} if found[2] == "=" else {"matchType": found[2]}))
+    return out
+
+
+def _route(tree: dict[str, Any]) -> dict[str, Any]:
+    keys = {"group_by": "groupBy", "group_wait": "groupWait", "group_interval": "groupInterval"}
+    keys |= {"repeat_interval": "repeatInterval", "receiver": "receiver", "continue": "continue"}
+    route = {keys[k]: v for k, v in tree.items() if k in keys}
+    if "matchers" in tree:
+        route["matchers"] = _matchers(tree["matchers"])
+    if "routes" in tree:
+        route["routes"] = [_route(child) for child in tree["routes"]]
+    return route
+
+
+def _secret(key: str) -> dict[str, str]:
+    return {"name": RECEIVER_CREDENTIALS, "key": key}
+
+
+def alert_receivers() -> list[dict[str, Any]]:
+    """The receivers of deploy/alertmanager/render.py, in the AlertmanagerConfig's shape, secrets from a Secret."""
+    a = ALERT_ADDRESSES
+
+    def mail(to: str) -> dict[str, Any]:
+        return {
+            "to": to,
+            "from": a["from"],
+            "smarthost": a["smarthost"],
+            "authUsername": a["username"],
+            "authPassword": _secret("SMTP_PASSWORD"),
+            "requireTLS": True,
+            "sendResolved": True,
+        }
+
+    def wecom(party: str) -> dict[str, Any]:
+        return {
+            "apiURL": _alertmanager_render().WECOM_API_URL,
+            "apiSecret": _secret("WECOM_API_SECRET"),
+            "corpID": a["corp_id"],
+            "agentID": a["agent_id"],
+            "toParty": party,
+            "sendResolved": True,
+        }
+
+    return [
+        {"name": "oncall", "emailConfigs": [mail(a["oncall"])], "wechatConfigs": [wecom(a["party_oncall"])]},
+        {
+            "name": "workflow-office",
+            "emailConfigs": [mail(a["workflow"])],
+            "wechatConfigs": [wecom(a["party_workflow"])],
+        },
+        {"name": "ops-mail", "emailConfigs": [mail(a["ops"])]},
+        {
+            "name": "platform-inbox",
+            "webhookConfigs": [
+                {
+                    "url": "http://notifications-web:8000/api/alerts/alertmanager",
+                    "sendResolved": True,
+                    "maxAlerts": 50,
+                    "httpConfig": {
+                        "oauth2": {
+                            "clientId": {"secret": _secret("CLIENT_ID")},
+                            "clientSecret": _secret("CLIENT_SECRET"),
+                            "tokenUrl": "http://identity-web:8000/api/auth/token",
+                        }
+                    },
+                }
+            ],
+        },
+    ]
+
+
+def alerting_objects() -> list[dict]:
+    """Alertmanager (Prometheus Operator) with the platform's routes as its whole configuration, the template
+    Secret of its receivers' secrets, and who may reach it; plus Grafana's Loki datasource for the logs."""
+    render = _alertmanager_render()
+    lbls = labels("alertmanager", "alerting")
+    inhibit = [
+        {
+            "sourceMatch": _matchers(rule["source_matchers"]),
+            "targetMatch": _matchers(rule["target_matchers"]),
+            "equal": rule["equal"],
+        }
+        for rule in render.inhibit_rules()
+    ]
+    return [
+        {
+            "apiVersion": "monitoring.coreos.com/v1",
+            "kind": "Alertmanager",
+            "metadata": meta(ALERTMANAGER, lbls),
+            "spec": {
+                "replicas": 2,  # prod: 3; the replicas gossip, so each alert is sent once
+                "image": "quay.io/prometheus/alertmanager:v0.27.0",
+                "retention": "120h",
+                # The AlertmanagerConfig below is the whole configuration (no namespace matcher added to its
+                # routes), so the rules' alerts route as in compose. kube-prometheus-stack's Prometheus sends
+                # here with prometheus.prometheusSpec.alertingEndpoints (deploy/README.md).
+                "alertmanagerConfiguration": {"name": "cio-platform"},
+                "resources": {"requests": {"cpu": "20m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
+                "securityContext": {
+                    "runAsNonRoot": True,
+                    "runAsUser": 65534,
+                    "runAsGroup": 65534,
+                    "fsGroup": 65534,
+                    "seccompProfile": {"type": "RuntimeDefault"},
+                },
+                "podMetadata": {"labels": {PART: "cio-platform"}},
+            },
+        },
+        {
+            "apiVersion": "monitoring.coreos.com/v1alpha1",
+            "kind": "AlertmanagerConfig",
+            "metadata": meta("cio-platform", lbls),
+            "spec": {
+                "route": _route(render.routes()),
+                "receivers": alert_receivers(),
+                "inhibitRules": inhibit,
+            },
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": meta(
+                RECEIVER_CREDENTIALS,
+                lbls,
+                annotations={"cio.example.org/template": "replace every value before deploying; see deploy/README.md"},
+            ),
+            "type": "Opaque",
+            # TEMPLATE ONLY. CLIENT_ID/CLIENT_SECRET: identity's client for Alertmanager (`identity create-client
+            # alertmanager Alertmanager --grant alertmanager:/`), the only token notifications' webhook accepts.
+            "stringData": dict.fromkeys(
+                ("SMTP_PASSWORD", "WECOM_API_SECRET", "CLIENT_ID", "CLIENT_SECRET"), "REPLACE_ME"
+            ),
+        },
+        {
+            # Alertmanager's own metrics for the alert AlertDeliveryFailing (job "alertmanager", as in compose),
+            # from the Service the operator creates for it.
+            "apiVersion": "monitoring.coreos.com/v1",
+            "kind": "ServiceMonitor",
+            "metadata": meta("alertmanager", labels("alertmanager", "monitoring")),
+            "spec": {
+                "selector": {"matchLabels": {"operated-alertmanager": "true"}},
+                "endpoints": [
+                    {"port": "web", "path": "/metrics", "interval": "30s", "relabelings": [_job("alertmanager")]}
+                ],
+            },
+        },
+        _policy(
+            "alertmanager",
+            ALERTMANAGER_POD,
+            [
+                {"from": [_monitoring()], "ports": [{"protocol": "TCP", "port": 9093}]},
+                # The replicas gossip with each other (cluster port, TCP and UDP).
+                {
+                    "from": [_pods(ALERTMANAGER_POD)],
+                    "ports": [{"protocol": "TCP", "port": 9094}, {"protocol": "UDP", "port": 9094}],
+                },
+            ],
+        ),
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": meta(
+                "grafana-datasource-loki",
+                labels("grafana-datasources", "datasource") | {"grafana_datasource": "1"},
+            ),
+            # kube-prometheus-stack's Grafana sidecar loads it (grafana.sidecar.datasources.searchNamespace=ALL):
+            # the Loki of deploy/loki/values-k8s.yaml, uid "loki" as in compose, for the Logs dashboard.
+            "data": {
+                "loki.yaml": yaml.safe_dump(
+                    {
+                        "apiVersion": 1,
+                        "datasources": [
+                            {
+                                "name": "Loki",
+                                "uid": "loki",
+                                "type": "loki",
+                                "access": "proxy",
+                                "url": "http://loki-gateway.monitoring.svc",
+                                "editable": False,
+                                "jsonData": {"maxLines": 1000},
+                            }
+                        ],
+                    },
+                    sort_keys=False,
+                )
+            },
+        },
+    ]
+
+
+def scheduled_backups() -> list[dict]:
+    """One CloudNativePG ScheduledBackup per service database (the prod overlay includes the file)."""
+    return [
+        {
+            "apiVersion": "postgresql.cnpg.io/v1",
+            "kind": "ScheduledBackup",
+            "metadata": meta(f"cio-{s.name}-db-daily", labels(s.name, "backup")),
+            "spec": {
+                "schedule": BACKUP_SCHEDULE,
+                "backupOwnerReference": "self",
+                "cluster": {"name": f"cio-{s.name}-db"},
+                "immediate": True,  # a first base backup as soon as the object exists
+                "method": "barmanObjectStore",
+            },
+        }
+        for s in load_services()
+        if s.exists
+    ]
+
+
 def alert_rules() -> dict[str, Any]:
     """deploy/prometheus/rules/*.yml as one PrometheusRule, so the Prometheus Operator evaluates the same alerts
     (and their recording rules) as the compose Prometheus (kube-prometheus-stack: see deploy/README.md)."""
@@ -705,6 +1004,7 @@ def files() -> dict[str, str]:
 
     write("platform.yaml", platform_objects())
     write("alerts.yaml", [alert_rules()])
+    write("alerting.yaml", alerting_objects())
     for service in load_services():
         if service.exists:
             write(f"services/{service.name}.yaml", service_objects(service.name))
@@ -725,6 +1025,17 @@ def files() -> dict[str, str]:
         ],
     }
     out["kustomization.yaml"] = HEADER + yaml.safe_dump(kustomization, sort_keys=False)
+    # Not part of the base (dev has no object store): a kustomization of its own, which the prod overlay lists.
+    out["backups/scheduled-backups.yaml"] = HEADER + yaml.safe_dump_all(
+        scheduled_backups(), sort_keys=False, default_flow_style=False, width=120
+    )
+    backups = {
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "labels": [{"pairs": {PART: "cio-platform"}, "includeSelectors": False}],
+        "resources": ["scheduled-backups.yaml"],
+    }
+    out["backups/kustomization.yaml"] = HEADER + yaml.safe_dump(backups, sort_keys=False)
     out["gateway/nginx.conf"] = (REPO_ROOT / "deploy" / "nginx" / "nginx.compose.conf").read_text(encoding="utf-8")
     out["gateway/trusted-proxies.conf"] = TRUSTED_PROXIES_CONF
     # Verbatim copies of deploy/grafana/dashboards/*.json (generated by deploy/grafana/generate.py).

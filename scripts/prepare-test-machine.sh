@@ -2,7 +2,8 @@
 # Everything `make test` needs beyond the Python venv, installed or started only when missing, so a second run
 # takes a second or two. Shared by `make test` and CI (.ci/run only calls `make test`).
 #   - the platform's own Debian packages (scripts/system-packages.sh: nginx, Pango, HarfBuzz subsetter, CJK font);
-#   - the test tools: promtool (prometheus), wrk, kubectl, the postgres and nginx exporters, Chromium;
+#   - the test tools: promtool (prometheus), amtool and Alertmanager (prometheus-alertmanager), wrk, kubectl,
+#     the postgres and nginx exporters, Chromium;
 #   - the SSO test provider's npm packages (tests/idp/oidc, from its lock file);
 #   - checkov in a venv of its own (.venv/checkov: it pins packaging<24, which pytest cannot share);
 #   - PostgreSQL and RabbitMQ running (with RabbitMQ's Prometheus plugin, scraped by the observability e2e).
@@ -24,7 +25,7 @@ command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
 command -v pg_ctlcluster >/dev/null 2>&1 || need_apt+=(postgresql)
 command -v rabbitmq-server >/dev/null 2>&1 || [ -x /usr/sbin/rabbitmq-server ] || need_apt+=(rabbitmq-server)
-for pkg in prometheus-postgres-exporter prometheus-nginx-exporter; do
+for pkg in prometheus-postgres-exporter prometheus-nginx-exporter prometheus-alertmanager; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -35,6 +36,10 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     # Debian's prometheus package starts a server on :9090; the tests need only promtool.
     if dpkg -s prometheus >/dev/null 2>&1; then
       (systemctl stop prometheus || service prometheus stop || pkill -x prometheus) >/dev/null 2>&1 || true
+    fi
+    # Likewise prometheus-alertmanager (:9093, :9094): the tests start their own with amtool's configs.
+    if dpkg -s prometheus-alertmanager >/dev/null 2>&1; then
+      (systemctl stop prometheus-alertmanager || service prometheus-alertmanager stop) >/dev/null 2>&1 || true
     fi
   else
     todo+=("sudo apt-get install --no-install-recommends ${need_apt[*]}")

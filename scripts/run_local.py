@@ -5,11 +5,19 @@ config, and supervises each service's web and worker process plus nginx with hon
 Databases: each service gets its own database `cio_<service>` (created if missing) on the PostgreSQL
 server DATABASE_URL names or, without it, on the embedded PostgreSQL this script starts under var/postgres
 (and stops when it ends).
+Logs: every process's lines go to the terminal and to var/log/<process>.log, rotated (LOG_FILE_MAX_BYTES, 10 MB;
+LOG_FILE_BACKUPS, 20 old files kept each).
+Alerts: with Debian's prometheus-alertmanager installed and the ALERT_* / WECOM_* settings in .env
+(deploy/alertmanager/render.py), Alertmanager runs too, on 127.0.0.1:9093, where the local Prometheus
+(deploy/prometheus/render.py local) sends its alerts.
 """
 
 from __future__ import annotations
 
+import logging
+import logging.handlers
 import os
+import re
 import secrets
 import shlex
 import shutil
@@ -30,6 +38,8 @@ from service_catalog import Service, load_services  # noqa: E402
 
 RUN_DIR = ROOT / ".run"
 ENV_FILE = ROOT / ".env"
+LOG_DIR = ROOT / "var" / "log"
+ALERTMANAGER = "prometheus-alertmanager"  # Debian's name for the binary
 
 
 def load_env_file() -> None:
@@ -113,6 +123,52 @@ def service_env(service: Service, urls: dict[str, str], identity_port: int | Non
     return env
 
 
+def alertmanager_line(python: str) -> str | None:
+    """The Procfile line of Alertmanager, when it is installed and its settings render; else None, saying why."""
+    binary = shutil.which(ALERTMANAGER)
+    if binary is None:
+        return None
+    config = RUN_DIR / "alertmanager" / "alertmanager.yml"
+    render = [python, "deploy/alertmanager/render.py", "local", "--out", str(config)]
+    result = subprocess.run(render, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        print(f"warning: Alertmanager not started: {result.stderr.strip()}", file=sys.stderr)
+        return None
+    data = ROOT / "var" / "alertmanager"
+    return (
+        f"alertmanager: {binary} --config.file={config} --storage.path={data} "
+        "--web.listen-address=127.0.0.1:9093 --cluster.listen-address="
+    )
+
+
+class LogFiles:
+    """Each process's lines (honcho's `12:00:00 identity-web.1 | ...`) appended to var/log/<process>.log, rotated
+    by size, so a long `make run` keeps its recent history without filling the disk."""
+
+    LINE = re.compile(r"^\S+ (?P<name>[\w-]+)\.\d+\s+\| (?P<text>.*)$", re.DOTALL)
+
+    def __init__(self, directory: Path, max_bytes: int, backups: int) -> None:
+        self.directory, self.max_bytes, self.backups = directory, max_bytes, backups
+        directory.mkdir(parents=True, exist_ok=True)
+        self.handlers: dict[str, logging.handlers.RotatingFileHandler] = {}
+
+    def write(self, line: str) -> None:
+        found = self.LINE.match(line)
+        name, text = (found["name"], found["text"]) if found else ("honcho", line)
+        handler = self.handlers.get(name)
+        if handler is None:
+            handler = logging.handlers.RotatingFileHandler(
+                self.directory / f"{name}.log", maxBytes=self.max_bytes, backupCount=self.backups, encoding="utf-8"
+            )
+            handler.setFormatter(logging.Formatter("%(message)s"))
+            self.handlers[name] = handler
+        handler.emit(logging.makeLogRecord({"msg": text.rstrip("\n"), "levelno": logging.INFO}))
+
+    def close(self) -> None:
+        for handler in self.handlers.values():
+            handler.close()
+
+
 def procfile(services: list[Service], urls: dict[str, str], gateway_conf: Path, python: str) -> str:
     gunicorn = str(Path(python).with_name("gunicorn"))
     identity_port = next((s.web_port for s in services if s.name == "identity"), None)
@@ -138,9 +194,29 @@ def supervise(procfile_path: Path, python: str) -> int:
     """Run honcho until it ends. Honcho runs in a process group of its own, so a signal reaches it once, from
     here: Ctrl-C (SIGINT) and SIGTERM are passed on, and this process waits for it before the database stops."""
     honcho = str(Path(python).with_name("honcho"))
-    child = subprocess.Popen([honcho, "-f", str(procfile_path), "-d", str(ROOT), "start"], start_new_session=True)
+    child = subprocess.Popen(
+        [honcho, "-f", str(procfile_path), "-d", str(ROOT), "start"],
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+    )
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda sig, _frame: child.send_signal(sig))
+    files = LogFiles(
+        LOG_DIR,
+        int(os.environ.get("LOG_FILE_MAX_BYTES", str(10 * 1024 * 1024))),
+        int(os.environ.get("LOG_FILE_BACKUPS", "20")),
+    )
+    assert child.stdout is not None
+    try:
+        for line in child.stdout:  # until honcho and every process it started have ended
+            sys.stdout.write(line)
+            sys.stdout.flush()
+            files.write(line)
+    finally:
+        files.close()
     return child.wait()
 
 
@@ -188,7 +264,8 @@ def main() -> None:
         for s in services:
             (RUN_DIR / "prom" / s.name).mkdir(parents=True, exist_ok=True)
         proc = RUN_DIR / "Procfile"
-        proc.write_text(procfile(services, urls, conf, python))
+        alerting = alertmanager_line(python)
+        proc.write_text(procfile(services, urls, conf, python) + (alerting + "\n" if alerting else ""))
         print(f"\nPortal: http://127.0.0.1:{port}/")
         print(f"Gateway: http://127.0.0.1:{port}   (OpenAPI: http://127.0.0.1:{port}/openapi/identity/docs)")
         print(

@@ -9,8 +9,10 @@ change this file and run
   python deploy/grafana/generate.py --check  # exit 1 if the committed files are stale
 
 Grafana loads the files through deploy/grafana/provisioning/dashboards/cio.yml; every panel uses the
-provisioned datasource (uid "prometheus"). Labels: our processes' series carry `service` and
-job="web"|"worker"; RabbitMQ per-queue series come from job="rabbitmq-queues".
+provisioned datasource (uid "prometheus"), except the "Logs" dashboard's, which read Loki (uid "loki": the logs
+Alloy ships, deploy/alloy/). Labels: our processes' series carry `service` and job="web"|"worker"; RabbitMQ
+per-queue series come from job="rabbitmq-queues"; log lines carry `service` and `level`, and `request_id` as
+structured metadata. Each service dashboard has a "Request id" box and a link to its logs for that request.
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ from service_catalog import load_services
 
 OUT_DIR = Path(__file__).resolve().parent / "dashboards"
 DATASOURCE = {"type": "prometheus", "uid": "prometheus"}
+LOKI = {"type": "loki", "uid": "loki"}
+LOGS_UID = "cio-logs"
+# Every line of the platform's processes (compose and Kubernetes: Alloy adds platform="cio").
+LOG_STREAM = '{platform="cio", service=~"$service"}'
 WIDTH = 24
 
 
@@ -135,7 +141,14 @@ def bar_gauge(title: str, expr: str, legend: str, description: str = "") -> dict
     }
 
 
-def dashboard(uid: str, title: str, layout: Layout, tags: list[str], variables: list[dict] | None = None) -> dict:
+def dashboard(
+    uid: str,
+    title: str,
+    layout: Layout,
+    tags: list[str],
+    variables: list[dict] | None = None,
+    links: list[dict] | None = None,
+) -> dict:
     return {
         "uid": uid,
         "title": title,
@@ -149,7 +162,10 @@ def dashboard(uid: str, title: str, layout: Layout, tags: list[str], variables: 
         "time": {"from": "now-6h", "to": "now"},
         "templating": {"list": variables or []},
         "annotations": {"list": []},
-        "links": [{"type": "dashboards", "tags": ["cio"], "asDropdown": True, "title": "CIO dashboards"}],
+        "links": [
+            {"type": "dashboards", "tags": ["cio"], "asDropdown": True, "title": "CIO dashboards"},
+            *(links or []),
+        ],
         "panels": layout.panels,
     }
 
@@ -170,7 +186,86 @@ def service_variable(multi: bool) -> dict[str, Any]:
     }
 
 
+def textbox(name: str, label: str, description: str) -> dict[str, Any]:
+    return {"name": name, "label": label, "type": "textbox", "query": "", "current": {}, "description": description}
+
+
+def request_id_variable() -> dict[str, Any]:
+    return textbox(
+        "request_id",
+        "Request id",
+        "The X-Request-Id of a response (the gateway sets it; every log line of that request carries it)",
+    )
+
+
+def logs_link(service: str) -> dict[str, Any]:
+    """From a service dashboard to its log lines, of the request id typed in its box (or all of them)."""
+    return {
+        "type": "link",
+        "title": "Logs of this request",
+        "tooltip": "The service's log lines in Loki, filtered by the request id above",
+        "url": f"/d/{LOGS_UID}/logs?var-service={service}&var-request_id=${{request_id}}",
+        "keepTime": True,
+        "targetBlank": False,
+        "icon": "doc",
+    }
+
+
+def loki_target(expr: str, legend: str = "", ref: str = "A") -> dict[str, Any]:
+    return {"datasource": LOKI, "refId": ref, "expr": expr, "legendFormat": legend, "queryType": "range"}
+
+
 # ---------------------------------------------------------------------------------------------- dashboards
+
+
+def logs() -> dict:
+    """The platform's log lines (Loki), by service, level, request id and free text; kept 186 days."""
+    lay = Layout()
+    selector = LOG_STREAM + ' | request_id=~"${request_id:regex}.*" |~ "(?i)$search"'
+    lay.add(
+        {
+            "type": "timeseries",
+            "title": "Log lines per second by level",
+            "description": "All lines of the selected services (request id and text filters applied)",
+            "datasource": LOKI,
+            "targets": [loki_target(f"sum by (level) (rate({selector} [$__auto]))", "{{level}}")],
+            "fieldConfig": {"defaults": {"unit": "short", "custom": {"fillOpacity": 10}}, "overrides": []},
+            "options": {"legend": {"displayMode": "list", "placement": "bottom"}},
+        },
+        w=24,
+        h=6,
+    )
+    lay.add(
+        {
+            "type": "logs",
+            "title": "Log lines",
+            "description": "JSON lines as the processes wrote them; expand one for its fields",
+            "datasource": LOKI,
+            "targets": [loki_target(selector)],
+            "options": {
+                "showTime": True,
+                "wrapLogMessage": True,
+                "prettifyLogMessage": False,
+                "enableLogDetails": True,
+                "sortOrder": "Descending",
+                "dedupStrategy": "none",
+            },
+        },
+        w=24,
+        h=20,
+    )
+    service = {
+        "name": "service",
+        "label": "Service",
+        "type": "custom",
+        "query": ",".join(s.name for s in load_services() if s.exists),
+        "multi": True,
+        "includeAll": True,
+        "allValue": ".+",
+        "current": {},
+    }
+    search = textbox("search", "Text", "A regular expression the line must contain (case-insensitive)")
+    return dashboard(LOGS_UID, "Logs", lay, ["logs"], [service, request_id_variable(), search])
 
 
 def platform_overview() -> dict:
@@ -387,6 +482,16 @@ SERVICE_PANELS: dict[str, list[tuple[str, list[tuple[str, str]], str]]] = {
                     "sum by (reason) (increase(identity_sso_sessions_ended_total[$__rate_interval]))",
                     "ended: {{reason}}",
                 ),
+            ],
+            "short",
+        ),
+        (
+            "Signing-key rotations (worker timer)",
+            [
+                (
+                    "sum by (outcome) (increase(identity_signing_key_rotations_total[$__rate_interval]))",
+                    "{{outcome}}",
+                )
             ],
             "short",
         ),
@@ -686,7 +791,14 @@ def service_dashboard(name: str) -> dict:
         lay.row("Workflow")
         for title, queries, unit in SERVICE_PANELS[name]:
             lay.add(timeseries(title, queries, unit), w=12)
-    return dashboard(f"cio-service-{name}", f"CIO service: {name}", lay, ["service", name])
+    return dashboard(
+        f"cio-service-{name}",
+        f"CIO service: {name}",
+        lay,
+        ["service", name],
+        variables=[request_id_variable()],
+        links=[logs_link(name)],
+    )
 
 
 def cio_workflow() -> dict:
@@ -953,6 +1065,7 @@ def dashboards() -> dict[str, dict]:
         "platform-overview.json": platform_overview(),
         "cio-workflow.json": cio_workflow(),
         "rabbitmq.json": rabbitmq(),
+        "logs.json": logs(),
     }
     for service in load_services():
         if service.exists:

@@ -57,6 +57,9 @@ EXPORTER_METRICS = frozenset(
         "nginx_up",
         "nginx_connections_active",
         "nginx_http_requests_total",
+        # Alertmanager's own metrics (job alertmanager).
+        "alertmanager_notifications_failed_total",
+        "alertmanager_notifications_total",
         # postgres_exporter.
         "pg_up",
         "pg_stat_database_numbackends",

@@ -72,6 +72,12 @@ def build(target: str, services: Sequence[Service] | None = None) -> dict[str, A
         "global": {"scrape_interval": "15s", "evaluation_interval": "15s", "scrape_timeout": "10s"},
         # Alert rules (deploy/prometheus/rules/, unit-tested by deploy/prometheus/tests/).
         "rule_files": ["rules/*.yml" if target == "compose" else str(HERE / "rules" / "*.yml")],
+        # Firing alerts go to Alertmanager (deploy/alertmanager/render.py: e-mail, WeCom, the platform inbox).
+        "alerting": {
+            "alertmanagers": [
+                {"static_configs": [{"targets": ["alertmanager:9093" if target == "compose" else "127.0.0.1:9093"]}]}
+            ]
+        },
     }
     jobs: list[dict[str, Any]] = [_static("prometheus", ["localhost:9090"])]
     if target == "compose":
@@ -80,6 +86,8 @@ def build(target: str, services: Sequence[Service] | None = None) -> dict[str, A
             _static("rabbitmq", ["rabbitmq:15692"]),
             _per_object("rabbitmq:15692"),
             _static("postgres", ["postgres-exporter:9187"]),
+            # Alertmanager itself: AlertDeliveryFailing watches its failed notifications.
+            _static("alertmanager", ["alertmanager:9093"]),
         ]
         if existing:
             jobs.append(_dns("web", [f"{s.name}-web" for s in existing], 8000, "-web"))

@@ -215,11 +215,16 @@ class EventConsumer:
     ) -> None:
         headers = dict(properties.headers or {})
         headers.pop("x-death", None)
+        # A message `cio-bus replay` sent back came in under the queue's own name: the key it was first published
+        # with is the one its earlier parking recorded.
+        first_key = headers.get("x-original-routing-key")
         headers.update(
             {
                 "x-error": error[:2000],
                 "x-attempts": attempts,
-                "x-original-routing-key": original_routing_key(properties, self.spec.name) or method.routing_key,
+                "x-original-routing-key": first_key
+                or original_routing_key(properties, self.spec.name)
+                or method.routing_key,
                 "x-parked-at": dt.datetime.now(dt.UTC).isoformat(),
             }
         )

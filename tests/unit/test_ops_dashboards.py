@@ -42,7 +42,8 @@ def queries() -> Iterator[tuple[str, str, str]]:
     for name, board in committed().items():
         for panel in board["panels"]:
             for t in panel.get("targets", []):
-                yield name, panel["title"], t["expr"]
+                if t["datasource"]["type"] == "prometheus":  # the Logs dashboard's LogQL: see the logs tests
+                    yield name, panel["title"], t["expr"]
         for var in board["templating"]["list"]:
             if var["type"] == "query":
                 inner = var["query"]["query"]
@@ -67,8 +68,12 @@ def test_the_wanted_dashboards_exist_one_per_existing_service() -> None:
 
 
 def test_dashboards_are_well_formed_and_use_the_provisioned_datasource() -> None:
-    datasource = yaml.safe_load((GRAFANA / "provisioning" / "datasources" / "prometheus.yml").read_text())
-    uid = datasource["datasources"][0]["uid"]
+    provisioned = {
+        d["type"]: d["uid"]
+        for path in (GRAFANA / "provisioning" / "datasources").glob("*.yml")
+        for d in yaml.safe_load(path.read_text())["datasources"]
+    }
+    assert set(provisioned) == {"prometheus", "loki"}
     uids = [board["uid"] for board in committed().values()]
     assert len(uids) == len(set(uids))
     for name, board in committed().items():
@@ -78,8 +83,11 @@ def test_dashboards_are_well_formed_and_use_the_provisioned_datasource() -> None
             pos = panel["gridPos"]
             assert pos["x"] >= 0 and pos["x"] + pos["w"] <= 24, (name, panel["title"])
             if panel["type"] != "row":
-                assert panel["datasource"]["uid"] == uid and panel["targets"], (name, panel["title"])
-                assert all(t["datasource"]["uid"] == uid for t in panel["targets"])
+                # Metrics from Prometheus everywhere; log lines from Loki on the Logs dashboard only.
+                kind = "loki" if name == "logs.json" else "prometheus"
+                uid = provisioned[kind]
+                assert panel["datasource"] == {"type": kind, "uid": uid} and panel["targets"], (name, panel["title"])
+                assert all(t["datasource"] == {"type": kind, "uid": uid} for t in panel["targets"])
 
 
 def test_provisioning_points_at_the_folder_compose_mounts() -> None:
@@ -115,3 +123,61 @@ def test_every_query_is_valid_promql() -> None:
     require("promtool")
     errors = catalog.promtool_check_exprs(expr for _, _, expr in queries())
     assert errors is None, errors
+
+
+def test_every_service_dashboard_links_to_its_log_lines_by_request_id() -> None:
+    boards = committed()
+    logs_uid = boards["logs.json"]["uid"]
+    for service in generate.load_services():
+        if not service.exists:
+            continue
+        board = boards[f"service-{service.name}.json"]
+        (box,) = [v for v in board["templating"]["list"] if v["name"] == "request_id"]
+        assert box["type"] == "textbox"
+        (link,) = [link for link in board["links"] if link["type"] == "link"]
+        assert link["url"] == f"/d/{logs_uid}/logs?var-service={service.name}&var-request_id=${{request_id}}"
+        assert link["keepTime"] is True
+
+
+def test_the_logs_dashboard_reads_the_platform_s_lines_by_service_request_id_and_text() -> None:
+    board = committed()["logs.json"]
+    variables = {v["name"]: v for v in board["templating"]["list"]}
+    assert set(variables) == {"service", "request_id", "search"}
+    existing = {s.name for s in generate.load_services() if s.exists}
+    assert set(variables["service"]["query"].split(",")) == existing
+    (logs_panel,) = [p for p in board["panels"] if p["type"] == "logs"]
+    (query,) = [t["expr"] for t in logs_panel["targets"]]
+    assert query.startswith('{platform="cio", service=~"$service"}')
+    # request_id is structured metadata (Alloy: stage.structured_metadata), filtered after the stream selector.
+    assert '| request_id=~"${request_id:regex}.*"' in query and '|~ "(?i)$search"' in query
+
+
+def _hours(duration: str) -> int:
+    assert duration.endswith("h"), duration
+    return int(duration[:-1])
+
+
+def test_logs_are_kept_at_least_six_months_in_compose_and_kubernetes() -> None:
+    """网络安全法 第二十一条: network logs kept no less than six months (at most 184 days)."""
+    compose_loki = yaml.safe_load((REPO_ROOT / "deploy" / "loki" / "loki.yml").read_text())
+    k8s_loki = yaml.safe_load((REPO_ROOT / "deploy" / "loki" / "values-k8s.yaml").read_text())["loki"]
+    for config in (compose_loki, k8s_loki):
+        assert _hours(config["limits_config"]["retention_period"]) >= 184 * 24
+        assert config["compactor"]["retention_enabled"] is True  # without it, nothing is ever deleted either
+        assert config["limits_config"]["allow_structured_metadata"] is True
+
+
+def test_alloy_ships_every_platform_line_with_service_level_and_request_id() -> None:
+    compose = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())["services"]
+    mounted = {v.split(":")[1]: v.split(":")[0] for v in compose["alloy"]["volumes"]}
+    assert mounted["/etc/alloy/config.alloy"] == "./deploy/alloy/compose.alloy"
+    for name, push in (("compose.alloy", "http://loki:3100/"), ("k8s.alloy", "http://loki-gateway.monitoring.svc/")):
+        text = (REPO_ROOT / "deploy" / "alloy" / name).read_text()
+        assert 'expressions = {service = "service", level = "level", request_id = "request_id"}' in text, name
+        assert 'values = {service = "", level = ""}' in text, name  # labels: few values
+        assert 'stage.structured_metadata {\n    values = {request_id = ""}' in text, name  # one per request
+        assert f'url = "{push}loki/api/v1/push"' in text, name
+        assert '"platform" = "cio"' in text or 'platform = "cio"' in text, name
+    assert 'regex         = "cio-platform"' in (REPO_ROOT / "deploy" / "alloy" / "compose.alloy").read_text()
+    assert "loki-data:/loki" in compose["loki"]["volumes"]
+    assert {"loki", "prometheus"} <= set(compose["grafana"]["depends_on"])

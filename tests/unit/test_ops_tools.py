@@ -66,6 +66,8 @@ def test_every_tool_the_ops_tests_run_is_installed() -> None:
         "prometheus",
         "prometheus-postgres-exporter",
         "prometheus-nginx-exporter",
+        "prometheus-alertmanager",
+        "amtool",
         "kubectl",
         "nginx",
     ):

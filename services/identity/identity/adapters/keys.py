@@ -21,12 +21,15 @@ import jwt
 from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from identity.adapters.orm import signing_keys
 
 NEXT, ACTIVE, RETIRED = "next", "active", "retired"
+# pg_advisory_xact_lock key: two rotations (the worker's timer, a CronJob, an operator) never interleave, which
+# would leave two `next` keys or promote one twice. ASCII "cio-keys" as an integer.
+ROTATION_LOCK = 0x63696F2D6B657973
 
 
 class RotationTooEarly(RuntimeError):
@@ -67,6 +70,7 @@ def ensure_keys(session: Session, secret: str) -> None:
 
 def rotate(session: Session, secret: str, *, min_next_age: dt.timedelta, force: bool = False) -> str:
     """Promote the next key to active, retire the old active key, publish a new next key; returns the new kid."""
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ROTATION_LOCK})
     now = dt.datetime.now(dt.UTC)
     ensure_keys(session, secret)
     next_row = session.execute(select(signing_keys).where(signing_keys.c.status == NEXT)).one()
@@ -82,6 +86,18 @@ def rotate(session: Session, secret: str, *, min_next_age: dt.timedelta, force: 
     )
     session.execute(signing_keys.insert().values(**_new_key_row(secret, NEXT, now)))
     return str(next_row.kid)
+
+
+def rotate_if_due(session: Session, secret: str, *, every: dt.timedelta, min_next_age: dt.timedelta) -> str | None:
+    """The scheduled rotation: rotate once the active key has signed for `every`; returns the new kid, or None when
+    it is not due. Raises RotationTooEarly when due but the next key is too new for verifiers to know it."""
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ROTATION_LOCK})
+    ensure_keys(session, secret)
+    active = session.execute(select(signing_keys).where(signing_keys.c.status == ACTIVE)).one()
+    since = active.activated_at or active.created_at
+    if dt.datetime.now(dt.UTC) - since < every:
+        return None
+    return rotate(session, secret, min_next_age=min_next_age)
 
 
 @dataclass(frozen=True)

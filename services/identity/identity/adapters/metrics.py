@@ -21,3 +21,8 @@ SESSIONS_ENDED = Counter("identity_sso_sessions_ended_total", "Browser sessions 
 ACTIVE_SESSIONS = Gauge(
     "identity_sso_active_sessions", "Browser sessions neither ended nor expired.", multiprocess_mode="livemax"
 )
+KEY_ROTATIONS = Counter(
+    "identity_signing_key_rotations_total",
+    "Scheduled signing-key rotations by outcome: rotated, or too_early (the next key was too new to promote).",
+    ["outcome"],
+)

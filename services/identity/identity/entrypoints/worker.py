@@ -1,8 +1,15 @@
 """The identity worker: relays the outbox (user, org and grant events), keeps `cio` grants in step with
-appointments, and tidies single sign-on state (spent login states, long-ended sessions)."""
+appointments, tidies single sign-on state (spent login states, long-ended sessions) and rotates the signing keys
+on schedule."""
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+import os
+
+from identity.adapters import keys
+from identity.adapters.metrics import KEY_ROTATIONS
 from identity.bootstrap import SERVICE, Identity, bootstrap
 from identity.service_layer import sso
 from identity.service_layer.appointments import HANDLERS
@@ -14,6 +21,10 @@ from shared.logging import configure_logging
 from shared.worker import Component, PeriodicTask, ready_when, run_worker
 
 SSO_HOUSEKEEPING_SECONDS = 300
+# How long a key signs before the timer rotates it; 0 turns the timer off (Kubernetes runs a CronJob instead).
+DEFAULT_KEY_ROTATION_SECONDS = 30 * 24 * 3600
+
+log = logging.getLogger(__name__)
 
 APPOINTMENTS_QUEUE = QueueSpec("identity.appointments", sorted(HANDLERS))
 
@@ -24,12 +35,43 @@ def components(service: Identity) -> tuple[OutboxRelay, EventConsumer]:
     return relay, consumer
 
 
+def rotate_keys_when_due(service: Identity, every: dt.timedelta) -> str | None:
+    """The same rotation as `cli rotate-keys`, when the active key has signed for `every`: the next key, published
+    at the previous rotation, becomes active only once it is older than the verifiers' JWKS cache."""
+    min_next_age = dt.timedelta(seconds=service.settings.auth.jwks_cache_seconds + 60)
+    try:
+        with service.session_factory() as session, session.begin():
+            kid = keys.rotate_if_due(session, service.signing_secret, every=every, min_next_age=min_next_age)
+    except keys.RotationTooEarly as exc:
+        KEY_ROTATIONS.labels("too_early").inc()
+        log.warning("signing key rotation postponed", extra={"reason": str(exc)})
+        return None
+    if kid is not None:
+        KEY_ROTATIONS.labels("rotated").inc()
+        log.info("signing key rotated", extra={"kid": kid})
+    return kid
+
+
+def key_rotation_timer(service: Identity, every_seconds: int) -> PeriodicTask | None:
+    """A timer that checks every tenth of the period (at most hourly) whether the active key is due."""
+    if every_seconds <= 0:
+        return None
+    every = dt.timedelta(seconds=every_seconds)
+    check = min(3600.0, max(1.0, every_seconds / 10))
+    return PeriodicTask("key-rotation", check, lambda: rotate_keys_when_due(service, every))
+
+
 def main() -> None:
     service = bootstrap()
     configure_logging(SERVICE, service.settings.log_level)
     relay, consumer = components(service)
     housekeeping = PeriodicTask("sso-housekeeping", SSO_HOUSEKEEPING_SECONDS, lambda: sso.housekeeping(service.uow()))
     parts: list[Component] = [relay, consumer, housekeeping]
+    rotation = key_rotation_timer(
+        service, int(os.environ.get("SIGNING_KEY_ROTATION_SECONDS", str(DEFAULT_KEY_ROTATION_SECONDS)))
+    )
+    if rotation is not None:
+        parts.append(rotation)
     ready = ready_when([database_check(service.engine)], parts)
     run_worker(parts, metrics_port=service.settings.worker_metrics_port, ready=ready)
 

@@ -21,6 +21,7 @@ from nominations.adapters.orm import (
     user_projection,
 )
 from nominations.domain.model import Nomination, Round, RoundStatus, Status
+from shared.audit import pending_scope
 from shared.db import SqlAlchemyUnitOfWork
 from shared.logging import get_request_id
 from shared.scope import within_any
@@ -410,5 +411,24 @@ class NominationsUnitOfWork(SqlAlchemyUnitOfWork):
                 outcome=outcome,
                 details=details,
                 request_id=get_request_id(),
+                org_path=self._audit_scope(target),
             )
         )
+
+    def _audit_scope(self, target: str | None) -> str | None:
+        """The org a record is about, for the audit listing's scope: the nominating school, or the round's issuing
+        org; None (platform-wide auditors only) for anything else."""
+        try:
+            record = uuid.UUID(target or "")
+        except ValueError:
+            return None
+        pending = pending_scope(self.session, record, ("school_org_path", "issuing_org_path"))
+        if pending is not None:
+            return pending
+        with self.session.no_autoflush:
+            school = self.session.execute(sa.select(nominations.c.school_org_path).where(nominations.c.id == record))
+            path = school.scalar_one_or_none()
+            if path is None:
+                issuer = self.session.execute(sa.select(rounds.c.issuing_org_path).where(rounds.c.id == record))
+                path = issuer.scalar_one_or_none()
+        return path

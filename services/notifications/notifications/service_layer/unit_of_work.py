@@ -63,5 +63,19 @@ class NotificationsUnitOfWork(SqlAlchemyUnitOfWork):
                 outcome="ok",
                 details=details,
                 request_id=get_request_id(),
+                org_path=self._audit_scope(target),
             )
         )
+
+    def _audit_scope(self, target: str | None) -> str | None:
+        """The org a record is about, for the audit listing's scope: the home org of the user it targets (their
+        preferences); None (platform-wide auditors only) for deliveries and anything else."""
+        if not target:
+            return None
+        query = (
+            select(directory_orgs.c.path)
+            .join(directory_users, directory_users.c.org_code == directory_orgs.c.code)
+            .where(directory_users.c.user_id == target)
+        )
+        with self.session.no_autoflush:  # see shared.audit.pending_scope
+            return self.session.execute(query).scalar_one_or_none()

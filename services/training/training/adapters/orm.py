@@ -182,6 +182,9 @@ audit_log = sa.Table(
     sa.Column("outcome", sa.String(20), nullable=False),
     sa.Column("details", sa.JSON),
     sa.Column("request_id", sa.String(64)),
+    sa.Column("org_path", sa.String(400), comment="scope: auditors see rows in their subtree"),
+    # The audit listing filters `org_path = X OR org_path LIKE 'X/%'` (migration: audit_org_path).
+    sa.Index("ix_audit_log_org_path_prefix", "org_path", postgresql_ops={"org_path": "varchar_pattern_ops"}),
 )
 
 _mapped = False

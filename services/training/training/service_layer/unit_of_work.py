@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from shared.audit import pending_scope
 from shared.db import SqlAlchemyUnitOfWork
 from shared.logging import get_request_id
 from training.adapters.orm import (
@@ -257,5 +258,24 @@ class TrainingUnitOfWork(SqlAlchemyUnitOfWork):
                 outcome=outcome,
                 details=details,
                 request_id=get_request_id(),
+                org_path=self._audit_scope(target),
             )
         )
+
+    def _audit_scope(self, target: str | None) -> str | None:
+        """The org a record is about, for the audit listing's scope: a training's organiser or a certificate
+        holder's org; None (platform-wide auditors only) for anything else (imports, compliance runs)."""
+        try:
+            record = uuid.UUID(target or "")
+        except ValueError:
+            return None
+        pending = pending_scope(self.session, record, ("organiser_org_path", "person_org_path"))
+        if pending is not None:
+            return pending
+        with self.session.no_autoflush:
+            organiser = self.session.execute(select(trainings.c.organiser_org_path).where(trainings.c.id == record))
+            path = organiser.scalar_one_or_none()
+            if path is None:
+                holder = self.session.execute(select(certificates.c.person_org_path).where(certificates.c.id == record))
+                path = holder.scalar_one_or_none()
+        return path

@@ -9,6 +9,7 @@ from flask import Response, current_app, make_response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from approvals.adapters.orm import audit_log
 from approvals.bootstrap import Approvals
 from approvals.entrypoints.web.schemas import (
     AppointmentListArgs,
@@ -45,6 +46,7 @@ from approvals.entrypoints.web.schemas import (
     VerificationSchema,
 )
 from approvals.service_layer import appointments, evaluations, queries, reviews
+from shared.audit import audit_blueprint
 from shared.auth import current_principal
 from shared.http import idempotent, require_if_match, with_etag
 
@@ -369,4 +371,5 @@ class RectificationHistory(MethodView):
         return {"items": evaluations.rectification_history(service().uow(), current_principal(), rectification_id)}
 
 
-BLUEPRINTS = [tasks_blp, cases_blp, appointments_blp, evaluations_blp]
+# GET /api/audit/approvals: the audit listing every service serves the same way (shared/audit.py).
+BLUEPRINTS = [tasks_blp, cases_blp, appointments_blp, evaluations_blp, audit_blueprint("approvals", audit_log)]

@@ -13,6 +13,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
 
+from identity.adapters.orm import audit_log
 from identity.entrypoints.web.context import client_ip, identity
 from identity.entrypoints.web.schemas import (
     GrantSchema,
@@ -32,6 +33,7 @@ from identity.entrypoints.web.schemas import (
 )
 from identity.entrypoints.web.sso import refuse_cross_site_write, set_session_cookie
 from identity.service_layer import accounts, directory, sso, tokens
+from shared.audit import audit_blueprint
 from shared.auth import current_principal, public
 from shared.errors import ProblemError, Unprocessable, flatten_marshmallow
 from shared.pagination import decode_cursor, page
@@ -293,4 +295,5 @@ class UserGrant(MethodView):
 
 from identity.entrypoints.web.sso import sso_blp  # noqa: E402 - the /sso routes live beside these
 
-BLUEPRINTS = [auth_blp, me_blp, orgs_blp, users_blp, sso_blp]
+# GET /api/audit/identity: the audit listing every service serves the same way (shared/audit.py).
+BLUEPRINTS = [auth_blp, me_blp, orgs_blp, users_blp, sso_blp, audit_blueprint("identity", audit_log)]

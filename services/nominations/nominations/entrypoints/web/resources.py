@@ -9,6 +9,7 @@ from flask import Response, current_app, request, stream_with_context, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from nominations.adapters.orm import audit_log
 from nominations.bootstrap import Nominations
 from nominations.domain.model import Nomination, Round
 from nominations.entrypoints.web.schemas import (
@@ -32,6 +33,7 @@ from nominations.entrypoints.web.schemas import (
 )
 from nominations.service_layer import handlers
 from shared import tabular
+from shared.audit import audit_blueprint
 from shared.auth import current_principal
 from shared.errors import NotFound, Unprocessable, field_error
 from shared.http import idempotent, require_if_match, with_etag
@@ -345,4 +347,5 @@ class NominationHistory(MethodView):
         return {"items": handlers.history(service().uow(), current_principal(), nomination_id)}
 
 
-BLUEPRINTS = [policies_blp, rounds_blp, nominations_blp]
+# GET /api/audit/nominations: the audit listing every service serves the same way (shared/audit.py).
+BLUEPRINTS = [policies_blp, rounds_blp, nominations_blp, audit_blueprint("nominations", audit_log)]

@@ -9,8 +9,11 @@ from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from notifications.adapters.orm import audit_log
 from notifications.bootstrap import Notifications
 from notifications.entrypoints.web.schemas import (
+    AlertmanagerPayload,
+    AlertsReceived,
     DeliveryArgs,
     DeliveryPage,
     DeliverySchema,
@@ -21,7 +24,8 @@ from notifications.entrypoints.web.schemas import (
     PreferencesSchema,
     PreferencesUpdate,
 )
-from notifications.service_layer import delivery, queries
+from notifications.service_layer import alerts, delivery, queries
+from shared.audit import audit_blueprint
 from shared.auth import current_principal
 from shared.errors import Forbidden, PreconditionRequired, field_error
 from shared.http import with_etag
@@ -30,8 +34,13 @@ from shared.pagination import decode_cursor, page
 inbox_blp = Blueprint("inbox", __name__, url_prefix="/api/inbox", description="The caller's messages (站内信)")
 prefs_blp = Blueprint("preferences", __name__, url_prefix="/api/preferences", description="Channels per kind")
 deliveries_blp = Blueprint("deliveries", __name__, url_prefix="/api/deliveries", description="Delivery log")
+# Not routed by the gateway: Alertmanager posts here directly, inside the network (deploy/alertmanager/).
+alerts_blp = Blueprint("alerts", __name__, url_prefix="/api/alerts", description="Alertmanager's webhook")
 
 OPERATOR_ROLES = ("platform_admin", "auditor")
+# The role of Alertmanager's service client (identity: create-client alertmanager ... --grant alertmanager:/);
+# it may post alerts and nothing else.
+ALERT_SOURCE_ROLE = "alertmanager"
 
 
 def service() -> Notifications:
@@ -170,4 +179,20 @@ class RetryDelivery(MethodView):
         )
 
 
-BLUEPRINTS = [inbox_blp, prefs_blp, deliveries_blp]
+@alerts_blp.route("/alertmanager")
+class AlertmanagerWebhook(MethodView):
+    @alerts_blp.arguments(AlertmanagerPayload)
+    @alerts_blp.response(200, AlertsReceived)
+    def post(self, body: dict[str, Any]) -> Any:
+        """Alertmanager's webhook: each alert (firing or resolved) into the platform operators' inbox.
+
+        Needs the `alertmanager` role at the platform root (Alertmanager's client-credentials token)."""
+        principal = current_principal()
+        if not principal.can(alerts.PLATFORM_PATH, ALERT_SOURCE_ROLE):
+            raise Forbidden(f"The {ALERT_SOURCE_ROLE} role at {alerts.PLATFORM_PATH} is required.")
+        created = alerts.record_alerts(service().uow(), service().notifier, body["alerts"])
+        return {"received": len(body["alerts"]), "messages": created}
+
+
+# GET /api/audit/notifications: the audit listing every service serves the same way (shared/audit.py).
+BLUEPRINTS = [inbox_blp, prefs_blp, deliveries_blp, alerts_blp, audit_blueprint("notifications", audit_log)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, validate
 
 from notifications.domain.model import CHANNELS, DIGEST_MODES, ROBOT_FIELDS, DeliveryStatus
 from shared.pagination import PageArgs
@@ -105,3 +105,34 @@ class DeliverySchema(Schema):
 class DeliveryPage(Schema):
     items = fields.List(fields.Nested(DeliverySchema))
     next_cursor = fields.String(allow_none=True)
+
+
+class AlertSchema(Schema):
+    """One alert of Alertmanager's webhook payload (version 4); fields the inbox does not use are ignored."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    status = fields.String(required=True, validate=validate.OneOf(["firing", "resolved"]))
+    labels = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    annotations = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
+    startsAt = fields.AwareDateTime(required=True)  # Alertmanager's field names
+    endsAt = fields.AwareDateTime(allow_none=True, load_default=None)
+    fingerprint = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{1,32}$"))
+
+
+class AlertmanagerPayload(Schema):
+    """Alertmanager's webhook body: https://prometheus.io/docs/alerting/latest/configuration/#webhook_config"""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    version = fields.String(required=True, validate=validate.Equal("4"))
+    receiver = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(["firing", "resolved"]))
+    alerts = fields.List(fields.Nested(AlertSchema), required=True, validate=validate.Length(min=1, max=1000))
+
+
+class AlertsReceived(Schema):
+    received = fields.Integer(metadata={"description": "alerts in the payload"})
+    messages = fields.Integer(metadata={"description": "new inbox messages (a re-sent alert adds none)"})

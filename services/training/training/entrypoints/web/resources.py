@@ -10,10 +10,12 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
 
+from shared.audit import audit_blueprint
 from shared.auth import current_principal, public
 from shared.errors import Unprocessable, field_error, flatten_marshmallow
 from shared.http import idempotent
 from shared.pagination import PageArgs, decode_cursor, page
+from training.adapters.orm import audit_log
 from training.bootstrap import TrainingService
 from training.domain.model import ImportJob, ImportKind
 from training.entrypoints.web.schemas import (
@@ -321,4 +323,5 @@ class Compliance(MethodView):
         )
 
 
-BLUEPRINTS = [trainings_blp, certificates_blp, compliance_blp]
+# GET /api/audit/training: the audit listing every service serves the same way (shared/audit.py).
+BLUEPRINTS = [trainings_blp, certificates_blp, compliance_blp, audit_blueprint("training", audit_log)]
