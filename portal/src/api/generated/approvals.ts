@@ -326,6 +326,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/audit/approvals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The audit trail, newest first: filter by `actor`, `action`, `target`, `from`/`to` (ISO 8601 with
+         *     offset); rows outside the caller's auditing grants are left out.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string | null;
+                    actor?: string | null;
+                    action?: string | null;
+                    target?: string | null;
+                    /** @description at or after (ISO 8601) */
+                    from?: string | null;
+                    /** @description before (ISO 8601) */
+                    to?: string | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AuditPage"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/cases": {
         parameters: {
             query?: never;
@@ -1229,6 +1280,27 @@ export interface components {
         };
         AppointmentPage: {
             items?: components["schemas"]["Appointment"][];
+            next_cursor?: string | null;
+        };
+        AuditEntry: {
+            action?: string;
+            actor?: string | null;
+            /** Format: date-time */
+            at?: string;
+            details?: {
+                [key: string]: unknown;
+            } | null;
+            id?: number;
+            /** @description the client address (sign-ins) */
+            ip?: string | null;
+            /** @description the org the record is about (its scope) */
+            org_path?: string | null;
+            outcome?: string;
+            request_id?: string | null;
+            target?: string | null;
+        };
+        AuditPage: {
+            items?: components["schemas"]["AuditEntry"][];
             next_cursor?: string | null;
         };
         BulkDecision: {
