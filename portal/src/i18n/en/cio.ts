@@ -72,6 +72,8 @@ export default {
     evidenceHint: 'One per line: a file name or link',
     verified: 'Verified',
     summary: 'Summary',
+    scoresMissing: 'Every indicator needs a self score before submitting; missing: {codes}',
+    summaryMissing: 'The summary is required to submit',
     save: 'Save draft',
     submit: 'Submit',
     submitConfirm: 'Once submitted, the bureau verifies it and it can no longer be changed. Submit?',

@@ -72,6 +72,8 @@ export default {
     evidenceHint: '每行一项：文件名或链接',
     verified: '核定得分',
     summary: '自评总结',
+    scoresMissing: '提交前须为每项指标自评打分，尚缺：{codes}',
+    summaryMissing: '提交前须填写自评总结',
     save: '保存草稿',
     submit: '提交自评',
     submitConfirm: '提交后将交由教育局核查，不能再修改。确定提交吗？',

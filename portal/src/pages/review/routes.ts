@@ -27,7 +27,7 @@ const routes: RouteRecordRaw[] = [
     name: 'review-task',
     component: () => import('./ReviewTaskPage.vue'),
     props: true,
-    meta: { roles: REVIEWER_ROLES, titleKey: 'review.task.title' },
+    meta: { roles: REVIEWER_ROLES, titleKey: 'review.task.title', opens: 'task_id' },
   },
   {
     path: '/review/delegations',
