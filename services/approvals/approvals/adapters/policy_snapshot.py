@@ -12,6 +12,8 @@ from typing import Any
 
 from approvals.domain.policy import (
     RESUBMIT_MODES,
+    WHEN_MISSING_MODES,
+    WHEN_MISSING_WAIT,
     Cadence,
     EvaluationPolicy,
     Indicator,
@@ -98,6 +100,7 @@ def _stages(r: _Reader, approval: dict[str, Any]) -> tuple[StagePolicy, ...]:
                 role=r.text(s, "role", f"{at}.role"),
                 org_level=r.text(s, "org_level", f"{at}.org_level"),
                 due_days=r.integer(s, "due_days", f"{at}.due_days"),
+                when_missing=r.choice(s, "when_missing", f"{at}.when_missing", WHEN_MISSING_MODES, WHEN_MISSING_WAIT),
             )
         )
     keys = [s.key for s in stages]

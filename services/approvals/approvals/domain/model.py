@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from approvals.domain import events
-from approvals.domain.policy import RESUBMIT_RETURNING, Policy, TermPolicy, term_dates
+from approvals.domain.policy import RESUBMIT_RETURNING, WHEN_MISSING_SKIP, Policy, TermPolicy, term_dates
 
 
 class DomainError(Exception):
@@ -536,21 +536,29 @@ class UnknownOrg(DomainError):
 
 def resolve_stages(policy: Policy, school_org_path: str, orgs: dict[str, OrgNode]) -> list[ResolvedStage]:
     """Bind each stage to the nearest org of its level at or above the school (the county bureau
-    containing the school, the city above it, the university itself…)."""
+    containing the school, the city above it, the university itself…).
+
+    A stage whose level the school's path does not have follows the policy's `when_missing`: `skip`
+    passes on to the next body (市直各学校: a school directly under the city has no county), but only
+    once every org on the path is known here, so a tree still on its way is waited for, never skipped.
+    """
     codes = [c for c in school_org_path.strip("/").split("/") if c]
+    path_known = all(c in orgs for c in codes)
     resolved: list[ResolvedStage] = []
-    for index, stage in enumerate(policy.stages):
+    for stage in policy.stages:
         node = next(
             (orgs[c] for c in reversed(codes) if c in orgs and orgs[c].level == stage.org_level),
             None,
         )
+        if node is None and path_known and stage.when_missing == WHEN_MISSING_SKIP:
+            continue
         if node is None:
             raise UnknownOrg(
                 f"No {stage.org_level} org at or above {school_org_path} for stage {stage.key}.", "school_org_path"
             )
         resolved.append(
             ResolvedStage(
-                index=index,
+                index=len(resolved),
                 key=stage.key,
                 name=stage.name,
                 role=stage.role,

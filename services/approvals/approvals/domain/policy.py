@@ -15,6 +15,13 @@ RESUBMIT_FIRST = "first_stage"
 RESUBMIT_RETURNING = "returning_stage"
 RESUBMIT_MODES = (RESUBMIT_FIRST, RESUBMIT_RETURNING)
 
+# approval.stages[].when_missing: what a stage does when the school has no org of its level above it.
+# `wait`: the org tree is not known yet, retry (the default); `skip`: the chain goes on to the next body
+# (a school directly under the city, 市直各学校, has no county bureau).
+WHEN_MISSING_WAIT = "wait"
+WHEN_MISSING_SKIP = "skip"
+WHEN_MISSING_MODES = (WHEN_MISSING_WAIT, WHEN_MISSING_SKIP)
+
 
 @dataclass(frozen=True)
 class StagePolicy:
@@ -28,6 +35,7 @@ class StagePolicy:
     role: str
     org_level: str
     due_days: int
+    when_missing: str = WHEN_MISSING_WAIT
 
 
 @dataclass(frozen=True)

@@ -75,6 +75,7 @@ class Stage:
     role: str
     org_level: str
     due_days: int
+    when_missing: str = "wait"  # `skip`: a school without an org of this level goes on to the next body
 
 
 @dataclass(frozen=True)
