@@ -40,6 +40,7 @@ class DeliveryStatus(enum.StrEnum):
     SKIPPED = "skipped"  # the recipient has no address for the channel: visible, never retried
     HELD = "held"  # collected for the recipient's daily digest, sent with it at next_attempt_at
     DIGESTED = "digested"  # went out inside the digest named by digest_id
+    SIMULATED = "simulated"  # handed to a development sink (the logging SMS provider): reached nobody
 
 
 DIGEST_MODES = ("off", "daily")
