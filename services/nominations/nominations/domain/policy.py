@@ -138,6 +138,18 @@ class Policy:
         return tuple(self.document["nomination"]["nominee_org_levels"])
 
     @property
+    def candidates_from_subtree(self) -> bool:
+        """`nomination.candidates_from: subtree`: the candidate may belong to an org under the nominated unit
+        (宜春学院: 「职能部门负责人（如教务处、研究生院、信息化管理部门等）」 belong to department orgs)."""
+        return self.document["nomination"].get("candidates_from", "unit") == "subtree"
+
+    def admits_candidate_of(self, candidate_org_path: str, unit_org_path: str) -> bool:
+        """Whether a person of `candidate_org_path` may be the candidate of the unit at `unit_org_path`."""
+        if candidate_org_path == unit_org_path:
+            return True
+        return self.candidates_from_subtree and candidate_org_path.startswith(unit_org_path.rstrip("/") + "/")
+
+    @property
     def photo(self) -> dict[str, Any]:
         return dict(self.document["form"]["photo"])
 
