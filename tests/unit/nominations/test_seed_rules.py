@@ -32,3 +32,16 @@ def test_市直各学校_the_city_opinion_of_a_city_run_school_stands_under_the_
     assert sorted(decided) == [0, 2]
     sheet = build_sheet(jiaozuo, form={}, filled_on=None, signer=None, decisions=decided, seal_names={}, masked=False)
     assert [o.text for o in sheet.opinions] == ["同意", "", "同意。同意聘任"]
+
+
+def test_职能部门负责人_yichun_takes_candidates_from_the_university_and_its_departments() -> None:
+    """宜春学院 「职能部门负责人（如教务处、研究生院、信息化管理部门等）」 belong to department orgs under the
+    university."""
+    yichun, jiaozuo = CATALOG.get("yichun-university"), CATALOG.get("jiaozuo-2022")
+    assert yichun is not None and jiaozuo is not None
+    assert yichun.candidates_from_subtree and not jiaozuo.candidates_from_subtree
+    assert yichun.admits_candidate_of("/10417/10417-ACA", "/10417")
+    assert yichun.admits_candidate_of("/10417", "/10417")
+    assert not yichun.admits_candidate_of("/104170", "/10417")  # a sibling whose code merely starts alike
+    assert not yichun.admits_candidate_of("/4108/410802/4108020001", "/10417")
+    assert not jiaozuo.admits_candidate_of("/4108/410802/4108020001/dept", "/4108/410802/4108020001")

@@ -354,6 +354,21 @@ class Directory:
         )
         return [dict(r._mapping) for r in self.uow.session.execute(query)]
 
+    def users_within(self, org_path: str, limit: int = 500) -> list[dict[str, Any]]:
+        """The active users of the org at `org_path` and of every org under it."""
+        o, u = org_projection.c, user_projection.c
+        query = (
+            sa.select(user_projection)
+            .join(org_projection, o.code == u.org_code)
+            .where(
+                sa.or_(o.path == org_path, o.path.startswith(org_path.rstrip("/") + "/", autoescape=True)),
+                u.is_active.is_(True),
+            )
+            .order_by(o.path, u.display_name)
+            .limit(limit)
+        )
+        return [dict(r._mapping) for r in self.uow.session.execute(query)]
+
     def upsert(self, table: sa.Table, key: str, values: dict[str, Any]) -> None:
         session = self.uow.session
         done = session.execute(table.update().where(table.c[key] == values[key]).values(**values))

@@ -157,10 +157,12 @@ class HistoryList(Schema):
 
 class CandidateArgs(Schema):
     org_code = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    round_id = fields.UUID(load_default=None, metadata={"description": "the round whose policy says whom to list"})
 
 
 class CandidateSchema(Schema):
     user_id = fields.String()
+    org_code = fields.String(allow_none=True)
     display_name = fields.String()
     gender = fields.String(allow_none=True)
     phone = fields.String(allow_none=True)
