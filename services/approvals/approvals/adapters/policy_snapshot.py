@@ -11,10 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from approvals.domain.policy import (
+    ESCALATE_NEXT_STAGE,
     RESUBMIT_MODES,
     WHEN_MISSING_MODES,
     WHEN_MISSING_WAIT,
     Cadence,
+    Escalation,
     EvaluationPolicy,
     Indicator,
     Policy,
@@ -101,12 +103,22 @@ def _stages(r: _Reader, approval: dict[str, Any]) -> tuple[StagePolicy, ...]:
                 org_level=r.text(s, "org_level", f"{at}.org_level"),
                 due_days=r.integer(s, "due_days", f"{at}.due_days"),
                 when_missing=r.choice(s, "when_missing", f"{at}.when_missing", WHEN_MISSING_MODES, WHEN_MISSING_WAIT),
+                escalate_to=_escalation(r, s, f"{at}.escalate_to"),
             )
         )
     keys = [s.key for s in stages]
     if len(set(keys)) != len(keys):
         raise r.fail("approval.stages", f"repeats a stage name: {keys}")
     return tuple(stages)
+
+
+def _escalation(r: _Reader, stage: dict[str, Any], at: str) -> Escalation | None:
+    raw = r.get(stage, "escalate_to", at, None)
+    if raw is None:
+        return None
+    if raw == ESCALATE_NEXT_STAGE:
+        return Escalation(next_stage=True)
+    return Escalation(role=r.text(raw, "role", f"{at}.role"), org_level=r.text(raw, "org_level", f"{at}.org_level"))
 
 
 def _term(r: _Reader, data: dict[str, Any]) -> TermPolicy:

@@ -63,6 +63,7 @@ class TaskOverdue(_Subject):
     due_at: str
     escalate_to_org_path: str | None
     stage_key: str | None = None
+    escalate_to_role: str | None = None  # with escalate_to_org_path: the body the policy names for this stage
 
 
 @dataclass

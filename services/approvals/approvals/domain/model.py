@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from approvals.domain import events
@@ -57,6 +57,9 @@ class ResolvedStage:
     org_code: str
     org_path: str
     due_days: int
+    # the policy's escalate_to bound to an org of this case (None: nobody above; cases opened before it too)
+    escalate_to_role: str | None = None
+    escalate_to_org_path: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -67,6 +70,8 @@ class ResolvedStage:
             "org_code": self.org_code,
             "org_path": self.org_path,
             "due_days": self.due_days,
+            "escalate_to_role": self.escalate_to_role,
+            "escalate_to_org_path": self.escalate_to_org_path,
         }
 
 
@@ -111,7 +116,9 @@ class ReviewTask:
         self.decided_at: dt.datetime | None = None
         self.events: list[Any] = []
 
-    def mark_overdue(self, at: dt.datetime, escalate_to_org_path: str | None) -> bool:
+    def mark_overdue(
+        self, at: dt.datetime, escalate_to_org_path: str | None, escalate_to_role: str | None = None
+    ) -> bool:
         """Past due and still open: flag it once (a flagged task is never reported again)."""
         if self.status != OPEN or self.overdue_at is not None or self.due_at > at:
             return False
@@ -128,6 +135,7 @@ class ReviewTask:
                 due_at=self.due_at.isoformat(),
                 escalate_to_org_path=escalate_to_org_path,
                 stage_key=self.stage_key,
+                escalate_to_role=escalate_to_role,
             )
         )
         return True
@@ -556,6 +564,12 @@ def resolve_stages(policy: Policy, school_org_path: str, orgs: dict[str, OrgNode
             raise UnknownOrg(
                 f"No {stage.org_level} org at or above {school_org_path} for stage {stage.key}.", "school_org_path"
             )
+        escalation = stage.escalate_to
+        target = None
+        if escalation is not None and escalation.org_level:
+            target = next(
+                (orgs[c] for c in reversed(codes) if c in orgs and orgs[c].level == escalation.org_level), None
+            )
         resolved.append(
             ResolvedStage(
                 index=len(resolved),
@@ -565,6 +579,22 @@ def resolve_stages(policy: Policy, school_org_path: str, orgs: dict[str, OrgNode
                 org_code=node.code,
                 org_path=node.path,
                 due_days=stage.due_days,
+                escalate_to_role=escalation.role if target is not None and escalation else None,
+                escalate_to_org_path=target.path if target is not None else None,
             )
         )
-    return resolved
+    return _bind_next_stage_escalations(policy, resolved)
+
+
+def _bind_next_stage_escalations(policy: Policy, resolved: list[ResolvedStage]) -> list[ResolvedStage]:
+    """`escalate_to: next_stage`: the body that acts after this stage in this case's chain (a 市直 school's
+    unit stage escalates to the city, its county being skipped); the last stage has none."""
+    by_key = {s.key: s for s in policy.stages}
+    bound = []
+    for i, stage in enumerate(resolved):
+        escalation = by_key[stage.key].escalate_to
+        if escalation is not None and escalation.next_stage and i + 1 < len(resolved):
+            after = resolved[i + 1]
+            stage = replace(stage, escalate_to_role=after.role, escalate_to_org_path=after.org_path)
+        bound.append(stage)
+    return bound

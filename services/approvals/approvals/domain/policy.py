@@ -36,6 +36,21 @@ class StagePolicy:
     org_level: str
     due_days: int
     when_missing: str = WHEN_MISSING_WAIT
+    escalate_to: Escalation | None = None  # who is told when this stage's task is overdue; None: nobody above
+
+
+# approval.stages[].escalate_to: `next_stage` (the body of the next stage of the case's chain: 县 → 市) or a
+# role at an org level ({role: party_committee, org_level: university}); absent or null: the top, nobody.
+ESCALATE_NEXT_STAGE = "next_stage"
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """An overdue task's escalation target: the next stage's body, or `role` at the school's `org_level` org."""
+
+    next_stage: bool = False
+    role: str | None = None
+    org_level: str | None = None
 
 
 @dataclass(frozen=True)

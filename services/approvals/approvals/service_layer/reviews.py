@@ -468,15 +468,18 @@ def revoke_delegation(uow: ApprovalsUnitOfWork, principal: Principal, delegation
 
 # -- timers ---------------------------------------------------------------------------------------
 def mark_overdue_tasks(uow_factory: Callable[[], ApprovalsUnitOfWork], batch: int = 200) -> int:
-    """Flag open tasks past their due date and tell the bureau above (approvals.task.overdue, once per task)."""
+    """Flag open tasks past their due date (approvals.task.overdue, once per task), naming the escalation
+    target the round's policy gives the task's stage (approval.stages[].escalate_to), bound when the case
+    opened; a stage without one (the top of its chain) escalates to nobody."""
     total = 0
     while True:
         with uow_factory() as uow:
             at = now()
             tasks = uow.tasks.overdue_candidates(at, batch)
             for task in tasks:
-                parent = task.org_path.rstrip("/").rsplit("/", 1)[0] or None
-                if task.mark_overdue(at, parent):
+                case = uow.cases.get(task.case_id)
+                stage = case.stages[task.stage_index] if case and task.stage_index < len(case.stages) else {}
+                if task.mark_overdue(at, stage.get("escalate_to_org_path"), stage.get("escalate_to_role")):
                     uow.audit(
                         "task.overdue",
                         actor=None,

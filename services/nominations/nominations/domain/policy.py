@@ -76,6 +76,7 @@ class Stage:
     org_level: str
     due_days: int
     when_missing: str = "wait"  # `skip`: a school without an org of this level goes on to the next body
+    escalate_to: str | dict[str, str] | None = None  # an overdue task's target: `next_stage`, {role, org_level}
 
 
 @dataclass(frozen=True)
