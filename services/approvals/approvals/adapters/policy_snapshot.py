@@ -128,6 +128,10 @@ def _term(r: _Reader, data: dict[str, Any]) -> TermPolicy:
         max_consecutive_terms=r.integer(term, "max_consecutive_terms", "term.max_consecutive_terms", nullable=True),
         renewable=r.boolean(term, "renewable", "term.renewable"),
         change_requires_refiling=r.boolean(term, "change_requires_refiling", "term.change_requires_refiling"),
+        renewal_by_nomination=r.choice(
+            term, "renewal", "term.renewal", ("by_appointing_body", "by_nomination"), "by_appointing_body"
+        )
+        == "by_nomination",
     )
 
 

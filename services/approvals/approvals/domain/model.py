@@ -44,6 +44,11 @@ IN_REVIEW, RETURNED, APPROVED, REJECTED, CANCELLED = "in_review", "returned", "a
 OPEN, DECIDED = "open", "decided"
 # appointment status
 ACTIVE, RENEWED, ENDED, REVOKED = "active", "renewed", "ended", "revoked"
+# why an appointment ended: 免聘 (the appointing body's normal end, with one of END_REASONS) is not
+# 取消任命 (revoke, the sanction); the others are the platform's own (term over, 换届, a filed change)
+END_REASONS = {"left_school": "调离本校", "retired": "退休", "reassigned": "工作调整"}
+TERM_EXPIRED, SUCCEEDED, CHANGED = "term_expired", "succeeded", "changed"
+REASONS_ZH = {**END_REASONS, TERM_EXPIRED: "任期届满", SUCCEEDED: "换届", CHANGED: "变更报备"}
 
 
 @dataclass(frozen=True)
@@ -382,6 +387,9 @@ class Appointment:
         self.previous_appointment_id = previous_appointment_id
         self.status = ACTIVE
         self.ended_on: dt.date | None = None
+        self.end_reason: str | None = None
+        self.end_note: str | None = None
+        self.ended_by: str | None = None
         self.revoked_reason: str | None = None
         self.revoked_by: str | None = None
         self.created_at = at
@@ -429,6 +437,12 @@ class Appointment:
             )
         if not term.renewable:
             raise DomainError(f"The policy {self.policy_id} does not allow renewal / 不可连任.", "term_number")
+        if term.renewal_by_nomination:
+            raise DomainError(
+                f"Under policy {self.policy_id} 连聘 goes through the whole chain again: open a nomination for "
+                "the next term (校长提名 → 校长办公会审议 → 党委常委会批准), not a single renewal.",
+                "policy",
+            )
         limit = term.max_consecutive_terms
         if limit is not None and self.term_number + 1 > limit:
             raise DomainError(
@@ -512,8 +526,48 @@ class Appointment:
         """A term ends by itself after its last day; an open-ended appointment never does."""
         if self.status != ACTIVE or self.ends_on is None or self.ends_on >= today:
             return False
-        self.status = ENDED
-        self.ended_on = self.ends_on
+        self._close(ENDED, self.ends_on, TERM_EXPIRED, None, None, None, at)
+        return True
+
+    def dismiss(self, reason: str, note: str | None, by: str, at: dt.datetime, ended_on: dt.date | None = None) -> None:
+        """免聘: the appointing body ends the appointment normally, for one of END_REASONS (left the school,
+        retired, reassigned). Unlike 取消任命 it is no sanction: a plain `appointment.ended` with the reason."""
+        self._require_active()
+        if reason not in END_REASONS:
+            raise DomainError(f"reason must be one of {', '.join(END_REASONS)}.", "reason")
+        last_day = ended_on or at.date()
+        if last_day < self.starts_on:
+            raise DomainError("An appointment cannot end before it starts.", "ended_on")
+        self._close(ENDED, last_day, reason, note, by, None, at)
+
+    def hand_over(self, successor: Appointment, by: str, at: dt.datetime, reason: str = SUCCEEDED) -> None:
+        """换届 (or a filed change of person): the successor's appointment takes the org from its first day;
+        this one's last day is the day before. The same person going on (连聘 by a new nomination) is a
+        renewal: no `ended` event, so the person's `cio` grant is never taken away between the terms."""
+        self._require_active()
+        last_day = max(self.starts_on, successor.starts_on - dt.timedelta(days=1))
+        if successor.person_user_id == self.person_user_id:
+            self.status = RENEWED
+            self.ended_on = last_day
+            self.updated_at = at
+            return
+        self._close(ENDED, last_day, reason, None, by, str(successor.id), at)
+
+    def _close(
+        self,
+        status: str,
+        last_day: dt.date,
+        reason: str,
+        note: str | None,
+        by: str | None,
+        successor_id: str | None,
+        at: dt.datetime,
+    ) -> None:
+        self.status = status
+        self.ended_on = last_day
+        self.end_reason = reason
+        self.end_note = note.strip() if note and note.strip() else None
+        self.ended_by = by
         self.updated_at = at
         self.events.append(
             events.AppointmentEnded(
@@ -521,11 +575,15 @@ class Appointment:
                 person_user_id=self.person_user_id,
                 org_code=self.org_code,
                 org_path=self.org_path,
-                ended_on=self.ends_on.isoformat(),
+                ended_on=last_day.isoformat(),
                 term_number=self.term_number,
+                reason=reason,
+                reason_zh=REASONS_ZH.get(reason),
+                ended_by=by,
+                note=self.end_note,
+                successor_appointment_id=successor_id,
             )
         )
-        return True
 
 
 @dataclass(frozen=True)

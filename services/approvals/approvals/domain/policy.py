@@ -61,6 +61,9 @@ class TermPolicy:
     max_consecutive_terms: int | None = None
     renewable: bool = True
     change_requires_refiling: bool = False
+    # term.renewal: by_nomination — 连聘 is a new nomination through the whole chain (宜春学院: 校长提名 →
+    # 校长办公会审议 → 党委常委会批准), never a single call of the appointing body
+    renewal_by_nomination: bool = False
 
     @property
     def open_ended(self) -> bool:
