@@ -177,7 +177,7 @@ class ReminderSettings:
     round_deadline_days_before: int = 3
     task_due_hours_before: int = 24
     term_ending_days_before: tuple[int, ...] = (90, 30)
-    training_requirement_due: str = "11-30"  # month-day of the requirement's year
+    training_requirement_due: str = "12-01"  # month-day of the requirement's year, before it ends
     evaluation_due_days_before: int = 30
 
 

@@ -185,7 +185,7 @@ def load_rulebook(raw: Any, template_kinds: Iterable[str] = ()) -> RuleBook:
             round_deadline_days_before=int(reminder_raw.get("round_deadline_days_before", 3)),
             task_due_hours_before=int(reminder_raw.get("task_due_hours_before", 24)),
             term_ending_days_before=tuple(int(d) for d in reminder_raw.get("term_ending_days_before", [90, 30])),
-            training_requirement_due=str(reminder_raw.get("training_requirement_due", "11-30")),
+            training_requirement_due=str(reminder_raw.get("training_requirement_due", "12-01")),
             evaluation_due_days_before=int(reminder_raw.get("evaluation_due_days_before", 30)),
         )
         if reminders.evaluation_due_days_before < 0 or reminders.evaluation_due_days_before > 364:
