@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from flask.testing import FlaskClient
 from nominations.bootstrap import Nominations
-from nominations.service_layer.projections import on_org, on_user
+from nominations.service_layer.projections import on_appointment, on_appointment_ended, on_org, on_user
 
+from shared import clock
+from shared.bus.envelope import CloudEvent
 from tests.integration.nominations.conftest import HELAN_USER, SCHOOL, identity_event
 from tests.integration.nominations.flow import open_round
 from tests.tokens import TestIssuer
@@ -107,3 +110,52 @@ def test_候选人须为本单位人员_a_jiaozuo_school_still_takes_only_its_ow
     )
     assert refused.status_code == 422
     assert refused.json["errors"][0]["field"] == "candidate_user_id"
+
+
+def test_连任不超过2届_two_terms_years_ago_do_not_bar_a_new_nomination(
+    client: FlaskClient, issuer: TestIssuer, service: Nominations
+) -> None:
+    """Terms counted from approvals' appointment events: 2012-2018 then a gap is no bar; two terms in a row up to
+    now are (宜春学院 「连任不超过2届」)."""
+    academic_affairs_head(service)
+    round_ = open_round(client, issuer, policy="yichun-university", org="10417", grant=PRESIDENT)
+    president = issuer.headers("president", PRESIDENT)
+    created = client.post(
+        "/api/nominations",
+        json={
+            "round_id": round_["id"],
+            "school_org_code": "10417",
+            "candidate_user_id": str(DEAN),
+            "form": YICHUN_FORM,
+        },
+        headers=president,
+    )
+    assert created.status_code == 201, created.json
+    url = f"/api/nominations/{created.json['id']}/eligibility"
+
+    def appointed(appointment_id: str, term: int, starts: str, ends: str, ended: bool) -> None:
+        data = {
+            "appointment_id": appointment_id,
+            "person_user_id": str(DEAN),
+            "org_code": "10417",
+            "org_path": "/10417",
+            "term_number": term,
+            "starts_on": starts,
+            "ends_on": ends,
+        }
+        with service.uow() as uow:
+            on_appointment(CloudEvent(type="approvals.appointment.made", source="/cio/approvals", data=data), uow)
+            if ended:
+                closed = {**data, "ended_on": ends}
+                on_appointment_ended(CloudEvent("approvals.appointment.ended", "/cio/approvals", closed), uow)
+            uow.commit()
+
+    appointed("old-1", 1, "2012-09-01", "2015-08-31", ended=True)
+    appointed("old-2", 2, "2015-09-01", "2018-08-31", ended=True)
+    assert client.get(url, headers=president).json["eligible"] is True
+    today = clock.today()
+    first_start = today.replace(year=today.year - 3)
+    appointed("now-1", 1, first_start.isoformat(), (today - dt.timedelta(days=1)).isoformat(), ended=True)
+    appointed("now-2", 2, today.isoformat(), today.replace(year=today.year + 3).isoformat(), ended=False)
+    result = client.get(url, headers=president).json
+    assert [r["rule"] for r in result["reasons"]] == ["term_limit"]

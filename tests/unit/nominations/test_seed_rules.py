@@ -6,6 +6,7 @@ import datetime as dt
 
 from nominations.adapters.policies import PolicyCatalog
 from nominations.domain.form_sheet import build_sheet, stage_decisions
+from nominations.domain.terms import TermRecord, consecutive_terms_before, next_term_start
 
 CATALOG = PolicyCatalog.load()
 
@@ -45,3 +46,23 @@ def test_职能部门负责人_yichun_takes_candidates_from_the_university_and_i
     assert not yichun.admits_candidate_of("/104170", "/10417")  # a sibling whose code merely starts alike
     assert not yichun.admits_candidate_of("/4108/410802/4108020001", "/10417")
     assert not jiaozuo.admits_candidate_of("/4108/410802/4108020001/dept", "/4108/410802/4108020001")
+
+
+def test_连任不超过2届_eligibility_counts_the_run_a_new_term_would_continue() -> None:
+    """宜春学院 「任期3年，可连聘连任，连任不超过2届」: two terms in a row up to now bar a third; two terms that ended
+    years ago do not; a term already renewed into the future still counts."""
+    today = dt.date(2026, 12, 4)
+
+    def run(*terms: tuple[str, str | None]) -> int:
+        history = [TermRecord(dt.date.fromisoformat(a), dt.date.fromisoformat(b) if b else None) for a, b in terms]
+        return consecutive_terms_before(history, next_term_start(history, today))
+
+    assert run(("2021-09-01", "2024-08-31"), ("2024-09-01", "2027-08-31")) == 2
+    assert run(("2024-09-01", "2027-08-31"), ("2027-09-01", "2030-08-31")) == 2  # the second begins later
+    assert run(("2012-09-01", "2015-08-31"), ("2015-09-01", "2018-08-31")) == 0  # a gap since 2018
+    assert run(("2024-09-01", "2027-08-31")) == 1
+    revoked = [
+        TermRecord(dt.date(2021, 9, 1), dt.date(2024, 8, 31)),
+        TermRecord(dt.date(2024, 9, 1), dt.date(2025, 1, 1), True),
+    ]
+    assert consecutive_terms_before(revoked, next_term_start(revoked, today)) == 0

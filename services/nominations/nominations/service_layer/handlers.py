@@ -462,7 +462,9 @@ def _facts(uow: NominationsUnitOfWork, nomination: Nomination, today: dt.date) -
     return Facts(
         form=nomination.form,
         certificates=tuple(uow.directory.valid_certificates(nomination.candidate_user_id, today)),
-        consecutive_terms=uow.directory.consecutive_terms(nomination.candidate_user_id, nomination.school_org_code),
+        consecutive_terms=uow.directory.consecutive_terms(
+            nomination.candidate_user_id, nomination.school_org_code, today
+        ),
     )
 
 

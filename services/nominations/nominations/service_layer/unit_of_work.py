@@ -21,6 +21,7 @@ from nominations.adapters.orm import (
     user_projection,
 )
 from nominations.domain.model import Nomination, Round, RoundStatus, Status
+from nominations.domain.terms import TermRecord, consecutive_terms_before, next_term_start
 from shared.db import SqlAlchemyUnitOfWork
 from shared.logging import get_request_id
 from shared.scope import within_any
@@ -387,13 +388,17 @@ class Directory:
         )
         return [(r[0], r[1]) for r in self.uow.session.execute(query)]
 
-    def consecutive_terms(self, person_user_id: uuid.UUID, org_code: str) -> int:
-        """The highest term number the person reached at the org (renewals count up, a revocation breaks it)."""
+    def consecutive_terms(self, person_user_id: uuid.UUID, org_code: str, today: dt.date) -> int:
+        """The terms of the person's unbroken run at the org that a term nominated for now would continue
+        (连任不超过N届): a gap or a revocation ends a run, so terms served years ago bar no one."""
         a = appointment_projection.c
-        query = sa.select(sa.func.max(a.term_number)).where(
-            a.person_user_id == person_user_id, a.org_code == org_code, a.status != "revoked"
+        rows = self.uow.session.execute(
+            sa.select(a.starts_on, a.ends_on, a.status).where(
+                a.person_user_id == person_user_id, a.org_code == org_code, a.starts_on.is_not(None)
+            )
         )
-        return int(self.uow.session.execute(query).scalar() or 0)
+        history = [TermRecord(r.starts_on, r.ends_on, r.status == "revoked") for r in rows]
+        return consecutive_terms_before(history, next_term_start(history, today))
 
 
 class NominationsUnitOfWork(SqlAlchemyUnitOfWork):
