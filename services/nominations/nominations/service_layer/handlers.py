@@ -17,7 +17,7 @@ from nominations.adapters.policies import PolicyCatalog
 from nominations.domain.form_sheet import FormSheet, build_sheet, stage_decisions
 from nominations.domain.masking import mask_value
 from nominations.domain.model import DomainError, Ineligible, Nomination, Round, StateConflict
-from nominations.domain.policy import Eligibility, Facts, Policy
+from nominations.domain.policy import Eligibility, Facts, Policy, Reason
 from nominations.service_layer.unit_of_work import ConcurrentUpdate, LiveNominationExists, NominationsUnitOfWork
 from shared.auth import Principal
 from shared.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable, field_error
@@ -71,19 +71,24 @@ def domain_errors() -> Iterator[None]:
 
 
 def eligibility_view(result: Eligibility) -> dict[str, Any]:
+    """Reasons block; warnings (原则上 / 一般 departed from, with the school's reason) are what reviewers see
+    flagged on the same payload."""
+
+    def reason(r: Reason) -> dict[str, Any]:
+        return {
+            "rule": r.rule,
+            "message_zh": r.message_zh,
+            "message_en": r.message_en,
+            "details_zh": list(r.details_zh),
+            "details_en": list(r.details_en),
+            "exception_reason": r.exception_reason,
+        }
+
     return {
         "eligible": result.eligible,
         "checked_rules": list(result.checked_rules),
-        "reasons": [
-            {
-                "rule": r.rule,
-                "message_zh": r.message_zh,
-                "message_en": r.message_en,
-                "details_zh": list(r.details_zh),
-                "details_en": list(r.details_en),
-            }
-            for r in result.reasons
-        ],
+        "reasons": [reason(r) for r in result.reasons],
+        "warnings": [reason(w) for w in result.warnings],
     }
 
 

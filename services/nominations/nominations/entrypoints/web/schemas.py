@@ -136,12 +136,19 @@ class ReasonSchema(Schema):
     message_en = fields.String()
     details_zh = fields.List(fields.String())
     details_en = fields.List(fields.String())
+    exception_reason = fields.String(
+        allow_none=True, metadata={"description": "a warning: the school's stated reason for the exception"}
+    )
 
 
 class EligibilitySchema(Schema):
     eligible = fields.Boolean()
     checked_rules = fields.List(fields.String())
     reasons = fields.List(fields.Nested(ReasonSchema))
+    warnings = fields.List(
+        fields.Nested(ReasonSchema),
+        metadata={"description": "原则上/一般 rules the form departs from with a stated reason: flagged, not blocking"},
+    )
 
 
 class HistoryEntrySchema(Schema):
