@@ -12,7 +12,7 @@ from approvals.adapters.policy_snapshot import PolicySnapshotError, parse_policy
 from approvals.domain.filings import PERSON, ChangeFiling
 from approvals.domain.model import CHANGED, Appointment, DomainError, now
 from approvals.service_layer import succession
-from approvals.service_layer.reviews import _collisions, _commit, problem_of
+from approvals.service_layer.reviews import NotYetKnown, _collisions, _commit, problem_of
 from approvals.service_layer.unit_of_work import ApprovalsUnitOfWork
 from shared.auth import Principal
 from shared.bus.envelope import CloudEvent
@@ -238,8 +238,14 @@ def on_user_updated(event: CloudEvent, uow: ApprovalsUnitOfWork) -> None:
     person = str(user.get("user_id") or "")
     if not person:
         return
+    appointed = uow.appointments.active_of_person(person)
+    if not appointed:
+        return
     home = uow.projections.org(user["org_code"]) if user.get("org_code") else None
-    for appointment in uow.appointments.active_of_person(person):
+    if user.get("org_code") and home is None:
+        # moved to an org whose event has not reached us yet: retry rather than take it for "left"
+        raise NotYetKnown(f"org {user['org_code']} is not known here yet")
+    for appointment in appointed:
         still_there = user.get("is_active", True) and home is not None and path_within(home.path, appointment.org_path)
         if still_there or uow.appointments.owed_filing(appointment.id, PERSON) is not None:
             continue
