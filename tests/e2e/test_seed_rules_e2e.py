@@ -5,7 +5,10 @@
 - 宜春学院 lets 「职能部门负责人（如教务处、研究生院、信息化管理部门等）」 be CIO: the head of 教务处 (a department org
   under the university) is nominated by the president, appointed through the three bodies and given `cio`;
 - 免聘 (not 取消任命): the party committee ends that appointment because the person was reassigned, and identity
-  takes the `cio` grant away as it does for a revocation.
+  takes the `cio` grant away as it does for a revocation;
+- 贺兰县 「任期中若有变更，需要重新向主管教育行政部门报备」: the digital base's export moves the CIO to the bureau, the
+  school is told it owes a filing, files the change of person, and the county's acknowledgement appoints the new CIO
+  (who gets `cio`) and ends the old appointment (whose `cio` goes).
 
 Each test makes its own org or person, so it shares the session's stack with the other journeys.
 """
@@ -18,6 +21,7 @@ import pytest
 
 from tests.e2e.conftest import Stack
 from tests.e2e.test_policies_e2e import (
+    HELAN_FORM,
     JIAOZUO_FORM,
     PASSWORD,
     YICHUN_FORM,
@@ -26,6 +30,7 @@ from tests.e2e.test_policies_e2e import (
     appointment_of,
     candidate,
     decide,
+    helan_accounts,
     jiaozuo_certificate,
     open_round,
     poll,
@@ -123,3 +128,78 @@ def test_职能部门负责人_the_head_of_academic_affairs_becomes_cio_and_免�
 
     message = poll(told, "the person is told why the appointment ended")
     assert "工作调整" in str(message["body"])
+
+
+def test_任期中若有变更_the_cio_leaves_the_school_and_the_bureau_records_the_new_one(stack: Stack) -> None:
+    admin = Client(stack, "admin")
+    code = f"640122{secrets.randbelow(10**4):04d}"
+    admin.call(
+        "POST",
+        "/api/orgs",
+        expect=201,
+        json={"code": code, "name": f"贺兰县第{tag()}中学", "level": "school", "parent_code": "640122"},
+    )
+    school, county = helan_accounts(stack, admin, code)
+    leaving, successor = candidate(admin, code, "马离任"), candidate(admin, code, "杨接任")
+
+    round_ = open_round(county, "helan-2024", "640122", f"贺兰变更-{tag()}")
+    nomination = prepared_nomination(school, round_["id"], code, leaving["id"], HELAN_FORM, photo=True)
+    submit(school, nomination)
+    decide(school, task_for(school, nomination.id, "unit"), "approve", "同意推荐", "贺兰县学校")
+    decide(
+        county,
+        task_for(county, nomination.id, "county_appointment"),
+        "approve",
+        "同意聘任",
+        "贺兰县教育体育局",
+        document_number=f"贺教体发〔2026〕{tag()}号",
+    )
+    appointment = appointment_of(county, nomination.id, f"/640122/{code}")
+
+    # The digital base's export now has the CIO at the county bureau (identity.user.updated).
+    moved = f"username,display_name,org_code\n{leaving['username']},马离任,640122\n"
+    report = admin.call("POST", "/api/users/import", data=moved.encode(), headers={"Content-Type": "text/csv"}).json()
+    assert report["updated"] == 1, report
+    filings = f"/api/appointments/{appointment['id']}/filings"
+
+    def owed() -> dict[str, object] | None:
+        return next((f for f in school.call("GET", filings).json()["items"] if f["status"] == "due"), None)
+
+    due = poll(owed, "the school owes a filing")
+    assert due["kind"] == "person"
+
+    def told() -> dict[str, object] | None:
+        items = school.call("GET", "/api/inbox", params={"limit": 50}).json()["items"]
+        return next((m for m in items if m["kind"] == "appointment_filing_due"), None)
+
+    assert "报备" in str(poll(told, "the school is told")["body"])
+    filed = school.call(
+        "POST",
+        filings,
+        expect=201,
+        json={
+            "kind": "person",
+            "change": "原首席信息官调任县教育体育局，由杨接任",
+            "new_person_user_id": successor["id"],
+            "new_person_name": "杨接任",
+        },
+    ).json()
+    assert (filed["id"], filed["status"]) == (due["id"], "filed")
+    acknowledged = county.call(
+        "POST",
+        f"{filings}/{due['id']}/decision",
+        json={"decision": "acknowledge", "opinion": "同意备案", "document_number": f"贺教体发〔2026〕{tag()}号"},
+    ).json()
+    assert acknowledged["status"] == "acknowledged" and acknowledged["successor_appointment_id"]
+    new = county.call("GET", f"/api/appointments/{acknowledged['successor_appointment_id']}").json()
+    assert (new["person_user_id"], new["status"]) == (successor["id"], "active")
+    old = county.call("GET", f"/api/appointments/{appointment['id']}").json()
+    assert (old["status"], old["end_reason"]) == ("ended", "changed")
+
+    cio = {"role": "cio", "org_path": f"/640122/{code}"}
+
+    def grants(person: dict[str, object]) -> list[dict[str, str]]:
+        return list(Client(stack, str(person["username"]), PASSWORD).call("GET", "/api/me").json()["grants"])
+
+    poll(lambda: cio in grants(successor) or None, "the new CIO holds cio")
+    poll(lambda: cio not in grants(leaving) or None, "the one who left no longer does")
