@@ -78,7 +78,7 @@ QUEUES: dict[str, list[str]] = {
 # Secret keys per service beyond DATABASE_URL and AMQP_URL (values never committed).
 EXTRA_SECRET_KEYS: dict[str, list[str]] = {
     "identity": ["SIGNING_KEY_SECRET"],
-    "notifications": ["SMTP_USERNAME", "SMTP_PASSWORD"],
+    "notifications": ["SMTP_USERNAME", "SMTP_PASSWORD", "TENCENT_SMS_SECRET_ID", "TENCENT_SMS_SECRET_KEY"],
 }
 
 POD_SECURITY = {

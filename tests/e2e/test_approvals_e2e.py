@@ -100,7 +100,7 @@ def test_helan_bulk_unit_decision_then_a_filed_change_reaches_the_county_bureau(
         "POST",
         f"/api/appointments/{appointment_id}/filings",
         expect=201,
-        json={"change": change, "details": {"position": "副校长"}},
+        json={"kind": "post", "change": change, "details": {"position": "副校长"}},
     )
     filings = county.call("GET", f"/api/appointments/{appointment_id}/filings").json()["items"]
     assert [f["change"] for f in filings] == [change]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -24,6 +26,7 @@ from notifications.adapters.channels import (
 )
 from notifications.adapters.outbound import DEFAULT_ALLOWED_HOSTS, OutboundPolicy, PinnedPoster
 from notifications.adapters.templates import Templates
+from notifications.adapters.tencent_sms import TencentSmsProvider, TencentSmsSettings
 from notifications.domain.model import Channel, RetryPolicy
 from notifications.domain.rules import RuleBook, load_rulebook
 from notifications.service_layer.delivery import Sender
@@ -37,6 +40,8 @@ from shared.config import Settings, load_settings
 SERVICE = "notifications"
 RULES_FILE = Path(__file__).resolve().parent / "rules.yaml"
 QUEUE = "notifications.fanout"
+
+log = logging.getLogger(__name__)
 
 
 def _env(name: str, default: str) -> str:
@@ -98,6 +103,13 @@ class Notifications:
     verifier_override: TokenVerifier | None = None
     sms_provider: SmsProvider = field(default_factory=LoggingSmsProvider)
 
+    def __post_init__(self) -> None:
+        if self.sms_provider.simulated and self.settings.is_production:
+            log.warning(
+                "SMS goes to the development sink: deliveries are recorded as simulated and reach no phone; "
+                "set SMS_PROVIDER=tencent and the TENCENT_SMS_* variables"
+            )
+
     @cached_property
     def engine(self) -> Engine:
         from shared.db import make_engine
@@ -155,10 +167,25 @@ def bootstrap(
 ) -> Notifications:
     settings = settings or load_settings(SERVICE)
     templates = Templates.load()
+    channels = channels or ChannelSettings.from_env()
     return Notifications(
         settings=settings,
-        channels=channels or ChannelSettings.from_env(),
+        channels=channels,
         templates=templates,
         rulebook=load_rules(templates),
         verifier_override=verifier,
+        sms_provider=sms_provider_from_env(os.environ, channels.webhook_trusted_networks),
     )
+
+
+def sms_provider_from_env(env: Mapping[str, str], trusted_networks: Iterable[str] = ()) -> SmsProvider:
+    """SMS_PROVIDER=tencent: Tencent Cloud SMS, its endpoint the only host on its own allow-list (the SSRF
+    guard still checks its addresses); unset or `simulated`: the development sink."""
+    choice = (env.get("SMS_PROVIDER") or "simulated").strip().lower()
+    if choice == "simulated":
+        return LoggingSmsProvider()
+    if choice == "tencent":
+        sms = TencentSmsSettings.from_env(env)
+        policy = OutboundPolicy.from_settings([], trusted_networks).with_hosts(sms.endpoint)
+        return TencentSmsProvider(sms, PinnedPoster(policy))
+    raise ValueError(f"SMS_PROVIDER must be tencent or simulated, not {choice!r}")

@@ -23,21 +23,24 @@ SERVICE = "training"
 class TrainingRules:
     """Settings of the training domain read from the environment.
 
-    TRAINING_DEFAULT_CENTRALIZED_PER_YEAR: the requirement when an appointment names none (Helan: 1).
-    TRAINING_REQUIREMENT_CHECK_DATE: month-day (MM-DD) from which the yearly check publishes unmet events.
+    TRAINING_DEFAULT_CENTRALIZED_PER_YEAR: the requirement for an appointment event without the policy's
+    `training_requirement` at all (0: none; a policy's own `{}` always means none).
+    TRAINING_REQUIREMENT_CHECK_DATE: month-day (MM-DD) from which the yearly check publishes unmet events:
+    early enough that the CIO can still attend a training before the year ends (notifications' reminder
+    follows on its `training_requirement_due`, also before the year's end).
     TRAINING_REQUIREMENT_CHECK_SECONDS: how often the worker runs the check.
     TRAINING_IMPORT_INLINE_BYTES: uploads up to this size are imported during the request.
     """
 
-    default_centralized_per_year: int = 1
-    check_on: tuple[int, int] = (12, 1)
+    default_centralized_per_year: int = 0
+    check_on: tuple[int, int] = (10, 1)
     check_interval_seconds: float = 3600.0
     inline_import_bytes: int = 64 * 1024
     import_poll_seconds: float = 1.0
 
     @classmethod
     def from_env(cls) -> TrainingRules:
-        raw = os.environ.get("TRAINING_REQUIREMENT_CHECK_DATE", "12-01")
+        raw = os.environ.get("TRAINING_REQUIREMENT_CHECK_DATE", "10-01")
         try:
             month, day = (int(p) for p in raw.split("-"))
             dt.date(2024, month, day)  # a leap year accepts every real month-day
@@ -45,7 +48,7 @@ class TrainingRules:
             raise ConfigError(f"TRAINING_REQUIREMENT_CHECK_DATE must be MM-DD, got {raw!r}") from exc
         try:
             return cls(
-                default_centralized_per_year=int(os.environ.get("TRAINING_DEFAULT_CENTRALIZED_PER_YEAR", "1")),
+                default_centralized_per_year=int(os.environ.get("TRAINING_DEFAULT_CENTRALIZED_PER_YEAR", "0")),
                 check_on=(month, day),
                 check_interval_seconds=float(os.environ.get("TRAINING_REQUIREMENT_CHECK_SECONDS", "3600")),
                 inline_import_bytes=int(os.environ.get("TRAINING_IMPORT_INLINE_BYTES", str(64 * 1024))),

@@ -13,7 +13,11 @@ from prometheus_client import REGISTRY
 from sqlalchemy import text
 
 from tests.integration.approvals.conftest import YICHUN, YICHUN_POLICY, Feed, round_opened, submitted
-from tests.integration.approvals.test_appointments_api import PARTY, appoint_through_yichun_chain
+from tests.integration.approvals.test_appointments_api import (
+    appoint_through_yichun_chain,
+    made_person,
+    through_yichun_chain_again,
+)
 from tests.integration.approvals.test_reviews_api import open_jiaozuo_case
 from tests.tokens import TestIssuer
 
@@ -49,12 +53,10 @@ def test_a_renewed_term_is_no_longer_counted(
     client: FlaskClient, issuer: TestIssuer, feed: Feed, approvals_service: Approvals
 ) -> None:
     made = appoint_through_yichun_chain(client, issuer, feed)
-    renewed = client.post(
-        f"/api/appointments/{made['appointment_id']}/renew",
-        headers=issuer.headers("party", PARTY),
-        json={"document_number": "宜院党字〔2027〕9号"},
-    )
-    assert renewed.status_code == 201, renewed.json
+    person = made_person(client, issuer, made["appointment_id"])
+    # 连聘 through the university's three bodies again (宜春学院: not a single renewal call)
+    renewed = through_yichun_chain_again(client, issuer, feed, person, "宜院党字〔2027〕9号")
+    assert renewed.status_code == 200, renewed.json
     # The next term (to 2030-08-31) is active; the renewed one is no longer counted.
     assert _gauges(approvals_service, dt.date(2027, 8, 10)) == (0, 0)
 

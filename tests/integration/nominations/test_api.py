@@ -542,6 +542,7 @@ def test_the_candidate_is_picked_among_the_units_users_from_identity(
     assert listed.json["items"] == [
         {
             "user_id": str(CANDIDATE),
+            "org_code": "4108020001",
             "display_name": "张三",
             "gender": "男",
             "phone": "138****8000",

@@ -54,6 +54,7 @@ def overdue() -> CloudEvent:
             "org_path": COUNTY,
             "due_at": "2030-10-20T17:00:00+08:00",
             "escalate_to_org_path": "/4108",
+            "escalate_to_role": "city_reviewer",  # Jiaozuo's county stage: escalate_to next_stage (the city)
         },
     )
 

@@ -43,6 +43,7 @@ def appointment(username: str, org_code: str, org_path: str, **extra: object) ->
             "starts_on": "2024-01-01",
             "ends_on": "2026-12-31",
             "document_number": "解教〔2024〕1号",
+            "training_requirement": {"centralized_per_year": 1},  # Helan's 「一般每年不少于1次集中培训」
             **extra,
         },
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 import re
 import uuid
@@ -101,6 +102,11 @@ def test_yichun_terms_end_the_day_before_the_anniversary_and_renewal_respects_th
     assert term_dates(dt.date(2024, 2, 29), 3) == (dt.date(2024, 2, 29), dt.date(2027, 2, 27))
     yichun = parse_policy(policy_document("yichun-university"))
     first = appoint(policy_document("yichun-university"))
+    with pytest.raises(DomainError, match="连聘 goes through the whole chain again") as single_call:
+        first.renew("9号", yichun.term, yichun.training_requirement, "p", AT)
+    assert single_call.value.field == "policy" and first.status == "active"
+    # the same limit on a policy whose appointing body renews by itself
+    yichun = dataclasses.replace(yichun, term=dataclasses.replace(yichun.term, renewal_by_nomination=False))
     second = first.renew("9号", yichun.term, yichun.training_requirement, "p", AT)
     assert (second.term_number, second.starts_on, second.ends_on) == (2, dt.date(2027, 9, 1), dt.date(2030, 8, 31))
     assert first.status == "renewed" and second.events[0].event_type == "approvals.appointment.renewed"

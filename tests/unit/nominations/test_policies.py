@@ -38,6 +38,7 @@ def test_the_three_policies_load_with_their_chains(catalog: PolicyCatalog) -> No
         "max_consecutive_terms": 2,
         "renewable": True,
         "change_requires_refiling": False,
+        "renewal": "by_nomination",  # 连聘 through the three bodies again (issue 17.5)
     }
     assert helan.document["training"]["requirement"] == {"centralized_per_year": 1}
     assert helan.document["term"]["change_requires_refiling"] is True

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from notifications.adapters.channels import LoggingSmsProvider
 from notifications.adapters.outbound import OutboundFailed, OutboundPolicy, PinnedPoster, RefusedTarget, resolve
-from notifications.service_layer.delivery import redact
+from notifications.service_layer.delivery import Outgoing, redact
 
 
 def answering(*addresses: str) -> Any:
@@ -167,7 +167,8 @@ def test_robot_keys_are_blanked_in_a_delivery_error() -> None:
 
 def test_sms_text_is_never_written_to_the_logs(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    LoggingSmsProvider().send_sms("13800138000", "张三的首席信息官推荐已通过市教育局审核")
+    text = "张三的首席信息官推荐已通过市教育局审核"
+    LoggingSmsProvider().send_sms("13800138000", Outgoing("审核结果", text, False, "review_decided"))
     assert caplog.records, "the sink still says that it sent"
     for record in caplog.records:
         assert "审核" not in json.dumps(record.__dict__, default=str, ensure_ascii=False)

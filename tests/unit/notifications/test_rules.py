@@ -28,6 +28,9 @@ class FakeDirectory:
     def holders(self, role: str, org_path: str) -> set[str]:
         return {u for u, r, p in self.grants if r == role and p == org_path}
 
+    def holders_within(self, role: str, org_path: str) -> set[str]:
+        return {u for u, r, p in self.grants if r == role and (p == org_path or p.startswith(org_path + "/"))}
+
     def org_level(self, org_path: str) -> str | None:
         return self.levels.get(org_path)
 
@@ -39,6 +42,9 @@ DIRECTORY = FakeDirectory(
         ("county-2", "county_reviewer", "/4108/410821"),
         ("city-1", "city_reviewer", "/4108"),
         ("school-1", "school_admin", "/4108/410802/4108020001"),
+        ("school-2", "school_admin", "/4108/410821/4108210001"),
+        ("school-city", "school_admin", "/4108/4108000001"),
+        ("school-elsewhere", "school_admin", "/6401/640122/6401220001"),
         ("trainer", "training_admin", "/4108"),
     ],
     LEVELS,
@@ -112,6 +118,41 @@ def test_submission_reaches_the_county_above_the_school_and_the_named_person() -
     )
     data = {"school_org_path": "/4108/410802/4108020001", "candidate_user_id": "cand"}
     assert resolve(rule, data, DIRECTORY) == ["county-1", "cand"]
+
+
+def test_学校被告知批次开启_a_city_round_reaches_every_school_administrator_in_the_city(templates: Templates) -> None:
+    """Issue 17 item 6: told when the round opens, every school of the issuer's subtree (市直 schools too),
+    and the county bureaus under it; nobody outside the city."""
+    (rule,) = load_rules(templates).for_event("nominations.round.opened")
+    told = resolve(rule, {"issuing_org_path": "/4108"}, DIRECTORY)
+    assert sorted(told) == ["county-1", "county-2", "school-1", "school-2", "school-city"]
+    county_round = resolve(rule, {"issuing_org_path": "/4108/410802"}, DIRECTORY)
+    assert sorted(county_round) == ["county-1", "school-1"]
+
+
+def test_within_does_not_combine_with_looking_up_the_tree() -> None:
+    with pytest.raises(RulesError, match="within reaches down the tree"):
+        load_rulebook(
+            {
+                "kinds": {"a": {}},
+                "rules": [
+                    {
+                        "event": "x.y",
+                        "kind": "a",
+                        "recipients": [{"role": "r", "org_path_from": "p", "within": True, "up_tree": True}],
+                    }
+                ],
+            }
+        )
+
+
+def test_overdue_escalates_to_the_body_the_policy_names_not_a_hard_wired_city_reviewer(templates: Templates) -> None:
+    """Issue 17 item 10: the shipped rule follows the event's escalate_to_*; without one, only the assignees."""
+    (rule,) = load_rules(templates).for_event("approvals.task.overdue")
+    helan_top = {"role": "county_reviewer", "org_path": "/4108/410802", "escalate_to_role": None}
+    assert resolve(rule, helan_top, DIRECTORY) == ["county-1"]
+    to_city = {**helan_top, "escalate_to_role": "city_reviewer", "escalate_to_org_path": "/4108"}
+    assert resolve(rule, to_city, DIRECTORY) == ["county-1", "city-1"]
 
 
 def test_up_tree_finds_the_nearest_holder() -> None:

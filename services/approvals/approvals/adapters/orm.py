@@ -9,6 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import registry, relationship
 
 from approvals.domain.evaluation import Evaluation, Rectification
+from approvals.domain.filings import ChangeFiling
 from approvals.domain.model import Appointment, ReviewCase, ReviewTask
 from shared.db import UtcDateTime, new_metadata
 
@@ -143,6 +144,9 @@ appointments = sa.Table(
     sa.Column("previous_appointment_id", sa.Uuid),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("ended_on", sa.Date),
+    sa.Column("end_reason", sa.String(32), comment="免聘/换届: left_school, retired, reassigned, succeeded, …"),
+    sa.Column("end_note", sa.Text),
+    sa.Column("ended_by", sa.String(64)),
     sa.Column("revoked_reason", sa.Text),
     sa.Column("revoked_by", sa.String(64)),
     sa.Column("created_at", TS, nullable=False),
@@ -166,6 +170,19 @@ appointment_filings = sa.Table(
     sa.Column("details", sa.JSON),
     sa.Column("filed_by", sa.String(64), nullable=False),
     sa.Column("filed_at", TS, nullable=False),
+    # 变更报备 as a record the bureau decides: what changed, its state, and the bureau's answer
+    sa.Column("org_path", sa.String(400), index=True),
+    sa.Column("kind", sa.String(16), nullable=False, server_default="other", comment="person, post, contact"),
+    sa.Column("status", sa.String(16), nullable=False, server_default="filed", comment="due, filed, acknowledged…"),
+    sa.Column("new_person_user_id", sa.String(64)),
+    sa.Column("new_person_name", sa.String(100)),
+    sa.Column("effective_on", sa.Date),
+    sa.Column("decided_by", sa.String(64)),
+    sa.Column("decided_at", TS),
+    sa.Column("opinion", sa.Text),
+    sa.Column("document_number", sa.String(100)),
+    sa.Column("successor_appointment_id", sa.Uuid),
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
 )
 
 evaluations = sa.Table(
@@ -265,12 +282,14 @@ def start_mappers() -> None:
         },
     )
     mapper_registry.map_imperatively(Appointment, appointments, version_id_col=appointments.c.version)
+    mapper_registry.map_imperatively(ChangeFiling, appointment_filings, version_id_col=appointment_filings.c.version)
     mapper_registry.map_imperatively(Evaluation, evaluations, version_id_col=evaluations.c.version)
     mapper_registry.map_imperatively(Rectification, rectifications, version_id_col=rectifications.c.version)
 
     @event.listens_for(ReviewCase, "load")
     @event.listens_for(ReviewTask, "load")
     @event.listens_for(Appointment, "load")
+    @event.listens_for(ChangeFiling, "load")
     @event.listens_for(Evaluation, "load")
     @event.listens_for(Rectification, "load")
     def _fresh_events(target: Any, _context: Any) -> None:

@@ -11,8 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from approvals.domain.policy import (
+    ESCALATE_NEXT_STAGE,
     RESUBMIT_MODES,
+    WHEN_MISSING_MODES,
+    WHEN_MISSING_WAIT,
     Cadence,
+    Escalation,
     EvaluationPolicy,
     Indicator,
     Policy,
@@ -98,12 +102,23 @@ def _stages(r: _Reader, approval: dict[str, Any]) -> tuple[StagePolicy, ...]:
                 role=r.text(s, "role", f"{at}.role"),
                 org_level=r.text(s, "org_level", f"{at}.org_level"),
                 due_days=r.integer(s, "due_days", f"{at}.due_days"),
+                when_missing=r.choice(s, "when_missing", f"{at}.when_missing", WHEN_MISSING_MODES, WHEN_MISSING_WAIT),
+                escalate_to=_escalation(r, s, f"{at}.escalate_to"),
             )
         )
     keys = [s.key for s in stages]
     if len(set(keys)) != len(keys):
         raise r.fail("approval.stages", f"repeats a stage name: {keys}")
     return tuple(stages)
+
+
+def _escalation(r: _Reader, stage: dict[str, Any], at: str) -> Escalation | None:
+    raw = r.get(stage, "escalate_to", at, None)
+    if raw is None:
+        return None
+    if raw == ESCALATE_NEXT_STAGE:
+        return Escalation(next_stage=True)
+    return Escalation(role=r.text(raw, "role", f"{at}.role"), org_level=r.text(raw, "org_level", f"{at}.org_level"))
 
 
 def _term(r: _Reader, data: dict[str, Any]) -> TermPolicy:
@@ -113,6 +128,10 @@ def _term(r: _Reader, data: dict[str, Any]) -> TermPolicy:
         max_consecutive_terms=r.integer(term, "max_consecutive_terms", "term.max_consecutive_terms", nullable=True),
         renewable=r.boolean(term, "renewable", "term.renewable"),
         change_requires_refiling=r.boolean(term, "change_requires_refiling", "term.change_requires_refiling"),
+        renewal_by_nomination=r.choice(
+            term, "renewal", "term.renewal", ("by_appointing_body", "by_nomination"), "by_appointing_body"
+        )
+        == "by_nomination",
     )
 
 

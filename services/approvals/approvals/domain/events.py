@@ -63,6 +63,7 @@ class TaskOverdue(_Subject):
     due_at: str
     escalate_to_org_path: str | None
     stage_key: str | None = None
+    escalate_to_role: str | None = None  # with escalate_to_org_path: the body the policy names for this stage
 
 
 @dataclass
@@ -132,6 +133,38 @@ class AppointmentFiled(_Subject):
 
 
 @dataclass
+class FilingDue(_Subject):
+    """The directory moved an appointed CIO away from the school: the school owes its bureau a 变更报备."""
+
+    event_type: ClassVar[str] = "approvals.appointment.filing_due"
+    _subject_field: ClassVar[str] = "appointment_id"
+    appointment_id: str
+    org_code: str
+    org_path: str
+    person_user_id: str
+    person_name: str
+    kind: str
+    reason: str
+
+
+@dataclass
+class FilingDecided(_Subject):
+    """The bureau acknowledged (备案) or rejected a 变更报备."""
+
+    event_type: ClassVar[str] = "approvals.appointment.filing_decided"
+    _subject_field: ClassVar[str] = "appointment_id"
+    appointment_id: str
+    org_code: str
+    org_path: str
+    kind: str
+    decision: str
+    opinion: str | None
+    decided_by: str
+    decided_at: str
+    change: str
+
+
+@dataclass
 class AppointmentRevoked(_Subject):
     event_type: ClassVar[str] = "approvals.appointment.revoked"
     _subject_field: ClassVar[str] = "appointment_id"
@@ -158,6 +191,13 @@ class AppointmentEnded(_Subject):
     org_path: str
     ended_on: str
     term_number: int | None = None
+    # 免聘 / 换届: why the appointment ended (term_expired, left_school, retired, reassigned, succeeded,
+    # changed), who ended it, and the appointment that follows it at the org, if any
+    reason: str | None = None
+    reason_zh: str | None = None
+    ended_by: str | None = None
+    note: str | None = None
+    successor_appointment_id: str | None = None
 
 
 @dataclass

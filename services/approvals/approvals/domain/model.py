@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from approvals.domain import events
-from approvals.domain.policy import RESUBMIT_RETURNING, Policy, TermPolicy, term_dates
+from approvals.domain.policy import RESUBMIT_RETURNING, WHEN_MISSING_SKIP, Policy, TermPolicy, term_dates
 
 
 class DomainError(Exception):
@@ -44,6 +44,11 @@ IN_REVIEW, RETURNED, APPROVED, REJECTED, CANCELLED = "in_review", "returned", "a
 OPEN, DECIDED = "open", "decided"
 # appointment status
 ACTIVE, RENEWED, ENDED, REVOKED = "active", "renewed", "ended", "revoked"
+# why an appointment ended: 免聘 (the appointing body's normal end, with one of END_REASONS) is not
+# 取消任命 (revoke, the sanction); the others are the platform's own (term over, 换届, a filed change)
+END_REASONS = {"left_school": "调离本校", "retired": "退休", "reassigned": "工作调整"}
+TERM_EXPIRED, SUCCEEDED, CHANGED = "term_expired", "succeeded", "changed"
+REASONS_ZH = {**END_REASONS, TERM_EXPIRED: "任期届满", SUCCEEDED: "换届", CHANGED: "变更报备"}
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,9 @@ class ResolvedStage:
     org_code: str
     org_path: str
     due_days: int
+    # the policy's escalate_to bound to an org of this case (None: nobody above; cases opened before it too)
+    escalate_to_role: str | None = None
+    escalate_to_org_path: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -67,6 +75,8 @@ class ResolvedStage:
             "org_code": self.org_code,
             "org_path": self.org_path,
             "due_days": self.due_days,
+            "escalate_to_role": self.escalate_to_role,
+            "escalate_to_org_path": self.escalate_to_org_path,
         }
 
 
@@ -111,7 +121,9 @@ class ReviewTask:
         self.decided_at: dt.datetime | None = None
         self.events: list[Any] = []
 
-    def mark_overdue(self, at: dt.datetime, escalate_to_org_path: str | None) -> bool:
+    def mark_overdue(
+        self, at: dt.datetime, escalate_to_org_path: str | None, escalate_to_role: str | None = None
+    ) -> bool:
         """Past due and still open: flag it once (a flagged task is never reported again)."""
         if self.status != OPEN or self.overdue_at is not None or self.due_at > at:
             return False
@@ -128,6 +140,7 @@ class ReviewTask:
                 due_at=self.due_at.isoformat(),
                 escalate_to_org_path=escalate_to_org_path,
                 stage_key=self.stage_key,
+                escalate_to_role=escalate_to_role,
             )
         )
         return True
@@ -374,6 +387,9 @@ class Appointment:
         self.previous_appointment_id = previous_appointment_id
         self.status = ACTIVE
         self.ended_on: dt.date | None = None
+        self.end_reason: str | None = None
+        self.end_note: str | None = None
+        self.ended_by: str | None = None
         self.revoked_reason: str | None = None
         self.revoked_by: str | None = None
         self.created_at = at
@@ -421,6 +437,12 @@ class Appointment:
             )
         if not term.renewable:
             raise DomainError(f"The policy {self.policy_id} does not allow renewal / 不可连任.", "term_number")
+        if term.renewal_by_nomination:
+            raise DomainError(
+                f"Under policy {self.policy_id} 连聘 goes through the whole chain again: open a nomination for "
+                "the next term (校长提名 → 校长办公会审议 → 党委常委会批准), not a single renewal.",
+                "policy",
+            )
         limit = term.max_consecutive_terms
         if limit is not None and self.term_number + 1 > limit:
             raise DomainError(
@@ -504,8 +526,48 @@ class Appointment:
         """A term ends by itself after its last day; an open-ended appointment never does."""
         if self.status != ACTIVE or self.ends_on is None or self.ends_on >= today:
             return False
-        self.status = ENDED
-        self.ended_on = self.ends_on
+        self._close(ENDED, self.ends_on, TERM_EXPIRED, None, None, None, at)
+        return True
+
+    def dismiss(self, reason: str, note: str | None, by: str, at: dt.datetime, ended_on: dt.date | None = None) -> None:
+        """免聘: the appointing body ends the appointment normally, for one of END_REASONS (left the school,
+        retired, reassigned). Unlike 取消任命 it is no sanction: a plain `appointment.ended` with the reason."""
+        self._require_active()
+        if reason not in END_REASONS:
+            raise DomainError(f"reason must be one of {', '.join(END_REASONS)}.", "reason")
+        last_day = ended_on or at.date()
+        if last_day < self.starts_on:
+            raise DomainError("An appointment cannot end before it starts.", "ended_on")
+        self._close(ENDED, last_day, reason, note, by, None, at)
+
+    def hand_over(self, successor: Appointment, by: str, at: dt.datetime, reason: str = SUCCEEDED) -> None:
+        """换届 (or a filed change of person): the successor's appointment takes the org from its first day;
+        this one's last day is the day before. The same person going on (连聘 by a new nomination) is a
+        renewal: no `ended` event, so the person's `cio` grant is never taken away between the terms."""
+        self._require_active()
+        last_day = max(self.starts_on, successor.starts_on - dt.timedelta(days=1))
+        if successor.person_user_id == self.person_user_id:
+            self.status = RENEWED
+            self.ended_on = last_day
+            self.updated_at = at
+            return
+        self._close(ENDED, last_day, reason, None, by, str(successor.id), at)
+
+    def _close(
+        self,
+        status: str,
+        last_day: dt.date,
+        reason: str,
+        note: str | None,
+        by: str | None,
+        successor_id: str | None,
+        at: dt.datetime,
+    ) -> None:
+        self.status = status
+        self.ended_on = last_day
+        self.end_reason = reason
+        self.end_note = note.strip() if note and note.strip() else None
+        self.ended_by = by
         self.updated_at = at
         self.events.append(
             events.AppointmentEnded(
@@ -513,11 +575,15 @@ class Appointment:
                 person_user_id=self.person_user_id,
                 org_code=self.org_code,
                 org_path=self.org_path,
-                ended_on=self.ends_on.isoformat(),
+                ended_on=last_day.isoformat(),
                 term_number=self.term_number,
+                reason=reason,
+                reason_zh=REASONS_ZH.get(reason),
+                ended_by=by,
+                note=self.end_note,
+                successor_appointment_id=successor_id,
             )
         )
-        return True
 
 
 @dataclass(frozen=True)
@@ -536,27 +602,57 @@ class UnknownOrg(DomainError):
 
 def resolve_stages(policy: Policy, school_org_path: str, orgs: dict[str, OrgNode]) -> list[ResolvedStage]:
     """Bind each stage to the nearest org of its level at or above the school (the county bureau
-    containing the school, the city above it, the university itself…)."""
+    containing the school, the city above it, the university itself…).
+
+    A stage whose level the school's path does not have follows the policy's `when_missing`: `skip`
+    passes on to the next body (市直各学校: a school directly under the city has no county), but only
+    once every org on the path is known here, so a tree still on its way is waited for, never skipped.
+    """
     codes = [c for c in school_org_path.strip("/").split("/") if c]
+    path_known = all(c in orgs for c in codes)
     resolved: list[ResolvedStage] = []
-    for index, stage in enumerate(policy.stages):
+    for stage in policy.stages:
         node = next(
             (orgs[c] for c in reversed(codes) if c in orgs and orgs[c].level == stage.org_level),
             None,
         )
+        if node is None and path_known and stage.when_missing == WHEN_MISSING_SKIP:
+            continue
         if node is None:
             raise UnknownOrg(
                 f"No {stage.org_level} org at or above {school_org_path} for stage {stage.key}.", "school_org_path"
             )
+        escalation = stage.escalate_to
+        target = None
+        if escalation is not None and escalation.org_level:
+            target = next(
+                (orgs[c] for c in reversed(codes) if c in orgs and orgs[c].level == escalation.org_level), None
+            )
         resolved.append(
             ResolvedStage(
-                index=index,
+                index=len(resolved),
                 key=stage.key,
                 name=stage.name,
                 role=stage.role,
                 org_code=node.code,
                 org_path=node.path,
                 due_days=stage.due_days,
+                escalate_to_role=escalation.role if target is not None and escalation else None,
+                escalate_to_org_path=target.path if target is not None else None,
             )
         )
-    return resolved
+    return _bind_next_stage_escalations(policy, resolved)
+
+
+def _bind_next_stage_escalations(policy: Policy, resolved: list[ResolvedStage]) -> list[ResolvedStage]:
+    """`escalate_to: next_stage`: the body that acts after this stage in this case's chain (a 市直 school's
+    unit stage escalates to the city, its county being skipped); the last stage has none."""
+    by_key = {s.key: s for s in policy.stages}
+    bound = []
+    for i, stage in enumerate(resolved):
+        escalation = by_key[stage.key].escalate_to
+        if escalation is not None and escalation.next_stage and i + 1 < len(resolved):
+            after = resolved[i + 1]
+            stage = replace(stage, escalate_to_role=after.role, escalate_to_org_path=after.org_path)
+        bound.append(stage)
+    return bound

@@ -15,6 +15,13 @@ RESUBMIT_FIRST = "first_stage"
 RESUBMIT_RETURNING = "returning_stage"
 RESUBMIT_MODES = (RESUBMIT_FIRST, RESUBMIT_RETURNING)
 
+# approval.stages[].when_missing: what a stage does when the school has no org of its level above it.
+# `wait`: the org tree is not known yet, retry (the default); `skip`: the chain goes on to the next body
+# (a school directly under the city, 市直各学校, has no county bureau).
+WHEN_MISSING_WAIT = "wait"
+WHEN_MISSING_SKIP = "skip"
+WHEN_MISSING_MODES = (WHEN_MISSING_WAIT, WHEN_MISSING_SKIP)
+
 
 @dataclass(frozen=True)
 class StagePolicy:
@@ -28,6 +35,22 @@ class StagePolicy:
     role: str
     org_level: str
     due_days: int
+    when_missing: str = WHEN_MISSING_WAIT
+    escalate_to: Escalation | None = None  # who is told when this stage's task is overdue; None: nobody above
+
+
+# approval.stages[].escalate_to: `next_stage` (the body of the next stage of the case's chain: 县 → 市) or a
+# role at an org level ({role: party_committee, org_level: university}); absent or null: the top, nobody.
+ESCALATE_NEXT_STAGE = "next_stage"
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """An overdue task's escalation target: the next stage's body, or `role` at the school's `org_level` org."""
+
+    next_stage: bool = False
+    role: str | None = None
+    org_level: str | None = None
 
 
 @dataclass(frozen=True)
@@ -38,6 +61,9 @@ class TermPolicy:
     max_consecutive_terms: int | None = None
     renewable: bool = True
     change_requires_refiling: bool = False
+    # term.renewal: by_nomination — 连聘 is a new nomination through the whole chain (宜春学院: 校长提名 →
+    # 校长办公会审议 → 党委常委会批准), never a single call of the appointing body
+    renewal_by_nomination: bool = False
 
     @property
     def open_ended(self) -> bool:

@@ -25,7 +25,9 @@ REVIEWS_QUEUE = QueueSpec(
         "nominations.nomination.withdrawn",
     ],
 )
-DIRECTORY_QUEUE = QueueSpec("approvals.directory", ["identity.org.upserted", "identity.role.*"])
+DIRECTORY_QUEUE = QueueSpec(
+    "approvals.directory", ["identity.org.upserted", "identity.role.*", "identity.user.updated"]
+)
 
 REVIEW_HANDLERS = {
     "nominations.round.opened": reviews.on_round_opened,
@@ -37,6 +39,8 @@ DIRECTORY_HANDLERS = {
     "identity.org.upserted": reviews.on_org_upserted,
     "identity.role.granted": reviews.on_role_granted,
     "identity.role.revoked": reviews.on_role_revoked,
+    # a CIO the directory moves away from the school leaves the school a 变更报备 to make (贺兰县)
+    "identity.user.updated": appointments.on_user_updated,
 }
 
 

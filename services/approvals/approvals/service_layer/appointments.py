@@ -5,14 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from approvals.adapters.policy_snapshot import PolicySnapshotError, parse_policy
-from approvals.domain.model import Appointment, DomainError, now
-from approvals.service_layer.reviews import _collisions, _commit, problem_of
+from approvals.domain.filings import PERSON, ChangeFiling
+from approvals.domain.model import CHANGED, Appointment, DomainError, now
+from approvals.service_layer import succession
+from approvals.service_layer.reviews import NotYetKnown, _collisions, _commit, problem_of
 from approvals.service_layer.unit_of_work import ApprovalsUnitOfWork
 from shared.auth import Principal
+from shared.bus.envelope import CloudEvent
 from shared.errors import Forbidden, NotFound
+from shared.scope import path_within
 
 ADMIN_ROLES = ("platform_admin",)
 
@@ -84,37 +89,215 @@ def renew(
         return following
 
 
-def file_change(
-    uow: ApprovalsUnitOfWork,
-    principal: Principal,
-    appointment_id: uuid.UUID,
-    change: str,
-    details: dict[str, Any] | None,
-) -> Appointment:
-    """变更报备: the school (or the bureau) records a change during the term; the bureau is notified by event."""
+def _files_for_school(principal: Principal, appointment: Appointment) -> None:
+    if not (
+        principal.can(appointment.org_path, "school_admin", "liaison", *ADMIN_ROLES)
+        or principal.can(appointment.appointing_org_path, appointment.appointing_role)
+    ):
+        raise Forbidden("Only the school or the appointing bureau files changes.")
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """变更报备: what changed (kind: person, post, contact), and for a new person who and from when."""
+
+    appointment_id: uuid.UUID
+    kind: str
+    change: str
+    details: dict[str, Any] | None = None
+    new_person_user_id: str | None = None
+    new_person_name: str | None = None
+    effective_on: dt.date | None = None
+
+
+def file_change(uow: ApprovalsUnitOfWork, principal: Principal, cmd: FileChange) -> ChangeFiling:
+    """The school (or the bureau) files a change during the term; it answers the filing of that kind the
+    school owes, if the directory raised one. The bureau is notified by `approvals.appointment.filed`."""
     with uow:
-        appointment = _load(uow, principal, appointment_id)
-        if not (
-            principal.can(appointment.org_path, "school_admin", "liaison", *ADMIN_ROLES)
-            or principal.can(appointment.appointing_org_path, appointment.appointing_role)
-        ):
-            raise Forbidden("Only the school or the appointing bureau files changes.")
+        appointment = _load(uow, principal, cmd.appointment_id)
+        _files_for_school(principal, appointment)
         at = now()
         try:
-            appointment.file_change(change, details, principal.subject, at)
+            filing = uow.appointments.owed_filing(appointment.id, cmd.kind)
+            if filing is None:
+                filing = ChangeFiling(appointment, cmd.kind, at)
+                uow.appointments.add_filing(filing)
+            filing.file(
+                appointment,
+                change=cmd.change,
+                details=cmd.details,
+                new_person_user_id=cmd.new_person_user_id,
+                new_person_name=cmd.new_person_name,
+                effective_on=cmd.effective_on,
+                by=principal.subject,
+                at=at,
+            )
         except DomainError as exc:
             raise problem_of(exc) from exc
-        uow.appointments.add_filing(appointment.id, change.strip(), details, principal.subject, at)
+        uow.flush()
         uow.audit(
             "appointment.filed",
             actor=principal.subject,
             target_type="appointment",
             target_id=str(appointment.id),
             org_path=appointment.org_path,
-            details={"change": change.strip(), "details": details},
+            details={"filing_id": filing.id, "kind": filing.kind, "change": filing.change, "details": cmd.details},
+        )
+        _commit(uow)
+        return filing
+
+
+@dataclass(frozen=True)
+class DecideFiling:
+    """The appointing bureau's answer to a 变更报备: acknowledge (备案) or reject, with its opinion; a new CIO's
+    document number (发文字号) when a change of person is acknowledged."""
+
+    appointment_id: uuid.UUID
+    filing_id: int
+    decision: str
+    opinion: str | None = None
+    document_number: str | None = None
+
+
+def decide_filing(uow: ApprovalsUnitOfWork, principal: Principal, cmd: DecideFiling) -> ChangeFiling:
+    """An acknowledged change of person ends the appointment (reason `changed`) and appoints the new CIO from
+    the filing's effective date, in the same transaction."""
+    with uow, _collisions():
+        appointment = _load(uow, principal, cmd.appointment_id)
+        _require_appointing(principal, appointment)
+        filing = uow.appointments.filing(appointment.id, cmd.filing_id, lock=True)
+        if filing is None:
+            raise NotFound("No such filing.")
+        at = now()
+        try:
+            filing.decide(
+                appointment,
+                cmd.decision,
+                opinion=cmd.opinion,
+                document_number=cmd.document_number,
+                by=principal.subject,
+                at=at,
+            )
+            if filing.changes_person:
+                uow.appointments.lock_org(appointment.org_code)
+                successor = _successor_of(uow, appointment, filing, principal.subject, at)
+                filing.successor_appointment_id = successor.id
+        except DomainError as exc:
+            uow.rollback()
+            raise problem_of(exc) from exc
+        uow.audit(
+            f"appointment.filing_{filing.status}",
+            actor=principal.subject,
+            target_type="appointment",
+            target_id=str(appointment.id),
+            org_path=appointment.org_path,
+            details={"filing_id": filing.id, "kind": filing.kind, "opinion": filing.opinion},
+        )
+        _commit(uow)
+        return filing
+
+
+def _successor_of(
+    uow: ApprovalsUnitOfWork, current: Appointment, filing: ChangeFiling, by: str, at: dt.datetime
+) -> Appointment:
+    try:
+        policy = parse_policy(current.policy)
+    except PolicySnapshotError as exc:
+        raise DomainError(str(exc), "policy") from exc
+    assert filing.new_person_user_id and filing.new_person_name and filing.document_number
+    starts_on = max(filing.effective_on or at.date(), current.starts_on + dt.timedelta(days=1))
+    successor = Appointment(
+        person_user_id=filing.new_person_user_id,
+        person_name=filing.new_person_name,
+        org_code=current.org_code,
+        org_path=current.org_path,
+        term_number=succession.next_term_number(uow, policy, filing.new_person_user_id, current.org_code, starts_on),
+        starts_on=starts_on,
+        term=policy.term,
+        training_requirement=policy.training_requirement,
+        document_number=filing.document_number,
+        round_id=current.round_id,
+        nomination_id=None,
+        case_id=None,
+        policy=current.policy,
+        policy_id=current.policy_id,
+        appointing_role=current.appointing_role,
+        appointing_org_path=current.appointing_org_path,
+        at=at,
+    )
+    succession.hand_over(uow, current, successor, by, at, CHANGED)
+    uow.appointments.add(successor)
+    succession.audit_made(uow, successor, by, {"filing_id": filing.id, "previous_cio": current.person_user_id})
+    return successor
+
+
+def on_user_updated(event: CloudEvent, uow: ApprovalsUnitOfWork) -> None:
+    """identity.user.updated: an appointed CIO whom the directory moved out of the school (or disabled) leaves
+    the school a 变更报备 to make, where the appointment's policy asks for re-filing (贺兰县). Once per move."""
+    user = event.data.get("user") or {}
+    person = str(user.get("user_id") or "")
+    if not person:
+        return
+    appointed = uow.appointments.active_of_person(person)
+    if not appointed:
+        return
+    home = uow.projections.org(user["org_code"]) if user.get("org_code") else None
+    if user.get("org_code") and home is None:
+        # moved to an org whose event has not reached us yet: retry rather than take it for "left"
+        raise NotYetKnown(f"org {user['org_code']} is not known here yet")
+    for appointment in appointed:
+        still_there = user.get("is_active", True) and home is not None and path_within(home.path, appointment.org_path)
+        if still_there or uow.appointments.owed_filing(appointment.id, PERSON) is not None:
+            continue
+        try:
+            refiling = parse_policy(appointment.policy).term.change_requires_refiling
+        except PolicySnapshotError:
+            refiling = False
+        if not refiling:
+            continue
+        where = home.name if home is not None else (user.get("org_code") or "—")
+        why = (
+            "首席信息官已离开本校（统一身份认证目录：" + (where if user.get("is_active", True) else "账号已停用") + "）"
+        )
+        filing = ChangeFiling.owed(appointment, why, now())
+        uow.appointments.add_filing(filing)
+        uow.audit(
+            "appointment.filing_due",
+            actor="system:directory",
+            target_type="appointment",
+            target_id=str(appointment.id),
+            org_path=appointment.org_path,
+            details={"reason": why, "event_id": event.id},
+        )
+
+
+def dismiss(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Dismiss) -> Appointment:
+    """免聘: the appointing body ends the appointment for a reason (left the school, retired, reassigned)."""
+    with uow:
+        appointment = _load(uow, principal, cmd.appointment_id)
+        _require_appointing(principal, appointment)
+        try:
+            appointment.dismiss(cmd.reason, cmd.note, principal.subject, now(), cmd.ended_on)
+        except DomainError as exc:
+            raise problem_of(exc) from exc
+        uow.audit(
+            "appointment.ended",
+            actor=principal.subject,
+            target_type="appointment",
+            target_id=str(appointment.id),
+            org_path=appointment.org_path,
+            details={"reason": cmd.reason, "note": appointment.end_note, "ended_on": str(appointment.ended_on)},
         )
         _commit(uow)
         return appointment
+
+
+@dataclass(frozen=True)
+class Dismiss:
+    appointment_id: uuid.UUID
+    reason: str
+    note: str | None = None
+    ended_on: dt.date | None = None
 
 
 def revoke(uow: ApprovalsUnitOfWork, principal: Principal, appointment_id: uuid.UUID, reason: str) -> Appointment:

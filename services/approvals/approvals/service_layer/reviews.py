@@ -29,6 +29,7 @@ from approvals.domain.model import (
     now,
     resolve_stages,
 )
+from approvals.service_layer import succession
 from approvals.service_layer.unit_of_work import READ_ALL_ROLES, ApprovalsUnitOfWork
 from shared.auth import Principal
 from shared.bus.envelope import CloudEvent
@@ -225,11 +226,6 @@ def _decide_in(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Decide, at: 
                 "The final approval issues the appointment: give its document number (发文字号).", "document_number"
             )
         uow.appointments.lock_org(case.school_org_code)
-        if uow.appointments.active_for_org(case.school_org_code) is not None:
-            raise Conflict(
-                "This org already has an active CIO appointment; end, revoke or renew it first.",
-                errors=[field_error("task_id", "the org already has an active CIO appointment")],
-            )
     outcome = case.decide(
         cmd.task_id,
         cmd.decision,
@@ -240,44 +236,9 @@ def _decide_in(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Decide, at: 
         at=at,
     )
     if outcome == APPROVED:
-        round_row = uow.projections.round(case.round_id)
-        if round_row is None:
-            raise NotFound("The case's round is unknown here.")
-        policy = parse_policy(round_row.policy)
-        stage = case.stage(task.stage_index)
         assert cmd.document_number is not None
-        appointment = Appointment(
-            person_user_id=case.candidate_user_id,
-            person_name=case.candidate_name,
-            org_code=case.school_org_code,
-            org_path=case.school_org_path,
-            term_number=1,
-            starts_on=cmd.starts_on or at.date(),
-            term=policy.term,
-            training_requirement=policy.training_requirement,
-            document_number=cmd.document_number,
-            round_id=case.round_id,
-            nomination_id=case.nomination_id,
-            case_id=case.id,
-            policy=dict(round_row.policy),
-            policy_id=policy.id,
-            appointing_role=stage.role,
-            appointing_org_path=stage.org_path,
-            at=at,
-        )
-        uow.appointments.add(appointment)
-        uow.audit(
-            "appointment.made",
-            actor=principal.subject,
-            target_type="appointment",
-            target_id=str(appointment.id),
-            org_path=appointment.org_path,
-            details={
-                "case_id": str(case.id),
-                "document_number": appointment.document_number,
-                "starts_on": appointment.starts_on.isoformat(),
-                "ends_on": appointment.ends_on.isoformat() if appointment.ends_on else None,
-            },
+        appointment = succession.appoint(
+            uow, case, case.stage(task.stage_index), cmd.document_number, cmd.starts_on, principal.subject, at
         )
     uow.audit(
         "task.decided",
@@ -468,15 +429,18 @@ def revoke_delegation(uow: ApprovalsUnitOfWork, principal: Principal, delegation
 
 # -- timers ---------------------------------------------------------------------------------------
 def mark_overdue_tasks(uow_factory: Callable[[], ApprovalsUnitOfWork], batch: int = 200) -> int:
-    """Flag open tasks past their due date and tell the bureau above (approvals.task.overdue, once per task)."""
+    """Flag open tasks past their due date (approvals.task.overdue, once per task), naming the escalation
+    target the round's policy gives the task's stage (approval.stages[].escalate_to), bound when the case
+    opened; a stage without one (the top of its chain) escalates to nobody."""
     total = 0
     while True:
         with uow_factory() as uow:
             at = now()
             tasks = uow.tasks.overdue_candidates(at, batch)
             for task in tasks:
-                parent = task.org_path.rstrip("/").rsplit("/", 1)[0] or None
-                if task.mark_overdue(at, parent):
+                case = uow.cases.get(task.case_id)
+                stage = case.stages[task.stage_index] if case and task.stage_index < len(case.stages) else {}
+                if task.mark_overdue(at, stage.get("escalate_to_org_path"), stage.get("escalate_to_role")):
                     uow.audit(
                         "task.overdue",
                         actor=None,

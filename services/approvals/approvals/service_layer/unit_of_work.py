@@ -23,7 +23,9 @@ from approvals.adapters.orm import (
     rounds,
 )
 from approvals.domain.evaluation import ORDERED, Evaluation, Rectification
-from approvals.domain.model import ACTIVE, OPEN, Appointment, OrgNode, ReviewCase, ReviewTask
+from approvals.domain.filings import DUE, ChangeFiling
+from approvals.domain.model import ACTIVE, OPEN, REVOKED, Appointment, OrgNode, ReviewCase, ReviewTask
+from approvals.domain.terms import TermRecord
 from shared.auth import Principal
 from shared.db import SqlAlchemyUnitOfWork
 from shared.logging import get_request_id
@@ -227,9 +229,37 @@ class AppointmentRepository:
         )
 
     def active_for_org(self, org_code: str) -> Appointment | None:
-        return self.uow.session.execute(
+        found = self.uow.session.execute(
             select(Appointment).where(appointments.c.org_code == org_code, appointments.c.status == ACTIVE)
         ).scalar_one_or_none()
+        if found is not None:
+            self.uow.track(found)  # a successor may end it (换届): its events must leave with the commit
+        return found
+
+    def active_of_person(self, person_user_id: str) -> list[Appointment]:
+        found = list(
+            self.uow.session.execute(
+                select(Appointment)
+                .where(appointments.c.person_user_id == person_user_id, appointments.c.status == ACTIVE)
+                .with_for_update()
+            ).scalars()
+        )
+        for appointment in found:
+            self.uow.track(appointment)
+        return found
+
+    def terms_of(self, person_user_id: str, org_code: str) -> list[TermRecord]:
+        """The person's appointments at the org, as the term-limit rule reads them (连任不超过N届)."""
+        a = appointments.c
+        rows = self.uow.session.execute(
+            select(a.starts_on, a.ends_on, a.ended_on, a.status).where(
+                a.person_user_id == person_user_id, a.org_code == org_code
+            )
+        )
+        return [
+            TermRecord(starts_on=r.starts_on, last_day=r.ended_on or r.ends_on, revoked=r.status == REVOKED)
+            for r in rows
+        ]
 
     def list_within(
         self,
@@ -271,12 +301,28 @@ class AppointmentRepository:
             self.uow.track(appointment)
         return found
 
-    def add_filing(self, appointment_id: uuid.UUID, change: str, details: Any, by: str, at: dt.datetime) -> None:
-        self.uow.session.execute(
-            appointment_filings.insert().values(
-                appointment_id=appointment_id, change=change, details=details, filed_by=by, filed_at=at
-            )
-        )
+    def add_filing(self, filing: ChangeFiling) -> None:
+        self.uow.session.add(filing)
+        self.uow.track(filing)
+
+    def filing(self, appointment_id: uuid.UUID, filing_id: int, lock: bool = False) -> ChangeFiling | None:
+        c = appointment_filings.c
+        query = select(ChangeFiling).where(c.id == filing_id, c.appointment_id == appointment_id)
+        if lock:
+            query = query.with_for_update()
+        found = self.uow.session.execute(query).scalar_one_or_none()
+        if found is not None:
+            self.uow.track(found)
+        return found
+
+    def owed_filing(self, appointment_id: uuid.UUID, kind: str) -> ChangeFiling | None:
+        """The filing of this kind the school still owes for the appointment (raised by the directory)."""
+        c = appointment_filings.c
+        query = select(ChangeFiling).where(c.appointment_id == appointment_id, c.kind == kind, c.status == DUE)
+        found = self.uow.session.execute(query.order_by(c.id).limit(1).with_for_update()).scalar_one_or_none()
+        if found is not None:
+            self.uow.track(found)
+        return found
 
     def filings(self, appointment_id: uuid.UUID) -> list[Any]:
         return list(

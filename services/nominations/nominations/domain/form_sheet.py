@@ -162,10 +162,15 @@ def stage_decisions(policy: Policy, history: list[dict[str, Any]]) -> dict[int, 
     decisions from that stage on no longer stand.
     """
     reenters_first = policy.document.get("approval", {}).get("resubmission_reenters") == "first_stage"
+    # A case may skip a stage (市直各学校 have no county), so its stage numbers are not the policy's:
+    # a decision names its stage by key, and goes under that stage of the printed form.
+    by_key = {stage.name: stage.index for stage in policy.stages}
     standing: dict[int, dict[str, Any]] = {}
     returned_at: int | None = None
     for change in history:
-        details = change.get("details") or {}
+        details = dict(change.get("details") or {})
+        if details.get("stage_key") in by_key:
+            details["stage_index"] = by_key[details["stage_key"]]
         action = change.get("action", "")
         if action == "review_returned":
             returned_at = details.get("stage_index")

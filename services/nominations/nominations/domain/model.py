@@ -338,7 +338,15 @@ class Nomination:
             "form": dict(self.form),
             "candidate": dict(self.candidate),
             "photo_sha256": self.photo_sha256,
-            "eligibility": {"eligible": True, "checked_rules": list(eligibility.checked_rules)},
+            "eligibility": {
+                "eligible": True,
+                "checked_rules": list(eligibility.checked_rules),
+                # 原则上 / 一般 rules the form departs from, with the school's reason: flagged to the reviewers
+                "warnings": [
+                    {"rule": w.rule, "message_zh": w.message_zh, "exception_reason": w.exception_reason}
+                    for w in eligibility.warnings
+                ],
+            },
         }
         if resubmission:
             self.events.append(events.NominationResubmitted(**payload, returned_at_stage=self.returned_at_stage))

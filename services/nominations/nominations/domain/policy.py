@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from shared.validators import is_email
@@ -16,6 +16,11 @@ from shared.validators import is_email
 PHONE_RE = re.compile(r"^\+?[0-9][0-9\- ]{5,19}$")
 LEVEL_ZH = {"national": "国家", "provincial": "省", "city": "市", "county": "县", "school": "校"}
 KIND_ZH = {"cio": "首席信息官培训", "informatization": "教育信息化业务培训", "other": "其他培训"}
+
+
+# eligibility[].severity: `block` (the default: 须) or `warning` (原则上 / 一般: the school may depart from it,
+# stating its reason in the rule's exception_field; reviewers see it flagged and the bureau decides)
+SEVERITY_WARNING = "warning"
 
 
 class PolicyError(ValueError):
@@ -75,6 +80,8 @@ class Stage:
     role: str
     org_level: str
     due_days: int
+    when_missing: str = "wait"  # `skip`: a school without an org of this level goes on to the next body
+    escalate_to: str | dict[str, str] | None = None  # an overdue task's target: `next_stage`, {role, org_level}
 
 
 @dataclass(frozen=True)
@@ -93,13 +100,18 @@ class Reason:
     message_en: str
     details_zh: tuple[str, ...] = ()
     details_en: tuple[str, ...] = ()
+    exception_reason: str | None = None  # a warning rule: the school's stated reason for the exception
 
 
 @dataclass(frozen=True)
 class Eligibility:
+    """`reasons` block submission; `warnings` are 原则上/一般 rules the form departs from with a stated
+    reason: they do not block, they are flagged to the reviewers and the bureau decides."""
+
     eligible: bool
     reasons: tuple[Reason, ...] = ()
     checked_rules: tuple[str, ...] = ()
+    warnings: tuple[Reason, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -137,6 +149,18 @@ class Policy:
         return tuple(self.document["nomination"]["nominee_org_levels"])
 
     @property
+    def candidates_from_subtree(self) -> bool:
+        """`nomination.candidates_from: subtree`: the candidate may belong to an org under the nominated unit
+        (宜春学院: 「职能部门负责人（如教务处、研究生院、信息化管理部门等）」 belong to department orgs)."""
+        return self.document["nomination"].get("candidates_from", "unit") == "subtree"
+
+    def admits_candidate_of(self, candidate_org_path: str, unit_org_path: str) -> bool:
+        """Whether a person of `candidate_org_path` may be the candidate of the unit at `unit_org_path`."""
+        if candidate_org_path == unit_org_path:
+            return True
+        return self.candidates_from_subtree and candidate_org_path.startswith(unit_org_path.rstrip("/") + "/")
+
+    @property
     def photo(self) -> dict[str, Any]:
         return dict(self.document["form"]["photo"])
 
@@ -170,6 +194,10 @@ class Policy:
             for name in _fields_of(rule["check"]):
                 if name not in names:
                     raise PolicyError(f"{self.id}: rule {rule['id']} names unknown form field {name!r}")
+            if rule.get("exception_field") and rule["exception_field"] not in names:
+                raise PolicyError(f"{self.id}: rule {rule['id']}: exception_field names unknown form field")
+            if rule.get("severity") == SEVERITY_WARNING and not rule.get("exception_field"):
+                raise PolicyError(f"{self.id}: rule {rule['id']}: a warning needs the exception_field for the reason")
         for column in self.summary_columns:
             key = column["key"]
             if key.startswith("form.") and key[5:] not in names:
@@ -193,24 +221,44 @@ class Policy:
 
     # -- eligibility -----------------------------------------------------------------------------
     def evaluate(self, facts: Facts) -> Eligibility:
+        """Every rule on the facts. A failed `severity: warning` rule (原则上 / 一般) with the school's reason in
+        its exception_field is a warning; without the reason it blocks, asking for one."""
         reasons: list[Reason] = []
+        warnings: list[Reason] = []
         checked: list[str] = []
         for rule in self.document["eligibility"]:
             if rule.get("when") and not _condition_holds(rule["when"], facts.form):
                 continue
             checked.append(rule["id"])
             ok, details = self._check(rule["check"], facts)
-            if not ok:
-                reasons.append(
-                    Reason(
-                        rule=rule["id"],
-                        message_zh=rule["reason_zh"],
-                        message_en=rule["reason_en"],
-                        details_zh=tuple(d[0] for d in details),
-                        details_en=tuple(d[1] for d in details),
-                    )
+            if ok:
+                continue
+            reason = Reason(
+                rule=rule["id"],
+                message_zh=rule["reason_zh"],
+                message_en=rule["reason_en"],
+                details_zh=tuple(d[0] for d in details),
+                details_en=tuple(d[1] for d in details),
+            )
+            if rule.get("severity") != SEVERITY_WARNING:
+                reasons.append(reason)
+                continue
+            stated = str(facts.form.get(rule["exception_field"]) or "").strip()
+            if stated:
+                warnings.append(replace(reason, exception_reason=stated))
+                continue
+            spec = self.field_named(rule["exception_field"])
+            label_zh, label_en = (spec.label_zh, spec.label_en) if spec else (rule["exception_field"],) * 2
+            reasons.append(
+                replace(
+                    reason,
+                    details_zh=(*reason.details_zh, f"须在「{label_zh}」中说明理由，由主管教育行政部门决定"),
+                    details_en=(*reason.details_en, f"state the reason in '{label_en}'; the bureau decides"),
                 )
-        return Eligibility(eligible=not reasons, reasons=tuple(reasons), checked_rules=tuple(checked))
+            )
+        return Eligibility(
+            eligible=not reasons, reasons=tuple(reasons), checked_rules=tuple(checked), warnings=tuple(warnings)
+        )
 
     def _check(self, check: dict[str, Any], facts: Facts) -> tuple[bool, list[tuple[str, str]]]:
         """(passed, [(zh, en) of each failed leaf]) for one check of the rule language."""

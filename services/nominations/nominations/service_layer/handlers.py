@@ -17,7 +17,7 @@ from nominations.adapters.policies import PolicyCatalog
 from nominations.domain.form_sheet import FormSheet, build_sheet, stage_decisions
 from nominations.domain.masking import mask_value
 from nominations.domain.model import DomainError, Ineligible, Nomination, Round, StateConflict
-from nominations.domain.policy import Eligibility, Facts, Policy
+from nominations.domain.policy import Eligibility, Facts, Policy, Reason
 from nominations.service_layer.unit_of_work import ConcurrentUpdate, LiveNominationExists, NominationsUnitOfWork
 from shared.auth import Principal
 from shared.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable, field_error
@@ -71,19 +71,24 @@ def domain_errors() -> Iterator[None]:
 
 
 def eligibility_view(result: Eligibility) -> dict[str, Any]:
+    """Reasons block; warnings (原则上 / 一般 departed from, with the school's reason) are what reviewers see
+    flagged on the same payload."""
+
+    def reason(r: Reason) -> dict[str, Any]:
+        return {
+            "rule": r.rule,
+            "message_zh": r.message_zh,
+            "message_en": r.message_en,
+            "details_zh": list(r.details_zh),
+            "details_en": list(r.details_en),
+            "exception_reason": r.exception_reason,
+        }
+
     return {
         "eligible": result.eligible,
         "checked_rules": list(result.checked_rules),
-        "reasons": [
-            {
-                "rule": r.rule,
-                "message_zh": r.message_zh,
-                "message_en": r.message_en,
-                "details_zh": list(r.details_zh),
-                "details_en": list(r.details_en),
-            }
-            for r in result.reasons
-        ],
+        "reasons": [reason(r) for r in result.reasons],
+        "warnings": [reason(w) for w in result.warnings],
     }
 
 
@@ -301,7 +306,13 @@ def _choose(
     now: dt.datetime,
 ) -> None:
     user = uow.directory.user(user_id)
-    if user is None or user["org_code"] != nomination.school_org_code or not user["is_active"]:
+    home = uow.directory.org(user["org_code"]) if user is not None and user["org_code"] else None
+    if (
+        user is None
+        or home is None
+        or not user["is_active"]
+        or not policy.admits_candidate_of(home["path"], nomination.school_org_path)
+    ):
         raise Unprocessable(errors=[field_error("candidate_user_id", "not a user of this unit / 候选人须为本单位人员")])
     directory = {
         "user_id": str(user["user_id"]),
@@ -456,7 +467,9 @@ def _facts(uow: NominationsUnitOfWork, nomination: Nomination, today: dt.date) -
     return Facts(
         form=nomination.form,
         certificates=tuple(uow.directory.valid_certificates(nomination.candidate_user_id, today)),
-        consecutive_terms=uow.directory.consecutive_terms(nomination.candidate_user_id, nomination.school_org_code),
+        consecutive_terms=uow.directory.consecutive_terms(
+            nomination.candidate_user_id, nomination.school_org_code, today
+        ),
     )
 
 
@@ -543,8 +556,13 @@ def list_nominations(
     return found, {round_id: Policy.from_document(document) for round_id, document in snapshots.items()}
 
 
-def candidates(uow: NominationsUnitOfWork, principal: Principal, org_code: str) -> list[dict[str, Any]]:
-    """The unit's users known from identity events, to pick the candidate from (contact data masked)."""
+def candidates(
+    uow: NominationsUnitOfWork, principal: Principal, org_code: str, round_id: uuid.UUID | None = None
+) -> list[dict[str, Any]]:
+    """The unit's users known from identity events, to pick the candidate from (contact data masked).
+
+    Under a round whose policy takes candidates from the unit's subtree (宜春学院's 职能部门负责人), the
+    people of the unit's departments are listed too, each with the org they belong to."""
     with uow:
         org = uow.directory.org(org_code)
         if org is None:
@@ -552,10 +570,17 @@ def candidates(uow: NominationsUnitOfWork, principal: Principal, org_code: str) 
         principal.require_within(
             org["path"], "school_admin", "university_president", "platform_admin", what="organisation"
         )
-        users = uow.directory.users_of_org(org_code)
+        round_ = uow.rounds.get(round_id) if round_id is not None else None
+        if round_id is not None and (round_ is None or not _sees_round(principal, round_)):
+            raise Unprocessable(errors=[field_error("round_id", "no such round / 无此批次")])
+        if round_ is not None and round_.read_policy.candidates_from_subtree:
+            users = uow.directory.users_within(org["path"])
+        else:
+            users = uow.directory.users_of_org(org_code)
     return [
         {
             "user_id": str(u["user_id"]),
+            "org_code": u["org_code"],
             "display_name": u["display_name"],
             "gender": u["gender"],
             "phone": mask_value("phone", u["phone"]),

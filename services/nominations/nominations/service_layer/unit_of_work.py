@@ -21,6 +21,7 @@ from nominations.adapters.orm import (
     user_projection,
 )
 from nominations.domain.model import Nomination, Round, RoundStatus, Status
+from nominations.domain.terms import TermRecord, consecutive_terms_before, next_term_start
 from shared.audit import pending_scope
 from shared.db import SqlAlchemyUnitOfWork
 from shared.logging import get_request_id
@@ -355,6 +356,21 @@ class Directory:
         )
         return [dict(r._mapping) for r in self.uow.session.execute(query)]
 
+    def users_within(self, org_path: str, limit: int = 500) -> list[dict[str, Any]]:
+        """The active users of the org at `org_path` and of every org under it."""
+        o, u = org_projection.c, user_projection.c
+        query = (
+            sa.select(user_projection)
+            .join(org_projection, o.code == u.org_code)
+            .where(
+                sa.or_(o.path == org_path, o.path.startswith(org_path.rstrip("/") + "/", autoescape=True)),
+                u.is_active.is_(True),
+            )
+            .order_by(o.path, u.display_name)
+            .limit(limit)
+        )
+        return [dict(r._mapping) for r in self.uow.session.execute(query)]
+
     def upsert(self, table: sa.Table, key: str, values: dict[str, Any]) -> None:
         session = self.uow.session
         done = session.execute(table.update().where(table.c[key] == values[key]).values(**values))
@@ -373,13 +389,17 @@ class Directory:
         )
         return [(r[0], r[1]) for r in self.uow.session.execute(query)]
 
-    def consecutive_terms(self, person_user_id: uuid.UUID, org_code: str) -> int:
-        """The highest term number the person reached at the org (renewals count up, a revocation breaks it)."""
+    def consecutive_terms(self, person_user_id: uuid.UUID, org_code: str, today: dt.date) -> int:
+        """The terms of the person's unbroken run at the org that a term nominated for now would continue
+        (连任不超过N届): a gap or a revocation ends a run, so terms served years ago bar no one."""
         a = appointment_projection.c
-        query = sa.select(sa.func.max(a.term_number)).where(
-            a.person_user_id == person_user_id, a.org_code == org_code, a.status != "revoked"
+        rows = self.uow.session.execute(
+            sa.select(a.starts_on, a.ends_on, a.status).where(
+                a.person_user_id == person_user_id, a.org_code == org_code, a.starts_on.is_not(None)
+            )
         )
-        return int(self.uow.session.execute(query).scalar() or 0)
+        history = [TermRecord(r.starts_on, r.ends_on, r.status == "revoked") for r in rows]
+        return consecutive_terms_before(history, next_term_start(history, today))
 
 
 class NominationsUnitOfWork(SqlAlchemyUnitOfWork):

@@ -1,6 +1,7 @@
 """Transports: e-mail over SMTP (smtplib), and plain JSON webhooks, WeCom (企业微信) and DingTalk (钉钉)
 group robots through our own client (adapters.outbound), which sends one fixed JSON POST only to
-allowed hosts at public addresses; SMS through a provider interface with a logging sink for development."""
+allowed hosts at public addresses; SMS through a provider interface: Tencent Cloud SMS (adapters.tencent_sms)
+or a logging sink for development whose deliveries are `simulated`."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from email.utils import formatdate, make_msgid
 from typing import Any, Protocol
 
 from notifications.adapters.outbound import OutboundFailed, OutboundPolicy, PinnedPoster, RefusedTarget
+from notifications.domain.model import DeliveryStatus
 from notifications.service_layer.delivery import Outgoing, SendError, Target
 
 log = logging.getLogger(__name__)
@@ -177,28 +179,37 @@ class DingTalkRobot:
 
 
 class SmsProvider(Protocol):
-    def send_sms(self, phone: str, text: str) -> None: ...
+    """Sends one SMS or raises; `simulated` says the provider only pretends (the development sink)."""
+
+    simulated: bool
+
+    def send_sms(self, phone: str, message: Outgoing) -> None: ...
 
 
 class LoggingSmsProvider:
     """Development sink: keeps the last messages for inspection and logs only the masked number and the
-    length: the text is personal (names, decisions) and logs are kept longer and read more widely."""
+    length: the text is personal (names, decisions) and logs are kept longer and read more widely. Nothing
+    reaches a phone, so its deliveries are recorded as `simulated`, never `sent`."""
+
+    simulated = True
 
     def __init__(self, keep: int = 100) -> None:
         self.sent: deque[tuple[str, str]] = deque(maxlen=keep)
         self._lock = threading.Lock()
 
-    def send_sms(self, phone: str, text: str) -> None:
+    def send_sms(self, phone: str, message: Outgoing) -> None:
         with self._lock:
-            self.sent.append((phone, text))
-        log.info("sms (logging sink)", extra={"phone": phone[:3] + "****" + phone[-4:], "chars": len(text)})
+            self.sent.append((phone, message.body))
+        log.info("sms (logging sink)", extra={"phone": phone[:3] + "****" + phone[-4:], "chars": len(message.body)})
 
 
 class SmsSender:
     def __init__(self, provider: SmsProvider) -> None:
         self.provider = provider
 
-    def send(self, target: Target, message: Outgoing) -> None:
+    def send(self, target: Target, message: Outgoing) -> DeliveryStatus | None:
+        """None when the provider accepted it (sent); SIMULATED when the provider is the development sink."""
         if not target.phone:
             raise SendError("the recipient has no phone number")
-        self.provider.send_sms(target.phone, message.body)
+        self.provider.send_sms(target.phone, message)
+        return DeliveryStatus.SIMULATED if self.provider.simulated else None

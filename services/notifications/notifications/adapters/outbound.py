@@ -14,7 +14,7 @@ import ipaddress
 import json
 import socket
 import urllib.parse
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +25,7 @@ DEFAULT_ALLOWED_HOSTS = ("qyapi.weixin.qq.com", "oapi.dingtalk.com")
 CONNECT_SECONDS = 5.0
 READ_SECONDS = 10.0
 MAX_ANSWER_BYTES = 64 * 1024
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -157,6 +158,11 @@ class PinnedPoster:
         self.ca_certs = ca_certs or certifi.where()  # another CA bundle only for a private CA (and tests)
 
     def post_json(self, url: str, payload: dict[str, Any]) -> Answer:
+        return self.post(url, json.dumps(payload, ensure_ascii=False).encode())
+
+    def post(self, url: str, body: bytes, headers: Mapping[str, str] | None = None) -> Answer:
+        """POST body (JSON) to a checked target. `headers` are a signed API's own (Authorization, X-TC-*):
+        they cannot replace Host, Content-Type or User-Agent, which a signature covers as we send them."""
         checked = self.policy.check(url)
         timeout = urllib3.Timeout(connect=CONNECT_SECONDS, read=READ_SECONDS)
         pool: urllib3.HTTPConnectionPool
@@ -173,12 +179,13 @@ class PinnedPoster:
             )
         else:
             pool = urllib3.HTTPConnectionPool(checked.address, checked.port, timeout=timeout, retries=False)
-        headers = {
+        fixed = {
             "Host": checked.host_header,
-            "Content-Type": "application/json; charset=utf-8",
+            "Content-Type": JSON_CONTENT_TYPE,
             "User-Agent": "cio-platform-notifications",
         }
-        body = json.dumps(payload, ensure_ascii=False).encode()
+        fixed_names = {name.lower() for name in fixed}
+        headers = {**{k: v for k, v in (headers or {}).items() if k.lower() not in fixed_names}, **fixed}
         try:
             with pool:
                 response = pool.urlopen(

@@ -40,6 +40,7 @@ class DeliveryStatus(enum.StrEnum):
     SKIPPED = "skipped"  # the recipient has no address for the channel: visible, never retried
     HELD = "held"  # collected for the recipient's daily digest, sent with it at next_attempt_at
     DIGESTED = "digested"  # went out inside the digest named by digest_id
+    SIMULATED = "simulated"  # handed to a development sink (the logging SMS provider): reached nobody
 
 
 DIGEST_MODES = ("off", "daily")
@@ -176,7 +177,7 @@ class ReminderSettings:
     round_deadline_days_before: int = 3
     task_due_hours_before: int = 24
     term_ending_days_before: tuple[int, ...] = (90, 30)
-    training_requirement_due: str = "11-30"  # month-day of the requirement's year
+    training_requirement_due: str = "12-01"  # month-day of the requirement's year, before it ends
     evaluation_due_days_before: int = 30
 
 

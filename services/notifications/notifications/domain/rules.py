@@ -5,6 +5,7 @@ A rule names an event type, a kind, and recipient selectors:
   - `{role_from: F, org_path_from: G}` the role named by data[F]
   - `ancestor_level: county`           ... at the nearest org above data[G] of that level (escalation)
   - `up_tree: true`                    ... at data[G] or, if nobody holds R there, the nearest org above that has one
+  - `within: true`                     ... at data[G] or any org below it (a city round reaches every school)
   - `{person_from: F}`                 the user whose id is data[F] (candidate_user_id, person_user_id)
 Reminders are rules too: their event type is `reminder.<kind>`.
 """
@@ -18,7 +19,7 @@ from typing import Any, Protocol
 from notifications.domain.model import CHANNELS, Kind, ReminderSettings
 
 ORG_LEVELS = ("city", "county", "school", "university", "department")
-SELECTOR_KEYS = {"role", "role_from", "org_path_from", "ancestor_level", "up_tree", "person_from"}
+SELECTOR_KEYS = {"role", "role_from", "org_path_from", "ancestor_level", "up_tree", "within", "person_from"}
 
 
 class RulesError(ValueError):
@@ -36,6 +37,7 @@ class Selector:
     org_path_from: str | None = None
     ancestor_level: str | None = None
     up_tree: bool = False
+    within: bool = False
     person_from: str | None = None
 
 
@@ -64,6 +66,7 @@ class Directory(Protocol):
     """The local projection of identity: orgs and who holds which role where."""
 
     def holders(self, role: str, org_path: str) -> set[str]: ...
+    def holders_within(self, role: str, org_path: str) -> set[str]: ...
     def org_level(self, org_path: str) -> str | None: ...
 
 
@@ -87,6 +90,9 @@ def resolve(rule: Rule, data: Mapping[str, Any], directory: Directory) -> list[s
         if not role or not path:
             continue
         role, path = str(role), str(path)
+        if selector.within:
+            found.update(dict.fromkeys(sorted(directory.holders_within(role, path))))
+            continue
         if selector.ancestor_level:
             above = [p for p in ancestors(path) if directory.org_level(p) == selector.ancestor_level]
             if not above:
@@ -122,12 +128,15 @@ def _selector(raw: Any, where: str, problems: list[str]) -> Selector | None:
     level = raw.get("ancestor_level")
     if level is not None and level not in ORG_LEVELS:
         problems.append(f"{where}: ancestor_level must be one of {', '.join(ORG_LEVELS)}")
+    if raw.get("within") and (level is not None or raw.get("up_tree")):
+        problems.append(f"{where}: within reaches down the tree; it does not combine with ancestor_level or up_tree")
     return Selector(
         role=raw.get("role"),
         role_from=raw.get("role_from"),
         org_path_from=raw.get("org_path_from"),
         ancestor_level=level,
         up_tree=bool(raw.get("up_tree", False)),
+        within=bool(raw.get("within", False)),
     )
 
 
@@ -176,7 +185,7 @@ def load_rulebook(raw: Any, template_kinds: Iterable[str] = ()) -> RuleBook:
             round_deadline_days_before=int(reminder_raw.get("round_deadline_days_before", 3)),
             task_due_hours_before=int(reminder_raw.get("task_due_hours_before", 24)),
             term_ending_days_before=tuple(int(d) for d in reminder_raw.get("term_ending_days_before", [90, 30])),
-            training_requirement_due=str(reminder_raw.get("training_requirement_due", "11-30")),
+            training_requirement_due=str(reminder_raw.get("training_requirement_due", "12-01")),
             evaluation_due_days_before=int(reminder_raw.get("evaluation_due_days_before", 30)),
         )
         if reminders.evaluation_due_days_before < 0 or reminders.evaluation_due_days_before > 364:

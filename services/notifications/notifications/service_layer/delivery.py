@@ -53,7 +53,8 @@ class Outgoing:
 
 
 class Sender(Protocol):
-    def send(self, target: Target, message: Outgoing) -> None: ...
+    def send(self, target: Target, message: Outgoing) -> DeliveryStatus | None:
+        """Send or raise; None means sent, DeliveryStatus.SIMULATED that a development sink took it."""
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
@@ -117,7 +118,7 @@ def dispatch_due(
         attempts = row["attempts"] + 1
         message = Outgoing(row["subject"], row["body"], row["is_html"], row["kind"])
         try:
-            senders[row["channel"]].send(targets[row["recipient_id"]], message)
+            outcome = senders[row["channel"]].send(targets[row["recipient_id"]], message) or DeliveryStatus.SENT
         except Exception as exc:  # any failure of a transport is a failed attempt, never a lost message
             error = redact(f"{type(exc).__name__}: {exc}", targets[row["recipient_id"]].robots.values())
             _failed(uow_factory, row, attempts, error[:2000], policy, now())
@@ -127,10 +128,10 @@ def dispatch_due(
             uow.session.execute(
                 update(deliveries)
                 .where(deliveries.c.id == row["id"])
-                .values(status=DeliveryStatus.SENT.value, sent_at=finished, last_error=None, next_attempt_at=None)
+                .values(status=outcome.value, sent_at=finished, last_error=None, next_attempt_at=None)
             )
             uow.commit()
-        DELIVERIES.labels(row["channel"], "sent").inc()
+        DELIVERIES.labels(row["channel"], outcome.value).inc()
         latency = (finished - row["event_time"]).total_seconds()
         DELIVERY_LATENCY.labels(row["channel"]).observe(max(0.0, latency))
     return len(due)

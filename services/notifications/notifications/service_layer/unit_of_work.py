@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql
 from notifications.adapters.orm import audit_log, directory_grants, directory_orgs, directory_users
 from shared.db import SqlAlchemyUnitOfWork
 from shared.logging import get_request_id
+from shared.scope import within_any
 
 
 class SqlDirectory:
@@ -27,6 +28,18 @@ class SqlDirectory:
                 directory_grants.outerjoin(directory_users, directory_users.c.user_id == directory_grants.c.user_id)
             )
             .where(directory_grants.c.role == role, directory_grants.c.org_path == org_path)
+            .where(directory_users.c.is_active.is_not(False))
+        )
+        return {r[0] for r in rows}
+
+    def holders_within(self, role: str, org_path: str) -> set[str]:
+        """Active holders of role at org_path or anywhere below it (every school of a city)."""
+        rows = self.session.execute(
+            select(directory_grants.c.user_id)
+            .select_from(
+                directory_grants.outerjoin(directory_users, directory_users.c.user_id == directory_grants.c.user_id)
+            )
+            .where(directory_grants.c.role == role, within_any(directory_grants.c.org_path, [org_path]))
             .where(directory_users.c.is_active.is_not(False))
         )
         return {r[0] for r in rows}

@@ -51,6 +51,12 @@ LEVEL_ALIASES: dict[str, TrainingLevel] = {
     "国家": TrainingLevel.NATIONAL,
     "省级": TrainingLevel.PROVINCIAL,
     "省": TrainingLevel.PROVINCIAL,
+    # 自治区 (宁夏, 内蒙古…) and 直辖市 are provincial-level divisions: Helan's 「自治区级及以上专项培训」
+    "自治区级": TrainingLevel.PROVINCIAL,
+    "自治区": TrainingLevel.PROVINCIAL,
+    "省（自治区）级": TrainingLevel.PROVINCIAL,
+    "省（区、市）级": TrainingLevel.PROVINCIAL,
+    "直辖市级": TrainingLevel.PROVINCIAL,
     "市级": TrainingLevel.CITY,
     "市": TrainingLevel.CITY,
     "县级": TrainingLevel.COUNTY,
@@ -298,15 +304,23 @@ class Certificate:
 
 @dataclass(frozen=True)
 class Requirement:
-    """The policy's yearly training requirement for a CIO (Helan: ≥ 1 centralized training a year)."""
+    """The policy's yearly training requirement for a CIO (Helan 「一般每年不少于1次集中培训」: 1); 0 is none."""
 
     centralized_per_year: int
 
     @classmethod
     def from_policy(cls, data: Any, default: int) -> Requirement:
+        """The policy's number; a policy that names none (Jiaozuo, Yichun: `requirement: {}`) requires nothing,
+        so its CIOs are never flagged; `default` only for an event without the key at all (older senders)."""
+        if isinstance(data, dict) and "centralized_per_year" not in data:
+            return cls(0)
         if isinstance(data, dict) and isinstance(data.get("centralized_per_year"), int):
             return cls(max(0, data["centralized_per_year"]))
         return cls(default)
+
+    @property
+    def applies(self) -> bool:
+        return self.centralized_per_year > 0
 
     def met_by(self, centralized_completed: int) -> bool:
         return centralized_completed >= self.centralized_per_year

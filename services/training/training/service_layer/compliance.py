@@ -150,7 +150,7 @@ def check_requirements(uow: TrainingUnitOfWork, today: dt.date, check_on: tuple[
     year = today.year
     with uow:
         rows = standings(uow, year, ["/"])
-        missing = [r for r in rows if not r.meets]
+        missing = [r for r in rows if not r.meets]  # a CIO whose policy sets no requirement (0) always meets
         metrics.ACTIVE_CIOS.set(len(rows))
         metrics.CIOS_MISSING_REQUIREMENT.set(len(missing))
         if today < dt.date(year, *check_on) or not missing:

@@ -24,10 +24,13 @@ from approvals.entrypoints.web.schemas import (
     DecisionSchema,
     DelegationListSchema,
     DelegationSchema,
+    DismissSchema,
     EvaluationListArgs,
     EvaluationPage,
     EvaluationSchema,
+    FilingDecisionSchema,
     FilingListSchema,
+    FilingOutSchema,
     FilingSchema,
     HistorySchema,
     OpenEvaluationSchema,
@@ -227,12 +230,31 @@ class Filings(MethodView):
         return {"items": queries.appointment_filings(service().uow(), current_principal(), appointment_id)}
 
     @appointments_blp.arguments(FilingSchema)
-    @appointments_blp.response(201, AppointmentSchema)
+    @appointments_blp.response(201, FilingOutSchema)
     def post(self, body: dict[str, Any], appointment_id: uuid.UUID) -> Any:
-        """变更报备: record a change during the term; the bureau is notified."""
-        return appointments.file_change(
-            service().uow(), current_principal(), appointment_id, body["change"], body.get("details")
-        )
+        """变更报备: file what changed during the term (person, post, contact data); the bureau is notified."""
+        cmd = appointments.FileChange(appointment_id=appointment_id, **body)
+        return appointments.file_change(service().uow(), current_principal(), cmd)
+
+
+@appointments_blp.route("/<uuid:appointment_id>/filings/<int:filing_id>/decision")
+class FilingDecision(MethodView):
+    @appointments_blp.arguments(FilingDecisionSchema)
+    @appointments_blp.response(200, FilingOutSchema)
+    def post(self, body: dict[str, Any], appointment_id: uuid.UUID, filing_id: int) -> Any:
+        """The appointing bureau acknowledges (备案) or rejects a filing; an acknowledged new person is appointed."""
+        cmd = appointments.DecideFiling(appointment_id=appointment_id, filing_id=filing_id, **body)
+        return appointments.decide_filing(service().uow(), current_principal(), cmd)
+
+
+@appointments_blp.route("/<uuid:appointment_id>/end")
+class Dismiss(MethodView):
+    @appointments_blp.arguments(DismissSchema)
+    @appointments_blp.response(200, AppointmentSchema)
+    def post(self, body: dict[str, Any], appointment_id: uuid.UUID) -> Any:
+        """免聘: end the appointment normally, for a reason (left the school, retired, reassigned)."""
+        cmd = appointments.Dismiss(appointment_id=appointment_id, **body)
+        return appointments.dismiss(service().uow(), current_principal(), cmd)
 
 
 @appointments_blp.route("/<uuid:appointment_id>/revoke")

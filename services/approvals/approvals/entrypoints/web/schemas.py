@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from approvals.domain.model import DECISIONS
+from approvals.domain.filings import KINDS as FILING_KINDS
+from approvals.domain.model import DECISIONS, END_REASONS
 from shared.pagination import PageArgs, page_schema
 
 
@@ -184,6 +185,8 @@ class AppointmentSchema(Schema):
     appointing_role = fields.String()
     appointing_org_path = fields.String()
     previous_appointment_id = fields.UUID(allow_none=True)
+    end_reason = fields.String(allow_none=True, metadata={"description": "免聘/换届: why it ended"})
+    end_note = fields.String(allow_none=True)
     status = fields.String()
     ended_on = fields.Date(allow_none=True)
     revoked_reason = fields.String(allow_none=True)
@@ -212,18 +215,52 @@ class RenewSchema(Schema):
 
 
 class FilingSchema(Schema):
-    """变更报备: what changed during the term."""
+    """变更报备: what changed during the term — the person (with the new CIO), the post, or contact data."""
 
+    kind = fields.String(required=True, validate=validate.OneOf(sorted(FILING_KINDS)))
     change = fields.String(required=True, validate=validate.Length(min=1, max=2000))
     details = fields.Dict(load_default=None)
+    new_person_user_id = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
+    new_person_name = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
+    effective_on = fields.Date(load_default=None, metadata={"description": "from when the new CIO serves"})
 
 
 class FilingOutSchema(Schema):
     id = fields.Integer()
+    kind = fields.String()
+    status = fields.String(metadata={"description": "due (owed by the school), filed, acknowledged, rejected"})
     change = fields.String()
     details = fields.Dict(allow_none=True)
+    new_person_user_id = fields.String(allow_none=True)
+    new_person_name = fields.String(allow_none=True)
+    effective_on = fields.Date(allow_none=True)
     filed_by = fields.String()
     filed_at = fields.DateTime()
+    decided_by = fields.String(allow_none=True)
+    decided_at = fields.DateTime(allow_none=True)
+    opinion = fields.String(allow_none=True)
+    document_number = fields.String(allow_none=True)
+    successor_appointment_id = fields.UUID(allow_none=True)
+
+
+class FilingDecisionSchema(Schema):
+    """The bureau's answer to a 变更报备: acknowledge (备案) or reject (with the reason)."""
+
+    decision = fields.String(required=True, validate=validate.OneOf(["acknowledge", "reject"]))
+    opinion = fields.String(load_default=None, validate=validate.Length(min=1, max=2000))
+    document_number = fields.String(
+        load_default=None,
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "发文字号 appointing the new CIO, when a change of person is acknowledged"},
+    )
+
+
+class DismissSchema(Schema):
+    """免聘: a normal end of the appointment, for a reason — not 取消任命 (revoke), the sanction."""
+
+    reason = fields.String(required=True, validate=validate.OneOf(sorted(END_REASONS)))
+    note = fields.String(load_default=None, validate=validate.Length(min=1, max=2000))
+    ended_on = fields.Date(load_default=None, metadata={"description": "the last day served (default today)"})
 
 
 class FilingListSchema(Schema):

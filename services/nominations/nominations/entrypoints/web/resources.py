@@ -228,7 +228,7 @@ class Candidates(MethodView):
     @nominations_blp.response(200, CandidateList)
     def get(self, args: dict[str, Any]) -> Any:
         """The unit's users known from identity, to pick the candidate from."""
-        return {"items": handlers.candidates(service().uow(), current_principal(), args["org_code"])}
+        return {"items": handlers.candidates(service().uow(), current_principal(), args["org_code"], args["round_id"])}
 
 
 @nominations_blp.route("/<uuid:nomination_id>")

@@ -136,12 +136,19 @@ class ReasonSchema(Schema):
     message_en = fields.String()
     details_zh = fields.List(fields.String())
     details_en = fields.List(fields.String())
+    exception_reason = fields.String(
+        allow_none=True, metadata={"description": "a warning: the school's stated reason for the exception"}
+    )
 
 
 class EligibilitySchema(Schema):
     eligible = fields.Boolean()
     checked_rules = fields.List(fields.String())
     reasons = fields.List(fields.Nested(ReasonSchema))
+    warnings = fields.List(
+        fields.Nested(ReasonSchema),
+        metadata={"description": "原则上/一般 rules the form departs from with a stated reason: flagged, not blocking"},
+    )
 
 
 class HistoryEntrySchema(Schema):
@@ -157,10 +164,12 @@ class HistoryList(Schema):
 
 class CandidateArgs(Schema):
     org_code = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    round_id = fields.UUID(load_default=None, metadata={"description": "the round whose policy says whom to list"})
 
 
 class CandidateSchema(Schema):
     user_id = fields.String()
+    org_code = fields.String(allow_none=True)
     display_name = fields.String()
     gender = fields.String(allow_none=True)
     phone = fields.String(allow_none=True)
