@@ -4,12 +4,12 @@ in (自评), save as a draft and submit from the self-assessment page."""
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import uuid
 
 from playwright.sync_api import expect
 
+from shared import clock
 from tests.browser.test_review_chains import NewPage, Person, check, reviewer, unique
 from tests.e2e.conftest import Stack
 from tests.e2e.test_policies_e2e import (
@@ -59,7 +59,7 @@ def test_the_cio_sees_the_appointment_training_and_fills_in_the_self_assessment(
         ),
         "the appointment",
     )
-    year = dt.date.today().year
+    year = clock.today().year
     school.api.call(
         "POST",
         "/api/evaluations",

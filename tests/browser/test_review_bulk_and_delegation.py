@@ -13,6 +13,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
+from shared import clock
 from tests.browser.test_review_chains import NewPage, Person, check, decide, reviewer, unique
 from tests.e2e.conftest import Stack
 from tests.e2e.test_policies_e2e import (
@@ -111,7 +112,7 @@ def test_a_delegation_is_given_used_for_a_decision_and_revoked(portal_stack: Sta
     dialog = page.locator("[data-test=delegation-dialog]")
     dialog.get_by_role("combobox", name="受托人").click()
     page.get_by_role("option", name=re.compile(colleague.name)).click()
-    today = dt.date.today()
+    today = clock.today()
     for label, day in (("开始日期", today), ("结束日期", today + dt.timedelta(days=14))):
         field = dialog.get_by_label(label, exact=True)
         field.fill(day.isoformat())
