@@ -10,6 +10,7 @@ root).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import signal
 import urllib.parse
@@ -42,6 +43,7 @@ class EmbeddedPostgres:
             ) from exc
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         self._server = get_server(self.data_dir, cleanup_mode=None)  # stopped by `stop`, not at interpreter exit
+        atexit.unregister(self._server._cleanup)  # its exit hook only logs, after the streams are closed
         with psycopg.connect(self.admin_url, autocommit=True) as conn:
             current = int(conn.execute("SHOW max_connections").fetchone()[0])  # type: ignore[index]
             if current < MAX_CONNECTIONS:

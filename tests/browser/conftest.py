@@ -68,12 +68,13 @@ def _portal_dist() -> Path:
 
 
 @pytest.fixture(scope="session")
-def portal_stack(infra: dict[str, str], amqp_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """The whole platform with the gateway serving the built portal, shared by the browser tests of a session."""
+def portal_stack(infra: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The whole platform on the README's default (the embedded PostgreSQL) with the gateway serving the built
+    portal, shared by the browser tests of a session."""
     dist = _portal_dist()
     if not (dist / "index.html").is_file():
         pytest.fail(f"no built portal at {dist}: `make portal` builds it")
-    with running_stack(infra, amqp_url, tmp_path_factory.mktemp("portal-stack"), portal_dir=dist) as running:
+    with running_stack(infra, tmp_path_factory.mktemp("portal-stack"), portal_dir=dist) as running:
         yield running
 
 

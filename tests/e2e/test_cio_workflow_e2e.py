@@ -208,7 +208,7 @@ def test_nomination_to_appointment_across_every_service(stack: Stack) -> None:
 
     def has_cio_grant() -> bool:
         me = Client(stack, username, CANDIDATE_PASSWORD).call("GET", "/api/me").json()
-        return {"role": "cio", "org_path": "/4108/410802/4108020001"} in me["grants"]
+        return any(g["role"] == "cio" and g["org_path"] == "/4108/410802/4108020001" for g in me["grants"])
 
     wait_until(has_cio_grant, timeout=30, interval=0.5, message="identity grants cio")
 

@@ -109,7 +109,8 @@ def test_职能部门负责人_the_head_of_academic_affairs_becomes_cio_and_免�
 
     def grants() -> list[dict[str, str]]:
         """Signed in afresh each time: a token carries the grants of the moment it was issued."""
-        return list(Client(stack, head["username"], PASSWORD).call("GET", "/api/me").json()["grants"])
+        me = Client(stack, head["username"], PASSWORD).call("GET", "/api/me").json()
+        return [{"role": g["role"], "org_path": g["org_path"]} for g in me["grants"]]
 
     poll(lambda: cio in grants() or None, "identity grants cio")
 
@@ -199,7 +200,8 @@ def test_任期中若有变更_the_cio_leaves_the_school_and_the_bureau_records_
     cio = {"role": "cio", "org_path": f"/640122/{code}"}
 
     def grants(person: dict[str, object]) -> list[dict[str, str]]:
-        return list(Client(stack, str(person["username"]), PASSWORD).call("GET", "/api/me").json()["grants"])
+        me = Client(stack, str(person["username"]), PASSWORD).call("GET", "/api/me").json()
+        return [{"role": g["role"], "org_path": g["org_path"]} for g in me["grants"]]
 
     poll(lambda: cio in grants(successor) or None, "the new CIO holds cio")
     poll(lambda: cio not in grants(leaving) or None, "the one who left no longer does")
