@@ -44,7 +44,7 @@ from aiosmtpd.smtp import SMTP as SMTPServer
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 
 from tests.conftest import ROOT, fresh_vhost
-from tests.e2e.conftest import Stack, _run_processes, free_port, server_databases, token
+from tests.e2e.conftest import Stack, _run_processes, free_port, nginx_render, server_databases, token
 from tests.helpers import wait_until
 from tests.unit.test_ops_tools import require
 
@@ -372,7 +372,14 @@ def platform(infra: dict[str, str], tmp_path: Path) -> Iterator[tuple[Stack, dic
         run.mkdir()
         stack = resources.enter_context(
             contextlib.contextmanager(_run_processes)(
-                infra, amqp_url, run, urls, {"identity", "notifications"}, None, None
+                infra,
+                amqp_url,
+                run,
+                urls,
+                {"identity", "notifications"},
+                None,
+                None,
+                nginx_render.LOCAL_PORTAL_DIR,
             )
         )
         yield stack, urls

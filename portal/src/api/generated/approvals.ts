@@ -126,6 +126,52 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/appointments/{appointment_id}/end": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appointment_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 免聘: end the appointment normally, for a reason (left the school, retired, reassigned). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    appointment_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Dismiss"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Appointment"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/appointments/{appointment_id}/filings": {
         parameters: {
             query?: never;
@@ -159,7 +205,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** 变更报备: record a change during the term; the bureau is notified. */
+        /** 变更报备: file what changed during the term (person, post, contact data); the bureau is notified. */
         post: {
             parameters: {
                 query?: never;
@@ -181,7 +227,55 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Appointment"];
+                        "application/json": components["schemas"]["FilingOut"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/appointments/{appointment_id}/filings/{filing_id}/decision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appointment_id: string;
+                filing_id: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The appointing bureau acknowledges (备案) or rejects a filing; an acknowledged new person is appointed. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    appointment_id: string;
+                    filing_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["FilingDecision"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["FilingOut"];
                     };
                 };
                 422: components["responses"]["UNPROCESSABLE_ENTITY"];
@@ -1249,6 +1343,9 @@ export interface components {
             /** Format: date-time */
             created_at?: string;
             document_number?: string;
+            end_note?: string | null;
+            /** @description 免聘/换届: why it ended */
+            end_reason?: string | null;
             /** Format: date */
             ended_on?: string | null;
             /**
@@ -1414,6 +1511,18 @@ export interface components {
         DelegationList: {
             items?: components["schemas"]["Delegation"][];
         };
+        Dismiss: {
+            /**
+             * Format: date
+             * @description the last day served (default today)
+             * @default null
+             */
+            ended_on: string | null;
+            /** @default null */
+            note: string | null;
+            /** @enum {string} */
+            reason: "left_school" | "reassigned" | "retired";
+        };
         Error: {
             /** @description Error code */
             code?: number;
@@ -1483,19 +1592,56 @@ export interface components {
             details: {
                 [key: string]: unknown;
             } | null;
+            /**
+             * Format: date
+             * @description from when the new CIO serves
+             * @default null
+             */
+            effective_on: string | null;
+            /** @enum {string} */
+            kind: "contact" | "person" | "post";
+            /** @default null */
+            new_person_name: string | null;
+            /** @default null */
+            new_person_user_id: string | null;
+        };
+        FilingDecision: {
+            /** @enum {string} */
+            decision: "acknowledge" | "reject";
+            /**
+             * @description 发文字号 appointing the new CIO, when a change of person is acknowledged
+             * @default null
+             */
+            document_number: string | null;
+            /** @default null */
+            opinion: string | null;
         };
         FilingList: {
             items?: components["schemas"]["FilingOut"][];
         };
         FilingOut: {
             change?: string;
+            /** Format: date-time */
+            decided_at?: string | null;
+            decided_by?: string | null;
             details?: {
                 [key: string]: unknown;
             } | null;
+            document_number?: string | null;
+            /** Format: date */
+            effective_on?: string | null;
             /** Format: date-time */
             filed_at?: string;
             filed_by?: string;
             id?: number;
+            kind?: string;
+            new_person_name?: string | null;
+            new_person_user_id?: string | null;
+            opinion?: string | null;
+            /** @description due (owed by the school), filed, acknowledged, rejected */
+            status?: string;
+            /** Format: uuid */
+            successor_appointment_id?: string | null;
         };
         History: {
             items?: components["schemas"]["HistoryEntry"][];

@@ -133,6 +133,8 @@ export interface paths {
             parameters: {
                 query: {
                     org_code: string;
+                    /** @description the round whose policy says whom to list */
+                    round_id?: string | null;
                 };
                 header?: never;
                 path?: never;
@@ -840,6 +842,7 @@ export interface components {
             display_name?: string;
             email?: string | null;
             gender?: string | null;
+            org_code?: string | null;
             phone?: string | null;
             user_id?: string;
         };
@@ -850,6 +853,8 @@ export interface components {
             checked_rules?: string[];
             eligible?: boolean;
             reasons?: components["schemas"]["Reason"][];
+            /** @description 原则上/一般 rules the form departs from with a stated reason: flagged, not blocking */
+            warnings?: components["schemas"]["Reason"][];
         };
         Error: {
             /** @description Error code */
@@ -1004,6 +1009,8 @@ export interface components {
         Reason: {
             details_en?: string[];
             details_zh?: string[];
+            /** @description a warning: the school's stated reason for the exception */
+            exception_reason?: string | null;
             message_en?: string;
             message_zh?: string;
             rule?: string;

@@ -109,7 +109,7 @@ export interface paths {
                 query?: {
                     limit?: number;
                     cursor?: string | null;
-                    status?: "pending" | "sent" | "dead" | "skipped" | "held" | "digested";
+                    status?: "pending" | "sent" | "dead" | "skipped" | "held" | "digested" | "simulated";
                     channel?: "dingtalk" | "email" | "in_app" | "sms" | "webhook" | "wecom";
                 };
                 header?: never;
