@@ -22,7 +22,7 @@ import requests
 
 from shared.embedded_db import EmbeddedPostgres
 from tests.conftest import ROOT, fresh_vhost
-from tests.e2e.conftest import Stack, _run_processes, running_stack, token
+from tests.e2e.conftest import Stack, _run_processes, nginx_render, running_stack, token
 from tests.e2e.test_cio_workflow_e2e import PNG
 from tests.helpers import wait_until
 
@@ -185,7 +185,8 @@ def platform_on(infra: dict[str, str], run: Path, urls: dict[str, str], secret: 
     """Every service's processes on databases that already exist (the restored ones), with a vhost of their own."""
     with fresh_vhost(infra) as amqp_url:
         processes = contextlib.contextmanager(_run_processes)
-        with processes(infra, amqp_url, run, urls, None, None, {"SIGNING_KEY_SECRET": secret}) as stack:
+        extra = {"SIGNING_KEY_SECRET": secret}
+        with processes(infra, amqp_url, run, urls, None, None, extra, nginx_render.LOCAL_PORTAL_DIR) as stack:
             yield stack
 
 
