@@ -62,6 +62,7 @@ declare module 'vue' {
     FormSheet: typeof import('./components/review/FormSheet.vue')['default']
     HistoryTimeline: typeof import('./components/HistoryTimeline.vue')['default']
     LanguageSwitch: typeof import('./components/LanguageSwitch.vue')['default']
+    NamedDatePicker: typeof import('./components/NamedDatePicker.vue')['default']
     PolicyField: typeof import('./components/policy/PolicyField.vue')['default']
     PolicyForm: typeof import('./components/policy/PolicyForm.vue')['default']
     RouterLink: typeof import('vue-router')['RouterLink']

@@ -80,6 +80,8 @@ def fill_field(page: Page, spec: dict[str, Any], value: Any, path: str | None = 
         box.press("Tab")
     elif kind == "date":
         box = where.locator("input")
+        box.click()  # the calendar opens as a dialog named after its field
+        expect(page.get_by_role("dialog", name=spec["label_zh"])).to_be_visible()
         box.fill(str(value))
         box.press("Enter")
         expect(box).to_have_value(str(value))
