@@ -29,6 +29,7 @@ from playwright.sync_api import (
     Playwright,
     Response,
     Route,
+    expect,
     sync_playwright,
 )
 
@@ -47,6 +48,11 @@ CHROMIUM_ARGS = [
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 LOCALE = "zh-CN"
+
+# How long an expectation waits for its condition (Playwright's default is 5 s). The suite runs the whole platform,
+# Chromium and the tests on two cores, where a page's first render can take longer than that; the conditions checked
+# are unchanged, only the wait before calling one false.
+expect.set_options(timeout=20_000)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
