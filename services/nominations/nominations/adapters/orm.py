@@ -89,6 +89,8 @@ rounds = sa.Table(
     sa.Column("close_reason", sa.String(16)),
     sa.Column("created_by", sa.String(100), nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("notice", JSON, comment="通知: 文号, text, contacts, attachments"),
+    sa.Column("level_deadlines", JSON, comment="{org level: ISO deadline} of each level's 报送"),
 )
 
 nominations = sa.Table(
@@ -132,6 +134,24 @@ nominations = sa.Table(
         unique=True,
         postgresql_where=sa.text("status NOT IN ('rejected', 'withdrawn')"),
     ),
+)
+
+batches = sa.Table(
+    "batches",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("round_id", sa.Uuid, sa.ForeignKey("rounds.id"), nullable=False, index=True),
+    sa.Column("org_code", sa.String(32), nullable=False),
+    sa.Column("org_path", sa.String(400), nullable=False, index=True),
+    sa.Column("org_name", sa.String(200), nullable=False),
+    sa.Column("to_role", sa.String(40), nullable=False),
+    sa.Column("to_org_path", sa.String(400), nullable=False),
+    sa.Column("nominations", JSON, nullable=False),
+    sa.Column("opinion", sa.Text, nullable=False),
+    sa.Column("submitted_by", sa.String(100), nullable=False),
+    sa.Column("submitted_at", TS, nullable=False),
+    # 报送 is one act: one batch per county and round
+    sa.UniqueConstraint("round_id", "org_code", name="uq_batches_round_org"),
 )
 
 nomination_photos = sa.Table(

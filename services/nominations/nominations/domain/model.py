@@ -88,6 +88,10 @@ class Round:
     deadline: dt.datetime
     created_by: str
     status: RoundStatus = RoundStatus.OPEN
+    # 通知: 文号 (e.g. 焦教文〔2022〕60号), text, contacts [{name, phone}], attachments [{title, url}]
+    notice: dict[str, Any] = field(default_factory=dict)
+    # An optional deadline per org level of the chain ({"county": …}): the county's 报送 to the city is due then
+    level_deadlines: dict[str, dt.datetime] = field(default_factory=dict)
     closed_at: dt.datetime | None = None
     close_reason: str | None = None
     version: int = 1
@@ -104,9 +108,25 @@ class Round:
         deadline: dt.datetime,
         created_by: str,
         now: dt.datetime,
+        notice: dict[str, Any] | None = None,
+        level_deadlines: dict[str, dt.datetime] | None = None,
     ) -> Round:
         if deadline <= now:
             raise DomainError("The deadline must be in the future / 截止时间须晚于当前时间", field="deadline")
+        level_deadlines = dict(level_deadlines or {})
+        chain_levels = {s.org_level for s in policy.stages}
+        for level, due in level_deadlines.items():
+            if level not in chain_levels:
+                raise DomainError(
+                    f"{level} is not a level of the policy's approval chain / 该层级不在审核链中",
+                    field=f"level_deadlines.{level}",
+                )
+            if due < deadline:
+                # the schools' forms are due first; a level's 报送 cannot be due before them
+                raise DomainError(
+                    "A level's deadline cannot be before the round's deadline / 报送截止时间不得早于推荐截止时间",
+                    field=f"level_deadlines.{level}",
+                )
         round_ = cls(
             id=uuid.uuid4(),
             title=title,
@@ -118,6 +138,8 @@ class Round:
             opens_at=now,
             deadline=deadline,
             created_by=created_by,
+            notice=dict(notice or {}),
+            level_deadlines=level_deadlines,
         )
         round_.events.append(
             events.RoundOpened(
@@ -130,9 +152,15 @@ class Round:
                 opens_at=_iso(now),
                 deadline=_iso(deadline),
                 policy=policy.document,
+                notice=round_.notice,
+                level_deadlines={k: _iso(v) for k, v in level_deadlines.items()},
             )
         )
         return round_
+
+    def deadline_for(self, level: str) -> dt.datetime:
+        """When `level` must have done its part (a county's 报送): its own deadline, else the round's."""
+        return self.level_deadlines.get(level, self.deadline)
 
     @property
     def read_policy(self) -> Policy:

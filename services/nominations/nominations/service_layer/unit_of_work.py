@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from nominations.adapters.orm import (
     appointment_projection,
     audit_log,
+    batches,
     certificate_projection,
     nomination_history,
     nomination_photos,
@@ -20,6 +21,7 @@ from nominations.adapters.orm import (
     rounds,
     user_projection,
 )
+from nominations.domain.batches import Batch
 from nominations.domain.model import Nomination, Round, RoundStatus, Status
 from nominations.domain.terms import TermRecord, consecutive_terms_before, next_term_start
 from shared.audit import pending_scope
@@ -30,6 +32,10 @@ from shared.scope import within_any
 
 class ConcurrentUpdate(Exception):
     """Someone else saved the record since it was read (optimistic lock)."""
+
+
+class BatchExists(Exception):
+    """The county already sent its batch of this round (unique index: 报送 is one act)."""
 
 
 class LiveNominationExists(Exception):
@@ -65,6 +71,8 @@ class RoundRepository:
             closed_at=row.closed_at,
             close_reason=row.close_reason,
             version=row.version,
+            notice=dict(row.notice or {}),
+            level_deadlines={k: dt.datetime.fromisoformat(v) for k, v in (row.level_deadlines or {}).items()},
         )
         self._loaded[round_.id] = round_.version
         self.uow.track(round_)
@@ -122,6 +130,8 @@ class RoundRepository:
             "close_reason": round_.close_reason,
             "created_by": round_.created_by,
             "version": round_.version,
+            "notice": round_.notice or None,
+            "level_deadlines": {k: v.isoformat() for k, v in round_.level_deadlines.items()} or None,
         }
         loaded = self._loaded.get(round_.id)
         if loaded is None:
@@ -192,6 +202,16 @@ class NominationRepository:
         )
         return self.uow.session.execute(query).scalar_one_or_none()
 
+    def of_round_within(self, round_id: uuid.UUID, org_path: str) -> list[Nomination]:
+        """Every nomination of a round in one subtree (a county's), locked: a batch reads them as one act."""
+        query = (
+            sa.select(nominations)
+            .where(nominations.c.round_id == round_id, within_any(nominations.c.school_org_path, [org_path]))
+            .order_by(nominations.c.school_org_path)
+            .with_for_update()
+        )
+        return [self._from_row(r, track=False) for r in self.uow.session.execute(query)]
+
     def list_within(
         self,
         paths: Sequence[str],
@@ -216,8 +236,15 @@ class NominationRepository:
         query = query.order_by(nominations.c.created_at.desc(), nominations.c.id.desc()).limit(limit)
         return [self._from_row(r, track=False) for r in self.uow.session.execute(query)]
 
-    def stream_for_summary(self, round_id: uuid.UUID, paths: Sequence[str], batch: int = 1000) -> Iterator[Nomination]:
-        """Every live nomination of a round in the subtrees, ordered by school, fetched in batches."""
+    def stream_for_summary(
+        self,
+        round_id: uuid.UUID,
+        paths: Sequence[str],
+        batch: int = 1000,
+        only: Sequence[uuid.UUID] | None = None,
+    ) -> Iterator[Nomination]:
+        """Every live nomination of a round in the subtrees (or `only` those of a county's batch), ordered by
+        school, fetched in batches."""
         query = (
             sa.select(nominations)
             .where(
@@ -228,6 +255,8 @@ class NominationRepository:
             .order_by(nominations.c.school_org_path, nominations.c.id)
             .execution_options(yield_per=batch)
         )
+        if only is not None:
+            query = query.where(nominations.c.id.in_(list(only)))
         for row in self.uow.session.execute(query):
             yield self._from_row(row, track=False)
 
@@ -341,6 +370,15 @@ class Directory:
         rows = self.uow.session.execute(sa.select(org_projection).where(org_projection.c.path.in_(list(paths))))
         return {r.path: dict(r._mapping) for r in rows}
 
+    def orgs_within(self, path: str, level: str) -> list[dict[str, Any]]:
+        """The orgs of one level in a subtree (the counties of a city), by path."""
+        query = (
+            sa.select(org_projection)
+            .where(within_any(org_projection.c.path, [path]), org_projection.c.level == level)
+            .order_by(org_projection.c.path)
+        )
+        return [dict(r._mapping) for r in self.uow.session.execute(query)]
+
     def user(self, user_id: uuid.UUID) -> dict[str, Any] | None:
         row = self.uow.session.execute(
             sa.select(user_projection).where(user_projection.c.user_id == user_id)
@@ -402,12 +440,72 @@ class Directory:
         return consecutive_terms_before(history, next_term_start(history, today))
 
 
+class BatchRepository:
+    """报送批次: the counties' batches of a round."""
+
+    def __init__(self, uow: NominationsUnitOfWork) -> None:
+        self.uow = uow
+
+    @staticmethod
+    def _from_row(row: Any) -> Batch:
+        return Batch(
+            id=row.id,
+            round_id=row.round_id,
+            org_code=row.org_code,
+            org_path=row.org_path,
+            org_name=row.org_name,
+            to_role=row.to_role,
+            to_org_path=row.to_org_path,
+            nominations=list(row.nominations or []),
+            opinion=row.opinion,
+            submitted_by=row.submitted_by,
+            submitted_at=row.submitted_at,
+        )
+
+    def add(self, batch: Batch) -> None:
+        exists = sa.select(batches.c.id).where(
+            batches.c.round_id == batch.round_id, batches.c.org_code == batch.org_code
+        )
+        if self.uow.session.execute(exists).first() is not None:
+            raise BatchExists(batch.org_code)
+        try:
+            self.uow.session.execute(
+                batches.insert().values(
+                    id=batch.id,
+                    round_id=batch.round_id,
+                    org_code=batch.org_code,
+                    org_path=batch.org_path,
+                    org_name=batch.org_name,
+                    to_role=batch.to_role,
+                    to_org_path=batch.to_org_path,
+                    nominations=batch.nominations,
+                    opinion=batch.opinion,
+                    submitted_by=batch.submitted_by,
+                    submitted_at=batch.submitted_at,
+                )
+            )
+        except sa.exc.IntegrityError as exc:
+            # two sends raced past the check above; the unique constraint lets one win
+            raise BatchExists(batch.org_code) from exc
+        self.uow.track(batch)
+
+    def get(self, batch_id: uuid.UUID) -> Batch | None:
+        row = self.uow.session.execute(sa.select(batches).where(batches.c.id == batch_id)).one_or_none()
+        return self._from_row(row) if row else None
+
+    def of_round(self, round_id: uuid.UUID) -> list[Batch]:
+        query = sa.select(batches).where(batches.c.round_id == round_id).order_by(batches.c.org_path)
+        return [self._from_row(r) for r in self.uow.session.execute(query)]
+
+
 class NominationsUnitOfWork(SqlAlchemyUnitOfWork):
     rounds: RoundRepository
     nominations: NominationRepository
+    batches: BatchRepository
     directory: Directory
 
     def on_enter(self) -> None:
+        self.batches = BatchRepository(self)
         self.rounds = RoundRepository(self)
         self.nominations = NominationRepository(self)
         self.directory = Directory(self)

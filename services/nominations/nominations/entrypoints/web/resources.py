@@ -14,6 +14,10 @@ from nominations.bootstrap import Nominations
 from nominations.domain.model import Nomination, Round
 from nominations.entrypoints.web.schemas import (
     Attestation,
+    BatchCreate,
+    BatchOverviewSchema,
+    BatchSentSchema,
+    BatchSummaryArgs,
     CandidateArgs,
     CandidateList,
     EligibilitySchema,
@@ -117,6 +121,8 @@ class Rounds(MethodView):
             issuing_org_code=body["issuing_org_code"],
             deadline=body["deadline"],
             now=handlers.now_utc(),
+            notice=body["notice"],
+            level_deadlines=body["level_deadlines"],
         )
         response = _etagged(_round_body(round_), RoundSchema, round_.version, 201)
         response.headers["Location"] = url_for("rounds.RoundById", round_id=round_.id)
@@ -157,6 +163,19 @@ class RoundClose(MethodView):
         return _etagged(_round_body(round_), RoundSchema, round_.version)
 
 
+def _table_response(table: handlers.SummaryTable, fmt: str, name: str) -> Response:
+    if fmt == "xlsx":
+        body, mimetype = (
+            tabular.xlsx_stream(table.title or "汇总表", table.header, table.rows),
+            ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )
+    else:
+        body, mimetype = tabular.csv_stream(table.header, table.rows), "text/csv; charset=utf-8"
+    response = Response(stream_with_context(body), mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
+
+
 @rounds_blp.route("/<uuid:round_id>/summary")
 class RoundSummary(MethodView):
     @rounds_blp.arguments(SummaryArgs, location="query")
@@ -165,16 +184,43 @@ class RoundSummary(MethodView):
         table = handlers.summary_table(
             service().uow, current_principal(), round_id, org_code=args["org_code"], reveal=args["reveal"]
         )
-        if args["format"] == "xlsx":
-            body, mimetype = (
-                tabular.xlsx_stream(table.title or "汇总表", table.header, table.rows),
-                ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-            )
-        else:
-            body, mimetype = tabular.csv_stream(table.header, table.rows), "text/csv; charset=utf-8"
-        response = Response(stream_with_context(body), mimetype=mimetype)
-        response.headers["Content-Disposition"] = f'attachment; filename="summary-{round_id}.{args["format"]}"'
-        return response
+        return _table_response(table, args["format"], f"summary-{round_id}")
+
+
+@rounds_blp.route("/<uuid:round_id>/batches")
+class RoundBatches(MethodView):
+    @rounds_blp.arguments(BatchCreate)
+    @rounds_blp.response(201, BatchSentSchema)
+    @idempotent(_session_factory)
+    def post(self, body: dict[str, Any], round_id: uuid.UUID) -> Any:
+        """报送: the county sends its approved 推荐表, their 汇总表 and its opinion to the body above, in one act,
+        before its deadline (`level_deadlines`, else the round's); once per unit and round (409 after)."""
+        sent = handlers.send_batch(
+            service().uow(),
+            current_principal(),
+            round_id,
+            org_code=body["org_code"],
+            opinion=body["opinion"],
+            now=handlers.now_utc(),
+        )
+        return {**sent.batch.__dict__, "left_out": sent.left_out}
+
+    @rounds_blp.response(200, BatchOverviewSchema)
+    def get(self, round_id: uuid.UUID) -> Any:
+        """The batches in the caller's view and every sending unit (county) with its batch or none yet."""
+        overview = handlers.round_batches(service().uow(), current_principal(), round_id)
+        return {"items": [b.__dict__ for b in overview.batches], "units": overview.units}
+
+
+@rounds_blp.route("/<uuid:round_id>/batches/<uuid:batch_id>/summary")
+class RoundBatchSummary(MethodView):
+    @rounds_blp.arguments(BatchSummaryArgs, location="query")
+    @rounds_blp.response(200, description="the batch's 汇总表 as text/csv or XLSX, streamed")
+    def get(self, args: dict[str, Any], round_id: uuid.UUID, batch_id: uuid.UUID) -> Any:
+        table = handlers.summary_table(
+            service().uow, current_principal(), round_id, org_code=None, reveal=args["reveal"], batch_id=batch_id
+        )
+        return _table_response(table, args["format"], f"summary-{round_id}-{batch_id}")
 
 
 # -- nominations ---------------------------------------------------------------------------------
