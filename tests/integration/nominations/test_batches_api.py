@@ -89,7 +89,9 @@ def test_报送至市教育局_the_county_sends_its_approved_forms_summary_and_o
     assert round_["notice"]["document_number"] == "焦教文〔2022〕60号"
     assert [c["name"] for c in round_["notice"]["contacts"]] == ["秦杰", "崔杰"]
     assert list(round_["level_deadlines"]) == ["county"]
-    assert dt.datetime.fromisoformat(round_["level_deadlines"]["county"]) > dt.datetime.fromisoformat(round_["deadline"])
+    assert dt.datetime.fromisoformat(round_["level_deadlines"]["county"]) > dt.datetime.fromisoformat(
+        round_["deadline"]
+    )
     (opened,) = _outbox(service, "nominations.round.opened")
     assert opened["data"]["notice"]["document_number"] == "焦教文〔2022〕60号"
     # a school sees the notice of its city's round

@@ -253,3 +253,9 @@ def test_报送至市教育局_a_countys_batch_reaches_the_city_reviewers(templa
         {"org_name": "解放区教育局", "round_title": "2022年推荐", "count": 2, "opinion": "同意推荐"},
     )
     assert "解放区教育局" in rendered.subject and "推荐表 2 份" in rendered.body
+
+
+def test_名单公示_an_objection_reaches_the_body_that_published_the_list(templates: Templates) -> None:
+    (rule,) = load_rules(templates).for_event("approvals.objection.received")
+    told = resolve(rule, {"publisher_role": "city_reviewer", "publisher_org_path": "/4108"}, DIRECTORY)
+    assert told == ["city-1"]

@@ -231,3 +231,50 @@ class RectificationOrdered(_Subject):
     # additions: the school, and the kind of evaluation that ordered it
     org_code: str | None = None
     kind: str | None = None
+
+
+@dataclass
+class PublicationOpened(_Subject):
+    """名单公示 published: the people the body intends to appoint, public from starts_on to ends_on."""
+
+    event_type: ClassVar[str] = "approvals.publication.opened"
+    _subject_field: ClassVar[str] = "publication_id"
+    publication_id: str
+    round_id: str
+    title: str
+    publisher_org_path: str
+    publisher_role: str
+    starts_on: str
+    ends_on: str
+    entries: list[dict[str, Any]]
+
+
+@dataclass
+class ObjectionReceived(_Subject):
+    """异议 received during a 公示期 (no contact details: the bureau reads those through its API)."""
+
+    event_type: ClassVar[str] = "approvals.objection.received"
+    _subject_field: ClassVar[str] = "objection_id"
+    objection_id: str
+    publication_id: str
+    title: str
+    case_id: str | None
+    candidate_name: str | None
+    school_name: str | None
+    publisher_role: str
+    publisher_org_path: str
+    received_at: str
+
+
+@dataclass
+class ObjectionResolved(_Subject):
+    event_type: ClassVar[str] = "approvals.objection.resolved"
+    _subject_field: ClassVar[str] = "objection_id"
+    objection_id: str
+    publication_id: str
+    case_id: str | None
+    outcome: str
+    resolution: str
+    resolved_by: str
+    resolved_at: str
+    org_path: str

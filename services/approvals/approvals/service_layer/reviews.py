@@ -26,6 +26,7 @@ from approvals.domain.model import (
     Nominee,
     ReviewCase,
     Seal,
+    StateConflict,
     now,
     resolve_stages,
 )
@@ -225,6 +226,12 @@ def _decide_in(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Decide, at: 
             raise DomainError(
                 "The final approval issues the appointment: give its document number (发文字号).", "document_number"
             )
+        # 名单公示: a listed person is appointed only after the period, with every objection resolved
+        publication = uow.publications.of_case(case.id)
+        if publication is not None:
+            hold = publication.hold_on(case.id, uow.publications.objections(publication.id), at.date())
+            if hold is not None:
+                raise StateConflict(hold, "publication")
         uow.appointments.lock_org(case.school_org_code)
     outcome = case.decide(
         cmd.task_id,

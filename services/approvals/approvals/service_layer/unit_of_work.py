@@ -15,7 +15,10 @@ from approvals.adapters.orm import (
     audit_log,
     delegations,
     evaluations,
+    objections,
     orgs,
+    publication_entries,
+    publications,
     rectifications,
     review_cases,
     review_tasks,
@@ -25,6 +28,7 @@ from approvals.adapters.orm import (
 from approvals.domain.evaluation import ORDERED, Evaluation, Rectification
 from approvals.domain.filings import DUE, ChangeFiling
 from approvals.domain.model import ACTIVE, OPEN, REVOKED, Appointment, OrgNode, ReviewCase, ReviewTask
+from approvals.domain.publication import Objection, Publication
 from approvals.domain.terms import TermRecord
 from shared.auth import Principal
 from shared.db import SqlAlchemyUnitOfWork
@@ -501,6 +505,84 @@ class RectificationRepository:
         return found
 
 
+class PublicationRepository:
+    """名单公示 and its objections."""
+
+    def __init__(self, uow: ApprovalsUnitOfWork) -> None:
+        self.uow = uow
+
+    def add(self, publication: Publication) -> None:
+        self.uow.session.add(publication)
+        self.uow.track(publication)
+        self.uow.session.flush()
+        self.uow.session.execute(
+            publication_entries.insert(),
+            [{"publication_id": publication.id, "case_id": uuid.UUID(e["case_id"])} for e in publication.entries],
+        )
+
+    def get(self, publication_id: uuid.UUID, lock: bool = False) -> Publication | None:
+        query = select(Publication).where(publications.c.id == publication_id)
+        if lock:
+            query = query.with_for_update()
+        found = self.uow.session.execute(query).scalar_one_or_none()
+        if found is not None:
+            self.uow.track(found)
+        return found
+
+    def listed(self, case_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+        """The cases already on a list (a person is published once)."""
+        if not case_ids:
+            return set()
+        query = select(publication_entries.c.case_id).where(publication_entries.c.case_id.in_(list(case_ids)))
+        return set(self.uow.session.execute(query).scalars())
+
+    def of_case(self, case_id: uuid.UUID) -> Publication | None:
+        query = (
+            select(Publication)
+            .join(publication_entries, publication_entries.c.publication_id == publications.c.id)
+            .where(publication_entries.c.case_id == case_id)
+        )
+        return self.uow.session.execute(query).scalar_one_or_none()
+
+    def list_within(self, paths: Sequence[str], round_id: uuid.UUID | None) -> list[Publication]:
+        query = select(Publication).where(within_any(publications.c.publisher_org_path, paths))
+        if round_id is not None:
+            query = query.where(publications.c.round_id == round_id)
+        query = query.order_by(publications.c.published_at.desc(), publications.c.id).limit(200)
+        return list(self.uow.session.execute(query).scalars())
+
+    def current(self, today: dt.date, limit: int = 100) -> list[Publication]:
+        """Lists whose period has not ended: what the public page shows."""
+        query = (
+            select(Publication)
+            .where(publications.c.ends_on >= today)
+            .order_by(publications.c.starts_on, publications.c.id)
+            .limit(limit)
+        )
+        return list(self.uow.session.execute(query).scalars())
+
+    def add_objection(self, objection: Objection) -> None:
+        self.uow.session.add(objection)
+        self.uow.track(objection)
+
+    def objections(self, publication_id: uuid.UUID) -> list[Objection]:
+        query = (
+            select(Objection)
+            .where(objections.c.publication_id == publication_id)
+            .order_by(objections.c.received_at, objections.c.id)
+        )
+        return list(self.uow.session.execute(query).scalars())
+
+    def objection(self, publication_id: uuid.UUID, objection_id: uuid.UUID, lock: bool = False) -> Objection | None:
+        query = select(Objection).where(objections.c.id == objection_id, objections.c.publication_id == publication_id)
+        if lock:
+            query = query.with_for_update()
+        found = self.uow.session.execute(query).scalar_one_or_none()
+        if found is not None:
+            self.uow.track(found)
+        return found
+
+
 class ApprovalsUnitOfWork(SqlAlchemyUnitOfWork):
     projections: Projections
     cases: CaseRepository
@@ -509,8 +591,10 @@ class ApprovalsUnitOfWork(SqlAlchemyUnitOfWork):
     delegations: DelegationRepository
     evaluations: EvaluationRepository
     rectifications: RectificationRepository
+    publications: PublicationRepository
 
     def on_enter(self) -> None:
+        self.publications = PublicationRepository(self)
         self.projections = Projections(self)
         self.cases = CaseRepository(self)
         self.tasks = TaskRepository(self)

@@ -33,14 +33,24 @@ from approvals.entrypoints.web.schemas import (
     FilingOutSchema,
     FilingSchema,
     HistorySchema,
+    ObjectionReceiptSchema,
+    ObjectionSchema,
+    ObjectSchema,
     OpenEvaluationSchema,
     OutcomeResultSchema,
     OutcomeSchema,
+    PublicationListArgs,
+    PublicationListSchema,
+    PublicationSchema,
+    PublicPublicationListSchema,
+    PublicPublicationSchema,
     PublishedListArgs,
+    PublishSchema,
     RectificationListArgs,
     RectificationPage,
     RectificationSchema,
     RenewSchema,
+    ResolveSchema,
     RevokeSchema,
     SelfAssessmentSchema,
     TaskListArgs,
@@ -48,15 +58,25 @@ from approvals.entrypoints.web.schemas import (
     TaskSchema,
     VerificationSchema,
 )
-from approvals.service_layer import appointments, evaluations, queries, reviews
+from approvals.service_layer import appointments, evaluations, publications, queries, reviews
 from shared.audit import audit_blueprint
-from shared.auth import current_principal
+from shared.auth import current_principal, public
 from shared.http import idempotent, require_if_match, with_etag
 
 tasks_blp = Blueprint("tasks", __name__, url_prefix="/api/tasks", description="The reviewer's inbox (待办审核)")
 cases_blp = Blueprint("cases", __name__, url_prefix="/api/cases", description="Review cases (审核) and history")
 appointments_blp = Blueprint(
     "appointments", __name__, url_prefix="/api/appointments", description="Appointments (聘任) and their terms"
+)
+
+publications_blp = Blueprint(
+    "publications", __name__, url_prefix="/api/publications", description="名单公示: lists, periods, objections"
+)
+public_blp = Blueprint(
+    "public_publications",
+    __name__,
+    url_prefix="/api/public/publications",
+    description="名单公示 as the public sees it, without signing in; objections (异议) during the period",
 )
 
 
@@ -393,5 +413,84 @@ class RectificationHistory(MethodView):
         return {"items": evaluations.rectification_history(service().uow(), current_principal(), rectification_id)}
 
 
+# -- 名单公示 -----------------------------------------------------------------------------------------
+@publications_blp.route("")
+class Publications(MethodView):
+    @publications_blp.arguments(PublishSchema)
+    @publications_blp.response(201, PublicationSchema)
+    @idempotent(_session_factory)
+    def post(self, body: dict[str, Any]) -> Any:
+        """Publish the people awaiting this body's final approval in the round for the period (公示期); their
+        final approval waits until the period has ended and every objection about them is resolved."""
+        found = publications.publish(service().uow(), current_principal(), publications.Publish(**body))
+        return {**found.__dict__, "objections": []}
+
+    @publications_blp.arguments(PublicationListArgs, location="query")
+    @publications_blp.response(200, PublicationListSchema)
+    def get(self, args: dict[str, Any]) -> Any:
+        """The lists published in the caller's subtree, newest first."""
+        found = publications.list_for_bureau(service().uow(), current_principal(), args["round_id"])
+        return {"items": [p.__dict__ for p in found]}
+
+
+@publications_blp.route("/<uuid:publication_id>")
+class PublicationById(MethodView):
+    @publications_blp.response(200, PublicationSchema)
+    def get(self, publication_id: uuid.UUID) -> Any:
+        """The list with its objections and the objectors' contact details (the read is audited)."""
+        found = publications.read_for_bureau(service().uow(), current_principal(), publication_id)
+        return {**found.publication.__dict__, "objections": [o.__dict__ for o in found.objections]}
+
+
+@publications_blp.route("/<uuid:publication_id>/objections/<uuid:objection_id>/resolution")
+class ObjectionResolution(MethodView):
+    @publications_blp.arguments(ResolveSchema)
+    @publications_blp.response(200, ObjectionSchema)
+    def post(self, body: dict[str, Any], publication_id: uuid.UUID, objection_id: uuid.UUID) -> Any:
+        """The publishing body's finding: upheld (the person is not appointed) or dismissed, with its reasons."""
+        cmd = publications.Resolve(publication_id=publication_id, objection_id=objection_id, **body)
+        return publications.resolve(service().uow(), current_principal(), cmd).__dict__
+
+
+@public_blp.route("")
+class PublicPublications(MethodView):
+    @public
+    @public_blp.doc(security=[])
+    @public_blp.response(200, PublicPublicationListSchema)
+    def get(self) -> Any:
+        """The lists being published now or soon (no sign-in): names and units only."""
+        return {"items": publications.list_public(service().uow())}
+
+
+@public_blp.route("/<uuid:publication_id>")
+class PublicPublication(MethodView):
+    @public
+    @public_blp.doc(security=[])
+    @public_blp.response(200, PublicPublicationSchema)
+    def get(self, publication_id: uuid.UUID) -> Any:
+        return publications.read_public(service().uow(), publication_id)
+
+
+@public_blp.route("/<uuid:publication_id>/objections")
+class PublicObjections(MethodView):
+    @public
+    @public_blp.doc(security=[])
+    @public_blp.arguments(ObjectSchema)
+    @public_blp.response(201, ObjectionReceiptSchema)
+    def post(self, body: dict[str, Any], publication_id: uuid.UUID) -> Any:
+        """异议: anyone may object during the period, about one person or the list, giving a name and a phone
+        number or e-mail address; 409 outside the period. The gateway limits how often one address may post."""
+        cmd = publications.Object(publication_id=publication_id, **body)
+        return publications.object_to(service().uow(), cmd).__dict__
+
+
 # GET /api/audit/approvals: the audit listing every service serves the same way (shared/audit.py).
-BLUEPRINTS = [tasks_blp, cases_blp, appointments_blp, evaluations_blp, audit_blueprint("approvals", audit_log)]
+BLUEPRINTS = [
+    tasks_blp,
+    cases_blp,
+    appointments_blp,
+    evaluations_blp,
+    publications_blp,
+    public_blp,
+    audit_blueprint("approvals", audit_log),
+]

@@ -428,3 +428,121 @@ class OutcomeSchema(Schema):
 class OutcomeResultSchema(Schema):
     rectification = fields.Nested(RectificationSchema)
     revoked_appointment_id = fields.UUID(allow_none=True)
+
+
+# -- 名单公示 -----------------------------------------------------------------------------------------
+class PublishSchema(Schema):
+    round_id = fields.UUID(required=True)
+    org_code = fields.String(
+        required=True, validate=validate.Length(min=1, max=32), metadata={"description": "the publishing body"}
+    )
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    starts_on = fields.Date(required=True, metadata={"description": "公示期 start (inclusive)"})
+    ends_on = fields.Date(required=True, metadata={"description": "公示期 end (inclusive)"})
+    note = fields.String(load_default=None, validate=validate.Length(max=5000))
+
+
+class PublicationEntrySchema(Schema):
+    case_id = fields.String()
+    nomination_id = fields.String()
+    candidate_name = fields.String()
+    school_name = fields.String()
+    school_org_code = fields.String()
+    school_org_path = fields.String()
+
+
+class ObjectionSchema(Schema):
+    """异议 as the publishing body sees it, with the objector's contact details."""
+
+    id = fields.UUID()
+    publication_id = fields.UUID()
+    case_id = fields.UUID(allow_none=True)
+    content = fields.String()
+    contact_name = fields.String()
+    contact_phone = fields.String(allow_none=True)
+    contact_email = fields.String(allow_none=True)
+    status = fields.String(metadata={"description": "received, upheld, dismissed"})
+    received_at = fields.DateTime()
+    resolution = fields.String(allow_none=True)
+    resolved_by = fields.String(allow_none=True)
+    resolved_at = fields.DateTime(allow_none=True)
+
+
+class PublicationSummarySchema(Schema):
+    """名单公示: the list and its period."""
+
+    id = fields.UUID()
+    round_id = fields.UUID()
+    publisher_org_code = fields.String()
+    publisher_org_path = fields.String()
+    publisher_name = fields.String()
+    publisher_role = fields.String()
+    title = fields.String()
+    note = fields.String(allow_none=True)
+    starts_on = fields.Date()
+    ends_on = fields.Date()
+    status = fields.String()
+    published_by = fields.String()
+    published_at = fields.DateTime()
+    entries = fields.List(fields.Nested(PublicationEntrySchema))
+
+
+class PublicationSchema(PublicationSummarySchema):
+    """名单公示 as the publishing body sees it: with the objections received and the objectors' contacts."""
+
+    objections = fields.List(fields.Nested(ObjectionSchema))
+
+
+class PublicationListArgs(Schema):
+    round_id = fields.UUID(load_default=None)
+
+
+class PublicationListSchema(Schema):
+    items = fields.List(fields.Nested(PublicationSummarySchema))
+
+
+class PublicEntrySchema(Schema):
+    case_id = fields.String()
+    candidate_name = fields.String()
+    school_name = fields.String()
+
+
+class PublicPublicationSchema(Schema):
+    """What anyone sees without signing in: the names and units on the list, the period, the publishing body."""
+
+    id = fields.UUID()
+    round_id = fields.UUID()
+    title = fields.String()
+    note = fields.String(allow_none=True)
+    publisher_name = fields.String()
+    starts_on = fields.Date()
+    ends_on = fields.Date()
+    state = fields.String(metadata={"description": "upcoming, open (公示中), ended"})
+    accepts_objections = fields.Boolean()
+    entries = fields.List(fields.Nested(PublicEntrySchema))
+
+
+class PublicPublicationListSchema(Schema):
+    items = fields.List(fields.Nested(PublicPublicationSchema))
+
+
+class ObjectSchema(Schema):
+    case_id = fields.UUID(
+        load_default=None, metadata={"description": "the person objected to (an entry's case_id); none: the list"}
+    )
+    content = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    contact_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    contact_phone = fields.String(load_default=None, validate=validate.Regexp(r"^[0-9+\- ]{5,32}$"))
+    contact_email = fields.Email(load_default=None, validate=validate.Length(max=254))
+
+
+class ObjectionReceiptSchema(Schema):
+    id = fields.UUID()
+    publication_id = fields.UUID()
+    status = fields.String()
+    received_at = fields.DateTime()
+
+
+class ResolveSchema(Schema):
+    outcome = fields.String(required=True, validate=validate.OneOf(["upheld", "dismissed"]))
+    resolution = fields.String(required=True, validate=validate.Length(min=1, max=2000))
