@@ -1051,6 +1051,290 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/public/publications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The lists being published now or soon (no sign-in): names and units only. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PublicPublicationList"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/public/publications/{publication_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                publication_id: string;
+            };
+            cookie?: never;
+        };
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    publication_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PublicPublication"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/public/publications/{publication_id}/objections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                publication_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 异议: anyone may object during the period, about one person or the list, giving a name and a phone
+         *     number or e-mail address; 409 outside the period. The gateway limits how often one address may post.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    publication_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Object"];
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ObjectionReceipt"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/publications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The lists published in the caller's subtree, newest first. */
+        get: {
+            parameters: {
+                query?: {
+                    round_id?: string | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PublicationList"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        /**
+         * Publish the people awaiting this body's final approval in the round for the period (公示期); their
+         *     final approval waits until the period has ended and every objection about them is resolved.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Publish"];
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Publication"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/publications/{publication_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                publication_id: string;
+            };
+            cookie?: never;
+        };
+        /** The list with its objections and the objectors' contact details (the read is audited). */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    publication_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Publication"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/publications/{publication_id}/objections/{objection_id}/resolution": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                publication_id: string;
+                objection_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The publishing body's finding: upheld (the person is not appointed) or dismissed, with its reasons. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    publication_id: string;
+                    objection_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Resolve"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Objection"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tasks": {
         parameters: {
             query?: never;
@@ -1678,6 +1962,52 @@ export interface components {
             veto?: boolean;
             veto_reason?: string | null;
         };
+        Object: {
+            /**
+             * Format: uuid
+             * @description the person objected to (an entry's case_id); none: the list
+             * @default null
+             */
+            case_id: string | null;
+            /**
+             * Format: email
+             * @default null
+             */
+            contact_email: string | null;
+            contact_name: string;
+            /** @default null */
+            contact_phone: string | null;
+            content: string;
+        };
+        Objection: {
+            /** Format: uuid */
+            case_id?: string | null;
+            contact_email?: string | null;
+            contact_name?: string;
+            contact_phone?: string | null;
+            content?: string;
+            /** Format: uuid */
+            id?: string;
+            /** Format: uuid */
+            publication_id?: string;
+            /** Format: date-time */
+            received_at?: string;
+            resolution?: string | null;
+            /** Format: date-time */
+            resolved_at?: string | null;
+            resolved_by?: string | null;
+            /** @description received, upheld, dismissed */
+            status?: string;
+        };
+        ObjectionReceipt: {
+            /** Format: uuid */
+            id?: string;
+            /** Format: uuid */
+            publication_id?: string;
+            /** Format: date-time */
+            received_at?: string;
+            status?: string;
+        };
         OpenEvaluation: {
             /** Format: uuid */
             appointment_id: string;
@@ -1716,6 +2046,104 @@ export interface components {
             /** @description Total number of pages. */
             total_pages?: number;
         };
+        PublicEntry: {
+            candidate_name?: string;
+            case_id?: string;
+            school_name?: string;
+        };
+        PublicPublication: {
+            accepts_objections?: boolean;
+            /** Format: date */
+            ends_on?: string;
+            entries?: components["schemas"]["PublicEntry"][];
+            /** Format: uuid */
+            id?: string;
+            note?: string | null;
+            publisher_name?: string;
+            /** Format: uuid */
+            round_id?: string;
+            /** Format: date */
+            starts_on?: string;
+            /** @description upcoming, open (公示中), ended */
+            state?: string;
+            title?: string;
+        };
+        PublicPublicationList: {
+            items?: components["schemas"]["PublicPublication"][];
+        };
+        Publication: {
+            /** Format: date */
+            ends_on?: string;
+            entries?: components["schemas"]["PublicationEntry"][];
+            /** Format: uuid */
+            id?: string;
+            note?: string | null;
+            objections?: components["schemas"]["Objection"][];
+            /** Format: date-time */
+            published_at?: string;
+            published_by?: string;
+            publisher_name?: string;
+            publisher_org_code?: string;
+            publisher_org_path?: string;
+            publisher_role?: string;
+            /** Format: uuid */
+            round_id?: string;
+            /** Format: date */
+            starts_on?: string;
+            status?: string;
+            title?: string;
+        };
+        PublicationEntry: {
+            candidate_name?: string;
+            case_id?: string;
+            nomination_id?: string;
+            school_name?: string;
+            school_org_code?: string;
+            school_org_path?: string;
+        };
+        PublicationList: {
+            items?: components["schemas"]["PublicationSummary"][];
+        };
+        PublicationSummary: {
+            /** Format: date */
+            ends_on?: string;
+            entries?: components["schemas"]["PublicationEntry"][];
+            /** Format: uuid */
+            id?: string;
+            note?: string | null;
+            /** Format: date-time */
+            published_at?: string;
+            published_by?: string;
+            publisher_name?: string;
+            publisher_org_code?: string;
+            publisher_org_path?: string;
+            publisher_role?: string;
+            /** Format: uuid */
+            round_id?: string;
+            /** Format: date */
+            starts_on?: string;
+            status?: string;
+            title?: string;
+        };
+        Publish: {
+            /**
+             * Format: date
+             * @description 公示期 end (inclusive)
+             */
+            ends_on: string;
+            /** @default null */
+            note: string | null;
+            /** @description the publishing body */
+            org_code: string;
+            /** Format: uuid */
+            round_id: string;
+            /**
+             * Format: date
+             * @description 公示期 start (inclusive)
+             */
+            starts_on: string;
+            title: string;
+        };
         Rectification: {
             /** Format: uuid */
             appointment_id?: string;
@@ -1748,6 +2176,11 @@ export interface components {
         };
         Renew: {
             document_number: string;
+        };
+        Resolve: {
+            /** @enum {string} */
+            outcome: "upheld" | "dismissed";
+            resolution: string;
         };
         Revoke: {
             reason: string;

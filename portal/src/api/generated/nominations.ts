@@ -723,6 +723,123 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/rounds/{round_id}/batches": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                round_id: string;
+            };
+            cookie?: never;
+        };
+        /** The batches in the caller's view and every sending unit (county) with its batch or none yet. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    round_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BatchOverview"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        /**
+         * 报送: the county sends its approved 推荐表, their 汇总表 and its opinion to the body above, in one act,
+         *     before its deadline (`level_deadlines`, else the round's); once per unit and round (409 after).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    round_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["BatchCreate"];
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BatchSent"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/rounds/{round_id}/batches/{batch_id}/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                round_id: string;
+                batch_id: string;
+            };
+            cookie?: never;
+        };
+        get: {
+            parameters: {
+                query?: {
+                    format?: "csv" | "xlsx";
+                    /** @description full personal data (audited) */
+                    reveal?: boolean;
+                };
+                header?: never;
+                path: {
+                    round_id: string;
+                    batch_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the batch's 汇总表 as text/csv or XLSX, streamed */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/rounds/{round_id}/close": {
         parameters: {
             query?: never;
@@ -838,6 +955,70 @@ export interface components {
             items?: components["schemas"]["AuditEntry"][];
             next_cursor?: string | null;
         };
+        Batch: {
+            /** Format: uuid */
+            id?: string;
+            nominations?: components["schemas"]["BatchNomination"][];
+            opinion?: string;
+            org_code?: string;
+            org_name?: string;
+            org_path?: string;
+            /** Format: uuid */
+            round_id?: string;
+            /** Format: date-time */
+            submitted_at?: string;
+            submitted_by?: string;
+            to_org_path?: string;
+            to_role?: string;
+        };
+        BatchCreate: {
+            /** @description 县区教育行政部门审核意见 */
+            opinion: string;
+            org_code: string;
+        };
+        BatchNomination: {
+            candidate_name?: string;
+            nomination_id?: string;
+            school_name?: string;
+            school_org_code?: string;
+            /** @description status when sent */
+            status?: string;
+        };
+        BatchOverview: {
+            items?: components["schemas"]["Batch"][];
+            /** @description every sending unit, sent or not yet */
+            units?: components["schemas"]["BatchUnit"][];
+        };
+        BatchSent: {
+            /** Format: uuid */
+            id?: string;
+            /** @description the unit's live nominations not approved at its level */
+            left_out?: components["schemas"]["LeftOut"][];
+            nominations?: components["schemas"]["BatchNomination"][];
+            opinion?: string;
+            org_code?: string;
+            org_name?: string;
+            org_path?: string;
+            /** Format: uuid */
+            round_id?: string;
+            /** Format: date-time */
+            submitted_at?: string;
+            submitted_by?: string;
+            to_org_path?: string;
+            to_role?: string;
+        };
+        BatchUnit: {
+            /** Format: uuid */
+            batch_id?: string | null;
+            /** Format: date-time */
+            deadline?: string;
+            level?: string;
+            org_code?: string;
+            org_name?: string;
+            org_path?: string;
+            /** Format: date-time */
+            submitted_at?: string | null;
+        };
         Candidate: {
             display_name?: string;
             email?: string | null;
@@ -879,6 +1060,12 @@ export interface components {
         };
         HistoryList: {
             items?: components["schemas"]["HistoryEntry"][];
+        };
+        LeftOut: {
+            nomination_id?: string;
+            school_name?: string;
+            school_org_code?: string;
+            status?: string;
         };
         Nomination: {
             /** Format: date-time */
@@ -944,6 +1131,20 @@ export interface components {
             form: {
                 [key: string]: unknown;
             } | null;
+        };
+        NoticeAttachment: {
+            title: string;
+            /**
+             * Format: url
+             * @description where it is published
+             * @default null
+             */
+            url: string | null;
+        };
+        NoticeContact: {
+            name: string;
+            /** @default null */
+            phone: string | null;
         };
         PaginationMetadata: {
             /** @description First available page number. */
@@ -1025,6 +1226,10 @@ export interface components {
             id?: string;
             issuing_org_code?: string;
             issuing_org_path?: string;
+            level_deadlines?: {
+                [key: string]: string;
+            };
+            notice?: components["schemas"]["RoundNotice"];
             /** Format: date-time */
             opens_at?: string;
             /** @description the policy snapshot taken when the round opened */
@@ -1038,8 +1243,28 @@ export interface components {
             /** Format: date-time */
             deadline: string;
             issuing_org_code: string;
+            /**
+             * @description optional deadline per org level of the chain, e.g. the counties' 报送
+             * @default null
+             */
+            level_deadlines: {
+                [key: string]: string;
+            } | null;
+            /** @default null */
+            notice: components["schemas"]["RoundNotice"] | null;
             policy_id: string;
             title: string;
+        };
+        RoundNotice: {
+            attachments?: components["schemas"]["NoticeAttachment"][];
+            contacts?: components["schemas"]["NoticeContact"][];
+            /**
+             * @description 文号, e.g. 焦教文〔2022〕60号
+             * @default null
+             */
+            document_number: string | null;
+            /** @default null */
+            text: string | null;
         };
         RoundPage: {
             items?: components["schemas"]["Round"][];
