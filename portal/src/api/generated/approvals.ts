@@ -328,6 +328,45 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/appointments/{appointment_id}/letter.pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appointment_id: string;
+            };
+            cookie?: never;
+        };
+        /** The printable appointment: 聘任文件 (document number, term, issuing body) and 聘书. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    appointment_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description 聘任文件 and 聘书 as application/pdf */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/appointments/{appointment_id}/renew": {
         parameters: {
             query?: never;
@@ -1709,6 +1748,11 @@ export interface components {
             starts_on: string | null;
             /** Format: uuid */
             task_id: string;
+            /**
+             * @description the term in years, where the policy lets the appointing body choose it (term.length_chosen_at_appointment: 贺兰 一般不少于3年); default the policy's length
+             * @default null
+             */
+            term_years: number | null;
         };
         BulkResult: {
             items?: components["schemas"]["DecisionResult"][];
@@ -1761,6 +1805,11 @@ export interface components {
              * @default null
              */
             starts_on: string | null;
+            /**
+             * @description the term in years, where the policy lets the appointing body choose it (term.length_chosen_at_appointment: 贺兰 一般不少于3年); default the policy's length
+             * @default null
+             */
+            term_years: number | null;
         };
         DecisionResult: {
             /** Format: uuid */

@@ -180,6 +180,7 @@ class Decide:
     seal_date: dt.date | None = None
     document_number: str | None = None
     starts_on: dt.date | None = None
+    term_years: int | None = None  # where the policy lets the appointing body choose the term (贺兰: ≥ 3)
     on_behalf_of: str | None = None  # the delegator's user id, when deciding for them (代为审核)
 
 
@@ -245,7 +246,14 @@ def _decide_in(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Decide, at: 
     if outcome == APPROVED:
         assert cmd.document_number is not None
         appointment = succession.appoint(
-            uow, case, case.stage(task.stage_index), cmd.document_number, cmd.starts_on, principal.subject, at
+            uow,
+            case,
+            case.stage(task.stage_index),
+            cmd.document_number,
+            cmd.starts_on,
+            principal.subject,
+            at,
+            term_years=cmd.term_years,
         )
     uow.audit(
         "task.decided",

@@ -96,6 +96,7 @@ def _decide_command(task_id: uuid.UUID, body: dict[str, Any]) -> reviews.Decide:
         seal_date=seal.get("date"),
         document_number=body.get("document_number"),
         starts_on=body.get("starts_on"),
+        term_years=body.get("term_years"),
         on_behalf_of=body.get("on_behalf_of"),
     )
 
@@ -232,6 +233,21 @@ class AppointmentResource(MethodView):
     def get(self, appointment_id: uuid.UUID) -> Any:
         found = queries.get_appointment(service().uow(), current_principal(), appointment_id)
         return with_etag(make_response(AppointmentSchema().dump(found)), found.version)
+
+
+@appointments_blp.route("/<uuid:appointment_id>/letter.pdf")
+class AppointmentLetterPdf(MethodView):
+    @appointments_blp.response(200, description="聘任文件 and 聘书 as application/pdf")
+    def get(self, appointment_id: uuid.UUID) -> Any:
+        """The printable appointment: 聘任文件 (document number, term, issuing body) and 聘书."""
+        from approvals.adapters.letter_pdf import render_pdf
+
+        letter = queries.appointment_letter(service().uow(), current_principal(), appointment_id)
+        response = make_response(render_pdf(letter))
+        response.mimetype = "application/pdf"
+        response.headers["Content-Disposition"] = f'inline; filename="appointment-{appointment_id}.pdf"'
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
 
 
 @appointments_blp.route("/<uuid:appointment_id>/renew")

@@ -66,6 +66,14 @@ class DecisionSchema(Schema):
     seal = fields.Nested(SealSchema, load_default=None)
     document_number = fields.String(load_default=None, validate=validate.Length(max=100))
     starts_on = fields.Date(load_default=None, metadata={"description": "first day of the term (default: today)"})
+    term_years = fields.Integer(
+        load_default=None,
+        validate=validate.Range(min=1, max=10),
+        metadata={
+            "description": "the term in years, where the policy lets the appointing body choose it "
+            "(term.length_chosen_at_appointment: 贺兰 一般不少于3年); default the policy's length"
+        },
+    )
     on_behalf_of = fields.String(
         load_default=None,
         validate=validate.Length(min=1, max=64),
