@@ -707,6 +707,80 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/evaluations/campaigns": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 完成情况: each appointment in the subtree whose policy orders `kind`, and how far its evaluation is. */
+        get: {
+            parameters: {
+                query: {
+                    /** @description the bureau whose subtree */
+                    org_code: string;
+                    /** @description a cadence of the policies: cio_annual (测评), school_biennial (考核) */
+                    kind: string;
+                    /** @description the year evaluated */
+                    period: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CampaignOverview"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        /**
+         * One act of the bureau: open `kind` for `period` for every active appointment in its subtree whose policy
+         *     orders it (each with its policy's score sheet); those already evaluated are left as they are.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Campaign"];
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CampaignResult"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/evaluations/rectifications": {
         parameters: {
             query?: never;
@@ -1756,6 +1830,58 @@ export interface components {
         };
         BulkResult: {
             items?: components["schemas"]["DecisionResult"][];
+        };
+        Campaign: {
+            /** @description a cadence of the policies: cio_annual (测评), school_biennial (考核) */
+            kind: string;
+            /** @description the bureau whose subtree */
+            org_code: string;
+            /** @description the year evaluated */
+            period: number;
+        };
+        CampaignItem: {
+            /** Format: uuid */
+            appointment_id?: string;
+            /** Format: uuid */
+            evaluation_id?: string | null;
+            grade?: string | null;
+            org_code?: string;
+            org_path?: string;
+            person_name?: string;
+            rectification_status?: string | null;
+            /** @description not_opened, self_assessment, submitted, finalised */
+            status?: string;
+        };
+        CampaignOverview: {
+            by_status?: {
+                [key: string]: number;
+            };
+            completed?: number;
+            completion_rate?: number | null;
+            grades?: {
+                [key: string]: number;
+            };
+            items?: components["schemas"]["CampaignItem"][];
+            kind?: string;
+            not_ordered?: number;
+            org_code?: string;
+            period?: number;
+            rectifications?: {
+                [key: string]: number;
+            };
+            total?: number;
+        };
+        CampaignResult: {
+            already_open?: number;
+            evaluation_ids?: string[];
+            kind?: string;
+            /** @description appointments whose policy orders no such evaluation */
+            not_ordered?: number;
+            /** @description appointments that began after the period */
+            not_started?: number;
+            opened?: number;
+            org_code?: string;
+            period?: number;
         };
         Case: {
             candidate_name?: string;

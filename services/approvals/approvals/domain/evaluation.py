@@ -465,11 +465,28 @@ class Rectification:
     def revocation_reason(self) -> str:
         return f"整改不合格，取消首席信息官任命：{self.outcome_notes}"
 
-    def mark_overdue(self, today: dt.date, at: dt.datetime) -> bool:
-        """Past its due date with no outcome: flag it once for the bureau."""
+    def mark_overdue(
+        self, today: dt.date, at: dt.datetime, bureau_role: str | None = None, bureau_org_path: str | None = None
+    ) -> bool:
+        """Past its due date with no outcome: flagged once, and the school and the bureau (the body that
+        appointed, `bureau_role` at `bureau_org_path`) are told."""
         if self.status != ORDERED or self.overdue_at is not None or self.due_on >= today:
             return False
         self.overdue_at = at
+        self.events.append(
+            events.RectificationOverdue(
+                rectification_id=str(self.id),
+                evaluation_id=str(self.evaluation_id),
+                appointment_id=str(self.appointment_id) if self.appointment_id else None,
+                org_code=self.org_code,
+                org_path=self.org_path,
+                kind=self.kind,
+                due_on=self.due_on.isoformat(),
+                reason=self.reason,
+                bureau_role=bureau_role,
+                bureau_org_path=bureau_org_path,
+            )
+        )
         return True
 
 

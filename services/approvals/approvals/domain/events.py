@@ -105,6 +105,9 @@ class AppointmentMade(_Subject):
     nomination_id: str
     policy_id: str
     training_requirement: dict[str, Any]
+    # the policy's evaluation.cadences [{kind, every_years}]: reminders only for what the policy orders
+    # (宜春学院 orders none); None when the snapshot says nothing
+    evaluation_cadences: list[dict[str, Any]] | None = None
 
 
 @dataclass
@@ -278,3 +281,21 @@ class ObjectionResolved(_Subject):
     resolved_by: str
     resolved_at: str
     org_path: str
+
+
+@dataclass
+class RectificationOverdue(_Subject):
+    """限期整改 past its due date with no outcome: the school and the bureau that appointed are told."""
+
+    event_type: ClassVar[str] = "approvals.rectification.overdue"
+    _subject_field: ClassVar[str] = "rectification_id"
+    rectification_id: str
+    evaluation_id: str
+    appointment_id: str | None
+    org_code: str
+    org_path: str
+    kind: str
+    due_on: str
+    reason: str
+    bureau_role: str | None
+    bureau_org_path: str | None

@@ -335,6 +335,18 @@ class ReviewCase:
         return True
 
 
+def _cadences(policy: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """The evaluations the appointment's policy orders, for the reminders; None when the snapshot has none."""
+    evaluation = policy.get("evaluation")
+    if not isinstance(evaluation, dict):
+        return None
+    return [
+        {"kind": c.get("kind"), "every_years": c.get("every_years")}
+        for c in evaluation.get("cadences") or []
+        if isinstance(c, dict)
+    ]
+
+
 # A platform sanity ceiling, not a policy rule: a term chosen at appointment longer than this is a typo.
 MAX_CHOSEN_TERM_YEARS = 10
 
@@ -432,6 +444,7 @@ class Appointment:
             nomination_id=str(nomination_id) if nomination_id else "",
             policy_id=policy_id,
             training_requirement=dict(training_requirement),
+            evaluation_cadences=_cadences(policy),
         )
         if previous_appointment_id is None:
             self.events.append(events.AppointmentMade(**made))  # type: ignore[arg-type]

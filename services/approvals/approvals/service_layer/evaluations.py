@@ -365,7 +365,13 @@ def flag_overdue_rectifications(
             at = now()
             found = uow.rectifications.overdue_candidates(today or at.date(), batch)
             for rectification in found:
-                if rectification.mark_overdue(today or at.date(), at):
+                appointment = uow.appointments.get(rectification.appointment_id)
+                if rectification.mark_overdue(
+                    today or at.date(),
+                    at,
+                    appointment.appointing_role if appointment else None,
+                    appointment.appointing_org_path if appointment else None,
+                ):
                     uow.audit(
                         "rectification.overdue",
                         actor=None,
@@ -378,6 +384,158 @@ def flag_overdue_rectifications(
         total += len(found)
         if len(found) < batch:
             return total
+
+
+# -- campaigns ------------------------------------------------------------------------------------
+CAMPAIGN_ROLES = ("evaluator", "city_reviewer", "county_reviewer", "party_committee", "platform_admin")
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """「首席信息官每年组织一次测评」「每2年对学校信息化工作考核一次」: the bureau opens `kind` for `period` for every
+    active appointment in its subtree whose policy orders that evaluation."""
+
+    org_code: str
+    kind: str
+    period: int
+
+
+def _campaign_org(uow: ApprovalsUnitOfWork, principal: Principal, org_code: str, *roles: str) -> Any:
+    org = uow.projections.org(org_code)
+    if org is None or not principal.can(org.path, *roles):
+        raise Unprocessable(errors=[field_error("org_code", "not a body you may run evaluations for / 无权组织测评")])
+    return org
+
+
+def open_campaign(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Campaign) -> dict[str, Any]:
+    """One act: an evaluation (its policy's score sheet) for each appointment in scope not yet evaluated for the
+    period; appointments whose policy orders no such evaluation (宜春学院 orders none) are counted, not opened."""
+    with uow:
+        org = _campaign_org(uow, principal, cmd.org_code, *CAMPAIGN_ROLES)
+        at = now()
+        if not FIRST_PERIOD <= cmd.period <= at.year:
+            raise Unprocessable(errors=[field_error("period", f"must be a year from {FIRST_PERIOD} to {at.year}")])
+        active = uow.appointments.list_within(
+            [org.path], org_path=None, status=ACTIVE, ends_before=None, round_id=None, after=None, limit=None
+        )
+        opened: list[str] = []
+        already = not_ordered = not_started = 0
+        for appointment in active:
+            policy = _policy(appointment)
+            cadence = next((c for c in policy.evaluation.cadences if c.kind == cmd.kind), None)
+            if cadence is None:
+                not_ordered += 1
+                continue
+            if appointment.starts_on.year > cmd.period:
+                not_started += 1
+                continue
+            periods = uow.evaluations.periods_of(appointment.id, cmd.kind)
+            if any(abs(p - cmd.period) < cadence.every_years for p in periods):
+                already += 1
+                continue
+            try:
+                sheet = sheet_for(policy.evaluation, cmd.kind, default_catalog())
+            except DomainError as exc:
+                raise problem_of(exc) from exc
+            evaluation = Evaluation(
+                Evaluee(
+                    appointment_id=appointment.id,
+                    person_user_id=appointment.person_user_id,
+                    person_name=appointment.person_name,
+                    org_code=appointment.org_code,
+                    org_path=appointment.org_path,
+                    policy_id=appointment.policy_id,
+                ),
+                cmd.kind,
+                cmd.period,
+                sheet,
+                principal.subject,
+                at,
+            )
+            uow.evaluations.add(evaluation)
+            opened.append(str(evaluation.id))
+            uow.audit(
+                "evaluation.opened",
+                actor=principal.subject,
+                target_type="evaluation",
+                target_id=str(evaluation.id),
+                org_path=evaluation.org_path,
+                details={"appointment_id": str(appointment.id), "kind": cmd.kind, "period": cmd.period},
+            )
+        uow.audit(
+            "evaluation.campaign_opened",
+            actor=principal.subject,
+            target_type="org",
+            target_id=org.code,
+            org_path=org.path,
+            details={"kind": cmd.kind, "period": cmd.period, "opened": len(opened), "already_open": already},
+        )
+        _commit(uow)
+    return {
+        "org_code": cmd.org_code,
+        "kind": cmd.kind,
+        "period": cmd.period,
+        "opened": len(opened),
+        "already_open": already,
+        "not_ordered": not_ordered,
+        "not_started": not_started,
+        "evaluation_ids": opened,
+    }
+
+
+def campaign_overview(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Campaign) -> dict[str, Any]:
+    """完成情况: each active appointment in scope whose policy orders `kind`, with its evaluation's state for the
+    period (not opened, self-assessment, submitted, finalised), the grades and the rectifications."""
+    with uow:
+        org = uow.projections.org(cmd.org_code)
+        if org is None or not principal.can(org.path):
+            raise NotFound("No such organisation.")
+        active = uow.appointments.list_within(
+            [org.path], org_path=None, status=ACTIVE, ends_before=None, round_id=None, after=None, limit=None
+        )
+        ordered = [a for a in active if any(c.kind == cmd.kind for c in _policy(a).evaluation.cadences)]
+        found = {e.appointment_id: e for e in uow.evaluations.of_period([a.id for a in ordered], cmd.kind, cmd.period)}
+        counts = {"not_opened": 0, "self_assessment": 0, "submitted": 0, "finalised": 0}
+        grades: dict[str, int] = {}
+        rectifications = {"ordered": 0, "overdue": 0, "passed": 0, "failed": 0}
+        items = []
+        for appointment in ordered:
+            evaluation = found.get(appointment.id)
+            state = evaluation.status if evaluation is not None else "not_opened"
+            counts[state] = counts.get(state, 0) + 1
+            rectification = uow.rectifications.of_evaluation(evaluation.id) if evaluation is not None else None
+            if evaluation is not None and evaluation.grade:
+                grades[evaluation.grade] = grades.get(evaluation.grade, 0) + 1
+            if rectification is not None:
+                rectifications[rectification.status] = rectifications.get(rectification.status, 0) + 1
+                if rectification.overdue_at is not None and rectification.status == "ordered":
+                    rectifications["overdue"] += 1
+            items.append(
+                {
+                    "appointment_id": appointment.id,
+                    "org_code": appointment.org_code,
+                    "org_path": appointment.org_path,
+                    "person_name": appointment.person_name,
+                    "evaluation_id": evaluation.id if evaluation is not None else None,
+                    "status": state,
+                    "grade": evaluation.grade if evaluation is not None else None,
+                    "rectification_status": rectification.status if rectification is not None else None,
+                }
+            )
+    total = len(ordered)
+    return {
+        "org_code": cmd.org_code,
+        "kind": cmd.kind,
+        "period": cmd.period,
+        "total": total,
+        "completed": counts["finalised"],
+        "completion_rate": round(counts["finalised"] / total, 4) if total else None,
+        "by_status": counts,
+        "grades": grades,
+        "rectifications": rectifications,
+        "not_ordered": len(active) - total,
+        "items": items,
+    }
 
 
 # -- reads ----------------------------------------------------------------------------------------

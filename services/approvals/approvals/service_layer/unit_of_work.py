@@ -418,6 +418,16 @@ class EvaluationRepository:
             ).scalars()
         )
 
+    def of_period(self, appointment_ids: Sequence[uuid.UUID], kind: str, period: int) -> list[Evaluation]:
+        """The evaluations of `kind` for `period` of these appointments (a campaign's overview)."""
+        if not appointment_ids:
+            return []
+        e = evaluations.c
+        query = select(Evaluation).where(
+            e.appointment_id.in_(list(appointment_ids)), e.kind == kind, e.period == period
+        )
+        return list(self.uow.session.execute(query).scalars())
+
     def list_within(
         self,
         paths: Sequence[str],

@@ -17,6 +17,9 @@ from approvals.entrypoints.web.schemas import (
     AppointmentSchema,
     BulkDecisionSchema,
     BulkResultSchema,
+    CampaignOverviewSchema,
+    CampaignResultSchema,
+    CampaignSchema,
     CaseListArgs,
     CasePage,
     CaseSchema,
@@ -324,6 +327,22 @@ def _session_factory() -> Any:
 
 def _evaluation_response(found: dict[str, Any], status: int = 200) -> Response:
     return with_etag(make_response(EvaluationSchema().dump(found), status), found["version"])
+
+
+@evaluations_blp.route("/campaigns")
+class EvaluationCampaigns(MethodView):
+    @evaluations_blp.arguments(CampaignSchema)
+    @evaluations_blp.response(201, CampaignResultSchema)
+    def post(self, body: dict[str, Any]) -> Any:
+        """One act of the bureau: open `kind` for `period` for every active appointment in its subtree whose policy
+        orders it (each with its policy's score sheet); those already evaluated are left as they are."""
+        return evaluations.open_campaign(service().uow(), current_principal(), evaluations.Campaign(**body))
+
+    @evaluations_blp.arguments(CampaignSchema, location="query")
+    @evaluations_blp.response(200, CampaignOverviewSchema)
+    def get(self, args: dict[str, Any]) -> Any:
+        """完成情况: each appointment in the subtree whose policy orders `kind`, and how far its evaluation is."""
+        return evaluations.campaign_overview(service().uow(), current_principal(), evaluations.Campaign(**args))
 
 
 @evaluations_blp.route("")

@@ -554,3 +554,54 @@ class ObjectionReceiptSchema(Schema):
 class ResolveSchema(Schema):
     outcome = fields.String(required=True, validate=validate.OneOf(["upheld", "dismissed"]))
     resolution = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+# -- evaluation campaigns -----------------------------------------------------------------------------
+class CampaignSchema(Schema):
+    org_code = fields.String(
+        required=True, validate=validate.Length(min=1, max=32), metadata={"description": "the bureau whose subtree"}
+    )
+    kind = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=32),
+        metadata={"description": "a cadence of the policies: cio_annual (测评), school_biennial (考核)"},
+    )
+    period = fields.Integer(required=True, metadata={"description": "the year evaluated"})
+
+
+class CampaignResultSchema(Schema):
+    org_code = fields.String()
+    kind = fields.String()
+    period = fields.Integer()
+    opened = fields.Integer()
+    already_open = fields.Integer()
+    not_ordered = fields.Integer(metadata={"description": "appointments whose policy orders no such evaluation"})
+    not_started = fields.Integer(metadata={"description": "appointments that began after the period"})
+    evaluation_ids = fields.List(fields.String())
+
+
+class CampaignItemSchema(Schema):
+    appointment_id = fields.UUID()
+    org_code = fields.String()
+    org_path = fields.String()
+    person_name = fields.String()
+    evaluation_id = fields.UUID(allow_none=True)
+    status = fields.String(metadata={"description": "not_opened, self_assessment, submitted, finalised"})
+    grade = fields.String(allow_none=True)
+    rectification_status = fields.String(allow_none=True)
+
+
+class CampaignOverviewSchema(Schema):
+    """完成情况 of a campaign: how far each appointment in scope is, and the totals."""
+
+    org_code = fields.String()
+    kind = fields.String()
+    period = fields.Integer()
+    total = fields.Integer()
+    completed = fields.Integer()
+    completion_rate = fields.Float(allow_none=True)
+    by_status = fields.Dict(keys=fields.String(), values=fields.Integer())
+    grades = fields.Dict(keys=fields.String(), values=fields.Integer())
+    rectifications = fields.Dict(keys=fields.String(), values=fields.Integer())
+    not_ordered = fields.Integer()
+    items = fields.List(fields.Nested(CampaignItemSchema))
