@@ -5,6 +5,7 @@ rectification tells the school and the bureau."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 from approvals.bootstrap import Approvals
 from approvals.service_layer import evaluations
@@ -112,3 +113,65 @@ def test_不合格者限期整改_an_overdue_rectification_tells_the_school_and_
         headers=issuer.headers("ev", CITY_EVALUATOR),
     ).json
     assert (overview["completed"], overview["grades"], overview["rectifications"]["overdue"]) == (1, {"不合格": 1}, 1)
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def test_整改报告_the_school_reports_with_attachments_and_the_bureau_reads_them(
+    client: FlaskClient, issuer: TestIssuer, feed: Feed, approvals_service: Approvals
+) -> None:
+    appointment_id = jiaozuo_appointment(client, issuer, feed)
+    sheet = open_and_submit(client, issuer, appointment_id)
+    evaluator = ("evaluator", COUNTY)
+    verified = client.put(
+        f"/api/evaluations/{sheet.json['id']}/verification",
+        headers=headers(issuer, "ev", evaluator, sheet.headers["ETag"]),
+        json={"scores": verified_scores(sheet.json), "vetoes": [{"code": "V1", "triggered": True, "reason": "事故"}]},
+    )
+    final = client.post(
+        f"/api/evaluations/{sheet.json['id']}/finalise",
+        headers=headers(issuer, "ev", evaluator, verified.headers["ETag"]),
+    )
+    url = f"/api/evaluations/rectifications/{final.json['rectification']['id']}/report"
+    school = issuer.headers("sa", ("school_admin", "/4108/410802/4108020001"))
+
+    # a file that is not what it claims is refused naming it, and nothing is kept
+    fake = client.put(
+        url,
+        data={"report": "已完成整改", "attachments": [(io.BytesIO(b"MZ\x90\x00"), "整改方案.pdf")]},
+        headers=school,
+        content_type="multipart/form-data",
+    )
+    assert fake.status_code == 422 and fake.json["errors"][0]["field"] == "attachments.0"
+    assert client.get(url, headers=school).status_code == 404
+    # the bureau does not write the school's report
+    bureau = client.put(
+        url, data={"report": "x"}, headers=issuer.headers("ev", evaluator), content_type="multipart/form-data"
+    )
+    assert bureau.status_code == 403
+
+    sent = client.put(
+        url,
+        data={"report": "已更换防火墙并完成全员网络安全培训", "attachments": [(io.BytesIO(PDF), "整改方案.pdf")]},
+        headers=school,
+        content_type="multipart/form-data",
+    )
+    assert sent.status_code == 200, sent.json
+    [attachment] = sent.json["attachments"]
+    assert (attachment["filename"], attachment["content_type"], attachment["size"]) == (
+        "整改方案.pdf",
+        "application/pdf",
+        len(PDF),
+    )
+    [reported] = outbox_events(approvals_service, "approvals.rectification.reported")
+    assert (reported["data"]["bureau_role"], reported["data"]["attachments"]) == ("city_reviewer", 1)
+
+    # the bureau reads the report and downloads the attachment as it was sent
+    read = client.get(url, headers=issuer.headers("ev", evaluator)).json
+    assert read["text"] == "已更换防火墙并完成全员网络安全培训"
+    file = client.get(f"{url}/attachments/{attachment['id']}", headers=issuer.headers("ev", evaluator))
+    assert file.status_code == 200 and file.data == PDF and file.mimetype == "application/pdf"
+    # another county sees none of it
+    other = client.get(url, headers=issuer.headers("x", ("evaluator", "/4108/410821")))
+    assert other.status_code == 404

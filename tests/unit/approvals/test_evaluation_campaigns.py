@@ -8,9 +8,11 @@ import uuid
 from types import SimpleNamespace
 from typing import Any, cast
 
+import pytest
 from approvals.adapters.policy_snapshot import parse_policy
 from approvals.domain.evaluation import Rectification
-from approvals.domain.model import Appointment
+from approvals.domain.model import Appointment, DomainError, StateConflict
+from approvals.service_layer.evaluations import sniff_attachment
 
 from tests.unit.approvals.nominations_events import policy_document
 
@@ -56,3 +58,28 @@ def test_不合格者限期整改_an_overdue_rectification_is_flagged_once_namin
     assert overdue.event_type == "approvals.rectification.overdue"
     assert (overdue.payload()["bureau_role"], overdue.payload()["bureau_org_path"]) == ("city_reviewer", "/4108")
     assert not rectification.mark_overdue(dt.date(2024, 3, 3), AT, "city_reviewer", "/4108")  # once
+
+
+def test_整改报告_needs_its_text_and_attachments_of_known_types_until_the_outcome() -> None:
+    assert sniff_attachment(b"%PDF-1.7 ...", "a.pdf") == "application/pdf"
+    assert sniff_attachment(b"PK\x03\x04...", "方案.docx").endswith("wordprocessingml.document")  # type: ignore[union-attr]
+    assert sniff_attachment(b"PK\x03\x04...", "a.zip") is None
+    assert sniff_attachment(b"MZ\x90", "a.pdf") is None  # the name does not make it a PDF
+    evaluation = SimpleNamespace(
+        id=uuid.uuid4(), appointment_id=uuid.uuid4(), org_code="x", org_path="/x", kind="cio_annual", period=2023
+    )
+    rectification = Rectification(cast(Any, evaluation), dt.date(2024, 3, 1), "不合格", True, AT)
+    rectification.events.clear()
+    pdf = {"filename": "a.pdf", "content_type": "application/pdf", "size": 10}
+    with pytest.raises(DomainError) as empty:
+        rectification.report(" ", [pdf], "sa", AT)
+    assert empty.value.field == "report"
+    with pytest.raises(DomainError) as odd:
+        rectification.report("已整改", [pdf, {**pdf, "content_type": "application/octet-stream"}], "sa", AT)
+    assert odd.value.field == "attachments.1"
+    rectification.report("已整改", [pdf], "sa", AT, "city_reviewer", "/4108")
+    (reported,) = rectification.events
+    assert reported.payload()["attachments"] == 1 and rectification.reported_by == "sa"
+    rectification.record_outcome("passed", None, "ev", AT)
+    with pytest.raises(StateConflict):
+        rectification.report("再次", [], "sa", AT)

@@ -951,6 +951,121 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/evaluations/rectifications/{rectification_id}/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rectification_id: string;
+            };
+            cookie?: never;
+        };
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    rectification_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RectificationReport"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        /**
+         * 整改报告: the school's report (form field `report`) with attachments (files `attachments`: PDF, JPEG,
+         *     PNG, docx, xlsx; at most 10 of 10 MB each, types read from the content); a new one replaces the last
+         *     until the bureau records the outcome.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    rectification_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "multipart/form-data": {
+                        attachments?: string[];
+                        /** @description 整改报告: what was rectified */
+                        report: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RectificationReport"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/evaluations/rectifications/{rectification_id}/report/attachments/{attachment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rectification_id: string;
+                attachment_id: string;
+            };
+            cookie?: never;
+        };
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    rectification_id: string;
+                    attachment_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the attachment as uploaded */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/evaluations/{evaluation_id}": {
         parameters: {
             query?: never;
@@ -2341,13 +2456,37 @@ export interface components {
             overdue_at?: string | null;
             period?: number;
             reason?: string;
+            /**
+             * Format: date-time
+             * @description 整改报告 sent (…/report)
+             */
+            reported_at?: string | null;
             revoke_on_failure?: boolean;
             status?: string;
             version?: number;
         };
+        RectificationAttachment: {
+            content_type?: string;
+            filename?: string;
+            /** Format: uuid */
+            id?: string;
+            sha256?: string;
+            size?: number;
+            /** Format: date-time */
+            uploaded_at?: string;
+        };
         RectificationPage: {
             items?: components["schemas"]["Rectification"][];
             next_cursor?: string | null;
+        };
+        RectificationReport: {
+            attachments?: components["schemas"]["RectificationAttachment"][];
+            /** Format: uuid */
+            rectification_id?: string;
+            /** Format: date-time */
+            reported_at?: string;
+            reported_by?: string;
+            text?: string;
         };
         Renew: {
             document_number: string;

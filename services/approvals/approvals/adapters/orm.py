@@ -240,7 +240,24 @@ rectifications = sa.Table(
     sa.Column("decided_by", sa.String(64)),
     sa.Column("decided_at", TS),
     sa.Column("version", sa.Integer, nullable=False),
+    # 整改报告: the school's report of what it did (the latest one), its attachments in the table below
+    sa.Column("report_text", sa.Text),
+    sa.Column("reported_by", sa.String(64)),
+    sa.Column("reported_at", TS),
     sa.Index("ix_rectifications_open_due", "status", "due_on"),
+)
+
+rectification_attachments = sa.Table(
+    "rectification_attachments",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("rectification_id", sa.Uuid, sa.ForeignKey("rectifications.id"), nullable=False, index=True),
+    sa.Column("filename", sa.String(200), nullable=False),
+    sa.Column("content_type", sa.String(100), nullable=False),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.Column("uploaded_at", TS, nullable=False),
 )
 
 # 名单公示: the list a body publishes for a period, the people on it (one row each, for the final approval's

@@ -299,3 +299,22 @@ class RectificationOverdue(_Subject):
     reason: str
     bureau_role: str | None
     bureau_org_path: str | None
+
+
+@dataclass
+class RectificationReported(_Subject):
+    """整改报告: the school reported its rectification (with attachments) to the bureau that judges it."""
+
+    event_type: ClassVar[str] = "approvals.rectification.reported"
+    _subject_field: ClassVar[str] = "rectification_id"
+    rectification_id: str
+    evaluation_id: str
+    org_code: str
+    org_path: str
+    kind: str
+    due_on: str
+    attachments: int
+    reported_by: str
+    reported_at: str
+    bureau_role: str | None
+    bureau_org_path: str | None

@@ -10,6 +10,7 @@ is 403. Every command is one transaction: the change, its events (outbox) and it
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -352,6 +353,108 @@ def record_outcome(
             revoked = appointment
         _commit(uow)
         return OutcomeRecorded(rectification, revoked)
+
+
+@dataclass(frozen=True)
+class Report:
+    """整改报告 with its attachments: (filename, bytes) as uploaded."""
+
+    rectification_id: uuid.UUID
+    text: str
+    files: tuple[tuple[str, bytes], ...]
+
+
+def sniff_attachment(content: bytes, filename: str) -> str | None:
+    """The attachment's type by its magic bytes (docx/xlsx are zip files: told apart by the name's suffix)."""
+    if content.startswith(b"%PDF-"):
+        return "application/pdf"
+    if content.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if content.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if content.startswith(b"PK\x03\x04"):
+        lower = filename.lower()
+        if lower.endswith(".docx"):
+            return "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+        if lower.endswith(".xlsx"):
+            return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return None
+
+
+def report_rectification(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Report) -> Rectification:
+    """The school (its administrator or the CIO) reports its rectification; the bureau is told
+    (`approvals.rectification.reported`) and judges it with the outcome."""
+    with uow:
+        rectification = uow.rectifications.get(cmd.rectification_id, lock=True)
+        if rectification is None or not principal.can(rectification.org_path):
+            raise NotFound("No such rectification.")
+        appointment = _appointment(uow, rectification.appointment_id)
+        if not _school_side(principal, rectification.org_path, appointment.person_user_id):
+            raise Forbidden("Only the school reports its rectification.")
+        files = []
+        for filename, content in cmd.files:
+            name = (filename or "attachment").rsplit("/", 1)[-1][:200]
+            files.append(
+                {
+                    "filename": name,
+                    "content_type": sniff_attachment(content, name) or "application/octet-stream",
+                    "size": len(content),
+                    "sha256": hashlib.sha256(content).hexdigest(),
+                    "data": content,
+                }
+            )
+        at = now()
+        try:
+            rectification.report(
+                cmd.text,
+                files,
+                principal.subject,
+                at,
+                appointment.appointing_role,
+                appointment.appointing_org_path,
+            )
+        except DomainError as exc:
+            raise _refusal(exc) from exc
+        uow.rectifications.replace_attachments(rectification.id, files, at)
+        uow.audit(
+            "rectification.reported",
+            actor=principal.subject,
+            target_type="rectification",
+            target_id=str(rectification.id),
+            org_path=rectification.org_path,
+            details={"attachments": [{k: f[k] for k in ("filename", "content_type", "size", "sha256")} for f in files]},
+        )
+        _commit(uow)
+        return rectification
+
+
+def rectification_report(uow: ApprovalsUnitOfWork, principal: Principal, rectification_id: uuid.UUID) -> dict[str, Any]:
+    with uow:
+        found = uow.rectifications.get(rectification_id)
+        if found is None or not principal.can(found.org_path):
+            raise NotFound("No such rectification.")
+        if found.reported_at is None:
+            raise NotFound("No report yet.")
+        return {
+            "rectification_id": found.id,
+            "text": found.report_text,
+            "reported_by": found.reported_by,
+            "reported_at": found.reported_at,
+            "attachments": [dict(row._mapping) for row in uow.rectifications.attachments(found.id)],
+        }
+
+
+def rectification_attachment(
+    uow: ApprovalsUnitOfWork, principal: Principal, rectification_id: uuid.UUID, attachment_id: uuid.UUID
+) -> tuple[str, str, bytes]:
+    with uow:
+        found = uow.rectifications.get(rectification_id)
+        if found is None or not principal.can(found.org_path):
+            raise NotFound("No such rectification.")
+        row = uow.rectifications.attachment(rectification_id, attachment_id)
+        if row is None:
+            raise NotFound("No such attachment.")
+        return row.filename, row.content_type, bytes(row.data)
 
 
 def flag_overdue_rectifications(

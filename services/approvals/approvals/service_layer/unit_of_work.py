@@ -19,6 +19,7 @@ from approvals.adapters.orm import (
     orgs,
     publication_entries,
     publications,
+    rectification_attachments,
     rectifications,
     review_cases,
     review_tasks,
@@ -499,6 +500,36 @@ class RectificationRepository:
             due, last = dt.date.fromisoformat(after[0]), uuid.UUID(after[1])
             query = query.where(or_(r.due_on > due, and_(r.due_on == due, r.id > last)))
         return list(self.uow.session.execute(query.limit(limit)).scalars())
+
+    def replace_attachments(
+        self, rectification_id: uuid.UUID, files: Sequence[dict[str, Any]], at: dt.datetime
+    ) -> None:
+        """The report's attachments: a new report replaces the last one's."""
+        session = self.uow.session
+        session.execute(
+            delete(rectification_attachments).where(rectification_attachments.c.rectification_id == rectification_id)
+        )
+        if files:
+            session.execute(
+                rectification_attachments.insert(),
+                [{**f, "id": uuid.uuid4(), "rectification_id": rectification_id, "uploaded_at": at} for f in files],
+            )
+
+    def attachments(self, rectification_id: uuid.UUID) -> list[Any]:
+        a = rectification_attachments.c
+        query = (
+            select(a.id, a.filename, a.content_type, a.size, a.sha256, a.uploaded_at)
+            .where(a.rectification_id == rectification_id)
+            .order_by(a.uploaded_at, a.filename)
+        )
+        return list(self.uow.session.execute(query).all())
+
+    def attachment(self, rectification_id: uuid.UUID, attachment_id: uuid.UUID) -> Any | None:
+        a = rectification_attachments.c
+        query = select(a.filename, a.content_type, a.data).where(
+            a.rectification_id == rectification_id, a.id == attachment_id
+        )
+        return self.uow.session.execute(query).first()
 
     def overdue_candidates(self, today: dt.date, limit: int) -> list[Rectification]:
         r = rectifications.c

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
+from urllib.parse import quote
 
-from flask import Response, current_app, make_response
+from flask import Response, current_app, make_response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -51,6 +52,7 @@ from approvals.entrypoints.web.schemas import (
     PublishSchema,
     RectificationListArgs,
     RectificationPage,
+    RectificationReportSchema,
     RectificationSchema,
     RenewSchema,
     ResolveSchema,
@@ -424,6 +426,54 @@ class RectificationResource(MethodView):
     def get(self, rectification_id: uuid.UUID) -> Any:
         found = evaluations.get_rectification(service().uow(), current_principal(), rectification_id)
         return with_etag(make_response(RectificationSchema().dump(found)), found.version)
+
+
+@evaluations_blp.route("/rectifications/<uuid:rectification_id>/report")
+class RectificationReportResource(MethodView):
+    @evaluations_blp.doc(
+        requestBody={
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["report"],
+                        "properties": {
+                            "report": {"type": "string", "description": "整改报告: what was rectified"},
+                            "attachments": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                        },
+                    }
+                }
+            }
+        }
+    )
+    @evaluations_blp.response(200, RectificationReportSchema)
+    def put(self, rectification_id: uuid.UUID) -> Any:
+        """整改报告: the school's report (form field `report`) with attachments (files `attachments`: PDF, JPEG,
+        PNG, docx, xlsx; at most 10 of 10 MB each, types read from the content); a new one replaces the last
+        until the bureau records the outcome."""
+        files = tuple((f.filename or "", f.read()) for f in request.files.getlist("attachments"))
+        cmd = evaluations.Report(rectification_id=rectification_id, text=request.form.get("report") or "", files=files)
+        evaluations.report_rectification(service().uow(), current_principal(), cmd)
+        return evaluations.rectification_report(service().uow(), current_principal(), rectification_id)
+
+    @evaluations_blp.response(200, RectificationReportSchema)
+    def get(self, rectification_id: uuid.UUID) -> Any:
+        return evaluations.rectification_report(service().uow(), current_principal(), rectification_id)
+
+
+@evaluations_blp.route("/rectifications/<uuid:rectification_id>/report/attachments/<uuid:attachment_id>")
+class RectificationAttachment(MethodView):
+    @evaluations_blp.response(200, description="the attachment as uploaded")
+    def get(self, rectification_id: uuid.UUID, attachment_id: uuid.UUID) -> Any:
+        filename, content_type, data = evaluations.rectification_attachment(
+            service().uow(), current_principal(), rectification_id, attachment_id
+        )
+        response = make_response(data)
+        response.mimetype = content_type
+        response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
 
 
 @evaluations_blp.route("/rectifications/<uuid:rectification_id>/outcome")

@@ -371,6 +371,7 @@ class RectificationSchema(Schema):
     outcome_notes = fields.String(allow_none=True)
     decided_by = fields.String(allow_none=True)
     decided_at = fields.DateTime(allow_none=True)
+    reported_at = fields.DateTime(allow_none=True, metadata={"description": "整改报告 sent (…/report)"})
     version = fields.Integer()
 
 
@@ -605,3 +606,22 @@ class CampaignOverviewSchema(Schema):
     rectifications = fields.Dict(keys=fields.String(), values=fields.Integer())
     not_ordered = fields.Integer()
     items = fields.List(fields.Nested(CampaignItemSchema))
+
+
+class RectificationAttachmentSchema(Schema):
+    id = fields.UUID()
+    filename = fields.String()
+    content_type = fields.String()
+    size = fields.Integer()
+    sha256 = fields.String()
+    uploaded_at = fields.DateTime()
+
+
+class RectificationReportSchema(Schema):
+    """整改报告 as the school sent it, with its attachments (download each at …/attachments/{id})."""
+
+    rectification_id = fields.UUID()
+    text = fields.String()
+    reported_by = fields.String()
+    reported_at = fields.DateTime()
+    attachments = fields.List(fields.Nested(RectificationAttachmentSchema))
