@@ -277,6 +277,52 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/nominations/{nomination_id}/certificate-claim": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                nomination_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Claim a 合格证 training's records do not hold yet; the training administrator confirms it (If-Match). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    nomination_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CertificateClaim"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Nomination"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/nominations/{nomination_id}/eligibility": {
         parameters: {
             query?: never;
@@ -311,6 +357,113 @@ export interface paths {
             };
         };
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/nominations/{nomination_id}/evidence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                nomination_id: string;
+            };
+            cookie?: never;
+        };
+        /** 证明材料 uploaded with the form, and the claimed certificate; for the unit and its reviewers. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    nomination_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["EvidenceList"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/nominations/{nomination_id}/evidence/{kind}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                nomination_id: string;
+                kind: string;
+            };
+            cookie?: never;
+        };
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    nomination_id: string;
+                    kind: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        /**
+         * Upload the evidence of a kind the policy's form takes (multipart field `file`, or the raw body): a PDF
+         *     or an image, read from its content; If-Match required.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    nomination_id: string;
+                    kind: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/pdf": unknown;
+                    "image/png": unknown;
+                    "multipart/form-data": unknown;
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Nomination"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
         post?: never;
         delete?: never;
         options?: never;
@@ -1030,6 +1183,16 @@ export interface components {
         CandidateList: {
             items?: components["schemas"]["Candidate"][];
         };
+        CertificateClaim: {
+            /** Format: date */
+            issued_on: string;
+            issuer: string;
+            /** @enum {string} */
+            kind: "cio" | "informatization" | "other";
+            /** @enum {string} */
+            level: "national" | "provincial" | "city" | "county" | "school";
+            number: string;
+        };
         Eligibility: {
             checked_rules?: string[];
             eligible?: boolean;
@@ -1048,6 +1211,22 @@ export interface components {
             message?: string;
             /** @description Error name */
             status?: string;
+        };
+        EvidenceItem: {
+            content_type?: string;
+            filename?: string;
+            kind?: string;
+            sha256?: string;
+            size?: number;
+            /** Format: date-time */
+            uploaded_at?: string;
+            uploaded_by?: string;
+        };
+        EvidenceList: {
+            certificate_claim?: {
+                [key: string]: unknown;
+            } | null;
+            items?: components["schemas"]["EvidenceItem"][];
         };
         HistoryEntry: {
             action?: string;
@@ -1076,6 +1255,10 @@ export interface components {
             };
             /** Format: uuid */
             candidate_user_id?: string | null;
+            /** @description 合格证 claimed on the form (…/certificate-claim) */
+            certificate_claim?: {
+                [key: string]: unknown;
+            } | null;
             /** Format: date-time */
             created_at?: string;
             /** Format: date-time */

@@ -115,6 +115,7 @@ nominations = sa.Table(
     sa.Column("returned_at_stage", sa.Integer),
     sa.Column("submitted_at", TS),
     sa.Column("decided_at", TS),
+    sa.Column("certificate_claim", JSON, comment="合格证 claimed on the form, for training to confirm"),
     sa.Column("created_by", sa.String(100), nullable=False),
     sa.Column("created_at", TS, nullable=False),
     sa.Column("updated_at", TS, nullable=False),
@@ -162,6 +163,20 @@ nomination_photos = sa.Table(
     sa.Column("sha256", sa.String(64), nullable=False),
     sa.Column("size", sa.Integer, nullable=False),
     sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.Column("uploaded_at", TS, nullable=False),
+)
+
+nomination_evidence = sa.Table(
+    "nomination_evidence",
+    metadata,
+    sa.Column("nomination_id", sa.Uuid, sa.ForeignKey("nominations.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("kind", sa.String(40), primary_key=True, comment="a kind of the policy's form.evidence"),
+    sa.Column("filename", sa.String(200), nullable=False),
+    sa.Column("content_type", sa.String(100), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.Column("uploaded_by", sa.String(100), nullable=False),
     sa.Column("uploaded_at", TS, nullable=False),
 )
 

@@ -108,3 +108,28 @@ class BatchSubmitted(DomainEvent):
     @property
     def subject(self) -> str:
         return self.batch_id
+
+
+@dataclass
+class CertificateClaimed(DomainEvent):
+    """合格证 claimed on a 推荐表, not (yet) in training's records: the training administrator confirms it."""
+
+    event_type: ClassVar[str] = "nominations.certificate.claimed"
+    claim_id: str
+    nomination_id: str
+    round_id: str
+    person_user_id: str
+    person_name: str
+    school_org_code: str
+    school_org_path: str
+    number: str
+    kind: str
+    level: str
+    issuer: str
+    issued_on: str
+    claimed_by: str
+    claimed_at: str
+
+    @property
+    def subject(self) -> str:
+        return self.claim_id

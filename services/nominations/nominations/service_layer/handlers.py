@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import logging
 import uuid
 from collections.abc import Callable, Iterator
@@ -17,7 +18,7 @@ from nominations.adapters.policies import PolicyCatalog
 from nominations.domain.batches import Batch, approved_at_stage, sending_stage
 from nominations.domain.form_sheet import FormSheet, build_sheet, stage_decisions
 from nominations.domain.masking import mask_value
-from nominations.domain.model import DomainError, Ineligible, Nomination, Round, StateConflict
+from nominations.domain.model import DomainError, Ineligible, Nomination, Round, StateConflict, sniff_evidence
 from nominations.domain.policy import Eligibility, Facts, Policy, Reason
 from nominations.service_layer.unit_of_work import (
     BatchExists,
@@ -511,6 +512,104 @@ def upload_photo(
     return nomination
 
 
+def upload_evidence(
+    uow: NominationsUnitOfWork,
+    principal: Principal,
+    nomination_id: uuid.UUID,
+    check_version: VersionCheck,
+    kind: str,
+    filename: str,
+    content: bytes,
+    now: dt.datetime,
+) -> Nomination:
+    """证明材料 with the form: a PDF or an image, its type read from the content."""
+    with uow, domain_errors():
+        nomination, _round, policy = _writable(uow, principal, nomination_id)
+        check_version(nomination.version)
+        content_type = sniff_evidence(content)
+        if content_type is None:
+            raise DomainError("Evidence must be a PDF, JPEG or PNG file / 证明材料须为PDF或图片", field="file")
+        sha256 = hashlib.sha256(content).hexdigest()
+        nomination.attach_evidence(policy, kind, size=len(content), sha256=sha256, actor=principal.subject, now=now)
+        uow.nominations.save(nomination)
+        name = (filename or kind).rsplit("/", 1)[-1][:200]
+        file = {"filename": name, "content_type": content_type, "sha256": sha256, "size": len(content), "data": content}
+        uow.nominations.put_evidence(nomination.id, kind, file, principal.subject, now)
+        uow.commit()
+    return nomination
+
+
+def _evidence_reader(uow: NominationsUnitOfWork, principal: Principal, nomination_id: uuid.UUID) -> Nomination:
+    """The nominating unit and the reviewers of its chain (the roles that see the form unmasked) read the
+    evidence; a reviewer's read is audited like the unmasked form."""
+    nomination = _nomination_in_view(uow, principal, nomination_id)
+    round_ = uow.rounds.get(nomination.round_id)
+    assert round_ is not None
+    policy = round_.read_policy
+    if not sees_personal(principal, nomination, policy):
+        raise Forbidden("Your role sees this nomination masked; its evidence is not shown to it.")
+    if not principal.can(nomination.school_org_path, *policy.nominator_roles):
+        uow.audit("nomination.evidence_read", actor=principal.subject, target=str(nomination.id))
+        uow.commit()
+    return nomination
+
+
+@dataclass
+class EvidenceView:
+    items: list[dict[str, Any]]
+    certificate_claim: dict[str, Any] | None
+
+
+def list_evidence(uow: NominationsUnitOfWork, principal: Principal, nomination_id: uuid.UUID) -> EvidenceView:
+    """The uploaded evidence and the claimed certificate, `confirmed` once training's records hold its number."""
+    with uow:
+        nomination = _evidence_reader(uow, principal, nomination_id)
+        items = uow.nominations.evidence_list(nomination.id)
+        claim = dict(nomination.certificate_claim) if nomination.certificate_claim else None
+        if claim is not None and nomination.candidate_user_id is not None:
+            known = uow.directory.certificate_numbers(nomination.candidate_user_id)
+            claim["status"] = "confirmed" if claim["number"] in known else "pending"
+    return EvidenceView(items, claim)
+
+
+def read_evidence(
+    uow: NominationsUnitOfWork, principal: Principal, nomination_id: uuid.UUID, kind: str
+) -> tuple[str, str, bytes]:
+    with uow:
+        nomination = _evidence_reader(uow, principal, nomination_id)
+        found = uow.nominations.evidence(nomination.id, kind)
+    if found is None:
+        raise NotFound("No such evidence.")
+    return found
+
+
+def claim_certificate(
+    uow: NominationsUnitOfWork,
+    principal: Principal,
+    nomination_id: uuid.UUID,
+    check_version: VersionCheck,
+    claim: dict[str, Any],
+    now: dt.datetime,
+) -> Nomination:
+    """A certificate not yet in training's records, claimed for the training administrator to confirm
+    (`nominations.certificate.claimed`); once confirmed it counts for eligibility like any other."""
+    with uow, domain_errors():
+        nomination, _round, _policy = _writable(uow, principal, nomination_id)
+        check_version(nomination.version)
+        if nomination.candidate_user_id is not None and claim["number"] in uow.directory.certificate_numbers(
+            nomination.candidate_user_id
+        ):
+            raise Conflict(
+                "Training's records already hold this certificate / 该证书已在培训记录中",
+                errors=[field_error("number", "already recorded / 已登记")],
+            )
+        nomination.claim_certificate(claim, actor=principal.subject, now=now)
+        uow.nominations.save(nomination)
+        uow.audit("nomination.certificate_claimed", actor=principal.subject, target=str(nomination.id), details=claim)
+        uow.commit()
+    return nomination
+
+
 def read_photo(uow: NominationsUnitOfWork, principal: Principal, nomination_id: uuid.UUID) -> tuple[str, bytes]:
     """The photo is personal data: only roles that see the form unmasked get it (others 403), and a
     reader outside the nominating unit is audited as a reveal, like the unmasked form."""
@@ -624,7 +723,8 @@ def submit(
         nomination, round_, policy = _writable(uow, principal, nomination_id)
         check_version(nomination.version)
         eligibility = policy.evaluate(_facts(uow, nomination, now.date()))
-        nomination.submit(policy, round_, eligibility, actor=principal.subject, now=now)
+        evidence = {e["kind"] for e in uow.nominations.evidence_list(nomination.id)}
+        nomination.submit(policy, round_, eligibility, actor=principal.subject, now=now, evidence=evidence)
         uow.nominations.save(nomination)
         uow.audit(
             "nomination.submitted",

@@ -14,6 +14,7 @@ from nominations.adapters.orm import (
     audit_log,
     batches,
     certificate_projection,
+    nomination_evidence,
     nomination_history,
     nomination_photos,
     nominations,
@@ -180,6 +181,7 @@ class NominationRepository:
             returned_at_stage=row.returned_at_stage,
             submitted_at=row.submitted_at,
             decided_at=row.decided_at,
+            certificate_claim=row.certificate_claim,
             version=row.version,
         )
         if track:
@@ -280,6 +282,7 @@ class NominationRepository:
             "returned_at_stage": nomination.returned_at_stage,
             "submitted_at": nomination.submitted_at,
             "decided_at": nomination.decided_at,
+            "certificate_claim": nomination.certificate_claim,
             "created_by": nomination.created_by,
             "created_at": nomination.created_at,
             "updated_at": nomination.updated_at,
@@ -328,6 +331,34 @@ class NominationRepository:
             .order_by(nomination_history.c.id)
         )
         return [dict(r._mapping) for r in self.uow.session.execute(query)]
+
+    def put_evidence(
+        self, nomination_id: uuid.UUID, kind: str, file: dict[str, Any], actor: str, now: dt.datetime
+    ) -> None:
+        session = self.uow.session
+        e = nomination_evidence.c
+        session.execute(nomination_evidence.delete().where(e.nomination_id == nomination_id, e.kind == kind))
+        session.execute(
+            nomination_evidence.insert().values(
+                nomination_id=nomination_id, kind=kind, uploaded_by=actor, uploaded_at=now, **file
+            )
+        )
+
+    def evidence_list(self, nomination_id: uuid.UUID) -> list[dict[str, Any]]:
+        e = nomination_evidence.c
+        query = (
+            sa.select(e.kind, e.filename, e.content_type, e.sha256, e.size, e.uploaded_by, e.uploaded_at)
+            .where(e.nomination_id == nomination_id)
+            .order_by(e.kind)
+        )
+        return [dict(r._mapping) for r in self.uow.session.execute(query)]
+
+    def evidence(self, nomination_id: uuid.UUID, kind: str) -> tuple[str, str, bytes] | None:
+        e = nomination_evidence.c
+        row = self.uow.session.execute(
+            sa.select(e.filename, e.content_type, e.data).where(e.nomination_id == nomination_id, e.kind == kind)
+        ).first()
+        return (row.filename, row.content_type, bytes(row.data)) if row else None
 
     def put_photo(
         self, nomination_id: uuid.UUID, content_type: str, sha256: str, data: bytes, now: dt.datetime
@@ -417,6 +448,12 @@ class Directory:
 
     def update(self, table: sa.Table, key: str, key_value: Any, values: dict[str, Any]) -> int:
         return _rowcount(self.uow.session.execute(table.update().where(table.c[key] == key_value).values(**values)))
+
+    def certificate_numbers(self, person_user_id: uuid.UUID) -> set[str]:
+        """The numbers of the person's certificates in training's records (a claim is confirmed once there)."""
+        c = certificate_projection.c
+        query = sa.select(c.number).where(c.person_user_id == person_user_id, c.number.is_not(None))
+        return {r[0] for r in self.uow.session.execute(query)}
 
     def valid_certificates(self, person_user_id: uuid.UUID, today: dt.date) -> list[tuple[str, str]]:
         c = certificate_projection.c

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
+from urllib.parse import quote
 
 from flask import Response, current_app, request, stream_with_context, url_for
 from flask.views import MethodView
@@ -20,7 +21,9 @@ from nominations.entrypoints.web.schemas import (
     BatchSummaryArgs,
     CandidateArgs,
     CandidateList,
+    CertificateClaimSchema,
     EligibilitySchema,
+    EvidenceListSchema,
     HistoryList,
     NominationCreate,
     NominationListArgs,
@@ -321,6 +324,60 @@ class NominationPhoto(MethodView):
         response.headers["Cache-Control"] = "private, no-store"
         response.headers["X-Content-Type-Options"] = "nosniff"
         return response
+
+
+@nominations_blp.route("/<uuid:nomination_id>/evidence")
+class NominationEvidenceList(MethodView):
+    @nominations_blp.response(200, EvidenceListSchema)
+    def get(self, nomination_id: uuid.UUID) -> Any:
+        """证明材料 uploaded with the form, and the claimed certificate; for the unit and its reviewers."""
+        view = handlers.list_evidence(service().uow(), current_principal(), nomination_id)
+        return {"items": view.items, "certificate_claim": view.certificate_claim}
+
+
+@nominations_blp.route("/<uuid:nomination_id>/evidence/<string:kind>")
+class NominationEvidence(MethodView):
+    @nominations_blp.response(200, NominationSchema)
+    @nominations_blp.doc(requestBody={"content": {"multipart/form-data": {}, "application/pdf": {}, "image/png": {}}})
+    def put(self, nomination_id: uuid.UUID, kind: str) -> Any:
+        """Upload the evidence of a kind the policy's form takes (multipart field `file`, or the raw body): a PDF
+        or an image, read from its content; If-Match required."""
+        upload = request.files.get("file")
+        content = upload.read() if upload is not None else request.get_data()
+        if not content:
+            raise Unprocessable(errors=[field_error("file", "the file is missing / 缺少文件", "body")])
+        nomination = handlers.upload_evidence(
+            service().uow(),
+            current_principal(),
+            nomination_id,
+            require_if_match,
+            kind,
+            upload.filename or kind if upload is not None else kind,
+            content,
+            handlers.now_utc(),
+        )
+        return _etagged(_nomination_body(nomination), NominationSchema, nomination.version)
+
+    def get(self, nomination_id: uuid.UUID, kind: str) -> Any:
+        filename, content_type, data = handlers.read_evidence(service().uow(), current_principal(), nomination_id, kind)
+        response = Response(data, mimetype=content_type)
+        response.headers["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(filename)}"
+        response.headers["Cache-Control"] = "private, no-store"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+@nominations_blp.route("/<uuid:nomination_id>/certificate-claim")
+class NominationCertificateClaim(MethodView):
+    @nominations_blp.arguments(CertificateClaimSchema)
+    @nominations_blp.response(200, NominationSchema)
+    def post(self, body: dict[str, Any], nomination_id: uuid.UUID) -> Any:
+        """Claim a 合格证 training's records do not hold yet; the training administrator confirms it (If-Match)."""
+        claim = {**body, "issued_on": body["issued_on"].isoformat()}
+        nomination = handlers.claim_certificate(
+            service().uow(), current_principal(), nomination_id, require_if_match, claim, handlers.now_utc()
+        )
+        return _etagged(_nomination_body(nomination), NominationSchema, nomination.version)
 
 
 @nominations_blp.route("/<uuid:nomination_id>/form.pdf")

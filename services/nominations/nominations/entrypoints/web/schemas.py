@@ -204,6 +204,9 @@ class NominationSchema(Schema):
     returned_at_stage = fields.Integer(allow_none=True)
     submitted_at = fields.DateTime(allow_none=True)
     decided_at = fields.DateTime(allow_none=True)
+    certificate_claim = fields.Dict(
+        allow_none=True, metadata={"description": "合格证 claimed on the form (…/certificate-claim)"}
+    )
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
     version = fields.Integer()
@@ -272,3 +275,32 @@ class CandidateSchema(Schema):
 
 class CandidateList(Schema):
     items = fields.List(fields.Nested(CandidateSchema))
+
+
+class CertificateClaimSchema(Schema):
+    """A 合格证 not yet in training's records, for the training administrator to confirm."""
+
+    number = fields.String(required=True, validate=validate.Regexp(r"^\S{1,64}$"))
+    kind = fields.String(required=True, validate=validate.OneOf(["cio", "informatization", "other"]))
+    level = fields.String(
+        required=True, validate=validate.OneOf(["national", "provincial", "city", "county", "school"])
+    )
+    issuer = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    issued_on = fields.Date(required=True)
+
+
+class EvidenceItemSchema(Schema):
+    kind = fields.String()
+    filename = fields.String()
+    content_type = fields.String()
+    sha256 = fields.String()
+    size = fields.Integer()
+    uploaded_by = fields.String()
+    uploaded_at = fields.DateTime()
+
+
+class EvidenceListSchema(Schema):
+    """证明材料 uploaded with the form, and the claimed certificate (status pending / confirmed)."""
+
+    items = fields.List(fields.Nested(EvidenceItemSchema))
+    certificate_claim = fields.Dict(allow_none=True)
