@@ -81,3 +81,45 @@ def test_取得合格证者_a_claimed_certificate_goes_to_training_to_confirm() 
     assert event.event_type == "nominations.certificate.claimed"
     assert (event.payload()["number"], event.payload()["person_name"]) == ("HN-1", "张三")
     assert nomination.certificate_claim is not None and nomination.certificate_claim["claim_id"] == event.claim_id
+
+
+def test_避免重复采集_the_directorys_profile_is_prefilled_and_a_choice_only_when_it_is_one() -> None:
+    """Helan's 政治面貌 is a choice: the directory's wording is taken when it is one of the choices."""
+    helan = CATALOG.get("helan-2024")
+    assert helan is not None
+    round_ = Round.open(
+        title="2024",
+        policy=helan,
+        issuing_org_code="640122",
+        issuing_org_path="/640122",
+        deadline=NOW + dt.timedelta(days=30),
+        created_by="county",
+        now=NOW,
+    )
+    nomination = Nomination.start(
+        round_=round_,
+        school_org_code="6401220001",
+        school_org_path="/640122/6401220001",
+        school_name="贺兰县第一小学",
+        actor="school",
+        now=NOW,
+    )
+    member = {
+        "display_name": "王五",
+        "political_status": "中共党员",
+        "education": "本科",
+        "administrative_post": "校长",
+    }
+    nomination.choose_candidate(helan, uuid.uuid4(), member, actor="sa", now=NOW)
+    assert (nomination.form["political_status"], nomination.form["highest_education"], nomination.form["position"]) == (
+        "中共党员",
+        "本科",
+        "校长",
+    )
+    odd = {"display_name": "王五", "political_status": "党员"}  # not one of the form's choices
+    nomination.choose_candidate(helan, uuid.uuid4(), odd, actor="sa", now=NOW)
+    nomination.form.pop("political_status", None)
+    nomination.choose_candidate(helan, uuid.uuid4(), odd, actor="sa", now=NOW)
+    assert "political_status" not in nomination.form
+    nomination.fill(helan, {"political_status": "群众"}, actor="sa", now=NOW)  # the school chooses
+    assert nomination.form["political_status"] == "群众"

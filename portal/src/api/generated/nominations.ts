@@ -163,6 +163,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/nominations/previous": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The unit's latest nomination of an earlier round, to start the new round's form from (`start_from`). */
+        get: {
+            parameters: {
+                query: {
+                    org_code: string;
+                    /** @description the round the new nomination is for */
+                    round_id: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Previous"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/nominations/{nomination_id}": {
         parameters: {
             query?: never;
@@ -1299,6 +1341,12 @@ export interface components {
             /** Format: uuid */
             round_id: string;
             school_org_code: string;
+            /**
+             * Format: uuid
+             * @description the unit's nomination of an earlier round (GET /api/nominations/previous): its form (and candidate, if still the unit's) starts this one; the directory's fields are prefilled afresh
+             * @default null
+             */
+            start_from: string | null;
         };
         NominationPage: {
             items?: components["schemas"]["Nomination"][];
@@ -1389,6 +1437,17 @@ export interface components {
             title_en?: string;
             title_zh?: string;
             version?: number;
+        };
+        Previous: {
+            candidate_name?: string | null;
+            /** Format: uuid */
+            nomination_id?: string;
+            /** Format: uuid */
+            round_id?: string;
+            round_title?: string;
+            status?: string;
+            /** Format: date-time */
+            submitted_at?: string | null;
         };
         Reason: {
             details_en?: string[];

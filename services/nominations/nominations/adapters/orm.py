@@ -37,6 +37,7 @@ user_projection = sa.Table(
     sa.Column("email", sa.String(254)),
     sa.Column("gender", sa.String(16)),
     sa.Column("birth_date", sa.Date),
+    sa.Column("profile", JSON, comment="学历, 民族, 教龄, 职务, 职称, 政治面貌 from identity: what the forms prefill"),
     sa.Column("is_active", sa.Boolean, nullable=False),
     sa.Column("updated_at", TS, nullable=False),
 )

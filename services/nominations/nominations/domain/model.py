@@ -265,6 +265,8 @@ class Nomination:
         for spec in policy.fields:
             value = self._prefill_value(spec.prefill)
             if spec.prefill and value not in (None, ""):
+                if spec.choices and value not in spec.choices:
+                    continue  # the directory's wording is not one of the form's choices: the school picks one
                 self.form[spec.name] = value
         self._clear_attestation()
         self._touch(actor, "candidate_chosen", now, {"candidate_user_id": str(user_id)})
@@ -282,6 +284,8 @@ class Nomination:
         for spec in policy.fields:
             if spec.name in values and spec.prefill:
                 known = self._prefill_value(spec.prefill)
+                if spec.choices and known not in spec.choices:
+                    continue  # not prefilled (see choose_candidate): the school chooses
                 if known not in (None, "") and values[spec.name] != known:
                     problems.append(
                         FieldProblem(

@@ -18,7 +18,15 @@ from nominations.adapters.policies import PolicyCatalog
 from nominations.domain.batches import Batch, approved_at_stage, sending_stage
 from nominations.domain.form_sheet import FormSheet, build_sheet, stage_decisions
 from nominations.domain.masking import mask_value
-from nominations.domain.model import DomainError, Ineligible, Nomination, Round, StateConflict, sniff_evidence
+from nominations.domain.model import (
+    Change,
+    DomainError,
+    Ineligible,
+    Nomination,
+    Round,
+    StateConflict,
+    sniff_evidence,
+)
 from nominations.domain.policy import Eligibility, Facts, Policy, Reason
 from nominations.service_layer.unit_of_work import (
     BatchExists,
@@ -46,6 +54,17 @@ READ_ROLES = (
     "auditor",
 )
 REVEAL_ROLES = ("platform_admin", "city_reviewer", "county_reviewer", "university_president", "party_committee")
+
+
+# The directory profile's keys (identity's User.PROFILE_KEYS) a policy's form may prefill as candidate.<key>.
+PROFILE_KEYS = (
+    "education",
+    "ethnicity",
+    "teaching_years",
+    "administrative_post",
+    "professional_title",
+    "political_status",
+)
 
 
 def now_utc() -> dt.datetime:
@@ -382,6 +401,7 @@ def create_nomination(
     candidate_user_id: uuid.UUID | None,
     form: dict[str, Any] | None,
     now: dt.datetime,
+    start_from: uuid.UUID | None = None,
 ) -> Nomination:
     with uow, domain_errors():
         round_ = uow.rounds.get(round_id)
@@ -409,8 +429,14 @@ def create_nomination(
             actor=principal.subject,
             now=now,
         )
+        previous = _previous_form(uow, nomination, policy, start_from) if start_from is not None else None
+        if candidate_user_id is None and previous is not None and previous.candidate_user_id is not None:
+            with contextlib.suppress(Unprocessable):  # the earlier candidate left the unit: the school picks again
+                _choose(uow, nomination, policy, previous.candidate_user_id, principal, now)
         if candidate_user_id is not None:
             _choose(uow, nomination, policy, candidate_user_id, principal, now)
+        if previous is not None:
+            _start_from(nomination, policy, previous, principal, now)
         if form:
             nomination.fill(policy, form, actor=principal.subject, now=now)
         try:
@@ -419,6 +445,63 @@ def create_nomination(
             raise _already_nominated() from exc
         uow.commit()
     return nomination
+
+
+def _previous_form(
+    uow: NominationsUnitOfWork, nomination: Nomination, policy: Policy, start_from: uuid.UUID
+) -> Nomination:
+    previous = uow.nominations.get(start_from)
+    if (
+        previous is None
+        or previous.school_org_code != nomination.school_org_code
+        or previous.round_id == nomination.round_id
+    ):
+        raise Unprocessable(
+            errors=[field_error("start_from", "not this unit's nomination of an earlier round / 非本单位往期推荐表")]
+        )
+    return previous
+
+
+def _start_from(
+    nomination: Nomination, policy: Policy, previous: Nomination, principal: Principal, now: dt.datetime
+) -> None:
+    """The earlier form's answers the new policy's form still asks, valid under it; what the directory keeps
+    (prefill) is prefilled afresh, never copied."""
+    carried = {
+        name: value
+        for name, value in previous.form.items()
+        if (spec := policy.field_named(name)) is not None and spec.prefill is None
+    }
+    bad = {p.field.split(".")[1] for p in policy.validate_form(carried, complete=False) if p.field.startswith("form.")}
+    carried = {k: v for k, v in carried.items() if k not in bad}
+    if carried:
+        nomination.fill(policy, carried, actor=principal.subject, now=now)
+    nomination.changes.append(
+        Change(now, principal.subject, "started_from", {"nomination_id": str(previous.id), "fields": sorted(carried)})
+    )
+
+
+def previous_nomination(
+    uow: NominationsUnitOfWork, principal: Principal, org_code: str, round_id: uuid.UUID
+) -> dict[str, Any]:
+    """The unit's latest nomination of another round (not withdrawn), to start the new one from."""
+    with uow:
+        org = uow.directory.org(org_code)
+        if org is None:
+            raise NotFound("No such organisation.")
+        principal.require_within(org["path"], *READ_ROLES, what="organisation")
+        found = uow.nominations.latest_of_unit(org_code, excluding_round=round_id)
+        if found is None:
+            raise NotFound("No earlier nomination of this unit.")
+        round_ = uow.rounds.get(found.round_id)
+        return {
+            "nomination_id": found.id,
+            "round_id": found.round_id,
+            "round_title": round_.title if round_ else "",
+            "status": found.status.value,
+            "candidate_name": found.candidate.get("display_name"),
+            "submitted_at": found.submitted_at,
+        }
 
 
 def _already_nominated() -> Conflict:
@@ -453,6 +536,8 @@ def _choose(
         "birth_date": user["birth_date"].isoformat() if user["birth_date"] else None,
         "phone": user["phone"],
         "email": user["email"],
+        # 避免重复采集: 学历, 民族, 教龄, 职务, 职称, 政治面貌 as the directory keeps them
+        **{k: v for k, v in (user.get("profile") or {}).items() if k in PROFILE_KEYS},
     }
     nomination.choose_candidate(policy, user_id, directory, actor=principal.subject, now=now)
 

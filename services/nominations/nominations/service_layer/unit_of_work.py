@@ -204,6 +204,21 @@ class NominationRepository:
         )
         return self.uow.session.execute(query).scalar_one_or_none()
 
+    def latest_of_unit(self, school_org_code: str, *, excluding_round: uuid.UUID) -> Nomination | None:
+        """The unit's most recent nomination of another round that was not withdrawn."""
+        query = (
+            sa.select(nominations)
+            .where(
+                nominations.c.school_org_code == school_org_code,
+                nominations.c.round_id != excluding_round,
+                nominations.c.status != Status.WITHDRAWN.value,
+            )
+            .order_by(nominations.c.created_at.desc())
+            .limit(1)
+        )
+        row = self.uow.session.execute(query).one_or_none()
+        return self._from_row(row, track=False) if row else None
+
     def of_round_within(self, round_id: uuid.UUID, org_path: str) -> list[Nomination]:
         """Every nomination of a round in one subtree (a county's), locked: a batch reads them as one act."""
         query = (

@@ -32,6 +32,8 @@ from nominations.entrypoints.web.schemas import (
     NominationUpdate,
     PolicyList,
     PolicySchema,
+    PreviousArgs,
+    PreviousSchema,
     RoundCreate,
     RoundListArgs,
     RoundPage,
@@ -242,6 +244,7 @@ class NominationsList(MethodView):
             candidate_user_id=body["candidate_user_id"],
             form=body["form"],
             now=handlers.now_utc(),
+            start_from=body["start_from"],
         )
         response = _etagged(_nomination_body(nomination), NominationSchema, nomination.version, 201)
         response.headers["Location"] = url_for("nominations.NominationById", nomination_id=nomination.id)
@@ -269,6 +272,15 @@ class NominationsList(MethodView):
             items.append(body)
         result["items"] = items
         return result
+
+
+@nominations_blp.route("/previous")
+class PreviousNomination(MethodView):
+    @nominations_blp.arguments(PreviousArgs, location="query")
+    @nominations_blp.response(200, PreviousSchema)
+    def get(self, args: dict[str, Any]) -> Any:
+        """The unit's latest nomination of an earlier round, to start the new round's form from (`start_from`)."""
+        return handlers.previous_nomination(service().uow(), current_principal(), args["org_code"], args["round_id"])
 
 
 @nominations_blp.route("/candidates")

@@ -173,6 +173,29 @@ class NominationCreate(Schema):
     school_org_code = fields.String(required=True, validate=validate.Length(min=1, max=32))
     candidate_user_id = fields.UUID(load_default=None)
     form = fields.Dict(load_default=None, validate=validate.Length(max=100))
+    start_from = fields.UUID(
+        load_default=None,
+        metadata={
+            "description": "the unit's nomination of an earlier round (GET /api/nominations/previous): its form "
+            "(and candidate, if still the unit's) starts this one; the directory's fields are prefilled afresh"
+        },
+    )
+
+
+class PreviousArgs(Schema):
+    org_code = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    round_id = fields.UUID(required=True, metadata={"description": "the round the new nomination is for"})
+
+
+class PreviousSchema(Schema):
+    """The unit's latest nomination of an earlier round, offered as the start of a new one."""
+
+    nomination_id = fields.UUID()
+    round_id = fields.UUID()
+    round_title = fields.String()
+    status = fields.String()
+    candidate_name = fields.String(allow_none=True)
+    submitted_at = fields.DateTime(allow_none=True)
 
 
 class NominationUpdate(Schema):
