@@ -71,8 +71,8 @@ def test_避免重复采集_an_import_keeps_the_profile_the_forms_ask_for(
     assert done.status_code == 200, done.json
     [provisioned] = [
         e for e in _events(identity_service, "identity.user.provisioned") if e["data"]["user"]["username"] == "t.sun"
-    ]  # type: ignore[index]
-    assert provisioned["data"]["user"]["profile"] == {  # type: ignore[index]
+    ]
+    assert provisioned["data"]["user"]["profile"] == {
         "education": "本科",
         "ethnicity": "汉族",
         "teaching_years": 18,
@@ -89,10 +89,10 @@ def test_避免重复采集_an_import_keeps_the_profile_the_forms_ask_for(
     assert again.status_code == 200 and again.json["updated"] == 1
     updated = [
         e for e in _events(identity_service, "identity.user.updated") if e["data"]["user"]["username"] == "t.sun"
-    ]  # type: ignore[index]
-    assert updated[-1]["data"]["changed"] == ["profile"]  # type: ignore[index]
-    assert updated[-1]["data"]["user"]["profile"]["professional_title"] == "正高级教师"  # type: ignore[index]
-    assert updated[-1]["data"]["user"]["profile"]["education"] == "本科"  # type: ignore[index]
+    ]
+    assert updated[-1]["data"]["changed"] == ["profile"]
+    assert updated[-1]["data"]["user"]["profile"]["professional_title"] == "正高级教师"
+    assert updated[-1]["data"]["user"]["profile"]["education"] == "本科"
     # 教龄 is a number of years: a row that says otherwise is refused, naming the column
     bad = client.post(
         "/api/users/import",
@@ -123,5 +123,5 @@ def test_避免重复采集_sign_in_claims_fill_the_profile(identity_service: Id
         e
         for e in _events(identity_service, "identity.user.provisioned")
         if e["data"]["user"]["user_id"] == str(user.id)
-    ]  # type: ignore[index]
-    assert event["data"]["user"]["profile"]["ethnicity"] == "回族"  # type: ignore[index]
+    ]
+    assert event["data"]["user"]["profile"]["ethnicity"] == "回族"

@@ -1937,11 +1937,8 @@ export interface components {
             starts_on: string | null;
             /** Format: uuid */
             task_id: string;
-            /**
-             * @description the term in years, where the policy lets the appointing body choose it (term.length_chosen_at_appointment: 贺兰 一般不少于3年); default the policy's length
-             * @default null
-             */
-            term_years: number | null;
+            /** @description the term in years, where the policy lets the appointing body choose it (term.length_chosen_at_appointment: 贺兰 一般不少于3年); default the policy's length */
+            term_years?: number;
         };
         BulkResult: {
             items?: components["schemas"]["DecisionResult"][];
@@ -2046,11 +2043,8 @@ export interface components {
              * @default null
              */
             starts_on: string | null;
-            /**
-             * @description the term in years, where the policy lets the appointing body choose it (term.length_chosen_at_appointment: 贺兰 一般不少于3年); default the policy's length
-             * @default null
-             */
-            term_years: number | null;
+            /** @description the term in years, where the policy lets the appointing body choose it (term.length_chosen_at_appointment: 贺兰 一般不少于3年); default the policy's length */
+            term_years?: number;
         };
         DecisionResult: {
             /** Format: uuid */
@@ -2256,17 +2250,12 @@ export interface components {
             /**
              * Format: uuid
              * @description the person objected to (an entry's case_id); none: the list
-             * @default null
              */
-            case_id: string | null;
-            /**
-             * Format: email
-             * @default null
-             */
-            contact_email: string | null;
+            case_id?: string;
+            /** Format: email */
+            contact_email?: string;
             contact_name: string;
-            /** @default null */
-            contact_phone: string | null;
+            contact_phone?: string;
             content: string;
         };
         Objection: {
@@ -2421,8 +2410,7 @@ export interface components {
              * @description 公示期 end (inclusive)
              */
             ends_on: string;
-            /** @default null */
-            note: string | null;
+            note?: string;
             /** @description the publishing body */
             org_code: string;
             /** Format: uuid */

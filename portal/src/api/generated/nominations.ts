@@ -1344,9 +1344,8 @@ export interface components {
             /**
              * Format: uuid
              * @description the unit's nomination of an earlier round (GET /api/nominations/previous): its form (and candidate, if still the unit's) starts this one; the directory's fields are prefilled afresh
-             * @default null
              */
-            start_from: string | null;
+            start_from?: string;
         };
         NominationPage: {
             items?: components["schemas"]["Nomination"][];
@@ -1368,14 +1367,12 @@ export interface components {
             /**
              * Format: url
              * @description where it is published
-             * @default null
              */
-            url: string | null;
+            url?: string;
         };
         NoticeContact: {
             name: string;
-            /** @default null */
-            phone: string | null;
+            phone?: string;
         };
         PaginationMetadata: {
             /** @description First available page number. */
@@ -1485,28 +1482,20 @@ export interface components {
             /** Format: date-time */
             deadline: string;
             issuing_org_code: string;
-            /**
-             * @description optional deadline per org level of the chain, e.g. the counties' 报送
-             * @default null
-             */
-            level_deadlines: {
+            /** @description optional deadline per org level of the chain, e.g. the counties' 报送 */
+            level_deadlines?: {
                 [key: string]: string;
-            } | null;
-            /** @default null */
-            notice: components["schemas"]["RoundNotice"] | null;
+            };
+            notice?: components["schemas"]["RoundNotice"];
             policy_id: string;
             title: string;
         };
         RoundNotice: {
             attachments?: components["schemas"]["NoticeAttachment"][];
             contacts?: components["schemas"]["NoticeContact"][];
-            /**
-             * @description 文号, e.g. 焦教文〔2022〕60号
-             * @default null
-             */
-            document_number: string | null;
-            /** @default null */
-            text: string | null;
+            /** @description 文号, e.g. 焦教文〔2022〕60号 */
+            document_number?: string;
+            text?: string;
         };
         RoundPage: {
             items?: components["schemas"]["Round"][];

@@ -909,8 +909,7 @@ export interface components {
         ClaimDecision: {
             /** @enum {string} */
             decision: "confirm" | "reject";
-            /** @default null */
-            note: string | null;
+            note?: string;
         };
         ClaimList: {
             items?: components["schemas"]["Claim"][];

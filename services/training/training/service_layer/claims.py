@@ -113,7 +113,7 @@ def decide_claim(
                     "The claimed certificate cannot be recorded as given.",
                     errors=[field_error(e["column"], e["message"]) for e in errors.items],
                 )
-            created = (outcome.created or [None])[0]
+            created = outcome.created[0] if outcome.created else None
             values.update(status=CONFIRMED, certificate_id=created.id if created is not None else None)
             if created is not None:
                 metrics.CERTIFICATES_ISSUED.inc()

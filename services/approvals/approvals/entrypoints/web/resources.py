@@ -507,7 +507,9 @@ class Publications(MethodView):
     def post(self, body: dict[str, Any]) -> Any:
         """Publish the people awaiting this body's final approval in the round for the period (公示期); their
         final approval waits until the period has ended and every objection about them is resolved."""
-        found = publications.publish(service().uow(), current_principal(), publications.Publish(**body))
+        found = publications.publish(
+            service().uow(), current_principal(), publications.Publish(**{"note": None, **body})
+        )
         return {**found.__dict__, "objections": []}
 
     @publications_blp.arguments(PublicationListArgs, location="query")
@@ -565,7 +567,14 @@ class PublicObjections(MethodView):
     def post(self, body: dict[str, Any], publication_id: uuid.UUID) -> Any:
         """异议: anyone may object during the period, about one person or the list, giving a name and a phone
         number or e-mail address; 409 outside the period. The gateway limits how often one address may post."""
-        cmd = publications.Object(publication_id=publication_id, **body)
+        cmd = publications.Object(
+            publication_id=publication_id,
+            case_id=body.get("case_id"),
+            content=body["content"],
+            contact_name=body["contact_name"],
+            contact_phone=body.get("contact_phone"),
+            contact_email=body.get("contact_email"),
+        )
         return publications.object_to(service().uow(), cmd).__dict__
 
 

@@ -67,7 +67,6 @@ class DecisionSchema(Schema):
     document_number = fields.String(load_default=None, validate=validate.Length(max=100))
     starts_on = fields.Date(load_default=None, metadata={"description": "first day of the term (default: today)"})
     term_years = fields.Integer(
-        load_default=None,
         validate=validate.Range(min=1, max=10),
         metadata={
             "description": "the term in years, where the policy lets the appointing body choose it "
@@ -448,7 +447,7 @@ class PublishSchema(Schema):
     title = fields.String(required=True, validate=validate.Length(min=1, max=200))
     starts_on = fields.Date(required=True, metadata={"description": "公示期 start (inclusive)"})
     ends_on = fields.Date(required=True, metadata={"description": "公示期 end (inclusive)"})
-    note = fields.String(load_default=None, validate=validate.Length(max=5000))
+    note = fields.String(validate=validate.Length(max=5000))
 
 
 class PublicationEntrySchema(Schema):
@@ -536,13 +535,11 @@ class PublicPublicationListSchema(Schema):
 
 
 class ObjectSchema(Schema):
-    case_id = fields.UUID(
-        load_default=None, metadata={"description": "the person objected to (an entry's case_id); none: the list"}
-    )
+    case_id = fields.UUID(metadata={"description": "the person objected to (an entry's case_id); none: the list"})
     content = fields.String(required=True, validate=validate.Length(min=1, max=2000))
     contact_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    contact_phone = fields.String(load_default=None, validate=validate.Regexp(r"^[0-9+\- ]{5,32}$"))
-    contact_email = fields.Email(load_default=None, validate=validate.Length(max=254))
+    contact_phone = fields.String(validate=validate.Regexp(r"^[0-9+\- ]{5,32}$"))
+    contact_email = fields.Email(validate=validate.Length(max=254))
 
 
 class ObjectionReceiptSchema(Schema):

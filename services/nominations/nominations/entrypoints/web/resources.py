@@ -126,8 +126,8 @@ class Rounds(MethodView):
             issuing_org_code=body["issuing_org_code"],
             deadline=body["deadline"],
             now=handlers.now_utc(),
-            notice=body["notice"],
-            level_deadlines=body["level_deadlines"],
+            notice=body.get("notice"),
+            level_deadlines=body.get("level_deadlines"),
         )
         response = _etagged(_round_body(round_), RoundSchema, round_.version, 201)
         response.headers["Location"] = url_for("rounds.RoundById", round_id=round_.id)
@@ -244,7 +244,7 @@ class NominationsList(MethodView):
             candidate_user_id=body["candidate_user_id"],
             form=body["form"],
             now=handlers.now_utc(),
-            start_from=body["start_from"],
+            start_from=body.get("start_from"),
         )
         response = _etagged(_nomination_body(nomination), NominationSchema, nomination.version, 201)
         response.headers["Location"] = url_for("nominations.NominationById", nomination_id=nomination.id)

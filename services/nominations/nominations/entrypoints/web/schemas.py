@@ -41,23 +41,23 @@ class PolicyList(Schema):
 
 class NoticeContact(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=50))
-    phone = fields.String(load_default=None, validate=validate.Length(max=32))
+    phone = fields.String(validate=validate.Length(max=32))
 
 
 class NoticeAttachment(Schema):
     title = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    url = fields.Url(load_default=None, schemes={"https", "http"}, metadata={"description": "where it is published"})
+    url = fields.Url(schemes={"https", "http"}, metadata={"description": "where it is published"})
 
 
 class RoundNotice(Schema):
     """通知: the notice the round carries, as the bureau issued it."""
 
     document_number = fields.String(
-        load_default=None, validate=validate.Length(max=64), metadata={"description": "文号, e.g. 焦教文〔2022〕60号"}
+        validate=validate.Length(max=64), metadata={"description": "文号, e.g. 焦教文〔2022〕60号"}
     )
-    text = fields.String(load_default=None, validate=validate.Length(max=20000))
-    contacts = fields.List(fields.Nested(NoticeContact), load_default=list, validate=validate.Length(max=20))
-    attachments = fields.List(fields.Nested(NoticeAttachment), load_default=list, validate=validate.Length(max=20))
+    text = fields.String(validate=validate.Length(max=20000))
+    contacts = fields.List(fields.Nested(NoticeContact), validate=validate.Length(max=20))
+    attachments = fields.List(fields.Nested(NoticeAttachment), validate=validate.Length(max=20))
 
 
 class RoundCreate(Schema):
@@ -65,11 +65,10 @@ class RoundCreate(Schema):
     policy_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
     issuing_org_code = fields.String(required=True, validate=validate.Length(min=1, max=32))
     deadline = fields.AwareDateTime(required=True, format="iso")
-    notice = fields.Nested(RoundNotice, load_default=None)
+    notice = fields.Nested(RoundNotice)
     level_deadlines = fields.Dict(
         keys=fields.String(validate=validate.OneOf(["county", "city", "university", "department", "school"])),
         values=fields.AwareDateTime(format="iso"),
-        load_default=None,
         metadata={"description": "optional deadline per org level of the chain, e.g. the counties' 报送"},
     )
 
@@ -174,7 +173,6 @@ class NominationCreate(Schema):
     candidate_user_id = fields.UUID(load_default=None)
     form = fields.Dict(load_default=None, validate=validate.Length(max=100))
     start_from = fields.UUID(
-        load_default=None,
         metadata={
             "description": "the unit's nomination of an earlier round (GET /api/nominations/previous): its form "
             "(and candidate, if still the unit's) starts this one; the directory's fields are prefilled afresh"

@@ -321,7 +321,7 @@ class ClaimDecision(MethodView):
     def post(self, body: dict[str, Any], claim_id: uuid.UUID) -> Any:
         """Confirm (records the certificate: nominations then counts it) or reject with a reason (the school is
         told)."""
-        return claims.decide_claim(service().uow(), current_principal(), claim_id, body["decision"], body["note"])
+        return claims.decide_claim(service().uow(), current_principal(), claim_id, body["decision"], body.get("note"))
 
 
 @certificates_blp.route("/<string:number>/verify")

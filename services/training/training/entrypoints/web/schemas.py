@@ -227,4 +227,4 @@ class ClaimListSchema(Schema):
 
 class ClaimDecisionSchema(Schema):
     decision = fields.String(required=True, validate=validate.OneOf(["confirm", "reject"]))
-    note = fields.String(load_default=None, validate=validate.Length(max=500))
+    note = fields.String(validate=validate.Length(max=500))
