@@ -40,6 +40,10 @@ COMPOSE_WEB_PORT = 8000
 COMPOSE_STATUS_PORT = 8081
 DEFAULT_RATE = "50r/s"
 DEFAULT_LOGIN_RATE = "30r/m"
+# Pages anyone may use without signing in (名单公示 and its objections): sessionless, and a stricter limit per
+# client address than the general one, since their writes come from people nobody has identified.
+PUBLIC_PREFIX = "/api/public/"
+DEFAULT_PUBLIC_RATE = "30r/m"
 # Password sign-ins, rate limited per client address: the token endpoint and the portal's session sign-in.
 LOGIN_PATHS = ("/api/auth/token", "/api/auth/session")
 # Browser sessions from single sign-on: nginx asks identity for the session's access token.
@@ -49,7 +53,7 @@ SESSION_SERVICE = "identity"
 SESSION_CHECK = "/sso/session"
 SESSION_COOKIE = "cio_session"
 # Routes that never take a session: the token endpoint and JWKS, and the sign-in flow itself.
-SESSIONLESS_ROUTES = ("/api/auth/", "/sso/")
+SESSIONLESS_ROUTES = ("/api/auth/", "/sso/", PUBLIC_PREFIX)
 MAX_BODY_MB = 20
 MAX_BODY = f"{MAX_BODY_MB}m"
 
@@ -335,6 +339,7 @@ def render(
     listen_host: str = "127.0.0.1",
     rate: str = DEFAULT_RATE,
     login_rate: str = DEFAULT_LOGIN_RATE,
+    public_rate: str = DEFAULT_PUBLIC_RATE,
     trusted_proxies: Sequence[str] = (),
     portal_dir: str | Path | None = None,
     swagger_ui_dir: str | Path | None = None,
@@ -349,7 +354,7 @@ def render(
     """
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r}; expected one of {TARGETS}")
-    if not (_SAFE_RATE.match(rate) and _SAFE_RATE.match(login_rate)):
+    if not (_SAFE_RATE.match(rate) and _SAFE_RATE.match(login_rate) and _SAFE_RATE.match(public_rate)):
         raise ValueError("rates look like 50r/s or 30r/m")
     catalog = list(services) if services is not None else load_services()
     for service in catalog:
@@ -458,6 +463,7 @@ def render(
         "    # Per client address: a general limit, and a much stricter one on the password sign-ins.",
         f"    limit_req_zone $binary_remote_addr zone=general:10m rate={rate};",
         f"    limit_req_zone $binary_remote_addr zone=login:10m rate={login_rate};",
+        f"    limit_req_zone $binary_remote_addr zone=public:10m rate={public_rate};",
         "    limit_req_status 429;",
         "    limit_req_log_level warn;",
         "",
@@ -554,6 +560,8 @@ def render(
                         extra=["limit_req zone=login burst=10 nodelay;"],
                     )
             session = _session_lines(route, catalog)
+            if route.startswith(PUBLIC_PREFIX):
+                session = [*session, "limit_req zone=public burst=10 nodelay;"]
             for location in _locations_for(route):
                 out += _service_block(service, location, route, extra=session)
         openapi = f"/openapi/{service.name}/"
@@ -604,6 +612,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--rate", default=os.environ.get("GATEWAY_RATE", DEFAULT_RATE))
     parser.add_argument("--login-rate", default=os.environ.get("GATEWAY_LOGIN_RATE", DEFAULT_LOGIN_RATE))
+    parser.add_argument("--public-rate", default=os.environ.get("GATEWAY_PUBLIC_RATE", DEFAULT_PUBLIC_RATE))
     parser.add_argument(
         "--trusted-proxies",
         default=os.environ.get("GATEWAY_TRUSTED_PROXIES", ""),
@@ -632,6 +641,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             listen_host=args.host,
             rate=args.rate,
             login_rate=args.login_rate,
+            public_rate=args.public_rate,
             trusted_proxies=[p for p in args.trusted_proxies.split(",") if p.strip()],
             portal_dir=args.portal_dir or LOCAL_PORTAL_DIR,
             swagger_ui_dir=args.swagger_ui_dir or LOCAL_SWAGGER_UI_DIR,

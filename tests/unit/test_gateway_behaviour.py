@@ -143,7 +143,13 @@ def _running_gateway(
     stub = ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
     threading.Thread(target=stub.serve_forever, daemon=True).start()
     services = [
-        render_mod.Service("identity", stub.server_address[1], 0, ("/api/auth/", "/api/orgs", "/sso/"), True),
+        render_mod.Service(
+            "identity",
+            stub.server_address[1],
+            0,
+            ("/api/auth/", "/api/orgs", "/sso/", "/api/public/publications"),
+            True,
+        ),
         render_mod.Service("approvals", _free_port(), 0, ("/api/cases",), True),  # nothing listens: 502
         render_mod.Service("training", 1, 0, ("/api/trainings",), False),
     ]
@@ -338,3 +344,18 @@ def test_the_portals_password_sign_in_is_rate_limited_like_the_token_endpoint(ga
     statuses = [gateway.request("/api/auth/session", method="POST", data=b"{}").status for _ in range(15)]
     assert 429 in statuses
     _assert_problem(gateway.request("/api/auth/session", method="POST", data=b"{}"), 429, "Too many requests")
+
+
+def test_名单公示_the_public_page_needs_no_session_and_is_rate_limited(gateway: Gateway) -> None:
+    """Anyone may read a published list and object without signing in; their writes are limited per address
+    more strictly than the general limit, like the sign-ins."""
+    first = gateway.request("/api/public/publications", headers={"Cookie": "cio_session=abc"})
+    assert first.status == 200
+    assert "authorization" not in first.upstream_headers()  # no session is swapped for a token here
+    statuses = [
+        gateway.request("/api/public/publications/x/objections", method="POST", data=b"{}").status for _ in range(15)
+    ]
+    assert 429 in statuses
+    _assert_problem(
+        gateway.request("/api/public/publications/x/objections", method="POST", data=b"{}"), 429, "Too many requests"
+    )

@@ -188,3 +188,13 @@ def test_forwarded_addresses_are_believed_only_from_listed_proxies(tmp_path: Pat
     assert not [line for line in listed.splitlines() if line.strip() and not line.lstrip().startswith("#")]
     with pytest.raises(ValueError, match="not an address"):
         render_mod.render("local", 18080, str(tmp_path), trusted_proxies=["10.0.0.0/8; allow all"])
+
+
+def test_名单公示_public_routes_are_sessionless_and_have_their_own_limit() -> None:
+    text = COMPOSE_CONF.read_text(encoding="utf-8")
+    assert "limit_req_zone $binary_remote_addr zone=public:" in text
+    for location in ("location = /api/public/publications {", "location /api/public/publications/ {"):
+        block = text[text.index(location) :].split("}", 1)[0]
+        assert "limit_req zone=public" in block and "auth_request" not in block
+    bureau = text[text.index("location /api/publications/ {") :].split("}", 1)[0]
+    assert "auth_request" in bureau and "zone=public" not in bureau

@@ -113,3 +113,55 @@ def test_the_rule_reminds_the_school_admins_and_the_cio_and_the_lead_is_configur
         "reminders": {"evaluation_due_days_before": 7},
     }
     assert load_rulebook(raw).reminders.evaluation_due_days_before == 7
+
+
+def test_no_evaluation_reminders_where_the_policy_orders_none() -> None:
+    """Issue 17 item 12: 宜春学院's policy orders no evaluation (evaluation.cadences: []), so its CIO is never
+    reminded of one; Jiaozuo's 「首席信息官每年组织一次测评」 is reminded yearly."""
+    yichun = {**MADE, "evaluation_cadences": []}
+    assert evaluation_plan(yichun, SETTINGS) is None
+    assert [p.kind for p in plan_reminders("approvals.appointment.made", yichun, SETTINGS)].count("evaluation_due") == 0
+    jiaozuo = {
+        **MADE,
+        "evaluation_cadences": [
+            {"kind": "cio_annual", "every_years": 1},
+            {"kind": "school_biennial", "every_years": 2},
+        ],
+    }
+    plan = evaluation_plan(jiaozuo, SETTINGS)
+    assert plan is not None and plan.data["period"] == 2025
+    # the next period's reminder keeps following the policy's cadences
+    follow = next_evaluation_plan(plan.data, SETTINGS)
+    assert follow is not None and follow.data["period"] == 2026
+    only_biennial = {**MADE, "evaluation_cadences": [{"kind": "school_biennial", "every_years": 2}]}
+    assert evaluation_plan(only_biennial, SETTINGS) is None
+
+
+def test_每2年对学校信息化工作考核一次_an_overdue_rectification_tells_the_school_and_the_bureau() -> None:
+    """「不合格者限期整改」: past the deadline, the school (its administrators and CIO) and the body that
+    appointed are told."""
+    rulebook = load_rules(Templates.load())
+    (rule,) = rulebook.for_event("approvals.rectification.overdue")
+
+    class Directory:
+        def holders(self, role: str, org_path: str) -> set[str]:
+            return {f"{role}@{org_path}"}
+
+        def holders_within(self, role: str, org_path: str) -> set[str]:
+            return set()
+
+        def org_level(self, org_path: str) -> str | None:
+            return None
+
+    data = {
+        "org_path": "/4108/410802/4108020001",
+        "bureau_role": "city_reviewer",
+        "bureau_org_path": "/4108",
+        "due_on": "2023-03-01",
+        "reason": "不合格",
+    }
+    assert sorted(resolve(rule, data, Directory())) == [
+        "cio@/4108/410802/4108020001",
+        "city_reviewer@/4108",
+        "school_admin@/4108/410802/4108020001",
+    ]

@@ -239,3 +239,23 @@ def test_reminders_are_planned_and_cancelled_by_their_reason() -> None:
     assert reminder_keys_cancelled_by("approvals.appointment.renewed", {"previous_appointment_id": "a1"}) == [
         "appointment:a1"
     ]
+
+
+def test_报送至市教育局_a_countys_batch_reaches_the_city_reviewers(templates: Templates) -> None:
+    """Issue 17 item 11: the body above the county that sent its batch (the event names it) is told, nobody else."""
+    (rule,) = load_rules(templates).for_event("nominations.batch.submitted")
+    told = resolve(rule, {"to_role": "city_reviewer", "to_org_path": "/4108", "org_path": "/4108/410802"}, DIRECTORY)
+    assert told == ["city-1"]
+    rendered = templates.render(
+        "batch_submitted",
+        "zh-CN",
+        "in_app",
+        {"org_name": "解放区教育局", "round_title": "2022年推荐", "count": 2, "opinion": "同意推荐"},
+    )
+    assert "解放区教育局" in rendered.subject and "推荐表 2 份" in rendered.body
+
+
+def test_名单公示_an_objection_reaches_the_body_that_published_the_list(templates: Templates) -> None:
+    (rule,) = load_rules(templates).for_event("approvals.objection.received")
+    told = resolve(rule, {"publisher_role": "city_reviewer", "publisher_org_path": "/4108"}, DIRECTORY)
+    assert told == ["city-1"]

@@ -328,6 +328,45 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/appointments/{appointment_id}/letter.pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appointment_id: string;
+            };
+            cookie?: never;
+        };
+        /** The printable appointment: 聘任文件 (document number, term, issuing body) and 聘书. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    appointment_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description 聘任文件 and 聘书 as application/pdf */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/appointments/{appointment_id}/renew": {
         parameters: {
             query?: never;
@@ -668,6 +707,80 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/evaluations/campaigns": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 完成情况: each appointment in the subtree whose policy orders `kind`, and how far its evaluation is. */
+        get: {
+            parameters: {
+                query: {
+                    /** @description the bureau whose subtree */
+                    org_code: string;
+                    /** @description a cadence of the policies: cio_annual (测评), school_biennial (考核) */
+                    kind: string;
+                    /** @description the year evaluated */
+                    period: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CampaignOverview"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        /**
+         * One act of the bureau: open `kind` for `period` for every active appointment in its subtree whose policy
+         *     orders it (each with its policy's score sheet); those already evaluated are left as they are.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Campaign"];
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CampaignResult"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/evaluations/rectifications": {
         parameters: {
             query?: never;
@@ -832,6 +945,121 @@ export interface paths {
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/evaluations/rectifications/{rectification_id}/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rectification_id: string;
+            };
+            cookie?: never;
+        };
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    rectification_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RectificationReport"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        /**
+         * 整改报告: the school's report (form field `report`) with attachments (files `attachments`: PDF, JPEG,
+         *     PNG, docx, xlsx; at most 10 of 10 MB each, types read from the content); a new one replaces the last
+         *     until the bureau records the outcome.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    rectification_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "multipart/form-data": {
+                        attachments?: string[];
+                        /** @description 整改报告: what was rectified */
+                        report: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RectificationReport"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/evaluations/rectifications/{rectification_id}/report/attachments/{attachment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rectification_id: string;
+                attachment_id: string;
+            };
+            cookie?: never;
+        };
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    rectification_id: string;
+                    attachment_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the attachment as uploaded */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1045,6 +1273,290 @@ export interface paths {
             };
         };
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/public/publications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The lists being published now or soon (no sign-in): names and units only. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PublicPublicationList"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/public/publications/{publication_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                publication_id: string;
+            };
+            cookie?: never;
+        };
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    publication_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PublicPublication"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/public/publications/{publication_id}/objections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                publication_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 异议: anyone may object during the period, about one person or the list, giving a name and a phone
+         *     number or e-mail address; 409 outside the period. The gateway limits how often one address may post.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    publication_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Object"];
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ObjectionReceipt"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/publications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The lists published in the caller's subtree, newest first. */
+        get: {
+            parameters: {
+                query?: {
+                    round_id?: string | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PublicationList"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        /**
+         * Publish the people awaiting this body's final approval in the round for the period (公示期); their
+         *     final approval waits until the period has ended and every objection about them is resolved.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Publish"];
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Publication"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/publications/{publication_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                publication_id: string;
+            };
+            cookie?: never;
+        };
+        /** The list with its objections and the objectors' contact details (the read is audited). */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    publication_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Publication"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/publications/{publication_id}/objections/{objection_id}/resolution": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                publication_id: string;
+                objection_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The publishing body's finding: upheld (the person is not appointed) or dismissed, with its reasons. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    publication_id: string;
+                    objection_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Resolve"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Objection"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -1425,9 +1937,63 @@ export interface components {
             starts_on: string | null;
             /** Format: uuid */
             task_id: string;
+            /** @description the term in years, where the policy lets the appointing body choose it (term.length_chosen_at_appointment: 贺兰 一般不少于3年); default the policy's length */
+            term_years?: number;
         };
         BulkResult: {
             items?: components["schemas"]["DecisionResult"][];
+        };
+        Campaign: {
+            /** @description a cadence of the policies: cio_annual (测评), school_biennial (考核) */
+            kind: string;
+            /** @description the bureau whose subtree */
+            org_code: string;
+            /** @description the year evaluated */
+            period: number;
+        };
+        CampaignItem: {
+            /** Format: uuid */
+            appointment_id?: string;
+            /** Format: uuid */
+            evaluation_id?: string | null;
+            grade?: string | null;
+            org_code?: string;
+            org_path?: string;
+            person_name?: string;
+            rectification_status?: string | null;
+            /** @description not_opened, self_assessment, submitted, finalised */
+            status?: string;
+        };
+        CampaignOverview: {
+            by_status?: {
+                [key: string]: number;
+            };
+            completed?: number;
+            completion_rate?: number | null;
+            grades?: {
+                [key: string]: number;
+            };
+            items?: components["schemas"]["CampaignItem"][];
+            kind?: string;
+            not_ordered?: number;
+            org_code?: string;
+            period?: number;
+            rectifications?: {
+                [key: string]: number;
+            };
+            total?: number;
+        };
+        CampaignResult: {
+            already_open?: number;
+            evaluation_ids?: string[];
+            kind?: string;
+            /** @description appointments whose policy orders no such evaluation */
+            not_ordered?: number;
+            /** @description appointments that began after the period */
+            not_started?: number;
+            opened?: number;
+            org_code?: string;
+            period?: number;
         };
         Case: {
             candidate_name?: string;
@@ -1477,6 +2043,8 @@ export interface components {
              * @default null
              */
             starts_on: string | null;
+            /** @description the term in years, where the policy lets the appointing body choose it (term.length_chosen_at_appointment: 贺兰 一般不少于3年); default the policy's length */
+            term_years?: number;
         };
         DecisionResult: {
             /** Format: uuid */
@@ -1678,6 +2246,47 @@ export interface components {
             veto?: boolean;
             veto_reason?: string | null;
         };
+        Object: {
+            /**
+             * Format: uuid
+             * @description the person objected to (an entry's case_id); none: the list
+             */
+            case_id?: string;
+            /** Format: email */
+            contact_email?: string;
+            contact_name: string;
+            contact_phone?: string;
+            content: string;
+        };
+        Objection: {
+            /** Format: uuid */
+            case_id?: string | null;
+            contact_email?: string | null;
+            contact_name?: string;
+            contact_phone?: string | null;
+            content?: string;
+            /** Format: uuid */
+            id?: string;
+            /** Format: uuid */
+            publication_id?: string;
+            /** Format: date-time */
+            received_at?: string;
+            resolution?: string | null;
+            /** Format: date-time */
+            resolved_at?: string | null;
+            resolved_by?: string | null;
+            /** @description received, upheld, dismissed */
+            status?: string;
+        };
+        ObjectionReceipt: {
+            /** Format: uuid */
+            id?: string;
+            /** Format: uuid */
+            publication_id?: string;
+            /** Format: date-time */
+            received_at?: string;
+            status?: string;
+        };
         OpenEvaluation: {
             /** Format: uuid */
             appointment_id: string;
@@ -1716,6 +2325,103 @@ export interface components {
             /** @description Total number of pages. */
             total_pages?: number;
         };
+        PublicEntry: {
+            candidate_name?: string;
+            case_id?: string;
+            school_name?: string;
+        };
+        PublicPublication: {
+            accepts_objections?: boolean;
+            /** Format: date */
+            ends_on?: string;
+            entries?: components["schemas"]["PublicEntry"][];
+            /** Format: uuid */
+            id?: string;
+            note?: string | null;
+            publisher_name?: string;
+            /** Format: uuid */
+            round_id?: string;
+            /** Format: date */
+            starts_on?: string;
+            /** @description upcoming, open (公示中), ended */
+            state?: string;
+            title?: string;
+        };
+        PublicPublicationList: {
+            items?: components["schemas"]["PublicPublication"][];
+        };
+        Publication: {
+            /** Format: date */
+            ends_on?: string;
+            entries?: components["schemas"]["PublicationEntry"][];
+            /** Format: uuid */
+            id?: string;
+            note?: string | null;
+            objections?: components["schemas"]["Objection"][];
+            /** Format: date-time */
+            published_at?: string;
+            published_by?: string;
+            publisher_name?: string;
+            publisher_org_code?: string;
+            publisher_org_path?: string;
+            publisher_role?: string;
+            /** Format: uuid */
+            round_id?: string;
+            /** Format: date */
+            starts_on?: string;
+            status?: string;
+            title?: string;
+        };
+        PublicationEntry: {
+            candidate_name?: string;
+            case_id?: string;
+            nomination_id?: string;
+            school_name?: string;
+            school_org_code?: string;
+            school_org_path?: string;
+        };
+        PublicationList: {
+            items?: components["schemas"]["PublicationSummary"][];
+        };
+        PublicationSummary: {
+            /** Format: date */
+            ends_on?: string;
+            entries?: components["schemas"]["PublicationEntry"][];
+            /** Format: uuid */
+            id?: string;
+            note?: string | null;
+            /** Format: date-time */
+            published_at?: string;
+            published_by?: string;
+            publisher_name?: string;
+            publisher_org_code?: string;
+            publisher_org_path?: string;
+            publisher_role?: string;
+            /** Format: uuid */
+            round_id?: string;
+            /** Format: date */
+            starts_on?: string;
+            status?: string;
+            title?: string;
+        };
+        Publish: {
+            /**
+             * Format: date
+             * @description 公示期 end (inclusive)
+             */
+            ends_on: string;
+            note?: string;
+            /** @description the publishing body */
+            org_code: string;
+            /** Format: uuid */
+            round_id: string;
+            /**
+             * Format: date
+             * @description 公示期 start (inclusive)
+             */
+            starts_on: string;
+            title: string;
+        };
         Rectification: {
             /** Format: uuid */
             appointment_id?: string;
@@ -1738,16 +2444,45 @@ export interface components {
             overdue_at?: string | null;
             period?: number;
             reason?: string;
+            /**
+             * Format: date-time
+             * @description 整改报告 sent (…/report)
+             */
+            reported_at?: string | null;
             revoke_on_failure?: boolean;
             status?: string;
             version?: number;
+        };
+        RectificationAttachment: {
+            content_type?: string;
+            filename?: string;
+            /** Format: uuid */
+            id?: string;
+            sha256?: string;
+            size?: number;
+            /** Format: date-time */
+            uploaded_at?: string;
         };
         RectificationPage: {
             items?: components["schemas"]["Rectification"][];
             next_cursor?: string | null;
         };
+        RectificationReport: {
+            attachments?: components["schemas"]["RectificationAttachment"][];
+            /** Format: uuid */
+            rectification_id?: string;
+            /** Format: date-time */
+            reported_at?: string;
+            reported_by?: string;
+            text?: string;
+        };
         Renew: {
             document_number: string;
+        };
+        Resolve: {
+            /** @enum {string} */
+            outcome: "upheld" | "dismissed";
+            resolution: string;
         };
         Revoke: {
             reason: string;

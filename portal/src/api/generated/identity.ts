@@ -484,7 +484,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description CSV `username,display_name,org_code[,phone,email,gender,birth_date,external_id,external_source,roles]`; only users already in your subtree are updated; external ids need platform_admin at /. */
+        /** @description CSV `username,display_name,org_code[,phone,email,gender,birth_date,external_id,external_source,roles,education,ethnicity,teaching_years,administrative_post,professional_title,political_status]` (the last six: 学历, 民族, 教龄, 现任行政职务, 专业技术职务, 政治面貌, which the forms prefill); only users already in your subtree are updated; external ids need platform_admin at /. */
         post: {
             parameters: {
                 query?: never;
@@ -1026,6 +1026,7 @@ export interface components {
             org_code: string;
             password?: string;
             readonly phone?: unknown;
+            readonly profile?: unknown;
             username: string;
         };
         Me: {
@@ -1131,6 +1132,10 @@ export interface components {
             org_code: string;
             password?: string;
             phone?: string | null;
+            /** @description 学历 education, 民族 ethnicity, 教龄 teaching_years, 现任行政职务 administrative_post, 专业技术职务 professional_title, 政治面貌 political_status: from imports and sign-in claims */
+            readonly profile?: {
+                [key: string]: unknown;
+            };
             username: string;
         };
         UserPage: {

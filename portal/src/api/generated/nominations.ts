@@ -163,6 +163,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/nominations/previous": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The unit's latest nomination of an earlier round, to start the new round's form from (`start_from`). */
+        get: {
+            parameters: {
+                query: {
+                    org_code: string;
+                    /** @description the round the new nomination is for */
+                    round_id: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Previous"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/nominations/{nomination_id}": {
         parameters: {
             query?: never;
@@ -277,6 +319,52 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/nominations/{nomination_id}/certificate-claim": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                nomination_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Claim a 合格证 training's records do not hold yet; the training administrator confirms it (If-Match). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    nomination_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CertificateClaim"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Nomination"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/nominations/{nomination_id}/eligibility": {
         parameters: {
             query?: never;
@@ -311,6 +399,113 @@ export interface paths {
             };
         };
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/nominations/{nomination_id}/evidence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                nomination_id: string;
+            };
+            cookie?: never;
+        };
+        /** 证明材料 uploaded with the form, and the claimed certificate; for the unit and its reviewers. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    nomination_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["EvidenceList"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/nominations/{nomination_id}/evidence/{kind}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                nomination_id: string;
+                kind: string;
+            };
+            cookie?: never;
+        };
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    nomination_id: string;
+                    kind: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        /**
+         * Upload the evidence of a kind the policy's form takes (multipart field `file`, or the raw body): a PDF
+         *     or an image, read from its content; If-Match required.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    nomination_id: string;
+                    kind: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/pdf": unknown;
+                    "image/png": unknown;
+                    "multipart/form-data": unknown;
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Nomination"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
         post?: never;
         delete?: never;
         options?: never;
@@ -723,6 +918,123 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/rounds/{round_id}/batches": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                round_id: string;
+            };
+            cookie?: never;
+        };
+        /** The batches in the caller's view and every sending unit (county) with its batch or none yet. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    round_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BatchOverview"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        /**
+         * 报送: the county sends its approved 推荐表, their 汇总表 and its opinion to the body above, in one act,
+         *     before its deadline (`level_deadlines`, else the round's); once per unit and round (409 after).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    round_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["BatchCreate"];
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BatchSent"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/rounds/{round_id}/batches/{batch_id}/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                round_id: string;
+                batch_id: string;
+            };
+            cookie?: never;
+        };
+        get: {
+            parameters: {
+                query?: {
+                    format?: "csv" | "xlsx";
+                    /** @description full personal data (audited) */
+                    reveal?: boolean;
+                };
+                header?: never;
+                path: {
+                    round_id: string;
+                    batch_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the batch's 汇总表 as text/csv or XLSX, streamed */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/rounds/{round_id}/close": {
         parameters: {
             query?: never;
@@ -838,6 +1150,70 @@ export interface components {
             items?: components["schemas"]["AuditEntry"][];
             next_cursor?: string | null;
         };
+        Batch: {
+            /** Format: uuid */
+            id?: string;
+            nominations?: components["schemas"]["BatchNomination"][];
+            opinion?: string;
+            org_code?: string;
+            org_name?: string;
+            org_path?: string;
+            /** Format: uuid */
+            round_id?: string;
+            /** Format: date-time */
+            submitted_at?: string;
+            submitted_by?: string;
+            to_org_path?: string;
+            to_role?: string;
+        };
+        BatchCreate: {
+            /** @description 县区教育行政部门审核意见 */
+            opinion: string;
+            org_code: string;
+        };
+        BatchNomination: {
+            candidate_name?: string;
+            nomination_id?: string;
+            school_name?: string;
+            school_org_code?: string;
+            /** @description status when sent */
+            status?: string;
+        };
+        BatchOverview: {
+            items?: components["schemas"]["Batch"][];
+            /** @description every sending unit, sent or not yet */
+            units?: components["schemas"]["BatchUnit"][];
+        };
+        BatchSent: {
+            /** Format: uuid */
+            id?: string;
+            /** @description the unit's live nominations not approved at its level */
+            left_out?: components["schemas"]["LeftOut"][];
+            nominations?: components["schemas"]["BatchNomination"][];
+            opinion?: string;
+            org_code?: string;
+            org_name?: string;
+            org_path?: string;
+            /** Format: uuid */
+            round_id?: string;
+            /** Format: date-time */
+            submitted_at?: string;
+            submitted_by?: string;
+            to_org_path?: string;
+            to_role?: string;
+        };
+        BatchUnit: {
+            /** Format: uuid */
+            batch_id?: string | null;
+            /** Format: date-time */
+            deadline?: string;
+            level?: string;
+            org_code?: string;
+            org_name?: string;
+            org_path?: string;
+            /** Format: date-time */
+            submitted_at?: string | null;
+        };
         Candidate: {
             display_name?: string;
             email?: string | null;
@@ -848,6 +1224,16 @@ export interface components {
         };
         CandidateList: {
             items?: components["schemas"]["Candidate"][];
+        };
+        CertificateClaim: {
+            /** Format: date */
+            issued_on: string;
+            issuer: string;
+            /** @enum {string} */
+            kind: "cio" | "informatization" | "other";
+            /** @enum {string} */
+            level: "national" | "provincial" | "city" | "county" | "school";
+            number: string;
         };
         Eligibility: {
             checked_rules?: string[];
@@ -868,6 +1254,22 @@ export interface components {
             /** @description Error name */
             status?: string;
         };
+        EvidenceItem: {
+            content_type?: string;
+            filename?: string;
+            kind?: string;
+            sha256?: string;
+            size?: number;
+            /** Format: date-time */
+            uploaded_at?: string;
+            uploaded_by?: string;
+        };
+        EvidenceList: {
+            certificate_claim?: {
+                [key: string]: unknown;
+            } | null;
+            items?: components["schemas"]["EvidenceItem"][];
+        };
         HistoryEntry: {
             action?: string;
             actor?: string;
@@ -880,6 +1282,12 @@ export interface components {
         HistoryList: {
             items?: components["schemas"]["HistoryEntry"][];
         };
+        LeftOut: {
+            nomination_id?: string;
+            school_name?: string;
+            school_org_code?: string;
+            status?: string;
+        };
         Nomination: {
             /** Format: date-time */
             attested_at?: string | null;
@@ -889,6 +1297,10 @@ export interface components {
             };
             /** Format: uuid */
             candidate_user_id?: string | null;
+            /** @description 合格证 claimed on the form (…/certificate-claim) */
+            certificate_claim?: {
+                [key: string]: unknown;
+            } | null;
             /** Format: date-time */
             created_at?: string;
             /** Format: date-time */
@@ -929,6 +1341,11 @@ export interface components {
             /** Format: uuid */
             round_id: string;
             school_org_code: string;
+            /**
+             * Format: uuid
+             * @description the unit's nomination of an earlier round (GET /api/nominations/previous): its form (and candidate, if still the unit's) starts this one; the directory's fields are prefilled afresh
+             */
+            start_from?: string;
         };
         NominationPage: {
             items?: components["schemas"]["Nomination"][];
@@ -944,6 +1361,18 @@ export interface components {
             form: {
                 [key: string]: unknown;
             } | null;
+        };
+        NoticeAttachment: {
+            title: string;
+            /**
+             * Format: url
+             * @description where it is published
+             */
+            url?: string;
+        };
+        NoticeContact: {
+            name: string;
+            phone?: string;
         };
         PaginationMetadata: {
             /** @description First available page number. */
@@ -1006,6 +1435,17 @@ export interface components {
             title_zh?: string;
             version?: number;
         };
+        Previous: {
+            candidate_name?: string | null;
+            /** Format: uuid */
+            nomination_id?: string;
+            /** Format: uuid */
+            round_id?: string;
+            round_title?: string;
+            status?: string;
+            /** Format: date-time */
+            submitted_at?: string | null;
+        };
         Reason: {
             details_en?: string[];
             details_zh?: string[];
@@ -1025,6 +1465,10 @@ export interface components {
             id?: string;
             issuing_org_code?: string;
             issuing_org_path?: string;
+            level_deadlines?: {
+                [key: string]: string;
+            };
+            notice?: components["schemas"]["RoundNotice"];
             /** Format: date-time */
             opens_at?: string;
             /** @description the policy snapshot taken when the round opened */
@@ -1038,8 +1482,20 @@ export interface components {
             /** Format: date-time */
             deadline: string;
             issuing_org_code: string;
+            /** @description optional deadline per org level of the chain, e.g. the counties' 报送 */
+            level_deadlines?: {
+                [key: string]: string;
+            };
+            notice?: components["schemas"]["RoundNotice"];
             policy_id: string;
             title: string;
+        };
+        RoundNotice: {
+            attachments?: components["schemas"]["NoticeAttachment"][];
+            contacts?: components["schemas"]["NoticeContact"][];
+            /** @description 文号, e.g. 焦教文〔2022〕60号 */
+            document_number?: string;
+            text?: string;
         };
         RoundPage: {
             items?: components["schemas"]["Round"][];

@@ -119,6 +119,95 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/certificates/claims": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 合格证 claimed on 推荐表 of the schools in the training administrator's subtree. */
+        get: {
+            parameters: {
+                query?: {
+                    status?: "pending" | "confirmed" | "rejected" | "superseded" | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ClaimList"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/certificates/claims/{claim_id}/decision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                claim_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm (records the certificate: nominations then counts it) or reject with a reason (the school is
+         *     told).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    claim_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ClaimDecision"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Claim"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/certificates/imports": {
         parameters: {
             query?: never;
@@ -790,6 +879,40 @@ export interface components {
         CertificatePage: {
             items?: components["schemas"]["Certificate"][];
             next_cursor?: string | null;
+        };
+        Claim: {
+            /** Format: uuid */
+            certificate_id?: string | null;
+            /** Format: date-time */
+            claimed_at?: string;
+            /** Format: date-time */
+            decided_at?: string | null;
+            decided_by?: string | null;
+            /** Format: uuid */
+            id?: string;
+            /** Format: date */
+            issued_on?: string;
+            issuer?: string;
+            kind?: string;
+            level?: string;
+            /** Format: uuid */
+            nomination_id?: string;
+            note?: string | null;
+            number?: string;
+            person_name?: string;
+            /** Format: uuid */
+            person_user_id?: string;
+            school_org_path?: string;
+            /** @description pending, confirmed, rejected, superseded */
+            status?: string;
+        };
+        ClaimDecision: {
+            /** @enum {string} */
+            decision: "confirm" | "reject";
+            note?: string;
+        };
+        ClaimList: {
+            items?: components["schemas"]["Claim"][];
         };
         CompletionItem: {
             /**

@@ -11,6 +11,7 @@ from sqlalchemy.orm import registry, relationship
 from approvals.domain.evaluation import Evaluation, Rectification
 from approvals.domain.filings import ChangeFiling
 from approvals.domain.model import Appointment, ReviewCase, ReviewTask
+from approvals.domain.publication import Objection, Publication
 from shared.db import UtcDateTime, new_metadata
 
 metadata = new_metadata()
@@ -239,7 +240,73 @@ rectifications = sa.Table(
     sa.Column("decided_by", sa.String(64)),
     sa.Column("decided_at", TS),
     sa.Column("version", sa.Integer, nullable=False),
+    # 整改报告: the school's report of what it did (the latest one), its attachments in the table below
+    sa.Column("report_text", sa.Text),
+    sa.Column("reported_by", sa.String(64)),
+    sa.Column("reported_at", TS),
     sa.Index("ix_rectifications_open_due", "status", "due_on"),
+)
+
+rectification_attachments = sa.Table(
+    "rectification_attachments",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("rectification_id", sa.Uuid, sa.ForeignKey("rectifications.id"), nullable=False, index=True),
+    sa.Column("filename", sa.String(200), nullable=False),
+    sa.Column("content_type", sa.String(100), nullable=False),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.Column("uploaded_at", TS, nullable=False),
+)
+
+# 名单公示: the list a body publishes for a period, the people on it (one row each, for the final approval's
+# check) and the objections (异议) received during the period
+publications = sa.Table(
+    "publications",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("round_id", sa.Uuid, nullable=False, index=True),
+    sa.Column("publisher_org_code", sa.String(32), nullable=False),
+    sa.Column("publisher_org_path", sa.String(400), nullable=False, index=True),
+    sa.Column("publisher_name", sa.String(200), nullable=False),
+    sa.Column("publisher_role", sa.String(40), nullable=False),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("note", sa.Text),
+    sa.Column("starts_on", sa.Date, nullable=False),
+    sa.Column("ends_on", sa.Date, nullable=False),
+    sa.Column("entries", sa.JSON, nullable=False, comment="[{case_id, nomination_id, candidate_name, school_name…}]"),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("published_by", sa.String(64), nullable=False),
+    sa.Column("published_at", TS, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+)
+
+publication_entries = sa.Table(
+    "publication_entries",
+    metadata,
+    sa.Column("publication_id", sa.Uuid, sa.ForeignKey("publications.id"), nullable=False, index=True),
+    # a person is on one list: the case's final approval waits for that list's period and objections
+    sa.Column("case_id", sa.Uuid, primary_key=True),
+)
+
+objections = sa.Table(
+    "objections",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("publication_id", sa.Uuid, sa.ForeignKey("publications.id"), nullable=False, index=True),
+    sa.Column("org_path", sa.String(400), nullable=False, comment="the publishing body's"),
+    sa.Column("case_id", sa.Uuid, comment="the person objected to; none: the list as a whole"),
+    sa.Column("content", sa.Text, nullable=False),
+    sa.Column("contact_name", sa.String(100), nullable=False),
+    sa.Column("contact_phone", sa.String(32)),
+    sa.Column("contact_email", sa.String(254)),
+    sa.Column("status", sa.String(16), nullable=False, comment="received, upheld, dismissed"),
+    sa.Column("received_at", TS, nullable=False),
+    sa.Column("resolution", sa.Text),
+    sa.Column("resolved_by", sa.String(64)),
+    sa.Column("resolved_at", TS),
+    sa.Column("version", sa.Integer, nullable=False),
 )
 
 audit_log = sa.Table(
@@ -285,6 +352,8 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(ChangeFiling, appointment_filings, version_id_col=appointment_filings.c.version)
     mapper_registry.map_imperatively(Evaluation, evaluations, version_id_col=evaluations.c.version)
     mapper_registry.map_imperatively(Rectification, rectifications, version_id_col=rectifications.c.version)
+    mapper_registry.map_imperatively(Publication, publications, version_id_col=publications.c.version)
+    mapper_registry.map_imperatively(Objection, objections, version_id_col=objections.c.version)
 
     @event.listens_for(ReviewCase, "load")
     @event.listens_for(ReviewTask, "load")
@@ -292,5 +361,7 @@ def start_mappers() -> None:
     @event.listens_for(ChangeFiling, "load")
     @event.listens_for(Evaluation, "load")
     @event.listens_for(Rectification, "load")
+    @event.listens_for(Publication, "load")
+    @event.listens_for(Objection, "load")
     def _fresh_events(target: Any, _context: Any) -> None:
         target.events = []

@@ -132,6 +132,9 @@ def _term(r: _Reader, data: dict[str, Any]) -> TermPolicy:
             term, "renewal", "term.renewal", ("by_appointing_body", "by_nomination"), "by_appointing_body"
         )
         == "by_nomination",
+        length_chosen_at_appointment=r.boolean(
+            term, "length_chosen_at_appointment", "term.length_chosen_at_appointment", False
+        ),
     )
 
 

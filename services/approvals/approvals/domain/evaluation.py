@@ -24,6 +24,17 @@ from approvals.domain.policy import EvaluationPolicy, Indicator
 SELF_ASSESSMENT, SUBMITTED, FINALISED = "self_assessment", "submitted", "finalised"
 # rectification status / outcomes
 ORDERED, PASSED, FAILED = "ordered", "passed", "failed"
+# 整改报告: platform limits on what a school uploads (not policy rules)
+MAX_REPORT_CHARS = 10_000
+MAX_REPORT_ATTACHMENTS = 10
+MAX_ATTACHMENT_BYTES = 10_000_000
+REPORT_CONTENT_TYPES = (
+    "application/pdf",
+    "image/jpeg",
+    "image/png",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+)
 OUTCOMES = (PASSED, FAILED)
 
 
@@ -431,6 +442,9 @@ class Rectification:
         self.revoke_on_failure = revoke_on_failure
         self.status = ORDERED
         self.ordered_at = at
+        self.report_text: str | None = None
+        self.reported_by: str | None = None
+        self.reported_at: dt.datetime | None = None
         self.overdue_at: dt.datetime | None = None
         self.outcome_notes: str | None = None
         self.decided_by: str | None = None
@@ -462,14 +476,81 @@ class Rectification:
         self.decided_at = at
         return outcome == FAILED and self.revoke_on_failure
 
+    def report(
+        self,
+        text: str,
+        attachments: list[dict[str, Any]],
+        by: str,
+        at: dt.datetime,
+        bureau_role: str | None = None,
+        bureau_org_path: str | None = None,
+    ) -> None:
+        """整改报告: the school reports what it did, with its attachments ({filename, content_type, size});
+        until the bureau records the outcome a new report replaces the last."""
+        if self.status != ORDERED:
+            raise StateConflict(f"The outcome is already recorded ({self.status}).", "status")
+        body = _text(text)
+        if body is None:
+            raise DomainError("Say what was rectified / 须填写整改报告.", "report")
+        if len(body) > MAX_REPORT_CHARS:
+            raise DomainError(f"At most {MAX_REPORT_CHARS} characters / 整改报告过长.", "report")
+        if len(attachments) > MAX_REPORT_ATTACHMENTS:
+            raise DomainError(f"At most {MAX_REPORT_ATTACHMENTS} attachments / 附件过多.", "attachments")
+        for index, attachment in enumerate(attachments):
+            if attachment["content_type"] not in REPORT_CONTENT_TYPES:
+                raise DomainError(
+                    "An attachment must be a PDF, JPEG, PNG or an Office (docx/xlsx) file / 附件格式不支持.",
+                    f"attachments.{index}",
+                )
+            if attachment["size"] > MAX_ATTACHMENT_BYTES:
+                raise DomainError(
+                    f"An attachment is at most {MAX_ATTACHMENT_BYTES // 1_000_000} MB / 附件过大.",
+                    f"attachments.{index}",
+                )
+        self.report_text = body
+        self.reported_by = by
+        self.reported_at = at
+        self.events.append(
+            events.RectificationReported(
+                rectification_id=str(self.id),
+                evaluation_id=str(self.evaluation_id),
+                org_code=self.org_code,
+                org_path=self.org_path,
+                kind=self.kind,
+                due_on=self.due_on.isoformat(),
+                attachments=len(attachments),
+                reported_by=by,
+                reported_at=at.isoformat(),
+                bureau_role=bureau_role,
+                bureau_org_path=bureau_org_path,
+            )
+        )
+
     def revocation_reason(self) -> str:
         return f"整改不合格，取消首席信息官任命：{self.outcome_notes}"
 
-    def mark_overdue(self, today: dt.date, at: dt.datetime) -> bool:
-        """Past its due date with no outcome: flag it once for the bureau."""
+    def mark_overdue(
+        self, today: dt.date, at: dt.datetime, bureau_role: str | None = None, bureau_org_path: str | None = None
+    ) -> bool:
+        """Past its due date with no outcome: flagged once, and the school and the bureau (the body that
+        appointed, `bureau_role` at `bureau_org_path`) are told."""
         if self.status != ORDERED or self.overdue_at is not None or self.due_on >= today:
             return False
         self.overdue_at = at
+        self.events.append(
+            events.RectificationOverdue(
+                rectification_id=str(self.id),
+                evaluation_id=str(self.evaluation_id),
+                appointment_id=str(self.appointment_id) if self.appointment_id else None,
+                org_code=self.org_code,
+                org_path=self.org_path,
+                kind=self.kind,
+                due_on=self.due_on.isoformat(),
+                reason=self.reason,
+                bureau_role=bureau_role,
+                bureau_org_path=bureau_org_path,
+            )
+        )
         return True
 
 

@@ -105,6 +105,9 @@ class AppointmentMade(_Subject):
     nomination_id: str
     policy_id: str
     training_requirement: dict[str, Any]
+    # the policy's evaluation.cadences [{kind, every_years}]: reminders only for what the policy orders
+    # (宜春学院 orders none); None when the snapshot says nothing
+    evaluation_cadences: list[dict[str, Any]] | None = None
 
 
 @dataclass
@@ -231,3 +234,87 @@ class RectificationOrdered(_Subject):
     # additions: the school, and the kind of evaluation that ordered it
     org_code: str | None = None
     kind: str | None = None
+
+
+@dataclass
+class PublicationOpened(_Subject):
+    """名单公示 published: the people the body intends to appoint, public from starts_on to ends_on."""
+
+    event_type: ClassVar[str] = "approvals.publication.opened"
+    _subject_field: ClassVar[str] = "publication_id"
+    publication_id: str
+    round_id: str
+    title: str
+    publisher_org_path: str
+    publisher_role: str
+    starts_on: str
+    ends_on: str
+    entries: list[dict[str, Any]]
+
+
+@dataclass
+class ObjectionReceived(_Subject):
+    """异议 received during a 公示期 (no contact details: the bureau reads those through its API)."""
+
+    event_type: ClassVar[str] = "approvals.objection.received"
+    _subject_field: ClassVar[str] = "objection_id"
+    objection_id: str
+    publication_id: str
+    title: str
+    case_id: str | None
+    candidate_name: str | None
+    school_name: str | None
+    publisher_role: str
+    publisher_org_path: str
+    received_at: str
+
+
+@dataclass
+class ObjectionResolved(_Subject):
+    event_type: ClassVar[str] = "approvals.objection.resolved"
+    _subject_field: ClassVar[str] = "objection_id"
+    objection_id: str
+    publication_id: str
+    case_id: str | None
+    outcome: str
+    resolution: str
+    resolved_by: str
+    resolved_at: str
+    org_path: str
+
+
+@dataclass
+class RectificationOverdue(_Subject):
+    """限期整改 past its due date with no outcome: the school and the bureau that appointed are told."""
+
+    event_type: ClassVar[str] = "approvals.rectification.overdue"
+    _subject_field: ClassVar[str] = "rectification_id"
+    rectification_id: str
+    evaluation_id: str
+    appointment_id: str | None
+    org_code: str
+    org_path: str
+    kind: str
+    due_on: str
+    reason: str
+    bureau_role: str | None
+    bureau_org_path: str | None
+
+
+@dataclass
+class RectificationReported(_Subject):
+    """整改报告: the school reported its rectification (with attachments) to the bureau that judges it."""
+
+    event_type: ClassVar[str] = "approvals.rectification.reported"
+    _subject_field: ClassVar[str] = "rectification_id"
+    rectification_id: str
+    evaluation_id: str
+    org_code: str
+    org_path: str
+    kind: str
+    due_on: str
+    attachments: int
+    reported_by: str
+    reported_at: str
+    bureau_role: str | None
+    bureau_org_path: str | None

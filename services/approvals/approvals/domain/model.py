@@ -335,6 +335,40 @@ class ReviewCase:
         return True
 
 
+def _cadences(policy: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """The evaluations the appointment's policy orders, for the reminders; None when the snapshot has none."""
+    evaluation = policy.get("evaluation")
+    if not isinstance(evaluation, dict):
+        return None
+    return [
+        {"kind": c.get("kind"), "every_years": c.get("every_years")}
+        for c in evaluation.get("cadences") or []
+        if isinstance(c, dict)
+    ]
+
+
+# A platform sanity ceiling, not a policy rule: a term chosen at appointment longer than this is a typo.
+MAX_CHOSEN_TERM_YEARS = 10
+
+
+def term_length(term: TermPolicy, chosen: int | None) -> int | None:
+    """The term's length in years: the policy's, or the one the appointing body chose where the policy lets it
+    (贺兰 「每届任期一般不少于3年」: at least the policy's length)."""
+    if chosen is None:
+        return term.length_years
+    if not term.length_chosen_at_appointment or term.length_years is None:
+        raise DomainError(
+            "This policy sets the term; it is not chosen at appointment / 任期由政策规定，不可另行选择.", "term_years"
+        )
+    if chosen < term.length_years:
+        raise DomainError(
+            f"The term is at least {term.length_years} years (一般不少于{term.length_years}年).", "term_years"
+        )
+    if chosen > MAX_CHOSEN_TERM_YEARS:
+        raise DomainError(f"A term is at most {MAX_CHOSEN_TERM_YEARS} years / 任期过长.", "term_years")
+    return chosen
+
+
 class Appointment:
     """聘任: a person appointed CIO of an org for one term, by an official document (发文字号).
 
@@ -365,6 +399,7 @@ class Appointment:
         appointing_role: str,
         appointing_org_path: str,
         previous_appointment_id: uuid.UUID | None = None,
+        term_years: int | None = None,
         at: dt.datetime,
     ) -> None:
         if not document_number.strip():
@@ -375,7 +410,7 @@ class Appointment:
         self.org_code = org_code
         self.org_path = org_path
         self.term_number = term_number
-        self.starts_on, self.ends_on = term_dates(starts_on, term.length_years)
+        self.starts_on, self.ends_on = term_dates(starts_on, term_length(term, term_years))
         self.document_number = document_number.strip()
         self.round_id = round_id
         self.nomination_id = nomination_id
@@ -409,6 +444,7 @@ class Appointment:
             nomination_id=str(nomination_id) if nomination_id else "",
             policy_id=policy_id,
             training_requirement=dict(training_requirement),
+            evaluation_cadences=_cadences(policy),
         )
         if previous_appointment_id is None:
             self.events.append(events.AppointmentMade(**made))  # type: ignore[arg-type]

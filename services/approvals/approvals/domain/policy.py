@@ -64,6 +64,8 @@ class TermPolicy:
     # term.renewal: by_nomination — 连聘 is a new nomination through the whole chain (宜春学院: 校长提名 →
     # 校长办公会审议 → 党委常委会批准), never a single call of the appointing body
     renewal_by_nomination: bool = False
+    # 贺兰 「每届任期一般不少于3年」: the appointing body chooses the term at appointment, `length_years` at least
+    length_chosen_at_appointment: bool = False
 
     @property
     def open_ended(self) -> bool:

@@ -10,6 +10,7 @@ is 403. Every command is one transaction: the change, its events (outbox) and it
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -354,6 +355,108 @@ def record_outcome(
         return OutcomeRecorded(rectification, revoked)
 
 
+@dataclass(frozen=True)
+class Report:
+    """整改报告 with its attachments: (filename, bytes) as uploaded."""
+
+    rectification_id: uuid.UUID
+    text: str
+    files: tuple[tuple[str, bytes], ...]
+
+
+def sniff_attachment(content: bytes, filename: str) -> str | None:
+    """The attachment's type by its magic bytes (docx/xlsx are zip files: told apart by the name's suffix)."""
+    if content.startswith(b"%PDF-"):
+        return "application/pdf"
+    if content.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if content.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if content.startswith(b"PK\x03\x04"):
+        lower = filename.lower()
+        if lower.endswith(".docx"):
+            return "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+        if lower.endswith(".xlsx"):
+            return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return None
+
+
+def report_rectification(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Report) -> Rectification:
+    """The school (its administrator or the CIO) reports its rectification; the bureau is told
+    (`approvals.rectification.reported`) and judges it with the outcome."""
+    with uow:
+        rectification = uow.rectifications.get(cmd.rectification_id, lock=True)
+        if rectification is None or not principal.can(rectification.org_path):
+            raise NotFound("No such rectification.")
+        appointment = _appointment(uow, rectification.appointment_id)
+        if not _school_side(principal, rectification.org_path, appointment.person_user_id):
+            raise Forbidden("Only the school reports its rectification.")
+        files = []
+        for filename, content in cmd.files:
+            name = (filename or "attachment").rsplit("/", 1)[-1][:200]
+            files.append(
+                {
+                    "filename": name,
+                    "content_type": sniff_attachment(content, name) or "application/octet-stream",
+                    "size": len(content),
+                    "sha256": hashlib.sha256(content).hexdigest(),
+                    "data": content,
+                }
+            )
+        at = now()
+        try:
+            rectification.report(
+                cmd.text,
+                files,
+                principal.subject,
+                at,
+                appointment.appointing_role,
+                appointment.appointing_org_path,
+            )
+        except DomainError as exc:
+            raise _refusal(exc) from exc
+        uow.rectifications.replace_attachments(rectification.id, files, at)
+        uow.audit(
+            "rectification.reported",
+            actor=principal.subject,
+            target_type="rectification",
+            target_id=str(rectification.id),
+            org_path=rectification.org_path,
+            details={"attachments": [{k: f[k] for k in ("filename", "content_type", "size", "sha256")} for f in files]},
+        )
+        _commit(uow)
+        return rectification
+
+
+def rectification_report(uow: ApprovalsUnitOfWork, principal: Principal, rectification_id: uuid.UUID) -> dict[str, Any]:
+    with uow:
+        found = uow.rectifications.get(rectification_id)
+        if found is None or not principal.can(found.org_path):
+            raise NotFound("No such rectification.")
+        if found.reported_at is None:
+            raise NotFound("No report yet.")
+        return {
+            "rectification_id": found.id,
+            "text": found.report_text,
+            "reported_by": found.reported_by,
+            "reported_at": found.reported_at,
+            "attachments": [dict(row._mapping) for row in uow.rectifications.attachments(found.id)],
+        }
+
+
+def rectification_attachment(
+    uow: ApprovalsUnitOfWork, principal: Principal, rectification_id: uuid.UUID, attachment_id: uuid.UUID
+) -> tuple[str, str, bytes]:
+    with uow:
+        found = uow.rectifications.get(rectification_id)
+        if found is None or not principal.can(found.org_path):
+            raise NotFound("No such rectification.")
+        row = uow.rectifications.attachment(rectification_id, attachment_id)
+        if row is None:
+            raise NotFound("No such attachment.")
+        return row.filename, row.content_type, bytes(row.data)
+
+
 def flag_overdue_rectifications(
     uow_factory: Callable[[], ApprovalsUnitOfWork], today: dt.date | None = None, batch: int = 200
 ) -> int:
@@ -365,7 +468,13 @@ def flag_overdue_rectifications(
             at = now()
             found = uow.rectifications.overdue_candidates(today or at.date(), batch)
             for rectification in found:
-                if rectification.mark_overdue(today or at.date(), at):
+                appointment = uow.appointments.get(rectification.appointment_id)
+                if rectification.mark_overdue(
+                    today or at.date(),
+                    at,
+                    appointment.appointing_role if appointment else None,
+                    appointment.appointing_org_path if appointment else None,
+                ):
                     uow.audit(
                         "rectification.overdue",
                         actor=None,
@@ -378,6 +487,158 @@ def flag_overdue_rectifications(
         total += len(found)
         if len(found) < batch:
             return total
+
+
+# -- campaigns ------------------------------------------------------------------------------------
+CAMPAIGN_ROLES = ("evaluator", "city_reviewer", "county_reviewer", "party_committee", "platform_admin")
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """「首席信息官每年组织一次测评」「每2年对学校信息化工作考核一次」: the bureau opens `kind` for `period` for every
+    active appointment in its subtree whose policy orders that evaluation."""
+
+    org_code: str
+    kind: str
+    period: int
+
+
+def _campaign_org(uow: ApprovalsUnitOfWork, principal: Principal, org_code: str, *roles: str) -> Any:
+    org = uow.projections.org(org_code)
+    if org is None or not principal.can(org.path, *roles):
+        raise Unprocessable(errors=[field_error("org_code", "not a body you may run evaluations for / 无权组织测评")])
+    return org
+
+
+def open_campaign(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Campaign) -> dict[str, Any]:
+    """One act: an evaluation (its policy's score sheet) for each appointment in scope not yet evaluated for the
+    period; appointments whose policy orders no such evaluation (宜春学院 orders none) are counted, not opened."""
+    with uow:
+        org = _campaign_org(uow, principal, cmd.org_code, *CAMPAIGN_ROLES)
+        at = now()
+        if not FIRST_PERIOD <= cmd.period <= at.year:
+            raise Unprocessable(errors=[field_error("period", f"must be a year from {FIRST_PERIOD} to {at.year}")])
+        active = uow.appointments.list_within(
+            [org.path], org_path=None, status=ACTIVE, ends_before=None, round_id=None, after=None, limit=None
+        )
+        opened: list[str] = []
+        already = not_ordered = not_started = 0
+        for appointment in active:
+            policy = _policy(appointment)
+            cadence = next((c for c in policy.evaluation.cadences if c.kind == cmd.kind), None)
+            if cadence is None:
+                not_ordered += 1
+                continue
+            if appointment.starts_on.year > cmd.period:
+                not_started += 1
+                continue
+            periods = uow.evaluations.periods_of(appointment.id, cmd.kind)
+            if any(abs(p - cmd.period) < cadence.every_years for p in periods):
+                already += 1
+                continue
+            try:
+                sheet = sheet_for(policy.evaluation, cmd.kind, default_catalog())
+            except DomainError as exc:
+                raise problem_of(exc) from exc
+            evaluation = Evaluation(
+                Evaluee(
+                    appointment_id=appointment.id,
+                    person_user_id=appointment.person_user_id,
+                    person_name=appointment.person_name,
+                    org_code=appointment.org_code,
+                    org_path=appointment.org_path,
+                    policy_id=appointment.policy_id,
+                ),
+                cmd.kind,
+                cmd.period,
+                sheet,
+                principal.subject,
+                at,
+            )
+            uow.evaluations.add(evaluation)
+            opened.append(str(evaluation.id))
+            uow.audit(
+                "evaluation.opened",
+                actor=principal.subject,
+                target_type="evaluation",
+                target_id=str(evaluation.id),
+                org_path=evaluation.org_path,
+                details={"appointment_id": str(appointment.id), "kind": cmd.kind, "period": cmd.period},
+            )
+        uow.audit(
+            "evaluation.campaign_opened",
+            actor=principal.subject,
+            target_type="org",
+            target_id=org.code,
+            org_path=org.path,
+            details={"kind": cmd.kind, "period": cmd.period, "opened": len(opened), "already_open": already},
+        )
+        _commit(uow)
+    return {
+        "org_code": cmd.org_code,
+        "kind": cmd.kind,
+        "period": cmd.period,
+        "opened": len(opened),
+        "already_open": already,
+        "not_ordered": not_ordered,
+        "not_started": not_started,
+        "evaluation_ids": opened,
+    }
+
+
+def campaign_overview(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Campaign) -> dict[str, Any]:
+    """完成情况: each active appointment in scope whose policy orders `kind`, with its evaluation's state for the
+    period (not opened, self-assessment, submitted, finalised), the grades and the rectifications."""
+    with uow:
+        org = uow.projections.org(cmd.org_code)
+        if org is None or not principal.can(org.path):
+            raise NotFound("No such organisation.")
+        active = uow.appointments.list_within(
+            [org.path], org_path=None, status=ACTIVE, ends_before=None, round_id=None, after=None, limit=None
+        )
+        ordered = [a for a in active if any(c.kind == cmd.kind for c in _policy(a).evaluation.cadences)]
+        found = {e.appointment_id: e for e in uow.evaluations.of_period([a.id for a in ordered], cmd.kind, cmd.period)}
+        counts = {"not_opened": 0, "self_assessment": 0, "submitted": 0, "finalised": 0}
+        grades: dict[str, int] = {}
+        rectifications = {"ordered": 0, "overdue": 0, "passed": 0, "failed": 0}
+        items = []
+        for appointment in ordered:
+            evaluation = found.get(appointment.id)
+            state = evaluation.status if evaluation is not None else "not_opened"
+            counts[state] = counts.get(state, 0) + 1
+            rectification = uow.rectifications.of_evaluation(evaluation.id) if evaluation is not None else None
+            if evaluation is not None and evaluation.grade:
+                grades[evaluation.grade] = grades.get(evaluation.grade, 0) + 1
+            if rectification is not None:
+                rectifications[rectification.status] = rectifications.get(rectification.status, 0) + 1
+                if rectification.overdue_at is not None and rectification.status == "ordered":
+                    rectifications["overdue"] += 1
+            items.append(
+                {
+                    "appointment_id": appointment.id,
+                    "org_code": appointment.org_code,
+                    "org_path": appointment.org_path,
+                    "person_name": appointment.person_name,
+                    "evaluation_id": evaluation.id if evaluation is not None else None,
+                    "status": state,
+                    "grade": evaluation.grade if evaluation is not None else None,
+                    "rectification_status": rectification.status if rectification is not None else None,
+                }
+            )
+    total = len(ordered)
+    return {
+        "org_code": cmd.org_code,
+        "kind": cmd.kind,
+        "period": cmd.period,
+        "total": total,
+        "completed": counts["finalised"],
+        "completion_rate": round(counts["finalised"] / total, 4) if total else None,
+        "by_status": counts,
+        "grades": grades,
+        "rectifications": rectifications,
+        "not_ordered": len(active) - total,
+        "items": items,
+    }
 
 
 # -- reads ----------------------------------------------------------------------------------------

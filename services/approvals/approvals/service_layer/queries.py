@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
+from approvals.domain.letters import AppointmentLetter, letter_of
 from approvals.domain.model import Appointment, ReviewCase, ReviewTask
 from approvals.service_layer.unit_of_work import READ_ALL_ROLES, ApprovalsUnitOfWork
 from shared import clock, tabular
@@ -101,6 +102,23 @@ def get_appointment(uow: ApprovalsUnitOfWork, principal: Principal, appointment_
         if appointment is None or not principal.can(appointment.org_path):
             raise NotFound("No such appointment.")
         return appointment
+
+
+def appointment_letter(uow: ApprovalsUnitOfWork, principal: Principal, appointment_id: uuid.UUID) -> AppointmentLetter:
+    """聘任文件 / 聘书 of an appointment the caller sees: the unit's and the appointing body's names from the org
+    projection (the code, when an org is not known here)."""
+    with uow:
+        appointment = uow.appointments.get(appointment_id)
+        if appointment is None or not principal.can(appointment.org_path):
+            raise NotFound("No such appointment.")
+        issuer_code = appointment.appointing_org_path.rstrip("/").rsplit("/", 1)[-1]
+        school = uow.projections.org(appointment.org_code)
+        issuer = uow.projections.org(issuer_code)
+        return letter_of(
+            appointment,
+            school_name=school.name if school else appointment.org_code,
+            issuer_name=issuer.name if issuer else issuer_code,
+        )
 
 
 def appointment_history(uow: ApprovalsUnitOfWork, principal: Principal, appointment_id: uuid.UUID) -> list[Any]:

@@ -26,6 +26,7 @@ from approvals.domain.model import (
     Nominee,
     ReviewCase,
     Seal,
+    StateConflict,
     now,
     resolve_stages,
 )
@@ -179,6 +180,7 @@ class Decide:
     seal_date: dt.date | None = None
     document_number: str | None = None
     starts_on: dt.date | None = None
+    term_years: int | None = None  # where the policy lets the appointing body choose the term (贺兰: ≥ 3)
     on_behalf_of: str | None = None  # the delegator's user id, when deciding for them (代为审核)
 
 
@@ -225,6 +227,12 @@ def _decide_in(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Decide, at: 
             raise DomainError(
                 "The final approval issues the appointment: give its document number (发文字号).", "document_number"
             )
+        # 名单公示: a listed person is appointed only after the period, with every objection resolved
+        publication = uow.publications.of_case(case.id)
+        if publication is not None:
+            hold = publication.hold_on(case.id, uow.publications.objections(publication.id), at.date())
+            if hold is not None:
+                raise StateConflict(hold, "publication")
         uow.appointments.lock_org(case.school_org_code)
     outcome = case.decide(
         cmd.task_id,
@@ -238,7 +246,14 @@ def _decide_in(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Decide, at: 
     if outcome == APPROVED:
         assert cmd.document_number is not None
         appointment = succession.appoint(
-            uow, case, case.stage(task.stage_index), cmd.document_number, cmd.starts_on, principal.subject, at
+            uow,
+            case,
+            case.stage(task.stage_index),
+            cmd.document_number,
+            cmd.starts_on,
+            principal.subject,
+            at,
+            term_years=cmd.term_years,
         )
     uow.audit(
         "task.decided",

@@ -41,6 +41,7 @@ def appoint(
     starts_on: dt.date | None,
     by: str,
     at: dt.datetime,
+    term_years: int | None = None,
 ) -> Appointment:
     """The final approval's appointment (the caller holds the org's lock), succeeding whoever holds the post."""
     round_row = uow.projections.round(case.round_id)
@@ -78,6 +79,7 @@ def appoint(
         appointing_role=stage.role,
         appointing_org_path=stage.org_path,
         previous_appointment_id=current.id if current is not None and same_person else None,
+        term_years=term_years,
         at=at,
     )
     if current is not None:

@@ -15,7 +15,11 @@ from approvals.adapters.orm import (
     audit_log,
     delegations,
     evaluations,
+    objections,
     orgs,
+    publication_entries,
+    publications,
+    rectification_attachments,
     rectifications,
     review_cases,
     review_tasks,
@@ -25,6 +29,7 @@ from approvals.adapters.orm import (
 from approvals.domain.evaluation import ORDERED, Evaluation, Rectification
 from approvals.domain.filings import DUE, ChangeFiling
 from approvals.domain.model import ACTIVE, OPEN, REVOKED, Appointment, OrgNode, ReviewCase, ReviewTask
+from approvals.domain.publication import Objection, Publication
 from approvals.domain.terms import TermRecord
 from shared.auth import Principal
 from shared.db import SqlAlchemyUnitOfWork
@@ -414,6 +419,16 @@ class EvaluationRepository:
             ).scalars()
         )
 
+    def of_period(self, appointment_ids: Sequence[uuid.UUID], kind: str, period: int) -> list[Evaluation]:
+        """The evaluations of `kind` for `period` of these appointments (a campaign's overview)."""
+        if not appointment_ids:
+            return []
+        e = evaluations.c
+        query = select(Evaluation).where(
+            e.appointment_id.in_(list(appointment_ids)), e.kind == kind, e.period == period
+        )
+        return list(self.uow.session.execute(query).scalars())
+
     def list_within(
         self,
         paths: Sequence[str],
@@ -486,6 +501,36 @@ class RectificationRepository:
             query = query.where(or_(r.due_on > due, and_(r.due_on == due, r.id > last)))
         return list(self.uow.session.execute(query.limit(limit)).scalars())
 
+    def replace_attachments(
+        self, rectification_id: uuid.UUID, files: Sequence[dict[str, Any]], at: dt.datetime
+    ) -> None:
+        """The report's attachments: a new report replaces the last one's."""
+        session = self.uow.session
+        session.execute(
+            delete(rectification_attachments).where(rectification_attachments.c.rectification_id == rectification_id)
+        )
+        if files:
+            session.execute(
+                rectification_attachments.insert(),
+                [{**f, "id": uuid.uuid4(), "rectification_id": rectification_id, "uploaded_at": at} for f in files],
+            )
+
+    def attachments(self, rectification_id: uuid.UUID) -> list[Any]:
+        a = rectification_attachments.c
+        query = (
+            select(a.id, a.filename, a.content_type, a.size, a.sha256, a.uploaded_at)
+            .where(a.rectification_id == rectification_id)
+            .order_by(a.uploaded_at, a.filename)
+        )
+        return list(self.uow.session.execute(query).all())
+
+    def attachment(self, rectification_id: uuid.UUID, attachment_id: uuid.UUID) -> Any | None:
+        a = rectification_attachments.c
+        query = select(a.filename, a.content_type, a.data).where(
+            a.rectification_id == rectification_id, a.id == attachment_id
+        )
+        return self.uow.session.execute(query).first()
+
     def overdue_candidates(self, today: dt.date, limit: int) -> list[Rectification]:
         r = rectifications.c
         query = (
@@ -501,6 +546,84 @@ class RectificationRepository:
         return found
 
 
+class PublicationRepository:
+    """名单公示 and its objections."""
+
+    def __init__(self, uow: ApprovalsUnitOfWork) -> None:
+        self.uow = uow
+
+    def add(self, publication: Publication) -> None:
+        self.uow.session.add(publication)
+        self.uow.track(publication)
+        self.uow.session.flush()
+        self.uow.session.execute(
+            publication_entries.insert(),
+            [{"publication_id": publication.id, "case_id": uuid.UUID(e["case_id"])} for e in publication.entries],
+        )
+
+    def get(self, publication_id: uuid.UUID, lock: bool = False) -> Publication | None:
+        query = select(Publication).where(publications.c.id == publication_id)
+        if lock:
+            query = query.with_for_update()
+        found = self.uow.session.execute(query).scalar_one_or_none()
+        if found is not None:
+            self.uow.track(found)
+        return found
+
+    def listed(self, case_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+        """The cases already on a list (a person is published once)."""
+        if not case_ids:
+            return set()
+        query = select(publication_entries.c.case_id).where(publication_entries.c.case_id.in_(list(case_ids)))
+        return set(self.uow.session.execute(query).scalars())
+
+    def of_case(self, case_id: uuid.UUID) -> Publication | None:
+        query = (
+            select(Publication)
+            .join(publication_entries, publication_entries.c.publication_id == publications.c.id)
+            .where(publication_entries.c.case_id == case_id)
+        )
+        return self.uow.session.execute(query).scalar_one_or_none()
+
+    def list_within(self, paths: Sequence[str], round_id: uuid.UUID | None) -> list[Publication]:
+        query = select(Publication).where(within_any(publications.c.publisher_org_path, paths))
+        if round_id is not None:
+            query = query.where(publications.c.round_id == round_id)
+        query = query.order_by(publications.c.published_at.desc(), publications.c.id).limit(200)
+        return list(self.uow.session.execute(query).scalars())
+
+    def current(self, today: dt.date, limit: int = 100) -> list[Publication]:
+        """Lists whose period has not ended: what the public page shows."""
+        query = (
+            select(Publication)
+            .where(publications.c.ends_on >= today)
+            .order_by(publications.c.starts_on, publications.c.id)
+            .limit(limit)
+        )
+        return list(self.uow.session.execute(query).scalars())
+
+    def add_objection(self, objection: Objection) -> None:
+        self.uow.session.add(objection)
+        self.uow.track(objection)
+
+    def objections(self, publication_id: uuid.UUID) -> list[Objection]:
+        query = (
+            select(Objection)
+            .where(objections.c.publication_id == publication_id)
+            .order_by(objections.c.received_at, objections.c.id)
+        )
+        return list(self.uow.session.execute(query).scalars())
+
+    def objection(self, publication_id: uuid.UUID, objection_id: uuid.UUID, lock: bool = False) -> Objection | None:
+        query = select(Objection).where(objections.c.id == objection_id, objections.c.publication_id == publication_id)
+        if lock:
+            query = query.with_for_update()
+        found = self.uow.session.execute(query).scalar_one_or_none()
+        if found is not None:
+            self.uow.track(found)
+        return found
+
+
 class ApprovalsUnitOfWork(SqlAlchemyUnitOfWork):
     projections: Projections
     cases: CaseRepository
@@ -509,8 +632,10 @@ class ApprovalsUnitOfWork(SqlAlchemyUnitOfWork):
     delegations: DelegationRepository
     evaluations: EvaluationRepository
     rectifications: RectificationRepository
+    publications: PublicationRepository
 
     def on_enter(self) -> None:
+        self.publications = PublicationRepository(self)
         self.projections = Projections(self)
         self.cases = CaseRepository(self)
         self.tasks = TaskRepository(self)

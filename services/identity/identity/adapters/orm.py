@@ -51,6 +51,7 @@ users = sa.Table(
     sa.Column("is_active", sa.Boolean, nullable=False, default=True),
     sa.Column("created_at", TS, nullable=False),
     sa.Column("updated_at", TS, nullable=False),
+    sa.Column("profile", sa.JSON, comment="学历, 民族, 教龄, 职务, 职称, 政治面貌: what the forms prefill"),
     sa.UniqueConstraint("external_source", "external_id", name="uq_users_external_source"),
 )
 

@@ -50,7 +50,22 @@ MAPPING_SCHEMA: dict[str, Any] = {
         "username": {"type": "string"},
         "profile": {
             "type": "object",
-            "propertyNames": {"enum": ["display_name", "phone", "email", "gender", "birth_date"]},
+            # the directory's profile too (学历, 民族, 教龄, 职务, 职称, 政治面貌): the base's claims fill it
+            "propertyNames": {
+                "enum": [
+                    "display_name",
+                    "phone",
+                    "email",
+                    "gender",
+                    "birth_date",
+                    "education",
+                    "ethnicity",
+                    "teaching_years",
+                    "administrative_post",
+                    "professional_title",
+                    "political_status",
+                ]
+            },
             "additionalProperties": {"type": "string"},
         },
         "active": {"$ref": "#/$defs/condition"},

@@ -24,6 +24,8 @@ def _user_data(user: User) -> dict[str, Any]:
         "external_id": user.external_id,
         "locale": user.locale,
         "is_active": user.is_active,
+        # 学历, 民族, 教龄, 职务, 职称, 政治面貌 (the forms prefill them)
+        "profile": dict(user.profile or {}),
     }
 
 

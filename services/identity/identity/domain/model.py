@@ -109,10 +109,43 @@ class RoleGrant:
     created_at: dt.datetime = field(default_factory=now)
 
 
+def clean_profile(values: dict[str, Any]) -> dict[str, Any]:
+    """The known profile keys with a value (text trimmed, 教龄 a whole number of years 0–60); others dropped."""
+    out: dict[str, Any] = {}
+    for key in User.PROFILE_KEYS:
+        value = values.get(key)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        if key == "teaching_years":
+            try:
+                years = int(str(value).strip())
+            except ValueError as exc:
+                raise DomainError("教龄 is a whole number of years.", "teaching_years") from exc
+            if not 0 <= years <= 60:
+                raise DomainError("教龄 is 0–60 years.", "teaching_years")
+            out[key] = years
+        else:
+            text = str(value).strip()
+            if len(text) > 100:
+                raise DomainError(f"{key} is at most 100 characters.", key)
+            out[key] = text
+    return out
+
+
 class User:
     """A person who signs in; personal data is kept once here (避免重复采集) and shared by events."""
 
-    PROFILE_FIELDS = ("display_name", "phone", "email", "gender", "birth_date", "org_code", "locale")
+    PROFILE_FIELDS = ("display_name", "phone", "email", "gender", "birth_date", "org_code", "locale", "profile")
+    # 避免重复采集: what the forms ask of a teacher, kept here from imports and sign-in claims (学历, 民族, 教龄,
+    # 现任行政职务, 专业技术职务, 政治面貌) and prefilled by the forms
+    PROFILE_KEYS = (
+        "education",
+        "ethnicity",
+        "teaching_years",
+        "administrative_post",
+        "professional_title",
+        "political_status",
+    )
 
     def __init__(
         self,
@@ -128,6 +161,7 @@ class User:
         external_source: str | None = None,
         locale: str = "zh-CN",
         password_hash: str | None = None,
+        profile: dict[str, Any] | None = None,
     ) -> None:
         if not username or len(username) > 64 or not all(c.isalnum() or c in "._-@" for c in username):
             raise DomainError("A username is 1–64 letters, digits, '.', '_', '-' or '@'.", "username")
@@ -149,6 +183,7 @@ class User:
         self.external_source = external_source
         self.locale = locale
         self.password_hash = password_hash
+        self.profile: dict[str, Any] = clean_profile(profile or {})
         self.is_active = True
         self.created_at = now()
         self.updated_at = self.created_at
@@ -156,6 +191,9 @@ class User:
         self.events: list[Any] = [events.UserProvisioned.of(self)]
 
     def update_profile(self, **changes: Any) -> None:
+        """New values of the profile fields; `profile` (学历, 民族, …) is merged: a key not given keeps its value."""
+        if "profile" in changes:
+            changes["profile"] = {**(self.profile or {}), **clean_profile(changes["profile"] or {})}
         changed = {k: v for k, v in changes.items() if k in self.PROFILE_FIELDS and getattr(self, k) != v}
         if not changed:
             return

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from identity.adapters.orm import orgs as orgs_table
 from identity.adapters.orm import users as users_table
 from identity.adapters.passwords import hash_password
-from identity.domain.model import PLATFORM_PATH, ROLES, DomainError, Org, OrgLevel, User
+from identity.domain.model import PLATFORM_PATH, ROLES, DomainError, Org, OrgLevel, User, clean_profile
 from identity.service_layer.unit_of_work import IdentityUnitOfWork
 from shared.auth import Principal
 from shared.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
@@ -555,6 +555,12 @@ def import_users(uow: IdentityUnitOfWork, actor: Principal, content: bytes) -> I
                     report.error(line, "external_id", "外部标识已属于其他用户", "another user has this external id")
                 else:
                     linked[(external_source, external_id)] = line
+            try:
+                # 学历, 民族, 教龄, 现任行政职务, 专业技术职务, 政治面貌: optional columns the forms prefill
+                profile = clean_profile({k: row.get(k) for k in User.PROFILE_KEYS})
+            except DomainError as exc:
+                report.error(line, exc.field or "profile", "个人信息格式不正确", str(exc))
+                profile = {}
             roles = [r.strip() for r in (row.get("roles") or "").split(";") if r.strip()]
             unknown = [r for r in roles if r not in ROLES]
             if unknown:
@@ -570,6 +576,7 @@ def import_users(uow: IdentityUnitOfWork, actor: Principal, content: bytes) -> I
                     "birth_date": birth,
                     "external_id": external_id,
                     "external_source": external_source,
+                    "profile": profile,
                 }
                 parsed.append((line, data, roles))
         if report.errors:

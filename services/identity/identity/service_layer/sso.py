@@ -30,7 +30,7 @@ from identity.adapters.metrics import ACTIVE_SESSIONS, SESSIONS_ENDED, SIGN_INS
 from identity.adapters.orm import external_identities, sso_login_states, sso_logout_tokens, sso_sessions, users
 from identity.adapters.sso_config import ProviderConfig
 from identity.adapters.upstream import CasClient, OAuth2VariantClient, OidcClient, UpstreamError
-from identity.domain.model import DomainError, Org, OrgLevel, User
+from identity.domain.model import DomainError, Org, OrgLevel, User, clean_profile
 from identity.domain.sso import MappedIdentity, MappedOrg, SignInRefused
 from identity.service_layer.tokens import (
     LocalSignInRefused,
@@ -413,6 +413,7 @@ def provision_user(uow: IdentityUnitOfWork, provider: ProviderConfig, mapped: Ma
             phone=profile.get("phone"),
             email=profile.get("email"),
             gender=profile.get("gender"),
+            profile=_directory_profile(profile),
             external_id=mapped.external_id if keep_id else None,
             external_source=provider.id if keep_id else None,
         )
@@ -424,7 +425,11 @@ def provision_user(uow: IdentityUnitOfWork, provider: ProviderConfig, mapped: Ma
             "Your account on this platform is disabled; ask an administrator.",
         )
     else:
-        user.update_profile(**{k: v for k, v in profile.items() if k != "birth_date"}, org_code=home.code)
+        user.update_profile(
+            **{k: v for k, v in profile.items() if k != "birth_date" and k not in User.PROFILE_KEYS},
+            profile=_directory_profile(profile),
+            org_code=home.code,
+        )
     if link is None:
         uow.session.execute(
             external_identities.insert().values(
@@ -795,3 +800,17 @@ def housekeeping(uow: IdentityUnitOfWork, now: dt.datetime | None = None) -> int
         uow.commit()
     ACTIVE_SESSIONS.set(live)
     return int(gone or 0)
+
+
+def _directory_profile(claims_profile: dict[str, Any]) -> dict[str, Any]:
+    """学历, 民族, 教龄, 职务, 职称, 政治面貌 the base released; a malformed one (教龄 not a number) is left out
+    rather than refusing the sign-in."""
+    out: dict[str, Any] = {}
+    for key in User.PROFILE_KEYS:
+        if claims_profile.get(key) is None:
+            continue
+        try:
+            out.update(clean_profile({key: claims_profile[key]}))
+        except DomainError:
+            log.warning("sign-in claim left out of the profile", extra={"claim": key})
+    return out

@@ -37,6 +37,7 @@ user_projection = sa.Table(
     sa.Column("email", sa.String(254)),
     sa.Column("gender", sa.String(16)),
     sa.Column("birth_date", sa.Date),
+    sa.Column("profile", JSON, comment="学历, 民族, 教龄, 职务, 职称, 政治面貌 from identity: what the forms prefill"),
     sa.Column("is_active", sa.Boolean, nullable=False),
     sa.Column("updated_at", TS, nullable=False),
 )
@@ -89,6 +90,8 @@ rounds = sa.Table(
     sa.Column("close_reason", sa.String(16)),
     sa.Column("created_by", sa.String(100), nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("notice", JSON, comment="通知: 文号, text, contacts, attachments"),
+    sa.Column("level_deadlines", JSON, comment="{org level: ISO deadline} of each level's 报送"),
 )
 
 nominations = sa.Table(
@@ -113,6 +116,7 @@ nominations = sa.Table(
     sa.Column("returned_at_stage", sa.Integer),
     sa.Column("submitted_at", TS),
     sa.Column("decided_at", TS),
+    sa.Column("certificate_claim", JSON, comment="合格证 claimed on the form, for training to confirm"),
     sa.Column("created_by", sa.String(100), nullable=False),
     sa.Column("created_at", TS, nullable=False),
     sa.Column("updated_at", TS, nullable=False),
@@ -134,6 +138,24 @@ nominations = sa.Table(
     ),
 )
 
+batches = sa.Table(
+    "batches",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("round_id", sa.Uuid, sa.ForeignKey("rounds.id"), nullable=False, index=True),
+    sa.Column("org_code", sa.String(32), nullable=False),
+    sa.Column("org_path", sa.String(400), nullable=False, index=True),
+    sa.Column("org_name", sa.String(200), nullable=False),
+    sa.Column("to_role", sa.String(40), nullable=False),
+    sa.Column("to_org_path", sa.String(400), nullable=False),
+    sa.Column("nominations", JSON, nullable=False),
+    sa.Column("opinion", sa.Text, nullable=False),
+    sa.Column("submitted_by", sa.String(100), nullable=False),
+    sa.Column("submitted_at", TS, nullable=False),
+    # 报送 is one act: one batch per county and round
+    sa.UniqueConstraint("round_id", "org_code", name="uq_batches_round_org"),
+)
+
 nomination_photos = sa.Table(
     "nomination_photos",
     metadata,
@@ -142,6 +164,20 @@ nomination_photos = sa.Table(
     sa.Column("sha256", sa.String(64), nullable=False),
     sa.Column("size", sa.Integer, nullable=False),
     sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.Column("uploaded_at", TS, nullable=False),
+)
+
+nomination_evidence = sa.Table(
+    "nomination_evidence",
+    metadata,
+    sa.Column("nomination_id", sa.Uuid, sa.ForeignKey("nominations.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("kind", sa.String(40), primary_key=True, comment="a kind of the policy's form.evidence"),
+    sa.Column("filename", sa.String(200), nullable=False),
+    sa.Column("content_type", sa.String(100), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.Column("uploaded_by", sa.String(100), nullable=False),
     sa.Column("uploaded_at", TS, nullable=False),
 )
 

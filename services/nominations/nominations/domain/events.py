@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from shared.events import DomainEvent
@@ -20,6 +20,8 @@ class RoundOpened(DomainEvent):
     opens_at: str
     deadline: str
     policy: dict[str, Any]
+    notice: dict[str, Any] = field(default_factory=dict)
+    level_deadlines: dict[str, str] = field(default_factory=dict)
 
     @property
     def subject(self) -> str:
@@ -82,3 +84,52 @@ class NominationWithdrawn(DomainEvent):
     @property
     def subject(self) -> str:
         return self.nomination_id
+
+
+@dataclass
+class BatchSubmitted(DomainEvent):
+    """报送: a county sent its batch (approved 推荐表, its 汇总表 and its opinion) to the body above it."""
+
+    event_type: ClassVar[str] = "nominations.batch.submitted"
+    batch_id: str
+    round_id: str
+    round_title: str
+    org_code: str
+    org_path: str
+    org_name: str
+    to_role: str
+    to_org_path: str
+    nomination_ids: list[str]
+    count: int
+    opinion: str
+    submitted_by: str
+    submitted_at: str
+
+    @property
+    def subject(self) -> str:
+        return self.batch_id
+
+
+@dataclass
+class CertificateClaimed(DomainEvent):
+    """合格证 claimed on a 推荐表, not (yet) in training's records: the training administrator confirms it."""
+
+    event_type: ClassVar[str] = "nominations.certificate.claimed"
+    claim_id: str
+    nomination_id: str
+    round_id: str
+    person_user_id: str
+    person_name: str
+    school_org_code: str
+    school_org_path: str
+    number: str
+    kind: str
+    level: str
+    issuer: str
+    issued_on: str
+    claimed_by: str
+    claimed_at: str
+
+    @property
+    def subject(self) -> str:
+        return self.claim_id

@@ -88,6 +88,10 @@ class Round:
     deadline: dt.datetime
     created_by: str
     status: RoundStatus = RoundStatus.OPEN
+    # 通知: 文号 (e.g. 焦教文〔2022〕60号), text, contacts [{name, phone}], attachments [{title, url}]
+    notice: dict[str, Any] = field(default_factory=dict)
+    # An optional deadline per org level of the chain ({"county": …}): the county's 报送 to the city is due then
+    level_deadlines: dict[str, dt.datetime] = field(default_factory=dict)
     closed_at: dt.datetime | None = None
     close_reason: str | None = None
     version: int = 1
@@ -104,9 +108,25 @@ class Round:
         deadline: dt.datetime,
         created_by: str,
         now: dt.datetime,
+        notice: dict[str, Any] | None = None,
+        level_deadlines: dict[str, dt.datetime] | None = None,
     ) -> Round:
         if deadline <= now:
             raise DomainError("The deadline must be in the future / 截止时间须晚于当前时间", field="deadline")
+        level_deadlines = dict(level_deadlines or {})
+        chain_levels = {s.org_level for s in policy.stages}
+        for level, due in level_deadlines.items():
+            if level not in chain_levels:
+                raise DomainError(
+                    f"{level} is not a level of the policy's approval chain / 该层级不在审核链中",
+                    field=f"level_deadlines.{level}",
+                )
+            if due < deadline:
+                # the schools' forms are due first; a level's 报送 cannot be due before them
+                raise DomainError(
+                    "A level's deadline cannot be before the round's deadline / 报送截止时间不得早于推荐截止时间",
+                    field=f"level_deadlines.{level}",
+                )
         round_ = cls(
             id=uuid.uuid4(),
             title=title,
@@ -118,6 +138,8 @@ class Round:
             opens_at=now,
             deadline=deadline,
             created_by=created_by,
+            notice=dict(notice or {}),
+            level_deadlines=level_deadlines,
         )
         round_.events.append(
             events.RoundOpened(
@@ -130,9 +152,15 @@ class Round:
                 opens_at=_iso(now),
                 deadline=_iso(deadline),
                 policy=policy.document,
+                notice=round_.notice,
+                level_deadlines={k: _iso(v) for k, v in level_deadlines.items()},
             )
         )
         return round_
+
+    def deadline_for(self, level: str) -> dt.datetime:
+        """When `level` must have done its part (a county's 报送): its own deadline, else the round's."""
+        return self.level_deadlines.get(level, self.deadline)
 
     @property
     def read_policy(self) -> Policy:
@@ -177,6 +205,7 @@ class Nomination:
     returned_at_stage: int | None = None
     submitted_at: dt.datetime | None = None
     decided_at: dt.datetime | None = None
+    certificate_claim: dict[str, Any] | None = None  # 合格证 claimed on the form, for training to confirm
     version: int = 1
     events: list[DomainEvent] = field(default_factory=list, repr=False)
     changes: list[Change] = field(default_factory=list, repr=False)
@@ -236,6 +265,8 @@ class Nomination:
         for spec in policy.fields:
             value = self._prefill_value(spec.prefill)
             if spec.prefill and value not in (None, ""):
+                if spec.choices and value not in spec.choices:
+                    continue  # the directory's wording is not one of the form's choices: the school picks one
                 self.form[spec.name] = value
         self._clear_attestation()
         self._touch(actor, "candidate_chosen", now, {"candidate_user_id": str(user_id)})
@@ -253,6 +284,8 @@ class Nomination:
         for spec in policy.fields:
             if spec.name in values and spec.prefill:
                 known = self._prefill_value(spec.prefill)
+                if spec.choices and known not in spec.choices:
+                    continue  # not prefilled (see choose_candidate): the school chooses
                 if known not in (None, "") and values[spec.name] != known:
                     problems.append(
                         FieldProblem(
@@ -300,8 +333,58 @@ class Nomination:
         self.attested_at = now
         self._touch(actor, "attested", now, {"signer_name": self.attested_name})
 
-    def submit(self, policy: Policy, round_: Round, eligibility: Eligibility, *, actor: str, now: dt.datetime) -> None:
-        """Submit (or resubmit after a return); a first submission must be before the round's deadline."""
+    def attach_evidence(
+        self, policy: Policy, kind: str, *, size: int, sha256: str, actor: str, now: dt.datetime
+    ) -> None:
+        """证明材料 of a kind the form takes (班子研究授权会议纪要, 培训合格证扫描件); replaces the last one."""
+        self._require_editable()
+        if kind not in {e["kind"] for e in policy.evidence}:
+            raise DomainError("The form takes no evidence of this kind / 推荐表无此类证明材料", field="kind")
+        if size > MAX_EVIDENCE_BYTES:
+            raise DomainError(f"At most {MAX_EVIDENCE_BYTES // 1_000_000} MB / 文件过大", field="file")
+        self._clear_attestation()
+        self._touch(actor, "evidence_attached", now, {"kind": kind, "sha256": sha256, "bytes": size})
+
+    def claim_certificate(self, claim: dict[str, Any], *, actor: str, now: dt.datetime) -> None:
+        """A certificate not yet in training's records, claimed on the form for the training administrator to
+        confirm ({number, kind, level, issuer, issued_on})."""
+        self._require_editable()
+        if self.candidate_user_id is None:
+            raise DomainError("Choose the candidate first / 须先选择候选人", field="candidate_user_id")
+        self.certificate_claim = {**claim, "claim_id": str(uuid.uuid4()), "claimed_at": _iso(now)}
+        self._clear_attestation()
+        self._touch(actor, "certificate_claimed", now, {"number": claim["number"]})
+        self.events.append(
+            events.CertificateClaimed(
+                claim_id=self.certificate_claim["claim_id"],
+                nomination_id=str(self.id),
+                round_id=str(self.round_id),
+                person_user_id=str(self.candidate_user_id),
+                person_name=self.candidate.get("display_name") or self.form.get("name") or "",
+                school_org_code=self.school_org_code,
+                school_org_path=self.school_org_path,
+                number=claim["number"],
+                kind=claim["kind"],
+                level=claim["level"],
+                issuer=claim["issuer"],
+                issued_on=claim["issued_on"],
+                claimed_by=actor,
+                claimed_at=_iso(now),
+            )
+        )
+
+    def submit(
+        self,
+        policy: Policy,
+        round_: Round,
+        eligibility: Eligibility,
+        *,
+        actor: str,
+        now: dt.datetime,
+        evidence: set[str] | None = None,
+    ) -> None:
+        """Submit (or resubmit after a return); a first submission must be before the round's deadline.
+        `evidence`: the kinds of 证明材料 uploaded."""
         if self.status not in EDITABLE:
             raise StateConflict(f"A {self.status.value} nomination cannot be submitted / 当前状态不可提交")
         if self.status == Status.DRAFT and not round_.accepts_submissions(now):
@@ -312,6 +395,7 @@ class Nomination:
         problems += policy.validate_form(self.form, complete=True)
         if policy.photo["required"] and not self.photo_sha256:
             problems.append(FieldProblem("photo", "the photo is required / 须上传照片"))
+        problems += policy.missing_evidence(self.form, evidence or set())
         if self.attested_at is None:
             problems.append(FieldProblem("attestation", "the form must be attested / 填写人须签字确认"))
         if problems:
@@ -398,6 +482,13 @@ class Nomination:
 # A platform ceiling, not a policy rule: a small compressed PNG can hold 8000×8000 pixels, which cost the
 # PDF renderer about 490 MB to decode. An ID photo needs well under a megapixel; 16 MP admits a phone shot.
 MAX_PHOTO_PIXELS = 16_000_000
+# A platform ceiling on one uploaded piece of evidence (minutes, a scan).
+MAX_EVIDENCE_BYTES = 10_000_000
+
+
+def sniff_evidence(content: bytes) -> str | None:
+    """A piece of evidence is a PDF or an image, by its magic bytes."""
+    return "application/pdf" if content.startswith(b"%PDF-") else sniff_image(content)
 
 
 def sniff_image(content: bytes) -> str | None:

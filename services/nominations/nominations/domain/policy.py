@@ -165,6 +165,19 @@ class Policy:
         return dict(self.document["form"]["photo"])
 
     @property
+    def evidence(self) -> list[dict[str, Any]]:
+        """证明材料 the form takes: [{kind, label_zh, label_en, required_when?}]."""
+        return list(self.document["form"].get("evidence", []))
+
+    def missing_evidence(self, form: dict[str, Any], present: set[str]) -> list[FieldProblem]:
+        """The evidence the form needs (its `required_when` holds) and does not have."""
+        return [
+            FieldProblem(f"evidence.{e['kind']}", f"upload {e['label_en']} / 须上传{e['label_zh']}")
+            for e in self.evidence
+            if e.get("required_when") and _condition_holds(e["required_when"], form) and e["kind"] not in present
+        ]
+
+    @property
     def stages(self) -> tuple[Stage, ...]:
         return tuple(Stage(index=i, **s) for i, s in enumerate(self.document["approval"]["stages"]))
 

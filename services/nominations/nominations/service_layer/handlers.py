@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import logging
 import uuid
 from collections.abc import Callable, Iterator
@@ -14,13 +15,28 @@ from typing import Any
 from nominations.adapters import metrics
 from nominations.adapters.images import photo_pixels
 from nominations.adapters.policies import PolicyCatalog
+from nominations.domain.batches import Batch, approved_at_stage, sending_stage
 from nominations.domain.form_sheet import FormSheet, build_sheet, stage_decisions
 from nominations.domain.masking import mask_value
-from nominations.domain.model import DomainError, Ineligible, Nomination, Round, StateConflict
+from nominations.domain.model import (
+    Change,
+    DomainError,
+    Ineligible,
+    Nomination,
+    Round,
+    StateConflict,
+    sniff_evidence,
+)
 from nominations.domain.policy import Eligibility, Facts, Policy, Reason
-from nominations.service_layer.unit_of_work import ConcurrentUpdate, LiveNominationExists, NominationsUnitOfWork
+from nominations.service_layer.unit_of_work import (
+    BatchExists,
+    ConcurrentUpdate,
+    LiveNominationExists,
+    NominationsUnitOfWork,
+)
 from shared.auth import Principal
 from shared.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable, field_error
+from shared.scope import path_within
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +54,17 @@ READ_ROLES = (
     "auditor",
 )
 REVEAL_ROLES = ("platform_admin", "city_reviewer", "county_reviewer", "university_president", "party_committee")
+
+
+# The directory profile's keys (identity's User.PROFILE_KEYS) a policy's form may prefill as candidate.<key>.
+PROFILE_KEYS = (
+    "education",
+    "ethnicity",
+    "teaching_years",
+    "administrative_post",
+    "professional_title",
+    "political_status",
+)
 
 
 def now_utc() -> dt.datetime:
@@ -103,6 +130,8 @@ def open_round(
     issuing_org_code: str,
     deadline: dt.datetime,
     now: dt.datetime,
+    notice: dict[str, Any] | None = None,
+    level_deadlines: dict[str, dt.datetime] | None = None,
 ) -> Round:
     policy = catalog.get(policy_id)
     if policy is None:
@@ -125,6 +154,8 @@ def open_round(
             deadline=deadline,
             created_by=principal.subject,
             now=now,
+            notice=notice,
+            level_deadlines=level_deadlines,
         )
         uow.rounds.save(round_)
         uow.audit("round.opened", actor=principal.subject, target=str(round_.id), details={"policy_id": policy_id})
@@ -186,6 +217,125 @@ def close_due_rounds(uow_factory: UowFactory, now: dt.datetime) -> int:
             uow.commit()
             closed += 1
     return closed
+
+
+# -- 报送: a county's batch to the city ----------------------------------------------------------------
+@dataclass
+class BatchSent:
+    """The batch as sent, and the county's nominations of the round it does not hold (not approved there)."""
+
+    batch: Batch
+    left_out: list[dict[str, Any]]
+
+
+def send_batch(
+    uow: NominationsUnitOfWork,
+    principal: Principal,
+    round_id: uuid.UUID,
+    *,
+    org_code: str,
+    opinion: str,
+    now: dt.datetime,
+) -> BatchSent:
+    """推荐表、汇总表各1份，报送至市教育局: the county's approved forms, their summary table and its opinion, in
+    one act, before the county's deadline; once per county and round."""
+    with uow, domain_errors():
+        round_ = _round_in_view(uow, principal, round_id)
+        policy = round_.read_policy
+        org = uow.directory.org(org_code)
+        if org is None or not path_within(org["path"], round_.issuing_org_path):
+            raise Unprocessable(errors=[field_error("org_code", "not a unit of this round / 不在本批次范围内")])
+        stage, receiving = sending_stage(policy, org["level"])
+        if not principal.can(org["path"], stage.role):
+            raise Unprocessable(errors=[field_error("org_code", "not a unit you may send for / 无权以该单位报送")])
+        ancestors = uow.directory.orgs_by_path(_path_and_ancestors(org["path"]))
+        above = [o for o in ancestors.values() if o["level"] == receiving.org_level]
+        if not above:
+            raise Unprocessable(errors=[field_error("org_code", "no body above this unit / 无上级受理单位")])
+        found = uow.nominations.of_round_within(round_id, org["path"])
+        approved, left_out = [], []
+        for nomination in found:
+            if approved_at_stage(policy, nomination, uow.nominations.history(nomination.id), stage):
+                approved.append(nomination)
+            elif nomination.is_live:
+                left_out.append(
+                    {
+                        "nomination_id": str(nomination.id),
+                        "school_org_code": nomination.school_org_code,
+                        "school_name": nomination.school_name,
+                        "status": nomination.status.value,
+                    }
+                )
+        batch = Batch.send(
+            round_=round_,
+            org=org,
+            to_org_path=above[0]["path"],
+            approved=approved,
+            opinion=opinion,
+            actor=principal.subject,
+            now=now,
+        )
+        try:
+            uow.batches.add(batch)
+        except BatchExists as exc:
+            raise Conflict(
+                "This unit has already sent its batch of this round / 本单位已报送",
+                errors=[field_error("org_code", "already sent / 已报送")],
+            ) from exc
+        uow.audit(
+            "batch.submitted",
+            actor=principal.subject,
+            target=str(round_.id),
+            details={"batch_id": str(batch.id), "org_code": org_code, "nominations": batch.nomination_ids},
+        )
+        uow.commit()
+    return BatchSent(batch, left_out)
+
+
+@dataclass
+class BatchOverview:
+    """What the receiving body sees: the batches it can see, and every unit at the sending level with its
+    batch or none yet."""
+
+    batches: list[Batch]
+    units: list[dict[str, Any]]
+
+
+def round_batches(uow: NominationsUnitOfWork, principal: Principal, round_id: uuid.UUID) -> BatchOverview:
+    with uow:
+        round_ = _round_in_view(uow, principal, round_id)
+        policy = round_.read_policy
+        seen = [b for b in uow.batches.of_round(round_id) if principal.can(b.org_path, *READ_ROLES)]
+        by_org = {b.org_code: b for b in seen}
+        # the levels that send up: a stage with a body above it that is not the nominating unit's own
+        levels = list(
+            dict.fromkeys(s.org_level for s in policy.stages[:-1] if s.org_level not in policy.nominee_org_levels)
+        )
+        units = []
+        for level in levels:
+            for org in uow.directory.orgs_within(round_.issuing_org_path, level):
+                if not principal.can(org["path"], *READ_ROLES):
+                    continue
+                batch = by_org.get(org["code"])
+                units.append(
+                    {
+                        "org_code": org["code"],
+                        "org_name": org["name"],
+                        "org_path": org["path"],
+                        "level": level,
+                        "deadline": round_.deadline_for(level),
+                        "batch_id": batch.id if batch else None,
+                        "submitted_at": batch.submitted_at if batch else None,
+                    }
+                )
+    return BatchOverview(seen, units)
+
+
+def _batch_in_view(uow: NominationsUnitOfWork, principal: Principal, round_id: uuid.UUID, batch_id: uuid.UUID) -> Batch:
+    batch = uow.batches.get(batch_id)
+    if batch is None or batch.round_id != round_id or not principal.can(batch.org_path, *READ_ROLES):
+        raise NotFound("No such batch.")
+    return batch
 
 
 # -- nominations ---------------------------------------------------------------------------------
@@ -251,6 +401,7 @@ def create_nomination(
     candidate_user_id: uuid.UUID | None,
     form: dict[str, Any] | None,
     now: dt.datetime,
+    start_from: uuid.UUID | None = None,
 ) -> Nomination:
     with uow, domain_errors():
         round_ = uow.rounds.get(round_id)
@@ -278,8 +429,14 @@ def create_nomination(
             actor=principal.subject,
             now=now,
         )
+        previous = _previous_form(uow, nomination, policy, start_from) if start_from is not None else None
+        if candidate_user_id is None and previous is not None and previous.candidate_user_id is not None:
+            with contextlib.suppress(Unprocessable):  # the earlier candidate left the unit: the school picks again
+                _choose(uow, nomination, policy, previous.candidate_user_id, principal, now)
         if candidate_user_id is not None:
             _choose(uow, nomination, policy, candidate_user_id, principal, now)
+        if previous is not None:
+            _start_from(nomination, policy, previous, principal, now)
         if form:
             nomination.fill(policy, form, actor=principal.subject, now=now)
         try:
@@ -288,6 +445,63 @@ def create_nomination(
             raise _already_nominated() from exc
         uow.commit()
     return nomination
+
+
+def _previous_form(
+    uow: NominationsUnitOfWork, nomination: Nomination, policy: Policy, start_from: uuid.UUID
+) -> Nomination:
+    previous = uow.nominations.get(start_from)
+    if (
+        previous is None
+        or previous.school_org_code != nomination.school_org_code
+        or previous.round_id == nomination.round_id
+    ):
+        raise Unprocessable(
+            errors=[field_error("start_from", "not this unit's nomination of an earlier round / 非本单位往期推荐表")]
+        )
+    return previous
+
+
+def _start_from(
+    nomination: Nomination, policy: Policy, previous: Nomination, principal: Principal, now: dt.datetime
+) -> None:
+    """The earlier form's answers the new policy's form still asks, valid under it; what the directory keeps
+    (prefill) is prefilled afresh, never copied."""
+    carried = {
+        name: value
+        for name, value in previous.form.items()
+        if (spec := policy.field_named(name)) is not None and spec.prefill is None
+    }
+    bad = {p.field.split(".")[1] for p in policy.validate_form(carried, complete=False) if p.field.startswith("form.")}
+    carried = {k: v for k, v in carried.items() if k not in bad}
+    if carried:
+        nomination.fill(policy, carried, actor=principal.subject, now=now)
+    nomination.changes.append(
+        Change(now, principal.subject, "started_from", {"nomination_id": str(previous.id), "fields": sorted(carried)})
+    )
+
+
+def previous_nomination(
+    uow: NominationsUnitOfWork, principal: Principal, org_code: str, round_id: uuid.UUID
+) -> dict[str, Any]:
+    """The unit's latest nomination of another round (not withdrawn), to start the new one from."""
+    with uow:
+        org = uow.directory.org(org_code)
+        if org is None:
+            raise NotFound("No such organisation.")
+        principal.require_within(org["path"], *READ_ROLES, what="organisation")
+        found = uow.nominations.latest_of_unit(org_code, excluding_round=round_id)
+        if found is None:
+            raise NotFound("No earlier nomination of this unit.")
+        round_ = uow.rounds.get(found.round_id)
+        return {
+            "nomination_id": found.id,
+            "round_id": found.round_id,
+            "round_title": round_.title if round_ else "",
+            "status": found.status.value,
+            "candidate_name": found.candidate.get("display_name"),
+            "submitted_at": found.submitted_at,
+        }
 
 
 def _already_nominated() -> Conflict:
@@ -322,6 +536,8 @@ def _choose(
         "birth_date": user["birth_date"].isoformat() if user["birth_date"] else None,
         "phone": user["phone"],
         "email": user["email"],
+        # 避免重复采集: 学历, 民族, 教龄, 职务, 职称, 政治面貌 as the directory keeps them
+        **{k: v for k, v in (user.get("profile") or {}).items() if k in PROFILE_KEYS},
     }
     nomination.choose_candidate(policy, user_id, directory, actor=principal.subject, now=now)
 
@@ -377,6 +593,104 @@ def upload_photo(
         )
         uow.nominations.save(nomination)
         uow.nominations.put_photo(nomination.id, content_type, nomination.photo_sha256 or "", content, now)
+        uow.commit()
+    return nomination
+
+
+def upload_evidence(
+    uow: NominationsUnitOfWork,
+    principal: Principal,
+    nomination_id: uuid.UUID,
+    check_version: VersionCheck,
+    kind: str,
+    filename: str,
+    content: bytes,
+    now: dt.datetime,
+) -> Nomination:
+    """证明材料 with the form: a PDF or an image, its type read from the content."""
+    with uow, domain_errors():
+        nomination, _round, policy = _writable(uow, principal, nomination_id)
+        check_version(nomination.version)
+        content_type = sniff_evidence(content)
+        if content_type is None:
+            raise DomainError("Evidence must be a PDF, JPEG or PNG file / 证明材料须为PDF或图片", field="file")
+        sha256 = hashlib.sha256(content).hexdigest()
+        nomination.attach_evidence(policy, kind, size=len(content), sha256=sha256, actor=principal.subject, now=now)
+        uow.nominations.save(nomination)
+        name = (filename or kind).rsplit("/", 1)[-1][:200]
+        file = {"filename": name, "content_type": content_type, "sha256": sha256, "size": len(content), "data": content}
+        uow.nominations.put_evidence(nomination.id, kind, file, principal.subject, now)
+        uow.commit()
+    return nomination
+
+
+def _evidence_reader(uow: NominationsUnitOfWork, principal: Principal, nomination_id: uuid.UUID) -> Nomination:
+    """The nominating unit and the reviewers of its chain (the roles that see the form unmasked) read the
+    evidence; a reviewer's read is audited like the unmasked form."""
+    nomination = _nomination_in_view(uow, principal, nomination_id)
+    round_ = uow.rounds.get(nomination.round_id)
+    assert round_ is not None
+    policy = round_.read_policy
+    if not sees_personal(principal, nomination, policy):
+        raise Forbidden("Your role sees this nomination masked; its evidence is not shown to it.")
+    if not principal.can(nomination.school_org_path, *policy.nominator_roles):
+        uow.audit("nomination.evidence_read", actor=principal.subject, target=str(nomination.id))
+        uow.commit()
+    return nomination
+
+
+@dataclass
+class EvidenceView:
+    items: list[dict[str, Any]]
+    certificate_claim: dict[str, Any] | None
+
+
+def list_evidence(uow: NominationsUnitOfWork, principal: Principal, nomination_id: uuid.UUID) -> EvidenceView:
+    """The uploaded evidence and the claimed certificate, `confirmed` once training's records hold its number."""
+    with uow:
+        nomination = _evidence_reader(uow, principal, nomination_id)
+        items = uow.nominations.evidence_list(nomination.id)
+        claim = dict(nomination.certificate_claim) if nomination.certificate_claim else None
+        if claim is not None and nomination.candidate_user_id is not None:
+            known = uow.directory.certificate_numbers(nomination.candidate_user_id)
+            claim["status"] = "confirmed" if claim["number"] in known else "pending"
+    return EvidenceView(items, claim)
+
+
+def read_evidence(
+    uow: NominationsUnitOfWork, principal: Principal, nomination_id: uuid.UUID, kind: str
+) -> tuple[str, str, bytes]:
+    with uow:
+        nomination = _evidence_reader(uow, principal, nomination_id)
+        found = uow.nominations.evidence(nomination.id, kind)
+    if found is None:
+        raise NotFound("No such evidence.")
+    return found
+
+
+def claim_certificate(
+    uow: NominationsUnitOfWork,
+    principal: Principal,
+    nomination_id: uuid.UUID,
+    check_version: VersionCheck,
+    claim: dict[str, Any],
+    now: dt.datetime,
+) -> Nomination:
+    """A certificate not yet in training's records, claimed for the training administrator to confirm
+    (`nominations.certificate.claimed`); once confirmed it counts for eligibility like any other."""
+    with uow, domain_errors():
+        nomination, _round, _policy = _writable(uow, principal, nomination_id)
+        check_version(nomination.version)
+        if nomination.candidate_user_id is not None and claim["number"] in uow.directory.certificate_numbers(
+            nomination.candidate_user_id
+        ):
+            raise Conflict(
+                "Training's records already hold this certificate / 该证书已在培训记录中",
+                errors=[field_error("number", "already recorded / 已登记")],
+            )
+        nomination.claim_certificate(claim, actor=principal.subject, now=now)
+        uow.nominations.save(nomination)
+        uow.audit("nomination.certificate_claimed", actor=principal.subject, target=str(nomination.id), details=claim)
         uow.commit()
     return nomination
 
@@ -494,7 +808,8 @@ def submit(
         nomination, round_, policy = _writable(uow, principal, nomination_id)
         check_version(nomination.version)
         eligibility = policy.evaluate(_facts(uow, nomination, now.date()))
-        nomination.submit(policy, round_, eligibility, actor=principal.subject, now=now)
+        evidence = {e["kind"] for e in uow.nominations.evidence_list(nomination.id)}
+        nomination.submit(policy, round_, eligibility, actor=principal.subject, now=now, evidence=evidence)
         uow.nominations.save(nomination)
         uow.audit(
             "nomination.submitted",
@@ -611,17 +926,29 @@ class SummaryTable:
 
 
 def summary_table(
-    uow_factory: UowFactory, principal: Principal, round_id: uuid.UUID, *, org_code: str | None, reveal: bool
+    uow_factory: UowFactory,
+    principal: Principal,
+    round_id: uuid.UUID,
+    *,
+    org_code: str | None,
+    reveal: bool,
+    batch_id: uuid.UUID | None = None,
 ) -> SummaryTable:
-    """汇总表 of a round for the caller's subtree (or one org in it); personal data masked unless revealed.
+    """汇总表 of a round for the caller's subtree (or one org in it, or the forms of one county's batch);
+    personal data masked unless revealed.
 
     The rows are produced lazily from a server-side cursor; the unit of work stays open until they are read.
     """
+    only: list[uuid.UUID] | None = None
     with uow_factory() as uow:
         round_ = _round_in_view(uow, principal, round_id)
         policy = round_.read_policy
         paths = principal.paths(*READ_ROLES)
-        if org_code:
+        if batch_id is not None:
+            batch = _batch_in_view(uow, principal, round_id, batch_id)
+            only = [uuid.UUID(i) for i in batch.nomination_ids]
+            paths = [batch.org_path]
+        elif org_code:
             org = uow.directory.org(org_code)
             if org is None or not principal.can(org["path"], *READ_ROLES):
                 raise NotFound("No such organisation.")
@@ -646,7 +973,7 @@ def summary_table(
     def rows() -> Iterator[list[str]]:
         with uow_factory() as uow:
             counties: dict[str, str] = {}
-            for nomination in uow.nominations.stream_for_summary(round_id, paths):
+            for nomination in uow.nominations.stream_for_summary(round_id, paths, only=only):
                 county_path = nomination.school_org_path.rsplit("/", 1)[0]
                 if "county_name" in {c["key"] for c in columns} and county_path not in counties:
                     found = uow.directory.orgs_by_path([county_path])

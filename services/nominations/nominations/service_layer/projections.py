@@ -41,6 +41,7 @@ def on_user(event: CloudEvent, uow: NominationsUnitOfWork) -> None:
             "email": user.get("email"),
             "gender": user.get("gender"),
             "birth_date": _date(user.get("birth_date")),
+            "profile": dict(user.get("profile") or {}),
             "is_active": bool(user.get("is_active", True)),
             "updated_at": _now(),
         },

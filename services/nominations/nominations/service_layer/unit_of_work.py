@@ -12,7 +12,9 @@ import sqlalchemy as sa
 from nominations.adapters.orm import (
     appointment_projection,
     audit_log,
+    batches,
     certificate_projection,
+    nomination_evidence,
     nomination_history,
     nomination_photos,
     nominations,
@@ -20,6 +22,7 @@ from nominations.adapters.orm import (
     rounds,
     user_projection,
 )
+from nominations.domain.batches import Batch
 from nominations.domain.model import Nomination, Round, RoundStatus, Status
 from nominations.domain.terms import TermRecord, consecutive_terms_before, next_term_start
 from shared.audit import pending_scope
@@ -30,6 +33,10 @@ from shared.scope import within_any
 
 class ConcurrentUpdate(Exception):
     """Someone else saved the record since it was read (optimistic lock)."""
+
+
+class BatchExists(Exception):
+    """The county already sent its batch of this round (unique index: 报送 is one act)."""
 
 
 class LiveNominationExists(Exception):
@@ -65,6 +72,8 @@ class RoundRepository:
             closed_at=row.closed_at,
             close_reason=row.close_reason,
             version=row.version,
+            notice=dict(row.notice or {}),
+            level_deadlines={k: dt.datetime.fromisoformat(v) for k, v in (row.level_deadlines or {}).items()},
         )
         self._loaded[round_.id] = round_.version
         self.uow.track(round_)
@@ -122,6 +131,8 @@ class RoundRepository:
             "close_reason": round_.close_reason,
             "created_by": round_.created_by,
             "version": round_.version,
+            "notice": round_.notice or None,
+            "level_deadlines": {k: v.isoformat() for k, v in round_.level_deadlines.items()} or None,
         }
         loaded = self._loaded.get(round_.id)
         if loaded is None:
@@ -170,6 +181,7 @@ class NominationRepository:
             returned_at_stage=row.returned_at_stage,
             submitted_at=row.submitted_at,
             decided_at=row.decided_at,
+            certificate_claim=row.certificate_claim,
             version=row.version,
         )
         if track:
@@ -191,6 +203,31 @@ class NominationRepository:
             nominations.c.status.not_in([Status.REJECTED.value, Status.WITHDRAWN.value]),
         )
         return self.uow.session.execute(query).scalar_one_or_none()
+
+    def latest_of_unit(self, school_org_code: str, *, excluding_round: uuid.UUID) -> Nomination | None:
+        """The unit's most recent nomination of another round that was not withdrawn."""
+        query = (
+            sa.select(nominations)
+            .where(
+                nominations.c.school_org_code == school_org_code,
+                nominations.c.round_id != excluding_round,
+                nominations.c.status != Status.WITHDRAWN.value,
+            )
+            .order_by(nominations.c.created_at.desc())
+            .limit(1)
+        )
+        row = self.uow.session.execute(query).one_or_none()
+        return self._from_row(row, track=False) if row else None
+
+    def of_round_within(self, round_id: uuid.UUID, org_path: str) -> list[Nomination]:
+        """Every nomination of a round in one subtree (a county's), locked: a batch reads them as one act."""
+        query = (
+            sa.select(nominations)
+            .where(nominations.c.round_id == round_id, within_any(nominations.c.school_org_path, [org_path]))
+            .order_by(nominations.c.school_org_path)
+            .with_for_update()
+        )
+        return [self._from_row(r, track=False) for r in self.uow.session.execute(query)]
 
     def list_within(
         self,
@@ -216,8 +253,15 @@ class NominationRepository:
         query = query.order_by(nominations.c.created_at.desc(), nominations.c.id.desc()).limit(limit)
         return [self._from_row(r, track=False) for r in self.uow.session.execute(query)]
 
-    def stream_for_summary(self, round_id: uuid.UUID, paths: Sequence[str], batch: int = 1000) -> Iterator[Nomination]:
-        """Every live nomination of a round in the subtrees, ordered by school, fetched in batches."""
+    def stream_for_summary(
+        self,
+        round_id: uuid.UUID,
+        paths: Sequence[str],
+        batch: int = 1000,
+        only: Sequence[uuid.UUID] | None = None,
+    ) -> Iterator[Nomination]:
+        """Every live nomination of a round in the subtrees (or `only` those of a county's batch), ordered by
+        school, fetched in batches."""
         query = (
             sa.select(nominations)
             .where(
@@ -228,6 +272,8 @@ class NominationRepository:
             .order_by(nominations.c.school_org_path, nominations.c.id)
             .execution_options(yield_per=batch)
         )
+        if only is not None:
+            query = query.where(nominations.c.id.in_(list(only)))
         for row in self.uow.session.execute(query):
             yield self._from_row(row, track=False)
 
@@ -251,6 +297,7 @@ class NominationRepository:
             "returned_at_stage": nomination.returned_at_stage,
             "submitted_at": nomination.submitted_at,
             "decided_at": nomination.decided_at,
+            "certificate_claim": nomination.certificate_claim,
             "created_by": nomination.created_by,
             "created_at": nomination.created_at,
             "updated_at": nomination.updated_at,
@@ -300,6 +347,34 @@ class NominationRepository:
         )
         return [dict(r._mapping) for r in self.uow.session.execute(query)]
 
+    def put_evidence(
+        self, nomination_id: uuid.UUID, kind: str, file: dict[str, Any], actor: str, now: dt.datetime
+    ) -> None:
+        session = self.uow.session
+        e = nomination_evidence.c
+        session.execute(nomination_evidence.delete().where(e.nomination_id == nomination_id, e.kind == kind))
+        session.execute(
+            nomination_evidence.insert().values(
+                nomination_id=nomination_id, kind=kind, uploaded_by=actor, uploaded_at=now, **file
+            )
+        )
+
+    def evidence_list(self, nomination_id: uuid.UUID) -> list[dict[str, Any]]:
+        e = nomination_evidence.c
+        query = (
+            sa.select(e.kind, e.filename, e.content_type, e.sha256, e.size, e.uploaded_by, e.uploaded_at)
+            .where(e.nomination_id == nomination_id)
+            .order_by(e.kind)
+        )
+        return [dict(r._mapping) for r in self.uow.session.execute(query)]
+
+    def evidence(self, nomination_id: uuid.UUID, kind: str) -> tuple[str, str, bytes] | None:
+        e = nomination_evidence.c
+        row = self.uow.session.execute(
+            sa.select(e.filename, e.content_type, e.data).where(e.nomination_id == nomination_id, e.kind == kind)
+        ).first()
+        return (row.filename, row.content_type, bytes(row.data)) if row else None
+
     def put_photo(
         self, nomination_id: uuid.UUID, content_type: str, sha256: str, data: bytes, now: dt.datetime
     ) -> None:
@@ -341,6 +416,15 @@ class Directory:
         rows = self.uow.session.execute(sa.select(org_projection).where(org_projection.c.path.in_(list(paths))))
         return {r.path: dict(r._mapping) for r in rows}
 
+    def orgs_within(self, path: str, level: str) -> list[dict[str, Any]]:
+        """The orgs of one level in a subtree (the counties of a city), by path."""
+        query = (
+            sa.select(org_projection)
+            .where(within_any(org_projection.c.path, [path]), org_projection.c.level == level)
+            .order_by(org_projection.c.path)
+        )
+        return [dict(r._mapping) for r in self.uow.session.execute(query)]
+
     def user(self, user_id: uuid.UUID) -> dict[str, Any] | None:
         row = self.uow.session.execute(
             sa.select(user_projection).where(user_projection.c.user_id == user_id)
@@ -380,6 +464,12 @@ class Directory:
     def update(self, table: sa.Table, key: str, key_value: Any, values: dict[str, Any]) -> int:
         return _rowcount(self.uow.session.execute(table.update().where(table.c[key] == key_value).values(**values)))
 
+    def certificate_numbers(self, person_user_id: uuid.UUID) -> set[str]:
+        """The numbers of the person's certificates in training's records (a claim is confirmed once there)."""
+        c = certificate_projection.c
+        query = sa.select(c.number).where(c.person_user_id == person_user_id, c.number.is_not(None))
+        return {r[0] for r in self.uow.session.execute(query)}
+
     def valid_certificates(self, person_user_id: uuid.UUID, today: dt.date) -> list[tuple[str, str]]:
         c = certificate_projection.c
         query = sa.select(c.kind, c.level).where(
@@ -402,12 +492,72 @@ class Directory:
         return consecutive_terms_before(history, next_term_start(history, today))
 
 
+class BatchRepository:
+    """报送批次: the counties' batches of a round."""
+
+    def __init__(self, uow: NominationsUnitOfWork) -> None:
+        self.uow = uow
+
+    @staticmethod
+    def _from_row(row: Any) -> Batch:
+        return Batch(
+            id=row.id,
+            round_id=row.round_id,
+            org_code=row.org_code,
+            org_path=row.org_path,
+            org_name=row.org_name,
+            to_role=row.to_role,
+            to_org_path=row.to_org_path,
+            nominations=list(row.nominations or []),
+            opinion=row.opinion,
+            submitted_by=row.submitted_by,
+            submitted_at=row.submitted_at,
+        )
+
+    def add(self, batch: Batch) -> None:
+        exists = sa.select(batches.c.id).where(
+            batches.c.round_id == batch.round_id, batches.c.org_code == batch.org_code
+        )
+        if self.uow.session.execute(exists).first() is not None:
+            raise BatchExists(batch.org_code)
+        try:
+            self.uow.session.execute(
+                batches.insert().values(
+                    id=batch.id,
+                    round_id=batch.round_id,
+                    org_code=batch.org_code,
+                    org_path=batch.org_path,
+                    org_name=batch.org_name,
+                    to_role=batch.to_role,
+                    to_org_path=batch.to_org_path,
+                    nominations=batch.nominations,
+                    opinion=batch.opinion,
+                    submitted_by=batch.submitted_by,
+                    submitted_at=batch.submitted_at,
+                )
+            )
+        except sa.exc.IntegrityError as exc:
+            # two sends raced past the check above; the unique constraint lets one win
+            raise BatchExists(batch.org_code) from exc
+        self.uow.track(batch)
+
+    def get(self, batch_id: uuid.UUID) -> Batch | None:
+        row = self.uow.session.execute(sa.select(batches).where(batches.c.id == batch_id)).one_or_none()
+        return self._from_row(row) if row else None
+
+    def of_round(self, round_id: uuid.UUID) -> list[Batch]:
+        query = sa.select(batches).where(batches.c.round_id == round_id).order_by(batches.c.org_path)
+        return [self._from_row(r) for r in self.uow.session.execute(query)]
+
+
 class NominationsUnitOfWork(SqlAlchemyUnitOfWork):
     rounds: RoundRepository
     nominations: NominationRepository
+    batches: BatchRepository
     directory: Directory
 
     def on_enter(self) -> None:
+        self.batches = BatchRepository(self)
         self.rounds = RoundRepository(self)
         self.nominations = NominationRepository(self)
         self.directory = Directory(self)

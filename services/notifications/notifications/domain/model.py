@@ -208,6 +208,11 @@ def evaluation_plan(
     The cadence is not in the appointment event, so it is yearly; a term ending the day before an
     anniversary (2024-09-01 to 2027-08-31) still completes that year.
     """
+    cadences = data.get("evaluation_cadences")
+    if isinstance(cadences, list) and not any(isinstance(c, dict) and c.get("every_years") == 1 for c in cadences):
+        # the policy orders no yearly evaluation (宜春学院 orders none): nothing to remind of. An event without
+        # the field (older producers) keeps the yearly reminder.
+        return None
     try:
         starts = dt.date.fromisoformat(str(data.get("starts_on") or ""))
     except ValueError:

@@ -171,6 +171,29 @@ requirement_notices = sa.Table(
     sa.Column("published_at", TS, nullable=False),
 )
 
+# 合格证 claimed on a 推荐表 (nominations.certificate.claimed): the training administrator confirms (records the
+# certificate) or rejects it
+certificate_claims = sa.Table(
+    "certificate_claims",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True, comment="the claim_id nominations gave"),
+    sa.Column("nomination_id", sa.Uuid, nullable=False, index=True),
+    sa.Column("person_user_id", sa.Uuid, nullable=False),
+    sa.Column("person_name", sa.String(100), nullable=False),
+    sa.Column("school_org_path", sa.String(400), nullable=False, index=True),
+    sa.Column("number", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("level", sa.String(32), nullable=False),
+    sa.Column("issuer", sa.String(200), nullable=False),
+    sa.Column("issued_on", sa.Date, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, comment="pending, confirmed, rejected, superseded"),
+    sa.Column("claimed_at", TS, nullable=False),
+    sa.Column("decided_by", sa.String(100)),
+    sa.Column("decided_at", TS),
+    sa.Column("note", sa.String(500)),
+    sa.Column("certificate_id", sa.Uuid),
+)
+
 audit_log = sa.Table(
     "audit_log",
     metadata,

@@ -80,3 +80,21 @@ class RequirementUnmet(DomainEvent):
     @property
     def subject(self) -> str:
         return self.person_user_id
+
+
+@dataclass
+class CertificateClaimRejected(DomainEvent):
+    """A 合格证 claimed on a 推荐表 that the training administrator could not confirm, with the reason."""
+
+    event_type: ClassVar[str] = "training.certificate.claim_rejected"
+    claim_id: str
+    nomination_id: str
+    person_user_id: str
+    school_org_path: str
+    number: str
+    note: str
+    decided_by: str
+
+    @property
+    def subject(self) -> str:
+        return self.claim_id

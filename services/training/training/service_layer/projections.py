@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql
 from shared.bus.envelope import CloudEvent
 from training.adapters.orm import appointments, orgs, people
 from training.domain.model import Requirement
+from training.service_layer import claims
 from training.service_layer.unit_of_work import TrainingUnitOfWork
 
 ACTIVE = "active"
@@ -116,6 +117,8 @@ def directory_handlers() -> dict[str, Callable[[CloudEvent, TrainingUnitOfWork],
         "identity.user.provisioned": user_changed,
         "identity.user.updated": user_changed,
         "identity.org.upserted": org_upserted,
+        # 合格证 claimed on a 推荐表: queued with the directory (people must be known before a claim is confirmed)
+        "nominations.certificate.claimed": claims.on_certificate_claimed,
     }
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
+from urllib.parse import quote
 
-from flask import Response, current_app, make_response
+from flask import Response, current_app, make_response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -17,6 +18,9 @@ from approvals.entrypoints.web.schemas import (
     AppointmentSchema,
     BulkDecisionSchema,
     BulkResultSchema,
+    CampaignOverviewSchema,
+    CampaignResultSchema,
+    CampaignSchema,
     CaseListArgs,
     CasePage,
     CaseSchema,
@@ -33,14 +37,25 @@ from approvals.entrypoints.web.schemas import (
     FilingOutSchema,
     FilingSchema,
     HistorySchema,
+    ObjectionReceiptSchema,
+    ObjectionSchema,
+    ObjectSchema,
     OpenEvaluationSchema,
     OutcomeResultSchema,
     OutcomeSchema,
+    PublicationListArgs,
+    PublicationListSchema,
+    PublicationSchema,
+    PublicPublicationListSchema,
+    PublicPublicationSchema,
     PublishedListArgs,
+    PublishSchema,
     RectificationListArgs,
     RectificationPage,
+    RectificationReportSchema,
     RectificationSchema,
     RenewSchema,
+    ResolveSchema,
     RevokeSchema,
     SelfAssessmentSchema,
     TaskListArgs,
@@ -48,15 +63,25 @@ from approvals.entrypoints.web.schemas import (
     TaskSchema,
     VerificationSchema,
 )
-from approvals.service_layer import appointments, evaluations, queries, reviews
+from approvals.service_layer import appointments, evaluations, publications, queries, reviews
 from shared.audit import audit_blueprint
-from shared.auth import current_principal
+from shared.auth import current_principal, public
 from shared.http import idempotent, require_if_match, with_etag
 
 tasks_blp = Blueprint("tasks", __name__, url_prefix="/api/tasks", description="The reviewer's inbox (待办审核)")
 cases_blp = Blueprint("cases", __name__, url_prefix="/api/cases", description="Review cases (审核) and history")
 appointments_blp = Blueprint(
     "appointments", __name__, url_prefix="/api/appointments", description="Appointments (聘任) and their terms"
+)
+
+publications_blp = Blueprint(
+    "publications", __name__, url_prefix="/api/publications", description="名单公示: lists, periods, objections"
+)
+public_blp = Blueprint(
+    "public_publications",
+    __name__,
+    url_prefix="/api/public/publications",
+    description="名单公示 as the public sees it, without signing in; objections (异议) during the period",
 )
 
 
@@ -76,6 +101,7 @@ def _decide_command(task_id: uuid.UUID, body: dict[str, Any]) -> reviews.Decide:
         seal_date=seal.get("date"),
         document_number=body.get("document_number"),
         starts_on=body.get("starts_on"),
+        term_years=body.get("term_years"),
         on_behalf_of=body.get("on_behalf_of"),
     )
 
@@ -214,6 +240,21 @@ class AppointmentResource(MethodView):
         return with_etag(make_response(AppointmentSchema().dump(found)), found.version)
 
 
+@appointments_blp.route("/<uuid:appointment_id>/letter.pdf")
+class AppointmentLetterPdf(MethodView):
+    @appointments_blp.response(200, description="聘任文件 and 聘书 as application/pdf")
+    def get(self, appointment_id: uuid.UUID) -> Any:
+        """The printable appointment: 聘任文件 (document number, term, issuing body) and 聘书."""
+        from approvals.adapters.letter_pdf import render_pdf
+
+        letter = queries.appointment_letter(service().uow(), current_principal(), appointment_id)
+        response = make_response(render_pdf(letter))
+        response.mimetype = "application/pdf"
+        response.headers["Content-Disposition"] = f'inline; filename="appointment-{appointment_id}.pdf"'
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
+
+
 @appointments_blp.route("/<uuid:appointment_id>/renew")
 class Renew(MethodView):
     @appointments_blp.arguments(RenewSchema)
@@ -288,6 +329,22 @@ def _session_factory() -> Any:
 
 def _evaluation_response(found: dict[str, Any], status: int = 200) -> Response:
     return with_etag(make_response(EvaluationSchema().dump(found), status), found["version"])
+
+
+@evaluations_blp.route("/campaigns")
+class EvaluationCampaigns(MethodView):
+    @evaluations_blp.arguments(CampaignSchema)
+    @evaluations_blp.response(201, CampaignResultSchema)
+    def post(self, body: dict[str, Any]) -> Any:
+        """One act of the bureau: open `kind` for `period` for every active appointment in its subtree whose policy
+        orders it (each with its policy's score sheet); those already evaluated are left as they are."""
+        return evaluations.open_campaign(service().uow(), current_principal(), evaluations.Campaign(**body))
+
+    @evaluations_blp.arguments(CampaignSchema, location="query")
+    @evaluations_blp.response(200, CampaignOverviewSchema)
+    def get(self, args: dict[str, Any]) -> Any:
+        """完成情况: each appointment in the subtree whose policy orders `kind`, and how far its evaluation is."""
+        return evaluations.campaign_overview(service().uow(), current_principal(), evaluations.Campaign(**args))
 
 
 @evaluations_blp.route("")
@@ -371,6 +428,54 @@ class RectificationResource(MethodView):
         return with_etag(make_response(RectificationSchema().dump(found)), found.version)
 
 
+@evaluations_blp.route("/rectifications/<uuid:rectification_id>/report")
+class RectificationReportResource(MethodView):
+    @evaluations_blp.doc(
+        requestBody={
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["report"],
+                        "properties": {
+                            "report": {"type": "string", "description": "整改报告: what was rectified"},
+                            "attachments": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                        },
+                    }
+                }
+            }
+        }
+    )
+    @evaluations_blp.response(200, RectificationReportSchema)
+    def put(self, rectification_id: uuid.UUID) -> Any:
+        """整改报告: the school's report (form field `report`) with attachments (files `attachments`: PDF, JPEG,
+        PNG, docx, xlsx; at most 10 of 10 MB each, types read from the content); a new one replaces the last
+        until the bureau records the outcome."""
+        files = tuple((f.filename or "", f.read()) for f in request.files.getlist("attachments"))
+        cmd = evaluations.Report(rectification_id=rectification_id, text=request.form.get("report") or "", files=files)
+        evaluations.report_rectification(service().uow(), current_principal(), cmd)
+        return evaluations.rectification_report(service().uow(), current_principal(), rectification_id)
+
+    @evaluations_blp.response(200, RectificationReportSchema)
+    def get(self, rectification_id: uuid.UUID) -> Any:
+        return evaluations.rectification_report(service().uow(), current_principal(), rectification_id)
+
+
+@evaluations_blp.route("/rectifications/<uuid:rectification_id>/report/attachments/<uuid:attachment_id>")
+class RectificationAttachment(MethodView):
+    @evaluations_blp.response(200, description="the attachment as uploaded")
+    def get(self, rectification_id: uuid.UUID, attachment_id: uuid.UUID) -> Any:
+        filename, content_type, data = evaluations.rectification_attachment(
+            service().uow(), current_principal(), rectification_id, attachment_id
+        )
+        response = make_response(data)
+        response.mimetype = content_type
+        response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
+
+
 @evaluations_blp.route("/rectifications/<uuid:rectification_id>/outcome")
 class RectificationOutcome(MethodView):
     @evaluations_blp.arguments(OutcomeSchema)
@@ -393,5 +498,93 @@ class RectificationHistory(MethodView):
         return {"items": evaluations.rectification_history(service().uow(), current_principal(), rectification_id)}
 
 
+# -- 名单公示 -----------------------------------------------------------------------------------------
+@publications_blp.route("")
+class Publications(MethodView):
+    @publications_blp.arguments(PublishSchema)
+    @publications_blp.response(201, PublicationSchema)
+    @idempotent(_session_factory)
+    def post(self, body: dict[str, Any]) -> Any:
+        """Publish the people awaiting this body's final approval in the round for the period (公示期); their
+        final approval waits until the period has ended and every objection about them is resolved."""
+        found = publications.publish(
+            service().uow(), current_principal(), publications.Publish(**{"note": None, **body})
+        )
+        return {**found.__dict__, "objections": []}
+
+    @publications_blp.arguments(PublicationListArgs, location="query")
+    @publications_blp.response(200, PublicationListSchema)
+    def get(self, args: dict[str, Any]) -> Any:
+        """The lists published in the caller's subtree, newest first."""
+        found = publications.list_for_bureau(service().uow(), current_principal(), args["round_id"])
+        return {"items": [p.__dict__ for p in found]}
+
+
+@publications_blp.route("/<uuid:publication_id>")
+class PublicationById(MethodView):
+    @publications_blp.response(200, PublicationSchema)
+    def get(self, publication_id: uuid.UUID) -> Any:
+        """The list with its objections and the objectors' contact details (the read is audited)."""
+        found = publications.read_for_bureau(service().uow(), current_principal(), publication_id)
+        return {**found.publication.__dict__, "objections": [o.__dict__ for o in found.objections]}
+
+
+@publications_blp.route("/<uuid:publication_id>/objections/<uuid:objection_id>/resolution")
+class ObjectionResolution(MethodView):
+    @publications_blp.arguments(ResolveSchema)
+    @publications_blp.response(200, ObjectionSchema)
+    def post(self, body: dict[str, Any], publication_id: uuid.UUID, objection_id: uuid.UUID) -> Any:
+        """The publishing body's finding: upheld (the person is not appointed) or dismissed, with its reasons."""
+        cmd = publications.Resolve(publication_id=publication_id, objection_id=objection_id, **body)
+        return publications.resolve(service().uow(), current_principal(), cmd).__dict__
+
+
+@public_blp.route("")
+class PublicPublications(MethodView):
+    @public
+    @public_blp.doc(security=[])
+    @public_blp.response(200, PublicPublicationListSchema)
+    def get(self) -> Any:
+        """The lists being published now or soon (no sign-in): names and units only."""
+        return {"items": publications.list_public(service().uow())}
+
+
+@public_blp.route("/<uuid:publication_id>")
+class PublicPublication(MethodView):
+    @public
+    @public_blp.doc(security=[])
+    @public_blp.response(200, PublicPublicationSchema)
+    def get(self, publication_id: uuid.UUID) -> Any:
+        return publications.read_public(service().uow(), publication_id)
+
+
+@public_blp.route("/<uuid:publication_id>/objections")
+class PublicObjections(MethodView):
+    @public
+    @public_blp.doc(security=[])
+    @public_blp.arguments(ObjectSchema)
+    @public_blp.response(201, ObjectionReceiptSchema)
+    def post(self, body: dict[str, Any], publication_id: uuid.UUID) -> Any:
+        """异议: anyone may object during the period, about one person or the list, giving a name and a phone
+        number or e-mail address; 409 outside the period. The gateway limits how often one address may post."""
+        cmd = publications.Object(
+            publication_id=publication_id,
+            case_id=body.get("case_id"),
+            content=body["content"],
+            contact_name=body["contact_name"],
+            contact_phone=body.get("contact_phone"),
+            contact_email=body.get("contact_email"),
+        )
+        return publications.object_to(service().uow(), cmd).__dict__
+
+
 # GET /api/audit/approvals: the audit listing every service serves the same way (shared/audit.py).
-BLUEPRINTS = [tasks_blp, cases_blp, appointments_blp, evaluations_blp, audit_blueprint("approvals", audit_log)]
+BLUEPRINTS = [
+    tasks_blp,
+    cases_blp,
+    appointments_blp,
+    evaluations_blp,
+    publications_blp,
+    public_blp,
+    audit_blueprint("approvals", audit_log),
+]

@@ -66,6 +66,13 @@ class DecisionSchema(Schema):
     seal = fields.Nested(SealSchema, load_default=None)
     document_number = fields.String(load_default=None, validate=validate.Length(max=100))
     starts_on = fields.Date(load_default=None, metadata={"description": "first day of the term (default: today)"})
+    term_years = fields.Integer(
+        validate=validate.Range(min=1, max=10),
+        metadata={
+            "description": "the term in years, where the policy lets the appointing body choose it "
+            "(term.length_chosen_at_appointment: 贺兰 一般不少于3年); default the policy's length"
+        },
+    )
     on_behalf_of = fields.String(
         load_default=None,
         validate=validate.Length(min=1, max=64),
@@ -363,6 +370,7 @@ class RectificationSchema(Schema):
     outcome_notes = fields.String(allow_none=True)
     decided_by = fields.String(allow_none=True)
     decided_at = fields.DateTime(allow_none=True)
+    reported_at = fields.DateTime(allow_none=True, metadata={"description": "整改报告 sent (…/report)"})
     version = fields.Integer()
 
 
@@ -428,3 +436,189 @@ class OutcomeSchema(Schema):
 class OutcomeResultSchema(Schema):
     rectification = fields.Nested(RectificationSchema)
     revoked_appointment_id = fields.UUID(allow_none=True)
+
+
+# -- 名单公示 -----------------------------------------------------------------------------------------
+class PublishSchema(Schema):
+    round_id = fields.UUID(required=True)
+    org_code = fields.String(
+        required=True, validate=validate.Length(min=1, max=32), metadata={"description": "the publishing body"}
+    )
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    starts_on = fields.Date(required=True, metadata={"description": "公示期 start (inclusive)"})
+    ends_on = fields.Date(required=True, metadata={"description": "公示期 end (inclusive)"})
+    note = fields.String(validate=validate.Length(max=5000))
+
+
+class PublicationEntrySchema(Schema):
+    case_id = fields.String()
+    nomination_id = fields.String()
+    candidate_name = fields.String()
+    school_name = fields.String()
+    school_org_code = fields.String()
+    school_org_path = fields.String()
+
+
+class ObjectionSchema(Schema):
+    """异议 as the publishing body sees it, with the objector's contact details."""
+
+    id = fields.UUID()
+    publication_id = fields.UUID()
+    case_id = fields.UUID(allow_none=True)
+    content = fields.String()
+    contact_name = fields.String()
+    contact_phone = fields.String(allow_none=True)
+    contact_email = fields.String(allow_none=True)
+    status = fields.String(metadata={"description": "received, upheld, dismissed"})
+    received_at = fields.DateTime()
+    resolution = fields.String(allow_none=True)
+    resolved_by = fields.String(allow_none=True)
+    resolved_at = fields.DateTime(allow_none=True)
+
+
+class PublicationSummarySchema(Schema):
+    """名单公示: the list and its period."""
+
+    id = fields.UUID()
+    round_id = fields.UUID()
+    publisher_org_code = fields.String()
+    publisher_org_path = fields.String()
+    publisher_name = fields.String()
+    publisher_role = fields.String()
+    title = fields.String()
+    note = fields.String(allow_none=True)
+    starts_on = fields.Date()
+    ends_on = fields.Date()
+    status = fields.String()
+    published_by = fields.String()
+    published_at = fields.DateTime()
+    entries = fields.List(fields.Nested(PublicationEntrySchema))
+
+
+class PublicationSchema(PublicationSummarySchema):
+    """名单公示 as the publishing body sees it: with the objections received and the objectors' contacts."""
+
+    objections = fields.List(fields.Nested(ObjectionSchema))
+
+
+class PublicationListArgs(Schema):
+    round_id = fields.UUID(load_default=None)
+
+
+class PublicationListSchema(Schema):
+    items = fields.List(fields.Nested(PublicationSummarySchema))
+
+
+class PublicEntrySchema(Schema):
+    case_id = fields.String()
+    candidate_name = fields.String()
+    school_name = fields.String()
+
+
+class PublicPublicationSchema(Schema):
+    """What anyone sees without signing in: the names and units on the list, the period, the publishing body."""
+
+    id = fields.UUID()
+    round_id = fields.UUID()
+    title = fields.String()
+    note = fields.String(allow_none=True)
+    publisher_name = fields.String()
+    starts_on = fields.Date()
+    ends_on = fields.Date()
+    state = fields.String(metadata={"description": "upcoming, open (公示中), ended"})
+    accepts_objections = fields.Boolean()
+    entries = fields.List(fields.Nested(PublicEntrySchema))
+
+
+class PublicPublicationListSchema(Schema):
+    items = fields.List(fields.Nested(PublicPublicationSchema))
+
+
+class ObjectSchema(Schema):
+    case_id = fields.UUID(metadata={"description": "the person objected to (an entry's case_id); none: the list"})
+    content = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    contact_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    contact_phone = fields.String(validate=validate.Regexp(r"^[0-9+\- ]{5,32}$"))
+    contact_email = fields.Email(validate=validate.Length(max=254))
+
+
+class ObjectionReceiptSchema(Schema):
+    id = fields.UUID()
+    publication_id = fields.UUID()
+    status = fields.String()
+    received_at = fields.DateTime()
+
+
+class ResolveSchema(Schema):
+    outcome = fields.String(required=True, validate=validate.OneOf(["upheld", "dismissed"]))
+    resolution = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+# -- evaluation campaigns -----------------------------------------------------------------------------
+class CampaignSchema(Schema):
+    org_code = fields.String(
+        required=True, validate=validate.Length(min=1, max=32), metadata={"description": "the bureau whose subtree"}
+    )
+    kind = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=32),
+        metadata={"description": "a cadence of the policies: cio_annual (测评), school_biennial (考核)"},
+    )
+    period = fields.Integer(required=True, metadata={"description": "the year evaluated"})
+
+
+class CampaignResultSchema(Schema):
+    org_code = fields.String()
+    kind = fields.String()
+    period = fields.Integer()
+    opened = fields.Integer()
+    already_open = fields.Integer()
+    not_ordered = fields.Integer(metadata={"description": "appointments whose policy orders no such evaluation"})
+    not_started = fields.Integer(metadata={"description": "appointments that began after the period"})
+    evaluation_ids = fields.List(fields.String())
+
+
+class CampaignItemSchema(Schema):
+    appointment_id = fields.UUID()
+    org_code = fields.String()
+    org_path = fields.String()
+    person_name = fields.String()
+    evaluation_id = fields.UUID(allow_none=True)
+    status = fields.String(metadata={"description": "not_opened, self_assessment, submitted, finalised"})
+    grade = fields.String(allow_none=True)
+    rectification_status = fields.String(allow_none=True)
+
+
+class CampaignOverviewSchema(Schema):
+    """完成情况 of a campaign: how far each appointment in scope is, and the totals."""
+
+    org_code = fields.String()
+    kind = fields.String()
+    period = fields.Integer()
+    total = fields.Integer()
+    completed = fields.Integer()
+    completion_rate = fields.Float(allow_none=True)
+    by_status = fields.Dict(keys=fields.String(), values=fields.Integer())
+    grades = fields.Dict(keys=fields.String(), values=fields.Integer())
+    rectifications = fields.Dict(keys=fields.String(), values=fields.Integer())
+    not_ordered = fields.Integer()
+    items = fields.List(fields.Nested(CampaignItemSchema))
+
+
+class RectificationAttachmentSchema(Schema):
+    id = fields.UUID()
+    filename = fields.String()
+    content_type = fields.String()
+    size = fields.Integer()
+    sha256 = fields.String()
+    uploaded_at = fields.DateTime()
+
+
+class RectificationReportSchema(Schema):
+    """整改报告 as the school sent it, with its attachments (download each at …/attachments/{id})."""
+
+    rectification_id = fields.UUID()
+    text = fields.String()
+    reported_by = fields.String()
+    reported_at = fields.DateTime()
+    attachments = fields.List(fields.Nested(RectificationAttachmentSchema))

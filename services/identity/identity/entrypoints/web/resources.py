@@ -239,8 +239,9 @@ class Users(MethodView):
 class UserImport(MethodView):
     @users_blp.doc(
         description="CSV `username,display_name,org_code[,phone,email,gender,birth_date,external_id,"
-        "external_source,roles]`; only users already in your subtree are updated; external ids need "
-        "platform_admin at /."
+        "external_source,roles,education,ethnicity,teaching_years,administrative_post,professional_title,"
+        "political_status]` (the last six: 学历, 民族, 教龄, 现任行政职务, 专业技术职务, 政治面貌, which the forms "
+        "prefill); only users already in your subtree are updated; external ids need platform_admin at /."
     )
     @users_blp.response(200, ImportReportSchema)
     def post(self) -> Any:

@@ -94,12 +94,20 @@ class UserSchema(Schema):
     is_active = fields.Boolean(dump_only=True)
     grants = fields.List(fields.Nested(GrantSchema), dump_only=True)
     created_at = fields.DateTime(dump_only=True)
+    profile = fields.Dict(
+        dump_only=True,
+        metadata={
+            "description": "学历 education, 民族 ethnicity, 教龄 teaching_years, 现任行政职务 administrative_post, "
+            "专业技术职务 professional_title, 政治面貌 political_status: from imports and sign-in claims"
+        },
+    )
 
 
 class MaskedUserSchema(UserSchema):
     phone = fields.Function(lambda u: mask_phone(u.phone))  # type: ignore[assignment]
     email = fields.Function(lambda u: mask_email(u.email))  # type: ignore[assignment]
     birth_date = fields.Function(lambda u: None)  # type: ignore[assignment]
+    profile = fields.Function(lambda u: None)  # type: ignore[assignment]
 
 
 class UserListArgs(PageArgs):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
+from urllib.parse import quote
 
 from flask import Response, current_app, request, stream_with_context, url_for
 from flask.views import MethodView
@@ -14,9 +15,15 @@ from nominations.bootstrap import Nominations
 from nominations.domain.model import Nomination, Round
 from nominations.entrypoints.web.schemas import (
     Attestation,
+    BatchCreate,
+    BatchOverviewSchema,
+    BatchSentSchema,
+    BatchSummaryArgs,
     CandidateArgs,
     CandidateList,
+    CertificateClaimSchema,
     EligibilitySchema,
+    EvidenceListSchema,
     HistoryList,
     NominationCreate,
     NominationListArgs,
@@ -25,6 +32,8 @@ from nominations.entrypoints.web.schemas import (
     NominationUpdate,
     PolicyList,
     PolicySchema,
+    PreviousArgs,
+    PreviousSchema,
     RoundCreate,
     RoundListArgs,
     RoundPage,
@@ -117,6 +126,8 @@ class Rounds(MethodView):
             issuing_org_code=body["issuing_org_code"],
             deadline=body["deadline"],
             now=handlers.now_utc(),
+            notice=body.get("notice"),
+            level_deadlines=body.get("level_deadlines"),
         )
         response = _etagged(_round_body(round_), RoundSchema, round_.version, 201)
         response.headers["Location"] = url_for("rounds.RoundById", round_id=round_.id)
@@ -157,6 +168,19 @@ class RoundClose(MethodView):
         return _etagged(_round_body(round_), RoundSchema, round_.version)
 
 
+def _table_response(table: handlers.SummaryTable, fmt: str, name: str) -> Response:
+    if fmt == "xlsx":
+        body, mimetype = (
+            tabular.xlsx_stream(table.title or "汇总表", table.header, table.rows),
+            ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )
+    else:
+        body, mimetype = tabular.csv_stream(table.header, table.rows), "text/csv; charset=utf-8"
+    response = Response(stream_with_context(body), mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
+
+
 @rounds_blp.route("/<uuid:round_id>/summary")
 class RoundSummary(MethodView):
     @rounds_blp.arguments(SummaryArgs, location="query")
@@ -165,16 +189,43 @@ class RoundSummary(MethodView):
         table = handlers.summary_table(
             service().uow, current_principal(), round_id, org_code=args["org_code"], reveal=args["reveal"]
         )
-        if args["format"] == "xlsx":
-            body, mimetype = (
-                tabular.xlsx_stream(table.title or "汇总表", table.header, table.rows),
-                ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-            )
-        else:
-            body, mimetype = tabular.csv_stream(table.header, table.rows), "text/csv; charset=utf-8"
-        response = Response(stream_with_context(body), mimetype=mimetype)
-        response.headers["Content-Disposition"] = f'attachment; filename="summary-{round_id}.{args["format"]}"'
-        return response
+        return _table_response(table, args["format"], f"summary-{round_id}")
+
+
+@rounds_blp.route("/<uuid:round_id>/batches")
+class RoundBatches(MethodView):
+    @rounds_blp.arguments(BatchCreate)
+    @rounds_blp.response(201, BatchSentSchema)
+    @idempotent(_session_factory)
+    def post(self, body: dict[str, Any], round_id: uuid.UUID) -> Any:
+        """报送: the county sends its approved 推荐表, their 汇总表 and its opinion to the body above, in one act,
+        before its deadline (`level_deadlines`, else the round's); once per unit and round (409 after)."""
+        sent = handlers.send_batch(
+            service().uow(),
+            current_principal(),
+            round_id,
+            org_code=body["org_code"],
+            opinion=body["opinion"],
+            now=handlers.now_utc(),
+        )
+        return {**sent.batch.__dict__, "left_out": sent.left_out}
+
+    @rounds_blp.response(200, BatchOverviewSchema)
+    def get(self, round_id: uuid.UUID) -> Any:
+        """The batches in the caller's view and every sending unit (county) with its batch or none yet."""
+        overview = handlers.round_batches(service().uow(), current_principal(), round_id)
+        return {"items": [b.__dict__ for b in overview.batches], "units": overview.units}
+
+
+@rounds_blp.route("/<uuid:round_id>/batches/<uuid:batch_id>/summary")
+class RoundBatchSummary(MethodView):
+    @rounds_blp.arguments(BatchSummaryArgs, location="query")
+    @rounds_blp.response(200, description="the batch's 汇总表 as text/csv or XLSX, streamed")
+    def get(self, args: dict[str, Any], round_id: uuid.UUID, batch_id: uuid.UUID) -> Any:
+        table = handlers.summary_table(
+            service().uow, current_principal(), round_id, org_code=None, reveal=args["reveal"], batch_id=batch_id
+        )
+        return _table_response(table, args["format"], f"summary-{round_id}-{batch_id}")
 
 
 # -- nominations ---------------------------------------------------------------------------------
@@ -193,6 +244,7 @@ class NominationsList(MethodView):
             candidate_user_id=body["candidate_user_id"],
             form=body["form"],
             now=handlers.now_utc(),
+            start_from=body.get("start_from"),
         )
         response = _etagged(_nomination_body(nomination), NominationSchema, nomination.version, 201)
         response.headers["Location"] = url_for("nominations.NominationById", nomination_id=nomination.id)
@@ -220,6 +272,15 @@ class NominationsList(MethodView):
             items.append(body)
         result["items"] = items
         return result
+
+
+@nominations_blp.route("/previous")
+class PreviousNomination(MethodView):
+    @nominations_blp.arguments(PreviousArgs, location="query")
+    @nominations_blp.response(200, PreviousSchema)
+    def get(self, args: dict[str, Any]) -> Any:
+        """The unit's latest nomination of an earlier round, to start the new round's form from (`start_from`)."""
+        return handlers.previous_nomination(service().uow(), current_principal(), args["org_code"], args["round_id"])
 
 
 @nominations_blp.route("/candidates")
@@ -275,6 +336,60 @@ class NominationPhoto(MethodView):
         response.headers["Cache-Control"] = "private, no-store"
         response.headers["X-Content-Type-Options"] = "nosniff"
         return response
+
+
+@nominations_blp.route("/<uuid:nomination_id>/evidence")
+class NominationEvidenceList(MethodView):
+    @nominations_blp.response(200, EvidenceListSchema)
+    def get(self, nomination_id: uuid.UUID) -> Any:
+        """证明材料 uploaded with the form, and the claimed certificate; for the unit and its reviewers."""
+        view = handlers.list_evidence(service().uow(), current_principal(), nomination_id)
+        return {"items": view.items, "certificate_claim": view.certificate_claim}
+
+
+@nominations_blp.route("/<uuid:nomination_id>/evidence/<string:kind>")
+class NominationEvidence(MethodView):
+    @nominations_blp.response(200, NominationSchema)
+    @nominations_blp.doc(requestBody={"content": {"multipart/form-data": {}, "application/pdf": {}, "image/png": {}}})
+    def put(self, nomination_id: uuid.UUID, kind: str) -> Any:
+        """Upload the evidence of a kind the policy's form takes (multipart field `file`, or the raw body): a PDF
+        or an image, read from its content; If-Match required."""
+        upload = request.files.get("file")
+        content = upload.read() if upload is not None else request.get_data()
+        if not content:
+            raise Unprocessable(errors=[field_error("file", "the file is missing / 缺少文件", "body")])
+        nomination = handlers.upload_evidence(
+            service().uow(),
+            current_principal(),
+            nomination_id,
+            require_if_match,
+            kind,
+            upload.filename or kind if upload is not None else kind,
+            content,
+            handlers.now_utc(),
+        )
+        return _etagged(_nomination_body(nomination), NominationSchema, nomination.version)
+
+    def get(self, nomination_id: uuid.UUID, kind: str) -> Any:
+        filename, content_type, data = handlers.read_evidence(service().uow(), current_principal(), nomination_id, kind)
+        response = Response(data, mimetype=content_type)
+        response.headers["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(filename)}"
+        response.headers["Cache-Control"] = "private, no-store"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+@nominations_blp.route("/<uuid:nomination_id>/certificate-claim")
+class NominationCertificateClaim(MethodView):
+    @nominations_blp.arguments(CertificateClaimSchema)
+    @nominations_blp.response(200, NominationSchema)
+    def post(self, body: dict[str, Any], nomination_id: uuid.UUID) -> Any:
+        """Claim a 合格证 training's records do not hold yet; the training administrator confirms it (If-Match)."""
+        claim = {**body, "issued_on": body["issued_on"].isoformat()}
+        nomination = handlers.claim_certificate(
+            service().uow(), current_principal(), nomination_id, require_if_match, claim, handlers.now_utc()
+        )
+        return _etagged(_nomination_body(nomination), NominationSchema, nomination.version)
 
 
 @nominations_blp.route("/<uuid:nomination_id>/form.pdf")

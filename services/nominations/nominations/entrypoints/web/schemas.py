@@ -39,11 +39,38 @@ class PolicyList(Schema):
     items = fields.List(fields.Nested(PolicySummarySchema))
 
 
+class NoticeContact(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    phone = fields.String(validate=validate.Length(max=32))
+
+
+class NoticeAttachment(Schema):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    url = fields.Url(schemes={"https", "http"}, metadata={"description": "where it is published"})
+
+
+class RoundNotice(Schema):
+    """通知: the notice the round carries, as the bureau issued it."""
+
+    document_number = fields.String(
+        validate=validate.Length(max=64), metadata={"description": "文号, e.g. 焦教文〔2022〕60号"}
+    )
+    text = fields.String(validate=validate.Length(max=20000))
+    contacts = fields.List(fields.Nested(NoticeContact), validate=validate.Length(max=20))
+    attachments = fields.List(fields.Nested(NoticeAttachment), validate=validate.Length(max=20))
+
+
 class RoundCreate(Schema):
     title = fields.String(required=True, validate=validate.Length(min=1, max=200))
     policy_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
     issuing_org_code = fields.String(required=True, validate=validate.Length(min=1, max=32))
     deadline = fields.AwareDateTime(required=True, format="iso")
+    notice = fields.Nested(RoundNotice)
+    level_deadlines = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(["county", "city", "university", "department", "school"])),
+        values=fields.AwareDateTime(format="iso"),
+        metadata={"description": "optional deadline per org level of the chain, e.g. the counties' 报送"},
+    )
 
 
 class RoundSchema(Schema):
@@ -58,7 +85,73 @@ class RoundSchema(Schema):
     status = fields.String()
     closed_at = fields.DateTime(allow_none=True)
     close_reason = fields.String(allow_none=True)
+    notice = fields.Nested(RoundNotice)
+    level_deadlines = fields.Dict(keys=fields.String(), values=fields.DateTime())
     policy = fields.Nested(PolicySchema, metadata={"description": "the policy snapshot taken when the round opened"})
+
+
+class BatchCreate(Schema):
+    org_code = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    opinion = fields.String(
+        required=True, validate=validate.Length(min=1, max=2000), metadata={"description": "县区教育行政部门审核意见"}
+    )
+
+
+class BatchNomination(Schema):
+    nomination_id = fields.String()
+    school_org_code = fields.String()
+    school_name = fields.String()
+    candidate_name = fields.String()
+    status = fields.String(metadata={"description": "status when sent"})
+
+
+class BatchSchema(Schema):
+    """报送批次: a county's approved 推荐表, its 汇总表 (…/summary) and its opinion, sent in one act."""
+
+    id = fields.UUID()
+    round_id = fields.UUID()
+    org_code = fields.String()
+    org_path = fields.String()
+    org_name = fields.String()
+    to_role = fields.String()
+    to_org_path = fields.String()
+    nominations = fields.List(fields.Nested(BatchNomination))
+    opinion = fields.String()
+    submitted_by = fields.String()
+    submitted_at = fields.DateTime()
+
+
+class LeftOut(Schema):
+    nomination_id = fields.String()
+    school_org_code = fields.String()
+    school_name = fields.String()
+    status = fields.String()
+
+
+class BatchSentSchema(BatchSchema):
+    left_out = fields.List(
+        fields.Nested(LeftOut), metadata={"description": "the unit's live nominations not approved at its level"}
+    )
+
+
+class BatchUnit(Schema):
+    org_code = fields.String()
+    org_name = fields.String()
+    org_path = fields.String()
+    level = fields.String()
+    deadline = fields.DateTime()
+    batch_id = fields.UUID(allow_none=True)
+    submitted_at = fields.DateTime(allow_none=True)
+
+
+class BatchOverviewSchema(Schema):
+    items = fields.List(fields.Nested(BatchSchema))
+    units = fields.List(fields.Nested(BatchUnit), metadata={"description": "every sending unit, sent or not yet"})
+
+
+class BatchSummaryArgs(Schema):
+    format = fields.String(load_default="csv", validate=validate.OneOf(["csv", "xlsx"]))
+    reveal = fields.Boolean(load_default=False, metadata={"description": "full personal data (audited)"})
 
 
 class RoundListArgs(PageArgs):
@@ -79,6 +172,28 @@ class NominationCreate(Schema):
     school_org_code = fields.String(required=True, validate=validate.Length(min=1, max=32))
     candidate_user_id = fields.UUID(load_default=None)
     form = fields.Dict(load_default=None, validate=validate.Length(max=100))
+    start_from = fields.UUID(
+        metadata={
+            "description": "the unit's nomination of an earlier round (GET /api/nominations/previous): its form "
+            "(and candidate, if still the unit's) starts this one; the directory's fields are prefilled afresh"
+        },
+    )
+
+
+class PreviousArgs(Schema):
+    org_code = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    round_id = fields.UUID(required=True, metadata={"description": "the round the new nomination is for"})
+
+
+class PreviousSchema(Schema):
+    """The unit's latest nomination of an earlier round, offered as the start of a new one."""
+
+    nomination_id = fields.UUID()
+    round_id = fields.UUID()
+    round_title = fields.String()
+    status = fields.String()
+    candidate_name = fields.String(allow_none=True)
+    submitted_at = fields.DateTime(allow_none=True)
 
 
 class NominationUpdate(Schema):
@@ -110,6 +225,9 @@ class NominationSchema(Schema):
     returned_at_stage = fields.Integer(allow_none=True)
     submitted_at = fields.DateTime(allow_none=True)
     decided_at = fields.DateTime(allow_none=True)
+    certificate_claim = fields.Dict(
+        allow_none=True, metadata={"description": "合格证 claimed on the form (…/certificate-claim)"}
+    )
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
     version = fields.Integer()
@@ -178,3 +296,32 @@ class CandidateSchema(Schema):
 
 class CandidateList(Schema):
     items = fields.List(fields.Nested(CandidateSchema))
+
+
+class CertificateClaimSchema(Schema):
+    """A 合格证 not yet in training's records, for the training administrator to confirm."""
+
+    number = fields.String(required=True, validate=validate.Regexp(r"^\S{1,64}$"))
+    kind = fields.String(required=True, validate=validate.OneOf(["cio", "informatization", "other"]))
+    level = fields.String(
+        required=True, validate=validate.OneOf(["national", "provincial", "city", "county", "school"])
+    )
+    issuer = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    issued_on = fields.Date(required=True)
+
+
+class EvidenceItemSchema(Schema):
+    kind = fields.String()
+    filename = fields.String()
+    content_type = fields.String()
+    sha256 = fields.String()
+    size = fields.Integer()
+    uploaded_by = fields.String()
+    uploaded_at = fields.DateTime()
+
+
+class EvidenceListSchema(Schema):
+    """证明材料 uploaded with the form, and the claimed certificate (status pending / confirmed)."""
+
+    items = fields.List(fields.Nested(EvidenceItemSchema))
+    certificate_claim = fields.Dict(allow_none=True)

@@ -23,6 +23,10 @@ from training.entrypoints.web.schemas import (
     CertificateListArgs,
     CertificatePage,
     CertificateSchema,
+    ClaimDecisionSchema,
+    ClaimListArgs,
+    ClaimListSchema,
+    ClaimSchema,
     CompletionResultSchema,
     CompletionsSchema,
     ComplianceArgs,
@@ -38,7 +42,7 @@ from training.entrypoints.web.schemas import (
     TrainingSchema,
     VerificationSchema,
 )
-from training.service_layer import certificates, compliance, imports, trainings
+from training.service_layer import certificates, claims, compliance, imports, trainings
 
 trainings_blp = Blueprint("trainings", __name__, url_prefix="/api/trainings", description="Trainings (培训)")
 certificates_blp = Blueprint(
@@ -299,6 +303,25 @@ class CertificateImports(MethodView):
     @certificates_blp.response(201, ImportJobSchema)
     def post(self) -> Any:
         return _upload(ImportKind.CERTIFICATES, None)
+
+
+@certificates_blp.route("/claims")
+class Claims(MethodView):
+    @certificates_blp.arguments(ClaimListArgs, location="query")
+    @certificates_blp.response(200, ClaimListSchema)
+    def get(self, args: dict[str, Any]) -> Any:
+        """合格证 claimed on 推荐表 of the schools in the training administrator's subtree."""
+        return {"items": claims.list_claims(service().uow(), current_principal(), args["status"])}
+
+
+@certificates_blp.route("/claims/<uuid:claim_id>/decision")
+class ClaimDecision(MethodView):
+    @certificates_blp.arguments(ClaimDecisionSchema)
+    @certificates_blp.response(200, ClaimSchema)
+    def post(self, body: dict[str, Any], claim_id: uuid.UUID) -> Any:
+        """Confirm (records the certificate: nominations then counts it) or reject with a reason (the school is
+        told)."""
+        return claims.decide_claim(service().uow(), current_principal(), claim_id, body["decision"], body.get("note"))
 
 
 @certificates_blp.route("/<string:number>/verify")

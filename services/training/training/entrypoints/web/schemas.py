@@ -192,3 +192,39 @@ class ComplianceSchema(Schema):
     meeting = fields.Integer()
     missing = fields.Integer()
     items = fields.List(fields.Nested(ComplianceItemSchema))
+
+
+class ClaimSchema(Schema):
+    """合格证 claimed on a 推荐表, for the training administrator to confirm or reject."""
+
+    id = fields.UUID()
+    nomination_id = fields.UUID()
+    person_user_id = fields.UUID()
+    person_name = fields.String()
+    school_org_path = fields.String()
+    number = fields.String()
+    kind = fields.String()
+    level = fields.String()
+    issuer = fields.String()
+    issued_on = fields.Date()
+    status = fields.String(metadata={"description": "pending, confirmed, rejected, superseded"})
+    claimed_at = fields.DateTime()
+    decided_by = fields.String(allow_none=True)
+    decided_at = fields.DateTime(allow_none=True)
+    note = fields.String(allow_none=True)
+    certificate_id = fields.UUID(allow_none=True)
+
+
+class ClaimListArgs(Schema):
+    status = fields.String(
+        load_default=None, validate=validate.OneOf(["pending", "confirmed", "rejected", "superseded"])
+    )
+
+
+class ClaimListSchema(Schema):
+    items = fields.List(fields.Nested(ClaimSchema))
+
+
+class ClaimDecisionSchema(Schema):
+    decision = fields.String(required=True, validate=validate.OneOf(["confirm", "reject"]))
+    note = fields.String(validate=validate.Length(max=500))

@@ -1,0 +1,232 @@
+"""Handlers of 名单公示: publish a list for a period, receive objections from anyone, resolve them.
+
+The final approval (reviews._decide_in) asks `hold_on` whether a listed person may be appointed yet.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from approvals.domain.model import DomainError, ReviewCase, now
+from approvals.domain.publication import Objection, Publication
+from approvals.service_layer.reviews import _collisions, _commit, problem_of
+from approvals.service_layer.unit_of_work import READ_ALL_ROLES, ApprovalsUnitOfWork
+from shared.auth import Principal
+from shared.errors import Forbidden, NotFound, Unprocessable, field_error
+
+
+@dataclass(frozen=True)
+class Publish:
+    round_id: uuid.UUID
+    org_code: str
+    title: str
+    starts_on: dt.date
+    ends_on: dt.date
+    note: str | None = None
+
+
+def publish(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Publish) -> Publication:
+    """The body at the top of the round's chain publishes the people awaiting its final approval (those not on
+    a list yet) for the period."""
+    with uow, _collisions():
+        org = uow.projections.org(cmd.org_code)
+        if org is None or not principal.can(org.path):
+            raise Unprocessable(errors=[field_error("org_code", "not a body you may publish for / 无权以该单位公示")])
+        if uow.projections.round(cmd.round_id) is None:
+            raise Unprocessable(errors=[field_error("round_id", "no such round / 无此批次")])
+        cases = uow.cases.list_within([org.path], status="in_review", round_id=cmd.round_id, after=None, limit=5000)
+        awaiting: list[ReviewCase] = []
+        role = None
+        for case in cases:
+            stage = case.stage(case.current_stage)
+            if case.is_final_stage and stage.org_path == org.path and principal.can(org.path, stage.role):
+                awaiting.append(case)
+                role = stage.role
+        listed = uow.publications.listed([c.id for c in awaiting])
+        awaiting = [c for c in awaiting if c.id not in listed]
+        at = now()
+        try:
+            publication = Publication(
+                round_id=cmd.round_id,
+                publisher_org_code=org.code,
+                publisher_org_path=org.path,
+                publisher_name=org.name,
+                publisher_role=role or "",
+                title=cmd.title,
+                note=cmd.note,
+                starts_on=cmd.starts_on,
+                ends_on=cmd.ends_on,
+                cases=awaiting,
+                by=principal.subject,
+                at=at,
+            )
+        except DomainError as exc:
+            raise problem_of(exc) from exc
+        uow.publications.add(publication)
+        uow.audit(
+            "publication.published",
+            actor=principal.subject,
+            target_type="publication",
+            target_id=str(publication.id),
+            org_path=org.path,
+            details={
+                "round_id": str(cmd.round_id),
+                "starts_on": cmd.starts_on.isoformat(),
+                "ends_on": cmd.ends_on.isoformat(),
+                "cases": [e["case_id"] for e in publication.entries],
+            },
+        )
+        _commit(uow)
+        return publication
+
+
+def public_view(publication: Publication, today: dt.date) -> dict[str, Any]:
+    """What anyone sees: the list, the period and whether objections are received now; no one's contact data."""
+    return {
+        "id": publication.id,
+        "round_id": publication.round_id,
+        "title": publication.title,
+        "note": publication.note,
+        "publisher_name": publication.publisher_name,
+        "starts_on": publication.starts_on,
+        "ends_on": publication.ends_on,
+        "state": publication.state(today),
+        "accepts_objections": publication.state(today) == "open",
+        "entries": [
+            {"case_id": e["case_id"], "candidate_name": e["candidate_name"], "school_name": e["school_name"]}
+            for e in publication.entries
+        ],
+    }
+
+
+def read_public(uow: ApprovalsUnitOfWork, publication_id: uuid.UUID) -> dict[str, Any]:
+    with uow:
+        publication = uow.publications.get(publication_id)
+        if publication is None:
+            raise NotFound("No such publication.")
+        return public_view(publication, now().date())
+
+
+def list_public(uow: ApprovalsUnitOfWork) -> list[dict[str, Any]]:
+    today = now().date()
+    with uow:
+        return [public_view(p, today) for p in uow.publications.current(today)]
+
+
+@dataclass(frozen=True)
+class Object:
+    """异议: anyone's objection during the period, with their contact details."""
+
+    publication_id: uuid.UUID
+    case_id: uuid.UUID | None
+    content: str
+    contact_name: str
+    contact_phone: str | None
+    contact_email: str | None
+
+
+def object_to(uow: ApprovalsUnitOfWork, cmd: Object) -> Objection:
+    with uow, _collisions():
+        publication = uow.publications.get(cmd.publication_id)
+        if publication is None:
+            raise NotFound("No such publication.")
+        at = now()
+        try:
+            objection = Objection(
+                publication,
+                case_id=cmd.case_id,
+                content=cmd.content,
+                contact_name=cmd.contact_name,
+                contact_phone=cmd.contact_phone,
+                contact_email=cmd.contact_email,
+                at=at,
+            )
+        except DomainError as exc:
+            raise problem_of(exc) from exc
+        uow.publications.add_objection(objection)
+        uow.audit(
+            "objection.received",
+            actor=None,
+            target_type="publication",
+            target_id=str(publication.id),
+            org_path=publication.publisher_org_path,
+            details={"objection_id": str(objection.id), "case_id": str(cmd.case_id) if cmd.case_id else None},
+        )
+        _commit(uow)
+        return objection
+
+
+def _visible(uow: ApprovalsUnitOfWork, principal: Principal, publication_id: uuid.UUID) -> Publication:
+    publication = uow.publications.get(publication_id)
+    if publication is None or not principal.can(
+        publication.publisher_org_path, publication.publisher_role, *READ_ALL_ROLES
+    ):
+        raise NotFound("No such publication.")
+    return publication
+
+
+@dataclass
+class PublicationWithObjections:
+    publication: Publication
+    objections: list[Objection]
+
+
+def read_for_bureau(
+    uow: ApprovalsUnitOfWork, principal: Principal, publication_id: uuid.UUID
+) -> PublicationWithObjections:
+    """The list and its objections with the objectors' contact details (personal data: the read is audited)."""
+    with uow:
+        publication = _visible(uow, principal, publication_id)
+        found = uow.publications.objections(publication.id)
+        if found:
+            uow.audit(
+                "objection.contacts_read",
+                actor=principal.subject,
+                target_type="publication",
+                target_id=str(publication.id),
+                org_path=publication.publisher_org_path,
+                details={"objections": [str(o.id) for o in found]},
+            )
+            uow.commit()
+        return PublicationWithObjections(publication, found)
+
+
+def list_for_bureau(uow: ApprovalsUnitOfWork, principal: Principal, round_id: uuid.UUID | None) -> list[Publication]:
+    with uow:
+        return uow.publications.list_within(principal.paths(), round_id)
+
+
+@dataclass(frozen=True)
+class Resolve:
+    publication_id: uuid.UUID
+    objection_id: uuid.UUID
+    outcome: str
+    resolution: str
+
+
+def resolve(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Resolve) -> Objection:
+    """The publishing body's finding on an objection: upheld (the person is not appointed) or dismissed."""
+    with uow, _collisions():
+        publication = _visible(uow, principal, cmd.publication_id)
+        if not principal.can(publication.publisher_org_path, publication.publisher_role):
+            raise Forbidden(f"Only {publication.publisher_role} at {publication.publisher_org_path} resolves this.")
+        objection = uow.publications.objection(publication.id, cmd.objection_id, lock=True)
+        if objection is None:
+            raise NotFound("No such objection.")
+        try:
+            objection.resolve(cmd.outcome, cmd.resolution, principal.subject, now())
+        except DomainError as exc:
+            raise problem_of(exc) from exc
+        uow.audit(
+            "objection.resolved",
+            actor=principal.subject,
+            target_type="publication",
+            target_id=str(publication.id),
+            org_path=publication.publisher_org_path,
+            details={"objection_id": str(objection.id), "outcome": cmd.outcome, "resolution": objection.resolution},
+        )
+        _commit(uow)
+        return objection
