@@ -44,6 +44,11 @@ from tests.e2e.test_policies_e2e import (
     task_for,
 )
 
+# The minutes of the leadership team's meeting, as a (tiny, valid) PDF.
+MINUTES_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
 TIMEOUT = 30_000  # ms: a loaded 2-core machine with the whole platform on it
 
 # Jiaozuo through a deputy, so `required_when` (the authorization record) and a repeated group (honours) are used.
@@ -237,6 +242,15 @@ def test_the_nominator_fills_the_policy_form_in_the_wizard_and_submits_it(
     preview = page.locator("[data-test='photo-preview']")
     expect(preview).to_be_visible(timeout=TIMEOUT)
     page.wait_for_function("el => el.complete && el.naturalWidth === 60", arg=preview.element_handle())
+    if policy_id == "jiaozuo-2022":
+        # 特殊情况下经学校班子研究授权，由单位副职领导担任: a deputy's form carries the leadership team's minutes
+        minutes = page.locator("[data-evidence='leadership_minutes']")
+        expect(minutes.locator("[data-test='evidence-required']")).to_be_visible()
+        expect(minutes.locator("[data-test='evidence-missing']")).to_be_visible()
+        minutes.locator("[data-test='evidence-input']").set_input_files(
+            {"name": "班子会议纪要.pdf", "mimeType": "application/pdf", "buffer": MINUTES_PDF}
+        )
+        expect(minutes.locator("[data-test='evidence-file']")).to_contain_text("班子会议纪要.pdf")
     check(page, f"school-wizard-photo-{policy_id}")
     page.locator("[data-test='next']").click()
 
@@ -260,6 +274,11 @@ def test_the_nominator_fills_the_policy_form_in_the_wizard_and_submits_it(
     for field_name, value in values.items():
         assert stored["form"][field_name] == value, field_name
     assert stored["form"]["name"] == person["display_name"]
+    if policy_id == "jiaozuo-2022":
+        evidence = school.admin.call("GET", f"/api/nominations/{nid}/evidence").json()["items"]
+        assert [(e["kind"], e["filename"], e["size"]) for e in evidence] == [
+            ("leadership_minutes", "班子会议纪要.pdf", len(MINUTES_PDF))
+        ]
 
 
 # -- a stale edit ----------------------------------------------------------------------------------

@@ -22,14 +22,24 @@ export interface FormSpec {
   print_note_zh?: string
   attestation_zh?: string
   photo: { required: boolean; max_bytes: number; content_types: string[] }
+  /** 证明材料 uploaded with the form (minutes, a certificate's scan), needed when `required_when` holds. */
+  evidence?: EvidenceSpec[]
   fields: FieldSpec[]
+}
+
+/** One kind of evidence the form takes (policy.schema.yaml `form.evidence`). */
+export interface EvidenceSpec {
+  kind: string
+  label_zh: string
+  label_en: string
+  required_when?: { field: string; in: unknown[] }
 }
 
 export type FormValues = Record<string, unknown>
 
 /** Whether a field must be filled, given the rest of the form (`required`, or its `required_when` holds). */
-export function isRequired(spec: FieldSpec, form: FormValues): boolean {
-  return spec.required || (!!spec.required_when && spec.required_when.in.includes(form[spec.required_when.field]))
+export function isRequired(spec: { required?: boolean; required_when?: FieldSpec['required_when'] }, form: FormValues): boolean {
+  return !!spec.required || (!!spec.required_when && spec.required_when.in.includes(form[spec.required_when.field]))
 }
 
 export function isPresent(value: unknown): boolean {

@@ -1,4 +1,15 @@
 export default {
+  evidence: {
+    title: 'Supporting documents',
+    hint: 'Upload a PDF, JPG or PNG file of at most {size} each; the reviewers can read them.',
+    required: 'Required',
+    none: 'Not uploaded yet',
+    upload: 'Upload',
+    replace: 'Upload again',
+    choose: 'Choose a file: {name}',
+    uploaded: 'The document was uploaded',
+    tooLarge: 'The file may not exceed {size}',
+  },
   rounds: {
     title: 'Nomination rounds',
     menu: 'Rounds',

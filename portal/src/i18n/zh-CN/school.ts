@@ -1,4 +1,15 @@
 export default {
+  evidence: {
+    title: '证明材料',
+    hint: '请上传 PDF、JPG 或 PNG 文件，每份不超过 {size}；审核人员可查看。',
+    required: '必须上传',
+    none: '尚未上传',
+    upload: '上传',
+    replace: '重新上传',
+    choose: '选择文件：{name}',
+    uploaded: '证明材料已上传',
+    tooLarge: '文件不能超过 {size}',
+  },
   rounds: {
     title: '推荐批次',
     menu: '推荐批次',

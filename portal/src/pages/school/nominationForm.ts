@@ -29,7 +29,7 @@ export function changedFields(
 /** Which wizard step an error path belongs to (0 candidate, 1 form, 2 photo, 3 attestation and submit). */
 export function stepOfError(path: string, fields: FieldSpec[]): number {
   if (path === 'candidate_user_id') return 0
-  if (path === 'photo') return 2
+  if (path === 'photo' || path.startsWith('evidence.')) return 2
   if (fields.some((f) => path === f.name || path.startsWith(`${f.name}.`))) return 1
   return 3
 }
