@@ -13,6 +13,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
 
+from identity.adapters.metrics import TOKENS_ISSUED
 from identity.adapters.orm import audit_log
 from identity.entrypoints.web.context import client_ip, identity
 from identity.entrypoints.web.schemas import (
@@ -96,6 +97,7 @@ class Token(MethodView):
             if not credentials[0] or not credentials[1]:
                 raise tokens.OAuthError("invalid_client", "Client authentication is required.", status=401)
             result = tokens.client_credentials_grant(service.uow(), service.keyring, service.policy, *credentials)
+        TOKENS_ISSUED.labels(grant).inc()
         response = jsonify(result.as_dict())
         response.headers["Cache-Control"] = "no-store"
         return response
