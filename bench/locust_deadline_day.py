@@ -126,7 +126,7 @@ class School(_Api):
         task_id = None
         while task_id is None and time.perf_counter() - started < 30:
             page = self.call(
-                "GET", "/api/tasks?status=open&stage_name=unit&limit=20", "unit_tasks", 200, headers=auth
+                "GET", "/api/tasks?status=open&role=school_admin&limit=20", "unit_tasks", 200, headers=auth
             ).json()
             task_id = next((t["id"] for t in page["items"] if t["nomination_id"] == nid), None)
             if task_id is None:
@@ -157,7 +157,7 @@ class CountyReviewer(_Api):
     @task
     def review(self) -> None:
         page = self.call(
-            "GET", "/api/tasks?status=open&stage_name=county_review&limit=50", "county_tasks", 200, headers=self.auth
+            "GET", "/api/tasks?status=open&role=county_reviewer&limit=50", "county_tasks", 200, headers=self.auth
         ).json()
         mine = [t for t in page["items"] if uuid.UUID(t["id"]).int % REVIEWERS == self.index]
         decision = json.dumps(
