@@ -86,7 +86,7 @@ class School(_Api):
             self._nominate(school)
 
     def _nominate(self, school: dict[str, str]) -> None:
-        auth = self.sign_in(school["admin"])
+        auth = {"Authorization": f"Bearer {school['token']}"} if "token" in school else self.sign_in(school["admin"])
         create = {
             "round_id": PLAN["round_id"],
             "school_org_code": school["code"],
