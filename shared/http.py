@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from flask import Response, current_app, make_response, request
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from shared.auth import current_principal
@@ -123,7 +123,8 @@ def idempotent(session_factory: Callable[[], Callable[[], Session]]) -> Callable
 def _autocommit(make_session: Callable[[], Session]) -> Connection:
     """A pooled connection of the service's engine in autocommit: each statement is its own transaction."""
     with make_session() as session:
-        engine = session.get_bind()
+        bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
     return engine.connect().execution_options(isolation_level="AUTOCOMMIT")
 
 
