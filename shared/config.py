@@ -56,7 +56,7 @@ def require_secret(name: str, *, dev_default: str | None = None) -> str:
 class BusSettings:
     amqp_url: str
     exchange: str = "cio.events"
-    prefetch: int = 200
+    prefetch: int = 50
     max_retries: int = 5
     retry_delay_ms: int = 5000
     quorum_queues: bool = False
@@ -113,7 +113,7 @@ def load_settings(service: str, *, database_url: str | None = None) -> Settings:
         bus=BusSettings(
             amqp_url=_env("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F") or "",
             exchange=_env("BUS_EXCHANGE", "cio.events") or "cio.events",
-            prefetch=_int("BUS_PREFETCH", 200),
+            prefetch=_int("BUS_PREFETCH", 50),
             max_retries=_int("BUS_MAX_RETRIES", 5),
             retry_delay_ms=_int("BUS_RETRY_DELAY_MS", 5000),
             quorum_queues=_bool("BUS_QUORUM_QUEUES", env == "production"),
