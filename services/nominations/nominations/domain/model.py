@@ -63,10 +63,10 @@ def _iso(moment: dt.datetime) -> str:
     return moment.isoformat()
 
 
-
 # Parsed policy snapshots by (round, policy id, version): a snapshot never changes once the round is open.
 _PARSED_POLICIES: dict[tuple[uuid.UUID, str, int], Policy] = {}
 _PARSED_POLICIES_MAX = 256
+
 
 @dataclass
 class Change:
