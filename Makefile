@@ -71,6 +71,7 @@ bench: $(STAMP)
 	$(PY) bench/nominations.py
 	$(PY) bench/approvals.py
 	$(PY) bench/notifications.py
+	$(PY) bench/deadline_day.py
 
 ## backup: one pg_dump per service database and a manifest, under backups/<UTC time> (BACKUP_DIR=... to choose;
 ## BACKUP_ARGS=--compose for the compose stack); restore: BACKUP=<that directory> into empty databases (CLEAN=1 to

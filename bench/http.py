@@ -191,6 +191,7 @@ def main() -> int:
                 "config": "deploy/gunicorn/gunicorn.conf.py",
                 "workers": int(os.environ.get("WEB_CONCURRENCY", "2")),
                 "threads": int(os.environ.get("WEB_THREADS", "4")),
+                "worker_class": os.environ.get("WEB_WORKER_CLASS", "gthread"),
             },
             "rate_limit": "disabled for the benchmark",
             "gateway_changes": gateway.changes,

@@ -212,6 +212,7 @@ def main() -> int:
                     "config": "deploy/gunicorn/gunicorn.conf.py",
                     "workers": int(os.environ.get("WEB_CONCURRENCY", "2")),
                     "threads": int(os.environ.get("WEB_THREADS", "4")),
+                    "worker_class": os.environ.get("WEB_WORKER_CLASS", "gthread"),
                 },
                 "db": db_label,
                 "duration_s": args.duration,

@@ -2,7 +2,9 @@
 
 Tokens are ES256 JWTs from the identity service. The algorithm is pinned, `iss`, `aud`,
 `exp`, `iat` and `sub` are required, and keys come from the JWKS (cached, fetched again
-when a token names an unknown `kid`, at most once every few seconds).
+when a token names an unknown `kid`, at most once every few seconds). A token that verified is
+remembered for a short while (never past its `exp`), so a client sending the same token again and
+again costs one signature check per minute instead of one per request.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import functools
 import math
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -26,6 +29,9 @@ from shared.scope import is_grant_path, path_within
 ALGORITHMS = ["ES256"]
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub"]
 MIN_REFETCH_SECONDS = 5.0
+# How long a verified token's principal is reused (capped by the token's own `exp`), and how many are kept.
+VERIFIED_CACHE_SECONDS = 60.0
+VERIFIED_CACHE_SIZE = 10_000
 # How long a caller is asked to wait when the keys cannot be fetched (identity restarting, say).
 KEYS_RETRY_AFTER_SECONDS = 5
 
@@ -140,8 +146,32 @@ class TokenVerifier:
     def __init__(self, settings: AuthSettings, keys: JwksKeys) -> None:
         self.settings = settings
         self.keys = keys
+        # token -> (wall-clock time the entry stops being used, principal); least recently used first.
+        self._verified: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
+        self._verified_lock = threading.Lock()
 
     def verify(self, token: str) -> Principal:
+        """The token's principal; a token verified in the last minute is not checked again until then, and never
+        used past its `exp` (no leeway for cached entries). Refusals are never cached."""
+        now = time.time()
+        with self._verified_lock:
+            hit = self._verified.get(token)
+            if hit is not None:
+                if hit[0] > now:
+                    self._verified.move_to_end(token)
+                    return hit[1]
+                del self._verified[token]
+        principal = self.verify_signature_and_claims(token)
+        until = min(now + VERIFIED_CACHE_SECONDS, float(principal.claims["exp"]))
+        if until > now:
+            with self._verified_lock:
+                self._verified[token] = (until, principal)
+                while len(self._verified) > VERIFIED_CACHE_SIZE:
+                    self._verified.popitem(last=False)
+        return principal
+
+    def verify_signature_and_claims(self, token: str) -> Principal:
+        """The full check: header, key, signature, `iss`, `aud`, `exp`, `iat`, `sub`."""
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:

@@ -4,6 +4,11 @@ Idempotency: the first request with a key claims it (a row committed before the 
 handler runs, and its 2xx answer is stored; a retry with the same key and the same request gets the
 stored answer, a retry with a different request gets 422, a retry while the first is still running 409.
 A failed first attempt releases the key so the client can try again.
+
+The claim, the store and the release are one statement each on an autocommit connection (no BEGIN, no
+COMMIT round trip): the claim is `INSERT ... ON CONFLICT DO UPDATE ... WHERE expired`, which takes a free key
+or one older than KEEP_IDEMPOTENCY_KEYS in one go, so expired keys are purged only once a minute per process
+instead of before every claim.
 """
 
 from __future__ import annotations
@@ -11,12 +16,15 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from flask import Response, current_app, make_response, request
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from shared.auth import current_principal
@@ -26,6 +34,9 @@ from shared.errors import Conflict, PreconditionFailed, PreconditionRequired, Un
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 KEEP_IDEMPOTENCY_KEYS = dt.timedelta(hours=24)
+PURGE_EVERY_SECONDS = 60.0
+_purge_lock = threading.Lock()
+_last_purge = -PURGE_EVERY_SECONDS
 
 idempotency_keys = sa.Table(
     "idempotency_keys",
@@ -109,19 +120,42 @@ def idempotent(session_factory: Callable[[], Callable[[], Session]]) -> Callable
     return decorate
 
 
+def _autocommit(make_session: Callable[[], Session]) -> Connection:
+    """A pooled connection of the service's engine in autocommit: each statement is its own transaction."""
+    with make_session() as session:
+        bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    return engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+
+
+def _purge_expired(conn: Connection, now: dt.datetime) -> None:
+    """Forget keys older than KEEP_IDEMPOTENCY_KEYS, at most once a minute per process."""
+    global _last_purge
+    with _purge_lock:
+        if time.monotonic() - _last_purge < PURGE_EVERY_SECONDS:
+            return
+        _last_purge = time.monotonic()
+    conn.execute(idempotency_keys.delete().where(idempotency_keys.c.created_at < now - KEEP_IDEMPOTENCY_KEYS))
+
+
 def _claim(make_session: Callable[[], Session], caller: str, key: str, fingerprint: str) -> Response | None:
     now = dt.datetime.now(dt.UTC)
-    with make_session() as session:
-        session.execute(idempotency_keys.delete().where(idempotency_keys.c.created_at < now - KEEP_IDEMPOTENCY_KEYS))
-        try:
-            session.execute(
-                idempotency_keys.insert().values(caller=caller, key=key, fingerprint=fingerprint, created_at=now)
-            )
-            session.commit()
+    expired = now - KEEP_IDEMPOTENCY_KEYS
+    claim = (
+        postgresql.insert(idempotency_keys)
+        .values(caller=caller, key=key, fingerprint=fingerprint, created_at=now)
+        .on_conflict_do_update(
+            index_elements=[idempotency_keys.c.caller, idempotency_keys.c.key],
+            set_={"fingerprint": fingerprint, "status": None, "body": None, "headers": None, "created_at": now},
+            where=idempotency_keys.c.created_at < expired,  # a key past its life is free again
+        )
+        .returning(idempotency_keys.c.key)
+    )
+    with _autocommit(make_session) as conn:
+        _purge_expired(conn, now)
+        if conn.execute(claim).first() is not None:
             return None
-        except IntegrityError:
-            session.rollback()
-        row = session.execute(
+        row = conn.execute(
             sa.select(idempotency_keys).where(idempotency_keys.c.caller == caller, idempotency_keys.c.key == key)
         ).one()
     if row.fingerprint != fingerprint:
@@ -140,18 +174,16 @@ def _claim(make_session: Callable[[], Session], caller: str, key: str, fingerpri
 
 def _store(make_session: Callable[[], Session], caller: str, key: str, response: Response) -> None:
     kept = {h: response.headers[h] for h in ("Location", "ETag") if h in response.headers}
-    with make_session() as session:
-        session.execute(
+    with _autocommit(make_session) as conn:
+        conn.execute(
             idempotency_keys.update()
             .where(idempotency_keys.c.caller == caller, idempotency_keys.c.key == key)
             .values(status=response.status_code, body=response.get_data(as_text=True), headers=kept)
         )
-        session.commit()
 
 
 def _release(make_session: Callable[[], Session], caller: str, key: str) -> None:
-    with make_session() as session:
-        session.execute(
+    with _autocommit(make_session) as conn:
+        conn.execute(
             idempotency_keys.delete().where(idempotency_keys.c.caller == caller, idempotency_keys.c.key == key)
         )
-        session.commit()

@@ -486,6 +486,16 @@ SERVICE_PANELS: dict[str, list[tuple[str, list[tuple[str, str]], str]]] = {
             "short",
         ),
         (
+            "Access tokens issued",
+            [
+                (
+                    "sum by (grant_type) (rate(identity_tokens_issued_total[$__rate_interval]))",
+                    "{{grant_type}}",
+                )
+            ],
+            "reqps",
+        ),
+        (
             "Signing-key rotations (worker timer)",
             [
                 (

@@ -7,7 +7,7 @@ import tempfile
 bind = os.environ.get("WEB_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("WEB_THREADS", "4"))
-worker_class = "gthread"
+worker_class = os.environ.get("WEB_WORKER_CLASS", "gthread")
 keepalive = 75  # longer than nginx's upstream keepalive_timeout, so nginx closes first
 timeout = 30
 graceful_timeout = 20

@@ -200,8 +200,15 @@ class EventConsumer:
             started = time.perf_counter()
             outcomes = self.process_batch([body for _, _, body in batch])
             elapsed = time.perf_counter() - started
-            for (method, properties, body), outcome in zip(batch, outcomes, strict=True):
+            for _ in batch:
                 BUS_HANDLER_DURATION.labels(self.name).observe(elapsed / len(batch))
+            if all(isinstance(outcome, str) for outcome in outcomes):
+                # The whole batch committed: one ack for all of it (every earlier delivery is settled already).
+                for outcome in outcomes:
+                    BUS_CONSUMED.labels(self.name, outcome).inc()
+                channel.basic_ack(batch[-1][0].delivery_tag, multiple=True)
+                continue
+            for (method, properties, body), outcome in zip(batch, outcomes, strict=True):
                 self._settle(channel, method, properties, body, outcome)
 
     def _park(

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shared.bus.envelope import CloudEvent
@@ -36,21 +36,22 @@ def add_to_outbox(session: Session, source: str, events: Iterable[Any]) -> list[
     now = dt.datetime.now(dt.UTC)
     staged = [to_cloud_event(event, source) for event in events]
     if staged:
-        session.execute(
-            outbox.insert(),
-            [
-                {
-                    "id": ce.id,
-                    "type": ce.type,
-                    "body": ce.to_json().decode(),
-                    "request_id": ce.requestid,
-                    "status": OUTBOX_PENDING,
-                    "attempts": 0,
-                    "created_at": now,
-                    "next_attempt_at": now,
-                }
-                for ce in staged
-            ],
-        )
-        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": OUTBOX_CHANNEL})
+        rows = [
+            {
+                "id": ce.id,
+                "type": ce.type,
+                "body": ce.to_json().decode(),
+                "request_id": ce.requestid,
+                "status": OUTBOX_PENDING,
+                "attempts": 0,
+                "created_at": now,
+                "next_attempt_at": now,
+            }
+            for ce in staged
+        ]
+        # One round trip: the rows go in through a data-modifying CTE (always run to completion) and the same
+        # statement queues the NOTIFY, which PostgreSQL delivers at commit.
+        inserted = outbox.insert().values(rows).returning(outbox.c.id).cte("staged")
+        first = select(inserted.c.id).limit(1).subquery("first_staged")
+        session.execute(select(func.pg_notify(OUTBOX_CHANNEL, "")).select_from(first))
     return staged

@@ -7,12 +7,14 @@ import datetime as dt
 import importlib
 import zoneinfo
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 
 from shared.bus.tables import bus_metadata
 from shared.config import ConfigError, load_settings
 from shared.db import UtcDateTime, make_engine, new_metadata
+from tests.helpers import wait_until
 
 SERVICES = ["identity", "nominations", "approvals", "training", "notifications"]
 
@@ -72,3 +74,22 @@ def test_no_database_url_is_a_clear_start_up_error(monkeypatch: pytest.MonkeyPat
     monkeypatch.delenv("APPROVALS_DATABASE_URL", raising=False)
     with pytest.raises(ConfigError, match=r"APPROVALS_DATABASE_URL .* `make run` sets it"):
         load_settings("approvals")
+
+
+def test_a_pooled_connection_the_server_ended_is_replaced_at_checkout_without_an_error(pg_database: str) -> None:
+    """No `SELECT 1` before every checkout: a connection PostgreSQL closed while it sat in the pool (a restart, an
+    administrator's pg_terminate_backend) is noticed from its socket and replaced; the caller never sees it."""
+    engine = make_engine(pg_database, pool_size=1, max_overflow=0)
+    with engine.connect() as conn:
+        victim = conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+    with psycopg.connect(pg_database.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as admin:
+        assert admin.execute("SELECT pg_terminate_backend(%s)", (victim,)).fetchone() == (True,)
+        wait_until(
+            lambda: admin.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", (victim,)).fetchone() == (0,),
+            10,
+            0.05,
+            "the backend gone",
+        )
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one() != victim
+    engine.dispose()

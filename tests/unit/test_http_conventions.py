@@ -6,6 +6,7 @@ import itertools
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask, jsonify
 from flask.testing import FlaskClient
 from flask.views import MethodView
@@ -115,3 +116,14 @@ def test_stale_if_match_is_412_and_current_one_succeeds(client: FlaskClient) -> 
     stale = client.put("/api/things/1", headers={**auth, "If-Match": '"1"'})
     assert stale.status_code == 412
     assert stale.json["current_etag"] == '"2"'
+
+
+def test_a_key_older_than_a_day_is_free_again(client: FlaskClient, pg_database: str) -> None:
+    assert post(client, {"a": 1}, "k3").json == {"id": 1}
+    engine = make_engine(pg_database)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = 'k3'"))
+    again = post(client, {"a": 2}, "k3")  # another body: no 422, the old claim is gone
+    assert again.status_code == 201 and again.json == {"id": 2}
+    assert "Idempotent-Replayed" not in again.headers
+    engine.dispose()

@@ -245,3 +245,63 @@ def test_a_failed_key_fetch_is_not_retried_on_every_request(keyset: KeySet) -> N
         with pytest.raises(KeysUnavailable):
             verifier.verify(sign(keyset, claims()))
     assert calls["n"] == 1
+
+
+# -- the verified-token cache: the same token again costs no signature check, and never outlives its exp -------
+def test_a_token_seen_again_within_the_minute_is_not_verified_again(
+    keyset: KeySet, verifier: TokenVerifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = sign(keyset, claims())
+    first = verifier.verify(token)
+    checks: list[str] = []
+    monkeypatch.setattr(verifier, "verify_signature_and_claims", lambda t: checks.append(t) or first)
+    assert verifier.verify(token) is first
+    assert checks == []
+
+
+def test_a_cached_token_is_checked_again_after_the_cache_minute(
+    keyset: KeySet, verifier: TokenVerifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = sign(keyset, claims(exp=int(time.time()) + 3600))
+    verifier.verify(token)
+    later = time.time() + auth.VERIFIED_CACHE_SECONDS + 1
+    monkeypatch.setattr(auth.time, "time", lambda: later)
+    keyset.keys.clear()  # the key is gone from the JWKS by then: the full check must run and refuse
+    keyset.add("k2")
+    verifier.keys._fetched_at = -float("inf")
+    with pytest.raises(Unauthorized, match="unknown key"):
+        verifier.verify(token)
+
+
+def test_a_cached_token_is_not_used_past_its_exp(
+    keyset: KeySet, verifier: TokenVerifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    exp = int(time.time()) + 30
+    token = sign(keyset, claims(exp=exp))
+    verifier.verify(token)
+
+    def full_check(_token: str) -> Any:
+        raise Unauthorized("The access token has expired.")
+
+    monkeypatch.setattr(auth.time, "time", lambda: exp + 0.5)  # past exp, still inside the leeway
+    monkeypatch.setattr(verifier, "verify_signature_and_claims", full_check)
+    with pytest.raises(Unauthorized, match="expired"):
+        verifier.verify(token)
+
+
+def test_a_refused_token_is_not_remembered(keyset: KeySet, verifier: TokenVerifier) -> None:
+    token = sign(keyset, claims(aud="someone-else"))
+    for _ in range(2):
+        with pytest.raises(Unauthorized):
+            verifier.verify(token)
+    assert verifier._verified == {}
+
+
+def test_the_cache_keeps_at_most_its_size(
+    keyset: KeySet, verifier: TokenVerifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(auth, "VERIFIED_CACHE_SIZE", 3)
+    tokens = [sign(keyset, claims(sub=f"user-{n}")) for n in range(5)]
+    for token in tokens:
+        verifier.verify(token)
+    assert list(verifier._verified) == tokens[2:]

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import jwt
 import pytest
 from flask.testing import FlaskClient
 from identity.adapters import keys
-from identity.adapters.orm import audit_log, refresh_tokens
+from identity.adapters.orm import audit_log, oauth_clients, refresh_tokens
 from identity.bootstrap import Identity
 from identity.service_layer import tokens
+from sqlalchemy import event as sa_event
 from sqlalchemy import select
 
 from tests.integration.identity.conftest import DEMO_PASSWORD, bearer, login
@@ -137,6 +139,46 @@ def test_client_credentials_with_basic_auth(client: FlaskClient, identity_servic
         data={"grant_type": "client_credentials", "client_id": "svc-approvals", "client_secret": secret + "x"},
     )
     assert wrong.status_code == 401 and wrong.json["error"] == "invalid_client"
+
+
+def _client_token(client: FlaskClient, client_id: str, secret: str) -> int:
+    form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}
+    return int(client.post("/api/auth/token", data=form).status_code)
+
+
+def test_client_credentials_tokens_cost_no_query_and_no_write_while_the_client_is_cached(
+    client: FlaskClient, identity_service: Identity
+) -> None:
+    secret = tokens.register_client(identity_service.uow(), "svc-cache", "cache", [["platform_admin", "/"]])
+    assert _client_token(client, "svc-cache", secret) == 200  # reads the client once
+    statements: list[str] = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731 - before_cursor_execute(conn, cursor, statement, ...)
+    sa_event.listen(identity_service.engine, "before_cursor_execute", listener)
+    try:
+        for _ in range(5):
+            assert _client_token(client, "svc-cache", secret) == 200
+    finally:
+        sa_event.remove(identity_service.engine, "before_cursor_execute", listener)
+    # (The key ring re-reads the signing keys every few seconds whoever asks; that read is not the client's.)
+    assert [
+        s for s in statements if "oauth_clients" in s or s.split()[0].upper() in ("INSERT", "UPDATE", "DELETE")
+    ] == []
+
+
+def test_a_re_keyed_client_is_seen_at_once_here_and_a_removed_one_within_the_cache_time_everywhere(
+    client: FlaskClient, identity_service: Identity, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = tokens.register_client(identity_service.uow(), "svc-rekey", "rekey", [["platform_admin", "/"]])
+    assert _client_token(client, "svc-rekey", old) == 200
+    new = tokens.register_client(identity_service.uow(), "svc-rekey", "rekey", [["platform_admin", "/"]])
+    assert _client_token(client, "svc-rekey", old) == 401
+    assert _client_token(client, "svc-rekey", new) == 200
+    # Another process (the cli) deactivates it: this process's entry serves until CLIENT_CACHE_SECONDS pass.
+    with identity_service.engine.begin() as conn:
+        conn.execute(oauth_clients.update().where(oauth_clients.c.client_id == "svc-rekey").values(is_active=False))
+    later = time.monotonic() + tokens.CLIENT_CACHE_SECONDS + 1
+    monkeypatch.setattr(tokens.time, "monotonic", lambda: later)
+    assert _client_token(client, "svc-rekey", new) == 401
 
 
 def test_bad_token_request_names_the_field(client: FlaskClient) -> None:

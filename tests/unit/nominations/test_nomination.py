@@ -153,3 +153,16 @@ def test_photo_is_checked_by_content_and_size(helan: Policy, round_: Round) -> N
 def test_masks() -> None:
     assert mask_phone("13800008000") == "138****8000"
     assert mask_email("zhang@example.cn") == "z***@example.cn"
+
+
+def test_a_rounds_policy_snapshot_is_parsed_once_and_only_reused_while_unchanged(round_: Round) -> None:
+    first = round_.read_policy
+    assert round_.read_policy is first  # the next request reads the parsed snapshot
+    import copy
+    import dataclasses
+
+    edited = copy.deepcopy(round_.policy)
+    edited["title_zh"] = "另一份快照"
+    other = dataclasses.replace(round_, policy=edited)  # same round id and version, a different stored snapshot
+    assert other.read_policy is not first
+    assert other.read_policy.document["title_zh"] == "另一份快照"

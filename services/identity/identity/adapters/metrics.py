@@ -26,3 +26,9 @@ KEY_ROTATIONS = Counter(
     "Scheduled signing-key rotations by outcome: rotated, or too_early (the next key was too new to promote).",
     ["outcome"],
 )
+TOKENS_ISSUED = Counter(
+    "identity_tokens_issued_total",
+    "Access tokens issued at the token endpoint, by grant type (client_credentials issuance is counted here, "
+    "not written to the database per token).",
+    ["grant_type"],
+)

@@ -7,7 +7,10 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+import threading
+import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -277,17 +280,63 @@ def revoke_refresh_tokens(uow: IdentityUnitOfWork, user_ids: list[uuid.UUID]) ->
     return len(families)
 
 
+# Service clients are read from the database at most every CLIENT_CACHE_SECONDS per process: a token request
+# costs no query (issuance is counted in identity_tokens_issued_total, not written per token). A client re-keyed
+# or removed by `cli create-client` in another process is seen within that time; this process drops its entry at
+# once.
+CLIENT_CACHE_SECONDS = 10.0
+CLIENT_CACHE_SIZE = 1000
+
+
+@dataclass(frozen=True)
+class ServiceClient:
+    secret_sha256: str
+    is_active: bool
+    grants: list[list[str]]
+    name: str | None
+
+
+class ClientCache:
+    def __init__(self, ttl: float = CLIENT_CACHE_SECONDS, size: int = CLIENT_CACHE_SIZE) -> None:
+        self.ttl, self.size = ttl, size
+        self._entries: OrderedDict[str, tuple[float, ServiceClient | None]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, uow: IdentityUnitOfWork, client_id: str) -> ServiceClient | None:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._entries.get(client_id)
+            if hit is not None and hit[0] > now:
+                self._entries.move_to_end(client_id)
+                return hit[1]
+        with uow:
+            row = uow.session.execute(select(oauth_clients).where(oauth_clients.c.client_id == client_id)).one_or_none()
+        client = ServiceClient(row.secret_sha256, row.is_active, row.grants, row.name) if row is not None else None
+        with self._lock:
+            self._entries[client_id] = (now + self.ttl, client)
+            self._entries.move_to_end(client_id)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return client
+
+    def invalidate(self, client_id: str) -> None:
+        with self._lock:
+            self._entries.pop(client_id, None)
+
+
+CLIENTS = ClientCache()
+
+
 def client_credentials_grant(
     uow: IdentityUnitOfWork, keyring: KeyRing, policy: TokenPolicy, client_id: str, client_secret: str
 ) -> TokenResponse:
     """Service clients: their secrets are high-entropy, so a SHA-256 compared in constant time suffices."""
-    with uow:
-        row = uow.session.execute(select(oauth_clients).where(oauth_clients.c.client_id == client_id)).one_or_none()
-        expected = row.secret_sha256 if row is not None and row.is_active else _UNKNOWN_CLIENT_DIGEST
-        if not hmac.compare_digest(sha256_hex(client_secret), expected) or row is None or not row.is_active:
-            raise OAuthError("invalid_client", "The client is unknown or its secret is wrong.", status=401)
+    client = CLIENTS.get(uow, client_id)
+    expected = client.secret_sha256 if client is not None and client.is_active else _UNKNOWN_CLIENT_DIGEST
+    if not hmac.compare_digest(sha256_hex(client_secret), expected) or client is None or not client.is_active:
+        raise OAuthError("invalid_client", "The client is unknown or its secret is wrong.", status=401)
     return issue_access_token(
-        keyring, policy, subject=f"client:{client_id}", grants=row.grants, name=row.name, client_id=client_id
+        keyring, policy, subject=f"client:{client_id}", grants=client.grants, name=client.name, client_id=client_id
     )
 
 
@@ -310,4 +359,5 @@ def register_client(
         )
         uow.audit("client_registered", actor="cli", target=client_id, details={"grants": grants})
         uow.commit()
+    CLIENTS.invalidate(client_id)
     return secret

@@ -63,6 +63,11 @@ def _iso(moment: dt.datetime) -> str:
     return moment.isoformat()
 
 
+# Parsed policy snapshots by (round, policy id, version): a snapshot never changes once the round is open.
+_PARSED_POLICIES: dict[tuple[uuid.UUID, str, int], Policy] = {}
+_PARSED_POLICIES_MAX = 256
+
+
 @dataclass
 class Change:
     """One line of a nomination's history: who, when, what."""
@@ -164,7 +169,17 @@ class Round:
 
     @property
     def read_policy(self) -> Policy:
-        return Policy.from_document(self.policy)
+        """The round's policy snapshot, parsed; parsed once per process (it took ~0.7 ms on every request), and
+        only reused while the stored snapshot is still equal to the one parsed."""
+        key = (self.id, self.policy_id, self.policy_version)
+        cached = _PARSED_POLICIES.get(key)
+        if cached is not None and cached.document == self.policy:
+            return cached
+        policy = Policy.from_document(self.policy)
+        if len(_PARSED_POLICIES) >= _PARSED_POLICIES_MAX:
+            _PARSED_POLICIES.clear()
+        _PARSED_POLICIES[key] = policy
+        return policy
 
     def accepts_submissions(self, now: dt.datetime) -> bool:
         return self.status == RoundStatus.OPEN and now < self.deadline

@@ -595,6 +595,12 @@ class NominationsUnitOfWork(SqlAlchemyUnitOfWork):
         pending = pending_scope(self.session, record, ("school_org_path", "issuing_org_path"))
         if pending is not None:
             return pending
+        for aggregate in self._seen:  # loaded in this unit of work already: no query needed
+            if getattr(aggregate, "id", None) == record:
+                for attribute in ("school_org_path", "issuing_org_path"):
+                    value = getattr(aggregate, attribute, None)
+                    if isinstance(value, str):
+                        return value
         with self.session.no_autoflush:
             school = self.session.execute(sa.select(nominations.c.school_org_path).where(nominations.c.id == record))
             path = school.scalar_one_or_none()

@@ -46,6 +46,14 @@ class EmailSender:
 
     def __init__(self, settings: SmtpSettings) -> None:
         self.settings = settings
+        self._tls: ssl.SSLContext | None = None
+
+    def tls_context(self) -> ssl.SSLContext:
+        """One verifying TLS context per sender, made on first use: building one loads the CA bundle, which took
+        most of the worker's CPU when it was done for every message."""
+        if self._tls is None:
+            self._tls = ssl.create_default_context()
+        return self._tls
 
     def compose(self, to: str, message: Outgoing) -> EmailMessage:
         s = self.settings
@@ -62,7 +70,7 @@ class EmailSender:
         if not target.email:
             raise SendError("the recipient has no e-mail address")
         s = self.settings
-        context = ssl.create_default_context()
+        context = self.tls_context() if s.mode in ("ssl", "starttls") else None
         try:
             smtp: smtplib.SMTP
             if s.mode == "ssl":
