@@ -764,6 +764,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/rounds/{round_id}/progress": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                round_id: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * 报送进度: each unit the round reaches in the caller's scope (grouped by the body above it), whether it has
+         *     a nomination and its status, so a bureau sees at once who has not submitted.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    round_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RoundProgress"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/rounds/{round_id}/summary": {
         parameters: {
             query?: never;
@@ -780,6 +824,8 @@ export interface paths {
                     org_code?: string | null;
                     /** @description full personal data (audited) */
                     reveal?: boolean;
+                    /** @description why full personal data is needed: required with reveal, kept in the audit trail */
+                    reason?: string | null;
                 };
                 header?: never;
                 path: {
@@ -1006,6 +1052,27 @@ export interface components {
             title_zh?: string;
             version?: number;
         };
+        ProgressUnit: {
+            candidate_name?: string | null;
+            /** @description the body above the unit */
+            county_code?: string | null;
+            county_name?: string | null;
+            level?: string;
+            /**
+             * Format: uuid
+             * @description null: no nomination yet (未报送)
+             */
+            nomination_id?: string | null;
+            org_code?: string;
+            org_name?: string;
+            org_path?: string;
+            returned_at_stage?: number | null;
+            status?: string | null;
+            /** Format: date-time */
+            submitted_at?: string | null;
+            /** Format: date-time */
+            updated_at?: string | null;
+        };
         Reason: {
             details_en?: string[];
             details_zh?: string[];
@@ -1044,6 +1111,14 @@ export interface components {
         RoundPage: {
             items?: components["schemas"]["Round"][];
             next_cursor?: string | null;
+        };
+        RoundProgress: {
+            counts?: {
+                [key: string]: number;
+            };
+            /** Format: uuid */
+            round_id?: string;
+            units?: components["schemas"]["ProgressUnit"][];
         };
     };
     responses: {

@@ -590,6 +590,51 @@ def candidates(
     ]
 
 
+# -- progress ------------------------------------------------------------------------------------
+def round_progress(uow: NominationsUnitOfWork, principal: Principal, round_id: uuid.UUID) -> dict[str, Any]:
+    """报送进度 of a round: every unit of the policy's nominee levels under the round's issuing org that the caller
+    reads, each with its live nomination (or none), the body above it, and the count per status (`none` for the
+    units that have not started one)."""
+    with uow:
+        round_ = _round_in_view(uow, principal, round_id)
+        paths = principal.paths(*READ_ROLES)
+        units = [
+            org
+            for org in uow.directory.orgs_within(round_.issuing_org_path, round_.read_policy.nominee_org_levels)
+            if any(within(org["path"], p) for p in paths)
+        ]
+        live = {n.school_org_code: n for n in uow.nominations.stream_for_summary(round_id, paths)}
+        parents = uow.directory.orgs_by_path([o["path"].rsplit("/", 1)[0] for o in units if o["parent_code"]])
+    counts: dict[str, int] = {}
+    rows = []
+    for org in units:
+        parent = parents.get(org["path"].rsplit("/", 1)[0])
+        nomination = live.get(org["code"])
+        status = nomination.status.value if nomination else None
+        counts[status or "none"] = counts.get(status or "none", 0) + 1
+        rows.append(
+            {
+                "org_code": org["code"],
+                "org_name": org["name"],
+                "org_path": org["path"],
+                "level": org["level"],
+                "county_code": parent["code"] if parent else None,
+                "county_name": parent["name"] if parent else None,
+                "nomination_id": nomination.id if nomination else None,
+                "status": status,
+                "candidate_name": nomination.candidate.get("display_name") if nomination else None,
+                "returned_at_stage": nomination.returned_at_stage if nomination else None,
+                "submitted_at": nomination.submitted_at if nomination else None,
+                "updated_at": nomination.updated_at if nomination else None,
+            }
+        )
+    return {"round_id": round_id, "units": rows, "counts": counts}
+
+
+def within(path: str, grant_path: str) -> bool:
+    return path == grant_path or path.startswith(grant_path.rstrip("/") + "/")
+
+
 # -- the summary table ---------------------------------------------------------------------------
 STATUS_ZH = {
     "draft": "草稿",
@@ -611,7 +656,13 @@ class SummaryTable:
 
 
 def summary_table(
-    uow_factory: UowFactory, principal: Principal, round_id: uuid.UUID, *, org_code: str | None, reveal: bool
+    uow_factory: UowFactory,
+    principal: Principal,
+    round_id: uuid.UUID,
+    *,
+    org_code: str | None,
+    reveal: bool,
+    reason: str | None = None,
 ) -> SummaryTable:
     """汇总表 of a round for the caller's subtree (or one org in it); personal data masked unless revealed.
 
@@ -633,7 +684,10 @@ def summary_table(
             if not paths:
                 raise NotFound("No such round.")
             uow.audit(
-                "summary.personal_export", actor=principal.subject, target=str(round_id), details={"paths": paths}
+                "summary.personal_export",
+                actor=principal.subject,
+                target=str(round_id),
+                details={"paths": paths, "reason": reason},
             )
             uow.commit()
     columns = policy.summary_columns

@@ -341,6 +341,19 @@ class Directory:
         rows = self.uow.session.execute(sa.select(org_projection).where(org_projection.c.path.in_(list(paths))))
         return {r.path: dict(r._mapping) for r in rows}
 
+    def orgs_within(self, org_path: str, levels: Sequence[str]) -> list[dict[str, Any]]:
+        """The orgs of `levels` at `org_path` or under it, by path (a county's schools sit together)."""
+        o = org_projection.c
+        query = (
+            sa.select(org_projection)
+            .where(
+                sa.or_(o.path == org_path, o.path.startswith(org_path.rstrip("/") + "/", autoescape=True)),
+                o.level.in_(list(levels)),
+            )
+            .order_by(o.path)
+        )
+        return [dict(r._mapping) for r in self.uow.session.execute(query)]
+
     def user(self, user_id: uuid.UUID) -> dict[str, Any] | None:
         row = self.uow.session.execute(
             sa.select(user_projection).where(user_projection.c.user_id == user_id)

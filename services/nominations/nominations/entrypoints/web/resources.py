@@ -28,6 +28,7 @@ from nominations.entrypoints.web.schemas import (
     RoundCreate,
     RoundListArgs,
     RoundPage,
+    RoundProgressSchema,
     RoundSchema,
     SummaryArgs,
 )
@@ -163,7 +164,12 @@ class RoundSummary(MethodView):
     @rounds_blp.response(200, description="汇总表 as text/csv or XLSX, streamed")
     def get(self, args: dict[str, Any], round_id: uuid.UUID) -> Any:
         table = handlers.summary_table(
-            service().uow, current_principal(), round_id, org_code=args["org_code"], reveal=args["reveal"]
+            service().uow,
+            current_principal(),
+            round_id,
+            org_code=args["org_code"],
+            reveal=args["reveal"],
+            reason=args["reason"],
         )
         if args["format"] == "xlsx":
             body, mimetype = (
@@ -175,6 +181,15 @@ class RoundSummary(MethodView):
         response = Response(stream_with_context(body), mimetype=mimetype)
         response.headers["Content-Disposition"] = f'attachment; filename="summary-{round_id}.{args["format"]}"'
         return response
+
+
+@rounds_blp.route("/<uuid:round_id>/progress")
+class RoundProgress(MethodView):
+    @rounds_blp.response(200, RoundProgressSchema)
+    def get(self, round_id: uuid.UUID) -> Any:
+        """报送进度: each unit the round reaches in the caller's scope (grouped by the body above it), whether it has
+        a nomination and its status, so a bureau sees at once who has not submitted."""
+        return handlers.round_progress(service().uow(), current_principal(), round_id)
 
 
 # -- nominations ---------------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from shared.pagination import PageArgs, page_schema
 
@@ -72,6 +74,42 @@ class SummaryArgs(Schema):
     format = fields.String(load_default="csv", validate=validate.OneOf(["csv", "xlsx"]))
     org_code = fields.String(load_default=None, validate=validate.Length(min=1, max=32))
     reveal = fields.Boolean(load_default=False, metadata={"description": "full personal data (audited)"})
+    reason = fields.String(
+        load_default=None,
+        validate=validate.Length(min=2, max=500),
+        metadata={"description": "why full personal data is needed: required with reveal, kept in the audit trail"},
+    )
+
+    @validates_schema
+    def _reason_with_reveal(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("reveal") and not (data.get("reason") or "").strip():
+            raise ValidationError("a reason is required to reveal personal data / 导出完整个人信息须填写理由", "reason")
+
+
+class ProgressUnitSchema(Schema):
+    """One unit the round reaches (a school, or a university), with its live nomination if it has one."""
+
+    org_code = fields.String()
+    org_name = fields.String()
+    org_path = fields.String()
+    level = fields.String()
+    county_code = fields.String(allow_none=True, metadata={"description": "the body above the unit"})
+    county_name = fields.String(allow_none=True)
+    nomination_id = fields.UUID(allow_none=True, metadata={"description": "null: no nomination yet (未报送)"})
+    status = fields.String(allow_none=True)
+    candidate_name = fields.String(allow_none=True)
+    returned_at_stage = fields.Integer(allow_none=True)
+    submitted_at = fields.DateTime(allow_none=True)
+    updated_at = fields.DateTime(allow_none=True)
+
+
+class RoundProgressSchema(Schema):
+    """报送进度: every unit of the round in the caller's scope, and how many are at each status (`none`: no
+    nomination)."""
+
+    round_id = fields.UUID()
+    units = fields.List(fields.Nested(ProgressUnitSchema))
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer())
 
 
 class NominationCreate(Schema):

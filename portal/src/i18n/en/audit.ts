@@ -1,0 +1,28 @@
+export default {
+  readOnly: 'Read-only',
+  cases: {
+    title: 'Review cases',
+    menu: 'Review cases',
+    status: 'Case status',
+    all: 'All',
+    empty: 'No review cases',
+    candidate: 'Candidate',
+    school: 'School',
+    stage: 'Current stage',
+    openedAt: 'Opened at',
+  },
+  case: {
+    title: 'Case record',
+    back: 'Back to review cases',
+    heading: '{name} · {school}',
+    policy: 'Policy',
+    chain: 'Review chain',
+    stage: 'Stage',
+    decision: 'Decision',
+    opinion: 'Opinion',
+    decidedBy: 'Decided by',
+    history: 'Case history',
+    appendOnly: 'The history is append-only: entries are added, never changed, each with who and when.',
+    nominationHistory: 'Nomination history',
+  },
+}

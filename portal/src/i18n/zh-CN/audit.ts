@@ -1,0 +1,28 @@
+export default {
+  readOnly: '只读',
+  cases: {
+    title: '审核案件',
+    menu: '审核案件',
+    status: '案件状态',
+    all: '全部',
+    empty: '暂无审核案件',
+    candidate: '候选人',
+    school: '学校',
+    stage: '当前环节',
+    openedAt: '立案时间',
+  },
+  case: {
+    title: '案件记录',
+    back: '返回审核案件',
+    heading: '{name} · {school}',
+    policy: '推荐政策',
+    chain: '审核流程',
+    stage: '审核环节',
+    decision: '审核结论',
+    opinion: '审核意见',
+    decidedBy: '审核人',
+    history: '案件办理记录',
+    appendOnly: '办理记录只增不改，每一条都保留操作人和时间。',
+    nominationHistory: '推荐表记录',
+  },
+}

@@ -1,0 +1,29 @@
+import type { RouteRecordRaw } from 'vue-router'
+import type { Role } from '@/router/meta'
+
+/** Who opens and closes rounds (each policy's `issuer_roles`): the city, county and university bodies. */
+export const ISSUER_ROLES: Role[] = ['city_reviewer', 'county_reviewer', 'university_president', 'platform_admin']
+/** Who reads rounds and their progress: the issuers, and the auditor (read-only, every write control hidden). */
+export const ROUND_READER_ROLES: Role[] = [...ISSUER_ROLES, 'auditor']
+
+const routes: RouteRecordRaw[] = [
+  {
+    path: '/bureau/rounds',
+    name: 'bureau-rounds',
+    component: () => import('./RoundsPage.vue'),
+    meta: {
+      roles: ROUND_READER_ROLES,
+      titleKey: 'bureau.rounds.title',
+      menu: { labelKey: 'bureau.rounds.menu', icon: 'Flag', order: 30 },
+    },
+  },
+  {
+    path: '/bureau/rounds/:roundId',
+    name: 'bureau-round-progress',
+    component: () => import('./RoundProgressPage.vue'),
+    props: true,
+    meta: { roles: ROUND_READER_ROLES, titleKey: 'bureau.progress.title' },
+  },
+]
+
+export default routes
