@@ -294,7 +294,11 @@ def test_progress_shows_each_school_of_the_round_in_scope_and_who_has_not_submit
     submit(client, issuer, created.json["id"], fill_and_attest(client, issuer, created))
     after = client.get(url, headers=issuer.headers("city", CITY)).json
     first = after["units"][0]
-    assert (first["nomination_id"], first["status"], first["candidate_name"]) == (created.json["id"], "submitted", "张三")
+    assert (first["nomination_id"], first["status"], first["candidate_name"]) == (
+        created.json["id"],
+        "submitted",
+        "张三",
+    )
     assert after["counts"] == {"submitted": 1, "none": 2}
     # A county sees its own schools only; another county none of 解放区's; a school only itself.
     county = client.get(url, headers=issuer.headers("c", COUNTY)).json

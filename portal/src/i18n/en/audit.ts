@@ -4,6 +4,7 @@ export default {
     title: 'Review cases',
     menu: 'Review cases',
     status: 'Case status',
+    round: 'Round',
     all: 'All',
     empty: 'No review cases',
     candidate: 'Candidate',

@@ -4,6 +4,7 @@ export default {
     title: '审核案件',
     menu: '审核案件',
     status: '案件状态',
+    round: '推荐批次',
     all: '全部',
     empty: '暂无审核案件',
     candidate: '候选人',
