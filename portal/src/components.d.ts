@@ -63,6 +63,7 @@ declare module 'vue' {
     ElTimeline: typeof import('element-plus/es')['ElTimeline']
     ElTimelineItem: typeof import('element-plus/es')['ElTimelineItem']
     ElTimeSelect: typeof import('element-plus/es')['ElTimeSelect']
+    ElTree: typeof import('element-plus/es')['ElTree']
     FormSheet: typeof import('./components/review/FormSheet.vue')['default']
     HistoryTimeline: typeof import('./components/HistoryTimeline.vue')['default']
     ImportPanel: typeof import('./components/ImportPanel.vue')['default']

@@ -50,6 +50,8 @@ export default {
     replayed: 'This file was imported before; nothing changed this time ({written} added or updated, {unchanged} unchanged).',
     rejected: '{n} rows of the file are wrong; nothing was imported. Correct them as listed below and import again.',
     partly: '{failed} wrong rows were left out; the others were imported.',
+    report_counts: 'Imported: {created} created, {updated} updated, {unchanged} unchanged.',
+    reportErrors: '{n} rows are wrong and were not imported; see the table.',
     report: 'Error report',
     row: 'Row',
     column: 'Column',

@@ -50,6 +50,8 @@ export default {
     replayed: '此文件已导入过，本次未作任何更改（新增或更新 {written} 行，未变化 {unchanged} 行）。',
     rejected: '文件中有 {n} 行有误，未导入任何记录。请按下表修改后重新导入。',
     partly: '{failed} 行有误未导入，其余行已导入。',
+    report_counts: '导入完成：新建 {created} 条，更新 {updated} 条，未变化 {unchanged} 条。',
+    reportErrors: '{n} 行有误未导入，见下表。',
     report: '错误报告',
     row: '行号',
     column: '列',
