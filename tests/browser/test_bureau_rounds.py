@@ -103,7 +103,7 @@ def test_a_bureau_opens_a_jiaozuo_round_watches_two_schools_submit_and_exports_t
     choose(page, "round-policy", "焦作")
     expect(dialog.locator("[data-test=round-org]")).to_contain_text("焦作市教育局")
     deadline = f"{clock.today() + dt.timedelta(days=20):%Y-%m-%d} 17:00"
-    box = dialog.locator("input[data-test=round-deadline], [data-test=round-deadline] input").first
+    box = dialog.locator("[data-test=round-deadline] input")
     box.fill(deadline)
     box.press("Enter")
     expect(box).to_have_value(deadline)

@@ -14,6 +14,7 @@ from nominations.adapters.orm import audit_log, nomination_history
 from nominations.bootstrap import Nominations
 from openpyxl import load_workbook
 
+from shared.bus.envelope import CloudEvent
 from shared.bus.tables import outbox
 from tests.integration.nominations.conftest import (
     CANDIDATE,
@@ -310,6 +311,40 @@ def test_progress_shows_each_school_of_the_round_in_scope_and_who_has_not_submit
     # A round of another region is a 404, not an empty list.
     helan = open_round(client, issuer, policy="helan-2024", org="640122", grant=("county_reviewer", "/640122"))
     assert client.get(f"/api/rounds/{helan['id']}/progress", headers=issuer.headers("c", COUNTY)).status_code == 404
+
+
+def test_coverage_counts_the_schools_with_a_cio_in_office(
+    service: Nominations, client: FlaskClient, issuer: TestIssuer
+) -> None:
+    """覆盖率: schools in scope with an appointment in force; an ended or revoked one does not count."""
+    from nominations.service_layer.projections import on_appointment, on_appointment_revoked
+
+    def appointment(event_type: str, appointment_id: str, org_code: str, org_path: str) -> CloudEvent:
+        data = {"appointment_id": appointment_id, "person_user_id": str(CANDIDATE), "org_code": org_code}
+        return CloudEvent(type=event_type, source="/cio/approvals", data={**data, "org_path": org_path})
+
+    with service.uow() as uow:
+        on_appointment(appointment("approvals.appointment.made", "a1", "4108020001", "/4108/410802/4108020001"), uow)
+        on_appointment(appointment("approvals.appointment.made", "a2", "4108210001", "/4108/410821/4108210001"), uow)
+        on_appointment_revoked(
+            appointment("approvals.appointment.revoked", "a2", "4108210001", "/4108/410821/4108210001"), uow
+        )
+        uow.commit()
+    city = client.get("/api/nominations/coverage", headers=issuer.headers("city", CITY)).json
+    assert (city["units"], city["appointed"]) == (3, 1)
+    assert [(r["org_name"], r["units"], r["appointed"]) for r in city["by_parent"]] == [
+        ("解放区教育局", 2, 1),
+        ("修武县教育局", 1, 0),
+    ]
+    county = client.get("/api/nominations/coverage", headers=issuer.headers("c", OTHER_COUNTY)).json
+    assert (county["units"], county["appointed"]) == (1, 0)
+    one = client.get("/api/nominations/coverage?org_code=410802", headers=issuer.headers("city", CITY)).json
+    assert (one["units"], one["appointed"]) == (2, 1)
+    # An org outside the caller's scope is a 404, not an empty answer.
+    assert (
+        client.get("/api/nominations/coverage?org_code=410802", headers=issuer.headers("c", OTHER_COUNTY)).status_code
+        == 404
+    )
 
 
 def test_closing_by_hand_and_by_the_deadline_timer(

@@ -163,6 +163,49 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/nominations/coverage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 首席信息官覆盖率: the schools and universities in scope with a CIO appointed and in office (from approvals'
+         *     appointment events), in all and per body above them, for the bureau's dashboard.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    org_code?: string | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Coverage"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/nominations/{nomination_id}": {
         parameters: {
             query?: never;
@@ -894,6 +937,18 @@ export interface components {
         };
         CandidateList: {
             items?: components["schemas"]["Candidate"][];
+        };
+        Coverage: {
+            appointed?: number;
+            /** @description per body above the units */
+            by_parent?: components["schemas"]["CoverageRow"][];
+            units?: number;
+        };
+        CoverageRow: {
+            appointed?: number;
+            org_code?: string;
+            org_name?: string;
+            units?: number;
         };
         Eligibility: {
             checked_rules?: string[];

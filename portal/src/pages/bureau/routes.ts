@@ -18,6 +18,16 @@ const routes: RouteRecordRaw[] = [
     },
   },
   {
+    path: '/bureau/dashboard',
+    name: 'bureau-dashboard',
+    component: () => import('./DashboardPage.vue'),
+    meta: {
+      roles: ROUND_READER_ROLES,
+      titleKey: 'bureau.dashboard.title',
+      menu: { labelKey: 'bureau.dashboard.menu', icon: 'DataAnalysis', order: 40 },
+    },
+  },
+  {
     path: '/bureau/rounds/:roundId',
     name: 'bureau-round-progress',
     component: () => import('./RoundProgressPage.vue'),

@@ -631,6 +631,41 @@ def round_progress(uow: NominationsUnitOfWork, principal: Principal, round_id: u
     return {"round_id": round_id, "units": rows, "counts": counts}
 
 
+NOMINEE_LEVELS = ("school", "university")
+
+
+def coverage(uow: NominationsUnitOfWork, principal: Principal, org_code: str | None) -> dict[str, Any]:
+    """首席信息官覆盖率: the schools and universities in the caller's scope (or under one org of it), how many have
+    a CIO appointed and in office, and the same per body above them (贺兰县's plan: every school by 2025)."""
+    with uow:
+        paths = principal.paths(*READ_ROLES)
+        if org_code:
+            org = uow.directory.org(org_code)
+            if org is None or not principal.can(org["path"], *READ_ROLES):
+                raise NotFound("No such organisation.")
+            roots = [org["path"]]
+        else:
+            roots = paths
+        units: dict[str, dict[str, Any]] = {}
+        for root in roots:
+            for unit in uow.directory.orgs_within(root, NOMINEE_LEVELS):
+                if any(within(unit["path"], p) for p in paths):
+                    units[unit["code"]] = unit
+        appointed = uow.directory.units_with_appointment(list(units))
+        parents = uow.directory.orgs_by_path(sorted({u["path"].rsplit("/", 1)[0] for u in units.values()}))
+    by_parent: dict[str, dict[str, Any]] = {}
+    for unit in sorted(units.values(), key=lambda u: u["path"]):
+        parent_path = unit["path"].rsplit("/", 1)[0]
+        parent = parents.get(parent_path)
+        key = parent["code"] if parent else unit["code"]
+        row = by_parent.setdefault(
+            key, {"org_code": key, "org_name": parent["name"] if parent else unit["name"], "units": 0, "appointed": 0}
+        )
+        row["units"] += 1
+        row["appointed"] += unit["code"] in appointed
+    return {"units": len(units), "appointed": len(appointed), "by_parent": list(by_parent.values())}
+
+
 def within(path: str, grant_path: str) -> bool:
     return path == grant_path or path.startswith(grant_path.rstrip("/") + "/")
 

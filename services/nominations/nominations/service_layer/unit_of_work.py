@@ -354,6 +354,14 @@ class Directory:
         )
         return [dict(r._mapping) for r in self.uow.session.execute(query)]
 
+    def units_with_appointment(self, unit_codes: Sequence[str]) -> set[str]:
+        """Which of the units have an active appointment (聘任 in force), from approvals' events."""
+        if not unit_codes:
+            return set()
+        a = appointment_projection.c
+        query = sa.select(a.org_code).where(a.org_code.in_(list(unit_codes)), a.status == "active").distinct()
+        return {r[0] for r in self.uow.session.execute(query)}
+
     def user(self, user_id: uuid.UUID) -> dict[str, Any] | None:
         row = self.uow.session.execute(
             sa.select(user_projection).where(user_projection.c.user_id == user_id)

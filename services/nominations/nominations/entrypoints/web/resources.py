@@ -16,6 +16,8 @@ from nominations.entrypoints.web.schemas import (
     Attestation,
     CandidateArgs,
     CandidateList,
+    CoverageArgs,
+    CoverageSchema,
     EligibilitySchema,
     HistoryList,
     NominationCreate,
@@ -235,6 +237,16 @@ class NominationsList(MethodView):
             items.append(body)
         result["items"] = items
         return result
+
+
+@nominations_blp.route("/coverage")
+class Coverage(MethodView):
+    @nominations_blp.arguments(CoverageArgs, location="query")
+    @nominations_blp.response(200, CoverageSchema)
+    def get(self, args: dict[str, Any]) -> Any:
+        """首席信息官覆盖率: the schools and universities in scope with a CIO appointed and in office (from approvals'
+        appointment events), in all and per body above them, for the bureau's dashboard."""
+        return handlers.coverage(service().uow(), current_principal(), args["org_code"])
 
 
 @nominations_blp.route("/candidates")

@@ -112,6 +112,25 @@ class RoundProgressSchema(Schema):
     counts = fields.Dict(keys=fields.String(), values=fields.Integer())
 
 
+class CoverageArgs(Schema):
+    org_code = fields.String(load_default=None, validate=validate.Length(min=1, max=32))
+
+
+class CoverageRow(Schema):
+    org_code = fields.String()
+    org_name = fields.String()
+    units = fields.Integer()
+    appointed = fields.Integer()
+
+
+class CoverageSchema(Schema):
+    """首席信息官覆盖率: schools and universities in scope, and how many have a CIO in office."""
+
+    units = fields.Integer()
+    appointed = fields.Integer()
+    by_parent = fields.List(fields.Nested(CoverageRow), metadata={"description": "per body above the units"})
+
+
 class NominationCreate(Schema):
     round_id = fields.UUID(required=True)
     school_org_code = fields.String(required=True, validate=validate.Length(min=1, max=32))
