@@ -28,6 +28,16 @@ const routes: RouteRecordRaw[] = [
     },
   },
   {
+    path: '/bureau/appointments',
+    name: 'bureau-appointments',
+    component: () => import('./AppointmentsPage.vue'),
+    meta: {
+      roles: ROUND_READER_ROLES,
+      titleKey: 'bureau.appointments.title',
+      menu: { labelKey: 'bureau.appointments.menu', icon: 'Medal', order: 35 },
+    },
+  },
+  {
     path: '/bureau/rounds/:roundId',
     name: 'bureau-round-progress',
     component: () => import('./RoundProgressPage.vue'),
