@@ -22,6 +22,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from shared import clock
 from tests.browser.school import new_school
+from tests.browser.test_bureau_appointments import settled
 from tests.browser.test_review_chains import NewPage, Person, check
 from tests.e2e.conftest import Stack
 from tests.e2e.test_policies_e2e import (
@@ -107,6 +108,7 @@ def test_a_bureau_opens_a_jiaozuo_round_watches_two_schools_submit_and_exports_t
     box.fill(deadline)
     box.press("Enter")
     expect(box).to_have_value(deadline)
+    settled(page)
     check(page, "bureau-round-open")
     dialog.locator("[data-test=submit-round]").click()
     expect(dialog).to_be_hidden()
@@ -172,12 +174,13 @@ def test_a_bureau_opens_a_jiaozuo_round_watches_two_schools_submit_and_exports_t
     reveal.locator("[data-test=reveal-submit]").click()
     expect(reveal).to_contain_text("请填写导出理由")
     reveal.locator("[data-test=reveal-reason]").fill("报送省教育厅备案")
+    settled(page)
     check(page, "bureau-summary-reveal")
     with page.expect_download() as started:
         reveal.locator("[data-test=reveal-submit]").click()
     saved = started.value.path()
     assert saved is not None
-    sheet = load_workbook(Path(saved), read_only=True).active
+    sheet = load_workbook(io.BytesIO(Path(saved).read_bytes()), read_only=True).active
     assert sheet is not None
     values = [list(r) for r in sheet.iter_rows(values_only=True)]
     assert len(values) == 3 and all("13900139000" in row for row in values[1:])

@@ -13,6 +13,7 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 
 from tests.browser.helpers import sign_in
+from tests.browser.test_bureau_appointments import settled
 from tests.browser.test_review_chains import NewPage, Person, check
 from tests.e2e.conftest import Stack
 from tests.e2e.test_policies_e2e import Client
@@ -92,6 +93,7 @@ def test_an_administrator_imports_orgs_and_users_gives_a_grant_and_the_new_user_
     drawer.locator("[data-test=give-grant]").click()  # 学校管理员 is the first role offered
     expect(drawer.locator("[data-test=grant-table]")).to_contain_text("学校管理员")
     expect(drawer.locator("[data-test=grant-table]")).to_contain_text(f"/4108/{county}/{school}")
+    settled(page)
     check(page, "admin-users-grants")
     api = Client(portal_stack, "admin")
     listed = api.call("GET", "/api/users", params={"q": suffix.lower(), "limit": 10}).json()["items"]

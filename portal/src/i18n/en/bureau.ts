@@ -126,6 +126,13 @@ export default {
     effectiveOn: 'Effective on',
     required: 'Required',
     done: 'Recorded',
+    actionsLog: {
+      appointment_made: 'Appointed',
+      appointment_renewed: 'Renewed',
+      appointment_revoked: 'Revoked',
+      appointment_ended: 'Term ended',
+      appointment_filed: 'Change filed',
+    },
     orgNotFound: 'No organisation has the code {code}',
   },
   status: {

@@ -126,6 +126,13 @@ export default {
     effectiveOn: '生效日期',
     required: '请填写此项',
     done: '已记录',
+    actionsLog: {
+      appointment_made: '聘任',
+      appointment_renewed: '连任',
+      appointment_revoked: '取消任命',
+      appointment_ended: '任期结束',
+      appointment_filed: '变更报备',
+    },
     orgNotFound: '未找到代码为 {code} 的机构',
   },
   status: {
