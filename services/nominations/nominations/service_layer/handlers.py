@@ -313,7 +313,7 @@ def round_batches(uow: NominationsUnitOfWork, principal: Principal, round_id: uu
         )
         units = []
         for level in levels:
-            for org in uow.directory.orgs_within(round_.issuing_org_path, level):
+            for org in uow.directory.orgs_within(round_.issuing_org_path, [level]):
                 if not principal.can(org["path"], *READ_ROLES):
                     continue
                 batch = by_org.get(org["code"])
@@ -905,6 +905,86 @@ def candidates(
     ]
 
 
+# -- progress ------------------------------------------------------------------------------------
+def round_progress(uow: NominationsUnitOfWork, principal: Principal, round_id: uuid.UUID) -> dict[str, Any]:
+    """报送进度 of a round: every unit of the policy's nominee levels under the round's issuing org that the caller
+    reads, each with its live nomination (or none), the body above it, and the count per status (`none` for the
+    units that have not started one)."""
+    with uow:
+        round_ = _round_in_view(uow, principal, round_id)
+        paths = principal.paths(*READ_ROLES)
+        units = [
+            org
+            for org in uow.directory.orgs_within(round_.issuing_org_path, round_.read_policy.nominee_org_levels)
+            if any(within(org["path"], p) for p in paths)
+        ]
+        live = {n.school_org_code: n for n in uow.nominations.stream_for_summary(round_id, paths)}
+        parents = uow.directory.orgs_by_path([o["path"].rsplit("/", 1)[0] for o in units if o["parent_code"]])
+    counts: dict[str, int] = {}
+    rows = []
+    for org in units:
+        parent = parents.get(org["path"].rsplit("/", 1)[0])
+        nomination = live.get(org["code"])
+        status = nomination.status.value if nomination else None
+        counts[status or "none"] = counts.get(status or "none", 0) + 1
+        rows.append(
+            {
+                "org_code": org["code"],
+                "org_name": org["name"],
+                "org_path": org["path"],
+                "level": org["level"],
+                "county_code": parent["code"] if parent else None,
+                "county_name": parent["name"] if parent else None,
+                "nomination_id": nomination.id if nomination else None,
+                "status": status,
+                "candidate_name": nomination.candidate.get("display_name") if nomination else None,
+                "returned_at_stage": nomination.returned_at_stage if nomination else None,
+                "submitted_at": nomination.submitted_at if nomination else None,
+                "updated_at": nomination.updated_at if nomination else None,
+            }
+        )
+    return {"round_id": round_id, "units": rows, "counts": counts}
+
+
+NOMINEE_LEVELS = ("school", "university")
+
+
+def coverage(uow: NominationsUnitOfWork, principal: Principal, org_code: str | None) -> dict[str, Any]:
+    """首席信息官覆盖率: the schools and universities in the caller's scope (or under one org of it), how many have
+    a CIO appointed and in office, and the same per body above them (贺兰县's plan: every school by 2025)."""
+    with uow:
+        paths = principal.paths(*READ_ROLES)
+        if org_code:
+            org = uow.directory.org(org_code)
+            if org is None or not principal.can(org["path"], *READ_ROLES):
+                raise NotFound("No such organisation.")
+            roots = [org["path"]]
+        else:
+            roots = paths
+        units: dict[str, dict[str, Any]] = {}
+        for root in roots:
+            for unit in uow.directory.orgs_within(root, NOMINEE_LEVELS):
+                if any(within(unit["path"], p) for p in paths):
+                    units[unit["code"]] = unit
+        appointed = uow.directory.units_with_appointment(list(units))
+        parents = uow.directory.orgs_by_path(sorted({u["path"].rsplit("/", 1)[0] for u in units.values()}))
+    by_parent: dict[str, dict[str, Any]] = {}
+    for unit in sorted(units.values(), key=lambda u: u["path"]):
+        parent_path = unit["path"].rsplit("/", 1)[0]
+        parent = parents.get(parent_path)
+        key = parent["code"] if parent else unit["code"]
+        row = by_parent.setdefault(
+            key, {"org_code": key, "org_name": parent["name"] if parent else unit["name"], "units": 0, "appointed": 0}
+        )
+        row["units"] += 1
+        row["appointed"] += unit["code"] in appointed
+    return {"units": len(units), "appointed": len(appointed), "by_parent": list(by_parent.values())}
+
+
+def within(path: str, grant_path: str) -> bool:
+    return path == grant_path or path.startswith(grant_path.rstrip("/") + "/")
+
+
 # -- the summary table ---------------------------------------------------------------------------
 STATUS_ZH = {
     "draft": "草稿",
@@ -933,6 +1013,7 @@ def summary_table(
     org_code: str | None,
     reveal: bool,
     batch_id: uuid.UUID | None = None,
+    reason: str | None = None,
 ) -> SummaryTable:
     """汇总表 of a round for the caller's subtree (or one org in it, or the forms of one county's batch);
     personal data masked unless revealed.
@@ -960,7 +1041,10 @@ def summary_table(
             if not paths:
                 raise NotFound("No such round.")
             uow.audit(
-                "summary.personal_export", actor=principal.subject, target=str(round_id), details={"paths": paths}
+                "summary.personal_export",
+                actor=principal.subject,
+                target=str(round_id),
+                details={"paths": paths, "reason": reason},
             )
             uow.commit()
     columns = policy.summary_columns

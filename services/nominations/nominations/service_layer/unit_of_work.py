@@ -416,14 +416,26 @@ class Directory:
         rows = self.uow.session.execute(sa.select(org_projection).where(org_projection.c.path.in_(list(paths))))
         return {r.path: dict(r._mapping) for r in rows}
 
-    def orgs_within(self, path: str, level: str) -> list[dict[str, Any]]:
-        """The orgs of one level in a subtree (the counties of a city), by path."""
+    def orgs_within(self, org_path: str, levels: Sequence[str]) -> list[dict[str, Any]]:
+        """The orgs of `levels` at `org_path` or under it, by path (a county's schools sit together)."""
+        o = org_projection.c
         query = (
             sa.select(org_projection)
-            .where(within_any(org_projection.c.path, [path]), org_projection.c.level == level)
-            .order_by(org_projection.c.path)
+            .where(
+                sa.or_(o.path == org_path, o.path.startswith(org_path.rstrip("/") + "/", autoescape=True)),
+                o.level.in_(list(levels)),
+            )
+            .order_by(o.path)
         )
         return [dict(r._mapping) for r in self.uow.session.execute(query)]
+
+    def units_with_appointment(self, unit_codes: Sequence[str]) -> set[str]:
+        """Which of the units have an active appointment (聘任 in force), from approvals' events."""
+        if not unit_codes:
+            return set()
+        a = appointment_projection.c
+        query = sa.select(a.org_code).where(a.org_code.in_(list(unit_codes)), a.status == "active").distinct()
+        return {r[0] for r in self.uow.session.execute(query)}
 
     def user(self, user_id: uuid.UUID) -> dict[str, Any] | None:
         row = self.uow.session.execute(

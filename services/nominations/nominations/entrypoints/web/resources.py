@@ -22,6 +22,8 @@ from nominations.entrypoints.web.schemas import (
     CandidateArgs,
     CandidateList,
     CertificateClaimSchema,
+    CoverageArgs,
+    CoverageSchema,
     EligibilitySchema,
     EvidenceListSchema,
     HistoryList,
@@ -37,6 +39,7 @@ from nominations.entrypoints.web.schemas import (
     RoundCreate,
     RoundListArgs,
     RoundPage,
+    RoundProgressSchema,
     RoundSchema,
     SummaryArgs,
 )
@@ -187,7 +190,12 @@ class RoundSummary(MethodView):
     @rounds_blp.response(200, description="汇总表 as text/csv or XLSX, streamed")
     def get(self, args: dict[str, Any], round_id: uuid.UUID) -> Any:
         table = handlers.summary_table(
-            service().uow, current_principal(), round_id, org_code=args["org_code"], reveal=args["reveal"]
+            service().uow,
+            current_principal(),
+            round_id,
+            org_code=args["org_code"],
+            reveal=args["reveal"],
+            reason=args["reason"],
         )
         return _table_response(table, args["format"], f"summary-{round_id}")
 
@@ -223,9 +231,24 @@ class RoundBatchSummary(MethodView):
     @rounds_blp.response(200, description="the batch's 汇总表 as text/csv or XLSX, streamed")
     def get(self, args: dict[str, Any], round_id: uuid.UUID, batch_id: uuid.UUID) -> Any:
         table = handlers.summary_table(
-            service().uow, current_principal(), round_id, org_code=None, reveal=args["reveal"], batch_id=batch_id
+            service().uow,
+            current_principal(),
+            round_id,
+            org_code=None,
+            reveal=args["reveal"],
+            reason=args["reason"],
+            batch_id=batch_id,
         )
         return _table_response(table, args["format"], f"summary-{round_id}-{batch_id}")
+
+
+@rounds_blp.route("/<uuid:round_id>/progress")
+class RoundProgress(MethodView):
+    @rounds_blp.response(200, RoundProgressSchema)
+    def get(self, round_id: uuid.UUID) -> Any:
+        """报送进度: each unit the round reaches in the caller's scope (grouped by the body above it), whether it has
+        a nomination and its status, so a bureau sees at once who has not submitted."""
+        return handlers.round_progress(service().uow(), current_principal(), round_id)
 
 
 # -- nominations ---------------------------------------------------------------------------------
@@ -281,6 +304,16 @@ class PreviousNomination(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """The unit's latest nomination of an earlier round, to start the new round's form from (`start_from`)."""
         return handlers.previous_nomination(service().uow(), current_principal(), args["org_code"], args["round_id"])
+
+
+@nominations_blp.route("/coverage")
+class Coverage(MethodView):
+    @nominations_blp.arguments(CoverageArgs, location="query")
+    @nominations_blp.response(200, CoverageSchema)
+    def get(self, args: dict[str, Any]) -> Any:
+        """首席信息官覆盖率: the schools and universities in scope with a CIO appointed and in office (from approvals'
+        appointment events), in all and per body above them, for the bureau's dashboard."""
+        return handlers.coverage(service().uow(), current_principal(), args["org_code"])
 
 
 @nominations_blp.route("/candidates")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from shared.pagination import PageArgs, page_schema
 
@@ -149,11 +151,6 @@ class BatchOverviewSchema(Schema):
     units = fields.List(fields.Nested(BatchUnit), metadata={"description": "every sending unit, sent or not yet"})
 
 
-class BatchSummaryArgs(Schema):
-    format = fields.String(load_default="csv", validate=validate.OneOf(["csv", "xlsx"]))
-    reveal = fields.Boolean(load_default=False, metadata={"description": "full personal data (audited)"})
-
-
 class RoundListArgs(PageArgs):
     status = fields.String(validate=validate.OneOf(["open", "closed"]))
 
@@ -161,10 +158,74 @@ class RoundListArgs(PageArgs):
 RoundPage = page_schema(RoundSchema, "RoundPage")
 
 
-class SummaryArgs(Schema):
+class RevealArgs(Schema):
+    """A 汇总表 download: masked, or revealed with the reason kept in the audit trail."""
+
     format = fields.String(load_default="csv", validate=validate.OneOf(["csv", "xlsx"]))
-    org_code = fields.String(load_default=None, validate=validate.Length(min=1, max=32))
     reveal = fields.Boolean(load_default=False, metadata={"description": "full personal data (audited)"})
+    reason = fields.String(
+        load_default=None,
+        validate=validate.Length(min=2, max=500),
+        metadata={"description": "why full personal data is needed: required with reveal, kept in the audit trail"},
+    )
+
+    @validates_schema
+    def _reason_with_reveal(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("reveal") and not (data.get("reason") or "").strip():
+            raise ValidationError("a reason is required to reveal personal data / 导出完整个人信息须填写理由", "reason")
+
+
+class SummaryArgs(RevealArgs):
+    org_code = fields.String(load_default=None, validate=validate.Length(min=1, max=32))
+
+
+class BatchSummaryArgs(RevealArgs):
+    """One county's batch's 汇总表 (报送)."""
+
+
+class ProgressUnitSchema(Schema):
+    """One unit the round reaches (a school, or a university), with its live nomination if it has one."""
+
+    org_code = fields.String()
+    org_name = fields.String()
+    org_path = fields.String()
+    level = fields.String()
+    county_code = fields.String(allow_none=True, metadata={"description": "the body above the unit"})
+    county_name = fields.String(allow_none=True)
+    nomination_id = fields.UUID(allow_none=True, metadata={"description": "null: no nomination yet (未报送)"})
+    status = fields.String(allow_none=True)
+    candidate_name = fields.String(allow_none=True)
+    returned_at_stage = fields.Integer(allow_none=True)
+    submitted_at = fields.DateTime(allow_none=True)
+    updated_at = fields.DateTime(allow_none=True)
+
+
+class RoundProgressSchema(Schema):
+    """报送进度: every unit of the round in the caller's scope, and how many are at each status (`none`: no
+    nomination)."""
+
+    round_id = fields.UUID()
+    units = fields.List(fields.Nested(ProgressUnitSchema))
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
+class CoverageArgs(Schema):
+    org_code = fields.String(load_default=None, validate=validate.Length(min=1, max=32))
+
+
+class CoverageRow(Schema):
+    org_code = fields.String()
+    org_name = fields.String()
+    units = fields.Integer()
+    appointed = fields.Integer()
+
+
+class CoverageSchema(Schema):
+    """首席信息官覆盖率: schools and universities in scope, and how many have a CIO in office."""
+
+    units = fields.Integer()
+    appointed = fields.Integer()
+    by_parent = fields.List(fields.Nested(CoverageRow), metadata={"description": "per body above the units"})
 
 
 class NominationCreate(Schema):

@@ -1,0 +1,27 @@
+export default {
+  check: {
+    title: 'Certificate check',
+    subtitle: 'Enter a training certificate’s number to check whether it is valid',
+    number: 'Certificate number',
+    placeholder: 'e.g. JZ-CIO-2026-0001',
+    submit: 'Check',
+    signIn: 'Sign in',
+    holder: 'Holder',
+    kind: 'Kind',
+    level: 'Training level',
+    issuer: 'Issued by',
+    issuedOn: 'Issued on',
+    expiresOn: 'Valid until',
+    revokedOn: 'Revoked on',
+    noExpiry: 'No expiry',
+    notFound: 'No certificate has this number; check it and try again',
+    status: { valid: 'Valid certificate', revoked: 'Certificate revoked', expired: 'Certificate expired' },
+    explain: {
+      valid: 'The platform records this certificate and it is valid today.',
+      revoked: 'The issuer has revoked this certificate; it is no longer valid.',
+      expired: 'This certificate is past its expiry date.',
+    },
+    kinds: { cio: 'CIO training certificate', informatization: 'Informatization training certificate', other: 'Other training certificate' },
+    levels: { national: 'National', provincial: 'Provincial', city: 'City', county: 'County', school: 'School' },
+  },
+}

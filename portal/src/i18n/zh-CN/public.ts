@@ -1,0 +1,27 @@
+export default {
+  check: {
+    title: '证书查验',
+    subtitle: '输入培训合格证编号，查验证书是否有效',
+    number: '证书编号',
+    placeholder: '如：JZ-CIO-2026-0001',
+    submit: '查验',
+    signIn: '登录平台',
+    holder: '持证人',
+    kind: '证书类别',
+    level: '培训级别',
+    issuer: '发证单位',
+    issuedOn: '发证日期',
+    expiresOn: '有效期至',
+    revokedOn: '撤销日期',
+    noExpiry: '长期有效',
+    notFound: '未找到该编号的证书，请核对后重试',
+    status: { valid: '证书有效', revoked: '证书已撤销', expired: '证书已过期' },
+    explain: {
+      valid: '该证书由平台记录，目前有效。',
+      revoked: '该证书已被发证单位撤销，不再有效。',
+      expired: '该证书已超过有效期。',
+    },
+    kinds: { cio: '首席信息官培训合格证', informatization: '教育信息化业务培训合格证', other: '其他培训证书' },
+    levels: { national: '国家级', provincial: '省级', city: '市级', county: '县级', school: '校级' },
+  },
+}
