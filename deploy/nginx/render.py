@@ -108,6 +108,10 @@ PROBLEMS: dict[int, tuple[str, str]] = {
     504: ("Gateway timeout", "The service behind this path did not answer in time."),
 }
 RETRY_AFTER = {429: "10", 503: "30"}
+# nginx reads a request line and each header field into one of these buffers: longer ones are its 414 or 400
+# (problem+json above). 8k keeps every request it passes within gunicorn's limits (deploy/gunicorn: 8190 bytes
+# per line or field), so gunicorn never answers a bare-text 400 of its own behind the gateway.
+HEADER_BUFFER = "8k"
 
 # Who may tell the gateway the client's address in X-Forwarded-For (set_real_ip_from): nobody by default, since
 # locally and with compose clients connect straight to nginx. The containers read the list from a file beside
@@ -444,7 +448,7 @@ def render(
         "    keepalive_timeout 65s;",
         f"    client_max_body_size {MAX_BODY};",
         "    client_body_buffer_size 128k;",
-        "    large_client_header_buffers 4 16k;",
+        f"    large_client_header_buffers 4 {HEADER_BUFFER};",
         "",
     ]
     for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):

@@ -1523,18 +1523,6 @@ export interface components {
             /** @enum {string} */
             reason: "left_school" | "reassigned" | "retired";
         };
-        Error: {
-            /** @description Error code */
-            code?: number;
-            /** @description Errors */
-            errors?: {
-                [key: string]: unknown;
-            };
-            /** @description Error message */
-            message?: string;
-            /** @description Error name */
-            status?: string;
-        };
         Evaluation: {
             /** Format: uuid */
             appointment_id?: string;
@@ -1716,6 +1704,21 @@ export interface components {
             /** @description Total number of pages. */
             total_pages?: number;
         };
+        Problem: {
+            detail?: string;
+            /** @description one entry per bad field or row */
+            errors?: {
+                [key: string]: unknown;
+            }[];
+            instance?: string;
+            request_id?: string;
+            status: number;
+            title: string;
+            /** @example about:blank */
+            type: string;
+        } & {
+            [key: string]: unknown;
+        };
         Rectification: {
             /** Format: uuid */
             appointment_id?: string;
@@ -1853,7 +1856,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["Error"];
+                "application/problem+json": components["schemas"]["Problem"];
             };
         };
         /** @description Unprocessable Entity */
@@ -1862,7 +1865,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["Error"];
+                "application/problem+json": components["schemas"]["Problem"];
             };
         };
     };

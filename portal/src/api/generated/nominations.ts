@@ -856,18 +856,6 @@ export interface components {
             /** @description 原则上/一般 rules the form departs from with a stated reason: flagged, not blocking */
             warnings?: components["schemas"]["Reason"][];
         };
-        Error: {
-            /** @description Error code */
-            code?: number;
-            /** @description Errors */
-            errors?: {
-                [key: string]: unknown;
-            };
-            /** @description Error message */
-            message?: string;
-            /** @description Error name */
-            status?: string;
-        };
         HistoryEntry: {
             action?: string;
             actor?: string;
@@ -1006,6 +994,21 @@ export interface components {
             title_zh?: string;
             version?: number;
         };
+        Problem: {
+            detail?: string;
+            /** @description one entry per bad field or row */
+            errors?: {
+                [key: string]: unknown;
+            }[];
+            instance?: string;
+            request_id?: string;
+            status: number;
+            title: string;
+            /** @example about:blank */
+            type: string;
+        } & {
+            [key: string]: unknown;
+        };
         Reason: {
             details_en?: string[];
             details_zh?: string[];
@@ -1053,7 +1056,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["Error"];
+                "application/problem+json": components["schemas"]["Problem"];
             };
         };
         /** @description Unprocessable Entity */
@@ -1062,7 +1065,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["Error"];
+                "application/problem+json": components["schemas"]["Problem"];
             };
         };
     };
