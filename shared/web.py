@@ -41,7 +41,7 @@ class ProblemSchema(Schema):
     errors = fields.List(fields.Dict(), metadata={"description": "one entry per bad field or row"})
 
 
-class ProblemApi(Api):  # type: ignore[misc]
+class ProblemApi(Api):
     """flask-smorest documents errors as its own JSON shape; ours are problem+json, so say so: every error
     response (each status and the default) is `application/problem+json` with ProblemSchema."""
 
