@@ -645,11 +645,12 @@ def leaks(stack: Stack, world: World) -> list[str]:
     """Lists that show a caller a record outside their subtree: every GET without a path parameter, as each
     role, must not name any id of a record in another branch of the tree than the role's."""
     found = []
+    clients = {role: Client(stack, role) for role in ROLES}
     for op in operations():
         if op.method != "get" or op.params or is_public(op):
             continue
         for role in ROLES:
-            response = Client(stack, role).call("GET", op.path, expect=None, params={"limit": 100})
+            response = clients[role].call("GET", op.path, expect=None, params={"limit": 100})
             if response.status_code == 200:
                 found += [f"{op.key} as {role} names {n}" for n in _named_outside(world, role, response.text)]
     return found
