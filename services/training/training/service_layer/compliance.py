@@ -123,7 +123,7 @@ def compliance(
                 visible = org is not None and home is not None and path_within(home, org.path)
             else:
                 visible = org is not None and any(path_within(org.path, p) for p in paths)
-            if not visible:
+            if org is None or not visible:
                 raise NotFound("No such organisation.", errors=[field_error("org", "not found", "query")])
             paths = [org.path]
         rows = standings(uow, year, paths, own)
