@@ -108,23 +108,34 @@ class Ledger:
                 self.server_errors.append({"status": status, "at": at, "method": method, "path": url.split("/", 3)[-1]})
 
     def summary(self, grace: float) -> dict[str, Any]:
-        def during(e: dict[str, Any]) -> bool:
-            return any(start <= e["at"] <= end + grace for start, end, _ in self.windows)
+        """5xx by kind: a 503 during any fault (and `grace` after it) is the platform saying "retry"; a 502
+        while gunicorn workers were being killed is a request that was in flight on the killed process (nginx
+        answers 502 for an upstream that drops the connection; the client cannot know whether it was done, so
+        it re-reads before retrying). Anything else is unexpected."""
 
-        by = collections.Counter(
-            "503_during_fault"
-            if e["status"] == 503 and during(e)
-            else f"{e['status']}_{'during' if during(e) else 'outside'}_fault"
-            for e in self.server_errors
-        )
+        def during(e: dict[str, Any], *names: str) -> bool:
+            return any(
+                start <= e["at"] <= end + grace for start, end, name in self.windows if not names or name in names
+            )
+
+        def kind(e: dict[str, Any]) -> str:
+            if e["status"] == 503 and during(e):
+                return "503_during_fault"
+            if e["status"] == 502 and during(e, "web_worker_killed"):
+                return "502_in_flight_on_a_killed_web_worker"
+            return f"{e['status']}_{'during' if during(e) else 'outside'}_fault"
+
+        expected = ("503_during_fault", "502_in_flight_on_a_killed_web_worker")
+        by = collections.Counter(kind(e) for e in self.server_errors)
+        first = self.windows[0][0] if self.windows else 0.0
         return {
             "answers": dict(sorted((str(k), v) for k, v in self.statuses.items())),
             "server_errors": dict(by),
-            "unexpected_5xx": sum(v for k, v in by.items() if k != "503_during_fault"),
-            "unexpected_5xx_examples": [
-                {**e, "at": round(e["at"] - self.windows[0][0], 2) if self.windows else e["at"]}
+            "unexpected_5xx": sum(v for k, v in by.items() if k not in expected),
+            "server_error_examples": [
+                {**e, "at": round(e["at"] - first, 2), "kind": kind(e)}
                 for e in self.server_errors
-                if not (e["status"] == 503 and during(e))
+                if e["status"] != 503
             ][:10],
             "connection_errors": self.connection_errors,
         }
@@ -155,14 +166,13 @@ class Driver:
     def _retry(self, method: str, url: str, attempt: Callable[[], requests.Response], deadline: float = 180) -> Any:
         end = time.monotonic() + deadline
         while True:
-            at = time.time()
             try:
                 response = attempt()
             except requests.RequestException:
-                self.ledger.record(method, url, None, at)
+                self.ledger.record(method, url, None, time.time())
                 response = None
-            if response is not None:
-                self.ledger.record(method, url, response.status_code, at)
+            if response is not None:  # when the answer came: a request in flight at a fault is answered after it
+                self.ledger.record(method, url, response.status_code, time.time())
                 if response.status_code not in RETRYABLE:
                     return response
             if time.monotonic() > end:
