@@ -101,6 +101,7 @@ PROBLEMS: dict[int, tuple[str, str]] = {
     408: ("Request timeout", "The request was not received in time."),
     413: ("Payload too large", f"The request body exceeds {MAX_BODY_MB} MB."),
     414: ("URI too long", "The request URI is too long."),
+    431: ("Request header fields too large", "A request header field, or the whole header, is too long."),
     429: ("Too many requests", "Request rate limit exceeded; retry later."),
     500: ("Internal server error", "The gateway failed to handle the request."),
     502: ("Bad gateway", "The service behind this path is not reachable."),
@@ -108,6 +109,11 @@ PROBLEMS: dict[int, tuple[str, str]] = {
     504: ("Gateway timeout", "The service behind this path did not answer in time."),
 }
 RETRY_AFTER = {429: "10", 503: "30"}
+# Errors nginx finds while still reading the request line or header: there is no URI yet, and a named location
+# cannot be entered without one ("empty URI in redirect to named location", a bare 500), so these go to a URI of
+# the gateway's own. 494 is nginx's "request header too large", answered as 431.
+EARLY_PROBLEMS = (400, 414, 431)
+PROBLEM_URI = "/gateway/problem/"
 # nginx reads a request line and each header field into one of these buffers: longer ones are its 414 or 400
 # (problem+json above). 8k keeps every request it passes within gunicorn's limits (deploy/gunicorn: 8190 bytes
 # per line or field), so gunicorn never answers a bare-text 400 of its own behind the gateway.
@@ -543,7 +549,11 @@ def render(
         "",
     ]
     for status in PROBLEMS:
-        out.append(f"        error_page {status} @problem_{status};")
+        if status in EARLY_PROBLEMS:
+            out.append(f"        error_page {status} {PROBLEM_URI}{status};")
+        else:
+            out.append(f"        error_page {status} @problem_{status};")
+    out.append(f"        error_page 494 =431 {PROBLEM_URI}431;")
     out += [
         "",
         "        location = /gateway/health {",
@@ -602,8 +612,10 @@ def render(
         target, str(portal_dir) if portal_dir else None, str(swagger_ui_dir) if swagger_ui_dir else None
     )
     for status, (title, detail) in PROBLEMS.items():
+        where = f"= {PROBLEM_URI}{status}" if status in EARLY_PROBLEMS else f"@problem_{status}"
         out += [
-            f"        location @problem_{status} {{",
+            f"        location {where} {{",
+            *(["            internal;"] if status in EARLY_PROBLEMS else []),
             *_problem_return(status, title, detail, "            "),
             "        }",
         ]
