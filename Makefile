@@ -4,7 +4,7 @@ PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-machine test-fast lint format bench clean portal backup restore
+.PHONY: run test test-machine test-fast lint format bench clean portal backup restore fuzz faults authz-matrix
 
 # The portal (portal/, Vue + Vite), built to portal/dist for the gateway: `npm ci` when its lock file changed,
 # `npm run build` when any of its sources did; both stamped, so nothing runs when nothing changed.
@@ -62,6 +62,19 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+## fuzz: the longer fuzzing run (make test runs 5 examples per operation): FUZZ_EXAMPLES per operation
+FUZZ_EXAMPLES ?= 100
+fuzz: $(STAMP) portal
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/pytest tests/e2e/harness/test_fuzz_e2e.py -q
+
+## faults: 1,000 submissions through the gateway while the broker, processes and database fail (one JSON line)
+faults: $(STAMP)
+	$(PY) bench/faults.py
+
+## authz-matrix: regenerate tests/authz_matrix.yaml from a running stack, to be reviewed before committing
+authz-matrix: $(STAMP)
+	$(PY) scripts/authz_matrix.py
 
 ## bench: the benchmarks in bench/, each printing one JSON line
 bench: $(STAMP)

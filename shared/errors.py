@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import sqlalchemy.exc
 from flask import Flask, Response, has_request_context, json, request
 from werkzeug.exceptions import HTTPException
 
@@ -13,6 +14,8 @@ from shared.logging import get_request_id
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+# How long a caller is asked to wait when the database is away (a restart takes a few seconds).
+DATABASE_RETRY_AFTER_SECONDS = 5
 
 
 class ProblemError(Exception):
@@ -146,6 +149,27 @@ def register_error_handlers(app: Flask) -> None:
         if status == 405 and exc.get_response().headers.get("Allow"):
             headers["Allow"] = exc.get_response().headers["Allow"]
         return problem_response(status, exc.name, detail, errors=errors, headers=headers)
+
+    @app.errorhandler(sqlalchemy.exc.OperationalError)
+    @app.errorhandler(sqlalchemy.exc.InterfaceError)
+    def _database_unavailable(exc: Exception) -> Response:
+        """The database cannot be reached (restarting, failing over, out of connections): a temporary fault of
+        ours, so 503 with Retry-After, which clients and the portal retry; never a 500. A disconnect seen as a
+        DBAPIError is the same (`connection_invalidated`); other database errors stay bugs (500)."""
+        log.warning("database unavailable: %s", type(exc).__name__)
+        return problem_response(
+            503,
+            "Service unavailable",
+            "The database cannot be reached right now; retry shortly.",
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+        )
+
+    @app.errorhandler(sqlalchemy.exc.DBAPIError)
+    def _database_error(exc: sqlalchemy.exc.DBAPIError) -> Response:
+        if exc.connection_invalidated:
+            return _database_unavailable(exc)
+        log.exception("unhandled database error")
+        return problem_response(500, "Internal server error", "The error was logged with the request id.")
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:

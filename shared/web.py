@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import http
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, request
 from flask_smorest import Api, Blueprint
+from flask_smorest.spec import prepare_response
+from marshmallow import INCLUDE, Schema, fields
 
 from shared.auth import TokenVerifier, bearer_token, is_public, public
-from shared.errors import Unauthorized, register_error_handlers
+from shared.errors import PROBLEM_JSON, Unauthorized, register_error_handlers
 from shared.health import Check, run_checks
 from shared.logging import new_request_id, reset_request_id, set_request_id
 from shared.metrics import HTTP_DURATION, HTTP_REQUESTS, render_latest
@@ -20,6 +23,40 @@ REQUEST_ID_HEADER = "X-Request-ID"
 
 # Where the gateway serves swagger-ui-dist (deploy/nginx/render.py SWAGGER_UI_PATH), same origin as the docs.
 SWAGGER_UI_URL = "/openapi/swagger-ui/"
+
+
+class ProblemSchema(Schema):
+    """What every error answer is: RFC 9457 problem+json (shared.errors.problem_response), with the request id,
+    the bad fields (`errors`) and any extension members a handler adds (hence unknown members allowed)."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    type = fields.String(required=True, metadata={"example": "about:blank"})
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String()
+    instance = fields.String()
+    request_id = fields.String()
+    errors = fields.List(fields.Dict(), metadata={"description": "one entry per bad field or row"})
+
+
+class ProblemApi(Api):
+    """flask-smorest documents errors as its own JSON shape; ours are problem+json, so say so: every error
+    response (each status and the default) is `application/problem+json` with ProblemSchema."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self) -> None:
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_JSON)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_JSON)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
 
 def create_service_app(
@@ -54,7 +91,7 @@ def create_service_app(
     )
     app.config.update(config or {})
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    api = Api(app)
+    api = ProblemApi(app)
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     register_error_handlers(app)

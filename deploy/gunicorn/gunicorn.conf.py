@@ -18,6 +18,12 @@ errorlog = "-"
 # One machine runs several gunicorn masters (one per service): the default control socket path is shared.
 control_socket_disable = True
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# The gateway decides what is too long, as problem+json (414, 400), never gunicorn's bare-text 400: nginx reads
+# requests in 8k header buffers (deploy/nginx/render.py HEADER_BUFFER), so a request line or header field nginx
+# passes on is at most 8190 bytes, gunicorn's largest limit; and nginx bounds the count of fields by its 4 buffers.
+limit_request_line = 8190
+limit_request_field_size = 8190
+limit_request_fields = 32768
 
 # Multiprocess metrics: every worker writes its samples under this directory, /metrics sums them.
 # Set before prometheus_client is first imported: it picks its value class at import time.

@@ -48,6 +48,12 @@ class Stack:
     worker: dict[str, str]
     amqp_url: str
     logs: Path
+    # Each service's environment (DATABASE_URL, SIGNING_KEY_SECRET, ...) and each process by name
+    # ("identity-web", "identity-worker", "gateway"), with the command that started it: the harnesses
+    # (tests/e2e/test_token_attacks_e2e.py, bench/faults.py) read keys, count rows and kill processes.
+    envs: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
+    processes: dict[str, subprocess.Popen[bytes]] = dataclasses.field(default_factory=dict)
+    commands: dict[str, tuple[list[str], dict[str, str]]] = dataclasses.field(default_factory=dict)
 
     @property
     def web_metrics(self) -> str:
@@ -75,11 +81,13 @@ def running_stack(
     gateway_port: int | None = None,
     extra_env: dict[str, str] | None = None,
     portal_dir: Path = nginx_render.LOCAL_PORTAL_DIR,
+    unlimited_clients: tuple[str, ...] = (),
 ) -> Iterator[Stack]:
     """Every service that exists (or those in `only`): web under gunicorn and worker, each with its own
     database (`database`: "embedded", the default `make run` starts, or "server", infra's PostgreSQL) and the
     stack's own vhost, behind nginx, which also serves the built portal (`portal_dir`) and Swagger UI's files as
-    `make run` does; stopped and dropped on exit."""
+    `make run` does; stopped and dropped on exit. `unlimited_clients`: loopback addresses the gateway's rate
+    limits leave out (the fuzzing client connects from one of them; everyone else stays limited)."""
     if not Path(NGINX).exists():
         pytest.fail("nginx is required for the e2e tests: scripts/prepare-test-machine.sh installs it")
     with contextlib.ExitStack() as resources:
@@ -90,7 +98,9 @@ def running_stack(
             urls = {s.name: embedded.ensure_database(f"cio_{s.name}") for s in load_services() if s.exists}
         else:
             urls = resources.enter_context(server_databases(infra))
-        yield from _run_processes(infra, amqp_url, run, urls, only, gateway_port, extra_env, portal_dir)
+        yield from _run_processes(
+            infra, amqp_url, run, urls, only, gateway_port, extra_env, portal_dir, unlimited_clients
+        )
 
 
 @contextlib.contextmanager
@@ -117,6 +127,7 @@ def _run_processes(
     gateway_port: int | None,
     extra_env: dict[str, str] | None,
     portal_dir: Path,
+    unlimited_clients: tuple[str, ...] = (),
 ) -> Iterator[Stack]:
     services = [s for s in load_services() if s.exists and (only is None or s.name in only)]
     ports = {s.name: (free_port(), free_port()) for s in services}
@@ -171,6 +182,7 @@ def _run_processes(
             login_rate="6000r/m",
             portal_dir=portal_dir,
             swagger_ui_dir=nginx_render.LOCAL_SWAGGER_UI_DIR,
+            unlimited_clients=unlimited_clients,
         )
     )
     gunicorn = str(Path(python).with_name("gunicorn"))
@@ -182,19 +194,23 @@ def _run_processes(
         commands[f"{s.name}-web"] = ([gunicorn, "-c", "deploy/gunicorn/gunicorn.conf.py", web_app], envs[s.name])
         commands[f"{s.name}-worker"] = ([python, "-m", f"{s.name}.entrypoints.worker"], envs[s.name])
     commands["gateway"] = ([NGINX, "-p", str(nginx_dir), "-c", str(conf), "-e", str(nginx_dir / "error.log")], common)
-    procs = []
+    procs: list[subprocess.Popen[bytes]] = []
+    named: dict[str, subprocess.Popen[bytes]] = {}
     try:
         for name, (command, env) in commands.items():
             out = (logs / f"{name}.log").open("wb")
             procs.append(subprocess.Popen(command, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT))
+            named[name] = procs[-1]
         web = {name: f"http://127.0.0.1:{web_port}" for name, (web_port, _) in ports.items()}
         worker = {name: f"http://127.0.0.1:{worker_port}" for name, (_, worker_port) in ports.items()}
         for name in ports:
             wait_until(lambda n=name: _up(f"{web[n]}/health/ready"), 90, 0.2, f"{name} web ready")
             wait_until(lambda n=name: _up(f"{worker[n]}/health/ready"), 90, 0.2, f"{name} worker ready")
         wait_until(lambda: _up(f"http://127.0.0.1:{gateway_port}/gateway/health"), 60, 0.2, "gateway up")
-        yield Stack(f"http://127.0.0.1:{gateway_port}", web, worker, amqp_url, logs)
+        yield Stack(f"http://127.0.0.1:{gateway_port}", web, worker, amqp_url, logs, envs, named, commands)
     finally:
+        # a harness may have replaced a process it killed (stack.processes): stop whatever runs now
+        procs = list({id(p): p for p in [*procs, *named.values()]}.values())
         for proc in procs:
             proc.terminate()
         for proc in procs:

@@ -8,9 +8,9 @@ from functools import cached_property
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from approvals.adapters.orm import start_mappers
+from approvals.adapters.orm import disabled_accounts, start_mappers
 from approvals.service_layer.unit_of_work import ApprovalsUnitOfWork
-from shared.auth import JwksKeys, TokenVerifier
+from shared.auth import ActiveAccountsOnly, JwksKeys, TokenVerifier, directory_is_disabled
 from shared.config import Settings, load_settings
 from shared.db import make_engine, make_session_factory
 
@@ -39,7 +39,11 @@ class Approvals:
     def verifier(self) -> TokenVerifier:
         if self.given_verifier is not None:
             return self.given_verifier
-        return TokenVerifier(self.settings.auth, JwksKeys.from_url(self.settings.auth.jwks_url))
+        return ActiveAccountsOnly(
+            self.settings.auth,
+            JwksKeys.from_url(self.settings.auth.jwks_url),
+            directory_is_disabled(self.session_factory, disabled_accounts),
+        )
 
 
 def bootstrap(settings: Settings | None = None, verifier: TokenVerifier | None = None) -> Approvals:

@@ -8,9 +8,10 @@ from functools import cached_property
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from nominations.adapters.orm import user_projection
 from nominations.adapters.policies import PolicyCatalog
 from nominations.service_layer.unit_of_work import NominationsUnitOfWork
-from shared.auth import JwksKeys, TokenVerifier
+from shared.auth import ActiveAccountsOnly, JwksKeys, TokenVerifier, directory_is_disabled
 from shared.config import Settings, load_settings
 from shared.db import make_engine, make_session_factory
 
@@ -41,7 +42,11 @@ class Nominations:
         if self.given_verifier is not None:
             return self.given_verifier
         auth = self.settings.auth
-        return TokenVerifier(auth, JwksKeys.from_url(auth.jwks_url, auth.jwks_cache_seconds))
+        return ActiveAccountsOnly(
+            auth,
+            JwksKeys.from_url(auth.jwks_url, auth.jwks_cache_seconds),
+            directory_is_disabled(self.session_factory, user_projection),
+        )
 
 
 def bootstrap(settings: Settings | None = None, verifier: TokenVerifier | None = None) -> Nominations:

@@ -24,6 +24,7 @@ from notifications.adapters.channels import (
     SmtpSettings,
     WeComRobot,
 )
+from notifications.adapters.orm import directory_users
 from notifications.adapters.outbound import DEFAULT_ALLOWED_HOSTS, OutboundPolicy, PinnedPoster
 from notifications.adapters.templates import Templates
 from notifications.adapters.tencent_sms import TencentSmsProvider, TencentSmsSettings
@@ -32,7 +33,7 @@ from notifications.domain.rules import RuleBook, load_rulebook
 from notifications.service_layer.delivery import Sender
 from notifications.service_layer.notifier import Notifier
 from notifications.service_layer.unit_of_work import NotificationsUnitOfWork
-from shared.auth import JwksKeys, TokenVerifier
+from shared.auth import ActiveAccountsOnly, JwksKeys, TokenVerifier, directory_is_disabled
 from shared.bus.consumer import EventConsumer
 from shared.bus.topology import QueueSpec
 from shared.config import Settings, load_settings
@@ -129,7 +130,11 @@ class Notifications:
     def verifier(self) -> TokenVerifier:
         if self.verifier_override is not None:
             return self.verifier_override
-        return TokenVerifier(self.settings.auth, JwksKeys.from_url(self.settings.auth.jwks_url))
+        return ActiveAccountsOnly(
+            self.settings.auth,
+            JwksKeys.from_url(self.settings.auth.jwks_url),
+            directory_is_disabled(self.session_factory, directory_users),
+        )
 
     @cached_property
     def notifier(self) -> Notifier:

@@ -10,10 +10,10 @@ from functools import cached_property
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from shared.auth import JwksKeys, TokenVerifier
+from shared.auth import ActiveAccountsOnly, JwksKeys, TokenVerifier, directory_is_disabled
 from shared.config import ConfigError, Settings, load_settings
 from shared.db import make_engine, make_session_factory
-from training.adapters.orm import start_mappers
+from training.adapters.orm import people, start_mappers
 from training.service_layer.unit_of_work import TrainingUnitOfWork
 
 SERVICE = "training"
@@ -82,7 +82,11 @@ class TrainingService:
         if self.given_verifier is not None:
             return self.given_verifier
         auth = self.settings.auth
-        return TokenVerifier(auth, JwksKeys.from_url(auth.jwks_url, auth.jwks_cache_seconds))
+        return ActiveAccountsOnly(
+            auth,
+            JwksKeys.from_url(auth.jwks_url, auth.jwks_cache_seconds),
+            directory_is_disabled(self.session_factory, people),
+        )
 
 
 def bootstrap(

@@ -284,3 +284,15 @@ def test_a_retried_creation_with_the_same_idempotency_key_creates_one_training(
     assert {"title", "level", "hours", "kind", "organiser_org_code", "starts_on", "ends_on", "centralized"} <= {
         e["field"] for e in bad.json["errors"]
     }
+
+
+def test_ones_own_standing_is_no_way_to_probe_another_schools_org(client: FlaskClient, issuer: TestIssuer) -> None:
+    """A teacher with no reader role asks /api/training-compliance about their own standing; naming another
+    school's org answers 404, as for any caller outside it (found by the authorization matrix: it was 200)."""
+    me = issuer.headers(person("wang.xiaoming"))  # no grants: their own standing only
+    assert client.get("/api/training-compliance?year=2026", headers=me).status_code == 200
+    assert client.get("/api/training-compliance?year=2026&org=4108020001", headers=me).status_code == 200
+    assert client.get("/api/training-compliance?year=2026&org=410802", headers=me).status_code == 200
+    other = client.get("/api/training-compliance?year=2026&org=4108210001", headers=me)
+    assert other.status_code == 404
+    assert other.json["errors"] == [{"field": "org", "in": "query", "messages": ["not found"]}]

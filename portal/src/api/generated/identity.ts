@@ -68,6 +68,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Jwks"];
+                    };
+                };
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
@@ -972,18 +981,6 @@ export interface components {
             items?: components["schemas"]["AuditEntry"][];
             next_cursor?: string | null;
         };
-        Error: {
-            /** @description Error code */
-            code?: number;
-            /** @description Errors */
-            errors?: {
-                [key: string]: unknown;
-            };
-            /** @description Error message */
-            message?: string;
-            /** @description Error name */
-            status?: string;
-        };
         Grant: {
             /** Format: date-time */
             readonly created_at?: string;
@@ -1003,6 +1000,11 @@ export interface components {
             }[];
             unchanged?: number;
             updated?: number;
+        };
+        Jwks: {
+            keys: {
+                [key: string]: unknown;
+            }[];
         };
         MaskedUser: {
             readonly birth_date?: unknown;
@@ -1084,6 +1086,21 @@ export interface components {
             /** @description Total number of pages. */
             total_pages?: number;
         };
+        Problem: {
+            detail?: string;
+            /** @description one entry per bad field or row */
+            errors?: {
+                [key: string]: unknown;
+            }[];
+            instance?: string;
+            request_id?: string;
+            status: number;
+            title: string;
+            /** @example about:blank */
+            type: string;
+        } & {
+            [key: string]: unknown;
+        };
         SessionRequest: {
             password: string;
             username: string;
@@ -1150,7 +1167,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["Error"];
+                "application/problem+json": components["schemas"]["Problem"];
             };
         };
         /** @description Unprocessable Entity */
@@ -1159,7 +1176,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["Error"];
+                "application/problem+json": components["schemas"]["Problem"];
             };
         };
     };

@@ -535,18 +535,6 @@ export interface components {
             items?: components["schemas"]["Delivery"][];
             next_cursor?: string | null;
         };
-        Error: {
-            /** @description Error code */
-            code?: number;
-            /** @description Errors */
-            errors?: {
-                [key: string]: unknown;
-            };
-            /** @description Error message */
-            message?: string;
-            /** @description Error name */
-            status?: string;
-        };
         InboxPage: {
             items?: components["schemas"]["Message"][];
             next_cursor?: string | null;
@@ -634,6 +622,21 @@ export interface components {
                 [key: string]: string | null;
             } | null;
         };
+        Problem: {
+            detail?: string;
+            /** @description one entry per bad field or row */
+            errors?: {
+                [key: string]: unknown;
+            }[];
+            instance?: string;
+            request_id?: string;
+            status: number;
+            title: string;
+            /** @example about:blank */
+            type: string;
+        } & {
+            [key: string]: unknown;
+        };
     };
     responses: {
         /** @description Default error response */
@@ -642,7 +645,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["Error"];
+                "application/problem+json": components["schemas"]["Problem"];
             };
         };
         /** @description Unprocessable Entity */
@@ -651,7 +654,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["Error"];
+                "application/problem+json": components["schemas"]["Problem"];
             };
         };
     };

@@ -961,18 +961,6 @@ export interface components {
         EnrolResult: {
             added?: number;
         };
-        Error: {
-            /** @description Error code */
-            code?: number;
-            /** @description Errors */
-            errors?: {
-                [key: string]: unknown;
-            };
-            /** @description Error message */
-            message?: string;
-            /** @description Error name */
-            status?: string;
-        };
         ImportError: {
             column?: string;
             message?: string;
@@ -1018,6 +1006,21 @@ export interface components {
             total?: number;
             /** @description Total number of pages. */
             total_pages?: number;
+        };
+        Problem: {
+            detail?: string;
+            /** @description one entry per bad field or row */
+            errors?: {
+                [key: string]: unknown;
+            }[];
+            instance?: string;
+            request_id?: string;
+            status: number;
+            title: string;
+            /** @example about:blank */
+            type: string;
+        } & {
+            [key: string]: unknown;
         };
         Revoke: {
             reason: string;
@@ -1100,7 +1103,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["Error"];
+                "application/problem+json": components["schemas"]["Problem"];
             };
         };
         /** @description Unprocessable Entity */
@@ -1109,7 +1112,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["Error"];
+                "application/problem+json": components["schemas"]["Problem"];
             };
         };
     };

@@ -238,6 +238,8 @@ def on_user_updated(event: CloudEvent, uow: ApprovalsUnitOfWork) -> None:
     person = str(user.get("user_id") or "")
     if not person:
         return
+    if "is_active" in (event.data.get("changed") or []) or not user.get("is_active", True):
+        uow.projections.set_account_active(person, bool(user.get("is_active", True)), now())
     appointed = uow.appointments.active_of_person(person)
     if not appointed:
         return

@@ -14,6 +14,7 @@ from approvals.adapters.orm import (
     appointments,
     audit_log,
     delegations,
+    disabled_accounts,
     evaluations,
     objections,
     orgs,
@@ -71,6 +72,10 @@ class Projections:
 
     def round(self, round_id: uuid.UUID) -> Any | None:
         return self.uow.session.execute(select(rounds).where(rounds.c.round_id == round_id)).first()
+
+    def set_account_active(self, user_id: str, active: bool, at: dt.datetime) -> None:
+        """停用/启用 as the directory said: a disabled account's access tokens are refused here."""
+        self._upsert(disabled_accounts, "user_id", {"user_id": user_id, "is_active": active, "updated_at": at})
 
     def upsert_org(self, values: dict[str, Any]) -> None:
         self._upsert(orgs, "code", values)

@@ -116,7 +116,14 @@ def compliance(
             paths = ["/"]
         if org_code:
             org = uow.people.org(org_code)
-            if org is None or not any(path_within(org.path, p) for p in paths):
+            if own is not None:
+                # One's own standing is no licence to probe the tree: only one's own org or one above it exists.
+                me = uow.people.get(own)
+                home = me.org_path if me is not None else None
+                visible = org is not None and home is not None and path_within(home, org.path)
+            else:
+                visible = org is not None and any(path_within(org.path, p) for p in paths)
+            if org is None or not visible:
                 raise NotFound("No such organisation.", errors=[field_error("org", "not found", "query")])
             paths = [org.path]
         rows = standings(uow, year, paths, own)

@@ -19,6 +19,7 @@ from identity.entrypoints.web.context import client_ip, identity
 from identity.entrypoints.web.schemas import (
     GrantSchema,
     ImportReportSchema,
+    JwksSchema,
     MaskedUserSchema,
     MeSchema,
     OrgListArgs,
@@ -148,6 +149,7 @@ class PasswordSession(MethodView):
 class Jwks(MethodView):
     @public
     @auth_blp.doc(description="The public keys that verify access tokens (active, next and recently retired).")
+    @auth_blp.response(200, JwksSchema)
     def get(self) -> Any:
         response = jsonify(identity().keyring.jwks())
         response.headers["Cache-Control"] = "public, max-age=300"

@@ -48,6 +48,12 @@ class TokenResponseSchema(Schema):
     refresh_token = fields.String()
 
 
+class JwksSchema(Schema):
+    """RFC 7517 JSON Web Key Set: the ES256 public keys (kty, crv, x, y, kid, use, alg) that verify tokens."""
+
+    keys = fields.List(fields.Dict(), required=True)
+
+
 class OrgSchema(Schema):
     id = fields.UUID(dump_only=True)
     code = fields.String(required=True, validate=validate.Length(min=1, max=32))
