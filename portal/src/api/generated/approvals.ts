@@ -2091,18 +2091,6 @@ export interface components {
             /** @enum {string} */
             reason: "left_school" | "reassigned" | "retired";
         };
-        Error: {
-            /** @description Error code */
-            code?: number;
-            /** @description Errors */
-            errors?: {
-                [key: string]: unknown;
-            };
-            /** @description Error message */
-            message?: string;
-            /** @description Error name */
-            status?: string;
-        };
         Evaluation: {
             /** Format: uuid */
             appointment_id?: string;
@@ -2324,6 +2312,21 @@ export interface components {
             total?: number;
             /** @description Total number of pages. */
             total_pages?: number;
+        };
+        Problem: {
+            detail?: string;
+            /** @description one entry per bad field or row */
+            errors?: {
+                [key: string]: unknown;
+            }[];
+            instance?: string;
+            request_id?: string;
+            status: number;
+            title: string;
+            /** @example about:blank */
+            type: string;
+        } & {
+            [key: string]: unknown;
         };
         PublicEntry: {
             candidate_name?: string;
@@ -2588,7 +2591,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["Error"];
+                "application/problem+json": components["schemas"]["Problem"];
             };
         };
         /** @description Unprocessable Entity */
@@ -2597,7 +2600,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["Error"];
+                "application/problem+json": components["schemas"]["Problem"];
             };
         };
     };

@@ -163,6 +163,49 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/nominations/coverage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 首席信息官覆盖率: the schools and universities in scope with a CIO appointed and in office (from approvals'
+         *     appointment events), in all and per body above them, for the bureau's dashboard.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    org_code?: string | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Coverage"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/nominations/previous": {
         parameters: {
             query?: never;
@@ -1006,6 +1049,8 @@ export interface paths {
                     format?: "csv" | "xlsx";
                     /** @description full personal data (audited) */
                     reveal?: boolean;
+                    /** @description why full personal data is needed: required with reveal, kept in the audit trail */
+                    reason?: string | null;
                 };
                 header?: never;
                 path: {
@@ -1076,6 +1121,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/rounds/{round_id}/progress": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                round_id: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * 报送进度: each unit the round reaches in the caller's scope (grouped by the body above it), whether it has
+         *     a nomination and its status, so a bureau sees at once who has not submitted.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    round_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RoundProgress"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/rounds/{round_id}/summary": {
         parameters: {
             query?: never;
@@ -1089,9 +1178,11 @@ export interface paths {
             parameters: {
                 query?: {
                     format?: "csv" | "xlsx";
-                    org_code?: string | null;
                     /** @description full personal data (audited) */
                     reveal?: boolean;
+                    /** @description why full personal data is needed: required with reveal, kept in the audit trail */
+                    reason?: string | null;
+                    org_code?: string | null;
                 };
                 header?: never;
                 path: {
@@ -1235,24 +1326,24 @@ export interface components {
             level: "national" | "provincial" | "city" | "county" | "school";
             number: string;
         };
+        Coverage: {
+            appointed?: number;
+            /** @description per body above the units */
+            by_parent?: components["schemas"]["CoverageRow"][];
+            units?: number;
+        };
+        CoverageRow: {
+            appointed?: number;
+            org_code?: string;
+            org_name?: string;
+            units?: number;
+        };
         Eligibility: {
             checked_rules?: string[];
             eligible?: boolean;
             reasons?: components["schemas"]["Reason"][];
             /** @description 原则上/一般 rules the form departs from with a stated reason: flagged, not blocking */
             warnings?: components["schemas"]["Reason"][];
-        };
-        Error: {
-            /** @description Error code */
-            code?: number;
-            /** @description Errors */
-            errors?: {
-                [key: string]: unknown;
-            };
-            /** @description Error message */
-            message?: string;
-            /** @description Error name */
-            status?: string;
         };
         EvidenceItem: {
             content_type?: string;
@@ -1446,6 +1537,42 @@ export interface components {
             /** Format: date-time */
             submitted_at?: string | null;
         };
+        Problem: {
+            detail?: string;
+            /** @description one entry per bad field or row */
+            errors?: {
+                [key: string]: unknown;
+            }[];
+            instance?: string;
+            request_id?: string;
+            status: number;
+            title: string;
+            /** @example about:blank */
+            type: string;
+        } & {
+            [key: string]: unknown;
+        };
+        ProgressUnit: {
+            candidate_name?: string | null;
+            /** @description the body above the unit */
+            county_code?: string | null;
+            county_name?: string | null;
+            level?: string;
+            /**
+             * Format: uuid
+             * @description null: no nomination yet (未报送)
+             */
+            nomination_id?: string | null;
+            org_code?: string;
+            org_name?: string;
+            org_path?: string;
+            returned_at_stage?: number | null;
+            status?: string | null;
+            /** Format: date-time */
+            submitted_at?: string | null;
+            /** Format: date-time */
+            updated_at?: string | null;
+        };
         Reason: {
             details_en?: string[];
             details_zh?: string[];
@@ -1501,6 +1628,14 @@ export interface components {
             items?: components["schemas"]["Round"][];
             next_cursor?: string | null;
         };
+        RoundProgress: {
+            counts?: {
+                [key: string]: number;
+            };
+            /** Format: uuid */
+            round_id?: string;
+            units?: components["schemas"]["ProgressUnit"][];
+        };
     };
     responses: {
         /** @description Default error response */
@@ -1509,7 +1644,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["Error"];
+                "application/problem+json": components["schemas"]["Problem"];
             };
         };
         /** @description Unprocessable Entity */
@@ -1518,7 +1653,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["Error"];
+                "application/problem+json": components["schemas"]["Problem"];
             };
         };
     };
