@@ -31,6 +31,10 @@ def to_cloud_event(event: Any, source: str) -> CloudEvent:
     )
 
 
+# 8 parameters a row: 1,000 rows stay far below PostgreSQL's 65,535 parameters per statement.
+OUTBOX_ROWS_PER_STATEMENT = 1000
+
+
 def add_to_outbox(session: Session, source: str, events: Iterable[Any]) -> list[CloudEvent]:
     """Stage events in the session's transaction; they leave only if it commits."""
     now = dt.datetime.now(dt.UTC)
@@ -49,9 +53,14 @@ def add_to_outbox(session: Session, source: str, events: Iterable[Any]) -> list[
             }
             for ce in staged
         ]
-        # One round trip: the rows go in through a data-modifying CTE (always run to completion) and the same
-        # statement queues the NOTIFY, which PostgreSQL delivers at commit.
-        inserted = outbox.insert().values(rows).returning(outbox.c.id).cte("staged")
+        # The usual unit of work stages a few events: one round trip, the rows going in through a data-modifying
+        # CTE (always run to completion) in the statement that queues the NOTIFY (delivered at commit). A big batch
+        # (an import of 10,000 certificates) goes in chunks, since a statement takes at most 65,535 parameters;
+        # the first chunk's statement carries the NOTIFY, the rest are plain inserts in the same transaction.
+        head, tail = rows[:OUTBOX_ROWS_PER_STATEMENT], rows[OUTBOX_ROWS_PER_STATEMENT:]
+        inserted = outbox.insert().values(head).returning(outbox.c.id).cte("staged")
         first = select(inserted.c.id).limit(1).subquery("first_staged")
         session.execute(select(func.pg_notify(OUTBOX_CHANNEL, "")).select_from(first))
+        for start in range(0, len(tail), OUTBOX_ROWS_PER_STATEMENT):
+            session.execute(outbox.insert().values(tail[start : start + OUTBOX_ROWS_PER_STATEMENT]))
     return staged

@@ -186,6 +186,19 @@ def test_add_to_outbox_stages_pending_rows(session_factory: sessionmaker[Session
     assert {ce.source for ce in staged} == {"bustest"}
 
 
+def test_an_import_of_ten_thousand_events_is_staged_whole(session_factory: sessionmaker[Session]) -> None:
+    """A certificate import stages one event per row: 10,001 rows are more parameters than one PostgreSQL statement
+    takes (65,535), and every one of them is staged, in the one transaction."""
+    events = [ParcelShipped(f"p-{i}", i) for i in range(10_001)]
+    with session_factory() as session, session.begin():
+        staged = add_to_outbox(session, "bustest", events)
+
+    with session_factory() as session:
+        ids = set(session.scalars(select(outbox.c.id)))
+    assert len(staged) == 10_001
+    assert ids == {ce.id for ce in staged}
+
+
 def test_add_to_outbox_with_no_events_writes_nothing(session_factory: sessionmaker[Session]) -> None:
     with session_factory() as session, session.begin():
         assert add_to_outbox(session, "bustest", []) == []
