@@ -223,6 +223,8 @@ def build(stack: Stack) -> World:
         nomination = wait_until(created, 30, 0.3, "nominations knows the candidate")
         nid, etag = nomination.json()["id"], nomination.headers["ETag"]
         world.add("nomination", nid, path)
+        # 证明材料 of that nomination (the certificate's scan), by (nomination, kind)
+        world.add("evidence", f"{nid}/certificate_scan", path)
         form = {
             "education": "本科",
             "ethnicity": "汉族",
@@ -370,9 +372,22 @@ PARAM_KINDS = {
     "delivery_id": "delivery",
     "message_id": "message",
     "number": "certificate_number",
+    "kind": "evidence",
+    "batch_id": "batch",
+    "publication_id": "publication",
+    "objection_id": "objection",
+    "attachment_id": "attachment",
+    "claim_id": "claim",
 }
 # Record kinds whose two path parameters come as one "a/b" value.
-PAIRED = {"grant": ("user_id", "grant_id"), "filing": ("appointment_id", "filing_id")}
+PAIRED = {
+    "grant": ("user_id", "grant_id"),
+    "filing": ("appointment_id", "filing_id"),
+    "evidence": ("nomination_id", "kind"),
+    "batch": ("round_id", "batch_id"),
+    "objection": ("publication_id", "objection_id"),
+    "attachment": ("rectification_id", "attachment_id"),
+}
 # Fields (body or query) that name an org: filled with an org in or out of the caller's subtree.
 ORG_FIELDS = ("org_code", "school_org_code", "issuing_org_code", "organiser_org_code", "parent_code", "org")
 ORG_PATH_FIELDS = ("org_path",)

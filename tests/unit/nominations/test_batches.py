@@ -143,3 +143,12 @@ def test_由教育体育局发文聘任_helans_county_is_the_top_and_sends_nothi
     with pytest.raises(DomainError) as top:
         sending_stage(helan, "county")
     assert top.value.field == "org_code"
+
+
+def test_推荐表_the_school_submits_its_form_and_only_a_reviewing_body_sends_a_batch() -> None:
+    """各县（市、区）教育局…报送至市教育局: 报送 is the county's act; the school's own stage (单位意见) has none."""
+    jiaozuo = CATALOG.get("jiaozuo-2022")
+    assert jiaozuo is not None
+    with pytest.raises(DomainError) as first:
+        sending_stage(jiaozuo, "school")
+    assert first.value.field == "org_code"

@@ -22,10 +22,18 @@ MAX_OPINION = 2000
 
 def sending_stage(policy: Policy, level: str) -> tuple[Stage, Stage]:
     """The chain's stage at `level` and the stage above it that receives the batch; a level at the top of its
-    chain (贺兰: the county appoints) has nobody to send to."""
+    chain (贺兰: the county appoints) has nobody to send to, and the chain's first body (the school) submits."""
     stages = list(policy.stages)
     for position, stage in enumerate(stages):
         if stage.org_level == level:
+            if position == 0:
+                # The chain's first body (a school's 单位意见) hands its form on by submitting it; 报送 is what a
+                # reviewing body does with the forms it approved.
+                raise DomainError(
+                    "The unit hands its form on by submitting it; a batch is sent by a reviewing body"
+                    " / 学校通过提交推荐表报送，批次由审核单位报送",
+                    field="org_code",
+                )
             if position + 1 < len(stages):
                 return stage, stages[position + 1]
             break
