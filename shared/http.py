@@ -35,6 +35,10 @@ from shared.errors import Conflict, PreconditionFailed, PreconditionRequired, Un
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 KEEP_IDEMPOTENCY_KEYS = dt.timedelta(hours=24)
 PURGE_EVERY_SECONDS = 60.0
+# A claim still without an answer after this long belongs to a request that died (its worker killed, the database
+# gone before the release): no request outlives gunicorn's `timeout` (30 s) or nginx's proxy_read_timeout (60 s),
+# so after that the key is free again and a retry runs, instead of answering 409 for the key's whole life.
+IN_PROGRESS_LEASE = dt.timedelta(seconds=90)
 _purge_lock = threading.Lock()
 _last_purge = -PURGE_EVERY_SECONDS
 
@@ -147,7 +151,11 @@ def _claim(make_session: Callable[[], Session], caller: str, key: str, fingerpri
         .on_conflict_do_update(
             index_elements=[idempotency_keys.c.caller, idempotency_keys.c.key],
             set_={"fingerprint": fingerprint, "status": None, "body": None, "headers": None, "created_at": now},
-            where=idempotency_keys.c.created_at < expired,  # a key past its life is free again
+            # a key past its life is free again, and so is one whose request died before answering
+            where=sa.or_(
+                idempotency_keys.c.created_at < expired,
+                sa.and_(idempotency_keys.c.status.is_(None), idempotency_keys.c.created_at < now - IN_PROGRESS_LEASE),
+            ),
         )
         .returning(idempotency_keys.c.key)
     )

@@ -127,3 +127,20 @@ def test_a_key_older_than_a_day_is_free_again(client: FlaskClient, pg_database: 
     assert again.status_code == 201 and again.json == {"id": 2}
     assert "Idempotent-Replayed" not in again.headers
     engine.dispose()
+
+
+def test_a_claim_whose_request_died_is_free_after_its_lease(client: FlaskClient, pg_database: str) -> None:
+    """A worker killed -9 between the claim and the answer leaves the key claimed without a status: a retry is a
+    409 while the first request could still be running, and runs once no request could be (found by the faults
+    harness: a school's draft stayed 409 for the key's whole day)."""
+    assert post(client, {"a": 1}, "k4").status_code == 201
+    engine = make_engine(pg_database)
+    with engine.begin() as conn:  # what a request that died before answering leaves: its claim, no answer
+        conn.execute(sa.text("UPDATE idempotency_keys SET status = NULL, body = NULL WHERE key = 'k4'"))
+    assert post(client, {"a": 1}, "k4").status_code == 409
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE idempotency_keys SET created_at = now() - interval '2 minutes' WHERE key = 'k4'"))
+    retried = post(client, {"a": 1}, "k4")
+    assert retried.status_code == 201 and retried.json == {"id": 2}
+    assert post(client, {"a": 1}, "k4").headers["Idempotent-Replayed"] == "true"
+    engine.dispose()
