@@ -24,7 +24,7 @@ import yaml
 
 from tests.e2e.conftest import Stack, free_port, running_stack, token
 from tests.helpers import wait_until
-from tests.idp.fixtures import CasIdp, OidcIdp, pkce_pair, query_params
+from tests.idp.fixtures import CasIdp, OidcIdp, pkce_pair, query_params, start_oidc_idp
 
 pytestmark = pytest.mark.e2e
 
@@ -221,6 +221,19 @@ def _providers_file(path: Path, oidc: OidcIdp, cas: CasIdp, swap: TokenSwap, dea
     ]
     path.write_text(yaml.safe_dump({"providers": providers}, allow_unicode=True), encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="module")
+def oidc_idp(
+    oidc_idp_clients: list[dict[str, Any]],
+    oidc_idp_accounts: dict[str, dict[str, Any]],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[OidcIdp]:
+    """This module's own OIDC provider, not the session's: the module rotates the provider's signing keys, disables
+    accounts and registers clients whose callbacks die with its stack, and none of that should reach the provider
+    other modules use (nor their clients, registered for stacks long stopped, reach this one)."""
+    with start_oidc_idp(oidc_idp_clients, oidc_idp_accounts, workdir=tmp_path_factory.mktemp("oidc-idp-sso")) as idp:
+        yield idp
 
 
 @pytest.fixture(scope="module")
