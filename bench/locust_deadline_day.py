@@ -46,7 +46,7 @@ def _wait_event(name: str, started: float, exception: Exception | None = None) -
 
 
 class Refused(Exception):
-    pass
+    """A step answered a status other than the one it expects: counted as a Locust failure."""
 
 
 class _Api(FastHttpUser):
