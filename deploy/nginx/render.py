@@ -39,6 +39,10 @@ COMPOSE_WEB_PORT = 8000
 # publishing every outside client shows up with a private (bridge) address, so an address rule is not enough.
 COMPOSE_STATUS_PORT = 8081
 DEFAULT_RATE = "50r/s"
+# The limit protects the services, so it is on the API locations only. The portal's files are nginx's own and
+# cheap: a school whose teachers share one address (NAT) loads some sixty of them per person on a cold cache, and
+# a limited one fails the page ("Failed to fetch dynamically imported module").
+GENERAL_LIMIT = "limit_req zone=general burst=100 nodelay;"
 DEFAULT_LOGIN_RATE = "30r/m"
 # Pages anyone may use without signing in (名单公示 and its objections): sessionless, and a stricter limit per
 # client address than the general one, since their writes come from people nobody has identified.
@@ -185,6 +189,8 @@ def _service_block(
     inner = indent + "    "
     lines = [f"{indent}{location} {{", f"{inner}set $service {service.name};", f"{inner}set $route {route};"]
     lines += [f"{inner}{line}" for line in extra]
+    if not any(line.startswith("limit_req ") for line in extra):
+        lines.append(f"{inner}{GENERAL_LIMIT}")
     if service.exists:
         lines.append(f"{inner}proxy_pass http://{service.name}_web;")
     else:
@@ -551,7 +557,6 @@ def render(
         '        set $route "-";',
         '        set $session_token "";',
         "        add_header X-Request-ID $req_id always;",
-        "        limit_req zone=general burst=100 nodelay;",
         "",
     ]
     for status in PROBLEMS:

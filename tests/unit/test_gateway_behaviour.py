@@ -266,6 +266,15 @@ def test_hashed_assets_are_cached_for_a_year_and_gzipped(gateway: Gateway) -> No
     _assert_portal_headers(resp)
 
 
+def test_the_portals_files_are_not_rate_limited_but_the_api_is(gateway: Gateway) -> None:
+    """A school's teachers behind one NAT address each load some sixty files of the portal on a cold cache: none
+    may be refused, or the page fails to load a chunk; the services behind the API keep their per-address limit."""
+    files = [gateway.request(path).status for _ in range(100) for path in ("/assets/index-4f2a.js", "/school/x")]
+    assert set(files) == {200}
+    api = [gateway.request("/api/orgs").status for _ in range(300)]
+    assert set(api) <= {200, 429}
+
+
 def test_a_missing_asset_is_404_not_the_index(gateway: Gateway) -> None:
     """A stale page asking for an asset of an older build must fail loudly, not get HTML as JavaScript."""
     _assert_problem(gateway.request("/assets/index-0000.js"), 404, "Not found")

@@ -128,6 +128,9 @@ def test_routes_of_existing_services_are_proxied_and_others_answer_503(tmp_path:
     for loc in ("/api/auth/", "= /api/orgs", "/api/orgs/", "/sso/", "/openapi/identity/", "= /api/auth/token"):
         assert "proxy_pass http://identity_web;" in blocks[loc], loc
     assert "limit_req zone=login" in blocks["= /api/auth/token"]
+    assert "limit_req zone=general" not in blocks["= /api/auth/token"]  # the stricter limit, not both
+    for loc in ("/api/auth/", "= /api/orgs", "/sso/", "/openapi/identity/", "= /api/rounds"):
+        assert "limit_req zone=general" in blocks[loc], loc
     for loc in ("= /api/rounds", "/api/rounds/", "/openapi/nominations/"):
         assert "return 503;" in blocks[loc] and "proxy_pass" not in blocks[loc], loc
     assert "upstream nominations_web" not in text

@@ -45,7 +45,24 @@ router.beforeEach(async (to) => {
   return true
 })
 
+// A page's code is fetched when the page is first opened. That fetch can fail: a deploy replaced the hashed files
+// the open tab knows, or the network dropped it. Loading the address afresh fetches the current build; once per
+// address, so a file that is really gone ends on the error instead of reloading for ever.
+const RELOADED_FOR = 'cio.reloaded-for'
+const CHUNK_FAILED = /Failed to fetch dynamically imported module|Importing a module script failed|error loading dynamically imported module/
+
+router.onError((error: unknown, to) => {
+  const message = error instanceof Error ? error.message : String(error)
+  if (CHUNK_FAILED.test(message) && sessionStorage.getItem(RELOADED_FOR) !== to.fullPath) {
+    sessionStorage.setItem(RELOADED_FOR, to.fullPath)
+    window.location.assign(to.fullPath)
+    return
+  }
+  console.error(error)
+})
+
 router.afterEach((to) => {
+  sessionStorage.removeItem(RELOADED_FOR)
   const t = i18n.global.t
   const title = to.meta.titleKey ? t(to.meta.titleKey) : ''
   document.title = title ? `${title} · ${t('common.app.name')}` : t('common.app.name')
