@@ -108,24 +108,20 @@ class Ledger:
                 self.server_errors.append({"status": status, "at": at, "method": method, "path": url.split("/", 3)[-1]})
 
     def summary(self, grace: float) -> dict[str, Any]:
-        """5xx by kind: a 503 during any fault (and `grace` after it) is the platform saying "retry"; a 502
-        while gunicorn workers were being killed is a request that was in flight on the killed process (nginx
-        answers 502 for an upstream that drops the connection; the client cannot know whether it was done, so
-        it re-reads before retrying). Anything else is unexpected."""
+        """5xx by kind: a 503 during any fault (and `grace` after it) is the platform saying "retry", including
+        a request in flight on a gunicorn worker killed -9 (the gateway answers an upstream that dropped the
+        connection with 503 and Retry-After; the client cannot know whether it was done, so it re-reads before
+        retrying). Anything else, a 502 included, is unexpected."""
 
-        def during(e: dict[str, Any], *names: str) -> bool:
-            return any(
-                start <= e["at"] <= end + grace for start, end, name in self.windows if not names or name in names
-            )
+        def during(e: dict[str, Any]) -> bool:
+            return any(start <= e["at"] <= end + grace for start, end, _name in self.windows)
 
         def kind(e: dict[str, Any]) -> str:
             if e["status"] == 503 and during(e):
                 return "503_during_fault"
-            if e["status"] == 502 and during(e, "web_worker_killed"):
-                return "502_in_flight_on_a_killed_web_worker"
             return f"{e['status']}_{'during' if during(e) else 'outside'}_fault"
 
-        expected = ("503_during_fault", "502_in_flight_on_a_killed_web_worker")
+        expected = ("503_during_fault",)
         by = collections.Counter(kind(e) for e in self.server_errors)
         first = self.windows[0][0] if self.windows else 0.0
         return {

@@ -256,7 +256,8 @@ def service_objects(name: str) -> list[dict]:
         "LOG_LEVEL": "INFO",
         "PUBLIC_BASE_URL": "https://cio.example.org",  # overlays patch it
         "WORKER_METRICS_PORT": "9100",
-        "FORWARDED_ALLOW_IPS": "*",  # only the gateway reaches the web pods (NetworkPolicy)
+        # gunicorn believes X-Forwarded-* from the pod network only (the gateway; NetworkPolicy lets nothing else in).
+        "FORWARDED_ALLOW_IPS": ",".join(POD_NETWORKS),
         "TRUSTED_PROXIES": ",".join(POD_NETWORKS),  # the gateway's X-Real-IP is the client (shared/proxies.py)
     }
     if name != "identity":

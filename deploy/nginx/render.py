@@ -112,11 +112,19 @@ PROBLEMS: dict[int, tuple[str, str]] = {
     431: ("Request header fields too large", "A request header field, or the whole header, is too long."),
     429: ("Too many requests", "Request rate limit exceeded; retry later."),
     500: ("Internal server error", "The gateway failed to handle the request."),
-    502: ("Bad gateway", "The service behind this path is not reachable."),
+    502: (
+        "Service unavailable",
+        "The service behind this path did not answer: it is restarting or unreachable. Retry later; a write sent"
+        " again with the same Idempotency-Key is done once.",
+    ),
     503: ("Service unavailable", "$problem_detail"),
     504: ("Gateway timeout", "The service behind this path did not answer in time."),
 }
-RETRY_AFTER = {429: "10", 503: "30"}
+# nginx's 502 (the upstream refused the connection, or dropped it: a worker killed or restarting) is answered as
+# 503 with Retry-After. It is the same passing state as a service not yet up, and a client told 502 cannot know
+# it may retry; the services make writes safe to repeat with Idempotency-Key.
+ANSWERED_AS = {502: 503}
+RETRY_AFTER = {429: "10", 502: "5", 503: "30"}
 # Errors nginx finds while still reading the request line or header: there is no URI yet, and a named location
 # cannot be entered without one ("empty URI in redirect to named location", a bare 500), so these go to a URI of
 # the gateway's own. 494 is nginx's "request header too large", answered as 431.
@@ -170,7 +178,8 @@ def _problem_return(status: int, title: str, detail: str, indent: str) -> list[s
     ]
     if status in RETRY_AFTER:
         lines.append(f"{indent}add_header Retry-After {RETRY_AFTER[status]} always;")
-    lines.append(f"{indent}return {status} {problem_body(status, title, detail)};")
+    answered = ANSWERED_AS.get(status, status)
+    lines.append(f"{indent}return {answered} {problem_body(answered, title, detail)};")
     return lines
 
 
@@ -562,6 +571,8 @@ def render(
     for status in PROBLEMS:
         if status in EARLY_PROBLEMS:
             out.append(f"        error_page {status} {PROBLEM_URI}{status};")
+        elif status in ANSWERED_AS:
+            out.append(f"        error_page {status} ={ANSWERED_AS[status]} @problem_{status};")
         else:
             out.append(f"        error_page {status} @problem_{status};")
     out.append(f"        error_page 494 =431 {PROBLEM_URI}431;")

@@ -4,6 +4,7 @@ containers and settings for every service that exists; plus the Prometheus confi
 from __future__ import annotations
 
 import importlib.util
+import ipaddress
 import json
 import re
 import subprocess
@@ -144,6 +145,18 @@ def test_the_gateway_reads_its_trusted_proxies_from_a_mounted_file(tmp_path: Pat
     mounts = {v["target"]: v["source"] for v in gateway["volumes"]}
     assert mounts["/etc/nginx/trusted-proxies.conf"] == str(REPO_ROOT / "deploy" / "nginx" / "trusted-proxies.conf")
     assert _rendered(tmp_path)["services"]["identity-web"]["environment"]["TRUSTED_PROXIES"]
+
+
+def test_the_services_believe_forwarded_headers_only_from_private_networks(tmp_path: Path) -> None:
+    """gunicorn's FORWARDED_ALLOW_IPS "*" would let anything that reaches a web container choose the scheme and
+    client address it is seen with; only the compose network's private ranges (the gateway) are believed."""
+    for name, spec in _rendered(tmp_path)["services"].items():
+        allowed = (spec.get("environment") or {}).get("FORWARDED_ALLOW_IPS")
+        if name.endswith("-web"):
+            assert allowed, name
+        if allowed is not None:
+            networks = [ipaddress.ip_network(value) for value in allowed.split(",")]
+            assert all(network.is_private for network in networks), (name, allowed)
 
 
 def test_every_long_running_container_has_a_healthcheck() -> None:

@@ -150,7 +150,7 @@ def _running_gateway(
             ("/api/auth/", "/api/orgs", "/sso/", "/api/public/publications"),
             True,
         ),
-        render_mod.Service("approvals", _free_port(), 0, ("/api/cases",), True),  # nothing listens: 502
+        render_mod.Service("approvals", _free_port(), 0, ("/api/cases",), True),  # nothing listens: 503 (nginx's 502)
         render_mod.Service("training", 1, 0, ("/api/trainings",), False),
     ]
     port = _free_port()
@@ -297,8 +297,13 @@ def test_service_not_deployed_yet_answers_503_problem(gateway: Gateway) -> None:
     assert "training" in str(resp.json()["detail"])
 
 
-def test_unreachable_upstream_answers_502_problem(gateway: Gateway) -> None:
-    _assert_problem(gateway.request("/api/cases"), 502, "Bad gateway")
+def test_an_unreachable_or_dropped_upstream_answers_503_with_retry_after(gateway: Gateway) -> None:
+    """A service restarting, or a worker killed with the request in flight, is a passing state the client may retry
+    (writes carry an Idempotency-Key): 503 with Retry-After, never a 502 it cannot act on."""
+    resp = gateway.request("/api/cases")
+    _assert_problem(resp, 503, "Service unavailable")
+    assert resp.headers["Retry-After"] == "5"
+    assert "Idempotency-Key" in json.loads(resp.body)["detail"]
 
 
 def test_too_large_body_answers_413_problem(gateway: Gateway) -> None:

@@ -162,8 +162,9 @@ def test_required_gateway_features_are_present(tmp_path: Path) -> None:
         "deny all;",
     ):
         assert needle in text, needle
-    for status in (429, 502, 503, 504):
+    for status in (429, 503, 504):
         assert f"error_page {status} @problem_{status};" in text
+    assert "error_page 502 =503 @problem_502;" in text
     # The services' own /metrics and /health/* stay private: no location exposes them.
     assert not re.search(r"location[ =]+/(metrics|health)", text)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import importlib.util
+import ipaddress
 import json
 import re
 import shutil
@@ -195,6 +196,15 @@ def test_grafana_gets_the_loki_datasource_the_logs_dashboard_reads(overlay: str)
     )
     assert source["uid"] == compose["datasources"][0]["uid"] == "loki" and source["type"] == "loki"
     assert source["url"] == "http://loki-gateway.monitoring.svc"
+
+
+def test_the_web_pods_believe_forwarded_headers_only_from_the_pod_network() -> None:
+    """Not "*": gunicorn takes X-Forwarded-* (scheme, client address) only from the pod network's private ranges."""
+    for service in SERVICES:
+        docs = yaml.safe_load_all((K8S / "base" / "services" / f"{service}.yaml").read_text(encoding="utf-8"))
+        config = next(d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == f"{service}-config")
+        allowed = config["data"]["FORWARDED_ALLOW_IPS"].split(",")
+        assert all(ipaddress.ip_network(value).is_private for value in allowed), (service, allowed)
 
 
 def test_every_kustomization_resource_exists() -> None:

@@ -2,9 +2,9 @@
 from school to appointment while the stack's broker connections are closed, a gunicorn worker and the bus
 worker of every service are killed -9, and the stack's PostgreSQL restarts, once each. Then every submitted
 nomination has exactly one case, every final approval one appointment and one cio grant, no inbox message is
-doubled, nothing is parked without a reason, and no answer was a 5xx but a 503 during an outage or a 502 for
-a request that was in flight on the gunicorn worker killed -9 (nginx's answer for an upstream that drops the
-connection; the driver re-reads before it retries, and the counts show nothing lost or doubled)."""
+doubled, nothing is parked without a reason, and no answer was a 5xx but a 503 during an outage, a request in
+flight on the gunicorn worker killed -9 included (the gateway answers an upstream that dropped the connection
+with 503 and Retry-After; the driver re-reads before it retries, and the counts show nothing lost or doubled)."""
 
 from __future__ import annotations
 
@@ -38,5 +38,5 @@ def test_nothing_is_lost_or_doubled_while_the_broker_processes_and_database_fail
     assert result["lost"] == 0, result
     assert result["doubled"] == 0, result
     assert result["parked_without_reason"] == 0, result
-    # 503 while something was down; 502 only for requests in flight on a gunicorn worker killed -9.
+    # 503 while something was down, and no 502 (not even for requests in flight on a worker killed -9).
     assert result["unexpected_5xx"] == 0, result["server_error_examples"]
