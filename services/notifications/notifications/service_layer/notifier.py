@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +23,7 @@ from notifications.adapters.orm import (
     preferences,
     reminders,
 )
-from notifications.adapters.templates import Templates
+from notifications.adapters.templates import Rendered, Templates
 from notifications.domain.model import (
     DEFAULT_DIGEST_TIME,
     DEFAULT_DIGEST_TIMEZONE,
@@ -38,7 +38,7 @@ from notifications.domain.model import (
     reminder_keys_cancelled_by,
     reminder_prefixes_cancelled_by,
 )
-from notifications.domain.rules import RuleBook, resolve
+from notifications.domain.rules import Rule, RuleBook, resolve
 from notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 from shared.bus.envelope import CloudEvent
 from shared.scope import escape_like, within_any
@@ -75,6 +75,10 @@ def load_preferences(session: Any, user_id: str) -> Preferences:
     row = session.execute(select(preferences).where(preferences.c.user_id == user_id)).mappings().first()
     if row is None:
         return Preferences()
+    return _preferences(row)
+
+
+def _preferences(row: Mapping[str, Any]) -> Preferences:
     return Preferences(
         channels={k: tuple(v) for k, v in (row["channels"] or {}).items()},
         robots=dict(row["robots"] or {}),
@@ -83,6 +87,18 @@ def load_preferences(session: Any, user_id: str) -> Preferences:
         digest_time=parse_digest_time(row["digest_time"] or "") or DEFAULT_DIGEST_TIME,
         digest_timezone=row["digest_timezone"] or DEFAULT_DIGEST_TIMEZONE,
     )
+
+
+def load_preferences_of(session: Any, user_ids: Iterable[str]) -> dict[str, Preferences]:
+    """Several recipients' preferences in one query; a recipient without a row has the defaults."""
+    rows = session.execute(select(preferences).where(preferences.c.user_id.in_(list(user_ids)))).mappings()
+    return {row["user_id"]: _preferences(row) for row in rows}
+
+
+def load_users(session: Any, user_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Several recipients' directory rows (names, locale, addresses) in one query."""
+    rows = session.execute(select(directory_users).where(directory_users.c.user_id.in_(list(user_ids)))).mappings()
+    return {row["user_id"]: dict(row) for row in rows}
 
 
 def has_address(channel: str, user: Mapping[str, Any] | None, prefs: Preferences) -> bool:
@@ -136,99 +152,113 @@ class Notifier:
         data: dict[str, Any],
         uow: NotificationsUnitOfWork,
     ) -> int:
-        """One inbox message per recipient and one delivery per chosen channel; a replay adds nothing."""
+        """One inbox message per recipient and one delivery per chosen channel; a replay adds nothing.
+
+        Set-wise, since a round opening reaches every school administrator of a city: the recipients' directory
+        rows and preferences in one query each, the messages in one INSERT … RETURNING, the deliveries in one
+        executemany, whatever the number of recipients (it was four statements per recipient)."""
         rules = self.rulebook.for_event(event_type)
         if not rules:
             return 0
         data = enrich(data, uow)
+        # The first rule naming a recipient gives their message (unique per event and recipient).
+        rule_of: dict[str, Rule] = {}
+        for rule in rules:
+            for recipient_id in resolve(rule, data, uow.directory):
+                rule_of.setdefault(recipient_id, rule)
+        if not rule_of:
+            return 0
         org_path = data.get("org_path") or data.get("school_org_path") or data.get("issuing_org_path")
         now = dt.datetime.now(dt.UTC)
-        created = 0
-        for rule in rules:
+        users = load_users(uow.session, rule_of)
+        message_rows: list[dict[str, Any]] = []
+        rendered_inbox: dict[str, tuple[Rendered, dict[str, Any]]] = {}
+        message_data = {k: v for k, v in data.items() if k != "policy"}
+        for recipient_id, rule in rule_of.items():
+            recipient = users.get(recipient_id) or {"display_name": "", "locale": "zh-CN"}
+            locale = recipient.get("locale") or "zh-CN"
+            context = {**data, "recipient": {"display_name": recipient.get("display_name") or ""}}
+            inbox = self.templates.render(rule.kind, locale, Channel.IN_APP, context)
+            rendered_inbox[recipient_id] = (inbox, context)
+            message_rows.append(
+                {
+                    "id": uuid.uuid4(),
+                    "event_id": event_id,
+                    "event_type": event_type,
+                    "kind": rule.kind,
+                    "recipient_id": recipient_id,
+                    "org_path": org_path,
+                    "locale": locale,
+                    "subject": inbox.subject[:400],
+                    "body": inbox.body,
+                    "data": message_data,
+                    "event_time": event_time,
+                    "created_at": now,
+                }
+            )
+        inserted = uow.session.execute(
+            uow.insert(messages)
+            .values(message_rows)
+            .on_conflict_do_nothing(index_elements=["event_id", "recipient_id"])
+            .returning(messages.c.id, messages.c.recipient_id)
+        ).all()
+        # A recipient missing here already had this event (a replay): nothing more for them.
+        new_messages = {row.recipient_id: row.id for row in inserted}
+        if not new_messages:
+            return 0
+        prefs_of = load_preferences_of(uow.session, new_messages)
+        rows: list[dict[str, Any]] = []
+        for recipient_id, message_id in new_messages.items():
+            rule = rule_of[recipient_id]
             kind = self.rulebook.kinds[rule.kind]
-            for recipient_id in resolve(rule, data, uow.directory):
-                found = (
-                    uow.session.execute(select(directory_users).where(directory_users.c.user_id == recipient_id))
-                    .mappings()
-                    .first()
+            MESSAGES_CREATED.labels(rule.kind).inc()
+            user = users.get(recipient_id)
+            prefs = prefs_of.get(recipient_id, Preferences())
+            locale = (user or {}).get("locale") or "zh-CN"
+            inbox, context = rendered_inbox[recipient_id]
+            for channel in prefs.channels_for(kind):
+                rendered = (
+                    inbox if channel == Channel.IN_APP else self.templates.render(rule.kind, locale, channel, context)
                 )
-                user = dict(found) if found else None
-                recipient = user if user else {"user_id": recipient_id, "display_name": "", "locale": "zh-CN"}
-                locale = recipient.get("locale") or "zh-CN"
-                context = {**data, "recipient": {"display_name": recipient.get("display_name") or ""}}
-                inbox = self.templates.render(rule.kind, locale, Channel.IN_APP, context)
-                message_id = uuid.uuid4()
-                inserted = uow.session.execute(
-                    uow.insert(messages)
-                    .values(
-                        id=message_id,
-                        event_id=event_id,
-                        event_type=event_type,
-                        kind=rule.kind,
-                        recipient_id=recipient_id,
-                        org_path=org_path,
-                        locale=locale,
-                        subject=inbox.subject[:400],
-                        body=inbox.body,
-                        data={k: v for k, v in data.items() if k != "policy"},
-                        event_time=event_time,
-                        created_at=now,
-                    )
-                    .on_conflict_do_nothing(index_elements=["event_id", "recipient_id"])
-                    .returning(messages.c.id)
-                ).first()
-                if inserted is None:
-                    continue  # this event already reached this recipient (another rule, or a replay)
-                created += 1
-                MESSAGES_CREATED.labels(rule.kind).inc()
-                prefs = load_preferences(uow.session, recipient_id)
-                rows = []
-                for channel in prefs.channels_for(kind):
-                    rendered = (
-                        inbox
-                        if channel == Channel.IN_APP
-                        else self.templates.render(rule.kind, locale, channel, context)
-                    )
-                    addressable = has_address(channel, user, prefs)
-                    status = (
-                        DeliveryStatus.SENT
-                        if channel == Channel.IN_APP
-                        else DeliveryStatus.PENDING
-                        if addressable
-                        else DeliveryStatus.SKIPPED
-                    )
-                    next_at = now if status == DeliveryStatus.PENDING else None
-                    if status == DeliveryStatus.PENDING and prefs.holds_for_digest(kind, channel):
-                        status, next_at = DeliveryStatus.HELD, prefs.next_digest_at(now)
-                    rows.append(
-                        {
-                            "id": uuid.uuid4(),
-                            "message_id": message_id,
-                            "event_id": event_id,
-                            "recipient_id": recipient_id,
-                            "channel": channel,
-                            "kind": rule.kind,
-                            "org_path": org_path,
-                            "subject": rendered.subject[:400],
-                            "body": rendered.body,
-                            "is_html": rendered.html,
-                            "status": status.value,
-                            "attempts": 1 if channel == Channel.IN_APP else 0,
-                            "last_error": None if addressable else f"no {channel} address for the recipient",
-                            "next_attempt_at": next_at,
-                            "event_time": event_time,
-                            "created_at": now,
-                            "sent_at": now if channel == Channel.IN_APP else None,
-                        }
-                    )
-                # executemany, not a multi-row VALUES: that statement compiles once and is cached
-                uow.session.execute(
-                    uow.insert(deliveries).on_conflict_do_nothing(
-                        index_elements=["event_id", "recipient_id", "channel"]
-                    ),
-                    rows,
+                addressable = has_address(channel, user, prefs)
+                status = (
+                    DeliveryStatus.SENT
+                    if channel == Channel.IN_APP
+                    else DeliveryStatus.PENDING
+                    if addressable
+                    else DeliveryStatus.SKIPPED
                 )
-        return created
+                next_at = now if status == DeliveryStatus.PENDING else None
+                if status == DeliveryStatus.PENDING and prefs.holds_for_digest(kind, channel):
+                    status, next_at = DeliveryStatus.HELD, prefs.next_digest_at(now)
+                rows.append(
+                    {
+                        "id": uuid.uuid4(),
+                        "message_id": message_id,
+                        "event_id": event_id,
+                        "recipient_id": recipient_id,
+                        "channel": channel,
+                        "kind": rule.kind,
+                        "org_path": org_path,
+                        "subject": rendered.subject[:400],
+                        "body": rendered.body,
+                        "is_html": rendered.html,
+                        "status": status.value,
+                        "attempts": 1 if channel == Channel.IN_APP else 0,
+                        "last_error": None if addressable else f"no {channel} address for the recipient",
+                        "next_attempt_at": next_at,
+                        "event_time": event_time,
+                        "created_at": now,
+                        "sent_at": now if channel == Channel.IN_APP else None,
+                    }
+                )
+        if rows:
+            # executemany (SQLAlchemy's insertmanyvalues batches it): the statement compiles once and is cached.
+            uow.session.execute(
+                uow.insert(deliveries).on_conflict_do_nothing(index_elements=["event_id", "recipient_id", "channel"]),
+                rows,
+            )
+        return len(new_messages)
 
     # -- reminders -----------------------------------------------------------------------------
     def schedule_reminders(self, event: CloudEvent, data: dict[str, Any], uow: NotificationsUnitOfWork) -> None:
@@ -241,10 +271,8 @@ class Notifier:
             )
             schools = [{"code": r.code, "path": r.path} for r in rows]
         now = dt.datetime.now(dt.UTC)
-        for plan in plan_reminders(event.type, data, self.rulebook.reminders, schools, now=now - REMINDER_GRACE):
-            if plan.due_at < now - REMINDER_GRACE:
-                continue
-            insert_reminder(plan, event.id, uow, now)
+        plans = plan_reminders(event.type, data, self.rulebook.reminders, schools, now=now - REMINDER_GRACE)
+        insert_reminders([p for p in plans if p.due_at >= now - REMINDER_GRACE], event.id, uow, now)
 
     def plan_next_evaluation(self, reminder: Mapping[str, Any], source: str, uow: NotificationsUnitOfWork) -> None:
         """Continue the yearly chain of an appointment's evaluation-due reminders (nothing past its term)."""
@@ -252,7 +280,7 @@ class Notifier:
             return
         plan = next_evaluation_plan(reminder["data"] or {}, self.rulebook.reminders)
         if plan is not None:
-            insert_reminder(plan, source, uow, dt.datetime.now(dt.UTC))
+            insert_reminders([plan], source, uow, dt.datetime.now(dt.UTC))
 
     def cancel_reminders(self, event: CloudEvent, uow: NotificationsUnitOfWork) -> int:
         keys = reminder_keys_cancelled_by(event.type, event.data)
@@ -282,20 +310,27 @@ class Notifier:
         return len(cancelled)
 
 
-def insert_reminder(plan: ReminderPlan, source_event_id: str, uow: NotificationsUnitOfWork, now: dt.datetime) -> None:
-    """Schedule a reminder once: the same (kind, subject, time) planned again is ignored."""
+def insert_reminders(
+    plans: list[ReminderPlan], source_event_id: str, uow: NotificationsUnitOfWork, now: dt.datetime
+) -> None:
+    """Schedule reminders once each: the same (kind, subject, time) planned again is ignored. One executemany
+    for all of them (a city round plans one per school)."""
+    if not plans:
+        return
     uow.session.execute(
-        uow.insert(reminders)
-        .values(
-            id=uuid.uuid4(),
-            kind=plan.kind,
-            subject_key=plan.subject_key,
-            due_at=plan.due_at,
-            data=plan.data,
-            source_event_id=source_event_id,
-            created_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["kind", "subject_key", "due_at"])
+        uow.insert(reminders).on_conflict_do_nothing(index_elements=["kind", "subject_key", "due_at"]),
+        [
+            {
+                "id": uuid.uuid4(),
+                "kind": plan.kind,
+                "subject_key": plan.subject_key,
+                "due_at": plan.due_at,
+                "data": plan.data,
+                "source_event_id": source_event_id,
+                "created_at": now,
+            }
+            for plan in plans
+        ],
     )
 
 
