@@ -4,7 +4,7 @@ PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-machine test-fast lint format bench clean portal backup restore fuzz faults authz-matrix
+.PHONY: run test test-machine test-fast lint format bench clean portal backup restore fuzz faults authz-matrix lock
 
 # The portal (portal/, Vue + Vite), built to portal/dist for the gateway: `npm ci` when its lock file changed,
 # `npm run build` when any of its sources did; both stamped, so nothing runs when nothing changed.
@@ -15,10 +15,12 @@ PORTAL_BUILT := portal/node_modules/.built
 SWAGGER_UI := deploy/swagger-ui/node_modules/.installed
 NPM_CI := npm ci --no-audit --no-fund --loglevel=error
 
-$(STAMP): pyproject.toml
+# The dependencies exactly as locked (requirements/dev.txt: versions and hashes), then the project itself.
+$(STAMP): pyproject.toml requirements/dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes -r requirements/dev.txt
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 $(PORTAL_DEPS): portal/package.json portal/package-lock.json
@@ -95,6 +97,12 @@ backup: $(STAMP)
 restore: $(STAMP)
 	@test -n "$(BACKUP)" || { echo "make restore BACKUP=backups/<time> [CLEAN=1] [RESTORE_ARGS=...]"; exit 2; }
 	$(PY) scripts/backup.py $(RESTORE_ARGS) restore "$(BACKUP)" $(if $(CLEAN),--clean)
+
+## lock: resolve pyproject.toml again into requirements/*.txt (versions and hashes, for every platform)
+lock: $(STAMP)
+	$(VENV)/bin/uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes --no-header --quiet -o requirements/runtime.txt
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 --generate-hashes --no-header --quiet -o requirements/dev.txt
+	$(VENV)/bin/uv pip compile --group pyproject.toml:checkov --universal --python-version 3.11 --generate-hashes --no-header --quiet -o requirements/checkov.txt
 
 clean:
 	rm -rf .run var .pytest_cache .mypy_cache .ruff_cache
