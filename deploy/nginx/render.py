@@ -29,8 +29,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from service_catalog import Service, load_services
+from deploy.service_catalog import Service, load_services
 
 TARGETS = ("local", "compose")
 DEFAULT_PORT = 8080

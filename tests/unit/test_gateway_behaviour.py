@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import gzip
-import importlib.util
 import json
 import shutil
 import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -23,25 +21,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+
+from deploy.nginx import render as render_mod
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 pytestmark = pytest.mark.skipif(NGINX is None, reason="nginx binary not installed")
-
-
-def _load(relative: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location("gwb_" + relative.replace("/", "_")[:-3], REPO_ROOT / relative)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-render_mod = _load("deploy/nginx/render.py")
 
 
 class _Echo(BaseHTTPRequestHandler):
