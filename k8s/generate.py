@@ -1,7 +1,7 @@
 """Generate the kustomize base under k8s/base/ from deploy/services.yaml.
 
 Every service gets the same set of objects, so they are written by code rather than copied by hand;
-the committed YAML must equal a fresh generation (tests/unit/test_ops_k8s.py checks it). The overlays
+the committed YAML must equal a fresh generation (tests/ops/test_ops_k8s.py checks it). The overlays
 (k8s/overlays/dev, k8s/overlays/prod) are hand-written patches on top. Never edit k8s/base/ by hand:
 
   python k8s/generate.py          # write k8s/base/

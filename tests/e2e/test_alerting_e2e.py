@@ -45,7 +45,7 @@ from deploy.alertmanager import render
 from tests.conftest import ROOT, fresh_vhost
 from tests.e2e.conftest import Stack, _run_processes, free_port, nginx_render, server_databases, token
 from tests.helpers import wait_until
-from tests.unit.test_ops_tools import require
+from tests.ops.test_ops_tools import require
 
 pytestmark = pytest.mark.e2e
 

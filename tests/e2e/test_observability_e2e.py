@@ -30,7 +30,7 @@ from deploy.prometheus import render as prometheus_render
 from tests.conftest import ROOT
 from tests.e2e.conftest import Stack, token
 from tests.helpers import wait_until
-from tests.unit.test_ops_tools import require
+from tests.ops.test_ops_tools import require
 
 pytestmark = pytest.mark.e2e
 
@@ -259,7 +259,7 @@ def _query(base: str, expr: str) -> list[object]:
 
 def _dashboard_queries() -> list[tuple[str, str]]:
     """Every panel target's PromQL, rows' nested panels included, labelled by dashboard and panel (Loki's log
-    queries are checked by tests/unit/test_ops_dashboards.py; this run has no Loki)."""
+    queries are checked by tests/ops/test_ops_dashboards.py; this run has no Loki)."""
     found: list[tuple[str, str]] = []
 
     def walk(where: str, panels: list[dict[str, Any]]) -> None:

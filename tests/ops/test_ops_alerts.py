@@ -11,7 +11,7 @@ import yaml
 
 from deploy.prometheus import metrics_catalog as catalog
 from deploy.prometheus import render
-from tests.unit.test_ops_tools import require
+from tests.ops.test_ops_tools import require
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PROM_DIR = REPO_ROOT / "deploy" / "prometheus"

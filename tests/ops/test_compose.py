@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from deploy.prometheus import render as prometheus_render
-from tests.unit.test_ops_tools import docker_compose, require
+from tests.ops.test_ops_tools import docker_compose, require
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"

@@ -12,7 +12,7 @@ import yaml
 
 from deploy.grafana import generate
 from deploy.prometheus import metrics_catalog as catalog
-from tests.unit.test_ops_tools import require
+from tests.ops.test_ops_tools import require
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 GRAFANA = REPO_ROOT / "deploy" / "grafana"

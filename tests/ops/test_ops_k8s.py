@@ -24,7 +24,7 @@ import yaml
 from deploy.alertmanager import render as alertmanager_render
 from deploy.prometheus import render as prometheus_render
 from k8s import generate
-from tests.unit.test_ops_tools import checkov, missing
+from tests.ops.test_ops_tools import checkov, missing
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 K8S = REPO_ROOT / "k8s"

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from deploy.alertmanager import render
-from tests.unit.test_ops_tools import require
+from tests.ops.test_ops_tools import require
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
