@@ -30,14 +30,17 @@ USER 101
 HEALTHCHECK CMD wget -q -O /dev/null http://127.0.0.1:8080/gateway/health || exit 1
 EXPOSE 8080
 
-# ---- build: wheels of the project and its pinned dependencies (no compilers reach the final image)
+# ---- build: wheels of the locked dependencies (requirements/runtime.txt: versions and hashes checked here) and of
+# the project; the runtime stage installs from these wheels only (no index, no compilers in the final image)
 FROM python:3.11-slim AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
+COPY requirements/runtime.txt ./requirements/
+RUN pip wheel --require-hashes --wheel-dir /wheels -r requirements/runtime.txt
 COPY pyproject.toml ./
 COPY shared ./shared
 COPY services ./services
-RUN pip wheel --wheel-dir /wheels .
+RUN pip wheel --no-deps --wheel-dir /wheels .
 # Each service's Alembic migrations (and alembic.ini if it has one), keeping services/<name>/ paths;
 # a COPY glob would flatten them, so gather them here for any number of services.
 RUN set -eu; mkdir -p /out/services; \

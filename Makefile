@@ -4,7 +4,7 @@ PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-machine test-fast lint format bench clean portal backup restore fuzz faults authz-matrix
+.PHONY: run test test-machine test-fast lint format bench clean portal backup restore fuzz faults authz-matrix lock
 
 # The portal (portal/, Vue + Vite), built to portal/dist for the gateway: `npm ci` when its lock file changed,
 # `npm run build` when any of its sources did; both stamped, so nothing runs when nothing changed.
@@ -15,10 +15,12 @@ PORTAL_BUILT := portal/node_modules/.built
 SWAGGER_UI := deploy/swagger-ui/node_modules/.installed
 NPM_CI := npm ci --no-audit --no-fund --loglevel=error
 
-$(STAMP): pyproject.toml
+# The dependencies exactly as locked (requirements/dev.txt: versions and hashes), then the project itself.
+$(STAMP): pyproject.toml requirements/dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes -r requirements/dev.txt
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 $(PORTAL_DEPS): portal/package.json portal/package-lock.json
@@ -39,7 +41,7 @@ portal: $(PORTAL_BUILT) $(SWAGGER_UI)
 ## run: every service's web and worker, the nginx gateway (serving the portal at /); prints the gateway URL
 run: $(STAMP) portal
 	scripts/system-packages.sh
-	$(PY) scripts/run_local.py
+	$(PY) -m scripts.run_local
 
 ## test: prepare the machine (test tools, local servers), build the portal, then the whole suite: unit,
 ## integration against RabbitMQ and PostgreSQL, e2e through nginx on the embedded default and on the server, the
@@ -70,31 +72,37 @@ fuzz: $(STAMP) portal
 
 ## faults: 1,000 submissions through the gateway while the broker, processes and database fail (one JSON line)
 faults: $(STAMP)
-	$(PY) bench/faults.py
+	$(PY) -m bench.faults
 
 ## authz-matrix: regenerate tests/authz_matrix.yaml from a running stack, to be reviewed before committing
 authz-matrix: $(STAMP)
-	$(PY) scripts/authz_matrix.py
+	$(PY) -m scripts.authz_matrix
 
 ## bench: the benchmarks in bench/, each printing one JSON line
 bench: $(STAMP)
-	$(PY) bench/http.py
-	$(PY) bench/bus.py
-	$(PY) bench/token.py
-	$(PY) bench/nominations.py
-	$(PY) bench/approvals.py
-	$(PY) bench/notifications.py
-	$(PY) bench/deadline_day.py
+	$(PY) -m bench.http
+	$(PY) -m bench.bus
+	$(PY) -m bench.token
+	$(PY) -m bench.nominations
+	$(PY) -m bench.approvals
+	$(PY) -m bench.notifications
+	$(PY) -m bench.deadline_day
 
 ## backup: one pg_dump per service database and a manifest, under backups/<UTC time> (BACKUP_DIR=... to choose;
 ## BACKUP_ARGS=--compose for the compose stack); restore: BACKUP=<that directory> into empty databases (CLEAN=1 to
 ## replace databases that hold tables; RESTORE_ARGS="--database-suffix _copy" to restore beside the live ones)
 backup: $(STAMP)
-	$(PY) scripts/backup.py $(BACKUP_ARGS) backup $(if $(BACKUP_DIR),--out "$(BACKUP_DIR)")
+	$(PY) -m scripts.backup $(BACKUP_ARGS) backup $(if $(BACKUP_DIR),--out "$(BACKUP_DIR)")
 
 restore: $(STAMP)
 	@test -n "$(BACKUP)" || { echo "make restore BACKUP=backups/<time> [CLEAN=1] [RESTORE_ARGS=...]"; exit 2; }
-	$(PY) scripts/backup.py $(RESTORE_ARGS) restore "$(BACKUP)" $(if $(CLEAN),--clean)
+	$(PY) -m scripts.backup $(RESTORE_ARGS) restore "$(BACKUP)" $(if $(CLEAN),--clean)
+
+## lock: resolve pyproject.toml again into requirements/*.txt (versions and hashes, for every platform)
+lock: $(STAMP)
+	$(VENV)/bin/uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes --no-header --quiet -o requirements/runtime.txt
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 --generate-hashes --no-header --quiet -o requirements/dev.txt
+	$(VENV)/bin/uv pip compile --group pyproject.toml:checkov --universal --python-version 3.11 --generate-hashes --no-header --quiet -o requirements/checkov.txt
 
 clean:
 	rm -rf .run var .pytest_cache .mypy_cache .ruff_cache

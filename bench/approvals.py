@@ -24,19 +24,10 @@ Phases:
 
 Prints one JSON line on stdout; progress goes to stderr.
 
-  .venv/bin/python bench/approvals.py [--rate 20] [--duration 15] [--concurrency 16]
+  .venv/bin/python -m bench.approvals [--rate 20] [--duration 15] [--concurrency 16]
 """
 
-# ruff: noqa: E402 - the sys.path fix below must run before any other import
 from __future__ import annotations
-
-import os
-import sys
-
-# Keep bench/ itself off sys.path: its http.py and token.py would shadow stdlib modules.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
-sys.path.insert(0, os.path.dirname(_HERE))
 
 import argparse
 import datetime as dt
@@ -44,9 +35,11 @@ import http.client
 import json
 import logging
 import math
+import os
 import secrets
 import shutil
 import subprocess
+import sys
 import threading
 import time
 import urllib.parse

@@ -16,25 +16,18 @@ Uses a PostgreSQL database `cio_bench_bus` (created, dropped), the RabbitMQ vhos
 (created with rabbitmqctl if missing, left in place) and queue/exchange names unique to the run
 (deleted at the end). Prints one JSON line on stdout; progress goes to stderr.
 
-  .venv/bin/python bench/bus.py [--events 5000] [--per-tx 100]
+  .venv/bin/python -m bench.bus [--events 5000] [--per-tx 100]
 """
 
-# ruff: noqa: E402 - the sys.path fix below must run before any other import
 from __future__ import annotations
-
-import os
-import sys
-
-# Keep bench/ itself off sys.path: its http.py and token.py would shadow stdlib modules.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
-sys.path.insert(0, os.path.dirname(_HERE))
 
 import argparse
 import datetime as dt
 import logging
+import os
 import shutil
 import subprocess
+import sys
 import threading
 import time
 import urllib.parse

@@ -30,27 +30,21 @@ published by two relays), and every consumer's `duplicate` outcomes are reported
 
 Prints one JSON line; exit 0 when clean (no failed request, every check held), 1 otherwise, 2 when setup failed.
 
-  .venv/bin/python bench/deadline_day.py [--instances 1,2] [--schools 3000] [--users 40] [--reviewers 2]
+  .venv/bin/python -m bench.deadline_day [--instances 1,2] [--schools 3000] [--users 40] [--reviewers 2]
                                          [--duration 60] [--spawn-rate 20] [--keep]
 """
 
-# ruff: noqa: E402 - the sys.path fix below must run before any other import
 from __future__ import annotations
-
-import os
-import sys
-
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
-sys.path.insert(0, os.path.dirname(_HERE))
 
 import argparse
 import csv
 import json
+import os
 import re
 import secrets
 import shutil
 import subprocess
+import sys
 import time
 import urllib.parse
 import uuid

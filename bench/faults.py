@@ -21,26 +21,19 @@ one case; every final approval exactly one appointment and one `cio` grant; one 
 recipient); parked messages and those without an `x-error` reason; and every answer the driver got, 5xx split
 into 503 during a fault window and anything else. One JSON line on stdout:
 
-  .venv/bin/python bench/faults.py [--submissions 1000] [--workers 6] [--outage 5] [--rounds 1] [--keep]
+  .venv/bin/python -m bench.faults [--submissions 1000] [--workers 6] [--outage 5] [--rounds 1] [--keep]
 
 tests/e2e/harness/test_faults_e2e.py runs the same code with 100 submissions and one round of faults.
 """
 
-# ruff: noqa: E402 - the sys.path fix below must run before any other import
 from __future__ import annotations
-
-import os
-import sys
-
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
-sys.path.insert(0, os.path.dirname(_HERE))
 
 import argparse
 import base64
 import collections
 import contextlib
 import datetime as dt
+import os
 import shutil
 import signal
 import subprocess
@@ -412,7 +405,7 @@ def kill_and_restart_workers(stack: Stack, logs: Path) -> list[int]:
         command, env = stack.commands[name]
         out = (logs / f"{name}.restarted.log").open("ab")
         stack.processes[name] = subprocess.Popen(
-            command, env=env, cwd=Path(_HERE).parent, stdout=out, stderr=subprocess.STDOUT
+            command, env=env, cwd=Path(__file__).resolve().parents[1], stdout=out, stderr=subprocess.STDOUT
         )
     return killed
 

@@ -11,25 +11,18 @@ Then signs in as the demo `admin` (password grant) and runs wrk against each end
 
 Prints one JSON line on stdout; progress goes to stderr.
 
-  .venv/bin/python bench/http.py [--duration 10] [--connections 32] [--threads 2] [--db auto|postgres|embedded]
+  .venv/bin/python -m bench.http [--duration 10] [--connections 32] [--threads 2] [--db auto|postgres|embedded]
 """
 
-# ruff: noqa: E402 - the sys.path fix below must run before any other import
 from __future__ import annotations
-
-import os
-import sys
-
-# This file is bench/http.py: with bench/ on sys.path it would shadow the stdlib `http` package.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
-sys.path.insert(0, os.path.dirname(_HERE))
 
 import argparse
 import json
+import os
 import secrets
 import shutil
 import subprocess
+import sys
 import urllib.parse
 from pathlib import Path
 from typing import Any

@@ -22,30 +22,24 @@ Then, on its own database (`cio_bench_nominations`, created and dropped):
   - streams the 汇总表 of a 50,000-row round as CSV and as XLSX in a fresh child process and reports its peak
     RSS growth over the RSS after start-up.
 
-  .venv/bin/python bench/nominations.py [--requests 200] [--small 1000] [--big 100000] [--submits 300]
+  .venv/bin/python -m bench.nominations [--requests 200] [--small 1000] [--big 100000] [--submits 300]
                                         [--concurrency 8] [--keep]
 """
 
-# ruff: noqa: E402 - the sys.path fix below must run before any other import
 from __future__ import annotations
 
-import base64
-import os
-import sys
-
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
-sys.path.insert(0, os.path.dirname(_HERE))
-
 import argparse
+import base64
 import datetime as dt
 import http.client
 import http.server
 import json
 import math
+import os
 import shutil
 import statistics
 import subprocess
+import sys
 import threading
 import time
 import uuid

@@ -22,25 +22,19 @@ Phases:
      until every reviewer's inbox row exists: events/s and inbox messages/s.
 Every event must end with exactly one row per reviewer of its county and none elsewhere.
 
-  .venv/bin/python bench/notifications.py [--rate 40] [--duration 15] [--events 2000] [--reviewers 3]
+  .venv/bin/python -m bench.notifications [--rate 40] [--duration 15] [--events 2000] [--reviewers 3]
 """
 
-# ruff: noqa: E402 - the sys.path fix below must run before any other import
 from __future__ import annotations
-
-import os
-import sys
-
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
-sys.path.insert(0, os.path.dirname(_HERE))
 
 import argparse
 import datetime as dt
 import json
 import logging
+import os
 import shutil
 import subprocess
+import sys
 import threading
 import time
 import urllib.parse

@@ -13,24 +13,17 @@ all removed at the end), opens a Jiaozuo round as the demo city reviewer and a n
 
 Prints one JSON line on stdout; progress goes to stderr. Build the portal first (`make portal`).
 
-  .venv/bin/python bench/portal.py [--runs 7]
+  .venv/bin/python -m bench.portal [--runs 7]
 """
 
-# ruff: noqa: E402 - the sys.path fix below must run before any other import
 from __future__ import annotations
-
-import os
-import sys
-
-# Keep bench/ itself off sys.path: its http.py and token.py would shadow stdlib modules.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
-sys.path.insert(0, os.path.dirname(_HERE))
 
 import argparse
 import gzip
 import json
+import os
 import statistics
+import sys
 import tempfile
 import time
 import uuid

@@ -14,26 +14,19 @@ Both endpoints must answer 200 with an ES256 access_token before anything is tim
 
 Prints one JSON line on stdout; progress goes to stderr.
 
-  .venv/bin/python bench/token.py [--duration 10] [--connections 32] [--threads 2] [--db auto|postgres|embedded]
+  .venv/bin/python -m bench.token [--duration 10] [--connections 32] [--threads 2] [--db auto|postgres|embedded]
 """
 
-# ruff: noqa: E402 - the sys.path fix below must run before any other import
 from __future__ import annotations
-
-import os
-import sys
-
-# This file is bench/token.py: with bench/ on sys.path it would shadow the stdlib `token` module.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
-sys.path.insert(0, os.path.dirname(_HERE))
 
 import argparse
 import base64
 import json
+import os
 import secrets
 import shutil
 import subprocess
+import sys
 from typing import Any
 
 from bench.benchlib import (

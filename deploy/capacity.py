@@ -6,7 +6,7 @@ capacity figure comes from a benchmark field (named beside it in the output); on
 and it is written here, in one place, to be argued with.
 
   python deploy/capacity.py            # rewrite the generated part of deploy/CAPACITY.md
-  python deploy/capacity.py --check    # exit 1 if it is stale (tests/unit/test_ops_capacity.py)
+  python deploy/capacity.py --check    # exit 1 if it is stale (tests/ops/test_ops_capacity.py)
 """
 
 from __future__ import annotations

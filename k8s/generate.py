@@ -1,7 +1,7 @@
 """Generate the kustomize base under k8s/base/ from deploy/services.yaml.
 
 Every service gets the same set of objects, so they are written by code rather than copied by hand;
-the committed YAML must equal a fresh generation (tests/unit/test_ops_k8s.py checks it). The overlays
+the committed YAML must equal a fresh generation (tests/ops/test_ops_k8s.py checks it). The overlays
 (k8s/overlays/dev, k8s/overlays/prod) are hand-written patches on top. Never edit k8s/base/ by hand:
 
   python k8s/generate.py          # write k8s/base/
@@ -17,7 +17,6 @@ kube-prometheus-stack's Grafana, whose dashboard sidecar loads the dashboards' C
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import re
 import shutil
 import sys
@@ -27,8 +26,8 @@ from typing import Any
 
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "deploy"))
-from service_catalog import load_services
+from deploy.alertmanager import render as alertmanager_render
+from deploy.service_catalog import load_services
 
 K8S_DIR = Path(__file__).resolve().parent
 REPO_ROOT = K8S_DIR.parent
@@ -101,19 +100,6 @@ CONTAINER_SECURITY = {
     "runAsUser": 10001,
     "capabilities": {"drop": ["ALL"]},
 }
-
-
-def _alertmanager_render() -> Any:
-    """deploy/alertmanager/render.py: the routing tree compose and `make run` use, turned into the cluster's
-    AlertmanagerConfig below, so the routes amtool tests are the routes the cluster runs."""
-    spec = importlib.util.spec_from_file_location(
-        "k8s_alertmanager_render", REPO_ROOT / "deploy/alertmanager/render.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 ALERTMANAGER = "cio"  # the Alertmanager resource; the operator names its pods alertmanager-cio-N
@@ -777,7 +763,7 @@ def alert_receivers() -> list[dict[str, Any]]:
 
     def wecom(party: str) -> dict[str, Any]:
         return {
-            "apiURL": _alertmanager_render().WECOM_API_URL,
+            "apiURL": alertmanager_render.WECOM_API_URL,
             "apiSecret": _secret("WECOM_API_SECRET"),
             "corpID": a["corp_id"],
             "agentID": a["agent_id"],
@@ -816,7 +802,7 @@ def alert_receivers() -> list[dict[str, Any]]:
 def alerting_objects() -> list[dict]:
     """Alertmanager (Prometheus Operator) with the platform's routes as its whole configuration, the template
     Secret of its receivers' secrets, and who may reach it; plus Grafana's Loki datasource for the logs."""
-    render = _alertmanager_render()
+    render = alertmanager_render
     lbls = labels("alertmanager", "alerting")
     inhibit = [
         {

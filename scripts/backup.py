@@ -40,11 +40,9 @@ from typing import Any
 
 import psycopg
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO_ROOT))
-sys.path.insert(0, str(REPO_ROOT / "deploy"))
+from deploy.service_catalog import load_services
 
-from service_catalog import load_services  # noqa: E402
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = 1

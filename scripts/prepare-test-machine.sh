@@ -58,11 +58,12 @@ if [ ! -f "$stamp" ] || ! cmp -s "$lock" "$stamp"; then
   fi
 fi
 
-# checkov, from pyproject's dependency group `checkov`, in its own venv.
+# checkov, from pyproject's dependency group `checkov` as locked in requirements/checkov.txt, in its own venv.
 if [ ! -x .venv/checkov/bin/checkov ]; then
   python3 -m venv .venv/checkov
   .venv/checkov/bin/pip install --quiet --upgrade pip 2> >(grep -v "is ignored: it is neither" >&2)
-  .venv/checkov/bin/pip install --quiet --group checkov 2> >(grep -v "is ignored: it is neither" >&2)
+  .venv/checkov/bin/pip install --quiet --require-hashes -r requirements/checkov.txt \
+    2> >(grep -v "is ignored: it is neither" >&2)
 fi
 
 # The servers the integration and e2e tests use (TEST_PG_URL / TEST_AMQP_URL point elsewhere when set).

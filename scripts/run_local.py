@@ -30,11 +30,10 @@ from pathlib import Path
 import pika
 import psycopg
 
+from deploy.service_catalog import Service, load_services
 from shared.embedded_db import EmbeddedPostgres
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "deploy"))
-from service_catalog import Service, load_services  # noqa: E402
 
 RUN_DIR = ROOT / ".run"
 ENV_FILE = ROOT / ".env"

@@ -1,7 +1,7 @@
 """Generate the Grafana dashboards under deploy/grafana/dashboards/ from code.
 
 Plain dicts in Grafana's dashboard JSON model (schemaVersion 39, Grafana 11), so there is nothing to
-install; the committed JSON must equal a fresh generation (tests/unit/test_ops_dashboards.py checks it, and
+install; the committed JSON must equal a fresh generation (tests/ops/test_ops_dashboards.py checks it, and
 that every query is valid PromQL naming a metric some process or exporter exposes). Never edit the JSON:
 change this file and run
 
@@ -24,8 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from service_catalog import load_services
+from deploy.service_catalog import load_services
 
 OUT_DIR = Path(__file__).resolve().parent / "dashboards"
 DATASOURCE = {"type": "prometheus", "uid": "prometheus"}

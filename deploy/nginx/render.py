@@ -28,9 +28,11 @@ import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from service_catalog import Service, load_services
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from deploy.service_catalog import Service, load_services
 
 TARGETS = ("local", "compose")
 DEFAULT_PORT = 8080
@@ -168,21 +170,6 @@ def problem_body(status: int, title: str, detail: str) -> str:
     return "'" + body.replace("__DETAIL__", detail).replace("__REQUEST_ID__", "$req_id") + "'"
 
 
-def _problem_return(status: int, title: str, detail: str, indent: str) -> list[str]:
-    lines = [
-        # No file types here: a problem for /assets/x.js or /openapi/x.json is still problem+json.
-        f"{indent}types {{ }}",
-        f"{indent}default_type application/problem+json;",
-        f"{indent}add_header X-Request-ID $req_id always;",
-        f'{indent}add_header Cache-Control "no-store" always;',
-    ]
-    if status in RETRY_AFTER:
-        lines.append(f"{indent}add_header Retry-After {RETRY_AFTER[status]} always;")
-    answered = ANSWERED_AS.get(status, status)
-    lines.append(f"{indent}return {answered} {problem_body(answered, title, detail)};")
-    return lines
-
-
 def _locations_for(route: str) -> list[str]:
     """`/api/orgs` matches itself and `/api/orgs/...` but not `/api/orgsx`; `/sso/` is a plain prefix."""
     if not _SAFE_PATH.match(route):
@@ -192,30 +179,12 @@ def _locations_for(route: str) -> list[str]:
     return [f"location = {route}", f"location {route}/"]
 
 
-def _service_block(
-    service: Service, location: str, route: str, extra: Sequence[str] = (), indent: str = "        "
-) -> list[str]:
-    inner = indent + "    "
-    lines = [f"{indent}{location} {{", f"{inner}set $service {service.name};", f"{inner}set $route {route};"]
-    lines += [f"{inner}{line}" for line in extra]
+def _block(location: str, route: str, extra: Sequence[str] = ()) -> dict[str, Any]:
+    """One proxied location: its own directives, and the general limit unless it has a stricter one."""
+    lines = list(extra)
     if not any(line.startswith("limit_req ") for line in extra):
-        lines.append(f"{inner}{GENERAL_LIMIT}")
-    if service.exists:
-        lines.append(f"{inner}proxy_pass http://{service.name}_web;")
-    else:
-        # Answered by @problem_503, whose detail names $service.
-        lines.append(f"{inner}return 503;")
-    lines.append(f"{indent}}}")
-    return lines
-
-
-def _status_location(indent: str) -> list[str]:
-    """stub_status for the nginx prometheus exporter, to loopback and private networks only."""
-    lines = [f"{indent}# For the nginx prometheus exporter only.", f"{indent}location = /nginx_status {{"]
-    lines += [f"{indent}    access_log off;", f"{indent}    stub_status;"]
-    lines += [f"{indent}    allow {net};" for net in PRIVATE_NETWORKS]
-    lines += [f"{indent}    deny all;", f"{indent}}}", ""]
-    return lines
+        lines.append(GENERAL_LIMIT)
+    return {"location": location, "route": route, "lines": lines}
 
 
 def _sessions_served(catalog: Sequence[Service]) -> bool:
@@ -236,59 +205,75 @@ def _session_lines(route: str, catalog: Sequence[Service]) -> list[str]:
     ]
 
 
+def _service_blocks(catalog: Sequence[Service]) -> list[dict[str, Any]]:
+    """Each service's locations: the password sign-ins under the login limit, its routes (with the session swap
+    where a browser may come with a cookie, the public limit on the pages without sign-in), its OpenAPI."""
+    out = []
+    for service in catalog:
+        blocks = []
+        for route in service.routes:
+            for login_path in LOGIN_PATHS:
+                if route != "/" and login_path.startswith(route):
+                    blocks.append(
+                        _block(f"location = {login_path}", login_path, ["limit_req zone=login burst=10 nodelay;"])
+                    )
+            session = _session_lines(route, catalog)
+            if route.startswith(PUBLIC_PREFIX):
+                session = [*session, "limit_req zone=public burst=10 nodelay;"]
+            blocks += [_block(location, route, session) for location in _locations_for(route)]
+        openapi = f"/openapi/{service.name}/"
+        blocks.append(_block(f"location {openapi}", openapi))
+        out.append({"name": service.name, "exists": service.exists, "blocks": blocks})
+    return out
+
+
+def _problems() -> list[dict[str, Any]]:
+    """nginx's own errors: how each is routed (error_page), where it is answered and with what."""
+    out = []
+    for status, (title, detail) in PROBLEMS.items():
+        answered = ANSWERED_AS.get(status, status)
+        if status in EARLY_PROBLEMS:
+            error_page, location = f"{status} {PROBLEM_URI}{status}", f"= {PROBLEM_URI}{status}"
+        elif status in ANSWERED_AS:
+            error_page, location = f"{status} ={answered} @problem_{status}", f"@problem_{status}"
+        else:
+            error_page, location = f"{status} @problem_{status}", f"@problem_{status}"
+        out.append(
+            {
+                "status": status,
+                "error_page": error_page,
+                "location": location,
+                "early": status in EARLY_PROBLEMS,
+                "answered": answered,
+                "retry_after": RETRY_AFTER.get(status),
+                "body": problem_body(answered, title, detail),
+            }
+        )
+    return out
+
+
 def trusted_proxy_lines(networks: Sequence[str]) -> list[str]:
-    """`set_real_ip_from` for each proxy network, validated (a typo must not become an nginx syntax error)."""
-    lines = []
+    """The proxy networks, validated (a typo must not become an nginx syntax error)."""
+    out = []
     for value in networks:
         try:
-            network = ipaddress.ip_network(value.strip(), strict=False)
+            out.append(str(ipaddress.ip_network(value.strip(), strict=False)))
         except ValueError as exc:
             raise ValueError(f"not an address or network: {value!r}") from exc
-        lines.append(f"set_real_ip_from {network};")
-    return lines
+    return out
 
 
-def _real_ip(target: str, trusted_proxies: Sequence[str]) -> list[str]:
-    """The client is the last address in X-Forwarded-For not added by a trusted proxy; limits and logs use it."""
-    lines = [
-        "    # The real client: rate limits ($binary_remote_addr), logs and X-Real-IP use it. X-Forwarded-For is",
-        "    # believed only from the trusted proxies, so a client cannot pick its own address (and bucket).",
-        "    real_ip_header X-Forwarded-For;",
-        "    real_ip_recursive on;",
-    ]
-    if target == "local":
-        lines += [f"    {line}" for line in trusted_proxy_lines(trusted_proxies)]
-    else:
-        lines.append(f"    include {TRUSTED_PROXIES_FILE};")
-    return lines
-
-
-def _limit_key(target: str, unlimited_clients: Sequence[str]) -> list[str]:
-    """An empty key is not counted by limit_req: the listed addresses (a test harness's client) get one."""
-    if not unlimited_clients:
-        return []
-    if target != "local":
+def _unlimited(target: str, unlimited_clients: Sequence[str]) -> list[str]:
+    """Addresses left out of the limits (an empty key is not counted): a test harness's client, local only."""
+    if unlimited_clients and target != "local":
         raise ValueError("unlimited_clients is for the local target's test stacks only")
-    lines = [
-        "    # Test harness only: these client addresses are not rate limited (an empty key is not counted).",
-        "    geo $limit_exempt {",
-        "        default 0;",
-    ]
+    out = []
     for value in unlimited_clients:
         try:
-            address = ipaddress.ip_address(value.strip())
+            out.append(str(ipaddress.ip_address(value.strip())))
         except ValueError as exc:
             raise ValueError(f"not an address: {value!r}") from exc
-        lines.append(f"        {address} 1;")
-    lines += [
-        "    }",
-        "    map $limit_exempt $limit_key {",
-        '        1 "";',
-        "        default $binary_remote_addr;",
-        "    }",
-        "",
-    ]
-    return lines
+    return out
 
 
 def _static_dir(path: str | Path) -> str:
@@ -298,89 +283,14 @@ def _static_dir(path: str | Path) -> str:
     return text.rstrip("/")
 
 
-def _static_common(root: str, indent: str) -> list[str]:
-    """What every static location shares: its root and gzip (API answers are left as the services send them)."""
-    return [
-        f"{indent}root {root};",
-        f"{indent}gzip on;",
-        f"{indent}gzip_vary on;",
-        f"{indent}gzip_min_length 512;",
-        f"{indent}gzip_types {GZIP_TYPES};",
-    ]
-
-
-def _portal_headers(cache_control: str, indent: str) -> list[str]:
-    """add_header in a location replaces the server's, so X-Request-ID is repeated with the security headers."""
-    return [
-        f"{indent}add_header X-Request-ID $req_id always;",
-        f'{indent}add_header Cache-Control "{cache_control}" always;',
-        f'{indent}add_header Content-Security-Policy "{PORTAL_CSP}" always;',
-        f"{indent}add_header X-Content-Type-Options nosniff always;",
-        f"{indent}add_header Referrer-Policy same-origin always;",
-        f"{indent}add_header X-Frame-Options DENY always;",
-    ]
-
-
-def _portal_locations(target: str, portal_dir: str | None, swagger_ui_dir: str | None) -> list[str]:
-    """The portal at `/` and Swagger UI's assets; without a portal, `/` is a problem+json 404 (API only)."""
-    ind, inner = "        ", "            "
-    out: list[str] = []
-    if swagger_ui_dir:
-        root = _static_dir(swagger_ui_dir)
-        out += [
-            "        # Swagger UI's own files for the services' /openapi/<service>/docs pages (no CDN).",
-            f"        location {SWAGGER_UI_PATH} {{",
-            f"            alias {root}/;",
-            *_static_common(root, inner)[1:],
-            inner + "add_header X-Request-ID $req_id always;",
-            inner + 'add_header Cache-Control "public, max-age=86400" always;',
-            inner + "add_header X-Content-Type-Options nosniff always;",
-            "        }",
-            "",
-        ]
-    if not portal_dir:
-        return [
-            *out,
-            "        # Everything else, including the services' /metrics and /health/*, is not public.",
-            "        location / {",
-            *_problem_return(404, *PROBLEMS[404], inner),
-            "        }",
-            "",
-        ]
-    root = _static_dir(portal_dir)
-    out += ["        # Unknown API paths (and the services' /health/*) answer problem+json, never the portal's page."]
-    for prefix in NOT_PORTAL:
-        out += [f"{ind}location {prefix} {{", *_problem_return(404, *PROBLEMS[404], inner), f"{ind}}}"]
-    # In containers stub_status has a listener of its own; here its path is a 404 like any private one, since
-    # the Ingress routes `/` (and so every path) to this listener.
-    exact = ("/metrics", "/nginx_status") if target == "compose" else ("/metrics",)
-    for path in exact:
-        out += [f"{ind}location = {path} {{", *_problem_return(404, *PROBLEMS[404], inner), f"{ind}}}"]
-    out.append("")
-    out += [
-        "        # The portal (portal/dist): hashed build output cached for a year, index.html revalidated every time,",
-        "        # client routes (/school/rounds...) answered by index.html.",
-        "        location /assets/ {",
-        *_static_common(root, inner),
-        *_portal_headers("public, max-age=31536000, immutable", inner),
-        inner + "try_files $uri =404;",
-        "        }",
-        "        location / {",
-        *_static_common(root, inner),
-        *_portal_headers("no-cache", inner),
-        inner + "try_files $uri /index.html;",
-        "        }",
-        "",
-    ]
-    return out
-
-
-def _local_user() -> list[str]:
-    """Started as root (a container or CI), nginx would run its workers as `nobody`, who cannot write the
-    runtime dir's temp files (request bodies over the buffer): keep them as the user who owns the dir."""
-    if os.geteuid() != 0:
-        return []
-    return ["user root;"]
+TEMPLATE = Environment(
+    loader=FileSystemLoader(Path(__file__).resolve().parent),
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+    undefined=StrictUndefined,
+    autoescape=False,  # noqa: S701 - nginx configuration, not HTML; every value is validated above
+).get_template("nginx.conf.j2")
 
 
 def render(
@@ -398,7 +308,7 @@ def render(
     swagger_ui_dir: str | Path | None = None,
     unlimited_clients: Sequence[str] = (),
 ) -> str:
-    """The nginx.conf text for `target` ("local" or "compose").
+    """The nginx.conf text for `target` ("local" or "compose"), from nginx.conf.j2.
 
     For "local", `port` and `listen_host` set the listen address, `runtime_dir` (required)
     receives pid, temp files and logs, and `trusted_proxies` lists who may set X-Forwarded-For.
@@ -418,248 +328,69 @@ def render(
         if not _SAFE_NAME.match(service.name):
             raise ValueError(f"unsafe service name in services.yaml: {service.name!r}")
 
+    context: dict[str, Any]
     if target == "local":
         if not runtime_dir:
             raise ValueError("the local target needs a runtime_dir")
         rt = os.path.abspath(runtime_dir)
         if any(c in rt for c in " ;{}'\"$#"):
             raise ValueError(f"runtime dir path has characters nginx cannot take unquoted: {rt!r}")
-        head = [
-            "# Local (no Docker) gateway: run as an ordinary user, supervised in the foreground:",
-            f"#   nginx -p {rt} -c {rt}/nginx.conf -e {rt}/error.log",
-            "daemon off;",
-            "worker_processes 2;",
-            f"pid {rt}/nginx.pid;",
-            *_local_user(),
-            f"error_log {rt}/error.log warn;",
-        ]
-        temp_root = rt
-        access_log = f"{rt}/access.log"
-        worker_connections = 1024
-        listen = f"{listen_host}:{port}"
-        upstream_addr = {s.name: f"127.0.0.1:{s.web_port}" for s in catalog}
+        context = {
+            "runtime_dir": rt,
+            # Started as root (a container or CI), nginx would run its workers as `nobody`, who cannot write the
+            # runtime dir's temp files (request bodies over the buffer): keep them as the user who owns the dir.
+            "run_as_root": os.geteuid() == 0,
+            "temp_root": rt,
+            "access_log": f"{rt}/access.log",
+            "worker_connections": 1024,
+            "listen": f"{listen_host}:{port}",
+            "trusted_proxies": trusted_proxy_lines(trusted_proxies),
+            "upstream_address": lambda s: f"127.0.0.1:{s.web_port}",
+        }
     else:
-        head = [
-            "# docker compose gateway (nginx:1.27-alpine starts it with -g 'daemon off;').",
-            "# Writes only under /tmp, so it also runs as a non-root user.",
-            "worker_processes auto;",
-            "pid /tmp/nginx.pid;",
-            "error_log stderr warn;",
-        ]
-        temp_root = "/tmp"  # noqa: S108 - the container's own /tmp
         portal_dir = portal_dir or COMPOSE_PORTAL_DIR
         swagger_ui_dir = swagger_ui_dir or COMPOSE_SWAGGER_UI_DIR
-        access_log = "/dev/stdout"
-        worker_connections = 4096
-        listen = str(DEFAULT_PORT)
-        upstream_addr = {s.name: f"{s.name}-web:{COMPOSE_WEB_PORT}" for s in catalog}
-
-    limit_key = "$limit_key" if unlimited_clients else "$binary_remote_addr"
-    out = [
-        "# GENERATED by deploy/nginx/render.py from deploy/services.yaml; do not edit by hand.",
-        *head,
-        "",
-        "events {",
-        f"    worker_connections {worker_connections};",
-        "}",
-        "",
-        "http {",
-        "    server_tokens off;",
-        "    default_type application/octet-stream;",
-        "    # Types of the static files (portal, Swagger UI); proxied answers keep the services' Content-Type.",
-        "    types {",
-        *[f"        {mime} {exts};" for mime, exts in STATIC_TYPES.items()],
-        "    }",
-        "    tcp_nodelay on;",
-        "    keepalive_timeout 65s;",
-        f"    client_max_body_size {MAX_BODY};",
-        "    client_body_buffer_size 128k;",
-        f"    large_client_header_buffers 4 {HEADER_BUFFER};",
-        "",
-    ]
-    for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
-        out.append(f"    {kind}_temp_path {temp_root}/nginx_{kind}_temp;")
-    out += ["", *_real_ip(target, trusted_proxies)]
-    out += [
-        "",
-        "    # Keep a well-formed client X-Request-ID (so a trace spans client and services); else make one.",
-        "    map $http_x_request_id $req_id {",
-        "        default $request_id;",
-        '        "~^[A-Za-z0-9._:-]{1,128}$" $http_x_request_id;',
-        "    }",
-        "    # Only nginx answers 503 itself for a service that is not deployed yet (rate limits are 429).",
-        "    map $service $problem_detail {",
-        '        "-" "The service behind this path is not available.";',
-        '        default "The $service service is not deployed yet.";',
-        "    }",
-        "    # SSO browser sessions: only a request with the session cookie and no Authorization header is looked",
-        "    # up; the access token identity answers with becomes its bearer token. A client's own token wins.",
-        "    map $http_authorization $session_lookup {",
-        f'        "" $cookie_{SESSION_COOKIE};',
-        '        default "";',
-        "    }",
-        '    map "$http_authorization|$session_token" $upstream_authorization {',
-        '        "~^\\|(?<session_bearer>.+)$" "Bearer $session_bearer";',
-        "        default $http_authorization;",
-        "    }",
-        "    # Host with the port, so services build correct absolute URLs behind the gateway.",
-        "    map $http_host $fwd_host {",
-        "        default $http_host;",
-        '        "" $host;',
-        "    }",
-        "",
-        "    # $uri, not $request_uri: query strings may carry SSO codes and tickets.",
-        "    log_format gateway_json escape=json",
-        '        \'{"time":"$time_iso8601","request_id":"$req_id","remote_addr":"$remote_addr",\'',
-        '        \'"method":"$request_method","path":"$uri","status":$status,\'',
-        '        \'"body_bytes_sent":$body_bytes_sent,"request_time":$request_time,\'',
-        '        \'"upstream_addr":"$upstream_addr","upstream_status":"$upstream_status",\'',
-        '        \'"upstream_response_time":"$upstream_response_time",\'',
-        '        \'"service":"$service","route":"$route","user_agent":"$http_user_agent"}\';',
-        f"    access_log {access_log} gateway_json;",
-        "",
-        *_limit_key(target, unlimited_clients),
-        "    # Per client address: a general limit, and a much stricter one on the password sign-ins.",
-        f"    limit_req_zone {limit_key} zone=general:10m rate={rate};",
-        f"    limit_req_zone {limit_key} zone=login:10m rate={login_rate};",
-        f"    limit_req_zone {limit_key} zone=public:10m rate={public_rate};",
-        "    limit_req_status 429;",
-        "    limit_req_log_level warn;",
-        "",
-        "    proxy_http_version 1.1;",
-        '    proxy_set_header Connection "";',
-        "    proxy_set_header Host $fwd_host;",
-        "    proxy_set_header X-Request-ID $req_id;",
-        "    proxy_set_header X-Real-IP $remote_addr;",
-        "    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
-        "    proxy_set_header X-Forwarded-Proto $scheme;",
-        "    proxy_set_header X-Forwarded-Host $fwd_host;",
-        "    proxy_set_header Authorization $upstream_authorization;",
-        "    # The gateway adds X-Request-ID itself; hiding the service's copy avoids a duplicate header.",
-        "    proxy_hide_header X-Request-ID;",
-        "    proxy_hide_header X-Powered-By;",
-        "    proxy_connect_timeout 5s;",
-        "    proxy_send_timeout 60s;",
-        "    proxy_read_timeout 60s;",
-        "    proxy_intercept_errors off;",
-        "",
-    ]
-    for service in catalog:
-        if not service.exists:
-            continue
-        out += [
-            f"    upstream {service.name}_web {{",
-            f"        server {upstream_addr[service.name]};",
-            "        keepalive 32;",
-            "        # Shorter than gunicorn's keepalive (75 s), so nginx closes idle connections first.",
-            "        keepalive_timeout 60s;",
-            "        keepalive_requests 1000;",
-            "    }",
-            "",
-        ]
-    missing = [s.name for s in catalog if not s.exists]
-    out += [
-        "    server {",
-        f"        listen {listen} default_server;",
-        "        server_name _;",
-        '        set $service "-";',
-        '        set $route "-";',
-        '        set $session_token "";',
-        "        add_header X-Request-ID $req_id always;",
-        "",
-    ]
-    for status in PROBLEMS:
-        if status in EARLY_PROBLEMS:
-            out.append(f"        error_page {status} {PROBLEM_URI}{status};")
-        elif status in ANSWERED_AS:
-            out.append(f"        error_page {status} ={ANSWERED_AS[status]} @problem_{status};")
-        else:
-            out.append(f"        error_page {status} @problem_{status};")
-    out.append(f"        error_page 494 =431 {PROBLEM_URI}431;")
-    out += [
-        "",
-        "        location = /gateway/health {",
-        "            access_log off;",
-        "            default_type application/json;",
-        '            return 200 \'{"status":"ok"}\';',
-        "        }",
-        "",
-    ]
-    if target == "local":
-        out += _status_location("        ")
-    if missing:
-        out.append(f"        # Not deployed yet (no services/<name>/ directory): {', '.join(missing)}.")
-    if _sessions_served(catalog):
-        out += [
-            "        # Asked (auth_request) by every API location: 204 without a session cookie (nothing to do), else",
-            "        # identity's answer: 204 with X-Access-Token for a live session, 204 clearing the cookie for an",
-            "        # ended one, 403 for a cross-site write. Internal: a browser asking for it gets a 404.",
-            f"        location = {SESSION_CHECK} {{",
-            "            internal;",
-            '            if ($session_lookup = "") {',
-            "                return 204;",
-            "            }",
-            f"            proxy_pass http://{SESSION_SERVICE}_web/sso/session;",
-            "            proxy_pass_request_body off;",
-            '            proxy_set_header Content-Length "";',
-            '            proxy_set_header Authorization "";',
-            '            proxy_set_header Connection "";',
-            "            proxy_set_header Host $fwd_host;",
-            "            proxy_set_header X-Request-ID $req_id;",
-            "            proxy_set_header X-Real-IP $remote_addr;",
-            "            proxy_set_header X-Original-Method $request_method;",
-            "        }",
-            "",
-        ]
-
-    for service in catalog:
-        out.append(f"        # {service.name}")
-        for route in service.routes:
-            for login_path in LOGIN_PATHS:
-                if route != "/" and login_path.startswith(route):
-                    out += _service_block(
-                        service,
-                        f"location = {login_path}",
-                        login_path,
-                        extra=["limit_req zone=login burst=10 nodelay;"],
-                    )
-            session = _session_lines(route, catalog)
-            if route.startswith(PUBLIC_PREFIX):
-                session = [*session, "limit_req zone=public burst=10 nodelay;"]
-            for location in _locations_for(route):
-                out += _service_block(service, location, route, extra=session)
-        openapi = f"/openapi/{service.name}/"
-        out += _service_block(service, f"location {openapi}", openapi)
-        out.append("")
-
-    out += _portal_locations(
-        target, str(portal_dir) if portal_dir else None, str(swagger_ui_dir) if swagger_ui_dir else None
+        context = {
+            "temp_root": "/tmp",  # noqa: S108 - the container's own /tmp
+            "access_log": "/dev/stdout",
+            "worker_connections": 4096,
+            "listen": str(DEFAULT_PORT),
+            "upstream_address": lambda s: f"{s.name}-web:{COMPOSE_WEB_PORT}",
+        }
+    unlimited = _unlimited(target, unlimited_clients)
+    problems = _problems()
+    return TEMPLATE.render(
+        **context,
+        target=target,
+        static_types=STATIC_TYPES,
+        max_body=MAX_BODY,
+        header_buffer=HEADER_BUFFER,
+        trusted_proxies_file=TRUSTED_PROXIES_FILE,
+        session_cookie=SESSION_COOKIE,
+        unlimited_clients=unlimited,
+        limit_key="$limit_key" if unlimited else "$binary_remote_addr",
+        rate=rate,
+        login_rate=login_rate,
+        public_rate=public_rate,
+        upstreams=[{"name": s.name, "address": context["upstream_address"](s)} for s in catalog if s.exists],
+        problems=problems,
+        problem_uri=PROBLEM_URI,
+        not_found_problem=next(p for p in problems if p["status"] == 404),
+        private_networks=PRIVATE_NETWORKS,
+        missing=[s.name for s in catalog if not s.exists],
+        sessions_served=_sessions_served(catalog),
+        session_check=SESSION_CHECK,
+        session_service=SESSION_SERVICE,
+        service_blocks=_service_blocks(catalog),
+        swagger_ui_path=SWAGGER_UI_PATH,
+        swagger_ui_root=_static_dir(swagger_ui_dir) if swagger_ui_dir else None,
+        portal_root=_static_dir(portal_dir) if portal_dir else None,
+        not_portal=NOT_PORTAL,
+        private_exact_paths=("/metrics", "/nginx_status") if target == "compose" else ("/metrics",),
+        gzip_types=GZIP_TYPES,
+        portal_csp=PORTAL_CSP,
+        compose_status_port=COMPOSE_STATUS_PORT,
     )
-    for status, (title, detail) in PROBLEMS.items():
-        where = f"= {PROBLEM_URI}{status}" if status in EARLY_PROBLEMS else f"@problem_{status}"
-        out += [
-            f"        location {where} {{",
-            *(["            internal;"] if status in EARLY_PROBLEMS else []),
-            *_problem_return(status, title, detail, "            "),
-            "        }",
-        ]
-    out += ["    }"]
-    if target == "compose":
-        out += [
-            "",
-            f"    # The exporter's own listener ({COMPOSE_STATUS_PORT}): compose does not publish it, the Ingress does",
-            "    # not route it.",
-            "    server {",
-            f"        listen {COMPOSE_STATUS_PORT};",
-            "        server_name _;",
-            *_status_location("        "),
-            "        location / {",
-            "            return 404;",
-            "        }",
-            "    }",
-        ]
-    out += ["}", ""]
-    return "\n".join(out)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,6 +1,6 @@
 """Which metric names exist: the ones our processes define, plus those the exporters provide.
 
-Read by deploy/grafana/generate.py's checks and tests/unit/test_ops_*.py so that no alert or dashboard
+Read by deploy/grafana/generate.py's checks and tests/ops/test_ops_*.py so that no alert or dashboard
 query silently names a metric nobody exposes. Our own names are read from the source with `ast`
 (shared/metrics.py and services/*/*/adapters/metrics.py), so a renamed metric breaks the tests, not
 a dashboard in production. Exporter metrics are listed by hand below, with where they come from.

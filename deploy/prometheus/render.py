@@ -24,8 +24,7 @@ from typing import Any
 
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from service_catalog import Service, load_services
+from deploy.service_catalog import Service, load_services
 
 TARGETS = ("compose", "local")
 HERE = Path(__file__).resolve().parent

@@ -22,14 +22,11 @@ import psycopg
 import pytest
 import requests
 
+from deploy.nginx import render as nginx_render
+from deploy.service_catalog import load_services
 from shared.embedded_db import EmbeddedPostgres
 from tests.conftest import ROOT, database_url, fresh_vhost
 from tests.helpers import wait_until
-
-sys.path.insert(0, str(ROOT / "deploy"))
-sys.path.insert(0, str(ROOT / "deploy" / "nginx"))
-import render as nginx_render
-from service_catalog import load_services
 
 DEMO_PASSWORD = "e2e-demo-password"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"

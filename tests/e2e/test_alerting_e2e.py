@@ -20,7 +20,6 @@ import contextlib
 import datetime as dt
 import email
 import email.policy
-import importlib.util
 import json
 import os
 import subprocess
@@ -33,7 +32,6 @@ from email.message import EmailMessage
 from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -43,10 +41,11 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP as SMTPServer
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 
+from deploy.alertmanager import render
 from tests.conftest import ROOT, fresh_vhost
 from tests.e2e.conftest import Stack, _run_processes, free_port, nginx_render, server_databases, token
 from tests.helpers import wait_until
-from tests.unit.test_ops_tools import require
+from tests.ops.test_ops_tools import require
 
 pytestmark = pytest.mark.e2e
 
@@ -55,16 +54,6 @@ WECOM_CORP, WECOM_SECRET, WECOM_TOKEN = "ww-e2e-corp", "wecom-app-secret", "weco
 CLIENT_SECRET, ACCESS_TOKEN = "alertmanager-client-secret", "e2e-access-token"
 
 
-def _load(path: Path, name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-render = _load(ROOT / "deploy" / "alertmanager" / "render.py", "e2e_alertmanager_render")
 FAST = render.Timing(
     group_wait="1s",
     page_wait="1s",

@@ -10,7 +10,6 @@ driven through the gateway first, so the workflow metrics have samples.
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import json
 import os
 import re
@@ -21,17 +20,17 @@ import urllib.parse
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 import requests
 import yaml
 
+from deploy.prometheus import render as prometheus_render
 from tests.conftest import ROOT
 from tests.e2e.conftest import Stack, token
 from tests.helpers import wait_until
-from tests.unit.test_ops_tools import require
+from tests.ops.test_ops_tools import require
 
 pytestmark = pytest.mark.e2e
 
@@ -98,14 +97,6 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _load_render() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("obs_prometheus_render", ROOT / "deploy" / "prometheus" / "render.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def _start(command: list[str], log: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     out = log.open("wb")
     return subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
@@ -150,7 +141,7 @@ def prometheus(stack: Stack, infra: dict[str, str], tmp_path_factory: pytest.Tem
     # The exporters' and RabbitMQ's jobs as the no-Docker config renders them, on this run's ports and broker.
     broker = f"{urllib.parse.urlsplit(stack.amqp_url).hostname}:15692"
     here = {"gateway": f"127.0.0.1:{nginx_port}", "postgres": f"127.0.0.1:{pg_port}"}
-    for job in _load_render().build("local")["scrape_configs"]:
+    for job in prometheus_render.build("local")["scrape_configs"]:
         if job["job_name"] in ("gateway", "postgres", "rabbitmq", "rabbitmq-queues"):
             job["static_configs"] = [{"targets": [here.get(job["job_name"], broker)]}]
             job["scrape_interval"] = "1s"
@@ -268,7 +259,7 @@ def _query(base: str, expr: str) -> list[object]:
 
 def _dashboard_queries() -> list[tuple[str, str]]:
     """Every panel target's PromQL, rows' nested panels included, labelled by dashboard and panel (Loki's log
-    queries are checked by tests/unit/test_ops_dashboards.py; this run has no Loki)."""
+    queries are checked by tests/ops/test_ops_dashboards.py; this run has no Loki)."""
     found: list[tuple[str, str]] = []
 
     def walk(where: str, panels: list[dict[str, Any]]) -> None:

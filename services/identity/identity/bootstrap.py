@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -14,11 +13,12 @@ from identity.adapters.keys import KeyRing
 from identity.adapters.orm import start_mappers
 from identity.adapters.sso_config import ProviderConfig, load_providers
 from identity.adapters.verifier import ActiveAccountVerifier
+from identity.config import IdentityEnvironment
 from identity.service_layer.sso import Sso
 from identity.service_layer.tokens import TokenPolicy
 from identity.service_layer.unit_of_work import IdentityUnitOfWork
 from shared.auth import JwksKeys, TokenVerifier
-from shared.config import Settings, load_settings, require_secret
+from shared.config import Environment, Settings, load_settings, read_environment, require_secret
 from shared.db import make_engine, make_session_factory
 from shared.proxies import TrustedProxies
 
@@ -61,7 +61,7 @@ class Identity:
             self.sso_providers,
             self.keyring,
             self.policy,
-            public_base_url=os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8080"),
+            public_base_url=read_environment(Environment).public_base_url,
             session_ttl=self.sso_session_ttl,
         )
 
@@ -75,6 +75,7 @@ class Identity:
 
 def bootstrap(settings: Settings | None = None) -> Identity:
     settings = settings or load_settings(SERVICE)
+    environment = read_environment(IdentityEnvironment)
     start_mappers()
     return Identity(
         settings=settings,
@@ -82,12 +83,12 @@ def bootstrap(settings: Settings | None = None) -> Identity:
         policy=TokenPolicy(
             issuer=settings.auth.issuer,
             audience=settings.auth.audience,
-            access_ttl=dt.timedelta(seconds=int(os.environ.get("ACCESS_TOKEN_TTL_SECONDS", "900"))),
-            refresh_ttl=dt.timedelta(days=int(os.environ.get("REFRESH_TOKEN_TTL_DAYS", "14"))),
-            max_failures=int(os.environ.get("LOGIN_MAX_FAILURES", "5")),
-            lock_for=dt.timedelta(seconds=int(os.environ.get("LOGIN_LOCK_SECONDS", "900"))),
+            access_ttl=dt.timedelta(seconds=environment.access_token_ttl_seconds),
+            refresh_ttl=dt.timedelta(days=environment.refresh_token_ttl_days),
+            max_failures=environment.login_max_failures,
+            lock_for=dt.timedelta(seconds=environment.login_lock_seconds),
         ),
         # Read (and validated) at start-up: a broken providers file stops the process, naming the problem.
-        sso_providers=load_providers(os.environ.get("SSO_PROVIDERS_FILE")),
-        sso_session_ttl=dt.timedelta(hours=float(os.environ.get("SSO_SESSION_HOURS", "8"))),
+        sso_providers=load_providers(environment.sso_providers_file),
+        sso_session_ttl=dt.timedelta(hours=environment.sso_session_hours),
     )

@@ -28,6 +28,7 @@ from notifications.adapters.orm import directory_users
 from notifications.adapters.outbound import DEFAULT_ALLOWED_HOSTS, OutboundPolicy, PinnedPoster
 from notifications.adapters.templates import Templates
 from notifications.adapters.tencent_sms import TencentSmsProvider, TencentSmsSettings
+from notifications.config import NotificationsEnvironment
 from notifications.domain.model import Channel, RetryPolicy
 from notifications.domain.rules import RuleBook, load_rulebook
 from notifications.service_layer.delivery import Sender
@@ -36,17 +37,13 @@ from notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 from shared.auth import ActiveAccountsOnly, JwksKeys, TokenVerifier, directory_is_disabled
 from shared.bus.consumer import EventConsumer
 from shared.bus.topology import QueueSpec
-from shared.config import Settings, load_settings
+from shared.config import Settings, load_settings, read_environment
 
 SERVICE = "notifications"
 RULES_FILE = Path(__file__).resolve().parent / "rules.yaml"
 QUEUE = "notifications.fanout"
 
 log = logging.getLogger(__name__)
-
-
-def _env(name: str, default: str) -> str:
-    return os.environ.get(name) or default
 
 
 @dataclass(frozen=True)
@@ -64,27 +61,28 @@ class ChannelSettings:
 
     @classmethod
     def from_env(cls) -> ChannelSettings:
+        environment = read_environment(NotificationsEnvironment)
         return cls(
             smtp=SmtpSettings(
-                host=_env("SMTP_HOST", "127.0.0.1"),
-                port=int(_env("SMTP_PORT", "25")),
-                sender=_env("SMTP_FROM", "noreply@cio.local"),
-                username=os.environ.get("SMTP_USERNAME") or None,
-                password=os.environ.get("SMTP_PASSWORD") or None,
-                mode=_env("SMTP_MODE", "insecure"),
+                host=environment.smtp_host,
+                port=environment.smtp_port,
+                sender=environment.smtp_from,
+                username=environment.smtp_username,
+                password=environment.smtp_password,
+                mode=environment.smtp_mode,
             ),
-            wecom_base_url=_env("WECOM_BASE_URL", "https://qyapi.weixin.qq.com"),
-            dingtalk_base_url=_env("DINGTALK_BASE_URL", "https://oapi.dingtalk.com"),
-            webhook_allowed_hosts=tuple(_env("NOTIFY_WEBHOOK_HOSTS", ",".join(DEFAULT_ALLOWED_HOSTS)).split(",")),
-            webhook_trusted_networks=tuple(_env("NOTIFY_WEBHOOK_TRUSTED_NETWORKS", "").split(",")),
+            wecom_base_url=environment.wecom_base_url,
+            dingtalk_base_url=environment.dingtalk_base_url,
+            webhook_allowed_hosts=tuple(environment.webhook_hosts.split(",")),
+            webhook_trusted_networks=tuple(environment.webhook_trusted_networks.split(",")),
             retry=RetryPolicy(
-                max_attempts=int(_env("NOTIFY_MAX_ATTEMPTS", "5")),
-                base_seconds=float(_env("NOTIFY_BACKOFF_SECONDS", "30")),
-                max_seconds=float(_env("NOTIFY_BACKOFF_MAX_SECONDS", "3600")),
+                max_attempts=environment.max_attempts,
+                base_seconds=environment.backoff_seconds,
+                max_seconds=environment.backoff_max_seconds,
             ),
-            dispatch_interval=float(_env("NOTIFY_DISPATCH_INTERVAL_SECONDS", "1")),
-            reminder_interval=float(_env("NOTIFY_REMINDER_INTERVAL_SECONDS", "30")),
-            digest_interval=float(_env("NOTIFY_DIGEST_INTERVAL_SECONDS", "60")),
+            dispatch_interval=environment.dispatch_interval_seconds,
+            reminder_interval=environment.reminder_interval_seconds,
+            digest_interval=environment.digest_interval_seconds,
         )
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import os
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -11,9 +9,10 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.auth import ActiveAccountsOnly, JwksKeys, TokenVerifier, directory_is_disabled
-from shared.config import ConfigError, Settings, load_settings
+from shared.config import Settings, load_settings, read_environment
 from shared.db import make_engine, make_session_factory
 from training.adapters.orm import people, start_mappers
+from training.config import TrainingEnvironment
 from training.service_layer.unit_of_work import TrainingUnitOfWork
 
 SERVICE = "training"
@@ -40,22 +39,14 @@ class TrainingRules:
 
     @classmethod
     def from_env(cls) -> TrainingRules:
-        raw = os.environ.get("TRAINING_REQUIREMENT_CHECK_DATE", "10-01")
-        try:
-            month, day = (int(p) for p in raw.split("-"))
-            dt.date(2024, month, day)  # a leap year accepts every real month-day
-        except ValueError as exc:
-            raise ConfigError(f"TRAINING_REQUIREMENT_CHECK_DATE must be MM-DD, got {raw!r}") from exc
-        try:
-            return cls(
-                default_centralized_per_year=int(os.environ.get("TRAINING_DEFAULT_CENTRALIZED_PER_YEAR", "0")),
-                check_on=(month, day),
-                check_interval_seconds=float(os.environ.get("TRAINING_REQUIREMENT_CHECK_SECONDS", "3600")),
-                inline_import_bytes=int(os.environ.get("TRAINING_IMPORT_INLINE_BYTES", str(64 * 1024))),
-                import_poll_seconds=float(os.environ.get("TRAINING_IMPORT_POLL_SECONDS", "1")),
-            )
-        except ValueError as exc:
-            raise ConfigError(f"a TRAINING_* setting is not a number: {exc}") from exc
+        environment = read_environment(TrainingEnvironment)
+        return cls(
+            default_centralized_per_year=environment.default_centralized_per_year,
+            check_on=environment.check_on,
+            check_interval_seconds=environment.requirement_check_seconds,
+            inline_import_bytes=environment.import_inline_bytes,
+            import_poll_seconds=environment.import_poll_seconds,
+        )
 
 
 @dataclass

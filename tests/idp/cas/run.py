@@ -30,7 +30,7 @@ def main(config_path: str) -> None:
     os.environ["CAS_IDP_DATA_DIR"] = str(data_dir)
     os.environ["CAS_IDP_USERS_FILE"] = str(config["users_file"])
     os.environ["DJANGO_SETTINGS_MODULE"] = "cas_idp.settings"
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    # cas_idp is beside this file, and a script's own directory is the first entry of sys.path.
 
     import django
     from django.core.management import call_command

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 
 from approvals.adapters import metrics
 from approvals.bootstrap import SERVICE, Approvals, bootstrap
+from approvals.config import ApprovalsEnvironment
 from approvals.service_layer import appointments, evaluations, reviews
 from approvals.service_layer.unit_of_work import ApprovalsUnitOfWork
 from shared.bus.consumer import EventConsumer
 from shared.bus.relay import OutboxRelay
 from shared.bus.topology import QueueSpec
+from shared.config import read_environment
 from shared.health import database_check
 from shared.logging import configure_logging
 from shared.worker import Component, PeriodicTask, run_worker
@@ -57,20 +58,21 @@ def timers(service: Approvals) -> list[PeriodicTask]:
         with service.session_factory() as session:
             metrics.refresh_gauges(session)
 
+    environment = read_environment(ApprovalsEnvironment)
     return [
         PeriodicTask(
             "approvals-overdue",
-            float(os.environ.get("APPROVALS_OVERDUE_INTERVAL", "60")),
+            environment.overdue_interval,
             lambda: reviews.mark_overdue_tasks(service.uow),
         ),
         PeriodicTask(
             "approvals-term-end",
-            float(os.environ.get("APPROVALS_TERM_END_INTERVAL", "300")),
+            environment.term_end_interval,
             lambda: appointments.end_due_terms(service.uow),
         ),
         PeriodicTask(
             "approvals-rectification-overdue",
-            float(os.environ.get("APPROVALS_RECTIFICATION_INTERVAL", "300")),
+            environment.rectification_interval,
             lambda: evaluations.flag_overdue_rectifications(service.uow),
         ),
         PeriodicTask("approvals-gauges", 15.0, gauges),

@@ -6,23 +6,23 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 
 from identity.adapters import keys
 from identity.adapters.metrics import KEY_ROTATIONS
 from identity.bootstrap import SERVICE, Identity, bootstrap
+from identity.config import IdentityEnvironment
 from identity.service_layer import sso
 from identity.service_layer.appointments import HANDLERS
 from shared.bus.consumer import EventConsumer
 from shared.bus.relay import OutboxRelay
 from shared.bus.topology import QueueSpec
+from shared.config import read_environment
 from shared.health import database_check
 from shared.logging import configure_logging
 from shared.worker import Component, PeriodicTask, ready_when, run_worker
 
 SSO_HOUSEKEEPING_SECONDS = 300
 # How long a key signs before the timer rotates it; 0 turns the timer off (Kubernetes runs a CronJob instead).
-DEFAULT_KEY_ROTATION_SECONDS = 30 * 24 * 3600
 
 log = logging.getLogger(__name__)
 
@@ -67,9 +67,7 @@ def main() -> None:
     relay, consumer = components(service)
     housekeeping = PeriodicTask("sso-housekeeping", SSO_HOUSEKEEPING_SECONDS, lambda: sso.housekeeping(service.uow()))
     parts: list[Component] = [relay, consumer, housekeeping]
-    rotation = key_rotation_timer(
-        service, int(os.environ.get("SIGNING_KEY_ROTATION_SECONDS", str(DEFAULT_KEY_ROTATION_SECONDS)))
-    )
+    rotation = key_rotation_timer(service, read_environment(IdentityEnvironment).signing_key_rotation_seconds)
     if rotation is not None:
         parts.append(rotation)
     ready = ready_when([database_check(service.engine)], parts)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,11 +10,13 @@ import sqlalchemy as sa
 from nominations.adapters import metrics
 from nominations.adapters.orm import nominations
 from nominations.bootstrap import SERVICE, Nominations, bootstrap
+from nominations.config import NominationsEnvironment
 from nominations.service_layer import handlers
 from nominations.service_layer.projections import PROJECTION_HANDLERS, REVIEW_HANDLERS
 from shared.bus.consumer import EventConsumer
 from shared.bus.relay import OutboxRelay
 from shared.bus.topology import QueueSpec
+from shared.config import read_environment
 from shared.health import database_check
 from shared.logging import configure_logging
 from shared.worker import PeriodicTask, run_worker
@@ -51,7 +52,7 @@ def count_by_status(service: Nominations) -> None:
 
 
 def components(service: Nominations) -> Sequence[Any]:
-    interval = float(os.environ.get("ROUND_DEADLINE_INTERVAL_SECONDS", "30"))
+    interval = read_environment(NominationsEnvironment).round_deadline_interval_seconds
     return [
         OutboxRelay(service.settings.bus, service.session_factory),
         *consumers(service),

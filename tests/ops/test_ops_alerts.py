@@ -3,34 +3,20 @@ with `promtool test rules`, and naming only metrics that some process or exporte
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 import yaml
 
-from tests.unit.test_ops_tools import require
+from deploy.prometheus import metrics_catalog as catalog
+from deploy.prometheus import render
+from tests.ops.test_ops_tools import require
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PROM_DIR = REPO_ROOT / "deploy" / "prometheus"
 RULE_FILES = sorted((PROM_DIR / "rules").glob("*.yml"))
 TEST_FILES = sorted((PROM_DIR / "tests").glob("*.yml"))
-
-
-def _load(path: Path, name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-catalog = _load(PROM_DIR / "metrics_catalog.py", "ops_metrics_catalog")
-render = _load(PROM_DIR / "render.py", "ops_prometheus_render")
 
 
 def _rules() -> list[dict]:

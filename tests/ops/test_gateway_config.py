@@ -2,34 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+
+from deploy.nginx import render as render_mod
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_CONF = REPO_ROOT / "deploy" / "nginx" / "nginx.compose.conf"
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 needs_nginx = pytest.mark.skipif(NGINX is None, reason="nginx binary not installed")
-
-
-def _load(relative: str) -> ModuleType:
-    """Import a deploy/ script by path (they are scripts, not an installed package)."""
-    spec = importlib.util.spec_from_file_location("gw_" + relative.replace("/", "_")[:-3], REPO_ROOT / relative)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
-
-
-render_mod = _load("deploy/nginx/render.py")
 
 
 def _nginx_test(conf: Path, prefix: Path) -> subprocess.CompletedProcess[str]:

@@ -3,22 +3,20 @@ containers and settings for every service that exists; plus the Prometheus confi
 
 from __future__ import annotations
 
-import importlib.util
 import ipaddress
 import json
 import re
 import subprocess
-import sys
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 import yaml
 
-from tests.unit.test_ops_tools import docker_compose, require
+from deploy.prometheus import render as prometheus_render
+from tests.ops.test_ops_tools import docker_compose, require
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
@@ -26,18 +24,6 @@ PROMETHEUS_FILE = REPO_ROOT / "deploy" / "prometheus" / "prometheus.yml"
 ONE_SHOT_SUFFIXES = ("-migrate", "-seed", "-init")
 REQUIRED_ENV = ("SERVICE_NAME", "APP_ENV", "DATABASE_URL", "AMQP_URL", "PUBLIC_BASE_URL")
 JWKS_URL = "http://identity-web:8000/api/auth/.well-known/jwks.json"
-
-
-def _load(relative: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location("cmp_" + relative.replace("/", "_")[:-3], REPO_ROOT / relative)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-prometheus_render = _load("deploy/prometheus/render.py")
 
 
 @cache

@@ -3,34 +3,20 @@ provisioned from the folder compose mounts, and every query valid PromQL naming 
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import yaml
 
-from tests.unit.test_ops_tools import require
+from deploy.grafana import generate
+from deploy.prometheus import metrics_catalog as catalog
+from tests.ops.test_ops_tools import require
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 GRAFANA = REPO_ROOT / "deploy" / "grafana"
 DASHBOARDS = GRAFANA / "dashboards"
-
-
-def _load(path: Path, name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-generate = _load(GRAFANA / "generate.py", "ops_grafana_generate")
-catalog = _load(REPO_ROOT / "deploy" / "prometheus" / "metrics_catalog.py", "ops_metrics_catalog_dash")
 
 
 def committed() -> dict[str, dict[str, Any]]:

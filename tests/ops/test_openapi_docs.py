@@ -3,10 +3,8 @@ and styles are swagger-ui-dist's, served by the gateway from deploy/swagger-ui's
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
-import sys
 from pathlib import Path
 
 from flask import Flask
@@ -41,11 +39,8 @@ def test_the_online_validator_is_off() -> None:
 
 
 def test_the_gateway_serves_swagger_ui_where_the_services_point() -> None:
-    spec = importlib.util.spec_from_file_location("docs_render", REPO_ROOT / "deploy" / "nginx" / "render.py")
-    assert spec is not None and spec.loader is not None
-    render = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = render
-    spec.loader.exec_module(render)
+    from deploy.nginx import render
+
     assert render.SWAGGER_UI_PATH == SWAGGER_UI_URL
     assert render.LOCAL_SWAGGER_UI_DIR == SWAGGER_UI / "node_modules" / "swagger-ui-dist"
 

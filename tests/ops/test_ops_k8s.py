@@ -6,17 +6,14 @@ Grafana dashboard as a ConfigMap for kube-prometheus-stack's dashboard sidecar."
 from __future__ import annotations
 
 import copy
-import importlib.util
 import ipaddress
 import json
 import re
 import shutil
 import subprocess
-import sys
 from collections import defaultdict
 from functools import cache
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import jsonschema
@@ -24,7 +21,10 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from tests.unit.test_ops_tools import checkov, missing
+from deploy.alertmanager import render as alertmanager_render
+from deploy.prometheus import render as prometheus_render
+from k8s import generate
+from tests.ops.test_ops_tools import checkov, missing
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 K8S = REPO_ROOT / "k8s"
@@ -45,18 +45,6 @@ CRD_SCHEMAS = {
 PROD_ONLY_KINDS = {("postgresql.cnpg.io/v1", "ScheduledBackup")}
 
 
-def _load(path: Path, name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-generate = _load(K8S / "generate.py", "ops_k8s_generate")
-prometheus_render = _load(REPO_ROOT / "deploy" / "prometheus" / "render.py", "ops_k8s_prometheus_render")
-alertmanager_render = _load(REPO_ROOT / "deploy" / "alertmanager" / "render.py", "ops_k8s_alertmanager_render")
 SERVICES = [s.name for s in generate.load_services() if s.exists]
 
 

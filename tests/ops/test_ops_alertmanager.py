@@ -4,30 +4,16 @@ platform has."""
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 import yaml
 
-from tests.unit.test_ops_tools import require
+from deploy.alertmanager import render
+from tests.ops.test_ops_tools import require
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def _load(path: Path, name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-render = _load(REPO_ROOT / "deploy" / "alertmanager" / "render.py", "ops_alertmanager_render")
 
 
 def deployment_env(tmp_path: Path) -> dict[str, str]:

@@ -3,29 +3,16 @@ process list when Debian's package is installed and its settings are in the envi
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 import yaml
 
-from tests.unit.test_ops_tools import require
+from scripts import run_local
+from tests.ops.test_ops_tools import require
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("run_local_ops", REPO_ROOT / "scripts" / "run_local.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-run_local = _load()
 
 
 def test_each_process_writes_its_own_log_file(tmp_path: Path) -> None:

@@ -4,27 +4,14 @@ derivation uses what the benches measured (a faster bench gives fewer pods; more
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import json
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
+from deploy import capacity
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("ops_capacity", REPO_ROOT / "deploy" / "capacity.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-capacity = _load()
 
 
 def test_capacity_md_is_derived_from_the_committed_benchmarks() -> None:

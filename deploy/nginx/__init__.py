@@ -1,0 +1,1 @@
+"""The gateway's nginx config renderer (python -m deploy.nginx.render)."""

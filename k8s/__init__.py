@@ -1,0 +1,1 @@
+"""The Kubernetes manifests' generator (python -m k8s.generate)."""
