@@ -20,6 +20,7 @@ from approvals.domain.policy import (
     EvaluationPolicy,
     Indicator,
     Policy,
+    PublicationPolicy,
     StagePolicy,
     TermPolicy,
 )
@@ -185,6 +186,14 @@ def _evaluation(r: _Reader, data: dict[str, Any]) -> EvaluationPolicy:
     )
 
 
+def _publication(r: _Reader, data: dict[str, Any]) -> PublicationPolicy:
+    """Optional: a snapshot taken before the key existed orders no 公示 (as every seed policy)."""
+    publication = r.mapping(data, "publication", "publication", {})
+    before = r.boolean(publication, "before_appointment", "publication.before_appointment", False)
+    min_days = r.integer(publication, "min_days", "publication.min_days", nullable=True, default=None)
+    return PublicationPolicy(before_appointment=before, min_days=min_days)
+
+
 def parse_policy(data: Any) -> Policy:
     """Policy snapshot dict → the Policy approvals acts on; PolicySnapshotError names what is missing."""
     if not isinstance(data, dict):
@@ -205,4 +214,5 @@ def parse_policy(data: Any) -> Policy:
         term=_term(r, data),
         evaluation=_evaluation(r, data),
         training_requirement=dict(requirement),
+        publication=_publication(r, data),
     )

@@ -108,6 +108,16 @@ class EvaluationPolicy:
 
 
 @dataclass(frozen=True)
+class PublicationPolicy:
+    """名单公示 as the policy orders it: `before_appointment` means no listed person is appointed before a 公示期
+    of at least `min_days` has ended with every objection resolved. None of the seeds orders one (宜春学院
+    「正式聘任并公布」 announces the appointment after it is made); a region that does says so here."""
+
+    before_appointment: bool = False
+    min_days: int | None = None
+
+
+@dataclass(frozen=True)
 class Policy:
     id: str
     version: int
@@ -117,6 +127,7 @@ class Policy:
     term: TermPolicy
     evaluation: EvaluationPolicy = field(default_factory=EvaluationPolicy)
     training_requirement: dict[str, Any] = field(default_factory=dict)
+    publication: PublicationPolicy = field(default_factory=PublicationPolicy)
 
 
 def add_years(day: dt.date, years: int) -> dt.date:

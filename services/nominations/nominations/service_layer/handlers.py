@@ -646,14 +646,18 @@ class EvidenceView:
 
 
 def list_evidence(uow: NominationsUnitOfWork, principal: Principal, nomination_id: uuid.UUID) -> EvidenceView:
-    """The uploaded evidence and the claimed certificate, `confirmed` once training's records hold its number."""
+    """The uploaded evidence and the claimed certificate: `confirmed` once training's records hold its number,
+    `rejected` (with `rejection_reason`) when the training administrator refused it, else `pending`."""
     with uow:
         nomination = _evidence_reader(uow, principal, nomination_id)
         items = uow.nominations.evidence_list(nomination.id)
         claim = dict(nomination.certificate_claim) if nomination.certificate_claim else None
         if claim is not None and nomination.candidate_user_id is not None:
             known = uow.directory.certificate_numbers(nomination.candidate_user_id)
-            claim["status"] = "confirmed" if claim["number"] in known else "pending"
+            if claim["number"] in known:
+                claim["status"] = "confirmed"
+            elif claim.get("status") != "rejected":  # a rejection keeps its reason until a new claim
+                claim["status"] = "pending"
     return EvidenceView(items, claim)
 
 
