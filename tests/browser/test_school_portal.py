@@ -415,9 +415,9 @@ def test_取得合格证者_a_rejected_claim_shows_rejected_with_the_reason_on_t
     )
 
     sign_in(page, school.admin_username, PASSWORD, then=f"/school/nominations/{nomination.id}")
-    page.locator("[data-test='next']").click()
-    page.locator("[data-test='next']").click()
+    page.locator("[data-test='next']").click()  # the form opens at its fields; the evidence is beside the photo
     claim = page.locator("[data-test='certificate-claim']")
+    expect(claim).to_be_visible(timeout=TIMEOUT)
     expect(claim.locator("[data-test='certificate-claim-status']")).to_have_text("培训管理员未予确认", timeout=TIMEOUT)
     expect(claim.locator("[data-test='certificate-claim-reason']")).to_have_text(f"原因：{reason}")
     expect(claim).to_contain_text(number)

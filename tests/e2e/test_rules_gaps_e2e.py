@@ -1,7 +1,10 @@
 """Issue 17's remaining gaps through the gateway, the real bus and every service:
 
 - 「取得合格证者」: a certificate claimed on the 推荐表 that the training administrator rejects shows rejected, with the
-  administrator's reason, on the nomination's evidence (it used to stay "pending" for ever).
+  administrator's reason, on the nomination's evidence (it used to stay "pending" for ever);
+- 避免重复采集, 教龄: an import's 教龄 reaches the form through identity's events, kept as the year teaching began and
+  counted again on the day the form is filled (a year on, one more year: tests/integration/nominations/
+  test_prefill_api.py; the identity API shows no profile to read it back here).
 
 Each test makes its own org or person, so it shares the session's stack with the other journeys.
 """
@@ -77,3 +80,30 @@ def test_取得合格证者_a_rejected_claim_shows_rejected_with_the_administrat
     assert (shown["number"], shown["rejection_reason"]) == (number, reason)
     history = school.call("GET", f"/api/nominations/{nomination.id}/history").json()["items"]
     assert any(h["action"] == "certificate_claim_rejected" for h in history)
+
+
+def test_避免重复采集_教龄_imported_reaches_the_form_counted_from_the_year_teaching_began(stack: Stack) -> None:
+    admin, city = Client(stack, "admin"), Client(stack, "city.reviewer")
+    code, school = city_school(stack, admin, "焦作市直属教龄学校")
+    username = f"t{tag()}.teacher"
+    rows = f"username,display_name,org_code,education,teaching_years\n{username},冯教龄,{code},本科,18\n"
+    report = admin.call("POST", "/api/users/import", data=rows.encode(), headers={"Content-Type": "text/csv"}).json()
+    assert report["created"] == 1, report
+    users = admin.call("GET", "/api/users", params={"org_code": code, "limit": 100}).json()["items"]
+    [listed] = [u for u in users if u["username"] == username]
+    person = admin.call("GET", f"/api/users/{listed['id']}").json()
+
+    round_ = open_round(city, "jiaozuo-2022", "4108", f"焦作教龄-{tag()}")
+
+    def created() -> dict[str, object] | None:
+        response = school.call(
+            "POST",
+            "/api/nominations",
+            expect=None,
+            json={"round_id": round_["id"], "school_org_code": code, "candidate_user_id": person["id"]},
+        )
+        assert response.status_code in (201, 422), response.text
+        return response.json() if response.status_code == 201 else None
+
+    form = poll(created, "nominations knows the teacher")["form"]
+    assert (form["education"], form["teaching_years"]) == ("本科", 18)

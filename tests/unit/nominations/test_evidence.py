@@ -8,6 +8,7 @@ import uuid
 import pytest
 from nominations.adapters.policies import PolicyCatalog
 from nominations.domain.model import DomainError, Nomination, Round, sniff_evidence
+from nominations.service_layer.handlers import prefilled_profile
 
 CATALOG = PolicyCatalog.load()
 NOW = dt.datetime(2022, 9, 1, 8, tzinfo=dt.UTC)
@@ -147,3 +148,12 @@ def test_避免重复采集_the_directorys_profile_is_prefilled_and_a_choice_onl
     assert "political_status" not in nomination.form
     nomination.fill(helan, {"political_status": "群众"}, actor="sa", now=NOW)  # the school chooses
     assert nomination.form["political_status"] == "群众"
+
+
+def test_教龄_a_form_filled_a_year_later_shows_one_more_year() -> None:
+    """The directory keeps the year teaching began; the form counts 教龄 to the day it is filled."""
+    profile = {"education": "本科", "teaching_since": 2004, "teaching_years": 22, "shoe_size": 42}
+    assert prefilled_profile(profile, dt.date(2026, 9, 1)) == {"education": "本科", "teaching_years": 22}
+    assert prefilled_profile(profile, dt.date(2027, 9, 1))["teaching_years"] == 23
+    # a projection row of before (the count only) is taken as it is
+    assert prefilled_profile({"teaching_years": 22}, dt.date(2027, 9, 1)) == {"teaching_years": 22}
