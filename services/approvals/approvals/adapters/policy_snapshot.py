@@ -13,6 +13,8 @@ from typing import Any
 from approvals.domain.policy import (
     ESCALATE_NEXT_STAGE,
     RESUBMIT_MODES,
+    SUBJECT_CIO,
+    SUBJECTS,
     WHEN_MISSING_MODES,
     WHEN_MISSING_WAIT,
     Cadence,
@@ -151,6 +153,8 @@ def _evaluation(r: _Reader, data: dict[str, Any]) -> EvaluationPolicy:
                 kind=r.text(c, "kind", f"{at}.kind"),
                 every_years=r.integer(c, "every_years", f"{at}.every_years"),
                 name=str(name) if name else None,
+                # a snapshot taken before the key existed: every evaluation was the CIO's
+                subject=r.choice(c, "subject", f"{at}.subject", SUBJECTS, SUBJECT_CIO),
             )
         )
     indicators = []
@@ -194,6 +198,13 @@ def _publication(r: _Reader, data: dict[str, Any]) -> PublicationPolicy:
     return PublicationPolicy(before_appointment=before, min_days=min_days)
 
 
+def _unit_levels(r: _Reader, data: dict[str, Any]) -> tuple[str, ...]:
+    """nomination.nominee_org_levels (the units the policy is about); a snapshot without it is about schools."""
+    nomination = r.mapping(data, "nomination", "nomination", {})
+    levels = r.items(nomination, "nominee_org_levels", "nomination.nominee_org_levels", ["school"])
+    return tuple(str(level) for level in levels) or ("school",)
+
+
 def parse_policy(data: Any) -> Policy:
     """Policy snapshot dict → the Policy approvals acts on; PolicySnapshotError names what is missing."""
     if not isinstance(data, dict):
@@ -215,4 +226,5 @@ def parse_policy(data: Any) -> Policy:
         evaluation=_evaluation(r, data),
         training_requirement=dict(requirement),
         publication=_publication(r, data),
+        unit_levels=_unit_levels(r, data),
     )
