@@ -67,6 +67,11 @@ def test_每2年对学校信息化工作考核一次_every_school_with_or_withou
     # the school's assessment needs the round that names the schools' policy; the CIO's 测评 takes none
     no_round = client.post("/api/evaluations/campaigns", json={**campaign, "round_id": None}, headers=city)
     assert no_round.status_code == 422 and no_round.json["errors"][0]["field"] == "round_id"
+    # also where no appointment is in scope: the county without a CIO knows the kind from its region's rounds
+    no_cio_county = client.post(
+        "/api/evaluations/campaigns", json={**campaign, "org_code": "410821", "round_id": None}, headers=city
+    )
+    assert no_cio_county.status_code == 422 and no_cio_county.json["errors"][0]["field"] == "round_id"
     cio_kind = client.post("/api/evaluations/campaigns", json={**campaign, "kind": "cio_annual"}, headers=city)
     assert cio_kind.status_code == 422 and cio_kind.json["errors"][0]["field"] == "round_id"
     unknown = client.post("/api/evaluations/campaigns", json={**campaign, "round_id": str(uuid.uuid4())}, headers=city)

@@ -608,9 +608,10 @@ def _school_cadence(policy: Policy, cmd: Campaign) -> Any:
     return cadence
 
 
-def _no_school_kind(policy: Policy, cmd: Campaign) -> None:
-    cadence = policy.cadence(cmd.kind)
-    if cadence is not None and cadence.subject == SUBJECT_SCHOOL:
+def _no_school_kind(policies: list[Policy], cmd: Campaign) -> None:
+    """A kind any of these policies orders about the school is refused without the round (no school would be
+    opened: the CIOs' campaign walks appointments)."""
+    if any((c := p.cadence(cmd.kind)) is not None and c.subject == SUBJECT_SCHOOL for p in policies):
         raise Unprocessable(
             errors=[
                 field_error(
@@ -640,6 +641,7 @@ def open_campaign(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Campaign)
             raise Unprocessable(errors=[field_error("period", f"must be a year from {FIRST_PERIOD} to {at.year}")])
         if cmd.round_id is not None:
             return _open_school_campaign(uow, principal, cmd, org, at)
+        _no_school_kind(_region_policies(uow, org), cmd)
         active = uow.appointments.list_within(
             [org.path], org_path=None, status=ACTIVE, ends_before=None, round_id=None, after=None, limit=None
         )
@@ -647,7 +649,7 @@ def open_campaign(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Campaign)
         already = not_ordered = not_started = 0
         for appointment in active:
             policy = _policy(appointment)
-            _no_school_kind(policy, cmd)
+            _no_school_kind([policy], cmd)
             cadence = policy.cadence(cmd.kind)
             if cadence is None:
                 not_ordered += 1
@@ -707,6 +709,18 @@ def open_campaign(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Campaign)
         "not_started": not_started,
         "evaluation_ids": opened,
     }
+
+
+def _region_policies(uow: ApprovalsUnitOfWork, org: Any) -> list[Policy]:
+    """The policies of the rounds over or within the bureau's subtree (a snapshot approvals cannot read is skipped:
+    it orders nothing here)."""
+    found = []
+    for row in uow.projections.rounds_touching(org.path):
+        try:
+            found.append(parse_policy(row.policy))
+        except PolicySnapshotError:
+            continue
+    return found
 
 
 def _open_school_campaign(
@@ -869,13 +883,14 @@ def campaign_overview(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Campa
             raise NotFound("No such organisation.")
         if cmd.round_id is not None:
             return _school_overview(uow, cmd, org)
+        _no_school_kind(_region_policies(uow, org), cmd)
         active = uow.appointments.list_within(
             [org.path], org_path=None, status=ACTIVE, ends_before=None, round_id=None, after=None, limit=None
         )
         ordered = []
         for appointment in active:
             policy = _policy(appointment)
-            _no_school_kind(policy, cmd)
+            _no_school_kind([policy], cmd)
             if policy.cadence(cmd.kind) is not None:
                 ordered.append(appointment)
         found = {e.appointment_id: e for e in uow.evaluations.of_period([a.id for a in ordered], cmd.kind, cmd.period)}

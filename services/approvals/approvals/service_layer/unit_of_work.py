@@ -73,6 +73,17 @@ class Projections:
     def round(self, round_id: uuid.UUID) -> Any | None:
         return self.uow.session.execute(select(rounds).where(rounds.c.round_id == round_id)).first()
 
+    def rounds_touching(self, path: str) -> list[Any]:
+        """The rounds whose region holds the subtree at `path` or lies in it (their policy snapshots say what the
+        schools there are evaluated on)."""
+        parts = [c for c in path.strip("/").split("/") if c]
+        above = ["/" + "/".join(parts[: n + 1]) for n in range(len(parts))]
+        r = rounds.c
+        query = select(rounds).where(
+            or_(r.issuing_org_path.is_(None), r.issuing_org_path.in_(above), within_any(r.issuing_org_path, [path]))
+        )
+        return list(self.uow.session.execute(query))
+
     def set_account_active(self, user_id: str, active: bool, at: dt.datetime) -> None:
         """停用/启用 as the directory said: a disabled account's access tokens are refused here."""
         self._upsert(disabled_accounts, "user_id", {"user_id": user_id, "is_active": active, "updated_at": at})
