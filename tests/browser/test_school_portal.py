@@ -373,6 +373,57 @@ def test_a_returned_nomination_shows_the_opinion_beside_the_form_and_is_resubmit
     assert stored["form"]["work_history"].endswith("主持智慧校园建设。")
 
 
+# -- a certificate claim the training administrator rejected --------------------------------------
+def test_取得合格证者_a_rejected_claim_shows_rejected_with_the_reason_on_the_form(
+    portal_stack: Stack, admin: Client, page: Page
+) -> None:
+    school, city, issuing_org, values = jiaozuo_case(portal_stack, admin)
+    person = candidate(admin, school.code, f"申报{tag()}")
+    round_ = open_round(city, "jiaozuo-2022", issuing_org, f"焦作合格证浏览器{tag()}")
+    nomination = prepared_nomination(school.admin, round_["id"], school.code, person["id"], values, photo=True)
+    number = f"HN-CIO-{tag()}"
+    school.admin.call(
+        "POST",
+        f"/api/nominations/{nomination.id}/certificate-claim",
+        json={
+            "number": number,
+            "kind": "cio",
+            "level": "provincial",
+            "issuer": "河南省教育厅",
+            "issued_on": "2021-07-01",
+        },
+        headers={"If-Match": nomination.etag},
+    )
+    trainer = Client(portal_stack, "training.admin")
+    pending = poll(
+        lambda: next(
+            (c for c in trainer.call("GET", "/api/certificates/claims").json()["items"] if c["number"] == number), None
+        ),
+        "training holds the claim",
+    )
+    reason = "培训记录中无此证书编号"
+    trainer.call(
+        "POST", f"/api/certificates/claims/{pending['id']}/decision", json={"decision": "reject", "note": reason}
+    )
+    poll(
+        lambda: (
+            school.admin.call("GET", f"/api/nominations/{nomination.id}/evidence").json()["certificate_claim"]["status"]
+            == "rejected"
+            or None
+        ),
+        "nominations hears of the rejection",
+    )
+
+    sign_in(page, school.admin_username, PASSWORD, then=f"/school/nominations/{nomination.id}")
+    page.locator("[data-test='next']").click()  # the form opens at its fields; the evidence is beside the photo
+    claim = page.locator("[data-test='certificate-claim']")
+    expect(claim).to_be_visible(timeout=TIMEOUT)
+    expect(claim.locator("[data-test='certificate-claim-status']")).to_have_text("培训管理员未予确认", timeout=TIMEOUT)
+    expect(claim.locator("[data-test='certificate-claim-reason']")).to_have_text(f"原因：{reason}")
+    expect(claim).to_contain_text(number)
+    check(page, "school-wizard-claim-rejected")
+
+
 # -- another school's data ------------------------------------------------------------------------
 def test_a_school_administrator_never_sees_another_schools_nomination(
     portal_stack: Stack, admin: Client, page: Page

@@ -299,12 +299,19 @@ def test_another_countys_evaluator_finds_nothing_and_the_school_cannot_verify(
 def test_a_stale_if_match_is_412_and_a_missing_one_428(client: FlaskClient, issuer: TestIssuer, feed: Feed) -> None:
     appointment_id = jiaozuo_appointment(client, issuer, feed)
     school = ("school_admin", SCHOOL)
-    opened = client.post(
+    # 每2年对学校信息化工作考核一次 is the school's, not the appointment's: it is not opened through the appointment
+    per_appointment = client.post(
         "/api/evaluations",
         headers=issuer.headers("sa", school),
         json={"appointment_id": appointment_id, "kind": "school_biennial", "period": 2023},
     )
-    assert opened.status_code == 201 and opened.json["sheet_name"] == "学校信息化工作考核表"
+    assert per_appointment.status_code == 422 and per_appointment.json["errors"][0]["field"] == "kind"
+    round_id = client.get(f"/api/appointments/{appointment_id}", headers=issuer.headers("sa", school)).json["round_id"]
+    campaign = {"org_code": "410802", "kind": "school_biennial", "period": 2023, "round_id": round_id}
+    run = client.post("/api/evaluations/campaigns", headers=issuer.headers("ev", EVALUATOR), json=campaign)
+    assert run.status_code == 201 and run.json["opened"] == 1, run.json
+    opened = client.get(f"/api/evaluations/{run.json['evaluation_ids'][0]}", headers=issuer.headers("sa", school))
+    assert opened.status_code == 200 and opened.json["sheet_name"] == "学校信息化工作考核表"
     url = f"/api/evaluations/{opened.json['id']}/self-assessment"
     first_etag = opened.headers["ETag"]
     draft = {"scores": [{"code": "1.1", "score": 9}], "summary": "初稿"}
@@ -317,10 +324,8 @@ def test_a_stale_if_match_is_412_and_a_missing_one_428(client: FlaskClient, issu
     assert client.put(url, headers=issuer.headers("sa", school), json=draft).status_code == 428
     shown = client.get(f"/api/evaluations/{opened.json['id']}", headers=issuer.headers("sa", school)).json
     assert next(r for r in shown["indicators"] if r["code"] == "1.1")["self_score"] == 9
-    # biennial: 2024 is within two years of 2023, so it is refused
+    # biennial: 2024 is within two years of 2023, so the school is not assessed again
     too_soon = client.post(
-        "/api/evaluations",
-        headers=issuer.headers("sa", school),
-        json={"appointment_id": appointment_id, "kind": "school_biennial", "period": 2024},
+        "/api/evaluations/campaigns", headers=issuer.headers("ev", EVALUATOR), json={**campaign, "period": 2024}
     )
-    assert too_soon.status_code == 409 and "every 2 year" in too_soon.json["detail"]
+    assert too_soon.status_code == 201 and (too_soon.json["opened"], too_soon.json["already_open"]) == (0, 1)

@@ -11,7 +11,16 @@ import sqlalchemy as sa
 from approvals.bootstrap import Approvals
 from flask.testing import FlaskClient
 
-from tests.integration.approvals.conftest import CITY, COUNTY, SCHOOL, Feed, outbox_events
+from tests.integration.approvals.conftest import (
+    CITY,
+    COUNTY,
+    JIAOZUO,
+    SCHOOL,
+    Feed,
+    outbox_events,
+    round_opened,
+    submitted,
+)
 from tests.integration.approvals.test_reviews_api import decide, inbox, open_jiaozuo_case
 from tests.tokens import TestIssuer
 
@@ -188,3 +197,33 @@ def test_名单公示_an_upheld_objection_bars_the_appointment(
     rejected = decide(client, issuer, "city", CITY_REVIEWER, task_id, decision="reject", opinion="公示异议成立")
     assert rejected.status_code == 200 and rejected.json["outcome"] == "rejected"
     assert outbox_events(approvals_service, "approvals.appointment.made") == []
+
+
+def test_名单公示_a_policy_that_orders_it_appoints_nobody_before_a_long_enough_period(
+    client: FlaskClient, issuer: TestIssuer, feed: Feed, approvals_service: Approvals
+) -> None:
+    """A region whose policy orders 公示 before the appointment (`publication.before_appointment`, `min_days`): the
+    final approval waits for a list of at least that period; the seeds order none (test_letter… appoints without)."""
+    ordering = {**JIAOZUO, "publication": {"before_appointment": True, "min_days": 5}}
+    opened = round_opened(ordering)
+    feed(opened, submitted(opened.data["round_id"], SCHOOL))
+    round_id = opened.data["round_id"]
+    for who, grant in [("sa", ("school_admin", SCHOOL)), ("cr", ("county_reviewer", COUNTY))]:
+        [task] = inbox(client, issuer, who, grant)
+        assert decide(client, issuer, who, grant, task["id"], opinion="同意").status_code == 200
+    [city_task] = inbox(client, issuer, "city", CITY_REVIEWER)
+
+    unlisted = approve(client, issuer, city_task["id"])
+    assert unlisted.status_code == 409 and unlisted.json["errors"][0]["field"] == "publication"
+    assert "名单公示" in unlisted.json["errors"][0]["messages"][0]
+    short = publish(client, issuer, round_id, ends_on=(TODAY + dt.timedelta(days=3)).isoformat())
+    assert short.status_code == 422 and short.json["errors"][0]["field"] == "ends_on"
+    assert "不少于5天" in short.json["errors"][0]["messages"][0]
+
+    publication = publish(client, issuer, round_id)  # five days, today included
+    assert publication.status_code == 201, publication.json
+    during = approve(client, issuer, city_task["id"])
+    assert during.status_code == 409 and "公示期满" in during.json["errors"][0]["messages"][0]
+    period_over(approvals_service, publication.json["id"])
+    appointed = approve(client, issuer, city_task["id"])
+    assert appointed.status_code == 200 and appointed.json["outcome"] == "approved", appointed.json

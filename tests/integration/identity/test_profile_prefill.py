@@ -4,6 +4,7 @@ services."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -75,7 +76,8 @@ def test_避免重复采集_an_import_keeps_the_profile_the_forms_ask_for(
     assert provisioned["data"]["user"]["profile"] == {
         "education": "本科",
         "ethnicity": "汉族",
-        "teaching_years": 18,
+        "teaching_years": 18,  # counted today from the year teaching began, which is kept
+        "teaching_since": dt.datetime.now(dt.UTC).year - 18,
         "administrative_post": "副校长",
         "professional_title": "高级教师",
         "political_status": "中共党员",

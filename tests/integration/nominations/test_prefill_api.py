@@ -3,6 +3,8 @@ from identity's profile), and a new round starts from the unit's previous form."
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from flask.testing import FlaskClient
 from nominations.bootstrap import Nominations
@@ -108,3 +110,26 @@ def test_避免重复采集_a_new_round_starts_from_the_units_previous_form(
     assert body["attested_at"] is None and body["photo_sha256"] is None
     history = client.get(f"/api/nominations/{body['id']}/history", headers=h).json["items"]
     assert any(h["action"] == "started_from" and h["details"]["nomination_id"] == earlier.json["id"] for h in history)
+
+
+def test_教龄_published_last_year_is_prefilled_one_year_more(
+    client: FlaskClient, issuer: TestIssuer, service: Nominations
+) -> None:
+    """identity published 教龄 22 a year ago (teaching began 23 years before this year): the form says 23."""
+    this_year = dt.datetime.now(dt.UTC).year
+    last_year = {**PROFILE, "teaching_years": 22, "teaching_since": this_year - 23}
+    user = {
+        "user_id": str(CANDIDATE),
+        "username": "zhang.san",
+        "display_name": "张三",
+        "org_code": "4108020001",
+        "is_active": True,
+        "profile": last_year,
+    }
+    with service.uow() as uow:
+        on_user(identity_event("identity.user.updated", {"user": user, "changed": ["profile"]}), uow)
+        uow.commit()
+    round_ = open_round(client, issuer)
+    created = create(client, issuer, round_["id"])
+    assert created.status_code == 201, created.json
+    assert created.json["form"]["teaching_years"] == 23

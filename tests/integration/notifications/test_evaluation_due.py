@@ -143,3 +143,42 @@ def test_an_ended_appointment_is_not_reminded_and_a_late_evaluation_does_not_res
     assert planned(service) == [(f"evaluation:a-2:{starts.year + 1}", False, True, "approvals.appointment.ended")]
     assert send_due_reminders(service.uow, service.notifier, now=in_days(800)) == 0
     assert reminded(service) == []
+
+
+def test_宜春学院_orders_no_evaluation_so_none_is_planned_and_a_school_assessment_leaves_the_cios_alone(
+    notifications_service: Notifications,
+) -> None:
+    """Issue 17 item 12: an appointment under a policy that orders no evaluation (宜春学院: `evaluation_cadences: []`)
+    plans no reminder; a school assessment recorded (每2年对学校信息化工作考核一次: no appointment, no person) neither
+    cancels nor plans the CIO's."""
+    service = notifications_service
+    starts = anniversary(clock.today() + dt.timedelta(days=40), -1)
+    yichun = appointment("a-yichun", starts)
+    yichun.data.update({"policy_id": "yichun-university", "evaluation_cadences": []})
+    apply(service, *identity_events(), yichun)
+    assert planned(service) == []
+    jiaozuo = appointment("a-jiaozuo", starts)
+    jiaozuo.data["evaluation_cadences"] = [
+        {"kind": "cio_annual", "every_years": 1, "subject": "cio"},
+        {"kind": "school_biennial", "every_years": 2, "subject": "school"},
+    ]
+    apply(service, jiaozuo)
+    first = starts.year + 1
+    assert planned(service) == [(f"evaluation:a-jiaozuo:{first}", False, False, None)]
+    school = CloudEvent(
+        type="approvals.evaluation.recorded",
+        source="/cio/approvals",
+        data={
+            "evaluation_id": "e-school",
+            "appointment_id": None,
+            "person_user_id": None,
+            "org_path": SCHOOL,
+            "year": first,
+            "kind": "school_biennial",
+            "score": 95,
+            "grade": "优秀",
+            "evaluee": "school",
+        },
+    )
+    apply(service, school)
+    assert planned(service) == [(f"evaluation:a-jiaozuo:{first}", False, False, None)]

@@ -183,6 +183,7 @@ def test_finalising_grades_and_records_the_result() -> None:
         "org_code": "4108020001",
         "max_score": 100,
         "vetoed": False,
+        "evaluee": "cio",
     }
 
 

@@ -34,8 +34,8 @@ def appointment(policy_id: str) -> Appointment:
 def test_每年组织一次测评_每2年考核一次_the_appointment_carries_the_evaluations_its_policy_orders() -> None:
     (made,) = appointment("jiaozuo-2022").events
     assert made.payload()["evaluation_cadences"] == [
-        {"kind": "cio_annual", "every_years": 1},
-        {"kind": "school_biennial", "every_years": 2},
+        {"kind": "cio_annual", "every_years": 1, "subject": "cio"},
+        {"kind": "school_biennial", "every_years": 2, "subject": "school"},
     ]
     (yichun,) = appointment("yichun-university").events
     assert yichun.payload()["evaluation_cadences"] == []  # 宜春学院 orders none: no reminders

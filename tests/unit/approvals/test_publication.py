@@ -9,8 +9,11 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 import pytest
+from approvals.adapters.policy_snapshot import parse_policy
 from approvals.domain.model import DomainError, StateConflict
-from approvals.domain.publication import Objection, Publication
+from approvals.domain.policy import PublicationPolicy
+from approvals.domain.publication import Objection, Publication, required_publication_hold
+from nominations.adapters.policies import PolicyCatalog
 
 AT = dt.datetime(2022, 10, 20, 9, tzinfo=dt.UTC)
 
@@ -121,3 +124,35 @@ def test_名单公示_the_appointment_waits_for_the_period_and_every_objection()
     with pytest.raises(DomainError) as silent:
         objection(publication, LI.id).resolve("dismissed", " ", "city", AT)
     assert silent.value.field == "resolution"
+
+
+def test_正式聘任并公布_no_seed_policy_orders_a_公示_before_the_appointment() -> None:
+    """Jiaozuo (报送至市教育局 → 市教育局审核意见), Helan (由教育体育局发文聘任) and Yichun (正式聘任并公布: announced
+    after) order no 公示期 before the appointment, and each says so; a snapshot without the key orders none."""
+    catalog = PolicyCatalog.load()
+    for policy_id in ("jiaozuo-2022", "helan-2024", "yichun-university"):
+        policy = catalog.get(policy_id)
+        assert policy is not None
+        assert policy.document["publication"] == {"before_appointment": False}, policy_id
+        assert parse_policy(policy.document).publication == PublicationPolicy(before_appointment=False)
+        assert required_publication_hold(parse_policy(policy.document).publication, None, uuid.uuid4()) is None
+    jiaozuo = catalog.get("jiaozuo-2022")
+    assert jiaozuo is not None
+    older = {k: v for k, v in jiaozuo.document.items() if k != "publication"}
+    assert parse_policy(older).publication == PublicationPolicy()
+
+
+def test_名单公示_where_the_policy_orders_it_nobody_is_appointed_without_a_long_enough_period() -> None:
+    ordered = PublicationPolicy(before_appointment=True, min_days=7)
+    listed = Listed("张三", "第一实验小学", "/4108/410802/4108020001")
+    refused = required_publication_hold(ordered, None, listed.id)
+    assert refused is not None and "名单公示" in refused
+    short = published(listed, days=5)
+    too_short = required_publication_hold(ordered, short, listed.id)
+    assert too_short is not None and "不少于7天" in too_short
+    elsewhere = published(Listed("李四", "第二小学", "/4108/410802/4108020002"), days=7)
+    assert required_publication_hold(ordered, elsewhere, listed.id) is not None  # another person's list
+    assert required_publication_hold(ordered, published(listed, days=7), listed.id) is None
+    # then the period itself and the objections still hold the appointment (Publication.hold_on)
+    assert published(listed, days=7).hold_on(listed.id, [], AT.date()) is not None
+    assert required_publication_hold(PublicationPolicy(), None, listed.id) is None

@@ -8,6 +8,7 @@ import uuid
 import pytest
 from nominations.adapters.policies import PolicyCatalog
 from nominations.domain.model import DomainError, Nomination, Round, sniff_evidence
+from nominations.service_layer.handlers import prefilled_profile
 
 CATALOG = PolicyCatalog.load()
 NOW = dt.datetime(2022, 9, 1, 8, tzinfo=dt.UTC)
@@ -83,6 +84,30 @@ def test_取得合格证者_a_claimed_certificate_goes_to_training_to_confirm() 
     assert nomination.certificate_claim is not None and nomination.certificate_claim["claim_id"] == event.claim_id
 
 
+def test_取得合格证者_a_rejected_claim_shows_rejected_with_the_reason_until_the_school_claims_again() -> None:
+    nomination = jiaozuo_nomination()
+    nomination.candidate_user_id = uuid.uuid4()
+    claim = {
+        "number": "HN-1",
+        "kind": "cio",
+        "level": "provincial",
+        "issuer": "河南省教育厅",
+        "issued_on": "2021-07-01",
+    }
+    nomination.claim_certificate(claim, actor="sa", now=NOW)
+    assert nomination.certificate_claim is not None
+    first = nomination.certificate_claim["claim_id"]
+    assert not nomination.reject_certificate_claim("another-claim", "编号不符", actor="ta", now=NOW)
+    assert nomination.reject_certificate_claim(first, "培训记录中无此证书编号", actor="ta", now=NOW)
+    assert nomination.certificate_claim["status"] == "rejected"
+    assert nomination.certificate_claim["rejection_reason"] == "培训记录中无此证书编号"
+    assert nomination.changes[-1].action == "certificate_claim_rejected"
+    assert not nomination.reject_certificate_claim(first, "again", actor="ta", now=NOW)  # a redelivery: once
+    nomination.claim_certificate({**claim, "number": "HN-2"}, actor="sa", now=NOW)
+    assert "status" not in nomination.certificate_claim  # the new claim is pending again
+    assert not nomination.reject_certificate_claim(first, "late", actor="ta", now=NOW)  # the old one's rejection
+
+
 def test_避免重复采集_the_directorys_profile_is_prefilled_and_a_choice_only_when_it_is_one() -> None:
     """Helan's 政治面貌 is a choice: the directory's wording is taken when it is one of the choices."""
     helan = CATALOG.get("helan-2024")
@@ -123,3 +148,12 @@ def test_避免重复采集_the_directorys_profile_is_prefilled_and_a_choice_onl
     assert "political_status" not in nomination.form
     nomination.fill(helan, {"political_status": "群众"}, actor="sa", now=NOW)  # the school chooses
     assert nomination.form["political_status"] == "群众"
+
+
+def test_教龄_a_form_filled_a_year_later_shows_one_more_year() -> None:
+    """The directory keeps the year teaching began; the form counts 教龄 to the day it is filled."""
+    profile = {"education": "本科", "teaching_since": 2004, "teaching_years": 22, "shoe_size": 42}
+    assert prefilled_profile(profile, dt.date(2026, 9, 1)) == {"education": "本科", "teaching_years": 22}
+    assert prefilled_profile(profile, dt.date(2027, 9, 1))["teaching_years"] == 23
+    # a projection row of before (the count only) is taken as it is
+    assert prefilled_profile({"teaching_years": 22}, dt.date(2027, 9, 1)) == {"teaching_years": 22}

@@ -137,6 +137,25 @@ def test_no_evaluation_reminders_where_the_policy_orders_none() -> None:
     assert evaluation_plan(only_biennial, SETTINGS) is None
 
 
+def test_每2年对学校信息化工作考核一次_is_the_schools_so_the_cio_is_not_reminded_of_it() -> None:
+    """A school assessment (cadence subject school) is opened by the bureau for the school, with or without a CIO:
+    even a yearly one reminds no CIO; the CIO's own yearly 测评 still does."""
+    school_yearly = {
+        **MADE,
+        "evaluation_cadences": [{"kind": "school_biennial", "every_years": 1, "subject": "school"}],
+    }
+    assert evaluation_plan(school_yearly, SETTINGS) is None
+    both = {
+        **MADE,
+        "evaluation_cadences": [
+            {"kind": "cio_annual", "every_years": 1, "subject": "cio"},
+            {"kind": "school_biennial", "every_years": 2, "subject": "school"},
+        ],
+    }
+    plan = evaluation_plan(both, SETTINGS)
+    assert plan is not None and plan.data["period"] == 2025
+
+
 def test_每2年对学校信息化工作考核一次_an_overdue_rectification_tells_the_school_and_the_bureau() -> None:
     """「不合格者限期整改」: past the deadline, the school (its administrators and CIO) and the body that
     appointed are told."""

@@ -649,6 +649,7 @@ export interface paths {
                     /** @description only this org subtree */
                     org_path?: string;
                     appointment_id?: string;
+                    subject?: "cio" | "school";
                     kind?: string;
                     period?: number;
                     status?: "self_assessment" | "submitted" | "finalised";
@@ -714,7 +715,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 完成情况: each appointment in the subtree whose policy orders `kind`, and how far its evaluation is. */
+        /**
+         * 完成情况: each appointment in the subtree whose policy orders `kind` (with `round_id`: each school), and how
+         *     far its evaluation is.
+         */
         get: {
             parameters: {
                 query: {
@@ -724,6 +728,8 @@ export interface paths {
                     kind: string;
                     /** @description the year evaluated */
                     period: number;
+                    /** @description a school assessment (school_biennial, 每2年对学校信息化工作考核一次): the round whose policy the schools follow; every school in scope is assessed, with or without a CIO. Absent for the CIOs' 测评 */
+                    round_id?: string | null;
                 };
                 header?: never;
                 path?: never;
@@ -747,7 +753,9 @@ export interface paths {
         put?: never;
         /**
          * One act of the bureau: open `kind` for `period` for every active appointment in its subtree whose policy
-         *     orders it (each with its policy's score sheet); those already evaluated are left as they are.
+         *     orders it (each with its policy's score sheet); those already evaluated are left as they are. With
+         *     `round_id`, the school assessment (每2年对学校信息化工作考核一次) of every school in the subtree, with or
+         *     without a CIO, under the round's policy.
          */
         post: {
             parameters: {
@@ -1950,16 +1958,28 @@ export interface components {
             org_code: string;
             /** @description the year evaluated */
             period: number;
+            /**
+             * Format: uuid
+             * @description a school assessment (school_biennial, 每2年对学校信息化工作考核一次): the round whose policy the schools follow; every school in scope is assessed, with or without a CIO. Absent for the CIOs' 测评
+             * @default null
+             */
+            round_id: string | null;
         };
         CampaignItem: {
-            /** Format: uuid */
-            appointment_id?: string;
+            /**
+             * Format: uuid
+             * @description a school assessment: the active CIO's
+             */
+            appointment_id?: string | null;
             /** Format: uuid */
             evaluation_id?: string | null;
             grade?: string | null;
             org_code?: string;
+            /** @description a school assessment: the school's name */
+            org_name?: string;
             org_path?: string;
-            person_name?: string;
+            /** @description null: a school without an active CIO */
+            person_name?: string | null;
             rectification_status?: string | null;
             /** @description not_opened, self_assessment, submitted, finalised */
             status?: string;
@@ -1981,19 +2001,27 @@ export interface components {
             rectifications?: {
                 [key: string]: number;
             };
+            /** Format: uuid */
+            round_id?: string | null;
+            /** @description cio (per appointment) or school (per school) */
+            subject?: string;
             total?: number;
         };
         CampaignResult: {
             already_open?: number;
             evaluation_ids?: string[];
             kind?: string;
-            /** @description appointments whose policy orders no such evaluation */
+            /** @description appointments (or schools) whose policy orders no such evaluation */
             not_ordered?: number;
             /** @description appointments that began after the period */
             not_started?: number;
             opened?: number;
             org_code?: string;
             period?: number;
+            /** Format: uuid */
+            round_id?: string | null;
+            /** @description cio (per appointment) or school (per school) */
+            subject?: string;
         };
         Case: {
             candidate_name?: string;
@@ -2092,8 +2120,11 @@ export interface components {
             reason: "left_school" | "reassigned" | "retired";
         };
         Evaluation: {
-            /** Format: uuid */
-            appointment_id?: string;
+            /**
+             * Format: uuid
+             * @description null: a school assessment (subject school)
+             */
+            appointment_id?: string | null;
             /** Format: date-time */
             created_at?: string;
             created_by?: string;
@@ -2110,16 +2141,26 @@ export interface components {
             org_code?: string;
             org_path?: string;
             period?: number;
-            person_name?: string;
-            person_user_id?: string;
+            person_name?: string | null;
+            person_user_id?: string | null;
             policy_id?: string;
             rectification?: components["schemas"]["Rectification"] | null;
+            /**
+             * Format: uuid
+             * @description a school assessment: the round whose policy
+             */
+            round_id?: string | null;
             self_total?: number | null;
             sheet_name?: string;
             /** @description policy, or platform (the default sheet) */
             sheet_source?: string;
             /** @description self_assessment → submitted → finalised */
             status?: string;
+            /**
+             * @description cio: the CIO's appointment (测评); school: the school itself (考核)
+             * @enum {string}
+             */
+            subject?: "cio" | "school";
             /** Format: date-time */
             submitted_at?: string | null;
             submitted_by?: string | null;
@@ -2426,8 +2467,11 @@ export interface components {
             title: string;
         };
         Rectification: {
-            /** Format: uuid */
-            appointment_id?: string;
+            /**
+             * Format: uuid
+             * @description null: a school assessment's
+             */
+            appointment_id?: string | null;
             /** Format: date-time */
             decided_at?: string | null;
             decided_by?: string | null;

@@ -1149,7 +1149,7 @@ export interface components {
             org_code: string;
             password?: string;
             phone?: string | null;
-            /** @description 学历 education, 民族 ethnicity, 教龄 teaching_years, 现任行政职务 administrative_post, 专业技术职务 professional_title, 政治面貌 political_status: from imports and sign-in claims */
+            /** @description 学历 education, 民族 ethnicity, 教龄 teaching_years (counted today from teaching_since, the year teaching began), 现任行政职务 administrative_post, 专业技术职务 professional_title, 政治面貌 political_status: from imports and sign-in claims */
             readonly profile?: {
                 [key: string]: unknown;
             };

@@ -1501,6 +1501,10 @@ export interface components {
             nomination?: {
                 [key: string]: unknown;
             };
+            /** @description 名单公示 before the appointment: before_appointment, min_days */
+            publication?: {
+                [key: string]: unknown;
+            };
             region_zh?: string;
             source?: string;
             summary_columns?: {

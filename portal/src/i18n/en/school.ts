@@ -9,6 +9,14 @@ export default {
     choose: 'Choose a file: {name}',
     uploaded: 'The document was uploaded',
     tooLarge: 'The file may not exceed {size}',
+    claim: {
+      title: 'Certificate claimed on the form',
+      number: 'No. {number} · {issuer}',
+      pending: 'Awaiting confirmation by the training administrator',
+      confirmed: 'Confirmed by the training administrator',
+      rejected: 'Rejected by the training administrator',
+      reason: 'Reason: {reason}',
+    },
   },
   rounds: {
     title: 'Nomination rounds',
@@ -110,6 +118,8 @@ export default {
     photo_attached: 'Photo uploaded',
     evidence_attached: 'Supporting document uploaded',
     certificate_claimed: 'Certificate claimed',
+    certificate_claim_rejected: 'Certificate claim rejected by the training administrator',
+    reason: 'Reason',
     started_from: "Started from the previous round's form",
     attested: 'Signed',
     submitted: 'Submitted',

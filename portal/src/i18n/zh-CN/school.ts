@@ -9,6 +9,14 @@ export default {
     choose: '选择文件：{name}',
     uploaded: '证明材料已上传',
     tooLarge: '文件不能超过 {size}',
+    claim: {
+      title: '申报的合格证',
+      number: '证书编号 {number} · {issuer}',
+      pending: '待培训管理员确认',
+      confirmed: '培训管理员已确认',
+      rejected: '培训管理员未予确认',
+      reason: '原因：{reason}',
+    },
   },
   rounds: {
     title: '推荐批次',
@@ -110,6 +118,8 @@ export default {
     photo_attached: '上传照片',
     evidence_attached: '上传证明材料',
     certificate_claimed: '申报合格证',
+    certificate_claim_rejected: '培训管理员未确认申报的合格证',
+    reason: '原因',
     started_from: '沿用上一批次推荐表',
     attested: '签字确认',
     submitted: '提交',

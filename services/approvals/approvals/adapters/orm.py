@@ -190,12 +190,14 @@ evaluations = sa.Table(
     "evaluations",
     metadata,
     sa.Column("id", sa.Uuid, primary_key=True),
-    sa.Column("appointment_id", sa.Uuid, sa.ForeignKey("appointments.id"), nullable=False),
-    sa.Column("person_user_id", sa.String(64), nullable=False),
-    sa.Column("person_name", sa.String(100), nullable=False),
+    sa.Column("appointment_id", sa.Uuid, sa.ForeignKey("appointments.id"), comment="null: a school assessment"),
+    sa.Column("person_user_id", sa.String(64)),
+    sa.Column("person_name", sa.String(100)),
     sa.Column("org_code", sa.String(32), nullable=False),
     sa.Column("org_path", sa.String(400), nullable=False, index=True),
     sa.Column("policy_id", sa.String(64), nullable=False),
+    sa.Column("subject", sa.String(16), nullable=False, server_default="cio", comment="cio (the appointment), school"),
+    sa.Column("round_id", sa.Uuid, comment="a school assessment: the round whose policy the school follows"),
     sa.Column("kind", sa.String(32), nullable=False, comment="a cadence of the policy: cio_annual, school_biennial"),
     sa.Column("period", sa.Integer, nullable=False, comment="the year evaluated (first year of a longer cadence)"),
     sa.Column("sheet", sa.JSON, nullable=False, comment="the score sheet as it stood when the evaluation opened"),
@@ -216,8 +218,16 @@ evaluations = sa.Table(
     sa.Column("finalised_at", TS),
     sa.Column("updated_at", TS, nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
-    # one evaluation per appointment, kind and period
+    # one evaluation per appointment, kind and period; one school assessment per school, kind and period
     sa.UniqueConstraint("appointment_id", "kind", "period", name="uq_evaluations_appointment_kind_period"),
+    sa.Index(
+        "uq_evaluations_school_kind_period",
+        "org_code",
+        "kind",
+        "period",
+        unique=True,
+        postgresql_where=sa.text("appointment_id IS NULL"),
+    ),
 )
 
 rectifications = sa.Table(
@@ -225,7 +235,9 @@ rectifications = sa.Table(
     metadata,
     sa.Column("id", sa.Uuid, primary_key=True),
     sa.Column("evaluation_id", sa.Uuid, sa.ForeignKey("evaluations.id"), nullable=False, unique=True),
-    sa.Column("appointment_id", sa.Uuid, sa.ForeignKey("appointments.id"), nullable=False, index=True),
+    sa.Column(
+        "appointment_id", sa.Uuid, sa.ForeignKey("appointments.id"), index=True, comment="null: a school assessment's"
+    ),
     sa.Column("org_code", sa.String(32), nullable=False),
     sa.Column("org_path", sa.String(400), nullable=False, index=True),
     sa.Column("kind", sa.String(32), nullable=False),

@@ -13,6 +13,8 @@ from typing import Any
 from approvals.domain.policy import (
     ESCALATE_NEXT_STAGE,
     RESUBMIT_MODES,
+    SUBJECT_CIO,
+    SUBJECTS,
     WHEN_MISSING_MODES,
     WHEN_MISSING_WAIT,
     Cadence,
@@ -20,6 +22,7 @@ from approvals.domain.policy import (
     EvaluationPolicy,
     Indicator,
     Policy,
+    PublicationPolicy,
     StagePolicy,
     TermPolicy,
 )
@@ -150,6 +153,8 @@ def _evaluation(r: _Reader, data: dict[str, Any]) -> EvaluationPolicy:
                 kind=r.text(c, "kind", f"{at}.kind"),
                 every_years=r.integer(c, "every_years", f"{at}.every_years"),
                 name=str(name) if name else None,
+                # a snapshot taken before the key existed: every evaluation was the CIO's
+                subject=r.choice(c, "subject", f"{at}.subject", SUBJECTS, SUBJECT_CIO),
             )
         )
     indicators = []
@@ -185,6 +190,21 @@ def _evaluation(r: _Reader, data: dict[str, Any]) -> EvaluationPolicy:
     )
 
 
+def _publication(r: _Reader, data: dict[str, Any]) -> PublicationPolicy:
+    """Optional: a snapshot taken before the key existed orders no 公示 (as every seed policy)."""
+    publication = r.mapping(data, "publication", "publication", {})
+    before = r.boolean(publication, "before_appointment", "publication.before_appointment", False)
+    min_days = r.integer(publication, "min_days", "publication.min_days", nullable=True, default=None)
+    return PublicationPolicy(before_appointment=before, min_days=min_days)
+
+
+def _unit_levels(r: _Reader, data: dict[str, Any]) -> tuple[str, ...]:
+    """nomination.nominee_org_levels (the units the policy is about); a snapshot without it is about schools."""
+    nomination = r.mapping(data, "nomination", "nomination", {})
+    levels = r.items(nomination, "nominee_org_levels", "nomination.nominee_org_levels", ["school"])
+    return tuple(str(level) for level in levels) or ("school",)
+
+
 def parse_policy(data: Any) -> Policy:
     """Policy snapshot dict → the Policy approvals acts on; PolicySnapshotError names what is missing."""
     if not isinstance(data, dict):
@@ -205,4 +225,6 @@ def parse_policy(data: Any) -> Policy:
         term=_term(r, data),
         evaluation=_evaluation(r, data),
         training_requirement=dict(requirement),
+        publication=_publication(r, data),
+        unit_levels=_unit_levels(r, data),
     )

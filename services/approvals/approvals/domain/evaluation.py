@@ -18,7 +18,7 @@ from typing import Any
 
 from approvals.domain import events
 from approvals.domain.model import DomainError, StateConflict
-from approvals.domain.policy import EvaluationPolicy, Indicator
+from approvals.domain.policy import SUBJECT_CIO, SUBJECT_SCHOOL, Cadence, EvaluationPolicy, Indicator
 
 # evaluation status
 SELF_ASSESSMENT, SUBMITTED, FINALISED = "self_assessment", "submitted", "finalised"
@@ -169,14 +169,41 @@ class ScoreSheet:
 
 @dataclass(frozen=True)
 class Evaluee:
-    """Whom the evaluation is about: the appointment (and so the CIO and the school)."""
+    """Whom the evaluation is about: the CIO's appointment (and so the CIO and the school), or, for a school
+    assessment (`subject` school), the school alone: no appointment, no person, the round whose policy it follows."""
 
-    appointment_id: uuid.UUID
-    person_user_id: str
-    person_name: str
+    appointment_id: uuid.UUID | None
+    person_user_id: str | None
+    person_name: str | None
     org_code: str
     org_path: str
     policy_id: str
+    subject: str = SUBJECT_CIO
+    round_id: uuid.UUID | None = None
+
+    @classmethod
+    def school(cls, org_code: str, org_path: str, policy_id: str, round_id: uuid.UUID) -> Evaluee:
+        """每2年对学校信息化工作考核一次: the school is assessed whether or not it has a CIO."""
+        return cls(None, None, None, org_code, org_path, policy_id, SUBJECT_SCHOOL, round_id)
+
+
+@dataclass(frozen=True)
+class SchoolsToAssess:
+    """A school assessment campaign's plan: the schools to open, and those assessed within the cadence already."""
+
+    to_open: tuple[str, ...]
+    already: tuple[str, ...]
+
+
+def plan_school_assessments(
+    cadence: Cadence, school_codes: list[str], evaluated: dict[str, list[int]], period: int
+) -> SchoolsToAssess:
+    """Every school in scope (with an active CIO or not) whose last assessment of the kind is `every_years` or more
+    before `period`; the others are counted as already assessed."""
+    if cadence.subject != SUBJECT_SCHOOL:
+        raise DomainError(f"{cadence.kind} evaluates the CIO, not the school.", "kind")
+    to_open = [c for c in school_codes if cadence.due(evaluated.get(c, []), period)]
+    return SchoolsToAssess(tuple(to_open), tuple(c for c in school_codes if c not in to_open))
 
 
 def _number(value: Any) -> float | None:
@@ -190,7 +217,8 @@ def _text(value: Any) -> str | None:
 
 
 class Evaluation:
-    """测评: one evaluation of one kind for one period of an appointment, from self-score to grade."""
+    """测评 / 考核: one evaluation of one kind for one period of an appointment (or, for a school assessment, of a
+    school), from self-score to grade."""
 
     version: int  # kept by the mapper (optimistic concurrency)
 
@@ -202,6 +230,8 @@ class Evaluation:
         self.org_code = evaluee.org_code
         self.org_path = evaluee.org_path
         self.policy_id = evaluee.policy_id
+        self.subject = evaluee.subject
+        self.round_id = evaluee.round_id
         self.kind = kind
         self.period = period
         self.sheet = sheet.as_dict()
@@ -388,7 +418,7 @@ class Evaluation:
         self.events.append(
             events.EvaluationRecorded(
                 evaluation_id=str(self.id),
-                appointment_id=str(self.appointment_id),
+                appointment_id=str(self.appointment_id) if self.appointment_id else None,
                 person_user_id=self.person_user_id,
                 org_path=self.org_path,
                 year=self.period,
@@ -398,6 +428,7 @@ class Evaluation:
                 org_code=self.org_code,
                 max_score=sheet.max_total,
                 vetoed=bool(vetoed),
+                evaluee=self.subject,
             )
         )
         if self.grade != sheet.scale.unqualified_grade or policy.on_unqualified != "rectification":
@@ -453,7 +484,7 @@ class Rectification:
             events.RectificationOrdered(
                 rectification_id=str(self.id),
                 evaluation_id=str(evaluation.id),
-                appointment_id=str(evaluation.appointment_id),
+                appointment_id=str(evaluation.appointment_id) if evaluation.appointment_id else None,
                 org_path=self.org_path,
                 due_on=due_on.isoformat(),
                 reason=reason,

@@ -105,7 +105,7 @@ class AppointmentMade(_Subject):
     nomination_id: str
     policy_id: str
     training_requirement: dict[str, Any]
-    # the policy's evaluation.cadences [{kind, every_years}]: reminders only for what the policy orders
+    # the policy's evaluation.cadences [{kind, every_years, subject}]: reminders only for what the policy orders
     # (宜春学院 orders none); None when the snapshot says nothing
     evaluation_cadences: list[dict[str, Any]] | None = None
 
@@ -219,6 +219,8 @@ class EvaluationRecorded(_Subject):
     org_code: str | None = None
     max_score: float | None = None
     vetoed: bool | None = None
+    # whom it evaluated: cio (the appointment's 测评) or school (the school's 考核: no appointment, no person)
+    evaluee: str | None = None
 
 
 @dataclass

@@ -336,12 +336,13 @@ class ReviewCase:
 
 
 def _cadences(policy: dict[str, Any]) -> list[dict[str, Any]] | None:
-    """The evaluations the appointment's policy orders, for the reminders; None when the snapshot has none."""
+    """The evaluations the appointment's policy orders, for the reminders; None when the snapshot has none.
+    `subject` school is the school's assessment (每2年对学校信息化工作考核一次), not the CIO's to be reminded of."""
     evaluation = policy.get("evaluation")
     if not isinstance(evaluation, dict):
         return None
     return [
-        {"kind": c.get("kind"), "every_years": c.get("every_years")}
+        {"kind": c.get("kind"), "every_years": c.get("every_years"), "subject": c.get("subject") or "cio"}
         for c in evaluation.get("cadences") or []
         if isinstance(c, dict)
     ]

@@ -84,13 +84,26 @@ class Indicator:
     notes: str | None = None  # 评分说明: how the bureau scores it
 
 
+# evaluation.cadences[].subject: whom an evaluation is about. `cio`: the CIO's appointment (首席信息官每年组织一次测评);
+# `school`: the school itself, with or without an active CIO (每2年对学校信息化工作考核一次).
+SUBJECT_CIO = "cio"
+SUBJECT_SCHOOL = "school"
+SUBJECTS = (SUBJECT_CIO, SUBJECT_SCHOOL)
+
+
 @dataclass(frozen=True)
 class Cadence:
-    """An evaluation the policy orders every `every_years` (cio_annual, school_biennial)."""
+    """An evaluation the policy orders every `every_years` (cio_annual, school_biennial) about `subject`."""
 
     kind: str
     every_years: int
     name: str | None = None
+    subject: str = SUBJECT_CIO
+
+    def due(self, evaluated_periods: list[int] | tuple[int, ...], period: int) -> bool:
+        """Whether `period` may be evaluated: no evaluation of the kind within `every_years` of it (every 2 years:
+        2023 done, 2024 is not due, 2025 is)."""
+        return not any(abs(p - period) < self.every_years for p in evaluated_periods)
 
 
 @dataclass(frozen=True)
@@ -108,6 +121,16 @@ class EvaluationPolicy:
 
 
 @dataclass(frozen=True)
+class PublicationPolicy:
+    """名单公示 as the policy orders it: `before_appointment` means no listed person is appointed before a 公示期
+    of at least `min_days` has ended with every objection resolved. None of the seeds orders one (宜春学院
+    「正式聘任并公布」 announces the appointment after it is made); a region that does says so here."""
+
+    before_appointment: bool = False
+    min_days: int | None = None
+
+
+@dataclass(frozen=True)
 class Policy:
     id: str
     version: int
@@ -117,6 +140,13 @@ class Policy:
     term: TermPolicy
     evaluation: EvaluationPolicy = field(default_factory=EvaluationPolicy)
     training_requirement: dict[str, Any] = field(default_factory=dict)
+    publication: PublicationPolicy = field(default_factory=PublicationPolicy)
+    # nomination.nominee_org_levels: the levels of the units the policy is about (school; 宜春学院: university) —
+    # the orgs a school assessment is opened for
+    unit_levels: tuple[str, ...] = ("school",)
+
+    def cadence(self, kind: str) -> Cadence | None:
+        return next((c for c in self.evaluation.cadences if c.kind == kind), None)
 
 
 def add_years(day: dt.date, years: int) -> dt.date:

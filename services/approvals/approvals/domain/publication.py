@@ -13,6 +13,7 @@ from typing import Any
 
 from approvals.domain import events
 from approvals.domain.model import DomainError, ReviewCase, StateConflict
+from approvals.domain.policy import PublicationPolicy
 
 PUBLISHED = "published"
 RECEIVED, UPHELD, DISMISSED = "received", "upheld", "dismissed"
@@ -108,6 +109,11 @@ class Publication:
     def lists(self, case_id: uuid.UUID) -> bool:
         return any(e["case_id"] == str(case_id) for e in self.entries)
 
+    @property
+    def period_days(self) -> int:
+        """公示期 in calendar days, both ends included."""
+        return (self.ends_on - self.starts_on).days + 1
+
     def hold_on(self, case_id: uuid.UUID, objections: Sequence[Objection], today: dt.date) -> str | None:
         """Why the final approval of a listed case must wait, or None: the period has not ended, an objection
         about the person (or the whole list) is not resolved yet, or one was upheld."""
@@ -123,6 +129,26 @@ class Publication:
         if any(o.status == UPHELD and o.case_id == case_id for o in concerning):
             return "异议成立，不能聘任；请退回或不予通过 / an objection was upheld: return or reject the nomination."
         return None
+
+
+def required_publication_hold(
+    policy: PublicationPolicy, publication: Publication | None, case_id: uuid.UUID
+) -> str | None:
+    """Why a policy that orders 名单公示 before the appointment refuses the final approval of a person not (yet)
+    on a list, or on a list shorter than the 公示期 it orders; None when the policy orders none or it was done."""
+    if not policy.before_appointment:
+        return None
+    if publication is None or not publication.lists(case_id):
+        return (
+            "本政策要求聘任前进行名单公示，请先公示拟聘任人选 / the policy orders the list published before the "
+            "appointment: publish it first."
+        )
+    if policy.min_days is not None and publication.period_days < policy.min_days:
+        return (
+            f"公示期不少于{policy.min_days}天，本次公示仅{publication.period_days}天 / "
+            f"the policy orders a period of at least {policy.min_days} days."
+        )
+    return None
 
 
 class Objection:

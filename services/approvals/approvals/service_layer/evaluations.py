@@ -3,7 +3,9 @@
 Who acts: the school side (school_admin of the appointment's org, or the CIO evaluated) opens the
 evaluation and enters the self-assessment; the bureau side (an `evaluator`, or a reviewer role of a
 bureau above the school, or the body that appointed) verifies, finalises and records the outcome of a
-rectification. A record outside the caller's subtree is 404; a visible one the caller may not act on
+rectification. A school assessment (每2年对学校信息化工作考核一次, cadence subject `school`) has no appointment:
+the bureau opens it for every school in scope through a campaign naming the round whose policy the schools follow.
+A record outside the caller's subtree is 404; a visible one the caller may not act on
 is 403. Every command is one transaction: the change, its events (outbox) and its audit rows.
 """
 
@@ -19,9 +21,16 @@ from typing import Any
 from approvals.adapters import metrics
 from approvals.adapters.policy_snapshot import PolicySnapshotError, parse_policy
 from approvals.adapters.score_sheets import default_catalog
-from approvals.domain.evaluation import Evaluation, Evaluee, Invalid, Rectification, sheet_for
+from approvals.domain.evaluation import (
+    Evaluation,
+    Evaluee,
+    Invalid,
+    Rectification,
+    plan_school_assessments,
+    sheet_for,
+)
 from approvals.domain.model import ACTIVE, Appointment, DomainError, now
-from approvals.domain.policy import Policy
+from approvals.domain.policy import SUBJECT_SCHOOL, Policy
 from approvals.service_layer.appointments import revoke_in
 from approvals.service_layer.reviews import _commit, problem_of
 from approvals.service_layer.unit_of_work import ApprovalsUnitOfWork
@@ -46,24 +55,31 @@ def _refusal(exc: DomainError) -> ProblemError:
 
 
 # -- who may do what ------------------------------------------------------------------------------
-def _visible(principal: Principal, org_path: str, person_user_id: str) -> bool:
-    return principal.can(org_path) or principal.subject == person_user_id
+def _visible(principal: Principal, org_path: str, person_user_id: str | None) -> bool:
+    return principal.can(org_path) or (person_user_id is not None and principal.subject == person_user_id)
 
 
-def _school_side(principal: Principal, org_path: str, person_user_id: str) -> bool:
-    return principal.can(org_path, *SCHOOL_ROLES) or principal.subject == person_user_id
+def _school_side(principal: Principal, org_path: str, person_user_id: str | None) -> bool:
+    return principal.can(org_path, *SCHOOL_ROLES) or (
+        person_user_id is not None and principal.subject == person_user_id
+    )
+
+
+def _above_school(principal: Principal, org_path: str) -> bool:
+    """An evaluator or a reviewer of a bureau above the school at `org_path`."""
+    return any(
+        (g.role == EVALUATOR_ROLE or g.role.endswith("_reviewer"))
+        and path_within(org_path, g.org_path)
+        and g.org_path.rstrip("/") != org_path.rstrip("/")
+        for g in principal.grants
+    )
 
 
 def _bureau_side(principal: Principal, appointment: Appointment) -> bool:
     """An evaluator or a reviewer of a bureau above the school, or the body that appointed the CIO."""
     if principal.can(appointment.appointing_org_path, appointment.appointing_role):
         return True
-    return any(
-        (g.role == EVALUATOR_ROLE or g.role.endswith("_reviewer"))
-        and path_within(appointment.org_path, g.org_path)
-        and g.org_path.rstrip("/") != appointment.org_path.rstrip("/")
-        for g in principal.grants
-    )
+    return _above_school(principal, appointment.org_path)
 
 
 def _appointment(uow: ApprovalsUnitOfWork, appointment_id: uuid.UUID, lock: bool = False) -> Appointment:
@@ -87,9 +103,61 @@ def _load(uow: ApprovalsUnitOfWork, principal: Principal, evaluation_id: uuid.UU
     return evaluation
 
 
-def _require_bureau(principal: Principal, appointment: Appointment) -> None:
-    if not _bureau_side(principal, appointment):
+def _require_bureau(principal: Principal, appointment: Appointment | None, org_path: str) -> None:
+    """The bureau side of an appointment's evaluation, or of a school assessment (no appointment) at `org_path`."""
+    allowed = _bureau_side(principal, appointment) if appointment is not None else _above_school(principal, org_path)
+    if not allowed:
         raise Forbidden("Only the bureau's evaluator (or a reviewer of a bureau above the school) may do this.")
+
+
+def _appointment_of(
+    uow: ApprovalsUnitOfWork, appointment_id: uuid.UUID | None, lock: bool = False
+) -> Appointment | None:
+    """The appointment evaluated, or None for a school assessment."""
+    return _appointment(uow, appointment_id, lock) if appointment_id is not None else None
+
+
+def _round_policy(uow: ApprovalsUnitOfWork, round_id: uuid.UUID | None) -> tuple[Any, Policy]:
+    """The round (projection row) and the policy snapshot it was opened with: a school assessment's policy."""
+    found = uow.projections.round(round_id) if round_id is not None else None
+    if found is None:
+        raise Unprocessable(errors=[field_error("round_id", "no such round / 无此推荐批次")])
+    try:
+        return found, parse_policy(found.policy)
+    except PolicySnapshotError as exc:
+        raise problem_of(DomainError(str(exc), "round_id")) from exc
+
+
+def _evaluation_policy(uow: ApprovalsUnitOfWork, evaluation: Evaluation, appointment: Appointment | None) -> Policy:
+    return _policy(appointment) if appointment is not None else _round_policy(uow, evaluation.round_id)[1]
+
+
+def _school_bureau(uow: ApprovalsUnitOfWork, evaluation: Evaluation | None) -> tuple[str | None, str | None]:
+    """Who judges a school assessment's rectification: the final stage of the school's policy (Jiaozuo: the city's
+    city_reviewer), at the org of that stage's level above the school; (None, None) when it cannot be resolved."""
+    if evaluation is None or evaluation.round_id is None:
+        return None, None
+    found = uow.projections.round(evaluation.round_id)
+    if found is None:
+        return None, None
+    try:
+        final = parse_policy(found.policy).stages[-1]
+    except PolicySnapshotError:
+        return None, None
+    body = next(
+        (o for o in uow.projections.orgs_on_path(evaluation.org_path).values() if o.level == final.org_level), None
+    )
+    return (final.role, body.path) if body is not None else (None, None)
+
+
+def _bureau_of(
+    uow: ApprovalsUnitOfWork, rectification: Rectification, appointment: Appointment | None
+) -> tuple[str | None, str | None]:
+    """The body told of a rectification's report or overdue: the one that appointed the CIO, or for a school
+    assessment the final stage of the school's policy."""
+    if appointment is not None:
+        return appointment.appointing_role, appointment.appointing_org_path
+    return _school_bureau(uow, uow.evaluations.get(rectification.evaluation_id))
 
 
 # -- commands -------------------------------------------------------------------------------------
@@ -134,7 +202,20 @@ def open_evaluation(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Open) -
             errors.append(field_error(exc.field or "kind", exc.message))
         if errors:
             raise Unprocessable("The evaluation cannot be opened.", errors=errors)
-        every = next(c.every_years for c in policy.evaluation.cadences if c.kind == cmd.kind)
+        cadence = policy.cadence(cmd.kind)
+        assert cadence is not None  # sheet_for refused a kind the policy does not order
+        if cadence.subject == SUBJECT_SCHOOL:
+            raise Unprocessable(
+                "The school assessment is the school's, not the appointment's.",
+                errors=[
+                    field_error(
+                        "kind",
+                        f"{cmd.kind} assesses the school (每2年对学校信息化工作考核一次): the bureau opens it for the "
+                        "school with a campaign (POST /api/evaluations/campaigns with round_id)",
+                    )
+                ],
+            )
+        every = cadence.every_years
         clash = [p for p in uow.evaluations.periods_of(appointment.id, cmd.kind) if abs(p - cmd.period) < every]
         if clash:
             raise Conflict(
@@ -225,7 +306,7 @@ def verify(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Verify, check_ve
     with uow:
         evaluation = _load(uow, principal, cmd.evaluation_id, lock=True)
         check_version(evaluation.version)
-        _require_bureau(principal, _appointment(uow, evaluation.appointment_id))
+        _require_bureau(principal, _appointment_of(uow, evaluation.appointment_id), evaluation.org_path)
         try:
             evaluation.enter_verification(cmd.scores, cmd.vetoes, principal.subject, now())
         except DomainError as exc:
@@ -256,12 +337,12 @@ def finalise(
     with uow:
         evaluation = _load(uow, principal, evaluation_id, lock=True)
         check_version(evaluation.version)
-        appointment = _appointment(uow, evaluation.appointment_id)
-        _require_bureau(principal, appointment)
+        appointment = _appointment_of(uow, evaluation.appointment_id)
+        _require_bureau(principal, appointment, evaluation.org_path)
         at = now()
         try:
             rectification = evaluation.finalise(
-                _policy(appointment).evaluation,
+                _evaluation_policy(uow, evaluation, appointment).evaluation,
                 default_catalog().default_rectification_due_days,
                 principal.subject,
                 at,
@@ -319,14 +400,18 @@ def record_outcome(
     uow: ApprovalsUnitOfWork, principal: Principal, cmd: Outcome, check_version: CheckVersion
 ) -> OutcomeRecorded:
     """The bureau records the rectification's outcome; failed under a revoking policy (Jiaozuo) revokes
-    the appointment through the one revocation path, all in this transaction."""
+    the appointment through the one revocation path, all in this transaction. A school assessment's failed
+    rectification revokes the school's active CIO, if it has one
+    (信息化工作不合格者限期整改，整改不合格的取消首席信息官任命)."""
     with uow:
         rectification = uow.rectifications.get(cmd.rectification_id, lock=True)
         if rectification is None or not principal.can(rectification.org_path):
             raise NotFound("No such rectification.")
         check_version(rectification.version)
-        appointment = _appointment(uow, rectification.appointment_id, lock=True)
-        _require_bureau(principal, appointment)
+        appointment = _appointment_of(uow, rectification.appointment_id, lock=True)
+        _require_bureau(principal, appointment, rectification.org_path)
+        if appointment is None:
+            appointment = uow.appointments.active_for_org(rectification.org_code)
         at = now()
         try:
             revoke = rectification.record_outcome(cmd.outcome, cmd.notes, principal.subject, at)
@@ -341,7 +426,7 @@ def record_outcome(
             details={"notes": rectification.outcome_notes, "revokes_appointment": revoke},
         )
         revoked: Appointment | None = None
-        if revoke and appointment.status == ACTIVE:
+        if revoke and appointment is not None and appointment.status == ACTIVE:
             revoke_in(
                 uow,
                 appointment,
@@ -388,8 +473,9 @@ def report_rectification(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Re
         rectification = uow.rectifications.get(cmd.rectification_id, lock=True)
         if rectification is None or not principal.can(rectification.org_path):
             raise NotFound("No such rectification.")
-        appointment = _appointment(uow, rectification.appointment_id)
-        if not _school_side(principal, rectification.org_path, appointment.person_user_id):
+        appointment = _appointment_of(uow, rectification.appointment_id)
+        person = appointment.person_user_id if appointment is not None else None
+        if not _school_side(principal, rectification.org_path, person):
             raise Forbidden("Only the school reports its rectification.")
         files = []
         for filename, content in cmd.files:
@@ -404,15 +490,9 @@ def report_rectification(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Re
                 }
             )
         at = now()
+        bureau_role, bureau_org_path = _bureau_of(uow, rectification, appointment)
         try:
-            rectification.report(
-                cmd.text,
-                files,
-                principal.subject,
-                at,
-                appointment.appointing_role,
-                appointment.appointing_org_path,
-            )
+            rectification.report(cmd.text, files, principal.subject, at, bureau_role, bureau_org_path)
         except DomainError as exc:
             raise _refusal(exc) from exc
         uow.rectifications.replace_attachments(rectification.id, files, at)
@@ -468,13 +548,10 @@ def flag_overdue_rectifications(
             at = now()
             found = uow.rectifications.overdue_candidates(today or at.date(), batch)
             for rectification in found:
-                appointment = uow.appointments.get(rectification.appointment_id)
-                if rectification.mark_overdue(
-                    today or at.date(),
-                    at,
-                    appointment.appointing_role if appointment else None,
-                    appointment.appointing_org_path if appointment else None,
-                ):
+                appointment = (
+                    uow.appointments.get(rectification.appointment_id) if rectification.appointment_id else None
+                )
+                if rectification.mark_overdue(today or at.date(), at, *_bureau_of(uow, rectification, appointment)):
                     uow.audit(
                         "rectification.overdue",
                         actor=None,
@@ -495,12 +572,55 @@ CAMPAIGN_ROLES = ("evaluator", "city_reviewer", "county_reviewer", "party_commit
 
 @dataclass(frozen=True)
 class Campaign:
-    """「首席信息官每年组织一次测评」「每2年对学校信息化工作考核一次」: the bureau opens `kind` for `period` for every
-    active appointment in its subtree whose policy orders that evaluation."""
+    """「首席信息官每年组织一次测评」: the bureau opens `kind` for `period` for every active appointment in its subtree
+    whose policy orders that evaluation. 「每2年对学校信息化工作考核一次」: with `round_id` (the round whose policy the
+    schools follow), for every school in the subtree and the round's region, with or without a CIO."""
 
     org_code: str
     kind: str
     period: int
+    round_id: uuid.UUID | None = None
+
+
+def _school_scope(uow: ApprovalsUnitOfWork, org: Any, round_row: Any, policy: Policy) -> list[Any]:
+    """The policy's units (schools; 宜春学院: the university) in the bureau's subtree and the round's region."""
+    region = round_row.issuing_org_path
+    return [
+        o
+        for o in uow.projections.orgs_within(org.path, policy.unit_levels)
+        if region is None or path_within(o.path, region)
+    ]
+
+
+def _school_cadence(policy: Policy, cmd: Campaign) -> Any:
+    """The policy's cadence of `kind` when it is a school assessment; None when the policy orders none (宜春学院)."""
+    cadence = policy.cadence(cmd.kind)
+    if cadence is not None and cadence.subject != SUBJECT_SCHOOL:
+        raise Unprocessable(
+            errors=[
+                field_error(
+                    "round_id",
+                    f"{cmd.kind} evaluates each CIO (首席信息官每年组织一次测评): opened for every active appointment, "
+                    "without a round",
+                )
+            ]
+        )
+    return cadence
+
+
+def _no_school_kind(policies: list[Policy], cmd: Campaign) -> None:
+    """A kind any of these policies orders about the school is refused without the round (no school would be
+    opened: the CIOs' campaign walks appointments)."""
+    if any((c := p.cadence(cmd.kind)) is not None and c.subject == SUBJECT_SCHOOL for p in policies):
+        raise Unprocessable(
+            errors=[
+                field_error(
+                    "round_id",
+                    f"{cmd.kind} assesses the schools (每2年对学校信息化工作考核一次), with or without a CIO: "
+                    "name the round whose policy they follow",
+                )
+            ]
+        )
 
 
 def _campaign_org(uow: ApprovalsUnitOfWork, principal: Principal, org_code: str, *roles: str) -> Any:
@@ -512,12 +632,16 @@ def _campaign_org(uow: ApprovalsUnitOfWork, principal: Principal, org_code: str,
 
 def open_campaign(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Campaign) -> dict[str, Any]:
     """One act: an evaluation (its policy's score sheet) for each appointment in scope not yet evaluated for the
-    period; appointments whose policy orders no such evaluation (宜春学院 orders none) are counted, not opened."""
+    period; appointments whose policy orders no such evaluation (宜春学院 orders none) are counted, not opened.
+    With `round_id`, the school assessment of every school in scope instead (`_open_school_campaign`)."""
     with uow:
         org = _campaign_org(uow, principal, cmd.org_code, *CAMPAIGN_ROLES)
         at = now()
         if not FIRST_PERIOD <= cmd.period <= at.year:
             raise Unprocessable(errors=[field_error("period", f"must be a year from {FIRST_PERIOD} to {at.year}")])
+        if cmd.round_id is not None:
+            return _open_school_campaign(uow, principal, cmd, org, at)
+        _no_school_kind(_region_policies(uow, org), cmd)
         active = uow.appointments.list_within(
             [org.path], org_path=None, status=ACTIVE, ends_before=None, round_id=None, after=None, limit=None
         )
@@ -525,7 +649,8 @@ def open_campaign(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Campaign)
         already = not_ordered = not_started = 0
         for appointment in active:
             policy = _policy(appointment)
-            cadence = next((c for c in policy.evaluation.cadences if c.kind == cmd.kind), None)
+            _no_school_kind([policy], cmd)
+            cadence = policy.cadence(cmd.kind)
             if cadence is None:
                 not_ordered += 1
                 continue
@@ -586,59 +711,202 @@ def open_campaign(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Campaign)
     }
 
 
-def campaign_overview(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Campaign) -> dict[str, Any]:
-    """完成情况: each active appointment in scope whose policy orders `kind`, with its evaluation's state for the
-    period (not opened, self-assessment, submitted, finalised), the grades and the rectifications."""
-    with uow:
-        org = uow.projections.org(cmd.org_code)
-        if org is None or not principal.can(org.path):
-            raise NotFound("No such organisation.")
-        active = uow.appointments.list_within(
-            [org.path], org_path=None, status=ACTIVE, ends_before=None, round_id=None, after=None, limit=None
-        )
-        ordered = [a for a in active if any(c.kind == cmd.kind for c in _policy(a).evaluation.cadences)]
-        found = {e.appointment_id: e for e in uow.evaluations.of_period([a.id for a in ordered], cmd.kind, cmd.period)}
-        counts = {"not_opened": 0, "self_assessment": 0, "submitted": 0, "finalised": 0}
-        grades: dict[str, int] = {}
-        rectifications = {"ordered": 0, "overdue": 0, "passed": 0, "failed": 0}
-        items = []
-        for appointment in ordered:
-            evaluation = found.get(appointment.id)
-            state = evaluation.status if evaluation is not None else "not_opened"
-            counts[state] = counts.get(state, 0) + 1
-            rectification = uow.rectifications.of_evaluation(evaluation.id) if evaluation is not None else None
-            if evaluation is not None and evaluation.grade:
-                grades[evaluation.grade] = grades.get(evaluation.grade, 0) + 1
-            if rectification is not None:
-                rectifications[rectification.status] = rectifications.get(rectification.status, 0) + 1
-                if rectification.overdue_at is not None and rectification.status == "ordered":
-                    rectifications["overdue"] += 1
-            items.append(
-                {
-                    "appointment_id": appointment.id,
-                    "org_code": appointment.org_code,
-                    "org_path": appointment.org_path,
-                    "person_name": appointment.person_name,
-                    "evaluation_id": evaluation.id if evaluation is not None else None,
-                    "status": state,
-                    "grade": evaluation.grade if evaluation is not None else None,
-                    "rectification_status": rectification.status if rectification is not None else None,
-                }
+def _region_policies(uow: ApprovalsUnitOfWork, org: Any) -> list[Policy]:
+    """The policies of the rounds over or within the bureau's subtree (a snapshot approvals cannot read is skipped:
+    it orders nothing here)."""
+    found = []
+    for row in uow.projections.rounds_touching(org.path):
+        try:
+            found.append(parse_policy(row.policy))
+        except PolicySnapshotError:
+            continue
+    return found
+
+
+def _open_school_campaign(
+    uow: ApprovalsUnitOfWork, principal: Principal, cmd: Campaign, org: Any, at: dt.datetime
+) -> dict[str, Any]:
+    """每2年对学校信息化工作考核一次: a school assessment for every school in scope (an active CIO or not) not assessed
+    within the policy's cadence, on the policy's score sheet; the round names the policy. Inside the caller's unit
+    of work; commits it."""
+    round_row, policy = _round_policy(uow, cmd.round_id)
+    schools = _school_scope(uow, org, round_row, policy)
+    cadence = _school_cadence(policy, cmd)
+    opened: list[str] = []
+    already: tuple[str, ...] = ()
+    if cadence is not None:
+        codes = [s.code for s in schools]
+        plan = plan_school_assessments(cadence, codes, uow.evaluations.school_periods(codes, cmd.kind), cmd.period)
+        already = plan.already
+        try:
+            sheet = sheet_for(policy.evaluation, cmd.kind, default_catalog())
+        except DomainError as exc:
+            raise problem_of(exc) from exc
+        by_code = {s.code: s for s in schools}
+        for code in plan.to_open:
+            school = by_code[code]
+            evaluation = Evaluation(
+                Evaluee.school(school.code, school.path, policy.id, round_row.round_id),
+                cmd.kind,
+                cmd.period,
+                sheet,
+                principal.subject,
+                at,
             )
-    total = len(ordered)
+            uow.evaluations.add(evaluation)
+            opened.append(str(evaluation.id))
+            uow.audit(
+                "evaluation.opened",
+                actor=principal.subject,
+                target_type="evaluation",
+                target_id=str(evaluation.id),
+                org_path=evaluation.org_path,
+                details={
+                    "subject": SUBJECT_SCHOOL,
+                    "round_id": str(cmd.round_id),
+                    "kind": cmd.kind,
+                    "period": cmd.period,
+                },
+            )
+    uow.audit(
+        "evaluation.campaign_opened",
+        actor=principal.subject,
+        target_type="org",
+        target_id=org.code,
+        org_path=org.path,
+        details={
+            "kind": cmd.kind,
+            "period": cmd.period,
+            "round_id": str(cmd.round_id),
+            "opened": len(opened),
+            "already_open": len(already),
+        },
+    )
+    _commit(uow)
     return {
         "org_code": cmd.org_code,
         "kind": cmd.kind,
         "period": cmd.period,
+        "round_id": cmd.round_id,
+        "subject": SUBJECT_SCHOOL,
+        "opened": len(opened),
+        "already_open": len(already),
+        "not_ordered": len(schools) if cadence is None else 0,
+        "not_started": 0,
+        "evaluation_ids": opened,
+    }
+
+
+def _school_overview(uow: ApprovalsUnitOfWork, cmd: Campaign, org: Any) -> dict[str, Any]:
+    """完成情况 of a school assessment: every school in scope (with its CIO's name, or none) and its assessment."""
+    round_row, policy = _round_policy(uow, cmd.round_id)
+    schools = _school_scope(uow, org, round_row, policy)
+    cadence = _school_cadence(policy, cmd)
+    ordered = schools if cadence is not None else []
+    found = {e.org_code: e for e in uow.evaluations.of_school_period([s.code for s in ordered], cmd.kind, cmd.period)}
+    cios = {
+        a.org_code: a
+        for a in uow.appointments.list_within(
+            [org.path], org_path=None, status=ACTIVE, ends_before=None, round_id=None, after=None, limit=None
+        )
+    }
+    rows = []
+    for school in ordered:
+        cio = cios.get(school.code)
+        rows.append(
+            (
+                {
+                    "appointment_id": cio.id if cio is not None else None,
+                    "org_code": school.code,
+                    "org_name": school.name,
+                    "org_path": school.path,
+                    "person_name": cio.person_name if cio is not None else None,
+                },
+                found.get(school.code),
+            )
+        )
+    return _overview(uow, cmd, rows, len(schools) - len(ordered))
+
+
+def _overview(
+    uow: ApprovalsUnitOfWork, cmd: Campaign, rows: list[tuple[dict[str, Any], Evaluation | None]], not_ordered: int
+) -> dict[str, Any]:
+    """The counts and the rows of a campaign's overview: (who, their evaluation of the period or None)."""
+    counts = {"not_opened": 0, "self_assessment": 0, "submitted": 0, "finalised": 0}
+    grades: dict[str, int] = {}
+    rectifications = {"ordered": 0, "overdue": 0, "passed": 0, "failed": 0}
+    items = []
+    for who, evaluation in rows:
+        state = evaluation.status if evaluation is not None else "not_opened"
+        counts[state] = counts.get(state, 0) + 1
+        rectification = uow.rectifications.of_evaluation(evaluation.id) if evaluation is not None else None
+        if evaluation is not None and evaluation.grade:
+            grades[evaluation.grade] = grades.get(evaluation.grade, 0) + 1
+        if rectification is not None:
+            rectifications[rectification.status] = rectifications.get(rectification.status, 0) + 1
+            if rectification.overdue_at is not None and rectification.status == "ordered":
+                rectifications["overdue"] += 1
+        items.append(
+            {
+                **who,
+                "evaluation_id": evaluation.id if evaluation is not None else None,
+                "status": state,
+                "grade": evaluation.grade if evaluation is not None else None,
+                "rectification_status": rectification.status if rectification is not None else None,
+            }
+        )
+    total = len(rows)
+    return {
+        "org_code": cmd.org_code,
+        "kind": cmd.kind,
+        "period": cmd.period,
+        "round_id": cmd.round_id,
+        "subject": SUBJECT_SCHOOL if cmd.round_id is not None else "cio",
         "total": total,
         "completed": counts["finalised"],
         "completion_rate": round(counts["finalised"] / total, 4) if total else None,
         "by_status": counts,
         "grades": grades,
         "rectifications": rectifications,
-        "not_ordered": len(active) - total,
+        "not_ordered": not_ordered,
         "items": items,
     }
+
+
+def campaign_overview(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Campaign) -> dict[str, Any]:
+    """完成情况: each active appointment in scope whose policy orders `kind` (with `round_id`: each school in scope),
+    with its evaluation's state for the period (not opened, self-assessment, submitted, finalised), the grades and
+    the rectifications."""
+    with uow:
+        org = uow.projections.org(cmd.org_code)
+        if org is None or not principal.can(org.path):
+            raise NotFound("No such organisation.")
+        if cmd.round_id is not None:
+            return _school_overview(uow, cmd, org)
+        _no_school_kind(_region_policies(uow, org), cmd)
+        active = uow.appointments.list_within(
+            [org.path], org_path=None, status=ACTIVE, ends_before=None, round_id=None, after=None, limit=None
+        )
+        ordered = []
+        for appointment in active:
+            policy = _policy(appointment)
+            _no_school_kind([policy], cmd)
+            if policy.cadence(cmd.kind) is not None:
+                ordered.append(appointment)
+        found = {e.appointment_id: e for e in uow.evaluations.of_period([a.id for a in ordered], cmd.kind, cmd.period)}
+        rows: list[tuple[dict[str, Any], Evaluation | None]] = [
+            (
+                {
+                    "appointment_id": a.id,
+                    "org_code": a.org_code,
+                    "org_path": a.org_path,
+                    "person_name": a.person_name,
+                },
+                found.get(a.id),
+            )
+            for a in ordered
+        ]
+        return _overview(uow, cmd, rows, len(active) - len(ordered))
 
 
 # -- reads ----------------------------------------------------------------------------------------
@@ -662,6 +930,8 @@ def view(evaluation: Evaluation, rectification: Rectification | None = None) -> 
                 "org_code",
                 "org_path",
                 "policy_id",
+                "subject",
+                "round_id",
                 "kind",
                 "period",
                 "summary",

@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from approvals.adapters.policy_snapshot import parse_policy
 from approvals.domain.model import DomainError, ReviewCase, now
 from approvals.domain.publication import Objection, Publication
 from approvals.service_layer.reviews import _collisions, _commit, problem_of
@@ -35,8 +36,18 @@ def publish(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Publish) -> Pub
         org = uow.projections.org(cmd.org_code)
         if org is None or not principal.can(org.path):
             raise Unprocessable(errors=[field_error("org_code", "not a body you may publish for / 无权以该单位公示")])
-        if uow.projections.round(cmd.round_id) is None:
+        round_row = uow.projections.round(cmd.round_id)
+        if round_row is None:
             raise Unprocessable(errors=[field_error("round_id", "no such round / 无此批次")])
+        least = parse_policy(round_row.policy).publication.min_days
+        if least is not None and (cmd.ends_on - cmd.starts_on).days + 1 < least:
+            raise Unprocessable(
+                errors=[
+                    field_error(
+                        "ends_on", f"the policy orders a period of at least {least} days / 公示期不少于{least}天"
+                    )
+                ]
+            )
         cases = uow.cases.list_within([org.path], status="in_review", round_id=cmd.round_id, after=None, limit=5000)
         awaiting: list[ReviewCase] = []
         role = None

@@ -30,6 +30,8 @@ from approvals.domain.model import (
     now,
     resolve_stages,
 )
+from approvals.domain.policy import PublicationPolicy
+from approvals.domain.publication import required_publication_hold
 from approvals.service_layer import succession
 from approvals.service_layer.unit_of_work import READ_ALL_ROLES, ApprovalsUnitOfWork
 from shared.auth import Principal
@@ -228,11 +230,15 @@ def _decide_in(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Decide, at: 
                 "The final approval issues the appointment: give its document number (发文字号).", "document_number"
             )
         # 名单公示: a listed person is appointed only after the period, with every objection resolved
+        # and where the policy orders a 公示 before the appointment, nobody is appointed without one
         publication = uow.publications.of_case(case.id)
-        if publication is not None:
+        round_row = uow.projections.round(case.round_id)
+        ordered = parse_policy(round_row.policy).publication if round_row is not None else PublicationPolicy()
+        hold = required_publication_hold(ordered, publication, case.id)
+        if hold is None and publication is not None:
             hold = publication.hold_on(case.id, uow.publications.objections(publication.id), at.date())
-            if hold is not None:
-                raise StateConflict(hold, "publication")
+        if hold is not None:
+            raise StateConflict(hold, "publication")
         uow.appointments.lock_org(case.school_org_code)
     outcome = case.decide(
         cmd.task_id,

@@ -73,6 +73,17 @@ class Projections:
     def round(self, round_id: uuid.UUID) -> Any | None:
         return self.uow.session.execute(select(rounds).where(rounds.c.round_id == round_id)).first()
 
+    def rounds_touching(self, path: str) -> list[Any]:
+        """The rounds whose region holds the subtree at `path` or lies in it (their policy snapshots say what the
+        schools there are evaluated on)."""
+        parts = [c for c in path.strip("/").split("/") if c]
+        above = ["/" + "/".join(parts[: n + 1]) for n in range(len(parts))]
+        r = rounds.c
+        query = select(rounds).where(
+            or_(r.issuing_org_path.is_(None), r.issuing_org_path.in_(above), within_any(r.issuing_org_path, [path]))
+        )
+        return list(self.uow.session.execute(query))
+
     def set_account_active(self, user_id: str, active: bool, at: dt.datetime) -> None:
         """停用/启用 as the directory said: a disabled account's access tokens are refused here."""
         self._upsert(disabled_accounts, "user_id", {"user_id": user_id, "is_active": active, "updated_at": at})
@@ -84,6 +95,13 @@ class Projections:
         codes = [c for c in path.strip("/").split("/") if c]
         rows = self.uow.session.execute(select(orgs).where(orgs.c.code.in_(codes))).all()
         return {r.code: OrgNode(code=r.code, name=r.name, level=r.level, path=r.path) for r in rows}
+
+    def orgs_within(self, path: str, levels: Sequence[str]) -> list[OrgNode]:
+        """The orgs of these levels in the subtree at `path` (the schools a school assessment is opened for)."""
+        query = (
+            select(orgs).where(within_any(orgs.c.path, [path]), orgs.c.level.in_(list(levels))).order_by(orgs.c.path)
+        )
+        return [OrgNode(code=r.code, name=r.name, level=r.level, path=r.path) for r in self.uow.session.execute(query)]
 
     def org(self, code: str) -> OrgNode | None:
         r = self.uow.session.execute(select(orgs).where(orgs.c.code == code)).first()
@@ -424,6 +442,31 @@ class EvaluationRepository:
             ).scalars()
         )
 
+    def school_periods(self, org_codes: Sequence[str], kind: str) -> dict[str, list[int]]:
+        """The periods each school was assessed for (school assessments: no appointment)."""
+        e = evaluations.c
+        found: dict[str, list[int]] = {}
+        if not org_codes:
+            return found
+        rows = self.uow.session.execute(
+            select(e.org_code, e.period).where(
+                e.appointment_id.is_(None), e.org_code.in_(list(org_codes)), e.kind == kind
+            )
+        )
+        for code, period in rows:
+            found.setdefault(code, []).append(period)
+        return found
+
+    def of_school_period(self, org_codes: Sequence[str], kind: str, period: int) -> list[Evaluation]:
+        """The school assessments of `kind` for `period` of these schools (a school campaign's overview)."""
+        if not org_codes:
+            return []
+        e = evaluations.c
+        query = select(Evaluation).where(
+            e.appointment_id.is_(None), e.org_code.in_(list(org_codes)), e.kind == kind, e.period == period
+        )
+        return list(self.uow.session.execute(query).scalars())
+
     def of_period(self, appointment_ids: Sequence[uuid.UUID], kind: str, period: int) -> list[Evaluation]:
         """The evaluations of `kind` for `period` of these appointments (a campaign's overview)."""
         if not appointment_ids:
@@ -451,7 +494,7 @@ class EvaluationRepository:
         query = select(Evaluation).where(visible).order_by(e.period.desc(), e.org_path, e.id)
         if filters.get("org_path"):
             query = query.where(within_any(e.org_path, [filters["org_path"]]))
-        for key in ("kind", "period", "status", "grade", "appointment_id"):
+        for key in ("kind", "period", "status", "grade", "appointment_id", "subject"):
             if filters.get(key) is not None:
                 query = query.where(e[key] == filters[key])
         if after:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from identity.domain.profile import profile_as_of
 from shared.events import DomainEvent
 
 if TYPE_CHECKING:
@@ -25,7 +27,7 @@ def _user_data(user: User) -> dict[str, Any]:
         "locale": user.locale,
         "is_active": user.is_active,
         # 学历, 民族, 教龄, 职务, 职称, 政治面貌 (the forms prefill them)
-        "profile": dict(user.profile or {}),
+        "profile": profile_as_of(user.profile, dt.datetime.now(dt.UTC).date()),
     }
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from identity.domain import events
+from identity.domain.profile import TEACHING_SINCE
 
 
 class DomainError(Exception):
@@ -109,21 +110,38 @@ class RoleGrant:
     created_at: dt.datetime = field(default_factory=now)
 
 
-def clean_profile(values: dict[str, Any]) -> dict[str, Any]:
-    """The known profile keys with a value (text trimmed, 教龄 a whole number of years 0–60); others dropped."""
+MAX_TEACHING_YEARS = 60
+
+
+def _whole_number(value: Any, field_name: str, message: str) -> int:
+    if isinstance(value, bool):
+        raise DomainError(message, field_name)
+    try:
+        return int(str(value).strip())
+    except ValueError as exc:
+        raise DomainError(message, field_name) from exc
+
+
+def clean_profile(values: dict[str, Any], today: dt.date | None = None) -> dict[str, Any]:
+    """The known profile keys with a value (text trimmed); others dropped. 教龄 comes as `teaching_years` (a whole
+    number 0–60, as imports and the base's claims give it, counted to `today`) or as `teaching_since` (the year
+    teaching began) and is kept as `teaching_since`."""
+    year = (today or now().date()).year
     out: dict[str, Any] = {}
-    for key in User.PROFILE_KEYS:
+    for key in (TEACHING_SINCE, *User.PROFILE_KEYS):
         value = values.get(key)
         if value is None or (isinstance(value, str) and not value.strip()):
             continue
-        if key == "teaching_years":
-            try:
-                years = int(str(value).strip())
-            except ValueError as exc:
-                raise DomainError("教龄 is a whole number of years.", "teaching_years") from exc
-            if not 0 <= years <= 60:
-                raise DomainError("教龄 is 0–60 years.", "teaching_years")
-            out[key] = years
+        if key == TEACHING_SINCE:
+            since = _whole_number(value, key, "The year teaching began is a year.")
+            if not year - MAX_TEACHING_YEARS <= since <= year:
+                raise DomainError(f"The year teaching began is {year - MAX_TEACHING_YEARS}–{year}.", key)
+            out[TEACHING_SINCE] = since
+        elif key == "teaching_years":
+            years = _whole_number(value, key, "教龄 is a whole number of years.")
+            if not 0 <= years <= MAX_TEACHING_YEARS:
+                raise DomainError(f"教龄 is 0–{MAX_TEACHING_YEARS} years.", "teaching_years")
+            out[TEACHING_SINCE] = year - years
         else:
             text = str(value).strip()
             if len(text) > 100:

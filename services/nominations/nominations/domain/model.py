@@ -388,6 +388,18 @@ class Nomination:
             )
         )
 
+    def reject_certificate_claim(self, claim_id: str, reason: str, *, actor: str, now: dt.datetime) -> bool:
+        """The training administrator could not confirm the claimed 合格证: the claim shows rejected, with the
+        reason, until the school claims another (a newer claim replaces this one, so its rejection is ignored).
+
+        Not an edit of the form: any status records it, the school's signature stays."""
+        claim = self.certificate_claim
+        if not claim or claim.get("claim_id") != claim_id or claim.get("status") == "rejected":
+            return False
+        self.certificate_claim = {**claim, "status": "rejected", "rejection_reason": reason, "rejected_at": _iso(now)}
+        self._touch(actor, "certificate_claim_rejected", now, {"number": claim.get("number"), "reason": reason})
+        return True
+
     def submit(
         self,
         policy: Policy,

@@ -67,6 +67,16 @@ PROFILE_KEYS = (
 )
 
 
+def prefilled_profile(profile: dict[str, Any], today: dt.date) -> dict[str, Any]:
+    """The directory profile's keys a form prefills; 教龄 counted to `today` from the year teaching began
+    (`teaching_since`), so a form filled a year after the profile was published shows one more year."""
+    out = {k: v for k, v in profile.items() if k in PROFILE_KEYS}
+    since = profile.get("teaching_since")
+    if isinstance(since, int) and not isinstance(since, bool):
+        out["teaching_years"] = max(0, today.year - since)
+    return out
+
+
 def now_utc() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -537,7 +547,7 @@ def _choose(
         "phone": user["phone"],
         "email": user["email"],
         # 避免重复采集: 学历, 民族, 教龄, 职务, 职称, 政治面貌 as the directory keeps them
-        **{k: v for k, v in (user.get("profile") or {}).items() if k in PROFILE_KEYS},
+        **prefilled_profile(user.get("profile") or {}, now.date()),
     }
     nomination.choose_candidate(policy, user_id, directory, actor=principal.subject, now=now)
 
@@ -646,14 +656,18 @@ class EvidenceView:
 
 
 def list_evidence(uow: NominationsUnitOfWork, principal: Principal, nomination_id: uuid.UUID) -> EvidenceView:
-    """The uploaded evidence and the claimed certificate, `confirmed` once training's records hold its number."""
+    """The uploaded evidence and the claimed certificate: `confirmed` once training's records hold its number,
+    `rejected` (with `rejection_reason`) when the training administrator refused it, else `pending`."""
     with uow:
         nomination = _evidence_reader(uow, principal, nomination_id)
         items = uow.nominations.evidence_list(nomination.id)
         claim = dict(nomination.certificate_claim) if nomination.certificate_claim else None
         if claim is not None and nomination.candidate_user_id is not None:
             known = uow.directory.certificate_numbers(nomination.candidate_user_id)
-            claim["status"] = "confirmed" if claim["number"] in known else "pending"
+            if claim["number"] in known:
+                claim["status"] = "confirmed"
+            elif claim.get("status") != "rejected":  # a rejection keeps its reason until a new claim
+                claim["status"] = "pending"
     return EvidenceView(items, claim)
 
 

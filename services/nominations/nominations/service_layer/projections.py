@@ -189,12 +189,35 @@ def on_review_decided(event: CloudEvent, uow: NominationsUnitOfWork) -> None:
         log.info("decision no longer applies", extra={"nomination_id": str(nomination.id), "status": nomination.status})
 
 
+def on_certificate_claim_rejected(event: CloudEvent, uow: NominationsUnitOfWork) -> None:
+    """training.certificate.claim_rejected: the claim on the form shows rejected with the administrator's reason."""
+    data = event.data
+    nomination = uow.nominations.get(uuid.UUID(data["nomination_id"]), for_update=True)
+    if nomination is None:
+        log.warning("claim rejected for an unknown nomination", extra={"nomination_id": data["nomination_id"]})
+        return
+    if nomination.reject_certificate_claim(
+        data["claim_id"],
+        data.get("note") or "",
+        actor=data.get("decided_by") or "training",
+        now=dt.datetime.fromisoformat(event.time),
+    ):
+        uow.nominations.save(nomination)
+        uow.audit(
+            "nomination.certificate_claim_rejected",
+            actor=data.get("decided_by"),
+            target=str(nomination.id),
+            details={"claim_id": data["claim_id"], "reason": data.get("note"), "event_id": event.id},
+        )
+
+
 PROJECTION_HANDLERS = {
     "identity.user.provisioned": on_user,
     "identity.user.updated": on_user,
     "identity.org.upserted": on_org,
     "training.certificate.issued": on_certificate_issued,
     "training.certificate.revoked": on_certificate_revoked,
+    "training.certificate.claim_rejected": on_certificate_claim_rejected,
     "approvals.appointment.made": on_appointment,
     "approvals.appointment.renewed": on_appointment,
     "approvals.appointment.ended": on_appointment_ended,

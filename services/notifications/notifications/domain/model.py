@@ -209,9 +209,12 @@ def evaluation_plan(
     anniversary (2024-09-01 to 2027-08-31) still completes that year.
     """
     cadences = data.get("evaluation_cadences")
-    if isinstance(cadences, list) and not any(isinstance(c, dict) and c.get("every_years") == 1 for c in cadences):
-        # the policy orders no yearly evaluation (宜春学院 orders none): nothing to remind of. An event without
-        # the field (older producers) keeps the yearly reminder.
+    if isinstance(cadences, list) and not any(
+        isinstance(c, dict) and c.get("every_years") == 1 and c.get("subject", "cio") == "cio" for c in cadences
+    ):
+        # the policy orders no yearly evaluation of the CIO (宜春学院 orders none; a school assessment is the
+        # school's, opened by the bureau's campaign): nothing to remind the CIO of. An event without the field
+        # (older producers) keeps the yearly reminder.
         return None
     try:
         starts = dt.date.fromisoformat(str(data.get("starts_on") or ""))

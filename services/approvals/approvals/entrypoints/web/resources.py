@@ -337,13 +337,16 @@ class EvaluationCampaigns(MethodView):
     @evaluations_blp.response(201, CampaignResultSchema)
     def post(self, body: dict[str, Any]) -> Any:
         """One act of the bureau: open `kind` for `period` for every active appointment in its subtree whose policy
-        orders it (each with its policy's score sheet); those already evaluated are left as they are."""
+        orders it (each with its policy's score sheet); those already evaluated are left as they are. With
+        `round_id`, the school assessment (每2年对学校信息化工作考核一次) of every school in the subtree, with or
+        without a CIO, under the round's policy."""
         return evaluations.open_campaign(service().uow(), current_principal(), evaluations.Campaign(**body))
 
     @evaluations_blp.arguments(CampaignSchema, location="query")
     @evaluations_blp.response(200, CampaignOverviewSchema)
     def get(self, args: dict[str, Any]) -> Any:
-        """完成情况: each appointment in the subtree whose policy orders `kind`, and how far its evaluation is."""
+        """完成情况: each appointment in the subtree whose policy orders `kind` (with `round_id`: each school), and how
+        far its evaluation is."""
         return evaluations.campaign_overview(service().uow(), current_principal(), evaluations.Campaign(**args))
 
 

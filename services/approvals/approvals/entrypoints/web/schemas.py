@@ -356,7 +356,7 @@ class IndicatorRowSchema(Schema):
 class RectificationSchema(Schema):
     id = fields.UUID()
     evaluation_id = fields.UUID()
-    appointment_id = fields.UUID()
+    appointment_id = fields.UUID(allow_none=True, metadata={"description": "null: a school assessment's"})
     org_code = fields.String()
     org_path = fields.String()
     kind = fields.String()
@@ -376,12 +376,19 @@ class RectificationSchema(Schema):
 
 class EvaluationSchema(Schema):
     id = fields.UUID()
-    appointment_id = fields.UUID()
-    person_user_id = fields.String()
-    person_name = fields.String()
+    appointment_id = fields.UUID(
+        allow_none=True, metadata={"description": "null: a school assessment (subject school)"}
+    )
+    person_user_id = fields.String(allow_none=True)
+    person_name = fields.String(allow_none=True)
     org_code = fields.String()
     org_path = fields.String()
     policy_id = fields.String()
+    subject = fields.String(
+        validate=validate.OneOf(["cio", "school"]),
+        metadata={"description": "cio: the CIO's appointment (测评); school: the school itself (考核)"},
+    )
+    round_id = fields.UUID(allow_none=True, metadata={"description": "a school assessment: the round whose policy"})
     kind = fields.String()
     period = fields.Integer()
     sheet_name = fields.String()
@@ -414,6 +421,7 @@ RectificationPage = page_schema(RectificationSchema, "RectificationPage")
 class EvaluationListArgs(PageArgs):
     org_path = fields.String(metadata={"description": "only this org subtree"})
     appointment_id = fields.UUID()
+    subject = fields.String(validate=validate.OneOf(["cio", "school"]))
     kind = fields.String()
     period = fields.Integer()
     status = fields.String(validate=validate.OneOf(["self_assessment", "submitted", "finalised"]))
@@ -565,24 +573,37 @@ class CampaignSchema(Schema):
         metadata={"description": "a cadence of the policies: cio_annual (测评), school_biennial (考核)"},
     )
     period = fields.Integer(required=True, metadata={"description": "the year evaluated"})
+    round_id = fields.UUID(
+        load_default=None,
+        metadata={
+            "description": "a school assessment (school_biennial, 每2年对学校信息化工作考核一次): the round whose "
+            "policy the schools follow; every school in scope is assessed, with or without a CIO. Absent for the "
+            "CIOs' 测评"
+        },
+    )
 
 
 class CampaignResultSchema(Schema):
     org_code = fields.String()
     kind = fields.String()
     period = fields.Integer()
+    round_id = fields.UUID(allow_none=True)
+    subject = fields.String(metadata={"description": "cio (per appointment) or school (per school)"})
     opened = fields.Integer()
     already_open = fields.Integer()
-    not_ordered = fields.Integer(metadata={"description": "appointments whose policy orders no such evaluation"})
+    not_ordered = fields.Integer(
+        metadata={"description": "appointments (or schools) whose policy orders no such evaluation"}
+    )
     not_started = fields.Integer(metadata={"description": "appointments that began after the period"})
     evaluation_ids = fields.List(fields.String())
 
 
 class CampaignItemSchema(Schema):
-    appointment_id = fields.UUID()
+    appointment_id = fields.UUID(allow_none=True, metadata={"description": "a school assessment: the active CIO's"})
     org_code = fields.String()
+    org_name = fields.String(metadata={"description": "a school assessment: the school's name"})
     org_path = fields.String()
-    person_name = fields.String()
+    person_name = fields.String(allow_none=True, metadata={"description": "null: a school without an active CIO"})
     evaluation_id = fields.UUID(allow_none=True)
     status = fields.String(metadata={"description": "not_opened, self_assessment, submitted, finalised"})
     grade = fields.String(allow_none=True)
@@ -590,11 +611,14 @@ class CampaignItemSchema(Schema):
 
 
 class CampaignOverviewSchema(Schema):
-    """完成情况 of a campaign: how far each appointment in scope is, and the totals."""
+    """完成情况 of a campaign: how far each appointment (or, for a school assessment, each school) in scope is,
+    and the totals."""
 
     org_code = fields.String()
     kind = fields.String()
     period = fields.Integer()
+    round_id = fields.UUID(allow_none=True)
+    subject = fields.String(metadata={"description": "cio (per appointment) or school (per school)"})
     total = fields.Integer()
     completed = fields.Integer()
     completion_rate = fields.Float(allow_none=True)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from marshmallow import Schema, fields, validate
 
 from identity.domain.model import ROLES, OrgLevel
+from identity.domain.profile import profile_as_of
 from shared.pagination import PageArgs, page_schema
 
 
@@ -100,11 +103,15 @@ class UserSchema(Schema):
     is_active = fields.Boolean(dump_only=True)
     grants = fields.List(fields.Nested(GrantSchema), dump_only=True)
     created_at = fields.DateTime(dump_only=True)
-    profile = fields.Dict(
+    profile = fields.Function(
+        lambda u: profile_as_of(u.profile, dt.datetime.now(dt.UTC).date()),
         dump_only=True,
         metadata={
-            "description": "学历 education, 民族 ethnicity, 教龄 teaching_years, 现任行政职务 administrative_post, "
-            "专业技术职务 professional_title, 政治面貌 political_status: from imports and sign-in claims"
+            "type": "object",
+            "additionalProperties": {},
+            "description": "学历 education, 民族 ethnicity, 教龄 teaching_years (counted today from teaching_since, "
+            "the year teaching began), 现任行政职务 administrative_post, 专业技术职务 professional_title, 政治面貌 "
+            "political_status: from imports and sign-in claims",
         },
     )
 
@@ -113,7 +120,7 @@ class MaskedUserSchema(UserSchema):
     phone = fields.Function(lambda u: mask_phone(u.phone))  # type: ignore[assignment]
     email = fields.Function(lambda u: mask_email(u.email))  # type: ignore[assignment]
     birth_date = fields.Function(lambda u: None)  # type: ignore[assignment]
-    profile = fields.Function(lambda u: None)  # type: ignore[assignment]
+    profile = fields.Function(lambda u: None)
 
 
 class UserListArgs(PageArgs):

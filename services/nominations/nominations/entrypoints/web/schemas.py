@@ -33,6 +33,7 @@ class PolicySchema(Schema):
     approval = fields.Dict()
     term = fields.Dict()
     evaluation = fields.Dict()
+    publication = fields.Dict(metadata={"description": "名单公示 before the appointment: before_appointment, min_days"})
     training = fields.Dict()
     summary_columns = fields.List(fields.Dict())
 
