@@ -1,29 +1,14 @@
-"""The nominations web process: `gunicorn "nominations.entrypoints.web:create_app()"`."""
+"""The nominations web process: `gunicorn "nominations.entrypoints.web:create_app()"` (shared.service.create_app)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask
 
-from nominations.bootstrap import SERVICE, Nominations, bootstrap
-from shared.health import BrokerProbe, database_check
-from shared.logging import configure_logging
-from shared.web import create_service_app
+from nominations.declaration import SPEC
+from shared import service as machine
 
 
-def create_app(service: Nominations | None = None) -> Flask:
-    from nominations.entrypoints.web.resources import BLUEPRINTS
-
-    service = service or bootstrap()
-    configure_logging(SERVICE, service.settings.log_level)
-    app = create_service_app(
-        service=SERVICE,
-        title="CIO platform — nominations",
-        blueprints=BLUEPRINTS,
-        verifier=lambda: service.verifier,
-        checks={
-            "database": database_check(service.engine),
-            "broker": BrokerProbe(service.settings.bus.amqp_url),
-        },
-    )
-    app.extensions["nominations"] = service
-    return app
+def create_app(service: Any | None = None) -> Flask:
+    return machine.create_app(SPEC, service)
