@@ -36,8 +36,9 @@ class Command:
 class ServiceSpec:
     """A service, declared.
 
-    `bootstrap` and `blueprints` are "module:attribute" references: the wiring function (returning the service
-    object: `settings`, `engine`, `verifier`) and the list of Flask blueprints. `queues(service)` names the queues
+    `bootstrap`, `blueprints` and `worker` are "module:attribute" references: the wiring function (returning the
+    service object: `settings`, `engine`, `verifier`), the list of Flask blueprints and `components(service)`, what
+    the worker runs (relay, consumers, timers). `queues(service)` names the queues
     its worker consumes (declared by `migrate`); `after_migrate(service)` does what else must exist before it starts
     and says what in the `migrate` line."""
 
@@ -45,6 +46,7 @@ class ServiceSpec:
     metadata: MetaData
     bootstrap: str
     blueprints: str
+    worker: str
     queues: Callable[[Any], Sequence[QueueSpec]]
     commands: Mapping[str, Command] = field(default_factory=dict)
     after_migrate: Callable[[Any], str] | None = None
@@ -105,6 +107,20 @@ def run_migrations(spec: ServiceSpec) -> None:
     with engine.begin() as conn:
         run(conn)
     engine.dispose()
+
+
+def worker_main(spec: ServiceSpec) -> None:
+    """The service's worker (`python -m <name>.entrypoints.worker`): its components, /metrics and health, ready
+    when the database answers and every component that talks to the broker is connected."""
+    from shared.health import database_check
+    from shared.logging import configure_logging
+    from shared.worker import ready_when, run_worker
+
+    service = spec.wire()
+    configure_logging(spec.name, service.settings.log_level)
+    parts = list(resolve(spec.worker)(service))
+    ready = ready_when([database_check(service.engine)], parts)
+    run_worker(parts, metrics_port=service.settings.worker_metrics_port, ready=ready)
 
 
 def migrate(spec: ServiceSpec, service: Any) -> str:

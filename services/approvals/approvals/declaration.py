@@ -34,6 +34,7 @@ SPEC = ServiceSpec(
     metadata=metadata,
     bootstrap="approvals.bootstrap:bootstrap",
     blueprints="approvals.entrypoints.web.resources:BLUEPRINTS",
+    worker="approvals.entrypoints.worker:components",
     queues=_queues,
     commands={
         "end-terms": Command("end appointments past their last day", _end_terms),

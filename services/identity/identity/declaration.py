@@ -73,6 +73,7 @@ SPEC = ServiceSpec(
     metadata=metadata,
     bootstrap="identity.bootstrap:bootstrap",
     blueprints="identity.entrypoints.web.resources:BLUEPRINTS",
+    worker="identity.entrypoints.worker:components",
     queues=_queues,
     after_migrate=_signing_keys,
     commands={

@@ -29,6 +29,7 @@ SPEC = ServiceSpec(
     metadata=metadata,
     bootstrap="nominations.bootstrap:bootstrap",
     blueprints="nominations.entrypoints.web.resources:BLUEPRINTS",
+    worker="nominations.entrypoints.worker:components",
     queues=_queues,
     commands={
         "check-policies": Command("validate the policy files against the schema", _check_policies, wired=False),

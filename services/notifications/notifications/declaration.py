@@ -25,6 +25,7 @@ SPEC = ServiceSpec(
     metadata=metadata,
     bootstrap="notifications.bootstrap:bootstrap",
     blueprints="notifications.entrypoints.web.resources:BLUEPRINTS",
+    worker="notifications.entrypoints.worker:components",
     queues=_queues,
     commands={"check-rules": Command("load and validate the rules and templates", _check_rules)},
 )

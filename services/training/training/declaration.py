@@ -29,6 +29,7 @@ SPEC = ServiceSpec(
     metadata=metadata,
     bootstrap="training.bootstrap:bootstrap",
     blueprints="training.entrypoints.web.resources:BLUEPRINTS",
+    worker="training.entrypoints.worker:components",
     queues=_queues,
     commands={
         "check-requirement": Command(

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 from identity.bootstrap import Identity
-from identity.entrypoints.worker import APPOINTMENTS_QUEUE, components
+from identity.entrypoints.worker import APPOINTMENTS_QUEUE, bus_components
 from sqlalchemy import select
 
 from shared.bus.envelope import CloudEvent
@@ -39,7 +39,7 @@ def test_appointment_grants_cio_and_its_end_revokes_it(
     identity_service: Identity, broker: Broker, background: Background
 ) -> None:
     identity_service.settings = dataclasses.replace(identity_service.settings, bus=broker.settings)
-    relay, consumer = components(identity_service)
+    relay, consumer = bus_components(identity_service)
     consumer.spec = dataclasses.replace(APPOINTMENTS_QUEUE, name=f"identity.appointments.{uuid.uuid4().hex[:6]}")
     broker._queues += [consumer.spec.name, consumer.spec.retry, consumer.spec.parking]
     background.start_consumer(consumer)

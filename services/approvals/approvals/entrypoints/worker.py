@@ -5,17 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from approvals.adapters import metrics
-from approvals.bootstrap import SERVICE, Approvals, bootstrap
+from approvals.bootstrap import Approvals
 from approvals.config import ApprovalsEnvironment
+from approvals.declaration import SPEC
 from approvals.service_layer import appointments, evaluations, reviews
 from approvals.service_layer.unit_of_work import ApprovalsUnitOfWork
 from shared.bus.consumer import EventConsumer
 from shared.bus.relay import OutboxRelay
 from shared.bus.topology import QueueSpec
 from shared.config import read_environment
-from shared.health import database_check
-from shared.logging import configure_logging
-from shared.worker import Component, PeriodicTask, run_worker
+from shared.service import worker_main
+from shared.worker import Component, PeriodicTask
 
 REVIEWS_QUEUE = QueueSpec(
     "approvals.reviews",
@@ -79,22 +79,12 @@ def timers(service: Approvals) -> list[PeriodicTask]:
     ]
 
 
+def components(service: Approvals) -> list[Component]:
+    return [OutboxRelay(service.settings.bus, service.session_factory), *consumers(service), *timers(service)]
+
+
 def main() -> None:
-    service = bootstrap()
-    configure_logging(SERVICE, service.settings.log_level)
-    relay = OutboxRelay(service.settings.bus, service.session_factory)
-    consuming = consumers(service)
-    check_db = database_check(service.engine)
-
-    def ready() -> bool:
-        try:
-            check_db()
-        except Exception:
-            return False
-        return relay.connected.is_set() and all(c.connected.is_set() for c in consuming)
-
-    components: list[Component] = [relay, *consuming, *timers(service)]
-    run_worker(components, metrics_port=service.settings.worker_metrics_port, ready=ready)
+    worker_main(SPEC)
 
 
 if __name__ == "__main__":

@@ -9,17 +9,17 @@ import logging
 
 from identity.adapters import keys
 from identity.adapters.metrics import KEY_ROTATIONS
-from identity.bootstrap import SERVICE, Identity, bootstrap
+from identity.bootstrap import Identity
 from identity.config import IdentityEnvironment
+from identity.declaration import SPEC
 from identity.service_layer import sso
 from identity.service_layer.appointments import HANDLERS
 from shared.bus.consumer import EventConsumer
 from shared.bus.relay import OutboxRelay
 from shared.bus.topology import QueueSpec
 from shared.config import read_environment
-from shared.health import database_check
-from shared.logging import configure_logging
-from shared.worker import Component, PeriodicTask, ready_when, run_worker
+from shared.service import worker_main
+from shared.worker import Component, PeriodicTask
 
 SSO_HOUSEKEEPING_SECONDS = 300
 # How long a key signs before the timer rotates it; 0 turns the timer off (Kubernetes runs a CronJob instead).
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 APPOINTMENTS_QUEUE = QueueSpec("identity.appointments", sorted(HANDLERS))
 
 
-def components(service: Identity) -> tuple[OutboxRelay, EventConsumer]:
+def bus_components(service: Identity) -> tuple[OutboxRelay, EventConsumer]:
     relay = OutboxRelay(service.settings.bus, service.session_factory)
     consumer = EventConsumer(service.settings.bus, APPOINTMENTS_QUEUE, HANDLERS, service.uow)
     return relay, consumer
@@ -61,17 +61,18 @@ def key_rotation_timer(service: Identity, every_seconds: int) -> PeriodicTask | 
     return PeriodicTask("key-rotation", check, lambda: rotate_keys_when_due(service, every))
 
 
-def main() -> None:
-    service = bootstrap()
-    configure_logging(SERVICE, service.settings.log_level)
-    relay, consumer = components(service)
+def components(service: Identity) -> list[Component]:
+    relay, consumer = bus_components(service)
     housekeeping = PeriodicTask("sso-housekeeping", SSO_HOUSEKEEPING_SECONDS, lambda: sso.housekeeping(service.uow()))
     parts: list[Component] = [relay, consumer, housekeeping]
     rotation = key_rotation_timer(service, read_environment(IdentityEnvironment).signing_key_rotation_seconds)
     if rotation is not None:
         parts.append(rotation)
-    ready = ready_when([database_check(service.engine)], parts)
-    run_worker(parts, metrics_port=service.settings.worker_metrics_port, ready=ready)
+    return parts
+
+
+def main() -> None:
+    worker_main(SPEC)
 
 
 if __name__ == "__main__":

@@ -9,17 +9,17 @@ import sqlalchemy as sa
 
 from nominations.adapters import metrics
 from nominations.adapters.orm import nominations
-from nominations.bootstrap import SERVICE, Nominations, bootstrap
+from nominations.bootstrap import SERVICE, Nominations
 from nominations.config import NominationsEnvironment
+from nominations.declaration import SPEC
 from nominations.service_layer import handlers
 from nominations.service_layer.projections import PROJECTION_HANDLERS, REVIEW_HANDLERS
 from shared.bus.consumer import EventConsumer
 from shared.bus.relay import OutboxRelay
 from shared.bus.topology import QueueSpec
 from shared.config import read_environment
-from shared.health import database_check
-from shared.logging import configure_logging
-from shared.worker import PeriodicTask, run_worker
+from shared.service import worker_main
+from shared.worker import PeriodicTask
 
 PROJECTIONS_QUEUE = QueueSpec(f"{SERVICE}.projections", tuple(PROJECTION_HANDLERS))
 REVIEWS_QUEUE = QueueSpec(f"{SERVICE}.reviews", tuple(REVIEW_HANDLERS))
@@ -62,19 +62,7 @@ def components(service: Nominations) -> Sequence[Any]:
 
 
 def main() -> None:
-    service = bootstrap()
-    configure_logging(SERVICE, service.settings.log_level)
-    parts = components(service)
-    check_db = database_check(service.engine)
-
-    def ready() -> bool:
-        try:
-            check_db()
-        except Exception:
-            return False
-        return all(p.connected.is_set() for p in parts if hasattr(p, "connected"))
-
-    run_worker(parts, metrics_port=service.settings.worker_metrics_port, ready=ready)
+    worker_main(SPEC)
 
 
 if __name__ == "__main__":

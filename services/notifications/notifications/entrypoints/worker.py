@@ -3,13 +3,12 @@ due deliveries with backoff, sends due reminders, makes the daily digests, and r
 
 from __future__ import annotations
 
-from notifications.bootstrap import SERVICE, Notifications, bootstrap
+from notifications.bootstrap import Notifications
+from notifications.declaration import SPEC
 from notifications.service_layer.delivery import count_dead, dispatch_due, send_due_reminders
 from notifications.service_layer.digest import send_digests
-from shared.bus.relay import OutboxRelay
-from shared.health import database_check
-from shared.logging import configure_logging
-from shared.worker import Component, PeriodicTask, run_worker
+from shared.service import worker_main
+from shared.worker import Component, PeriodicTask
 
 
 def components(service: Notifications) -> list[Component]:
@@ -25,25 +24,11 @@ def components(service: Notifications) -> list[Component]:
         ),
         PeriodicTask("digests", service.channels.digest_interval, lambda: send_digests(service.uow, service.templates)),
         PeriodicTask("dead-deliveries-gauge", 15.0, lambda: count_dead(service.uow)),
-        OutboxRelay(service.settings.bus, service.session_factory),
     ]
 
 
 def main() -> None:
-    service = bootstrap()
-    configure_logging(SERVICE, service.settings.log_level)
-    parts = components(service)
-    consumer = parts[0]
-    check_db = database_check(service.engine)
-
-    def ready() -> bool:
-        try:
-            check_db()
-        except Exception:
-            return False
-        return bool(getattr(consumer, "connected").is_set())  # noqa: B009
-
-    run_worker(parts, metrics_port=service.settings.worker_metrics_port, ready=ready)
+    worker_main(SPEC)
 
 
 if __name__ == "__main__":

@@ -9,10 +9,10 @@ from shared import clock
 from shared.bus.consumer import EventConsumer
 from shared.bus.relay import OutboxRelay
 from shared.bus.topology import QueueSpec
-from shared.health import database_check
-from shared.logging import configure_logging
-from shared.worker import Component, PeriodicTask, ready_when, run_worker
-from training.bootstrap import SERVICE, TrainingService, bootstrap
+from shared.service import worker_main
+from shared.worker import Component, PeriodicTask
+from training.bootstrap import TrainingService
+from training.declaration import SPEC
 from training.service_layer import compliance, imports
 from training.service_layer.projections import appointment_handlers, directory_handlers
 
@@ -44,11 +44,7 @@ def components(service: TrainingService) -> list[Component]:
 
 
 def main() -> None:
-    service = bootstrap()
-    configure_logging(SERVICE, service.settings.log_level)
-    parts = components(service)
-    ready = ready_when([database_check(service.engine)], parts)
-    run_worker(parts, metrics_port=service.settings.worker_metrics_port, ready=ready)
+    worker_main(SPEC)
 
 
 if __name__ == "__main__":
