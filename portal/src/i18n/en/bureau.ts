@@ -223,7 +223,7 @@ export default {
     title: 'Rectifications',
     menu: 'Rectifications',
     status: 'Status',
-    statuses: { ordered: 'Ordered', passed: 'Passed', failed: 'Failed' },
+    statuses: { ordered: 'Ordered', passed: 'Passed', failed: 'Failed', overdue: 'Overdue' },
     onlyOverdue: 'Overdue only',
     empty: 'No rectification matches',
     unit: 'Unit',

@@ -134,6 +134,8 @@ export default {
     attachments: 'Attachments',
     attachmentsHint: 'PDF, JPG, PNG, Word (docx) or Excel (xlsx); at most 10 files of 10 MB each',
     choose: 'Choose files',
+    remove: 'Remove the attachment "{name}"',
+    removeShort: 'Remove',
     tooMany: 'At most {n} attachments',
     tooLarge: '"{name}" is larger than 10 MB',
     write: 'Write the report',

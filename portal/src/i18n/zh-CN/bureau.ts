@@ -223,7 +223,7 @@ export default {
     title: '限期整改',
     menu: '限期整改',
     status: '整改状态',
-    statuses: { ordered: '整改中', passed: '整改合格', failed: '整改不合格' },
+    statuses: { ordered: '整改中', passed: '整改合格', failed: '整改不合格', overdue: '已逾期' },
     onlyOverdue: '只看逾期',
     empty: '没有符合条件的整改',
     unit: '单位',

@@ -134,6 +134,8 @@ export default {
     attachments: '附件',
     attachmentsHint: '可上传 PDF、JPG、PNG、Word（docx）、Excel（xlsx），最多 10 个，每个不超过 10 MB',
     choose: '选择文件',
+    remove: '移除附件“{name}”',
+    removeShort: '移除',
     tooMany: '附件最多 {n} 个',
     tooLarge: '“{name}”超过 10 MB',
     write: '填写整改报告',
