@@ -20,23 +20,11 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 from shared import clock
-from tests.browser.school import new_school
+from tests.browser.appointed import appointed_cio, new_county
 from tests.browser.test_bureau_appointments import settled
-from tests.browser.test_review_chains import NewPage, Person, appointee, check, reviewer
+from tests.browser.test_review_chains import NewPage, Person, appointee, check
 from tests.e2e.conftest import Stack
-from tests.e2e.test_policies_e2e import (
-    JIAOZUO_FORM,
-    PASSWORD,
-    Client,
-    appointment_of,
-    candidate,
-    decide,
-    jiaozuo_certificate,
-    open_round,
-    prepared_nomination,
-    submit,
-    task_for,
-)
+from tests.e2e.test_policies_e2e import PASSWORD, Client
 
 REPORT_PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
@@ -44,34 +32,11 @@ REPORT_PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 def test_首席信息官每年组织一次测评_the_bureau_verifies_with_a_veto_grades_and_checks_the_整改报告(
     portal_stack: Stack, new_page: NewPage
 ) -> None:
-    admin, city = Client(portal_stack, "admin"), Client(portal_stack, "city.reviewer")
+    admin = Client(portal_stack, "admin")
     suffix = uuid.uuid4().hex[:4].upper()
-    county_code, county_name = f"T{uuid.uuid4().hex[:10].upper()}", f"焦作市测评示范区{suffix}教育局"
-    admin.call(
-        "POST",
-        "/api/orgs",
-        expect=201,
-        json={"code": county_code, "name": county_name, "level": "county", "parent_code": "4108"},
-    )
-    school = new_school(portal_stack, admin, county_code, f"测评示范区{suffix}第一小学")
-    bureau = reviewer(portal_stack, admin, "county_reviewer", county_code, f"{county_name}测评人员")
-    person = candidate(admin, school.code, f"测评{suffix}")
-    jiaozuo_certificate(Client(portal_stack, "training.admin"), person["id"])
-    round_ = open_round(city, "jiaozuo-2022", "4108", f"焦作市首席教育信息官推荐（测评示范区{suffix}）")
-    nomination = prepared_nomination(school.admin, round_["id"], school.code, person["id"], JIAOZUO_FORM, photo=True)
-    submit(school.admin, nomination)
-    decide(school.admin, task_for(school.admin, nomination.id, "unit"), "approve", "同意推荐", school.name)
-    decide(bureau.api, task_for(bureau.api, nomination.id, "county_review"), "approve", "同意", county_name)
-    document = f"焦教文〔2026〕{suffix}号"
-    decide(
-        city,
-        task_for(city, nomination.id, "city_review"),
-        "approve",
-        "同意聘任",
-        "焦作市教育局",
-        document_number=document,
-    )
-    appointment_of(city, nomination.id, f"/4108/{county_code}/{school.code}")
+    county = new_county(portal_stack, admin, f"焦作市测评示范区{suffix}教育局")
+    appointed = appointed_cio(portal_stack, admin, county, f"测评示范区{suffix}第一小学", f"测评{suffix}")
+    school, person, bureau = appointed.school, appointed.person, county.reviewer
     year = clock.today().year
 
     # 每年组织一次测评: the county opens the year's evaluations in one act and sees its one CIO not yet graded.
