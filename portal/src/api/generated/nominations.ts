@@ -1132,11 +1132,19 @@ export interface paths {
         };
         /**
          * 报送进度: each unit the round reaches in the caller's scope (grouped by the body above it), whether it has
-         *     a nomination and its status, so a bureau sees at once who has not submitted.
+         *     a nomination and its status, so a bureau sees at once who has not submitted; the figures cover every unit,
+         *     the units come a page at a time.
          */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    limit?: number;
+                    cursor?: string | null;
+                    /** @description the body above */
+                    county_code?: string | null;
+                    /** @description none: no nomination yet (未报送) */
+                    status?: "none" | "draft" | "submitted" | "under_review" | "returned" | "resubmitted" | "approved" | "rejected" | null;
+                };
                 header?: never;
                 path: {
                     round_id: string;
@@ -1154,6 +1162,7 @@ export interface paths {
                         "application/json": components["schemas"]["RoundProgress"];
                     };
                 };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
@@ -1552,6 +1561,14 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        ProgressCountyRow: {
+            counts?: {
+                [key: string]: number;
+            };
+            county_code?: string | null;
+            county_name?: string | null;
+            units?: number;
+        };
         ProgressUnit: {
             candidate_name?: string | null;
             /** @description the body above the unit */
@@ -1629,11 +1646,14 @@ export interface components {
             next_cursor?: string | null;
         };
         RoundProgress: {
+            by_county?: components["schemas"]["ProgressCountyRow"][];
             counts?: {
                 [key: string]: number;
             };
+            next_cursor?: string | null;
             /** Format: uuid */
             round_id?: string;
+            /** @description this page, by org path */
             units?: components["schemas"]["ProgressUnit"][];
         };
     };

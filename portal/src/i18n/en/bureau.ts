@@ -66,6 +66,7 @@ export default {
     format: 'Format',
     revealSubmit: 'Export',
     readOnly: 'Read-only',
+    shown: '{n} shown',
   },
   dashboard: {
     title: 'Dashboard',

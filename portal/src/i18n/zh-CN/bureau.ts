@@ -66,6 +66,7 @@ export default {
     format: '文件格式',
     revealSubmit: '导出',
     readOnly: '只读查看',
+    shown: '已显示 {n} 个单位',
   },
   dashboard: {
     title: '工作看板',

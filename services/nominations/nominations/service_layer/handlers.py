@@ -36,6 +36,7 @@ from nominations.service_layer.unit_of_work import (
 )
 from shared.auth import Principal
 from shared.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable, field_error
+from shared.pagination import page
 from shared.scope import path_within
 
 log = logging.getLogger(__name__)
@@ -906,10 +907,20 @@ def candidates(
 
 
 # -- progress ------------------------------------------------------------------------------------
-def round_progress(uow: NominationsUnitOfWork, principal: Principal, round_id: uuid.UUID) -> dict[str, Any]:
-    """报送进度 of a round: every unit of the policy's nominee levels under the round's issuing org that the caller
-    reads, each with its live nomination (or none), the body above it, and the count per status (`none` for the
-    units that have not started one)."""
+def round_progress(
+    uow: NominationsUnitOfWork,
+    principal: Principal,
+    round_id: uuid.UUID,
+    *,
+    limit: int,
+    after: str | None = None,
+    county_code: str | None = None,
+    status: str | None = None,
+) -> dict[str, Any]:
+    """报送进度 of a round: the units of the policy's nominee levels under the round's issuing org that the caller
+    reads. The figures cover all of them (the count per status, `none` for the units that have not started one, and
+    the same per body above them, 按县（市、区）汇总); the units themselves come a page at a time, by path, filtered
+    by the body above them and by status, since a city has thousands of schools."""
     with uow:
         round_ = _round_in_view(uow, principal, round_id)
         paths = principal.paths(*READ_ROLES)
@@ -921,12 +932,32 @@ def round_progress(uow: NominationsUnitOfWork, principal: Principal, round_id: u
         live = {n.school_org_code: n for n in uow.nominations.stream_for_summary(round_id, paths)}
         parents = uow.directory.orgs_by_path([o["path"].rsplit("/", 1)[0] for o in units if o["parent_code"]])
     counts: dict[str, int] = {}
-    rows = []
+    by_county: dict[str, dict[str, Any]] = {}
+    rows: list[dict[str, Any]] = []
     for org in units:
         parent = parents.get(org["path"].rsplit("/", 1)[0])
         nomination = live.get(org["code"])
-        status = nomination.status.value if nomination else None
-        counts[status or "none"] = counts.get(status or "none", 0) + 1
+        state = nomination.status.value if nomination else None
+        counts[state or "none"] = counts.get(state or "none", 0) + 1
+        county = by_county.setdefault(
+            parent["code"] if parent else "",
+            {
+                "county_code": parent["code"] if parent else None,
+                "county_name": parent["name"] if parent else None,
+                "units": 0,
+                "counts": {},
+            },
+        )
+        county["units"] += 1
+        county["counts"][state or "none"] = county["counts"].get(state or "none", 0) + 1
+        if county_code is not None and (parent["code"] if parent else None) != county_code:
+            continue
+        if status is not None and (state or "none") != status:
+            continue
+        if after is not None and org["path"] <= after:
+            continue
+        if len(rows) > limit:
+            continue  # the figures above still count every unit; the page has its one extra row already
         rows.append(
             {
                 "org_code": org["code"],
@@ -936,14 +967,21 @@ def round_progress(uow: NominationsUnitOfWork, principal: Principal, round_id: u
                 "county_code": parent["code"] if parent else None,
                 "county_name": parent["name"] if parent else None,
                 "nomination_id": nomination.id if nomination else None,
-                "status": status,
+                "status": state,
                 "candidate_name": nomination.candidate.get("display_name") if nomination else None,
                 "returned_at_stage": nomination.returned_at_stage if nomination else None,
                 "submitted_at": nomination.submitted_at if nomination else None,
                 "updated_at": nomination.updated_at if nomination else None,
             }
         )
-    return {"round_id": round_id, "units": rows, "counts": counts}
+    shown = page(rows, limit, lambda u: u["org_path"])
+    return {
+        "round_id": round_id,
+        "units": shown["items"],
+        "next_cursor": shown["next_cursor"],
+        "counts": counts,
+        "by_county": list(by_county.values()),
+    }
 
 
 NOMINEE_LEVELS = ("school", "university")
