@@ -369,6 +369,15 @@ def test_coverage_counts_the_schools_with_a_cio_in_office(
         ("解放区教育局", 2, 1),
         ("修武县教育局", 1, 0),
     ]
+    # The bodies a page at a time (a province's grant reaches hundreds); the totals stay those of every unit.
+    first = client.get("/api/nominations/coverage?limit=1", headers=issuer.headers("city", CITY)).json
+    assert ([r["org_name"] for r in first["by_parent"]], first["units"], first["appointed"]) == (["解放区教育局"], 3, 1)
+    rest = client.get(
+        "/api/nominations/coverage",
+        query_string={"limit": 1, "cursor": first["next_cursor"]},
+        headers=issuer.headers("city", CITY),
+    ).json
+    assert ([r["org_name"] for r in rest["by_parent"]], rest["next_cursor"]) == (["修武县教育局"], None)
     county = client.get("/api/nominations/coverage", headers=issuer.headers("c", OTHER_COUNTY)).json
     assert (county["units"], county["appointed"]) == (1, 0)
     one = client.get("/api/nominations/coverage?org_code=410802", headers=issuer.headers("city", CITY)).json

@@ -172,11 +172,13 @@ export interface paths {
         };
         /**
          * 首席信息官覆盖率: the schools and universities in scope with a CIO appointed and in office (from approvals'
-         *     appointment events), in all and per body above them, for the bureau's dashboard.
+         *     appointment events), in all and per body above them (a page of bodies at a time), for the dashboard.
          */
         get: {
             parameters: {
                 query?: {
+                    limit?: number;
+                    cursor?: string | null;
                     org_code?: string | null;
                 };
                 header?: never;
@@ -1337,8 +1339,9 @@ export interface components {
         };
         Coverage: {
             appointed?: number;
-            /** @description per body above the units */
+            /** @description per body above the units: this page, by path */
             by_parent?: components["schemas"]["CoverageRow"][];
+            next_cursor?: string | null;
             units?: number;
         };
         CoverageRow: {

@@ -987,9 +987,17 @@ def round_progress(
 NOMINEE_LEVELS = ("school", "university")
 
 
-def coverage(uow: NominationsUnitOfWork, principal: Principal, org_code: str | None) -> dict[str, Any]:
+def coverage(
+    uow: NominationsUnitOfWork,
+    principal: Principal,
+    org_code: str | None,
+    *,
+    limit: int,
+    after: str | None = None,
+) -> dict[str, Any]:
     """首席信息官覆盖率: the schools and universities in the caller's scope (or under one org of it), how many have
-    a CIO appointed and in office, and the same per body above them (贺兰县's plan: every school by 2025)."""
+    a CIO appointed and in office, and the same per body above them (贺兰县's plan: every school by 2025). The
+    totals cover every unit; the bodies come a page at a time, by path (a province's grant reaches hundreds)."""
     with uow:
         paths = principal.paths(*READ_ROLES)
         if org_code:
@@ -1012,11 +1020,25 @@ def coverage(uow: NominationsUnitOfWork, principal: Principal, org_code: str | N
         parent = parents.get(parent_path)
         key = parent["code"] if parent else unit["code"]
         row = by_parent.setdefault(
-            key, {"org_code": key, "org_name": parent["name"] if parent else unit["name"], "units": 0, "appointed": 0}
+            key,
+            {
+                "org_code": key,
+                "org_name": parent["name"] if parent else unit["name"],
+                "units": 0,
+                "appointed": 0,
+                "path": parent_path if parent else unit["path"],
+            },
         )
         row["units"] += 1
         row["appointed"] += unit["code"] in appointed
-    return {"units": len(units), "appointed": len(appointed), "by_parent": list(by_parent.values())}
+    bodies = sorted(by_parent.values(), key=lambda r: r["path"])
+    shown = page([r for r in bodies if after is None or r["path"] > after][: limit + 1], limit, lambda r: r["path"])
+    return {
+        "units": len(units),
+        "appointed": len(appointed),
+        "by_parent": [{k: v for k, v in r.items() if k != "path"} for r in shown["items"]],
+        "next_cursor": shown["next_cursor"],
+    }
 
 
 def within(path: str, grant_path: str) -> bool:

@@ -326,8 +326,13 @@ class Coverage(MethodView):
     @nominations_blp.response(200, CoverageSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """首席信息官覆盖率: the schools and universities in scope with a CIO appointed and in office (from approvals'
-        appointment events), in all and per body above them, for the bureau's dashboard."""
-        return handlers.coverage(service().uow(), current_principal(), args["org_code"])
+        appointment events), in all and per body above them (a page of bodies at a time), for the dashboard."""
+        after = decode_cursor(args["cursor"])
+        if after is not None and not isinstance(after, str):
+            raise Unprocessable("The cursor is not valid.", errors=[field_error("cursor", "not valid", "query")])
+        return handlers.coverage(
+            service().uow(), current_principal(), args["org_code"], limit=args["limit"], after=after
+        )
 
 
 @nominations_blp.route("/candidates")

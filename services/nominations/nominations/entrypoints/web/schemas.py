@@ -234,7 +234,7 @@ class RoundProgressSchema(Schema):
     by_county = fields.List(fields.Nested(ProgressCountyRow))
 
 
-class CoverageArgs(Schema):
+class CoverageArgs(PageArgs):
     org_code = fields.String(load_default=None, validate=validate.Length(min=1, max=32))
 
 
@@ -250,7 +250,10 @@ class CoverageSchema(Schema):
 
     units = fields.Integer()
     appointed = fields.Integer()
-    by_parent = fields.List(fields.Nested(CoverageRow), metadata={"description": "per body above the units"})
+    by_parent = fields.List(
+        fields.Nested(CoverageRow), metadata={"description": "per body above the units: this page, by path"}
+    )
+    next_cursor = fields.String(allow_none=True)
 
 
 class NominationCreate(Schema):
