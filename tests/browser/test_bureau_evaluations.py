@@ -68,6 +68,18 @@ def test_首席信息官每年组织一次测评_the_bureau_verifies_with_a_veto
     cio_page.get_by_role("dialog").get_by_role("button", name="提交自评").click()
     cio_page.wait_for_url(re.compile(r"/cio$"))
 
+    # The auditor reads the submitted evaluation with no control to verify or grade it (and none to open a campaign).
+    watcher = Person(portal_stack, "auditor").browse(new_page, f"/bureau/evaluations/{evaluation['id']}")
+    expect(watcher.locator("[data-test=self-summary]")).to_have_text("完成智慧校园建设，网络日志留存正在整改。")
+    expect(watcher.get_by_text("只读查看：核查与定级由教育局测评人员办理。")).to_be_visible()
+    expect(
+        watcher.locator("[data-test=save-verification], [data-test=finalise], [data-test=verified-score]")
+    ).to_have_count(0)
+    check(watcher, "bureau-evaluation-auditor")
+    watcher.goto("/bureau/evaluations")
+    expect(watcher.locator("[data-test=evaluation-table]")).to_be_visible()
+    expect(watcher.locator("[data-test=open-campaign]")).to_have_count(0)
+
     # 核查: the bureau reads the self-assessment; the verified scores start from the school's own.
     page.reload()
     expect(rows.first).to_contain_text("待核查")
