@@ -130,6 +130,8 @@ def test_首席信息官每年组织一次测评_the_bureau_verifies_with_a_veto
     history = page.locator("[data-test=evaluation-history]")
     for step in ("开启测评", "提交自评", "核查", "定级", "通知限期整改"):
         expect(history).to_contain_text(step)
+    # Grading took the verification as saved: one 核查 in the history, not one more from the grading.
+    expect(history.locator(".entry-title", has_text=re.compile("^核查$"))).to_have_count(1)
     expect(page.locator("[data-test=save-verification]")).to_have_count(0)
     check(page, "bureau-evaluation-finalised")
     graded = bureau.api.call("GET", f"/api/evaluations/{evaluation['id']}").json()
