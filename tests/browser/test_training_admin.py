@@ -1,7 +1,8 @@
 """The training administrator's pages in Chromium (培训管理员, 焦作市): an attendance file with bad rows is refused
 with its per-row report (row, column, the message in Chinese) and the file's name and size; the corrected file is
 imported and the progress bar reaches the end; the same file again changes nothing. A certificate is revoked with
-a reason and its public check link answers 已撤销. The compliance table is exported. Photographed as
+a reason and its public check link answers 已撤销. The compliance table is exported. 报名 in bulk: the CIOs in
+office in the administrator's scope are searched and picked many at once. Photographed as
 artifacts/screenshots/training-*.png."""
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 
 from shared import clock
+from tests.browser.appointed import appointed_cio, new_county
+from tests.browser.test_bureau_appointments import settled
 from tests.browser.test_review_chains import NewPage, Person, check
 from tests.e2e.conftest import Stack
 from tests.e2e.test_policies_e2e import Client, new_user, poll
@@ -177,3 +180,78 @@ def test_a_certificate_is_revoked_with_a_reason_and_the_compliance_table_is_expo
         assert saved is not None
         rows = list(csv.reader(io.StringIO(Path(saved).read_text("utf-8-sig"))))
         assert rows[0][0] == "姓名" and len(rows) == 1 + len(listed["items"])
+
+
+def test_批量报名_the_administrator_searches_the_cios_in_scope_and_enrols_several_at_once(
+    portal_stack: Stack, new_page: NewPage
+) -> None:
+    admin = Client(portal_stack, "admin")
+    trainer = Person(portal_stack, "training.admin")
+    suffix = uuid.uuid4().hex[:4].upper()
+    county = new_county(portal_stack, admin, f"焦作市报名示范区{suffix}教育局")
+    cios = [
+        appointed_cio(portal_stack, admin, county, f"报名示范区{suffix}第{n}小学", f"报名{suffix}{n}").person
+        for n in ("一", "二")
+    ]
+    year = clock.today().year
+    poll(
+        lambda: (
+            {c["id"] for c in cios}
+            <= {
+                i["person_user_id"]
+                for i in trainer.api.call("GET", "/api/training-compliance", params={"year": year}).json()["items"]
+            }
+            or None
+        ),
+        "training knows both CIOs in office",
+    )
+    training = trainer.api.call(
+        "POST",
+        "/api/trainings",
+        expect=201,
+        json={
+            "title": f"焦作市首席信息官集中培训（报名{suffix}）",
+            "kind": "cio",
+            "level": "city",
+            "starts_on": f"{clock.today() + dt.timedelta(days=10)}",
+            "ends_on": f"{clock.today() + dt.timedelta(days=12)}",
+            "hours": 16,
+            "centralized": True,
+            "organiser_org_code": "4108",
+        },
+    ).json()
+
+    page = trainer.browse(new_page, f"/training/trainings/{training['id']}")
+    expect(page.locator("[data-test=attendance-table] tbody tr")).to_have_count(0)
+    page.locator("[data-test=open-enrol]").click()
+    dialog = page.locator("[data-test=enrol-dialog]")
+    # Nothing picked: refused in the page, nothing sent.
+    dialog.locator("[data-test=enrol-submit]").click()
+    expect(dialog.locator("[data-test=enrol-refused]")).to_contain_text("请至少选择一人")
+    dialog.locator("[data-test=enrol-search]").fill(f"报名{suffix}")
+    rows = dialog.locator("[data-test=enrol-table] tbody tr")
+    expect(rows).to_have_count(2)
+    for index in range(2):
+        rows.nth(index).locator(".el-checkbox").click()
+    expect(dialog.locator("[data-test=enrol-picked]")).to_have_text("已选 2 人")
+    expect(dialog.locator("[data-test=enrol-refused]")).to_have_count(0)
+    settled(page)
+    check(page, "training-enrol")
+    dialog.locator("[data-test=enrol-submit]").click()
+    expect(page.get_by_text("已报名 2 人（0 人此前已报名）")).to_be_visible()
+    expect(dialog).to_be_hidden()
+    attendance = page.locator("[data-test=attendance-table] tbody tr")
+    expect(attendance).to_have_count(2)
+    for cio in cios:
+        expect(attendance.filter(has_text=cio["display_name"])).to_contain_text("已报名")
+    enrolled = trainer.api.call("GET", f"/api/trainings/{training['id']}/attendance").json()["items"]
+    assert sorted(a["person_user_id"] for a in enrolled) == sorted(c["id"] for c in cios)
+
+    # One of them again (search by name): the enrolment stays as it was, nobody is enrolled twice.
+    page.locator("[data-test=open-enrol]").click()
+    dialog.locator("[data-test=enrol-search]").fill(cios[0]["display_name"])
+    expect(rows).to_have_count(1)
+    rows.first.locator(".el-checkbox").click()
+    dialog.locator("[data-test=enrol-submit]").click()
+    expect(page.get_by_text("已报名 0 人（1 人此前已报名）")).to_be_visible()
+    expect(attendance).to_have_count(2)

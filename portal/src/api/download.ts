@@ -10,7 +10,9 @@ export async function downloadFile(url: string, fallbackName: string): Promise<v
   const response = await fetch(url, { credentials: 'same-origin', headers: { 'Accept-Language': currentLocale() } })
   if (!response.ok) throw toApiError(response, await response.json().catch(() => null))
   const disposition = response.headers.get('Content-Disposition') ?? ''
-  const name = /filename="?([^";]+)"?/.exec(disposition)?.[1] ?? fallbackName
+  // RFC 6266: `filename*=UTF-8''…` (percent-encoded, for names in Chinese) wins over the plain `filename=`.
+  const encoded = /filename\*=UTF-8''([^;]+)/i.exec(disposition)?.[1]
+  const name = encoded ? decodeURIComponent(encoded) : (/filename="?([^";]+)"?/.exec(disposition)?.[1] ?? fallbackName)
   const href = URL.createObjectURL(await response.blob())
   const link = document.createElement('a')
   link.href = href

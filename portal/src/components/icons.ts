@@ -17,6 +17,7 @@ import {
   Tickets,
   Trophy,
   User,
+  Warning,
 } from '@element-plus/icons-vue'
 
 /** The icons a route's `meta.menu.icon` may name (a name outside this list shows no icon). */
@@ -38,4 +39,5 @@ export const menuIcons: Record<string, Component> = {
   Tickets,
   Trophy,
   User,
+  Warning,
 }

@@ -313,6 +313,39 @@ def test_progress_shows_each_school_of_the_round_in_scope_and_who_has_not_submit
     assert client.get(f"/api/rounds/{helan['id']}/progress", headers=issuer.headers("c", COUNTY)).status_code == 404
 
 
+def test_progress_pages_the_units_and_its_figures_cover_every_unit(
+    client: FlaskClient, issuer: TestIssuer, service: Nominations
+) -> None:
+    """A city has thousands of schools: the units come a page at a time (by path, filtered by the body above them and
+    by status), while the counts and 按县（市、区）汇总 cover every unit of the round in scope."""
+    give_certificate(service)
+    round_ = open_round(client, issuer)
+    url = f"/api/rounds/{round_['id']}/progress"
+    city = issuer.headers("city", CITY)
+    first = client.get(url, query_string={"limit": 2}, headers=city).json
+    assert [u["org_code"] for u in first["units"]] == ["4108020001", "4108020002"]
+    assert first["next_cursor"]
+    rest = client.get(url, query_string={"limit": 2, "cursor": first["next_cursor"]}, headers=city).json
+    assert ([u["org_code"] for u in rest["units"]], rest["next_cursor"]) == (["4108210001"], None)
+    for answer in (first, rest):
+        assert answer["counts"] == {"none": 3}
+        assert [(c["county_name"], c["units"], c["counts"]) for c in answer["by_county"]] == [
+            ("解放区教育局", 2, {"none": 2}),
+            ("修武县教育局", 1, {"none": 1}),
+        ]
+
+    created = create(client, issuer, round_["id"])
+    submit(client, issuer, created.json["id"], fill_and_attest(client, issuer, created))
+    county_code = first["units"][0]["county_code"]
+    filtered = client.get(url, query_string={"county_code": county_code, "status": "none"}, headers=city).json
+    assert [u["org_code"] for u in filtered["units"]] == ["4108020002"]
+    assert filtered["counts"] == {"submitted": 1, "none": 2}  # the figures stay those of every unit
+    assert filtered["by_county"][0]["counts"] == {"submitted": 1, "none": 1}
+    bad = client.get(url, query_string={"status": "lost", "limit": 0}, headers=city)
+    assert bad.status_code == 422
+    assert {e["field"] for e in bad.json["errors"]} >= {"status", "limit"}
+
+
 def test_coverage_counts_the_schools_with_a_cio_in_office(
     service: Nominations, client: FlaskClient, issuer: TestIssuer
 ) -> None:
@@ -336,6 +369,15 @@ def test_coverage_counts_the_schools_with_a_cio_in_office(
         ("解放区教育局", 2, 1),
         ("修武县教育局", 1, 0),
     ]
+    # The bodies a page at a time (a province's grant reaches hundreds); the totals stay those of every unit.
+    first = client.get("/api/nominations/coverage?limit=1", headers=issuer.headers("city", CITY)).json
+    assert ([r["org_name"] for r in first["by_parent"]], first["units"], first["appointed"]) == (["解放区教育局"], 3, 1)
+    rest = client.get(
+        "/api/nominations/coverage",
+        query_string={"limit": 1, "cursor": first["next_cursor"]},
+        headers=issuer.headers("city", CITY),
+    ).json
+    assert ([r["org_name"] for r in rest["by_parent"]], rest["next_cursor"]) == (["修武县教育局"], None)
     county = client.get("/api/nominations/coverage", headers=issuer.headers("c", OTHER_COUNTY)).json
     assert (county["units"], county["appointed"]) == (1, 0)
     one = client.get("/api/nominations/coverage?org_code=410802", headers=issuer.headers("city", CITY)).json

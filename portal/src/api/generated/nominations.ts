@@ -172,11 +172,13 @@ export interface paths {
         };
         /**
          * 首席信息官覆盖率: the schools and universities in scope with a CIO appointed and in office (from approvals'
-         *     appointment events), in all and per body above them, for the bureau's dashboard.
+         *     appointment events), in all and per body above them (a page of bodies at a time), for the dashboard.
          */
         get: {
             parameters: {
                 query?: {
+                    limit?: number;
+                    cursor?: string | null;
                     org_code?: string | null;
                 };
                 header?: never;
@@ -1132,11 +1134,19 @@ export interface paths {
         };
         /**
          * 报送进度: each unit the round reaches in the caller's scope (grouped by the body above it), whether it has
-         *     a nomination and its status, so a bureau sees at once who has not submitted.
+         *     a nomination and its status, so a bureau sees at once who has not submitted; the figures cover every unit,
+         *     the units come a page at a time.
          */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    limit?: number;
+                    cursor?: string | null;
+                    /** @description the body above */
+                    county_code?: string | null;
+                    /** @description none: no nomination yet (未报送) */
+                    status?: "none" | "draft" | "submitted" | "under_review" | "returned" | "resubmitted" | "approved" | "rejected" | null;
+                };
                 header?: never;
                 path: {
                     round_id: string;
@@ -1154,6 +1164,7 @@ export interface paths {
                         "application/json": components["schemas"]["RoundProgress"];
                     };
                 };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
@@ -1328,8 +1339,9 @@ export interface components {
         };
         Coverage: {
             appointed?: number;
-            /** @description per body above the units */
+            /** @description per body above the units: this page, by path */
             by_parent?: components["schemas"]["CoverageRow"][];
+            next_cursor?: string | null;
             units?: number;
         };
         CoverageRow: {
@@ -1556,6 +1568,14 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        ProgressCountyRow: {
+            counts?: {
+                [key: string]: number;
+            };
+            county_code?: string | null;
+            county_name?: string | null;
+            units?: number;
+        };
         ProgressUnit: {
             candidate_name?: string | null;
             /** @description the body above the unit */
@@ -1633,11 +1653,14 @@ export interface components {
             next_cursor?: string | null;
         };
         RoundProgress: {
+            by_county?: components["schemas"]["ProgressCountyRow"][];
             counts?: {
                 [key: string]: number;
             };
+            next_cursor?: string | null;
             /** Format: uuid */
             round_id?: string;
+            /** @description this page, by org path */
             units?: components["schemas"]["ProgressUnit"][];
         };
     };

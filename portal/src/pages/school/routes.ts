@@ -22,6 +22,17 @@ const routes: RouteRecordRaw[] = [
     props: true,
     meta: { roles: NOMINATOR_ROLES, titleKey: 'school.wizard.title', opens: 'nomination_id' },
   },
+  {
+    path: '/school/rectifications',
+    name: 'school-rectifications',
+    component: () => import('./SchoolRectificationsPage.vue'),
+    // 整改报告 is the school's: its administrator or the CIO evaluated (approvals' SCHOOL_ROLES).
+    meta: {
+      roles: ['school_admin', 'cio'],
+      titleKey: 'school.rectifications.title',
+      menu: { labelKey: 'school.rectifications.menu', icon: 'Warning', order: 20 },
+    },
+  },
 ]
 
 export default routes

@@ -36,6 +36,7 @@ from nominations.service_layer.unit_of_work import (
 )
 from shared.auth import Principal
 from shared.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable, field_error
+from shared.pagination import page
 from shared.scope import path_within
 
 log = logging.getLogger(__name__)
@@ -920,10 +921,20 @@ def candidates(
 
 
 # -- progress ------------------------------------------------------------------------------------
-def round_progress(uow: NominationsUnitOfWork, principal: Principal, round_id: uuid.UUID) -> dict[str, Any]:
-    """报送进度 of a round: every unit of the policy's nominee levels under the round's issuing org that the caller
-    reads, each with its live nomination (or none), the body above it, and the count per status (`none` for the
-    units that have not started one)."""
+def round_progress(
+    uow: NominationsUnitOfWork,
+    principal: Principal,
+    round_id: uuid.UUID,
+    *,
+    limit: int,
+    after: str | None = None,
+    county_code: str | None = None,
+    status: str | None = None,
+) -> dict[str, Any]:
+    """报送进度 of a round: the units of the policy's nominee levels under the round's issuing org that the caller
+    reads. The figures cover all of them (the count per status, `none` for the units that have not started one, and
+    the same per body above them, 按县（市、区）汇总); the units themselves come a page at a time, by path, filtered
+    by the body above them and by status, since a city has thousands of schools."""
     with uow:
         round_ = _round_in_view(uow, principal, round_id)
         paths = principal.paths(*READ_ROLES)
@@ -935,12 +946,32 @@ def round_progress(uow: NominationsUnitOfWork, principal: Principal, round_id: u
         live = {n.school_org_code: n for n in uow.nominations.stream_for_summary(round_id, paths)}
         parents = uow.directory.orgs_by_path([o["path"].rsplit("/", 1)[0] for o in units if o["parent_code"]])
     counts: dict[str, int] = {}
-    rows = []
+    by_county: dict[str, dict[str, Any]] = {}
+    rows: list[dict[str, Any]] = []
     for org in units:
         parent = parents.get(org["path"].rsplit("/", 1)[0])
         nomination = live.get(org["code"])
-        status = nomination.status.value if nomination else None
-        counts[status or "none"] = counts.get(status or "none", 0) + 1
+        state = nomination.status.value if nomination else None
+        counts[state or "none"] = counts.get(state or "none", 0) + 1
+        county = by_county.setdefault(
+            parent["code"] if parent else "",
+            {
+                "county_code": parent["code"] if parent else None,
+                "county_name": parent["name"] if parent else None,
+                "units": 0,
+                "counts": {},
+            },
+        )
+        county["units"] += 1
+        county["counts"][state or "none"] = county["counts"].get(state or "none", 0) + 1
+        if county_code is not None and (parent["code"] if parent else None) != county_code:
+            continue
+        if status is not None and (state or "none") != status:
+            continue
+        if after is not None and org["path"] <= after:
+            continue
+        if len(rows) > limit:
+            continue  # the figures above still count every unit; the page has its one extra row already
         rows.append(
             {
                 "org_code": org["code"],
@@ -950,22 +981,37 @@ def round_progress(uow: NominationsUnitOfWork, principal: Principal, round_id: u
                 "county_code": parent["code"] if parent else None,
                 "county_name": parent["name"] if parent else None,
                 "nomination_id": nomination.id if nomination else None,
-                "status": status,
+                "status": state,
                 "candidate_name": nomination.candidate.get("display_name") if nomination else None,
                 "returned_at_stage": nomination.returned_at_stage if nomination else None,
                 "submitted_at": nomination.submitted_at if nomination else None,
                 "updated_at": nomination.updated_at if nomination else None,
             }
         )
-    return {"round_id": round_id, "units": rows, "counts": counts}
+    shown = page(rows, limit, lambda u: u["org_path"])
+    return {
+        "round_id": round_id,
+        "units": shown["items"],
+        "next_cursor": shown["next_cursor"],
+        "counts": counts,
+        "by_county": list(by_county.values()),
+    }
 
 
 NOMINEE_LEVELS = ("school", "university")
 
 
-def coverage(uow: NominationsUnitOfWork, principal: Principal, org_code: str | None) -> dict[str, Any]:
+def coverage(
+    uow: NominationsUnitOfWork,
+    principal: Principal,
+    org_code: str | None,
+    *,
+    limit: int,
+    after: str | None = None,
+) -> dict[str, Any]:
     """首席信息官覆盖率: the schools and universities in the caller's scope (or under one org of it), how many have
-    a CIO appointed and in office, and the same per body above them (贺兰县's plan: every school by 2025)."""
+    a CIO appointed and in office, and the same per body above them (贺兰县's plan: every school by 2025). The
+    totals cover every unit; the bodies come a page at a time, by path (a province's grant reaches hundreds)."""
     with uow:
         paths = principal.paths(*READ_ROLES)
         if org_code:
@@ -988,11 +1034,25 @@ def coverage(uow: NominationsUnitOfWork, principal: Principal, org_code: str | N
         parent = parents.get(parent_path)
         key = parent["code"] if parent else unit["code"]
         row = by_parent.setdefault(
-            key, {"org_code": key, "org_name": parent["name"] if parent else unit["name"], "units": 0, "appointed": 0}
+            key,
+            {
+                "org_code": key,
+                "org_name": parent["name"] if parent else unit["name"],
+                "units": 0,
+                "appointed": 0,
+                "path": parent_path if parent else unit["path"],
+            },
         )
         row["units"] += 1
         row["appointed"] += unit["code"] in appointed
-    return {"units": len(units), "appointed": len(appointed), "by_parent": list(by_parent.values())}
+    bodies = sorted(by_parent.values(), key=lambda r: r["path"])
+    shown = page([r for r in bodies if after is None or r["path"] > after][: limit + 1], limit, lambda r: r["path"])
+    return {
+        "units": len(units),
+        "appointed": len(appointed),
+        "by_parent": [{k: v for k, v in r.items() if k != "path"} for r in shown["items"]],
+        "next_cursor": shown["next_cursor"],
+    }
 
 
 def within(path: str, grant_path: str) -> bool:

@@ -39,6 +39,7 @@ from nominations.entrypoints.web.schemas import (
     RoundCreate,
     RoundListArgs,
     RoundPage,
+    RoundProgressArgs,
     RoundProgressSchema,
     RoundSchema,
     SummaryArgs,
@@ -244,11 +245,24 @@ class RoundBatchSummary(MethodView):
 
 @rounds_blp.route("/<uuid:round_id>/progress")
 class RoundProgress(MethodView):
+    @rounds_blp.arguments(RoundProgressArgs, location="query")
     @rounds_blp.response(200, RoundProgressSchema)
-    def get(self, round_id: uuid.UUID) -> Any:
+    def get(self, args: dict[str, Any], round_id: uuid.UUID) -> Any:
         """报送进度: each unit the round reaches in the caller's scope (grouped by the body above it), whether it has
-        a nomination and its status, so a bureau sees at once who has not submitted."""
-        return handlers.round_progress(service().uow(), current_principal(), round_id)
+        a nomination and its status, so a bureau sees at once who has not submitted; the figures cover every unit,
+        the units come a page at a time."""
+        after = decode_cursor(args["cursor"])
+        if after is not None and not isinstance(after, str):
+            raise Unprocessable("The cursor is not valid.", errors=[field_error("cursor", "not valid", "query")])
+        return handlers.round_progress(
+            service().uow(),
+            current_principal(),
+            round_id,
+            limit=args["limit"],
+            after=after,
+            county_code=args["county_code"],
+            status=args["status"],
+        )
 
 
 # -- nominations ---------------------------------------------------------------------------------
@@ -312,8 +326,13 @@ class Coverage(MethodView):
     @nominations_blp.response(200, CoverageSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """首席信息官覆盖率: the schools and universities in scope with a CIO appointed and in office (from approvals'
-        appointment events), in all and per body above them, for the bureau's dashboard."""
-        return handlers.coverage(service().uow(), current_principal(), args["org_code"])
+        appointment events), in all and per body above them (a page of bodies at a time), for the dashboard."""
+        after = decode_cursor(args["cursor"])
+        if after is not None and not isinstance(after, str):
+            raise Unprocessable("The cursor is not valid.", errors=[field_error("cursor", "not valid", "query")])
+        return handlers.coverage(
+            service().uow(), current_principal(), args["org_code"], limit=args["limit"], after=after
+        )
 
 
 @nominations_blp.route("/candidates")

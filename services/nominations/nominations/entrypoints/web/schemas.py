@@ -201,16 +201,41 @@ class ProgressUnitSchema(Schema):
     updated_at = fields.DateTime(allow_none=True)
 
 
-class RoundProgressSchema(Schema):
-    """报送进度: every unit of the round in the caller's scope, and how many are at each status (`none`: no
-    nomination)."""
+PROGRESS_STATUSES = ["none", "draft", "submitted", "under_review", "returned", "resubmitted", "approved", "rejected"]
 
-    round_id = fields.UUID()
-    units = fields.List(fields.Nested(ProgressUnitSchema))
+
+class RoundProgressArgs(PageArgs):
+    county_code = fields.String(
+        load_default=None, validate=validate.Length(min=1, max=32), metadata={"description": "the body above"}
+    )
+    status = fields.String(
+        load_default=None,
+        validate=validate.OneOf(PROGRESS_STATUSES),
+        metadata={"description": "none: no nomination yet (未报送)"},
+    )
+
+
+class ProgressCountyRow(Schema):
+    """按县（市、区）汇总: one body above the units, its units and how many are at each status."""
+
+    county_code = fields.String(allow_none=True)
+    county_name = fields.String(allow_none=True)
+    units = fields.Integer()
     counts = fields.Dict(keys=fields.String(), values=fields.Integer())
 
 
-class CoverageArgs(Schema):
+class RoundProgressSchema(Schema):
+    """报送进度: the figures of every unit of the round in the caller's scope (how many are at each status, `none`:
+    no nomination; the same per body above them), and the units a page at a time (filtered by body and status)."""
+
+    round_id = fields.UUID()
+    units = fields.List(fields.Nested(ProgressUnitSchema), metadata={"description": "this page, by org path"})
+    next_cursor = fields.String(allow_none=True)
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer())
+    by_county = fields.List(fields.Nested(ProgressCountyRow))
+
+
+class CoverageArgs(PageArgs):
     org_code = fields.String(load_default=None, validate=validate.Length(min=1, max=32))
 
 
@@ -226,7 +251,10 @@ class CoverageSchema(Schema):
 
     units = fields.Integer()
     appointed = fields.Integer()
-    by_parent = fields.List(fields.Nested(CoverageRow), metadata={"description": "per body above the units"})
+    by_parent = fields.List(
+        fields.Nested(CoverageRow), metadata={"description": "per body above the units: this page, by path"}
+    )
+    next_cursor = fields.String(allow_none=True)
 
 
 class NominationCreate(Schema):
