@@ -200,3 +200,19 @@ def test_首席信息官每年组织一次测评_the_bureau_verifies_with_a_veto
     assert (rectification["status"], rectification["outcome_notes"]) == ("passed", "经现场核查，整改到位")
     appointment = bureau.api.call("GET", f"/api/appointments/{graded['appointment_id']}").json()
     assert appointment["status"] == "active"
+
+    # 每2年对学校信息化工作考核一次: the school's assessment, not the CIO's, names the round whose policy the schools
+    # follow; it cannot be opened without one.
+    page = bureau.browse(new_page, "/bureau/evaluations")
+    page.locator("[data-test=campaign-kind]").click()
+    page.get_by_role("option", name="学校信息化工作考核").click()
+    open_button = page.locator("[data-test=open-campaign]")
+    expect(open_button).to_be_disabled()
+    page.locator("[data-test=campaign-round]").click()
+    page.get_by_role("option", name=f"焦作市首席教育信息官推荐（测评示范区{suffix}第一小学）").click()
+    expect(open_button).to_be_enabled()
+    check(page, "bureau-school-assessment-campaign")
+    open_button.click()
+    expect(page.get_by_text("已开启 1 项测评（0 项此前已开启）")).to_be_visible()
+    assessments = bureau.api.call("GET", "/api/evaluations", params={"period": year}).json()["items"]
+    assert sorted(e["kind"] for e in assessments) == ["cio_annual", "school_biennial"]

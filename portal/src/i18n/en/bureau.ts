@@ -143,6 +143,7 @@ export default {
     campaignHint: 'The bureau evaluates its CIOs once a year: open this year\'s evaluation for every CIO in office in your area whose policy orders one, and follow their completion.',
     body: 'Organising body',
     kind: 'Kind',
+    round: 'Under the policy of the round',
     kinds: { cio_annual: 'CIO annual evaluation', school_biennial: 'School informatization review' },
     period: 'Year',
     filterPeriod: 'Filter by year',

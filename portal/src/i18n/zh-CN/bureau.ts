@@ -143,6 +143,7 @@ export default {
     campaignHint: '首席信息官每年组织一次测评：为本单位范围内政策要求测评的每位在任首席信息官开启本年度测评，并查看完成情况。',
     body: '组织单位',
     kind: '测评类别',
+    round: '按推荐批次的政策',
     kinds: { cio_annual: '首席信息官年度测评', school_biennial: '学校信息化工作考核' },
     period: '年度',
     filterPeriod: '按年度筛选',
