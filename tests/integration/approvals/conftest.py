@@ -25,6 +25,7 @@ from shared.migrations import service_dir, upgrade
 from tests.conftest import database_url
 from tests.tokens import ISSUER, TestIssuer
 from tests.unit.approvals.nominations_events import (
+    batch_submitted,
     nomination_submitted,
     nomination_withdrawn,
     policy_document,
@@ -159,6 +160,12 @@ def submitted(
 def withdrawn(round_id: str, nomination_id: str, school_path: str, by: str) -> CloudEvent:
     data = nomination_withdrawn(round_id, nomination_id, school_path, by)
     return event("nominations.nomination.withdrawn", data, nomination_id)
+
+
+def batch_sent(round_id: str, county_path: str, *nomination_ids: str) -> CloudEvent:
+    """`nominations.batch.submitted`: the county at `county_path` sent these nominations up to the city (报送)."""
+    data = batch_submitted(round_id, county_path, list(nomination_ids))
+    return event("nominations.batch.submitted", data, data["batch_id"])
 
 
 class Feed:
