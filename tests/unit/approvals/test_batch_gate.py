@@ -1,5 +1,5 @@
-"""报送 before the city decides (seed 001 焦教文〔2022〕60号 「将焦作市首席教育信息官推荐表、汇总表各1份，报送至市教育局」):
-the policy declares which stage awaits the batch of the body below it, and the rule binds it per case."""
+"""报送 before the city decides (seed 001 焦教文〔2022〕60号
+「将焦作市首席教育信息官推荐表、汇总表各1份，报送至市教育局」): the policy declares which stage awaits the batch of the body below it, and the rule binds it per case."""
 
 from __future__ import annotations
 
@@ -35,8 +35,9 @@ def _case_at_the_city(school: OrgNode, orgs: list[OrgNode]) -> ReviewCase:
 
 
 def test_报送至市教育局_only_jiaozuos_city_stage_awaits_a_batch() -> None:
-    """焦作: the counties send 推荐表、汇总表 to the city; 贺兰 「由学校提名，由教育体育局发文聘任」 (school → county, the
-    county appoints) and 宜春学院 「经校长办公会审议通过，报学校党委常委会批准」 (one university's bodies) send no batch."""
+    """焦作: the counties send 推荐表、汇总表 to the city; 贺兰 「由学校提名，由教育体育局发文聘任」
+    (school → county, the county appoints) and 宜春学院 「经校长办公会审议通过，报学校党委常委会批准」
+    (one university's bodies) send no batch."""
     awaiting = {
         policy_id: [s.key for s in parse_policy(policy_document(policy_id)).stages if s.awaits_batch]
         for policy_id in ("jiaozuo-2022", "helan-2024", "yichun-university")
