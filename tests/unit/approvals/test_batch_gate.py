@@ -1,5 +1,6 @@
 """报送 before the city decides (seed 001 焦教文〔2022〕60号
-「将焦作市首席教育信息官推荐表、汇总表各1份，报送至市教育局」): the policy declares which stage awaits the batch of the body below it, and the rule binds it per case."""
+「将焦作市首席教育信息官推荐表、汇总表各1份，报送至市教育局」): the policy declares which stage awaits the batch of
+the body below it, and the rule binds it per case."""
 
 from __future__ import annotations
 
