@@ -168,7 +168,12 @@ def test_jiaozuo_chain_is_decided_in_the_browser_and_the_cio_sees_the_appointmen
 
     page = county.browse(new_page, "/review")
     decide(page, cio.name, "通过", "经审核，符合条件")
-    # 推荐表、汇总表各1份，报送至市教育局: the county sends its batch before the city decides
+    # 推荐表、汇总表各1份，报送至市教育局: until the county sends its batch, the city's inbox says why the task waits
+    task_for(city.api, nomination.id, "city_review")
+    page = city.browse(new_page, "/review")
+    row = page.locator(".el-table__row", has_text=cio.name)
+    expect(row.locator("[data-test=awaiting-batch]")).to_have_text("待县区报送")
+    check(page, "review-inbox-awaiting-batch")
     send_up_to_the_city(county.api, city.api, round_["id"], "410802", nomination.id)
 
     page = city.browse(new_page, "/review")
