@@ -1,5 +1,6 @@
 """Faults with nothing lost (issue 14): drives `--submissions` nominations (default 1,000) through the gateway,
-from school to appointment, while the platform's parts fail, then counts what came out.
+from school to appointment, while the platform's parts fail, then counts what came out. The county approves every
+school's form, sends its one batch (报送至市教育局), then the city decides each form.
 
 The stack is the e2e suite's (tests/e2e/conftest.py running_stack): every service's web (gunicorn) and worker,
 the nginx gateway, the embedded PostgreSQL the stack owns, and a RabbitMQ vhost of its own on the shared server.
@@ -200,6 +201,7 @@ class School:
     candidate_id: str = ""
     nomination_id: str = ""
     submitted: bool = False
+    county_approved: bool = False
     appointed: bool = False
 
 
@@ -334,38 +336,71 @@ def submit(stack: Stack, ledger: Ledger, school: School, round_id: str) -> None:
     school.submitted = True
 
 
-def decide(drivers: dict[str, Driver], school: School, today: str) -> None:
-    """The unit's opinion, the county's review, the city's appointment: each task of this school's case."""
-    stages = [
-        (
-            drivers[school.admin_username],
-            {"decision": "approve", "opinion": "同意推荐", "seal": {"unit_name": "学校", "date": today}},
-        ),
-        (
-            drivers["county.reviewer"],
-            {"decision": "approve", "opinion": "符合条件", "seal": {"unit_name": "解放区教育局", "date": today}},
-        ),
-        (
-            drivers["city.reviewer"],
-            {
-                "decision": "approve",
-                "opinion": "同意聘任",
-                "seal": {"unit_name": "焦作市教育局", "date": today},
-                "document_number": f"焦教文〔2026〕{school.index}号",
-            },
-        ),
-    ]
-    for driver, body in stages:
+def _decide_open_task(driver: Driver, school: School, body: dict[str, Any], stage_key: str) -> None:
+    """Decide the school's open task of `stage_key` (waiting until it is there and, at a stage that awaits the
+    county's batch, released)."""
 
-        def open_task(driver: Driver = driver) -> dict[str, Any] | None:
-            r = driver.call("GET", "/api/tasks", params={"school_org_path": school.path, "status": "open"})
-            items = r.json()["items"] if r.status_code == 200 else []
-            return next((t for t in items if t["nomination_id"] == school.nomination_id), None)
+    def open_task() -> dict[str, Any] | None:
+        r = driver.call("GET", "/api/tasks", params={"school_org_path": school.path, "status": "open"})
+        items = r.json()["items"] if r.status_code == 200 else []
+        task = next((t for t in items if t["nomination_id"] == school.nomination_id), None)
+        if task is None or task["stage_key"] != stage_key or task.get("awaiting_batch"):
+            return None
+        return task
 
-        task = until(open_task, 180, f"an open task of {school.code}")
-        r = driver.call("POST", f"/api/tasks/{task['id']}/decision", json=body)
-        # 409: a retried decision that had been recorded (or the task moved on): the next stage's task shows it.
-        assert r.status_code in (200, 409), f"decision: {r.status_code} {r.text}"
+    task = until(open_task, 180, f"the open {stage_key} task of {school.code}")
+    r = driver.call("POST", f"/api/tasks/{task['id']}/decision", json=body)
+    # 409: a retried decision that had been recorded (or the task moved on): the next stage's task shows it.
+    assert r.status_code in (200, 409), f"decision: {r.status_code} {r.text}"
+
+
+def decide_below_the_city(drivers: dict[str, Driver], school: School, today: str) -> None:
+    """The unit's opinion and the county's review of this school's case."""
+    unit = {"decision": "approve", "opinion": "同意推荐", "seal": {"unit_name": "学校", "date": today}}
+    _decide_open_task(drivers[school.admin_username], school, unit, "unit")
+    county = {"decision": "approve", "opinion": "符合条件", "seal": {"unit_name": "解放区教育局", "date": today}}
+    _decide_open_task(drivers["county.reviewer"], school, county, "county_review")
+    school.county_approved = True
+
+
+def _county_approval_known(county: Driver, nomination_id: str) -> bool:
+    """Nominations has heard of the county's approval (its history holds the county_review stage's approve)."""
+    r = county.call("GET", f"/api/nominations/{nomination_id}/history")
+    if r.status_code != 200:
+        return False
+    return any(
+        line["action"].startswith("review_")
+        and (line.get("details") or {}).get("stage_key") == "county_review"
+        and (line.get("details") or {}).get("decision") == "approve"
+        for line in r.json()["items"]
+    )
+
+
+def send_the_batch(county: Driver, round_id: str, schools: list[School]) -> None:
+    """报送至市教育局 (「推荐表、汇总表各1份」): the county sends one batch of every form it approved, once nominations
+    knows each approval (a form left out of the one batch would never reach the city). A retried send that had
+    been recorded answers 409 (already sent)."""
+    for school in schools:
+        until(lambda s=school: _county_approval_known(county, s.nomination_id), 180, f"{school.code}'s county approval")
+    r = county.call(
+        "POST", f"/api/rounds/{round_id}/batches", json={"org_code": COUNTY[0], "opinion": "经审核，同意推荐"}
+    )
+    assert r.status_code in (201, 409), f"batch: {r.status_code} {r.text}"
+    if r.status_code == 201:
+        sent = {n["nomination_id"] for n in r.json()["nominations"]}
+        missing = [s.code for s in schools if s.nomination_id not in sent]
+        assert not missing, f"the batch left out {missing}"
+
+
+def decide_at_the_city(drivers: dict[str, Driver], school: School, today: str) -> None:
+    """The city's appointment, once the county's batch holds the form."""
+    body = {
+        "decision": "approve",
+        "opinion": "同意聘任",
+        "seal": {"unit_name": "焦作市教育局", "date": today},
+        "document_number": f"焦教文〔2026〕{school.index}号",
+    }
+    _decide_open_task(drivers["city.reviewer"], school, body, "city_review")
     school.appointed = True
 
 
@@ -559,13 +594,29 @@ def run_faults(
                 for username in ("county.reviewer", "city.reviewer", school.admin_username):
                     if username not in drivers:
                         drivers[username] = Driver(stack, ledger, username)
-            decide(drivers, school, today)
+            decide_below_the_city(drivers, school, today)
+        except Exception as exc:
+            failures.append(f"{school.code}: {type(exc).__name__}: {str(exc)[:200]}")
+
+    def at_the_city(school: School) -> None:
+        try:
+            decide_at_the_city(drivers, school, today)
         except Exception as exc:
             failures.append(f"{school.code}: {type(exc).__name__}: {str(exc)[:200]}")
 
     drive_started = time.monotonic()
     with ThreadPoolExecutor(workers) as pool:
         list(pool.map(journey, schools))
+    # 报送: the county sends its one batch of what it approved; then the city decides each form
+    approved = [s for s in schools if s.county_approved]
+    if approved:
+        try:
+            send_the_batch(drivers["county.reviewer"], round_id, approved)
+        except Exception as exc:
+            failures.append(f"batch: {type(exc).__name__}: {str(exc)[:200]}")
+        else:
+            with ThreadPoolExecutor(workers) as pool:
+                list(pool.map(at_the_city, approved))
     drive_seconds = time.monotonic() - drive_started
     done.set()
     go.set()

@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from shared import clock
 from tests.browser.test_review_chains import NewPage, Person, check, reviewer, unique
+from tests.e2e.batches import send_up_to_the_city
 from tests.e2e.conftest import Stack
 from tests.e2e.test_policies_e2e import (
     JIAOZUO_FORM,
@@ -44,6 +45,8 @@ def test_the_cio_sees_the_appointment_training_and_fills_in_the_self_assessment(
         (county.api, "county_review", {}),
         (city, "city_review", {"document_number": "焦教文〔2026〕52号"}),
     ):
+        if stage == "city_review":  # 报送至市教育局: the county sends its batch before the city decides
+            send_up_to_the_city(county.api, city, round_["id"], "410882", nomination.id)
         task = task_for(who, nomination.id, stage)
         who.call("POST", f"/api/tasks/{task['id']}/decision", json={"decision": "approve", "opinion": "同意", **extra})
     appointment = poll(

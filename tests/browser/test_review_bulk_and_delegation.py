@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect
 
 from shared import clock
 from tests.browser.test_review_chains import NewPage, Person, check, decide, reviewer, unique
+from tests.e2e.batches import city_task_released, county_sends_its_batch
 from tests.e2e.conftest import Stack
 from tests.e2e.test_policies_e2e import (
     JIAOZUO_FORM,
@@ -77,6 +78,11 @@ def test_bulk_approval_moves_every_task_on_and_a_refused_one_records_none(
     check(page, "review-bulk-recorded")
     for nid in nids:
         task_for(city.api, nid, "city_review")
+    # 推荐表、汇总表各1份，报送至市教育局: the county sends both in its one batch before the city decides
+    batch = county_sends_its_batch(county.api, round_["id"], "410811", nids[0])
+    assert sorted(n["nomination_id"] for n in batch["nominations"]) == sorted(nids)
+    for nid in nids:
+        city_task_released(city.api, nid)
 
     # The city's stage appoints: approving both without a document number is refused as a whole.
     page = city.browse(new_page, "/review")

@@ -19,6 +19,7 @@ from typing import Any
 from playwright.sync_api import Page, expect
 
 from tests.browser.helpers import assert_accessible, problems, screenshot
+from tests.e2e.batches import send_up_to_the_city
 from tests.e2e.conftest import DEMO_PASSWORD, Stack
 from tests.e2e.test_policies_e2e import (
     HELAN_FORM,
@@ -167,6 +168,13 @@ def test_jiaozuo_chain_is_decided_in_the_browser_and_the_cio_sees_the_appointmen
 
     page = county.browse(new_page, "/review")
     decide(page, cio.name, "通过", "经审核，符合条件")
+    # 推荐表、汇总表各1份，报送至市教育局: until the county sends its batch, the city's inbox says why the task waits
+    task_for(city.api, nomination.id, "city_review")
+    page = city.browse(new_page, "/review")
+    row = page.locator(".el-table__row", has_text=cio.name)
+    expect(row.locator("[data-test=awaiting-batch]")).to_have_text("待县区报送")
+    check(page, "review-inbox-awaiting-batch")
+    send_up_to_the_city(county.api, city.api, round_["id"], "410802", nomination.id)
 
     page = city.browse(new_page, "/review")
     open_task(page, cio.name)

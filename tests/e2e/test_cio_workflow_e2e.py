@@ -16,6 +16,7 @@ import pytest
 import requests
 
 from shared import clock
+from tests.e2e.batches import send_up_to_the_city
 from tests.e2e.conftest import Stack, token
 from tests.helpers import wait_until
 
@@ -185,7 +186,8 @@ def test_nomination_to_appointment_across_every_service(stack: Stack) -> None:
             "seal": {"unit_name": "解放区教育局", "date": today},
         },
     )
-    city_task = wait_until(lambda: my_task(city), timeout=30, interval=0.3, message="the city's task")
+    # 推荐表、汇总表各1份，报送至市教育局: the county sends its batch, then the city decides
+    city_task = send_up_to_the_city(county, city, round_["id"], "410802", nid)
     city.call(
         "POST",
         f"/api/tasks/{city_task['id']}/decision",

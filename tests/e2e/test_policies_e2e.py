@@ -30,6 +30,7 @@ import pytest
 import requests
 
 from shared import clock
+from tests.e2e.batches import send_up_to_the_city
 from tests.e2e.conftest import Stack, token
 from tests.helpers import wait_until
 
@@ -314,7 +315,8 @@ def test_jiaozuo_every_stage_decides_and_the_appointment_has_no_end(stack: Stack
     status_becomes(school, nid, "under_review")
     decide(county, county_task, "approve", "经审核，符合条件", "山阳区教育局")
 
-    city_task = task_for(city, nid, "city_review")
+    # 推荐表、汇总表各1份，报送至市教育局: the county sends its batch, then the city decides
+    city_task = send_up_to_the_city(county, city, round_["id"], "410811", nid)
     assert (city_task["role"], city_task["org_path"]) == ("city_reviewer", "/4108")
     final = decide(city, city_task, "approve", "同意聘任", "焦作市教育局", document_number="焦教文〔2026〕31号")
     assert final["outcome"] == "approved" and final["appointment_id"]
@@ -379,7 +381,7 @@ def test_jiaozuo_return_reenters_at_the_returning_stage(stack: Stack) -> None:
     assert again["stage_index"] == 1 and again["revision"] == 2
     assert open_task(school, nid) is None
     decide(county, again, "approve", "补充完整，同意", "解放区教育局")
-    city_task = task_for(city, nid, "city_review")
+    city_task = send_up_to_the_city(county, city, round_["id"], "410802", nid)
     decide(city, city_task, "approve", "同意聘任", "焦作市教育局", document_number="焦教文〔2026〕32号")
 
     status_becomes(school, nid, "approved")

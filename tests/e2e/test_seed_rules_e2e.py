@@ -19,6 +19,7 @@ import secrets
 
 import pytest
 
+from tests.e2e.batches import city_task_released, county_sends_its_batch
 from tests.e2e.conftest import Stack
 from tests.e2e.test_policies_e2e import (
     HELAN_FORM,
@@ -66,10 +67,52 @@ def test_市直各学校_a_city_run_school_is_reviewed_by_its_unit_then_the_city
 
     city_task = task_for(city, nomination.id, "city_review")  # no county stage: 市直 goes to the city
     assert (city_task["stage_index"], city_task["org_path"]) == (1, "/4108")
+    # no county sends its form up (报送): the city decides it without waiting for a batch
+    assert (city_task["awaits_batch_from"], city_task["awaiting_batch"]) == (None, False)
     final = decide(city, city_task, "approve", "同意聘任", "焦作市教育局", document_number=f"焦教文〔2026〕{tag()}号")
     assert final["outcome"] == "approved"
     status_becomes(school, nomination.id, "approved")
     made = appointment_of(city, nomination.id, f"/4108/{code}")
+    assert made["person_user_id"] == person["id"] and made["status"] == "active"
+
+
+def test_报送至市教育局_the_city_decides_a_county_schools_form_after_the_county_sent_its_batch(stack: Stack) -> None:
+    """焦教文〔2022〕60号: 「将焦作市首席教育信息官推荐表、汇总表各1份，报送至市教育局」 — the county sends its batch in
+    one act; until then the city's task waits (shown in its inbox) and a decision is 409 problem+json `batch`."""
+    admin, city, trainer = Client(stack, "admin"), Client(stack, "city.reviewer"), Client(stack, "training.admin")
+    county = Client(stack, "county.reviewer")  # 解放区教育局
+    code = f"410802{secrets.randbelow(10**4):04d}"
+    admin.call(
+        "POST",
+        "/api/orgs",
+        expect=201,
+        json={"code": code, "name": f"解放区报送试点学校{tag()}", "level": "school", "parent_code": "410802"},
+    )
+    school = account(stack, admin, "school_admin", code, "报送试点学校管理员")
+    person = candidate(admin, code, "刘志远")
+    jiaozuo_certificate(trainer, person["id"])
+
+    round_ = open_round(city, "jiaozuo-2022", "4108", f"焦作报送-{tag()}")
+    nomination = prepared_nomination(school, round_["id"], code, person["id"], JIAOZUO_FORM, photo=True)
+    submit(school, nomination)
+    decide(school, task_for(school, nomination.id, "unit"), "approve", "同意推荐", "解放区报送试点学校")
+    decide(county, task_for(county, nomination.id, "county_review"), "approve", "经审核，符合条件", "解放区教育局")
+
+    city_task = task_for(city, nomination.id, "city_review")
+    assert (city_task["awaits_batch_from"], city_task["awaiting_batch"]) == ("/4108/410802", True)
+    body = {"decision": "approve", "opinion": "同意聘任", "document_number": f"焦教文〔2026〕{tag()}号"}
+    held = city.call("POST", f"/api/tasks/{city_task['id']}/decision", expect=409, json=body)
+    assert held.headers["Content-Type"].startswith("application/problem+json")
+    assert [e["field"] for e in held.json()["errors"]] == ["batch"] and "报送" in held.json()["detail"]
+
+    batch = county_sends_its_batch(county, round_["id"], "410802", nomination.id)
+    assert (batch["to_role"], batch["to_org_path"]) == ("city_reviewer", "/4108")
+    released = city_task_released(city, nomination.id)
+    assert released["id"] == city_task["id"]
+    final = city.call("POST", f"/api/tasks/{city_task['id']}/decision", json=body).json()
+    assert final["outcome"] == "approved" and final["appointment_id"]
+    status_becomes(school, nomination.id, "approved")
+    made = appointment_of(city, nomination.id, f"/4108/410802/{code}")
     assert made["person_user_id"] == person["id"] and made["status"] == "active"
 
 

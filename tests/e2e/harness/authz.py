@@ -23,6 +23,7 @@ from requests.adapters import HTTPAdapter
 
 from shared import clock
 from shared.scope import path_within
+from tests.e2e.batches import city_task_released, county_sends_its_batch
 from tests.e2e.conftest import DEMO_PASSWORD, Stack, token
 from tests.helpers import wait_until
 
@@ -274,7 +275,9 @@ def build(stack: Stack) -> World:
             f"/api/tasks/{county_task['id']}/decision",
             json={"decision": "approve", "opinion": "符合条件", "seal": {"unit_name": "教育局", "date": today}},
         )
-        city_task = wait_until(lambda: task(city), 30, 0.3, "the city's task")
+        # 报送至市教育局: the county sends its batch before the city decides
+        county_sends_its_batch(county, round_["id"], county_task["org_code"], nid)
+        city_task = city_task_released(city, nid)
         city.call(
             "POST",
             f"/api/tasks/{city_task['id']}/decision",

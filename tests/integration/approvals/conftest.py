@@ -11,6 +11,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from approvals.adapters.orm import review_tasks
 from approvals.bootstrap import Approvals, bootstrap
 from approvals.entrypoints.web import create_app
 from approvals.entrypoints.worker import DIRECTORY_HANDLERS, DIRECTORY_QUEUE, REVIEW_HANDLERS, REVIEWS_QUEUE
@@ -25,6 +26,7 @@ from shared.migrations import service_dir, upgrade
 from tests.conftest import database_url
 from tests.tokens import ISSUER, TestIssuer
 from tests.unit.approvals.nominations_events import (
+    batch_submitted,
     nomination_submitted,
     nomination_withdrawn,
     policy_document,
@@ -161,10 +163,17 @@ def withdrawn(round_id: str, nomination_id: str, school_path: str, by: str) -> C
     return event("nominations.nomination.withdrawn", data, nomination_id)
 
 
+def batch_sent(round_id: str, county_path: str, *nomination_ids: str) -> CloudEvent:
+    """`nominations.batch.submitted`: the county at `county_path` sent these nominations up to the city (报送)."""
+    data = batch_submitted(round_id, county_path, list(nomination_ids))
+    return event("nominations.batch.submitted", data, data["batch_id"])
+
+
 class Feed:
     """Applies events through the real consumers' code path (inbox + handlers + commit), without a broker."""
 
     def __init__(self, service: Approvals) -> None:
+        self.service = service
         self.reviews = EventConsumer(service.settings.bus, REVIEWS_QUEUE, REVIEW_HANDLERS, service.uow)
         self.directory = EventConsumer(service.settings.bus, DIRECTORY_QUEUE, DIRECTORY_HANDLERS, service.uow)
 
@@ -172,6 +181,21 @@ class Feed:
         for e in events:
             consumer = self.directory if e.type.startswith("identity.") else self.reviews
             consumer.process(e.to_json())
+
+    def county_sends_its_batch(self, county_path: str = COUNTY) -> list[str]:
+        """报送至市教育局: the county sends up every form its stage approved, round by round, as nominations'
+        Batch.send picks them (its `approved_at_stage`); returns the nominations sent."""
+        t = review_tasks.c
+        query = select(t.round_id, t.nomination_id).where(
+            t.org_path == county_path, t.stage_key == "county_review", t.decision == "approve"
+        )
+        by_round: dict[str, list[str]] = {}
+        with self.service.session_factory() as session:
+            for round_id, nomination_id in session.execute(query):
+                by_round.setdefault(str(round_id), []).append(str(nomination_id))
+        for round_id, nomination_ids in by_round.items():
+            self(batch_sent(round_id, county_path, *nomination_ids))
+        return [n for ids in by_round.values() for n in ids]
 
 
 @pytest.fixture

@@ -158,10 +158,17 @@ def made_person(client: FlaskClient, issuer: TestIssuer, appointment_id: str) ->
 
 
 def approve_chain(
-    client: FlaskClient, issuer: TestIssuer, chain: list[tuple[str, tuple[str, str]]], document_number: str
+    client: FlaskClient,
+    issuer: TestIssuer,
+    chain: list[tuple[str, tuple[str, str]]],
+    document_number: str,
+    feed: Feed | None = None,
 ) -> dict[str, Any]:
+    """Every stage approves in turn; before a city decides, the county before it sends its batch (报送, with `feed`)."""
     result: dict[str, Any] = {}
-    for who, grant in chain:
+    for step, (who, grant) in enumerate(chain):
+        if grant[0] == "city_reviewer" and feed is not None:
+            feed.county_sends_its_batch(chain[step - 1][1][1])
         [task] = client.get("/api/tasks", headers=issuer.headers(who, grant)).json["items"]
         result = client.post(
             f"/api/tasks/{task['id']}/decision",
@@ -210,7 +217,7 @@ def test_a_jiaozuo_appointment_lasts_until_revoked_and_has_nothing_to_renew(
     feed(opened, submitted(opened.data["round_id"], SCHOOL))
     city = ("city_reviewer", CITY)
     chain = [("sa", ("school_admin", SCHOOL)), ("cr", ("county_reviewer", COUNTY)), ("city", city)]
-    made = approve_chain(client, issuer, chain, "焦教文〔2022〕88号")
+    made = approve_chain(client, issuer, chain, "焦教文〔2022〕88号", feed)
     appointment_id = made["appointment_id"]
     headers = issuer.headers("city", city)
     shown = client.get(f"/api/appointments/{appointment_id}", headers=headers).json

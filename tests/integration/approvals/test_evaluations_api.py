@@ -34,6 +34,8 @@ def jiaozuo_appointment(client: FlaskClient, issuer: TestIssuer, feed: Feed) -> 
     result: dict[str, Any] = {}
     chain = [("sa", ("school_admin", SCHOOL)), ("cr", ("county_reviewer", COUNTY)), ("city", ("city_reviewer", CITY))]
     for who, grant in chain:
+        if who == "city":
+            feed.county_sends_its_batch(COUNTY)  # 推荐表、汇总表各1份，报送至市教育局
         [task] = client.get("/api/tasks", headers=issuer.headers(who, grant)).json["items"]
         result = client.post(
             f"/api/tasks/{task['id']}/decision",

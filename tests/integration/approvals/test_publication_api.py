@@ -34,6 +34,7 @@ def at_the_city(client: FlaskClient, issuer: TestIssuer, feed: Feed) -> tuple[st
     for who, grant in [("sa", ("school_admin", SCHOOL)), ("cr", ("county_reviewer", COUNTY))]:
         [task] = inbox(client, issuer, who, grant)
         assert decide(client, issuer, who, grant, task["id"], opinion="同意").status_code == 200
+    feed.county_sends_its_batch(COUNTY)  # 推荐表、汇总表各1份，报送至市教育局
     [city_task] = inbox(client, issuer, "city", CITY_REVIEWER)
     return round_id, city_task["id"]
 
@@ -211,6 +212,7 @@ def test_名单公示_a_policy_that_orders_it_appoints_nobody_before_a_long_enou
     for who, grant in [("sa", ("school_admin", SCHOOL)), ("cr", ("county_reviewer", COUNTY))]:
         [task] = inbox(client, issuer, who, grant)
         assert decide(client, issuer, who, grant, task["id"], opinion="同意").status_code == 200
+    feed.county_sends_its_batch(COUNTY)  # 推荐表、汇总表各1份，报送至市教育局
     [city_task] = inbox(client, issuer, "city", CITY_REVIEWER)
 
     unlisted = approve(client, issuer, city_task["id"])

@@ -27,6 +27,7 @@ from tests.integration.approvals.conftest import (
     YICHUN,
     YICHUN_POLICY,
     Feed,
+    batch_sent,
     outbox_events,
     round_opened,
     submitted,
@@ -124,6 +125,7 @@ def test_full_jiaozuo_chain_ends_in_an_appointment_without_an_end_date(
     for who, grant in [("sa", SCHOOL_ADMIN), ("cr", COUNTY_REVIEWER)]:
         [task] = inbox(client, issuer, who, grant)
         assert decide(client, issuer, who, grant, task["id"], opinion="同意").status_code == 200
+    feed(batch_sent(round_id, COUNTY, nomination_id))  # 报送至市教育局
     [city_task] = inbox(client, issuer, "city", CITY_REVIEWER)
     missing = decide(client, issuer, "city", CITY_REVIEWER, city_task["id"])
     assert missing.status_code == 422
@@ -583,10 +585,12 @@ def test_two_final_approvals_for_one_school_make_one_appointment(
 ) -> None:
     """Two cases of one school reach the city at once: the database keeps one active appointment."""
     opened = round_opened(JIAOZUO)
-    feed(opened, submitted(opened.data["round_id"], SCHOOL), submitted(opened.data["round_id"], SCHOOL))
+    cases = submitted(opened.data["round_id"], SCHOOL), submitted(opened.data["round_id"], SCHOOL)
+    feed(opened, *cases)
     for who, grant in [("sa", SCHOOL_ADMIN), ("cr", COUNTY_REVIEWER)]:
         for task in inbox(client, issuer, who, grant):
             assert decide(client, issuer, who, grant, task["id"], opinion="同意").status_code == 200
+    feed(batch_sent(opened.data["round_id"], COUNTY, *(c.data["nomination_id"] for c in cases)))  # 报送至市教育局
     city_tasks = inbox(client, issuer, "city", CITY_REVIEWER)
     assert len(city_tasks) == 2
     barrier = threading.Barrier(2)

@@ -92,3 +92,25 @@ def nomination_withdrawn(round_id: str, nomination_id: str, school_path: str, by
         withdrawn_by=by,
         withdrawn_at="2024-05-01T10:00:00+08:00",
     ).payload()
+
+
+def batch_submitted(
+    round_id: str, county_path: str, nomination_ids: list[str], *, to_org_path: str = "/4108"
+) -> dict[str, Any]:
+    """The payload of nominations' BatchSubmitted: 报送, the county's batch to the city (seed 001
+    「推荐表、汇总表各1份，报送至市教育局」), built with nominations' own event class."""
+    return nominations_events.BatchSubmitted(
+        batch_id=str(uuid.uuid4()),
+        round_id=round_id,
+        round_title="焦作市首席教育信息官推荐",
+        org_code=county_path.rsplit("/", 1)[1],
+        org_path=county_path,
+        org_name="县（市、区）教育局",
+        to_role="city_reviewer",
+        to_org_path=to_org_path,
+        nomination_ids=nomination_ids,
+        count=len(nomination_ids),
+        opinion="同意推荐",
+        submitted_by="county-reviewer",
+        submitted_at="2022-10-08T09:00:00+08:00",
+    ).payload()

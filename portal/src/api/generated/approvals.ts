@@ -2568,6 +2568,10 @@ export interface components {
         Task: {
             /** Format: date-time */
             assigned_at?: string;
+            /** @description 报送: the batch has not come yet, so a decision is refused (409 `batch`) for now */
+            awaiting_batch?: boolean;
+            /** @description 报送: the org whose batch must hold the form before this stage decides */
+            awaits_batch_from?: string | null;
             candidate_name?: string;
             /** Format: uuid */
             case_id?: string;

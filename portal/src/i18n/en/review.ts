@@ -31,6 +31,8 @@ export default {
     dueAt: 'Due',
     decision: 'Decision',
     overdue: 'Overdue',
+    awaitingBatch: 'Awaiting the county’s batch',
+    awaitingBatchHint: 'The county bureau has not sent this form up yet (报送); it can be decided once it has',
     actions: 'Actions',
     decide: 'Review',
     view: 'View',

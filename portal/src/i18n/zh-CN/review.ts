@@ -26,6 +26,8 @@ export default {
     dueAt: '办理期限',
     decision: '审核结果',
     overdue: '超期',
+    awaitingBatch: '待县区报送',
+    awaitingBatchHint: '所属县（市、区）教育局尚未报送此推荐表，报送后方可审核',
     actions: '操作',
     decide: '审核',
     view: '查看',

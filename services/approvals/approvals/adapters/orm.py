@@ -42,6 +42,18 @@ orgs = sa.Table(
     sa.Column("path", sa.String(400), nullable=False, index=True),
 )
 
+# 报送: the nominations a county sent up in its batch (nominations.batch.submitted), one receipt per nomination
+batch_receipts = sa.Table(
+    "batch_receipts",
+    metadata,
+    sa.Column("nomination_id", sa.Uuid, primary_key=True),
+    sa.Column("batch_id", sa.Uuid, nullable=False),
+    sa.Column("round_id", sa.Uuid, nullable=False),
+    sa.Column("org_code", sa.String(32), nullable=False),
+    sa.Column("org_path", sa.String(400), nullable=False, comment="the sending body (the county)"),
+    sa.Column("submitted_at", TS, nullable=False),
+)
+
 role_grants = sa.Table(
     "role_grants",
     metadata,
@@ -105,6 +117,7 @@ review_tasks = sa.Table(
     sa.Column("decided_by", sa.String(64)),
     sa.Column("on_behalf_of", sa.String(64)),
     sa.Column("decided_at", TS),
+    sa.Column("awaits_batch_from", sa.String(400), comment="报送: the org whose batch must hold the form first"),
     sa.Column("version", sa.Integer, nullable=False),
     sa.Index("ix_review_tasks_inbox", "status", "role", "org_path", "due_at", "id"),
 )

@@ -107,11 +107,14 @@ def _stages(r: _Reader, approval: dict[str, Any]) -> tuple[StagePolicy, ...]:
                 due_days=r.integer(s, "due_days", f"{at}.due_days"),
                 when_missing=r.choice(s, "when_missing", f"{at}.when_missing", WHEN_MISSING_MODES, WHEN_MISSING_WAIT),
                 escalate_to=_escalation(r, s, f"{at}.escalate_to"),
+                awaits_batch=r.boolean(s, "awaits_batch", f"{at}.awaits_batch", False),
             )
         )
     keys = [s.key for s in stages]
     if len(set(keys)) != len(keys):
         raise r.fail("approval.stages", f"repeats a stage name: {keys}")
+    if stages[0].awaits_batch:
+        raise r.fail("approval.stages[0].awaits_batch", "must be false: the first body receives no batch")
     return tuple(stages)
 
 

@@ -65,6 +65,9 @@ class ResolvedStage:
     # the policy's escalate_to bound to an org of this case (None: nobody above; cases opened before it too)
     escalate_to_role: str | None = None
     escalate_to_org_path: str | None = None
+    # 报送: the org whose batch must hold the form before this stage decides (焦作's county for its city stage);
+    # None: the stage waits for no batch (the policy orders none, or this school has no such body: 市直各学校)
+    awaits_batch_from: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -77,6 +80,7 @@ class ResolvedStage:
             "due_days": self.due_days,
             "escalate_to_role": self.escalate_to_role,
             "escalate_to_org_path": self.escalate_to_org_path,
+            "awaits_batch_from": self.awaits_batch_from,
         }
 
 
@@ -92,6 +96,8 @@ class ReviewTask:
     """One stage's work item in a reviewer's inbox: a role at an org must decide by `due_at`."""
 
     version: int  # kept by the mapper (optimistic concurrency)
+    # 报送: whether the batch this task awaits has not come yet; not stored — the reads set it from the receipts
+    awaiting_batch = False
 
     def __init__(self, case: ReviewCase, stage: ResolvedStage, at: dt.datetime, revision: int) -> None:
         self.id = uuid.uuid4()
@@ -119,7 +125,18 @@ class ReviewTask:
         self.decided_by: str | None = None
         self.on_behalf_of: str | None = None
         self.decided_at: dt.datetime | None = None
+        self.awaits_batch_from = stage.awaits_batch_from
         self.events: list[Any] = []
+
+    def batch_hold(self, in_sent_batch: bool) -> str | None:
+        """Why this task cannot be decided yet, or None: a stage that awaits a batch (焦作's city,
+        「推荐表、汇总表各1份，报送至市教育局」) decides a form only once the body below it sent it up in its batch."""
+        if self.awaits_batch_from is None or in_sent_batch:
+            return None
+        return (
+            f"The form is in no batch sent by {self.awaits_batch_from} yet: the county sends its batch (报送) before"
+            " the city decides / 所属县（市、区）教育局尚未报送此推荐表，市教育局暂不能审核"
+        )
 
     def mark_overdue(
         self, at: dt.datetime, escalate_to_org_path: str | None, escalate_to_role: str | None = None
@@ -648,7 +665,8 @@ def resolve_stages(policy: Policy, school_org_path: str, orgs: dict[str, OrgNode
     codes = [c for c in school_org_path.strip("/").split("/") if c]
     path_known = all(c in orgs for c in codes)
     resolved: list[ResolvedStage] = []
-    for stage in policy.stages:
+    bound: dict[str, str] = {}  # policy stage key → the org path it was bound to (a skipped stage is absent)
+    for position, stage in enumerate(policy.stages):
         node = next(
             (orgs[c] for c in reversed(codes) if c in orgs and orgs[c].level == stage.org_level),
             None,
@@ -659,6 +677,10 @@ def resolve_stages(policy: Policy, school_org_path: str, orgs: dict[str, OrgNode
             raise UnknownOrg(
                 f"No {stage.org_level} org at or above {school_org_path} for stage {stage.key}.", "school_org_path"
             )
+        bound[stage.key] = node.path
+        # 报送: the body of the policy's previous stage sends the batch; a school without it (its stage skipped) waits
+        # for nothing
+        sender = bound.get(policy.stages[position - 1].key) if stage.awaits_batch and position > 0 else None
         escalation = stage.escalate_to
         target = None
         if escalation is not None and escalation.org_level:
@@ -676,6 +698,7 @@ def resolve_stages(policy: Policy, school_org_path: str, orgs: dict[str, OrgNode
                 due_days=stage.due_days,
                 escalate_to_role=escalation.role if target is not None and escalation else None,
                 escalate_to_org_path=target.path if target is not None else None,
+                awaits_batch_from=sender,
             )
         )
     return _bind_next_stage_escalations(policy, resolved)

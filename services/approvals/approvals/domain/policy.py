@@ -37,6 +37,9 @@ class StagePolicy:
     due_days: int
     when_missing: str = WHEN_MISSING_WAIT
     escalate_to: Escalation | None = None  # who is told when this stage's task is overdue; None: nobody above
+    # 报送 (焦作 「推荐表、汇总表各1份，报送至市教育局」): the stage decides a form only once the body of the stage
+    # before it has sent it up in its batch; a school without that body (市直各学校) is not held
+    awaits_batch: bool = False
 
 
 # approval.stages[].escalate_to: `next_stage` (the body of the next stage of the case's chain: 县 → 市) or a

@@ -24,6 +24,7 @@ REVIEWS_QUEUE = QueueSpec(
         "nominations.nomination.submitted",
         "nominations.nomination.resubmitted",
         "nominations.nomination.withdrawn",
+        "nominations.batch.submitted",
     ],
 )
 DIRECTORY_QUEUE = QueueSpec(
@@ -35,6 +36,8 @@ REVIEW_HANDLERS = {
     "nominations.nomination.submitted": reviews.on_nomination_submitted,
     "nominations.nomination.resubmitted": reviews.on_nomination_resubmitted,
     "nominations.nomination.withdrawn": reviews.on_nomination_withdrawn,
+    # 报送: the county's batch reaches the city; the city's tasks of its forms may be decided
+    "nominations.batch.submitted": reviews.on_batch_submitted,
 }
 DIRECTORY_HANDLERS = {
     "identity.org.upserted": reviews.on_org_upserted,

@@ -31,7 +31,17 @@ def list_tasks(uow: ApprovalsUnitOfWork, principal: Principal, args: dict[str, A
             after=decode_cursor(args.get("cursor")),
             limit=args["limit"] + 1,
         )
+        _mark_awaiting_batch(uow, found)
     return page(found, args["limit"], lambda t: [t.due_at.isoformat(), str(t.id)])
+
+
+def _mark_awaiting_batch(uow: ApprovalsUnitOfWork, tasks: list[ReviewTask]) -> None:
+    """`awaiting_batch` on each task: an open task the county's 报送 has not reached yet, so the city's reviewer
+    sees why it cannot be decided (the decision would be 409 `batch`)."""
+    waiting = [t for t in tasks if t.status == "open" and t.awaits_batch_from is not None]
+    received = uow.batch_receipts.received([t.nomination_id for t in waiting])
+    for task in tasks:
+        task.awaiting_batch = task in waiting and task.nomination_id not in received
 
 
 def _task_visible(principal: Principal, task: ReviewTask) -> bool:
@@ -43,6 +53,7 @@ def get_task(uow: ApprovalsUnitOfWork, principal: Principal, task_id: uuid.UUID)
         task = uow.tasks.get(task_id)
         if task is None or not _task_visible(principal, task):
             raise NotFound("No such task.")
+        _mark_awaiting_batch(uow, [task])
         return task
 
 
@@ -55,6 +66,7 @@ def list_cases(uow: ApprovalsUnitOfWork, principal: Principal, args: dict[str, A
             after=decode_cursor(args.get("cursor")),
             limit=args["limit"] + 1,
         )
+        _mark_awaiting_batch(uow, [t for case in found for t in case.tasks])
     return page(found, args["limit"], lambda c: [c.opened_at.isoformat(), str(c.id)])
 
 
@@ -70,6 +82,7 @@ def get_case(uow: ApprovalsUnitOfWork, principal: Principal, case_id: uuid.UUID)
         case = uow.cases.get(case_id)
         if case is None or not _case_visible(principal, case):
             raise NotFound("No such case.")
+        _mark_awaiting_batch(uow, case.tasks)
         return case
 
 

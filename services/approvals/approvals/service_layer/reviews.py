@@ -170,6 +170,23 @@ def on_nomination_withdrawn(event: CloudEvent, uow: ApprovalsUnitOfWork) -> None
         )
 
 
+def on_batch_submitted(event: CloudEvent, uow: ApprovalsUnitOfWork) -> None:
+    """报送: a county sent its batch to the city (焦作 「推荐表、汇总表各1份，报送至市教育局」); keep a receipt per
+    nomination, so the city's stage decides these forms (a task awaiting a batch is held until then)."""
+    d = event.data
+    for nomination_id in d.get("nomination_ids") or []:
+        uow.batch_receipts.record(
+            {
+                "nomination_id": uuid.UUID(nomination_id),
+                "batch_id": uuid.UUID(d["batch_id"]),
+                "round_id": uuid.UUID(d["round_id"]),
+                "org_code": d["org_code"],
+                "org_path": d["org_path"],
+                "submitted_at": dt.datetime.fromisoformat(d["submitted_at"]) if d.get("submitted_at") else now(),
+            }
+        )
+
+
 # -- decisions ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Decide:
@@ -219,6 +236,11 @@ def _decide_in(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Decide, at: 
             "No delegation from that reviewer to you covers this task today.",
             errors=[field_error("on_behalf_of", "no delegation in force from this user for this task")],
         )
+    if task.status == "open":
+        # 报送: the city decides a county's form once the county has sent it up in its batch
+        hold = task.batch_hold(bool(uow.batch_receipts.received([task.nomination_id])))
+        if hold is not None:
+            raise StateConflict(hold, "batch")
     seal = None
     if cmd.seal_unit_name:
         seal = Seal(cmd.seal_unit_name.strip(), cmd.seal_date or at.date())

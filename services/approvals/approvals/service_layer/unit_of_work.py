@@ -13,6 +13,7 @@ from approvals.adapters.orm import (
     appointment_filings,
     appointments,
     audit_log,
+    batch_receipts,
     delegations,
     disabled_accounts,
     evaluations,
@@ -120,6 +121,29 @@ class Projections:
             )
         ).first()
         return row is not None
+
+
+class BatchReceipts:
+    """报送: which nominations their county has sent up to the city (from `nominations.batch.submitted`)."""
+
+    def __init__(self, uow: ApprovalsUnitOfWork) -> None:
+        self.uow = uow
+
+    def record(self, values: dict[str, Any]) -> None:
+        """One receipt per nomination; the same batch told again changes nothing."""
+        session = self.uow.session
+        known = session.execute(
+            select(batch_receipts.c.nomination_id).where(batch_receipts.c.nomination_id == values["nomination_id"])
+        ).first()
+        if known is None:
+            session.execute(batch_receipts.insert().values(**values))
+
+    def received(self, nomination_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+        """Those of `nomination_ids` that are in a sent batch."""
+        if not nomination_ids:
+            return set()
+        query = select(batch_receipts.c.nomination_id).where(batch_receipts.c.nomination_id.in_(list(nomination_ids)))
+        return set(self.uow.session.execute(query).scalars())
 
 
 class CaseRepository:
@@ -681,9 +705,11 @@ class ApprovalsUnitOfWork(SqlAlchemyUnitOfWork):
     evaluations: EvaluationRepository
     rectifications: RectificationRepository
     publications: PublicationRepository
+    batch_receipts: BatchReceipts
 
     def on_enter(self) -> None:
         self.publications = PublicationRepository(self)
+        self.batch_receipts = BatchReceipts(self)
         self.projections = Projections(self)
         self.cases = CaseRepository(self)
         self.tasks = TaskRepository(self)

@@ -82,6 +82,7 @@ class Stage:
     due_days: int
     when_missing: str = "wait"  # `skip`: a school without an org of this level goes on to the next body
     escalate_to: str | dict[str, str] | None = None  # an overdue task's target: `next_stage`, {role, org_level}
+    awaits_batch: bool = False  # 报送: decides only what the stage before it sent up in its batch (焦作's city)
 
 
 @dataclass(frozen=True)

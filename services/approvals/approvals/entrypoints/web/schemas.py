@@ -43,6 +43,13 @@ class TaskSchema(Schema):
     on_behalf_of = fields.String(allow_none=True)
     decided_at = fields.DateTime(allow_none=True)
     version = fields.Integer()
+    awaits_batch_from = fields.String(
+        allow_none=True,
+        metadata={"description": "报送: the org whose batch must hold the form before this stage decides"},
+    )
+    awaiting_batch = fields.Boolean(
+        metadata={"description": "报送: the batch has not come yet, so a decision is refused (409 `batch`) for now"}
+    )
 
 
 TaskPage = page_schema(TaskSchema, "TaskPage")
