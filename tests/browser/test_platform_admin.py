@@ -57,6 +57,9 @@ def test_an_administrator_imports_orgs_and_users_gives_a_grant_and_the_new_user_
     upload(page, fixed)
     expect(page.locator("[data-test=import-result]")).to_contain_text("新建 2 条")
     page.locator("[data-test=org-search]").fill(school)
+    # No opened org's name or code holds the school's code: the tree is not shown empty, a line says to find it.
+    expect(page.locator("[data-test=org-tree-empty]")).to_be_visible()
+    expect(page.locator("[data-test=org-tree]")).to_be_hidden()
     page.locator("[data-test=org-find]").click()
     selected = page.locator("[data-test=org-selected]")
     expect(selected).to_contain_text(school_name)

@@ -5,6 +5,7 @@ export default {
     menu: 'Organisations',
     tree: 'Tree',
     search: 'Filter the expanded organisations by name, or enter a code to look it up',
+    treeEmpty: 'No opened organisation matches; enter a code to find one',
     find: 'Find',
     notFound: 'No organisation has the code {code}',
     code: 'Code',

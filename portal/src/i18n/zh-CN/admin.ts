@@ -5,6 +5,7 @@ export default {
     menu: '组织机构',
     tree: '机构树',
     search: '按名称筛选已展开的机构，或输入机构代码查找',
+    treeEmpty: '已展开的机构中没有匹配项，可输入机构代码查找',
     find: '查找',
     notFound: '未找到代码为 {code} 的机构',
     code: '机构代码',
