@@ -12,6 +12,7 @@ from typing import Any
 
 from tests.browser.school import School, new_school
 from tests.browser.test_review_chains import Person, reviewer
+from tests.e2e.batches import send_up_to_the_city
 from tests.e2e.conftest import Stack
 from tests.e2e.test_policies_e2e import (
     JIAOZUO_FORM,
@@ -65,9 +66,11 @@ def appointed_cio(stack: Stack, admin: Client, county: County, school_name: str,
     decide(school.admin, task_for(school.admin, nomination.id, "unit"), "approve", "同意推荐", school.name)
     county_task = task_for(county.reviewer.api, nomination.id, "county_review")
     decide(county.reviewer.api, county_task, "approve", "同意", county.name)
+    # 推荐表、汇总表各1份，报送至市教育局: the county sends its batch before the city decides.
+    city_task = send_up_to_the_city(county.reviewer.api, city, round_["id"], county.code, nomination.id)
     decide(
         city,
-        task_for(city, nomination.id, "city_review"),
+        city_task,
         "approve",
         "同意聘任",
         "焦作市教育局",
