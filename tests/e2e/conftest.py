@@ -38,6 +38,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def free_ports(count: int) -> list[int]:
+    """`count` different free ports: every socket stays bound until all are chosen. Calling free_port() again and
+    again may hand out the same port twice (it is free again once its socket closes), and two processes of one
+    stack then fight for it ("Address already in use" at a worker's start)."""
+    with contextlib.ExitStack() as held:
+        sockets = [held.enter_context(socket.socket()) for _ in range(count)]
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
+
+
 @dataclass
 class Stack:
     gateway: str
@@ -127,8 +138,9 @@ def _run_processes(
     unlimited_clients: tuple[str, ...] = (),
 ) -> Iterator[Stack]:
     services = [s for s in load_services() if s.exists and (only is None or s.name in only)]
-    ports = {s.name: (free_port(), free_port()) for s in services}
-    gateway_port = gateway_port or free_port()
+    chosen = iter(free_ports(2 * len(services) + 1))
+    ports = {s.name: (next(chosen), next(chosen)) for s in services}
+    gateway_port = gateway_port or next(chosen)
     python = sys.executable
     identity_web = f"http://127.0.0.1:{ports['identity'][0]}"
     common = {
