@@ -9,15 +9,17 @@ the product and not a lesser copy of it.
 
 from __future__ import annotations
 
+import abc
 import datetime as dt
 import select
 from collections.abc import Callable, Iterable
-from typing import Any, Protocol, Self
+from dataclasses import dataclass
+from typing import Any, Protocol, Self, TypeVar
 
-from sqlalchemy import DateTime, Dialect, Engine, MetaData, create_engine, event, text
+from sqlalchemy import DateTime, Dialect, Engine, MetaData, Select, Table, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, registry, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from shared.config import ConfigError
@@ -105,61 +107,143 @@ class HasEvents(Protocol):
     events: list[Any]
 
 
-class UnitOfWork(Protocol):
-    """What handlers need from a unit of work; fakes in unit tests implement the same."""
-
-    def __enter__(self) -> Self: ...
-    def __exit__(self, *args: object) -> None: ...
-    def commit(self) -> None: ...
-    def rollback(self) -> None: ...
+A = TypeVar("A", bound=HasEvents)
 
 
-class SqlAlchemyUnitOfWork:
-    """One transaction: `with uow: ...; uow.commit()`; leaving the block without commit rolls back.
+class Repository:
+    """What every repository shares with its fake: the aggregates it handed out or took in are `seen`, so the
+    unit of work that owns it can collect their events on commit (cosmicpython's `seen`)."""
 
-    Events raised by aggregates the unit of work has seen, and events added with `publish`,
-    are written to the outbox in the same transaction as the state change.
-    """
+    def __init__(self) -> None:
+        self.seen: list[HasEvents] = []
 
-    def __init__(self, session_factory: Callable[[], Session], source: str) -> None:
-        self._session_factory = session_factory
-        self.source = source
-        self._pending: list[Any] = []
-        self._seen: list[HasEvents] = []
+    def _saw(self, aggregate: A) -> A:
+        self.seen.append(aggregate)
+        return aggregate
+
+
+class SqlRepository(Repository):
+    """A repository over the unit of work's session (one per unit of work, built when it is entered)."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+
+    def _add(self, aggregate: HasEvents) -> None:
+        self.session.add(aggregate)
+        self._saw(aggregate)
+
+    def _one(self, query: Select[Any], lock: bool = False) -> Any | None:
+        """The one aggregate the query finds (seen), or None; `lock` holds its row until the transaction ends."""
+        found = self.session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
+        return None if found is None else self._saw(found)
+
+    def _all(self, query: Select[Any]) -> list[Any]:
+        """Every aggregate the query finds, each seen: the caller is about to change them."""
+        return [self._saw(found) for found in self.session.execute(query).scalars()]
+
+
+class AbstractUnitOfWork(abc.ABC):
+    """One business transaction (cosmicpython): `with uow: ...; uow.commit()`; leaving the block without commit
+    rolls back. The events of the aggregates its repositories have seen, and events added with `publish`, leave
+    with the commit. Handlers are written against this; unit tests pass a fake that subclasses it (in-memory
+    repositories, a `committed` flag, the events it collected), the services a SQLAlchemy one.
+
+    Repositories are attributes built in `on_enter`; every attribute that is a `Repository` is asked for what it
+    has seen, so a unit of work declares its repositories once."""
 
     def __enter__(self) -> Self:
-        self.session = self._session_factory()
-        self._pending = []
-        self._seen = []
+        self._pending: list[Any] = []
+        self._seen: list[HasEvents] = []
         self.on_enter()
         return self
 
-    def on_enter(self) -> None:
+    def on_enter(self) -> None:  # noqa: B027 - a hook: a unit of work without repositories needs none
         """Subclasses build their repositories here."""
 
     def __exit__(self, *args: object) -> None:
-        # Closing rolls back whatever was not committed, and (unlike rollback) leaves the loaded
-        # objects readable for the caller, detached.
-        self.session.close()
+        self.rollback()
 
     def track(self, aggregate: HasEvents) -> None:
+        """An aggregate loaded outside a repository whose events must leave with the commit."""
         self._seen.append(aggregate)
 
     def publish(self, *events: Any) -> None:
+        """Events that belong to no aggregate (a projection's news), written to the outbox on commit."""
         self._pending.extend(events)
 
     def collect_events(self) -> Iterable[Any]:
-        for aggregate in self._seen:
+        repositories = [value for value in vars(self).values() if isinstance(value, Repository)]
+        for aggregate in [*self._seen, *(seen for repository in repositories for seen in repository.seen)]:
             while aggregate.events:
                 yield aggregate.events.pop(0)
         while self._pending:
             yield self._pending.pop(0)
 
     def commit(self) -> None:
+        self._commit(list(self.collect_events()))
+
+    @abc.abstractmethod
+    def _commit(self, events: list[Any]) -> None:
+        """Make the changes and the events durable together."""
+
+    @abc.abstractmethod
+    def rollback(self) -> None: ...
+
+
+class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
+    """The unit of work over one database session: the events go to the outbox in the same transaction as the
+    state change."""
+
+    def __init__(self, session_factory: Callable[[], Session], source: str) -> None:
+        self._session_factory = session_factory
+        self.source = source
+
+    def __enter__(self) -> Self:
+        self.session = self._session_factory()
+        return super().__enter__()
+
+    def __exit__(self, *args: object) -> None:
+        # Closing rolls back whatever was not committed, and (unlike rollback) leaves the loaded
+        # objects readable for the caller, detached.
+        self.session.close()
+
+    def _commit(self, events: list[Any]) -> None:
         from shared.bus.outbox import add_to_outbox
 
-        add_to_outbox(self.session, self.source, list(self.collect_events()))
+        add_to_outbox(self.session, self.source, events)
         self.session.commit()
 
     def rollback(self) -> None:
         self.session.rollback()
+
+
+@dataclass(frozen=True)
+class AggregateMapping:
+    """How one domain class maps onto its table. `versioned`: the table's `version` column is SQLAlchemy's
+    `version_id_col`, so an UPDATE that lost a race with another transaction fails (StaleDataError) instead of
+    overwriting it (optimistic locking, for aggregates two people may change at once)."""
+
+    cls: type
+    table: Table
+    versioned: bool = False
+    properties: Callable[[], dict[str, Any]] | None = None
+
+
+def map_imperatively_once(mapper_registry: registry, *mappings: AggregateMapping) -> None:
+    """Map the domain classes once per process (a later call does nothing), keeping the domain free of
+    SQLAlchemy. A loaded object gets an empty `events` list, since SQLAlchemy does not call `__init__`."""
+    if mapper_registry.mappers:
+        return
+    for mapping in mappings:
+        mapper_registry.map_imperatively(
+            mapping.cls,
+            mapping.table,
+            version_id_col=mapping.table.c.version if mapping.versioned else None,
+            properties=mapping.properties() if mapping.properties else None,
+        )
+        event.listen(mapping.cls, "load", _fresh_events)
+
+
+def _fresh_events(target: Any, _context: Any) -> None:
+    target.events = []

@@ -38,6 +38,9 @@ def now() -> dt.datetime:
 APPROVE, RETURN, REJECT = "approve", "return", "reject"
 DECISIONS = (APPROVE, RETURN, REJECT)
 
+# Roles that read everything in their subtree (never decide).
+READ_ALL_ROLES = ("auditor", "platform_admin")
+
 # case status
 IN_REVIEW, RETURNED, APPROVED, REJECTED, CANCELLED = "in_review", "returned", "approved", "rejected", "cancelled"
 # task status

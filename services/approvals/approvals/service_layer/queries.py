@@ -7,8 +7,8 @@ import uuid
 from typing import Any
 
 from approvals.domain.letters import AppointmentLetter, letter_of
-from approvals.domain.model import Appointment, ReviewCase, ReviewTask
-from approvals.service_layer.unit_of_work import READ_ALL_ROLES, ApprovalsUnitOfWork
+from approvals.domain.model import READ_ALL_ROLES, Appointment, ReviewCase, ReviewTask
+from approvals.service_layer.unit_of_work import ApprovalsUnitOfWork
 from shared import clock, tabular
 from shared.auth import Principal
 from shared.errors import NotFound

@@ -21,6 +21,7 @@ from approvals.adapters.policy_snapshot import parse_policy
 from approvals.domain.model import (
     APPROVE,
     APPROVED,
+    READ_ALL_ROLES,
     Appointment,
     DomainError,
     Nominee,
@@ -33,7 +34,7 @@ from approvals.domain.model import (
 from approvals.domain.policy import PublicationPolicy
 from approvals.domain.publication import required_publication_hold
 from approvals.service_layer import succession
-from approvals.service_layer.unit_of_work import READ_ALL_ROLES, ApprovalsUnitOfWork
+from approvals.service_layer.unit_of_work import ApprovalsUnitOfWork
 from shared.auth import Principal
 from shared.bus.envelope import CloudEvent
 from shared.errors import Conflict, Forbidden, NotFound, ProblemError, Unprocessable, field_error
