@@ -133,6 +133,11 @@ class SqlRepository(Repository):
         self.session.add(aggregate)
         self._saw(aggregate)
 
+    def _get(self, cls: type[A], key: Any) -> A | None:
+        """The aggregate of this class with this primary key (seen), or None."""
+        found = self.session.get(cls, key)
+        return None if found is None else self._saw(found)
+
     def _one(self, query: Select[Any], lock: bool = False) -> Any | None:
         """The one aggregate the query finds (seen), or None; `lock` holds its row until the transaction ends."""
         found = self.session.execute(query.with_for_update() if lock else query).scalar_one_or_none()

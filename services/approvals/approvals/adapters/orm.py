@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy.orm import registry, relationship
 
 from approvals.domain.evaluation import Evaluation, Rectification
 from approvals.domain.filings import ChangeFiling
 from approvals.domain.model import Appointment, ReviewCase, ReviewTask
 from approvals.domain.publication import Objection, Publication
-from shared.db import UtcDateTime, new_metadata
+from shared.db import AggregateMapping, UtcDateTime, map_imperatively_once, new_metadata
 
 metadata = new_metadata()
 mapper_registry = registry(metadata=metadata)
@@ -359,43 +356,29 @@ disabled_accounts = sa.Table(
     sa.Column("updated_at", TS, nullable=False),
 )
 
-_mapped = False
-
-
 def start_mappers() -> None:
-    """Map the domain classes once per process; safe to call again."""
-    global _mapped
-    if _mapped:
-        return
-    _mapped = True
-    mapper_registry.map_imperatively(ReviewTask, review_tasks, version_id_col=review_tasks.c.version)
-    mapper_registry.map_imperatively(
-        ReviewCase,
-        review_cases,
-        version_id_col=review_cases.c.version,
-        properties={
-            "tasks": relationship(
-                ReviewTask,
-                lazy="selectin",
-                order_by=[review_tasks.c.assigned_at, review_tasks.c.stage_index],
-                cascade="all, delete-orphan",
-            )
-        },
+    """Map the domain classes once per process; safe to call again. Every aggregate here is versioned: reviewers,
+    operators and timers change the same rows."""
+    map_imperatively_once(
+        mapper_registry,
+        AggregateMapping(ReviewTask, review_tasks, versioned=True),
+        AggregateMapping(
+            ReviewCase,
+            review_cases,
+            versioned=True,
+            properties=lambda: {
+                "tasks": relationship(
+                    ReviewTask,
+                    lazy="selectin",
+                    order_by=[review_tasks.c.assigned_at, review_tasks.c.stage_index],
+                    cascade="all, delete-orphan",
+                )
+            },
+        ),
+        AggregateMapping(Appointment, appointments, versioned=True),
+        AggregateMapping(ChangeFiling, appointment_filings, versioned=True),
+        AggregateMapping(Evaluation, evaluations, versioned=True),
+        AggregateMapping(Rectification, rectifications, versioned=True),
+        AggregateMapping(Publication, publications, versioned=True),
+        AggregateMapping(Objection, objections, versioned=True),
     )
-    mapper_registry.map_imperatively(Appointment, appointments, version_id_col=appointments.c.version)
-    mapper_registry.map_imperatively(ChangeFiling, appointment_filings, version_id_col=appointment_filings.c.version)
-    mapper_registry.map_imperatively(Evaluation, evaluations, version_id_col=evaluations.c.version)
-    mapper_registry.map_imperatively(Rectification, rectifications, version_id_col=rectifications.c.version)
-    mapper_registry.map_imperatively(Publication, publications, version_id_col=publications.c.version)
-    mapper_registry.map_imperatively(Objection, objections, version_id_col=objections.c.version)
-
-    @event.listens_for(ReviewCase, "load")
-    @event.listens_for(ReviewTask, "load")
-    @event.listens_for(Appointment, "load")
-    @event.listens_for(ChangeFiling, "load")
-    @event.listens_for(Evaluation, "load")
-    @event.listens_for(Rectification, "load")
-    @event.listens_for(Publication, "load")
-    @event.listens_for(Objection, "load")
-    def _fresh_events(target: Any, _context: Any) -> None:
-        target.events = []

@@ -6,10 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy.orm import registry
 
-from shared.db import UtcDateTime, new_metadata
+from shared.db import AggregateMapping, UtcDateTime, map_imperatively_once, new_metadata
 from training.domain.model import (
     Attendance,
     Certificate,
@@ -210,23 +209,13 @@ audit_log = sa.Table(
     sa.Index("ix_audit_log_org_path_prefix", "org_path", postgresql_ops={"org_path": "varchar_pattern_ops"}),
 )
 
-_mapped = False
-
 
 def start_mappers() -> None:
     """Map the domain classes once per process; safe to call again."""
-    global _mapped
-    if _mapped:
-        return
-    _mapped = True
-    mapper_registry.map_imperatively(Training, trainings)
-    mapper_registry.map_imperatively(Attendance, attendance)
-    mapper_registry.map_imperatively(Certificate, certificates)
-    mapper_registry.map_imperatively(ImportJob, import_jobs)
-
-    @event.listens_for(Training, "load")
-    @event.listens_for(Attendance, "load")
-    @event.listens_for(Certificate, "load")
-    @event.listens_for(ImportJob, "load")
-    def _fresh_events(target: Any, _context: Any) -> None:
-        target.events = []
+    map_imperatively_once(
+        mapper_registry,
+        AggregateMapping(Training, trainings, versioned=True),
+        AggregateMapping(Attendance, attendance),
+        AggregateMapping(Certificate, certificates),
+        AggregateMapping(ImportJob, import_jobs),
+    )
