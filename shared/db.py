@@ -225,7 +225,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
 
 @dataclass(frozen=True)
 class AggregateMapping:
-    """How one domain class maps onto its table. `versioned`: the table's `version` column is SQLAlchemy's
+    """How one domain class maps onto its table (what `map_imperatively` is told). `versioned`: the table's `version` column is SQLAlchemy's
     `version_id_col`, so an UPDATE that lost a race with another transaction fails (StaleDataError) instead of
     overwriting it (optimistic locking, for aggregates two people may change at once)."""
 
@@ -233,6 +233,8 @@ class AggregateMapping:
     table: Table
     versioned: bool = False
     properties: Callable[[], dict[str, Any]] | None = None
+    # False for an entity that lives inside another aggregate and raises no events of its own.
+    raises_events: bool = True
 
 
 def map_imperatively_once(mapper_registry: registry, *mappings: AggregateMapping) -> None:
@@ -247,7 +249,8 @@ def map_imperatively_once(mapper_registry: registry, *mappings: AggregateMapping
             version_id_col=mapping.table.c.version if mapping.versioned else None,
             properties=mapping.properties() if mapping.properties else None,
         )
-        event.listen(mapping.cls, "load", _fresh_events)
+        if mapping.raises_events:
+            event.listen(mapping.cls, "load", _fresh_events)
 
 
 def _fresh_events(target: Any, _context: Any) -> None:

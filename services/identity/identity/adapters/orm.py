@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy.orm import registry, relationship
 
 from identity.domain.model import Org, OrgLevel, RoleGrant, User
-from shared.db import UtcDateTime, new_metadata
+from shared.db import AggregateMapping, UtcDateTime, map_imperatively_once, new_metadata
 
 metadata = new_metadata()
 mapper_registry = registry(metadata=metadata)
@@ -182,28 +179,20 @@ sso_logout_tokens = sa.Table(
     sa.Column("expires_at", TS, nullable=False, index=True),
 )
 
-_mapped = False
-
 
 def start_mappers() -> None:
     """Map the domain classes once per process; safe to call again."""
-    global _mapped
-    if _mapped:
-        return
-    _mapped = True
-    mapper_registry.map_imperatively(Org, orgs)
-    mapper_registry.map_imperatively(RoleGrant, role_grants)
-    mapper_registry.map_imperatively(
-        User,
-        users,
-        properties={
-            "grants": relationship(
-                RoleGrant, cascade="all, delete-orphan", lazy="selectin", order_by=role_grants.c.created_at
-            )
-        },
+    map_imperatively_once(
+        mapper_registry,
+        AggregateMapping(Org, orgs),
+        AggregateMapping(RoleGrant, role_grants, raises_events=False),
+        AggregateMapping(
+            User,
+            users,
+            properties=lambda: {
+                "grants": relationship(
+                    RoleGrant, cascade="all, delete-orphan", lazy="selectin", order_by=role_grants.c.created_at
+                )
+            },
+        ),
     )
-
-    @event.listens_for(Org, "load")
-    @event.listens_for(User, "load")
-    def _fresh_events(target: Any, _context: Any) -> None:
-        target.events = []
