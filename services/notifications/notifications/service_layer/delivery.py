@@ -11,16 +11,13 @@ import datetime as dt
 import logging
 import urllib.parse
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import func, select, update
-
 from notifications.adapters.metrics import DEAD_DELIVERIES, DELIVERIES, DELIVERY_LATENCY, REMINDERS_SENT
-from notifications.adapters.orm import deliveries, directory_users, reminders
 from notifications.domain.model import DeliveryStatus, RetryPolicy
-from notifications.service_layer.notifier import Notifier, load_preferences
+from notifications.service_layer.notifier import Notifier
 from notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 from shared.errors import Conflict, NotFound
 
@@ -77,35 +74,13 @@ def dispatch_due(
     """Send the deliveries that are due; returns how many were attempted."""
     started = now()
     with uow_factory() as uow:
-        due: list[dict[str, Any]] = [
-            dict(r)
-            for r in uow.session.execute(
-                select(deliveries)
-                .where(
-                    deliveries.c.status == DeliveryStatus.PENDING.value,
-                    deliveries.c.next_attempt_at <= started,
-                    deliveries.c.channel.in_(list(senders)),
-                )
-                .order_by(deliveries.c.next_attempt_at)
-                .limit(batch_size)
-                .with_for_update(skip_locked=True)
-            ).mappings()
-        ]
+        due = uow.deliveries.claim_due(list(senders), started, started + CLAIM_LEASE, batch_size)
         if not due:
             return 0
-        uow.session.execute(
-            update(deliveries)
-            .where(deliveries.c.id.in_([d["id"] for d in due]))
-            .values(attempts=deliveries.c.attempts + 1, next_attempt_at=started + CLAIM_LEASE)
-        )
         targets = {}
         for user_id in {d["recipient_id"] for d in due}:
-            user = (
-                uow.session.execute(select(directory_users).where(directory_users.c.user_id == user_id))
-                .mappings()
-                .first()
-            )
-            prefs = load_preferences(uow.session, user_id)
+            user = uow.recipients.get(user_id)
+            prefs = uow.preferences.get(user_id)
             targets[user_id] = Target(
                 user_id=user_id,
                 email=user["email"] if user else None,
@@ -125,10 +100,8 @@ def dispatch_due(
             continue
         finished = now()
         with uow_factory() as uow:
-            uow.session.execute(
-                update(deliveries)
-                .where(deliveries.c.id == row["id"])
-                .values(status=outcome.value, sent_at=finished, last_error=None, next_attempt_at=None)
+            uow.deliveries.change(
+                row["id"], status=outcome.value, sent_at=finished, last_error=None, next_attempt_at=None
             )
             uow.commit()
         DELIVERIES.labels(row["channel"], outcome.value).inc()
@@ -151,51 +124,40 @@ def _failed(
         extra={"delivery_id": str(row["id"]), "channel": row["channel"], "attempts": attempts, "status": status},
     )
     with uow_factory() as uow:
-        uow.session.execute(
-            update(deliveries)
-            .where(deliveries.c.id == row["id"])
-            .values(status=status.value, last_error=error, next_attempt_at=next_at)
-        )
+        uow.deliveries.change(row["id"], status=status.value, last_error=error, next_attempt_at=next_at)
         uow.commit()
     DELIVERIES.labels(row["channel"], "dead" if status == DeliveryStatus.DEAD else "failed").inc()
 
 
 def count_dead(uow_factory: Callable[[], NotificationsUnitOfWork]) -> int:
     with uow_factory() as uow:
-        dead = uow.session.execute(
-            select(func.count()).select_from(deliveries).where(deliveries.c.status == DeliveryStatus.DEAD.value)
-        ).scalar_one()
+        dead = uow.deliveries.count_dead()
     DEAD_DELIVERIES.set(dead)
     return int(dead)
 
 
-def retry_delivery(uow: NotificationsUnitOfWork, delivery_id: uuid.UUID, actor: str, scope: Any) -> dict[str, Any]:
-    """An operator sends a dead delivery again: attempts start over, it is due now. Audited."""
+def retry_delivery(
+    uow: NotificationsUnitOfWork, delivery_id: uuid.UUID, actor: str, paths: Sequence[str]
+) -> dict[str, Any]:
+    """An operator sends a dead delivery again: attempts start over, it is due now. Audited. A delivery outside the
+    operator's subtrees (`paths`) is not found."""
     with uow:
-        row = (
-            uow.session.execute(select(deliveries).where(deliveries.c.id == delivery_id, scope).with_for_update())
-            .mappings()
-            .first()
-        )
+        row = uow.deliveries.get(delivery_id, paths, lock=True)
         if row is None:
             raise NotFound("No such delivery.")
         if row["status"] != DeliveryStatus.DEAD.value:
             raise Conflict(f"Only a dead delivery can be retried; this one is {row['status']}.")
         now = dt.datetime.now(dt.UTC)
-        uow.session.execute(
-            update(deliveries)
-            .where(deliveries.c.id == delivery_id)
-            .values(status=DeliveryStatus.PENDING.value, attempts=0, next_attempt_at=now)
-        )
+        again = {"status": DeliveryStatus.PENDING.value, "attempts": 0, "next_attempt_at": now}
+        uow.deliveries.change(delivery_id, **again)
         uow.audit(
             "delivery.retried",
             actor=actor,
             target=str(delivery_id),
             details={"channel": row["channel"], "attempts_before": row["attempts"], "last_error": row["last_error"]},
         )
-        result = uow.session.execute(select(deliveries).where(deliveries.c.id == delivery_id)).mappings().one()
         uow.commit()
-    return dict(result)
+    return {**row, **again}
 
 
 def send_due_reminders(
@@ -208,22 +170,12 @@ def send_due_reminders(
     """Turn due, uncancelled reminders into messages; marked sent in the same transaction, so once."""
     at = now()
     with uow_factory() as uow:
-        due = (
-            uow.session.execute(
-                select(reminders)
-                .where(reminders.c.sent_at.is_(None), reminders.c.cancelled_at.is_(None), reminders.c.due_at <= at)
-                .order_by(reminders.c.due_at)
-                .limit(batch_size)
-                .with_for_update(skip_locked=True)
-            )
-            .mappings()
-            .all()
-        )
+        due = uow.reminders.due(at, batch_size)
         for reminder in due:
             notifier.fan_out(
                 f"reminder.{reminder['kind']}", f"reminder:{reminder['id']}", at, dict(reminder["data"]), uow
             )
-            uow.session.execute(update(reminders).where(reminders.c.id == reminder["id"]).values(sent_at=at))
+            uow.reminders.mark_sent(reminder["id"], at)
             notifier.plan_next_evaluation(dict(reminder), f"reminder:{reminder['id']}", uow)
         uow.commit()
     for reminder in due:

@@ -12,13 +12,9 @@ from collections.abc import Callable
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import select, update
-
 from notifications.adapters.metrics import DIGESTS
-from notifications.adapters.orm import deliveries, directory_users, messages
 from notifications.adapters.templates import Templates
 from notifications.domain.model import Channel, DeliveryStatus, Preferences
-from notifications.service_layer.notifier import load_preferences
 from notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -42,32 +38,9 @@ def send_digests(
     at = now()
     made = 0
     with uow_factory() as uow:
-        held = [
-            dict(r)
-            for r in uow.session.execute(
-                select(
-                    deliveries.c.id,
-                    deliveries.c.recipient_id,
-                    deliveries.c.next_attempt_at,
-                    deliveries.c.event_time,
-                    deliveries.c.kind,
-                    messages.c.subject,
-                    messages.c.body,
-                    messages.c.created_at,
-                )
-                .select_from(deliveries.join(messages, messages.c.id == deliveries.c.message_id))
-                .where(
-                    deliveries.c.status == DeliveryStatus.HELD.value,
-                    deliveries.c.channel == Channel.EMAIL.value,
-                    deliveries.c.next_attempt_at <= at,
-                )
-                .order_by(deliveries.c.recipient_id, deliveries.c.created_at, deliveries.c.id)
-                .limit(batch_size)
-                .with_for_update(of=deliveries, skip_locked=True)
-            ).mappings()
-        ]
+        held = uow.deliveries.held_email_due(at, batch_size)
         for recipient_id, rows in groupby(held, key=lambda r: r["recipient_id"]):
-            prefs = load_preferences(uow.session, recipient_id)
+            prefs = uow.preferences.get(recipient_id)
             by_date: dict[dt.date, list[dict[str, Any]]] = {}
             for row in rows:
                 by_date.setdefault(prefs.digest_date(row["next_attempt_at"]), []).append(row)
@@ -76,11 +49,7 @@ def send_digests(
                     made += 1
                 else:
                     later = prefs.next_digest_at(max(at, items[0]["next_attempt_at"]))
-                    uow.session.execute(
-                        update(deliveries)
-                        .where(deliveries.c.id.in_([i["id"] for i in items]))
-                        .values(next_attempt_at=later)
-                    )
+                    uow.deliveries.postpone([i["id"] for i in items], later)
         uow.commit()
     if made:
         DIGESTS.inc(made)
@@ -97,9 +66,7 @@ def _make_digest(
     at: dt.datetime,
 ) -> bool:
     """Write the day's digest delivery and point the held rows at it; False if that day's digest exists."""
-    user = (
-        uow.session.execute(select(directory_users).where(directory_users.c.user_id == recipient_id)).mappings().first()
-    )
+    user = uow.recipients.get(recipient_id)
     zone = zoneinfo.ZoneInfo(prefs.digest_timezone)
     context = {
         "date": day.isoformat(),
@@ -117,34 +84,27 @@ def _make_digest(
     }
     rendered = templates.render(DIGEST_KIND, user["locale"] if user else None, Channel.EMAIL, context)
     digest_id = uuid.uuid4()
-    inserted = uow.session.execute(
-        uow.insert(deliveries)
-        .values(
-            id=digest_id,
-            message_id=None,
-            event_id=f"digest:{recipient_id}:{day.isoformat()}",
-            recipient_id=recipient_id,
-            channel=Channel.EMAIL.value,
-            kind=DIGEST_KIND,
-            org_path=None,
-            subject=rendered.subject[:400],
-            body=rendered.body,
-            is_html=rendered.html,
-            status=DeliveryStatus.PENDING.value,
-            attempts=0,
-            next_attempt_at=at,
-            event_time=min(i["event_time"] for i in items),
-            created_at=at,
-        )
-        .on_conflict_do_nothing(index_elements=["event_id", "recipient_id", "channel"])
-        .returning(deliveries.c.id)
-    ).first()
-    if inserted is None:
+    made = uow.deliveries.add_digest(
+        {
+            "id": digest_id,
+            "message_id": None,
+            "event_id": f"digest:{recipient_id}:{day.isoformat()}",
+            "recipient_id": recipient_id,
+            "channel": Channel.EMAIL.value,
+            "kind": DIGEST_KIND,
+            "org_path": None,
+            "subject": rendered.subject[:400],
+            "body": rendered.body,
+            "is_html": rendered.html,
+            "status": DeliveryStatus.PENDING.value,
+            "attempts": 0,
+            "next_attempt_at": at,
+            "event_time": min(i["event_time"] for i in items),
+            "created_at": at,
+        }
+    )
+    if not made:
         log.info("digest already made", extra={"recipient_id": recipient_id, "date": day.isoformat()})
         return False
-    uow.session.execute(
-        update(deliveries)
-        .where(deliveries.c.id.in_([i["id"] for i in items]))
-        .values(status=DeliveryStatus.DIGESTED.value, digest_id=digest_id, next_attempt_at=None, sent_at=None)
-    )
+    uow.deliveries.digested([i["id"] for i in items], digest_id)
     return True

@@ -6,33 +6,24 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete
 
 from notifications.adapters.metrics import MESSAGES_CREATED, REMINDERS_CANCELLED
 from notifications.adapters.orm import (
-    deliveries,
     directory_grants,
     directory_orgs,
     directory_users,
-    known_nominations,
-    messages,
-    preferences,
-    reminders,
 )
 from notifications.adapters.templates import Rendered, Templates
 from notifications.domain.model import (
-    DEFAULT_DIGEST_TIME,
-    DEFAULT_DIGEST_TIMEZONE,
     Channel,
     DeliveryStatus,
     Preferences,
-    ReminderPlan,
     next_evaluation_plan,
-    parse_digest_time,
     parse_time,
     plan_reminders,
     reminder_keys_cancelled_by,
@@ -41,7 +32,6 @@ from notifications.domain.model import (
 from notifications.domain.rules import Rule, RuleBook, resolve
 from notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 from shared.bus.envelope import CloudEvent
-from shared.scope import escape_like, within_any
 
 log = logging.getLogger(__name__)
 
@@ -69,36 +59,6 @@ REMINDER_EVENTS = (
 )
 # How long past its time a newly planned reminder is still worth sending.
 REMINDER_GRACE = dt.timedelta(days=1)
-
-
-def load_preferences(session: Any, user_id: str) -> Preferences:
-    row = session.execute(select(preferences).where(preferences.c.user_id == user_id)).mappings().first()
-    if row is None:
-        return Preferences()
-    return _preferences(row)
-
-
-def _preferences(row: Mapping[str, Any]) -> Preferences:
-    return Preferences(
-        channels={k: tuple(v) for k, v in (row["channels"] or {}).items()},
-        robots=dict(row["robots"] or {}),
-        version=row["version"],
-        digest=row["digest"] or "off",
-        digest_time=parse_digest_time(row["digest_time"] or "") or DEFAULT_DIGEST_TIME,
-        digest_timezone=row["digest_timezone"] or DEFAULT_DIGEST_TIMEZONE,
-    )
-
-
-def load_preferences_of(session: Any, user_ids: Iterable[str]) -> dict[str, Preferences]:
-    """Several recipients' preferences in one query; a recipient without a row has the defaults."""
-    rows = session.execute(select(preferences).where(preferences.c.user_id.in_(list(user_ids)))).mappings()
-    return {row["user_id"]: _preferences(row) for row in rows}
-
-
-def load_users(session: Any, user_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-    """Several recipients' directory rows (names, locale, addresses) in one query."""
-    rows = session.execute(select(directory_users).where(directory_users.c.user_id.in_(list(user_ids)))).mappings()
-    return {row["user_id"]: dict(row) for row in rows}
 
 
 def has_address(channel: str, user: Mapping[str, Any] | None, prefs: Preferences) -> bool:
@@ -170,7 +130,7 @@ class Notifier:
             return 0
         org_path = data.get("org_path") or data.get("school_org_path") or data.get("issuing_org_path")
         now = dt.datetime.now(dt.UTC)
-        users = load_users(uow.session, rule_of)
+        users = uow.recipients.of(rule_of)
         message_rows: list[dict[str, Any]] = []
         rendered_inbox: dict[str, tuple[Rendered, dict[str, Any]]] = {}
         message_data = {k: v for k, v in data.items() if k != "policy"}
@@ -196,17 +156,11 @@ class Notifier:
                     "created_at": now,
                 }
             )
-        inserted = uow.session.execute(
-            uow.insert(messages)
-            .values(message_rows)
-            .on_conflict_do_nothing(index_elements=["event_id", "recipient_id"])
-            .returning(messages.c.id, messages.c.recipient_id)
-        ).all()
         # A recipient missing here already had this event (a replay): nothing more for them.
-        new_messages = {row.recipient_id: row.id for row in inserted}
+        new_messages = uow.messages.add_new(message_rows)
         if not new_messages:
             return 0
-        prefs_of = load_preferences_of(uow.session, new_messages)
+        prefs_of = uow.preferences.of(new_messages)
         rows: list[dict[str, Any]] = []
         for recipient_id, message_id in new_messages.items():
             rule = rule_of[recipient_id]
@@ -253,26 +207,17 @@ class Notifier:
                     }
                 )
         if rows:
-            # executemany (SQLAlchemy's insertmanyvalues batches it): the statement compiles once and is cached.
-            uow.session.execute(
-                uow.insert(deliveries).on_conflict_do_nothing(index_elements=["event_id", "recipient_id", "channel"]),
-                rows,
-            )
+            uow.deliveries.add_new(rows)
         return len(new_messages)
 
     # -- reminders -----------------------------------------------------------------------------
     def schedule_reminders(self, event: CloudEvent, data: dict[str, Any], uow: NotificationsUnitOfWork) -> None:
         schools: list[dict[str, str]] = []
         if event.type == "nominations.round.opened" and data.get("issuing_org_path"):
-            rows = uow.session.execute(
-                select(directory_orgs.c.code, directory_orgs.c.path).where(
-                    directory_orgs.c.level == "school", within_any(directory_orgs.c.path, [data["issuing_org_path"]])
-                )
-            )
-            schools = [{"code": r.code, "path": r.path} for r in rows]
+            schools = uow.recipients.schools_within(data["issuing_org_path"])
         now = dt.datetime.now(dt.UTC)
         plans = plan_reminders(event.type, data, self.rulebook.reminders, schools, now=now - REMINDER_GRACE)
-        insert_reminders([p for p in plans if p.due_at >= now - REMINDER_GRACE], event.id, uow, now)
+        uow.reminders.add_new([p for p in plans if p.due_at >= now - REMINDER_GRACE], event.id, now)
 
     def plan_next_evaluation(self, reminder: Mapping[str, Any], source: str, uow: NotificationsUnitOfWork) -> None:
         """Continue the yearly chain of an appointment's evaluation-due reminders (nothing past its term)."""
@@ -280,27 +225,14 @@ class Notifier:
             return
         plan = next_evaluation_plan(reminder["data"] or {}, self.rulebook.reminders)
         if plan is not None:
-            insert_reminders([plan], source, uow, dt.datetime.now(dt.UTC))
+            uow.reminders.add_new([plan], source, dt.datetime.now(dt.UTC))
 
     def cancel_reminders(self, event: CloudEvent, uow: NotificationsUnitOfWork) -> int:
         keys = reminder_keys_cancelled_by(event.type, event.data)
         prefixes = reminder_prefixes_cancelled_by(event.type, event.data)
         if not keys and not prefixes:
             return 0
-        conditions = [reminders.c.subject_key.in_(keys)] if keys else []
-        conditions += [reminders.c.subject_key.like(escape_like(p) + "%", escape="\\") for p in prefixes]
-        from sqlalchemy import or_
-
-        pending = or_(*conditions) & reminders.c.sent_at.is_(None) & reminders.c.cancelled_at.is_(None)
-        cancelled = [
-            dict(r)
-            for r in uow.session.execute(
-                select(reminders.c.kind, reminders.c.data).where(pending).with_for_update()
-            ).mappings()
-        ]
-        uow.session.execute(
-            update(reminders).where(pending).values(cancelled_at=dt.datetime.now(dt.UTC), cancelled_by=event.type)
-        )
+        cancelled = uow.reminders.cancel(keys, prefixes, dt.datetime.now(dt.UTC), event.type)
         for row in cancelled:
             REMINDERS_CANCELLED.labels(row["kind"]).inc()
             if event.type == "approvals.evaluation.recorded":
@@ -310,40 +242,12 @@ class Notifier:
         return len(cancelled)
 
 
-def insert_reminders(
-    plans: list[ReminderPlan], source_event_id: str, uow: NotificationsUnitOfWork, now: dt.datetime
-) -> None:
-    """Schedule reminders once each: the same (kind, subject, time) planned again is ignored. One executemany
-    for all of them (a city round plans one per school)."""
-    if not plans:
-        return
-    uow.session.execute(
-        uow.insert(reminders).on_conflict_do_nothing(index_elements=["kind", "subject_key", "due_at"]),
-        [
-            {
-                "id": uuid.uuid4(),
-                "kind": plan.kind,
-                "subject_key": plan.subject_key,
-                "due_at": plan.due_at,
-                "data": plan.data,
-                "source_event_id": source_event_id,
-                "created_at": now,
-            }
-            for plan in plans
-        ],
-    )
-
-
 def enrich(data: dict[str, Any], uow: NotificationsUnitOfWork) -> dict[str, Any]:
     """Add the nomination's school and candidate (from its submitted event) where the event lacks them."""
     nomination_id = data.get("nomination_id")
     if not nomination_id:
         return data
-    row = (
-        uow.session.execute(select(known_nominations).where(known_nominations.c.nomination_id == str(nomination_id)))
-        .mappings()
-        .first()
-    )
+    row = uow.known_nominations.get(str(nomination_id))
     if row is None:
         return data
     extra = {k: v for k, v in row.items() if v is not None and not data.get(k)}
@@ -359,11 +263,7 @@ def remember_nomination(data: Mapping[str, Any], uow: NotificationsUnitOfWork) -
         "candidate_user_id": data.get("candidate_user_id"),
         "candidate_name": data.get("candidate_name"),
     }
-    uow.session.execute(
-        uow.insert(known_nominations)
-        .values(nomination_id=str(data["nomination_id"]), **values)
-        .on_conflict_do_update(index_elements=["nomination_id"], set_=values)
-    )
+    uow.known_nominations.remember(str(data["nomination_id"]), values)
 
 
 def project_identity(event: CloudEvent, uow: NotificationsUnitOfWork) -> None:

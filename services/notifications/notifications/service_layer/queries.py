@@ -8,11 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
-
-from notifications.adapters.orm import deliveries, messages, preferences
 from notifications.domain.model import RuleBookKinds, validate_digest, validate_preferences
-from notifications.service_layer.notifier import load_preferences
 from notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 from shared.errors import NotFound, PreconditionFailed, Unprocessable, field_error
 from shared.http import etag_for
@@ -23,58 +19,33 @@ def inbox_page(
 ) -> tuple[list[dict[str, Any]], int]:
     """The caller's messages, newest first, and how many are unread."""
     with uow:
-        query = select(messages).where(messages.c.recipient_id == user_id)
-        if unread_only:
-            query = query.where(messages.c.read_at.is_(None))
-        if after:
-            at, last_id = dt.datetime.fromisoformat(after[0]), uuid.UUID(after[1])
-            query = query.where(
-                or_(messages.c.created_at < at, and_(messages.c.created_at == at, messages.c.id < last_id))
-            )
-        rows = uow.session.execute(
-            query.order_by(messages.c.created_at.desc(), messages.c.id.desc()).limit(limit + 1)
-        ).mappings()
-        items = [dict(r) for r in rows]
-        unread = uow.session.execute(
-            select(func.count())
-            .select_from(messages)
-            .where(messages.c.recipient_id == user_id, messages.c.read_at.is_(None))
-        ).scalar_one()
-    return items, int(unread)
+        items = uow.messages.page(user_id, unread_only=unread_only, after=after, limit=limit + 1)
+        unread = uow.messages.unread(user_id)
+    return items, unread
 
 
 def mark_read(uow: NotificationsUnitOfWork, user_id: str, message_id: uuid.UUID | None) -> int:
     """Mark one message (or, with None, all) of the caller read; someone else's message is a 404."""
     with uow:
-        condition = (messages.c.recipient_id == user_id) & messages.c.read_at.is_(None)
-        if message_id is not None:
-            exists = uow.session.execute(
-                select(messages.c.id).where(messages.c.id == message_id, messages.c.recipient_id == user_id)
-            ).first()
-            if exists is None:
-                raise NotFound("No such message.")
-            condition = condition & (messages.c.id == message_id)
-        result = uow.session.execute(update(messages).where(condition).values(read_at=dt.datetime.now(dt.UTC)))
+        if message_id is not None and uow.messages.get(user_id, message_id) is None:
+            raise NotFound("No such message.")
+        marked = uow.messages.mark_read(user_id, message_id, dt.datetime.now(dt.UTC))
         uow.commit()
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return marked
 
 
 def get_message(uow: NotificationsUnitOfWork, user_id: str, message_id: uuid.UUID) -> dict[str, Any]:
     with uow:
-        row = (
-            uow.session.execute(select(messages).where(messages.c.id == message_id, messages.c.recipient_id == user_id))
-            .mappings()
-            .first()
-        )
+        row = uow.messages.get(user_id, message_id)
     if row is None:
         raise NotFound("No such message.")
-    return dict(row)
+    return row
 
 
 def preferences_view(kinds: RuleBookKinds, uow: NotificationsUnitOfWork, user_id: str) -> dict[str, Any]:
     """Effective channels per kind (stored choice or default, plus what cannot be switched off)."""
     with uow:
-        prefs = load_preferences(uow.session, user_id)
+        prefs = uow.preferences.get(user_id)
     robots = dict(prefs.robots)
     if robots.get("dingtalk_secret"):
         robots["dingtalk_secret"] = "******"  # noqa: S105 - write-only: never read back
@@ -122,11 +93,7 @@ def update_preferences(
             "Some preferences are not allowed.", errors=[field_error(field, message) for field, message in problems]
         )
     with uow:
-        row = (
-            uow.session.execute(select(preferences).where(preferences.c.user_id == user_id).with_for_update())
-            .mappings()
-            .first()
-        )
+        row = uow.preferences.stored_for_update(user_id)
         version = row["version"] if row else 0
         if "*" not in if_match and etag_for(version) not in if_match:
             raise PreconditionFailed(
@@ -153,10 +120,7 @@ def update_preferences(
             "version": version + 1,
             "updated_at": dt.datetime.now(dt.UTC),
         }
-        if row:
-            uow.session.execute(update(preferences).where(preferences.c.user_id == user_id).values(**values))
-        else:
-            uow.session.execute(preferences.insert().values(user_id=user_id, **values))
+        uow.preferences.save(user_id, values, stored=row is not None)
         uow.audit(
             "preferences.updated",
             actor=user_id,
@@ -171,13 +135,6 @@ def update_preferences(
     return version + 1
 
 
-def delivery_scope(paths: list[str]) -> ColumnElement[bool]:
-    """Operators see deliveries about orgs in their subtrees; platform-wide ones (no org) need `/`."""
-    from shared.scope import within_any
-
-    return within_any(func.coalesce(deliveries.c.org_path, "/"), paths)
-
-
 def deliveries_page(
     uow: NotificationsUnitOfWork,
     paths: list[str],
@@ -188,29 +145,12 @@ def deliveries_page(
     limit: int,
 ) -> list[dict[str, Any]]:
     with uow:
-        query = select(deliveries).where(delivery_scope(paths))
-        if status:
-            query = query.where(deliveries.c.status == status)
-        if channel:
-            query = query.where(deliveries.c.channel == channel)
-        if after:
-            at, last_id = dt.datetime.fromisoformat(after[0]), uuid.UUID(after[1])
-            query = query.where(
-                or_(deliveries.c.created_at < at, and_(deliveries.c.created_at == at, deliveries.c.id < last_id))
-            )
-        rows = uow.session.execute(
-            query.order_by(deliveries.c.created_at.desc(), deliveries.c.id.desc()).limit(limit + 1)
-        ).mappings()
-        return [dict(r) for r in rows]
+        return uow.deliveries.page(paths, status=status, channel=channel, after=after, limit=limit + 1)
 
 
 def get_delivery(uow: NotificationsUnitOfWork, paths: list[str], delivery_id: uuid.UUID) -> dict[str, Any]:
     with uow:
-        row = (
-            uow.session.execute(select(deliveries).where(deliveries.c.id == delivery_id, delivery_scope(paths)))
-            .mappings()
-            .first()
-        )
+        row = uow.deliveries.get(delivery_id, paths)
     if row is None:
         raise NotFound("No such delivery.")
-    return dict(row)
+    return row

@@ -1,4 +1,5 @@
-"""The notifications unit of work: one session, the identity projection as a Directory, the audit trail."""
+"""The notifications unit of work: its repositories over one session, the identity projection as a Directory, the
+audit trail."""
 
 from __future__ import annotations
 
@@ -9,6 +10,14 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql
 
 from notifications.adapters.orm import audit_log, directory_grants, directory_orgs, directory_users
+from notifications.adapters.repository import (
+    DeliveryRepository,
+    KnownNominations,
+    MessageRepository,
+    PreferenceRepository,
+    Recipients,
+    ReminderRepository,
+)
 from shared.db import SqlAlchemyUnitOfWork
 from shared.logging import get_request_id
 from shared.scope import within_any
@@ -54,13 +63,25 @@ class SqlDirectory:
 
 class NotificationsUnitOfWork(SqlAlchemyUnitOfWork):
     directory: SqlDirectory
+    recipients: Recipients
+    messages: MessageRepository
+    deliveries: DeliveryRepository
+    reminders: ReminderRepository
+    preferences: PreferenceRepository
+    known_nominations: KnownNominations
 
     def on_enter(self) -> None:
         self.directory = SqlDirectory(self.session)
+        self.recipients = Recipients(self.session)
+        self.messages = MessageRepository(self.session)
+        self.deliveries = DeliveryRepository(self.session)
+        self.reminders = ReminderRepository(self.session)
+        self.preferences = PreferenceRepository(self.session)
+        self.known_nominations = KnownNominations(self.session)
 
     @property
     def insert(self) -> Any:
-        """PostgreSQL's INSERT, which knows ON CONFLICT (handlers claim deliveries and reminders with it)."""
+        """PostgreSQL's INSERT, which knows ON CONFLICT (the identity projection upserts with it)."""
         return postgresql.insert
 
     def audit(

@@ -174,9 +174,7 @@ class RetryDelivery(MethodView):
     def post(self, delivery_id: uuid.UUID) -> Any:
         """platform_admin: send a dead delivery again (attempts start over); audited. The auditor only reads."""
         paths = _operator_paths("platform_admin")
-        return delivery.retry_delivery(
-            service().uow(), delivery_id, current_principal().subject, queries.delivery_scope(paths)
-        )
+        return delivery.retry_delivery(service().uow(), delivery_id, current_principal().subject, paths)
 
 
 @alerts_blp.route("/alertmanager")
