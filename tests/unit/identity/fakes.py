@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from identity.domain.model import Org, User
+
 from tests.unit.fakes import FakeRepository, FakeUnitOfWork
 
 
