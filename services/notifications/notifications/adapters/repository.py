@@ -260,7 +260,7 @@ class ReminderRepository(SqlRepository):
         return cancelled
 
 
-def _preferences(row: Mapping[str, Any]) -> Preferences:
+def preferences_from_row(row: Mapping[str, Any]) -> Preferences:
     return Preferences(
         channels={k: tuple(v) for k, v in (row["channels"] or {}).items()},
         robots=dict(row["robots"] or {}),
@@ -276,12 +276,12 @@ class PreferenceRepository(SqlRepository):
 
     def get(self, user_id: str) -> Preferences:
         row = self.session.execute(select(preferences).where(preferences.c.user_id == user_id)).mappings().first()
-        return Preferences() if row is None else _preferences(row)
+        return Preferences() if row is None else preferences_from_row(row)
 
     def of(self, user_ids: Iterable[str]) -> dict[str, Preferences]:
         """Several recipients' preferences in one query; those without a row are missing."""
         rows = self.session.execute(select(preferences).where(preferences.c.user_id.in_(list(user_ids)))).mappings()
-        return {row["user_id"]: _preferences(row) for row in rows}
+        return {row["user_id"]: preferences_from_row(row) for row in rows}
 
     def stored_for_update(self, user_id: str) -> dict[str, Any] | None:
         """The stored row, locked until the transaction ends (an update reads, checks the version, writes)."""
