@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
+import itertools
+import operator
 import select
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -109,16 +111,25 @@ class HasEvents(Protocol):
 
 A = TypeVar("A", bound=HasEvents)
 
+# Numbers every sighting of an aggregate, across the repositories of a unit of work, so its events leave in the
+# order the aggregates were first seen, whichever repository saw them (a case decided before the appointment it
+# made, a rectification failed before the appointment it revoked).
+_sightings = itertools.count()
+
 
 class Repository:
     """What every repository shares with its fake: the aggregates it handed out or took in are `seen`, so the
     unit of work that owns it can collect their events on commit (cosmicpython's `seen`)."""
 
     def __init__(self) -> None:
-        self.seen: list[HasEvents] = []
+        self._sightings: list[tuple[int, HasEvents]] = []
+
+    @property
+    def seen(self) -> list[HasEvents]:
+        return [aggregate for _, aggregate in self._sightings]
 
     def _saw(self, aggregate: A) -> A:
-        self.seen.append(aggregate)
+        self._sightings.append((next(_sightings), aggregate))
         return aggregate
 
 
@@ -159,7 +170,7 @@ class AbstractUnitOfWork(abc.ABC):
 
     def __enter__(self) -> Self:
         self._pending: list[Any] = []
-        self._seen: list[HasEvents] = []
+        self._tracked: list[tuple[int, HasEvents]] = []
         self.on_enter()
         return self
 
@@ -171,15 +182,21 @@ class AbstractUnitOfWork(abc.ABC):
 
     def track(self, aggregate: HasEvents) -> None:
         """An aggregate loaded outside a repository whose events must leave with the commit."""
-        self._seen.append(aggregate)
+        self._tracked.append((next(_sightings), aggregate))
 
     def publish(self, *events: Any) -> None:
         """Events that belong to no aggregate (a projection's news), written to the outbox on commit."""
         self._pending.extend(events)
 
-    def collect_events(self) -> Iterable[Any]:
+    @property
+    def seen(self) -> list[HasEvents]:
+        """Every aggregate this unit of work has seen (tracked, or through a repository), in the order first seen."""
         repositories = [value for value in vars(self).values() if isinstance(value, Repository)]
-        for aggregate in [*self._seen, *(seen for repository in repositories for seen in repository.seen)]:
+        sightings = [*self._tracked, *(seen for repository in repositories for seen in repository._sightings)]
+        return [aggregate for _, aggregate in sorted(sightings, key=operator.itemgetter(0))]
+
+    def collect_events(self) -> Iterable[Any]:
+        for aggregate in self.seen:
             while aggregate.events:
                 yield aggregate.events.pop(0)
         while self._pending:
@@ -225,9 +242,10 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
 
 @dataclass(frozen=True)
 class AggregateMapping:
-    """How one domain class maps onto its table (what `map_imperatively` is told). `versioned`: the table's `version` column is SQLAlchemy's
-    `version_id_col`, so an UPDATE that lost a race with another transaction fails (StaleDataError) instead of
-    overwriting it (optimistic locking, for aggregates two people may change at once)."""
+    """How one domain class maps onto its table (what `map_imperatively` is told). `versioned`: the table's
+    `version` column is SQLAlchemy's `version_id_col`, so an UPDATE that lost a race with another transaction
+    fails (StaleDataError) instead of overwriting it (optimistic locking, for aggregates two people may change
+    at once)."""
 
     cls: type
     table: Table

@@ -356,6 +356,7 @@ disabled_accounts = sa.Table(
     sa.Column("updated_at", TS, nullable=False),
 )
 
+
 def start_mappers() -> None:
     """Map the domain classes once per process; safe to call again. Every aggregate here is versioned: reviewers,
     operators and timers change the same rows."""

@@ -607,7 +607,7 @@ class NominationsUnitOfWork(SqlAlchemyUnitOfWork):
         pending = pending_scope(self.session, record, ("school_org_path", "issuing_org_path"))
         if pending is not None:
             return pending
-        for aggregate in self._seen:  # loaded in this unit of work already: no query needed
+        for aggregate in self.seen:  # loaded in this unit of work already: no query needed
             if getattr(aggregate, "id", None) == record:
                 for attribute in ("school_org_path", "issuing_org_path"):
                     value = getattr(aggregate, attribute, None)

@@ -230,7 +230,7 @@ class ReminderRepository(SqlRepository):
             ],
         )
 
-    def due(self, at: dt.datetime, limit: int) -> list[Mapping[str, Any]]:
+    def due(self, at: dt.datetime, limit: int) -> list[dict[str, Any]]:
         """Due, unsent and uncancelled reminders, locked (SKIP LOCKED) until this transaction marks them sent."""
         query = (
             select(reminders)
@@ -239,7 +239,7 @@ class ReminderRepository(SqlRepository):
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        return list(self.session.execute(query).mappings().all())
+        return [dict(r) for r in self.session.execute(query).mappings()]
 
     def mark_sent(self, reminder_id: uuid.UUID, at: dt.datetime) -> None:
         self.session.execute(update(reminders).where(reminders.c.id == reminder_id).values(sent_at=at))
@@ -260,7 +260,7 @@ class ReminderRepository(SqlRepository):
         return cancelled
 
 
-def preferences_from_row(row: Mapping[str, Any]) -> Preferences:
+def preferences_from_row(row: Mapping[Any, Any]) -> Preferences:
     return Preferences(
         channels={k: tuple(v) for k, v in (row["channels"] or {}).items()},
         robots=dict(row["robots"] or {}),
