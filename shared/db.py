@@ -16,7 +16,7 @@ import operator
 import select
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol, Self, TypeVar
+from typing import Any, Generic, Protocol, Self, TypeVar
 
 from sqlalchemy import DateTime, Dialect, Engine, MetaData, Select, Table, create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -133,14 +133,15 @@ class Repository:
         return aggregate
 
 
-class SqlRepository(Repository):
-    """A repository over the unit of work's session (one per unit of work, built when it is entered)."""
+class SqlRepository(Repository, Generic[A]):
+    """A repository of `A` aggregates over the unit of work's session (one per unit of work, built when it is
+    entered)."""
 
     def __init__(self, session: Session) -> None:
         super().__init__()
         self.session = session
 
-    def _add(self, aggregate: HasEvents) -> None:
+    def add(self, aggregate: A) -> None:
         self.session.add(aggregate)
         self._saw(aggregate)
 

@@ -67,10 +67,7 @@ class BatchReceipts(SqlRepository):
         return set(self.session.execute(query).scalars())
 
 
-class CaseRepository(SqlRepository):
-    def add(self, case: ReviewCase) -> None:
-        self._add(case)
-
+class CaseRepository(SqlRepository[ReviewCase]):
     def _case(self, where: ColumnElement[bool], lock: bool) -> ReviewCase | None:
         query = select(ReviewCase).where(where)
         if lock:
@@ -109,7 +106,7 @@ class CaseRepository(SqlRepository):
         return list(self.session.execute(query.limit(limit)).scalars())
 
 
-class TaskRepository(SqlRepository):
+class TaskRepository(SqlRepository[ReviewTask]):
     def case_id_of(self, task_id: uuid.UUID) -> uuid.UUID | None:
         return self.session.execute(
             select(review_tasks.c.case_id).where(review_tasks.c.id == task_id)
@@ -167,10 +164,7 @@ class TaskRepository(SqlRepository):
         return self._all(query)
 
 
-class AppointmentRepository(SqlRepository):
-    def add(self, appointment: Appointment) -> None:
-        self._add(appointment)
-
+class AppointmentRepository(SqlRepository[Appointment]):
     def get(self, appointment_id: uuid.UUID, lock: bool = False) -> Appointment | None:
         return self._one(select(Appointment).where(appointments.c.id == appointment_id), lock)
 
@@ -244,7 +238,8 @@ class AppointmentRepository(SqlRepository):
         return self._all(query)
 
     def add_filing(self, filing: ChangeFiling) -> None:
-        self._add(filing)
+        self.session.add(filing)
+        self._saw(filing)
 
     def filing(self, appointment_id: uuid.UUID, filing_id: int, lock: bool = False) -> ChangeFiling | None:
         c = appointment_filings.c
@@ -318,10 +313,7 @@ class DelegationRepository(SqlRepository):
         )
 
 
-class EvaluationRepository(SqlRepository):
-    def add(self, evaluation: Evaluation) -> None:
-        self._add(evaluation)
-
+class EvaluationRepository(SqlRepository[Evaluation]):
     def get(self, evaluation_id: uuid.UUID, lock: bool = False) -> Evaluation | None:
         return self._one(select(Evaluation).where(evaluations.c.id == evaluation_id), lock)
 
@@ -398,10 +390,7 @@ class EvaluationRepository(SqlRepository):
         return list(self.session.execute(query.limit(limit)).scalars())
 
 
-class RectificationRepository(SqlRepository):
-    def add(self, rectification: Rectification) -> None:
-        self._add(rectification)
-
+class RectificationRepository(SqlRepository[Rectification]):
     def get(self, rectification_id: uuid.UUID, lock: bool = False) -> Rectification | None:
         return self._one(select(Rectification).where(rectifications.c.id == rectification_id), lock)
 
@@ -470,11 +459,12 @@ class RectificationRepository(SqlRepository):
         return self._all(query)
 
 
-class PublicationRepository(SqlRepository):
+class PublicationRepository(SqlRepository[Publication]):
     """名单公示 and its objections."""
 
     def add(self, publication: Publication) -> None:
-        self._add(publication)
+        """The list and its entries (one row per case on it)."""
+        super().add(publication)
         self.session.flush()
         self.session.execute(
             publication_entries.insert(),
@@ -517,7 +507,8 @@ class PublicationRepository(SqlRepository):
         return list(self.session.execute(query).scalars())
 
     def add_objection(self, objection: Objection) -> None:
-        self._add(objection)
+        self.session.add(objection)
+        self._saw(objection)
 
     def objections(self, publication_id: uuid.UUID) -> list[Objection]:
         query = (

@@ -15,10 +15,7 @@ from shared.db import SqlRepository
 from shared.scope import within_any
 
 
-class OrgRepository(SqlRepository):
-    def add(self, org: Org) -> None:
-        self._add(org)
-
+class OrgRepository(SqlRepository[Org]):
     def get(self, code: str) -> Org | None:
         return self._one(select(Org).where(orgs.c.code == code))
 
@@ -47,10 +44,7 @@ class OrgRepository(SqlRepository):
         return list(self.session.execute(query.limit(limit)).scalars())
 
 
-class UserRepository(SqlRepository):
-    def add(self, user: User) -> None:
-        self._add(user)
-
+class UserRepository(SqlRepository[User]):
     def get(self, user_id: uuid.UUID) -> User | None:
         return self._get(User, user_id)
 

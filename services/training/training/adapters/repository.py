@@ -23,10 +23,7 @@ def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
         yield values[start : start + size]
 
 
-class TrainingRepository(SqlRepository):
-    def add(self, training: Training) -> None:
-        self._add(training)
-
+class TrainingRepository(SqlRepository[Training]):
     def get(self, training_id: uuid.UUID) -> Training | None:
         return self._get(Training, training_id)
 
@@ -44,10 +41,7 @@ class TrainingRepository(SqlRepository):
         return list(self.session.execute(query.limit(limit)).scalars())
 
 
-class AttendanceRepository(SqlRepository):
-    def add(self, record: Attendance) -> None:
-        self._add(record)
-
+class AttendanceRepository(SqlRepository[Attendance]):
     def for_people(self, training_id: uuid.UUID, person_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Attendance]:
         found: dict[uuid.UUID, Attendance] = {}
         for chunk in chunks(list(person_ids)):
@@ -75,10 +69,7 @@ class AttendanceRepository(SqlRepository):
         return [(a, t) for a, t in self.session.execute(query).all()]
 
 
-class CertificateRepository(SqlRepository):
-    def add(self, certificate: Certificate) -> None:
-        self._add(certificate)
-
+class CertificateRepository(SqlRepository[Certificate]):
     def get(self, certificate_id: uuid.UUID) -> Certificate | None:
         return self._get(Certificate, certificate_id)
 
