@@ -1,12 +1,16 @@
-"""Approvals' fake unit of work: appointments in memory (the repository the appointment handlers use)."""
+"""Approvals' fake units of work: appointments in memory (what the appointment handlers use), and review cases with
+their tasks and the batch receipts (what a decision uses)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+from typing import Any
 
-from approvals.domain.model import ACTIVE, REVOKED, Appointment
+from approvals.domain.model import ACTIVE, OPEN, REVOKED, Appointment, ReviewCase, ReviewTask
 from approvals.domain.terms import TermRecord
 
+from shared.db import Repository
 from tests.unit.fakes import FakeRepository, FakeUnitOfWork
 
 
@@ -37,3 +41,46 @@ class FakeApprovalsUnitOfWork(FakeUnitOfWork):
 
     def flush(self) -> None:
         """Nothing is written before the commit in memory."""
+
+
+class FakeCases(FakeRepository):
+    """Review cases with their tasks (the aggregate): loading a case sees its tasks too."""
+
+    def get(self, key: Any, lock: bool = False) -> ReviewCase | None:
+        case = super().get(key, lock)
+        for task in case.tasks if case else []:
+            self._saw(task)
+        return case
+
+    def task_owner(self, task_id: uuid.UUID) -> uuid.UUID | None:
+        return next((c.id for c in self.items.values() if any(t.id == task_id for t in c.tasks)), None)
+
+
+class FakeTasks(Repository):
+    def __init__(self, cases: FakeCases) -> None:
+        super().__init__()
+        self.cases = cases
+
+    def case_id_of(self, task_id: uuid.UUID) -> uuid.UUID | None:
+        return self.cases.task_owner(task_id)
+
+    def overdue_candidates(self, at: dt.datetime, limit: int) -> list[ReviewTask]:
+        tasks = [t for c in self.cases.items.values() for t in c.tasks]
+        due = [t for t in tasks if t.status == OPEN and t.overdue_at is None and t.due_at <= at]
+        return [self._saw(t) for t in sorted(due, key=lambda t: t.due_at)[:limit]]
+
+
+class FakeBatchReceipts:
+    def __init__(self, *nomination_ids: uuid.UUID) -> None:
+        self.nomination_ids = set(nomination_ids)
+
+    def received(self, nomination_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+        return self.nomination_ids & set(nomination_ids)
+
+
+class FakeReviewsUnitOfWork(FakeApprovalsUnitOfWork):
+    def __init__(self, *cases: ReviewCase) -> None:
+        super().__init__()
+        self.cases = FakeCases(*cases)
+        self.tasks = FakeTasks(self.cases)
+        self.batch_receipts = FakeBatchReceipts()
