@@ -334,22 +334,6 @@ objections = sa.Table(
     sa.Column("version", sa.Integer, nullable=False),
 )
 
-audit_log = sa.Table(
-    "audit_log",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("at", TS, nullable=False, index=True),
-    sa.Column("actor", sa.String(100)),
-    sa.Column("action", sa.String(60), nullable=False),
-    sa.Column("target_type", sa.String(30), nullable=False),
-    sa.Column("target_id", sa.String(64), nullable=False),
-    sa.Column("org_path", sa.String(400), nullable=False, comment="scope: auditors see rows in their subtree"),
-    sa.Column("outcome", sa.String(20), nullable=False),
-    sa.Column("details", sa.JSON),
-    sa.Column("request_id", sa.String(64)),
-    sa.Index("ix_audit_log_target", "target_type", "target_id", "id"),
-)
-
 # The directory's 停用: accounts identity disabled (identity.user.updated), whose access tokens this service refuses.
 disabled_accounts = sa.Table(
     "disabled_accounts",

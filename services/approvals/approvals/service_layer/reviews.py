@@ -130,8 +130,7 @@ def on_nomination_submitted(event: CloudEvent, uow: ApprovalsUnitOfWork) -> None
     uow.audit(
         "case.opened",
         actor=d.get("submitted_by"),
-        target_type="case",
-        target_id=str(case.id),
+        target=f"case:{case.id}",
         org_path=case.school_org_path,
         details={"nomination_id": str(nomination_id), "stages": case.stages},
     )
@@ -149,8 +148,7 @@ def on_nomination_resubmitted(event: CloudEvent, uow: ApprovalsUnitOfWork) -> No
         uow.audit(
             "case.resubmitted",
             actor=d.get("submitted_by"),
-            target_type="case",
-            target_id=str(case.id),
+            target=f"case:{case.id}",
             org_path=case.school_org_path,
             details={"revision": case.revision, "stage_index": case.current_stage},
         )
@@ -163,8 +161,7 @@ def on_nomination_withdrawn(event: CloudEvent, uow: ApprovalsUnitOfWork) -> None
         uow.audit(
             "case.cancelled",
             actor=d.get("withdrawn_by"),
-            target_type="case",
-            target_id=str(case.id),
+            target=f"case:{case.id}",
             org_path=case.school_org_path,
             details={"reason": "nomination withdrawn"},
         )
@@ -286,8 +283,7 @@ def _decide_in(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Decide, at: 
     uow.audit(
         "task.decided",
         actor=principal.subject,
-        target_type="case",
-        target_id=str(case.id),
+        target=f"case:{case.id}",
         org_path=case.school_org_path,
         details={
             "task_id": str(task.id),
@@ -418,8 +414,7 @@ def delegate(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Delegate) -> u
         uow.audit(
             "delegation.created",
             actor=principal.subject,
-            target_type="delegation",
-            target_id=str(delegation_id),
+            target=f"delegation:{delegation_id}",
             org_path=cmd.org_path,
             details={
                 "delegate_user_id": cmd.delegate_user_id,
@@ -457,8 +452,7 @@ def revoke_delegation(uow: ApprovalsUnitOfWork, principal: Principal, delegation
         uow.audit(
             "delegation.revoked",
             actor=principal.subject,
-            target_type="delegation",
-            target_id=str(found.id),
+            target=f"delegation:{found.id}",
             org_path=found.org_path,
             details={
                 "delegator_user_id": found.delegator_user_id,
@@ -487,8 +481,7 @@ def mark_overdue_tasks(uow_factory: Callable[[], ApprovalsUnitOfWork], batch: in
                     uow.audit(
                         "task.overdue",
                         actor=None,
-                        target_type="case",
-                        target_id=str(task.case_id),
+                        target=f"case:{task.case_id}",
                         org_path=task.school_org_path,
                         details={"task_id": str(task.id)},
                     )

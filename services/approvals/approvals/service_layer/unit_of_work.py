@@ -12,7 +12,6 @@ from sqlalchemy import ColumnElement, CursorResult, and_, delete, false, func, o
 from approvals.adapters.orm import (
     appointment_filings,
     appointments,
-    audit_log,
     batch_receipts,
     delegations,
     disabled_accounts,
@@ -33,9 +32,9 @@ from approvals.domain.filings import DUE, ChangeFiling
 from approvals.domain.model import ACTIVE, OPEN, REVOKED, Appointment, OrgNode, ReviewCase, ReviewTask
 from approvals.domain.publication import Objection, Publication
 from approvals.domain.terms import TermRecord
+from shared.audit import AuditTrail, audit_log
 from shared.auth import Principal
 from shared.db import SqlAlchemyUnitOfWork
-from shared.logging import get_request_id
 from shared.scope import path_within, within_any
 
 # Roles that read everything in their subtree (never decide).
@@ -696,7 +695,7 @@ class PublicationRepository:
         return found
 
 
-class ApprovalsUnitOfWork(SqlAlchemyUnitOfWork):
+class ApprovalsUnitOfWork(AuditTrail, SqlAlchemyUnitOfWork):
     projections: Projections
     cases: CaseRepository
     tasks: TaskRepository
@@ -720,32 +719,6 @@ class ApprovalsUnitOfWork(SqlAlchemyUnitOfWork):
 
     def flush(self) -> None:
         self.session.flush()
-
-    def audit(
-        self,
-        action: str,
-        *,
-        actor: str | None,
-        target_type: str,
-        target_id: str,
-        org_path: str,
-        outcome: str = "ok",
-        details: dict[str, Any] | None = None,
-    ) -> None:
-        """Append to the audit trail in this transaction (so a rolled-back decision leaves no record)."""
-        self.session.execute(
-            audit_log.insert().values(
-                at=dt.datetime.now(dt.UTC),
-                actor=actor,
-                action=action,
-                target_type=target_type,
-                target_id=target_id,
-                org_path=org_path,
-                outcome=outcome,
-                details=details,
-                request_id=get_request_id(),
-            )
-        )
 
     def history(self, target_type: str, target_ids: Sequence[str]) -> list[Any]:
         return list(

@@ -10,12 +10,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from shared.audit import pending_scope
+from shared.audit import AuditTrail, pending_scope
 from shared.db import SqlAlchemyUnitOfWork
-from shared.logging import get_request_id
 from training.adapters.orm import (
     attendance,
-    audit_log,
     certificates,
     import_jobs,
     orgs,
@@ -225,7 +223,7 @@ class PeopleRepository(_Repo):
         return OrgRef(*row) if row else None
 
 
-class TrainingUnitOfWork(SqlAlchemyUnitOfWork):
+class TrainingUnitOfWork(AuditTrail, SqlAlchemyUnitOfWork):
     trainings: TrainingRepository
     attendance: AttendanceRepository
     certificates: CertificateRepository
@@ -239,30 +237,9 @@ class TrainingUnitOfWork(SqlAlchemyUnitOfWork):
         self.imports = ImportJobRepository(self)
         self.people = PeopleRepository(self)
 
-    def audit(
-        self,
-        action: str,
-        *,
-        actor: str | None,
-        target: str | None = None,
-        outcome: str = "ok",
-        details: dict[str, Any] | None = None,
-    ) -> None:
-        """Append to the audit trail in this transaction (a rolled-back decision leaves no record)."""
-        self.session.execute(
-            audit_log.insert().values(
-                at=dt.datetime.now(dt.UTC),
-                actor=actor,
-                action=action,
-                target=target,
-                outcome=outcome,
-                details=details,
-                request_id=get_request_id(),
-                org_path=self._audit_scope(target),
-            )
-        )
-
-    def _audit_scope(self, target: str | None) -> str | None:
+    def audit_scope(
+        self, action: str, actor: str | None, target: str | None, details: dict[str, Any] | None
+    ) -> str | None:
         """The org a record is about, for the audit listing's scope: a training's organiser or a certificate
         holder's org; None (platform-wide auditors only) for anything else (imports, compliance runs)."""
         try:
