@@ -2,9 +2,11 @@
 
 A service's database holds two histories: the service's own (services/<name>/migrations/versions) and the `shared`
 branch (here, in versions/): the tables shared owns in every service's database (outbox, inbox, idempotency keys,
-the audit trail). The shared branch's first revision depends on the revision labelled `service` in each service's
-history (the last that made those tables the old way), so a fresh database and one migrated before the branch
-existed take the same path; each service merges the branch into its own history after that.
+the audit trail, the directory projection). The shared branch's first revision depends on the revision labelled
+`service` in each service's history (the last that made those tables the old way), so a fresh database and one
+migrated before the branch existed take the same path. Each service merges every shared revision into its own
+history (a revision whose parents are its previous head and the shared one, moving its own rows if it must), so
+`upgrade head` still names one revision; `upgrade heads` is what `migrate` runs.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ def alembic_config(service_dir: Path, url: str) -> Config:
 def shared_metadata() -> MetaData:
     """The tables of the shared branch, all registered (each module adds its own to `bus_metadata`)."""
     import shared.audit  # registers audit_log
+    import shared.directory  # registers directory_orgs, directory_users, directory_grants
     import shared.http  # noqa: F401 - registers idempotency_keys
     from shared.bus.tables import bus_metadata
 

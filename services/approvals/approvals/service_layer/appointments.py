@@ -14,6 +14,7 @@ from approvals.domain.model import CHANGED, Appointment, DomainError, now
 from approvals.service_layer import succession
 from approvals.service_layer.reviews import NotYetKnown, _collisions, _commit, problem_of
 from approvals.service_layer.unit_of_work import ApprovalsUnitOfWork
+from shared import directory
 from shared.auth import Principal
 from shared.bus.envelope import CloudEvent
 from shared.errors import Forbidden, NotFound
@@ -234,8 +235,7 @@ def on_user_updated(event: CloudEvent, uow: ApprovalsUnitOfWork) -> None:
     person = str(user.get("user_id") or "")
     if not person:
         return
-    if "is_active" in (event.data.get("changed") or []) or not user.get("is_active", True):
-        uow.projections.set_account_active(person, bool(user.get("is_active", True)), now())
+    directory.on_user(event.data, uow.session)  # 停用 too: a disabled account's tokens are refused here
     appointed = uow.appointments.active_of_person(person)
     if not appointed:
         return

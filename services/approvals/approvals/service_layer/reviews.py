@@ -69,36 +69,6 @@ def on_round_opened(event: CloudEvent, uow: ApprovalsUnitOfWork) -> None:
     )
 
 
-def on_org_upserted(event: CloudEvent, uow: ApprovalsUnitOfWork) -> None:
-    d = event.data
-    uow.projections.upsert_org(
-        {
-            "code": d["code"],
-            "name": d["name"],
-            "level": d["level"],
-            "parent_code": d.get("parent_code"),
-            "path": d["path"],
-        }
-    )
-
-
-def on_role_granted(event: CloudEvent, uow: ApprovalsUnitOfWork) -> None:
-    d = event.data
-    uow.projections.add_grant(
-        {
-            "grant_id": str(d["grant_id"]),
-            "user_id": str(d["user_id"]),
-            "role": d["role"],
-            "org_code": d.get("org_code"),
-            "org_path": d["org_path"],
-        }
-    )
-
-
-def on_role_revoked(event: CloudEvent, uow: ApprovalsUnitOfWork) -> None:
-    uow.projections.remove_grant(str(event.data["grant_id"]))
-
-
 # -- cases from nominations -----------------------------------------------------------------------
 def on_nomination_submitted(event: CloudEvent, uow: ApprovalsUnitOfWork) -> None:
     """Open the case and assign the first stage; a nomination has one case, however often the event comes."""

@@ -14,17 +14,14 @@ from approvals.adapters.orm import (
     appointments,
     batch_receipts,
     delegations,
-    disabled_accounts,
     evaluations,
     objections,
-    orgs,
     publication_entries,
     publications,
     rectification_attachments,
     rectifications,
     review_cases,
     review_tasks,
-    role_grants,
     rounds,
 )
 from approvals.domain.evaluation import ORDERED, Evaluation, Rectification
@@ -32,9 +29,11 @@ from approvals.domain.filings import DUE, ChangeFiling
 from approvals.domain.model import ACTIVE, OPEN, REVOKED, Appointment, OrgNode, ReviewCase, ReviewTask
 from approvals.domain.publication import Objection, Publication
 from approvals.domain.terms import TermRecord
+from shared import directory
 from shared.audit import AuditTrail, audit_log
 from shared.auth import Principal
 from shared.db import SqlAlchemyUnitOfWork
+from shared.directory import directory_grants
 from shared.scope import path_within, within_any
 
 # Roles that read everything in their subtree (never decide).
@@ -84,42 +83,22 @@ class Projections:
         )
         return list(self.uow.session.execute(query))
 
-    def set_account_active(self, user_id: str, active: bool, at: dt.datetime) -> None:
-        """停用/启用 as the directory said: a disabled account's access tokens are refused here."""
-        self._upsert(disabled_accounts, "user_id", {"user_id": user_id, "is_active": active, "updated_at": at})
-
-    def upsert_org(self, values: dict[str, Any]) -> None:
-        self._upsert(orgs, "code", values)
-
     def orgs_on_path(self, path: str) -> dict[str, OrgNode]:
         codes = [c for c in path.strip("/").split("/") if c]
-        rows = self.uow.session.execute(select(orgs).where(orgs.c.code.in_(codes))).all()
+        rows = directory.orgs_by_code(self.uow.session, codes).values()
         return {r.code: OrgNode(code=r.code, name=r.name, level=r.level, path=r.path) for r in rows}
 
     def orgs_within(self, path: str, levels: Sequence[str]) -> list[OrgNode]:
         """The orgs of these levels in the subtree at `path` (the schools a school assessment is opened for)."""
-        query = (
-            select(orgs).where(within_any(orgs.c.path, [path]), orgs.c.level.in_(list(levels))).order_by(orgs.c.path)
-        )
-        return [OrgNode(code=r.code, name=r.name, level=r.level, path=r.path) for r in self.uow.session.execute(query)]
+        rows = directory.orgs_within(self.uow.session, path, levels)
+        return [OrgNode(code=r.code, name=r.name, level=r.level, path=r.path) for r in rows]
 
     def org(self, code: str) -> OrgNode | None:
-        r = self.uow.session.execute(select(orgs).where(orgs.c.code == code)).first()
+        r = directory.org(self.uow.session, code)
         return OrgNode(code=r.code, name=r.name, level=r.level, path=r.path) if r else None
 
-    def add_grant(self, values: dict[str, Any]) -> None:
-        self._upsert(role_grants, "grant_id", values)
-
-    def remove_grant(self, grant_id: str) -> None:
-        self.uow.session.execute(delete(role_grants).where(role_grants.c.grant_id == grant_id))
-
     def holds(self, user_id: str, role: str, org_path: str) -> bool:
-        row = self.uow.session.execute(
-            select(role_grants.c.grant_id).where(
-                role_grants.c.user_id == user_id, role_grants.c.role == role, role_grants.c.org_path == org_path
-            )
-        ).first()
-        return row is not None
+        return directory.holds(self.uow.session, user_id, role, org_path)
 
 
 class BatchReceipts:
@@ -396,7 +375,7 @@ class DelegationRepository:
     def _in_force(on: dt.date) -> ColumnElement[bool]:
         """Within its dates, not revoked, and its delegator still holds the role there: the authority
         passed on is the delegator's, so it ends with their grant."""
-        d, g = delegations.c, role_grants.c
+        d, g = delegations.c, directory_grants.c
         delegator_holds = (
             select(g.grant_id)
             .where(g.user_id == d.delegator_user_id, g.role == d.role, g.org_path == d.org_path)

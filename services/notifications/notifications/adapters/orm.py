@@ -11,40 +11,6 @@ metadata = new_metadata()
 
 TS = UtcDateTime()
 
-# -- projection of identity (and of nominations, for the candidate and school name) --------------
-directory_users = sa.Table(
-    "directory_users",
-    metadata,
-    sa.Column("user_id", sa.String(64), primary_key=True),
-    sa.Column("display_name", sa.String(100), nullable=False),
-    sa.Column("email", sa.String(254)),
-    sa.Column("phone", sa.String(32)),
-    sa.Column("locale", sa.String(16), nullable=False, default="zh-CN"),
-    sa.Column("org_code", sa.String(32)),
-    sa.Column("is_active", sa.Boolean, nullable=False, default=True),
-    sa.Column("updated_at", TS, nullable=False),
-)
-
-directory_orgs = sa.Table(
-    "directory_orgs",
-    metadata,
-    sa.Column("code", sa.String(32), primary_key=True),
-    sa.Column("name", sa.String(200), nullable=False),
-    sa.Column("path", sa.String(400), nullable=False, unique=True),
-    sa.Column("level", sa.String(16), nullable=False),
-    sa.Column("parent_code", sa.String(32)),
-)
-
-directory_grants = sa.Table(
-    "directory_grants",
-    metadata,
-    sa.Column("grant_id", sa.String(64), primary_key=True),
-    sa.Column("user_id", sa.String(64), nullable=False, index=True),
-    sa.Column("role", sa.String(40), nullable=False),
-    sa.Column("org_path", sa.String(400), nullable=False),
-    sa.Index("ix_directory_grants_role_path", "role", "org_path"),
-)
-
 known_nominations = sa.Table(
     "known_nominations",
     metadata,

@@ -18,10 +18,11 @@ from typing import Any, Protocol
 from sqlalchemy import func, select, update
 
 from notifications.adapters.metrics import DEAD_DELIVERIES, DELIVERIES, DELIVERY_LATENCY, REMINDERS_SENT
-from notifications.adapters.orm import deliveries, directory_users, reminders
+from notifications.adapters.orm import deliveries, reminders
 from notifications.domain.model import DeliveryStatus, RetryPolicy
 from notifications.service_layer.notifier import Notifier, load_preferences
 from notifications.service_layer.unit_of_work import NotificationsUnitOfWork
+from shared.directory import directory_users
 from shared.errors import Conflict, NotFound
 
 log = logging.getLogger(__name__)

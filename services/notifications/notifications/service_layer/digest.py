@@ -15,11 +15,12 @@ from typing import Any
 from sqlalchemy import select, update
 
 from notifications.adapters.metrics import DIGESTS
-from notifications.adapters.orm import deliveries, directory_users, messages
+from notifications.adapters.orm import deliveries, messages
 from notifications.adapters.templates import Templates
 from notifications.domain.model import Channel, DeliveryStatus, Preferences
 from notifications.service_layer.notifier import load_preferences
 from notifications.service_layer.unit_of_work import NotificationsUnitOfWork
+from shared.directory import directory_users
 
 log = logging.getLogger(__name__)
 

@@ -7,9 +7,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql
 
-from notifications.adapters.orm import directory_grants, directory_orgs, directory_users
 from shared.audit import AuditTrail
 from shared.db import SqlAlchemyUnitOfWork
+from shared.directory import directory_grants, directory_orgs, directory_users
 from shared.scope import within_any
 
 

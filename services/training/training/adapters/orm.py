@@ -123,27 +123,7 @@ import_jobs = sa.Table(
     sa.UniqueConstraint("content_hash", name="uq_import_jobs_content_hash"),
 )
 
-# -- projections from other services' events ---------------------------------------------------------
-people = sa.Table(
-    "people",
-    metadata,
-    sa.Column("user_id", sa.Uuid, primary_key=True),
-    sa.Column("username", sa.String(64), nullable=False, index=True),
-    sa.Column("display_name", sa.String(100), nullable=False),
-    sa.Column("org_code", sa.String(32), index=True),
-    sa.Column("is_active", sa.Boolean, nullable=False),
-    sa.Column("updated_at", TS, nullable=False),
-)
-
-orgs = sa.Table(
-    "orgs",
-    metadata,
-    sa.Column("code", sa.String(32), primary_key=True),
-    sa.Column("name", sa.String(200), nullable=False),
-    sa.Column("level", sa.String(16), nullable=False),
-    sa.Column("parent_code", sa.String(32)),
-    sa.Column("path", sa.String(400), nullable=False, index=True),
-)
+# -- projections from other services' events (identity's directory: shared.directory) -----------------
 
 appointments = sa.Table(
     "appointments",

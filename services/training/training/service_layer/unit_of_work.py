@@ -8,16 +8,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Uuid, cast, select
 
+from shared import directory
 from shared.audit import AuditTrail, pending_scope
 from shared.db import SqlAlchemyUnitOfWork
+from shared.directory import directory_orgs, directory_users
 from training.adapters.orm import (
     attendance,
     certificates,
     import_jobs,
-    orgs,
-    people,
     trainings,
 )
 from training.domain.model import Attendance, Certificate, ImportJob, Training
@@ -187,20 +187,16 @@ class ImportJobRepository(_Repo):
 
 
 class PeopleRepository(_Repo):
-    """The projection of identity's users and orgs."""
+    """Identity's users and orgs, as the directory projection (shared.directory) keeps them."""
 
     def _query(self) -> Any:
-        return select(
-            people.c.user_id,
-            people.c.username,
-            people.c.display_name,
-            people.c.org_code,
-            orgs.c.path,
-            people.c.is_active,
-        ).outerjoin(orgs, orgs.c.code == people.c.org_code)
+        u, o = directory_users.c, directory_orgs.c
+        return select(cast(u.user_id, Uuid), u.username, u.display_name, u.org_code, o.path, u.is_active).outerjoin(
+            directory_orgs, o.code == u.org_code
+        )
 
     def get(self, user_id: uuid.UUID) -> Person | None:
-        row = self.session.execute(self._query().where(people.c.user_id == user_id)).one_or_none()
+        row = self.session.execute(self._query().where(directory_users.c.user_id == str(user_id))).one_or_none()
         return Person(*row) if row else None
 
     def find(
@@ -208,19 +204,17 @@ class PeopleRepository(_Repo):
     ) -> tuple[dict[uuid.UUID, Person], dict[str, Person]]:
         by_id: dict[uuid.UUID, Person] = {}
         by_name: dict[str, Person] = {}
-        for chunk in _chunks(list(user_ids)):
-            for row in self.session.execute(self._query().where(people.c.user_id.in_(chunk))):
+        for chunk in _chunks([str(i) for i in user_ids]):
+            for row in self.session.execute(self._query().where(directory_users.c.user_id.in_(chunk))):
                 by_id[row[0]] = Person(*row)
         for chunk in _chunks(list(usernames)):
-            for row in self.session.execute(self._query().where(people.c.username.in_(chunk))):
+            for row in self.session.execute(self._query().where(directory_users.c.username.in_(chunk))):
                 by_name[row[1]] = Person(*row)
         return by_id, by_name
 
     def org(self, code: str) -> OrgRef | None:
-        row = self.session.execute(
-            select(orgs.c.code, orgs.c.name, orgs.c.level, orgs.c.path).where(orgs.c.code == code)
-        ).one_or_none()
-        return OrgRef(*row) if row else None
+        row = directory.org(self.session, code)
+        return OrgRef(row.code, row.name, row.level, row.path) if row else None
 
 
 class TrainingUnitOfWork(AuditTrail, SqlAlchemyUnitOfWork):
