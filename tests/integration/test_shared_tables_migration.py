@@ -143,3 +143,73 @@ def test_downgrading_below_the_shared_branch_and_back_is_harmless(database: str)
     command.downgrade(config, "0004")
     command.upgrade(config, "head")
     assert differences(database, "training") == []
+
+
+def test_approvals_directory_rows_of_before_move_into_the_shared_projection(database: str) -> None:
+    from alembic import command
+
+    from shared.directory import directory_grants, directory_orgs, directory_users
+
+    command.upgrade(alembic_config(service_dir("approvals"), database), OLD_HEADS["approvals"])
+    execute(
+        database,
+        "INSERT INTO orgs (code, name, level, parent_code, path) VALUES ('4108', '焦作市', 'city', NULL, '/4108')",
+    )
+    execute(
+        database,
+        "INSERT INTO role_grants (grant_id, user_id, role, org_code, org_path) "
+        "VALUES ('g-1', 'u-1', 'city_reviewer', '4108', '/4108')",
+    )
+    execute(
+        database,
+        "INSERT INTO disabled_accounts (user_id, is_active, updated_at) VALUES ('u-2', false, :at)",
+        at=NOW,
+    )
+
+    upgrade(service_dir("approvals"), database)
+
+    assert differences(database, "approvals") == []
+    assert [(r["code"], r["name"], r["level"], r["path"]) for r in rows(database, sa.select(directory_orgs))] == [
+        ("4108", "焦作市", "city", "/4108")
+    ]
+    assert [
+        (r["grant_id"], r["user_id"], r["role"], r["org_code"], r["org_path"])
+        for r in rows(database, sa.select(directory_grants))
+    ] == [("g-1", "u-1", "city_reviewer", "4108", "/4108")]
+    assert [(r["user_id"], r["is_active"]) for r in rows(database, sa.select(directory_users))] == [("u-2", False)]
+
+
+def test_training_people_and_orgs_of_before_move_into_the_shared_projection(database: str) -> None:
+    from alembic import command
+
+    from shared.directory import directory_orgs, directory_users
+
+    person = uuid.uuid4()
+    command.upgrade(alembic_config(service_dir("training"), database), OLD_HEADS["training"])
+    execute(
+        database,
+        "INSERT INTO orgs (code, name, level, parent_code, path) "
+        "VALUES ('4108020001', '焦作一中', 'school', '410802', '/4108/410802/4108020001')",
+    )
+    execute(
+        database,
+        "INSERT INTO people (user_id, username, display_name, org_code, is_active, updated_at) "
+        "VALUES (:id, 'teacher', '王老师', '4108020001', true, :at)",
+        id=person,
+        at=NOW,
+    )
+
+    upgrade(service_dir("training"), database)
+
+    assert differences(database, "training") == []
+    assert [(r["code"], r["path"]) for r in rows(database, sa.select(directory_orgs))] == [
+        ("4108020001", "/4108/410802/4108020001")
+    ]
+    [user] = rows(database, sa.select(directory_users))
+    assert (user["user_id"], user["username"], user["display_name"], user["org_code"], user["is_active"]) == (
+        str(person),
+        "teacher",
+        "王老师",
+        "4108020001",
+        True,
+    )
