@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from shared.bus.envelope import CloudEvent
@@ -79,9 +79,8 @@ def _now() -> dt.datetime:
 
 
 def _upsert(session: Session, table: sa.Table, values: dict[str, Any]) -> None:
-    """INSERT … ON CONFLICT (primary key) DO UPDATE the given columns, on PostgreSQL or the embedded SQLite."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = insert(table).values(**values)
+    """INSERT … ON CONFLICT (primary key) DO UPDATE the given columns."""
+    statement = postgresql.insert(table).values(**values)
     key = [c.name for c in table.primary_key.columns]
     session.execute(
         statement.on_conflict_do_update(
