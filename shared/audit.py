@@ -34,6 +34,8 @@ from shared.pagination import PageArgs, decode_cursor, page, page_schema
 from shared.scope import is_grant_path, within_any
 
 AUDIT_ROLES = ("auditor", "platform_admin")
+TARGET_TYPE_LENGTH = 30
+TARGET_ID_LENGTH = 64
 
 audit_log = sa.Table(
     "audit_log",
@@ -44,8 +46,8 @@ audit_log = sa.Table(
     sa.Column("action", sa.String(60), nullable=False),
     sa.Column("target", sa.String(200)),  # what the record is about: an id, or `<type>:<id>`
     # A `<type>:<id>` target's parts, for one record's history (approvals' case and appointment timelines).
-    sa.Column("target_type", sa.String(30)),
-    sa.Column("target_id", sa.String(64)),
+    sa.Column("target_type", sa.String(TARGET_TYPE_LENGTH)),
+    sa.Column("target_id", sa.String(TARGET_ID_LENGTH)),
     sa.Column("outcome", sa.String(20), nullable=False),
     sa.Column("details", sa.JSON),
     sa.Column("request_id", sa.String(64)),
@@ -55,6 +57,15 @@ audit_log = sa.Table(
     # The listing filters `org_path = X OR org_path LIKE 'X/%'`.
     sa.Index("ix_audit_log_org_path_prefix", "org_path", postgresql_ops={"org_path": "varchar_pattern_ops"}),
 )
+
+
+def target_parts(target: str | None) -> tuple[str | None, str | None]:
+    """`<type>:<id>` → (type, id), for a record's history; (None, None) for a bare id or anything longer than the
+    columns (the whole target is kept either way)."""
+    kind, _, record = (target or "").partition(":")
+    if record and kind.isidentifier() and len(kind) <= TARGET_TYPE_LENGTH and len(record) <= TARGET_ID_LENGTH:
+        return kind, record
+    return None, None
 
 
 class AuditTrail:
@@ -76,15 +87,15 @@ class AuditTrail:
     ) -> None:
         """Append a record. `target` is an id or `<type>:<id>`; `org_path`, the scope, is found by `audit_scope`
         when the caller does not know it."""
-        kind, _, record = (target or "").partition(":")
+        kind, record = target_parts(target)
         self.session.execute(
             audit_log.insert().values(
                 at=dt.datetime.now(dt.UTC),
                 actor=actor,
                 action=action,
                 target=target,
-                target_type=kind if record else None,
-                target_id=record or None,
+                target_type=kind,
+                target_id=record,
                 outcome=outcome,
                 details=details,
                 request_id=get_request_id(),

@@ -103,11 +103,13 @@ def test_one_audit_call_records_the_target_its_parts_and_the_scope(session: Sess
     trail.audit("case.decided", actor="city", target="case:c-1", org_path="/4108/410802", details={"opinion": "同意"})
     trail.audit("login", actor="wang", target="known", outcome="failed", ip="10.0.0.1")
     trail.audit("import.run", actor=None)
+    trail.audit("note", actor=None, target="sso:" + "y" * 100)  # too long an id for the parts: kept whole only
 
     rows = session.execute(sa.select(audit_log).order_by(audit_log.c.id)).mappings().all()
     assert [(r["target"], r["target_type"], r["target_id"], r["org_path"]) for r in rows] == [
         ("case:c-1", "case", "c-1", "/4108/410802"),
         ("known", None, None, "/4108"),
         (None, None, None, None),
+        ("sso:" + "y" * 100, None, None, None),
     ]
     assert (rows[1]["outcome"], rows[1]["ip"]) == ("failed", "10.0.0.1")
