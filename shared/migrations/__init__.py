@@ -48,7 +48,14 @@ def upgrade(service_dir: Path, url: str, revision: str = "heads") -> None:
 
 
 def autogenerate(service_dir: Path, url: str, message: str) -> None:
-    command.revision(alembic_config(service_dir, url), message=message, autogenerate=True)
+    """A new revision of the service's own history (never of the shared branch, which lives in shared/)."""
+    command.revision(
+        alembic_config(service_dir, url),
+        message=message,
+        autogenerate=True,
+        head="service@head",
+        version_path=str(service_dir / "migrations" / "versions"),
+    )
 
 
 def service_dir(name: str) -> Path:
