@@ -403,7 +403,9 @@ def main() -> int:
 
         def school_known() -> bool:
             with approvals_db.connect() as conn:
-                return bool(conn.execute(sa.text("SELECT 1 FROM orgs WHERE code = :c"), {"c": SCHOOL["code"]}).first())
+                return bool(
+                    conn.execute(sa.text("SELECT 1 FROM directory_orgs WHERE code = :c"), {"c": SCHOOL["code"]}).first()
+                )
 
         wait_for(school_known, 60, "approvals to learn the org tree from identity's events")
 

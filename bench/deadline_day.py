@@ -274,7 +274,7 @@ def seed(stack: Stack, schools: int) -> dict[str, Any]:
     log("waiting for the directory to reach nominations, approvals and notifications over the bus")
     for service, table, count in (
         ("nominations", "user_projection", 2 * schools),
-        ("approvals", "orgs", schools),
+        ("approvals", "directory_orgs", schools),
         ("notifications", "directory_users", 2 * schools),
     ):
         wait_for(

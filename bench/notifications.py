@@ -98,7 +98,7 @@ def percentile(values: Sequence[float], pct: float) -> float:
 # -- the identity projection ----------------------------------------------------------------------
 def seed(engine: Engine, reviewers: int) -> tuple[set[str], set[str]]:
     """Orgs, users and grants as the worker would have projected them from identity's events."""
-    from notifications.adapters.orm import directory_grants, directory_orgs, directory_users
+    from shared.directory import directory_grants, directory_orgs, directory_users
 
     now = dt.datetime.now(dt.UTC)
     orgs: list[dict[str, Any]] = [

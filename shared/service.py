@@ -85,17 +85,19 @@ def create_app(spec: ServiceSpec, service: Any | None = None) -> Flask:
 
 
 def run_migrations(spec: ServiceSpec) -> None:
-    """The body of every `services/<name>/migrations/env.py`: the service's tables plus the shared outbox, inbox and
-    idempotency keys, on the connection a caller gave (tests) or the service's configured database."""
+    """The body of every `services/<name>/migrations/env.py`: the service's tables plus shared's (outbox, inbox,
+    idempotency keys, audit trail: the `shared` branch), on the connection a caller gave (tests) or the service's
+    configured database."""
     from alembic import context
 
-    import shared.http  # noqa: F401 - registers the idempotency_keys table on bus_metadata
-    from shared.bus.tables import bus_metadata
     from shared.config import load_settings
     from shared.db import make_engine
+    from shared.migrations import shared_metadata
 
     def run(connection: Connection) -> None:
-        context.configure(connection=connection, target_metadata=[spec.metadata, bus_metadata], render_as_batch=True)
+        context.configure(
+            connection=connection, target_metadata=[spec.metadata, shared_metadata()], render_as_batch=True
+        )
         with context.begin_transaction():
             context.run_migrations()
 

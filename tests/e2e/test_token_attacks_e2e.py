@@ -199,7 +199,7 @@ def test_a_disabled_accounts_token_is_refused_by_every_service(stack: Stack) -> 
 
 def _wait_known(stack: Stack, user_id: str) -> bool:
     """Every service that keeps a user projection has the account (approvals keeps only disabled ones)."""
-    tables = {"nominations": "user_projection", "training": "people", "notifications": "directory_users"}
+    tables = {"nominations": "user_projection", "training": "directory_users", "notifications": "directory_users"}
     for service, table in tables.items():
         with psycopg.connect(_plain_db_url(stack.envs[service]["DATABASE_URL"])) as conn:
             row = conn.execute(f"SELECT 1 FROM {table} WHERE user_id::text = %s", (user_id,)).fetchone()

@@ -8,11 +8,12 @@ from functools import cached_property
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from approvals.adapters.orm import disabled_accounts, start_mappers
+from approvals.adapters.orm import start_mappers
 from approvals.service_layer.unit_of_work import ApprovalsUnitOfWork
 from shared.auth import ActiveAccountsOnly, JwksKeys, TokenVerifier, directory_is_disabled
 from shared.config import Settings, load_settings
 from shared.db import make_engine, make_session_factory
+from shared.directory import directory_users
 
 SERVICE = "approvals"
 
@@ -42,7 +43,7 @@ class Approvals:
         return ActiveAccountsOnly(
             self.settings.auth,
             JwksKeys.from_url(self.settings.auth.jwks_url),
-            directory_is_disabled(self.session_factory, disabled_accounts),
+            directory_is_disabled(self.session_factory, directory_users),
         )
 
 

@@ -24,7 +24,6 @@ from notifications.adapters.channels import (
     SmtpSettings,
     WeComRobot,
 )
-from notifications.adapters.orm import directory_users
 from notifications.adapters.outbound import DEFAULT_ALLOWED_HOSTS, OutboundPolicy, PinnedPoster
 from notifications.adapters.templates import Templates
 from notifications.adapters.tencent_sms import TencentSmsProvider, TencentSmsSettings
@@ -38,6 +37,7 @@ from shared.auth import ActiveAccountsOnly, JwksKeys, TokenVerifier, directory_i
 from shared.bus.consumer import EventConsumer
 from shared.bus.topology import QueueSpec
 from shared.config import Settings, load_settings, read_environment
+from shared.directory import directory_users
 
 SERVICE = "notifications"
 RULES_FILE = Path(__file__).resolve().parent / "rules.yaml"

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from shared.auth import ActiveAccountsOnly, JwksKeys, TokenVerifier, directory_is_disabled
 from shared.config import Settings, load_settings, read_environment
 from shared.db import make_engine, make_session_factory
-from training.adapters.orm import people, start_mappers
+from shared.directory import directory_users
+from training.adapters.orm import start_mappers
 from training.config import TrainingEnvironment
 from training.service_layer.unit_of_work import TrainingUnitOfWork
 
@@ -76,7 +77,7 @@ class TrainingService:
         return ActiveAccountsOnly(
             auth,
             JwksKeys.from_url(auth.jwks_url, auth.jwks_cache_seconds),
-            directory_is_disabled(self.session_factory, people),
+            directory_is_disabled(self.session_factory, directory_users),
         )
 
 

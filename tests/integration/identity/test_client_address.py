@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 from flask.testing import FlaskClient
-from identity.adapters.orm import audit_log
 from identity.bootstrap import Identity
 from sqlalchemy import select
+
+from shared.audit import audit_log
 
 pytestmark = pytest.mark.integration
 

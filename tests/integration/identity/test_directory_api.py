@@ -6,10 +6,11 @@ import json
 
 import pytest
 from flask.testing import FlaskClient
-from identity.adapters.orm import audit_log, orgs, users
+from identity.adapters.orm import orgs, users
 from identity.bootstrap import Identity
 from sqlalchemy import func, select
 
+from shared.audit import audit_log
 from shared.bus.tables import outbox
 from tests.integration.identity.conftest import bearer
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 import jwt
 import pytest
 from flask.testing import FlaskClient
-from identity.adapters.orm import audit_log, sso_sessions
+from identity.adapters.orm import sso_sessions
 from identity.bootstrap import Identity
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
+from shared.audit import audit_log
 from tests.integration.identity.conftest import DEMO_PASSWORD
 
 pytestmark = pytest.mark.integration

@@ -17,13 +17,14 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from flask.testing import FlaskClient
-from identity.adapters.orm import audit_log, sso_sessions, users
+from identity.adapters.orm import sso_sessions, users
 from identity.adapters.sso_config import parse_providers
 from identity.bootstrap import Identity
 from identity.service_layer import sso
 from identity.service_layer.tokens import issue_user_tokens, sha256_hex
 from sqlalchemy import select
 
+from shared.audit import audit_log
 from tests.integration.identity.conftest import DEMO_PASSWORD, bearer, login
 
 pytestmark = pytest.mark.integration

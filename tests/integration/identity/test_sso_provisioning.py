@@ -200,8 +200,7 @@ def test_an_external_id_of_another_source_is_not_linked(identity_service: Identi
 
 
 def test_only_a_platform_wide_admin_sets_an_external_id_and_it_is_audited(identity_service: Identity) -> None:
-    from identity.adapters.orm import audit_log
-
+    from shared.audit import audit_log
     from shared.errors import Forbidden
 
     school_admin = principal_from_claims(

@@ -9,12 +9,13 @@ import jwt
 import pytest
 from flask.testing import FlaskClient
 from identity.adapters import keys
-from identity.adapters.orm import audit_log, oauth_clients, refresh_tokens
+from identity.adapters.orm import oauth_clients, refresh_tokens
 from identity.bootstrap import Identity
 from identity.service_layer import tokens
 from sqlalchemy import event as sa_event
 from sqlalchemy import select
 
+from shared.audit import audit_log
 from tests.integration.identity.conftest import DEMO_PASSWORD, bearer, login
 
 pytestmark = pytest.mark.integration

@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
-from nominations.adapters.orm import audit_log, nomination_history
+from nominations.adapters.orm import nomination_history
 from nominations.bootstrap import Nominations
 from openpyxl import load_workbook
 
+from shared.audit import audit_log
 from shared.bus.envelope import CloudEvent
 from shared.bus.tables import outbox
 from tests.integration.nominations.conftest import (

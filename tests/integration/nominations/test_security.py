@@ -12,12 +12,12 @@ import uuid
 import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
-from nominations.adapters.orm import audit_log
 from nominations.bootstrap import Nominations
 from openpyxl import load_workbook
 from PIL import Image
 from pypdf import PdfReader
 
+from shared.audit import audit_log
 from tests.integration.nominations.conftest import CITY, SCHOOL
 from tests.integration.nominations.flow import (
     JIAOZUO_FORM,

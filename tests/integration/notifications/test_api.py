@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 from flask.testing import FlaskClient
-from notifications.adapters.orm import audit_log, preferences
+from notifications.adapters.orm import preferences
 from notifications.bootstrap import Notifications
 from sqlalchemy import select
 
+from shared.audit import audit_log
 from tests.integration.notifications.conftest import apply, identity_events, task_assigned
 from tests.tokens import TestIssuer
 

@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from notifications.adapters.orm import audit_log, deliveries
+from notifications.adapters.orm import deliveries
 from notifications.bootstrap import Notifications
 from notifications.service_layer.delivery import dispatch_due
 from sqlalchemy import select
 
+from shared.audit import audit_log
 from tests.helpers import wait_until
 from tests.integration.notifications.conftest import HttpReceiver, SmtpSink, apply, identity_events, task_assigned
 from tests.tokens import TestIssuer

@@ -7,9 +7,10 @@ import json
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
-from training.adapters.orm import attendance, audit_log, certificates
+from training.adapters.orm import attendance, certificates
 from training.bootstrap import TrainingService
 
+from shared.audit import audit_log
 from shared.bus.tables import outbox
 from tests.integration.training.conftest import CITY_ADMIN, COUNTY_ADMIN, OTHER_COUNTY_ADMIN, create_training, person
 from tests.tokens import TestIssuer

@@ -13,11 +13,12 @@ import openpyxl
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, insert, select
-from training.adapters.orm import attendance, certificates, people
+from training.adapters.orm import attendance, certificates
 from training.bootstrap import TrainingService
 from training.service_layer import imports
 
 from shared.bus.tables import outbox
+from shared.directory import directory_users as people
 from shared.worker import PeriodicTask
 from tests.helpers import wait_until
 from tests.integration.training.conftest import COUNTY_ADMIN, create_training

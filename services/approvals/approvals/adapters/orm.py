@@ -29,16 +29,6 @@ rounds = sa.Table(
     sa.Column("opened_at", TS, nullable=False),
 )
 
-orgs = sa.Table(
-    "orgs",
-    metadata,
-    sa.Column("code", sa.String(32), primary_key=True),
-    sa.Column("name", sa.String(200), nullable=False),
-    sa.Column("level", sa.String(16), nullable=False),
-    sa.Column("parent_code", sa.String(32)),
-    sa.Column("path", sa.String(400), nullable=False, index=True),
-)
-
 # 报送: the nominations a county sent up in its batch (nominations.batch.submitted), one receipt per nomination
 batch_receipts = sa.Table(
     "batch_receipts",
@@ -49,16 +39,6 @@ batch_receipts = sa.Table(
     sa.Column("org_code", sa.String(32), nullable=False),
     sa.Column("org_path", sa.String(400), nullable=False, comment="the sending body (the county)"),
     sa.Column("submitted_at", TS, nullable=False),
-)
-
-role_grants = sa.Table(
-    "role_grants",
-    metadata,
-    sa.Column("grant_id", sa.String(64), primary_key=True),
-    sa.Column("user_id", sa.String(64), nullable=False, index=True),
-    sa.Column("role", sa.String(40), nullable=False),
-    sa.Column("org_code", sa.String(32)),
-    sa.Column("org_path", sa.String(400), nullable=False),
 )
 
 # -- owned records ----------------------------------------------------------------------------
@@ -329,31 +309,6 @@ objections = sa.Table(
     sa.Column("resolved_by", sa.String(64)),
     sa.Column("resolved_at", TS),
     sa.Column("version", sa.Integer, nullable=False),
-)
-
-audit_log = sa.Table(
-    "audit_log",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("at", TS, nullable=False, index=True),
-    sa.Column("actor", sa.String(100)),
-    sa.Column("action", sa.String(60), nullable=False),
-    sa.Column("target_type", sa.String(30), nullable=False),
-    sa.Column("target_id", sa.String(64), nullable=False),
-    sa.Column("org_path", sa.String(400), nullable=False, comment="scope: auditors see rows in their subtree"),
-    sa.Column("outcome", sa.String(20), nullable=False),
-    sa.Column("details", sa.JSON),
-    sa.Column("request_id", sa.String(64)),
-    sa.Index("ix_audit_log_target", "target_type", "target_id", "id"),
-)
-
-# The directory's 停用: accounts identity disabled (identity.user.updated), whose access tokens this service refuses.
-disabled_accounts = sa.Table(
-    "disabled_accounts",
-    metadata,
-    sa.Column("user_id", sa.String(64), primary_key=True),
-    sa.Column("is_active", sa.Boolean, nullable=False, comment="false while disabled; re-enabled rows are true"),
-    sa.Column("updated_at", TS, nullable=False),
 )
 
 

@@ -23,7 +23,6 @@ from approvals.adapters.orm import (
     rectifications,
     review_cases,
     review_tasks,
-    role_grants,
 )
 from approvals.domain.evaluation import ORDERED, Evaluation, Rectification
 from approvals.domain.filings import DUE, ChangeFiling
@@ -32,6 +31,7 @@ from approvals.domain.publication import Objection, Publication
 from approvals.domain.terms import TermRecord
 from shared.auth import Principal
 from shared.db import SqlRepository
+from shared.directory import directory_grants
 from shared.scope import path_within, within_any
 
 
@@ -269,7 +269,7 @@ class DelegationRepository(SqlRepository):
     def _in_force(on: dt.date) -> ColumnElement[bool]:
         """Within its dates, not revoked, and its delegator still holds the role there: the authority
         passed on is the delegator's, so it ends with their grant."""
-        d, g = delegations.c, role_grants.c
+        d, g = delegations.c, directory_grants.c
         delegator_holds = (
             select(g.grant_id)
             .where(g.user_id == d.delegator_user_id, g.role == d.role, g.org_path == d.org_path)

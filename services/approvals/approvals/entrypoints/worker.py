@@ -10,6 +10,7 @@ from approvals.config import ApprovalsEnvironment
 from approvals.declaration import SPEC
 from approvals.service_layer import appointments, evaluations, reviews
 from approvals.service_layer.unit_of_work import ApprovalsUnitOfWork
+from shared import directory
 from shared.bus.consumer import EventConsumer
 from shared.bus.relay import OutboxRelay
 from shared.bus.topology import QueueSpec
@@ -40,9 +41,9 @@ REVIEW_HANDLERS = {
     "nominations.batch.submitted": reviews.on_batch_submitted,
 }
 DIRECTORY_HANDLERS = {
-    "identity.org.upserted": reviews.on_org_upserted,
-    "identity.role.granted": reviews.on_role_granted,
-    "identity.role.revoked": reviews.on_role_revoked,
+    "identity.org.upserted": directory.apply,
+    "identity.role.granted": directory.apply,
+    "identity.role.revoked": directory.apply,
     # a CIO the directory moves away from the school leaves the school a 变更报备 to make (贺兰县)
     "identity.user.updated": appointments.on_user_updated,
 }

@@ -14,6 +14,7 @@ from approvals.domain.model import CHANGED, Appointment, DomainError, now
 from approvals.service_layer import succession
 from approvals.service_layer.reviews import NotYetKnown, _collisions, _commit, problem_of
 from approvals.service_layer.unit_of_work import ApprovalsUnitOfWork
+from shared import directory
 from shared.auth import Principal
 from shared.bus.envelope import CloudEvent
 from shared.errors import Forbidden, NotFound
@@ -63,8 +64,7 @@ def renew(
         uow.audit(
             "appointment.renewed",
             actor=principal.subject,
-            target_type="appointment",
-            target_id=str(current.id),
+            target=f"appointment:{current.id}",
             org_path=current.org_path,
             details={
                 "next_appointment_id": str(following.id),
@@ -75,8 +75,7 @@ def renew(
         uow.audit(
             "appointment.made",
             actor=principal.subject,
-            target_type="appointment",
-            target_id=str(following.id),
+            target=f"appointment:{following.id}",
             org_path=following.org_path,
             details={
                 "previous_appointment_id": str(current.id),
@@ -138,8 +137,7 @@ def file_change(uow: ApprovalsUnitOfWork, principal: Principal, cmd: FileChange)
         uow.audit(
             "appointment.filed",
             actor=principal.subject,
-            target_type="appointment",
-            target_id=str(appointment.id),
+            target=f"appointment:{appointment.id}",
             org_path=appointment.org_path,
             details={"filing_id": filing.id, "kind": filing.kind, "change": filing.change, "details": cmd.details},
         )
@@ -188,8 +186,7 @@ def decide_filing(uow: ApprovalsUnitOfWork, principal: Principal, cmd: DecideFil
         uow.audit(
             f"appointment.filing_{filing.status}",
             actor=principal.subject,
-            target_type="appointment",
-            target_id=str(appointment.id),
+            target=f"appointment:{appointment.id}",
             org_path=appointment.org_path,
             details={"filing_id": filing.id, "kind": filing.kind, "opinion": filing.opinion},
         )
@@ -238,8 +235,7 @@ def on_user_updated(event: CloudEvent, uow: ApprovalsUnitOfWork) -> None:
     person = str(user.get("user_id") or "")
     if not person:
         return
-    if "is_active" in (event.data.get("changed") or []) or not user.get("is_active", True):
-        uow.projections.set_account_active(person, bool(user.get("is_active", True)), now())
+    directory.on_user(event.data, uow.session)  # 停用 too: a disabled account's tokens are refused here
     appointed = uow.appointments.active_of_person(person)
     if not appointed:
         return
@@ -266,8 +262,7 @@ def on_user_updated(event: CloudEvent, uow: ApprovalsUnitOfWork) -> None:
         uow.audit(
             "appointment.filing_due",
             actor="system:directory",
-            target_type="appointment",
-            target_id=str(appointment.id),
+            target=f"appointment:{appointment.id}",
             org_path=appointment.org_path,
             details={"reason": why, "event_id": event.id},
         )
@@ -285,8 +280,7 @@ def dismiss(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Dismiss) -> App
         uow.audit(
             "appointment.ended",
             actor=principal.subject,
-            target_type="appointment",
-            target_id=str(appointment.id),
+            target=f"appointment:{appointment.id}",
             org_path=appointment.org_path,
             details={"reason": cmd.reason, "note": appointment.end_note, "ended_on": str(appointment.ended_on)},
         )
@@ -329,8 +323,7 @@ def revoke_in(
     uow.audit(
         "appointment.revoked",
         actor=by,
-        target_type="appointment",
-        target_id=str(appointment.id),
+        target=f"appointment:{appointment.id}",
         org_path=appointment.org_path,
         details={"reason": reason, **(details or {})},
     )
@@ -350,8 +343,7 @@ def end_due_terms(
                     uow.audit(
                         "appointment.ended",
                         actor=None,
-                        target_type="appointment",
-                        target_id=str(appointment.id),
+                        target=f"appointment:{appointment.id}",
                         org_path=appointment.org_path,
                         details={"ended_on": appointment.ended_on.isoformat() if appointment.ended_on else None},
                     )

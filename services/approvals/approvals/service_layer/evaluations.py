@@ -242,8 +242,7 @@ def open_evaluation(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Open) -
         uow.audit(
             "evaluation.opened",
             actor=principal.subject,
-            target_type="evaluation",
-            target_id=str(evaluation.id),
+            target=f"evaluation:{evaluation.id}",
             org_path=evaluation.org_path,
             details={
                 "appointment_id": str(appointment.id),
@@ -284,8 +283,7 @@ def self_assess(
         uow.audit(
             "evaluation.submitted" if cmd.submit else "evaluation.self_assessed",
             actor=principal.subject,
-            target_type="evaluation",
-            target_id=str(evaluation.id),
+            target=f"evaluation:{evaluation.id}",
             org_path=evaluation.org_path,
             details={"scores": cmd.scores, "self_total": evaluation.self_total, "summary": evaluation.summary},
         )
@@ -314,8 +312,7 @@ def verify(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Verify, check_ve
         uow.audit(
             "evaluation.verified",
             actor=principal.subject,
-            target_type="evaluation",
-            target_id=str(evaluation.id),
+            target=f"evaluation:{evaluation.id}",
             org_path=evaluation.org_path,
             details={"scores": cmd.scores, "vetoes": cmd.vetoes, "verified_total": evaluation.verified_total},
         )
@@ -352,8 +349,7 @@ def finalise(
         uow.audit(
             "evaluation.finalised",
             actor=principal.subject,
-            target_type="evaluation",
-            target_id=str(evaluation.id),
+            target=f"evaluation:{evaluation.id}",
             org_path=evaluation.org_path,
             details={
                 "verified_total": evaluation.verified_total,
@@ -367,8 +363,7 @@ def finalise(
                 uow.audit(
                     "rectification.ordered",
                     actor=principal.subject,
-                    target_type=target_type,
-                    target_id=str(target_id),
+                    target=f"{target_type}:{target_id}",
                     org_path=evaluation.org_path,
                     details={
                         "rectification_id": str(rectification.id),
@@ -420,8 +415,7 @@ def record_outcome(
         uow.audit(
             f"rectification.{rectification.status}",
             actor=principal.subject,
-            target_type="rectification",
-            target_id=str(rectification.id),
+            target=f"rectification:{rectification.id}",
             org_path=rectification.org_path,
             details={"notes": rectification.outcome_notes, "revokes_appointment": revoke},
         )
@@ -499,8 +493,7 @@ def report_rectification(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Re
         uow.audit(
             "rectification.reported",
             actor=principal.subject,
-            target_type="rectification",
-            target_id=str(rectification.id),
+            target=f"rectification:{rectification.id}",
             org_path=rectification.org_path,
             details={"attachments": [{k: f[k] for k in ("filename", "content_type", "size", "sha256")} for f in files]},
         )
@@ -555,8 +548,7 @@ def flag_overdue_rectifications(
                     uow.audit(
                         "rectification.overdue",
                         actor=None,
-                        target_type="rectification",
-                        target_id=str(rectification.id),
+                        target=f"rectification:{rectification.id}",
                         org_path=rectification.org_path,
                         details={"due_on": rectification.due_on.isoformat()},
                     )
@@ -685,16 +677,14 @@ def open_campaign(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Campaign)
             uow.audit(
                 "evaluation.opened",
                 actor=principal.subject,
-                target_type="evaluation",
-                target_id=str(evaluation.id),
+                target=f"evaluation:{evaluation.id}",
                 org_path=evaluation.org_path,
                 details={"appointment_id": str(appointment.id), "kind": cmd.kind, "period": cmd.period},
             )
         uow.audit(
             "evaluation.campaign_opened",
             actor=principal.subject,
-            target_type="org",
-            target_id=org.code,
+            target=f"org:{org.code}",
             org_path=org.path,
             details={"kind": cmd.kind, "period": cmd.period, "opened": len(opened), "already_open": already},
         )
@@ -758,8 +748,7 @@ def _open_school_campaign(
             uow.audit(
                 "evaluation.opened",
                 actor=principal.subject,
-                target_type="evaluation",
-                target_id=str(evaluation.id),
+                target=f"evaluation:{evaluation.id}",
                 org_path=evaluation.org_path,
                 details={
                     "subject": SUBJECT_SCHOOL,
@@ -771,8 +760,7 @@ def _open_school_campaign(
     uow.audit(
         "evaluation.campaign_opened",
         actor=principal.subject,
-        target_type="org",
-        target_id=org.code,
+        target=f"org:{org.code}",
         org_path=org.path,
         details={
             "kind": cmd.kind,

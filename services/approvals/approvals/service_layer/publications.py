@@ -80,8 +80,7 @@ def publish(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Publish) -> Pub
         uow.audit(
             "publication.published",
             actor=principal.subject,
-            target_type="publication",
-            target_id=str(publication.id),
+            target=f"publication:{publication.id}",
             org_path=org.path,
             details={
                 "round_id": str(cmd.round_id),
@@ -161,8 +160,7 @@ def object_to(uow: ApprovalsUnitOfWork, cmd: Object) -> Objection:
         uow.audit(
             "objection.received",
             actor=None,
-            target_type="publication",
-            target_id=str(publication.id),
+            target=f"publication:{publication.id}",
             org_path=publication.publisher_org_path,
             details={"objection_id": str(objection.id), "case_id": str(cmd.case_id) if cmd.case_id else None},
         )
@@ -196,8 +194,7 @@ def read_for_bureau(
             uow.audit(
                 "objection.contacts_read",
                 actor=principal.subject,
-                target_type="publication",
-                target_id=str(publication.id),
+                target=f"publication:{publication.id}",
                 org_path=publication.publisher_org_path,
                 details={"objections": [str(o.id) for o in found]},
             )
@@ -234,8 +231,7 @@ def resolve(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Resolve) -> Obj
         uow.audit(
             "objection.resolved",
             actor=principal.subject,
-            target_type="publication",
-            target_id=str(publication.id),
+            target=f"publication:{publication.id}",
             org_path=publication.publisher_org_path,
             details={"objection_id": str(objection.id), "outcome": cmd.outcome, "resolution": objection.resolution},
         )

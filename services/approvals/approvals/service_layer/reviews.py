@@ -70,36 +70,6 @@ def on_round_opened(event: CloudEvent, uow: ApprovalsUnitOfWork) -> None:
     )
 
 
-def on_org_upserted(event: CloudEvent, uow: ApprovalsUnitOfWork) -> None:
-    d = event.data
-    uow.projections.upsert_org(
-        {
-            "code": d["code"],
-            "name": d["name"],
-            "level": d["level"],
-            "parent_code": d.get("parent_code"),
-            "path": d["path"],
-        }
-    )
-
-
-def on_role_granted(event: CloudEvent, uow: ApprovalsUnitOfWork) -> None:
-    d = event.data
-    uow.projections.add_grant(
-        {
-            "grant_id": str(d["grant_id"]),
-            "user_id": str(d["user_id"]),
-            "role": d["role"],
-            "org_code": d.get("org_code"),
-            "org_path": d["org_path"],
-        }
-    )
-
-
-def on_role_revoked(event: CloudEvent, uow: ApprovalsUnitOfWork) -> None:
-    uow.projections.remove_grant(str(event.data["grant_id"]))
-
-
 # -- cases from nominations -----------------------------------------------------------------------
 def on_nomination_submitted(event: CloudEvent, uow: ApprovalsUnitOfWork) -> None:
     """Open the case and assign the first stage; a nomination has one case, however often the event comes."""
@@ -131,8 +101,7 @@ def on_nomination_submitted(event: CloudEvent, uow: ApprovalsUnitOfWork) -> None
     uow.audit(
         "case.opened",
         actor=d.get("submitted_by"),
-        target_type="case",
-        target_id=str(case.id),
+        target=f"case:{case.id}",
         org_path=case.school_org_path,
         details={"nomination_id": str(nomination_id), "stages": case.stages},
     )
@@ -150,8 +119,7 @@ def on_nomination_resubmitted(event: CloudEvent, uow: ApprovalsUnitOfWork) -> No
         uow.audit(
             "case.resubmitted",
             actor=d.get("submitted_by"),
-            target_type="case",
-            target_id=str(case.id),
+            target=f"case:{case.id}",
             org_path=case.school_org_path,
             details={"revision": case.revision, "stage_index": case.current_stage},
         )
@@ -164,8 +132,7 @@ def on_nomination_withdrawn(event: CloudEvent, uow: ApprovalsUnitOfWork) -> None
         uow.audit(
             "case.cancelled",
             actor=d.get("withdrawn_by"),
-            target_type="case",
-            target_id=str(case.id),
+            target=f"case:{case.id}",
             org_path=case.school_org_path,
             details={"reason": "nomination withdrawn"},
         )
@@ -287,8 +254,7 @@ def _decide_in(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Decide, at: 
     uow.audit(
         "task.decided",
         actor=principal.subject,
-        target_type="case",
-        target_id=str(case.id),
+        target=f"case:{case.id}",
         org_path=case.school_org_path,
         details={
             "task_id": str(task.id),
@@ -419,8 +385,7 @@ def delegate(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Delegate) -> u
         uow.audit(
             "delegation.created",
             actor=principal.subject,
-            target_type="delegation",
-            target_id=str(delegation_id),
+            target=f"delegation:{delegation_id}",
             org_path=cmd.org_path,
             details={
                 "delegate_user_id": cmd.delegate_user_id,
@@ -458,8 +423,7 @@ def revoke_delegation(uow: ApprovalsUnitOfWork, principal: Principal, delegation
         uow.audit(
             "delegation.revoked",
             actor=principal.subject,
-            target_type="delegation",
-            target_id=str(found.id),
+            target=f"delegation:{found.id}",
             org_path=found.org_path,
             details={
                 "delegator_user_id": found.delegator_user_id,
@@ -488,8 +452,7 @@ def mark_overdue_tasks(uow_factory: Callable[[], ApprovalsUnitOfWork], batch: in
                     uow.audit(
                         "task.overdue",
                         actor=None,
-                        target_type="case",
-                        target_id=str(task.case_id),
+                        target=f"case:{task.case_id}",
                         org_path=task.school_org_path,
                         details={"task_id": str(task.id)},
                     )

@@ -99,8 +99,7 @@ def hand_over(
     uow.audit(
         "appointment.renewed" if current.status == "renewed" else "appointment.ended",
         actor=by,
-        target_type="appointment",
-        target_id=str(current.id),
+        target=f"appointment:{current.id}",
         org_path=current.org_path,
         details={
             "reason": current.end_reason or "renewed",
@@ -114,8 +113,7 @@ def audit_made(uow: ApprovalsUnitOfWork, appointment: Appointment, by: str, deta
     uow.audit(
         "appointment.made",
         actor=by,
-        target_type="appointment",
-        target_id=str(appointment.id),
+        target=f"appointment:{appointment.id}",
         org_path=appointment.org_path,
         details={
             **details,

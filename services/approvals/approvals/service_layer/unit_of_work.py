@@ -3,14 +3,13 @@ outbox on commit."""
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import or_, select, update
 
-from approvals.adapters.orm import audit_log, disabled_accounts, orgs, role_grants, rounds
+from approvals.adapters.orm import rounds
 from approvals.adapters.repository import (
     AppointmentRepository,
     BatchReceipts,
@@ -22,8 +21,9 @@ from approvals.adapters.repository import (
     TaskRepository,
 )
 from approvals.domain.model import OrgNode
+from shared import directory
+from shared.audit import AuditTrail, audit_log
 from shared.db import SqlAlchemyUnitOfWork
-from shared.logging import get_request_id
 from shared.scope import within_any
 
 
@@ -58,45 +58,25 @@ class Projections:
         )
         return list(self.uow.session.execute(query))
 
-    def set_account_active(self, user_id: str, active: bool, at: dt.datetime) -> None:
-        """停用/启用 as the directory said: a disabled account's access tokens are refused here."""
-        self._upsert(disabled_accounts, "user_id", {"user_id": user_id, "is_active": active, "updated_at": at})
-
-    def upsert_org(self, values: dict[str, Any]) -> None:
-        self._upsert(orgs, "code", values)
-
     def orgs_on_path(self, path: str) -> dict[str, OrgNode]:
         codes = [c for c in path.strip("/").split("/") if c]
-        rows = self.uow.session.execute(select(orgs).where(orgs.c.code.in_(codes))).all()
+        rows = directory.orgs_by_code(self.uow.session, codes).values()
         return {r.code: OrgNode(code=r.code, name=r.name, level=r.level, path=r.path) for r in rows}
 
     def orgs_within(self, path: str, levels: Sequence[str]) -> list[OrgNode]:
         """The orgs of these levels in the subtree at `path` (the schools a school assessment is opened for)."""
-        query = (
-            select(orgs).where(within_any(orgs.c.path, [path]), orgs.c.level.in_(list(levels))).order_by(orgs.c.path)
-        )
-        return [OrgNode(code=r.code, name=r.name, level=r.level, path=r.path) for r in self.uow.session.execute(query)]
+        rows = directory.orgs_within(self.uow.session, path, levels)
+        return [OrgNode(code=r.code, name=r.name, level=r.level, path=r.path) for r in rows]
 
     def org(self, code: str) -> OrgNode | None:
-        r = self.uow.session.execute(select(orgs).where(orgs.c.code == code)).first()
+        r = directory.org(self.uow.session, code)
         return OrgNode(code=r.code, name=r.name, level=r.level, path=r.path) if r else None
 
-    def add_grant(self, values: dict[str, Any]) -> None:
-        self._upsert(role_grants, "grant_id", values)
-
-    def remove_grant(self, grant_id: str) -> None:
-        self.uow.session.execute(delete(role_grants).where(role_grants.c.grant_id == grant_id))
-
     def holds(self, user_id: str, role: str, org_path: str) -> bool:
-        row = self.uow.session.execute(
-            select(role_grants.c.grant_id).where(
-                role_grants.c.user_id == user_id, role_grants.c.role == role, role_grants.c.org_path == org_path
-            )
-        ).first()
-        return row is not None
+        return directory.holds(self.uow.session, user_id, role, org_path)
 
 
-class ApprovalsUnitOfWork(SqlAlchemyUnitOfWork):
+class ApprovalsUnitOfWork(AuditTrail, SqlAlchemyUnitOfWork):
     projections: Projections
     cases: CaseRepository
     tasks: TaskRepository
@@ -120,32 +100,6 @@ class ApprovalsUnitOfWork(SqlAlchemyUnitOfWork):
 
     def flush(self) -> None:
         self.session.flush()
-
-    def audit(
-        self,
-        action: str,
-        *,
-        actor: str | None,
-        target_type: str,
-        target_id: str,
-        org_path: str,
-        outcome: str = "ok",
-        details: dict[str, Any] | None = None,
-    ) -> None:
-        """Append to the audit trail in this transaction (so a rolled-back decision leaves no record)."""
-        self.session.execute(
-            audit_log.insert().values(
-                at=dt.datetime.now(dt.UTC),
-                actor=actor,
-                action=action,
-                target_type=target_type,
-                target_id=target_id,
-                org_path=org_path,
-                outcome=outcome,
-                details=details,
-                request_id=get_request_id(),
-            )
-        )
 
     def history(self, target_type: str, target_ids: Sequence[str]) -> list[Any]:
         return list(

@@ -13,7 +13,7 @@ from alembic import op
 
 revision = "0010"
 down_revision = "0009"
-branch_labels = None
+branch_labels = ("service",)  # the revision shared_0001 (the `shared` branch) follows
 depends_on = None
 
 

@@ -110,23 +110,6 @@ login_throttle = sa.Table(
     sa.Column("locked_until", TS),
 )
 
-audit_log = sa.Table(
-    "audit_log",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("at", TS, nullable=False, index=True),
-    sa.Column("actor", sa.String(100)),
-    sa.Column("action", sa.String(60), nullable=False),
-    sa.Column("target", sa.String(200)),
-    sa.Column("outcome", sa.String(20), nullable=False),
-    sa.Column("details", sa.JSON),
-    sa.Column("request_id", sa.String(64)),
-    sa.Column("org_path", sa.String(400), comment="scope: auditors see rows in their subtree"),
-    # The audit listing filters `org_path = X OR org_path LIKE 'X/%'` (migration: audit_org_path).
-    sa.Index("ix_audit_log_org_path_prefix", "org_path", postgresql_ops={"org_path": "varchar_pattern_ops"}),
-    sa.Column("ip", sa.String(64)),
-)
-
 # -- single sign-on with the city digital base -------------------------------------------------------
 external_identities = sa.Table(
     "external_identities",

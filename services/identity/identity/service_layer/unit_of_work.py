@@ -4,20 +4,19 @@ on commit) and the audit trail."""
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import uuid
 from typing import Any
 
 from sqlalchemy import select
 
-from identity.adapters.orm import audit_log, orgs, users
+from identity.adapters.orm import orgs, users
 from identity.adapters.repository import OrgRepository, UserRepository
 from identity.domain.model import Org, User
+from shared.audit import AuditTrail
 from shared.db import SqlAlchemyUnitOfWork
-from shared.logging import get_request_id
 
 
-class IdentityUnitOfWork(SqlAlchemyUnitOfWork):
+class IdentityUnitOfWork(AuditTrail, SqlAlchemyUnitOfWork):
     orgs: OrgRepository
     users: UserRepository
 
@@ -25,32 +24,7 @@ class IdentityUnitOfWork(SqlAlchemyUnitOfWork):
         self.orgs = OrgRepository(self.session)
         self.users = UserRepository(self.session)
 
-    def audit(
-        self,
-        action: str,
-        *,
-        actor: str | None,
-        target: str | None = None,
-        outcome: str = "ok",
-        details: dict[str, Any] | None = None,
-        ip: str | None = None,
-    ) -> None:
-        """Append to the audit trail in this transaction (so a rolled-back decision leaves no record)."""
-        self.session.execute(
-            audit_log.insert().values(
-                at=dt.datetime.now(dt.UTC),
-                actor=actor,
-                action=action,
-                target=target,
-                outcome=outcome,
-                details=details,
-                request_id=get_request_id(),
-                ip=ip,
-                org_path=self._audit_scope(action, actor, target, details),
-            )
-        )
-
-    def _audit_scope(
+    def audit_scope(
         self, action: str, actor: str | None, target: str | None, details: dict[str, Any] | None
     ) -> str | None:
         """The org a record is about, for the audit listing's scope: a grant's or a new org's path when the details

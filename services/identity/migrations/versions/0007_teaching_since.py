@@ -16,7 +16,7 @@ from alembic import op
 
 revision = "0007"
 down_revision = "0006"
-branch_labels = None
+branch_labels = ("service",)  # the revision shared_0001 (the `shared` branch) follows
 depends_on = None
 
 users = sa.table(

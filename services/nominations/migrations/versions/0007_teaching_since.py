@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql
 
 revision = "0007"
 down_revision = "0006"
-branch_labels = None
+branch_labels = ("service",)  # the revision shared_0001 (the `shared` branch) follows
 depends_on = None
 
 JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")

@@ -11,7 +11,6 @@ import sqlalchemy as sa
 
 from nominations.adapters.orm import (
     appointment_projection,
-    audit_log,
     batches,
     certificate_projection,
     nomination_evidence,
@@ -25,9 +24,8 @@ from nominations.adapters.orm import (
 from nominations.domain.batches import Batch
 from nominations.domain.model import Nomination, Round, RoundStatus, Status
 from nominations.domain.terms import TermRecord, consecutive_terms_before, next_term_start
-from shared.audit import pending_scope
+from shared.audit import AuditTrail, pending_scope
 from shared.db import SqlAlchemyUnitOfWork
-from shared.logging import get_request_id
 from shared.scope import within_any
 
 
@@ -562,7 +560,7 @@ class BatchRepository:
         return [self._from_row(r) for r in self.uow.session.execute(query)]
 
 
-class NominationsUnitOfWork(SqlAlchemyUnitOfWork):
+class NominationsUnitOfWork(AuditTrail, SqlAlchemyUnitOfWork):
     rounds: RoundRepository
     nominations: NominationRepository
     batches: BatchRepository
@@ -574,30 +572,9 @@ class NominationsUnitOfWork(SqlAlchemyUnitOfWork):
         self.nominations = NominationRepository(self)
         self.directory = Directory(self)
 
-    def audit(
-        self,
-        action: str,
-        *,
-        actor: str | None,
-        target: str | None = None,
-        outcome: str = "ok",
-        details: dict[str, Any] | None = None,
-    ) -> None:
-        """Append to the audit trail in this transaction: a rolled-back decision leaves no record."""
-        self.session.execute(
-            audit_log.insert().values(
-                at=dt.datetime.now(dt.UTC),
-                actor=actor,
-                action=action,
-                target=target,
-                outcome=outcome,
-                details=details,
-                request_id=get_request_id(),
-                org_path=self._audit_scope(target),
-            )
-        )
-
-    def _audit_scope(self, target: str | None) -> str | None:
+    def audit_scope(
+        self, action: str, actor: str | None, target: str | None, details: dict[str, Any] | None
+    ) -> str | None:
         """The org a record is about, for the audit listing's scope: the nominating school, or the round's issuing
         org; None (platform-wide auditors only) for anything else."""
         try:

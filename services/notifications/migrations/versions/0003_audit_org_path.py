@@ -12,7 +12,7 @@ from alembic import op
 
 revision = "0003"
 down_revision = "0002"
-branch_labels = None
+branch_labels = ("service",)  # the revision shared_0001 (the `shared` branch) follows
 depends_on = None
 
 

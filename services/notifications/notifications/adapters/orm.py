@@ -11,40 +11,6 @@ metadata = new_metadata()
 
 TS = UtcDateTime()
 
-# -- projection of identity (and of nominations, for the candidate and school name) --------------
-directory_users = sa.Table(
-    "directory_users",
-    metadata,
-    sa.Column("user_id", sa.String(64), primary_key=True),
-    sa.Column("display_name", sa.String(100), nullable=False),
-    sa.Column("email", sa.String(254)),
-    sa.Column("phone", sa.String(32)),
-    sa.Column("locale", sa.String(16), nullable=False, default="zh-CN"),
-    sa.Column("org_code", sa.String(32)),
-    sa.Column("is_active", sa.Boolean, nullable=False, default=True),
-    sa.Column("updated_at", TS, nullable=False),
-)
-
-directory_orgs = sa.Table(
-    "directory_orgs",
-    metadata,
-    sa.Column("code", sa.String(32), primary_key=True),
-    sa.Column("name", sa.String(200), nullable=False),
-    sa.Column("path", sa.String(400), nullable=False, unique=True),
-    sa.Column("level", sa.String(16), nullable=False),
-    sa.Column("parent_code", sa.String(32)),
-)
-
-directory_grants = sa.Table(
-    "directory_grants",
-    metadata,
-    sa.Column("grant_id", sa.String(64), primary_key=True),
-    sa.Column("user_id", sa.String(64), nullable=False, index=True),
-    sa.Column("role", sa.String(40), nullable=False),
-    sa.Column("org_path", sa.String(400), nullable=False),
-    sa.Index("ix_directory_grants_role_path", "role", "org_path"),
-)
-
 known_nominations = sa.Table(
     "known_nominations",
     metadata,
@@ -134,20 +100,4 @@ reminders = sa.Table(
     sa.Column("sent_at", TS),
     sa.UniqueConstraint("kind", "subject_key", "due_at", name="uq_reminders_kind_subject_due"),
     sa.Index("ix_reminders_due", "sent_at", "cancelled_at", "due_at"),
-)
-
-audit_log = sa.Table(
-    "audit_log",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("at", TS, nullable=False, index=True),
-    sa.Column("actor", sa.String(100)),
-    sa.Column("action", sa.String(60), nullable=False),
-    sa.Column("target", sa.String(200)),
-    sa.Column("outcome", sa.String(20), nullable=False),
-    sa.Column("details", sa.JSON),
-    sa.Column("request_id", sa.String(64)),
-    sa.Column("org_path", sa.String(400), comment="scope: auditors see rows in their subtree"),
-    # The audit listing filters `org_path = X OR org_path LIKE 'X/%'` (migration: audit_org_path).
-    sa.Index("ix_audit_log_org_path_prefix", "org_path", postgresql_ops={"org_path": "varchar_pattern_ops"}),
 )

@@ -14,8 +14,6 @@ from sqlalchemy.dialects.postgresql import insert
 
 from notifications.adapters.orm import (
     deliveries,
-    directory_orgs,
-    directory_users,
     known_nominations,
     messages,
     preferences,
@@ -31,6 +29,7 @@ from notifications.domain.model import (
     parse_digest_time,
 )
 from shared.db import SqlRepository
+from shared.directory import directory_orgs, directory_users
 from shared.scope import escape_like, within_any
 
 

@@ -1,4 +1,4 @@
-"""Consuming events: keep the identity projection, fan events out to messages and deliveries,
+"""Consuming events: keep the directory projection (shared.directory), fan events out to messages and deliveries,
 schedule and cancel reminders. Handlers never commit: the consumer commits with the inbox row."""
 
 from __future__ import annotations
@@ -10,14 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete
-
 from notifications.adapters.metrics import MESSAGES_CREATED, REMINDERS_CANCELLED
-from notifications.adapters.orm import (
-    directory_grants,
-    directory_orgs,
-    directory_users,
-)
 from notifications.adapters.templates import Rendered, Templates
 from notifications.domain.model import (
     Channel,
@@ -31,17 +24,12 @@ from notifications.domain.model import (
 )
 from notifications.domain.rules import Rule, RuleBook, resolve
 from notifications.service_layer.unit_of_work import NotificationsUnitOfWork
+from shared import directory
 from shared.bus.envelope import CloudEvent
 
 log = logging.getLogger(__name__)
 
-IDENTITY_EVENTS = (
-    "identity.user.provisioned",
-    "identity.user.updated",
-    "identity.org.upserted",
-    "identity.role.granted",
-    "identity.role.revoked",
-)
+IDENTITY_EVENTS = tuple(directory.HANDLERS)
 REMINDER_EVENTS = (
     "nominations.round.opened",
     "nominations.round.closed",
@@ -94,7 +82,7 @@ class Notifier:
 
     def handle(self, event: CloudEvent, uow: NotificationsUnitOfWork) -> None:
         if event.type in IDENTITY_EVENTS:
-            project_identity(event, uow)
+            directory.project(event.type, event.data, uow.session)
             return
         data = dict(event.data)
         if event.type in ("nominations.nomination.submitted", "nominations.nomination.resubmitted"):
@@ -264,47 +252,3 @@ def remember_nomination(data: Mapping[str, Any], uow: NotificationsUnitOfWork) -
         "candidate_name": data.get("candidate_name"),
     }
     uow.known_nominations.remember(str(data["nomination_id"]), values)
-
-
-def project_identity(event: CloudEvent, uow: NotificationsUnitOfWork) -> None:
-    """Keep who is who and who holds which role where; events are applied as upserts, so order within a
-    queue is enough and a replay is harmless."""
-    data = event.data
-    insert = uow.insert
-    if event.type in ("identity.user.provisioned", "identity.user.updated"):
-        user = data.get("user") or {}
-        values = {
-            "display_name": user.get("display_name") or user.get("username") or "",
-            "email": user.get("email"),
-            "phone": user.get("phone"),
-            "locale": user.get("locale") or "zh-CN",
-            "org_code": user.get("org_code"),
-            "is_active": user.get("is_active", True) is not False,
-            "updated_at": dt.datetime.now(dt.UTC),
-        }
-        uow.session.execute(
-            insert(directory_users)
-            .values(user_id=str(user["user_id"]), **values)
-            .on_conflict_do_update(index_elements=["user_id"], set_=values)
-        )
-    elif event.type == "identity.org.upserted":
-        values = {
-            "name": data.get("name") or data["code"],
-            "path": data["path"],
-            "level": data.get("level") or "",
-            "parent_code": data.get("parent_code"),
-        }
-        uow.session.execute(
-            insert(directory_orgs)
-            .values(code=data["code"], **values)
-            .on_conflict_do_update(index_elements=["code"], set_=values)
-        )
-    elif event.type == "identity.role.granted":
-        values = {"user_id": str(data["user_id"]), "role": data["role"], "org_path": data.get("org_path") or "/"}
-        uow.session.execute(
-            insert(directory_grants)
-            .values(grant_id=str(data["grant_id"]), **values)
-            .on_conflict_do_update(index_elements=["grant_id"], set_=values)
-        )
-    elif event.type == "identity.role.revoked":
-        uow.session.execute(delete(directory_grants).where(directory_grants.c.grant_id == str(data["grant_id"])))

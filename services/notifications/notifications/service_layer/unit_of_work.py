@@ -3,13 +3,11 @@ audit trail."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql
 
-from notifications.adapters.orm import audit_log, directory_grants, directory_orgs, directory_users
 from notifications.adapters.repository import (
     DeliveryRepository,
     KnownNominations,
@@ -18,8 +16,9 @@ from notifications.adapters.repository import (
     Recipients,
     ReminderRepository,
 )
+from shared.audit import AuditTrail
 from shared.db import SqlAlchemyUnitOfWork
-from shared.logging import get_request_id
+from shared.directory import directory_grants, directory_orgs, directory_users
 from shared.scope import within_any
 
 
@@ -61,7 +60,7 @@ class SqlDirectory:
         return self._levels[org_path]
 
 
-class NotificationsUnitOfWork(SqlAlchemyUnitOfWork):
+class NotificationsUnitOfWork(AuditTrail, SqlAlchemyUnitOfWork):
     directory: SqlDirectory
     recipients: Recipients
     messages: MessageRepository
@@ -84,24 +83,9 @@ class NotificationsUnitOfWork(SqlAlchemyUnitOfWork):
         """PostgreSQL's INSERT, which knows ON CONFLICT (the identity projection upserts with it)."""
         return postgresql.insert
 
-    def audit(
-        self, action: str, *, actor: str | None, target: str | None = None, details: dict[str, Any] | None = None
-    ) -> None:
-        """Append to the audit trail in this transaction, so a rolled-back change leaves no record."""
-        self.session.execute(
-            audit_log.insert().values(
-                at=dt.datetime.now(dt.UTC),
-                actor=actor,
-                action=action,
-                target=target,
-                outcome="ok",
-                details=details,
-                request_id=get_request_id(),
-                org_path=self._audit_scope(target),
-            )
-        )
-
-    def _audit_scope(self, target: str | None) -> str | None:
+    def audit_scope(
+        self, action: str, actor: str | None, target: str | None, details: dict[str, Any] | None
+    ) -> str | None:
         """The org a record is about, for the audit listing's scope: the home org of the user it targets (their
         preferences); None (platform-wide auditors only) for deliveries and anything else."""
         if not target:

@@ -9,7 +9,7 @@ from alembic import op
 
 revision = "0005"
 down_revision = "0004"
-branch_labels = None
+branch_labels = ("service",)  # the revision shared_0001 (the `shared` branch) follows
 depends_on = None
 
 

@@ -122,27 +122,7 @@ import_jobs = sa.Table(
     sa.UniqueConstraint("content_hash", name="uq_import_jobs_content_hash"),
 )
 
-# -- projections from other services' events ---------------------------------------------------------
-people = sa.Table(
-    "people",
-    metadata,
-    sa.Column("user_id", sa.Uuid, primary_key=True),
-    sa.Column("username", sa.String(64), nullable=False, index=True),
-    sa.Column("display_name", sa.String(100), nullable=False),
-    sa.Column("org_code", sa.String(32), index=True),
-    sa.Column("is_active", sa.Boolean, nullable=False),
-    sa.Column("updated_at", TS, nullable=False),
-)
-
-orgs = sa.Table(
-    "orgs",
-    metadata,
-    sa.Column("code", sa.String(32), primary_key=True),
-    sa.Column("name", sa.String(200), nullable=False),
-    sa.Column("level", sa.String(16), nullable=False),
-    sa.Column("parent_code", sa.String(32)),
-    sa.Column("path", sa.String(400), nullable=False, index=True),
-)
+# -- projections from other services' events (identity's directory: shared.directory) -----------------
 
 appointments = sa.Table(
     "appointments",
@@ -191,22 +171,6 @@ certificate_claims = sa.Table(
     sa.Column("decided_at", TS),
     sa.Column("note", sa.String(500)),
     sa.Column("certificate_id", sa.Uuid),
-)
-
-audit_log = sa.Table(
-    "audit_log",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("at", TS, nullable=False, index=True),
-    sa.Column("actor", sa.String(100)),
-    sa.Column("action", sa.String(60), nullable=False),
-    sa.Column("target", sa.String(200)),
-    sa.Column("outcome", sa.String(20), nullable=False),
-    sa.Column("details", sa.JSON),
-    sa.Column("request_id", sa.String(64)),
-    sa.Column("org_path", sa.String(400), comment="scope: auditors see rows in their subtree"),
-    # The audit listing filters `org_path = X OR org_path LIKE 'X/%'` (migration: audit_org_path).
-    sa.Index("ix_audit_log_org_path_prefix", "org_path", postgresql_ops={"org_path": "varchar_pattern_ops"}),
 )
 
 

@@ -13,14 +13,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.dialects import postgresql
 
 from shared.auth import Principal
+from shared.directory import directory_users
 from shared.errors import NotFound, field_error
 from shared.scope import path_within, within_any
 from training.adapters import metrics
-from training.adapters.orm import appointments, attendance, people, requirement_notices, trainings
+from training.adapters.orm import appointments, attendance, requirement_notices, trainings
 from training.domain.events import RequirementUnmet
 from training.domain.model import Attendance, Requirement
 from training.service_layer.trainings import READERS
@@ -70,7 +71,7 @@ def standings(
         select(
             appointments.c.appointment_id,
             appointments.c.person_user_id,
-            func.coalesce(people.c.display_name, appointments.c.person_name),
+            func.coalesce(directory_users.c.display_name, appointments.c.person_name),
             appointments.c.org_code,
             appointments.c.org_path,
             appointments.c.required_centralized,
@@ -78,7 +79,7 @@ def standings(
             func.coalesce(done.c.hours, 0.0),
         )
         .outerjoin(done, done.c.person == appointments.c.person_user_id)
-        .outerjoin(people, people.c.user_id == appointments.c.person_user_id)
+        .outerjoin(directory_users, directory_users.c.user_id == cast(appointments.c.person_user_id, String))
         .where(
             appointments.c.status == ACTIVE,
             appointments.c.starts_on <= last,

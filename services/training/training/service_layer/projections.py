@@ -1,4 +1,5 @@
-"""Projections kept from other services' events: people and orgs (identity), active CIOs (approvals).
+"""Projections kept from other services' events: people and orgs (identity's, in shared.directory), active CIOs
+(approvals).
 
 Handlers run inside the consumer's unit of work with the inbox row; they never commit. Upserts make a
 replayed or out-of-order event harmless.
@@ -14,8 +15,9 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.dialects import postgresql
 
+from shared import directory
 from shared.bus.envelope import CloudEvent
-from training.adapters.orm import appointments, orgs, people
+from training.adapters.orm import appointments
 from training.domain.model import Requirement
 from training.service_layer import claims
 from training.service_layer.unit_of_work import TrainingUnitOfWork
@@ -29,40 +31,6 @@ def _upsert(uow: TrainingUnitOfWork, table: Any, key: list[str], values: dict[st
         statement.on_conflict_do_update(
             index_elements=key, set_={k: statement.excluded[k] for k in values if k not in key}
         )
-    )
-
-
-def user_changed(event: CloudEvent, uow: TrainingUnitOfWork) -> None:
-    """`identity.user.provisioned` / `.updated`: who a person is and where they work."""
-    user = event.data["user"]
-    _upsert(
-        uow,
-        people,
-        ["user_id"],
-        {
-            "user_id": uuid.UUID(user["user_id"]),
-            "username": user["username"],
-            "display_name": user["display_name"],
-            "org_code": user.get("org_code"),
-            "is_active": bool(user.get("is_active", True)),
-            "updated_at": dt.datetime.now(dt.UTC),
-        },
-    )
-
-
-def org_upserted(event: CloudEvent, uow: TrainingUnitOfWork) -> None:
-    data = event.data
-    _upsert(
-        uow,
-        orgs,
-        ["code"],
-        {
-            "code": data["code"],
-            "name": data["name"],
-            "level": data["level"],
-            "parent_code": data.get("parent_code"),
-            "path": data["path"],
-        },
     )
 
 
@@ -114,9 +82,9 @@ def appointment_revoked(event: CloudEvent, uow: TrainingUnitOfWork) -> None:
 
 def directory_handlers() -> dict[str, Callable[[CloudEvent, TrainingUnitOfWork], None]]:
     return {
-        "identity.user.provisioned": user_changed,
-        "identity.user.updated": user_changed,
-        "identity.org.upserted": org_upserted,
+        "identity.user.provisioned": directory.apply,
+        "identity.user.updated": directory.apply,
+        "identity.org.upserted": directory.apply,
         # 合格证 claimed on a 推荐表: queued with the directory (people must be known before a claim is confirmed)
         "nominations.certificate.claimed": claims.on_certificate_claimed,
     }

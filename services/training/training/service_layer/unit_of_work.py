@@ -3,22 +3,19 @@ on commit), the projection of identity's people and orgs, the audit trail."""
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Uuid, cast, select
 
-from shared.audit import pending_scope
+from shared import directory
+from shared.audit import AuditTrail, pending_scope
 from shared.db import SqlAlchemyUnitOfWork, SqlRepository
-from shared.logging import get_request_id
+from shared.directory import directory_orgs, directory_users
 from training.adapters.orm import (
-    audit_log,
     certificates,
-    orgs,
-    people,
     trainings,
 )
 from training.adapters.repository import (
@@ -51,20 +48,16 @@ class OrgRef:
 
 
 class PeopleRepository(SqlRepository):
-    """The projection of identity's users and orgs."""
+    """Identity's users and orgs, as the directory projection (shared.directory) keeps them."""
 
     def _query(self) -> Any:
-        return select(
-            people.c.user_id,
-            people.c.username,
-            people.c.display_name,
-            people.c.org_code,
-            orgs.c.path,
-            people.c.is_active,
-        ).outerjoin(orgs, orgs.c.code == people.c.org_code)
+        u, o = directory_users.c, directory_orgs.c
+        return select(cast(u.user_id, Uuid), u.username, u.display_name, u.org_code, o.path, u.is_active).outerjoin(
+            directory_orgs, o.code == u.org_code
+        )
 
     def get(self, user_id: uuid.UUID) -> Person | None:
-        row = self.session.execute(self._query().where(people.c.user_id == user_id)).one_or_none()
+        row = self.session.execute(self._query().where(directory_users.c.user_id == str(user_id))).one_or_none()
         return Person(*row) if row else None
 
     def find(
@@ -72,22 +65,20 @@ class PeopleRepository(SqlRepository):
     ) -> tuple[dict[uuid.UUID, Person], dict[str, Person]]:
         by_id: dict[uuid.UUID, Person] = {}
         by_name: dict[str, Person] = {}
-        for chunk in chunks(list(user_ids)):
-            for row in self.session.execute(self._query().where(people.c.user_id.in_(chunk))):
+        for chunk in chunks([str(i) for i in user_ids]):
+            for row in self.session.execute(self._query().where(directory_users.c.user_id.in_(chunk))):
                 by_id[row[0]] = Person(*row)
         for chunk in chunks(list(usernames)):
-            for row in self.session.execute(self._query().where(people.c.username.in_(chunk))):
+            for row in self.session.execute(self._query().where(directory_users.c.username.in_(chunk))):
                 by_name[row[1]] = Person(*row)
         return by_id, by_name
 
     def org(self, code: str) -> OrgRef | None:
-        row = self.session.execute(
-            select(orgs.c.code, orgs.c.name, orgs.c.level, orgs.c.path).where(orgs.c.code == code)
-        ).one_or_none()
-        return OrgRef(*row) if row else None
+        row = directory.org(self.session, code)
+        return OrgRef(row.code, row.name, row.level, row.path) if row else None
 
 
-class TrainingUnitOfWork(SqlAlchemyUnitOfWork):
+class TrainingUnitOfWork(AuditTrail, SqlAlchemyUnitOfWork):
     trainings: TrainingRepository
     attendance: AttendanceRepository
     certificates: CertificateRepository
@@ -101,30 +92,9 @@ class TrainingUnitOfWork(SqlAlchemyUnitOfWork):
         self.imports = ImportJobRepository(self.session)
         self.people = PeopleRepository(self.session)
 
-    def audit(
-        self,
-        action: str,
-        *,
-        actor: str | None,
-        target: str | None = None,
-        outcome: str = "ok",
-        details: dict[str, Any] | None = None,
-    ) -> None:
-        """Append to the audit trail in this transaction (a rolled-back decision leaves no record)."""
-        self.session.execute(
-            audit_log.insert().values(
-                at=dt.datetime.now(dt.UTC),
-                actor=actor,
-                action=action,
-                target=target,
-                outcome=outcome,
-                details=details,
-                request_id=get_request_id(),
-                org_path=self._audit_scope(target),
-            )
-        )
-
-    def _audit_scope(self, target: str | None) -> str | None:
+    def audit_scope(
+        self, action: str, actor: str | None, target: str | None, details: dict[str, Any] | None
+    ) -> str | None:
         """The org a record is about, for the audit listing's scope: a training's organiser or a certificate
         holder's org; None (platform-wide auditors only) for anything else (imports, compliance runs)."""
         try:

@@ -10,7 +10,6 @@ from flask import Response, current_app, make_response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from approvals.adapters.orm import audit_log
 from approvals.bootstrap import Approvals
 from approvals.entrypoints.web.schemas import (
     AppointmentListArgs,
@@ -589,5 +588,5 @@ BLUEPRINTS = [
     evaluations_blp,
     publications_blp,
     public_blp,
-    audit_blueprint("approvals", audit_log),
+    audit_blueprint("approvals"),
 ]

@@ -14,7 +14,6 @@ from flask_smorest import Blueprint
 from marshmallow import ValidationError
 
 from identity.adapters.metrics import TOKENS_ISSUED
-from identity.adapters.orm import audit_log
 from identity.entrypoints.web.context import client_ip, identity
 from identity.entrypoints.web.schemas import (
     GrantSchema,
@@ -306,4 +305,4 @@ class UserGrant(MethodView):
 from identity.entrypoints.web.sso import sso_blp  # noqa: E402 - the /sso routes live beside these
 
 # GET /api/audit/identity: the audit listing every service serves the same way (shared/audit.py).
-BLUEPRINTS = [auth_blp, me_blp, orgs_blp, users_blp, sso_blp, audit_blueprint("identity", audit_log)]
+BLUEPRINTS = [auth_blp, me_blp, orgs_blp, users_blp, sso_blp, audit_blueprint("identity", with_ip=True)]

@@ -10,7 +10,6 @@ from flask import Response, current_app, request, stream_with_context, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from nominations.adapters.orm import audit_log
 from nominations.bootstrap import Nominations
 from nominations.domain.model import Nomination, Round
 from nominations.entrypoints.web.schemas import (
@@ -515,4 +514,4 @@ class NominationHistory(MethodView):
 
 
 # GET /api/audit/nominations: the audit listing every service serves the same way (shared/audit.py).
-BLUEPRINTS = [policies_blp, rounds_blp, nominations_blp, audit_blueprint("nominations", audit_log)]
+BLUEPRINTS = [policies_blp, rounds_blp, nominations_blp, audit_blueprint("nominations")]

@@ -9,7 +9,6 @@ from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from notifications.adapters.orm import audit_log
 from notifications.bootstrap import Notifications
 from notifications.entrypoints.web.schemas import (
     AlertmanagerPayload,
@@ -193,4 +192,4 @@ class AlertmanagerWebhook(MethodView):
 
 
 # GET /api/audit/notifications: the audit listing every service serves the same way (shared/audit.py).
-BLUEPRINTS = [inbox_blp, prefs_blp, deliveries_blp, alerts_blp, audit_blueprint("notifications", audit_log)]
+BLUEPRINTS = [inbox_blp, prefs_blp, deliveries_blp, alerts_blp, audit_blueprint("notifications")]

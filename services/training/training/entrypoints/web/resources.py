@@ -15,7 +15,6 @@ from shared.auth import current_principal, public
 from shared.errors import Unprocessable, field_error, flatten_marshmallow
 from shared.http import idempotent
 from shared.pagination import PageArgs, decode_cursor, page
-from training.adapters.orm import audit_log
 from training.bootstrap import TrainingService
 from training.domain.model import ImportJob, ImportKind
 from training.entrypoints.web.schemas import (
@@ -347,4 +346,4 @@ class Compliance(MethodView):
 
 
 # GET /api/audit/training: the audit listing every service serves the same way (shared/audit.py).
-BLUEPRINTS = [trainings_blp, certificates_blp, compliance_blp, audit_blueprint("training", audit_log)]
+BLUEPRINTS = [trainings_blp, certificates_blp, compliance_blp, audit_blueprint("training")]

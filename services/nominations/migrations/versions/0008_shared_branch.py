@@ -1,0 +1,21 @@
+"""nominations: the shared branch joins this history (outbox, inbox, idempotency keys and audit_log are shared's now)
+
+Revision ID: 0008
+Revises: 0007, shared_0001
+
+shared_0001 (shared/migrations/versions) adopted the tables this service's revisions used to make and gave
+audit_log the one shape every service shares. Merging here keeps one head, so `upgrade head` still means all.
+"""
+
+revision = "0008"
+down_revision = ("0007", "shared_0001")
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
