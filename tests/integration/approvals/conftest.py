@@ -13,8 +13,9 @@ import psycopg
 import pytest
 from approvals.adapters.orm import review_tasks
 from approvals.bootstrap import Approvals, bootstrap
+from approvals.declaration import SPEC
 from approvals.entrypoints.web import create_app
-from approvals.entrypoints.worker import DIRECTORY_HANDLERS, DIRECTORY_QUEUE, REVIEW_HANDLERS, REVIEWS_QUEUE
+from approvals.service_layer.subscriptions import DIRECTORY_HANDLERS, REVIEW_HANDLERS
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
@@ -37,6 +38,8 @@ CITY, COUNTY, SCHOOL = "/4108", "/4108/410802", "/4108/410802/4108020001"
 COUNTY2, SCHOOL2 = "/4108/410821", "/4108/410821/4108210001"
 HELAN_COUNTY, HELAN_SCHOOL = "/6401/640122", "/6401/640122/6401220001"
 YICHUN = "/10417"
+
+REVIEWS_QUEUE, DIRECTORY_QUEUE = SPEC.queues()
 
 ORGS = [
     ("4108", "焦作市教育局", "city", None, CITY),
