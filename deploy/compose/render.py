@@ -30,7 +30,7 @@ def render(services: Sequence[Service] | None = None) -> str:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
-        autoescape=False,  # YAML, not HTML
+        autoescape=False,  # noqa: S701 - YAML, not HTML; service names are identifiers (service_catalog)
     )
     # A service with variables of its own has an `x-<name>-own-env: &<name>-own-env` block in the template.
     own_env = set(re.findall(r"&(\w+)-own-env\b", TEMPLATE.read_text(encoding="utf-8")))
