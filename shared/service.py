@@ -87,18 +87,17 @@ class Ports:
 class ServiceSpec:
     """A service, declared.
 
-    `bootstrap` and `blueprints` are "module:attribute" references: the wiring function (returning the service
-    object: `settings`, `engine`, `session_factory`, `uow`, `verifier`) and the list of Flask blueprints.
     `subscriptions` are the queues its worker consumes (declared by `migrate`), `timers` a reference to
     `timers(service) -> [shared.worker.PeriodicTask]`, `publishes` whether its unit of work writes events to the
     outbox (then the worker runs the relay). `ports` and `routes` (the gateway's path prefixes to the service)
     are read by the deploy renderers. `after_migrate(service)` does what else must exist before the service
-    starts and says what in the `migrate` line."""
+    starts and says what in the `migrate` line. `bootstrap` and `blueprints` are "module:attribute" references to
+    the wiring function (returning the service object: `settings`, `engine`, `session_factory`, `uow`,
+    `verifier`) and the list of Flask blueprints; by convention `<name>.bootstrap:bootstrap` and
+    `<name>.entrypoints.web.resources:BLUEPRINTS`."""
 
     name: str
     metadata: MetaData
-    bootstrap: str
-    blueprints: str
     ports: Ports
     routes: Sequence[str]
     publishes: bool
@@ -106,6 +105,14 @@ class ServiceSpec:
     timers: str | None = None
     commands: Mapping[str, Command] = field(default_factory=dict)
     after_migrate: Callable[[Any], str] | None = None
+    bootstrap: str = ""
+    blueprints: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.bootstrap:
+            object.__setattr__(self, "bootstrap", f"{self.name}.bootstrap:bootstrap")
+        if not self.blueprints:
+            object.__setattr__(self, "blueprints", f"{self.name}.entrypoints.web.resources:BLUEPRINTS")
 
     def wire(self) -> Any:
         return resolve(self.bootstrap)()

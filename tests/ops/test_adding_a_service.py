@@ -25,8 +25,6 @@ DECLARATION = '''
     SPEC = ServiceSpec(
         name="archive",
         metadata=MetaData(),
-        bootstrap="archive.bootstrap:bootstrap",
-        blueprints="archive.entrypoints.web.resources:BLUEPRINTS",
         ports=Ports(web=8199, worker=9199),
         routes=("/api/archives", "/api/audit/archive"),
         publishes=False,

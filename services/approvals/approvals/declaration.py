@@ -24,8 +24,6 @@ def _mark_overdue(service: Any, args: argparse.Namespace) -> None:
 SPEC = ServiceSpec(
     name="approvals",
     metadata=metadata,
-    bootstrap="approvals.bootstrap:bootstrap",
-    blueprints="approvals.entrypoints.web.resources:BLUEPRINTS",
     ports=Ports(web=8103, worker=9103),
     routes=(
         "/api/cases",

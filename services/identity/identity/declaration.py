@@ -63,8 +63,6 @@ def _client_arguments(parser: argparse.ArgumentParser) -> None:
 SPEC = ServiceSpec(
     name="identity",
     metadata=metadata,
-    bootstrap="identity.bootstrap:bootstrap",
-    blueprints="identity.entrypoints.web.resources:BLUEPRINTS",
     ports=Ports(web=8101, worker=9101),
     routes=("/api/auth/", "/api/me", "/api/orgs", "/api/users", "/sso/", "/api/audit/identity"),
     # user, org and grant events

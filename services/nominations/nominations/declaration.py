@@ -19,8 +19,6 @@ def _check_policies(service: Any, args: argparse.Namespace) -> None:
 SPEC = ServiceSpec(
     name="nominations",
     metadata=metadata,
-    bootstrap="nominations.bootstrap:bootstrap",
-    blueprints="nominations.entrypoints.web.resources:BLUEPRINTS",
     ports=Ports(web=8102, worker=9102),
     routes=("/api/policies", "/api/rounds", "/api/nominations", "/api/audit/nominations"),
     publishes=True,

@@ -17,8 +17,6 @@ def _check_rules(service: Any, args: argparse.Namespace) -> None:
 SPEC = ServiceSpec(
     name="notifications",
     metadata=metadata,
-    bootstrap="notifications.bootstrap:bootstrap",
-    blueprints="notifications.entrypoints.web.resources:BLUEPRINTS",
     ports=Ports(web=8105, worker=9105),
     routes=("/api/inbox", "/api/preferences", "/api/deliveries", "/api/audit/notifications"),
     # it consumes every service's events and publishes none: no outbox relay

@@ -31,8 +31,6 @@ def _check_requirement(service: Any, args: argparse.Namespace) -> None:
 SPEC = ServiceSpec(
     name="training",
     metadata=metadata,
-    bootstrap="training.bootstrap:bootstrap",
-    blueprints="training.entrypoints.web.resources:BLUEPRINTS",
     ports=Ports(web=8104, worker=9104),
     routes=("/api/trainings", "/api/certificates", "/api/training-compliance", "/api/audit/training"),
     publishes=True,
