@@ -37,7 +37,7 @@ ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 COPY requirements/runtime.txt ./requirements/
 RUN pip wheel --require-hashes --wheel-dir /wheels -r requirements/runtime.txt
-COPY pyproject.toml ./
+COPY pyproject.toml setup.py ./
 COPY shared ./shared
 COPY services ./services
 RUN pip wheel --no-deps --wheel-dir /wheels .

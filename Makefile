@@ -15,8 +15,9 @@ PORTAL_BUILT := portal/node_modules/.built
 SWAGGER_UI := deploy/swagger-ui/node_modules/.installed
 NPM_CI := npm ci --no-audit --no-fund --loglevel=error
 
-# The dependencies exactly as locked (requirements/dev.txt: versions and hashes), then the project itself.
-$(STAMP): pyproject.toml requirements/dev.txt
+# The dependencies exactly as locked (requirements/dev.txt: versions and hashes), then the project itself; again when
+# a service package appears (setup.py finds services/<name>/<name>/, the editable install maps each by name).
+$(STAMP): pyproject.toml setup.py requirements/dev.txt $(wildcard services/*/*/__init__.py)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet --require-hashes -r requirements/dev.txt

@@ -81,7 +81,7 @@ from shared.db import SqlAlchemyUnitOfWork, make_engine, make_session_factory
 
 GATEWAY_PORT = 18090
 PORTS = {"identity": (18111, 18121), "approvals": (18113, 18123)}
-LOCAL_WEB_PORTS = {"identity": 8101, "approvals": 8103}  # deploy/services.yaml, what render.py writes
+LOCAL_WEB_PORTS = {"identity": 8101, "approvals": 8103}  # the declared web ports, what render.py writes
 DATABASES = {
     "identity": "cio_bench_appr_identity",
     "approvals": "cio_bench_appr_approvals",

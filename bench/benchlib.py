@@ -277,7 +277,7 @@ def render_gateway(
 ) -> Gateway:
     """`deploy/nginx/render.py local --port <port>`, then, in the bench copy only:
 
-    - upstream ports rewritten (render.py takes them from deploy/services.yaml web_port and has no
+    - upstream ports rewritten (render.py takes them from the declarations' web ports and has no
       option to change them);
     - every `limit_req zone=...` line removed: the per-address limits (50 r/s, 30 r/min on the
       token endpoint) would turn a load test into a test of the limiter;

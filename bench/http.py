@@ -54,7 +54,7 @@ from shared.embedded_db import EmbeddedPostgres
 GATEWAY_PORT = 18080
 IDENTITY_PORT = 18101
 HELLO_PORT = 18199
-LOCAL_IDENTITY_PORT = 8101  # deploy/services.yaml web_port, what render.py writes
+LOCAL_IDENTITY_PORT = 8101  # identity's declared web port (Ports), what render.py writes
 DB_NAME = "cio_bench_identity"
 ORG_CODE = "4108"
 

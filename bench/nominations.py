@@ -82,7 +82,7 @@ GATEWAY_PORT = 18094
 NOMINATIONS_PORT = 18112
 HELLO_PORT = 18192
 JWKS_PORT = 18193
-LOCAL_NOMINATIONS_PORT = 8102  # deploy/services.yaml web_port, what render.py writes
+LOCAL_NOMINATIONS_PORT = 8102  # the declared web port (Ports), what render.py writes
 GW_COUNTY = ("410899", "基准区教育局", "/4108/410899")
 # A real 2×3 PNG: the service reads an upload's size from its header and refuses what it cannot read.
 PNG = base64.b64decode(

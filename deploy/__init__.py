@@ -1,2 +1,2 @@
-"""Deployment artefacts and the scripts that render them from deploy/services.yaml (nginx, Prometheus, Grafana,
-Alertmanager, capacity), importable as `deploy.*` from the installed project."""
+"""Deployment artefacts and the scripts that render them from the services' declarations (compose, nginx,
+Prometheus, Grafana, Alertmanager, capacity), importable as `deploy.*` from the installed project."""

@@ -1,4 +1,4 @@
-"""Generate the kustomize base under k8s/base/ from deploy/services.yaml.
+"""Generate the kustomize base under k8s/base/ from the services' declarations (deploy/service_catalog.py).
 
 Every service gets the same set of objects, so they are written by code rather than copied by hand;
 the committed YAML must equal a fresh generation (tests/ops/test_ops_k8s.py checks it). The overlays
@@ -27,7 +27,7 @@ from typing import Any
 import yaml
 
 from deploy.alertmanager import render as alertmanager_render
-from deploy.service_catalog import load_services
+from deploy.service_catalog import Service, load_services
 
 K8S_DIR = Path(__file__).resolve().parent
 REPO_ROOT = K8S_DIR.parent
@@ -65,15 +65,6 @@ DASHBOARD_FOLDER_ANNOTATION = "grafana_folder"
 DASHBOARD_FOLDER = "CIO platform"  # the folder compose's provisioning (deploy/grafana/provisioning) uses
 CONFIGMAP_LIMIT = 1024 * 1024  # the API server refuses a ConfigMap whose data exceeds 1 MiB
 
-# The durable consumer queues each worker reads (services/<name>/<name>/entrypoints/worker.py), for the
-# queue-depth HPA. Retry and parking siblings are left out on purpose: more workers do not drain them.
-QUEUES: dict[str, list[str]] = {
-    "identity": ["identity.appointments"],
-    "nominations": ["nominations.projections", "nominations.reviews"],
-    "approvals": ["approvals.reviews", "approvals.directory"],
-    "training": ["training.directory", "training.appointments"],
-    "notifications": ["notifications.fanout"],
-}
 # Secret keys per service beyond DATABASE_URL and AMQP_URL (values never committed).
 EXTRA_SECRET_KEYS: dict[str, list[str]] = {
     "identity": ["SIGNING_KEY_SECRET"],
@@ -232,8 +223,9 @@ def rotate_keys_cronjob(migrate: dict[str, Any]) -> list[dict]:
     ]
 
 
-def service_objects(name: str) -> list[dict]:
+def service_objects(service: Service) -> list[dict]:
     """web + worker Deployments, Services, ConfigMap, Secret template, HPAs, PDBs, migration Job, monitors."""
+    name = service.name
     web_l, worker_l, job_l = labels(name, "web"), labels(name, "worker"), labels(name, "migrate")
     config = {
         "SERVICE_NAME": name,
@@ -274,7 +266,9 @@ def service_objects(name: str) -> list[dict]:
             part["volumeMounts"].append({"name": "sso", "mountPath": SSO_DIR, "readOnly": True})
     job_spec = _with_sso(name, pod_spec([migrate])) | {"restartPolicy": "Never"}
     rotation = rotate_keys_cronjob(migrate) if name == "identity" else []
-    queue_selector = {"matchExpressions": [{"key": "queue", "operator": "In", "values": QUEUES.get(name, [])}]}
+    # The durable queues the worker reads (its declaration's subscriptions), for the queue-depth HPA. Retry and
+    # parking siblings are left out on purpose: more workers do not drain them.
+    queue_selector = {"matchExpressions": [{"key": "queue", "operator": "In", "values": list(service.queues)}]}
     sso_config = (
         [
             {
@@ -918,7 +912,7 @@ def alerting_objects() -> list[dict]:
     ]
 
 
-def scheduled_backups() -> list[dict]:
+def scheduled_backups(services: Sequence[Service]) -> list[dict]:
     """One CloudNativePG ScheduledBackup per service database (the prod overlay includes the file)."""
     return [
         {
@@ -933,7 +927,7 @@ def scheduled_backups() -> list[dict]:
                 "method": "barmanObjectStore",
             },
         }
-        for s in load_services()
+        for s in services
         if s.exists
     ]
 
@@ -979,8 +973,9 @@ def dashboard_generator(file_name: str) -> dict[str, Any]:
     }
 
 
-def files() -> dict[str, str]:
-    """{path under k8s/base: text} for the whole base."""
+def files(services: Sequence[Service] | None = None) -> dict[str, str]:
+    """{path under k8s/base: text} for the whole base (the catalogue's services unless given)."""
+    services = load_services() if services is None else services
     out: dict[str, str] = {}
     resources: list[str] = []
     boards = dashboards()
@@ -992,16 +987,16 @@ def files() -> dict[str, str]:
     write("platform.yaml", platform_objects())
     write("alerts.yaml", [alert_rules()])
     write("alerting.yaml", alerting_objects())
-    for service in load_services():
+    for service in services:
         if service.exists:
-            write(f"services/{service.name}.yaml", service_objects(service.name))
+            write(f"services/{service.name}.yaml", service_objects(service))
     kustomization = {
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",
         "namespace": "cio",
         "labels": [{"pairs": {PART: "cio-platform"}, "includeSelectors": False}],
         "resources": resources,
-        # nginx.conf is a verbatim copy of deploy/nginx/nginx.compose.conf (generated from services.yaml): the
+        # nginx.conf is a verbatim copy of deploy/nginx/nginx.compose.conf (generated from the declarations): the
         # upstreams name <service>-web:8000, which are the Services' names here too.
         "configMapGenerator": [
             {
@@ -1014,7 +1009,7 @@ def files() -> dict[str, str]:
     out["kustomization.yaml"] = HEADER + yaml.safe_dump(kustomization, sort_keys=False)
     # Not part of the base (dev has no object store): a kustomization of its own, which the prod overlay lists.
     out["backups/scheduled-backups.yaml"] = HEADER + yaml.safe_dump_all(
-        scheduled_backups(), sort_keys=False, default_flow_style=False, width=120
+        scheduled_backups(services), sort_keys=False, default_flow_style=False, width=120
     )
     backups = {
         "apiVersion": "kustomize.config.k8s.io/v1beta1",

@@ -1,10 +1,13 @@
 """A service is a declaration (`<name>/declaration.py`: SPEC); this module is the machine that runs it.
 
 What every service needs the same way is here once: its web app (`create_app`), its Alembic environment
-(`run_migrations`) and its operator commands (`run_cli`: `migrate` for all, plus the service's own). A service's
-package declares only what is its own: name, tables, how it is wired, its blueprints, the queues it consumes and its
-extra commands. References to modules that import the whole service are "module:attribute" strings, resolved when
-used, so importing a declaration is cheap and cycle-free.
+(`run_migrations`), its worker (`worker_main`: consumers built from the declared subscriptions, the outbox relay
+when the service publishes, the declared timers) and its operator commands (`run_cli`: `migrate` for all, plus the
+service's own). A service's package declares only what is its own: name, tables, how it is wired, its blueprints,
+what it subscribes to, its timers, whether it publishes, its ports and public routes, and its extra commands. The
+deploy renderers read the same declarations (`deploy/service_catalog.py`), so adding a service is its package plus
+its name in `deploy/services.yaml`. References to modules that import the whole service are "module:attribute"
+strings, resolved when used, so importing a declaration is cheap and cycle-free.
 """
 
 from __future__ import annotations
@@ -13,12 +16,19 @@ import argparse
 import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 from sqlalchemy import Connection, MetaData
 
 from shared.bus.topology import QueueSpec, declare_queues
+from shared.config import BusSettings
+
+if TYPE_CHECKING:
+    from shared.bus.consumer import EventConsumer
+
+# handler(event, uow): shared.bus.consumer.Handler, named here without importing pika at declaration time.
+HandlerMap = Mapping[str, Callable[..., Any]]
 
 
 @dataclass(frozen=True)
@@ -33,26 +43,87 @@ class Command:
 
 
 @dataclass(frozen=True)
+class Subscription:
+    """A queue the worker consumes (`<service>.<purpose>`) and the handler of each event type on it.
+
+    nameko's `@event_handler`, as data: the map lives in the service layer beside the handlers, the declaration
+    names it. `handlers` is a "module:attribute" reference to the {event type: handler} map, or a function of the
+    wired service returning it (handlers that depend on the service's settings or rules). The queue is bound to
+    the map's event types unless `bindings` gives topic patterns instead (e.g. `identity.role.*`)."""
+
+    queue: str
+    handlers: str | Callable[[Any], HandlerMap]
+    bindings: Sequence[str] | None = None
+
+    def handler_map(self, service: Any = None) -> HandlerMap:
+        """The handlers; `service` (the wired service) is needed only when they are a function of it."""
+        found = resolve(self.handlers) if isinstance(self.handlers, str) else self.handlers
+        return found if isinstance(found, Mapping) else found(service)
+
+    def queue_spec(self, service: Any = None) -> QueueSpec:
+        bindings = self.bindings if self.bindings is not None else sorted(self.handler_map(service))
+        return QueueSpec(self.queue, tuple(bindings))
+
+    def consumer(self, service: Any, bus: BusSettings | None = None, queue: str | None = None) -> EventConsumer:
+        """This queue's consumer for the wired service; tests give their own bus and a queue name of their own."""
+        from shared.bus.consumer import EventConsumer
+
+        spec = self.queue_spec(service)
+        if queue is not None:
+            spec = QueueSpec(queue, spec.bindings)
+        return EventConsumer(bus or service.settings.bus, spec, self.handler_map(service), service.uow)
+
+
+@dataclass(frozen=True)
+class Ports:
+    """Where a service listens on a machine without containers (`make run`, the e2e stack's defaults); in
+    containers every web listens on 8000 and every worker serves /metrics on 9100."""
+
+    web: int
+    worker: int
+
+
+@dataclass(frozen=True)
 class ServiceSpec:
     """A service, declared.
 
-    `bootstrap`, `blueprints` and `worker` are "module:attribute" references: the wiring function (returning the
-    service object: `settings`, `engine`, `verifier`), the list of Flask blueprints and `components(service)`, what
-    the worker runs (relay, consumers, timers). `queues(service)` names the queues
-    its worker consumes (declared by `migrate`); `after_migrate(service)` does what else must exist before it starts
-    and says what in the `migrate` line."""
+    `subscriptions` are the queues its worker consumes (declared by `migrate`), `timers` a reference to
+    `timers(service) -> [shared.worker.PeriodicTask]`, `publishes` whether its unit of work writes events to the
+    outbox (then the worker runs the relay). `ports` and `routes` (the gateway's path prefixes to the service)
+    are read by the deploy renderers. `after_migrate(service)` does what else must exist before the service
+    starts and says what in the `migrate` line. `bootstrap` and `blueprints` are "module:attribute" references to
+    the wiring function (returning the service object: `settings`, `engine`, `session_factory`, `uow`,
+    `verifier`) and the list of Flask blueprints; by convention `<name>.bootstrap:bootstrap` and
+    `<name>.entrypoints.web.resources:BLUEPRINTS`."""
 
     name: str
     metadata: MetaData
-    bootstrap: str
-    blueprints: str
-    worker: str
-    queues: Callable[[Any], Sequence[QueueSpec]]
+    ports: Ports
+    routes: Sequence[str]
+    publishes: bool
+    subscriptions: Sequence[Subscription] = ()
+    timers: str | None = None
     commands: Mapping[str, Command] = field(default_factory=dict)
     after_migrate: Callable[[Any], str] | None = None
+    bootstrap: str = ""
+    blueprints: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.bootstrap:
+            object.__setattr__(self, "bootstrap", f"{self.name}.bootstrap:bootstrap")
+        if not self.blueprints:
+            object.__setattr__(self, "blueprints", f"{self.name}.entrypoints.web.resources:BLUEPRINTS")
 
     def wire(self) -> Any:
         return resolve(self.bootstrap)()
+
+    @property
+    def queue_names(self) -> list[str]:
+        """The durable queues its worker reads, without wiring anything (k8s' queue-depth autoscaling)."""
+        return [s.queue for s in self.subscriptions]
+
+    def queues(self, service: Any = None) -> list[QueueSpec]:
+        return [s.queue_spec(service) for s in self.subscriptions]
 
 
 def resolve(reference: str) -> Any:
@@ -111,6 +182,18 @@ def run_migrations(spec: ServiceSpec) -> None:
     engine.dispose()
 
 
+def worker_components(spec: ServiceSpec, service: Any) -> list[Any]:
+    """What the worker runs: the outbox relay (only when the service publishes), one consumer per subscription,
+    the timers. Tests start the same pieces in threads."""
+    from shared.bus.relay import OutboxRelay
+
+    parts: list[Any] = [OutboxRelay(service.settings.bus, service.session_factory)] if spec.publishes else []
+    parts += [s.consumer(service) for s in spec.subscriptions]
+    if spec.timers:
+        parts += resolve(spec.timers)(service)
+    return parts
+
+
 def worker_main(spec: ServiceSpec) -> None:
     """The service's worker (`python -m <name>.entrypoints.worker`): its components, /metrics and health, ready
     when the database answers and every component that talks to the broker is connected."""
@@ -120,7 +203,7 @@ def worker_main(spec: ServiceSpec) -> None:
 
     service = spec.wire()
     configure_logging(spec.name, service.settings.log_level)
-    parts = list(resolve(spec.worker)(service))
+    parts = worker_components(spec, service)
     ready = ready_when([database_check(service.engine)], parts)
     run_worker(parts, metrics_port=service.settings.worker_metrics_port, ready=ready)
 
@@ -131,7 +214,7 @@ def migrate(spec: ServiceSpec, service: Any) -> str:
 
     upgrade(service_dir(spec.name), service.settings.database_url)
     extra = spec.after_migrate(service) if spec.after_migrate else None
-    declare_queues(service.settings.bus, list(spec.queues(service)))
+    declare_queues(service.settings.bus, spec.queues(service))
     return ", ".join(p for p in ("database at head", extra, "queues declared") if p)
 
 

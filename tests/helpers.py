@@ -19,3 +19,8 @@ def wait_until(predicate: Callable[[], T], timeout: float = 10.0, interval: floa
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {message or predicate}")
         time.sleep(interval)
+
+
+# serve_forever's poll interval for the tests' stand-in HTTP servers: shutdown() waits up to one interval, and the
+# default half second, once per server, was most of `make test-fast`'s teardown time.
+SHUTDOWN_POLL = 0.05

@@ -1069,7 +1069,7 @@ def rabbitmq() -> dict:
 
 
 def dashboards() -> dict[str, dict]:
-    """{file name: dashboard} for every dashboard, services taken from deploy/services.yaml."""
+    """{file name: dashboard} for every dashboard, services taken from the catalogue (deploy/service_catalog.py)."""
     out = {
         "platform-overview.json": platform_overview(),
         "cio-workflow.json": cio_workflow(),

@@ -1,4 +1,4 @@
-"""Render the nginx gateway config from deploy/services.yaml.
+"""Render the nginx gateway config from the services' declarations (deploy/service_catalog.py).
 
 Generated rather than hand-written so the routes, the services that exist and the two run modes
 (local without Docker, docker compose) can never drift apart. Targets:
@@ -173,7 +173,7 @@ def problem_body(status: int, title: str, detail: str) -> str:
 def _locations_for(route: str) -> list[str]:
     """`/api/orgs` matches itself and `/api/orgs/...` but not `/api/orgsx`; `/sso/` is a plain prefix."""
     if not _SAFE_PATH.match(route):
-        raise ValueError(f"unsafe route in services.yaml: {route!r}")
+        raise ValueError(f"unsafe route declared: {route!r}")
     if route.endswith("/"):
         return [f"location {route}"]
     return [f"location = {route}", f"location {route}/"]
@@ -326,7 +326,7 @@ def render(
     catalog = list(services) if services is not None else load_services()
     for service in catalog:
         if not _SAFE_NAME.match(service.name):
-            raise ValueError(f"unsafe service name in services.yaml: {service.name!r}")
+            raise ValueError(f"unsafe service name in deploy/services.yaml: {service.name!r}")
 
     context: dict[str, Any]
     if target == "local":

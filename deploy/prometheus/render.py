@@ -1,11 +1,11 @@
-"""Render the Prometheus config from deploy/services.yaml.
+"""Render the Prometheus config from the services' declarations (deploy/service_catalog.py).
 
 Generated so the scrape targets follow the service list like the gateway routes do. Targets:
 
   compose  deploy/prometheus/prometheus.yml (committed; a test checks it is up to date): the
            exporters and every existing service's web (:8000) and worker (:9100), found through
            Docker's DNS so `docker compose up --scale <name>-web=3` is scraped replica by replica.
-  local    the no-Docker run (`make run`): 127.0.0.1:<web_port> and :<worker_port> from services.yaml,
+  local    the no-Docker run (`make run`): 127.0.0.1:<web_port> and :<worker_port> from the declarations,
            RabbitMQ's plugin on :15692, and the exporters on their Debian packages' default ports
            (prometheus-nginx-exporter :9113, prometheus-postgres-exporter :9187); see deploy/README.md.
 

@@ -36,6 +36,7 @@ from playwright.sync_api import (
 from tests.browser.helpers import NETWORK_STATUS_LINE, PROBLEMS_ATTR, PageProblems
 from tests.conftest import ROOT
 from tests.e2e.conftest import Stack, running_stack
+from tests.infrastructure import Infrastructure
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -74,7 +75,7 @@ def _portal_dist() -> Path:
 
 
 @pytest.fixture(scope="session")
-def portal_stack(infra: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def portal_stack(infra: Infrastructure, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """The whole platform on the README's default (the embedded PostgreSQL) with the gateway serving the built
     portal, shared by the browser tests of a session."""
     dist = _portal_dist()

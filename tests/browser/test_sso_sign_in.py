@@ -19,6 +19,7 @@ from tests.browser.helpers import assert_accessible, screenshot
 from tests.e2e.conftest import Stack, free_port, running_stack
 from tests.e2e.test_sso_e2e import teacher
 from tests.idp.fixtures import OidcIdp
+from tests.infrastructure import Infrastructure
 
 pytestmark = pytest.mark.browser
 
@@ -30,7 +31,7 @@ SUB = "w-3001"
 
 @pytest.fixture(scope="module")
 def sso_portal(
-    infra: dict[str, str], oidc_idp: OidcIdp, tmp_path_factory: pytest.TempPathFactory
+    infra: Infrastructure, oidc_idp: OidcIdp, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Stack, OidcIdp]]:
     """The whole platform serving the portal, with the city's OIDC provider configured as its sign-on."""
     run = tmp_path_factory.mktemp("sso-portal")

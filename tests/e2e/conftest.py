@@ -27,6 +27,7 @@ from deploy.service_catalog import load_services
 from shared.embedded_db import EmbeddedPostgres
 from tests.conftest import ROOT, database_url, fresh_vhost
 from tests.helpers import wait_until
+from tests.infrastructure import Infrastructure
 
 DEMO_PASSWORD = "e2e-demo-password"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -81,7 +82,7 @@ def _up(url: str) -> bool:
 
 @contextlib.contextmanager
 def running_stack(
-    infra: dict[str, str],
+    infra: Infrastructure,
     run: Path,
     *,
     database: str = "embedded",
@@ -112,22 +113,22 @@ def running_stack(
 
 
 @contextlib.contextmanager
-def server_databases(infra: dict[str, str]) -> Iterator[dict[str, str]]:
+def server_databases(infra: Infrastructure) -> Iterator[dict[str, str]]:
     """A new database per service on the PostgreSQL server, dropped on exit."""
     names = {s.name: f"cio_test_e2e_{s.name}_{uuid.uuid4().hex[:8]}" for s in load_services() if s.exists}
-    with psycopg.connect(infra["pg"], autocommit=True) as conn:
+    with psycopg.connect(infra.pg, autocommit=True) as conn:
         for db in names.values():
             conn.execute(f'CREATE DATABASE "{db}"')
     try:
-        yield {name: database_url(infra["pg"], db) for name, db in names.items()}
+        yield {name: database_url(infra.pg, db) for name, db in names.items()}
     finally:
-        with psycopg.connect(infra["pg"], autocommit=True) as conn:
+        with psycopg.connect(infra.pg, autocommit=True) as conn:
             for db in names.values():
                 conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
 
 
 def _run_processes(
-    infra: dict[str, str],
+    infra: Infrastructure,
     amqp_url: str,
     run: Path,
     urls: dict[str, str],
@@ -230,7 +231,7 @@ def _run_processes(
 
 
 @pytest.fixture(scope="session")
-def default_stack(infra: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def default_stack(infra: Infrastructure, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """The whole platform on the README's default (the embedded PostgreSQL), shared by the e2e tests."""
     with running_stack(infra, tmp_path_factory.mktemp("stack")) as running:
         yield running
@@ -242,7 +243,7 @@ def stack(default_stack: Stack) -> Stack:
 
 
 @pytest.fixture(scope="session")
-def server_stack(infra: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def server_stack(infra: Infrastructure, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """The whole platform on the PostgreSQL server, as production runs it; the journeys run here too."""
     with running_stack(infra, tmp_path_factory.mktemp("server-stack"), database="server") as running:
         yield running

@@ -45,6 +45,7 @@ from deploy.alertmanager import render
 from tests.conftest import ROOT, fresh_vhost
 from tests.e2e.conftest import Stack, _run_processes, free_port, nginx_render, server_databases, token
 from tests.helpers import wait_until
+from tests.infrastructure import Infrastructure
 from tests.ops.test_ops_tools import require
 
 pytestmark = pytest.mark.e2e
@@ -352,7 +353,7 @@ def test_a_down_target_pages_by_mail_wecom_and_inbox_silences_its_symptom_and_th
 
 
 @pytest.fixture
-def platform(infra: dict[str, str], tmp_path: Path) -> Iterator[tuple[Stack, dict[str, str]]]:
+def platform(infra: Infrastructure, tmp_path: Path) -> Iterator[tuple[Stack, dict[str, str]]]:
     """Identity and notifications running (web, worker, gateway) on server databases whose URLs the test knows."""
     with contextlib.ExitStack() as resources:
         amqp_url = resources.enter_context(fresh_vhost(infra))

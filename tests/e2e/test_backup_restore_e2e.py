@@ -25,6 +25,7 @@ from tests.conftest import ROOT, fresh_vhost
 from tests.e2e.conftest import Stack, _run_processes, nginx_render, running_stack, token
 from tests.e2e.test_cio_workflow_e2e import PNG
 from tests.helpers import wait_until
+from tests.infrastructure import Infrastructure
 
 pytestmark = pytest.mark.e2e
 
@@ -181,7 +182,7 @@ def backup_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Comp
 
 
 @contextlib.contextmanager
-def platform_on(infra: dict[str, str], run: Path, urls: dict[str, str], secret: str) -> Iterator[Stack]:
+def platform_on(infra: Infrastructure, run: Path, urls: dict[str, str], secret: str) -> Iterator[Stack]:
     """Every service's processes on databases that already exist (the restored ones), with a vhost of their own."""
     with fresh_vhost(infra) as amqp_url:
         processes = contextlib.contextmanager(_run_processes)
@@ -191,7 +192,7 @@ def platform_on(infra: dict[str, str], run: Path, urls: dict[str, str], secret: 
 
 
 def test_backup_after_a_journey_restores_a_platform_that_answers_the_same(
-    infra: dict[str, str], tmp_path: Path
+    infra: Infrastructure, tmp_path: Path
 ) -> None:
     # The signing keys are stored encrypted with this secret: the restored identity is given the same one.
     secret = uuid.uuid4().hex
@@ -240,7 +241,7 @@ def test_restore_refuses_a_dump_that_is_not_the_one_the_manifest_names(tmp_path:
 
 
 def test_restore_refuses_a_server_older_than_the_backup_before_touching_it(
-    infra: dict[str, str], tmp_path: Path
+    infra: Infrastructure, tmp_path: Path
 ) -> None:
     """pg_restore into an older major version fails half-way; the restore says so first and creates nothing."""
     dump = tmp_path / "identity.dump"
@@ -250,11 +251,11 @@ def test_restore_refuses_a_server_older_than_the_backup_before_touching_it(
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
     suffix = f"_refused_{uuid.uuid4().hex[:8]}"
     refused = backup_cli(
-        "--database-suffix", suffix, "restore", str(tmp_path), env={**os.environ, "DATABASE_URL": infra["pg"]}
+        "--database-suffix", suffix, "restore", str(tmp_path), env={**os.environ, "DATABASE_URL": infra.pg}
     )
     assert refused.returncode == 1
     assert "identity was backed up from PostgreSQL 99; it restores into 99 or newer, not" in refused.stderr
-    with psycopg.connect(infra["pg"]) as conn:
+    with psycopg.connect(infra.pg) as conn:
         assert (
             conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (f"cio_identity{suffix}",)).fetchone() is None
         )

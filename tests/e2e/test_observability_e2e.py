@@ -30,6 +30,7 @@ from deploy.prometheus import render as prometheus_render
 from tests.conftest import ROOT
 from tests.e2e.conftest import Stack, token
 from tests.helpers import wait_until
+from tests.infrastructure import Infrastructure
 from tests.ops.test_ops_tools import require
 
 pytestmark = pytest.mark.e2e
@@ -103,13 +104,13 @@ def _start(command: list[str], log: Path, env: dict[str, str] | None = None) -> 
 
 
 @pytest.fixture(scope="module")
-def prometheus(stack: Stack, infra: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def prometheus(stack: Stack, infra: Infrastructure, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     binary = require("prometheus")
     run = tmp_path_factory.mktemp("prometheus")
     procs: list[subprocess.Popen[bytes]] = []
     # The exporters, on ports of their own, against the stack's PostgreSQL server and gateway.
     pg_port, nginx_port = _free_port(), _free_port()
-    pg_dsn = urllib.parse.urlsplit(infra["pg"])._replace(query="sslmode=disable").geturl()
+    pg_dsn = urllib.parse.urlsplit(infra.pg)._replace(query="sslmode=disable").geturl()
     procs.append(
         _start(
             [require("prometheus-postgres-exporter"), f"--web.listen-address=127.0.0.1:{pg_port}"],
@@ -139,7 +140,7 @@ def prometheus(stack: Stack, infra: dict[str, str], tmp_path_factory: pytest.Tem
         for kind, urls in (("web", stack.web), ("worker", stack.worker))
     ]
     # The exporters' and RabbitMQ's jobs as the no-Docker config renders them, on this run's ports and broker.
-    broker = f"{urllib.parse.urlsplit(stack.amqp_url).hostname}:15692"
+    broker = infra.broker_metrics
     here = {"gateway": f"127.0.0.1:{nginx_port}", "postgres": f"127.0.0.1:{pg_port}"}
     for job in prometheus_render.build("local")["scrape_configs"]:
         if job["job_name"] in ("gateway", "postgres", "rabbitmq", "rabbitmq-queues"):

@@ -25,6 +25,7 @@ import yaml
 from tests.e2e.conftest import Stack, free_port, running_stack, token
 from tests.helpers import wait_until
 from tests.idp.fixtures import CasIdp, OidcIdp, pkce_pair, query_params, start_oidc_idp
+from tests.infrastructure import Infrastructure
 
 pytestmark = pytest.mark.e2e
 
@@ -238,7 +239,7 @@ def oidc_idp(
 
 @pytest.fixture(scope="module")
 def sso(
-    infra: dict[str, str],
+    infra: Infrastructure,
     oidc_idp: OidcIdp,
     cas_idp: CasIdp,
     tmp_path_factory: pytest.TempPathFactory,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-import subprocess
 import threading
 import urllib.parse
 import uuid
@@ -18,7 +17,9 @@ from pika.adapters.blocking_connection import BlockingChannel, BlockingConnectio
 
 from shared.bus.topology import QueueSpec, declare_exchange, declare_queue
 from shared.config import BusSettings
+from tests.conftest import rabbitmqctl
 from tests.helpers import wait_until
+from tests.infrastructure import Infrastructure
 
 
 class Component(Protocol):
@@ -31,18 +32,13 @@ def vhost_of(amqp_url: str) -> str:
     return urllib.parse.unquote(urllib.parse.urlsplit(amqp_url).path[1:]) or "/"
 
 
-def rabbitmqctl(*args: str, timeout: float = 120) -> str:
-    if shutil.which("rabbitmqctl") is None:
-        pytest.skip("needs rabbitmqctl on the local broker")
-    done = subprocess.run(["rabbitmqctl", *args], capture_output=True, text=True, timeout=timeout, check=True)
-    return done.stdout
-
-
 class Broker:
-    """The test's view of RabbitMQ: its own exchange, the queues it declared, and a channel to look inside."""
+    """The test's view of RabbitMQ: its own exchange, the queues it declared, a channel to look inside, and
+    `rabbitmqctl` on that broker (in its container when the tests run on Docker)."""
 
-    def __init__(self, settings: BusSettings) -> None:
+    def __init__(self, settings: BusSettings, infra: Infrastructure) -> None:
         self.settings = settings
+        self.infra = infra
         self.vhost = vhost_of(settings.amqp_url)
         self._queues: list[str] = []
         self._connection: BlockingConnection | None = None
@@ -59,6 +55,11 @@ class Broker:
         # Publishes from the test return only once the broker holds them.
         self.channel.confirm_delivery()
         return self.channel
+
+    def rabbitmqctl(self, *args: str, timeout: float = 120) -> str:
+        if not self.infra.docker and shutil.which("rabbitmqctl") is None:
+            pytest.skip("needs rabbitmqctl on the local broker")
+        return rabbitmqctl(self.infra, *args, timeout=timeout)
 
     def accepts_connections(self) -> bool:
         try:
@@ -164,8 +165,8 @@ def bus_settings(amqp_url: str) -> BusSettings:
 
 
 @pytest.fixture
-def broker(bus_settings: BusSettings) -> Iterator[Broker]:
-    broker = Broker(bus_settings)
+def broker(bus_settings: BusSettings, infra: Infrastructure) -> Iterator[Broker]:
+    broker = Broker(bus_settings, infra)
     try:
         yield broker
     finally:
@@ -184,12 +185,12 @@ def background(broker: Broker) -> Iterator[Background]:
 
 @contextlib.contextmanager
 def broker_stopped(broker: Broker) -> Iterator[None]:
-    """Stop the local RabbitMQ application, and always start it again and wait until it serves."""
-    rabbitmqctl("stop_app")
+    """Stop the tests' RabbitMQ application, and always start it again and wait until it serves."""
+    broker.rabbitmqctl("stop_app")
     try:
         yield
     finally:
-        rabbitmqctl("start_app")
-        rabbitmqctl("await_startup")
+        broker.rabbitmqctl("start_app")
+        broker.rabbitmqctl("await_startup")
         wait_until(broker.accepts_connections, timeout=60, interval=0.5, message="the broker to accept")
         broker.reconnect()

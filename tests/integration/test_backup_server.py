@@ -24,6 +24,7 @@ from shared.db import make_engine
 from shared.events import DomainEvent
 from shared.migrations import service_dir, upgrade
 from tests.conftest import ROOT, database_url
+from tests.infrastructure import Infrastructure
 
 pytestmark = pytest.mark.integration
 
@@ -37,35 +38,35 @@ class RoundOpened(DomainEvent):
 
 
 @pytest.fixture
-def suffixes(infra: dict[str, str]) -> Iterator[tuple[str, str]]:
+def suffixes(infra: Infrastructure) -> Iterator[tuple[str, str]]:
     """Two sets of service databases on the server, `cio_<service><live>` (migrated) and `<restored>` (left to the
     restore), dropped afterwards."""
     live, restored = f"_bk_{uuid.uuid4().hex[:8]}", f"_rs_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(infra["pg"], autocommit=True) as conn:
+    with psycopg.connect(infra.pg, autocommit=True) as conn:
         for name in SERVICES:
             conn.execute(f'CREATE DATABASE "cio_{name}{live}"')
     try:
         for name in SERVICES:
-            upgrade(service_dir(name), database_url(infra["pg"], f"cio_{name}{live}"))
+            upgrade(service_dir(name), database_url(infra.pg, f"cio_{name}{live}"))
         yield live, restored
     finally:
-        with psycopg.connect(infra["pg"], autocommit=True) as conn:
+        with psycopg.connect(infra.pg, autocommit=True) as conn:
             for name in SERVICES:
                 for suffix in (live, restored):
                     conn.execute(f'DROP DATABASE IF EXISTS "cio_{name}{suffix}" WITH (FORCE)')
 
 
-def backup_cli(infra: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": database_url(infra["pg"], "postgres")}
+def backup_cli(infra: Infrastructure, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": database_url(infra.pg, "postgres")}
     command = [sys.executable, str(ROOT / "scripts" / "backup.py"), *args]
     return subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env, check=False, timeout=300)
 
 
 def test_a_server_backup_counts_unpublished_events_and_the_restore_keeps_them(
-    infra: dict[str, str], suffixes: tuple[str, str], tmp_path: Path
+    infra: Infrastructure, suffixes: tuple[str, str], tmp_path: Path
 ) -> None:
     live, restored = suffixes
-    engine = make_engine(database_url(infra["pg"], f"cio_nominations{live}"))
+    engine = make_engine(database_url(infra.pg, f"cio_nominations{live}"))
     with Session(engine) as session, session.begin():
         [staged] = add_to_outbox(session, "/cio/nominations", [RoundOpened(round_id=str(uuid.uuid4()))])
     engine.dispose()
@@ -89,7 +90,7 @@ def test_a_server_backup_counts_unpublished_events_and_the_restore_keeps_them(
     done = backup_cli(infra, "--database-suffix", restored, "restore", str(tmp_path / "b"))
     assert done.returncode == 0, done.stderr
     assert f"cio_nominations{restored} at" in done.stdout and "1 outbox rows to publish" in done.stdout
-    engine = make_engine(database_url(infra["pg"], f"cio_nominations{restored}"))
+    engine = make_engine(database_url(infra.pg, f"cio_nominations{restored}"))
     with Session(engine) as session:
         rows = session.execute(outbox.select()).all()
     engine.dispose()

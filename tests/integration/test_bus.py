@@ -28,7 +28,7 @@ from shared.db import SqlAlchemyUnitOfWork, make_engine, make_session_factory, n
 from shared.events import DomainEvent
 from shared.logging import get_request_id, reset_request_id, set_request_id
 from tests.helpers import wait_until
-from tests.integration.conftest import Background, Broker, broker_stopped, rabbitmqctl
+from tests.integration.conftest import Background, Broker, broker_stopped
 
 pytestmark = pytest.mark.integration
 
@@ -397,7 +397,7 @@ def test_quorum_queues_selectable(broker: Broker) -> None:
     )
     classic = broker.consuming_queue("classic", [ParcelShipped.event_type])
 
-    listed = rabbitmqctl("-q", "list_queues", "-p", broker.vhost, "--no-table-headers", "name", "type")
+    listed = broker.rabbitmqctl("-q", "list_queues", "-p", broker.vhost, "--no-table-headers", "name", "type")
     types = dict(line.split() for line in listed.splitlines() if line.strip())
     assert {name: types.get(name) for name in (quorum.name, quorum.retry, quorum.parking)} == {
         quorum.name: "quorum",

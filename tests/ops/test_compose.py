@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
+from deploy.compose import render as compose_render
 from deploy.prometheus import render as prometheus_render
 from tests.ops.test_ops_tools import docker_compose, require
 
@@ -40,6 +41,12 @@ def env_of(container: str) -> dict[str, Any]:
     env = compose()["services"][container].get("environment") or {}
     assert isinstance(env, dict), f"{container}: write environment as a mapping"
     return env
+
+
+def test_committed_compose_file_is_the_rendered_template() -> None:
+    assert COMPOSE_FILE.read_text(encoding="utf-8") == compose_render.render(), (
+        "run `python deploy/compose/render.py` (edit deploy/compose/docker-compose.yml.j2, not the file)"
+    )
 
 
 def test_compose_file_matches_the_compose_specification_schema() -> None:

@@ -1,4 +1,4 @@
-"""The nginx gateway config: generated from deploy/services.yaml, committed copy current, accepted by nginx."""
+"""The nginx gateway config: generated from the service declarations, committed copy current, accepted by nginx."""
 
 from __future__ import annotations
 

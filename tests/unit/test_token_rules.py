@@ -22,6 +22,7 @@ from shared import auth
 from shared.auth import JwksKeys, KeysUnavailable, TokenVerifier
 from shared.config import AuthSettings
 from shared.errors import Unauthorized
+from tests.helpers import SHUTDOWN_POLL
 
 ISSUER = "http://gateway.test/api/auth"
 AUDIENCE = "cio-platform"
@@ -188,7 +189,7 @@ class _Limited(BaseHTTPRequestHandler):
 @pytest.fixture
 def limited_jwks_url() -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Limited)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": SHUTDOWN_POLL}, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{server.server_port}/api/auth/.well-known/jwks.json"
     finally:

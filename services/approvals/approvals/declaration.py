@@ -3,18 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
 from typing import Any
 
 from approvals.adapters.orm import metadata
-from shared.bus.topology import QueueSpec
-from shared.service import Command, ServiceSpec
-
-
-def _queues(service: Any) -> Sequence[QueueSpec]:
-    from approvals.entrypoints.worker import DIRECTORY_QUEUE, REVIEWS_QUEUE
-
-    return [REVIEWS_QUEUE, DIRECTORY_QUEUE]
+from shared.service import Command, Ports, ServiceSpec, Subscription
 
 
 def _end_terms(service: Any, args: argparse.Namespace) -> None:
@@ -32,10 +24,26 @@ def _mark_overdue(service: Any, args: argparse.Namespace) -> None:
 SPEC = ServiceSpec(
     name="approvals",
     metadata=metadata,
-    bootstrap="approvals.bootstrap:bootstrap",
-    blueprints="approvals.entrypoints.web.resources:BLUEPRINTS",
-    worker="approvals.entrypoints.worker:components",
-    queues=_queues,
+    ports=Ports(web=8103, worker=9103),
+    routes=(
+        "/api/cases",
+        "/api/tasks",
+        "/api/appointments",
+        "/api/evaluations",
+        "/api/publications",
+        "/api/public/publications",
+        "/api/audit/approvals",
+    ),
+    publishes=True,
+    subscriptions=(
+        Subscription("approvals.reviews", "approvals.service_layer.subscriptions:REVIEW_HANDLERS"),
+        Subscription(
+            "approvals.directory",
+            "approvals.service_layer.subscriptions:DIRECTORY_HANDLERS",
+            bindings=("identity.org.upserted", "identity.role.*", "identity.user.updated"),
+        ),
+    ),
+    timers="approvals.entrypoints.timers:timers",
     commands={
         "end-terms": Command("end appointments past their last day", _end_terms),
         "mark-overdue": Command("flag review tasks past their due date", _mark_overdue),

@@ -6,9 +6,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
-
 from identity.adapters.keys import KeyRing
 from identity.adapters.orm import start_mappers
 from identity.adapters.sso_config import ProviderConfig, load_providers
@@ -18,34 +15,25 @@ from identity.service_layer.sso import Sso
 from identity.service_layer.tokens import TokenPolicy
 from identity.service_layer.unit_of_work import IdentityUnitOfWork
 from shared.auth import JwksKeys, TokenVerifier
+from shared.bootstrap import WiredService
 from shared.config import Environment, Settings, load_settings, read_environment, require_secret
-from shared.db import make_engine, make_session_factory
 from shared.proxies import TrustedProxies
 
 SERVICE = "identity"
 
 
-@dataclass
-class Identity:
+@dataclass(kw_only=True)
+class Identity(WiredService):
     """The wired service: engine, sessions, keys, token policy and verifier of one process."""
 
-    settings: Settings
+    name = SERVICE
+    unit_of_work = IdentityUnitOfWork
+
     signing_secret: str
     policy: TokenPolicy
     sso_providers: dict[str, ProviderConfig]
     sso_session_ttl: dt.timedelta = dt.timedelta(hours=8)
     trusted_proxies: TrustedProxies = field(default_factory=TrustedProxies.from_env)
-
-    @cached_property
-    def engine(self) -> Engine:
-        return make_engine(self.settings.database_url)
-
-    @cached_property
-    def session_factory(self) -> sessionmaker[Session]:
-        return make_session_factory(self.engine)
-
-    def uow(self) -> IdentityUnitOfWork:
-        return IdentityUnitOfWork(self.session_factory, source=f"/cio/{SERVICE}")
 
     @cached_property
     def keyring(self) -> KeyRing:

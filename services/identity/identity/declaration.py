@@ -5,19 +5,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from identity.adapters.orm import metadata
-from shared.bus.topology import QueueSpec
-from shared.service import Command, ServiceSpec
-
-
-def _queues(service: Any) -> Sequence[QueueSpec]:
-    from identity.entrypoints.worker import APPOINTMENTS_QUEUE
-
-    return [APPOINTMENTS_QUEUE]
+from shared.service import Command, Ports, ServiceSpec, Subscription
 
 
 def _signing_keys(service: Any) -> str:
@@ -71,10 +63,13 @@ def _client_arguments(parser: argparse.ArgumentParser) -> None:
 SPEC = ServiceSpec(
     name="identity",
     metadata=metadata,
-    bootstrap="identity.bootstrap:bootstrap",
-    blueprints="identity.entrypoints.web.resources:BLUEPRINTS",
-    worker="identity.entrypoints.worker:components",
-    queues=_queues,
+    ports=Ports(web=8101, worker=9101),
+    routes=("/api/auth/", "/api/me", "/api/orgs", "/api/users", "/sso/", "/api/audit/identity"),
+    # user, org and grant events
+    publishes=True,
+    # `cio` grants kept in step with appointments
+    subscriptions=(Subscription("identity.appointments", "identity.service_layer.appointments:HANDLERS"),),
+    timers="identity.entrypoints.timers:timers",
     after_migrate=_signing_keys,
     commands={
         "seed-demo": Command(

@@ -2,51 +2,27 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from functools import cached_property
-
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from dataclasses import dataclass
 
 from nominations.adapters.orm import user_projection
 from nominations.adapters.policies import PolicyCatalog
 from nominations.service_layer.unit_of_work import NominationsUnitOfWork
-from shared.auth import ActiveAccountsOnly, JwksKeys, TokenVerifier, directory_is_disabled
+from shared.auth import TokenVerifier
+from shared.bootstrap import WiredService
 from shared.config import Settings, load_settings
-from shared.db import make_engine, make_session_factory
 
 SERVICE = "nominations"
 
 
-@dataclass
-class Nominations:
+@dataclass(kw_only=True)
+class Nominations(WiredService):
     """The wired service: settings, policies, engine, sessions and the token verifier of one process."""
 
-    settings: Settings
+    name = SERVICE
+    unit_of_work = NominationsUnitOfWork
+    directory_users = user_projection
+
     catalog: PolicyCatalog
-    given_verifier: TokenVerifier | None = field(default=None)
-
-    @cached_property
-    def engine(self) -> Engine:
-        return make_engine(self.settings.database_url)
-
-    @cached_property
-    def session_factory(self) -> sessionmaker[Session]:
-        return make_session_factory(self.engine)
-
-    def uow(self) -> NominationsUnitOfWork:
-        return NominationsUnitOfWork(self.session_factory, source=f"/cio/{SERVICE}")
-
-    @cached_property
-    def verifier(self) -> TokenVerifier:
-        if self.given_verifier is not None:
-            return self.given_verifier
-        auth = self.settings.auth
-        return ActiveAccountsOnly(
-            auth,
-            JwksKeys.from_url(auth.jwks_url, auth.jwks_cache_seconds),
-            directory_is_disabled(self.session_factory, user_projection),
-        )
 
 
 def bootstrap(settings: Settings | None = None, verifier: TokenVerifier | None = None) -> Nominations:

@@ -3,18 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
 from typing import Any
 
 from nominations.adapters.orm import metadata
-from shared.bus.topology import QueueSpec
-from shared.service import Command, ServiceSpec
-
-
-def _queues(service: Any) -> Sequence[QueueSpec]:
-    from nominations.entrypoints.worker import PROJECTIONS_QUEUE, REVIEWS_QUEUE
-
-    return [PROJECTIONS_QUEUE, REVIEWS_QUEUE]
+from shared.service import Command, Ports, ServiceSpec, Subscription
 
 
 def _check_policies(service: Any, args: argparse.Namespace) -> None:
@@ -27,10 +19,14 @@ def _check_policies(service: Any, args: argparse.Namespace) -> None:
 SPEC = ServiceSpec(
     name="nominations",
     metadata=metadata,
-    bootstrap="nominations.bootstrap:bootstrap",
-    blueprints="nominations.entrypoints.web.resources:BLUEPRINTS",
-    worker="nominations.entrypoints.worker:components",
-    queues=_queues,
+    ports=Ports(web=8102, worker=9102),
+    routes=("/api/policies", "/api/rounds", "/api/nominations", "/api/audit/nominations"),
+    publishes=True,
+    subscriptions=(
+        Subscription("nominations.projections", "nominations.service_layer.projections:PROJECTION_HANDLERS"),
+        Subscription("nominations.reviews", "nominations.service_layer.projections:REVIEW_HANDLERS"),
+    ),
+    timers="nominations.entrypoints.timers:timers",
     commands={
         "check-policies": Command("validate the policy files against the schema", _check_policies, wired=False),
     },

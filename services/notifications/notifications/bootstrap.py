@@ -8,11 +8,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
 
 import yaml
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
 
 from notifications.adapters.channels import (
     DingTalkRobot,
@@ -33,15 +30,14 @@ from notifications.domain.rules import RuleBook, load_rulebook
 from notifications.service_layer.delivery import Sender
 from notifications.service_layer.notifier import Notifier
 from notifications.service_layer.unit_of_work import NotificationsUnitOfWork
-from shared.auth import ActiveAccountsOnly, JwksKeys, TokenVerifier, directory_is_disabled
+from shared import directory
+from shared.auth import TokenVerifier
+from shared.bootstrap import WiredService
 from shared.bus.consumer import EventConsumer
-from shared.bus.topology import QueueSpec
-from shared.config import Settings, load_settings, read_environment
-from shared.directory import directory_users
+from shared.config import BusSettings, Settings, load_settings, read_environment
 
 SERVICE = "notifications"
 RULES_FILE = Path(__file__).resolve().parent / "rules.yaml"
-QUEUE = "notifications.fanout"
 
 log = logging.getLogger(__name__)
 
@@ -91,15 +87,17 @@ def load_rules(templates: Templates, path: Path = RULES_FILE) -> RuleBook:
     return load_rulebook(yaml.safe_load(path.read_text(encoding="utf-8")), templates.kinds)
 
 
-@dataclass
-class Notifications:
+@dataclass(kw_only=True)
+class Notifications(WiredService):
     """The wired service of one process: engine, sessions, rules, templates, senders, verifier."""
 
-    settings: Settings
+    name = SERVICE
+    unit_of_work = NotificationsUnitOfWork
+    directory_users = directory.directory_users
+
     channels: ChannelSettings
     templates: Templates
     rulebook: RuleBook
-    verifier_override: TokenVerifier | None = None
     sms_provider: SmsProvider = field(default_factory=LoggingSmsProvider)
 
     def __post_init__(self) -> None:
@@ -108,31 +106,6 @@ class Notifications:
                 "SMS goes to the development sink: deliveries are recorded as simulated and reach no phone; "
                 "set SMS_PROVIDER=tencent and the TENCENT_SMS_* variables"
             )
-
-    @cached_property
-    def engine(self) -> Engine:
-        from shared.db import make_engine
-
-        return make_engine(self.settings.database_url)
-
-    @cached_property
-    def session_factory(self) -> sessionmaker[Session]:
-        from shared.db import make_session_factory
-
-        return make_session_factory(self.engine)
-
-    def uow(self) -> NotificationsUnitOfWork:
-        return NotificationsUnitOfWork(self.session_factory, source=f"/cio/{SERVICE}")
-
-    @cached_property
-    def verifier(self) -> TokenVerifier:
-        if self.verifier_override is not None:
-            return self.verifier_override
-        return ActiveAccountsOnly(
-            self.settings.auth,
-            JwksKeys.from_url(self.settings.auth.jwks_url),
-            directory_is_disabled(self.session_factory, directory_users),
-        )
 
     @cached_property
     def notifier(self) -> Notifier:
@@ -156,11 +129,12 @@ class Notifications:
             Channel.SMS.value: SmsSender(self.sms_provider),
         }
 
-    def consumer(self, **overrides: Any) -> EventConsumer:
-        """The one consumer: identity projection, fan-out and reminders share a queue, so a grant
-        published before an event is applied before it."""
-        spec = QueueSpec(overrides.pop("queue", QUEUE), self.notifier.routing_keys)
-        return EventConsumer(overrides.pop("bus", self.settings.bus), spec, self.notifier.handlers(), self.uow)
+    def consumer(self, bus: BusSettings | None = None, queue: str | None = None) -> EventConsumer:
+        """The one consumer the declaration subscribes (tests give their own bus or queue name)."""
+        from notifications.declaration import SPEC
+
+        (fanout,) = SPEC.subscriptions
+        return fanout.consumer(self, bus=bus, queue=queue)
 
 
 def bootstrap(
@@ -176,7 +150,7 @@ def bootstrap(
         channels=channels,
         templates=templates,
         rulebook=load_rules(templates),
-        verifier_override=verifier,
+        given_verifier=verifier,
         sms_provider=sms_provider_from_env(os.environ, channels.webhook_trusted_networks),
     )
 

@@ -3,16 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
 from typing import Any
 
 from notifications.adapters.orm import metadata
-from shared.bus.topology import QueueSpec
-from shared.service import Command, ServiceSpec
-
-
-def _queues(service: Any) -> Sequence[QueueSpec]:
-    return [service.consumer().spec]
+from shared.service import Command, Ports, ServiceSpec, Subscription
 
 
 def _check_rules(service: Any, args: argparse.Namespace) -> None:
@@ -23,9 +17,13 @@ def _check_rules(service: Any, args: argparse.Namespace) -> None:
 SPEC = ServiceSpec(
     name="notifications",
     metadata=metadata,
-    bootstrap="notifications.bootstrap:bootstrap",
-    blueprints="notifications.entrypoints.web.resources:BLUEPRINTS",
-    worker="notifications.entrypoints.worker:components",
-    queues=_queues,
+    ports=Ports(web=8105, worker=9105),
+    routes=("/api/inbox", "/api/preferences", "/api/deliveries", "/api/audit/notifications"),
+    # it consumes every service's events and publishes none: no outbox relay
+    publishes=False,
+    # One queue: identity projection, fan-out and reminders share it, so a grant published before an event is
+    # applied before it; the event types are the rule book's (bootstrap.Notifications.consumer).
+    subscriptions=(Subscription("notifications.fanout", lambda service: service.notifier.handlers()),),
+    timers="notifications.entrypoints.timers:timers",
     commands={"check-rules": Command("load and validate the rules and templates", _check_rules)},
 )

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
-
-from shared.auth import ActiveAccountsOnly, JwksKeys, TokenVerifier, directory_is_disabled
+from shared import directory
+from shared.auth import TokenVerifier
+from shared.bootstrap import WiredService
 from shared.config import Settings, load_settings, read_environment
-from shared.db import make_engine, make_session_factory
-from shared.directory import directory_users
 from training.adapters.orm import start_mappers
 from training.config import TrainingEnvironment
 from training.service_layer.unit_of_work import TrainingUnitOfWork
@@ -50,35 +46,15 @@ class TrainingRules:
         )
 
 
-@dataclass
-class TrainingService:
+@dataclass(kw_only=True)
+class TrainingService(WiredService):
     """The wired service: engine, sessions, verifier and rules of one process."""
 
-    settings: Settings
+    name = SERVICE
+    unit_of_work = TrainingUnitOfWork
+    directory_users = directory.directory_users
+
     rules: TrainingRules = field(default_factory=TrainingRules)
-    given_verifier: TokenVerifier | None = None
-
-    @cached_property
-    def engine(self) -> Engine:
-        return make_engine(self.settings.database_url)
-
-    @cached_property
-    def session_factory(self) -> sessionmaker[Session]:
-        return make_session_factory(self.engine)
-
-    def uow(self) -> TrainingUnitOfWork:
-        return TrainingUnitOfWork(self.session_factory, source=f"/cio/{SERVICE}")
-
-    @cached_property
-    def verifier(self) -> TokenVerifier:
-        if self.given_verifier is not None:
-            return self.given_verifier
-        auth = self.settings.auth
-        return ActiveAccountsOnly(
-            auth,
-            JwksKeys.from_url(auth.jwks_url, auth.jwks_cache_seconds),
-            directory_is_disabled(self.session_factory, directory_users),
-        )
 
 
 def bootstrap(

@@ -4,22 +4,26 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-from collections.abc import Sequence
 from typing import Any
 
-from shared.bus.topology import QueueSpec
-from shared.service import Command, ServiceSpec
+from shared.service import Command, HandlerMap, Ports, ServiceSpec, Subscription
 from training.adapters.orm import metadata
 
 
-def _queues(service: Any) -> Sequence[QueueSpec]:
-    from training.entrypoints.worker import APPOINTMENTS_QUEUE, DIRECTORY_QUEUE
+def _directory_handlers(service: Any) -> HandlerMap:
+    from training.service_layer.projections import directory_handlers
 
-    return [DIRECTORY_QUEUE, APPOINTMENTS_QUEUE]
+    return directory_handlers()
+
+
+def _appointment_handlers(service: Any) -> HandlerMap:
+    from training.service_layer.projections import appointment_handlers
+
+    return appointment_handlers(service.rules.default_centralized_per_year)
 
 
 def _check_requirement(service: Any, args: argparse.Namespace) -> None:
-    from training.entrypoints.worker import requirement_check
+    from training.entrypoints.timers import requirement_check
 
     print(f"training: {requirement_check(service, args.today)} requirement.unmet event(s) published")
 
@@ -27,10 +31,14 @@ def _check_requirement(service: Any, args: argparse.Namespace) -> None:
 SPEC = ServiceSpec(
     name="training",
     metadata=metadata,
-    bootstrap="training.bootstrap:bootstrap",
-    blueprints="training.entrypoints.web.resources:BLUEPRINTS",
-    worker="training.entrypoints.worker:components",
-    queues=_queues,
+    ports=Ports(web=8104, worker=9104),
+    routes=("/api/trainings", "/api/certificates", "/api/training-compliance", "/api/audit/training"),
+    publishes=True,
+    subscriptions=(
+        Subscription("training.directory", _directory_handlers),
+        Subscription("training.appointments", _appointment_handlers),
+    ),
+    timers="training.entrypoints.timers:timers",
     commands={
         "check-requirement": Command(
             "publish training.requirement.unmet for this year, once",

@@ -11,9 +11,10 @@ import pytest
 
 from tests.e2e.conftest import Stack, running_stack
 from tests.e2e.harness.authz import UNLIMITED_CLIENT
+from tests.infrastructure import Infrastructure
 
 
 @pytest.fixture(scope="session")
-def harness_stack(infra: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def harness_stack(infra: Infrastructure, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     with running_stack(infra, tmp_path_factory.mktemp("harness-stack"), unlimited_clients=(UNLIMITED_CLIENT,)) as s:
         yield s

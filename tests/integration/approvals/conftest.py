@@ -13,8 +13,9 @@ import psycopg
 import pytest
 from approvals.adapters.orm import review_tasks
 from approvals.bootstrap import Approvals, bootstrap
+from approvals.declaration import SPEC
 from approvals.entrypoints.web import create_app
-from approvals.entrypoints.worker import DIRECTORY_HANDLERS, DIRECTORY_QUEUE, REVIEW_HANDLERS, REVIEWS_QUEUE
+from approvals.service_layer.subscriptions import DIRECTORY_HANDLERS, REVIEW_HANDLERS
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
@@ -24,6 +25,7 @@ from shared.bus.tables import outbox
 from shared.config import Settings, load_settings
 from shared.migrations import service_dir, upgrade
 from tests.conftest import database_url
+from tests.infrastructure import Infrastructure
 from tests.tokens import ISSUER, TestIssuer
 from tests.unit.approvals.nominations_events import (
     batch_submitted,
@@ -37,6 +39,8 @@ CITY, COUNTY, SCHOOL = "/4108", "/4108/410802", "/4108/410802/4108020001"
 COUNTY2, SCHOOL2 = "/4108/410821", "/4108/410821/4108210001"
 HELAN_COUNTY, HELAN_SCHOOL = "/6401/640122", "/6401/640122/6401220001"
 YICHUN = "/10417"
+
+REVIEWS_QUEUE, DIRECTORY_QUEUE = SPEC.queues()
 
 ORGS = [
     ("4108", "焦作市教育局", "city", None, CITY),
@@ -68,15 +72,15 @@ def _settings(url: str, amqp_url: str) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def approvals_template(infra: dict[str, str]) -> Iterator[str]:
+def approvals_template(infra: Infrastructure) -> Iterator[str]:
     name = f"cio_test_approvals_tmpl_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(infra["pg"], autocommit=True) as conn:
+    with psycopg.connect(infra.pg, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    upgrade(service_dir("approvals"), database_url(infra["pg"], name))
+    upgrade(service_dir("approvals"), database_url(infra.pg, name))
     try:
         yield name
     finally:
-        with psycopg.connect(infra["pg"], autocommit=True) as conn:
+        with psycopg.connect(infra.pg, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
@@ -87,17 +91,17 @@ def issuer() -> TestIssuer:
 
 @pytest.fixture
 def approvals_service(
-    infra: dict[str, str], approvals_template: str, amqp_url: str, issuer: TestIssuer
+    infra: Infrastructure, approvals_template: str, amqp_url: str, issuer: TestIssuer
 ) -> Iterator[Approvals]:
     name = f"cio_test_approvals_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(infra["pg"], autocommit=True) as conn:
+    with psycopg.connect(infra.pg, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{approvals_template}"')
-    service = bootstrap(_settings(database_url(infra["pg"], name), amqp_url), verifier=issuer.verifier())
+    service = bootstrap(_settings(database_url(infra.pg, name), amqp_url), verifier=issuer.verifier())
     try:
         yield service
     finally:
         service.engine.dispose()
-        with psycopg.connect(infra["pg"], autocommit=True) as conn:
+        with psycopg.connect(infra.pg, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 

@@ -6,8 +6,9 @@ import json
 
 from approvals.adapters.orm import review_tasks
 from approvals.bootstrap import Approvals
+from approvals.declaration import SPEC
 from approvals.entrypoints.web import create_app
-from approvals.entrypoints.worker import DIRECTORY_HANDLERS, DIRECTORY_QUEUE, REVIEW_HANDLERS, REVIEWS_QUEUE
+from approvals.service_layer.subscriptions import DIRECTORY_HANDLERS, REVIEW_HANDLERS
 from sqlalchemy import select
 
 from shared.bus.consumer import EventConsumer
@@ -18,6 +19,8 @@ from tests.helpers import wait_until
 from tests.integration.approvals.conftest import CITY, JIAOZUO, event, org_events, round_opened, submitted
 from tests.integration.conftest import Background, Broker
 from tests.tokens import TestIssuer
+
+REVIEWS_QUEUE, DIRECTORY_QUEUE = SPEC.queues()
 
 CITY_RUN_SCHOOL = "/4108/4108000001"
 

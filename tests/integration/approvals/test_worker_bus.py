@@ -7,8 +7,10 @@ import json
 import pytest
 from approvals.adapters.orm import review_cases, review_tasks
 from approvals.bootstrap import Approvals
+from approvals.declaration import SPEC
+from approvals.entrypoints.timers import timers
 from approvals.entrypoints.web import create_app
-from approvals.entrypoints.worker import DIRECTORY_HANDLERS, DIRECTORY_QUEUE, REVIEW_HANDLERS, REVIEWS_QUEUE, timers
+from approvals.service_layer.subscriptions import DIRECTORY_HANDLERS, REVIEW_HANDLERS
 from prometheus_client import REGISTRY
 from sqlalchemy import func, select, text
 
@@ -37,6 +39,9 @@ COUNTY_FIRST = {
     **JIAOZUO,
     "approval": {**JIAOZUO["approval"], "stages": JIAOZUO["approval"]["stages"][1:]},
 }
+
+
+REVIEWS_QUEUE, DIRECTORY_QUEUE = SPEC.queues()
 
 
 def test_redelivered_submission_opens_one_case_at_the_county_bureau(

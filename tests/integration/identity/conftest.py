@@ -20,6 +20,7 @@ from identity.service_layer import demo
 from shared.config import Settings, load_settings
 from shared.migrations import service_dir, upgrade
 from tests.conftest import database_url
+from tests.infrastructure import Infrastructure
 
 DEMO_PASSWORD = "demo-password-for-tests"
 
@@ -35,12 +36,12 @@ def _settings(database_url: str, amqp_url: str) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def identity_template(infra: dict[str, str], amqp_url: str) -> Iterator[str]:
+def identity_template(infra: Infrastructure, amqp_url: str) -> Iterator[str]:
     """A database migrated and seeded once; each test gets a copy (seeding hashes 14 passwords with argon2)."""
     name = f"cio_test_identity_tmpl_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(infra["pg"], autocommit=True) as conn:
+    with psycopg.connect(infra.pg, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    url = database_url(infra["pg"], name)
+    url = database_url(infra.pg, name)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DEMO_PASSWORD", DEMO_PASSWORD)
         service = bootstrap(_settings(url, amqp_url))
@@ -52,21 +53,21 @@ def identity_template(infra: dict[str, str], amqp_url: str) -> Iterator[str]:
     try:
         yield name
     finally:
-        with psycopg.connect(infra["pg"], autocommit=True) as conn:
+        with psycopg.connect(infra.pg, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
-def identity_service(infra: dict[str, str], identity_template: str, amqp_url: str) -> Iterator[Identity]:
+def identity_service(infra: Infrastructure, identity_template: str, amqp_url: str) -> Iterator[Identity]:
     name = f"cio_test_identity_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(infra["pg"], autocommit=True) as conn:
+    with psycopg.connect(infra.pg, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{identity_template}"')
-    service = bootstrap(_settings(database_url(infra["pg"], name), amqp_url))
+    service = bootstrap(_settings(database_url(infra.pg, name), amqp_url))
     try:
         yield service
     finally:
         service.engine.dispose()
-        with psycopg.connect(infra["pg"], autocommit=True) as conn:
+        with psycopg.connect(infra.pg, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 

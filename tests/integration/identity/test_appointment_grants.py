@@ -8,11 +8,12 @@ import uuid
 
 import pytest
 from identity.bootstrap import Identity
-from identity.entrypoints.worker import APPOINTMENTS_QUEUE, bus_components
+from identity.declaration import SPEC
 from sqlalchemy import select
 
 from shared.bus.envelope import CloudEvent
 from shared.bus.tables import outbox
+from shared.service import worker_components
 from tests.helpers import wait_until
 from tests.integration.conftest import Background, Broker
 
@@ -39,8 +40,8 @@ def test_appointment_grants_cio_and_its_end_revokes_it(
     identity_service: Identity, broker: Broker, background: Background
 ) -> None:
     identity_service.settings = dataclasses.replace(identity_service.settings, bus=broker.settings)
-    relay, consumer = bus_components(identity_service)
-    consumer.spec = dataclasses.replace(APPOINTMENTS_QUEUE, name=f"identity.appointments.{uuid.uuid4().hex[:6]}")
+    relay, consumer = worker_components(SPEC, identity_service)[:2]
+    consumer.spec = dataclasses.replace(consumer.spec, name=f"identity.appointments.{uuid.uuid4().hex[:6]}")
     broker._queues += [consumer.spec.name, consumer.spec.retry, consumer.spec.parking]
     background.start_consumer(consumer)
 

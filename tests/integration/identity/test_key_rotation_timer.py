@@ -11,7 +11,7 @@ import pytest
 from identity.adapters.metrics import KEY_ROTATIONS
 from identity.adapters.orm import signing_keys
 from identity.bootstrap import Identity
-from identity.entrypoints.worker import key_rotation_timer, rotate_keys_when_due
+from identity.entrypoints.timers import key_rotation_timer, rotate_keys_when_due
 from sqlalchemy import select, update
 
 from tests.helpers import wait_until

@@ -20,6 +20,7 @@ from shared.bus.envelope import CloudEvent
 from shared.config import BusSettings, Settings, load_settings
 from shared.migrations import service_dir, upgrade
 from tests.conftest import database_url
+from tests.infrastructure import Infrastructure
 from tests.tokens import ISSUER, TestIssuer
 
 ORGS = [
@@ -91,11 +92,11 @@ def seed_directory(service: Nominations) -> None:
 
 
 @pytest.fixture(scope="session")
-def nominations_template(infra: dict[str, str]) -> Iterator[str]:
+def nominations_template(infra: Infrastructure) -> Iterator[str]:
     name = f"cio_test_nominations_tmpl_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(infra["pg"], autocommit=True) as conn:
+    with psycopg.connect(infra.pg, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    url = database_url(infra["pg"], name)
+    url = database_url(infra.pg, name)
     service = bootstrap(settings_for(url))
     upgrade(service_dir("nominations"), url)
     seed_directory(service)
@@ -103,19 +104,19 @@ def nominations_template(infra: dict[str, str]) -> Iterator[str]:
     try:
         yield name
     finally:
-        with psycopg.connect(infra["pg"], autocommit=True) as conn:
+        with psycopg.connect(infra.pg, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
-def nominations_db(infra: dict[str, str], nominations_template: str) -> Iterator[str]:
+def nominations_db(infra: Infrastructure, nominations_template: str) -> Iterator[str]:
     name = f"cio_test_nominations_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(infra["pg"], autocommit=True) as conn:
+    with psycopg.connect(infra.pg, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{nominations_template}"')
     try:
-        yield database_url(infra["pg"], name)
+        yield database_url(infra.pg, name)
     finally:
-        with psycopg.connect(infra["pg"], autocommit=True) as conn:
+        with psycopg.connect(infra.pg, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 

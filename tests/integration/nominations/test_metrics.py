@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from flask.testing import FlaskClient
 from nominations.bootstrap import Nominations
-from nominations.entrypoints.worker import count_by_status
+from nominations.entrypoints.timers import count_by_status
 from prometheus_client import REGISTRY
 
 from tests.integration.nominations.conftest import SCHOOL

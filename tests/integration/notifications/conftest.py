@@ -26,6 +26,7 @@ from shared.bus.envelope import CloudEvent
 from shared.config import BusSettings, load_settings
 from shared.migrations import service_dir, upgrade
 from tests.conftest import database_url
+from tests.infrastructure import Infrastructure
 from tests.tokens import TestIssuer
 
 
@@ -36,15 +37,15 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def notifications_template(infra: dict[str, str]) -> Iterator[str]:
+def notifications_template(infra: Infrastructure) -> Iterator[str]:
     name = f"cio_test_notif_tmpl_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(infra["pg"], autocommit=True) as conn:
+    with psycopg.connect(infra.pg, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    upgrade(service_dir("notifications"), database_url(infra["pg"], name))
+    upgrade(service_dir("notifications"), database_url(infra.pg, name))
     try:
         yield name
     finally:
-        with psycopg.connect(infra["pg"], autocommit=True) as conn:
+        with psycopg.connect(infra.pg, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
@@ -133,7 +134,7 @@ def issuer() -> TestIssuer:
 
 @pytest.fixture
 def notifications_service(
-    infra: dict[str, str],
+    infra: Infrastructure,
     notifications_template: str,
     bus_settings: BusSettings,
     issuer: TestIssuer,
@@ -141,9 +142,9 @@ def notifications_service(
     http_receiver: HttpReceiver,
 ) -> Iterator[Notifications]:
     name = f"cio_test_notif_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(infra["pg"], autocommit=True) as conn:
+    with psycopg.connect(infra.pg, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{notifications_template}"')
-    settings = load_settings("notifications", database_url=database_url(infra["pg"], name))
+    settings = load_settings("notifications", database_url=database_url(infra.pg, name))
     settings = replace(settings, bus=bus_settings)
     channels = ChannelSettings(
         smtp=SmtpSettings(host="127.0.0.1", port=smtp_sink.port),
@@ -159,7 +160,7 @@ def notifications_service(
         yield service
     finally:
         service.engine.dispose()
-        with psycopg.connect(infra["pg"], autocommit=True) as conn:
+        with psycopg.connect(infra.pg, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 

@@ -19,6 +19,7 @@ from shared.bus.envelope import CloudEvent
 from shared.config import Settings, load_settings
 from shared.migrations import service_dir, upgrade
 from tests.conftest import database_url
+from tests.infrastructure import Infrastructure
 from tests.tokens import TestIssuer
 
 ORGS = [
@@ -75,11 +76,11 @@ def apply_events(service: TrainingService, events: list[CloudEvent]) -> None:
 
 
 @pytest.fixture(scope="session")
-def training_template(infra: dict[str, str], amqp_url: str) -> Iterator[str]:
+def training_template(infra: Infrastructure, amqp_url: str) -> Iterator[str]:
     name = f"cio_test_training_tmpl_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(infra["pg"], autocommit=True) as conn:
+    with psycopg.connect(infra.pg, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    url = database_url(infra["pg"], name)
+    url = database_url(infra.pg, name)
     service = bootstrap(_settings(url, amqp_url), verifier=TestIssuer().verifier(), rules=TrainingRules())
     upgrade(service_dir("training"), url)
     apply_events(service, directory_events())
@@ -87,7 +88,7 @@ def training_template(infra: dict[str, str], amqp_url: str) -> Iterator[str]:
     try:
         yield name
     finally:
-        with psycopg.connect(infra["pg"], autocommit=True) as conn:
+        with psycopg.connect(infra.pg, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
@@ -98,13 +99,13 @@ def issuer() -> TestIssuer:
 
 @pytest.fixture
 def training_service(
-    infra: dict[str, str], training_template: str, amqp_url: str, issuer: TestIssuer
+    infra: Infrastructure, training_template: str, amqp_url: str, issuer: TestIssuer
 ) -> Iterator[TrainingService]:
     name = f"cio_test_training_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(infra["pg"], autocommit=True) as conn:
+    with psycopg.connect(infra.pg, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{training_template}"')
     service = bootstrap(
-        _settings(database_url(infra["pg"], name), amqp_url),
+        _settings(database_url(infra.pg, name), amqp_url),
         verifier=issuer.verifier(),
         rules=TrainingRules(inline_import_bytes=64 * 1024, check_on=(12, 1)),
     )
@@ -112,7 +113,7 @@ def training_service(
         yield service
     finally:
         service.engine.dispose()
-        with psycopg.connect(infra["pg"], autocommit=True) as conn:
+        with psycopg.connect(infra.pg, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 

@@ -12,7 +12,8 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from training.bootstrap import TrainingService
-from training.entrypoints.worker import APPOINTMENTS_QUEUE, DIRECTORY_QUEUE, requirement_check
+from training.declaration import SPEC
+from training.entrypoints.timers import requirement_check
 from training.service_layer.projections import appointment_handlers, directory_handlers
 
 from shared.bus.consumer import EventConsumer
@@ -25,6 +26,7 @@ from tests.integration.training.conftest import COUNTY_ADMIN, create_training, p
 from tests.tokens import TestIssuer
 
 pytestmark = pytest.mark.integration
+DIRECTORY, APPOINTMENTS = SPEC.subscriptions
 
 CITY_REVIEWER = ("city_reviewer", "/4108")
 
@@ -97,7 +99,9 @@ def test_issued_and_revoked_certificates_reach_a_bound_queue(
 def test_appointments_from_the_exchange_appear_in_compliance(
     client: FlaskClient, issuer: TestIssuer, training_service: TrainingService, broker: Broker, background: Background
 ) -> None:
-    spec = dataclasses.replace(APPOINTMENTS_QUEUE, name=f"training.appointments.{uuid.uuid4().hex[:6]}")
+    spec = dataclasses.replace(
+        APPOINTMENTS.queue_spec(training_service), name=f"training.appointments.{uuid.uuid4().hex[:6]}"
+    )
     broker._queues += [spec.name, spec.retry, spec.parking]
     consumer = EventConsumer(broker.settings, spec, appointment_handlers(1), training_service.uow)
     background.start_consumer(consumer)
@@ -199,7 +203,9 @@ def test_unmet_requirement_is_published_once_per_person_and_year(
 def test_people_provisioned_by_identity_become_known(
     client: FlaskClient, issuer: TestIssuer, training_service: TrainingService, broker: Broker, background: Background
 ) -> None:
-    spec = dataclasses.replace(DIRECTORY_QUEUE, name=f"training.directory.{uuid.uuid4().hex[:6]}")
+    spec = dataclasses.replace(
+        DIRECTORY.queue_spec(training_service), name=f"training.directory.{uuid.uuid4().hex[:6]}"
+    )
     broker._queues += [spec.name, spec.retry, spec.parking]
     background.start_consumer(EventConsumer(broker.settings, spec, directory_handlers(), training_service.uow))
     newcomer = str(uuid.uuid4())

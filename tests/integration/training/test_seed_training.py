@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from training.adapters.orm import certificates
 from training.bootstrap import TrainingService
-from training.entrypoints.worker import requirement_check
+from training.entrypoints.timers import requirement_check
 from training.service_layer.projections import appointment_handlers
 
 from shared.bus.envelope import CloudEvent

@@ -13,6 +13,8 @@ import pytest
 from identity.adapters.sso_config import parse_providers
 from identity.adapters.upstream import CasClient, OAuth2VariantClient, UpstreamError
 
+from tests.helpers import SHUTDOWN_POLL
+
 CAS_SUCCESS = """<cas:serviceResponse xmlns:cas="http://www.yale.edu/tp/cas">
   <cas:authenticationSuccess>
     <cas:user>wangwu</cas:user>
@@ -100,7 +102,7 @@ class _Platform(BaseHTTPRequestHandler):
 @pytest.fixture
 def platform() -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Platform)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": SHUTDOWN_POLL}, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:

@@ -22,6 +22,8 @@ from notifications.adapters.channels import LoggingSmsProvider
 from notifications.adapters.outbound import OutboundFailed, OutboundPolicy, PinnedPoster, RefusedTarget, resolve
 from notifications.service_layer.delivery import Outgoing, redact
 
+from tests.helpers import SHUTDOWN_POLL
+
 
 def answering(*addresses: str) -> Any:
     """A resolver that gives fixed answers, as a name under an attacker's control would."""
@@ -118,7 +120,7 @@ def receiver() -> Iterator[tuple[int, list[dict[str, Any]]]]:
             return
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": SHUTDOWN_POLL}, daemon=True).start()
     try:
         yield int(server.server_address[1]), seen
     finally:
@@ -231,7 +233,7 @@ def test_https_goes_to_the_checked_address_and_still_verifies_the_robot_name(tmp
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     server.socket = context.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": SHUTDOWN_POLL}, daemon=True).start()
     port = int(server.server_address[1])
     try:
         for_robot = OutboundPolicy.from_settings(["robot.example"], ["127.0.0.1/32"], resolver=answering("127.0.0.1"))

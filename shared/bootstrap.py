@@ -1,0 +1,59 @@
+"""What every service's bootstrap wires the same way: the engine and sessions built on first use, the unit of work,
+and the token verifier that also refuses accounts the directory projection knows as disabled.
+
+A service's `<name>/bootstrap.py` subclasses `WiredService`, names its unit of work and its projection of
+identity's users, and adds only what is its own (rules, catalogues, senders). Nothing is built at import time, so a
+test can bootstrap with its own settings and verifier and nothing else changes (cosmicpython's bootstrap).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, ClassVar
+
+from sqlalchemy import Engine, Table
+from sqlalchemy.orm import Session, sessionmaker
+
+from shared.auth import ActiveAccountsOnly, JwksKeys, TokenVerifier, directory_is_disabled
+from shared.config import Settings
+from shared.db import make_engine, make_session_factory
+
+
+@dataclass(kw_only=True)
+class WiredService:
+    """One process's wiring of a service: settings, engine, sessions, units of work, token verifier.
+
+    Subclasses set `name`, `unit_of_work` (called with the session factory and the CloudEvent source) and
+    `directory_users` (the table with `user_id` and `is_active` the verifier reads); `given_verifier` is the one
+    tests pass (tests.tokens.TestIssuer().verifier())."""
+
+    name: ClassVar[str]
+    unit_of_work: ClassVar[Callable[..., Any]]
+    directory_users: ClassVar[Table]
+
+    settings: Settings
+    given_verifier: TokenVerifier | None = None
+
+    @cached_property
+    def engine(self) -> Engine:
+        return make_engine(self.settings.database_url)
+
+    @cached_property
+    def session_factory(self) -> sessionmaker[Session]:
+        return make_session_factory(self.engine)
+
+    def uow(self) -> Any:
+        return self.unit_of_work(self.session_factory, source=f"/cio/{self.name}")
+
+    @cached_property
+    def verifier(self) -> TokenVerifier:
+        if self.given_verifier is not None:
+            return self.given_verifier
+        auth = self.settings.auth
+        return ActiveAccountsOnly(
+            auth,
+            JwksKeys.from_url(auth.jwks_url, auth.jwks_cache_seconds),
+            directory_is_disabled(self.session_factory, self.directory_users),
+        )
