@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import select
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol, Self
 
 from sqlalchemy import DateTime, Dialect, Engine, MetaData, create_engine, event, text
@@ -99,6 +99,19 @@ def ping(engine: Engine) -> None:
     """Raise unless the database answers; uses the pool, so it reuses open connections."""
     with engine.connect() as connection:
         connection.execute(text("SELECT 1"))
+
+
+def pending_scope(session: Session, record_id: object, attributes: Sequence[str]) -> str | None:
+    """The org path of a record this transaction added but has not flushed yet (its first string attribute of
+    `attributes`). A unit of work looks records up for an audit row's scope without autoflush, so writing an audit
+    row never moves a flush (and the constraint errors a handler expects at commit) into `audit()`."""
+    for obj in session.new:
+        if getattr(obj, "id", None) == record_id:
+            for attribute in attributes:
+                value = getattr(obj, attribute, None)
+                if isinstance(value, str):
+                    return value
+    return None
 
 
 class HasEvents(Protocol):

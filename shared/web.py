@@ -13,10 +13,11 @@ from flask_smorest.spec import prepare_response
 from marshmallow import INCLUDE, Schema, fields
 
 from shared.auth import TokenVerifier, bearer_token, is_public, public
-from shared.errors import PROBLEM_JSON, Unauthorized, register_error_handlers
+from shared.errors import Unauthorized
 from shared.health import Check, run_checks
 from shared.logging import new_request_id, reset_request_id, set_request_id
 from shared.metrics import HTTP_DURATION, HTTP_REQUESTS, render_latest
+from shared.problems import PROBLEM_JSON, register_error_handlers
 
 REQUEST_ID_HEADER = "X-Request-ID"
 
@@ -26,7 +27,7 @@ SWAGGER_UI_URL = "/openapi/swagger-ui/"
 
 
 class ProblemSchema(Schema):
-    """What every error answer is: RFC 9457 problem+json (shared.errors.problem_response), with the request id,
+    """What every error answer is: RFC 9457 problem+json (shared.problems.problem_response), with the request id,
     the bad fields (`errors`) and any extension members a handler adds (hence unknown members allowed)."""
 
     class Meta:

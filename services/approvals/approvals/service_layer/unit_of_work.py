@@ -33,9 +33,9 @@ from approvals.domain.filings import DUE, ChangeFiling
 from approvals.domain.model import ACTIVE, OPEN, REVOKED, Appointment, OrgNode, ReviewCase, ReviewTask
 from approvals.domain.publication import Objection, Publication
 from approvals.domain.terms import TermRecord
-from shared.auth import Principal
 from shared.db import SqlAlchemyUnitOfWork
 from shared.logging import get_request_id
+from shared.principal import Principal
 from shared.scope import path_within, within_any
 
 # Roles that read everything in their subtree (never decide).

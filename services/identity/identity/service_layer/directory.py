@@ -17,8 +17,8 @@ from identity.adapters.orm import users as users_table
 from identity.adapters.passwords import hash_password
 from identity.domain.model import PLATFORM_PATH, ROLES, DomainError, Org, OrgLevel, User, clean_profile
 from identity.service_layer.unit_of_work import IdentityUnitOfWork
-from shared.auth import Principal
 from shared.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
+from shared.principal import Principal
 from shared.scope import within_any
 from shared.validators import is_email
 

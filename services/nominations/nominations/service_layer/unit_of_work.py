@@ -25,8 +25,7 @@ from nominations.adapters.orm import (
 from nominations.domain.batches import Batch
 from nominations.domain.model import Nomination, Round, RoundStatus, Status
 from nominations.domain.terms import TermRecord, consecutive_terms_before, next_term_start
-from shared.audit import pending_scope
-from shared.db import SqlAlchemyUnitOfWork
+from shared.db import SqlAlchemyUnitOfWork, pending_scope
 from shared.logging import get_request_id
 from shared.scope import within_any
 

@@ -14,8 +14,8 @@ from notifications.adapters.orm import deliveries, messages, preferences
 from notifications.domain.model import RuleBookKinds, validate_digest, validate_preferences
 from notifications.service_layer.notifier import load_preferences
 from notifications.service_layer.unit_of_work import NotificationsUnitOfWork
-from shared.errors import NotFound, PreconditionFailed, Unprocessable, field_error
-from shared.http import etag_for
+from shared.errors import NotFound, Unprocessable, field_error
+from shared.etags import require_current
 
 
 def inbox_page(
@@ -128,11 +128,7 @@ def update_preferences(
             .first()
         )
         version = row["version"] if row else 0
-        if "*" not in if_match and etag_for(version) not in if_match:
-            raise PreconditionFailed(
-                "The preferences changed since you read them; read them again and retry.",
-                current_etag=etag_for(version),
-            )
+        require_current(if_match, version, "The preferences changed since you read them; read them again and retry.")
         stored_robots = dict(row["robots"]) if row else {}
         for name, value in (robots or {}).items():
             if value:

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared import clock
-from shared.auth import Principal
 from shared.errors import Conflict, NotFound, Unprocessable, field_error
+from shared.principal import Principal
 from shared.scope import path_within, within_any
 from training.adapters import metrics
 from training.adapters.orm import certificates as certificates_table

@@ -17,8 +17,8 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from shared.auth import Principal
 from shared.errors import Forbidden, NotFound, Unprocessable, field_error
+from shared.principal import Principal
 from shared.scope import path_within
 from shared.tabular import UnreadableFile, detect_format, read_table
 from training.adapters import metrics

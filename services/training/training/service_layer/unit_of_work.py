@@ -10,8 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from shared.audit import pending_scope
-from shared.db import SqlAlchemyUnitOfWork
+from shared.db import SqlAlchemyUnitOfWork, pending_scope
 from shared.logging import get_request_id
 from training.adapters.orm import (
     attendance,
