@@ -5,9 +5,9 @@ from __future__ import annotations
 import http
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, TypeVar
 
-from flask import Flask, Response, g, jsonify, request
+from flask import Flask, Response, current_app, g, jsonify, request
 from flask_smorest import Api, Blueprint
 from flask_smorest.spec import prepare_response
 from marshmallow import INCLUDE, Schema, fields
@@ -100,6 +100,17 @@ def create_service_app(
     _install_operational_routes(app, checks)
     app.extensions["cio_api"] = api
     return app
+
+
+S = TypeVar("S")
+
+
+def wired_service(name: str, kind: type[S]) -> S:
+    """The wired service object (its unit of work, settings, clients) that `shared.service.create_app` keeps on the
+    app under the service's name: how a view reaches it without anything built at import time."""
+    found = current_app.extensions[name]
+    assert isinstance(found, kind)
+    return found
 
 
 def _install_request_hooks(app: Flask, verifier: Callable[[], TokenVerifier]) -> None:

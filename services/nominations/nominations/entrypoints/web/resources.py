@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
-from urllib.parse import quote
 
-from flask import Response, current_app, request, stream_with_context, url_for
+from flask import Response, current_app, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -45,12 +44,13 @@ from nominations.entrypoints.web.schemas import (
     SummaryArgs,
 )
 from nominations.service_layer import handlers
-from shared import tabular
+from shared import downloads
 from shared.audit import audit_blueprint
 from shared.auth import current_principal
 from shared.errors import NotFound, Unprocessable, field_error
 from shared.http import idempotent, require_if_match, with_etag
 from shared.pagination import decode_cursor, page
+from shared.web import wired_service
 
 policies_blp = Blueprint("policies", __name__, url_prefix="/api/policies", description="Policies (推荐政策) as data")
 rounds_blp = Blueprint("rounds", __name__, url_prefix="/api/rounds", description="Nomination rounds (推荐批次)")
@@ -60,9 +60,7 @@ nominations_blp = Blueprint(
 
 
 def service() -> Nominations:
-    found = current_app.extensions["nominations"]
-    assert isinstance(found, Nominations)
-    return found
+    return wired_service("nominations", Nominations)
 
 
 def _session_factory() -> Any:
@@ -173,16 +171,7 @@ class RoundClose(MethodView):
 
 
 def _table_response(table: handlers.SummaryTable, fmt: str, name: str) -> Response:
-    if fmt == "xlsx":
-        body, mimetype = (
-            tabular.xlsx_stream(table.title or "汇总表", table.header, table.rows),
-            ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        )
-    else:
-        body, mimetype = tabular.csv_stream(table.header, table.rows), "text/csv; charset=utf-8"
-    response = Response(stream_with_context(body), mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
-    return response
+    return downloads.table(fmt, name, table.title or "汇总表", table.header, table.rows)
 
 
 @rounds_blp.route("/<uuid:round_id>/summary")
@@ -384,10 +373,7 @@ class NominationPhoto(MethodView):
 
     def get(self, nomination_id: uuid.UUID) -> Any:
         content_type, data = handlers.read_photo(service().uow(), current_principal(), nomination_id)
-        response = Response(data, mimetype=content_type)
-        response.headers["Cache-Control"] = "private, no-store"
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        return response
+        return downloads.uploaded(data, content_type)
 
 
 @nominations_blp.route("/<uuid:nomination_id>/evidence")
@@ -424,11 +410,7 @@ class NominationEvidence(MethodView):
 
     def get(self, nomination_id: uuid.UUID, kind: str) -> Any:
         filename, content_type, data = handlers.read_evidence(service().uow(), current_principal(), nomination_id, kind)
-        response = Response(data, mimetype=content_type)
-        response.headers["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(filename)}"
-        response.headers["Cache-Control"] = "private, no-store"
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        return response
+        return downloads.uploaded(data, content_type, filename)
 
 
 @nominations_blp.route("/<uuid:nomination_id>/certificate-claim")
@@ -452,10 +434,10 @@ class NominationFormPdf(MethodView):
         from nominations.adapters.form_pdf import render_pdf
 
         sheet, photo = handlers.printable_form(service().uow(), current_principal(), nomination_id)
-        response = Response(render_pdf(sheet, photo), mimetype="application/pdf")
-        response.headers["Content-Disposition"] = f'inline; filename="nomination-{nomination_id}.pdf"'
-        response.headers["Cache-Control"] = "private, no-store"
-        return response
+        filename = f"nomination-{nomination_id}.pdf"
+        return downloads.document(
+            render_pdf(sheet, photo), "application/pdf", filename, disposition="inline", private=True
+        )
 
 
 @nominations_blp.route("/<uuid:nomination_id>/attestation")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -30,6 +29,7 @@ from shared.auth import current_principal
 from shared.errors import Forbidden
 from shared.http import request_if_match, with_etag
 from shared.pagination import decode_cursor, page
+from shared.web import wired_service
 
 inbox_blp = Blueprint("inbox", __name__, url_prefix="/api/inbox", description="The caller's messages (站内信)")
 prefs_blp = Blueprint("preferences", __name__, url_prefix="/api/preferences", description="Channels per kind")
@@ -44,9 +44,7 @@ ALERT_SOURCE_ROLE = "alertmanager"
 
 
 def service() -> Notifications:
-    found = current_app.extensions["notifications"]
-    assert isinstance(found, Notifications)
-    return found
+    return wired_service("notifications", Notifications)
 
 
 def _cursor_key(row: dict[str, Any]) -> list[str]:
