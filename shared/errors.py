@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.domain import DomainError
+
 
 class ProblemError(Exception):
     """An error the caller can act on; rendered as problem+json with its status."""
@@ -92,3 +94,8 @@ def flatten_marshmallow(messages: dict[str, Any]) -> list[dict[str, Any]]:
     for location, fields in messages.items():
         walk(location, "", fields)
     return out
+
+
+def refused(exc: DomainError) -> Unprocessable:
+    """A domain rule's refusal as the API reports it: 422, naming the field (`_schema` when it names none)."""
+    return Unprocessable(str(exc), errors=[field_error(exc.field or "_schema", str(exc))])

@@ -17,7 +17,7 @@ from identity.adapters.orm import users as users_table
 from identity.adapters.passwords import hash_password
 from identity.domain.model import PLATFORM_PATH, ROLES, DomainError, Org, OrgLevel, User, clean_profile
 from identity.service_layer.unit_of_work import IdentityUnitOfWork
-from shared.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
+from shared.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error, refused
 from shared.principal import Principal
 from shared.scope import within_any
 from shared.validators import is_email
@@ -37,10 +37,6 @@ READER_ROLES = (
 )
 PHONE = re.compile(r"^1\d{10}$")
 MAX_IMPORT_ROWS = 50_000
-
-
-def _domain_error(exc: DomainError) -> Unprocessable:
-    return Unprocessable(str(exc), errors=[field_error(exc.field or "_schema", str(exc))])
 
 
 def _require_admin_over(actor: Principal, org: Org | None) -> None:
@@ -74,7 +70,7 @@ def create_org(uow: IdentityUnitOfWork, actor: Principal, cmd: CreateOrg) -> Org
         try:
             org = Org(cmd.code, cmd.name, OrgLevel(cmd.level), parent)
         except DomainError as exc:
-            raise _domain_error(exc) from exc
+            raise refused(exc) from exc
         uow.orgs.add(org)
         uow.audit("org_created", actor=actor.subject, target=org.code, details={"path": org.path})
         uow.commit()
@@ -343,7 +339,7 @@ def _new_user(uow: IdentityUnitOfWork, actor: Principal, cmd: CreateUser) -> Use
             password_hash=hash_password(cmd.password) if cmd.password else None,
         )
     except DomainError as exc:
-        raise _domain_error(exc) from exc
+        raise refused(exc) from exc
     uow.users.add(user)
     return user
 
@@ -444,7 +440,7 @@ def grant_role(
         try:
             grant = user.grant(role, org, by=actor.subject)
         except DomainError as exc:
-            raise _domain_error(exc) from exc
+            raise refused(exc) from exc
         uow.audit(
             "role_granted",
             actor=actor.subject,
