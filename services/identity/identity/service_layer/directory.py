@@ -17,6 +17,7 @@ from identity.adapters.orm import users as users_table
 from identity.adapters.passwords import hash_password
 from identity.domain.model import PLATFORM_PATH, ROLES, DomainError, Org, OrgLevel, User, clean_profile
 from identity.service_layer.unit_of_work import IdentityUnitOfWork
+from shared import tabular
 from shared.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error, refused
 from shared.principal import Principal
 from shared.scope import within_any
@@ -98,12 +99,9 @@ class ImportReport:
 
 def _read_csv(content: bytes, required: list[str]) -> list[tuple[int, dict[str, str]]]:
     try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = content.decode("gb18030")  # what spreadsheet exports in China often are
-        except UnicodeDecodeError as exc:
-            raise Unprocessable("The file is neither UTF-8 nor GB18030 text.") from exc
+        text = tabular.decode_text(content)
+    except tabular.UnreadableFile as exc:
+        raise Unprocessable("The file is neither UTF-8 nor GB18030 text.") from exc
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip() for h in reader.fieldnames or []]
     missing = [c for c in required if c not in header]

@@ -63,7 +63,7 @@ from approvals.entrypoints.web.schemas import (
     VerificationSchema,
 )
 from approvals.service_layer import appointments, evaluations, publications, queries, reviews
-from shared import downloads
+from shared import files
 from shared.audit import audit_blueprint
 from shared.auth import current_principal, public
 from shared.http import idempotent, require_if_match, with_etag
@@ -223,7 +223,7 @@ class PublishedList(MethodView):
         fmt = args["format"]
         body = queries.render_xlsx(rows, "名单公示") if fmt == "xlsx" else queries.render_csv(rows)
         filename = f"published-list-{args['round_id']}.{fmt}"
-        return downloads.document(body, downloads.TABLE_TYPES[fmt], filename, disposition="attachment")
+        return files.document(body, files.TABLE_TYPES[fmt], filename, disposition="attachment")
 
 
 @appointments_blp.route("/<uuid:appointment_id>")
@@ -243,7 +243,7 @@ class AppointmentLetterPdf(MethodView):
 
         letter = queries.appointment_letter(service().uow(), current_principal(), appointment_id)
         filename = f"appointment-{appointment_id}.pdf"
-        return downloads.document(render_pdf(letter), "application/pdf", filename, disposition="inline", private=True)
+        return files.document(render_pdf(letter), "application/pdf", filename, disposition="inline", private=True)
 
 
 @appointments_blp.route("/<uuid:appointment_id>/renew")
@@ -462,7 +462,7 @@ class RectificationAttachment(MethodView):
         filename, content_type, data = evaluations.rectification_attachment(
             service().uow(), current_principal(), rectification_id, attachment_id
         )
-        return downloads.uploaded(data, content_type, filename, disposition="attachment")
+        return files.uploaded(data, content_type, filename, disposition="attachment")
 
 
 @evaluations_blp.route("/rectifications/<uuid:rectification_id>/outcome")

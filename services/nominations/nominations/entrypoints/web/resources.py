@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Response, current_app, request, url_for
+from flask import Response, current_app, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -44,7 +44,7 @@ from nominations.entrypoints.web.schemas import (
     SummaryArgs,
 )
 from nominations.service_layer import handlers
-from shared import downloads
+from shared import files
 from shared.audit import audit_blueprint
 from shared.auth import current_principal
 from shared.errors import NotFound, Unprocessable, field_error
@@ -171,7 +171,7 @@ class RoundClose(MethodView):
 
 
 def _table_response(table: handlers.SummaryTable, fmt: str, name: str) -> Response:
-    return downloads.table(fmt, name, table.title or "汇总表", table.header, table.rows)
+    return files.table(fmt, name, table.title or "汇总表", table.header, table.rows)
 
 
 @rounds_blp.route("/<uuid:round_id>/summary")
@@ -362,8 +362,7 @@ class NominationPhoto(MethodView):
     @nominations_blp.doc(requestBody={"content": {"image/jpeg": {}, "image/png": {}, "multipart/form-data": {}}})
     def put(self, nomination_id: uuid.UUID) -> Any:
         """Upload the photo: the raw image, or multipart field `photo`; JPEG/PNG checked by content."""
-        upload = request.files.get("photo")
-        content = upload.read() if upload is not None else request.get_data()
+        _, content = files.received("photo")
         if not content:
             raise Unprocessable(errors=[field_error("photo", "the image is missing / 缺少照片", "body")])
         nomination = handlers.upload_photo(
@@ -373,7 +372,7 @@ class NominationPhoto(MethodView):
 
     def get(self, nomination_id: uuid.UUID) -> Any:
         content_type, data = handlers.read_photo(service().uow(), current_principal(), nomination_id)
-        return downloads.uploaded(data, content_type)
+        return files.uploaded(data, content_type)
 
 
 @nominations_blp.route("/<uuid:nomination_id>/evidence")
@@ -392,8 +391,7 @@ class NominationEvidence(MethodView):
     def put(self, nomination_id: uuid.UUID, kind: str) -> Any:
         """Upload the evidence of a kind the policy's form takes (multipart field `file`, or the raw body): a PDF
         or an image, read from its content; If-Match required."""
-        upload = request.files.get("file")
-        content = upload.read() if upload is not None else request.get_data()
+        filename, content = files.received("file")
         if not content:
             raise Unprocessable(errors=[field_error("file", "the file is missing / 缺少文件", "body")])
         nomination = handlers.upload_evidence(
@@ -402,7 +400,7 @@ class NominationEvidence(MethodView):
             nomination_id,
             require_if_match,
             kind,
-            upload.filename or kind if upload is not None else kind,
+            filename or kind,
             content,
             handlers.now_utc(),
         )
@@ -410,7 +408,7 @@ class NominationEvidence(MethodView):
 
     def get(self, nomination_id: uuid.UUID, kind: str) -> Any:
         filename, content_type, data = handlers.read_evidence(service().uow(), current_principal(), nomination_id, kind)
-        return downloads.uploaded(data, content_type, filename)
+        return files.uploaded(data, content_type, filename)
 
 
 @nominations_blp.route("/<uuid:nomination_id>/certificate-claim")
@@ -435,9 +433,7 @@ class NominationFormPdf(MethodView):
 
         sheet, photo = handlers.printable_form(service().uow(), current_principal(), nomination_id)
         filename = f"nomination-{nomination_id}.pdf"
-        return downloads.document(
-            render_pdf(sheet, photo), "application/pdf", filename, disposition="inline", private=True
-        )
+        return files.document(render_pdf(sheet, photo), "application/pdf", filename, disposition="inline", private=True)
 
 
 @nominations_blp.route("/<uuid:nomination_id>/attestation")

@@ -1,6 +1,7 @@
-"""Files a view sends back: documents we generate (tables as CSV/XLSX, printable PDFs) and files a user uploaded.
+"""Files through the API: an upload a view receives, and the files it sends back (documents we generate — tables as
+CSV/XLSX, printable PDFs — and files a user uploaded).
 
-One place decides their headers, so every service answers alike: a generated document is named by us (plain ASCII,
+One place decides how they travel, so every service answers alike: a generated document is named by us (plain ASCII,
 `filename="…"`); an uploaded file keeps its own name (RFC 5987 `filename*`, Chinese included), is never cached and
 never sniffed into something the browser would run.
 """
@@ -11,9 +12,19 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 from urllib.parse import quote
 
-from flask import Response, stream_with_context
+from flask import Response, request, stream_with_context
 
 from shared import tabular
+
+
+def received(field: str) -> tuple[str | None, bytes]:
+    """An upload as multipart field `field`, or else the raw request body: (the file's name if it has one, its
+    bytes; empty when nothing was sent)."""
+    part = request.files.get(field)
+    if part is not None:
+        return part.filename, part.read()
+    return None, request.get_data()
+
 
 TABLE_TYPES = {
     "csv": "text/csv; charset=utf-8",
