@@ -75,6 +75,11 @@ def field_error(field: str, message: str, location: str = "json") -> dict[str, A
     return {"field": field, "in": location, "messages": [message]}
 
 
+def row_error(row: int, column: str, message: str, message_zh: str) -> dict[str, Any]:
+    """One bad cell of an imported file (`row` as the spreadsheet numbers it: the header is 1), in both languages."""
+    return {"row": row, "column": column, "message": message, "message_zh": message_zh}
+
+
 def flatten_marshmallow(messages: dict[str, Any]) -> list[dict[str, Any]]:
     """webargs' {location: {field: [msg]}} (nested for nested schemas) → one entry per bad field."""
     out: list[dict[str, Any]] = []

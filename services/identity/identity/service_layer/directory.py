@@ -18,7 +18,7 @@ from identity.adapters.passwords import hash_password
 from identity.domain.model import PLATFORM_PATH, ROLES, DomainError, Org, OrgLevel, User, clean_profile
 from identity.service_layer.unit_of_work import IdentityUnitOfWork
 from shared import tabular
-from shared.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error, refused
+from shared.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error, refused, row_error
 from shared.principal import Principal
 from shared.scope import within_any
 from shared.validators import is_email
@@ -86,7 +86,7 @@ class ImportReport:
     errors: list[dict[str, Any]] = field(default_factory=list)
 
     def error(self, row: int, column: str, zh: str, en: str) -> None:
-        self.errors.append({"row": row, "column": column, "message": en, "message_zh": zh})
+        self.errors.append(row_error(row, column, en, zh))
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -108,7 +108,7 @@ def _read_csv(content: bytes, required: list[str]) -> list[tuple[int, dict[str, 
     if missing:
         raise Unprocessable(
             f"The header lacks the columns: {', '.join(missing)}.",
-            errors=[{"row": 1, "column": c, "message": "missing column", "message_zh": "缺少列"} for c in missing],
+            errors=[row_error(1, c, "missing column", "缺少列") for c in missing],
         )
     rows = [
         (index + 2, {(k or "").strip(): (v or "").strip() for k, v in raw.items()}) for index, raw in enumerate(reader)
