@@ -15,7 +15,7 @@ sign-in under an unknown username, an operator's command) is shown only to those
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -187,19 +187,6 @@ def list_entries(session: Session, args: dict[str, Any], paths: list[str], *, wi
         query = query.where(table.c.id < after)
     rows = [dict(row._mapping) for row in session.execute(query)]
     return page(rows, args["limit"], lambda row: row["id"])
-
-
-def pending_scope(session: Session, record_id: object, attributes: Sequence[str]) -> str | None:
-    """The org path of a record this transaction added but has not flushed yet (its first string attribute of
-    `attributes`). A unit of work looks records up for an audit row's scope without autoflush, so writing an audit
-    row never moves a flush (and the constraint errors a handler expects at commit) into `audit()`."""
-    for obj in session.new:
-        if getattr(obj, "id", None) == record_id:
-            for attribute in attributes:
-                value = getattr(obj, attribute, None)
-                if isinstance(value, str):
-                    return value
-    return None
 
 
 def audit_blueprint(service: str, *, with_ip: bool = False) -> Blueprint:

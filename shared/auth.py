@@ -1,4 +1,4 @@
-"""Access-token verification and the caller's grants.
+"""Access-token verification and the request's caller (the Flask side; `shared.principal` is who they are).
 
 Tokens are ES256 JWTs from the identity service. The algorithm is pinned, `iss`, `aud`,
 `exp`, `iat` and `sub` are required, and keys come from the JWKS (cached, fetched again
@@ -15,8 +15,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import jwt
@@ -24,8 +23,8 @@ import requests
 from flask import g, request
 
 from shared.config import AuthSettings
-from shared.errors import NotFound, ServiceUnavailable, Unauthorized
-from shared.scope import is_grant_path, path_within
+from shared.errors import ServiceUnavailable, Unauthorized
+from shared.principal import Principal, principal_from_claims
 
 ALGORITHMS = ["ES256"]
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub"]
@@ -46,42 +45,6 @@ class KeysUnavailable(ServiceUnavailable):
             "The keys that verify access tokens cannot be fetched right now; retry shortly.",
             headers={"Retry-After": str(KEYS_RETRY_AFTER_SECONDS)},
         )
-
-
-@dataclass(frozen=True)
-class Grant:
-    role: str
-    org_path: str
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who is calling: a user (`sub` is the user id) or a service client, and what they were granted."""
-
-    subject: str
-    grants: tuple[Grant, ...] = ()
-    client_id: str | None = None
-    name: str | None = None
-    claims: dict[str, Any] = field(default_factory=dict, compare=False)
-
-    @property
-    def roles(self) -> set[str]:
-        return {g.role for g in self.grants}
-
-    def paths(self, *roles: str) -> list[str]:
-        """The org subtrees where the caller holds any of `roles` (any role if none given)."""
-        return sorted({g.org_path for g in self.grants if not roles or g.role in roles})
-
-    def has_role(self, *roles: str) -> bool:
-        return any(g.role in roles for g in self.grants)
-
-    def can(self, org_path: str, *roles: str) -> bool:
-        return any(path_within(org_path, p) for p in self.paths(*roles))
-
-    def require_within(self, org_path: str | None, *roles: str, what: str = "record") -> None:
-        """A record outside the caller's subtree does not exist for them: 404, never 403."""
-        if org_path is None or not self.can(org_path, *roles):
-            raise NotFound(f"No such {what}.")
 
 
 KeySource = Callable[[], dict[str, Any]]
@@ -238,21 +201,6 @@ def directory_is_disabled(session_factory: Callable[[], Any], table: Any) -> Cal
     return is_disabled
 
 
-def principal_from_claims(claims: dict[str, Any]) -> Principal:
-    grants = tuple(
-        Grant(str(item[0]), str(item[1]))
-        for item in claims.get("grants", [])
-        if isinstance(item, list | tuple) and len(item) == 2 and is_grant_path(str(item[1]))
-    )
-    return Principal(
-        subject=str(claims["sub"]),
-        grants=grants,
-        client_id=claims.get("client_id"),
-        name=claims.get("name"),
-        claims=claims,
-    )
-
-
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -304,7 +252,3 @@ def require_roles(*roles: str) -> Callable[[F], F]:
         return wrapper  # type: ignore[return-value]
 
     return decorate
-
-
-def any_within(principal: Principal, org_paths: Iterable[str], *roles: str) -> bool:
-    return any(principal.can(p, *roles) for p in org_paths)

@@ -14,7 +14,7 @@ import datetime as dt
 import itertools
 import operator
 import select
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, Self, TypeVar
 
@@ -103,6 +103,19 @@ def ping(engine: Engine) -> None:
     """Raise unless the database answers; uses the pool, so it reuses open connections."""
     with engine.connect() as connection:
         connection.execute(text("SELECT 1"))
+
+
+def pending_scope(session: Session, record_id: object, attributes: Sequence[str]) -> str | None:
+    """The org path of a record this transaction added but has not flushed yet (its first string attribute of
+    `attributes`). A unit of work looks records up for an audit row's scope without autoflush, so writing an audit
+    row never moves a flush (and the constraint errors a handler expects at commit) into `audit()`."""
+    for obj in session.new:
+        if getattr(obj, "id", None) == record_id:
+            for attribute in attributes:
+                value = getattr(obj, attribute, None)
+                if isinstance(value, str):
+                    return value
+    return None
 
 
 class HasEvents(Protocol):

@@ -30,7 +30,8 @@ from sqlalchemy.orm import Session
 from shared.auth import current_principal
 from shared.bus.tables import bus_metadata
 from shared.db import UtcDateTime
-from shared.errors import Conflict, PreconditionFailed, PreconditionRequired, Unprocessable, field_error
+from shared.errors import Conflict, Unprocessable, field_error
+from shared.etags import etag_for, if_match_tags, require_current
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 KEEP_IDEMPOTENCY_KEYS = dt.timedelta(hours=24)
@@ -58,23 +59,14 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 # -- ETag / If-Match -----------------------------------------------------------------------------
-def etag_for(version: int | str) -> str:
-    return f'"{version}"'
-
-
 def require_if_match(current_version: int | str) -> None:
     """Updates must name the version they were based on: none is 428, a stale one 412."""
-    header = request.headers.get("If-Match")
-    if not header:
-        raise PreconditionRequired(
-            "Send If-Match with the ETag you read.", errors=[field_error("If-Match", "required", "header")]
-        )
-    candidates = {tag.strip().removeprefix("W/") for tag in header.split(",")}
-    if "*" not in candidates and etag_for(current_version) not in candidates:
-        raise PreconditionFailed(
-            "The record changed since you read it; read it again and retry.",
-            current_etag=etag_for(current_version),
-        )
+    require_current(request_if_match(), current_version)
+
+
+def request_if_match() -> set[str]:
+    """The ETags the request's If-Match names (428 without one)."""
+    return if_match_tags(request.headers.get("If-Match"))
 
 
 def with_etag(response: Response, version: int | str) -> Response:

@@ -42,7 +42,13 @@ def page(items: Sequence[T], limit: int, key: Any) -> dict[str, Any]:
     return {"items": shown, "next_cursor": encode_cursor(key(shown[-1])) if has_more and shown else None}
 
 
-def page_schema(item: type[Schema], name: str) -> type[Schema]:
+def page_schema(item: type[Schema], name: str, **more: fields.Field[Any]) -> type[Schema]:
+    """One page of a list as every list endpoint answers it: `items`, `next_cursor`, then `more` fields (a count)."""
     return Schema.from_dict(
-        {"items": fields.List(fields.Nested(item)), "next_cursor": fields.String(allow_none=True)}, name=name
+        {"items": fields.List(fields.Nested(item)), "next_cursor": fields.String(allow_none=True), **more}, name=name
     )
+
+
+def list_schema(item: type[Schema], name: str) -> type[Schema]:
+    """A whole list in one answer (short lists: a case's history, the policies): `items` only, no cursor."""
+    return Schema.from_dict({"items": fields.List(fields.Nested(item))}, name=name)

@@ -137,17 +137,21 @@ def read_table(
     return _read_csv(content)
 
 
-def _read_csv(content: bytes) -> tuple[list[str], Iterator[tuple[int, list[Any]]]]:
+def decode_text(content: bytes) -> str:
+    """An uploaded text file: UTF-8 (a BOM or not), else GB18030, which spreadsheet exports in China often are."""
     try:
-        text = content.decode("utf-8-sig")
+        return content.decode("utf-8-sig")
     except UnicodeDecodeError:
         try:
-            text = content.decode("gb18030")  # what spreadsheet exports in China often are
+            return content.decode("gb18030")
         except UnicodeDecodeError as exc:
             raise UnreadableFile(
                 "the file is neither UTF-8 nor GB18030 text", "文件既不是UTF-8也不是GB18030编码"
             ) from exc
-    reader = csv.reader(io.StringIO(text))
+
+
+def _read_csv(content: bytes) -> tuple[list[str], Iterator[tuple[int, list[Any]]]]:
+    reader = csv.reader(io.StringIO(decode_text(content)))
     header = [str(h).strip() for h in next(reader, [])]
 
     def rows() -> Iterator[tuple[int, list[Any]]]:

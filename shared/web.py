@@ -5,18 +5,19 @@ from __future__ import annotations
 import http
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, TypeVar
 
-from flask import Flask, Response, g, jsonify, request
+from flask import Flask, Response, current_app, g, jsonify, request
 from flask_smorest import Api, Blueprint
 from flask_smorest.spec import prepare_response
 from marshmallow import INCLUDE, Schema, fields
 
 from shared.auth import TokenVerifier, bearer_token, is_public, public
-from shared.errors import PROBLEM_JSON, Unauthorized, register_error_handlers
+from shared.errors import Unauthorized
 from shared.health import Check, run_checks
 from shared.logging import new_request_id, reset_request_id, set_request_id
 from shared.metrics import HTTP_DURATION, HTTP_REQUESTS, render_latest
+from shared.problems import PROBLEM_JSON, register_error_handlers
 
 REQUEST_ID_HEADER = "X-Request-ID"
 
@@ -26,7 +27,7 @@ SWAGGER_UI_URL = "/openapi/swagger-ui/"
 
 
 class ProblemSchema(Schema):
-    """What every error answer is: RFC 9457 problem+json (shared.errors.problem_response), with the request id,
+    """What every error answer is: RFC 9457 problem+json (shared.problems.problem_response), with the request id,
     the bad fields (`errors`) and any extension members a handler adds (hence unknown members allowed)."""
 
     class Meta:
@@ -99,6 +100,17 @@ def create_service_app(
     _install_operational_routes(app, checks)
     app.extensions["cio_api"] = api
     return app
+
+
+S = TypeVar("S")
+
+
+def wired_service(name: str, kind: type[S]) -> S:
+    """The wired service object (its unit of work, settings, clients) that `shared.service.create_app` keeps on the
+    app under the service's name: how a view reaches it without anything built at import time."""
+    found = current_app.extensions[name]
+    assert isinstance(found, kind)
+    return found
 
 
 def _install_request_hooks(app: Flask, verifier: Callable[[], TokenVerifier]) -> None:

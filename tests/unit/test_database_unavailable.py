@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy.exc
 from flask import Flask
 
-from shared.errors import register_error_handlers
+from shared.problems import register_error_handlers
 
 
 def _app(exc: Exception) -> Flask:

@@ -12,11 +12,11 @@ from flask.testing import FlaskClient
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from shared.auth import Grant, Principal
 from shared.bus.tables import bus_metadata
 from shared.db import make_engine, make_session_factory
 from shared.errors import Unprocessable
 from shared.http import idempotent, require_if_match, with_etag
+from shared.principal import Grant, Principal
 from shared.web import create_service_app
 
 

@@ -2,8 +2,8 @@
 
 import sqlalchemy as sa
 
-from shared.auth import Grant, Principal
 from shared.errors import NotFound
+from shared.principal import Grant, Principal
 from shared.scope import path_within, within_any
 
 
@@ -60,7 +60,7 @@ def test_an_empty_grant_path_never_means_everywhere() -> None:
 
 
 def test_a_token_grant_without_an_org_path_grants_nothing() -> None:
-    from shared.auth import principal_from_claims
+    from shared.principal import principal_from_claims
 
     principal = principal_from_claims({"sub": "u1", "grants": [["platform_admin", ""], ["auditor", "/4108"]]})
     assert principal.grants == (Grant("auditor", "/4108"),)

@@ -13,7 +13,7 @@ from identity.service_layer import directory, sso
 from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 
-from shared.auth import principal_from_claims
+from shared.principal import principal_from_claims
 
 pytestmark = pytest.mark.integration
 

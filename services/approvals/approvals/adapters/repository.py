@@ -29,9 +29,9 @@ from approvals.domain.filings import DUE, ChangeFiling
 from approvals.domain.model import ACTIVE, OPEN, READ_ALL_ROLES, REVOKED, Appointment, ReviewCase, ReviewTask
 from approvals.domain.publication import Objection, Publication
 from approvals.domain.terms import TermRecord
-from shared.auth import Principal
 from shared.db import SqlRepository
 from shared.directory import directory_grants
+from shared.principal import Principal
 from shared.scope import path_within, within_any
 
 

@@ -10,29 +10,22 @@ import uuid
 from dataclasses import dataclass, replace
 from typing import Any
 
+import shared.domain
 from approvals.domain import events
 from approvals.domain.policy import RESUBMIT_RETURNING, WHEN_MISSING_SKIP, Policy, TermPolicy, term_dates
+from shared.clock import now as now
 
 
-class DomainError(Exception):
-    """A rule refused the change; `field` names the input it is about, `status` how the API reports it."""
+class DomainError(shared.domain.DomainError):
+    """A rule refused the change; `status` is how the API reports it."""
 
     status = 422
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 class StateConflict(DomainError):
     """The record is no longer in the state the caller acted on (already decided, not current…): 409."""
 
     status = 409
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 APPROVE, RETURN, REJECT = "approve", "return", "reject"

@@ -15,9 +15,9 @@ from approvals.service_layer import succession
 from approvals.service_layer.reviews import NotYetKnown, _collisions, _commit, problem_of
 from approvals.service_layer.unit_of_work import ApprovalsUnitOfWork
 from shared import directory
-from shared.auth import Principal
 from shared.bus.envelope import CloudEvent
 from shared.errors import Forbidden, NotFound
+from shared.principal import Principal
 from shared.scope import path_within
 
 ADMIN_ROLES = ("platform_admin",)

@@ -34,9 +34,9 @@ from approvals.domain.policy import SUBJECT_SCHOOL, Policy
 from approvals.service_layer.appointments import revoke_in
 from approvals.service_layer.reviews import _commit, problem_of
 from approvals.service_layer.unit_of_work import ApprovalsUnitOfWork
-from shared.auth import Principal
 from shared.errors import Conflict, Forbidden, NotFound, ProblemError, Unprocessable, field_error
 from shared.pagination import decode_cursor, page
+from shared.principal import Principal
 from shared.scope import path_within
 
 CheckVersion = Callable[[int], None]

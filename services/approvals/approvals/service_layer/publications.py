@@ -15,8 +15,8 @@ from approvals.domain.model import READ_ALL_ROLES, DomainError, ReviewCase, now
 from approvals.domain.publication import Objection, Publication
 from approvals.service_layer.reviews import _collisions, _commit, problem_of
 from approvals.service_layer.unit_of_work import ApprovalsUnitOfWork
-from shared.auth import Principal
 from shared.errors import Forbidden, NotFound, Unprocessable, field_error
+from shared.principal import Principal
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ from approvals.domain.letters import AppointmentLetter, letter_of
 from approvals.domain.model import READ_ALL_ROLES, Appointment, ReviewCase, ReviewTask
 from approvals.service_layer.unit_of_work import ApprovalsUnitOfWork
 from shared import clock, tabular
-from shared.auth import Principal
 from shared.errors import NotFound
 from shared.pagination import decode_cursor, page
+from shared.principal import Principal
 
 
 def list_tasks(uow: ApprovalsUnitOfWork, principal: Principal, args: dict[str, Any]) -> dict[str, Any]:

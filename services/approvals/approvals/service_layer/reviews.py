@@ -35,9 +35,9 @@ from approvals.domain.policy import PublicationPolicy
 from approvals.domain.publication import required_publication_hold
 from approvals.service_layer import succession
 from approvals.service_layer.unit_of_work import ApprovalsUnitOfWork
-from shared.auth import Principal
 from shared.bus.envelope import CloudEvent
 from shared.errors import Conflict, Forbidden, NotFound, ProblemError, Unprocessable, field_error
+from shared.principal import Principal
 
 
 class NotYetKnown(RuntimeError):

@@ -17,6 +17,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from identity.domain.model import User
 from identity.domain.sso import ClaimMapping
 from shared.config import ConfigError
 
@@ -51,21 +52,7 @@ MAPPING_SCHEMA: dict[str, Any] = {
         "profile": {
             "type": "object",
             # the directory's profile too (学历, 民族, 教龄, 职务, 职称, 政治面貌): the base's claims fill it
-            "propertyNames": {
-                "enum": [
-                    "display_name",
-                    "phone",
-                    "email",
-                    "gender",
-                    "birth_date",
-                    "education",
-                    "ethnicity",
-                    "teaching_years",
-                    "administrative_post",
-                    "professional_title",
-                    "political_status",
-                ]
-            },
+            "propertyNames": {"enum": ["display_name", "phone", "email", "gender", "birth_date", *User.PROFILE_KEYS]},
             "additionalProperties": {"type": "string"},
         },
         "active": {"$ref": "#/$defs/condition"},

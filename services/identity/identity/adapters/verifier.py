@@ -8,9 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from identity.adapters.orm import users
-from shared.auth import JwksKeys, Principal, TokenVerifier
+from shared.auth import JwksKeys, TokenVerifier
 from shared.config import AuthSettings
 from shared.errors import Unauthorized
+from shared.principal import Principal
 
 
 class ActiveAccountVerifier(TokenVerifier):

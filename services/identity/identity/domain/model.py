@@ -13,14 +13,8 @@ from typing import Any
 
 from identity.domain import events
 from identity.domain.profile import TEACHING_SINCE
-
-
-class DomainError(Exception):
-    """A rule of the domain refused the change; `field` names the input it is about."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+from shared.clock import now as now
+from shared.domain import DomainError as DomainError
 
 
 class OrgLevel(enum.StrEnum):
@@ -59,10 +53,6 @@ ROLES = frozenset(
 )
 
 PLATFORM_PATH = "/"
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def valid_code(code: str) -> bool:

@@ -14,8 +14,8 @@ from identity.domain.model import User
 from identity.service_layer.directory import ADMIN, user_in_scope
 from identity.service_layer.sso import Sso, end_user_sessions
 from identity.service_layer.unit_of_work import IdentityUnitOfWork
-from shared.auth import Principal
 from shared.errors import Conflict, field_error
+from shared.principal import Principal
 
 
 @dataclass(frozen=True)

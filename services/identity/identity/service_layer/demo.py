@@ -10,7 +10,7 @@ from typing import TextIO
 
 from identity.service_layer import directory
 from identity.service_layer.unit_of_work import IdentityUnitOfWork
-from shared.auth import Grant, Principal
+from shared.principal import Grant, Principal
 
 DEMO_ORGS = Path(__file__).resolve().parent.parent / "demo" / "orgs-demo.csv"
 

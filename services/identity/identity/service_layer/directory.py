@@ -17,8 +17,9 @@ from identity.adapters.orm import users as users_table
 from identity.adapters.passwords import hash_password
 from identity.domain.model import PLATFORM_PATH, ROLES, DomainError, Org, OrgLevel, User, clean_profile
 from identity.service_layer.unit_of_work import IdentityUnitOfWork
-from shared.auth import Principal
-from shared.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
+from shared import tabular
+from shared.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error, refused, row_error
+from shared.principal import Principal
 from shared.scope import within_any
 from shared.validators import is_email
 
@@ -37,10 +38,6 @@ READER_ROLES = (
 )
 PHONE = re.compile(r"^1\d{10}$")
 MAX_IMPORT_ROWS = 50_000
-
-
-def _domain_error(exc: DomainError) -> Unprocessable:
-    return Unprocessable(str(exc), errors=[field_error(exc.field or "_schema", str(exc))])
 
 
 def _require_admin_over(actor: Principal, org: Org | None) -> None:
@@ -74,7 +71,7 @@ def create_org(uow: IdentityUnitOfWork, actor: Principal, cmd: CreateOrg) -> Org
         try:
             org = Org(cmd.code, cmd.name, OrgLevel(cmd.level), parent)
         except DomainError as exc:
-            raise _domain_error(exc) from exc
+            raise refused(exc) from exc
         uow.orgs.add(org)
         uow.audit("org_created", actor=actor.subject, target=org.code, details={"path": org.path})
         uow.commit()
@@ -89,7 +86,7 @@ class ImportReport:
     errors: list[dict[str, Any]] = field(default_factory=list)
 
     def error(self, row: int, column: str, zh: str, en: str) -> None:
-        self.errors.append({"row": row, "column": column, "message": en, "message_zh": zh})
+        self.errors.append(row_error(row, column, en, zh))
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -102,19 +99,16 @@ class ImportReport:
 
 def _read_csv(content: bytes, required: list[str]) -> list[tuple[int, dict[str, str]]]:
     try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = content.decode("gb18030")  # what spreadsheet exports in China often are
-        except UnicodeDecodeError as exc:
-            raise Unprocessable("The file is neither UTF-8 nor GB18030 text.") from exc
+        text = tabular.decode_text(content)
+    except tabular.UnreadableFile as exc:
+        raise Unprocessable("The file is neither UTF-8 nor GB18030 text.") from exc
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip() for h in reader.fieldnames or []]
     missing = [c for c in required if c not in header]
     if missing:
         raise Unprocessable(
             f"The header lacks the columns: {', '.join(missing)}.",
-            errors=[{"row": 1, "column": c, "message": "missing column", "message_zh": "缺少列"} for c in missing],
+            errors=[row_error(1, c, "missing column", "缺少列") for c in missing],
         )
     rows = [
         (index + 2, {(k or "").strip(): (v or "").strip() for k, v in raw.items()}) for index, raw in enumerate(reader)
@@ -343,7 +337,7 @@ def _new_user(uow: IdentityUnitOfWork, actor: Principal, cmd: CreateUser) -> Use
             password_hash=hash_password(cmd.password) if cmd.password else None,
         )
     except DomainError as exc:
-        raise _domain_error(exc) from exc
+        raise refused(exc) from exc
     uow.users.add(user)
     return user
 
@@ -444,7 +438,7 @@ def grant_role(
         try:
             grant = user.grant(role, org, by=actor.subject)
         except DomainError as exc:
-            raise _domain_error(exc) from exc
+            raise refused(exc) from exc
         uow.audit(
             "role_granted",
             actor=actor.subject,

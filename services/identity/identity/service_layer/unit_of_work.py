@@ -34,7 +34,7 @@ class IdentityUnitOfWork(AuditTrail, SqlAlchemyUnitOfWork):
             if details and isinstance(details.get(key), str):
                 return str(details[key])
         user: User | None = None
-        with self.session.no_autoflush:  # see shared.audit.pending_scope
+        with self.session.no_autoflush:  # see shared.db.pending_scope
             if target:
                 with contextlib.suppress(ValueError):
                     user_id = uuid.UUID(target)

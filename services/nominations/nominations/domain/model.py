@@ -12,17 +12,17 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+import shared.domain
 from nominations.domain import events
 from nominations.domain.policy import Eligibility, FieldProblem, Policy
 from shared.events import DomainEvent
 
 
-class DomainError(Exception):
-    """A rule refused the change; `field` names the input it is about, `problems` lists several."""
+class DomainError(shared.domain.DomainError):
+    """A rule refused the change; `problems` lists several."""
 
     def __init__(self, message: str, field: str | None = None, problems: list[FieldProblem] | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+        super().__init__(message, field)
         self.problems = problems or []
 
 

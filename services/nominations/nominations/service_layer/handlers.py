@@ -34,9 +34,9 @@ from nominations.service_layer.unit_of_work import (
     LiveNominationExists,
     NominationsUnitOfWork,
 )
-from shared.auth import Principal
 from shared.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable, field_error
 from shared.pagination import page
+from shared.principal import Principal
 from shared.scope import path_within
 
 log = logging.getLogger(__name__)

@@ -24,8 +24,8 @@ from nominations.adapters.orm import (
 from nominations.domain.batches import Batch
 from nominations.domain.model import Nomination, Round, RoundStatus, Status
 from nominations.domain.terms import TermRecord, consecutive_terms_before, next_term_start
-from shared.audit import AuditTrail, pending_scope
-from shared.db import SqlAlchemyUnitOfWork
+from shared.audit import AuditTrail
+from shared.db import SqlAlchemyUnitOfWork, pending_scope
 from shared.scope import within_any
 
 

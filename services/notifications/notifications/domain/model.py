@@ -13,14 +13,6 @@ from typing import Any
 from shared import clock
 
 
-class DomainError(Exception):
-    """A rule refused the input; `field` names the input it is about."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
-
-
 class Channel(enum.StrEnum):
     IN_APP = "in_app"
     EMAIL = "email"

@@ -10,8 +10,8 @@ from typing import Any
 
 from notifications.domain.model import RuleBookKinds, validate_digest, validate_preferences
 from notifications.service_layer.unit_of_work import NotificationsUnitOfWork
-from shared.errors import NotFound, PreconditionFailed, Unprocessable, field_error
-from shared.http import etag_for
+from shared.errors import NotFound, Unprocessable, field_error
+from shared.etags import require_current
 
 
 def inbox_page(
@@ -95,11 +95,7 @@ def update_preferences(
     with uow:
         row = uow.preferences.stored_for_update(user_id)
         version = row["version"] if row else 0
-        if "*" not in if_match and etag_for(version) not in if_match:
-            raise PreconditionFailed(
-                "The preferences changed since you read them; read them again and retry.",
-                current_etag=etag_for(version),
-            )
+        require_current(if_match, version, "The preferences changed since you read them; read them again and retry.")
         stored_robots = dict(row["robots"]) if row else {}
         for name, value in (robots or {}).items():
             if value:

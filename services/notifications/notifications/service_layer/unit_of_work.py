@@ -95,5 +95,5 @@ class NotificationsUnitOfWork(AuditTrail, SqlAlchemyUnitOfWork):
             .join(directory_users, directory_users.c.org_code == directory_orgs.c.code)
             .where(directory_users.c.user_id == target)
         )
-        with self.session.no_autoflush:  # see shared.audit.pending_scope
+        with self.session.no_autoflush:  # see shared.db.pending_scope
             return self.session.execute(query).scalar_one_or_none()

@@ -12,23 +12,20 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+import shared.domain
+from shared.clock import now as now
 from training.domain import events
 
 MAX_TRAINING_HOURS = 1000.0
 NUMBER_PATTERN = re.compile(r"^[^\s]{1,64}$")
 
 
-class DomainError(Exception):
-    """A rule refused the change; `field` names the input it is about, `zh` says it in Chinese."""
+class DomainError(shared.domain.DomainError):
+    """A rule refused the change; `zh` says it in Chinese."""
 
     def __init__(self, message: str, field: str | None = None, zh: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+        super().__init__(message, field)
         self.zh = zh or message
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 class TrainingLevel(enum.StrEnum):

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared import clock
-from shared.auth import Principal
-from shared.errors import Conflict, NotFound, Unprocessable, field_error
+from shared.errors import Conflict, NotFound, Unprocessable, field_error, refused
+from shared.principal import Principal
 from shared.scope import path_within, within_any
 from training.adapters import metrics
 from training.adapters.orm import certificates as certificates_table
@@ -23,7 +23,7 @@ from training.service_layer.rows import (
     resolve_people,
     too_long,
 )
-from training.service_layer.trainings import ADMIN, READERS, domain_problem
+from training.service_layer.trainings import ADMIN, READERS
 from training.service_layer.unit_of_work import TrainingUnitOfWork
 
 
@@ -206,7 +206,7 @@ def revoke_certificate(
         except DomainError as exc:
             if exc.field == "status":
                 raise Conflict(str(exc), errors=[field_error("status", str(exc))]) from exc
-            raise domain_problem(exc) from exc
+            raise refused(exc) from exc
         uow.audit(
             "certificate_revoked", actor=actor.subject, target=str(cert.id), details={"reason": cert.revoked_reason}
         )

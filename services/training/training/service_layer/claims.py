@@ -12,9 +12,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from shared import clock
-from shared.auth import Principal
 from shared.bus.envelope import CloudEvent
 from shared.errors import Conflict, NotFound, Unprocessable, field_error
+from shared.principal import Principal
 from shared.scope import within_any
 from training.adapters import metrics
 from training.adapters.orm import certificate_claims

@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.dialects import postgresql
 
-from shared.auth import Principal
 from shared.directory import directory_users
 from shared.errors import NotFound, field_error
+from shared.principal import Principal
 from shared.scope import path_within, within_any
 from training.adapters import metrics
 from training.adapters.orm import appointments, attendance, requirement_notices, trainings

@@ -17,8 +17,8 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from shared.auth import Principal
-from shared.errors import Forbidden, NotFound, Unprocessable, field_error
+from shared.errors import Forbidden, NotFound, Unprocessable, field_error, row_error
+from shared.principal import Principal
 from shared.scope import path_within
 from shared.tabular import UnreadableFile, detect_format, read_table
 from training.adapters import metrics
@@ -162,12 +162,12 @@ def _column_map(kind: ImportKind, header: list[str]) -> tuple[dict[str, int], di
                 break
     missing = [c for c in REQUIRED[kind] if c not in index]
     errors = [
-        {
-            "row": 1,
-            "column": c,
-            "message": f"missing column {c} (one of: {', '.join(COLUMNS[kind][c])})",
-            "message_zh": f"缺少列：{'/'.join(a for a in COLUMNS[kind][c] if not a.isascii()) or c}",
-        }
+        row_error(
+            1,
+            c,
+            f"missing column {c} (one of: {', '.join(COLUMNS[kind][c])})",
+            f"缺少列：{'/'.join(a for a in COLUMNS[kind][c] if not a.isascii()) or c}",
+        )
         for c in missing
     ]
     return index, written, errors
@@ -208,7 +208,7 @@ def run_import(uow_factory: UowFactory, job_id: uuid.UUID) -> ImportJob:
         index, written_headers, header_errors = _column_map(kind, header)
         records = _records(raw_rows, index) if not header_errors else []
     except UnreadableFile as exc:
-        return _refuse(uow_factory, job_id, [{"row": 0, "column": "file", "message": str(exc), "message_zh": exc.zh}])
+        return _refuse(uow_factory, job_id, [row_error(0, "file", str(exc), exc.zh)])
     if header_errors:
         return _refuse(uow_factory, job_id, header_errors)
     _progress(uow_factory, job_id, total=len(records))

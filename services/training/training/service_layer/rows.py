@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared.errors import row_error
 from shared.scope import path_within
 from training.service_layer.unit_of_work import Person, TrainingUnitOfWork
 
@@ -23,7 +24,7 @@ class RowErrors:
     items: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, row: int, column: str, zh: str, en: str) -> None:
-        self.items.append({"row": row, "column": column, "message": en, "message_zh": zh})
+        self.items.append(row_error(row, column, en, zh))
 
     @property
     def count(self) -> int:

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared import clock
-from shared.auth import Principal
-from shared.errors import NotFound, Unprocessable, field_error
+from shared.errors import NotFound, Unprocessable, field_error, refused
+from shared.principal import Principal
 from shared.scope import within_any
 from training.adapters import metrics
 from training.adapters.orm import attendance as attendance_table
@@ -44,10 +44,6 @@ READERS = (
     "auditor",
 )
 MAX_BULK = 2000
-
-
-def domain_problem(exc: DomainError) -> Unprocessable:
-    return Unprocessable(str(exc), errors=[field_error(exc.field or "_schema", str(exc))])
 
 
 # -- trainings ---------------------------------------------------------------------------------------
@@ -84,7 +80,7 @@ def create_training(uow: TrainingUnitOfWork, actor: Principal, cmd: CreateTraini
                 created_by=actor.subject,
             )
         except DomainError as exc:
-            raise domain_problem(exc) from exc
+            raise refused(exc) from exc
         uow.trainings.add(training)
         uow.audit("training_created", actor=actor.subject, target=str(training.id), details={"org": org.path})
         uow.commit()

@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import Uuid, cast, select
 
 from shared import directory
-from shared.audit import AuditTrail, pending_scope
-from shared.db import SqlAlchemyUnitOfWork, SqlRepository
+from shared.audit import AuditTrail
+from shared.db import SqlAlchemyUnitOfWork, SqlRepository, pending_scope
 from shared.directory import directory_orgs, directory_users
 from training.adapters.orm import (
     certificates,

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
-from urllib.parse import quote
 
-from flask import Response, current_app, make_response, request
+from flask import Response, make_response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -63,9 +62,11 @@ from approvals.entrypoints.web.schemas import (
     VerificationSchema,
 )
 from approvals.service_layer import appointments, evaluations, publications, queries, reviews
+from shared import files
 from shared.audit import audit_blueprint
 from shared.auth import current_principal, public
 from shared.http import idempotent, require_if_match, with_etag
+from shared.web import wired_service
 
 tasks_blp = Blueprint("tasks", __name__, url_prefix="/api/tasks", description="The reviewer's inbox (待办审核)")
 cases_blp = Blueprint("cases", __name__, url_prefix="/api/cases", description="Review cases (审核) and history")
@@ -85,9 +86,7 @@ public_blp = Blueprint(
 
 
 def service() -> Approvals:
-    found = current_app.extensions["approvals"]
-    assert isinstance(found, Approvals)
-    return found
+    return wired_service("approvals", Approvals)
 
 
 def _decide_command(task_id: uuid.UUID, body: dict[str, Any]) -> reviews.Decide:
@@ -220,15 +219,10 @@ class PublishedList(MethodView):
     def get(self, args: dict[str, Any]) -> Response:
         """名单公示: the appointments of a round, as CSV or XLSX."""
         rows = queries.published_rows(service().uow(), current_principal(), args["round_id"])
-        name = f"published-list-{args['round_id']}"
-        if args["format"] == "xlsx":
-            body = queries.render_xlsx(rows, "名单公示")
-            mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        else:
-            body, mimetype = queries.render_csv(rows), "text/csv; charset=utf-8"
-        response = Response(body, mimetype=mimetype)
-        response.headers["Content-Disposition"] = f'attachment; filename="{name}.{args["format"]}"'
-        return response
+        fmt = args["format"]
+        body = queries.render_xlsx(rows, "名单公示") if fmt == "xlsx" else queries.render_csv(rows)
+        filename = f"published-list-{args['round_id']}.{fmt}"
+        return files.document(body, files.TABLE_TYPES[fmt], filename, disposition="attachment")
 
 
 @appointments_blp.route("/<uuid:appointment_id>")
@@ -247,11 +241,8 @@ class AppointmentLetterPdf(MethodView):
         from approvals.adapters.letter_pdf import render_pdf
 
         letter = queries.appointment_letter(service().uow(), current_principal(), appointment_id)
-        response = make_response(render_pdf(letter))
-        response.mimetype = "application/pdf"
-        response.headers["Content-Disposition"] = f'inline; filename="appointment-{appointment_id}.pdf"'
-        response.headers["Cache-Control"] = "private, no-store"
-        return response
+        filename = f"appointment-{appointment_id}.pdf"
+        return files.document(render_pdf(letter), "application/pdf", filename, disposition="inline", private=True)
 
 
 @appointments_blp.route("/<uuid:appointment_id>/renew")
@@ -470,12 +461,7 @@ class RectificationAttachment(MethodView):
         filename, content_type, data = evaluations.rectification_attachment(
             service().uow(), current_principal(), rectification_id, attachment_id
         )
-        response = make_response(data)
-        response.mimetype = content_type
-        response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Cache-Control"] = "private, no-store"
-        return response
+        return files.uploaded(data, content_type, filename, disposition="attachment")
 
 
 @evaluations_blp.route("/rectifications/<uuid:rectification_id>/outcome")

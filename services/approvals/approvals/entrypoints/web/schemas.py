@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from approvals.domain.filings import KINDS as FILING_KINDS
 from approvals.domain.model import DECISIONS, END_REASONS
-from shared.pagination import PageArgs, page_schema
+from shared.pagination import PageArgs, list_schema, page_schema
 
 
 class SealSchema(Schema):
@@ -103,8 +103,7 @@ class DecisionResultSchema(Schema):
     appointment_id = fields.UUID(allow_none=True)
 
 
-class BulkResultSchema(Schema):
-    items = fields.List(fields.Nested(DecisionResultSchema))
+BulkResultSchema = list_schema(DecisionResultSchema, "BulkResultSchema")
 
 
 class StageSchema(Schema):
@@ -158,8 +157,7 @@ class HistoryEntrySchema(Schema):
     request_id = fields.String(allow_none=True)
 
 
-class HistorySchema(Schema):
-    items = fields.List(fields.Nested(HistoryEntrySchema))
+HistorySchema = list_schema(HistoryEntrySchema, "HistorySchema")
 
 
 class DelegationSchema(Schema):
@@ -178,8 +176,7 @@ class DelegationSchema(Schema):
     )
 
 
-class DelegationListSchema(Schema):
-    items = fields.List(fields.Nested(DelegationSchema))
+DelegationListSchema = list_schema(DelegationSchema, "DelegationListSchema")
 
 
 class AppointmentSchema(Schema):
@@ -277,8 +274,7 @@ class DismissSchema(Schema):
     ended_on = fields.Date(load_default=None, metadata={"description": "the last day served (default today)"})
 
 
-class FilingListSchema(Schema):
-    items = fields.List(fields.Nested(FilingOutSchema))
+FilingListSchema = list_schema(FilingOutSchema, "FilingListSchema")
 
 
 class RevokeSchema(Schema):
@@ -520,8 +516,7 @@ class PublicationListArgs(Schema):
     round_id = fields.UUID(load_default=None)
 
 
-class PublicationListSchema(Schema):
-    items = fields.List(fields.Nested(PublicationSummarySchema))
+PublicationListSchema = list_schema(PublicationSummarySchema, "PublicationListSchema")
 
 
 class PublicEntrySchema(Schema):
@@ -545,8 +540,7 @@ class PublicPublicationSchema(Schema):
     entries = fields.List(fields.Nested(PublicEntrySchema))
 
 
-class PublicPublicationListSchema(Schema):
-    items = fields.List(fields.Nested(PublicPublicationSchema))
+PublicPublicationListSchema = list_schema(PublicPublicationSchema, "PublicPublicationListSchema")
 
 
 class ObjectSchema(Schema):

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import request
 
 from identity.bootstrap import Identity
+from shared.web import wired_service
 
 
 def identity() -> Identity:
-    service = current_app.extensions["identity"]
-    assert isinstance(service, Identity)
-    return service
+    return wired_service("identity", Identity)
 
 
 def client_ip() -> str | None:

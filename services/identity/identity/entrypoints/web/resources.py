@@ -34,9 +34,10 @@ from identity.entrypoints.web.schemas import (
 )
 from identity.entrypoints.web.sso import refuse_cross_site_write, set_session_cookie
 from identity.service_layer import accounts, directory, sso, tokens
+from shared import files
 from shared.audit import audit_blueprint
 from shared.auth import current_principal, public
-from shared.errors import ProblemError, Unprocessable, flatten_marshmallow
+from shared.errors import ProblemError, Unprocessable, field_error, flatten_marshmallow
 from shared.pagination import decode_cursor, page
 
 auth_blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Tokens and signing keys")
@@ -212,12 +213,11 @@ class OrgByCode(MethodView):
 
 
 def _uploaded_csv() -> bytes:
-    upload = request.files.get("file")
-    content = upload.read() if upload is not None else request.get_data()
+    _, content = files.received("file")
     if not content:
         raise Unprocessable(
             "Send the CSV as the body or as a `file` form field.",
-            errors=[{"field": "file", "in": "body", "messages": ["required"]}],
+            errors=[field_error("file", "required", "body")],
         )
     return content
 

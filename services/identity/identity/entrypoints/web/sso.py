@@ -19,8 +19,9 @@ from werkzeug.wrappers import Response as BaseResponse
 from identity.entrypoints.web.context import client_ip, identity
 from identity.service_layer import sso
 from shared.auth import public
-from shared.errors import Forbidden, problem_response
+from shared.errors import Forbidden
 from shared.logging import get_request_id
+from shared.problems import problem_response
 
 SESSION_COOKIE = "cio_session"
 STATE_COOKIE = "cio_sso_state"

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
-from urllib.parse import quote
 
-from flask import Response, current_app, request, stream_with_context, url_for
+from flask import Response, current_app, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -44,12 +43,13 @@ from nominations.entrypoints.web.schemas import (
     SummaryArgs,
 )
 from nominations.service_layer import handlers
-from shared import tabular
+from shared import files
 from shared.audit import audit_blueprint
 from shared.auth import current_principal
 from shared.errors import NotFound, Unprocessable, field_error
 from shared.http import idempotent, require_if_match, with_etag
 from shared.pagination import decode_cursor, page
+from shared.web import wired_service
 
 policies_blp = Blueprint("policies", __name__, url_prefix="/api/policies", description="Policies (推荐政策) as data")
 rounds_blp = Blueprint("rounds", __name__, url_prefix="/api/rounds", description="Nomination rounds (推荐批次)")
@@ -59,9 +59,7 @@ nominations_blp = Blueprint(
 
 
 def service() -> Nominations:
-    found = current_app.extensions["nominations"]
-    assert isinstance(found, Nominations)
-    return found
+    return wired_service("nominations", Nominations)
 
 
 def _session_factory() -> Any:
@@ -172,16 +170,7 @@ class RoundClose(MethodView):
 
 
 def _table_response(table: handlers.SummaryTable, fmt: str, name: str) -> Response:
-    if fmt == "xlsx":
-        body, mimetype = (
-            tabular.xlsx_stream(table.title or "汇总表", table.header, table.rows),
-            ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        )
-    else:
-        body, mimetype = tabular.csv_stream(table.header, table.rows), "text/csv; charset=utf-8"
-    response = Response(stream_with_context(body), mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
-    return response
+    return files.table(fmt, name, table.title or "汇总表", table.header, table.rows)
 
 
 @rounds_blp.route("/<uuid:round_id>/summary")
@@ -372,8 +361,7 @@ class NominationPhoto(MethodView):
     @nominations_blp.doc(requestBody={"content": {"image/jpeg": {}, "image/png": {}, "multipart/form-data": {}}})
     def put(self, nomination_id: uuid.UUID) -> Any:
         """Upload the photo: the raw image, or multipart field `photo`; JPEG/PNG checked by content."""
-        upload = request.files.get("photo")
-        content = upload.read() if upload is not None else request.get_data()
+        _, content = files.received("photo")
         if not content:
             raise Unprocessable(errors=[field_error("photo", "the image is missing / 缺少照片", "body")])
         nomination = handlers.upload_photo(
@@ -383,10 +371,7 @@ class NominationPhoto(MethodView):
 
     def get(self, nomination_id: uuid.UUID) -> Any:
         content_type, data = handlers.read_photo(service().uow(), current_principal(), nomination_id)
-        response = Response(data, mimetype=content_type)
-        response.headers["Cache-Control"] = "private, no-store"
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        return response
+        return files.uploaded(data, content_type)
 
 
 @nominations_blp.route("/<uuid:nomination_id>/evidence")
@@ -405,8 +390,7 @@ class NominationEvidence(MethodView):
     def put(self, nomination_id: uuid.UUID, kind: str) -> Any:
         """Upload the evidence of a kind the policy's form takes (multipart field `file`, or the raw body): a PDF
         or an image, read from its content; If-Match required."""
-        upload = request.files.get("file")
-        content = upload.read() if upload is not None else request.get_data()
+        filename, content = files.received("file")
         if not content:
             raise Unprocessable(errors=[field_error("file", "the file is missing / 缺少文件", "body")])
         nomination = handlers.upload_evidence(
@@ -415,7 +399,7 @@ class NominationEvidence(MethodView):
             nomination_id,
             require_if_match,
             kind,
-            upload.filename or kind if upload is not None else kind,
+            filename or kind,
             content,
             handlers.now_utc(),
         )
@@ -423,11 +407,7 @@ class NominationEvidence(MethodView):
 
     def get(self, nomination_id: uuid.UUID, kind: str) -> Any:
         filename, content_type, data = handlers.read_evidence(service().uow(), current_principal(), nomination_id, kind)
-        response = Response(data, mimetype=content_type)
-        response.headers["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(filename)}"
-        response.headers["Cache-Control"] = "private, no-store"
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        return response
+        return files.uploaded(data, content_type, filename)
 
 
 @nominations_blp.route("/<uuid:nomination_id>/certificate-claim")
@@ -451,10 +431,8 @@ class NominationFormPdf(MethodView):
         from nominations.adapters.form_pdf import render_pdf
 
         sheet, photo = handlers.printable_form(service().uow(), current_principal(), nomination_id)
-        response = Response(render_pdf(sheet, photo), mimetype="application/pdf")
-        response.headers["Content-Disposition"] = f'inline; filename="nomination-{nomination_id}.pdf"'
-        response.headers["Cache-Control"] = "private, no-store"
-        return response
+        filename = f"nomination-{nomination_id}.pdf"
+        return files.document(render_pdf(sheet, photo), "application/pdf", filename, disposition="inline", private=True)
 
 
 @nominations_blp.route("/<uuid:nomination_id>/attestation")

@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from shared.pagination import PageArgs, page_schema
+from shared.pagination import PageArgs, list_schema, page_schema
 
 
 class PolicySummarySchema(Schema):
@@ -38,8 +38,7 @@ class PolicySchema(Schema):
     summary_columns = fields.List(fields.Dict())
 
 
-class PolicyList(Schema):
-    items = fields.List(fields.Nested(PolicySummarySchema))
+PolicyList = list_schema(PolicySummarySchema, "PolicyList")
 
 
 class NoticeContact(Schema):
@@ -366,8 +365,7 @@ class HistoryEntrySchema(Schema):
     details = fields.Dict(allow_none=True)
 
 
-class HistoryList(Schema):
-    items = fields.List(fields.Nested(HistoryEntrySchema))
+HistoryList = list_schema(HistoryEntrySchema, "HistoryList")
 
 
 class CandidateArgs(Schema):
@@ -384,8 +382,7 @@ class CandidateSchema(Schema):
     email = fields.String(allow_none=True)
 
 
-class CandidateList(Schema):
-    items = fields.List(fields.Nested(CandidateSchema))
+CandidateList = list_schema(CandidateSchema, "CandidateList")
 
 
 class CertificateClaimSchema(Schema):

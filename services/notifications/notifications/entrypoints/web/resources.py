@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -26,9 +25,10 @@ from notifications.entrypoints.web.schemas import (
 from notifications.service_layer import alerts, delivery, queries
 from shared.audit import audit_blueprint
 from shared.auth import current_principal
-from shared.errors import Forbidden, PreconditionRequired, field_error
-from shared.http import with_etag
+from shared.errors import Forbidden
+from shared.http import request_if_match, with_etag
 from shared.pagination import decode_cursor, page
+from shared.web import wired_service
 
 inbox_blp = Blueprint("inbox", __name__, url_prefix="/api/inbox", description="The caller's messages (站内信)")
 prefs_blp = Blueprint("preferences", __name__, url_prefix="/api/preferences", description="Channels per kind")
@@ -43,9 +43,7 @@ ALERT_SOURCE_ROLE = "alertmanager"
 
 
 def service() -> Notifications:
-    found = current_app.extensions["notifications"]
-    assert isinstance(found, Notifications)
-    return found
+    return wired_service("notifications", Notifications)
 
 
 def _cursor_key(row: dict[str, Any]) -> list[str]:
@@ -113,12 +111,7 @@ class Preferences(MethodView):
     @prefs_blp.response(200, PreferencesSchema)
     def put(self, body: dict[str, Any]) -> Any:
         """Replace the channel choices; needs If-Match; a mandatory kind cannot be switched off (422)."""
-        header = request.headers.get("If-Match")
-        if not header:
-            raise PreconditionRequired(
-                "Send If-Match with the ETag you read.", errors=[field_error("If-Match", "required", "header")]
-            )
-        tags = {tag.strip().removeprefix("W/") for tag in header.split(",")}
+        tags = request_if_match()
         user = current_principal().subject
         kinds = service().rulebook.kinds
         digest = queries.DigestChoice(body["digest"], body["digest_time"], body["digest_timezone"])

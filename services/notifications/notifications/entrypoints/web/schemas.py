@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from notifications.domain.model import CHANNELS, DIGEST_MODES, ROBOT_FIELDS, DeliveryStatus
-from shared.pagination import PageArgs
+from shared.pagination import PageArgs, page_schema
 
 
 class InboxArgs(PageArgs):
@@ -24,10 +24,7 @@ class MessageSchema(Schema):
     read_at = fields.DateTime(allow_none=True)
 
 
-class InboxPage(Schema):
-    items = fields.List(fields.Nested(MessageSchema))
-    next_cursor = fields.String(allow_none=True)
-    unread_count = fields.Integer()
+InboxPage = page_schema(MessageSchema, "InboxPage", unread_count=fields.Integer())
 
 
 class MarkedSchema(Schema):
@@ -102,9 +99,7 @@ class DeliverySchema(Schema):
     sent_at = fields.DateTime(allow_none=True)
 
 
-class DeliveryPage(Schema):
-    items = fields.List(fields.Nested(DeliverySchema))
-    next_cursor = fields.String(allow_none=True)
+DeliveryPage = page_schema(DeliverySchema, "DeliveryPage")
 
 
 class AlertSchema(Schema):

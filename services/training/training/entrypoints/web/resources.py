@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Response, current_app, jsonify, request, url_for
+from flask import Response, jsonify, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
@@ -15,6 +15,7 @@ from shared.auth import current_principal, public
 from shared.errors import Unprocessable, field_error, flatten_marshmallow
 from shared.http import idempotent
 from shared.pagination import PageArgs, decode_cursor, page
+from shared.web import wired_service
 from training.bootstrap import TrainingService
 from training.domain.model import ImportJob, ImportKind
 from training.entrypoints.web.schemas import (
@@ -53,9 +54,7 @@ compliance_blp = Blueprint(
 
 
 def service() -> TrainingService:
-    found = current_app.extensions["training"]
-    assert isinstance(found, TrainingService)
-    return found
+    return wired_service("training", TrainingService)
 
 
 def _session_factory() -> Any:
@@ -68,6 +67,22 @@ def _created(body: dict[str, Any], location: str) -> Response:
     response.status_code = 201
     response.headers["Location"] = location
     return response
+
+
+# Both import endpoints take the same form: the file and what to do with bad rows (ImportForm).
+IMPORT_UPLOAD = {
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "file": {"type": "string", "format": "binary"},
+                    "mode": {"type": "string", "enum": ["all_or_nothing", "good_rows_only"]},
+                },
+            }
+        }
+    }
+}
 
 
 def _upload(kind: ImportKind, training_id: uuid.UUID | None) -> Response:
@@ -189,19 +204,7 @@ class AttendanceList(MethodView):
 @trainings_blp.route("/<uuid:training_id>/attendance/imports")
 class AttendanceImports(MethodView):
     @trainings_blp.doc(
-        requestBody={
-            "content": {
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "properties": {
-                            "file": {"type": "string", "format": "binary"},
-                            "mode": {"type": "string", "enum": ["all_or_nothing", "good_rows_only"]},
-                        },
-                    }
-                }
-            }
-        },
+        requestBody=IMPORT_UPLOAD,
         description="CSV or XLSX with columns 用户名/username, 姓名/name, 学时/hours, 结业日期/completed_on, "
         "证书编号/certificate_number, 有效期至/certificate_expires_on.",
     )
@@ -283,19 +286,7 @@ class Revocation(MethodView):
 @certificates_blp.route("/imports")
 class CertificateImports(MethodView):
     @certificates_blp.doc(
-        requestBody={
-            "content": {
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "properties": {
-                            "file": {"type": "string", "format": "binary"},
-                            "mode": {"type": "string", "enum": ["all_or_nothing", "good_rows_only"]},
-                        },
-                    }
-                }
-            }
-        },
+        requestBody=IMPORT_UPLOAD,
         description="CSV or XLSX with columns 证书编号/number, 用户名/username, 姓名/name, 培训类别/kind, "
         "培训级别/level, 发证机构/issuer, 发证日期/issued_on, 有效期至/expires_on, 培训ID/training_id.",
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from shared.pagination import PageArgs, page_schema
+from shared.pagination import PageArgs, list_schema, page_schema
 from training.domain.model import MAX_TRAINING_HOURS, ImportMode, TrainingKind, TrainingLevel
 
 
@@ -221,8 +221,7 @@ class ClaimListArgs(Schema):
     )
 
 
-class ClaimListSchema(Schema):
-    items = fields.List(fields.Nested(ClaimSchema))
+ClaimListSchema = list_schema(ClaimSchema, "ClaimListSchema")
 
 
 class ClaimDecisionSchema(Schema):
