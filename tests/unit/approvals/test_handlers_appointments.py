@@ -11,8 +11,8 @@ from approvals.adapters.policy_snapshot import parse_policy
 from approvals.domain.model import Appointment
 from approvals.service_layer.appointments import Dismiss, dismiss, end_due_terms, renew, revoke
 
-from shared.auth import Grant, Principal
 from shared.errors import Forbidden, NotFound, Unprocessable
+from shared.principal import Grant, Principal
 from tests.unit.approvals.fakes import FakeApprovalsUnitOfWork
 from tests.unit.approvals.nominations_events import policy_document
 

@@ -10,8 +10,8 @@ from approvals.adapters.policy_snapshot import parse_policy
 from approvals.domain.model import Nominee, OrgNode, ReviewCase, resolve_stages
 from approvals.service_layer.reviews import Decide, decide, mark_overdue_tasks
 
-from shared.auth import Grant, Principal
 from shared.errors import Forbidden, NotFound
+from shared.principal import Grant, Principal
 from tests.unit.approvals.fakes import FakeReviewsUnitOfWork
 from tests.unit.approvals.nominations_events import policy_document
 

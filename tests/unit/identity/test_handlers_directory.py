@@ -10,9 +10,9 @@ from identity.service_layer.accounts import enable_user
 from identity.service_layer.appointments import grant_cio_on_appointment, revoke_cio_when_appointment_ends
 from identity.service_layer.directory import CreateOrg, create_org, grant_role, revoke_role
 
-from shared.auth import Grant, Principal
 from shared.bus.envelope import CloudEvent
 from shared.errors import Conflict, NotFound, Unprocessable
+from shared.principal import Grant, Principal
 from tests.unit.identity.fakes import FakeIdentityUnitOfWork
 
 CITY = Org("4108", "焦作市教育局", OrgLevel.CITY)

@@ -11,8 +11,8 @@ from training.service_layer.certificates import revoke_certificate, verify
 from training.service_layer.trainings import CreateTraining, create_training, enrol
 from training.service_layer.unit_of_work import OrgRef, Person
 
-from shared.auth import Grant, Principal
 from shared.errors import Conflict, NotFound, Unprocessable
+from shared.principal import Grant, Principal
 from tests.unit.training.fakes import FakeTrainingUnitOfWork
 
 CITY = OrgRef("4108", "焦作市教育局", "city", "/4108")

@@ -63,7 +63,7 @@ from approvals.entrypoints.web.schemas import (
 )
 from approvals.service_layer import appointments, evaluations, publications, queries, reviews
 from shared import files
-from shared.audit import audit_blueprint
+from shared.audit_listing import audit_blueprint
 from shared.auth import current_principal, public
 from shared.http import idempotent, require_if_match, with_etag
 from shared.web import wired_service

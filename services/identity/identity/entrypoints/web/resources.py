@@ -35,7 +35,7 @@ from identity.entrypoints.web.schemas import (
 from identity.entrypoints.web.sso import refuse_cross_site_write, set_session_cookie
 from identity.service_layer import accounts, directory, sso, tokens
 from shared import files
-from shared.audit import audit_blueprint
+from shared.audit_listing import audit_blueprint
 from shared.auth import current_principal, public
 from shared.errors import ProblemError, Unprocessable, field_error, flatten_marshmallow
 from shared.pagination import decode_cursor, page

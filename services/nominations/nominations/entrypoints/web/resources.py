@@ -44,7 +44,7 @@ from nominations.entrypoints.web.schemas import (
 )
 from nominations.service_layer import handlers
 from shared import files
-from shared.audit import audit_blueprint
+from shared.audit_listing import audit_blueprint
 from shared.auth import current_principal
 from shared.errors import NotFound, Unprocessable, field_error
 from shared.http import idempotent, require_if_match, with_etag

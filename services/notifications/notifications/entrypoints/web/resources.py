@@ -23,7 +23,7 @@ from notifications.entrypoints.web.schemas import (
     PreferencesUpdate,
 )
 from notifications.service_layer import alerts, delivery, queries
-from shared.audit import audit_blueprint
+from shared.audit_listing import audit_blueprint
 from shared.auth import current_principal
 from shared.errors import Forbidden
 from shared.http import request_if_match, with_etag

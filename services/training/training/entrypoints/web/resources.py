@@ -10,7 +10,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
 
-from shared.audit import audit_blueprint
+from shared.audit_listing import audit_blueprint
 from shared.auth import current_principal, public
 from shared.errors import Unprocessable, field_error, flatten_marshmallow
 from shared.http import idempotent
