@@ -40,12 +40,12 @@ NOW = dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC)
 @pytest.fixture
 def database(infra: dict[str, str]) -> Iterator[str]:
     name = f"cio_test_shared_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(infra["pg"], autocommit=True) as conn:
+    with psycopg.connect(infra.pg, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     try:
-        yield database_url(infra["pg"], name)
+        yield database_url(infra.pg, name)
     finally:
-        with psycopg.connect(infra["pg"], autocommit=True) as conn:
+        with psycopg.connect(infra.pg, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
