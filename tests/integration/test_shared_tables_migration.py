@@ -23,6 +23,7 @@ from sqlalchemy.exc import DBAPIError
 from shared.audit import audit_log
 from shared.migrations import alembic_config, service_dir, shared_metadata, upgrade
 from tests.conftest import database_url
+from tests.infrastructure import Infrastructure
 
 pytestmark = pytest.mark.integration
 
@@ -38,7 +39,7 @@ NOW = dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def database(infra: dict[str, str]) -> Iterator[str]:
+def database(infra: Infrastructure) -> Iterator[str]:
     name = f"cio_test_shared_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(infra.pg, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
