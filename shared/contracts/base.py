@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, ClassVar, Generic, Self, TypeVar
+from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr, model_validator
 
@@ -82,29 +82,46 @@ class EventContract(BaseModel, DomainEvent):
         return self.model_dump(mode="python", exclude_unset=True)
 
 
-C = TypeVar("C", bound=EventContract)
-U = TypeVar("U")
-
-
-class ContractHandler(Generic[C, U]):
+class ContractHandler:
     """An event handler that receives its typed contract: the consumer hands it the CloudEvent, it parses.
 
-    A contract already parsed passes through, so one handler may call another with what it was given."""
+    It reads the event types of `contracts` and of their subclasses (`approvals.appointment.renewed` is read as
+    an `AppointmentRenewed` by a handler of `AppointmentMade`). A contract already parsed passes through, so one
+    handler may call another with what it was given, and tests may call it with a CloudEvent as the consumer does.
+    """
 
-    def __init__(self, contract: type[C], handle: Callable[[C, U], None]) -> None:
-        self.contract = contract
+    def __init__(self, contracts: tuple[type[EventContract], ...], handle: Callable[..., None]) -> None:
+        self.contracts = contracts
         self.handle = handle
         functools.update_wrapper(self, handle)
 
-    def __call__(self, event: CloudEvent | C, uow: U) -> None:
-        parsed = event if isinstance(event, self.contract) else self.contract.from_cloud_event(event)  # type: ignore[arg-type]
-        self.handle(parsed, uow)
+    @property
+    def event_types(self) -> set[str]:
+        return {contract.event_type for contract in self.contracts for contract in _with_subclasses(contract)}
+
+    def parse(self, event: CloudEvent) -> EventContract:
+        for contract in self.contracts:
+            for candidate in _with_subclasses(contract):
+                if candidate.event_type == event.type:
+                    return candidate.from_cloud_event(event)
+        raise ValueError(f"{self.__name__} reads {sorted(self.event_types)}, not {event.type}")  # type: ignore[attr-defined]
+
+    def __call__(self, event: CloudEvent | EventContract, uow: Any) -> None:
+        self.handle(event if isinstance(event, EventContract) else self.parse(event), uow)
 
 
-def consumes(contract: type[C]) -> Callable[[Callable[[C, U], None]], ContractHandler[C, U]]:
-    """Declare the contract a handler reads: `@consumes(AppointmentMade) def on_made(event, uow): ...`."""
+def _with_subclasses(contract: type[EventContract]) -> list[type[EventContract]]:
+    """The contract and the contracts derived from it; a producer's own subclass (same type) is not another."""
+    found = [contract]
+    for sub in contract.__subclasses__():
+        found += [c for c in _with_subclasses(sub) if c.event_type not in {f.event_type for f in found}]
+    return found
 
-    def register(handle: Callable[[C, U], None]) -> ContractHandler[C, U]:
-        return ContractHandler(contract, handle)
+
+def consumes(*contracts: type[EventContract]) -> Callable[[Callable[..., None]], ContractHandler]:
+    """Declare the contracts a handler reads: `@consumes(AppointmentMade) def on_made(event, uow): ...`."""
+
+    def register(handle: Callable[..., None]) -> ContractHandler:
+        return ContractHandler(contracts, handle)
 
     return register

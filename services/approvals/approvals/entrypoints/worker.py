@@ -14,17 +14,25 @@ from shared.bus.consumer import EventConsumer
 from shared.bus.relay import OutboxRelay
 from shared.bus.topology import QueueSpec
 from shared.config import read_environment
+from shared.contracts.identity import UserUpdated
+from shared.contracts.nominations import (
+    BatchSubmitted,
+    NominationResubmitted,
+    NominationSubmitted,
+    NominationWithdrawn,
+    RoundOpened,
+)
 from shared.service import worker_main
 from shared.worker import Component, PeriodicTask
 
 REVIEWS_QUEUE = QueueSpec(
     "approvals.reviews",
     [
-        "nominations.round.opened",
-        "nominations.nomination.submitted",
-        "nominations.nomination.resubmitted",
-        "nominations.nomination.withdrawn",
-        "nominations.batch.submitted",
+        RoundOpened.event_type,
+        NominationSubmitted.event_type,
+        NominationResubmitted.event_type,
+        NominationWithdrawn.event_type,
+        BatchSubmitted.event_type,
     ],
 )
 DIRECTORY_QUEUE = QueueSpec(
@@ -32,19 +40,19 @@ DIRECTORY_QUEUE = QueueSpec(
 )
 
 REVIEW_HANDLERS = {
-    "nominations.round.opened": reviews.on_round_opened,
-    "nominations.nomination.submitted": reviews.on_nomination_submitted,
-    "nominations.nomination.resubmitted": reviews.on_nomination_resubmitted,
-    "nominations.nomination.withdrawn": reviews.on_nomination_withdrawn,
+    RoundOpened.event_type: reviews.on_round_opened,
+    NominationSubmitted.event_type: reviews.on_nomination_submitted,
+    NominationResubmitted.event_type: reviews.on_nomination_resubmitted,
+    NominationWithdrawn.event_type: reviews.on_nomination_withdrawn,
     # 报送: the county's batch reaches the city; the city's tasks of its forms may be decided
-    "nominations.batch.submitted": reviews.on_batch_submitted,
+    BatchSubmitted.event_type: reviews.on_batch_submitted,
 }
 DIRECTORY_HANDLERS = {
     "identity.org.upserted": reviews.on_org_upserted,
     "identity.role.granted": reviews.on_role_granted,
     "identity.role.revoked": reviews.on_role_revoked,
     # a CIO the directory moves away from the school leaves the school a 变更报备 to make (贺兰县)
-    "identity.user.updated": appointments.on_user_updated,
+    UserUpdated.event_type: appointments.on_user_updated,
 }
 
 

@@ -15,7 +15,8 @@ from approvals.service_layer import succession
 from approvals.service_layer.reviews import NotYetKnown, _collisions, _commit, problem_of
 from approvals.service_layer.unit_of_work import ApprovalsUnitOfWork
 from shared.auth import Principal
-from shared.bus.envelope import CloudEvent
+from shared.contracts import consumes
+from shared.contracts.identity import UserUpdated
 from shared.errors import Forbidden, NotFound
 from shared.scope import path_within
 
@@ -231,14 +232,15 @@ def _successor_of(
     return successor
 
 
-def on_user_updated(event: CloudEvent, uow: ApprovalsUnitOfWork) -> None:
+@consumes(UserUpdated)
+def on_user_updated(event: UserUpdated, uow: ApprovalsUnitOfWork) -> None:
     """identity.user.updated: an appointed CIO whom the directory moved out of the school (or disabled) leaves
     the school a 变更报备 to make, where the appointment's policy asks for re-filing (贺兰县). Once per move."""
-    user = event.data.get("user") or {}
+    user = event.user
     person = str(user.get("user_id") or "")
     if not person:
         return
-    if "is_active" in (event.data.get("changed") or []) or not user.get("is_active", True):
+    if "is_active" in event.changed or not user.get("is_active", True):
         uow.projections.set_account_active(person, bool(user.get("is_active", True)), now())
     appointed = uow.appointments.active_of_person(person)
     if not appointed:
@@ -269,7 +271,7 @@ def on_user_updated(event: CloudEvent, uow: ApprovalsUnitOfWork) -> None:
             target_type="appointment",
             target_id=str(appointment.id),
             org_path=appointment.org_path,
-            details={"reason": why, "event_id": event.id},
+            details={"reason": why, "event_id": event.envelope.id if event.envelope else None},
         )
 
 

@@ -41,6 +41,7 @@ from notifications.domain.model import (
 from notifications.domain.rules import Rule, RuleBook, resolve
 from notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 from shared.bus.envelope import CloudEvent
+from shared.contracts import data_of
 from shared.scope import escape_like, within_any
 
 log = logging.getLogger(__name__)
@@ -136,7 +137,9 @@ class Notifier:
         if event.type in IDENTITY_EVENTS:
             project_identity(event, uow)
             return
-        data = dict(event.data)
+        # Parsed through the event's contract (what does not fit is refused, as in any consumer); the rules and
+        # templates read it by name, so it stays the data as the producer sent it.
+        data = data_of(event)
         if event.type in ("nominations.nomination.submitted", "nominations.nomination.resubmitted"):
             remember_nomination(data, uow)
         self.cancel_reminders(event, uow)
