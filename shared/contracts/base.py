@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict, PrivateAttr, model_validator
+from pydantic import BaseModel, ConfigDict, PrivateAttr, create_model, model_validator
 
 from shared.bus.envelope import CloudEvent
 from shared.events import DomainEvent, to_jsonable
@@ -63,7 +63,7 @@ class EventContract(BaseModel, DomainEvent):
         """Parse a received CloudEvent; a pydantic ValidationError (a ValueError) names what does not fit."""
         if event.type != cls.event_type:
             raise ValueError(f"{cls.__name__} reads {cls.event_type}, not {event.type}")
-        parsed = cls.model_validate(event.data)
+        parsed = _as_received(cls).model_validate(event.data)
         parsed._envelope = event
         return parsed
 
@@ -80,6 +80,27 @@ class EventContract(BaseModel, DomainEvent):
     def data_as_sent(self) -> dict[str, Any]:
         """The data as received (or built): the fields the producer set, and nothing filled in by defaults."""
         return self.model_dump(mode="python", exclude_unset=True)
+
+
+C = TypeVar("C", bound="EventContract")
+_RECEIVED: dict[type[EventContract], type[EventContract]] = {}
+
+
+def _as_received(contract: type[C]) -> type[C]:
+    """The contract as a consumer reads it: every field a producer sends is checked against its type, and a
+    field absent from the data is None rather than a refusal, as before contracts (an older producer, or one
+    that leaves out what it does not know). The producer side keeps its required fields: building a domain event
+    without one fails at once."""
+    if contract not in _RECEIVED:
+        lenient: dict[str, Any] = {
+            name: (info.annotation | None, None)
+            for name, info in contract.model_fields.items()
+            if info.is_required()
+        }
+        _RECEIVED[contract] = create_model(  # type: ignore[call-overload]
+            contract.__name__, __base__=contract, __module__=__name__, **lenient
+        )
+    return _RECEIVED[contract]  # type: ignore[return-value]
 
 
 class ContractHandler:

@@ -182,7 +182,7 @@ def on_nomination_withdrawn(event: NominationWithdrawn, uow: ApprovalsUnitOfWork
 def on_batch_submitted(event: BatchSubmitted, uow: ApprovalsUnitOfWork) -> None:
     """报送: a county sent its batch to the city (焦作 「推荐表、汇总表各1份，报送至市教育局」); keep a receipt per
     nomination, so the city's stage decides these forms (a task awaiting a batch is held until then)."""
-    for nomination_id in event.nomination_ids:
+    for nomination_id in event.nomination_ids or []:
         uow.batch_receipts.record(
             {
                 "nomination_id": uuid.UUID(nomination_id),
