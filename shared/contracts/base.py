@@ -93,9 +93,7 @@ def _as_received(contract: type[C]) -> type[C]:
     without one fails at once."""
     if contract not in _RECEIVED:
         lenient: dict[str, Any] = {
-            name: (info.annotation | None, None)
-            for name, info in contract.model_fields.items()
-            if info.is_required()
+            name: (info.annotation | None, None) for name, info in contract.model_fields.items() if info.is_required()
         }
         _RECEIVED[contract] = create_model(  # type: ignore[call-overload]
             contract.__name__, __base__=contract, __module__=__name__, **lenient

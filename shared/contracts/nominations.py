@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from shared.contracts.base import EventContract
+from shared.policy import check_policy_document
 
 
 class RoundOpened(EventContract):
@@ -33,6 +34,13 @@ class RoundOpened(EventContract):
     policy: dict[str, Any]
     notice: dict[str, Any] = Field(default_factory=dict)
     level_deadlines: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("policy")
+    @classmethod
+    def _one_policy_schema(cls, policy: dict[str, Any]) -> dict[str, Any]:
+        """The snapshot matches the one policy schema on both sides: a producer cannot publish, nor a consumer
+        keep, a policy that the loader would have refused."""
+        return check_policy_document(policy)
 
 
 class RoundClosed(EventContract):
