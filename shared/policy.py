@@ -12,13 +12,13 @@ Quantities live here as data, never as constants in the rules.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import yaml
+
+from shared.schemas import schema_errors
 
 SCHEMA_FILE = Path(__file__).resolve().parent / "policy.schema.yaml"
 
@@ -27,16 +27,9 @@ class PolicyDocumentError(ValueError):
     """A policy document does not match the schema; the message names the document, the places and the problems."""
 
 
-@functools.cache
-def _validator() -> jsonschema.Draft202012Validator:
-    schema = yaml.safe_load(SCHEMA_FILE.read_text(encoding="utf-8"))
-    assert isinstance(schema, dict)
-    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
-
-
 def check_policy_document(document: Any, origin: str = "the policy snapshot") -> dict[str, Any]:
     """The document, if it matches the one policy schema; else PolicyDocumentError naming up to ten places."""
-    errors = sorted(_validator().iter_errors(document), key=lambda e: list(e.absolute_path))
+    errors = schema_errors(SCHEMA_FILE, document)
     if errors:
         lines = [f"  at {'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}" for e in errors[:10]]
         raise PolicyDocumentError(f"{origin}: does not match the policy schema:\n" + "\n".join(lines))
