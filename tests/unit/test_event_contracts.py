@@ -30,7 +30,7 @@ from shared.bus.envelope import CloudEvent
 from shared.bus.topology import QueueSpec
 from shared.contracts import CONTRACTS, ContractHandler, contract_for, matching
 from shared.contracts.approvals import AppointmentMade, AppointmentRenewed
-from shared.contracts.nominations import BatchSubmitted
+from shared.contracts.nominations import BatchSubmitted, RoundOpened
 from shared.events import DomainEvent
 
 SERVICES = ("identity", "nominations", "approvals", "training", "notifications")
@@ -171,3 +171,26 @@ def test_docs_events_md_is_generated_from_the_contracts() -> None:
 def test_bindings_are_patterns_over_contract_types() -> None:
     assert [c.event_type for c in matching("identity.role.*")] == ["identity.role.granted", "identity.role.revoked"]
     assert all(fnmatch.fnmatchcase(t, "approvals.*") for t in (c.event_type for c in matching("approvals.#")))
+
+
+def test_a_round_opened_carries_only_a_policy_the_one_schema_accepts() -> None:
+    from nominations.adapters.policies import PolicyCatalog
+
+    document = PolicyCatalog.load().all()[0].document
+    broken = {**document, "approval": {**document["approval"], "stages": []}}
+    fields = {
+        "round_id": str(uuid.uuid4()),
+        "title": "t",
+        "policy_id": document["id"],
+        "policy_version": 1,
+        "issuing_org_code": "4108",
+        "issuing_org_path": "/4108",
+        "opens_at": "2026-01-01T00:00:00+08:00",
+        "deadline": "2026-02-01T00:00:00+08:00",
+    }
+    assert RoundOpened(**fields, policy=document).policy == document
+    with pytest.raises(pydantic.ValidationError, match="does not match the policy schema"):
+        RoundOpened(**fields, policy=broken)
+    received = CloudEvent(RoundOpened.event_type, "/cio/nominations", {**fields, "policy": broken})
+    with pytest.raises(pydantic.ValidationError, match=r"approval/stages: \[\] should be non-empty"):
+        RoundOpened.from_cloud_event(received)
