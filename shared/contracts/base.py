@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, ClassVar, Self, TypeVar
+from typing import Any, ClassVar, Self, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr, create_model, model_validator
 
@@ -93,11 +93,11 @@ def _as_received(contract: type[C]) -> type[C]:
     without one fails at once."""
     if contract not in _RECEIVED:
         lenient: dict[str, Any] = {
-            name: (info.annotation | None, None) for name, info in contract.model_fields.items() if info.is_required()
+            name: (cast(Any, info.annotation) | None, None)
+            for name, info in contract.model_fields.items()
+            if info.is_required()
         }
-        _RECEIVED[contract] = create_model(  # type: ignore[call-overload]
-            contract.__name__, __base__=contract, __module__=__name__, **lenient
-        )
+        _RECEIVED[contract] = create_model(contract.__name__, __base__=contract, __module__=__name__, **lenient)
     return _RECEIVED[contract]  # type: ignore[return-value]
 
 

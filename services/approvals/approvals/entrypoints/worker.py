@@ -10,7 +10,7 @@ from approvals.config import ApprovalsEnvironment
 from approvals.declaration import SPEC
 from approvals.service_layer import appointments, evaluations, reviews
 from approvals.service_layer.unit_of_work import ApprovalsUnitOfWork
-from shared.bus.consumer import EventConsumer
+from shared.bus.consumer import EventConsumer, Handler
 from shared.bus.relay import OutboxRelay
 from shared.bus.topology import QueueSpec
 from shared.config import read_environment
@@ -39,7 +39,7 @@ DIRECTORY_QUEUE = QueueSpec(
     "approvals.directory", ["identity.org.upserted", "identity.role.*", "identity.user.updated"]
 )
 
-REVIEW_HANDLERS = {
+REVIEW_HANDLERS: dict[str, Handler] = {
     RoundOpened.event_type: reviews.on_round_opened,
     NominationSubmitted.event_type: reviews.on_nomination_submitted,
     NominationResubmitted.event_type: reviews.on_nomination_resubmitted,
@@ -47,7 +47,7 @@ REVIEW_HANDLERS = {
     # 报送: the county's batch reaches the city; the city's tasks of its forms may be decided
     BatchSubmitted.event_type: reviews.on_batch_submitted,
 }
-DIRECTORY_HANDLERS = {
+DIRECTORY_HANDLERS: dict[str, Handler] = {
     "identity.org.upserted": reviews.on_org_upserted,
     "identity.role.granted": reviews.on_role_granted,
     "identity.role.revoked": reviews.on_role_revoked,

@@ -13,6 +13,7 @@ from typing import Any
 
 from nominations.adapters.orm import appointment_projection, certificate_projection, org_projection, user_projection
 from nominations.service_layer.unit_of_work import NominationsUnitOfWork
+from shared.bus.consumer import Handler
 from shared.bus.envelope import CloudEvent
 from shared.contracts import ContractHandler, consumes
 from shared.contracts.approvals import (
@@ -222,7 +223,7 @@ def on_certificate_claim_rejected(event: CertificateClaimRejected, uow: Nominati
         )
 
 
-PROJECTION_HANDLERS = {
+PROJECTION_HANDLERS: dict[str, Handler] = {
     "identity.user.provisioned": on_user,
     "identity.user.updated": on_user,
     "identity.org.upserted": on_org,
@@ -234,4 +235,4 @@ PROJECTION_HANDLERS = {
     AppointmentEnded.event_type: on_appointment_ended,
     AppointmentRevoked.event_type: on_appointment_revoked,
 }
-REVIEW_HANDLERS = {ReviewDecided.event_type: on_review_decided}
+REVIEW_HANDLERS: dict[str, Handler] = {ReviewDecided.event_type: on_review_decided}
