@@ -1,7 +1,8 @@
 """What every event contract is: a pydantic model of the CloudEvent's `data`, named by its `type`.
 
-One class per event type serves both sides: the producer builds it (it is the domain event the outbox writes),
-the consumer parses the CloudEvent into it (`from_cloud_event`) and reads typed attributes instead of a dict.
+One class per event type serves both sides: the producer builds it (it is the domain event the outbox wraps in a
+CloudEvent, shared.bus.outbox), the consumer parses the CloudEvent into it (`from_cloud_event`) and reads typed
+attributes instead of a dict.
 Unknown fields are kept, not refused: a producer may add fields, a consumer ignores what it does not know
 (docs/EVENTS.md).
 """
@@ -16,8 +17,6 @@ from pydantic import BaseModel, ConfigDict, PrivateAttr, create_model, model_val
 
 from shared.bus.envelope import CloudEvent
 from shared.events import DomainEvent, to_jsonable
-
-SOURCE_PREFIX = "/cio/"
 
 
 class EventContract(BaseModel, DomainEvent):
@@ -55,10 +54,6 @@ class EventContract(BaseModel, DomainEvent):
         return self.model_dump(mode="python")
 
     @classmethod
-    def from_data(cls, data: dict[str, Any]) -> Self:
-        return cls.model_validate(data)
-
-    @classmethod
     def from_cloud_event(cls, event: CloudEvent) -> Self:
         """Parse a received CloudEvent; a pydantic ValidationError (a ValueError) names what does not fit."""
         if event.type != cls.event_type:
@@ -66,16 +61,6 @@ class EventContract(BaseModel, DomainEvent):
         parsed = _as_received(cls).model_validate(event.data)
         parsed._envelope = event
         return parsed
-
-    def to_cloud_event(self, producer: str, **attributes: Any) -> CloudEvent:
-        """The envelope as the outbox writes it (`source` /cio/<producer>, `subject` the aggregate's id)."""
-        return CloudEvent(
-            type=self.event_type,
-            source=SOURCE_PREFIX + producer,
-            data=self.payload(),
-            subject=self.subject,
-            **attributes,
-        )
 
     def data_as_sent(self) -> dict[str, Any]:
         """The data as received (or built): the fields the producer set, and nothing filled in by defaults."""

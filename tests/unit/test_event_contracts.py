@@ -27,6 +27,7 @@ from training.service_layer.projections import appointment_handlers, directory_h
 
 from scripts import events_doc
 from shared.bus.envelope import CloudEvent
+from shared.bus.outbox import to_cloud_event
 from shared.bus.topology import QueueSpec
 from shared.contracts import CONTRACTS, ContractHandler, contract_for, matching
 from shared.contracts.approvals import AppointmentMade, AppointmentRenewed
@@ -121,7 +122,7 @@ def test_every_queue_binding_receives_some_contract(spec: QueueSpec) -> None:
 def test_a_renewal_reaches_a_handler_of_appointments_made_as_itself() -> None:
     seen: list[Any] = []
     handler = ContractHandler((AppointmentMade,), lambda event, uow: seen.append(event))
-    data = AppointmentRenewed(
+    renewal = AppointmentRenewed(
         appointment_id=str(uuid.uuid4()),
         person_user_id=str(uuid.uuid4()),
         person_name="张三",
@@ -136,7 +137,8 @@ def test_a_renewal_reaches_a_handler_of_appointments_made_as_itself() -> None:
         policy_id="jiaozuo-2022",
         training_requirement={},
         previous_appointment_id="earlier",
-    ).to_cloud_event("approvals")
+    )
+    data = to_cloud_event(renewal, "/cio/approvals")
     handler(data, None)
     [renewed] = seen
     assert isinstance(renewed, AppointmentRenewed) and renewed.previous_appointment_id == "earlier"
