@@ -37,6 +37,22 @@ def check_policy_document(document: Any, origin: str = "the policy snapshot") ->
     return document
 
 
+# The parts of a policy that travel outside the snapshot (in `approvals.appointment.made`), as JSON pointers into
+# the schema.
+TRAINING_REQUIREMENT = "/properties/training/properties/requirement"
+EVALUATION_CADENCES = "/properties/evaluation/properties/cadences"
+
+
+def check_policy_part(pointer: str, value: Any, where: str) -> Any:
+    """A part of a policy (`TRAINING_REQUIREMENT`, `EVALUATION_CADENCES`) checked against its place in the one
+    schema; PolicyDocumentError names `where` and the problems."""
+    errors = schema_errors(SCHEMA_FILE, value, pointer)
+    if errors:
+        lines = [f"  at {'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}" for e in errors[:10]]
+        raise PolicyDocumentError(f"{where}: does not match the policy schema:\n" + "\n".join(lines))
+    return value
+
+
 def load_policy_document(text: str, origin: str = "<policy>") -> dict[str, Any]:
     """Parse a YAML policy file and check it against the schema; PolicyDocumentError names `origin`."""
     try:

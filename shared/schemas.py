@@ -10,6 +10,8 @@ from typing import Any
 
 import jsonschema
 import yaml
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 
 
 @functools.cache
@@ -21,6 +23,16 @@ def validator(schema_file: Path) -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
 
 
+@functools.cache
+def part_validator(schema_file: Path, pointer: str) -> jsonschema.Draft202012Validator:
+    """The validator of one part of a schema (`/properties/training/properties/requirement`), its references
+    resolved in the whole schema: for a piece of a document that travels on its own."""
+    whole = validator(schema_file).schema
+    uri = schema_file.resolve().as_uri()
+    registry: Registry[Any] = Registry().with_resource(uri, Resource(contents=whole, specification=DRAFT202012))
+    return jsonschema.Draft202012Validator({"$ref": f"{uri}#{pointer}"}, registry=registry)
+
+
 def place(path: Iterable[Any], root: str = "") -> str:
     """`rules`, 0, `kind` → `rules[0].kind`; `root` prefixes a document whose top has no name of its own."""
     text = root
@@ -29,9 +41,10 @@ def place(path: Iterable[Any], root: str = "") -> str:
     return text or "(top)"
 
 
-def schema_errors(schema_file: Path, document: Any) -> list[jsonschema.ValidationError]:
-    """Every error of `document` against the schema, in document order."""
-    return sorted(validator(schema_file).iter_errors(document), key=lambda e: [str(p) for p in e.absolute_path])
+def schema_errors(schema_file: Path, document: Any, pointer: str = "") -> list[jsonschema.ValidationError]:
+    """Every error of `document` against the schema (or the part of it at `pointer`), in document order."""
+    checker = part_validator(schema_file, pointer) if pointer else validator(schema_file)
+    return sorted(checker.iter_errors(document), key=lambda e: [str(p) for p in e.absolute_path])
 
 
 def schema_problems(schema_file: Path, document: Any, root: str = "") -> list[str]:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from pydantic import field_validator
+
 from shared.contracts.base import EventContract
+from shared.policy import EVALUATION_CADENCES, TRAINING_REQUIREMENT, check_policy_part
 
 
 class CaseOpened(EventContract):
@@ -105,6 +108,20 @@ class AppointmentMade(EventContract):
     # the policy's evaluation.cadences [{kind, every_years, subject}]: reminders only for what the policy orders
     # (宜春学院 orders none); None when the snapshot says nothing
     evaluation_cadences: list[dict[str, Any]] | None = None
+
+    @field_validator("training_requirement")
+    @classmethod
+    def _requirement_as_the_policy_says(cls, requirement: dict[str, Any]) -> dict[str, Any]:
+        """The policy's `training.requirement`, checked against its place in the one policy schema."""
+        return check_policy_part(TRAINING_REQUIREMENT, requirement, "training_requirement")  # type: ignore[no-any-return]
+
+    @field_validator("evaluation_cadences")
+    @classmethod
+    def _cadences_as_the_policy_says(cls, cadences: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+        """The policy's `evaluation.cadences`, checked against their place in the one policy schema."""
+        if cadences is None:
+            return None
+        return check_policy_part(EVALUATION_CADENCES, cadences, "evaluation_cadences")  # type: ignore[no-any-return]
 
 
 class AppointmentRenewed(AppointmentMade):

@@ -196,3 +196,27 @@ def test_a_round_opened_carries_only_a_policy_the_one_schema_accepts() -> None:
     received = CloudEvent(RoundOpened.event_type, "/cio/nominations", {**fields, "policy": broken})
     with pytest.raises(pydantic.ValidationError, match=r"approval/stages: \[\] should be non-empty"):
         RoundOpened.from_cloud_event(received)
+
+
+def test_an_appointment_carries_the_training_requirement_and_cadences_as_the_policy_schema_has_them() -> None:
+    made = {
+        "appointment_id": str(uuid.uuid4()),
+        "person_user_id": str(uuid.uuid4()),
+        "person_name": "张三",
+        "org_code": "4108020001",
+        "org_path": "/4108/410802/4108020001",
+        "term_number": 1,
+        "starts_on": "2025-01-01",
+        "ends_on": None,
+        "document_number": "焦教〔2025〕1号",
+        "round_id": str(uuid.uuid4()),
+        "nomination_id": str(uuid.uuid4()),
+        "policy_id": "jiaozuo-2022",
+    }
+    cadences = [{"kind": "cio_annual", "every_years": 1, "subject": "cio"}]
+    accepted = AppointmentMade(**made, training_requirement={"centralized_per_year": 1}, evaluation_cadences=cadences)
+    assert accepted.payload()["evaluation_cadences"] == cadences
+    with pytest.raises(pydantic.ValidationError, match="'per_decade' was unexpected"):
+        AppointmentMade(**made, training_requirement={"per_decade": 1})
+    with pytest.raises(pydantic.ValidationError, match=r"evaluation_cadences: .*\n.*at 0/every_years: 0 is less than"):
+        AppointmentMade(**made, training_requirement={}, evaluation_cadences=[{"kind": "cio_annual", "every_years": 0}])
