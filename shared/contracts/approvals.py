@@ -185,36 +185,36 @@ class FilingDecided(EventContract):
     change: str
 
 
-class AppointmentRevoked(EventContract):
-    """An appointment revoked (撤销)."""
+class AppointmentClosed(EventContract):
+    """What the events that close an appointment name: whose, where, the last day served and the term.
 
-    event_type: ClassVar[str] = "approvals.appointment.revoked"
+    Nominations' appointment projection reads `ended_on` and (when it never saw the appointment made)
+    `term_number` from them; identity removes the `cio` grant at the org."""
+
     subject_field: ClassVar[str | None] = "appointment_id"
     appointment_id: str
     person_user_id: str
     org_code: str
     org_path: str
-    reason: str
-    revoked_by: str
-    revoked_at: str
-    # additions: nominations' appointment projection reads `ended_on` and (when it never saw the
-    # appointment made) `term_number` from the closing events
     ended_on: str | None = None
     term_number: int | None = None
 
 
-class AppointmentEnded(EventContract):
+class AppointmentRevoked(AppointmentClosed):
+    """An appointment revoked (撤销)."""
+
+    event_type: ClassVar[str] = "approvals.appointment.revoked"
+    reason: str
+    revoked_by: str
+    revoked_at: str
+
+
+class AppointmentEnded(AppointmentClosed):
     """`ended_on`: the last day served; `reason`: term_expired; 免聘: left_school, retired, reassigned; 换届:
     succeeded; an acknowledged change of person: changed."""
 
     event_type: ClassVar[str] = "approvals.appointment.ended"
-    subject_field: ClassVar[str | None] = "appointment_id"
-    appointment_id: str
-    person_user_id: str
-    org_code: str
-    org_path: str
     ended_on: str
-    term_number: int | None = None
     # 免聘 / 换届: why the appointment ended (term_expired, left_school, retired, reassigned, succeeded,
     # changed), who ended it, and the appointment that follows it at the org, if any
     reason: str | None = None

@@ -101,7 +101,7 @@ class ContractHandler:
 
     @property
     def event_types(self) -> set[str]:
-        return {contract.event_type for contract in self.contracts for contract in _with_subclasses(contract)}
+        return {c.event_type for contract in self.contracts for c in _with_subclasses(contract) if c.event_type}
 
     def parse(self, event: CloudEvent) -> EventContract:
         for contract in self.contracts:

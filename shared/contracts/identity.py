@@ -45,28 +45,27 @@ class OrgUpserted(EventContract):
     path: str
 
 
-class RoleGranted(EventContract):
-    """`source`: manual, import, system, or sso:<provider id> for grants a sign-in mapping controls."""
+class GrantChanged(EventContract):
+    """What a grant event names: the grant, its holder, the role and the org it holds it at."""
 
-    event_type: ClassVar[str] = "identity.role.granted"
     subject_field: ClassVar[str | None] = "user_id"
     grant_id: str
     user_id: str
     role: str
     org_code: str | None
     org_path: str
+
+
+class RoleGranted(GrantChanged):
+    """`source`: manual, import, system, or sso:<provider id> for grants a sign-in mapping controls."""
+
+    event_type: ClassVar[str] = "identity.role.granted"
     source: str
     granted_by: str | None
 
 
-class RoleRevoked(EventContract):
+class RoleRevoked(GrantChanged):
     """A grant withdrawn (by `revoked_by`, None when the system did it)."""
 
     event_type: ClassVar[str] = "identity.role.revoked"
-    subject_field: ClassVar[str | None] = "user_id"
-    grant_id: str
-    user_id: str
-    role: str
-    org_code: str | None
-    org_path: str
     revoked_by: str | None

@@ -49,28 +49,23 @@ class OrgUpserted(contracts.OrgUpserted):
         return cls(code=org.code, name=org.name, level=org.level.value, parent_code=org.parent_code, path=org.path)
 
 
+def _grant_data(user: User, grant: RoleGrant) -> dict[str, Any]:
+    return {
+        "grant_id": str(grant.id),
+        "user_id": str(user.id),
+        "role": grant.role,
+        "org_code": grant.org_code,
+        "org_path": grant.org_path,
+    }
+
+
 class RoleGranted(contracts.RoleGranted):
     @classmethod
     def of(cls, user: User, grant: RoleGrant) -> RoleGranted:
-        return cls(
-            grant_id=str(grant.id),
-            user_id=str(user.id),
-            role=grant.role,
-            org_code=grant.org_code,
-            org_path=grant.org_path,
-            source=grant.source,
-            granted_by=grant.granted_by,
-        )
+        return cls(**_grant_data(user, grant), source=grant.source, granted_by=grant.granted_by)
 
 
 class RoleRevoked(contracts.RoleRevoked):
     @classmethod
     def of(cls, user: User, grant: RoleGrant, by: str | None) -> RoleRevoked:
-        return cls(
-            grant_id=str(grant.id),
-            user_id=str(user.id),
-            role=grant.role,
-            org_code=grant.org_code,
-            org_path=grant.org_path,
-            revoked_by=by,
-        )
+        return cls(**_grant_data(user, grant), revoked_by=by)

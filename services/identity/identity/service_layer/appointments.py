@@ -7,7 +7,13 @@ import uuid
 
 from identity.service_layer.unit_of_work import IdentityUnitOfWork
 from shared.contracts import consumes
-from shared.contracts.approvals import AppointmentEnded, AppointmentMade, AppointmentRenewed, AppointmentRevoked
+from shared.contracts.approvals import (
+    AppointmentClosed,
+    AppointmentEnded,
+    AppointmentMade,
+    AppointmentRenewed,
+    AppointmentRevoked,
+)
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +41,8 @@ def grant_cio_on_appointment(event: AppointmentMade, uow: IdentityUnitOfWork) ->
     )
 
 
-@consumes(AppointmentEnded, AppointmentRevoked)
-def revoke_cio_when_appointment_ends(event: AppointmentEnded | AppointmentRevoked, uow: IdentityUnitOfWork) -> None:
+@consumes(AppointmentClosed)
+def revoke_cio_when_appointment_ends(event: AppointmentClosed, uow: IdentityUnitOfWork) -> None:
     """`approvals.appointment.ended` / `.revoked`: the system-given `cio` grant at that org goes."""
     user = uow.users.get(uuid.UUID(event.person_user_id))
     org = uow.orgs.get(event.org_code)

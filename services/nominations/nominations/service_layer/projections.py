@@ -17,6 +17,7 @@ from shared.bus.consumer import Handler
 from shared.bus.envelope import CloudEvent
 from shared.contracts import ContractHandler, consumes
 from shared.contracts.approvals import (
+    AppointmentClosed,
     AppointmentEnded,
     AppointmentMade,
     AppointmentRenewed,
@@ -137,8 +138,8 @@ def on_appointment(event: AppointmentMade, uow: NominationsUnitOfWork) -> None:
 
 
 def _appointment_closed(status: str) -> ContractHandler:
-    @consumes(AppointmentEnded, AppointmentRevoked)
-    def handle(event: AppointmentEnded | AppointmentRevoked, uow: NominationsUnitOfWork) -> None:
+    @consumes(AppointmentClosed)
+    def handle(event: AppointmentClosed, uow: NominationsUnitOfWork) -> None:
         values: dict[str, Any] = {"status": status, "updated_at": _now()}
         if event.ended_on:
             values["ends_on"] = _date(event.ended_on)
