@@ -10,8 +10,6 @@ from typing import Any
 
 import jsonschema
 import yaml
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
 
 
 @functools.cache
@@ -25,12 +23,15 @@ def validator(schema_file: Path) -> jsonschema.Draft202012Validator:
 
 @functools.cache
 def part_validator(schema_file: Path, pointer: str) -> jsonschema.Draft202012Validator:
-    """The validator of one part of a schema (`/properties/training/properties/requirement`), its references
-    resolved in the whole schema: for a piece of a document that travels on its own."""
+    """The validator of one part of a schema (`/properties/training/properties/requirement`), for a piece of a
+    document that travels on its own; the part keeps the schema's `$defs`, which its references name."""
     whole = validator(schema_file).schema
-    uri = schema_file.resolve().as_uri()
-    registry: Registry[Any] = Registry().with_resource(uri, Resource(contents=whole, specification=DRAFT202012))
-    return jsonschema.Draft202012Validator({"$ref": f"{uri}#{pointer}"}, registry=registry)
+    part: Any = whole
+    for key in pointer.strip("/").split("/"):
+        part = part[key]
+    return jsonschema.Draft202012Validator(
+        {**part, "$defs": whole.get("$defs", {})}, format_checker=jsonschema.FormatChecker()
+    )
 
 
 def place(path: Iterable[Any], root: str = "") -> str:

@@ -19,7 +19,16 @@ from shared.bus.envelope import CloudEvent
 from shared.contracts import approvals, identity, nominations, training
 from shared.contracts.base import ContractHandler, EventContract, consumes
 
-__all__ = ["CONTRACTS", "ContractHandler", "EventContract", "consumes", "contract_for", "data_of", "matching"]
+__all__ = [
+    "CONTRACTS",
+    "PRODUCERS",
+    "ContractHandler",
+    "EventContract",
+    "consumes",
+    "contract_for",
+    "data_of",
+    "matching",
+]
 
 # In the order docs/EVENTS.md lists them: by producing service.
 PRODUCERS: dict[str, ModuleType] = {
