@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import jsonschema
 import yaml
 
 from shared.schemas import schema_errors
@@ -29,10 +30,7 @@ class PolicyDocumentError(ValueError):
 
 def check_policy_document(document: Any, origin: str = "the policy snapshot") -> dict[str, Any]:
     """The document, if it matches the one policy schema; else PolicyDocumentError naming up to ten places."""
-    errors = schema_errors(SCHEMA_FILE, document)
-    if errors:
-        lines = [f"  at {'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}" for e in errors[:10]]
-        raise PolicyDocumentError(f"{origin}: does not match the policy schema:\n" + "\n".join(lines))
+    _refuse_unless_valid(schema_errors(SCHEMA_FILE, document), origin)
     assert isinstance(document, dict)
     return document
 
@@ -41,16 +39,20 @@ def check_policy_document(document: Any, origin: str = "the policy snapshot") ->
 # the schema.
 TRAINING_REQUIREMENT = "/properties/training/properties/requirement"
 EVALUATION_CADENCES = "/properties/evaluation/properties/cadences"
+T = TypeVar("T")
 
 
-def check_policy_part(pointer: str, value: Any, where: str) -> Any:
+def check_policy_part(pointer: str, value: T, where: str) -> T:
     """A part of a policy (`TRAINING_REQUIREMENT`, `EVALUATION_CADENCES`) checked against its place in the one
     schema; PolicyDocumentError names `where` and the problems."""
-    errors = schema_errors(SCHEMA_FILE, value, pointer)
+    _refuse_unless_valid(schema_errors(SCHEMA_FILE, value, pointer), where)
+    return value
+
+
+def _refuse_unless_valid(errors: list[jsonschema.ValidationError], where: str) -> None:
     if errors:
         lines = [f"  at {'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}" for e in errors[:10]]
         raise PolicyDocumentError(f"{where}: does not match the policy schema:\n" + "\n".join(lines))
-    return value
 
 
 def load_policy_document(text: str, origin: str = "<policy>") -> dict[str, Any]:

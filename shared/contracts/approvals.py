@@ -113,7 +113,7 @@ class AppointmentMade(EventContract):
     @classmethod
     def _requirement_as_the_policy_says(cls, requirement: dict[str, Any]) -> dict[str, Any]:
         """The policy's `training.requirement`, checked against its place in the one policy schema."""
-        return check_policy_part(TRAINING_REQUIREMENT, requirement, "training_requirement")  # type: ignore[no-any-return]
+        return check_policy_part(TRAINING_REQUIREMENT, requirement, "training_requirement")
 
     @field_validator("evaluation_cadences")
     @classmethod
@@ -121,7 +121,7 @@ class AppointmentMade(EventContract):
         """The policy's `evaluation.cadences`, checked against their place in the one policy schema."""
         if cadences is None:
             return None
-        return check_policy_part(EVALUATION_CADENCES, cadences, "evaluation_cadences")  # type: ignore[no-any-return]
+        return check_policy_part(EVALUATION_CADENCES, cadences, "evaluation_cadences")
 
 
 class AppointmentRenewed(AppointmentMade):

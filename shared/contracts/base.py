@@ -18,6 +18,9 @@ from pydantic import BaseModel, ConfigDict, PrivateAttr, create_model, model_val
 from shared.bus.envelope import CloudEvent
 from shared.events import DomainEvent, to_jsonable
 
+# Validation context of data parsed by a consumer (as opposed to built by its producer).
+RECEIVED = "received"
+
 
 class EventContract(BaseModel, DomainEvent):
     """The `data` of one event type; `subject_field` names the field that is the CloudEvent's `subject`."""
@@ -58,7 +61,7 @@ class EventContract(BaseModel, DomainEvent):
         """Parse a received CloudEvent; a pydantic ValidationError (a ValueError) names what does not fit."""
         if event.type != cls.event_type:
             raise ValueError(f"{cls.__name__} reads {cls.event_type}, not {event.type}")
-        parsed = _as_received(cls).model_validate(event.data)
+        parsed = _as_received(cls).model_validate(event.data, context={RECEIVED: True})
         parsed._envelope = event
         return parsed
 

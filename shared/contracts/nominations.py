@@ -9,17 +9,18 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
-from shared.contracts.base import EventContract
+from shared.contracts.base import RECEIVED, EventContract
 from shared.policy import check_policy_document
 
 
 class RoundOpened(EventContract):
     """A round (推荐) opened under a policy. `notice` (通知): `document_number` 文号, `text`, `contacts` [{name,
     phone}], `attachments` [{title, url}]; `{}` when none. `level_deadlines`: {org level: ISO time}, e.g.
-    the counties' 报送; `{}` when none. `policy`: the whole policy snapshot, validated by the one policy
-    schema (shared/policy.schema.yaml): cases of the round follow it even if the policy changes later."""
+    the counties' 报送; `{}` when none. `policy`: the whole policy snapshot, checked against the one policy
+    schema (shared/policy.schema.yaml) by the producer and by approvals, which acts on it: cases of the round
+    follow it even if the policy changes later."""
 
     event_type: ClassVar[str] = "nominations.round.opened"
     subject_field: ClassVar[str | None] = "round_id"
@@ -37,10 +38,17 @@ class RoundOpened(EventContract):
 
     @field_validator("policy")
     @classmethod
-    def _one_policy_schema(cls, policy: dict[str, Any]) -> dict[str, Any]:
-        """The snapshot matches the one policy schema on both sides: a producer cannot publish, nor a consumer
-        keep, a policy that the loader would have refused."""
+    def _one_policy_schema(cls, policy: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        """A producer cannot publish a snapshot the loader would have refused. A consumer checks it with
+        `checked_policy` where it acts on it (approvals); one that only passes the round's title on (notifications)
+        does not refuse the event for it."""
+        if info.context and info.context.get(RECEIVED):
+            return policy
         return check_policy_document(policy)
+
+    def checked_policy(self) -> dict[str, Any]:
+        """The snapshot, checked against the one policy schema (PolicyDocumentError names every place)."""
+        return check_policy_document(self.policy)
 
 
 class RoundClosed(EventContract):

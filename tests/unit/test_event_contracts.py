@@ -33,6 +33,7 @@ from shared.contracts import CONTRACTS, ContractHandler, contract_for, matching
 from shared.contracts.approvals import AppointmentMade, AppointmentRenewed
 from shared.contracts.nominations import BatchSubmitted, RoundOpened
 from shared.events import DomainEvent
+from shared.policy import PolicyDocumentError
 
 SERVICES = ("identity", "nominations", "approvals", "training", "notifications")
 
@@ -175,7 +176,7 @@ def test_bindings_are_patterns_over_contract_types() -> None:
     assert all(fnmatch.fnmatchcase(t, "approvals.*") for t in (c.event_type for c in matching("approvals.#")))
 
 
-def test_a_round_opened_carries_only_a_policy_the_one_schema_accepts() -> None:
+def test_a_round_opened_carries_only_a_policy_the_one_schema_accepts_where_it_is_acted_on() -> None:
     from nominations.adapters.policies import PolicyCatalog
 
     document = PolicyCatalog.load().all()[0].document
@@ -194,8 +195,9 @@ def test_a_round_opened_carries_only_a_policy_the_one_schema_accepts() -> None:
     with pytest.raises(pydantic.ValidationError, match="does not match the policy schema"):
         RoundOpened(**fields, policy=broken)
     received = CloudEvent(RoundOpened.event_type, "/cio/nominations", {**fields, "policy": broken})
-    with pytest.raises(pydantic.ValidationError, match=r"approval/stages: \[\] should be non-empty"):
-        RoundOpened.from_cloud_event(received)
+    assert RoundOpened.from_cloud_event(received).title == "t"  # passed on by who does not act on the policy
+    with pytest.raises(PolicyDocumentError, match=r"approval/stages: \[\] should be non-empty"):
+        reviews.on_round_opened(received, None)  # approvals acts on it: refused (and parked)
 
 
 def test_an_appointment_carries_the_training_requirement_and_cadences_as_the_policy_schema_has_them() -> None:

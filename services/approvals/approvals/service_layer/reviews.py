@@ -63,7 +63,8 @@ def problem_of(exc: DomainError, prefix: str = "") -> ProblemError:
 @consumes(RoundOpened)
 def on_round_opened(event: RoundOpened, uow: ApprovalsUnitOfWork) -> None:
     """Keep the round's policy snapshot: cases of the round follow it even if the policy changes later."""
-    parse_policy(event.policy)  # refuse (and park) a snapshot we could not act on
+    # refuse (and park) a snapshot that does not match the one policy schema, or that we could not act on
+    parse_policy(event.checked_policy())
     uow.projections.upsert_round(
         {
             "round_id": uuid.UUID(event.round_id),
