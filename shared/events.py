@@ -26,9 +26,12 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
-@dataclasses.dataclass
 class DomainEvent:
-    """Something that happened; `event_type` is its routing key `<service>.<aggregate>.<event>`."""
+    """Something that happened; `event_type` is its routing key `<service>.<aggregate>.<event>`.
+
+    A plain base, not a dataclass: the services' events are the typed contracts of `shared.contracts` (pydantic
+    models), and a dataclass subclass (a test's own event) still gets its payload from its fields.
+    """
 
     event_type: ClassVar[str] = ""
 

@@ -1,4 +1,4 @@
-/** A form field of a policy document (services/nominations/nominations/policies/policy.schema.yaml `$defs.field`). */
+/** A form field of a policy document (shared/policy.schema.yaml `$defs.field`). */
 export interface FieldSpec {
   name: string
   label_zh: string

@@ -15,7 +15,8 @@ from approvals.service_layer import succession
 from approvals.service_layer.reviews import NotYetKnown, _collisions, _commit, problem_of
 from approvals.service_layer.unit_of_work import ApprovalsUnitOfWork
 from shared import directory
-from shared.bus.envelope import CloudEvent
+from shared.contracts import consumes
+from shared.contracts.identity import UserUpdated
 from shared.errors import Forbidden, NotFound
 from shared.principal import Principal
 from shared.scope import path_within
@@ -228,14 +229,15 @@ def _successor_of(
     return successor
 
 
-def on_user_updated(event: CloudEvent, uow: ApprovalsUnitOfWork) -> None:
+@consumes(UserUpdated)
+def on_user_updated(event: UserUpdated, uow: ApprovalsUnitOfWork) -> None:
     """identity.user.updated: an appointed CIO whom the directory moved out of the school (or disabled) leaves
     the school a 变更报备 to make, where the appointment's policy asks for re-filing (贺兰县). Once per move."""
-    user = event.data.get("user") or {}
+    user = event.user
     person = str(user.get("user_id") or "")
     if not person:
         return
-    directory.on_user(event.data, uow.session)  # 停用 too: a disabled account's tokens are refused here
+    directory.on_user(event.data_as_sent(), uow.session)  # 停用 too: a disabled account's tokens are refused here
     appointed = uow.appointments.active_of_person(person)
     if not appointed:
         return
@@ -264,7 +266,7 @@ def on_user_updated(event: CloudEvent, uow: ApprovalsUnitOfWork) -> None:
             actor="system:directory",
             target=f"appointment:{appointment.id}",
             org_path=appointment.org_path,
-            details={"reason": why, "event_id": event.id},
+            details={"reason": why, "event_id": event.envelope.id if event.envelope else None},
         )
 
 

@@ -35,7 +35,14 @@ from approvals.domain.policy import PublicationPolicy
 from approvals.domain.publication import required_publication_hold
 from approvals.service_layer import succession
 from approvals.service_layer.unit_of_work import ApprovalsUnitOfWork
-from shared.bus.envelope import CloudEvent
+from shared.contracts import consumes
+from shared.contracts.nominations import (
+    BatchSubmitted,
+    NominationResubmitted,
+    NominationSubmitted,
+    NominationWithdrawn,
+    RoundOpened,
+)
 from shared.errors import Conflict, Forbidden, NotFound, ProblemError, Unprocessable, field_error
 from shared.principal import Principal
 
@@ -53,45 +60,46 @@ def problem_of(exc: DomainError, prefix: str = "") -> ProblemError:
 
 
 # -- projections ---------------------------------------------------------------------------------
-def on_round_opened(event: CloudEvent, uow: ApprovalsUnitOfWork) -> None:
+@consumes(RoundOpened)
+def on_round_opened(event: RoundOpened, uow: ApprovalsUnitOfWork) -> None:
     """Keep the round's policy snapshot: cases of the round follow it even if the policy changes later."""
-    d = event.data
-    parse_policy(d["policy"])  # refuse (and park) a snapshot we could not act on
+    # refuse (and park) a snapshot that does not match the one policy schema, or that we could not act on
+    parse_policy(event.checked_policy())
     uow.projections.upsert_round(
         {
-            "round_id": uuid.UUID(d["round_id"]),
-            "title": d.get("title") or "",
-            "policy_id": d.get("policy_id") or d["policy"]["id"],
-            "policy_version": int(d.get("policy_version") or d["policy"].get("version") or 1),
-            "policy": d["policy"],
-            "issuing_org_path": d.get("issuing_org_path"),
-            "opened_at": dt.datetime.fromisoformat(d["opens_at"]) if d.get("opens_at") else now(),
+            "round_id": uuid.UUID(event.round_id),
+            "title": event.title or "",
+            "policy_id": event.policy_id or event.policy["id"],
+            "policy_version": int(event.policy_version or event.policy.get("version") or 1),
+            "policy": event.policy,
+            "issuing_org_path": event.issuing_org_path,
+            "opened_at": dt.datetime.fromisoformat(event.opens_at) if event.opens_at else now(),
         }
     )
 
 
 # -- cases from nominations -----------------------------------------------------------------------
-def on_nomination_submitted(event: CloudEvent, uow: ApprovalsUnitOfWork) -> None:
+@consumes(NominationSubmitted)
+def on_nomination_submitted(event: NominationSubmitted, uow: ApprovalsUnitOfWork) -> None:
     """Open the case and assign the first stage; a nomination has one case, however often the event comes."""
-    d = event.data
-    nomination_id = uuid.UUID(d["nomination_id"])
+    nomination_id = uuid.UUID(event.nomination_id)
     if uow.cases.by_nomination(nomination_id) is not None:
         return
-    round_row = uow.projections.round(uuid.UUID(d["round_id"]))
+    round_row = uow.projections.round(uuid.UUID(event.round_id))
     if round_row is None:
-        raise NotYetKnown(f"round {d['round_id']} has not been opened here yet")
+        raise NotYetKnown(f"round {event.round_id} has not been opened here yet")
     policy = parse_policy(round_row.policy)
-    stages = resolve_stages(policy, d["school_org_path"], uow.projections.orgs_on_path(d["school_org_path"]))
+    stages = resolve_stages(policy, event.school_org_path, uow.projections.orgs_on_path(event.school_org_path))
     case = ReviewCase(
         Nominee(
             nomination_id=nomination_id,
-            round_id=uuid.UUID(d["round_id"]),
-            school_org_code=d["school_org_code"],
-            school_org_path=d["school_org_path"],
-            school_name=d.get("school_name") or d["school_org_code"],
-            candidate_user_id=str(d["candidate_user_id"]),
-            candidate_name=d.get("candidate_name") or "",
-            revision=int(d.get("revision") or 1),
+            round_id=uuid.UUID(event.round_id),
+            school_org_code=event.school_org_code,
+            school_org_path=event.school_org_path,
+            school_name=event.school_name or event.school_org_code,
+            candidate_user_id=event.candidate_user_id,
+            candidate_name=event.candidate_name or "",
+            revision=int(event.revision or 1),
         ),
         policy,
         stages,
@@ -100,57 +108,57 @@ def on_nomination_submitted(event: CloudEvent, uow: ApprovalsUnitOfWork) -> None
     uow.cases.add(case)
     uow.audit(
         "case.opened",
-        actor=d.get("submitted_by"),
+        actor=event.submitted_by,
         target=f"case:{case.id}",
         org_path=case.school_org_path,
         details={"nomination_id": str(nomination_id), "stages": case.stages},
     )
 
 
-def on_nomination_resubmitted(event: CloudEvent, uow: ApprovalsUnitOfWork) -> None:
+@consumes(NominationResubmitted)
+def on_nomination_resubmitted(event: NominationResubmitted, uow: ApprovalsUnitOfWork) -> None:
     """The school answered a return: the case re-enters the chain where its policy says."""
-    d = event.data
-    case = uow.cases.by_nomination(uuid.UUID(d["nomination_id"]), lock=True)
+    case = uow.cases.by_nomination(uuid.UUID(event.nomination_id), lock=True)
     if case is None:
         on_nomination_submitted(event, uow)
         return
-    returned_at = d.get("returned_at_stage")
-    if case.resubmit(int(d.get("revision") or 2), int(returned_at) if returned_at is not None else None, now()):
+    returned_at = event.returned_at_stage
+    if case.resubmit(int(event.revision or 2), int(returned_at) if returned_at is not None else None, now()):
         uow.audit(
             "case.resubmitted",
-            actor=d.get("submitted_by"),
+            actor=event.submitted_by,
             target=f"case:{case.id}",
             org_path=case.school_org_path,
             details={"revision": case.revision, "stage_index": case.current_stage},
         )
 
 
-def on_nomination_withdrawn(event: CloudEvent, uow: ApprovalsUnitOfWork) -> None:
-    d = event.data
-    case = uow.cases.by_nomination(uuid.UUID(d["nomination_id"]), lock=True)
+@consumes(NominationWithdrawn)
+def on_nomination_withdrawn(event: NominationWithdrawn, uow: ApprovalsUnitOfWork) -> None:
+    case = uow.cases.by_nomination(uuid.UUID(event.nomination_id), lock=True)
     if case is not None and case.cancel(now()):
         uow.audit(
             "case.cancelled",
-            actor=d.get("withdrawn_by"),
+            actor=event.withdrawn_by,
             target=f"case:{case.id}",
             org_path=case.school_org_path,
             details={"reason": "nomination withdrawn"},
         )
 
 
-def on_batch_submitted(event: CloudEvent, uow: ApprovalsUnitOfWork) -> None:
+@consumes(BatchSubmitted)
+def on_batch_submitted(event: BatchSubmitted, uow: ApprovalsUnitOfWork) -> None:
     """报送: a county sent its batch to the city (焦作 「推荐表、汇总表各1份，报送至市教育局」); keep a receipt per
     nomination, so the city's stage decides these forms (a task awaiting a batch is held until then)."""
-    d = event.data
-    for nomination_id in d.get("nomination_ids") or []:
+    for nomination_id in event.nomination_ids or []:
         uow.batch_receipts.record(
             {
                 "nomination_id": uuid.UUID(nomination_id),
-                "batch_id": uuid.UUID(d["batch_id"]),
-                "round_id": uuid.UUID(d["round_id"]),
-                "org_code": d["org_code"],
-                "org_path": d["org_path"],
-                "submitted_at": dt.datetime.fromisoformat(d["submitted_at"]) if d.get("submitted_at") else now(),
+                "batch_id": uuid.UUID(event.batch_id),
+                "round_id": uuid.UUID(event.round_id),
+                "org_code": event.org_code,
+                "org_path": event.org_path,
+                "submitted_at": dt.datetime.fromisoformat(event.submitted_at) if event.submitted_at else now(),
             }
         )
 

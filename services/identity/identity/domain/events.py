@@ -1,13 +1,13 @@
-"""Events the identity service publishes; other services keep projections of people and grants from them."""
+"""Events the identity service publishes (their contracts are shared.contracts.identity), built from the domain's
+users, orgs and grants; other services keep projections of people and grants from them."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from identity.domain.profile import profile_as_of
-from shared.events import DomainEvent
+from shared.contracts import identity as contracts
 
 if TYPE_CHECKING:
     from identity.domain.model import Org, RoleGrant, User
@@ -31,95 +31,41 @@ def _user_data(user: User) -> dict[str, Any]:
     }
 
 
-@dataclass
-class UserProvisioned(DomainEvent):
-    event_type: ClassVar[str] = "identity.user.provisioned"
-    user: dict[str, Any]
-
-    @property
-    def subject(self) -> str:
-        return str(self.user["user_id"])
-
+class UserProvisioned(contracts.UserProvisioned):
     @classmethod
     def of(cls, user: User) -> UserProvisioned:
-        return cls(_user_data(user))
+        return cls(user=_user_data(user))
 
 
-@dataclass
-class UserUpdated(DomainEvent):
-    event_type: ClassVar[str] = "identity.user.updated"
-    user: dict[str, Any]
-    changed: list[str]
-
-    @property
-    def subject(self) -> str:
-        return str(self.user["user_id"])
-
+class UserUpdated(contracts.UserUpdated):
     @classmethod
     def of(cls, user: User, changed: list[str]) -> UserUpdated:
-        return cls(_user_data(user), changed)
+        return cls(user=_user_data(user), changed=changed)
 
 
-@dataclass
-class OrgUpserted(DomainEvent):
-    event_type: ClassVar[str] = "identity.org.upserted"
-    code: str
-    name: str
-    level: str
-    parent_code: str | None
-    path: str
-
-    @property
-    def subject(self) -> str:
-        return self.code
-
+class OrgUpserted(contracts.OrgUpserted):
     @classmethod
     def of(cls, org: Org) -> OrgUpserted:
-        return cls(org.code, org.name, org.level.value, org.parent_code, org.path)
+        return cls(code=org.code, name=org.name, level=org.level.value, parent_code=org.parent_code, path=org.path)
 
 
-@dataclass
-class RoleGranted(DomainEvent):
-    event_type: ClassVar[str] = "identity.role.granted"
-    grant_id: str
-    user_id: str
-    role: str
-    org_code: str | None
-    org_path: str
-    source: str
-    granted_by: str | None
+def _grant_data(user: User, grant: RoleGrant) -> dict[str, Any]:
+    return {
+        "grant_id": str(grant.id),
+        "user_id": str(user.id),
+        "role": grant.role,
+        "org_code": grant.org_code,
+        "org_path": grant.org_path,
+    }
 
-    @property
-    def subject(self) -> str:
-        return self.user_id
 
+class RoleGranted(contracts.RoleGranted):
     @classmethod
     def of(cls, user: User, grant: RoleGrant) -> RoleGranted:
-        return cls(
-            str(grant.id),
-            str(user.id),
-            grant.role,
-            grant.org_code,
-            grant.org_path,
-            grant.source,
-            grant.granted_by,
-        )
+        return cls(**_grant_data(user, grant), source=grant.source, granted_by=grant.granted_by)
 
 
-@dataclass
-class RoleRevoked(DomainEvent):
-    event_type: ClassVar[str] = "identity.role.revoked"
-    grant_id: str
-    user_id: str
-    role: str
-    org_code: str | None
-    org_path: str
-    revoked_by: str | None
-
-    @property
-    def subject(self) -> str:
-        return self.user_id
-
+class RoleRevoked(contracts.RoleRevoked):
     @classmethod
     def of(cls, user: User, grant: RoleGrant, by: str | None) -> RoleRevoked:
-        return cls(str(grant.id), str(user.id), grant.role, grant.org_code, grant.org_path, by)
+        return cls(**_grant_data(user, grant), revoked_by=by)

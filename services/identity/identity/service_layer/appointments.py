@@ -6,7 +6,14 @@ import logging
 import uuid
 
 from identity.service_layer.unit_of_work import IdentityUnitOfWork
-from shared.bus.envelope import CloudEvent
+from shared.contracts import consumes
+from shared.contracts.approvals import (
+    AppointmentClosed,
+    AppointmentEnded,
+    AppointmentMade,
+    AppointmentRenewed,
+    AppointmentRevoked,
+)
 
 log = logging.getLogger(__name__)
 
@@ -14,27 +21,31 @@ CIO = "cio"
 SYSTEM_ACTOR = "system:approvals"
 
 
-def grant_cio_on_appointment(event: CloudEvent, uow: IdentityUnitOfWork) -> None:
+@consumes(AppointmentMade)
+def grant_cio_on_appointment(event: AppointmentMade, uow: IdentityUnitOfWork) -> None:
     """`approvals.appointment.made` / `.renewed`: the person holds `cio` at the appointment's org."""
-    user = uow.users.get(uuid.UUID(event.data["person_user_id"]))
-    org = uow.orgs.get(event.data["org_code"])
+    user = uow.users.get(uuid.UUID(event.person_user_id))
+    org = uow.orgs.get(event.org_code)
     if user is None or org is None:
         # The person or org was never provisioned here: nothing to grant, and retrying will not change it.
-        log.warning("appointment for an unknown user or org", extra={"event_id": event.id})
+        log.warning(
+            "appointment for an unknown user or org", extra={"event_id": event.envelope.id if event.envelope else None}
+        )
         return
     user.grant(CIO, org, by=SYSTEM_ACTOR, source="system")
     uow.audit(
         "role_granted",
         actor=SYSTEM_ACTOR,
         target=str(user.id),
-        details={"role": CIO, "org_path": org.path, "appointment_id": event.data.get("appointment_id")},
+        details={"role": CIO, "org_path": org.path, "appointment_id": event.appointment_id},
     )
 
 
-def revoke_cio_when_appointment_ends(event: CloudEvent, uow: IdentityUnitOfWork) -> None:
+@consumes(AppointmentClosed)
+def revoke_cio_when_appointment_ends(event: AppointmentClosed, uow: IdentityUnitOfWork) -> None:
     """`approvals.appointment.ended` / `.revoked`: the system-given `cio` grant at that org goes."""
-    user = uow.users.get(uuid.UUID(event.data["person_user_id"]))
-    org = uow.orgs.get(event.data["org_code"])
+    user = uow.users.get(uuid.UUID(event.person_user_id))
+    org = uow.orgs.get(event.org_code)
     if user is None or org is None:
         return
     for grant in list(user.grants):
@@ -44,13 +55,13 @@ def revoke_cio_when_appointment_ends(event: CloudEvent, uow: IdentityUnitOfWork)
                 "role_revoked",
                 actor=SYSTEM_ACTOR,
                 target=str(user.id),
-                details={"role": CIO, "org_path": org.path, "appointment_id": event.data.get("appointment_id")},
+                details={"role": CIO, "org_path": org.path, "appointment_id": event.appointment_id},
             )
 
 
 HANDLERS = {
-    "approvals.appointment.made": grant_cio_on_appointment,
-    "approvals.appointment.renewed": grant_cio_on_appointment,
-    "approvals.appointment.ended": revoke_cio_when_appointment_ends,
-    "approvals.appointment.revoked": revoke_cio_when_appointment_ends,
+    AppointmentMade.event_type: grant_cio_on_appointment,
+    AppointmentRenewed.event_type: grant_cio_on_appointment,
+    AppointmentEnded.event_type: revoke_cio_when_appointment_ends,
+    AppointmentRevoked.event_type: revoke_cio_when_appointment_ends,
 }

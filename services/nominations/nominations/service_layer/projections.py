@@ -13,7 +13,18 @@ from typing import Any
 
 from nominations.adapters.orm import appointment_projection, certificate_projection, org_projection, user_projection
 from nominations.service_layer.unit_of_work import NominationsUnitOfWork
+from shared.bus.consumer import Handler
 from shared.bus.envelope import CloudEvent
+from shared.contracts import ContractHandler, consumes
+from shared.contracts.approvals import (
+    AppointmentClosed,
+    AppointmentEnded,
+    AppointmentMade,
+    AppointmentRenewed,
+    AppointmentRevoked,
+    ReviewDecided,
+)
+from shared.contracts.training import CertificateClaimRejected, CertificateIssued, CertificateRevoked
 
 log = logging.getLogger(__name__)
 
@@ -65,83 +76,83 @@ def on_org(event: CloudEvent, uow: NominationsUnitOfWork) -> None:
     )
 
 
-def on_certificate_issued(event: CloudEvent, uow: NominationsUnitOfWork) -> None:
-    data = event.data
+@consumes(CertificateIssued)
+def on_certificate_issued(event: CertificateIssued, uow: NominationsUnitOfWork) -> None:
     uow.directory.upsert(
         certificate_projection,
         "certificate_id",
         {
-            "certificate_id": data["certificate_id"],
-            "number": data.get("number"),
-            "person_user_id": uuid.UUID(data["person_user_id"]),
-            "kind": data["kind"],
-            "level": data["level"],
-            "issuer": data.get("issuer"),
-            "issued_on": _date(data.get("issued_on")),
-            "expires_on": _date(data.get("expires_on")),
+            "certificate_id": event.certificate_id,
+            "number": event.number,
+            "person_user_id": uuid.UUID(event.person_user_id),
+            "kind": event.kind,
+            "level": event.level,
+            "issuer": event.issuer,
+            "issued_on": _date(event.issued_on),
+            "expires_on": _date(event.expires_on),
             "revoked_at": None,
             "revoke_reason": None,
         },
     )
 
 
-def on_certificate_revoked(event: CloudEvent, uow: NominationsUnitOfWork) -> None:
-    data = event.data
-    revoked_at = dt.datetime.fromisoformat(data["revoked_at"]) if data.get("revoked_at") else _now()
-    values = {"revoked_at": revoked_at, "revoke_reason": data.get("reason")}
-    if uow.directory.update(certificate_projection, "certificate_id", data["certificate_id"], values) == 0:
+@consumes(CertificateRevoked)
+def on_certificate_revoked(event: CertificateRevoked, uow: NominationsUnitOfWork) -> None:
+    revoked_at = dt.datetime.fromisoformat(event.revoked_at) if event.revoked_at else _now()
+    values = {"revoked_at": revoked_at, "revoke_reason": event.reason}
+    if uow.directory.update(certificate_projection, "certificate_id", event.certificate_id, values) == 0:
         # Revoked before we saw it issued (events from different queues may cross): remember it revoked.
         uow.directory.upsert(
             certificate_projection,
             "certificate_id",
             {
-                "certificate_id": data["certificate_id"],
-                "number": data.get("number"),
-                "person_user_id": uuid.UUID(data["person_user_id"]),
-                "kind": data["kind"],
-                "level": data["level"],
+                "certificate_id": event.certificate_id,
+                "number": event.number,
+                "person_user_id": uuid.UUID(event.person_user_id),
+                "kind": event.kind,
+                "level": event.level,
                 **values,
             },
         )
 
 
-def on_appointment(event: CloudEvent, uow: NominationsUnitOfWork) -> None:
+@consumes(AppointmentMade)
+def on_appointment(event: AppointmentMade, uow: NominationsUnitOfWork) -> None:
     """approvals.appointment.made / .renewed: the person's terms at the org (for term limits)."""
-    data = event.data
     uow.directory.upsert(
         appointment_projection,
         "appointment_id",
         {
-            "appointment_id": data["appointment_id"],
-            "person_user_id": uuid.UUID(data["person_user_id"]),
-            "org_code": data.get("org_code"),
-            "org_path": data.get("org_path"),
-            "term_number": int(data.get("term_number") or 1),
-            "starts_on": _date(data.get("starts_on")),
-            "ends_on": _date(data.get("ends_on")),
+            "appointment_id": event.appointment_id,
+            "person_user_id": uuid.UUID(event.person_user_id),
+            "org_code": event.org_code,
+            "org_path": event.org_path,
+            "term_number": int(event.term_number or 1),
+            "starts_on": _date(event.starts_on),
+            "ends_on": _date(event.ends_on),
             "status": "active",
-            "policy_id": data.get("policy_id"),
+            "policy_id": event.policy_id,
             "updated_at": _now(),
         },
     )
 
 
-def _appointment_closed(status: str) -> Any:
-    def handle(event: CloudEvent, uow: NominationsUnitOfWork) -> None:
-        data = event.data
+def _appointment_closed(status: str) -> ContractHandler:
+    @consumes(AppointmentClosed)
+    def handle(event: AppointmentClosed, uow: NominationsUnitOfWork) -> None:
         values: dict[str, Any] = {"status": status, "updated_at": _now()}
-        if data.get("ended_on"):
-            values["ends_on"] = _date(data["ended_on"])
-        if uow.directory.update(appointment_projection, "appointment_id", data["appointment_id"], values) == 0:
+        if event.ended_on:
+            values["ends_on"] = _date(event.ended_on)
+        if uow.directory.update(appointment_projection, "appointment_id", event.appointment_id, values) == 0:
             uow.directory.upsert(
                 appointment_projection,
                 "appointment_id",
                 {
-                    "appointment_id": data["appointment_id"],
-                    "person_user_id": uuid.UUID(data["person_user_id"]),
-                    "org_code": data.get("org_code"),
-                    "org_path": data.get("org_path"),
-                    "term_number": int(data.get("term_number") or 1),
+                    "appointment_id": event.appointment_id,
+                    "person_user_id": uuid.UUID(event.person_user_id),
+                    "org_code": event.org_code,
+                    "org_path": event.org_path,
+                    "term_number": int(event.term_number or 1),
                     **values,
                 },
             )
@@ -153,74 +164,76 @@ on_appointment_ended = _appointment_closed("ended")
 on_appointment_revoked = _appointment_closed("revoked")
 
 
-def on_review_decided(event: CloudEvent, uow: NominationsUnitOfWork) -> None:
+@consumes(ReviewDecided)
+def on_review_decided(event: ReviewDecided, uow: NominationsUnitOfWork) -> None:
     """approvals.review.decided: the nomination's status follows the case (under review, returned, decided)."""
-    data = event.data
-    nomination = uow.nominations.get(uuid.UUID(data["nomination_id"]), for_update=True)
+    event_id = event.envelope.id if event.envelope else None
+    nomination = uow.nominations.get(uuid.UUID(event.nomination_id), for_update=True)
     if nomination is None:
-        log.warning("decision for an unknown nomination", extra={"nomination_id": data["nomination_id"]})
+        log.warning("decision for an unknown nomination", extra={"nomination_id": event.nomination_id})
         return
     moved = nomination.apply_review(
-        outcome=data["outcome"],
-        stage_index=data.get("stage_index"),
-        actor=data.get("decided_by") or "approvals",
+        outcome=event.outcome,
+        stage_index=event.stage_index,
+        actor=event.decided_by or "approvals",
         details={
-            "decision": data.get("decision"),
-            "stage_name": data.get("stage_name"),
-            "stage_index": data.get("stage_index"),
-            "stage_key": data.get("stage_key"),
-            "opinion": data.get("opinion"),
-            "seal_unit_name": data.get("seal_unit_name"),
-            "seal_date": data.get("seal_date"),
-            "case_id": data.get("case_id"),
-            "event_id": event.id,
+            "decision": event.decision,
+            "stage_name": event.stage_name,
+            "stage_index": event.stage_index,
+            "stage_key": event.stage_key,
+            "opinion": event.opinion,
+            "seal_unit_name": event.seal_unit_name,
+            "seal_date": event.seal_date,
+            "case_id": event.case_id,
+            "event_id": event_id,
         },
-        now=dt.datetime.fromisoformat(data["decided_at"]) if data.get("decided_at") else _now(),
+        now=dt.datetime.fromisoformat(event.decided_at) if event.decided_at else _now(),
     )
     if moved:
         uow.nominations.save(nomination)
         uow.audit(
             "nomination.review_applied",
-            actor=data.get("decided_by"),
+            actor=event.decided_by,
             target=str(nomination.id),
-            details={"outcome": data["outcome"], "event_id": event.id},
+            details={"outcome": event.outcome, "event_id": event_id},
         )
     else:
         log.info("decision no longer applies", extra={"nomination_id": str(nomination.id), "status": nomination.status})
 
 
-def on_certificate_claim_rejected(event: CloudEvent, uow: NominationsUnitOfWork) -> None:
+@consumes(CertificateClaimRejected)
+def on_certificate_claim_rejected(event: CertificateClaimRejected, uow: NominationsUnitOfWork) -> None:
     """training.certificate.claim_rejected: the claim on the form shows rejected with the administrator's reason."""
-    data = event.data
-    nomination = uow.nominations.get(uuid.UUID(data["nomination_id"]), for_update=True)
+    envelope = event.envelope
+    nomination = uow.nominations.get(uuid.UUID(event.nomination_id), for_update=True)
     if nomination is None:
-        log.warning("claim rejected for an unknown nomination", extra={"nomination_id": data["nomination_id"]})
+        log.warning("claim rejected for an unknown nomination", extra={"nomination_id": event.nomination_id})
         return
     if nomination.reject_certificate_claim(
-        data["claim_id"],
-        data.get("note") or "",
-        actor=data.get("decided_by") or "training",
-        now=dt.datetime.fromisoformat(event.time),
+        event.claim_id,
+        event.note or "",
+        actor=event.decided_by or "training",
+        now=dt.datetime.fromisoformat(envelope.time) if envelope else _now(),
     ):
         uow.nominations.save(nomination)
         uow.audit(
             "nomination.certificate_claim_rejected",
-            actor=data.get("decided_by"),
+            actor=event.decided_by,
             target=str(nomination.id),
-            details={"claim_id": data["claim_id"], "reason": data.get("note"), "event_id": event.id},
+            details={"claim_id": event.claim_id, "reason": event.note, "event_id": envelope.id if envelope else None},
         )
 
 
-PROJECTION_HANDLERS = {
+PROJECTION_HANDLERS: dict[str, Handler] = {
     "identity.user.provisioned": on_user,
     "identity.user.updated": on_user,
     "identity.org.upserted": on_org,
-    "training.certificate.issued": on_certificate_issued,
-    "training.certificate.revoked": on_certificate_revoked,
-    "training.certificate.claim_rejected": on_certificate_claim_rejected,
-    "approvals.appointment.made": on_appointment,
-    "approvals.appointment.renewed": on_appointment,
-    "approvals.appointment.ended": on_appointment_ended,
-    "approvals.appointment.revoked": on_appointment_revoked,
+    CertificateIssued.event_type: on_certificate_issued,
+    CertificateRevoked.event_type: on_certificate_revoked,
+    CertificateClaimRejected.event_type: on_certificate_claim_rejected,
+    AppointmentMade.event_type: on_appointment,
+    AppointmentRenewed.event_type: on_appointment,
+    AppointmentEnded.event_type: on_appointment_ended,
+    AppointmentRevoked.event_type: on_appointment_revoked,
 }
-REVIEW_HANDLERS = {"approvals.review.decided": on_review_decided}
+REVIEW_HANDLERS: dict[str, Handler] = {ReviewDecided.event_type: on_review_decided}

@@ -15,9 +15,11 @@ from jinja2 import Environment, Template, TemplateError, Undefined, select_autoe
 
 from notifications.domain.model import CHANNELS, Channel
 from notifications.domain.rules import RulesError
+from shared.schemas import schema_problems
 
 DEFAULT_LOCALE = "zh-CN"
 TEMPLATES_FILE = Path(__file__).resolve().parent.parent / "templates.yaml"
+TEMPLATES_SCHEMA = Path(__file__).resolve().parent.parent / "templates.schema.yaml"
 
 _EMAIL_LAYOUT = (
     '<!doctype html><html lang="{{ locale }}"><head><meta charset="utf-8"><title>{{ subject }}</title></head>'
@@ -40,16 +42,12 @@ class Templates:
         self._text = Environment(autoescape=False, undefined=Undefined)  # noqa: S701 - plain-text channels
         self._html = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
         self._compiled: dict[tuple[str, str, str, str], Template] = {}
-        problems: list[str] = []
-        if not isinstance(raw, dict):
-            raise RulesError(["the templates file must be a mapping of kinds"])
+        # The shape (a zh-CN default with subject and body per kind, only subject and body) is the schema's;
+        # that a channel exists and that each text compiles is checked here.
+        problems = schema_problems(TEMPLATES_SCHEMA, raw, root="templates")
+        if problems:
+            raise RulesError(problems)
         for kind, locales in raw.items():
-            if not isinstance(locales, dict) or DEFAULT_LOCALE not in locales:
-                problems.append(f"templates.{kind}: needs a {DEFAULT_LOCALE} entry")
-                continue
-            default = (locales[DEFAULT_LOCALE] or {}).get("default") or {}
-            if not default.get("subject") or not default.get("body"):
-                problems.append(f"templates.{kind}.{DEFAULT_LOCALE}.default: needs subject and body")
             for locale, channels in locales.items():
                 for channel, parts in (channels or {}).items():
                     where = f"templates.{kind}.{locale}.{channel}"
@@ -58,9 +56,6 @@ class Templates:
                         continue
                     env = self._html if channel == Channel.EMAIL else self._text
                     for part, source in (parts or {}).items():
-                        if part not in ("subject", "body"):
-                            problems.append(f"{where}.{part}: only subject and body")
-                            continue
                         # The subject is a header, never HTML, whatever the channel.
                         use = self._text if part == "subject" else env
                         try:

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 from notifications.domain.model import CHANNELS, Kind, ReminderSettings
+from shared.schemas import schema_problems
 
-ORG_LEVELS = ("city", "county", "school", "university", "department")
-SELECTOR_KEYS = {"role", "role_from", "org_path_from", "ancestor_level", "up_tree", "within", "person_from"}
+RULES_SCHEMA = Path(__file__).resolve().parent.parent / "rules.schema.yaml"
 
 
 class RulesError(ValueError):
@@ -110,13 +111,8 @@ def resolve(rule: Rule, data: Mapping[str, Any], directory: Directory) -> list[s
     return list(found)
 
 
-def _selector(raw: Any, where: str, problems: list[str]) -> Selector | None:
-    if not isinstance(raw, dict):
-        problems.append(f"{where}: must be a mapping")
-        return None
-    unknown = set(raw) - SELECTOR_KEYS
-    if unknown:
-        problems.append(f"{where}: unknown keys {sorted(unknown)}")
+def _selector(raw: dict[str, Any], where: str, problems: list[str]) -> Selector:
+    """What the schema cannot say: which keys combine."""
     if raw.get("person_from"):
         if set(raw) - {"person_from"}:
             problems.append(f"{where}: person_from stands alone")
@@ -126,8 +122,6 @@ def _selector(raw: Any, where: str, problems: list[str]) -> Selector | None:
     if not raw.get("org_path_from"):
         problems.append(f"{where}: needs org_path_from")
     level = raw.get("ancestor_level")
-    if level is not None and level not in ORG_LEVELS:
-        problems.append(f"{where}: ancestor_level must be one of {', '.join(ORG_LEVELS)}")
     if raw.get("within") and (level is not None or raw.get("up_tree")):
         problems.append(f"{where}: within reaches down the tree; it does not combine with ancestor_level or up_tree")
     return Selector(
@@ -141,10 +135,14 @@ def _selector(raw: Any, where: str, problems: list[str]) -> Selector | None:
 
 
 def load_rulebook(raw: Any, template_kinds: Iterable[str] = ()) -> RuleBook:
-    """Check the parsed YAML and build the rule book; raise RulesError naming every problem."""
-    problems: list[str] = []
-    if not isinstance(raw, dict):
-        raise RulesError(["the rules file must be a mapping with kinds and rules"])
+    """Check the parsed YAML and build the rule book; raise RulesError naming every problem.
+
+    The shape (types, known keys, levels, the reminders' ranges) is rules.schema.yaml's; what a schema cannot say
+    (a rule's kind is declared, a channel exists, which selector keys combine, a template per kind) is checked here.
+    """
+    problems = schema_problems(RULES_SCHEMA, raw)
+    if problems:
+        raise RulesError(problems)
     kinds: dict[str, Kind] = {}
     for name, spec in (raw.get("kinds") or {}).items():
         spec = spec or {}
@@ -154,48 +152,26 @@ def load_rulebook(raw: Any, template_kinds: Iterable[str] = ()) -> RuleBook:
             if channel not in CHANNELS:
                 problems.append(f"kinds.{name}: unknown channel {channel!r}")
         kinds[str(name)] = Kind(str(name), defaults, bool(spec.get("mandatory", False)), mandatory_channels)
-    if not kinds:
-        problems.append("kinds: at least one kind is needed")
     rules: list[Rule] = []
     for index, spec in enumerate(raw.get("rules") or []):
         where = f"rules[{index}]"
-        if not isinstance(spec, dict):
-            problems.append(f"{where}: must be a mapping")
-            continue
-        event, kind = spec.get("event"), spec.get("kind")
-        if not isinstance(event, str) or event.count(".") < 1:
-            problems.append(f"{where}.event: an event type like approvals.task.assigned is needed")
-        if kind not in kinds:
-            problems.append(f"{where}.kind: {kind!r} is not a declared kind")
-        raw_selectors = spec.get("recipients") or []
-        selectors = [_selector(s, f"{where}.recipients[{i}]", problems) for i, s in enumerate(raw_selectors)]
-        if not selectors:
-            problems.append(f"{where}.recipients: at least one selector is needed")
-        rules.append(Rule(str(event), str(kind), tuple(s for s in selectors if s is not None)))
-    if not rules:
-        problems.append("rules: at least one rule is needed")
+        if spec["kind"] not in kinds:
+            problems.append(f"{where}.kind: {spec['kind']!r} is not a declared kind")
+        selectors = [_selector(s, f"{where}.recipients[{i}]", problems) for i, s in enumerate(spec["recipients"])]
+        rules.append(Rule(spec["event"], spec["kind"], tuple(selectors)))
     template_kinds = set(template_kinds)
     if template_kinds:
         for name in kinds:
             if name not in template_kinds:
                 problems.append(f"kinds.{name}: no zh-CN template")
     reminder_raw = raw.get("reminders") or {}
-    try:
-        reminders = ReminderSettings(
-            round_deadline_days_before=int(reminder_raw.get("round_deadline_days_before", 3)),
-            task_due_hours_before=int(reminder_raw.get("task_due_hours_before", 24)),
-            term_ending_days_before=tuple(int(d) for d in reminder_raw.get("term_ending_days_before", [90, 30])),
-            training_requirement_due=str(reminder_raw.get("training_requirement_due", "12-01")),
-            evaluation_due_days_before=int(reminder_raw.get("evaluation_due_days_before", 30)),
-        )
-        if reminders.evaluation_due_days_before < 0 or reminders.evaluation_due_days_before > 364:
-            raise ValueError("evaluation_due_days_before must be between 0 and 364")
-        month, day = (int(p) for p in reminders.training_requirement_due.split("-"))
-        if not (1 <= month <= 12 and 1 <= day <= 31):
-            raise ValueError("month-day out of range")
-    except (TypeError, ValueError) as exc:
-        problems.append(f"reminders: {exc}")
-        reminders = ReminderSettings()
+    reminders = ReminderSettings(
+        round_deadline_days_before=reminder_raw.get("round_deadline_days_before", 3),
+        task_due_hours_before=reminder_raw.get("task_due_hours_before", 24),
+        term_ending_days_before=tuple(reminder_raw.get("term_ending_days_before", [90, 30])),
+        training_requirement_due=reminder_raw.get("training_requirement_due", "12-01"),
+        evaluation_due_days_before=reminder_raw.get("evaluation_due_days_before", 30),
+    )
     if problems:
         raise RulesError(problems)
     return RuleBook(kinds=kinds, rules=tuple(rules), reminders=reminders)

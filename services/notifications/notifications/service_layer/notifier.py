@@ -26,6 +26,7 @@ from notifications.domain.rules import Rule, RuleBook, resolve
 from notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 from shared import directory
 from shared.bus.envelope import CloudEvent
+from shared.contracts import data_of
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,9 @@ class Notifier:
         if event.type in IDENTITY_EVENTS:
             directory.project(event.type, event.data, uow.session)
             return
-        data = dict(event.data)
+        # Parsed through the event's contract (what does not fit is refused, as in any consumer); the rules and
+        # templates read it by name, so it stays the data as the producer sent it.
+        data = data_of(event)
         if event.type in ("nominations.nomination.submitted", "nominations.nomination.resubmitted"):
             remember_nomination(data, uow)
         self.cancel_reminders(event, uow)

@@ -12,7 +12,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from shared import clock
-from shared.bus.envelope import CloudEvent
+from shared.contracts import consumes
+from shared.contracts.nominations import CertificateClaimed
 from shared.errors import Conflict, NotFound, Unprocessable, field_error
 from shared.principal import Principal
 from shared.scope import within_any
@@ -27,32 +28,32 @@ from training.service_layer.unit_of_work import TrainingUnitOfWork
 PENDING, CONFIRMED, REJECTED, SUPERSEDED = "pending", "confirmed", "rejected", "superseded"
 
 
-def on_certificate_claimed(event: CloudEvent, uow: TrainingUnitOfWork) -> None:
+@consumes(CertificateClaimed)
+def on_certificate_claimed(event: CertificateClaimed, uow: TrainingUnitOfWork) -> None:
     """nominations.certificate.claimed: a pending claim; a newer claim of the same form supersedes the last."""
-    d = event.data
-    claim_id = uuid.UUID(d["claim_id"])
+    claim_id = uuid.UUID(event.claim_id)
     c = certificate_claims.c
     if uow.session.execute(sa.select(c.id).where(c.id == claim_id)).first() is not None:
         return
     uow.session.execute(
         certificate_claims.update()
-        .where(c.nomination_id == uuid.UUID(d["nomination_id"]), c.status == PENDING)
+        .where(c.nomination_id == uuid.UUID(event.nomination_id), c.status == PENDING)
         .values(status=SUPERSEDED)
     )
     uow.session.execute(
         certificate_claims.insert().values(
             id=claim_id,
-            nomination_id=uuid.UUID(d["nomination_id"]),
-            person_user_id=uuid.UUID(d["person_user_id"]),
-            person_name=d.get("person_name") or "",
-            school_org_path=d["school_org_path"],
-            number=d["number"],
-            kind=d["kind"],
-            level=d["level"],
-            issuer=d["issuer"],
-            issued_on=dt.date.fromisoformat(d["issued_on"]),
+            nomination_id=uuid.UUID(event.nomination_id),
+            person_user_id=uuid.UUID(event.person_user_id),
+            person_name=event.person_name or "",
+            school_org_path=event.school_org_path,
+            number=event.number,
+            kind=event.kind,
+            level=event.level,
+            issuer=event.issuer,
+            issued_on=dt.date.fromisoformat(event.issued_on),
             status=PENDING,
-            claimed_at=dt.datetime.fromisoformat(d["claimed_at"]) if d.get("claimed_at") else clock.now(),
+            claimed_at=dt.datetime.fromisoformat(event.claimed_at) if event.claimed_at else clock.now(),
         )
     )
 

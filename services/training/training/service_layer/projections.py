@@ -17,6 +17,9 @@ from sqlalchemy.dialects import postgresql
 
 from shared import directory
 from shared.bus.envelope import CloudEvent
+from shared.contracts import ContractHandler, consumes
+from shared.contracts.approvals import AppointmentEnded, AppointmentMade, AppointmentRenewed, AppointmentRevoked
+from shared.contracts.nominations import CertificateClaimed
 from training.adapters.orm import appointments
 from training.domain.model import Requirement
 from training.service_layer import claims
@@ -34,32 +37,31 @@ def _upsert(uow: TrainingUnitOfWork, table: Any, key: list[str], values: dict[st
     )
 
 
-def appointment_made(default_required: int) -> Callable[[CloudEvent, TrainingUnitOfWork], None]:
+def appointment_made(default_required: int) -> ContractHandler:
     """`approvals.appointment.made` / `.renewed`: the person is an active CIO with the policy's requirement."""
 
-    def handle(event: CloudEvent, uow: TrainingUnitOfWork) -> None:
-        data = event.data
-        requirement = Requirement.from_policy(data.get("training_requirement"), default_required)
+    @consumes(AppointmentMade)
+    def handle(event: AppointmentMade, uow: TrainingUnitOfWork) -> None:
+        requirement = Requirement.from_policy(event.training_requirement, default_required)
         _upsert(
             uow,
             appointments,
             ["appointment_id"],
             {
-                "appointment_id": str(data["appointment_id"]),
-                "person_user_id": uuid.UUID(data["person_user_id"]),
-                "person_name": data.get("person_name"),
-                "org_code": data["org_code"],
-                "org_path": data["org_path"],
-                "starts_on": dt.date.fromisoformat(data["starts_on"]),
-                "ends_on": dt.date.fromisoformat(data["ends_on"]) if data.get("ends_on") else None,
+                "appointment_id": event.appointment_id,
+                "person_user_id": uuid.UUID(event.person_user_id),
+                "person_name": event.person_name,
+                "org_code": event.org_code,
+                "org_path": event.org_path,
+                "starts_on": dt.date.fromisoformat(event.starts_on),
+                "ends_on": dt.date.fromisoformat(event.ends_on) if event.ends_on else None,
                 "required_centralized": requirement.centralized_per_year,
                 "status": ACTIVE,
                 "updated_at": dt.datetime.now(dt.UTC),
             },
         )
-        previous = data.get("previous_appointment_id")
-        if previous:
-            _set_status(uow, str(previous), "superseded")
+        if isinstance(event, AppointmentRenewed) and event.previous_appointment_id:
+            _set_status(uow, event.previous_appointment_id, "superseded")
 
     return handle
 
@@ -72,12 +74,14 @@ def _set_status(uow: TrainingUnitOfWork, appointment_id: str, status: str) -> No
     )
 
 
-def appointment_ended(event: CloudEvent, uow: TrainingUnitOfWork) -> None:
-    _set_status(uow, str(event.data["appointment_id"]), "ended")
+@consumes(AppointmentEnded)
+def appointment_ended(event: AppointmentEnded, uow: TrainingUnitOfWork) -> None:
+    _set_status(uow, event.appointment_id, "ended")
 
 
-def appointment_revoked(event: CloudEvent, uow: TrainingUnitOfWork) -> None:
-    _set_status(uow, str(event.data["appointment_id"]), "revoked")
+@consumes(AppointmentRevoked)
+def appointment_revoked(event: AppointmentRevoked, uow: TrainingUnitOfWork) -> None:
+    _set_status(uow, event.appointment_id, "revoked")
 
 
 def directory_handlers() -> dict[str, Callable[[CloudEvent, TrainingUnitOfWork], None]]:
@@ -86,14 +90,14 @@ def directory_handlers() -> dict[str, Callable[[CloudEvent, TrainingUnitOfWork],
         "identity.user.updated": directory.apply,
         "identity.org.upserted": directory.apply,
         # 合格证 claimed on a 推荐表: queued with the directory (people must be known before a claim is confirmed)
-        "nominations.certificate.claimed": claims.on_certificate_claimed,
+        CertificateClaimed.event_type: claims.on_certificate_claimed,
     }
 
 
-def appointment_handlers(default_required: int) -> dict[str, Callable[[CloudEvent, TrainingUnitOfWork], None]]:
+def appointment_handlers(default_required: int) -> dict[str, ContractHandler]:
     return {
-        "approvals.appointment.made": appointment_made(default_required),
-        "approvals.appointment.renewed": appointment_made(default_required),
-        "approvals.appointment.ended": appointment_ended,
-        "approvals.appointment.revoked": appointment_revoked,
+        AppointmentMade.event_type: appointment_made(default_required),
+        AppointmentRenewed.event_type: appointment_made(default_required),
+        AppointmentEnded.event_type: appointment_ended,
+        AppointmentRevoked.event_type: appointment_revoked,
     }
