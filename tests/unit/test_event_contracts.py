@@ -9,21 +9,15 @@ import importlib
 import pkgutil
 import uuid
 from collections.abc import Callable, Mapping
+from types import SimpleNamespace
 from typing import Any
 
 import pydantic
 import pytest
-from approvals.entrypoints import worker as approvals_worker
 from approvals.service_layer import reviews
-from identity.entrypoints import worker as identity_worker
-from identity.service_layer.appointments import HANDLERS as IDENTITY_HANDLERS
-from nominations.entrypoints import worker as nominations_worker
-from nominations.service_layer.projections import PROJECTION_HANDLERS, REVIEW_HANDLERS
 from notifications.adapters.templates import Templates
 from notifications.bootstrap import load_rules
 from notifications.service_layer.notifier import Notifier
-from training.entrypoints import worker as training_worker
-from training.service_layer.projections import appointment_handlers, directory_handlers
 
 from scripts import events_doc
 from shared.bus.envelope import CloudEvent
@@ -34,6 +28,7 @@ from shared.contracts.approvals import AppointmentMade, AppointmentRenewed
 from shared.contracts.nominations import BatchSubmitted, RoundOpened
 from shared.events import DomainEvent
 from shared.policy import PolicyDocumentError
+from shared.service import ServiceSpec, Subscription, resolve
 
 SERVICES = ("identity", "nominations", "approvals", "training", "notifications")
 
@@ -74,16 +69,23 @@ def test_every_event_a_service_publishes_is_its_contract() -> None:
         assert contract is not None and issubclass(cls, contract), cls
 
 
+# The wired service, as far as the declared handler maps read it (training's appointment handlers take the
+# requirement for appointments whose policy names none).
+WIRED = SimpleNamespace(rules=SimpleNamespace(default_centralized_per_year=1))
+
+
+def _declared_subscriptions() -> list[Subscription]:
+    """Every queue a service's declaration subscribes to, but notifications' fan-out (its handlers are the rule
+    book's: see test_notifications_reads_every_bus_event_it_handles_through_its_contract)."""
+    found: list[Subscription] = []
+    for service in SERVICES:
+        spec: ServiceSpec = resolve(f"{service}.declaration:SPEC")
+        found += [s for s in spec.subscriptions if s.queue != "notifications.fanout"]
+    return found
+
+
 def _consumer_maps() -> dict[str, Mapping[str, Callable[..., Any]]]:
-    return {
-        "approvals.reviews": approvals_worker.REVIEW_HANDLERS,
-        "approvals.directory": approvals_worker.DIRECTORY_HANDLERS,
-        "identity.appointments": IDENTITY_HANDLERS,
-        "nominations.projections": PROJECTION_HANDLERS,
-        "nominations.reviews": REVIEW_HANDLERS,
-        "training.directory": directory_handlers(),
-        "training.appointments": appointment_handlers(1),
-    }
+    return {s.queue: s.handler_map(WIRED) for s in _declared_subscriptions()}
 
 
 @pytest.mark.parametrize("queue", sorted(_consumer_maps()))
@@ -103,15 +105,7 @@ def test_notifications_reads_every_bus_event_it_handles_through_its_contract() -
         assert contract_for(event_type) is not None, f"notifications handles {event_type}, which has no contract"
 
 
-QUEUES = [
-    approvals_worker.REVIEWS_QUEUE,
-    approvals_worker.DIRECTORY_QUEUE,
-    identity_worker.APPOINTMENTS_QUEUE,
-    nominations_worker.PROJECTIONS_QUEUE,
-    nominations_worker.REVIEWS_QUEUE,
-    training_worker.DIRECTORY_QUEUE,
-    training_worker.APPOINTMENTS_QUEUE,
-]
+QUEUES = [s.queue_spec(WIRED) for s in _declared_subscriptions()]
 
 
 @pytest.mark.parametrize("spec", QUEUES, ids=lambda spec: spec.name)
