@@ -8,7 +8,7 @@ from functools import cached_property
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from nominations.adapters.orm import user_projection
+from nominations.adapters.orm import start_mappers, user_projection
 from nominations.adapters.policies import PolicyCatalog
 from nominations.service_layer.unit_of_work import NominationsUnitOfWork
 from shared.auth import ActiveAccountsOnly, JwksKeys, TokenVerifier, directory_is_disabled
@@ -51,6 +51,7 @@ class Nominations:
 
 def bootstrap(settings: Settings | None = None, verifier: TokenVerifier | None = None) -> Nominations:
     """Policies are loaded (and validated) here, so a broken policy file stops the process at start-up."""
+    start_mappers()
     return Nominations(
         settings=settings or load_settings(SERVICE), catalog=PolicyCatalog.load(), given_verifier=verifier
     )

@@ -12,8 +12,9 @@ from nominations.adapters.orm import nominations
 from nominations.bootstrap import SERVICE, Nominations
 from nominations.config import NominationsEnvironment
 from nominations.declaration import SPEC
-from nominations.service_layer import handlers
+from nominations.service_layer.common import now_utc
 from nominations.service_layer.projections import PROJECTION_HANDLERS, REVIEW_HANDLERS
+from nominations.service_layer.rounds import close_due_rounds
 from shared.bus.consumer import EventConsumer
 from shared.bus.relay import OutboxRelay
 from shared.bus.topology import QueueSpec
@@ -56,7 +57,7 @@ def components(service: Nominations) -> Sequence[Any]:
     return [
         OutboxRelay(service.settings.bus, service.session_factory),
         *consumers(service),
-        PeriodicTask("round-deadlines", interval, lambda: handlers.close_due_rounds(service.uow, handlers.now_utc())),
+        PeriodicTask("round-deadlines", interval, lambda: close_due_rounds(service.uow, now_utc())),
         PeriodicTask("nomination-gauges", 60.0, lambda: count_by_status(service)),
     ]
 

@@ -178,7 +178,6 @@ def on_review_decided(event: CloudEvent, uow: NominationsUnitOfWork) -> None:
         now=dt.datetime.fromisoformat(data["decided_at"]) if data.get("decided_at") else _now(),
     )
     if moved:
-        uow.nominations.save(nomination)
         uow.audit(
             "nomination.review_applied",
             actor=data.get("decided_by"),
@@ -202,7 +201,6 @@ def on_certificate_claim_rejected(event: CloudEvent, uow: NominationsUnitOfWork)
         actor=data.get("decided_by") or "training",
         now=dt.datetime.fromisoformat(event.time),
     ):
-        uow.nominations.save(nomination)
         uow.audit(
             "nomination.certificate_claim_rejected",
             actor=data.get("decided_by"),
