@@ -9,12 +9,7 @@ from typing import Any
 
 from nominations.adapters.repository import BatchExists
 from nominations.domain.batches import Batch, approved_at_stage, sending_stage
-from nominations.service_layer.common import (
-    READ_ROLES,
-    domain_errors,
-    path_and_ancestors,
-    round_in_view,
-)
+from nominations.service_layer.common import READ_ROLES, domain_errors, path_and_ancestors, round_in_view
 from nominations.service_layer.unit_of_work import NominationsUnitOfWork
 from shared.auth import Principal
 from shared.errors import Conflict, NotFound, Unprocessable, field_error

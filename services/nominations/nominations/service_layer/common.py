@@ -13,23 +13,14 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from nominations.adapters import metrics
 from nominations.domain.masking import mask_value
-from nominations.domain.model import (
-    DomainError,
-    Ineligible,
-    Nomination,
-    Round,
-    StateConflict,
-)
+from nominations.domain.model import DomainError, Ineligible, Nomination, Round, StateConflict
 from nominations.domain.policy import Eligibility, Policy, Reason
 from nominations.service_layer.unit_of_work import NominationsUnitOfWork
 from shared.auth import Principal
 from shared.errors import Conflict, NotFound, PreconditionFailed, Unprocessable, field_error
 
 UowFactory = Callable[[], NominationsUnitOfWork]
-
-
 VersionCheck = Callable[[int], None]
-
 
 READ_ROLES = (
     "platform_admin",
@@ -41,8 +32,6 @@ READ_ROLES = (
     "party_committee",
     "auditor",
 )
-
-
 REVEAL_ROLES = ("platform_admin", "city_reviewer", "county_reviewer", "university_president", "party_committee")
 
 

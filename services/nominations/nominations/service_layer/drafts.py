@@ -12,20 +12,9 @@ from typing import Any
 from nominations.adapters.images import photo_pixels
 from nominations.adapters.repository import LiveNominationExists
 from nominations.domain.masking import mask_value
-from nominations.domain.model import (
-    Change,
-    DomainError,
-    Nomination,
-    sniff_evidence,
-)
+from nominations.domain.model import Change, DomainError, Nomination, sniff_evidence
 from nominations.domain.policy import Policy
-from nominations.service_layer.common import (
-    READ_ROLES,
-    VersionCheck,
-    domain_errors,
-    sees_round,
-    writable,
-)
+from nominations.service_layer.common import READ_ROLES, VersionCheck, domain_errors, sees_round, writable
 from nominations.service_layer.unit_of_work import NominationsUnitOfWork
 from shared.auth import Principal
 from shared.errors import Conflict, NotFound, Unprocessable, field_error

@@ -8,10 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nominations.domain.form_sheet import FormSheet, build_sheet, stage_decisions
-from nominations.domain.model import (
-    Nomination,
-    Round,
-)
+from nominations.domain.model import Nomination, Round
 from nominations.domain.policy import Policy
 from nominations.service_layer.common import (
     READ_ROLES,

@@ -9,13 +9,7 @@ from typing import Any
 
 from nominations.domain.masking import mask_value
 from nominations.service_layer.batches import batch_in_view
-from nominations.service_layer.common import (
-    READ_ROLES,
-    REVEAL_ROLES,
-    UowFactory,
-    round_in_view,
-    within,
-)
+from nominations.service_layer.common import READ_ROLES, REVEAL_ROLES, UowFactory, round_in_view, within
 from nominations.service_layer.unit_of_work import NominationsUnitOfWork
 from shared.auth import Principal
 from shared.errors import NotFound

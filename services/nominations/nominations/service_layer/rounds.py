@@ -7,15 +7,8 @@ import uuid
 from typing import Any
 
 from nominations.adapters.policies import PolicyCatalog
-from nominations.domain.model import (
-    Round,
-)
-from nominations.service_layer.common import (
-    UowFactory,
-    VersionCheck,
-    domain_errors,
-    round_in_view,
-)
+from nominations.domain.model import Round
+from nominations.service_layer.common import UowFactory, VersionCheck, domain_errors, round_in_view
 from nominations.service_layer.unit_of_work import NominationsUnitOfWork
 from shared.auth import Principal
 from shared.errors import NotFound, Unprocessable, field_error

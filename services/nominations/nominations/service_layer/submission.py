@@ -6,16 +6,9 @@ import datetime as dt
 import uuid
 
 from nominations.adapters import metrics
-from nominations.domain.model import (
-    Nomination,
-)
+from nominations.domain.model import Nomination
 from nominations.domain.policy import Eligibility, Facts
-from nominations.service_layer.common import (
-    VersionCheck,
-    domain_errors,
-    nomination_in_view,
-    writable,
-)
+from nominations.service_layer.common import VersionCheck, domain_errors, nomination_in_view, writable
 from nominations.service_layer.unit_of_work import NominationsUnitOfWork
 from shared.auth import Principal
 
