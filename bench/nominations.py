@@ -140,7 +140,7 @@ def _seed_directory_and_rounds(service: Any) -> list[uuid.UUID]:
                 created_by="bench",
                 now=now,
             )
-            uow.rounds.save(round_)
+            uow.rounds.add(round_)
             ids.append(round_.id)
         uow.commit()
     return ids

@@ -74,7 +74,8 @@ class RoundRepository(_Repository):
     def get(self, round_id: uuid.UUID, *, for_update: bool = False) -> Round | None:
         query = sa.select(Round).where(rounds.c.id == round_id)
         if for_update:
-            query = query.with_for_update()
+            # locked, then read as it is now (not as an earlier read in this session left it in the identity map)
+            query = query.with_for_update().execution_options(populate_existing=True)
         round_ = self.session.scalars(query).one_or_none()
         if round_ is not None:
             self._seen(round_)
@@ -127,7 +128,7 @@ class NominationRepository(_Repository):
     def get(self, nomination_id: uuid.UUID, *, for_update: bool = False) -> Nomination | None:
         query = sa.select(Nomination).where(nominations.c.id == nomination_id)
         if for_update:
-            query = query.with_for_update()
+            query = query.with_for_update().execution_options(populate_existing=True)
         nomination = self.session.scalars(query).one_or_none()
         if nomination is not None:
             self._seen(nomination)
