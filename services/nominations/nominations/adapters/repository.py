@@ -63,6 +63,16 @@ class _Repository:
         if not any(known is aggregate for known in self.seen):
             self.seen.append(aggregate)
 
+    def _one(self, query: Any, for_update: bool) -> Any:
+        """The one aggregate `query` finds, remembered; `for_update` locks its row and reads it as it is now (not as
+        an earlier read in this session left it in the identity map)."""
+        if for_update:
+            query = query.with_for_update().execution_options(populate_existing=True)
+        found = self.session.scalars(query).one_or_none()
+        if found is not None:
+            self._seen(found)
+        return found
+
 
 class RoundRepository(_Repository):
     """推荐批次."""
@@ -72,14 +82,8 @@ class RoundRepository(_Repository):
         self._seen(round_)
 
     def get(self, round_id: uuid.UUID, *, for_update: bool = False) -> Round | None:
-        query = sa.select(Round).where(rounds.c.id == round_id)
-        if for_update:
-            # locked, then read as it is now (not as an earlier read in this session left it in the identity map)
-            query = query.with_for_update().execution_options(populate_existing=True)
-        round_ = self.session.scalars(query).one_or_none()
-        if round_ is not None:
-            self._seen(round_)
-        return round_
+        found: Round | None = self._one(sa.select(Round).where(rounds.c.id == round_id), for_update)
+        return found
 
     def due_to_close(self, now: dt.datetime, limit: int = 100) -> list[uuid.UUID]:
         query = (
@@ -126,13 +130,8 @@ class NominationRepository(_Repository):
         self._seen(nomination)
 
     def get(self, nomination_id: uuid.UUID, *, for_update: bool = False) -> Nomination | None:
-        query = sa.select(Nomination).where(nominations.c.id == nomination_id)
-        if for_update:
-            query = query.with_for_update().execution_options(populate_existing=True)
-        nomination = self.session.scalars(query).one_or_none()
-        if nomination is not None:
-            self._seen(nomination)
-        return nomination
+        found: Nomination | None = self._one(sa.select(Nomination).where(nominations.c.id == nomination_id), for_update)
+        return found
 
     def live_for_school(self, round_id: uuid.UUID, school_org_code: str) -> uuid.UUID | None:
         n = nominations.c

@@ -112,16 +112,36 @@ def nomination_in_view(
     return nomination
 
 
+def readable(
+    uow: NominationsUnitOfWork, principal: Principal, nomination_id: uuid.UUID, *, for_update: bool = False
+) -> tuple[Nomination, Round, Policy]:
+    """The nomination in the caller's view, its round, and the policy the round snapshotted."""
+    nomination = nomination_in_view(uow, principal, nomination_id, for_update=for_update)
+    round_ = uow.rounds.get(nomination.round_id)
+    assert round_ is not None  # a nomination's round is never deleted (foreign key)
+    return nomination, round_, round_.read_policy
+
+
 def writable(
     uow: NominationsUnitOfWork, principal: Principal, nomination_id: uuid.UUID
 ) -> tuple[Nomination, Round, Policy]:
-    nomination = nomination_in_view(uow, principal, nomination_id, for_update=True)
-    round_ = uow.rounds.get(nomination.round_id)
-    assert round_ is not None
-    policy = round_.read_policy
+    nomination, round_, policy = readable(uow, principal, nomination_id, for_update=True)
     # Readers in scope who are not the school's nominator must not learn more than a 404 would tell.
     principal.require_within(nomination.school_org_path, *policy.nominator_roles, what="nomination")
     return nomination, round_, policy
+
+
+@contextlib.contextmanager
+def editing(
+    uow: NominationsUnitOfWork, principal: Principal, nomination_id: uuid.UUID, check_version: VersionCheck
+) -> Iterator[tuple[Nomination, Round, Policy]]:
+    """One change by the school to its nomination: the row locked, at the version the caller read, the domain's
+    refusals turned into problems, committed once when the block ends without an error."""
+    with uow, domain_errors():
+        nomination, round_, policy = writable(uow, principal, nomination_id)
+        check_version(nomination.version)
+        yield nomination, round_, policy
+        uow.commit()
 
 
 def sees_personal(principal: Principal, nomination: Nomination, policy: Policy) -> bool:

@@ -14,7 +14,7 @@ from nominations.adapters.repository import LiveNominationExists
 from nominations.domain.masking import mask_value
 from nominations.domain.model import Change, DomainError, Nomination, sniff_evidence
 from nominations.domain.policy import Policy
-from nominations.service_layer.common import READ_ROLES, VersionCheck, domain_errors, sees_round, writable
+from nominations.service_layer.common import READ_ROLES, VersionCheck, domain_errors, editing, sees_round
 from nominations.service_layer.unit_of_work import NominationsUnitOfWork
 from shared.auth import Principal
 from shared.errors import Conflict, NotFound, Unprocessable, field_error
@@ -234,14 +234,11 @@ def update_nomination(
     form: dict[str, Any] | None,
     now: dt.datetime,
 ) -> Nomination:
-    with uow, domain_errors():
-        nomination, _round, policy = writable(uow, principal, nomination_id)
-        check_version(nomination.version)
+    with editing(uow, principal, nomination_id, check_version) as (nomination, _round, policy):
         if candidate_user_id is not None:
             _choose(uow, nomination, policy, candidate_user_id, principal, now)
         if form:
             nomination.fill(policy, form, actor=principal.subject, now=now)
-        uow.commit()
     return nomination
 
 
@@ -253,14 +250,11 @@ def upload_photo(
     content: bytes,
     now: dt.datetime,
 ) -> Nomination:
-    with uow, domain_errors():
-        nomination, _round, policy = writable(uow, principal, nomination_id)
-        check_version(nomination.version)
+    with editing(uow, principal, nomination_id, check_version) as (nomination, _round, policy):
         content_type = nomination.attach_photo(
             policy, content, pixels=photo_pixels(content), actor=principal.subject, now=now
         )
         uow.nominations.put_photo(nomination.id, content_type, nomination.photo_sha256 or "", content, now)
-        uow.commit()
     return nomination
 
 
@@ -275,9 +269,7 @@ def upload_evidence(
     now: dt.datetime,
 ) -> Nomination:
     """证明材料 with the form: a PDF or an image, its type read from the content."""
-    with uow, domain_errors():
-        nomination, _round, policy = writable(uow, principal, nomination_id)
-        check_version(nomination.version)
+    with editing(uow, principal, nomination_id, check_version) as (nomination, _round, policy):
         content_type = sniff_evidence(content)
         if content_type is None:
             raise DomainError("Evidence must be a PDF, JPEG or PNG file / 证明材料须为PDF或图片", field="file")
@@ -286,7 +278,6 @@ def upload_evidence(
         name = (filename or kind).rsplit("/", 1)[-1][:200]
         file = {"filename": name, "content_type": content_type, "sha256": sha256, "size": len(content), "data": content}
         uow.nominations.put_evidence(nomination.id, kind, file, principal.subject, now)
-        uow.commit()
     return nomination
 
 
@@ -300,9 +291,7 @@ def claim_certificate(
 ) -> Nomination:
     """A certificate not yet in training's records, claimed for the training administrator to confirm
     (`nominations.certificate.claimed`); once confirmed it counts for eligibility like any other."""
-    with uow, domain_errors():
-        nomination, _round, _policy = writable(uow, principal, nomination_id)
-        check_version(nomination.version)
+    with editing(uow, principal, nomination_id, check_version) as (nomination, _round, _policy):
         if nomination.candidate_user_id is not None and claim["number"] in uow.directory.certificate_numbers(
             nomination.candidate_user_id
         ):
@@ -312,7 +301,6 @@ def claim_certificate(
             )
         nomination.claim_certificate(claim, actor=principal.subject, now=now)
         uow.audit("nomination.certificate_claimed", actor=principal.subject, target=str(nomination.id), details=claim)
-        uow.commit()
     return nomination
 
 
@@ -324,9 +312,7 @@ def attest(
     signer_name: str,
     now: dt.datetime,
 ) -> Nomination:
-    with uow, domain_errors():
-        nomination, _round, _policy = writable(uow, principal, nomination_id)
-        check_version(nomination.version)
+    with editing(uow, principal, nomination_id, check_version) as (nomination, _round, _policy):
         nomination.attest(actor=principal.subject, signer_name=signer_name, now=now)
         uow.audit(
             "nomination.attested",
@@ -334,5 +320,4 @@ def attest(
             target=str(nomination.id),
             details={"signer_name": signer_name},
         )
-        uow.commit()
     return nomination

@@ -15,6 +15,7 @@ from nominations.service_layer.common import (
     masked_form,
     nomination_in_view,
     path_and_ancestors,
+    readable,
     sees_personal,
 )
 from nominations.service_layer.unit_of_work import NominationsUnitOfWork
@@ -33,10 +34,7 @@ class NominationView:
 
 def read_nomination(uow: NominationsUnitOfWork, principal: Principal, nomination_id: uuid.UUID) -> NominationView:
     with uow:
-        nomination = nomination_in_view(uow, principal, nomination_id)
-        round_ = uow.rounds.get(nomination.round_id)
-        assert round_ is not None
-        policy = round_.read_policy
+        nomination, round_, policy = readable(uow, principal, nomination_id)
         full = sees_personal(principal, nomination, policy)
         if full and not principal.can(nomination.school_org_path, *policy.nominator_roles):
             uow.audit("nomination.personal_read", actor=principal.subject, target=str(nomination.id))
@@ -79,10 +77,7 @@ def history(uow: NominationsUnitOfWork, principal: Principal, nomination_id: uui
 def _evidence_reader(uow: NominationsUnitOfWork, principal: Principal, nomination_id: uuid.UUID) -> Nomination:
     """The nominating unit and the reviewers of its chain (the roles that see the form unmasked) read the
     evidence; a reviewer's read is audited like the unmasked form."""
-    nomination = nomination_in_view(uow, principal, nomination_id)
-    round_ = uow.rounds.get(nomination.round_id)
-    assert round_ is not None
-    policy = round_.read_policy
+    nomination, _round, policy = readable(uow, principal, nomination_id)
     if not sees_personal(principal, nomination, policy):
         raise Forbidden("Your role sees this nomination masked; its evidence is not shown to it.")
     if not principal.can(nomination.school_org_path, *policy.nominator_roles):
@@ -128,10 +123,7 @@ def read_photo(uow: NominationsUnitOfWork, principal: Principal, nomination_id: 
     """The photo is personal data: only roles that see the form unmasked get it (others 403), and a
     reader outside the nominating unit is audited as a reveal, like the unmasked form."""
     with uow:
-        nomination = nomination_in_view(uow, principal, nomination_id)
-        round_ = uow.rounds.get(nomination.round_id)
-        assert round_ is not None
-        policy = round_.read_policy
+        nomination, _round, policy = readable(uow, principal, nomination_id)
         if not sees_personal(principal, nomination, policy):
             raise Forbidden("The photo is personal data; your role sees this nomination masked.")
         photo = uow.nominations.photo(nomination_id)
@@ -151,10 +143,7 @@ def printable_form(
     Opinions and seals come from the nomination's history of the approvals service's decisions.
     """
     with uow:
-        nomination = nomination_in_view(uow, principal, nomination_id)
-        round_ = uow.rounds.get(nomination.round_id)
-        assert round_ is not None
-        policy = round_.read_policy
+        nomination, _round, policy = readable(uow, principal, nomination_id)
         full = sees_personal(principal, nomination, policy)
         history = uow.nominations.history(nomination_id)
         ancestors = uow.directory.orgs_by_path(path_and_ancestors(nomination.school_org_path))

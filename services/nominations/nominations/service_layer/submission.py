@@ -8,7 +8,7 @@ import uuid
 from nominations.adapters import metrics
 from nominations.domain.model import Nomination
 from nominations.domain.policy import Eligibility, Facts
-from nominations.service_layer.common import VersionCheck, domain_errors, nomination_in_view, writable
+from nominations.service_layer.common import VersionCheck, editing, readable
 from nominations.service_layer.unit_of_work import NominationsUnitOfWork
 from shared.auth import Principal
 
@@ -29,10 +29,8 @@ def check_eligibility(
     uow: NominationsUnitOfWork, principal: Principal, nomination_id: uuid.UUID, today: dt.date
 ) -> Eligibility:
     with uow:
-        nomination = nomination_in_view(uow, principal, nomination_id)
-        round_ = uow.rounds.get(nomination.round_id)
-        assert round_ is not None
-        return round_.read_policy.evaluate(_facts(uow, nomination, today))
+        nomination, _round, policy = readable(uow, principal, nomination_id)
+        return policy.evaluate(_facts(uow, nomination, today))
 
 
 def submit(
@@ -42,9 +40,7 @@ def submit(
     check_version: VersionCheck,
     now: dt.datetime,
 ) -> Nomination:
-    with uow, domain_errors():
-        nomination, round_, policy = writable(uow, principal, nomination_id)
-        check_version(nomination.version)
+    with editing(uow, principal, nomination_id, check_version) as (nomination, round_, policy):
         eligibility = policy.evaluate(_facts(uow, nomination, now.date()))
         evidence = {e["kind"] for e in uow.nominations.evidence_list(nomination.id)}
         nomination.submit(policy, round_, eligibility, actor=principal.subject, now=now, evidence=evidence)
@@ -54,7 +50,6 @@ def submit(
             target=str(nomination.id),
             details={"revision": nomination.revision},
         )
-        uow.commit()
     metrics.SUBMISSIONS.labels(policy.id, "resubmitted" if nomination.revision > 1 else "submitted").inc()
     return nomination
 
@@ -66,10 +61,7 @@ def withdraw(
     check_version: VersionCheck,
     now: dt.datetime,
 ) -> Nomination:
-    with uow, domain_errors():
-        nomination, _round, _policy = writable(uow, principal, nomination_id)
-        check_version(nomination.version)
+    with editing(uow, principal, nomination_id, check_version) as (nomination, _round, _policy):
         nomination.withdraw(actor=principal.subject, now=now)
         uow.audit("nomination.withdrawn", actor=principal.subject, target=str(nomination.id))
-        uow.commit()
     return nomination
