@@ -140,7 +140,7 @@ def _seed_directory_and_rounds(service: Any) -> list[uuid.UUID]:
                 created_by="bench",
                 now=now,
             )
-            uow.rounds.save(round_)
+            uow.rounds.add(round_)
             ids.append(round_.id)
         uow.commit()
     return ids
@@ -266,7 +266,8 @@ def _export_child(database_url: str, round_id: str, fmt: str) -> None:
 
 def _export(database_url: str, round_id: uuid.UUID, fmt: str) -> dict[str, Any]:
     done = subprocess.run(
-        [PYTHON, __file__, "--export-child", database_url, str(round_id), fmt],
+        # as a module, like every benchmark: run as a file, bench/ would lead sys.path and its http.py shadow the stdlib
+        [PYTHON, "-m", "bench.nominations", "--export-child", database_url, str(round_id), fmt],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nominations.adapters.orm import user_projection
+from nominations.adapters.orm import start_mappers, user_projection
 from nominations.adapters.policies import PolicyCatalog
 from nominations.service_layer.unit_of_work import NominationsUnitOfWork
 from shared.auth import TokenVerifier
@@ -27,6 +27,7 @@ class Nominations(WiredService):
 
 def bootstrap(settings: Settings | None = None, verifier: TokenVerifier | None = None) -> Nominations:
     """Policies are loaded (and validated) here, so a broken policy file stops the process at start-up."""
+    start_mappers()
     return Nominations(
         settings=settings or load_settings(SERVICE), catalog=PolicyCatalog.load(), given_verifier=verifier
     )

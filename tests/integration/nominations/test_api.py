@@ -393,7 +393,8 @@ def test_coverage_counts_the_schools_with_a_cio_in_office(
 def test_closing_by_hand_and_by_the_deadline_timer(
     client: FlaskClient, issuer: TestIssuer, service: Nominations
 ) -> None:
-    from nominations.service_layer.handlers import close_due_rounds, now_utc
+    from nominations.service_layer.common import now_utc
+    from nominations.service_layer.rounds import close_due_rounds
 
     manual = open_round(client, issuer)
     etag = client.get(f"/api/rounds/{manual['id']}", headers=issuer.headers("c", CITY)).headers["ETag"]

@@ -8,7 +8,7 @@ import uuid
 import pytest
 from nominations.adapters.policies import PolicyCatalog
 from nominations.domain.model import DomainError, Nomination, Round, sniff_evidence
-from nominations.service_layer.handlers import prefilled_profile
+from nominations.service_layer.drafts import prefilled_profile
 
 CATALOG = PolicyCatalog.load()
 NOW = dt.datetime(2022, 9, 1, 8, tzinfo=dt.UTC)

@@ -1,18 +1,69 @@
 """Tables of the nominations database: rounds, nominations, their history and photos, the audit trail, and the
-local projections (orgs, users, certificates, appointments) fed by other services' events."""
+local projections (orgs, users, certificates, appointments) fed by other services' events; and the imperative
+mapping of the domain's rounds, nominations (with their history) and batches onto them."""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
+import datetime as dt
+import enum
+from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import registry, relationship
+from sqlalchemy.types import TypeDecorator
+
+from nominations.domain.batches import Batch
+from nominations.domain.model import Change, Nomination, Round, RoundStatus, Status
 from shared.db import UtcDateTime, new_metadata
 
 metadata = new_metadata()
+mapper_registry = registry(metadata=metadata)
 
 TS = UtcDateTime()
 JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 DEAD_STATUSES = ("rejected", "withdrawn")
+
+
+def _status(cls: type[enum.StrEnum], length: int = 16) -> sa.Enum:
+    """A state column read back as the domain's enum; stored as the same VARCHAR as before (no CHECK, no type)."""
+    return sa.Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
+
+
+class _JsonObject(TypeDecorator[dict[str, Any]]):
+    """A JSON object the domain always holds as a dict; an empty one is stored as NULL (nothing to say)."""
+
+    impl = sa.JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
+        return dialect.type_descriptor(postgresql.JSONB() if dialect.name == "postgresql" else sa.JSON())
+
+    def process_bind_param(self, value: dict[str, Any] | None, dialect: sa.Dialect) -> dict[str, Any] | None:
+        return self._to_json(value) if value else None
+
+    def process_result_value(self, value: dict[str, Any] | None, dialect: sa.Dialect) -> dict[str, Any]:
+        return self._from_json(value) if value else {}
+
+    def _to_json(self, value: dict[str, Any]) -> dict[str, Any]:
+        return dict(value)
+
+    def _from_json(self, value: dict[str, Any]) -> dict[str, Any]:
+        return dict(value)
+
+
+class _LevelDeadlines(_JsonObject):
+    """{org level: deadline}: aware datetimes in the domain, ISO 8601 strings in the JSON column."""
+
+    cache_ok = True
+
+    def _to_json(self, value: dict[str, Any]) -> dict[str, Any]:
+        return {level: due.isoformat() for level, due in value.items()}
+
+    def _from_json(self, value: dict[str, Any]) -> dict[str, Any]:
+        return {level: dt.datetime.fromisoformat(due) for level, due in value.items()}
+
 
 # -- projections ---------------------------------------------------------------------------------
 org_projection = sa.Table(
@@ -85,13 +136,13 @@ rounds = sa.Table(
     sa.Column("issuing_org_path", sa.String(400), nullable=False, index=True),
     sa.Column("opens_at", TS, nullable=False),
     sa.Column("deadline", TS, nullable=False, index=True),
-    sa.Column("status", sa.String(16), nullable=False, index=True),
+    sa.Column("status", _status(RoundStatus), nullable=False, index=True),
     sa.Column("closed_at", TS),
     sa.Column("close_reason", sa.String(16)),
     sa.Column("created_by", sa.String(100), nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
-    sa.Column("notice", JSON, comment="通知: 文号, text, contacts, attachments"),
-    sa.Column("level_deadlines", JSON, comment="{org level: ISO deadline} of each level's 报送"),
+    sa.Column("notice", _JsonObject(), comment="通知: 文号, text, contacts, attachments"),
+    sa.Column("level_deadlines", _LevelDeadlines(), comment="{org level: ISO deadline} of each level's 报送"),
 )
 
 nominations = sa.Table(
@@ -111,7 +162,7 @@ nominations = sa.Table(
     sa.Column("attested_by", sa.String(100)),
     sa.Column("attested_name", sa.String(100)),
     sa.Column("attested_at", TS),
-    sa.Column("status", sa.String(16), nullable=False, index=True),
+    sa.Column("status", _status(Status), nullable=False, index=True),
     sa.Column("revision", sa.Integer, nullable=False),
     sa.Column("returned_at_stage", sa.Integer),
     sa.Column("submitted_at", TS),
@@ -193,3 +244,39 @@ nomination_history = sa.Table(
     sa.Column("action", sa.String(40), nullable=False),
     sa.Column("details", JSON),
 )
+
+
+_mapped = False
+
+
+def start_mappers() -> None:
+    """Map the domain classes once per process; safe to call again.
+
+    The domain keeps its own version counter (a round or nomination counts its changes, and that number is the
+    ETag clients send back in If-Match), so the mapper checks it on every UPDATE (`WHERE version = <as read>`,
+    StaleDataError when someone else saved first) but never generates it.
+    """
+    global _mapped
+    if _mapped:
+        return
+    _mapped = True
+    mapper_registry.map_imperatively(Round, rounds, version_id_col=rounds.c.version, version_id_generator=False)
+    mapper_registry.map_imperatively(Change, nomination_history)
+    mapper_registry.map_imperatively(
+        Nomination,
+        nominations,
+        version_id_col=nominations.c.version,
+        version_id_generator=False,
+        properties={
+            # The history, appended to as the nomination changes; loaded only when a change is recorded (lists and
+            # reads never touch it), oldest first.
+            "changes": relationship(Change, order_by=nomination_history.c.id, cascade="all, delete-orphan"),
+        },
+    )
+    mapper_registry.map_imperatively(Batch, batches)
+
+    @event.listens_for(Round, "load")
+    @event.listens_for(Nomination, "load")
+    @event.listens_for(Batch, "load")
+    def _fresh_events(target: Any, _context: Any) -> None:
+        target.events = []

@@ -277,12 +277,14 @@ class Nomination:
         self._require_editable()
         self.candidate_user_id = user_id
         self.candidate = dict(directory)
+        form = dict(self.form)  # a new value, never edited in place: the mapper saves what is assigned
         for spec in policy.fields:
             value = self._prefill_value(spec.prefill)
             if spec.prefill and value not in (None, ""):
                 if spec.choices and value not in spec.choices:
                     continue  # the directory's wording is not one of the form's choices: the school picks one
-                self.form[spec.name] = value
+                form[spec.name] = value
+        self.form = form
         self._clear_attestation()
         self._touch(actor, "candidate_chosen", now, {"candidate_user_id": str(user_id)})
 

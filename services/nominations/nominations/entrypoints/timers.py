@@ -8,7 +8,8 @@ from nominations.adapters import metrics
 from nominations.adapters.orm import nominations
 from nominations.bootstrap import Nominations
 from nominations.config import NominationsEnvironment
-from nominations.service_layer import handlers
+from nominations.service_layer.common import now_utc
+from nominations.service_layer.rounds import close_due_rounds
 from shared.config import read_environment
 from shared.worker import PeriodicTask
 
@@ -35,6 +36,6 @@ def count_by_status(service: Nominations) -> None:
 def timers(service: Nominations) -> list[PeriodicTask]:
     interval = read_environment(NominationsEnvironment).round_deadline_interval_seconds
     return [
-        PeriodicTask("round-deadlines", interval, lambda: handlers.close_due_rounds(service.uow, handlers.now_utc())),
+        PeriodicTask("round-deadlines", interval, lambda: close_due_rounds(service.uow, now_utc())),
         PeriodicTask("nomination-gauges", 60.0, lambda: count_by_status(service)),
     ]

@@ -190,7 +190,6 @@ def on_review_decided(event: ReviewDecided, uow: NominationsUnitOfWork) -> None:
         now=dt.datetime.fromisoformat(event.decided_at) if event.decided_at else _now(),
     )
     if moved:
-        uow.nominations.save(nomination)
         uow.audit(
             "nomination.review_applied",
             actor=event.decided_by,
@@ -215,7 +214,6 @@ def on_certificate_claim_rejected(event: CertificateClaimRejected, uow: Nominati
         actor=event.decided_by or "training",
         now=dt.datetime.fromisoformat(envelope.time) if envelope else _now(),
     ):
-        uow.nominations.save(nomination)
         uow.audit(
             "nomination.certificate_claim_rejected",
             actor=event.decided_by,

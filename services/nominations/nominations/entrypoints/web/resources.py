@@ -42,7 +42,7 @@ from nominations.entrypoints.web.schemas import (
     RoundSchema,
     SummaryArgs,
 )
-from nominations.service_layer import handlers
+from nominations.service_layer import batches, common, drafts, reads, reports, rounds, submission
 from shared import files
 from shared.audit_listing import audit_blueprint
 from shared.auth import current_principal
@@ -70,16 +70,16 @@ def _round_body(round_: Round) -> dict[str, Any]:
     return {**round_.__dict__, "policy": round_.policy}
 
 
-def _nomination_body(view: handlers.NominationView | Nomination, masked: bool | None = None) -> dict[str, Any]:
-    if isinstance(view, handlers.NominationView):
+def _nomination_body(view: reads.NominationView | Nomination, masked: bool | None = None) -> dict[str, Any]:
+    if isinstance(view, reads.NominationView):
         nomination, policy, masked = view.nomination, view.round.read_policy, view.masked
     else:
         nomination, policy = view, None
     body = dict(nomination.__dict__)
     body["masked"] = bool(masked)
     if masked and policy is not None:
-        body["form"] = handlers.masked_form(policy, nomination.form)
-        body["candidate"] = handlers.masked_candidate(nomination.candidate)
+        body["form"] = common.masked_form(policy, nomination.form)
+        body["candidate"] = common.masked_candidate(nomination.candidate)
     return body
 
 
@@ -118,7 +118,7 @@ class Rounds(MethodView):
     @idempotent(_session_factory)
     def post(self, body: dict[str, Any]) -> Any:
         """Open a round for an org subtree with a policy (snapshotted) and a deadline."""
-        round_ = handlers.open_round(
+        round_ = rounds.open_round(
             service().uow(),
             service().catalog,
             current_principal(),
@@ -126,7 +126,7 @@ class Rounds(MethodView):
             policy_id=body["policy_id"],
             issuing_org_code=body["issuing_org_code"],
             deadline=body["deadline"],
-            now=handlers.now_utc(),
+            now=common.now_utc(),
             notice=body.get("notice"),
             level_deadlines=body.get("level_deadlines"),
         )
@@ -137,14 +137,13 @@ class Rounds(MethodView):
     @rounds_blp.arguments(RoundListArgs, location="query")
     @rounds_blp.response(200, RoundPage)
     def get(self, args: dict[str, Any]) -> Any:
-        principal = current_principal()
-        with service().uow() as uow:
-            found = uow.rounds.visible(
-                principal.paths(),
-                status=args.get("status"),
-                after=decode_cursor(args["cursor"]),
-                limit=args["limit"] + 1,
-            )
+        found = rounds.list_rounds(
+            service().uow(),
+            current_principal(),
+            status=args.get("status"),
+            after=decode_cursor(args["cursor"]),
+            limit=args["limit"] + 1,
+        )
         result = page(found, args["limit"], lambda r: [r.opens_at.isoformat(), str(r.id)])
         result["items"] = [_round_body(r) for r in result["items"]]
         return result
@@ -154,7 +153,7 @@ class Rounds(MethodView):
 class RoundById(MethodView):
     @rounds_blp.response(200, RoundSchema)
     def get(self, round_id: uuid.UUID) -> Any:
-        round_ = handlers.get_round(service().uow(), current_principal(), round_id)
+        round_ = rounds.get_round(service().uow(), current_principal(), round_id)
         return _etagged(_round_body(round_), RoundSchema, round_.version)
 
 
@@ -163,13 +162,11 @@ class RoundClose(MethodView):
     @rounds_blp.response(200, RoundSchema)
     def post(self, round_id: uuid.UUID) -> Any:
         """Close the round by hand before its deadline (If-Match required)."""
-        round_ = handlers.close_round(
-            service().uow(), current_principal(), round_id, require_if_match, handlers.now_utc()
-        )
+        round_ = rounds.close_round(service().uow(), current_principal(), round_id, require_if_match, common.now_utc())
         return _etagged(_round_body(round_), RoundSchema, round_.version)
 
 
-def _table_response(table: handlers.SummaryTable, fmt: str, name: str) -> Response:
+def _table_response(table: reports.SummaryTable, fmt: str, name: str) -> Response:
     return files.table(fmt, name, table.title or "汇总表", table.header, table.rows)
 
 
@@ -178,7 +175,7 @@ class RoundSummary(MethodView):
     @rounds_blp.arguments(SummaryArgs, location="query")
     @rounds_blp.response(200, description="汇总表 as text/csv or XLSX, streamed")
     def get(self, args: dict[str, Any], round_id: uuid.UUID) -> Any:
-        table = handlers.summary_table(
+        table = reports.summary_table(
             service().uow,
             current_principal(),
             round_id,
@@ -197,20 +194,20 @@ class RoundBatches(MethodView):
     def post(self, body: dict[str, Any], round_id: uuid.UUID) -> Any:
         """报送: the county sends its approved 推荐表, their 汇总表 and its opinion to the body above, in one act,
         before its deadline (`level_deadlines`, else the round's); once per unit and round (409 after)."""
-        sent = handlers.send_batch(
+        sent = batches.send_batch(
             service().uow(),
             current_principal(),
             round_id,
             org_code=body["org_code"],
             opinion=body["opinion"],
-            now=handlers.now_utc(),
+            now=common.now_utc(),
         )
         return {**sent.batch.__dict__, "left_out": sent.left_out}
 
     @rounds_blp.response(200, BatchOverviewSchema)
     def get(self, round_id: uuid.UUID) -> Any:
         """The batches in the caller's view and every sending unit (county) with its batch or none yet."""
-        overview = handlers.round_batches(service().uow(), current_principal(), round_id)
+        overview = batches.round_batches(service().uow(), current_principal(), round_id)
         return {"items": [b.__dict__ for b in overview.batches], "units": overview.units}
 
 
@@ -219,7 +216,7 @@ class RoundBatchSummary(MethodView):
     @rounds_blp.arguments(BatchSummaryArgs, location="query")
     @rounds_blp.response(200, description="the batch's 汇总表 as text/csv or XLSX, streamed")
     def get(self, args: dict[str, Any], round_id: uuid.UUID, batch_id: uuid.UUID) -> Any:
-        table = handlers.summary_table(
+        table = reports.summary_table(
             service().uow,
             current_principal(),
             round_id,
@@ -242,7 +239,7 @@ class RoundProgress(MethodView):
         after = decode_cursor(args["cursor"])
         if after is not None and not isinstance(after, str):
             raise Unprocessable("The cursor is not valid.", errors=[field_error("cursor", "not valid", "query")])
-        return handlers.round_progress(
+        return reports.round_progress(
             service().uow(),
             current_principal(),
             round_id,
@@ -261,14 +258,14 @@ class NominationsList(MethodView):
     @idempotent(_session_factory)
     def post(self, body: dict[str, Any]) -> Any:
         """Open the unit's nomination in a round (one live nomination per unit and round)."""
-        nomination = handlers.create_nomination(
+        nomination = drafts.create_nomination(
             service().uow(),
             current_principal(),
             round_id=body["round_id"],
             school_org_code=body["school_org_code"],
             candidate_user_id=body["candidate_user_id"],
             form=body["form"],
-            now=handlers.now_utc(),
+            now=common.now_utc(),
             start_from=body.get("start_from"),
         )
         response = _etagged(_nomination_body(nomination), NominationSchema, nomination.version, 201)
@@ -279,7 +276,7 @@ class NominationsList(MethodView):
     @nominations_blp.response(200, NominationPage)
     def get(self, args: dict[str, Any]) -> Any:
         """Nominations in the caller's subtree, newest first; personal data masked."""
-        found, policies = handlers.list_nominations(
+        found, policies = reads.list_nominations(
             service().uow(),
             current_principal(),
             round_id=args["round_id"],
@@ -292,8 +289,8 @@ class NominationsList(MethodView):
         items = []
         for n in result["items"]:
             body = _nomination_body(n, masked=True)
-            body["form"] = handlers.masked_form(policies[n.round_id], n.form)
-            body["candidate"] = handlers.masked_candidate(n.candidate)
+            body["form"] = common.masked_form(policies[n.round_id], n.form)
+            body["candidate"] = common.masked_candidate(n.candidate)
             items.append(body)
         result["items"] = items
         return result
@@ -305,7 +302,7 @@ class PreviousNomination(MethodView):
     @nominations_blp.response(200, PreviousSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """The unit's latest nomination of an earlier round, to start the new round's form from (`start_from`)."""
-        return handlers.previous_nomination(service().uow(), current_principal(), args["org_code"], args["round_id"])
+        return drafts.previous_nomination(service().uow(), current_principal(), args["org_code"], args["round_id"])
 
 
 @nominations_blp.route("/coverage")
@@ -318,7 +315,7 @@ class Coverage(MethodView):
         after = decode_cursor(args["cursor"])
         if after is not None and not isinstance(after, str):
             raise Unprocessable("The cursor is not valid.", errors=[field_error("cursor", "not valid", "query")])
-        return handlers.coverage(
+        return reports.coverage(
             service().uow(), current_principal(), args["org_code"], limit=args["limit"], after=after
         )
 
@@ -329,28 +326,28 @@ class Candidates(MethodView):
     @nominations_blp.response(200, CandidateList)
     def get(self, args: dict[str, Any]) -> Any:
         """The unit's users known from identity, to pick the candidate from."""
-        return {"items": handlers.candidates(service().uow(), current_principal(), args["org_code"], args["round_id"])}
+        return {"items": drafts.candidates(service().uow(), current_principal(), args["org_code"], args["round_id"])}
 
 
 @nominations_blp.route("/<uuid:nomination_id>")
 class NominationById(MethodView):
     @nominations_blp.response(200, NominationSchema)
     def get(self, nomination_id: uuid.UUID) -> Any:
-        view = handlers.read_nomination(service().uow(), current_principal(), nomination_id)
+        view = reads.read_nomination(service().uow(), current_principal(), nomination_id)
         return _etagged(_nomination_body(view), NominationSchema, view.nomination.version)
 
     @nominations_blp.arguments(NominationUpdate)
     @nominations_blp.response(200, NominationSchema)
     def patch(self, body: dict[str, Any], nomination_id: uuid.UUID) -> Any:
         """Choose the candidate and/or fill form fields (merged); If-Match required."""
-        nomination = handlers.update_nomination(
+        nomination = drafts.update_nomination(
             service().uow(),
             current_principal(),
             nomination_id,
             require_if_match,
             candidate_user_id=body["candidate_user_id"],
             form=body["form"],
-            now=handlers.now_utc(),
+            now=common.now_utc(),
         )
         return _etagged(_nomination_body(nomination), NominationSchema, nomination.version)
 
@@ -364,13 +361,13 @@ class NominationPhoto(MethodView):
         _, content = files.received("photo")
         if not content:
             raise Unprocessable(errors=[field_error("photo", "the image is missing / 缺少照片", "body")])
-        nomination = handlers.upload_photo(
-            service().uow(), current_principal(), nomination_id, require_if_match, content, handlers.now_utc()
+        nomination = drafts.upload_photo(
+            service().uow(), current_principal(), nomination_id, require_if_match, content, common.now_utc()
         )
         return _etagged(_nomination_body(nomination), NominationSchema, nomination.version)
 
     def get(self, nomination_id: uuid.UUID) -> Any:
-        content_type, data = handlers.read_photo(service().uow(), current_principal(), nomination_id)
+        content_type, data = reads.read_photo(service().uow(), current_principal(), nomination_id)
         return files.uploaded(data, content_type)
 
 
@@ -379,7 +376,7 @@ class NominationEvidenceList(MethodView):
     @nominations_blp.response(200, EvidenceListSchema)
     def get(self, nomination_id: uuid.UUID) -> Any:
         """证明材料 uploaded with the form, and the claimed certificate; for the unit and its reviewers."""
-        view = handlers.list_evidence(service().uow(), current_principal(), nomination_id)
+        view = reads.list_evidence(service().uow(), current_principal(), nomination_id)
         return {"items": view.items, "certificate_claim": view.certificate_claim}
 
 
@@ -393,7 +390,7 @@ class NominationEvidence(MethodView):
         filename, content = files.received("file")
         if not content:
             raise Unprocessable(errors=[field_error("file", "the file is missing / 缺少文件", "body")])
-        nomination = handlers.upload_evidence(
+        nomination = drafts.upload_evidence(
             service().uow(),
             current_principal(),
             nomination_id,
@@ -401,12 +398,12 @@ class NominationEvidence(MethodView):
             kind,
             filename or kind,
             content,
-            handlers.now_utc(),
+            common.now_utc(),
         )
         return _etagged(_nomination_body(nomination), NominationSchema, nomination.version)
 
     def get(self, nomination_id: uuid.UUID, kind: str) -> Any:
-        filename, content_type, data = handlers.read_evidence(service().uow(), current_principal(), nomination_id, kind)
+        filename, content_type, data = reads.read_evidence(service().uow(), current_principal(), nomination_id, kind)
         return files.uploaded(data, content_type, filename)
 
 
@@ -417,8 +414,8 @@ class NominationCertificateClaim(MethodView):
     def post(self, body: dict[str, Any], nomination_id: uuid.UUID) -> Any:
         """Claim a 合格证 training's records do not hold yet; the training administrator confirms it (If-Match)."""
         claim = {**body, "issued_on": body["issued_on"].isoformat()}
-        nomination = handlers.claim_certificate(
-            service().uow(), current_principal(), nomination_id, require_if_match, claim, handlers.now_utc()
+        nomination = drafts.claim_certificate(
+            service().uow(), current_principal(), nomination_id, require_if_match, claim, common.now_utc()
         )
         return _etagged(_nomination_body(nomination), NominationSchema, nomination.version)
 
@@ -430,7 +427,7 @@ class NominationFormPdf(MethodView):
         """The printable recommendation form (推荐表), laid out like the source document's attachment."""
         from nominations.adapters.form_pdf import render_pdf
 
-        sheet, photo = handlers.printable_form(service().uow(), current_principal(), nomination_id)
+        sheet, photo = reads.printable_form(service().uow(), current_principal(), nomination_id)
         filename = f"nomination-{nomination_id}.pdf"
         return files.document(render_pdf(sheet, photo), "application/pdf", filename, disposition="inline", private=True)
 
@@ -441,13 +438,13 @@ class NominationAttestation(MethodView):
     @nominations_blp.response(200, NominationSchema)
     def post(self, body: dict[str, Any], nomination_id: uuid.UUID) -> Any:
         """填写人签字: the person who filled the form vouches for its truth."""
-        nomination = handlers.attest(
+        nomination = drafts.attest(
             service().uow(),
             current_principal(),
             nomination_id,
             require_if_match,
             body["signer_name"],
-            handlers.now_utc(),
+            common.now_utc(),
         )
         return _etagged(_nomination_body(nomination), NominationSchema, nomination.version)
 
@@ -457,8 +454,8 @@ class NominationSubmit(MethodView):
     @nominations_blp.response(200, NominationSchema)
     def post(self, nomination_id: uuid.UUID) -> Any:
         """Submit (or resubmit after a return); 422 with the reasons if ineligible, 409 after the deadline."""
-        nomination = handlers.submit(
-            service().uow(), current_principal(), nomination_id, require_if_match, handlers.now_utc()
+        nomination = submission.submit(
+            service().uow(), current_principal(), nomination_id, require_if_match, common.now_utc()
         )
         return _etagged(_nomination_body(nomination), NominationSchema, nomination.version)
 
@@ -467,8 +464,8 @@ class NominationSubmit(MethodView):
 class NominationWithdraw(MethodView):
     @nominations_blp.response(200, NominationSchema)
     def post(self, nomination_id: uuid.UUID) -> Any:
-        nomination = handlers.withdraw(
-            service().uow(), current_principal(), nomination_id, require_if_match, handlers.now_utc()
+        nomination = submission.withdraw(
+            service().uow(), current_principal(), nomination_id, require_if_match, common.now_utc()
         )
         return _etagged(_nomination_body(nomination), NominationSchema, nomination.version)
 
@@ -478,17 +475,17 @@ class NominationEligibility(MethodView):
     @nominations_blp.response(200, EligibilitySchema)
     def get(self, nomination_id: uuid.UUID) -> Any:
         """Eligibility against the round's policy now, with reasons in Chinese and English."""
-        result = handlers.check_eligibility(
-            service().uow(), current_principal(), nomination_id, handlers.now_utc().date()
+        result = submission.check_eligibility(
+            service().uow(), current_principal(), nomination_id, common.now_utc().date()
         )
-        return handlers.eligibility_view(result)
+        return common.eligibility_view(result)
 
 
 @nominations_blp.route("/<uuid:nomination_id>/history")
 class NominationHistory(MethodView):
     @nominations_blp.response(200, HistoryList)
     def get(self, nomination_id: uuid.UUID) -> Any:
-        return {"items": handlers.history(service().uow(), current_principal(), nomination_id)}
+        return {"items": reads.history(service().uow(), current_principal(), nomination_id)}
 
 
 # GET /api/audit/nominations: the audit listing every service serves the same way (shared/audit.py).
