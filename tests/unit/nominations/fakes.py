@@ -12,9 +12,9 @@ from nominations.domain.batches import Batch
 from nominations.domain.model import Nomination, Round, RoundStatus, Status
 from nominations.service_layer.common import within
 
-from shared.auth import Grant, Principal
 from shared.errors import PreconditionFailed
 from shared.events import DomainEvent
+from shared.principal import Grant, Principal
 
 # The Jiaozuo tree of the seed (焦教文〔2022〕60号): the city bureau, two county bureaus, their schools.
 ORGS = [

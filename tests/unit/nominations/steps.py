@@ -10,7 +10,7 @@ from nominations.adapters.policies import PolicyCatalog
 from nominations.domain.model import Nomination, Round
 from nominations.service_layer import drafts, rounds, submission
 
-from shared.auth import Grant
+from shared.principal import Grant
 from tests.unit.nominations.fakes import CANDIDATE, CITY, SCHOOL, FakeUnitOfWork, principal, version_is
 
 CATALOG = PolicyCatalog.load()
