@@ -14,11 +14,25 @@ import datetime as dt
 import itertools
 import operator
 import select
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, Self, TypeVar
 
-from sqlalchemy import DateTime, Dialect, Engine, MetaData, Select, Table, create_engine, event, text
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Dialect,
+    Engine,
+    Integer,
+    MetaData,
+    Select,
+    Table,
+    Uuid,
+    create_engine,
+    event,
+    text,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, registry, sessionmaker
@@ -62,6 +76,27 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=dt.UTC)
         return value.astimezone(dt.UTC)
+
+
+def id_column() -> Column[uuid.UUID]:
+    """The `id` primary key of an aggregate's table: a UUID the domain mints, so a new record has its identity
+    (and its events their subject) before the INSERT."""
+    return Column("id", Uuid, primary_key=True)
+
+
+def timestamps() -> tuple[Column[dt.datetime], Column[dt.datetime]]:
+    """`created_at` and `updated_at` of a record that changes after it is made, both always set (UTC)."""
+    return created_at_column(), Column("updated_at", UtcDateTime(), nullable=False)
+
+
+def created_at_column() -> Column[dt.datetime]:
+    """`created_at` of a record, always set (UTC)."""
+    return Column("created_at", UtcDateTime(), nullable=False)
+
+
+def version_column() -> Column[int]:
+    """`version`, the counter `AggregateMapping(versioned=True)` hands SQLAlchemy as `version_id_col`."""
+    return Column("version", Integer, nullable=False)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

@@ -26,6 +26,7 @@ from approvals.domain.evaluation import (
     Evaluee,
     Invalid,
     Rectification,
+    ScoreSheet,
     plan_school_assessments,
     sheet_for,
 )
@@ -160,6 +161,44 @@ def _bureau_of(
     return _school_bureau(uow, uow.evaluations.get(rectification.evaluation_id))
 
 
+def _open_for(
+    uow: ApprovalsUnitOfWork,
+    principal: Principal,
+    appointment: Appointment,
+    kind: str,
+    period: int,
+    sheet: ScoreSheet,
+    at: dt.datetime,
+    **details: Any,
+) -> Evaluation:
+    """Open an appointment's evaluation on `sheet` and audit it; a single opening and a campaign open alike, the
+    single one adding what it checked (`details`) to the audit entry."""
+    evaluation = Evaluation(
+        Evaluee(
+            appointment_id=appointment.id,
+            person_user_id=appointment.person_user_id,
+            person_name=appointment.person_name,
+            org_code=appointment.org_code,
+            org_path=appointment.org_path,
+            policy_id=appointment.policy_id,
+        ),
+        kind,
+        period,
+        sheet,
+        principal.subject,
+        at,
+    )
+    uow.evaluations.add(evaluation)
+    uow.audit(
+        "evaluation.opened",
+        actor=principal.subject,
+        target=f"evaluation:{evaluation.id}",
+        org_path=evaluation.org_path,
+        details={"appointment_id": str(appointment.id), "kind": kind, "period": period, **details},
+    )
+    return evaluation
+
+
 # -- commands -------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Open:
@@ -223,34 +262,8 @@ def open_evaluation(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Open) -
                 f"(the policy orders one every {every} year(s)).",
                 errors=[field_error("period", f"already evaluated for {clash[0]}")],
             )
-        evaluation = Evaluation(
-            Evaluee(
-                appointment_id=appointment.id,
-                person_user_id=appointment.person_user_id,
-                person_name=appointment.person_name,
-                org_code=appointment.org_code,
-                org_path=appointment.org_path,
-                policy_id=appointment.policy_id,
-            ),
-            cmd.kind,
-            cmd.period,
-            sheet,
-            principal.subject,
-            at,
-        )
-        uow.evaluations.add(evaluation)
-        uow.audit(
-            "evaluation.opened",
-            actor=principal.subject,
-            target=f"evaluation:{evaluation.id}",
-            org_path=evaluation.org_path,
-            details={
-                "appointment_id": str(appointment.id),
-                "kind": cmd.kind,
-                "period": cmd.period,
-                "sheet": sheet.source,
-                "max_total": sheet.max_total,
-            },
+        evaluation = _open_for(
+            uow, principal, appointment, cmd.kind, cmd.period, sheet, at, sheet=sheet.source, max_total=sheet.max_total
         )
         _commit(uow)
         return evaluation
@@ -657,30 +670,8 @@ def open_campaign(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Campaign)
                 sheet = sheet_for(policy.evaluation, cmd.kind, default_catalog())
             except DomainError as exc:
                 raise problem_of(exc) from exc
-            evaluation = Evaluation(
-                Evaluee(
-                    appointment_id=appointment.id,
-                    person_user_id=appointment.person_user_id,
-                    person_name=appointment.person_name,
-                    org_code=appointment.org_code,
-                    org_path=appointment.org_path,
-                    policy_id=appointment.policy_id,
-                ),
-                cmd.kind,
-                cmd.period,
-                sheet,
-                principal.subject,
-                at,
-            )
-            uow.evaluations.add(evaluation)
+            evaluation = _open_for(uow, principal, appointment, cmd.kind, cmd.period, sheet, at)
             opened.append(str(evaluation.id))
-            uow.audit(
-                "evaluation.opened",
-                actor=principal.subject,
-                target=f"evaluation:{evaluation.id}",
-                org_path=evaluation.org_path,
-                details={"appointment_id": str(appointment.id), "kind": cmd.kind, "period": cmd.period},
-            )
         uow.audit(
             "evaluation.campaign_opened",
             actor=principal.subject,
