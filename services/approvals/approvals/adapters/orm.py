@@ -9,16 +9,8 @@ from approvals.domain.evaluation import Evaluation, Rectification
 from approvals.domain.filings import ChangeFiling
 from approvals.domain.model import Appointment, ReviewCase, ReviewTask
 from approvals.domain.publication import Objection, Publication
-from shared.db import (
-    AggregateMapping,
-    UtcDateTime,
-    created_at_column,
-    id_column,
-    map_imperatively_once,
-    new_metadata,
-    timestamps,
-    version_column,
-)
+from shared import db
+from shared.db import AggregateMapping, UtcDateTime, map_imperatively_once, new_metadata
 
 metadata = new_metadata()
 mapper_registry = registry(metadata=metadata)
@@ -54,7 +46,7 @@ batch_receipts = sa.Table(
 review_cases = sa.Table(
     "review_cases",
     metadata,
-    id_column(),
+    db.id_column(),
     sa.Column("kind", sa.String(32), nullable=False),
     sa.Column("nomination_id", sa.Uuid, nullable=False, unique=True),
     sa.Column("round_id", sa.Uuid, nullable=False, index=True),
@@ -72,13 +64,13 @@ review_cases = sa.Table(
     sa.Column("revision", sa.Integer, nullable=False),
     sa.Column("opened_at", TS, nullable=False),
     sa.Column("closed_at", TS),
-    version_column(),
+    db.version_column(),
 )
 
 review_tasks = sa.Table(
     "review_tasks",
     metadata,
-    id_column(),
+    db.id_column(),
     sa.Column("case_id", sa.Uuid, sa.ForeignKey("review_cases.id"), nullable=False, index=True),
     sa.Column("nomination_id", sa.Uuid, nullable=False),
     sa.Column("round_id", sa.Uuid, nullable=False),
@@ -104,28 +96,28 @@ review_tasks = sa.Table(
     sa.Column("on_behalf_of", sa.String(64)),
     sa.Column("decided_at", TS),
     sa.Column("awaits_batch_from", sa.String(400), comment="报送: the org whose batch must hold the form first"),
-    version_column(),
+    db.version_column(),
     sa.Index("ix_review_tasks_inbox", "status", "role", "org_path", "due_at", "id"),
 )
 
 delegations = sa.Table(
     "delegations",
     metadata,
-    id_column(),
+    db.id_column(),
     sa.Column("delegator_user_id", sa.String(64), nullable=False),
     sa.Column("delegate_user_id", sa.String(64), nullable=False, index=True),
     sa.Column("role", sa.String(40), nullable=False),
     sa.Column("org_path", sa.String(400), nullable=False),
     sa.Column("starts_on", sa.Date, nullable=False),
     sa.Column("ends_on", sa.Date, nullable=False),
-    created_at_column(),
+    db.created_at_column(),
     sa.Column("revoked_at", TS),
 )
 
 appointments = sa.Table(
     "appointments",
     metadata,
-    id_column(),
+    db.id_column(),
     sa.Column("person_user_id", sa.String(64), nullable=False, index=True),
     sa.Column("person_name", sa.String(100), nullable=False),
     sa.Column("org_code", sa.String(32), nullable=False),
@@ -149,8 +141,8 @@ appointments = sa.Table(
     sa.Column("ended_by", sa.String(64)),
     sa.Column("revoked_reason", sa.Text),
     sa.Column("revoked_by", sa.String(64)),
-    *timestamps(),
-    version_column(),
+    *db.timestamps(),
+    db.version_column(),
     # 每校一名首席信息官: at most one active appointment per org, enforced by the database too.
     sa.Index(
         "uq_appointments_active_org",
@@ -187,7 +179,7 @@ appointment_filings = sa.Table(
 evaluations = sa.Table(
     "evaluations",
     metadata,
-    id_column(),
+    db.id_column(),
     sa.Column("appointment_id", sa.Uuid, sa.ForeignKey("appointments.id"), comment="null: a school assessment"),
     sa.Column("person_user_id", sa.String(64)),
     sa.Column("person_name", sa.String(100)),
@@ -208,14 +200,14 @@ evaluations = sa.Table(
     sa.Column("vetoed", sa.Boolean),
     sa.Column("grade", sa.String(16), index=True),
     sa.Column("created_by", sa.String(64), nullable=False),
-    created_at_column(),
+    db.created_at_column(),
     sa.Column("submitted_by", sa.String(64)),
     sa.Column("submitted_at", TS),
     sa.Column("verified_by", sa.String(64)),
     sa.Column("finalised_by", sa.String(64)),
     sa.Column("finalised_at", TS),
     sa.Column("updated_at", TS, nullable=False),
-    version_column(),
+    db.version_column(),
     # one evaluation per appointment, kind and period; one school assessment per school, kind and period
     sa.UniqueConstraint("appointment_id", "kind", "period", name="uq_evaluations_appointment_kind_period"),
     sa.Index(
@@ -231,7 +223,7 @@ evaluations = sa.Table(
 rectifications = sa.Table(
     "rectifications",
     metadata,
-    id_column(),
+    db.id_column(),
     sa.Column("evaluation_id", sa.Uuid, sa.ForeignKey("evaluations.id"), nullable=False, unique=True),
     sa.Column(
         "appointment_id", sa.Uuid, sa.ForeignKey("appointments.id"), index=True, comment="null: a school assessment's"
@@ -249,7 +241,7 @@ rectifications = sa.Table(
     sa.Column("outcome_notes", sa.Text),
     sa.Column("decided_by", sa.String(64)),
     sa.Column("decided_at", TS),
-    version_column(),
+    db.version_column(),
     # 整改报告: the school's report of what it did (the latest one), its attachments in the table below
     sa.Column("report_text", sa.Text),
     sa.Column("reported_by", sa.String(64)),
@@ -260,7 +252,7 @@ rectifications = sa.Table(
 rectification_attachments = sa.Table(
     "rectification_attachments",
     metadata,
-    id_column(),
+    db.id_column(),
     sa.Column("rectification_id", sa.Uuid, sa.ForeignKey("rectifications.id"), nullable=False, index=True),
     sa.Column("filename", sa.String(200), nullable=False),
     sa.Column("content_type", sa.String(100), nullable=False),
@@ -275,7 +267,7 @@ rectification_attachments = sa.Table(
 publications = sa.Table(
     "publications",
     metadata,
-    id_column(),
+    db.id_column(),
     sa.Column("round_id", sa.Uuid, nullable=False, index=True),
     sa.Column("publisher_org_code", sa.String(32), nullable=False),
     sa.Column("publisher_org_path", sa.String(400), nullable=False, index=True),
@@ -289,7 +281,7 @@ publications = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("published_by", sa.String(64), nullable=False),
     sa.Column("published_at", TS, nullable=False),
-    version_column(),
+    db.version_column(),
 )
 
 publication_entries = sa.Table(
@@ -303,7 +295,7 @@ publication_entries = sa.Table(
 objections = sa.Table(
     "objections",
     metadata,
-    id_column(),
+    db.id_column(),
     sa.Column("publication_id", sa.Uuid, sa.ForeignKey("publications.id"), nullable=False, index=True),
     sa.Column("org_path", sa.String(400), nullable=False, comment="the publishing body's"),
     sa.Column("case_id", sa.Uuid, comment="the person objected to; none: the list as a whole"),
@@ -316,7 +308,7 @@ objections = sa.Table(
     sa.Column("resolution", sa.Text),
     sa.Column("resolved_by", sa.String(64)),
     sa.Column("resolved_at", TS),
-    version_column(),
+    db.version_column(),
 )
 
 
