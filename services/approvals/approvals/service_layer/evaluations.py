@@ -169,7 +169,7 @@ def _open_for(
     period: int,
     sheet: ScoreSheet,
     at: dt.datetime,
-    **details: Any,
+    details: dict[str, Any] | None = None,
 ) -> Evaluation:
     """Open an appointment's evaluation on `sheet` and audit it; a single opening and a campaign open alike, the
     single one adding what it checked (`details`) to the audit entry."""
@@ -194,7 +194,7 @@ def _open_for(
         actor=principal.subject,
         target=f"evaluation:{evaluation.id}",
         org_path=evaluation.org_path,
-        details={"appointment_id": str(appointment.id), "kind": kind, "period": period, **details},
+        details={"appointment_id": str(appointment.id), "kind": kind, "period": period, **(details or {})},
     )
     return evaluation
 
@@ -263,7 +263,14 @@ def open_evaluation(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Open) -
                 errors=[field_error("period", f"already evaluated for {clash[0]}")],
             )
         evaluation = _open_for(
-            uow, principal, appointment, cmd.kind, cmd.period, sheet, at, sheet=sheet.source, max_total=sheet.max_total
+            uow,
+            principal,
+            appointment,
+            cmd.kind,
+            cmd.period,
+            sheet,
+            at,
+            {"sheet": sheet.source, "max_total": sheet.max_total},
         )
         _commit(uow)
         return evaluation
