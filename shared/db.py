@@ -25,8 +25,10 @@ from sqlalchemy import (
     Dialect,
     Engine,
     Integer,
+    LargeBinary,
     MetaData,
     Select,
+    String,
     Table,
     Uuid,
     create_engine,
@@ -97,6 +99,19 @@ def created_at_column() -> Column[dt.datetime]:
 def version_column() -> Column[int]:
     """`version`, the counter `AggregateMapping(versioned=True)` hands SQLAlchemy as `version_id_col`."""
     return Column("version", Integer, nullable=False)
+
+
+def file_columns() -> tuple[Column[Any], ...]:
+    """An uploaded file kept in its record's table: the name it came with, its type, size, SHA-256 (what
+    `shared.files.uploaded` checked) and bytes, and when it came (the same columns wherever a service keeps files)."""
+    return (
+        Column("filename", String(200), nullable=False),
+        Column("content_type", String(100), nullable=False),
+        Column("size", Integer, nullable=False),
+        Column("sha256", String(64), nullable=False),
+        Column("data", LargeBinary, nullable=False),
+        Column("uploaded_at", UtcDateTime(), nullable=False),
+    )
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

@@ -254,12 +254,7 @@ rectification_attachments = sa.Table(
     metadata,
     db.id_column(),
     sa.Column("rectification_id", sa.Uuid, sa.ForeignKey("rectifications.id"), nullable=False, index=True),
-    sa.Column("filename", sa.String(200), nullable=False),
-    sa.Column("content_type", sa.String(100), nullable=False),
-    sa.Column("size", sa.Integer, nullable=False),
-    sa.Column("sha256", sa.String(64), nullable=False),
-    sa.Column("data", sa.LargeBinary, nullable=False),
-    sa.Column("uploaded_at", TS, nullable=False),
+    *db.file_columns(),
 )
 
 # 名单公示: the list a body publishes for a period, the people on it (one row each, for the final approval's

@@ -189,14 +189,27 @@ def _open_for(
         at,
     )
     uow.evaluations.add(evaluation)
-    uow.audit(
+    _audit(
+        uow,
         "evaluation.opened",
-        actor=principal.subject,
-        target=f"evaluation:{evaluation.id}",
-        org_path=evaluation.org_path,
-        details={"appointment_id": str(appointment.id), "kind": kind, "period": period, **(details or {})},
+        principal.subject,
+        evaluation,
+        {"appointment_id": str(appointment.id), "kind": kind, "period": period, **(details or {})},
     )
     return evaluation
+
+
+def _audit(
+    uow: ApprovalsUnitOfWork,
+    action: str,
+    actor: str | None,
+    record: Evaluation | Rectification,
+    details: dict[str, Any],
+) -> None:
+    """Audit a change to an evaluation or a rectification: the record is the target and its org path the scope,
+    so the school's and the bureau's auditors both find it."""
+    kind = "evaluation" if isinstance(record, Evaluation) else "rectification"
+    uow.audit(action, actor=actor, target=f"{kind}:{record.id}", org_path=record.org_path, details=details)
 
 
 # -- commands -------------------------------------------------------------------------------------
@@ -300,12 +313,12 @@ def self_assess(
             evaluation.enter_self_assessment(cmd.scores, cmd.summary, cmd.evidence, cmd.submit, principal.subject, at)
         except DomainError as exc:
             raise _refusal(exc) from exc
-        uow.audit(
+        _audit(
+            uow,
             "evaluation.submitted" if cmd.submit else "evaluation.self_assessed",
-            actor=principal.subject,
-            target=f"evaluation:{evaluation.id}",
-            org_path=evaluation.org_path,
-            details={"scores": cmd.scores, "self_total": evaluation.self_total, "summary": evaluation.summary},
+            principal.subject,
+            evaluation,
+            {"scores": cmd.scores, "self_total": evaluation.self_total, "summary": evaluation.summary},
         )
         _commit(uow)
         return evaluation
@@ -329,12 +342,12 @@ def verify(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Verify, check_ve
             evaluation.enter_verification(cmd.scores, cmd.vetoes, principal.subject, now())
         except DomainError as exc:
             raise _refusal(exc) from exc
-        uow.audit(
+        _audit(
+            uow,
             "evaluation.verified",
-            actor=principal.subject,
-            target=f"evaluation:{evaluation.id}",
-            org_path=evaluation.org_path,
-            details={"scores": cmd.scores, "vetoes": cmd.vetoes, "verified_total": evaluation.verified_total},
+            principal.subject,
+            evaluation,
+            {"scores": cmd.scores, "vetoes": cmd.vetoes, "verified_total": evaluation.verified_total},
         )
         _commit(uow)
         return evaluation
@@ -366,12 +379,12 @@ def finalise(
             )
         except DomainError as exc:
             raise _refusal(exc) from exc
-        uow.audit(
+        _audit(
+            uow,
             "evaluation.finalised",
-            actor=principal.subject,
-            target=f"evaluation:{evaluation.id}",
-            org_path=evaluation.org_path,
-            details={
+            principal.subject,
+            evaluation,
+            {
                 "verified_total": evaluation.verified_total,
                 "grade": evaluation.grade,
                 "vetoed": evaluation.vetoed,
@@ -432,12 +445,12 @@ def record_outcome(
             revoke = rectification.record_outcome(cmd.outcome, cmd.notes, principal.subject, at)
         except DomainError as exc:
             raise _refusal(exc) from exc
-        uow.audit(
+        _audit(
+            uow,
             f"rectification.{rectification.status}",
-            actor=principal.subject,
-            target=f"rectification:{rectification.id}",
-            org_path=rectification.org_path,
-            details={"notes": rectification.outcome_notes, "revokes_appointment": revoke},
+            principal.subject,
+            rectification,
+            {"notes": rectification.outcome_notes, "revokes_appointment": revoke},
         )
         revoked: Appointment | None = None
         if revoke and appointment is not None and appointment.status == ACTIVE:
@@ -510,12 +523,12 @@ def report_rectification(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Re
         except DomainError as exc:
             raise _refusal(exc) from exc
         uow.rectifications.replace_attachments(rectification.id, files, at)
-        uow.audit(
+        _audit(
+            uow,
             "rectification.reported",
-            actor=principal.subject,
-            target=f"rectification:{rectification.id}",
-            org_path=rectification.org_path,
-            details={"attachments": [{k: f[k] for k in ("filename", "content_type", "size", "sha256")} for f in files]},
+            principal.subject,
+            rectification,
+            {"attachments": [{k: f[k] for k in ("filename", "content_type", "size", "sha256")} for f in files]},
         )
         _commit(uow)
         return rectification
@@ -565,12 +578,8 @@ def flag_overdue_rectifications(
                     uow.appointments.get(rectification.appointment_id) if rectification.appointment_id else None
                 )
                 if rectification.mark_overdue(today or at.date(), at, *_bureau_of(uow, rectification, appointment)):
-                    uow.audit(
-                        "rectification.overdue",
-                        actor=None,
-                        target=f"rectification:{rectification.id}",
-                        org_path=rectification.org_path,
-                        details={"due_on": rectification.due_on.isoformat()},
+                    _audit(
+                        uow, "rectification.overdue", None, rectification, {"due_on": rectification.due_on.isoformat()}
                     )
             uow.commit()
         total += len(found)
@@ -743,12 +752,12 @@ def _open_school_campaign(
             )
             uow.evaluations.add(evaluation)
             opened.append(str(evaluation.id))
-            uow.audit(
+            _audit(
+                uow,
                 "evaluation.opened",
-                actor=principal.subject,
-                target=f"evaluation:{evaluation.id}",
-                org_path=evaluation.org_path,
-                details={
+                principal.subject,
+                evaluation,
+                {
                     "subject": SUBJECT_SCHOOL,
                     "round_id": str(cmd.round_id),
                     "kind": cmd.kind,
