@@ -366,14 +366,14 @@ class Evaluation:
             item["deduction_reason"] = reason if score < top else None
         seen_vetoes: set[str] = set()
         for n, entry in enumerate(vetoes):
-            code = entry.get("code")
-            if code not in veto_codes:
-                errors.append((f"vetoes.{n}.code", f"{code!r} is not a veto item (一票否决) of this sheet"))
+            veto = entry.get("code")
+            if veto not in veto_codes:
+                errors.append((f"vetoes.{n}.code", f"{veto!r} is not a veto item (一票否决) of this sheet"))
                 continue
-            if code in seen_vetoes:
-                errors.append((f"vetoes.{n}.code", f"{code} is given twice"))
+            if veto in seen_vetoes:
+                errors.append((f"vetoes.{n}.code", f"{veto} is given twice"))
                 continue
-            seen_vetoes.add(code)
+            seen_vetoes.add(veto)
             triggered = entry.get("triggered")
             if not isinstance(triggered, bool):
                 errors.append((f"vetoes.{n}.triggered", "must be true or false"))
@@ -382,7 +382,7 @@ class Evaluation:
             if triggered and reason is None:
                 errors.append((f"vetoes.{n}.reason", "say what happened: a triggered veto item needs its reason"))
                 continue
-            item = items[index[code]]
+            item = items[index[veto]]
             item["triggered"] = triggered
             item["veto_reason"] = reason if triggered else None
         if errors:
