@@ -196,6 +196,15 @@ class Repository:
         return aggregate
 
 
+def where_given(query: Select[Any], *filters: tuple[Any, Any]) -> Select[Any]:
+    """`query` narrowed to `column == value` for each `(column, value)` filter the caller gave; an empty or None
+    value leaves the listing whole, which is what every optional filter of a list endpoint means."""
+    for column, value in filters:
+        if value:
+            query = query.where(column == value)
+    return query
+
+
 class SqlRepository(Repository, Generic[A]):
     """A repository of `A` aggregates over the unit of work's session (one per unit of work, built when it is
     entered)."""
