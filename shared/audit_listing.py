@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from shared.audit import AUDIT_ROLES, audit_log
 from shared.auth import current_principal
+from shared.db import where_given
 from shared.errors import Forbidden, Unprocessable, field_error
 from shared.pagination import PageArgs, decode_cursor, page, page_schema
 from shared.scope import is_grant_path, within_any
@@ -84,10 +85,7 @@ def list_entries(session: Session, args: dict[str, Any], paths: list[str], *, wi
     query = sa.select(*columns).order_by(table.c.id.desc()).limit(args["limit"] + 1)
     if "/" not in paths:  # a platform-wide grant sees every row, those naming no org too
         query = query.where(within_any(table.c.org_path, paths))
-    if args["actor"]:
-        query = query.where(table.c.actor == args["actor"])
-    if args["action"]:
-        query = query.where(table.c.action == args["action"])
+    query = where_given(query, (table.c.actor, args["actor"]), (table.c.action, args["action"]))
     if args["target"]:
         query = query.where(sa.or_(target == args["target"], table.c.target_id == args["target"]))
     if args["from_"]:

@@ -14,11 +14,27 @@ import datetime as dt
 import itertools
 import operator
 import select
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, Self, TypeVar
 
-from sqlalchemy import DateTime, Dialect, Engine, MetaData, Select, Table, create_engine, event, text
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Dialect,
+    Engine,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Select,
+    String,
+    Table,
+    Uuid,
+    create_engine,
+    event,
+    text,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, registry, sessionmaker
@@ -62,6 +78,40 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=dt.UTC)
         return value.astimezone(dt.UTC)
+
+
+def id_column() -> Column[uuid.UUID]:
+    """The `id` primary key of an aggregate's table: a UUID the domain mints, so a new record has its identity
+    (and its events their subject) before the INSERT."""
+    return Column("id", Uuid, primary_key=True)
+
+
+def timestamps() -> tuple[Column[dt.datetime], Column[dt.datetime]]:
+    """`created_at` and `updated_at` of a record that changes after it is made, both always set (UTC)."""
+    return created_at_column(), Column("updated_at", UtcDateTime(), nullable=False)
+
+
+def created_at_column() -> Column[dt.datetime]:
+    """`created_at` of a record, always set (UTC)."""
+    return Column("created_at", UtcDateTime(), nullable=False)
+
+
+def version_column() -> Column[int]:
+    """`version`, the counter `AggregateMapping(versioned=True)` hands SQLAlchemy as `version_id_col`."""
+    return Column("version", Integer, nullable=False)
+
+
+def file_columns() -> tuple[Column[Any], ...]:
+    """An uploaded file kept in its record's table: the name it came with, its type, size, SHA-256 (what
+    `shared.files.uploaded` checked) and bytes, and when it came (the same columns wherever a service keeps files)."""
+    return (
+        Column("filename", String(200), nullable=False),
+        Column("content_type", String(100), nullable=False),
+        Column("size", Integer, nullable=False),
+        Column("sha256", String(64), nullable=False),
+        Column("data", LargeBinary, nullable=False),
+        Column("uploaded_at", UtcDateTime(), nullable=False),
+    )
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -144,6 +194,15 @@ class Repository:
     def _saw(self, aggregate: A) -> A:
         self._sightings.append((next(_sightings), aggregate))
         return aggregate
+
+
+def where_given(query: Select[Any], *filters: tuple[Any, Any]) -> Select[Any]:
+    """`query` narrowed to `column == value` for each `(column, value)` filter the caller gave; an empty or None
+    value leaves the listing whole, which is what every optional filter of a list endpoint means."""
+    for column, value in filters:
+        if value:
+            query = query.where(column == value)
+    return query
 
 
 class SqlRepository(Repository, Generic[A]):

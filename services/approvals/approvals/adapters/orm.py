@@ -9,6 +9,7 @@ from approvals.domain.evaluation import Evaluation, Rectification
 from approvals.domain.filings import ChangeFiling
 from approvals.domain.model import Appointment, ReviewCase, ReviewTask
 from approvals.domain.publication import Objection, Publication
+from shared import db
 from shared.db import AggregateMapping, UtcDateTime, map_imperatively_once, new_metadata
 
 metadata = new_metadata()
@@ -45,7 +46,7 @@ batch_receipts = sa.Table(
 review_cases = sa.Table(
     "review_cases",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
+    db.id_column(),
     sa.Column("kind", sa.String(32), nullable=False),
     sa.Column("nomination_id", sa.Uuid, nullable=False, unique=True),
     sa.Column("round_id", sa.Uuid, nullable=False, index=True),
@@ -63,13 +64,13 @@ review_cases = sa.Table(
     sa.Column("revision", sa.Integer, nullable=False),
     sa.Column("opened_at", TS, nullable=False),
     sa.Column("closed_at", TS),
-    sa.Column("version", sa.Integer, nullable=False),
+    db.version_column(),
 )
 
 review_tasks = sa.Table(
     "review_tasks",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
+    db.id_column(),
     sa.Column("case_id", sa.Uuid, sa.ForeignKey("review_cases.id"), nullable=False, index=True),
     sa.Column("nomination_id", sa.Uuid, nullable=False),
     sa.Column("round_id", sa.Uuid, nullable=False),
@@ -95,28 +96,28 @@ review_tasks = sa.Table(
     sa.Column("on_behalf_of", sa.String(64)),
     sa.Column("decided_at", TS),
     sa.Column("awaits_batch_from", sa.String(400), comment="报送: the org whose batch must hold the form first"),
-    sa.Column("version", sa.Integer, nullable=False),
+    db.version_column(),
     sa.Index("ix_review_tasks_inbox", "status", "role", "org_path", "due_at", "id"),
 )
 
 delegations = sa.Table(
     "delegations",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
+    db.id_column(),
     sa.Column("delegator_user_id", sa.String(64), nullable=False),
     sa.Column("delegate_user_id", sa.String(64), nullable=False, index=True),
     sa.Column("role", sa.String(40), nullable=False),
     sa.Column("org_path", sa.String(400), nullable=False),
     sa.Column("starts_on", sa.Date, nullable=False),
     sa.Column("ends_on", sa.Date, nullable=False),
-    sa.Column("created_at", TS, nullable=False),
+    db.created_at_column(),
     sa.Column("revoked_at", TS),
 )
 
 appointments = sa.Table(
     "appointments",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
+    db.id_column(),
     sa.Column("person_user_id", sa.String(64), nullable=False, index=True),
     sa.Column("person_name", sa.String(100), nullable=False),
     sa.Column("org_code", sa.String(32), nullable=False),
@@ -140,9 +141,8 @@ appointments = sa.Table(
     sa.Column("ended_by", sa.String(64)),
     sa.Column("revoked_reason", sa.Text),
     sa.Column("revoked_by", sa.String(64)),
-    sa.Column("created_at", TS, nullable=False),
-    sa.Column("updated_at", TS, nullable=False),
-    sa.Column("version", sa.Integer, nullable=False),
+    *db.timestamps(),
+    db.version_column(),
     # 每校一名首席信息官: at most one active appointment per org, enforced by the database too.
     sa.Index(
         "uq_appointments_active_org",
@@ -179,7 +179,7 @@ appointment_filings = sa.Table(
 evaluations = sa.Table(
     "evaluations",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
+    db.id_column(),
     sa.Column("appointment_id", sa.Uuid, sa.ForeignKey("appointments.id"), comment="null: a school assessment"),
     sa.Column("person_user_id", sa.String(64)),
     sa.Column("person_name", sa.String(100)),
@@ -200,14 +200,14 @@ evaluations = sa.Table(
     sa.Column("vetoed", sa.Boolean),
     sa.Column("grade", sa.String(16), index=True),
     sa.Column("created_by", sa.String(64), nullable=False),
-    sa.Column("created_at", TS, nullable=False),
+    db.created_at_column(),
     sa.Column("submitted_by", sa.String(64)),
     sa.Column("submitted_at", TS),
     sa.Column("verified_by", sa.String(64)),
     sa.Column("finalised_by", sa.String(64)),
     sa.Column("finalised_at", TS),
     sa.Column("updated_at", TS, nullable=False),
-    sa.Column("version", sa.Integer, nullable=False),
+    db.version_column(),
     # one evaluation per appointment, kind and period; one school assessment per school, kind and period
     sa.UniqueConstraint("appointment_id", "kind", "period", name="uq_evaluations_appointment_kind_period"),
     sa.Index(
@@ -223,7 +223,7 @@ evaluations = sa.Table(
 rectifications = sa.Table(
     "rectifications",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
+    db.id_column(),
     sa.Column("evaluation_id", sa.Uuid, sa.ForeignKey("evaluations.id"), nullable=False, unique=True),
     sa.Column(
         "appointment_id", sa.Uuid, sa.ForeignKey("appointments.id"), index=True, comment="null: a school assessment's"
@@ -241,7 +241,7 @@ rectifications = sa.Table(
     sa.Column("outcome_notes", sa.Text),
     sa.Column("decided_by", sa.String(64)),
     sa.Column("decided_at", TS),
-    sa.Column("version", sa.Integer, nullable=False),
+    db.version_column(),
     # 整改报告: the school's report of what it did (the latest one), its attachments in the table below
     sa.Column("report_text", sa.Text),
     sa.Column("reported_by", sa.String(64)),
@@ -252,14 +252,9 @@ rectifications = sa.Table(
 rectification_attachments = sa.Table(
     "rectification_attachments",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
+    db.id_column(),
     sa.Column("rectification_id", sa.Uuid, sa.ForeignKey("rectifications.id"), nullable=False, index=True),
-    sa.Column("filename", sa.String(200), nullable=False),
-    sa.Column("content_type", sa.String(100), nullable=False),
-    sa.Column("size", sa.Integer, nullable=False),
-    sa.Column("sha256", sa.String(64), nullable=False),
-    sa.Column("data", sa.LargeBinary, nullable=False),
-    sa.Column("uploaded_at", TS, nullable=False),
+    *db.file_columns(),
 )
 
 # 名单公示: the list a body publishes for a period, the people on it (one row each, for the final approval's
@@ -267,7 +262,7 @@ rectification_attachments = sa.Table(
 publications = sa.Table(
     "publications",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
+    db.id_column(),
     sa.Column("round_id", sa.Uuid, nullable=False, index=True),
     sa.Column("publisher_org_code", sa.String(32), nullable=False),
     sa.Column("publisher_org_path", sa.String(400), nullable=False, index=True),
@@ -281,7 +276,7 @@ publications = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("published_by", sa.String(64), nullable=False),
     sa.Column("published_at", TS, nullable=False),
-    sa.Column("version", sa.Integer, nullable=False),
+    db.version_column(),
 )
 
 publication_entries = sa.Table(
@@ -295,7 +290,7 @@ publication_entries = sa.Table(
 objections = sa.Table(
     "objections",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
+    db.id_column(),
     sa.Column("publication_id", sa.Uuid, sa.ForeignKey("publications.id"), nullable=False, index=True),
     sa.Column("org_path", sa.String(400), nullable=False, comment="the publishing body's"),
     sa.Column("case_id", sa.Uuid, comment="the person objected to; none: the list as a whole"),
@@ -308,7 +303,7 @@ objections = sa.Table(
     sa.Column("resolution", sa.Text),
     sa.Column("resolved_by", sa.String(64)),
     sa.Column("resolved_at", TS),
-    sa.Column("version", sa.Integer, nullable=False),
+    db.version_column(),
 )
 
 

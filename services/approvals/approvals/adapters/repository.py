@@ -29,7 +29,7 @@ from approvals.domain.filings import DUE, ChangeFiling
 from approvals.domain.model import ACTIVE, OPEN, READ_ALL_ROLES, REVOKED, Appointment, ReviewCase, ReviewTask
 from approvals.domain.publication import Objection, Publication
 from approvals.domain.terms import TermRecord
-from shared.db import SqlRepository
+from shared.db import SqlRepository, where_given
 from shared.directory import directory_grants
 from shared.principal import Principal
 from shared.scope import path_within, within_any
@@ -94,10 +94,7 @@ class CaseRepository(SqlRepository[ReviewCase]):
             .where(within_any(review_cases.c.school_org_path, paths))
             .order_by(review_cases.c.opened_at, review_cases.c.id)
         )
-        if status:
-            query = query.where(review_cases.c.status == status)
-        if round_id:
-            query = query.where(review_cases.c.round_id == round_id)
+        query = where_given(query, (review_cases.c.status, status), (review_cases.c.round_id, round_id))
         if after:
             at, last = dt.datetime.fromisoformat(after[0]), uuid.UUID(after[1])
             query = query.where(
@@ -131,18 +128,16 @@ class TaskRepository(SqlRepository[ReviewTask]):
     ) -> list[ReviewTask]:
         t = review_tasks.c
         query = select(ReviewTask).where(task_scope(principal)).order_by(t.due_at, t.id)
-        if status:
-            query = query.where(t.status == status)
-        if role:
-            query = query.where(t.role == role)
-        if stage_name:
-            query = query.where(t.stage_name == stage_name)
-        if org_code:
-            query = query.where(t.org_code == org_code)
+        query = where_given(
+            query,
+            (t.status, status),
+            (t.role, role),
+            (t.stage_name, stage_name),
+            (t.org_code, org_code),
+            (t.round_id, round_id),
+        )
         if school_org_path:
             query = query.where(within_any(t.school_org_path, [school_org_path]))
-        if round_id:
-            query = query.where(t.round_id == round_id)
         if overdue is True:
             query = query.where(t.overdue_at.is_not(None))
         elif overdue is False:
@@ -215,12 +210,9 @@ class AppointmentRepository(SqlRepository[Appointment]):
         query = select(Appointment).where(within_any(a.org_path, paths)).order_by(a.org_path, a.id)
         if org_path:
             query = query.where(within_any(a.org_path, [org_path]))
-        if status:
-            query = query.where(a.status == status)
+        query = where_given(query, (a.status, status), (a.round_id, round_id))
         if ends_before:
             query = query.where(a.ends_on < ends_before)
-        if round_id:
-            query = query.where(a.round_id == round_id)
         if after:
             query = query.where(or_(a.org_path > after[0], and_(a.org_path == after[0], a.id > uuid.UUID(after[1]))))
         if limit is not None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -206,6 +207,29 @@ def plan_school_assessments(
     return SchoolsToAssess(tuple(to_open), tuple(c for c in school_codes if c not in to_open))
 
 
+def _scored_entries(
+    scores: list[dict[str, Any]], scored: dict[str, Indicator], errors: list[tuple[str, str]]
+) -> Iterator[tuple[int, str, float, dict[str, Any]]]:
+    """The score entries that name a scored indicator once and score it within its maximum, as (position, code,
+    score, entry); each other entry adds its error. The self-assessment and the verification read a score list
+    by the same rules, so one reader keeps their error messages alike."""
+    seen: set[str] = set()
+    for n, entry in enumerate(scores):
+        code = entry.get("code")
+        if code not in scored:
+            errors.append((f"scores.{n}.code", f"{code!r} is not a scored indicator of this sheet"))
+            continue
+        if code in seen:
+            errors.append((f"scores.{n}.code", f"{code} is given twice"))
+            continue
+        seen.add(code)
+        score = _number(entry.get("score"))
+        if score is None or not 0 <= score <= scored[code].max_score:
+            errors.append((f"scores.{n}.score", f"must be a number from 0 to {scored[code].max_score:g}"))
+            continue
+        yield n, code, score, entry
+
+
 def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         return None
@@ -290,20 +314,7 @@ class Evaluation:
         errors: list[tuple[str, str]] = []
         items = [dict(item) for item in self.items]
         index = self._item_index()
-        seen: set[str] = set()
-        for n, entry in enumerate(scores):
-            code = entry.get("code")
-            if code not in scored:
-                errors.append((f"scores.{n}.code", f"{code!r} is not a scored indicator of this sheet"))
-                continue
-            if code in seen:
-                errors.append((f"scores.{n}.code", f"{code} is given twice"))
-                continue
-            seen.add(code)
-            score = _number(entry.get("score"))
-            if score is None or not 0 <= score <= scored[code].max_score:
-                errors.append((f"scores.{n}.score", f"must be a number from 0 to {scored[code].max_score:g}"))
-                continue
+        for _, code, score, entry in _scored_entries(scores, scored, errors):
             item = items[index[code]]
             item["self_score"] = score
             item["evidence"] = [str(e) for e in entry.get("evidence") or []]
@@ -342,21 +353,8 @@ class Evaluation:
         errors: list[tuple[str, str]] = []
         items = [dict(item) for item in self.items]
         index = self._item_index()
-        seen: set[str] = set()
-        for n, entry in enumerate(scores):
-            code = entry.get("code")
-            if code not in scored:
-                errors.append((f"scores.{n}.code", f"{code!r} is not a scored indicator of this sheet"))
-                continue
-            if code in seen:
-                errors.append((f"scores.{n}.code", f"{code} is given twice"))
-                continue
-            seen.add(code)
+        for n, code, score, entry in _scored_entries(scores, scored, errors):
             top = scored[code].max_score
-            score = _number(entry.get("score"))
-            if score is None or not 0 <= score <= top:
-                errors.append((f"scores.{n}.score", f"must be a number from 0 to {top:g}"))
-                continue
             reason = _text(entry.get("deduction_reason"))
             if score < top and reason is None:
                 errors.append(
@@ -368,14 +366,14 @@ class Evaluation:
             item["deduction_reason"] = reason if score < top else None
         seen_vetoes: set[str] = set()
         for n, entry in enumerate(vetoes):
-            code = entry.get("code")
-            if code not in veto_codes:
-                errors.append((f"vetoes.{n}.code", f"{code!r} is not a veto item (一票否决) of this sheet"))
+            veto = entry.get("code")
+            if veto not in veto_codes:
+                errors.append((f"vetoes.{n}.code", f"{veto!r} is not a veto item (一票否决) of this sheet"))
                 continue
-            if code in seen_vetoes:
-                errors.append((f"vetoes.{n}.code", f"{code} is given twice"))
+            if veto in seen_vetoes:
+                errors.append((f"vetoes.{n}.code", f"{veto} is given twice"))
                 continue
-            seen_vetoes.add(code)
+            seen_vetoes.add(veto)
             triggered = entry.get("triggered")
             if not isinstance(triggered, bool):
                 errors.append((f"vetoes.{n}.triggered", "must be true or false"))
@@ -384,7 +382,7 @@ class Evaluation:
             if triggered and reason is None:
                 errors.append((f"vetoes.{n}.reason", "say what happened: a triggered veto item needs its reason"))
                 continue
-            item = items[index[code]]
+            item = items[index[veto]]
             item["triggered"] = triggered
             item["veto_reason"] = reason if triggered else None
         if errors:

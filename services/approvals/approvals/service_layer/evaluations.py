@@ -26,6 +26,7 @@ from approvals.domain.evaluation import (
     Evaluee,
     Invalid,
     Rectification,
+    ScoreSheet,
     plan_school_assessments,
     sheet_for,
 )
@@ -160,6 +161,57 @@ def _bureau_of(
     return _school_bureau(uow, uow.evaluations.get(rectification.evaluation_id))
 
 
+def _open_for(
+    uow: ApprovalsUnitOfWork,
+    principal: Principal,
+    appointment: Appointment,
+    kind: str,
+    period: int,
+    sheet: ScoreSheet,
+    at: dt.datetime,
+    details: dict[str, Any] | None = None,
+) -> Evaluation:
+    """Open an appointment's evaluation on `sheet` and audit it; a single opening and a campaign open alike, the
+    single one adding what it checked (`details`) to the audit entry."""
+    evaluation = Evaluation(
+        Evaluee(
+            appointment_id=appointment.id,
+            person_user_id=appointment.person_user_id,
+            person_name=appointment.person_name,
+            org_code=appointment.org_code,
+            org_path=appointment.org_path,
+            policy_id=appointment.policy_id,
+        ),
+        kind,
+        period,
+        sheet,
+        principal.subject,
+        at,
+    )
+    uow.evaluations.add(evaluation)
+    _audit(
+        uow,
+        "evaluation.opened",
+        principal.subject,
+        evaluation,
+        {"appointment_id": str(appointment.id), "kind": kind, "period": period, **(details or {})},
+    )
+    return evaluation
+
+
+def _audit(
+    uow: ApprovalsUnitOfWork,
+    action: str,
+    actor: str | None,
+    record: Evaluation | Rectification,
+    details: dict[str, Any],
+) -> None:
+    """Audit a change to an evaluation or a rectification: the record is the target and its org path the scope,
+    so the school's and the bureau's auditors both find it."""
+    kind = "evaluation" if isinstance(record, Evaluation) else "rectification"
+    uow.audit(action, actor=actor, target=f"{kind}:{record.id}", org_path=record.org_path, details=details)
+
+
 # -- commands -------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Open:
@@ -223,34 +275,15 @@ def open_evaluation(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Open) -
                 f"(the policy orders one every {every} year(s)).",
                 errors=[field_error("period", f"already evaluated for {clash[0]}")],
             )
-        evaluation = Evaluation(
-            Evaluee(
-                appointment_id=appointment.id,
-                person_user_id=appointment.person_user_id,
-                person_name=appointment.person_name,
-                org_code=appointment.org_code,
-                org_path=appointment.org_path,
-                policy_id=appointment.policy_id,
-            ),
+        evaluation = _open_for(
+            uow,
+            principal,
+            appointment,
             cmd.kind,
             cmd.period,
             sheet,
-            principal.subject,
             at,
-        )
-        uow.evaluations.add(evaluation)
-        uow.audit(
-            "evaluation.opened",
-            actor=principal.subject,
-            target=f"evaluation:{evaluation.id}",
-            org_path=evaluation.org_path,
-            details={
-                "appointment_id": str(appointment.id),
-                "kind": cmd.kind,
-                "period": cmd.period,
-                "sheet": sheet.source,
-                "max_total": sheet.max_total,
-            },
+            {"sheet": sheet.source, "max_total": sheet.max_total},
         )
         _commit(uow)
         return evaluation
@@ -280,12 +313,12 @@ def self_assess(
             evaluation.enter_self_assessment(cmd.scores, cmd.summary, cmd.evidence, cmd.submit, principal.subject, at)
         except DomainError as exc:
             raise _refusal(exc) from exc
-        uow.audit(
+        _audit(
+            uow,
             "evaluation.submitted" if cmd.submit else "evaluation.self_assessed",
-            actor=principal.subject,
-            target=f"evaluation:{evaluation.id}",
-            org_path=evaluation.org_path,
-            details={"scores": cmd.scores, "self_total": evaluation.self_total, "summary": evaluation.summary},
+            principal.subject,
+            evaluation,
+            {"scores": cmd.scores, "self_total": evaluation.self_total, "summary": evaluation.summary},
         )
         _commit(uow)
         return evaluation
@@ -309,12 +342,12 @@ def verify(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Verify, check_ve
             evaluation.enter_verification(cmd.scores, cmd.vetoes, principal.subject, now())
         except DomainError as exc:
             raise _refusal(exc) from exc
-        uow.audit(
+        _audit(
+            uow,
             "evaluation.verified",
-            actor=principal.subject,
-            target=f"evaluation:{evaluation.id}",
-            org_path=evaluation.org_path,
-            details={"scores": cmd.scores, "vetoes": cmd.vetoes, "verified_total": evaluation.verified_total},
+            principal.subject,
+            evaluation,
+            {"scores": cmd.scores, "vetoes": cmd.vetoes, "verified_total": evaluation.verified_total},
         )
         _commit(uow)
         return evaluation
@@ -346,12 +379,12 @@ def finalise(
             )
         except DomainError as exc:
             raise _refusal(exc) from exc
-        uow.audit(
+        _audit(
+            uow,
             "evaluation.finalised",
-            actor=principal.subject,
-            target=f"evaluation:{evaluation.id}",
-            org_path=evaluation.org_path,
-            details={
+            principal.subject,
+            evaluation,
+            {
                 "verified_total": evaluation.verified_total,
                 "grade": evaluation.grade,
                 "vetoed": evaluation.vetoed,
@@ -412,12 +445,12 @@ def record_outcome(
             revoke = rectification.record_outcome(cmd.outcome, cmd.notes, principal.subject, at)
         except DomainError as exc:
             raise _refusal(exc) from exc
-        uow.audit(
+        _audit(
+            uow,
             f"rectification.{rectification.status}",
-            actor=principal.subject,
-            target=f"rectification:{rectification.id}",
-            org_path=rectification.org_path,
-            details={"notes": rectification.outcome_notes, "revokes_appointment": revoke},
+            principal.subject,
+            rectification,
+            {"notes": rectification.outcome_notes, "revokes_appointment": revoke},
         )
         revoked: Appointment | None = None
         if revoke and appointment is not None and appointment.status == ACTIVE:
@@ -490,12 +523,12 @@ def report_rectification(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Re
         except DomainError as exc:
             raise _refusal(exc) from exc
         uow.rectifications.replace_attachments(rectification.id, files, at)
-        uow.audit(
+        _audit(
+            uow,
             "rectification.reported",
-            actor=principal.subject,
-            target=f"rectification:{rectification.id}",
-            org_path=rectification.org_path,
-            details={"attachments": [{k: f[k] for k in ("filename", "content_type", "size", "sha256")} for f in files]},
+            principal.subject,
+            rectification,
+            {"attachments": [{k: f[k] for k in ("filename", "content_type", "size", "sha256")} for f in files]},
         )
         _commit(uow)
         return rectification
@@ -545,12 +578,8 @@ def flag_overdue_rectifications(
                     uow.appointments.get(rectification.appointment_id) if rectification.appointment_id else None
                 )
                 if rectification.mark_overdue(today or at.date(), at, *_bureau_of(uow, rectification, appointment)):
-                    uow.audit(
-                        "rectification.overdue",
-                        actor=None,
-                        target=f"rectification:{rectification.id}",
-                        org_path=rectification.org_path,
-                        details={"due_on": rectification.due_on.isoformat()},
+                    _audit(
+                        uow, "rectification.overdue", None, rectification, {"due_on": rectification.due_on.isoformat()}
                     )
             uow.commit()
         total += len(found)
@@ -657,30 +686,8 @@ def open_campaign(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Campaign)
                 sheet = sheet_for(policy.evaluation, cmd.kind, default_catalog())
             except DomainError as exc:
                 raise problem_of(exc) from exc
-            evaluation = Evaluation(
-                Evaluee(
-                    appointment_id=appointment.id,
-                    person_user_id=appointment.person_user_id,
-                    person_name=appointment.person_name,
-                    org_code=appointment.org_code,
-                    org_path=appointment.org_path,
-                    policy_id=appointment.policy_id,
-                ),
-                cmd.kind,
-                cmd.period,
-                sheet,
-                principal.subject,
-                at,
-            )
-            uow.evaluations.add(evaluation)
+            evaluation = _open_for(uow, principal, appointment, cmd.kind, cmd.period, sheet, at)
             opened.append(str(evaluation.id))
-            uow.audit(
-                "evaluation.opened",
-                actor=principal.subject,
-                target=f"evaluation:{evaluation.id}",
-                org_path=evaluation.org_path,
-                details={"appointment_id": str(appointment.id), "kind": cmd.kind, "period": cmd.period},
-            )
         uow.audit(
             "evaluation.campaign_opened",
             actor=principal.subject,
@@ -745,12 +752,12 @@ def _open_school_campaign(
             )
             uow.evaluations.add(evaluation)
             opened.append(str(evaluation.id))
-            uow.audit(
+            _audit(
+                uow,
                 "evaluation.opened",
-                actor=principal.subject,
-                target=f"evaluation:{evaluation.id}",
-                org_path=evaluation.org_path,
-                details={
+                principal.subject,
+                evaluation,
+                {
                     "subject": SUBJECT_SCHOOL,
                     "round_id": str(cmd.round_id),
                     "kind": cmd.kind,

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import registry, relationship
 
 from identity.domain.model import Org, OrgLevel, RoleGrant, User
+from shared import db
 from shared.db import AggregateMapping, UtcDateTime, map_imperatively_once, new_metadata
 
 metadata = new_metadata()
@@ -16,7 +17,7 @@ TS = UtcDateTime()
 orgs = sa.Table(
     "orgs",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
+    db.id_column(),
     sa.Column("code", sa.String(32), nullable=False, unique=True),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column(
@@ -26,14 +27,13 @@ orgs = sa.Table(
     ),
     sa.Column("parent_code", sa.String(32), sa.ForeignKey("orgs.code")),
     sa.Column("path", sa.String(400), nullable=False, unique=True),
-    sa.Column("created_at", TS, nullable=False),
-    sa.Column("updated_at", TS, nullable=False),
+    *db.timestamps(),
 )
 
 users = sa.Table(
     "users",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
+    db.id_column(),
     sa.Column("username", sa.String(64), nullable=False, unique=True),
     sa.Column("display_name", sa.String(100), nullable=False),
     sa.Column("org_code", sa.String(32), sa.ForeignKey("orgs.code")),
@@ -46,8 +46,7 @@ users = sa.Table(
     sa.Column("locale", sa.String(16), nullable=False, default="zh-CN"),
     sa.Column("password_hash", sa.String(255)),
     sa.Column("is_active", sa.Boolean, nullable=False, default=True),
-    sa.Column("created_at", TS, nullable=False),
-    sa.Column("updated_at", TS, nullable=False),
+    *db.timestamps(),
     sa.Column("profile", sa.JSON, comment="学历, 民族, 教龄, 职务, 职称, 政治面貌: what the forms prefill"),
     sa.UniqueConstraint("external_source", "external_id", name="uq_users_external_source"),
 )
@@ -55,14 +54,14 @@ users = sa.Table(
 role_grants = sa.Table(
     "role_grants",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
+    db.id_column(),
     sa.Column("user_id", sa.Uuid, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
     sa.Column("role", sa.String(40), nullable=False),
     sa.Column("org_code", sa.String(32), sa.ForeignKey("orgs.code")),
     sa.Column("org_path", sa.String(400), nullable=False, index=True),
     sa.Column("source", sa.String(40), nullable=False, default="manual", comment="manual, import, sso:<provider>"),
     sa.Column("granted_by", sa.String(64)),
-    sa.Column("created_at", TS, nullable=False),
+    db.created_at_column(),
     sa.UniqueConstraint("user_id", "role", "org_path", name="uq_role_grants_user_role_path"),
 )
 
@@ -73,7 +72,7 @@ signing_keys = sa.Table(
     sa.Column("status", sa.String(16), nullable=False, comment="next, active or retired"),
     sa.Column("private_key", sa.Text, nullable=False, comment="PEM, encrypted with SIGNING_KEY_SECRET"),
     sa.Column("public_jwk", sa.JSON, nullable=False),
-    sa.Column("created_at", TS, nullable=False),
+    db.created_at_column(),
     sa.Column("activated_at", TS),
     sa.Column("retired_at", TS),
 )
@@ -98,7 +97,7 @@ oauth_clients = sa.Table(
     sa.Column("name", sa.String(100), nullable=False),
     sa.Column("grants", sa.JSON, nullable=False, comment="[[role, org_path], ...] put in its tokens"),
     sa.Column("is_active", sa.Boolean, nullable=False, default=True),
-    sa.Column("created_at", TS, nullable=False),
+    db.created_at_column(),
 )
 
 login_throttle = sa.Table(
@@ -117,7 +116,7 @@ external_identities = sa.Table(
     sa.Column("provider", sa.String(32), primary_key=True),
     sa.Column("subject", sa.String(128), primary_key=True, comment="the upstream user id (sub, CAS user, userId)"),
     sa.Column("user_id", sa.Uuid, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
-    sa.Column("created_at", TS, nullable=False),
+    db.created_at_column(),
     sa.Column("last_sign_in_at", TS, nullable=False),
 )
 
@@ -130,7 +129,7 @@ sso_login_states = sa.Table(
     sa.Column("code_verifier", sa.String(128), nullable=False),
     sa.Column("return_to", sa.String(500), nullable=False),
     sa.Column("mode", sa.String(16), nullable=False, comment="session (cookie) or token (API client)"),
-    sa.Column("created_at", TS, nullable=False),
+    db.created_at_column(),
     sa.Column("expires_at", TS, nullable=False, index=True),
     sa.Column("used_at", TS),
 )
@@ -144,7 +143,7 @@ sso_sessions = sa.Table(
     sa.Column("upstream_subject", sa.String(128), nullable=False),
     sa.Column("upstream_session", sa.String(128), comment="OIDC sid, or the CAS service ticket's SHA-256"),
     sa.Column("id_token", sa.Text, comment="kept as id_token_hint for RP-initiated logout"),
-    sa.Column("created_at", TS, nullable=False),
+    db.created_at_column(),
     sa.Column("expires_at", TS, nullable=False),
     sa.Column("ended_at", TS),
     sa.Column("end_reason", sa.String(32)),

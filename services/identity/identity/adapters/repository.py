@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from identity.adapters.orm import orgs, users
 from identity.domain.model import Org, User
-from shared.db import SqlRepository
+from shared.db import SqlRepository, where_given
 from shared.scope import within_any
 
 
@@ -35,10 +35,7 @@ class OrgRepository(SqlRepository[Org]):
         limit: int,
     ) -> list[Org]:
         query = select(Org).where(within_any(orgs.c.path, paths)).order_by(orgs.c.path)
-        if level:
-            query = query.where(orgs.c.level == level)
-        if parent_code:
-            query = query.where(orgs.c.parent_code == parent_code)
+        query = where_given(query, (orgs.c.level, level), (orgs.c.parent_code, parent_code))
         if after:
             query = query.where(orgs.c.path > after)
         return list(self.session.execute(query.limit(limit)).scalars())

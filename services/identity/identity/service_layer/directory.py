@@ -24,18 +24,8 @@ from shared.scope import within_any
 from shared.validators import is_email
 
 ADMIN = "platform_admin"
-READER_ROLES = (
-    "platform_admin",
-    "city_reviewer",
-    "county_reviewer",
-    "school_admin",
-    "university_president",
-    "university_office_meeting",
-    "party_committee",
-    "training_admin",
-    "evaluator",
-    "auditor",
-)
+# Every role reads the directory within its subtree except the CIO and the liaison, who act on their own records.
+READER_ROLES = tuple(sorted(ROLES - {"cio", "liaison"}))
 PHONE = re.compile(r"^1\d{10}$")
 MAX_IMPORT_ROWS = 50_000
 

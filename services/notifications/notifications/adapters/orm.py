@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from shared import db
 from shared.db import UtcDateTime, new_metadata
 
 metadata = new_metadata()
@@ -27,7 +28,7 @@ known_nominations = sa.Table(
 messages = sa.Table(
     "messages",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
+    db.id_column(),
     sa.Column("event_id", sa.String(100), nullable=False, comment="CloudEvent id, or reminder:<id>"),
     sa.Column("event_type", sa.String(200), nullable=False),
     sa.Column("kind", sa.String(60), nullable=False),
@@ -38,7 +39,7 @@ messages = sa.Table(
     sa.Column("body", sa.Text, nullable=False),
     sa.Column("data", sa.JSON),
     sa.Column("event_time", TS, nullable=False),
-    sa.Column("created_at", TS, nullable=False),
+    db.created_at_column(),
     sa.Column("read_at", TS),
     sa.UniqueConstraint("event_id", "recipient_id", name="uq_messages_event_recipient"),
     sa.Index("ix_messages_recipient_created", "recipient_id", "created_at"),
@@ -47,7 +48,7 @@ messages = sa.Table(
 deliveries = sa.Table(
     "deliveries",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
+    db.id_column(),
     # null for a daily digest, which carries many messages (their deliveries point at it by digest_id)
     sa.Column("message_id", sa.Uuid, sa.ForeignKey("messages.id", ondelete="CASCADE"), nullable=True, index=True),
     sa.Column("event_id", sa.String(100), nullable=False),
@@ -63,7 +64,7 @@ deliveries = sa.Table(
     sa.Column("last_error", sa.Text),
     sa.Column("next_attempt_at", TS),
     sa.Column("event_time", TS, nullable=False),
-    sa.Column("created_at", TS, nullable=False),
+    db.created_at_column(),
     sa.Column("sent_at", TS),
     sa.Column("digest_id", sa.Uuid, comment="the digest delivery that carried this one"),
     # Never the same message twice for one (event, recipient, channel), whatever redelivers it.
@@ -78,7 +79,7 @@ preferences = sa.Table(
     sa.Column("user_id", sa.String(64), primary_key=True),
     sa.Column("channels", sa.JSON, nullable=False, comment="{kind: [channel, ...]}"),
     sa.Column("robots", sa.JSON, nullable=False, comment="webhook_url, wecom_key, dingtalk_token, dingtalk_secret"),
-    sa.Column("version", sa.Integer, nullable=False),
+    db.version_column(),
     sa.Column("updated_at", TS, nullable=False),
     sa.Column("digest", sa.String(16), comment="null/off or daily"),
     sa.Column("digest_time", sa.String(5), comment="local HH:MM"),
@@ -88,13 +89,13 @@ preferences = sa.Table(
 reminders = sa.Table(
     "reminders",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
+    db.id_column(),
     sa.Column("kind", sa.String(40), nullable=False),
     sa.Column("subject_key", sa.String(200), nullable=False, index=True),
     sa.Column("due_at", TS, nullable=False),
     sa.Column("data", sa.JSON, nullable=False),
     sa.Column("source_event_id", sa.String(100), nullable=False),
-    sa.Column("created_at", TS, nullable=False),
+    db.created_at_column(),
     sa.Column("cancelled_at", TS),
     sa.Column("cancelled_by", sa.String(100)),
     sa.Column("sent_at", TS),

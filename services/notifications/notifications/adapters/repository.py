@@ -28,7 +28,7 @@ from notifications.domain.model import (
     ReminderPlan,
     parse_digest_time,
 )
-from shared.db import SqlRepository
+from shared.db import SqlRepository, where_given
 from shared.directory import directory_orgs, directory_users
 from shared.scope import escape_like, within_any
 
@@ -146,10 +146,7 @@ class DeliveryRepository(SqlRepository):
     ) -> list[dict[str, Any]]:
         """The delivery log within `paths`, newest first."""
         query = select(deliveries).where(_deliveries_within(paths))
-        if status:
-            query = query.where(deliveries.c.status == status)
-        if channel:
-            query = query.where(deliveries.c.channel == channel)
+        query = where_given(query, (deliveries.c.status, status), (deliveries.c.channel, channel))
         if after:
             query = query.where(_newest_first(deliveries, after))
         rows = self.session.execute(query.order_by(deliveries.c.created_at.desc(), deliveries.c.id.desc()).limit(limit))

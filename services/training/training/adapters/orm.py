@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import registry
 
+from shared import db
 from shared.db import AggregateMapping, UtcDateTime, map_imperatively_once, new_metadata
 from training.domain.model import (
     Attendance,
@@ -33,7 +34,7 @@ def _enum(cls: Any, length: int = 20) -> sa.Enum:
 trainings = sa.Table(
     "trainings",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
+    db.id_column(),
     sa.Column("title", sa.String(200), nullable=False),
     sa.Column("level", _enum(TrainingLevel), nullable=False),
     sa.Column("kind", _enum(TrainingKind), nullable=False),
@@ -45,14 +46,14 @@ trainings = sa.Table(
     sa.Column("hours", sa.Float, nullable=False),
     sa.Column("centralized", sa.Boolean, nullable=False),
     sa.Column("created_by", sa.String(100), nullable=False),
-    sa.Column("created_at", TS, nullable=False),
-    sa.Column("version", sa.Integer, nullable=False),
+    db.created_at_column(),
+    db.version_column(),
 )
 
 attendance = sa.Table(
     "attendance",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
+    db.id_column(),
     sa.Column("training_id", sa.Uuid, sa.ForeignKey("trainings.id"), nullable=False),
     sa.Column("person_user_id", sa.Uuid, nullable=False, index=True),
     sa.Column("person_org_path", sa.String(400), nullable=False, index=True),
@@ -68,7 +69,7 @@ attendance = sa.Table(
 certificates = sa.Table(
     "certificates",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
+    db.id_column(),
     sa.Column("number", sa.String(64), nullable=False, unique=True),
     sa.Column("person_user_id", sa.Uuid, nullable=False, index=True),
     sa.Column("person_name", sa.String(100), nullable=False),
@@ -84,13 +85,13 @@ certificates = sa.Table(
     sa.Column("revoked_at", TS),
     sa.Column("revoked_by", sa.String(100)),
     sa.Column("recorded_by", sa.String(100), nullable=False),
-    sa.Column("created_at", TS, nullable=False),
+    db.created_at_column(),
 )
 
 import_jobs = sa.Table(
     "import_jobs",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
+    db.id_column(),
     sa.Column("kind", _enum(ImportKind), nullable=False),
     sa.Column("mode", _enum(ImportMode), nullable=False),
     sa.Column("training_id", sa.Uuid, sa.ForeignKey("trainings.id")),
@@ -115,7 +116,7 @@ import_jobs = sa.Table(
     ),
     sa.Column("errors", sa.JSON, nullable=False),
     sa.Column("detail", sa.Text),
-    sa.Column("created_at", TS, nullable=False),
+    db.created_at_column(),
     sa.Column("started_at", TS),
     sa.Column("finished_at", TS),
     sa.Column("heartbeat_at", TS),

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from shared.db import SqlRepository
+from shared.db import SqlRepository, where_given
 from training.adapters.orm import attendance, certificates, import_jobs, trainings
 from training.domain.model import Attendance, Certificate, ImportJob, Training
 
@@ -87,10 +87,7 @@ class CertificateRepository(SqlRepository[Certificate]):
         self, condition: Any, *, person: uuid.UUID | None, status: str | None, after: str | None, limit: int
     ) -> list[Certificate]:
         query = select(Certificate).where(condition).order_by(certificates.c.number)
-        if person:
-            query = query.where(certificates.c.person_user_id == person)
-        if status:
-            query = query.where(certificates.c.status == status)
+        query = where_given(query, (certificates.c.person_user_id, person), (certificates.c.status, status))
         if after:
             query = query.where(certificates.c.number > after)
         return list(self.session.execute(query.limit(limit)).scalars())
