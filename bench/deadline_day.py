@@ -273,7 +273,7 @@ def seed(stack: Stack, schools: int) -> dict[str, Any]:
         ids = dict(conn.execute(sa.text("SELECT username, id FROM users WHERE username LIKE 'dd.cio.%'")).all())
     log("waiting for the directory to reach nominations, approvals and notifications over the bus")
     for service, table, count in (
-        ("nominations", "user_projection", 2 * schools),
+        ("nominations", "directory_users", 2 * schools),
         ("approvals", "directory_orgs", schools),
         ("notifications", "directory_users", 2 * schools),
     ):

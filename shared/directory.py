@@ -21,8 +21,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
-from shared.bus.envelope import CloudEvent
 from shared.bus.tables import bus_metadata
+from shared.contracts import EventContract, consumes
+from shared.contracts.identity import OrgUpserted, RoleGranted, RoleRevoked, UserProvisioned
 from shared.db import UtcDateTime
 from shared.scope import within_any
 
@@ -164,9 +165,11 @@ def project(event_type: str, data: Mapping[str, Any], session: Session) -> None:
     HANDLERS[event_type](data, session)
 
 
-def apply(event: CloudEvent, uow: HasSession) -> None:
-    """An `EventConsumer` handler for identity's events: the directory row changes with the inbox row."""
-    project(event.type, event.data, uow.session)
+@consumes(UserProvisioned, OrgUpserted, RoleGranted, RoleRevoked)
+def apply(event: EventContract, uow: HasSession) -> None:
+    """An `EventConsumer` handler for identity's events, parsed through their contracts (what does not fit is
+    refused, as in any consumer): the directory row changes with the inbox row."""
+    project(event.event_type, event.data_as_sent(), uow.session)
 
 
 # -- queries ------------------------------------------------------------------------------------------

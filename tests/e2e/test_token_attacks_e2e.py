@@ -199,10 +199,9 @@ def test_a_disabled_accounts_token_is_refused_by_every_service(stack: Stack) -> 
 
 def _wait_known(stack: Stack, user_id: str) -> bool:
     """Every service that keeps a user projection has the account (approvals keeps only disabled ones)."""
-    tables = {"nominations": "user_projection", "training": "directory_users", "notifications": "directory_users"}
-    for service, table in tables.items():
+    for service in ("nominations", "training", "notifications"):
         with psycopg.connect(_plain_db_url(stack.envs[service]["DATABASE_URL"])) as conn:
-            row = conn.execute(f"SELECT 1 FROM {table} WHERE user_id::text = %s", (user_id,)).fetchone()
+            row = conn.execute("SELECT 1 FROM directory_users WHERE user_id = %s", (user_id,)).fetchone()
         if row is None:
             return False
     return True

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import json
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -214,3 +215,66 @@ def test_training_people_and_orgs_of_before_move_into_the_shared_projection(data
         "4108020001",
         True,
     )
+
+
+def test_nominations_directory_rows_of_before_move_into_the_shared_projection_and_back(database: str) -> None:
+    """What the 推荐表 prefills and the 任职条件 read (profile with 教龄 as teaching_since, gender, birth date,
+    contact data) survives the move, and a downgrade puts the rows back where they were."""
+    from alembic import command
+
+    from shared.directory import directory_orgs, directory_users
+
+    person = uuid.uuid4()
+    profile = {"education": "本科", "teaching_since": 2004}
+    config = alembic_config(service_dir("nominations"), database)
+    command.upgrade(config, OLD_HEADS["nominations"])
+    execute(
+        database,
+        "INSERT INTO org_projection (code, name, level, parent_code, path, updated_at) "
+        "VALUES ('4108020001', '焦作一中', 'school', '410802', '/4108/410802/4108020001', :at)",
+        at=NOW,
+    )
+    execute(
+        database,
+        "INSERT INTO user_projection (user_id, username, display_name, org_code, phone, email, gender, birth_date, "
+        "profile, is_active, updated_at) VALUES (:id, 'teacher', '王老师', '4108020001', '13800000000', "
+        "'t@example.cn', 'female', '1980-05-04', CAST(:profile AS jsonb), true, :at)",
+        id=person,
+        profile=json.dumps(profile),
+        at=NOW,
+    )
+
+    upgrade(service_dir("nominations"), database)
+
+    assert differences(database, "nominations") == []
+    assert [
+        (r["code"], r["name"], r["level"], r["parent_code"], r["path"], r["updated_at"])
+        for r in rows(database, sa.select(directory_orgs))
+    ] == [("4108020001", "焦作一中", "school", "410802", "/4108/410802/4108020001", NOW)]
+    [user] = rows(database, sa.select(directory_users))
+    assert {k: user[k] for k in ("user_id", "username", "display_name", "org_code", "phone", "email")} == {
+        "user_id": str(person),
+        "username": "teacher",
+        "display_name": "王老师",
+        "org_code": "4108020001",
+        "phone": "13800000000",
+        "email": "t@example.cn",
+    }
+    assert (user["gender"], user["birth_date"], user["profile"], user["is_active"], user["updated_at"]) == (
+        "female",
+        dt.date(1980, 5, 4),
+        profile,
+        True,
+        NOW,
+    )
+
+    command.downgrade(config, "0009")
+    back = rows(database, sa.select(sa.text("user_id, display_name, birth_date, profile FROM user_projection")))
+    assert back == [
+        {"user_id": person, "display_name": "王老师", "birth_date": dt.date(1980, 5, 4), "profile": profile}
+    ]
+    assert [r["code"] for r in rows(database, sa.select(sa.text("code FROM org_projection")))] == ["4108020001"]
+    assert rows(database, sa.select(directory_users)) == []
+    upgrade(service_dir("nominations"), database)
+    assert differences(database, "nominations") == []
+    assert [r["user_id"] for r in rows(database, sa.select(directory_users))] == [str(person)]

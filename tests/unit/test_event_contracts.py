@@ -32,15 +32,6 @@ from shared.service import ServiceSpec, Subscription, resolve
 
 SERVICES = ("identity", "nominations", "approvals", "training", "notifications")
 
-# The directory projection (orgs, users, grants) is moving into shared with its own handlers; until then these
-# handlers read the identity events by name. Their contracts exist all the same.
-DIRECTORY_EVENTS = {
-    "identity.user.provisioned",
-    "identity.user.updated",
-    "identity.org.upserted",
-    "identity.role.granted",
-    "identity.role.revoked",
-}
 # Raised by notifications' own web process from Alertmanager's webhook; never on the bus.
 NOT_BUS_EVENTS = {"platform.alert.firing", "platform.alert.resolved"}
 
@@ -92,8 +83,6 @@ def _consumer_maps() -> dict[str, Mapping[str, Callable[..., Any]]]:
 def test_every_consumers_handlers_are_keyed_by_contract_types_and_parse_through_them(queue: str) -> None:
     for event_type, handler in _consumer_maps()[queue].items():
         assert contract_for(event_type) is not None, f"{queue}: {event_type} has no contract"
-        if event_type in DIRECTORY_EVENTS:
-            continue
         assert isinstance(handler, ContractHandler), f"{queue}: the handler of {event_type} reads a raw dict"
         assert event_type in handler.event_types, f"{queue}: {handler.__name__} does not read {event_type}"
 

@@ -14,8 +14,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from nominations.bootstrap import Nominations, bootstrap
 from nominations.entrypoints.web import create_app
-from nominations.service_layer.projections import on_org, on_user
 
+from shared import directory
 from shared.bus.envelope import CloudEvent
 from shared.config import BusSettings, Settings, load_settings
 from shared.migrations import service_dir, upgrade
@@ -62,7 +62,7 @@ def identity_event(event_type: str, data: dict[str, Any]) -> CloudEvent:
 def seed_directory(service: Nominations) -> None:
     with service.uow() as uow:
         for code, name, level, parent, path in ORGS:
-            on_org(
+            directory.apply(
                 identity_event(
                     "identity.org.upserted",
                     {"code": code, "name": name, "level": level, "parent_code": parent, "path": path},
@@ -87,7 +87,7 @@ def seed_directory(service: Nominations) -> None:
                 "locale": "zh-CN",
                 "is_active": True,
             }
-            on_user(identity_event("identity.user.provisioned", {"user": user}), uow)
+            directory.apply(identity_event("identity.user.provisioned", {"user": user}), uow)
         uow.commit()
 
 

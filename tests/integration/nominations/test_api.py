@@ -14,6 +14,7 @@ from nominations.adapters.orm import nomination_history
 from nominations.bootstrap import Nominations
 from openpyxl import load_workbook
 
+from shared import directory
 from shared.audit import audit_log
 from shared.bus.envelope import CloudEvent
 from shared.bus.tables import outbox
@@ -437,7 +438,7 @@ def test_openapi_document_lists_the_paths(client: FlaskClient) -> None:
 def test_yichun_term_limit_reads_appointments_from_the_projection(
     client: FlaskClient, issuer: TestIssuer, service: Nominations
 ) -> None:
-    from nominations.service_layer.projections import on_appointment, on_user
+    from nominations.service_layer.projections import on_appointment
 
     from shared.bus.envelope import CloudEvent
 
@@ -455,7 +456,7 @@ def test_yichun_term_limit_reads_appointments_from_the_projection(
         "is_active": True,
     }
     with service.uow() as uow:
-        on_user(CloudEvent(type="identity.user.provisioned", source="/cio/identity", data={"user": user}), uow)
+        directory.apply(CloudEvent(type="identity.user.provisioned", source="/cio/identity", data={"user": user}), uow)
         uow.commit()
     round_ = open_round(client, issuer, policy="yichun-university", org="10417", grant=president)
     form = {

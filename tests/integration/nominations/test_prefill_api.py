@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 from flask.testing import FlaskClient
 from nominations.bootstrap import Nominations
-from nominations.service_layer.projections import on_user
 
+from shared import directory
 from tests.integration.nominations.conftest import CANDIDATE, OTHER_SCHOOL, SCHOOL, identity_event
 from tests.integration.nominations.flow import JIAOZUO_FORM, create, fill_and_attest, open_round
 from tests.tokens import TestIssuer
@@ -41,7 +41,7 @@ def profile_known(service: Nominations) -> None:
         "profile": PROFILE,
     }
     with service.uow() as uow:
-        on_user(identity_event("identity.user.updated", {"user": user, "changed": ["profile"]}), uow)
+        directory.apply(identity_event("identity.user.updated", {"user": user, "changed": ["profile"]}), uow)
         uow.commit()
 
 
@@ -127,7 +127,7 @@ def test_教龄_published_last_year_is_prefilled_one_year_more(
         "profile": last_year,
     }
     with service.uow() as uow:
-        on_user(identity_event("identity.user.updated", {"user": user, "changed": ["profile"]}), uow)
+        directory.apply(identity_event("identity.user.updated", {"user": user, "changed": ["profile"]}), uow)
         uow.commit()
     round_ = open_round(client, issuer)
     created = create(client, issuer, round_["id"])

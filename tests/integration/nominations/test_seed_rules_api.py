@@ -7,9 +7,9 @@ import uuid
 
 from flask.testing import FlaskClient
 from nominations.bootstrap import Nominations
-from nominations.service_layer.projections import on_appointment, on_appointment_ended, on_org, on_user
+from nominations.service_layer.projections import on_appointment, on_appointment_ended
 
-from shared import clock
+from shared import clock, directory
 from shared.bus.envelope import CloudEvent
 from tests.integration.nominations.conftest import HELAN_USER, SCHOOL, identity_event
 from tests.integration.nominations.flow import open_round
@@ -30,7 +30,7 @@ YICHUN_FORM = {
 def academic_affairs_head(service: Nominations) -> None:
     """教务处 (a department org under 宜春学院) and its head, as identity's events tell nominations."""
     with service.uow() as uow:
-        on_org(
+        directory.apply(
             identity_event(
                 "identity.org.upserted",
                 {
@@ -54,7 +54,7 @@ def academic_affairs_head(service: Nominations) -> None:
             "birth_date": "1972-06-01",
             "is_active": True,
         }
-        on_user(identity_event("identity.user.provisioned", {"user": user}), uow)
+        directory.apply(identity_event("identity.user.provisioned", {"user": user}), uow)
         uow.commit()
 
 

@@ -31,7 +31,7 @@ def test_教龄_projection_rows_of_before_keep_the_year_teaching_began(service: 
             query = sa.text("SELECT profile FROM user_projection WHERE user_id = :id")
             return conn.execute(query, {"id": user_id}).scalar_one()
 
-    command.upgrade(config, "head")
+    command.upgrade(config, "0007")  # the revision under test (0010 moves the rows into directory_users)
     assert profile() == {"teaching_years": 20, "teaching_since": 2003}
     command.downgrade(config, "0006")
     assert profile() == {"teaching_years": dt.datetime.now(dt.UTC).year - 2003}

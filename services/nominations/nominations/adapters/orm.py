@@ -1,6 +1,7 @@
 """Tables of the nominations database: rounds, nominations, their history and photos, the audit trail, and the
-local projections (orgs, users, certificates, appointments) fed by other services' events; and the imperative
-mapping of the domain's rounds, nominations (with their history) and batches onto them."""
+local projections (certificates, appointments) fed by other services' events (orgs and users are the shared
+directory's, shared.directory); and the imperative mapping of the domain's rounds, nominations (with their
+history) and batches onto them."""
 
 from __future__ import annotations
 
@@ -66,33 +67,6 @@ class _LevelDeadlines(_JsonObject):
 
 
 # -- projections ---------------------------------------------------------------------------------
-org_projection = sa.Table(
-    "org_projection",
-    metadata,
-    sa.Column("code", sa.String(32), primary_key=True),
-    sa.Column("name", sa.String(200), nullable=False),
-    sa.Column("level", sa.String(16), nullable=False),
-    sa.Column("parent_code", sa.String(32)),
-    sa.Column("path", sa.String(400), nullable=False, index=True),
-    sa.Column("updated_at", TS, nullable=False),
-)
-
-user_projection = sa.Table(
-    "user_projection",
-    metadata,
-    sa.Column("user_id", sa.Uuid, primary_key=True),
-    sa.Column("username", sa.String(64), nullable=False),
-    sa.Column("display_name", sa.String(100), nullable=False),
-    sa.Column("org_code", sa.String(32), index=True),
-    sa.Column("phone", sa.String(32)),
-    sa.Column("email", sa.String(254)),
-    sa.Column("gender", sa.String(16)),
-    sa.Column("birth_date", sa.Date),
-    sa.Column("profile", JSON, comment="学历, 民族, 教龄, 职务, 职称, 政治面貌 from identity: what the forms prefill"),
-    sa.Column("is_active", sa.Boolean, nullable=False),
-    sa.Column("updated_at", TS, nullable=False),
-)
-
 certificate_projection = sa.Table(
     "certificate_projection",
     metadata,

@@ -23,14 +23,13 @@ from nominations.adapters.orm import (
     nomination_history,
     nomination_photos,
     nominations,
-    org_projection,
     rounds,
-    user_projection,
 )
 from nominations.domain.batches import Batch
 from nominations.domain.model import Nomination, Round, RoundStatus, Status
 from nominations.domain.terms import TermRecord, consecutive_terms_before, next_term_start
 from shared.db import SqlRepository
+from shared.directory import directory_orgs, directory_users
 from shared.scope import within_any
 
 
@@ -300,20 +299,20 @@ class Directory:
         self.session = session
 
     def org(self, code: str) -> dict[str, Any] | None:
-        row = self.session.execute(sa.select(org_projection).where(org_projection.c.code == code)).one_or_none()
+        row = self.session.execute(sa.select(directory_orgs).where(directory_orgs.c.code == code)).one_or_none()
         return dict(row._mapping) if row else None
 
     def orgs_by_path(self, paths: Sequence[str]) -> dict[str, dict[str, Any]]:
         if not paths:
             return {}
-        rows = self.session.execute(sa.select(org_projection).where(org_projection.c.path.in_(list(paths))))
+        rows = self.session.execute(sa.select(directory_orgs).where(directory_orgs.c.path.in_(list(paths))))
         return {r.path: dict(r._mapping) for r in rows}
 
     def orgs_within(self, org_path: str, levels: Sequence[str]) -> list[dict[str, Any]]:
         """The orgs of `levels` at `org_path` or under it, by path (a county's schools sit together)."""
-        o = org_projection.c
+        o = directory_orgs.c
         query = (
-            sa.select(org_projection)
+            sa.select(directory_orgs)
             .where(
                 sa.or_(o.path == org_path, o.path.startswith(org_path.rstrip("/") + "/", autoescape=True)),
                 o.level.in_(list(levels)),
@@ -331,24 +330,27 @@ class Directory:
         return {r[0] for r in self.session.execute(query)}
 
     def user(self, user_id: uuid.UUID) -> dict[str, Any] | None:
-        row = self.session.execute(sa.select(user_projection).where(user_projection.c.user_id == user_id)).one_or_none()
+        """The directory's row of the user; its `user_id` is identity's id as text (the shared directory's key)."""
+        query = sa.select(directory_users).where(directory_users.c.user_id == str(user_id))
+        row = self.session.execute(query).one_or_none()
         return dict(row._mapping) if row else None
 
     def users_of_org(self, org_code: str, limit: int = 500) -> list[dict[str, Any]]:
+        u = directory_users.c
         query = (
-            sa.select(user_projection)
-            .where(user_projection.c.org_code == org_code, user_projection.c.is_active.is_(True))
-            .order_by(user_projection.c.display_name)
+            sa.select(directory_users)
+            .where(u.org_code == org_code, u.is_active.is_(True))
+            .order_by(u.display_name)
             .limit(limit)
         )
         return [dict(r._mapping) for r in self.session.execute(query)]
 
     def users_within(self, org_path: str, limit: int = 500) -> list[dict[str, Any]]:
         """The active users of the org at `org_path` and of every org under it."""
-        o, u = org_projection.c, user_projection.c
+        o, u = directory_orgs.c, directory_users.c
         query = (
-            sa.select(user_projection)
-            .join(org_projection, o.code == u.org_code)
+            sa.select(directory_users)
+            .join(directory_orgs, o.code == u.org_code)
             .where(
                 sa.or_(o.path == org_path, o.path.startswith(org_path.rstrip("/") + "/", autoescape=True)),
                 u.is_active.is_(True),

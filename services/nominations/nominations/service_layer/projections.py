@@ -1,4 +1,5 @@
 """Event handlers: the local projections of other services' facts, and the status from approvals' decisions.
+identity's orgs and users go to the shared directory (shared.directory.apply).
 
 Each runs inside the consumer's unit of work (which also claims the inbox row) and never commits itself.
 Upserts keyed by the source's id make a replayed or reordered event harmless.
@@ -11,10 +12,10 @@ import logging
 import uuid
 from typing import Any
 
-from nominations.adapters.orm import appointment_projection, certificate_projection, org_projection, user_projection
+from nominations.adapters.orm import appointment_projection, certificate_projection
 from nominations.service_layer.unit_of_work import NominationsUnitOfWork
+from shared import directory
 from shared.bus.consumer import Handler
-from shared.bus.envelope import CloudEvent
 from shared.contracts import ContractHandler, consumes
 from shared.contracts.approvals import (
     AppointmentClosed,
@@ -35,45 +36,6 @@ def _date(value: Any) -> dt.date | None:
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def on_user(event: CloudEvent, uow: NominationsUnitOfWork) -> None:
-    """identity.user.provisioned / .updated: who may be picked as a candidate, and their prefilled data."""
-    user = event.data["user"]
-    uow.directory.upsert(
-        user_projection,
-        "user_id",
-        {
-            "user_id": uuid.UUID(user["user_id"]),
-            "username": user["username"],
-            "display_name": user["display_name"],
-            "org_code": user.get("org_code"),
-            "phone": user.get("phone"),
-            "email": user.get("email"),
-            "gender": user.get("gender"),
-            "birth_date": _date(user.get("birth_date")),
-            "profile": dict(user.get("profile") or {}),
-            "is_active": bool(user.get("is_active", True)),
-            "updated_at": _now(),
-        },
-    )
-
-
-def on_org(event: CloudEvent, uow: NominationsUnitOfWork) -> None:
-    """identity.org.upserted: org paths and levels (school, and the county and city above it)."""
-    data = event.data
-    uow.directory.upsert(
-        org_projection,
-        "code",
-        {
-            "code": data["code"],
-            "name": data["name"],
-            "level": data["level"],
-            "parent_code": data.get("parent_code"),
-            "path": data["path"],
-            "updated_at": _now(),
-        },
-    )
 
 
 @consumes(CertificateIssued)
@@ -223,9 +185,10 @@ def on_certificate_claim_rejected(event: CertificateClaimRejected, uow: Nominati
 
 
 PROJECTION_HANDLERS: dict[str, Handler] = {
-    "identity.user.provisioned": on_user,
-    "identity.user.updated": on_user,
-    "identity.org.upserted": on_org,
+    # who may be picked as a candidate and their prefilled data; org paths and levels (the shared directory)
+    "identity.user.provisioned": directory.apply,
+    "identity.user.updated": directory.apply,
+    "identity.org.upserted": directory.apply,
     CertificateIssued.event_type: on_certificate_issued,
     CertificateRevoked.event_type: on_certificate_revoked,
     CertificateClaimRejected.event_type: on_certificate_claim_rejected,

@@ -83,7 +83,7 @@ class Notifier:
 
     def handle(self, event: CloudEvent, uow: NotificationsUnitOfWork) -> None:
         if event.type in IDENTITY_EVENTS:
-            directory.project(event.type, event.data, uow.session)
+            directory.apply(event, uow)
             return
         # Parsed through the event's contract (what does not fit is refused, as in any consumer); the rules and
         # templates read it by name, so it stays the data as the producer sent it.
