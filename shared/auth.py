@@ -217,18 +217,12 @@ class ActiveAccountsOnly(TokenVerifier):
         return principal
 
 
-# One SELECT outside a transaction: on every authenticated request, a transaction around it would add a BEGIN
-# and a ROLLBACK, two more round trips to the database (the profile of GET /api/orgs/{code} spent most of its time
-# waiting on them); a single statement reads one snapshot either way. The pool puts the connection back in
-# transaction mode on return, without a round trip. Given to `Session.connection()` before the statement (as a
-# statement's execution option it would be silently ignored).
-SINGLE_READ: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"}
-
-
 def directory_is_disabled(session_factory: Callable[[], Any], table: Any) -> Callable[[str], bool]:
     """`is_disabled` over a service's projection of identity's users (`user_id`, `is_active`): an account the
     projection has not heard of yet is not taken for disabled (its events are on their way)."""
     import sqlalchemy as sa
+
+    from shared.db import read_outside_transaction
 
     key = table.c.user_id
 
@@ -240,8 +234,11 @@ def directory_is_disabled(session_factory: Callable[[], Any], table: Any) -> Cal
             except ValueError:
                 return False
         with session_factory() as session:
-            session.connection(execution_options=SINGLE_READ)
-            active = session.execute(sa.select(table.c.is_active).where(key == value)).scalar_one_or_none()
+            active = (
+                read_outside_transaction(session)  # one round trip on every request: no BEGIN, no ROLLBACK
+                .execute(sa.select(table.c.is_active).where(key == value))
+                .scalar_one_or_none()
+            )
         return active is False
 
     return is_disabled

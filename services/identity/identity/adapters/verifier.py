@@ -8,8 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from identity.adapters.orm import users
-from shared.auth import SINGLE_READ, JwksKeys, Principal, TokenVerifier
+from shared.auth import JwksKeys, Principal, TokenVerifier
 from shared.config import AuthSettings
+from shared.db import read_outside_transaction
 from shared.errors import Unauthorized
 
 
@@ -30,7 +31,7 @@ class ActiveAccountVerifier(TokenVerifier):
         except ValueError as exc:
             raise Unauthorized("The access token names no account.") from exc
         with self.session_factory() as session:
-            session.connection(execution_options=SINGLE_READ)  # one round trip: no BEGIN, no ROLLBACK
+            read_outside_transaction(session)  # one round trip on every request: no BEGIN, no ROLLBACK
             active = session.execute(select(users.c.is_active).where(users.c.id == user_id)).scalar_one_or_none()
         if not active:
             raise Unauthorized("The account is disabled.", headers={"WWW-Authenticate": "Bearer"})

@@ -18,6 +18,7 @@ from identity.adapters.passwords import hash_password
 from identity.domain.model import PLATFORM_PATH, ROLES, DomainError, Org, OrgLevel, User, clean_profile
 from identity.service_layer.unit_of_work import IdentityUnitOfWork
 from shared.auth import Principal
+from shared.db import read_outside_transaction
 from shared.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
 from shared.scope import within_any
 from shared.validators import is_email
@@ -267,6 +268,7 @@ def whoami(uow: IdentityUnitOfWork, actor: Principal) -> dict[str, Any]:
 
 def get_org(uow: IdentityUnitOfWork, actor: Principal, code: str) -> Org:
     with uow:
+        read_outside_transaction(uow.session)  # one SELECT by key: no BEGIN and ROLLBACK around it
         org = uow.orgs.get(code)
         actor.require_within(org.path if org else None, what="organisation")
         assert org is not None
