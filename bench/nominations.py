@@ -266,7 +266,9 @@ def _export_child(database_url: str, round_id: str, fmt: str) -> None:
 
 def _export(database_url: str, round_id: uuid.UUID, fmt: str) -> dict[str, Any]:
     done = subprocess.run(
-        [PYTHON, __file__, "--export-child", database_url, str(round_id), fmt],
+        # As a module, like every benchmark: run by path, bench/ would be sys.path[0] and its http.py would shadow
+        # the standard library's http package.
+        [PYTHON, "-m", "bench.nominations", "--export-child", database_url, str(round_id), fmt],
         cwd=ROOT,
         capture_output=True,
         text=True,
