@@ -244,6 +244,7 @@ def whoami(uow: IdentityUnitOfWork, actor: Principal) -> dict[str, Any]:
     session came from single sign-on (the `idp` claim), where signing out also goes upstream."""
     codes = {g.org_path: g.org_path.rstrip("/").rsplit("/", 1)[-1] or None for g in actor.grants}
     with uow:
+        read_outside_transaction(uow.session)  # one SELECT (none for a platform-wide grant): no BEGIN, no ROLLBACK
         names = {code: org.name for code, org in uow.orgs.by_codes([c for c in codes.values() if c]).items()}
     idp = actor.claims.get("idp")
     return {
