@@ -185,6 +185,8 @@ def directory_is_disabled(session_factory: Callable[[], Any], table: Any) -> Cal
     projection has not heard of yet is not taken for disabled (its events are on their way)."""
     import sqlalchemy as sa
 
+    from shared.db import read_outside_transaction
+
     key = table.c.user_id
 
     def is_disabled(subject: str) -> bool:
@@ -195,7 +197,11 @@ def directory_is_disabled(session_factory: Callable[[], Any], table: Any) -> Cal
             except ValueError:
                 return False
         with session_factory() as session:
-            active = session.execute(sa.select(table.c.is_active).where(key == value)).scalar_one_or_none()
+            active = (
+                read_outside_transaction(session)  # one round trip on every request: no BEGIN, no ROLLBACK
+                .execute(sa.select(table.c.is_active).where(key == value))
+                .scalar_one_or_none()
+            )
         return active is False
 
     return is_disabled

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from shared.bus.tables import bus_metadata
 from shared.config import ConfigError, load_settings
-from shared.db import UtcDateTime, make_engine, new_metadata
+from shared.db import UtcDateTime, make_engine, make_session_factory, new_metadata, read_outside_transaction
 from tests.helpers import wait_until
 
 SERVICES = ["identity", "nominations", "approvals", "training", "notifications"]
@@ -92,4 +92,25 @@ def test_a_pooled_connection_the_server_ended_is_replaced_at_checkout_without_an
         )
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one() != victim
+    engine.dispose()
+
+
+def test_a_single_read_costs_one_round_trip_and_the_next_session_has_its_transaction_again(pg_database: str) -> None:
+    """The active-account check on every request reads with one statement: no BEGIN before it, no ROLLBACK after
+    (two round trips of three). The connection goes back to the pool in transaction mode, so a unit of work that
+    checks it out next still writes atomically."""
+    engine = make_engine(pg_database, pool_size=1, max_overflow=0)
+    sessions = make_session_factory(engine)
+    with sessions() as session:
+        read_outside_transaction(session)
+        assert session.execute(sa.text("SELECT 1")).scalar_one() == 1
+        driver = session.connection().connection.dbapi_connection
+        assert driver is not None
+        # No transaction was opened (psycopg sends BEGIN before the first statement otherwise): nothing to roll back.
+        assert driver.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    with sessions() as session:
+        session.execute(sa.text("SELECT 1"))
+        driver = session.connection().connection.dbapi_connection
+        assert driver is not None
+        assert driver.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS
     engine.dispose()

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from identity.adapters.orm import users
 from shared.auth import JwksKeys, TokenVerifier
 from shared.config import AuthSettings
+from shared.db import read_outside_transaction
 from shared.errors import Unauthorized
 from shared.principal import Principal
 
@@ -31,6 +32,7 @@ class ActiveAccountVerifier(TokenVerifier):
         except ValueError as exc:
             raise Unauthorized("The access token names no account.") from exc
         with self.session_factory() as session:
+            read_outside_transaction(session)  # one round trip on every request: no BEGIN, no ROLLBACK
             active = session.execute(select(users.c.is_active).where(users.c.id == user_id)).scalar_one_or_none()
         if not active:
             raise Unauthorized("The account is disabled.", headers={"WWW-Authenticate": "Bearer"})

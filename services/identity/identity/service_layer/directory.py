@@ -18,6 +18,7 @@ from identity.adapters.passwords import hash_password
 from identity.domain.model import PLATFORM_PATH, ROLES, DomainError, Org, OrgLevel, User, clean_profile
 from identity.service_layer.unit_of_work import IdentityUnitOfWork
 from shared import tabular
+from shared.db import read_outside_transaction
 from shared.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error, refused, row_error
 from shared.principal import Principal
 from shared.scope import within_any
@@ -227,6 +228,7 @@ def whoami(uow: IdentityUnitOfWork, actor: Principal) -> dict[str, Any]:
     session came from single sign-on (the `idp` claim), where signing out also goes upstream."""
     codes = {g.org_path: g.org_path.rstrip("/").rsplit("/", 1)[-1] or None for g in actor.grants}
     with uow:
+        read_outside_transaction(uow.session)  # one SELECT (none for a platform-wide grant): no BEGIN, no ROLLBACK
         names = {code: org.name for code, org in uow.orgs.by_codes([c for c in codes.values() if c]).items()}
     idp = actor.claims.get("idp")
     return {
@@ -251,6 +253,7 @@ def whoami(uow: IdentityUnitOfWork, actor: Principal) -> dict[str, Any]:
 
 def get_org(uow: IdentityUnitOfWork, actor: Principal, code: str) -> Org:
     with uow:
+        read_outside_transaction(uow.session)  # one SELECT by key: no BEGIN and ROLLBACK around it
         org = uow.orgs.get(code)
         actor.require_within(org.path if org else None, what="organisation")
         assert org is not None
