@@ -53,9 +53,7 @@ class ChangeFiling:
         filing = cls(appointment, PERSON, at)
         filing.change = why
         filing.filed_by = "system:directory"
-        filing.events.append(
-            events.FilingDue.of(appointment, appointment_id=appointment.id, kind=PERSON, reason=why)
-        )
+        filing.events.append(events.FilingDue.of(appointment, appointment_id=appointment.id, kind=PERSON, reason=why))
         return filing
 
     def file(

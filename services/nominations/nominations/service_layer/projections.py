@@ -76,17 +76,24 @@ def on_org(event: CloudEvent, uow: NominationsUnitOfWork) -> None:
     )
 
 
+def _certificate(event: CertificateIssued | CertificateRevoked) -> dict[str, Any]:
+    """What both certificate events name of the certificate: enough for a row even when the revocation comes first."""
+    return {
+        "certificate_id": event.certificate_id,
+        "number": event.number,
+        "person_user_id": uuid.UUID(event.person_user_id),
+        "kind": event.kind,
+        "level": event.level,
+    }
+
+
 @consumes(CertificateIssued)
 def on_certificate_issued(event: CertificateIssued, uow: NominationsUnitOfWork) -> None:
     uow.directory.upsert(
         certificate_projection,
         "certificate_id",
         {
-            "certificate_id": event.certificate_id,
-            "number": event.number,
-            "person_user_id": uuid.UUID(event.person_user_id),
-            "kind": event.kind,
-            "level": event.level,
+            **_certificate(event),
             "issuer": event.issuer,
             "issued_on": _date(event.issued_on),
             "expires_on": _date(event.expires_on),
@@ -105,14 +112,7 @@ def on_certificate_revoked(event: CertificateRevoked, uow: NominationsUnitOfWork
         uow.directory.upsert(
             certificate_projection,
             "certificate_id",
-            {
-                "certificate_id": event.certificate_id,
-                "number": event.number,
-                "person_user_id": uuid.UUID(event.person_user_id),
-                "kind": event.kind,
-                "level": event.level,
-                **values,
-            },
+            {**_certificate(event), **values},
         )
 
 
