@@ -116,6 +116,18 @@ def on_certificate_revoked(event: CertificateRevoked, uow: NominationsUnitOfWork
         )
 
 
+def _appointment(event: AppointmentMade | AppointmentClosed) -> dict[str, Any]:
+    """Whose term, where and which: what the events that make and close an appointment both name, so a closing
+    seen before the making still leaves a row."""
+    return {
+        "appointment_id": event.appointment_id,
+        "person_user_id": uuid.UUID(event.person_user_id),
+        "org_code": event.org_code,
+        "org_path": event.org_path,
+        "term_number": int(event.term_number or 1),
+    }
+
+
 @consumes(AppointmentMade)
 def on_appointment(event: AppointmentMade, uow: NominationsUnitOfWork) -> None:
     """approvals.appointment.made / .renewed: the person's terms at the org (for term limits)."""
@@ -123,11 +135,7 @@ def on_appointment(event: AppointmentMade, uow: NominationsUnitOfWork) -> None:
         appointment_projection,
         "appointment_id",
         {
-            "appointment_id": event.appointment_id,
-            "person_user_id": uuid.UUID(event.person_user_id),
-            "org_code": event.org_code,
-            "org_path": event.org_path,
-            "term_number": int(event.term_number or 1),
+            **_appointment(event),
             "starts_on": _date(event.starts_on),
             "ends_on": _date(event.ends_on),
             "status": "active",
@@ -147,14 +155,7 @@ def _appointment_closed(status: str) -> ContractHandler:
             uow.directory.upsert(
                 appointment_projection,
                 "appointment_id",
-                {
-                    "appointment_id": event.appointment_id,
-                    "person_user_id": uuid.UUID(event.person_user_id),
-                    "org_code": event.org_code,
-                    "org_path": event.org_path,
-                    "term_number": int(event.term_number or 1),
-                    **values,
-                },
+                {**_appointment(event), **values},
             )
 
     return handle
