@@ -11,8 +11,8 @@ from approvals.adapters.policy_snapshot import parse_policy
 from approvals.domain import events
 from approvals.domain.filings import ACKNOWLEDGE, PERSON, ChangeFiling
 from approvals.domain.model import Appointment
-from shared.contracts.base import EventContract
 
+from shared.contracts.base import EventContract
 from tests.unit.approvals.nominations_events import policy_document
 from tests.unit.approvals.test_domain import AT, appoint, new_case
 
@@ -134,10 +134,10 @@ def test_an_appointment_made_and_renewed_tell_what_they_told() -> None:
             evaluation_cadences=event.evaluation_cadences,
         ),
     )
-    round_id, nomination_id = uuid.uuid4(), uuid.uuid4()
+    round_id, nomination_id, policy = uuid.uuid4(), uuid.uuid4(), parse_policy(SNAPSHOT)
     second = Appointment(
         person_user_id="u1", person_name="张三", org_code="10417", org_path="/10417", term_number=2,
-        starts_on=dt.date(2027, 9, 1), term=parse_policy(SNAPSHOT).term, training_requirement={"centralized_per_year": 1},
+        starts_on=dt.date(2027, 9, 1), term=policy.term, training_requirement={"centralized_per_year": 1},
         document_number="6号", round_id=round_id, nomination_id=nomination_id, case_id=None, policy=SNAPSHOT,
         policy_id=first.policy_id, appointing_role="party_committee", appointing_org_path="/10417",
         previous_appointment_id=first.id, at=AT,
