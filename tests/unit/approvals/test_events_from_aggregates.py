@@ -15,6 +15,8 @@ from approvals.domain.model import Appointment
 from shared.contracts.base import EventContract
 from tests.unit.approvals.nominations_events import policy_document
 from tests.unit.approvals.test_domain import AT, appoint, new_case
+from tests.unit.approvals.test_evaluation import AT as EVALUATED
+from tests.unit.approvals.test_evaluation import full_marks, jiaozuo, new_evaluation, submitted
 
 SNAPSHOT = policy_document("jiaozuo-2022")
 
@@ -242,5 +244,62 @@ def test_a_filing_owed_and_decided_tells_what_it_told() -> None:
             decided_by="b1",
             decided_at=AT.isoformat(),
             change="换人",
+        ),
+    )
+
+
+def test_a_rectification_ordered_reported_and_overdue_tells_what_it_told() -> None:
+    evaluation = submitted(new_evaluation())
+    evaluation.enter_verification(
+        full_marks(evaluation), [{"code": "V1", "triggered": True, "reason": "勒索病毒事件"}], "b", EVALUATED
+    )
+    rectification = evaluation.finalise(jiaozuo(), 30, "bureau", EVALUATED)
+    assert rectification is not None
+    same_data(
+        rectification.events[-1],
+        events.RectificationOrdered(
+            rectification_id=str(rectification.id),
+            evaluation_id=str(evaluation.id),
+            appointment_id=str(evaluation.appointment_id),
+            org_path=evaluation.org_path,
+            due_on=rectification.due_on.isoformat(),
+            reason=rectification.reason,
+            org_code=evaluation.org_code,
+            kind=evaluation.kind,
+        ),
+    )
+    attachment = {"filename": "整改.pdf", "content_type": "application/pdf", "size": 10}
+    rectification.report("已整改", [attachment], "school", EVALUATED, "city_reviewer", "/4108")
+    same_data(
+        rectification.events[-1],
+        events.RectificationReported(
+            rectification_id=str(rectification.id),
+            evaluation_id=str(evaluation.id),
+            org_code=evaluation.org_code,
+            org_path=evaluation.org_path,
+            kind=evaluation.kind,
+            due_on=rectification.due_on.isoformat(),
+            attachments=1,
+            reported_by="school",
+            reported_at=EVALUATED.isoformat(),
+            bureau_role="city_reviewer",
+            bureau_org_path="/4108",
+        ),
+    )
+    late = rectification.due_on + dt.timedelta(days=1)
+    assert rectification.mark_overdue(late, EVALUATED, "city_reviewer", "/4108")
+    same_data(
+        rectification.events[-1],
+        events.RectificationOverdue(
+            rectification_id=str(rectification.id),
+            evaluation_id=str(evaluation.id),
+            appointment_id=str(evaluation.appointment_id),
+            org_code=evaluation.org_code,
+            org_path=evaluation.org_path,
+            kind=evaluation.kind,
+            due_on=rectification.due_on.isoformat(),
+            reason=rectification.reason,
+            bureau_role="city_reviewer",
+            bureau_org_path="/4108",
         ),
     )
