@@ -57,7 +57,7 @@ class EventContract(BaseModel, DomainEvent):
         return self.model_dump(mode="python")
 
     @classmethod
-    def of(cls, source: object, **overrides: Any) -> Self:
+    def from_aggregate(cls, source: object, **overrides: Any) -> Self:
         """Build the event from the aggregate it tells of: each field the aggregate has an attribute of that name
         for is read from it, `overrides` give the rest (the id under its event name, who and when, what
         differs). Values are turned into their wire form as when given by keyword (`_wire_values`), so the

@@ -1,4 +1,4 @@
-"""Approvals' events are read off their aggregates (`EventContract.of`): the data on the wire is what the
+"""Approvals' events are read off their aggregates (`EventContract.from_aggregate`): the data on the wire is what the
 hand-written keyword lists built before, key for key and type for type (uuids and dates as strings)."""
 
 from __future__ import annotations

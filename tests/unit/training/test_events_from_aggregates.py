@@ -1,4 +1,4 @@
-"""Training's events are read off their aggregates (`EventContract.of`): the data on the wire is what the
+"""Training's events are read off their aggregates (`EventContract.from_aggregate`): the data on the wire is what the
 hand-written keyword lists built before, key for key and type for type (uuids, enums and dates as strings)."""
 
 from __future__ import annotations

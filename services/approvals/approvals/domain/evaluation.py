@@ -414,7 +414,7 @@ class Evaluation:
         self.finalised_at = at
         self.updated_at = at
         self.events.append(
-            events.EvaluationRecorded.of(
+            events.EvaluationRecorded.from_aggregate(
                 self,
                 evaluation_id=self.id,
                 year=self.period,
@@ -472,7 +472,7 @@ class Rectification:
         self.outcome_notes: str | None = None
         self.decided_by: str | None = None
         self.decided_at: dt.datetime | None = None
-        self.events: list[Any] = [events.RectificationOrdered.of(self, rectification_id=self.id)]
+        self.events: list[Any] = [events.RectificationOrdered.from_aggregate(self, rectification_id=self.id)]
 
     def record_outcome(self, outcome: str, notes: str | None, by: str, at: dt.datetime) -> bool:
         """整改验收: passed or failed. Returns True when the appointment must now be revoked."""
@@ -523,7 +523,7 @@ class Rectification:
         self.reported_by = by
         self.reported_at = at
         self.events.append(
-            events.RectificationReported.of(
+            events.RectificationReported.from_aggregate(
                 self,
                 rectification_id=self.id,
                 attachments=len(attachments),
@@ -544,7 +544,7 @@ class Rectification:
             return False
         self.overdue_at = at
         self.events.append(
-            events.RectificationOverdue.of(
+            events.RectificationOverdue.from_aggregate(
                 self, rectification_id=self.id, bureau_role=bureau_role, bureau_org_path=bureau_org_path
             )
         )

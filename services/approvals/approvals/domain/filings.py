@@ -53,7 +53,9 @@ class ChangeFiling:
         filing = cls(appointment, PERSON, at)
         filing.change = why
         filing.filed_by = "system:directory"
-        filing.events.append(events.FilingDue.of(appointment, appointment_id=appointment.id, kind=PERSON, reason=why))
+        filing.events.append(
+            events.FilingDue.from_aggregate(appointment, appointment_id=appointment.id, kind=PERSON, reason=why)
+        )
         return filing
 
     def file(
@@ -129,7 +131,7 @@ class ChangeFiling:
         self.decided_by = by
         self.decided_at = at
         self.events.append(
-            events.FilingDecided.of(
+            events.FilingDecided.from_aggregate(
                 self,
                 appointment_id=appointment.id,
                 org_code=appointment.org_code,

@@ -142,14 +142,14 @@ class ReviewTask:
             return False
         self.overdue_at = at
         self.events.append(
-            events.TaskOverdue.of(
+            events.TaskOverdue.from_aggregate(
                 self, task_id=self.id, escalate_to_org_path=escalate_to_org_path, escalate_to_role=escalate_to_role
             )
         )
         return True
 
     def assigned_event(self) -> events.TaskAssigned:
-        return events.TaskAssigned.of(self, task_id=self.id)
+        return events.TaskAssigned.from_aggregate(self, task_id=self.id)
 
 
 @dataclass(frozen=True)
@@ -192,7 +192,7 @@ class ReviewCase:
         self.closed_at: dt.datetime | None = None
         self.tasks: list[ReviewTask] = []
         self.events: list[Any] = [
-            events.CaseOpened.of(
+            events.CaseOpened.from_aggregate(
                 self,
                 case_id=self.id,
                 stages=[
@@ -271,7 +271,7 @@ class ReviewCase:
         if outcome in (APPROVED, REJECTED):
             self.closed_at = at
         self.events.append(
-            events.ReviewDecided.of(
+            events.ReviewDecided.from_aggregate(
                 task,
                 case_id=self.id,
                 task_id=task.id,
@@ -414,7 +414,7 @@ class Appointment:
         self.events: list[Any] = []
         made = events.AppointmentMade if previous_appointment_id is None else events.AppointmentRenewed
         self.events.append(
-            made.of(
+            made.from_aggregate(
                 self,
                 appointment_id=self.id,
                 round_id=str(round_id) if round_id else "",
@@ -489,7 +489,7 @@ class Appointment:
             raise DomainError("Say what changed.", "change")
         self.updated_at = at
         self.events.append(
-            events.AppointmentFiled.of(
+            events.AppointmentFiled.from_aggregate(
                 self,
                 appointment_id=self.id,
                 change=change.strip(),
@@ -512,7 +512,7 @@ class Appointment:
         self.ended_on = at.date()
         self.updated_at = at
         self.events.append(
-            events.AppointmentRevoked.of(
+            events.AppointmentRevoked.from_aggregate(
                 self, appointment_id=self.id, reason=self.revoked_reason, revoked_by=by, revoked_at=at
             )
         )
@@ -565,7 +565,7 @@ class Appointment:
         self.ended_by = by
         self.updated_at = at
         self.events.append(
-            events.AppointmentEnded.of(
+            events.AppointmentEnded.from_aggregate(
                 self,
                 appointment_id=self.id,
                 reason=reason,

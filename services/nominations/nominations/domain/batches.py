@@ -138,6 +138,8 @@ class Batch:
             submitted_at=now,
         )
         batch.events.append(
-            events.BatchSubmitted.of(batch, batch_id=batch.id, round_title=round_.title, count=len(batch.nominations))
+            events.BatchSubmitted.from_aggregate(
+                batch, batch_id=batch.id, round_title=round_.title, count=len(batch.nominations)
+            )
         )
         return batch

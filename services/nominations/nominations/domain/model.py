@@ -146,7 +146,7 @@ class Round:
             notice=dict(notice or {}),
             level_deadlines=level_deadlines,
         )
-        round_.events.append(events.RoundOpened.of(round_, round_id=round_.id))
+        round_.events.append(events.RoundOpened.from_aggregate(round_, round_id=round_.id))
         return round_
 
     def deadline_for(self, level: str) -> dt.datetime:
@@ -424,7 +424,7 @@ class Nomination:
         self._touch(actor, "resubmitted" if resubmission else "submitted", now, {"revision": self.revision})
         submitted = events.NominationResubmitted if resubmission else events.NominationSubmitted
         self.events.append(
-            submitted.of(
+            submitted.from_aggregate(
                 self,
                 nomination_id=self.id,
                 candidate_user_id=str(self.candidate_user_id),
@@ -449,7 +449,7 @@ class Nomination:
         self.status = Status.WITHDRAWN
         self._touch(actor, "withdrawn", now)
         self.events.append(
-            events.NominationWithdrawn.of(self, nomination_id=self.id, withdrawn_by=actor, withdrawn_at=now)
+            events.NominationWithdrawn.from_aggregate(self, nomination_id=self.id, withdrawn_by=actor, withdrawn_at=now)
         )
 
     def apply_review(

@@ -184,7 +184,7 @@ class Attendance:
         self.completed_at = now()
         self.recorded_by = by
         self.events.append(
-            events.TrainingCompleted.of(
+            events.TrainingCompleted.from_aggregate(
                 training,
                 training_id=training.id,
                 person_user_id=self.person_user_id,
@@ -242,7 +242,7 @@ class Certificate:
         self.revoked_by: str | None = None
         self.recorded_by = recorded_by
         self.created_at = now()
-        self.events: list[Any] = [events.CertificateIssued.of(self, certificate_id=self.id)]
+        self.events: list[Any] = [events.CertificateIssued.from_aggregate(self, certificate_id=self.id)]
 
     def same_as(self, person_user_id: uuid.UUID, kind: TrainingKind, level: TrainingLevel, issued_on: dt.date) -> bool:
         """A re-recorded certificate (same number, person, kind, level, date) is the same one, not a clash."""
@@ -263,7 +263,9 @@ class Certificate:
         self.revoked_reason = reason.strip()
         self.revoked_at = now()
         self.revoked_by = by
-        self.events.append(events.CertificateRevoked.of(self, certificate_id=self.id, reason=self.revoked_reason))
+        self.events.append(
+            events.CertificateRevoked.from_aggregate(self, certificate_id=self.id, reason=self.revoked_reason)
+        )
 
     def standing(self, today: dt.date) -> str:
         """What verification answers: revoked wins over expired."""
