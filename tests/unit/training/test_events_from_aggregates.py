@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from types import SimpleNamespace
 
+from training.adapters.orm import certificate_claims
 from training.domain import events
 from training.domain.model import Attendance
+from training.service_layer.compliance import Standing
 
 from shared.contracts.base import EventContract
+from shared.contracts.training import CertificateClaimRejected, RequirementUnmet
 from tests.unit.training.test_domain import certificate, training
 
 
@@ -72,5 +76,47 @@ def test_a_certificate_issued_and_revoked_tells_what_it_told() -> None:
             level=revoked.level.value,
             reason="伪造",
             revoked_at=revoked.revoked_at.isoformat(),
+        ),
+    )
+
+
+def test_a_requirement_unmet_tells_what_it_told() -> None:
+    person = uuid.uuid4()
+    standing = Standing(
+        appointment_id=str(uuid.uuid4()), person_user_id=person, person_name="王晓明", org_code="4108020001",
+        org_path="/4108/410802/4108020001", required=2, completed=1, hours=24.0,
+    )  # fmt: skip
+    same_data(
+        RequirementUnmet.from_aggregate(standing, year=2024),
+        RequirementUnmet(
+            person_user_id=str(person),
+            appointment_id=standing.appointment_id,
+            org_code="4108020001",
+            org_path="/4108/410802/4108020001",
+            year=2024,
+            required=2,
+            completed=1,
+        ),
+    )
+
+
+def test_a_rejected_claim_tells_what_it_told() -> None:
+    # the claim as its row reads (every column of certificate_claims): only the contract's fields are taken
+    row = SimpleNamespace(**{c.name: None for c in certificate_claims.columns})
+    row.__dict__.update(
+        id=uuid.uuid4(), nomination_id=uuid.uuid4(), person_user_id=uuid.uuid4(), person_name="王晓明",
+        school_org_path="/4108/410802/4108020001", number="JF-9", kind="cio", level="county", issuer="解放区教育局",
+        issued_on=dt.date(2024, 5, 8), status="pending",
+    )  # fmt: skip
+    same_data(
+        CertificateClaimRejected.from_aggregate(row, claim_id=row.id, note="查无此证", decided_by="admin"),
+        CertificateClaimRejected(
+            claim_id=str(row.id),
+            nomination_id=str(row.nomination_id),
+            person_user_id=str(row.person_user_id),
+            school_org_path=row.school_org_path,
+            number=row.number,
+            note="查无此证",
+            decided_by="admin",
         ),
     )
