@@ -12,6 +12,24 @@ from typing import Any
 from shared.errors import NotFound
 from shared.scope import is_grant_path, path_within
 
+# The platform's roles: the vocabulary of every token's grants, which identity grants and every service checks.
+ROLES = frozenset(
+    {
+        "platform_admin",
+        "city_reviewer",
+        "county_reviewer",
+        "school_admin",
+        "university_president",
+        "university_office_meeting",
+        "party_committee",
+        "training_admin",
+        "evaluator",
+        "cio",
+        "liaison",
+        "auditor",
+    }
+)
+
 
 @dataclass(frozen=True)
 class Grant:

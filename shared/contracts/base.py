@@ -57,6 +57,15 @@ class EventContract(BaseModel, DomainEvent):
         return self.model_dump(mode="python")
 
     @classmethod
+    def from_aggregate(cls, source: object, **overrides: Any) -> Self:
+        """Build the event from the aggregate it tells of: each field the aggregate has an attribute of that name
+        for is read from it, `overrides` give the rest (the id under its event name, who and when, what
+        differs). Values are turned into their wire form as when given by keyword (`_wire_values`), so the
+        payload is the one a hand-written keyword list would build."""
+        data = {name: getattr(source, name) for name in cls.model_fields if hasattr(source, name)}
+        return cls.model_validate(data | overrides)
+
+    @classmethod
     def from_cloud_event(cls, event: CloudEvent) -> Self:
         """Parse a received CloudEvent; a pydantic ValidationError (a ValueError) names what does not fit."""
         if event.type != cls.event_type:

@@ -11,6 +11,17 @@ from typing import Any, ClassVar
 
 from shared.contracts.base import EventContract
 
+# The profile keys a user's events carry (避免重复采集: 学历, 民族, 教龄, 现任行政职务, 专业技术职务, 政治面貌):
+# identity keeps them, the forms elsewhere prefill from them; one list, so a key added here reaches both.
+PROFILE_KEYS = (
+    "education",
+    "ethnicity",
+    "teaching_years",
+    "administrative_post",
+    "professional_title",
+    "political_status",
+)
+
 
 class UserProvisioned(EventContract):
     """`user`: {user_id, username, display_name, org_code, phone, email, gender, birth_date, external_id, locale,

@@ -414,18 +414,12 @@ class Evaluation:
         self.finalised_at = at
         self.updated_at = at
         self.events.append(
-            events.EvaluationRecorded(
-                evaluation_id=str(self.id),
-                appointment_id=str(self.appointment_id) if self.appointment_id else None,
-                person_user_id=self.person_user_id,
-                org_path=self.org_path,
+            events.EvaluationRecorded.from_aggregate(
+                self,
+                evaluation_id=self.id,
                 year=self.period,
-                kind=self.kind,
                 score=total,
-                grade=self.grade,
-                org_code=self.org_code,
                 max_score=sheet.max_total,
-                vetoed=bool(vetoed),
                 evaluee=self.subject,
             )
         )
@@ -478,18 +472,7 @@ class Rectification:
         self.outcome_notes: str | None = None
         self.decided_by: str | None = None
         self.decided_at: dt.datetime | None = None
-        self.events: list[Any] = [
-            events.RectificationOrdered(
-                rectification_id=str(self.id),
-                evaluation_id=str(evaluation.id),
-                appointment_id=str(evaluation.appointment_id) if evaluation.appointment_id else None,
-                org_path=self.org_path,
-                due_on=due_on.isoformat(),
-                reason=reason,
-                org_code=self.org_code,
-                kind=self.kind,
-            )
-        ]
+        self.events: list[Any] = [events.RectificationOrdered.from_aggregate(self, rectification_id=self.id)]
 
     def record_outcome(self, outcome: str, notes: str | None, by: str, at: dt.datetime) -> bool:
         """整改验收: passed or failed. Returns True when the appointment must now be revoked."""
@@ -540,16 +523,10 @@ class Rectification:
         self.reported_by = by
         self.reported_at = at
         self.events.append(
-            events.RectificationReported(
-                rectification_id=str(self.id),
-                evaluation_id=str(self.evaluation_id),
-                org_code=self.org_code,
-                org_path=self.org_path,
-                kind=self.kind,
-                due_on=self.due_on.isoformat(),
+            events.RectificationReported.from_aggregate(
+                self,
+                rectification_id=self.id,
                 attachments=len(attachments),
-                reported_by=by,
-                reported_at=at.isoformat(),
                 bureau_role=bureau_role,
                 bureau_org_path=bureau_org_path,
             )
@@ -567,17 +544,8 @@ class Rectification:
             return False
         self.overdue_at = at
         self.events.append(
-            events.RectificationOverdue(
-                rectification_id=str(self.id),
-                evaluation_id=str(self.evaluation_id),
-                appointment_id=str(self.appointment_id) if self.appointment_id else None,
-                org_code=self.org_code,
-                org_path=self.org_path,
-                kind=self.kind,
-                due_on=self.due_on.isoformat(),
-                reason=self.reason,
-                bureau_role=bureau_role,
-                bureau_org_path=bureau_org_path,
+            events.RectificationOverdue.from_aggregate(
+                self, rectification_id=self.id, bureau_role=bureau_role, bureau_org_path=bureau_org_path
             )
         )
         return True

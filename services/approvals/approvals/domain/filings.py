@@ -54,15 +54,7 @@ class ChangeFiling:
         filing.change = why
         filing.filed_by = "system:directory"
         filing.events.append(
-            events.FilingDue(
-                appointment_id=str(appointment.id),
-                org_code=appointment.org_code,
-                org_path=appointment.org_path,
-                person_user_id=appointment.person_user_id,
-                person_name=appointment.person_name,
-                kind=PERSON,
-                reason=why,
-            )
+            events.FilingDue.from_aggregate(appointment, appointment_id=appointment.id, kind=PERSON, reason=why)
         )
         return filing
 
@@ -139,16 +131,12 @@ class ChangeFiling:
         self.decided_by = by
         self.decided_at = at
         self.events.append(
-            events.FilingDecided(
-                appointment_id=str(appointment.id),
+            events.FilingDecided.from_aggregate(
+                self,
+                appointment_id=appointment.id,
                 org_code=appointment.org_code,
                 org_path=appointment.org_path,
-                kind=self.kind,
                 decision=decision,
-                opinion=self.opinion,
-                decided_by=by,
-                decided_at=at.isoformat(),
-                change=self.change,
             )
         )
 

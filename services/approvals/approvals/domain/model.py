@@ -142,36 +142,14 @@ class ReviewTask:
             return False
         self.overdue_at = at
         self.events.append(
-            events.TaskOverdue(
-                task_id=str(self.id),
-                case_id=str(self.case_id),
-                nomination_id=str(self.nomination_id),
-                stage_name=self.stage_name,
-                role=self.role,
-                org_code=self.org_code,
-                org_path=self.org_path,
-                due_at=self.due_at.isoformat(),
-                escalate_to_org_path=escalate_to_org_path,
-                stage_key=self.stage_key,
-                escalate_to_role=escalate_to_role,
+            events.TaskOverdue.from_aggregate(
+                self, task_id=self.id, escalate_to_org_path=escalate_to_org_path, escalate_to_role=escalate_to_role
             )
         )
         return True
 
     def assigned_event(self) -> events.TaskAssigned:
-        return events.TaskAssigned(
-            task_id=str(self.id),
-            case_id=str(self.case_id),
-            nomination_id=str(self.nomination_id),
-            stage_index=self.stage_index,
-            stage_name=self.stage_name,
-            role=self.role,
-            org_code=self.org_code,
-            org_path=self.org_path,
-            due_at=self.due_at.isoformat(),
-            school_org_path=self.school_org_path,
-            stage_key=self.stage_key,
-        )
+        return events.TaskAssigned.from_aggregate(self, task_id=self.id)
 
 
 @dataclass(frozen=True)
@@ -214,13 +192,9 @@ class ReviewCase:
         self.closed_at: dt.datetime | None = None
         self.tasks: list[ReviewTask] = []
         self.events: list[Any] = [
-            events.CaseOpened(
-                case_id=str(self.id),
-                kind=self.kind,
-                nomination_id=str(self.nomination_id),
-                round_id=str(self.round_id),
-                school_org_code=self.school_org_code,
-                school_org_path=self.school_org_path,
+            events.CaseOpened.from_aggregate(
+                self,
+                case_id=self.id,
                 stages=[
                     {k: s[k] for k in ("index", "key", "name", "role", "org_code", "org_path", "due_days")}
                     for s in self.stages
@@ -297,23 +271,17 @@ class ReviewCase:
         if outcome in (APPROVED, REJECTED):
             self.closed_at = at
         self.events.append(
-            events.ReviewDecided(
-                case_id=str(self.id),
-                task_id=str(task.id),
-                nomination_id=str(self.nomination_id),
-                round_id=str(self.round_id),
+            events.ReviewDecided.from_aggregate(
+                task,
+                case_id=self.id,
+                task_id=task.id,
+                round_id=self.round_id,
                 school_org_path=self.school_org_path,
-                stage_index=task.stage_index,
-                stage_name=task.stage_name,
                 decision=decision,
-                opinion=task.opinion,
                 decided_by=decided_by,
                 on_behalf_of=on_behalf_of,
-                decided_at=at.isoformat(),
+                decided_at=at,
                 outcome=outcome,
-                seal_unit_name=task.seal_unit_name,
-                seal_date=task.seal_date.isoformat() if task.seal_date else None,
-                stage_key=task.stage_key,
             )
         )
         if outcome == IN_REVIEW:
@@ -444,28 +412,17 @@ class Appointment:
         self.created_at = at
         self.updated_at = at
         self.events: list[Any] = []
-        made = dict(
-            appointment_id=str(self.id),
-            person_user_id=self.person_user_id,
-            person_name=self.person_name,
-            org_code=self.org_code,
-            org_path=self.org_path,
-            term_number=self.term_number,
-            starts_on=self.starts_on.isoformat(),
-            ends_on=self.ends_on.isoformat() if self.ends_on else None,
-            document_number=self.document_number,
-            round_id=str(round_id) if round_id else "",
-            nomination_id=str(nomination_id) if nomination_id else "",
-            policy_id=policy_id,
-            training_requirement=dict(training_requirement),
-            evaluation_cadences=_cadences(policy),
-        )
-        if previous_appointment_id is None:
-            self.events.append(events.AppointmentMade(**made))  # type: ignore[arg-type]
-        else:
-            self.events.append(
-                events.AppointmentRenewed(**made, previous_appointment_id=str(previous_appointment_id))  # type: ignore[arg-type]
+        made = events.AppointmentMade if previous_appointment_id is None else events.AppointmentRenewed
+        self.events.append(
+            made.from_aggregate(
+                self,
+                appointment_id=self.id,
+                round_id=str(round_id) if round_id else "",
+                nomination_id=str(nomination_id) if nomination_id else "",
+                training_requirement=dict(training_requirement),
+                evaluation_cadences=_cadences(policy),
             )
+        )
 
     def _require_active(self) -> None:
         if self.status != ACTIVE:
@@ -532,19 +489,15 @@ class Appointment:
             raise DomainError("Say what changed.", "change")
         self.updated_at = at
         self.events.append(
-            events.AppointmentFiled(
-                appointment_id=str(self.id),
-                org_path=self.org_path,
+            events.AppointmentFiled.from_aggregate(
+                self,
+                appointment_id=self.id,
                 change=change.strip(),
                 filed_by=by,
-                filed_at=at.isoformat(),
+                filed_at=at,
                 details=details,
                 bureau_org_path=self.appointing_org_path,
                 bureau_role=self.appointing_role,
-                person_user_id=self.person_user_id,
-                person_name=self.person_name,
-                org_code=self.org_code,
-                nomination_id=str(self.nomination_id) if self.nomination_id else None,
             )
         )
 
@@ -559,16 +512,8 @@ class Appointment:
         self.ended_on = at.date()
         self.updated_at = at
         self.events.append(
-            events.AppointmentRevoked(
-                appointment_id=str(self.id),
-                person_user_id=self.person_user_id,
-                org_code=self.org_code,
-                org_path=self.org_path,
-                reason=self.revoked_reason,
-                revoked_by=by,
-                revoked_at=at.isoformat(),
-                ended_on=self.ended_on.isoformat(),
-                term_number=self.term_number,
+            events.AppointmentRevoked.from_aggregate(
+                self, appointment_id=self.id, reason=self.revoked_reason, revoked_by=by, revoked_at=at
             )
         )
 
@@ -620,13 +565,9 @@ class Appointment:
         self.ended_by = by
         self.updated_at = at
         self.events.append(
-            events.AppointmentEnded(
-                appointment_id=str(self.id),
-                person_user_id=self.person_user_id,
-                org_code=self.org_code,
-                org_path=self.org_path,
-                ended_on=last_day.isoformat(),
-                term_number=self.term_number,
+            events.AppointmentEnded.from_aggregate(
+                self,
+                appointment_id=self.id,
                 reason=reason,
                 reason_zh=REASONS_ZH.get(reason),
                 ended_by=by,

@@ -14,7 +14,9 @@ from typing import Any
 from identity.domain import events
 from identity.domain.profile import TEACHING_SINCE
 from shared.clock import now as now
+from shared.contracts.identity import PROFILE_KEYS
 from shared.domain import DomainError as DomainError
+from shared.principal import ROLES as ROLES
 
 
 class OrgLevel(enum.StrEnum):
@@ -34,23 +36,6 @@ ALLOWED_CHILDREN: dict[OrgLevel, set[OrgLevel]] = {
     OrgLevel.UNIVERSITY: {OrgLevel.DEPARTMENT},
     OrgLevel.DEPARTMENT: set(),
 }
-
-ROLES = frozenset(
-    {
-        "platform_admin",
-        "city_reviewer",
-        "county_reviewer",
-        "school_admin",
-        "university_president",
-        "university_office_meeting",
-        "party_committee",
-        "training_admin",
-        "evaluator",
-        "cio",
-        "liaison",
-        "auditor",
-    }
-)
 
 PLATFORM_PATH = "/"
 
@@ -145,15 +130,9 @@ class User:
 
     PROFILE_FIELDS = ("display_name", "phone", "email", "gender", "birth_date", "org_code", "locale", "profile")
     # 避免重复采集: what the forms ask of a teacher, kept here from imports and sign-in claims (学历, 民族, 教龄,
-    # 现任行政职务, 专业技术职务, 政治面貌) and prefilled by the forms
-    PROFILE_KEYS = (
-        "education",
-        "ethnicity",
-        "teaching_years",
-        "administrative_post",
-        "professional_title",
-        "political_status",
-    )
+    # 现任行政职务, 专业技术职务, 政治面貌) and prefilled by the forms;
+    # the list is the one the user events carry (shared.contracts.identity)
+    PROFILE_KEYS = PROFILE_KEYS
 
     def __init__(
         self,

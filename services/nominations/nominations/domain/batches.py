@@ -138,20 +138,8 @@ class Batch:
             submitted_at=now,
         )
         batch.events.append(
-            events.BatchSubmitted(
-                batch_id=str(batch.id),
-                round_id=str(round_.id),
-                round_title=round_.title,
-                org_code=batch.org_code,
-                org_path=batch.org_path,
-                org_name=batch.org_name,
-                to_role=batch.to_role,
-                to_org_path=to_org_path,
-                nomination_ids=batch.nomination_ids,
-                count=len(batch.nominations),
-                opinion=opinion,
-                submitted_by=actor,
-                submitted_at=now.isoformat(),
+            events.BatchSubmitted.from_aggregate(
+                batch, batch_id=batch.id, round_title=round_.title, count=len(batch.nominations)
             )
         )
         return batch

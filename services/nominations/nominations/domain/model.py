@@ -146,21 +146,7 @@ class Round:
             notice=dict(notice or {}),
             level_deadlines=level_deadlines,
         )
-        round_.events.append(
-            events.RoundOpened(
-                round_id=str(round_.id),
-                title=title,
-                policy_id=policy.id,
-                policy_version=policy.version,
-                issuing_org_code=issuing_org_code,
-                issuing_org_path=issuing_org_path,
-                opens_at=_iso(now),
-                deadline=_iso(deadline),
-                policy=policy.document,
-                notice=round_.notice,
-                level_deadlines={k: _iso(v) for k, v in level_deadlines.items()},
-            )
-        )
+        round_.events.append(events.RoundOpened.from_aggregate(round_, round_id=round_.id))
         return round_
 
     def deadline_for(self, level: str) -> dt.datetime:
@@ -436,35 +422,26 @@ class Nomination:
         self.status = Status.RESUBMITTED if resubmission else Status.SUBMITTED
         self.submitted_at = now
         self._touch(actor, "resubmitted" if resubmission else "submitted", now, {"revision": self.revision})
-        payload: dict[str, Any] = {
-            "nomination_id": str(self.id),
-            "round_id": str(self.round_id),
-            "policy_id": self.policy_id,
-            "school_org_code": self.school_org_code,
-            "school_org_path": self.school_org_path,
-            "school_name": self.school_name,
-            "candidate_user_id": str(self.candidate_user_id),
-            "candidate_name": self.candidate.get("display_name") or self.form.get("name") or "",
-            "submitted_by": actor,
-            "submitted_at": _iso(now),
-            "revision": self.revision,
-            "form": dict(self.form),
-            "candidate": dict(self.candidate),
-            "photo_sha256": self.photo_sha256,
-            "eligibility": {
-                "eligible": True,
-                "checked_rules": list(eligibility.checked_rules),
-                # 原则上 / 一般 rules the form departs from, with the school's reason: flagged to the reviewers
-                "warnings": [
-                    {"rule": w.rule, "message_zh": w.message_zh, "exception_reason": w.exception_reason}
-                    for w in eligibility.warnings
-                ],
-            },
-        }
-        if resubmission:
-            self.events.append(events.NominationResubmitted(**payload, returned_at_stage=self.returned_at_stage))
-        else:
-            self.events.append(events.NominationSubmitted(**payload))
+        submitted = events.NominationResubmitted if resubmission else events.NominationSubmitted
+        self.events.append(
+            submitted.from_aggregate(
+                self,
+                nomination_id=self.id,
+                candidate_user_id=str(self.candidate_user_id),
+                candidate_name=self.candidate.get("display_name") or self.form.get("name") or "",
+                submitted_by=actor,
+                submitted_at=now,
+                eligibility={
+                    "eligible": True,
+                    "checked_rules": list(eligibility.checked_rules),
+                    # 原则上 / 一般 rules the form departs from, with the school's reason: flagged to the reviewers
+                    "warnings": [
+                        {"rule": w.rule, "message_zh": w.message_zh, "exception_reason": w.exception_reason}
+                        for w in eligibility.warnings
+                    ],
+                },
+            )
+        )
 
     def withdraw(self, *, actor: str, now: dt.datetime) -> None:
         if self.status in FINAL:
@@ -472,13 +449,7 @@ class Nomination:
         self.status = Status.WITHDRAWN
         self._touch(actor, "withdrawn", now)
         self.events.append(
-            events.NominationWithdrawn(
-                nomination_id=str(self.id),
-                round_id=str(self.round_id),
-                school_org_path=self.school_org_path,
-                withdrawn_by=actor,
-                withdrawn_at=_iso(now),
-            )
+            events.NominationWithdrawn.from_aggregate(self, nomination_id=self.id, withdrawn_by=actor, withdrawn_at=now)
         )
 
     def apply_review(

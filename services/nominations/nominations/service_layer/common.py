@@ -17,21 +17,13 @@ from nominations.domain.model import DomainError, Ineligible, Nomination, Round,
 from nominations.domain.policy import Eligibility, Policy, Reason
 from nominations.service_layer.unit_of_work import NominationsUnitOfWork
 from shared.errors import Conflict, NotFound, PreconditionFailed, Unprocessable, field_error
-from shared.principal import Principal
+from shared.principal import ROLES, Principal
 
 UowFactory = Callable[[], NominationsUnitOfWork]
 VersionCheck = Callable[[int], None]
 
-READ_ROLES = (
-    "platform_admin",
-    "city_reviewer",
-    "county_reviewer",
-    "school_admin",
-    "university_president",
-    "university_office_meeting",
-    "party_committee",
-    "auditor",
-)
+# Every role that reads nominations within its subtree: all but those of training, evaluation and the CIO's own.
+READ_ROLES = tuple(sorted(ROLES - {"training_admin", "evaluator", "cio", "liaison"}))
 REVEAL_ROLES = ("platform_admin", "city_reviewer", "county_reviewer", "university_president", "party_committee")
 
 

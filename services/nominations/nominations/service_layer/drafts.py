@@ -16,18 +16,9 @@ from nominations.domain.model import Change, DomainError, Nomination, sniff_evid
 from nominations.domain.policy import Policy
 from nominations.service_layer.common import READ_ROLES, VersionCheck, domain_errors, editing, sees_round
 from nominations.service_layer.unit_of_work import NominationsUnitOfWork
+from shared.contracts.identity import PROFILE_KEYS
 from shared.errors import Conflict, NotFound, Unprocessable, field_error
 from shared.principal import Principal
-
-# The directory profile's keys (identity's User.PROFILE_KEYS) a policy's form may prefill as candidate.<key>.
-PROFILE_KEYS = (
-    "education",
-    "ethnicity",
-    "teaching_years",
-    "administrative_post",
-    "professional_title",
-    "political_status",
-)
 
 
 def prefilled_profile(profile: dict[str, Any], today: dt.date) -> dict[str, Any]:

@@ -38,17 +38,24 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def _certificate(event: CertificateIssued | CertificateRevoked) -> dict[str, Any]:
+    """What both certificate events name of the certificate: enough for a row even when the revocation comes first."""
+    return {
+        "certificate_id": event.certificate_id,
+        "number": event.number,
+        "person_user_id": uuid.UUID(event.person_user_id),
+        "kind": event.kind,
+        "level": event.level,
+    }
+
+
 @consumes(CertificateIssued)
 def on_certificate_issued(event: CertificateIssued, uow: NominationsUnitOfWork) -> None:
     uow.directory.upsert(
         certificate_projection,
         "certificate_id",
         {
-            "certificate_id": event.certificate_id,
-            "number": event.number,
-            "person_user_id": uuid.UUID(event.person_user_id),
-            "kind": event.kind,
-            "level": event.level,
+            **_certificate(event),
             "issuer": event.issuer,
             "issued_on": _date(event.issued_on),
             "expires_on": _date(event.expires_on),
@@ -67,15 +74,20 @@ def on_certificate_revoked(event: CertificateRevoked, uow: NominationsUnitOfWork
         uow.directory.upsert(
             certificate_projection,
             "certificate_id",
-            {
-                "certificate_id": event.certificate_id,
-                "number": event.number,
-                "person_user_id": uuid.UUID(event.person_user_id),
-                "kind": event.kind,
-                "level": event.level,
-                **values,
-            },
+            {**_certificate(event), **values},
         )
+
+
+def _appointment(event: AppointmentMade | AppointmentClosed) -> dict[str, Any]:
+    """Whose term, where and which: what the events that make and close an appointment both name, so a closing
+    seen before the making still leaves a row."""
+    return {
+        "appointment_id": event.appointment_id,
+        "person_user_id": uuid.UUID(event.person_user_id),
+        "org_code": event.org_code,
+        "org_path": event.org_path,
+        "term_number": int(event.term_number or 1),
+    }
 
 
 @consumes(AppointmentMade)
@@ -85,11 +97,7 @@ def on_appointment(event: AppointmentMade, uow: NominationsUnitOfWork) -> None:
         appointment_projection,
         "appointment_id",
         {
-            "appointment_id": event.appointment_id,
-            "person_user_id": uuid.UUID(event.person_user_id),
-            "org_code": event.org_code,
-            "org_path": event.org_path,
-            "term_number": int(event.term_number or 1),
+            **_appointment(event),
             "starts_on": _date(event.starts_on),
             "ends_on": _date(event.ends_on),
             "status": "active",
@@ -109,14 +117,7 @@ def _appointment_closed(status: str) -> ContractHandler:
             uow.directory.upsert(
                 appointment_projection,
                 "appointment_id",
-                {
-                    "appointment_id": event.appointment_id,
-                    "person_user_id": uuid.UUID(event.person_user_id),
-                    "org_code": event.org_code,
-                    "org_path": event.org_path,
-                    "term_number": int(event.term_number or 1),
-                    **values,
-                },
+                {**_appointment(event), **values},
             )
 
     return handle

@@ -184,14 +184,12 @@ class Attendance:
         self.completed_at = now()
         self.recorded_by = by
         self.events.append(
-            events.TrainingCompleted(
-                training_id=str(training.id),
-                person_user_id=str(self.person_user_id),
-                kind=training.kind.value,
-                level=training.level.value,
-                centralized=training.centralized,
+            events.TrainingCompleted.from_aggregate(
+                training,
+                training_id=training.id,
+                person_user_id=self.person_user_id,
                 hours=hours,
-                completed_on=completed_on.isoformat(),
+                completed_on=completed_on,
                 year=completed_on.year,
             )
         )
@@ -244,20 +242,7 @@ class Certificate:
         self.revoked_by: str | None = None
         self.recorded_by = recorded_by
         self.created_at = now()
-        self.events: list[Any] = [
-            events.CertificateIssued(
-                certificate_id=str(self.id),
-                number=self.number,
-                person_user_id=str(person_user_id),
-                person_name=person_name,
-                kind=kind.value,
-                level=level.value,
-                issuer=self.issuer,
-                issued_on=issued_on.isoformat(),
-                expires_on=expires_on.isoformat() if expires_on else None,
-                training_id=str(training_id) if training_id else None,
-            )
-        ]
+        self.events: list[Any] = [events.CertificateIssued.from_aggregate(self, certificate_id=self.id)]
 
     def same_as(self, person_user_id: uuid.UUID, kind: TrainingKind, level: TrainingLevel, issued_on: dt.date) -> bool:
         """A re-recorded certificate (same number, person, kind, level, date) is the same one, not a clash."""
@@ -279,15 +264,7 @@ class Certificate:
         self.revoked_at = now()
         self.revoked_by = by
         self.events.append(
-            events.CertificateRevoked(
-                certificate_id=str(self.id),
-                number=self.number,
-                person_user_id=str(self.person_user_id),
-                kind=self.kind.value,
-                level=self.level.value,
-                reason=self.revoked_reason,
-                revoked_at=self.revoked_at.isoformat(),
-            )
+            events.CertificateRevoked.from_aggregate(self, certificate_id=self.id, reason=self.revoked_reason)
         )
 
     def standing(self, today: dt.date) -> str:

@@ -123,14 +123,8 @@ def decide_claim(
                 raise Unprocessable(errors=[field_error("note", "say why / 须说明原因")])
             values.update(status=REJECTED)
             uow.publish(
-                CertificateClaimRejected(
-                    claim_id=str(row.id),
-                    nomination_id=str(row.nomination_id),
-                    person_user_id=str(row.person_user_id),
-                    school_org_path=row.school_org_path,
-                    number=row.number,
-                    note=values["note"],
-                    decided_by=principal.subject,
+                CertificateClaimRejected.from_aggregate(
+                    row, claim_id=row.id, note=values["note"], decided_by=principal.subject
                 )
             )
         uow.session.execute(certificate_claims.update().where(c.id == claim_id).values(**values))

@@ -181,17 +181,7 @@ def check_requirements(uow: TrainingUnitOfWork, today: dt.date, check_on: tuple[
             ).first()
             if claimed is None:
                 continue
-            uow.publish(
-                RequirementUnmet(
-                    person_user_id=str(r.person_user_id),
-                    appointment_id=r.appointment_id,
-                    org_code=r.org_code,
-                    org_path=r.org_path,
-                    year=year,
-                    required=r.required,
-                    completed=r.completed,
-                )
-            )
+            uow.publish(RequirementUnmet.from_aggregate(r, year=year))
             published += 1
         if published:
             uow.audit(
