@@ -73,6 +73,7 @@ QUEUES: dict[str, list[str]] = {
     "approvals": ["approvals.reviews", "approvals.directory"],
     "training": ["training.directory", "training.appointments"],
     "notifications": ["notifications.fanout"],
+    "governance": ["governance.directory", "governance.reviews"],
 }
 # Secret keys per service beyond DATABASE_URL and AMQP_URL (values never committed).
 EXTRA_SECRET_KEYS: dict[str, list[str]] = {
