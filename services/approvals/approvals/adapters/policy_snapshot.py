@@ -231,3 +231,20 @@ def parse_policy(data: Any) -> Policy:
         publication=_publication(r, data),
         unit_levels=_unit_levels(r, data),
     )
+
+
+def parse_case_policy(data: Any) -> Policy:
+    """A case policy of approvals' own (case_policies/*.yaml: a review chain and nothing else, e.g. the project-plan
+    review) → the Policy its cases follow: no term, evaluation, training or publication."""
+    if not isinstance(data, dict) or not isinstance(data.get("id"), str) or not data["id"]:
+        raise PolicySnapshotError("a case policy needs an id")
+    r = _Reader(data["id"])
+    approval = r.mapping(data, "approval", "approval")
+    return Policy(
+        id=data["id"],
+        version=r.integer(data, "version", "version"),
+        name=str(data.get("title_zh") or data["id"]),
+        stages=_stages(r, approval),
+        resubmit_reenters=r.choice(approval, "resubmission_reenters", "approval.resubmission_reenters", RESUBMIT_MODES),
+        term=TermPolicy(length_years=None),
+    )

@@ -86,6 +86,8 @@ class ReviewDecided(_Subject):
     seal_unit_name: str | None = None
     seal_date: str | None = None
     stage_key: str | None = None
+    # addition: the case's kind (cio_nomination, project_plan); for a project_plan nomination_id is the plan's id
+    kind: str = "cio_nomination"
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""The approvals worker: consumes nominations' and identity's events, relays the outbox, runs the timers."""
+"""The approvals worker: consumes nominations', governance's and identity's events, relays the outbox, runs timers."""
 
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ REVIEWS_QUEUE = QueueSpec(
         "nominations.nomination.resubmitted",
         "nominations.nomination.withdrawn",
         "nominations.batch.submitted",
+        "governance.plan.submitted",
+        "governance.plan.resubmitted",
     ],
 )
 DIRECTORY_QUEUE = QueueSpec(
@@ -38,6 +40,9 @@ REVIEW_HANDLERS = {
     "nominations.nomination.withdrawn": reviews.on_nomination_withdrawn,
     # 报送: the county's batch reaches the city; the city's tasks of its forms may be decided
     "nominations.batch.submitted": reviews.on_batch_submitted,
+    # 信息化项目建设方案审核: a unit's plan, reviewed on the chain of case_policies/project_plan.yaml
+    "governance.plan.submitted": reviews.on_plan_submitted,
+    "governance.plan.resubmitted": reviews.on_plan_resubmitted,
 }
 DIRECTORY_HANDLERS = {
     "identity.org.upserted": reviews.on_org_upserted,

@@ -233,9 +233,7 @@ def _details(data: dict[str, Any]) -> registry.SystemDetails:
 
 
 def _system_body(system: ApplicationSystem) -> dict[str, Any]:
-    body = dict(ApplicationSystemSchema().dump(system))
-    body["overdue"] = system.overdue(clock.today())
-    return body
+    return dict(ApplicationSystemSchema().dump(system))
 
 
 @applications_blp.route("")
@@ -247,7 +245,7 @@ class Applications(MethodView):
         found = registry.list_systems(
             service().uow(), current_principal(), district=args.get("district"), overdue_only=args["overdue"]
         )
-        return {"items": [_system_body(s) for s in found]}
+        return {"items": found}
 
     @applications_blp.arguments(ApplicationSystemSchema)
     @applications_blp.response(201, ApplicationSystemSchema)

@@ -8,6 +8,7 @@ from typing import Any
 from marshmallow import Schema, fields, pre_dump, validate
 
 from governance.domain.model import AcceptanceKind, CapabilityKind, PlanStatus
+from shared import clock
 from shared.pagination import PageArgs, page_schema
 
 _NAME = validate.Length(min=1, max=200)
@@ -175,11 +176,16 @@ class ApplicationSystemSchema(Schema):
     data_exchange = fields.Boolean(load_default=False, metadata={"description": "数据交换 connected"})
     target_date = fields.Date(load_default=None, allow_none=True, metadata={"description": "due to be connected by"})
     connected = fields.Boolean(dump_only=True)
-    overdue = fields.Boolean(dump_only=True, metadata={"description": "not connected past its target date"})
+    overdue = fields.Method(
+        "_overdue", dump_only=True, metadata={"type": "boolean", "description": "not connected past its target date"}
+    )
     connected_at = fields.DateTime(dump_only=True, allow_none=True)
     created_at = fields.DateTime(dump_only=True)
     updated_at = fields.DateTime(dump_only=True)
     version = fields.Integer(dump_only=True)
+
+    def _overdue(self, system: Any) -> bool:
+        return bool(system.overdue(clock.today()))
 
 
 class ApplicationChangeSchema(ApplicationSystemSchema):
