@@ -41,11 +41,13 @@ def add_entry(
 ) -> CatalogueEntry:
     with uow:
         org = uow.orgs.get(org_code)
-        if org is None or org.level != "city":
-            raise Unprocessable(
-                "The catalogue belongs to a city bureau.", errors=[field_error("org_code", "not a known city bureau")]
-            )
+        if org is None:
+            raise Unprocessable("Unknown org.", errors=[field_error("org_code", "no organisation with this code")])
         principal.require_within(org.path, *KEEPER_ROLES, what="organisation")
+        if org.level != "city":
+            raise Unprocessable(
+                "The catalogue belongs to a city bureau.", errors=[field_error("org_code", "not a city bureau")]
+            )
         if uow.catalogue.by_code(org.path, code) is not None:
             raise Conflict("The catalogue has an entry with this code.", errors=[field_error("code", "already used")])
         entry = CatalogueEntry(
