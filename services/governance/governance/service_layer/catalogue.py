@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from governance.domain.model import CapabilityKind, CatalogueEntry, now
 from governance.service_layer.unit_of_work import GovernanceUnitOfWork
@@ -103,7 +104,10 @@ def change_entry(
             org_path=entry.org_path,
             details={"code": entry.code, "active": entry.active},
         )
-        uow.commit()
+        try:
+            uow.commit()
+        except StaleDataError as exc:
+            raise Conflict("Someone else changed this entry at the same time; read it again.") from exc
     return entry
 
 
