@@ -822,8 +822,11 @@ export interface components {
         Plan: {
             readonly acceptances?: components["schemas"]["Acceptance"][];
             attachments?: components["schemas"]["Attachment"][];
-            /** @description yuan */
-            budget: number;
+            /**
+             * Format: decimal
+             * @description yuan, e.g. "1200000.00"
+             */
+            budget: string;
             /** @default false */
             builds_data_center: boolean;
             readonly case_id?: string | null;
@@ -872,8 +875,11 @@ export interface components {
         PlanRevision: {
             readonly acceptances?: components["schemas"]["Acceptance"][];
             attachments?: components["schemas"]["Attachment"][];
-            /** @description yuan */
-            budget: number;
+            /**
+             * Format: decimal
+             * @description yuan, e.g. "1200000.00"
+             */
+            budget: string;
             /** @default false */
             builds_data_center: boolean;
             readonly case_id?: string | null;
