@@ -59,7 +59,7 @@ from shared.embedded_db import EmbeddedPostgres
 from tests.e2e.conftest import DEMO_PASSWORD, Stack, running_stack
 from tests.e2e.harness.authz import UNLIMITED_CLIENT, unlimited_session
 
-SERVICES = ("identity", "nominations", "approvals", "training", "notifications")
+SERVICES = ("identity", "nominations", "approvals", "training", "notifications", "governance")
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAIAAAADCAIAAAA2iEnWAAAAFElEQVR4nGM8ISfHwMDAxMDAgKAAFEoBCqHkTQMAAAAASUVORK5CYII="
 )

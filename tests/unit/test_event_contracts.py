@@ -30,7 +30,7 @@ from shared.events import DomainEvent
 from shared.policy import PolicyDocumentError
 from shared.service import ServiceSpec, Subscription, resolve
 
-SERVICES = ("identity", "nominations", "approvals", "training", "notifications")
+SERVICES = ("identity", "nominations", "approvals", "training", "notifications", "governance")
 
 # The directory projection (orgs, users, grants) is moving into shared with its own handlers; until then these
 # handlers read the identity events by name. Their contracts exist all the same.
