@@ -13,12 +13,13 @@ import pytest
 from flask.testing import FlaskClient
 from governance.bootstrap import GovernanceService, bootstrap
 from governance.entrypoints.web import create_app
-from governance.entrypoints.worker import DIRECTORY_HANDLERS, REVIEW_HANDLERS
+from governance.service_layer.subscriptions import DIRECTORY_HANDLERS, REVIEW_HANDLERS
 
 from shared.bus.envelope import CloudEvent
 from shared.config import Settings, load_settings
 from shared.migrations import service_dir, upgrade
 from tests.conftest import database_url
+from tests.infrastructure import Infrastructure
 from tests.tokens import TestIssuer
 
 ORGS = [
@@ -69,11 +70,11 @@ def apply_events(service: GovernanceService, events: list[CloudEvent]) -> None:
 
 
 @pytest.fixture(scope="session")
-def governance_template(infra: dict[str, str], amqp_url: str) -> Iterator[str]:
+def governance_template(infra: Infrastructure, amqp_url: str) -> Iterator[str]:
     name = f"cio_test_governance_tmpl_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(infra["pg"], autocommit=True) as conn:
+    with psycopg.connect(infra.pg, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    url = database_url(infra["pg"], name)
+    url = database_url(infra.pg, name)
     service = bootstrap(_settings(url, amqp_url), verifier=TestIssuer().verifier())
     upgrade(service_dir("governance"), url)
     apply_events(service, org_events())
@@ -81,7 +82,7 @@ def governance_template(infra: dict[str, str], amqp_url: str) -> Iterator[str]:
     try:
         yield name
     finally:
-        with psycopg.connect(infra["pg"], autocommit=True) as conn:
+        with psycopg.connect(infra.pg, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
@@ -92,17 +93,17 @@ def issuer() -> TestIssuer:
 
 @pytest.fixture
 def governance_service(
-    infra: dict[str, str], governance_template: str, amqp_url: str, issuer: TestIssuer
+    infra: Infrastructure, governance_template: str, amqp_url: str, issuer: TestIssuer
 ) -> Iterator[GovernanceService]:
     name = f"cio_test_governance_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(infra["pg"], autocommit=True) as conn:
+    with psycopg.connect(infra.pg, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{governance_template}"')
-    service = bootstrap(_settings(database_url(infra["pg"], name), amqp_url), verifier=issuer.verifier())
+    service = bootstrap(_settings(database_url(infra.pg, name), amqp_url), verifier=issuer.verifier())
     try:
         yield service
     finally:
         service.engine.dispose()
-        with psycopg.connect(infra["pg"], autocommit=True) as conn:
+        with psycopg.connect(infra.pg, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 

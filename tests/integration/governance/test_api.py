@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask.testing import FlaskClient
-from governance.adapters.orm import disabled_accounts
 from governance.bootstrap import GovernanceService
 from governance.entrypoints.web import create_app
 
 from shared.auth import ActiveAccountsOnly, directory_is_disabled
 from shared.bus.envelope import CloudEvent
+from shared.directory import directory_users
 from tests.integration.governance.conftest import (
     CITY,
     DISTRICT,
@@ -127,7 +127,7 @@ def test_a_disabled_accounts_token_is_refused_until_it_is_enabled_again(
     given = issuer.verifier()
     # the verifier the service builds in production, over the test issuer's keys
     governance_service.given_verifier = ActiveAccountsOnly(
-        given.settings, given.keys, directory_is_disabled(governance_service.session_factory, disabled_accounts)
+        given.settings, given.keys, directory_is_disabled(governance_service.session_factory, directory_users)
     )
     client = create_app(governance_service).test_client()
     headers = issuer.headers("district-1", DISTRICT)

@@ -3,16 +3,14 @@ consumer, a redelivered one applied once."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import uuid
 
 import pytest
 from flask.testing import FlaskClient
 from governance.bootstrap import GovernanceService
-from governance.entrypoints.worker import REVIEW_HANDLERS, REVIEWS_QUEUE
+from governance.declaration import SPEC
 
-from shared.bus.consumer import EventConsumer
 from shared.bus.envelope import CloudEvent
 from shared.bus.relay import OutboxRelay
 from tests.helpers import wait_until
@@ -64,9 +62,12 @@ def test_approvals_decisions_from_the_exchange_move_the_plan_once(
     broker: Broker,
     background: Background,
 ) -> None:
-    spec = dataclasses.replace(REVIEWS_QUEUE, name=f"governance.reviews.{uuid.uuid4().hex[:6]}")
-    broker._queues += [spec.name, spec.retry, spec.parking]
-    background.start_consumer(EventConsumer(broker.settings, spec, REVIEW_HANDLERS, governance_service.uow))
+    reviews = next(s for s in SPEC.subscriptions if s.queue == "governance.reviews")
+    consumer = reviews.consumer(
+        governance_service, bus=broker.settings, queue=f"governance.reviews.{uuid.uuid4().hex[:6]}"
+    )
+    broker._queues += [consumer.spec.name, consumer.spec.retry, consumer.spec.parking]
+    background.start_consumer(consumer)
     district = issuer.headers("district", DISTRICT)
     created = client.post("/api/project-plans", json=plan_body(), headers=district)
     client.post(

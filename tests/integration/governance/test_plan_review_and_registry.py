@@ -9,15 +9,16 @@ from typing import Any
 
 from flask.testing import FlaskClient
 from governance.bootstrap import GovernanceService
-from governance.entrypoints.worker import REVIEW_HANDLERS, REVIEWS_QUEUE
+from governance.declaration import SPEC
 from sqlalchemy import select
 
 from shared import clock
-from shared.bus.consumer import EventConsumer
 from shared.bus.envelope import CloudEvent
 from shared.bus.tables import outbox
 from tests.integration.governance.conftest import CITY, DISTRICT, OTHER_DISTRICT, SCHOOL, plan_body
 from tests.tokens import TestIssuer
+
+REVIEWS = next(s for s in SPEC.subscriptions if s.queue == "governance.reviews")
 
 
 def decided(plan_id: str, task: str, stage: str, decision: str, outcome: str, opinion: str | None = None) -> CloudEvent:
@@ -65,7 +66,7 @@ def test_an_approved_plan_carries_the_city_bureaus_advice_and_is_accepted_in_sta
     """宜春学院: 「阶段性验收和竣工验收」 after 乌海's 审核评估并提出合理化建议."""
     plan_id, district = submitted_plan(client, issuer)
     assert published(governance_service, "governance.plan.submitted") == ["governance.plan.submitted"]
-    consumer = EventConsumer(governance_service.settings.bus, REVIEWS_QUEUE, REVIEW_HANDLERS, governance_service.uow)
+    consumer = REVIEWS.consumer(governance_service)
     final = decided(plan_id, "t3", "decision", "approve", "approved", "建议复用市级统一身份认证")
     for e in (
         decided(plan_id, "t1", "city_review", "approve", "in_review", "同意"),
@@ -111,7 +112,7 @@ def test_a_returned_plan_is_revised_and_sent_again_as_a_resubmission(
     client: FlaskClient, issuer: TestIssuer, governance_service: GovernanceService
 ) -> None:
     plan_id, district = submitted_plan(client, issuer)
-    consumer = EventConsumer(governance_service.settings.bus, REVIEWS_QUEUE, REVIEW_HANDLERS, governance_service.uow)
+    consumer = REVIEWS.consumer(governance_service)
     consumer.process(decided(plan_id, "t1", "city_review", "return", "returned", "预算明细不全").to_json())
     read = client.get(f"/api/project-plans/{plan_id}", headers=district)
     assert read.json["status"] == "returned"
