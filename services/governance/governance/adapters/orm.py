@@ -123,6 +123,7 @@ application_systems = sa.Table(
     sa.Column("version", sa.Integer, nullable=False),
 )
 
+
 def start_mappers() -> None:
     """Map the domain classes once per process; safe to call again."""
     map_imperatively_once(

@@ -20,8 +20,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from governance.domain import events
 import shared.domain
+from governance.domain import events
 from shared.events import to_jsonable
 
 

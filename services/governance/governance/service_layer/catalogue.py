@@ -15,8 +15,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from governance.domain.model import CapabilityKind, CatalogueEntry, now
 from governance.service_layer.unit_of_work import GovernanceUnitOfWork
-from shared.principal import Principal
 from shared.errors import Conflict, NotFound, Unprocessable, field_error
+from shared.principal import Principal
 from shared.scope import path_within
 
 # the city bureau keeps the catalogue; a platform administrator may set it up for a city

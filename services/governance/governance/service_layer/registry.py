@@ -25,8 +25,8 @@ from governance.domain.model import (
 )
 from governance.service_layer.unit_of_work import GovernanceUnitOfWork
 from shared import clock
-from shared.principal import Principal
 from shared.errors import Conflict, NotFound, Unprocessable, field_error
+from shared.principal import Principal
 from shared.scope import within_any
 
 # the unit's own administrator, its district bureau and the city bureau keep the registry's lines
