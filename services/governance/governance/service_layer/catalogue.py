@@ -11,9 +11,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
 from governance.domain.model import CapabilityKind, CatalogueEntry, now
+from governance.service_layer.refusals import refusals
 from governance.service_layer.unit_of_work import GovernanceUnitOfWork
 from shared.errors import Conflict, NotFound, Unprocessable, field_error
 from shared.principal import Principal
@@ -84,7 +84,7 @@ def change_entry(
     check_version: Callable[[int], None],
     content: EntryContent,
 ) -> CatalogueEntry:
-    with uow:
+    with uow, refusals("entry"):
         entry = uow.catalogue.get(entry_id)
         if entry is None:
             raise NotFound("No such catalogue entry.")
@@ -104,10 +104,7 @@ def change_entry(
             org_path=entry.org_path,
             details={"code": entry.code, "active": entry.active},
         )
-        try:
-            uow.commit()
-        except StaleDataError as exc:
-            raise Conflict("Someone else changed this entry at the same time; read it again.") from exc
+        uow.commit()
     return entry
 
 

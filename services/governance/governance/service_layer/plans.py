@@ -10,27 +10,24 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from typing import Any
-
-from sqlalchemy.orm.exc import StaleDataError
 
 from governance.adapters import metrics
 from governance.adapters.orm import project_plans
 from governance.domain.model import (
     Acceptance,
     AcceptanceKind,
-    DomainError,
     PlanContent,
     ProjectPlan,
     duplication_flags,
     now,
 )
+from governance.service_layer.refusals import refusals
 from governance.service_layer.unit_of_work import GovernanceUnitOfWork
 from shared.contracts import consumes
 from shared.contracts.approvals import ReviewDecided
-from shared.errors import Conflict, Forbidden, NotFound, ProblemError, Unprocessable, field_error
+from shared.errors import Forbidden, NotFound, Unprocessable, field_error
 from shared.principal import Principal
 from shared.scope import within_any
 
@@ -41,24 +38,6 @@ ACCEPTOR_ROLES = ("city_reviewer",)
 READER_ROLES = (*SUBMITTER_ROLES, "city_reviewer", "platform_admin", "auditor")
 UNIT_LEVELS = ("county", "school")
 PLAN_CASE_KIND = "project_plan"
-
-
-def problem_of(exc: DomainError) -> ProblemError:
-    errors = [field_error(exc.field or "_schema", exc.message)]
-    if exc.status == 409:
-        return Conflict(exc.message, errors=errors)
-    return Unprocessable(exc.message, errors=errors)
-
-
-@contextmanager
-def _refusals() -> Iterator[None]:
-    """A domain rule's refusal, or a concurrent writer that got there first, as the API reports them."""
-    try:
-        yield
-    except DomainError as exc:
-        raise problem_of(exc) from exc
-    except StaleDataError as exc:
-        raise Conflict("Someone else changed this plan at the same time; read it again.") from exc
 
 
 def _editable_plan(
@@ -78,7 +57,7 @@ def create_plan(
     uow: GovernanceUnitOfWork, principal: Principal, unit_org_code: str, content: PlanContent
 ) -> ProjectPlan:
     """A draft plan, checked against the city platform at once: the author sees the flags before sending it."""
-    with uow, _refusals():
+    with uow, refusals("plan"):
         unit = uow.orgs.get(unit_org_code)
         if unit is None:
             raise Unprocessable(
@@ -119,7 +98,7 @@ def revise_plan(
     check_version: Callable[[int], None],
     content: PlanContent,
 ) -> ProjectPlan:
-    with uow, _refusals():
+    with uow, refusals("plan"):
         plan = _editable_plan(uow, principal, plan_id, check_version)
         flags = duplication_flags(content.declaration, uow.catalogue.covering(plan.unit_org_path))
         plan.revise(content, flags, now())
@@ -142,7 +121,7 @@ def submit_plan(
     justification: str | None,
 ) -> ProjectPlan:
     """提交项目建设方案: the flags are checked once more against today's catalogue, then the plan goes to approvals."""
-    with uow, _refusals():
+    with uow, refusals("plan"):
         plan = _editable_plan(uow, principal, plan_id, check_version)
         plan.flags = duplication_flags(plan_content(plan).declaration, uow.catalogue.covering(plan.unit_org_path))
         plan.submit(justification, principal.subject, now())
@@ -209,7 +188,7 @@ def record_acceptance(
     opinion: str | None,
 ) -> Acceptance:
     """阶段性验收 / 竣工验收, by the city bureau, with the evidence (验收材料)."""
-    with uow, _refusals():
+    with uow, refusals("plan"):
         plan = uow.plans.get(plan_id, lock=True)
         if plan is None:
             raise NotFound("No such plan.")

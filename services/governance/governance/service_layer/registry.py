@@ -12,8 +12,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy.orm.exc import StaleDataError
-
 from governance.adapters.orm import application_systems
 from governance.domain.model import (
     ApplicationSystem,
@@ -23,9 +21,10 @@ from governance.domain.model import (
     district_of,
     now,
 )
+from governance.service_layer.refusals import refusals
 from governance.service_layer.unit_of_work import GovernanceUnitOfWork
 from shared import clock
-from shared.errors import Conflict, NotFound, Unprocessable, field_error
+from shared.errors import NotFound, Unprocessable, field_error
 from shared.principal import Principal
 from shared.scope import within_any
 
@@ -83,7 +82,7 @@ def update(
     check_version: Callable[[int], None],
     details: SystemDetails,
 ) -> ApplicationSystem:
-    with uow:
+    with uow, refusals("record"):
         system = uow.applications.get(system_id)
         if system is None:
             raise NotFound("No such application system.")
@@ -108,10 +107,7 @@ def update(
                 "data_exchange": system.data_exchange,
             },
         )
-        try:
-            uow.commit()
-        except StaleDataError as exc:
-            raise Conflict("Someone else changed this record at the same time; read it again.") from exc
+        uow.commit()
     return system
 
 
