@@ -127,10 +127,17 @@ def on_nomination_resubmitted(event: NominationResubmitted, uow: ApprovalsUnitOf
         on_nomination_submitted(event, uow)
         return
     returned_at = event.returned_at_stage
-    if case.resubmit(int(event.revision or 2), int(returned_at) if returned_at is not None else None, now()):
+    _resubmit(uow, case, event.revision, int(returned_at) if returned_at is not None else None, event.submitted_by)
+
+
+def _resubmit(
+    uow: ApprovalsUnitOfWork, case: ReviewCase, revision: int | None, returned_at: int | None, by: str | None
+) -> None:
+    """A returned case sent again (a nomination or a plan): it re-enters the chain where its policy says, once."""
+    if case.resubmit(int(revision or 2), returned_at, now()):
         uow.audit(
             "case.resubmitted",
-            actor=event.submitted_by,
+            actor=by,
             target=f"case:{case.id}",
             org_path=case.school_org_path,
             details={"revision": case.revision, "stage_index": case.current_stage},
@@ -217,14 +224,7 @@ def on_plan_resubmitted(event: PlanResubmitted, uow: ApprovalsUnitOfWork) -> Non
     if case is None:
         on_plan_submitted(event, uow)
         return
-    if case.resubmit(int(event.revision or 2), None, now()):
-        uow.audit(
-            "case.resubmitted",
-            actor=event.submitted_by,
-            target=f"case:{case.id}",
-            org_path=case.school_org_path,
-            details={"revision": case.revision, "stage_index": case.current_stage},
-        )
+    _resubmit(uow, case, event.revision, None, event.submitted_by)
 
 
 # -- decisions ------------------------------------------------------------------------------------
