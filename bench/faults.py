@@ -45,7 +45,7 @@ import urllib.parse
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -56,10 +56,11 @@ import requests
 
 from bench.benchlib import emit, log
 from shared.embedded_db import EmbeddedPostgres
+from tests import infrastructure
 from tests.e2e.conftest import DEMO_PASSWORD, Stack, running_stack
 from tests.e2e.harness.authz import UNLIMITED_CLIENT, unlimited_session
 
-SERVICES = ("identity", "nominations", "approvals", "training", "notifications")
+SERVICES = ("identity", "nominations", "approvals", "training", "notifications", "governance")
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAIAAAADCAIAAAA2iEnWAAAAFElEQVR4nGM8ISfHwMDAxMDAgKAAFEoBCqHkTQMAAAAASUVORK5CYII="
 )
@@ -665,11 +666,11 @@ def run_faults(
 
 @contextlib.contextmanager
 def faults_stack(keep: bool) -> Iterator[tuple[Stack, Path]]:
-    infra = {
-        "amqp": os.environ.get("BENCH_AMQP_BASE", "amqp://guest:guest@127.0.0.1:5672/"),
-        "pg": os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
-        "docker": "",
-    }
+    infra = replace(
+        infrastructure.local(os.environ),
+        amqp=os.environ.get("BENCH_AMQP_BASE", infrastructure.LOCAL_AMQP),
+        pg=os.environ.get("BENCH_PG_ADMIN_URL", infrastructure.LOCAL_PG),
+    )
     tmp = Path(tempfile.mkdtemp(prefix="cio-faults-"))
     try:
         with running_stack(infra, tmp, unlimited_clients=(UNLIMITED_CLIENT,)) as stack:

@@ -125,9 +125,9 @@ def plan(schools: int, m: Measured, w: Workload) -> dict[str, Any]:
     pods = {name: max(PROD_WORKER_MIN if "worker" in name else PROD_WEB_MIN, n) for name, n in busy.items()}
     # vCPU: busy pods at 1 vCPU; the idle minimum at its request (web 0.1, worker 0.05); each service's primary
     # database at 1 vCPU and its two replicas at their 0.1 request; RabbitMQ 3 x 0.5; the gateway 2 x 0.05.
-    idle_web = 2 * PROD_WEB_MIN * 0.1  # training-web, notifications-web
-    idle_workers = 4 * 0.05  # identity, nominations, approvals, training
-    vcpu = sum(float(n) for n in busy.values()) + idle_web + idle_workers + 5 * 1.0 + 10 * 0.1 + 1.5 + 0.1
+    idle_web = 3 * PROD_WEB_MIN * 0.1  # training-web, notifications-web, governance-web
+    idle_workers = 5 * 0.05  # identity, nominations, approvals, training, governance
+    vcpu = sum(float(n) for n in busy.values()) + idle_web + idle_workers + 6 * 1.0 + 12 * 0.1 + 1.5 + 0.1
     nodes = max(3, math.ceil(vcpu / (NODE_VCPU * 0.8)))
     yearly = schools * w.nominations_per_school_per_year
     messages = yearly * (1 + m.events_per_case) * w.recipients_per_event

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import yaml
 
+from tests import infrastructure
 from tests.e2e.conftest import running_stack
 from tests.e2e.harness import authz
 
@@ -43,11 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=ROOT / "tests" / "authz_matrix.yaml")
     args = parser.parse_args(argv)
-    infra = {
-        "amqp": os.environ.get("TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"),
-        "pg": os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
-        "docker": "",
-    }
+    infra = infrastructure.local(os.environ)  # the servers on this machine, or those TEST_AMQP_URL/TEST_PG_URL name
     ops = authz.operations()
     with (
         tempfile.TemporaryDirectory(prefix="authz-") as tmp,

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from approvals.config import ApprovalsEnvironment
+from governance.config import GovernanceEnvironment
 from identity.config import IdentityEnvironment
 from nominations.config import NominationsEnvironment
 from notifications.config import NotificationsEnvironment
@@ -28,6 +29,7 @@ SECTIONS: tuple[tuple[str, type[EnvironmentBase]], ...] = (
     ("approvals", ApprovalsEnvironment),
     ("training", TrainingEnvironment),
     ("notifications", NotificationsEnvironment),
+    ("governance", GovernanceEnvironment),
 )
 
 

@@ -15,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-SERVICES = ("identity", "nominations", "approvals", "notifications", "training")
+SERVICES = ("identity", "nominations", "approvals", "notifications", "training", "governance")
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -426,3 +426,21 @@ def read_policy(data: Any) -> Policy:
         publication=_publication(r, data),
         unit_levels=_unit_levels(r, data),
     )
+
+
+def read_case_policy(data: Any) -> Policy:
+    """A review chain of approvals' own (approvals' case_policies/*.yaml, e.g. governance's project-plan review)
+    → the Policy its cases follow: read by the same stage reader as a snapshot, with no term, evaluation, training
+    or publication (a plan is not an appointment)."""
+    if not isinstance(data, dict) or not isinstance(data.get("id"), str) or not data["id"]:
+        raise PolicySnapshotError("a case policy needs an id")
+    r = _Reader(data["id"])
+    approval = r.mapping(data, "approval", "approval")
+    return Policy(
+        id=data["id"],
+        version=r.integer(data, "version", "version"),
+        name=str(data.get("title_zh") or data["id"]),
+        stages=_stages(r, approval),
+        resubmit_reenters=r.choice(approval, "resubmission_reenters", "approval.resubmission_reenters", RESUBMIT_MODES),
+        term=TermPolicy(length_years=None),
+    )

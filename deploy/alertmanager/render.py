@@ -8,7 +8,7 @@ notifications service so operators also see alerts in their inbox (and their Din
 platform is healthy.
 
   page     the on-call: e-mail and WeCom, at once, every hour until resolved
-  ticket   workflow alerts of nominations/approvals/training/notifications: the CIO office (e-mail and
+  ticket   workflow alerts of nominations/approvals/training/notifications/governance: the CIO office (e-mail and
            WeCom), once a day; other services' tickets go to the operators' mailbox
   warning  the operators' mailbox, every 12 hours
   every alert also goes to the platform inbox (webhook), which records it for platform_admin users
@@ -67,7 +67,7 @@ TOKEN_URLS = {
     "compose": "http://identity-web:8000/api/auth/token",
     "local": "http://127.0.0.1:8101/api/auth/token",
 }
-WORKFLOW_SERVICES = ("nominations", "approvals", "training", "notifications")
+WORKFLOW_SERVICES = ("nominations", "approvals", "training", "notifications", "governance")
 REQUIRED = (
     "ALERT_SMTP_SMARTHOST",
     "ALERT_SMTP_FROM",

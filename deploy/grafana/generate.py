@@ -647,6 +647,38 @@ SERVICE_PANELS: dict[str, list[tuple[str, list[tuple[str, str]], str]]] = {
             "short",
         ),
     ],
+    "governance": [
+        (
+            "Project plans (项目建设方案审核)",
+            [
+                (
+                    "sum by (flagged) (increase(governance_plans_submitted_total[$__rate_interval]))",
+                    "submitted, flagged={{flagged}}",
+                ),
+                (
+                    "sum by (outcome) (increase(governance_plans_decided_total[$__rate_interval]))",
+                    "decided {{outcome}}",
+                ),
+                ("sum by (kind) (increase(governance_plan_acceptances_total[$__rate_interval]))", "验收 {{kind}}"),
+            ],
+            "short",
+        ),
+        ("Plans by status", [("max by (status) (governance_plans)", "{{status}}")], "short"),
+        (
+            "Application registry (应用系统对接台账)",
+            [
+                ("max(governance_applications)", "registered"),
+                ("max(governance_applications_connected)", "connected"),
+                ("max(governance_applications_overdue)", "overdue"),
+            ],
+            "short",
+        ),
+        (
+            "Connected share",
+            [("max(governance_applications_connected) / max(governance_applications)", "connected share")],
+            "percentunit",
+        ),
+    ],
 }
 
 

@@ -16,7 +16,7 @@ from types import ModuleType
 from typing import Any
 
 from shared.bus.envelope import CloudEvent
-from shared.contracts import approvals, identity, nominations, training
+from shared.contracts import approvals, governance, identity, nominations, training
 from shared.contracts.base import ContractHandler, EventContract, consumes
 
 __all__ = [
@@ -36,6 +36,7 @@ PRODUCERS: dict[str, ModuleType] = {
     "nominations": nominations,
     "approvals": approvals,
     "training": training,
+    "governance": governance,
 }
 
 

@@ -62,7 +62,8 @@ class TaskOverdue(EventContract):
 
 
 class ReviewDecided(EventContract):
-    """`decision`: approve/return/reject; `outcome`: in_review/returned/approved/rejected."""
+    """`decision`: approve/return/reject; `outcome`: in_review/returned/approved/rejected; `kind` the case's
+    (cio_nomination, or project_plan: governance's plan review, whose final approval appoints nobody)."""
 
     event_type: ClassVar[str] = "approvals.review.decided"
     subject_field: ClassVar[str | None] = "case_id"
@@ -82,6 +83,8 @@ class ReviewDecided(EventContract):
     seal_unit_name: str | None = None
     seal_date: str | None = None
     stage_key: str | None = None
+    # addition: the case's kind (cio_nomination, project_plan); for a project_plan `nomination_id` is the plan's id
+    kind: str = "cio_nomination"
 
 
 class AppointmentMade(EventContract):

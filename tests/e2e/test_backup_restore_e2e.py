@@ -30,7 +30,7 @@ from tests.infrastructure import Infrastructure
 pytestmark = pytest.mark.e2e
 
 BACKUP = [sys.executable, str(ROOT / "scripts" / "backup.py")]
-SERVICES = {"identity", "nominations", "approvals", "training", "notifications"}
+SERVICES = {"identity", "nominations", "approvals", "training", "notifications", "governance"}
 
 
 class Client:

@@ -28,7 +28,7 @@ from tests.infrastructure import Infrastructure
 
 pytestmark = pytest.mark.integration
 
-SERVICES = ("identity", "nominations", "approvals", "training", "notifications")
+SERVICES = ("identity", "nominations", "approvals", "training", "notifications", "governance")
 
 
 @dataclasses.dataclass

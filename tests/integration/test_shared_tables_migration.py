@@ -36,6 +36,9 @@ OLD_HEADS = {
     "notifications": "0003",
     "training": "0005",
 }
+# Services born after the branch: their first revision is the one labelled `service`, with no old shape to keep.
+BORN_AFTER = ("governance",)
+SERVICES = sorted({*OLD_HEADS, *BORN_AFTER})
 NOW = dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC)
 
 
@@ -86,10 +89,25 @@ def execute(url: str, statement: str, **params: Any) -> None:
         engine.dispose()
 
 
-@pytest.mark.parametrize("service", sorted(OLD_HEADS))
+@pytest.mark.parametrize("service", SERVICES)
 def test_a_fresh_database_ends_with_the_declared_schema(database: str, service: str) -> None:
     upgrade(service_dir(service), database)
     assert differences(database, service) == []
+
+
+@pytest.mark.parametrize("service", BORN_AFTER)
+def test_a_service_born_after_the_branch_gets_the_one_append_only_trail(database: str, service: str) -> None:
+    upgrade(service_dir(service), database)
+    execute(
+        database,
+        "INSERT INTO audit_log (at, actor, action, target, org_path, outcome) "
+        "VALUES (:at, 'city', 'plan.submitted', 'p-1', '/1503', 'ok')",
+        at=NOW,
+    )
+    for statement in ("UPDATE audit_log SET actor = 'someone-else'", "DELETE FROM audit_log", "TRUNCATE audit_log"):
+        with pytest.raises(DBAPIError, match="append-only"):
+            execute(database, statement)
+    assert [r["actor"] for r in rows(database, sa.select(audit_log))] == ["city"]
 
 
 @pytest.mark.parametrize("service", sorted(OLD_HEADS))

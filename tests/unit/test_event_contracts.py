@@ -30,7 +30,7 @@ from shared.events import DomainEvent
 from shared.policy import PolicyDocumentError
 from shared.service import ServiceSpec, Subscription, resolve
 
-SERVICES = ("identity", "nominations", "approvals", "training", "notifications")
+SERVICES = ("identity", "nominations", "approvals", "training", "notifications", "governance")
 
 # Raised by notifications' own web process from Alertmanager's webhook; never on the bus.
 NOT_BUS_EVENTS = {"platform.alert.firing", "platform.alert.resolved"}

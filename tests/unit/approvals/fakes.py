@@ -7,7 +7,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from approvals.domain.model import ACTIVE, OPEN, REVOKED, Appointment, ReviewCase, ReviewTask
+from approvals.domain.model import ACTIVE, OPEN, REVOKED, Appointment, OrgNode, ReviewCase, ReviewTask
 from approvals.domain.terms import TermRecord
 
 from shared.db import Repository
@@ -52,6 +52,10 @@ class FakeCases(FakeRepository):
             self._saw(task)
         return case
 
+    def by_nomination(self, nomination_id: uuid.UUID, lock: bool = False) -> ReviewCase | None:
+        found = next((c for c in self.items.values() if c.nomination_id == nomination_id), None)
+        return None if found is None else self.get(found.id, lock)
+
     def task_owner(self, task_id: uuid.UUID) -> uuid.UUID | None:
         return next((c.id for c in self.items.values() if any(t.id == task_id for t in c.tasks)), None)
 
@@ -78,9 +82,20 @@ class FakeBatchReceipts:
         return self.nomination_ids & set(nomination_ids)
 
 
+class FakeProjections:
+    """The directory's orgs, as approvals reads them to bind a chain's stages to a case's orgs."""
+
+    def __init__(self, *orgs: OrgNode) -> None:
+        self.orgs = {o.code: o for o in orgs}
+
+    def orgs_on_path(self, path: str) -> dict[str, OrgNode]:
+        return {code: self.orgs[code] for code in path.strip("/").split("/") if code in self.orgs}
+
+
 class FakeReviewsUnitOfWork(FakeApprovalsUnitOfWork):
-    def __init__(self, *cases: ReviewCase) -> None:
+    def __init__(self, *cases: ReviewCase, orgs: tuple[OrgNode, ...] = ()) -> None:
         super().__init__()
         self.cases = FakeCases(*cases)
         self.tasks = FakeTasks(self.cases)
         self.batch_receipts = FakeBatchReceipts()
+        self.projections = FakeProjections(*orgs)

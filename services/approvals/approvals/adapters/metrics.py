@@ -83,7 +83,11 @@ def refresh_gauges(session: Session, today: dt.date | None = None) -> None:
     # A renewal is a following appointment (previous_appointment_id) or a new case for the school in review.
     following = appointments.alias("following")
     renewed = select(following.c.id).where(following.c.previous_appointment_id == a.id).exists()
-    case_open = select(c.id).where(c.school_org_code == a.org_code, c.status.in_(("in_review", "returned"))).exists()
+    case_open = (
+        select(c.id)
+        .where(c.kind == "cio_nomination", c.school_org_code == a.org_code, c.status.in_(("in_review", "returned")))
+        .exists()
+    )
     APPOINTMENTS_ENDING_WITHOUT_RENEWAL.labels(str(ENDING_WITHOUT_RENEWAL_DAYS)).set(
         session.execute(
             select(func.count()).where(

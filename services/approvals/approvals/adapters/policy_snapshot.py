@@ -6,6 +6,7 @@ needs that is missing or malformed is refused with its path, e.g. ``approval.sta
 """
 
 from shared.policy import PolicySnapshotError
+from shared.policy import read_case_policy as parse_case_policy
 from shared.policy import read_policy as parse_policy
 
-__all__ = ["PolicySnapshotError", "parse_policy"]
+__all__ = ["PolicySnapshotError", "parse_case_policy", "parse_policy"]

@@ -29,6 +29,9 @@ class StateConflict(DomainError):
 
 
 APPROVE, RETURN, REJECT = "approve", "return", "reject"
+# case kinds: a CIO nomination (its final approval appoints), or a unit's IT project plan sent by governance
+# (信息化项目建设方案审核, 乌教发〔2023〕97号: its decision gives 合理化建议 and appoints nobody)
+CIO_NOMINATION, PROJECT_PLAN = "cio_nomination", "project_plan"
 DECISIONS = (APPROVE, RETURN, REJECT)
 
 # Roles that read everything in their subtree (never decide).
@@ -167,13 +170,22 @@ class Nominee:
 
 
 class ReviewCase:
-    """审核: a nomination moving through the chain of its round's policy, one open task at a time."""
+    """审核: a nomination moving through the chain of its round's policy, one open task at a time; or (kind
+    `project_plan`) a unit's project plan through the chain of approvals' plan policy, `nomination_id` then being the
+    plan's id and `candidate_name` its title."""
 
-    def __init__(self, nominee: Nominee, policy: Policy, stages: list[ResolvedStage], at: dt.datetime) -> None:
+    def __init__(
+        self,
+        nominee: Nominee,
+        policy: Policy,
+        stages: list[ResolvedStage],
+        at: dt.datetime,
+        kind: str = CIO_NOMINATION,
+    ) -> None:
         if not stages:
             raise DomainError("The policy's approval chain has no stages.", "policy")
         self.id = uuid.uuid4()
-        self.kind = "cio_nomination"
+        self.kind = kind
         self.nomination_id = nominee.nomination_id
         self.round_id = nominee.round_id
         self.policy_id = policy.id
@@ -282,6 +294,7 @@ class ReviewCase:
                 on_behalf_of=on_behalf_of,
                 decided_at=at,
                 outcome=outcome,
+                kind=self.kind,
             )
         )
         if outcome == IN_REVIEW:

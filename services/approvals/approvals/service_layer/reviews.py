@@ -17,10 +17,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from approvals.adapters import metrics
+from approvals.adapters.case_policies import case_policy
 from approvals.adapters.policy_snapshot import parse_policy
 from approvals.domain.model import (
     APPROVE,
     APPROVED,
+    CIO_NOMINATION,
+    PROJECT_PLAN,
     READ_ALL_ROLES,
     Appointment,
     DomainError,
@@ -36,6 +39,7 @@ from approvals.domain.publication import required_publication_hold
 from approvals.service_layer import succession
 from approvals.service_layer.unit_of_work import ApprovalsUnitOfWork
 from shared.contracts import consumes
+from shared.contracts.governance import PlanResubmitted, PlanSubmitted
 from shared.contracts.nominations import (
     BatchSubmitted,
     NominationResubmitted,
@@ -123,10 +127,17 @@ def on_nomination_resubmitted(event: NominationResubmitted, uow: ApprovalsUnitOf
         on_nomination_submitted(event, uow)
         return
     returned_at = event.returned_at_stage
-    if case.resubmit(int(event.revision or 2), int(returned_at) if returned_at is not None else None, now()):
+    _resubmit(uow, case, event.revision, int(returned_at) if returned_at is not None else None, event.submitted_by)
+
+
+def _resubmit(
+    uow: ApprovalsUnitOfWork, case: ReviewCase, revision: int | None, returned_at: int | None, by: str | None
+) -> None:
+    """A returned case sent again (a nomination or a plan): it re-enters the chain where its policy says, once."""
+    if case.resubmit(int(revision or 2), returned_at, now()):
         uow.audit(
             "case.resubmitted",
-            actor=event.submitted_by,
+            actor=by,
             target=f"case:{case.id}",
             org_path=case.school_org_path,
             details={"revision": case.revision, "stage_index": case.current_stage},
@@ -161,6 +172,59 @@ def on_batch_submitted(event: BatchSubmitted, uow: ApprovalsUnitOfWork) -> None:
                 "submitted_at": dt.datetime.fromisoformat(event.submitted_at) if event.submitted_at else now(),
             }
         )
+
+
+# -- cases from governance: project plans ---------------------------------------------------------
+# the rounds' ids name policy snapshots; a plan case has no round, so its round_id names its case policy (a value no
+# round ever has: rounds get random UUIDs)
+def _plan_policy_round_id(policy_id: str, version: int) -> uuid.UUID:
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"cio:approvals:case-policy:{policy_id}:{version}")
+
+
+@consumes(PlanSubmitted)
+def on_plan_submitted(event: PlanSubmitted, uow: ApprovalsUnitOfWork) -> None:
+    """信息化项目建设方案审核 (乌教发〔2023〕97号 「提前向市教育局提交项目建设方案，由市教育局组织相关人员对建设方案进行
+    审核评估并提出合理化建议」): open a `project_plan` case on the chain of case_policies/project_plan.yaml; a plan has
+    one case, however often the event comes."""
+    plan_id = uuid.UUID(event.plan_id)
+    if uow.cases.by_nomination(plan_id) is not None:
+        return
+    policy = case_policy(PROJECT_PLAN)
+    stages = resolve_stages(policy, event.unit_org_path, uow.projections.orgs_on_path(event.unit_org_path))
+    case = ReviewCase(
+        Nominee(
+            nomination_id=plan_id,
+            round_id=_plan_policy_round_id(policy.id, policy.version),
+            school_org_code=event.unit_org_code,
+            school_org_path=event.unit_org_path,
+            school_name=event.unit_name or event.unit_org_code,
+            candidate_user_id=str(event.submitted_by),
+            candidate_name=(event.title or "")[:100],
+            revision=int(event.revision or 1),
+        ),
+        policy,
+        stages,
+        now(),
+        kind=PROJECT_PLAN,
+    )
+    uow.cases.add(case)
+    uow.audit(
+        "case.opened",
+        actor=event.submitted_by,
+        target=f"case:{case.id}",
+        org_path=case.school_org_path,
+        details={"plan_id": str(plan_id), "stages": case.stages, "flags": event.flags or []},
+    )
+
+
+@consumes(PlanResubmitted)
+def on_plan_resubmitted(event: PlanResubmitted, uow: ApprovalsUnitOfWork) -> None:
+    """The unit answered a return with a revised plan: its case starts the chain again (the policy's re-entry)."""
+    case = uow.cases.by_nomination(uuid.UUID(event.plan_id), lock=True)
+    if case is None:
+        on_plan_submitted(event, uow)
+        return
+    _resubmit(uow, case, event.revision, None, event.submitted_by)
 
 
 # -- decisions ------------------------------------------------------------------------------------
@@ -221,8 +285,12 @@ def _decide_in(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Decide, at: 
     if cmd.seal_unit_name:
         seal = Seal(cmd.seal_unit_name.strip(), cmd.seal_date or at.date())
     final = cmd.decision == APPROVE and case.is_final_stage and task.stage_index == case.current_stage
+    appoints = case.kind == CIO_NOMINATION
     appointment: Appointment | None = None
-    if final and task.status == "open" and case.status == "in_review":
+    if final and not appoints and not (cmd.opinion and cmd.opinion.strip()):
+        # 乌海: the city bureau reviews the plan 「并提出合理化建议」: the decision says them
+        raise DomainError("The decision on a project plan gives the city bureau's advice (合理化建议).", "opinion")
+    if final and appoints and task.status == "open" and case.status == "in_review":
         if not (cmd.document_number and cmd.document_number.strip()):
             raise DomainError(
                 "The final approval issues the appointment: give its document number (发文字号).", "document_number"
@@ -247,7 +315,7 @@ def _decide_in(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Decide, at: 
         on_behalf_of=on_behalf_of,
         at=at,
     )
-    if outcome == APPROVED:
+    if outcome == APPROVED and appoints:
         assert cmd.document_number is not None
         appointment = succession.appoint(
             uow,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from approvals.service_layer import appointments, reviews
 from shared import directory
 from shared.bus.consumer import Handler
+from shared.contracts.governance import PlanResubmitted, PlanSubmitted
 from shared.contracts.identity import UserUpdated
 from shared.contracts.nominations import (
     BatchSubmitted,
@@ -21,6 +22,9 @@ REVIEW_HANDLERS: dict[str, Handler] = {
     NominationWithdrawn.event_type: reviews.on_nomination_withdrawn,
     # 报送: the county's batch reaches the city; the city's tasks of its forms may be decided
     BatchSubmitted.event_type: reviews.on_batch_submitted,
+    # 信息化项目建设方案审核: a unit's plan, reviewed on the chain of case_policies/project_plan.yaml
+    PlanSubmitted.event_type: reviews.on_plan_submitted,
+    PlanResubmitted.event_type: reviews.on_plan_resubmitted,
 }
 DIRECTORY_HANDLERS: dict[str, Handler] = {
     "identity.org.upserted": directory.apply,

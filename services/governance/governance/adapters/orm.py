@@ -1,0 +1,135 @@
+"""Tables of the governance database and the imperative mapping of the domain classes (optimistic locking through
+`version_id_col` where two people may change the same record). The directory of orgs and users, the audit trail
+and the bus tables are shared's (shared.directory, shared.audit, shared.bus.tables)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import registry
+
+from governance.domain.model import (
+    Acceptance,
+    AcceptanceKind,
+    ApplicationSystem,
+    CapabilityKind,
+    CatalogueEntry,
+    PlanStatus,
+    ProjectPlan,
+)
+from shared.db import AggregateMapping, UtcDateTime, map_imperatively_once, new_metadata
+
+metadata = new_metadata()
+mapper_registry = registry(metadata=metadata)
+
+TS = UtcDateTime()
+
+
+def _enum(cls: Any, length: int = 20) -> sa.Enum:
+    return sa.Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
+
+
+# 市级平台已有功能: what the city platform provides, kept by the city bureau
+catalogue_entries = sa.Table(
+    "catalogue_entries",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("code", sa.String(64), nullable=False),
+    sa.Column("kind", _enum(CapabilityKind), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("keywords", sa.JSON, nullable=False),
+    sa.Column("description", sa.Text),
+    sa.Column("org_path", sa.String(400), nullable=False, comment="the city bureau that keeps the entry"),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("created_by", sa.String(100), nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.UniqueConstraint("org_path", "code", name="uq_catalogue_entries_org_path_code"),
+)
+
+project_plans = sa.Table(
+    "project_plans",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("unit_org_code", sa.String(32), nullable=False),
+    sa.Column("unit_org_path", sa.String(400), nullable=False, index=True),
+    sa.Column("unit_name", sa.String(200), nullable=False),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("summary", sa.Text),
+    sa.Column("budget", sa.Numeric(14, 2), nullable=False, comment="yuan"),
+    sa.Column("funding_source", sa.String(200), nullable=False),
+    sa.Column("functions", sa.JSON, nullable=False),
+    sa.Column("data_collected", sa.JSON, nullable=False),
+    sa.Column("connects_to", sa.JSON, nullable=False),
+    sa.Column("builds_data_center", sa.Boolean, nullable=False),
+    sa.Column("starts_on", sa.Date, nullable=False),
+    sa.Column("ends_on", sa.Date, nullable=False),
+    sa.Column("milestones", sa.JSON, nullable=False),
+    sa.Column("attachments", sa.JSON, nullable=False),
+    sa.Column("flags", sa.JSON, nullable=False, comment="catalogue entries the plan duplicates, as last checked"),
+    sa.Column("justification", sa.Text),
+    sa.Column("status", _enum(PlanStatus), nullable=False, index=True),
+    sa.Column("revision", sa.Integer, nullable=False),
+    sa.Column("case_id", sa.String(64)),
+    sa.Column("suggestions", sa.Text, comment="合理化建议: the deciding stage's opinion"),
+    sa.Column("reviews", sa.JSON, nullable=False, comment="the chain's decisions as approvals announced them"),
+    sa.Column("submitted_by", sa.String(100)),
+    sa.Column("submitted_at", TS),
+    sa.Column("decided_at", TS),
+    sa.Column("completed_at", TS),
+    sa.Column("created_by", sa.String(100), nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+)
+
+plan_acceptances = sa.Table(
+    "plan_acceptances",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("plan_id", sa.Uuid, sa.ForeignKey("project_plans.id"), nullable=False, index=True),
+    sa.Column("kind", _enum(AcceptanceKind), nullable=False),
+    sa.Column("accepted_on", sa.Date, nullable=False),
+    sa.Column("evidence", sa.JSON, nullable=False),
+    sa.Column("opinion", sa.Text),
+    sa.Column("recorded_by", sa.String(100), nullable=False),
+    sa.Column("recorded_at", TS, nullable=False),
+)
+
+# 应用系统对接台账
+application_systems = sa.Table(
+    "application_systems",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("org_code", sa.String(32), nullable=False),
+    sa.Column("org_path", sa.String(400), nullable=False, index=True),
+    sa.Column("org_name", sa.String(200), nullable=False),
+    sa.Column("district_code", sa.String(32), nullable=False),
+    sa.Column("district_path", sa.String(400), nullable=False, index=True),
+    sa.Column("district_name", sa.String(200), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("owner", sa.String(200), nullable=False),
+    sa.Column("purpose", sa.Text, nullable=False),
+    sa.Column("unified_identity", sa.Boolean, nullable=False),
+    sa.Column("single_sign_on", sa.Boolean, nullable=False),
+    sa.Column("data_exchange", sa.Boolean, nullable=False),
+    sa.Column("target_date", sa.Date, comment="the day it is due to be connected"),
+    sa.Column("connected_at", TS),
+    sa.Column("created_by", sa.String(100), nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+)
+
+
+def start_mappers() -> None:
+    """Map the domain classes once per process; safe to call again."""
+    map_imperatively_once(
+        mapper_registry,
+        AggregateMapping(CatalogueEntry, catalogue_entries, versioned=True),
+        AggregateMapping(ProjectPlan, project_plans, versioned=True),
+        AggregateMapping(Acceptance, plan_acceptances, raises_events=False),
+        AggregateMapping(ApplicationSystem, application_systems, versioned=True),
+    )

@@ -1,0 +1,35 @@
+"""The one place that wires the governance service's adapters together, per process, when asked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from governance.adapters.orm import start_mappers
+from governance.config import GovernanceEnvironment
+from governance.service_layer.unit_of_work import GovernanceUnitOfWork
+from shared import directory
+from shared.auth import TokenVerifier
+from shared.bootstrap import WiredService
+from shared.config import Settings, load_settings, read_environment
+
+SERVICE = "governance"
+
+
+@dataclass(kw_only=True)
+class GovernanceService(WiredService):
+    """The wired service: engine, sessions, verifier and the service's own settings of one process."""
+
+    name = SERVICE
+    unit_of_work = GovernanceUnitOfWork
+    directory_users = directory.directory_users
+
+    environment: GovernanceEnvironment
+
+
+def bootstrap(settings: Settings | None = None, verifier: TokenVerifier | None = None) -> GovernanceService:
+    start_mappers()
+    return GovernanceService(
+        settings=settings or load_settings(SERVICE),
+        environment=read_environment(GovernanceEnvironment),
+        given_verifier=verifier,
+    )
