@@ -106,6 +106,7 @@ def test_an_overdue_task_and_a_decision_tell_what_they_told() -> None:
             seal_unit_name=task.seal_unit_name,
             seal_date=task.seal_date.isoformat() if task.seal_date else None,
             stage_key=task.stage_key,
+            kind=case.kind,
         ),
     )
 
