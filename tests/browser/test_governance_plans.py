@@ -26,14 +26,18 @@ from tests.e2e.test_policies_e2e import poll
 CITY, DISTRICT, SCHOOL = "4108", "410802", "4108020001"  # 焦作市, 解放区, 解放区's demo school
 
 
-def pick_date(page: Page, where: Locator, day: dt.date) -> None:
-    """Type a day into an Element Plus date picker as a person does, and leave the field with its panel closed."""
+def pick_date(page: Page, where: Locator, day: dt.date, *, leave: Locator | None = None) -> None:
+    """Type a day into an Element Plus date picker as a person does, and leave the field with its panel closed:
+    Escape, or (in a dialog, which Escape would close) a click on `leave`."""
     box = where.locator("input")
     box.click()
     box.fill(day.isoformat())
     box.press("Enter")
     expect(box).to_have_value(day.isoformat())
-    box.press("Escape")
+    if leave is None:
+        box.press("Escape")
+    else:
+        leave.click()
     expect(page.locator(".el-picker__popper:visible")).to_have_count(0)
 
 
@@ -72,14 +76,14 @@ def test_a_district_plan_flagged_against_the_city_platform_is_revised_reviewed_a
     expect(page.locator("h1")).to_have_text("市级平台功能目录")
     page.locator("[data-test=add-entry]").click()
     dialog = page.locator("[data-test=entry-dialog]")
-    dialog.locator("[data-test=entry-org] input").fill(CITY)
-    dialog.locator("[data-test=entry-code] input").fill("统一 认证")
+    dialog.locator("[data-test=entry-org]").fill(CITY)
+    dialog.locator("[data-test=entry-code]").fill("统一 认证")
     dialog.locator("[data-test=save-entry]").click()
     expect(dialog).to_contain_text("条目代码须为 1–64 位字母、数字、点、下划线或连字符")
     expect(dialog).to_contain_text("请填写名称")
-    dialog.locator("[data-test=entry-code] input").fill(f"uia-{tag}")
-    dialog.locator("[data-test=entry-name] input").fill(function)
-    dialog.locator("[data-test=entry-keywords] input").fill(f"单点登录{tag}")
+    dialog.locator("[data-test=entry-code]").fill(f"uia-{tag}")
+    dialog.locator("[data-test=entry-name]").fill(function)
+    dialog.locator("[data-test=entry-keywords]").fill(f"单点登录{tag}")
     settled(page)
     check(page, "governance-catalogue-entry")
     dialog.locator("[data-test=save-entry]").click()
@@ -107,13 +111,13 @@ def test_a_district_plan_flagged_against_the_city_platform_is_revised_reviewed_a
     check(form_page, "governance-plan-refused")
 
     today = clock.today()
-    form.locator("[data-test=unit-org-code] input").fill(DISTRICT)
-    form.locator("[data-test=plan-title] input").fill(title)
-    form.locator("[data-test=plan-budget] input").fill("1500000")
-    form.locator("[data-test=plan-funding] input").fill("区级财政预算")
-    form.locator("[data-test=plan-functions] textarea").fill(f"智慧课堂\n区级{function}平台")
-    form.locator("[data-test=plan-data] textarea").fill("学生作业数据")
-    form.locator("[data-test=plan-connects] textarea").fill("市级教育数字基座")
+    form.locator("[data-test=unit-org-code]").fill(DISTRICT)
+    form.locator("[data-test=plan-title]").fill(title)
+    form.locator("[data-test=plan-budget]").fill("1500000")
+    form.locator("[data-test=plan-funding]").fill("区级财政预算")
+    form.locator("[data-test=plan-functions]").fill(f"智慧课堂\n区级{function}平台")
+    form.locator("[data-test=plan-data]").fill("学生作业数据")
+    form.locator("[data-test=plan-connects]").fill("市级教育数字基座")
     pick_date(form_page, form.locator("[data-test=plan-starts-on]"), today)
     pick_date(form_page, form.locator("[data-test=plan-ends-on]"), today + dt.timedelta(days=300))
     form_page.locator("[data-test=add-attachment]").click()
@@ -137,7 +141,7 @@ def test_a_district_plan_flagged_against_the_city_platform_is_revised_reviewed_a
     check(form_page, "governance-plan-flagged")
 
     # Revised: the unit drops what the city platform has; the check runs again and finds nothing; it is sent.
-    form.locator("[data-test=plan-functions] textarea").fill("智慧课堂")
+    form.locator("[data-test=plan-functions]").fill("智慧课堂")
     form_page.locator("[data-test=save-plan]").click()
     expect(checked.locator("[data-test=no-flags]")).to_be_visible()
     form_page.locator("[data-test=send-plan]").click()
@@ -199,7 +203,7 @@ def test_a_district_plan_flagged_against_the_city_platform_is_revised_reviewed_a
         pick_date(page, accept.locator("[data-test=acceptance-date]"), day)
         accept.get_by_role("textbox", name="第 1 份材料名称").fill(f"{kind}报告.pdf")
         accept.get_by_role("textbox", name="第 1 份材料地址").fill("https://files.example.cn/acceptance.pdf")
-        accept.locator("[data-test=acceptance-opinion] textarea").fill(f"{kind}合格")
+        accept.locator("[data-test=acceptance-opinion]").fill(f"{kind}合格")
         accept.locator("[data-test=record-acceptance]").click()
         expect(page.get_by_text(recorded)).to_be_visible()
     expect(page.locator("[data-test=plan-status]")).to_have_text("已竣工验收")
@@ -237,15 +241,17 @@ def test_the_registry_shows_each_districts_connected_share_and_flags_the_overdue
     for name, connected, target in lines:
         if not dialog.is_visible():
             page.locator("[data-test=register-system]").click()
-        dialog.locator("[data-test=system-org] input").fill(SCHOOL)
-        dialog.locator("[data-test=system-name] input").fill(name)
-        dialog.locator("[data-test=system-owner] input").fill("信息中心")
-        dialog.locator("[data-test=system-purpose] textarea").fill("教学管理")
+        dialog.locator("[data-test=system-org]").fill(SCHOOL)
+        dialog.locator("[data-test=system-name]").fill(name)
+        dialog.locator("[data-test=system-owner]").fill("信息中心")
+        dialog.locator("[data-test=system-purpose]").fill("教学管理")
         if connected:
             dialog.locator("[data-test=system-identity]").click()
             dialog.locator("[data-test=system-sso]").click()
         if target:
-            pick_date(page, dialog.locator("[data-test=system-target]"), target)
+            pick_date(
+                page, dialog.locator("[data-test=system-target]"), target, leave=dialog.locator(".el-dialog__title")
+            )
         dialog.locator("[data-test=save-system]").click()
         expect(page.get_by_text("台账已保存").first).to_be_visible()
         expect(dialog).to_be_hidden()
