@@ -18,6 +18,12 @@ from governance.adapters.orm import (
     project_plans,
 )
 from governance.domain.model import Acceptance, ApplicationSystem, CatalogueEntry, OrgNode, ProjectPlan
+from governance.service_layer.work_repositories import (
+    CommitteeRepository,
+    PolicyDirectory,
+    SchedulingRepository,
+    SecurityRepository,
+)
 from shared.db import SqlAlchemyUnitOfWork
 from shared.logging import get_request_id
 from shared.scope import path_within
@@ -149,12 +155,20 @@ class GovernanceUnitOfWork(SqlAlchemyUnitOfWork):
     plans: PlanRepository
     applications: ApplicationRepository
     orgs: OrgRepository
+    scheduling: SchedulingRepository
+    security: SecurityRepository
+    committees: CommitteeRepository
+    directory: PolicyDirectory
 
     def on_enter(self) -> None:
         self.catalogue = CatalogueRepository(self)
         self.plans = PlanRepository(self)
         self.applications = ApplicationRepository(self)
         self.orgs = OrgRepository(self)
+        self.scheduling = SchedulingRepository(self)
+        self.security = SecurityRepository(self)
+        self.committees = CommitteeRepository(self)
+        self.directory = PolicyDirectory(self)
 
     def audit(
         self,
