@@ -200,9 +200,7 @@ class ActionItemDone(MethodView):
 
 # -- network security work ---------------------------------------------------------------------------
 def _check_body(check: SecurityCheck) -> Any:
-    body = dict(SecurityCheckSchema().dump(check))
-    body["done"] = check.done
-    return body
+    return SecurityCheckSchema().dump(check)
 
 
 @checks_blp.route("")
@@ -215,7 +213,7 @@ class Checks(MethodView):
         found = security.list_checks(
             service().uow(), current_principal(), kind=kind.value if kind else None, open_only=args["open"]
         )
-        return {"items": [_check_body(c) for c in found]}
+        return _respond({"items": [_check_body(c) for c in found]})
 
     @checks_blp.arguments(SecurityCheckSchema)
     @checks_blp.response(201, SecurityCheckSchema)
@@ -275,7 +273,7 @@ class EmergencyPlans(MethodView):
             today=clock.today(),
             review_days=service().environment.emergency_plan_review_days,
         )
-        return {"items": [_plan_body(p) for p in found]}
+        return _respond({"items": [_plan_body(p) for p in found]})
 
 
 @emergency_blp.route("/<string:org_code>")

@@ -154,7 +154,13 @@ class FindingSchema(Schema):
     @pre_dump
     def _stored(self, finding: dict[str, Any], **_: Any) -> dict[str, Any]:
         due_on, done = _day(finding.get("due_on")), _day(finding.get("rectified_on"))
-        return {**finding, "due_on": due_on, "rectified_on": done, "overdue": done is None and due_on < clock.today()}
+        return {
+            **finding,
+            "severity": Severity(finding["severity"]),
+            "due_on": due_on,
+            "rectified_on": done,
+            "overdue": done is None and due_on < clock.today(),
+        }
 
 
 class SecurityCheckSchema(Schema):
@@ -219,6 +225,10 @@ class MemberSchema(Schema):
     title = fields.String(load_default=None, allow_none=True, validate=_NAME)
     user_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
     is_cio = fields.Boolean(load_default=False)
+
+    @pre_dump
+    def _stored(self, member: dict[str, Any], **_: Any) -> dict[str, Any]:
+        return {**member, "position": Position(member["position"])}
 
 
 class CommitteeSchema(Schema):
