@@ -1,6 +1,6 @@
-"""Governance through the gateway: 月调度 (「市教育局对各区教育信息化建设工作进行月调度」) with one district late, reminded
-once before and once after the deadline; and 宜春学院's 网络安全和信息化委员会 (第十七条 「每学期至少召开1次…由CIO召集」)
-and its 信息化联络员 (第十六条 「各部门和教学院指定1名负责人作为本部门信息化联络员」).
+"""Governance through the gateway: 月调度 (「市教育局对各区教育信息化建设工作进行月调度」) with one district
+late, reminded once before and once after the deadline; and 宜春学院's 网络安全和信息化委员会 (第十七条
+「每学期至少召开1次…由CIO召集」) and its 信息化联络员 (第十六条 「各部门和教学院指定1名负责人作为本部门信息化联络员」).
 
 The worker's check runs as the operator command does (`governance check --today`), which is how these tests move
 the calendar: the deadline and the semester are the days given to it, the stack's processes keep the real clock."""
@@ -14,9 +14,9 @@ import time
 from typing import Any
 
 import pytest
-
 from governance.domain.committee import Semester
 from governance.domain.scheduling import deadline_of, month_of
+
 from shared import clock
 from tests.e2e.conftest import ROOT, Stack
 from tests.e2e.test_policies_e2e import Client, account, new_user, open_round, poll, tag
