@@ -154,7 +154,9 @@ def test_a_district_missing_its_report_is_reminded_once_before_and_once_after_th
             scheduling.check_reporting(governance_service.uow(), day, rules)
         sent = published(governance_service, "governance.report.reminder_due")
         return [
-            (r["district_code"], r["kind"]) for r in sent if r["month"] == month and r["district_path"][:6] == "/1503/"
+            (r["district_code"], r["reminder"])
+            for r in sent
+            if r["month"] == month and r["district_path"][:6] == "/1503/"
         ]
 
     assert reminded_after(dt.date(2026, 3, 21)) == []  # too early for the reminder

@@ -121,8 +121,8 @@ class ReportSubmitted(DomainEvent):
 
 @dataclass
 class ReportReminderDue(DomainEvent):
-    """A district has not reported its month: once before the deadline (`before`), once after it (`after`);
-    notifications tells the district bureau."""
+    """A district has not reported its month: `reminder` once before the deadline (`before`), once after it
+    (`after`); notifications tells the district bureau."""
 
     event_type: ClassVar[str] = "governance.report.reminder_due"
     district_code: str
@@ -130,11 +130,11 @@ class ReportReminderDue(DomainEvent):
     district_name: str
     month: str
     deadline: str
-    kind: str
+    reminder: str
 
     @property
     def subject(self) -> str:
-        return f"{self.district_code}:{self.month}:{self.kind}"
+        return f"{self.district_code}:{self.month}:{self.reminder}"
 
 
 @dataclass

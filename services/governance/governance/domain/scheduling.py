@@ -185,7 +185,7 @@ def reporting_overview(
                 submitted_at=report.submitted_at if report else None,
                 late=report.late if report else False,
                 overdue=report is None and today > deadline,
-                reminders=sorted(reminders.get(district.code, []), key=list(ReminderKind).index),
+                reminders=[k.value for k in ReminderKind if k.value in reminders.get(district.code, [])],
             )
         )
     return lines

@@ -217,7 +217,7 @@ def check_reporting(uow: GovernanceUnitOfWork, today: dt.date, rules: ReportingR
                         district_name=district.name,
                         month=month,
                         deadline=rules.deadline(month).isoformat(),
-                        kind=kind.value,
+                        reminder=kind.value,
                     )
                 )
                 metrics.REPORT_REMINDERS.labels(kind.value).inc()
