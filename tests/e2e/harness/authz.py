@@ -4,7 +4,8 @@ demo role has a record inside its subtree and one outside it where such a record
 
 Built through the gateway as the journeys do (SPEC §6): a candidate per school with a certificate, a round, a
 nomination submitted and approved up the chain to an appointment, a change filing, a delegation, a training per
-county, inbox messages. Shared by tests/e2e/test_authz_matrix_e2e.py and scripts/authz_matrix.py.
+county, inbox messages, and governance's catalogue entry, a plan per county and a registered system per school.
+Shared by tests/e2e/test_authz_matrix_e2e.py and scripts/authz_matrix.py.
 """
 
 from __future__ import annotations
@@ -330,6 +331,43 @@ def build(stack: Stack) -> World:
         delegation = wait_until(delegated, 30, 0.3, "approvals knows the deputy's grant")
         world.add("delegation", delegation["id"], county_path)
 
+    # Governance: the city's catalogue, a plan per county (信息化项目建设方案), a registered system per school.
+    entry = city.call(
+        "POST",
+        "/api/platform-catalogue",
+        expect=201,
+        json={"org_code": "4108", "code": f"authz-{uuid.uuid4().hex[:6]}", "kind": "function", "name": "矩阵统一认证"},
+    ).json()
+    world.add("catalogue_entry", entry["id"], "/4108")
+    for side, (code, path) in SCHOOLS.items():
+        county_path = path.rsplit("/", 1)[0]
+        plan_body = {
+            "unit_org_code": county_path.rsplit("/", 1)[1],
+            "title": "矩阵测试项目",
+            "budget": "1000.00",
+            "funding_source": "区级财政",
+            "functions": ["智慧课堂"],
+            "starts_on": today,
+            "ends_on": today,
+        }
+
+        def planned(county: Client = counties[side], body: dict[str, Any] = plan_body) -> Any:
+            made = county.call("POST", "/api/project-plans", expect=None, json=body)
+            return made.json() if made.status_code == 201 else None  # governance learns the orgs by events
+
+        world.add("plan", wait_until(planned, 30, 0.3, "governance knows the county")["id"], county_path)
+        system = (
+            schools[side]
+            .call(
+                "POST",
+                "/api/application-systems",
+                expect=201,
+                json={"org_code": code, "name": "矩阵应用", "owner": "信息中心", "purpose": "教学"},
+            )
+            .json()
+        )
+        world.add("application", system["id"], path)
+
     # Inbox messages: each demo account's own (the journeys told the reviewers and schools).
     for role in ROLES:
         items = Client(stack, role).call("GET", "/api/inbox").json()["items"]
@@ -344,7 +382,7 @@ def build(stack: Stack) -> World:
 # -- the matrix: operations from the OpenAPI documents, cells per role and place -----------------------------
 
 OPENAPI_DIR = Path(__file__).resolve().parents[3] / "portal" / "openapi"
-SERVICES = ("identity", "nominations", "approvals", "training", "notifications")
+SERVICES = ("identity", "nominations", "approvals", "training", "notifications", "governance")
 METHODS = ("get", "post", "put", "patch", "delete")
 # Operations anyone may call without a token (sign-in, keys, the browser's single sign-on, public certificate
 # verification): the matrix has nothing to say about them; the data lists each with its reason.
@@ -381,6 +419,9 @@ PARAM_KINDS = {
     "objection_id": "objection",
     "attachment_id": "attachment",
     "claim_id": "claim",
+    "entry_id": "catalogue_entry",
+    "plan_id": "plan",
+    "system_id": "application",
 }
 # Record kinds whose two path parameters come as one "a/b" value.
 PAIRED = {
@@ -392,7 +433,15 @@ PAIRED = {
     "attachment": ("rectification_id", "attachment_id"),
 }
 # Fields (body or query) that name an org: filled with an org in or out of the caller's subtree.
-ORG_FIELDS = ("org_code", "school_org_code", "issuing_org_code", "organiser_org_code", "parent_code", "org")
+ORG_FIELDS = (
+    "org_code",
+    "school_org_code",
+    "issuing_org_code",
+    "organiser_org_code",
+    "parent_code",
+    "org",
+    "unit_org_code",
+)
 ORG_PATH_FIELDS = ("org_path",)
 # Body fields that name a record: filled with the record of the same place.
 ID_FIELDS = {
@@ -556,6 +605,11 @@ BODIES: dict[str, dict[str, Any]] = {
     "POST /api/tasks/delegations": {"role": "county_reviewer"},
     "POST /api/evaluations": {"kind": "annual", "period": 2026},
     "POST /api/users/{user_id}/grants": {"role": "evaluator"},
+    "POST /api/platform-catalogue": {"code": "authz-matrix", "kind": "function"},
+    "POST /api/project-plans/{plan_id}/acceptances": {
+        "kind": "stage",
+        "evidence": [{"name": "验收报告", "url": "https://files.example.cn/acceptance.pdf"}],
+    },
 }
 FILES = {"multipart/form-data": {"file": ("authz.csv", "编号,姓名\n".encode(), "text/csv")}}
 

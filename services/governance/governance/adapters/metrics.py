@@ -48,7 +48,7 @@ APPLICATIONS_OVERDUE = Gauge(
 
 def refresh_gauges(session: Session) -> None:
     """Read the counts the gauges show from the database (the worker's timer)."""
-    counts = dict(
+    counts: dict[str, int] = dict(
         session.execute(select(project_plans.c.status, func.count()).group_by(project_plans.c.status)).tuples().all()
     )
     for status in ("draft", "in_review", "returned", "approved", "rejected", "completed"):

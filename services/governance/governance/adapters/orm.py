@@ -137,6 +137,15 @@ orgs = sa.Table(
     sa.Column("path", sa.String(400), nullable=False, index=True),
 )
 
+# The directory's 停用: accounts identity disabled (identity.user.updated), whose access tokens this service refuses.
+disabled_accounts = sa.Table(
+    "disabled_accounts",
+    metadata,
+    sa.Column("user_id", sa.String(64), primary_key=True),
+    sa.Column("is_active", sa.Boolean, nullable=False, comment="false while disabled; re-enabled rows are true"),
+    sa.Column("updated_at", TS, nullable=False),
+)
+
 audit_log = sa.Table(
     "audit_log",
     metadata,

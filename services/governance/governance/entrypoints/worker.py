@@ -17,7 +17,7 @@ from shared.bus.topology import QueueSpec
 from shared.service import worker_main
 from shared.worker import Component, PeriodicTask
 
-DIRECTORY_HANDLERS = {"identity.org.upserted": plans.on_org_upserted}
+DIRECTORY_HANDLERS = {"identity.org.upserted": plans.on_org_upserted, "identity.user.updated": plans.on_user_updated}
 REVIEW_HANDLERS = {"approvals.review.decided": plans.on_review_decided}
 DIRECTORY_QUEUE = QueueSpec("governance.directory", sorted(DIRECTORY_HANDLERS))
 REVIEWS_QUEUE = QueueSpec("governance.reviews", sorted(REVIEW_HANDLERS))
