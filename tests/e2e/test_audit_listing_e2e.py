@@ -16,7 +16,7 @@ from tests.e2e.conftest import DEMO_PASSWORD, Stack, token
 
 pytestmark = pytest.mark.e2e
 
-SERVICES = ("identity", "nominations", "approvals", "training", "notifications")
+SERVICES = ("identity", "nominations", "approvals", "training", "notifications", "governance")
 COUNTY_AUDITOR_PASSWORD = "county-auditor-password-2026"
 
 

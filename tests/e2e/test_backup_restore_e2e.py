@@ -29,7 +29,7 @@ from tests.helpers import wait_until
 pytestmark = pytest.mark.e2e
 
 BACKUP = [sys.executable, str(ROOT / "scripts" / "backup.py")]
-SERVICES = {"identity", "nominations", "approvals", "training", "notifications"}
+SERVICES = {"identity", "nominations", "approvals", "training", "notifications", "governance"}
 
 
 class Client:

@@ -27,6 +27,7 @@ import requests
 import yaml
 
 from deploy.prometheus import render as prometheus_render
+from shared import clock
 from tests.conftest import ROOT
 from tests.e2e.conftest import Stack, token
 from tests.helpers import wait_until
@@ -65,6 +66,9 @@ QUIET_UNTIL_IT_HAPPENS = {
     "notifications_messages_total",
     "notifications_reminders_sent_total",
     "notifications_reminders_cancelled_total",
+    # Governance: no plan is decided or accepted (approvals' chain is not walked here).
+    "governance_plans_decided_total",
+    "governance_plan_acceptances_total",
     # Training: no spreadsheet import is run.
     "training_import_jobs_total",
     "training_import_rows_total",
@@ -248,6 +252,33 @@ def _drive_traffic(stack: Stack) -> None:
 
     wait_until(created, timeout=30, interval=0.3, message="nominations knows the candidate")
     school.call("GET", "/api/nominations")
+    # governance: a district's plan sent to the city (an event out, a case in approvals), a registered system
+    district = Client(stack, "county.reviewer")
+    today = clock.today().isoformat()
+    plan_body = {
+        "unit_org_code": "410802",
+        "title": "观测项目",
+        "budget": "1000.00",
+        "funding_source": "区级财政",
+        "functions": ["智慧课堂"],
+        "starts_on": today,
+        "ends_on": today,
+    }
+
+    def planned() -> requests.Response | None:
+        r = district.call("POST", "/api/project-plans", expect=None, json=plan_body)
+        return r if r.status_code == 201 else None  # 422 until governance has the org from identity's event
+
+    plan = wait_until(planned, timeout=30, interval=0.3, message="governance knows the district")
+    district.call(
+        "POST", f"/api/project-plans/{plan.json()['id']}/submit", json={}, headers={"If-Match": plan.headers["ETag"]}
+    )
+    school.call(
+        "POST",
+        "/api/application-systems",
+        expect=201,
+        json={"org_code": "4108020001", "name": "观测应用", "owner": "信息中心", "purpose": "教学"},
+    )
 
 
 def _query(base: str, expr: str) -> list[object]:

@@ -28,7 +28,7 @@ import openapiTS, { astToString } from 'openapi-typescript'
 const input = process.argv.at(-1)
 process.stdout.write(astToString(await openapiTS(new URL(`file://${input}`))))
 """
-SERVICES = ("identity", "nominations", "approvals", "training", "notifications")
+SERVICES = ("identity", "nominations", "approvals", "training", "notifications", "governance")
 
 
 def _without_header(text: str) -> str:

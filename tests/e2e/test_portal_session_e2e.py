@@ -104,7 +104,7 @@ def test_signing_out_ends_the_session(stack: Stack) -> None:
     assert replay.status_code == 401
 
 
-@pytest.mark.parametrize("service", ["identity", "nominations", "approvals", "training", "notifications"])
+@pytest.mark.parametrize("service", ["identity", "nominations", "approvals", "training", "notifications", "governance"])
 def test_swagger_ui_pages_load_their_files_from_the_gateway(stack: Stack, service: str) -> None:
     page = requests.get(f"{stack.gateway}/openapi/{service}/docs", timeout=10)
     assert page.status_code == 200

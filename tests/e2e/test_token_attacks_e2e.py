@@ -38,6 +38,7 @@ PROBES = {
     "approvals": "/api/tasks",
     "training": "/api/trainings",
     "notifications": "/api/inbox",
+    "governance": "/api/project-plans",
 }
 
 

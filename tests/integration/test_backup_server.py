@@ -27,7 +27,7 @@ from tests.conftest import ROOT, database_url
 
 pytestmark = pytest.mark.integration
 
-SERVICES = ("identity", "nominations", "approvals", "training", "notifications")
+SERVICES = ("identity", "nominations", "approvals", "training", "notifications", "governance")
 
 
 @dataclasses.dataclass

@@ -16,7 +16,7 @@ from shared.config import ConfigError, load_settings
 from shared.db import UtcDateTime, make_engine, new_metadata
 from tests.helpers import wait_until
 
-SERVICES = ["identity", "nominations", "approvals", "training", "notifications"]
+SERVICES = ["identity", "nominations", "approvals", "training", "notifications", "governance"]
 
 
 def _all_metadata() -> list[sa.MetaData]:

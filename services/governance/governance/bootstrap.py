@@ -8,10 +8,10 @@ from functools import cached_property
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from governance.adapters.orm import start_mappers
+from governance.adapters.orm import disabled_accounts, start_mappers
 from governance.config import GovernanceEnvironment
 from governance.service_layer.unit_of_work import GovernanceUnitOfWork
-from shared.auth import JwksKeys, TokenVerifier
+from shared.auth import ActiveAccountsOnly, JwksKeys, TokenVerifier, directory_is_disabled
 from shared.config import Settings, load_settings, read_environment
 from shared.db import make_engine, make_session_factory
 
@@ -42,7 +42,11 @@ class GovernanceService:
         if self.given_verifier is not None:
             return self.given_verifier
         auth = self.settings.auth
-        return TokenVerifier(auth, JwksKeys.from_url(auth.jwks_url, auth.jwks_cache_seconds))
+        return ActiveAccountsOnly(
+            auth,
+            JwksKeys.from_url(auth.jwks_url, auth.jwks_cache_seconds),
+            directory_is_disabled(self.session_factory, disabled_accounts),
+        )
 
 
 def bootstrap(settings: Settings | None = None, verifier: TokenVerifier | None = None) -> GovernanceService:

@@ -4,7 +4,8 @@ demo role has a record inside its subtree and one outside it where such a record
 
 Built through the gateway as the journeys do (SPEC §6): a candidate per school with a certificate, a round, a
 nomination submitted and approved up the chain to an appointment, a change filing, a delegation, a training per
-county, inbox messages. Shared by tests/e2e/test_authz_matrix_e2e.py and scripts/authz_matrix.py.
+county, inbox messages, and governance's catalogue entry, a plan per county and a registered system per school.
+Shared by tests/e2e/test_authz_matrix_e2e.py and scripts/authz_matrix.py.
 """
 
 from __future__ import annotations
@@ -330,6 +331,104 @@ def build(stack: Stack) -> World:
         delegation = wait_until(delegated, 30, 0.3, "approvals knows the deputy's grant")
         world.add("delegation", delegation["id"], county_path)
 
+    # Governance: the city's catalogue, a plan per county (信息化项目建设方案), a registered system per school.
+    entry = city.call(
+        "POST",
+        "/api/platform-catalogue",
+        expect=201,
+        json={"org_code": "4108", "code": f"authz-{uuid.uuid4().hex[:6]}", "kind": "function", "name": "矩阵统一认证"},
+    ).json()
+    world.add("catalogue_entry", entry["id"], "/4108")
+    for side, (code, path) in SCHOOLS.items():
+        county_path = path.rsplit("/", 1)[0]
+        plan_body = {
+            "unit_org_code": county_path.rsplit("/", 1)[1],
+            "title": "矩阵测试项目",
+            "budget": "1000.00",
+            "funding_source": "区级财政",
+            "functions": ["智慧课堂"],
+            "starts_on": today,
+            "ends_on": today,
+        }
+
+        def planned(county: Client = counties[side], body: dict[str, Any] = plan_body) -> Any:
+            made = county.call("POST", "/api/project-plans", expect=None, json=body)
+            return made.json() if made.status_code == 201 else None  # governance learns the orgs by events
+
+        world.add("plan", wait_until(planned, 30, 0.3, "governance knows the county")["id"], county_path)
+        system = (
+            schools[side]
+            .call(
+                "POST",
+                "/api/application-systems",
+                expect=201,
+                json={"org_code": code, "name": "矩阵应用", "owner": "信息中心", "purpose": "教学"},
+            )
+            .json()
+        )
+        world.add("application", system["id"], path)
+
+    # 月调度, network security work: this month's report and a scheduling meeting (with an action item) per county,
+    # an inspection (with a finding) and an emergency plan per school; 宜春学院's committee.
+    month = clock.today().strftime("%Y-%m")
+    for side, (code, path) in SCHOOLS.items():
+        county_path = path.rsplit("/", 1)[0]
+        county, district = counties[side], county_path.rsplit("/", 1)[1]
+        report = county.call(
+            "POST",
+            "/api/progress-reports",
+            expect=201,
+            json={"district_code": district, "month": month, "overall": "矩阵"},
+        ).json()
+        world.add("report", report["id"], county_path)
+        meeting = county.call(
+            "POST",
+            "/api/scheduling-meetings",
+            expect=201,
+            json={
+                "org_code": district,
+                "held_on": today,
+                "title": "矩阵调度会",
+                "attendees": ["矩阵"],
+                "minutes": "矩阵",
+                "action_items": [{"title": "矩阵", "owner": "矩阵", "due_on": today}],
+            },
+        ).json()
+        world.add("meeting", meeting["id"], county_path)
+        world.add("action_item", f"{meeting['id']}/{meeting['action_items'][0]['id']}", county_path)
+        check = county.call(
+            "POST",
+            "/api/security-checks",
+            expect=201,
+            json={
+                "org_code": code,
+                "kind": "inspection",
+                "held_on": today,
+                "title": "矩阵检查",
+                "findings": [{"description": "矩阵", "severity": "low", "rectification": "矩阵", "due_on": today}],
+            },
+        ).json()
+        world.add("security_check", check["id"], path)
+        world.add("finding", f"{check['id']}/{check['findings'][0]['id']}", path)
+        schools[side].call(
+            "PUT",
+            f"/api/emergency-plans/{code}",
+            expect=201,
+            json={"title": "矩阵预案", "document_url": "https://files.example.cn/p.pdf", "last_reviewed_on": today},
+        )
+    Client(stack, "president").call(
+        "PUT",
+        "/api/committees/10417",
+        expect=201,
+        json={
+            "name": "矩阵委员会",
+            "members": [
+                {"name": "校长", "position": "director"},
+                {"name": "CIO", "position": "deputy_director", "is_cio": True},
+            ],
+        },
+    )
+
     # Inbox messages: each demo account's own (the journeys told the reviewers and schools).
     for role in ROLES:
         items = Client(stack, role).call("GET", "/api/inbox").json()["items"]
@@ -344,7 +443,7 @@ def build(stack: Stack) -> World:
 # -- the matrix: operations from the OpenAPI documents, cells per role and place -----------------------------
 
 OPENAPI_DIR = Path(__file__).resolve().parents[3] / "portal" / "openapi"
-SERVICES = ("identity", "nominations", "approvals", "training", "notifications")
+SERVICES = ("identity", "nominations", "approvals", "training", "notifications", "governance")
 METHODS = ("get", "post", "put", "patch", "delete")
 # Operations anyone may call without a token (sign-in, keys, the browser's single sign-on, public certificate
 # verification): the matrix has nothing to say about them; the data lists each with its reason.
@@ -381,6 +480,15 @@ PARAM_KINDS = {
     "objection_id": "objection",
     "attachment_id": "attachment",
     "claim_id": "claim",
+    "entry_id": "catalogue_entry",
+    "plan_id": "plan",
+    "system_id": "application",
+    "org_code": "org",
+    "report_id": "report",
+    "meeting_id": "meeting",
+    "item_id": "action_item",
+    "check_id": "security_check",
+    "finding_id": "finding",
 }
 # Record kinds whose two path parameters come as one "a/b" value.
 PAIRED = {
@@ -390,9 +498,20 @@ PAIRED = {
     "batch": ("round_id", "batch_id"),
     "objection": ("publication_id", "objection_id"),
     "attachment": ("rectification_id", "attachment_id"),
+    "action_item": ("meeting_id", "item_id"),
+    "finding": ("check_id", "finding_id"),
 }
 # Fields (body or query) that name an org: filled with an org in or out of the caller's subtree.
-ORG_FIELDS = ("org_code", "school_org_code", "issuing_org_code", "organiser_org_code", "parent_code", "org")
+ORG_FIELDS = (
+    "org_code",
+    "school_org_code",
+    "issuing_org_code",
+    "organiser_org_code",
+    "parent_code",
+    "org",
+    "unit_org_code",
+    "district_code",
+)
 ORG_PATH_FIELDS = ("org_path",)
 # Body fields that name a record: filled with the record of the same place.
 ID_FIELDS = {
@@ -556,6 +675,17 @@ BODIES: dict[str, dict[str, Any]] = {
     "POST /api/tasks/delegations": {"role": "county_reviewer"},
     "POST /api/evaluations": {"kind": "annual", "period": 2026},
     "POST /api/users/{user_id}/grants": {"role": "evaluator"},
+    "POST /api/platform-catalogue": {"code": "authz-matrix", "kind": "function"},
+    "POST /api/project-plans/{plan_id}/acceptances": {
+        "kind": "stage",
+        "evidence": [{"name": "验收报告", "url": "https://files.example.cn/acceptance.pdf"}],
+    },
+    "POST /api/progress-reports": {"month": clock.today().strftime("%Y-%m")},
+    "POST /api/scheduling-meetings": {"attendees": ["矩阵"]},
+    "POST /api/committees/{org_code}/meetings": {"attendees": ["矩阵"]},
+    "POST /api/security-checks/{check_id}/findings/{finding_id}/rectification": {
+        "evidence": [{"name": "整改报告", "url": "https://files.example.cn/fix.pdf"}]
+    },
 }
 FILES = {"multipart/form-data": {"file": ("authz.csv", "编号,姓名\n".encode(), "text/csv")}}
 

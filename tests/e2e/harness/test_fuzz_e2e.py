@@ -98,6 +98,12 @@ def test_fuzz_training(case: Any, fuzz_client: dict[str, Any]) -> None:
     _fuzz(case, fuzz_client)
 
 
+@SCHEMAS["governance"].parametrize()
+@FUZZ_SETTINGS
+def test_fuzz_governance(case: Any, fuzz_client: dict[str, Any]) -> None:
+    _fuzz(case, fuzz_client)
+
+
 @SCHEMAS["notifications"].parametrize()
 @FUZZ_SETTINGS
 def test_fuzz_notifications(case: Any, fuzz_client: dict[str, Any]) -> None:

@@ -13,7 +13,7 @@ import pytest
 from flask.testing import FlaskClient
 from governance.bootstrap import GovernanceService, bootstrap
 from governance.entrypoints.web import create_app
-from governance.service_layer import plans
+from governance.entrypoints.worker import DIRECTORY_HANDLERS, REVIEW_HANDLERS
 
 from shared.bus.envelope import CloudEvent
 from shared.config import Settings, load_settings
@@ -61,7 +61,7 @@ def org_events() -> list[CloudEvent]:
 
 def apply_events(service: GovernanceService, events: list[CloudEvent]) -> None:
     """Feed events to the handlers as the consumer would (one unit of work each)."""
-    handlers = {"identity.org.upserted": plans.on_org_upserted, "approvals.review.decided": plans.on_review_decided}
+    handlers = {**DIRECTORY_HANDLERS, **REVIEW_HANDLERS}
     for event in events:
         with service.uow() as uow:
             handlers[event.type](event, uow)

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from flask.testing import FlaskClient
+from governance.adapters.orm import disabled_accounts
+from governance.bootstrap import GovernanceService
+from governance.entrypoints.web import create_app
 
+from shared.auth import ActiveAccountsOnly, directory_is_disabled
+from shared.bus.envelope import CloudEvent
 from tests.integration.governance.conftest import (
     CITY,
     DISTRICT,
@@ -11,6 +16,7 @@ from tests.integration.governance.conftest import (
     OTHER_DISTRICT,
     SCHOOL,
     add_catalogue_entry,
+    apply_events,
     plan_body,
 )
 from tests.tokens import TestIssuer
@@ -112,3 +118,24 @@ def test_plans_of_other_districts_do_not_exist_for_a_district(client: FlaskClien
         "/api/project-plans", json=plan_body(unit_org_code="150303"), headers=issuer.headers("d", DISTRICT)
     )
     assert elsewhere.status_code == 404
+
+
+def test_a_disabled_accounts_token_is_refused_until_it_is_enabled_again(
+    issuer: TestIssuer, governance_service: GovernanceService
+) -> None:
+    """停用: identity disables an account; its tokens, still unexpired, stop working here too."""
+    given = issuer.verifier()
+    # the verifier the service builds in production, over the test issuer's keys
+    governance_service.given_verifier = ActiveAccountsOnly(
+        given.settings, given.keys, directory_is_disabled(governance_service.session_factory, disabled_accounts)
+    )
+    client = create_app(governance_service).test_client()
+    headers = issuer.headers("district-1", DISTRICT)
+    assert client.get("/api/project-plans", headers=headers).status_code == 200
+    user = {"user_id": "district-1", "username": "d1", "display_name": "区审核员", "org_code": "150302"}
+    for active, expected in ((False, 401), (True, 200)):
+        event = CloudEvent(
+            "identity.user.updated", "/cio/identity", {"user": {**user, "is_active": active}, "changed": ["is_active"]}
+        )
+        apply_events(governance_service, [event])
+        assert client.get("/api/project-plans", headers=headers).status_code == expected

@@ -99,3 +99,123 @@ class ApplicationIntegrationChanged(DomainEvent):
     @property
     def subject(self) -> str:
         return self.application_id
+
+
+# -- 月调度, network security work, Yichun's committee --------------------------------------------------
+@dataclass
+class ReportSubmitted(DomainEvent):
+    """A district's 月调度 progress report for a month (`late`: after the month's deadline)."""
+
+    event_type: ClassVar[str] = "governance.report.submitted"
+    report_id: str
+    district_code: str
+    district_path: str
+    month: str
+    late: bool
+    submitted_by: str
+
+    @property
+    def subject(self) -> str:
+        return self.report_id
+
+
+@dataclass
+class ReportReminderDue(DomainEvent):
+    """A district has not reported its month: `reminder` once before the deadline (`before`), once after it
+    (`after`); notifications tells the district bureau."""
+
+    event_type: ClassVar[str] = "governance.report.reminder_due"
+    district_code: str
+    district_path: str
+    district_name: str
+    month: str
+    deadline: str
+    reminder: str
+
+    @property
+    def subject(self) -> str:
+        return f"{self.district_code}:{self.month}:{self.reminder}"
+
+
+@dataclass
+class SchedulingMeetingRecorded(DomainEvent):
+    """调度会议 recorded with its action items (their owners and due dates)."""
+
+    event_type: ClassVar[str] = "governance.scheduling_meeting.recorded"
+    meeting_id: str
+    org_path: str
+    held_on: str
+    title: str
+    action_items: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def subject(self) -> str:
+        return self.meeting_id
+
+
+@dataclass
+class SecurityCheckRecorded(DomainEvent):
+    """网络安全检查, 应急演练 or 自查 recorded at a unit, with how many findings it must rectify."""
+
+    event_type: ClassVar[str] = "governance.security_check.recorded"
+    check_id: str
+    org_code: str
+    org_path: str
+    kind: str
+    held_on: str
+    title: str
+    findings: int
+
+    @property
+    def subject(self) -> str:
+        return self.check_id
+
+
+@dataclass
+class FindingRectified(DomainEvent):
+    """One finding's rectification done (整改完成) with its evidence; `check_done` once none is left open."""
+
+    event_type: ClassVar[str] = "governance.finding.rectified"
+    check_id: str
+    finding_id: str
+    org_path: str
+    rectified_on: str
+    check_done: bool
+
+    @property
+    def subject(self) -> str:
+        return self.check_id
+
+
+@dataclass
+class CommitteeMeetingRecorded(DomainEvent):
+    """网络安全和信息化委员会 met (由CIO召集, 形成会议纪要); `cleared` when it lifts a semester's flag."""
+
+    event_type: ClassVar[str] = "governance.committee.meeting_recorded"
+    meeting_id: str
+    org_code: str
+    org_path: str
+    semester: str
+    held_on: str
+    cleared: bool
+
+    @property
+    def subject(self) -> str:
+        return self.meeting_id
+
+
+@dataclass
+class CommitteeMeetingMissed(DomainEvent):
+    """A semester ended with fewer committee meetings than the policy's `committee_meetings_per_semester`;
+    notifications tells the university's CIO (第十七条 「每学期至少召开1次…由CIO召集」)."""
+
+    event_type: ClassVar[str] = "governance.committee.meeting_missed"
+    org_code: str
+    org_path: str
+    semester: str
+    required: int
+    held: int
+
+    @property
+    def subject(self) -> str:
+        return f"{self.org_code}:{self.semester}"

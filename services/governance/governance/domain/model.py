@@ -453,6 +453,7 @@ class ApplicationSystem:
         self.owner = owner
         self.purpose = purpose
         self.target_date = target_date
+        self.connected_at: dt.datetime | None = None
         self._integrate(integration, at)
         self.created_by = by
         self.created_at = at
@@ -473,7 +474,8 @@ class ApplicationSystem:
         self.unified_identity = integration.unified_identity
         self.single_sign_on = integration.single_sign_on
         self.data_exchange = integration.data_exchange
-        self.connected_at = (getattr(self, "connected_at", None) or at) if integration.connected else None
+        # the day it was first connected, kept while it stays connected
+        self.connected_at = (self.connected_at or at) if integration.connected else None
 
     @property
     def integration(self) -> Integration:

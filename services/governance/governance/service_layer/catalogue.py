@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from governance.domain.model import CapabilityKind, CatalogueEntry, now
 from governance.service_layer.unit_of_work import GovernanceUnitOfWork
@@ -41,11 +42,13 @@ def add_entry(
 ) -> CatalogueEntry:
     with uow:
         org = uow.orgs.get(org_code)
-        if org is None or org.level != "city":
-            raise Unprocessable(
-                "The catalogue belongs to a city bureau.", errors=[field_error("org_code", "not a known city bureau")]
-            )
+        if org is None:
+            raise Unprocessable("Unknown org.", errors=[field_error("org_code", "no organisation with this code")])
         principal.require_within(org.path, *KEEPER_ROLES, what="organisation")
+        if org.level != "city":
+            raise Unprocessable(
+                "The catalogue belongs to a city bureau.", errors=[field_error("org_code", "not a city bureau")]
+            )
         if uow.catalogue.by_code(org.path, code) is not None:
             raise Conflict("The catalogue has an entry with this code.", errors=[field_error("code", "already used")])
         entry = CatalogueEntry(
@@ -101,7 +104,10 @@ def change_entry(
             org_path=entry.org_path,
             details={"code": entry.code, "active": entry.active},
         )
-        uow.commit()
+        try:
+            uow.commit()
+        except StaleDataError as exc:
+            raise Conflict("Someone else changed this entry at the same time; read it again.") from exc
     return entry
 
 

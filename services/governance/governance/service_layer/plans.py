@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.orm.exc import StaleDataError
 
 from governance.adapters import metrics
+from governance.adapters.orm import project_plans
 from governance.domain.model import (
     Acceptance,
     AcceptanceKind,
@@ -192,8 +193,6 @@ def list_plans(
     after: list[str] | None,
     limit: int,
 ) -> list[ProjectPlan]:
-    from governance.adapters.orm import project_plans
-
     with uow:
         condition = within_any(project_plans.c.unit_org_path, principal.paths(*READER_ROLES))
         return uow.plans.in_scope(condition, status=status, after=after, limit=limit)
@@ -278,3 +277,12 @@ def on_org_upserted(event: CloudEvent, uow: GovernanceUnitOfWork) -> None:
             "path": d["path"],
         }
     )
+
+
+def on_user_updated(event: CloudEvent, uow: GovernanceUnitOfWork) -> None:
+    """identity.user.updated: a disabled account's tokens are refused from now on (and accepted again once
+    re-enabled)."""
+    user = event.data.get("user") or {}
+    person = str(user.get("user_id") or "")
+    if person and ("is_active" in (event.data.get("changed") or []) or not user.get("is_active", True)):
+        uow.accounts.set_active(person, bool(user.get("is_active", True)), now())

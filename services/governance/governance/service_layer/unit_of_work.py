@@ -13,11 +13,18 @@ from governance.adapters.orm import (
     application_systems,
     audit_log,
     catalogue_entries,
+    disabled_accounts,
     orgs,
     plan_acceptances,
     project_plans,
 )
 from governance.domain.model import Acceptance, ApplicationSystem, CatalogueEntry, OrgNode, ProjectPlan
+from governance.service_layer.work_repositories import (
+    CommitteeRepository,
+    PolicyDirectory,
+    SchedulingRepository,
+    SecurityRepository,
+)
 from shared.db import SqlAlchemyUnitOfWork
 from shared.logging import get_request_id
 from shared.scope import path_within
@@ -144,17 +151,39 @@ class OrgRepository(_Repo):
         return sorted((OrgNode(*r) for r in rows), key=lambda o: len(o.path))
 
 
+class AccountRepository(_Repo):
+    """Accounts identity disabled (停用): their tokens are refused here (shared.auth.ActiveAccountsOnly)."""
+
+    def set_active(self, user_id: str, active: bool, at: dt.datetime) -> None:
+        statement = pg_insert(disabled_accounts).values(user_id=user_id, is_active=active, updated_at=at)
+        self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[disabled_accounts.c.user_id], set_={"is_active": active, "updated_at": at}
+            )
+        )
+
+
 class GovernanceUnitOfWork(SqlAlchemyUnitOfWork):
     catalogue: CatalogueRepository
     plans: PlanRepository
     applications: ApplicationRepository
     orgs: OrgRepository
+    accounts: AccountRepository
+    scheduling: SchedulingRepository
+    security: SecurityRepository
+    committees: CommitteeRepository
+    directory: PolicyDirectory
 
     def on_enter(self) -> None:
         self.catalogue = CatalogueRepository(self)
         self.plans = PlanRepository(self)
         self.applications = ApplicationRepository(self)
         self.orgs = OrgRepository(self)
+        self.accounts = AccountRepository(self)
+        self.scheduling = SchedulingRepository(self)
+        self.security = SecurityRepository(self)
+        self.committees = CommitteeRepository(self)
+        self.directory = PolicyDirectory(self)
 
     def audit(
         self,

@@ -141,6 +141,12 @@ def upgrade() -> None:
     with op.batch_alter_table('plan_acceptances', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_plan_acceptances_plan_id'), ['plan_id'], unique=False)
 
+    op.create_table('disabled_accounts',
+    sa.Column('user_id', sa.String(length=64), nullable=False),
+    sa.Column('is_active', sa.Boolean(), nullable=False, comment='false while disabled; re-enabled rows are true'),
+    sa.Column('updated_at', shared.db.UtcDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('user_id', name=op.f('pk_disabled_accounts'))
+    )
     op.create_table('idempotency_keys',
     sa.Column('caller', sa.String(length=100), nullable=False),
     sa.Column('key', sa.String(length=100), nullable=False),
@@ -191,6 +197,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_idempotency_keys_created_at'))
 
     op.drop_table('idempotency_keys')
+    op.drop_table('disabled_accounts')
     with op.batch_alter_table('plan_acceptances', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_plan_acceptances_plan_id'))
 
