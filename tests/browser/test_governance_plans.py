@@ -238,14 +238,14 @@ def test_the_registry_shows_each_districts_connected_share_and_flags_the_overdue
         (f"智慧课堂{tag}", True, None),
         (f"校园安防{tag}", False, clock.today() - dt.timedelta(days=10)),
     )
-    for name, connected, target in lines:
+    for name, linked, target in lines:
         if not dialog.is_visible():
             page.locator("[data-test=register-system]").click()
         dialog.locator("[data-test=system-org]").fill(SCHOOL)
         dialog.locator("[data-test=system-name]").fill(name)
         dialog.locator("[data-test=system-owner]").fill("信息中心")
         dialog.locator("[data-test=system-purpose]").fill("教学管理")
-        if connected:
+        if linked:
             dialog.locator("[data-test=system-identity]").click()
             dialog.locator("[data-test=system-sso]").click()
         if target:
