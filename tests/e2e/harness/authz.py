@@ -683,6 +683,13 @@ BODIES: dict[str, dict[str, Any]] = {
     "POST /api/progress-reports": {"month": clock.today().strftime("%Y-%m")},
     "POST /api/scheduling-meetings": {"attendees": ["矩阵"]},
     "POST /api/committees/{org_code}/meetings": {"attendees": ["矩阵"]},
+    "PUT /api/emergency-plans/{org_code}": {"document_url": "https://files.example.cn/p.pdf"},
+    "PUT /api/committees/{org_code}": {
+        "members": [
+            {"name": "校长", "position": "director"},
+            {"name": "CIO", "position": "deputy_director", "is_cio": True},
+        ]
+    },
     "POST /api/security-checks/{check_id}/findings/{finding_id}/rectification": {
         "evidence": [{"name": "整改报告", "url": "https://files.example.cn/fix.pdf"}]
     },
