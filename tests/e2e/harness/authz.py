@@ -676,6 +676,8 @@ BODIES: dict[str, dict[str, Any]] = {
     "POST /api/evaluations": {"kind": "annual", "period": 2026},
     "POST /api/users/{user_id}/grants": {"role": "evaluator"},
     "POST /api/platform-catalogue": {"code": "authz-matrix", "kind": "function"},
+    "POST /api/project-plans": {"budget": "1000.00"},
+    "PUT /api/project-plans/{plan_id}": {"budget": "1000.00"},
     "POST /api/project-plans/{plan_id}/acceptances": {
         "kind": "stage",
         "evidence": [{"name": "验收报告", "url": "https://files.example.cn/acceptance.pdf"}],
