@@ -676,6 +676,8 @@ BODIES: dict[str, dict[str, Any]] = {
     "POST /api/evaluations": {"kind": "annual", "period": 2026},
     "POST /api/users/{user_id}/grants": {"role": "evaluator"},
     "POST /api/platform-catalogue": {"code": "authz-matrix", "kind": "function"},
+    "POST /api/project-plans": {"budget": "1000.00"},
+    "PUT /api/project-plans/{plan_id}": {"budget": "1000.00"},
     "POST /api/project-plans/{plan_id}/acceptances": {
         "kind": "stage",
         "evidence": [{"name": "验收报告", "url": "https://files.example.cn/acceptance.pdf"}],
@@ -683,6 +685,13 @@ BODIES: dict[str, dict[str, Any]] = {
     "POST /api/progress-reports": {"month": clock.today().strftime("%Y-%m")},
     "POST /api/scheduling-meetings": {"attendees": ["矩阵"]},
     "POST /api/committees/{org_code}/meetings": {"attendees": ["矩阵"]},
+    "PUT /api/emergency-plans/{org_code}": {"document_url": "https://files.example.cn/p.pdf"},
+    "PUT /api/committees/{org_code}": {
+        "members": [
+            {"name": "校长", "position": "director"},
+            {"name": "CIO", "position": "deputy_director", "is_cio": True},
+        ]
+    },
     "POST /api/security-checks/{check_id}/findings/{finding_id}/rectification": {
         "evidence": [{"name": "整改报告", "url": "https://files.example.cn/fix.pdf"}]
     },

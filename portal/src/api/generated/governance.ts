@@ -1715,8 +1715,11 @@ export interface components {
         Plan: {
             readonly acceptances?: components["schemas"]["Acceptance"][];
             attachments?: components["schemas"]["Attachment"][];
-            /** @description yuan */
-            budget: number;
+            /**
+             * Format: decimal
+             * @description yuan, e.g. "1200000.00"
+             */
+            budget: string;
             /** @default false */
             builds_data_center: boolean;
             readonly case_id?: string | null;
@@ -1765,8 +1768,11 @@ export interface components {
         PlanRevision: {
             readonly acceptances?: components["schemas"]["Acceptance"][];
             attachments?: components["schemas"]["Attachment"][];
-            /** @description yuan */
-            budget: number;
+            /**
+             * Format: decimal
+             * @description yuan, e.g. "1200000.00"
+             */
+            budget: string;
             /** @default false */
             builds_data_center: boolean;
             readonly case_id?: string | null;

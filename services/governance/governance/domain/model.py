@@ -143,6 +143,10 @@ def duplication_flags(declaration: Declaration, catalogue: Iterable[CatalogueEnt
 
 
 # -- project plans ---------------------------------------------------------------------------------
+# what the budget column holds (14 digits, 2 after the point)
+MAX_BUDGET = decimal.Decimal("1000000000000")
+
+
 class PlanStatus(enum.StrEnum):
     DRAFT = "draft"
     IN_REVIEW = "in_review"
@@ -177,8 +181,8 @@ class PlanContent:
     def check(self) -> None:
         if self.ends_on < self.starts_on:
             raise DomainError("The schedule ends before it starts.", "ends_on")
-        if self.budget < 0:
-            raise DomainError("The budget cannot be negative.", "budget")
+        if not 0 <= self.budget < MAX_BUDGET:
+            raise DomainError(f"The budget is between 0 and {MAX_BUDGET} yuan.", "budget")
 
     @property
     def declaration(self) -> Declaration:

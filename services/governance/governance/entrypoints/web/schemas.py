@@ -109,8 +109,12 @@ class PlanSchema(Schema):
     unit_name = fields.String(dump_only=True)
     title = fields.String(required=True, validate=_NAME)
     summary = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=4000))
+    # a decimal string (exact money, never a float); the range is the domain's rule (PlanContent.check)
     budget = fields.Decimal(
-        required=True, places=2, as_string=True, validate=validate.Range(min=0), metadata={"description": "yuan"}
+        required=True,
+        places=2,
+        as_string=True,
+        metadata={"type": "string", "format": "decimal", "description": 'yuan, e.g. "1200000.00"'},
     )
     funding_source = fields.String(required=True, validate=_NAME, metadata={"description": "资金来源"})
     functions = fields.List(
