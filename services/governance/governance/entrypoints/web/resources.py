@@ -29,6 +29,7 @@ from governance.entrypoints.web.schemas import (
     PlanSchema,
     SubmitSchema,
 )
+from governance.entrypoints.web.work_resources import WORK_BLUEPRINTS
 from governance.service_layer import catalogue, plans, registry
 from shared import clock
 from shared.audit_listing import audit_blueprint
@@ -280,4 +281,5 @@ class ApplicationResource(MethodView):
 
 
 # GET /api/audit/governance: the audit listing every service serves the same way (shared/audit_listing.py).
-BLUEPRINTS = [catalogue_blp, plans_blp, applications_blp, audit_blueprint("governance")]
+# 月调度, network security work and Yichun's committee live in their own module (work_resources.py).
+BLUEPRINTS = [catalogue_blp, plans_blp, applications_blp, *WORK_BLUEPRINTS, audit_blueprint("governance")]
