@@ -10,12 +10,13 @@ from typing import Any
 from flask.testing import FlaskClient
 from governance.bootstrap import GovernanceService
 from governance.domain.scheduling import ProjectProgress, ReportContent, TargetProgress
-from governance.entrypoints.worker import GRANT_HANDLERS, checks
-from governance.service_layer import plans, scheduling
+from governance.entrypoints.timers import checks
+from governance.service_layer import scheduling
+from governance.service_layer.subscriptions import DIRECTORY_HANDLERS, GRANT_HANDLERS
 from sqlalchemy import select
 
 from shared import clock
-from shared.auth import Grant, Principal
+from shared.principal import Grant, Principal
 from shared.bus.envelope import CloudEvent
 from shared.bus.tables import outbox
 from tests.integration.governance.conftest import CITY, DISTRICT, OTHER_CITY, OTHER_DISTRICT, SCHOOL
@@ -29,7 +30,7 @@ YICHUN = [
 ]
 CIO = ("cio", "/10417")
 PRESIDENT = ("university_president", "/10417")
-HANDLERS = {"identity.org.upserted": plans.on_org_upserted, **GRANT_HANDLERS}
+HANDLERS = {**DIRECTORY_HANDLERS, **GRANT_HANDLERS}
 
 
 def feed(service: GovernanceService, events: list[CloudEvent]) -> None:
@@ -58,6 +59,9 @@ def yichun(service: GovernanceService, *, meetings: int = 1, liaisons: int = 1) 
                 "/cio/nominations",
                 {
                     "round_id": "r1",
+                    "title": "宜春学院 2026",
+                    "opens_at": "2026-09-01T00:00:00+08:00",
+                    "deadline": "2026-09-30T00:00:00+08:00",
                     "policy_id": "yichun-university",
                     "policy_version": 1,
                     "issuing_org_code": "10417",

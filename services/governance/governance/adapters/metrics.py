@@ -106,7 +106,9 @@ COMMITTEE_FLAGS_OPEN = Gauge(
 def refresh_work_gauges(session: Session, today: dt.date, due_day: int, review_days: int) -> None:
     """The 月调度, security and committee gauges, read from the database (the worker's timer)."""
     month = month_of(today)
-    counties = session.execute(select(func.count()).select_from(directory_orgs).where(directory_orgs.c.level == "county")).scalar_one()
+    counties = session.execute(
+        select(func.count()).select_from(directory_orgs).where(directory_orgs.c.level == "county")
+    ).scalar_one()
     reported = session.execute(
         select(func.count()).select_from(progress_reports).where(progress_reports.c.month == month)
     ).scalar_one()

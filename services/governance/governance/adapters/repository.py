@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
-
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert

@@ -10,12 +10,9 @@ section) say how many; a university whose policy is not known yet requires none.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-
-from sqlalchemy.orm.exc import StaleDataError
 
 from governance.adapters import metrics
 from governance.domain import events
@@ -29,13 +26,13 @@ from governance.domain.committee import (
     liaison_coverage,
     standings,
 )
-from governance.domain.model import DomainError, OrgNode, now
+from governance.domain.model import OrgNode, now
 from governance.service_layer.refusals import refusals
 from governance.service_layer.unit_of_work import GovernanceUnitOfWork
-from shared.principal import Principal
 from shared.contracts import consumes
 from shared.contracts.nominations import RoundOpened
 from shared.errors import Conflict, Forbidden, NotFound, field_error
+from shared.principal import Principal
 
 # 校长 (主任委员), 党委 and the CIO constitute the committee; the CIO convenes it (由CIO召集)
 KEEPER_ROLES = ("university_president", "party_committee", "cio", "platform_admin")

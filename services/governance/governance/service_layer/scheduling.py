@@ -10,18 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
 from governance.adapters import metrics
 from governance.adapters.orm import progress_reports, scheduling_meetings
 from governance.domain import events
-from governance.domain.model import DomainError, OrgNode, now
+from governance.domain.model import OrgNode, now
 from governance.domain.scheduling import (
     ActionItemInput,
     ProgressReport,
@@ -37,8 +35,8 @@ from governance.domain.scheduling import (
 )
 from governance.service_layer.refusals import refusals
 from governance.service_layer.unit_of_work import GovernanceUnitOfWork
-from shared.principal import Principal
 from shared.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
+from shared.principal import Principal
 from shared.scope import within_any
 
 # 各区教育局 report; the city bureau schedules (调度) and meets; auditors read

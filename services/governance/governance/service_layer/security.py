@@ -9,21 +9,18 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-
-from sqlalchemy.orm.exc import StaleDataError
 
 from governance.adapters import metrics
 from governance.adapters.orm import emergency_plans, security_checks
 from governance.domain import events
-from governance.domain.model import DomainError, OrgNode, now
+from governance.domain.model import OrgNode, now
 from governance.domain.security import CheckKind, EmergencyPlan, FindingInput, SecurityCheck
 from governance.service_layer.refusals import refusals
 from governance.service_layer.unit_of_work import GovernanceUnitOfWork
+from shared.errors import Forbidden, NotFound, Unprocessable, field_error
 from shared.principal import Principal
-from shared.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
 from shared.scope import within_any
 
 # inspections and drills are organised by the bureaus above the unit
@@ -138,7 +135,9 @@ def list_checks(
     uow: GovernanceUnitOfWork, principal: Principal, *, kind: str | None, open_only: bool
 ) -> list[SecurityCheck]:
     with uow:
-        found = uow.security_checks.in_scope(within_any(security_checks.c.org_path, principal.paths(*READER_ROLES)), kind=kind)
+        found = uow.security_checks.in_scope(
+            within_any(security_checks.c.org_path, principal.paths(*READER_ROLES)), kind=kind
+        )
     return [c for c in found if not c.done] if open_only else found
 
 
