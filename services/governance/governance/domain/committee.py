@@ -13,6 +13,7 @@ import enum
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from governance.domain.model import DomainError, OrgNode
 
@@ -37,6 +38,8 @@ class Committee:
     """The university's committee: its members and their positions; the CIO sits as 副主任委员."""
 
     def __init__(self, *, org: OrgNode, name: str, members: Sequence[Member], by: str, at: dt.datetime) -> None:
+        # the unit of work collects these on commit (its handlers publish through it, so none yet)
+        self.events: list[Any] = []
         self.org_code = org.code
         self.org_path = org.path
         self.version = 1

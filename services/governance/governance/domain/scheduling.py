@@ -116,6 +116,8 @@ class ProgressReport:
         by: str,
         at: dt.datetime,
     ) -> None:
+        # the unit of work collects these on commit (its handlers publish through it, so none yet)
+        self.events: list[Any] = []
         parse_month(month)
         content.check()
         self.id = uuid.uuid4()
@@ -215,6 +217,8 @@ class SchedulingMeeting:
         by: str,
         at: dt.datetime,
     ) -> None:
+        # the unit of work collects these on commit (its handlers publish through it, so none yet)
+        self.events: list[Any] = []
         if not minutes.strip():
             raise DomainError("The minutes (会议纪要) are required.", "minutes")
         if not attendees:

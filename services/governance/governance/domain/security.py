@@ -54,6 +54,8 @@ class SecurityCheck:
         by: str,
         at: dt.datetime,
     ) -> None:
+        # the unit of work collects these on commit (its handlers publish through it, so none yet)
+        self.events: list[Any] = []
         for n, finding in enumerate(findings):
             if finding.due_on < held_on:
                 raise DomainError("A rectification is due after the check that found it.", f"findings.{n}.due_on")
@@ -115,6 +117,8 @@ class EmergencyPlan:
     def __init__(
         self, *, unit: OrgNode, title: str, document_url: str, last_reviewed_on: dt.date, by: str, at: dt.datetime
     ) -> None:
+        # the unit of work collects these on commit (its handlers publish through it, so none yet)
+        self.events: list[Any] = []
         self.org_code = unit.code
         self.org_path = unit.path
         self.org_name = unit.name
