@@ -16,9 +16,9 @@ from governance.service_layer.subscriptions import DIRECTORY_HANDLERS, GRANT_HAN
 from sqlalchemy import select
 
 from shared import clock
-from shared.principal import Grant, Principal
 from shared.bus.envelope import CloudEvent
 from shared.bus.tables import outbox
+from shared.principal import Grant, Principal
 from tests.integration.governance.conftest import CITY, DISTRICT, OTHER_CITY, OTHER_DISTRICT, SCHOOL
 from tests.tokens import TestIssuer
 
