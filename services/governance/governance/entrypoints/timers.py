@@ -12,15 +12,11 @@ from shared import clock
 from shared.worker import PeriodicTask
 
 
-def reporting_rules(service: GovernanceService) -> scheduling.ReportingRules:
-    return scheduling.ReportingRules(service.environment.report_due_day, service.environment.report_reminder_days)
-
-
 def checks(service: GovernanceService, today: dt.date | None = None) -> tuple[int, int]:
     """One run of the timer's checks (the CLI runs it for a given day): reminders published, semesters flagged.
     A second run the same day publishes nothing new."""
     day = today or clock.today()
-    reminded = scheduling.check_reporting(service.uow(), day, reporting_rules(service))
+    reminded = scheduling.check_reporting(service.uow(), day, scheduling.ReportingRules.of(service.environment))
     return reminded, committee.check_committees(service.uow(), day)
 
 

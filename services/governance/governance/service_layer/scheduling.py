@@ -12,6 +12,7 @@ import datetime as dt
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -39,6 +40,9 @@ from shared.errors import Conflict, Forbidden, NotFound, Unprocessable, field_er
 from shared.principal import Principal
 from shared.scope import within_any
 
+if TYPE_CHECKING:
+    from governance.config import GovernanceEnvironment
+
 # 各区教育局 report; the city bureau schedules (调度) and meets; auditors read
 REPORTER_ROLES = ("county_reviewer",)
 SCHEDULER_ROLES = ("city_reviewer", "platform_admin")
@@ -52,6 +56,11 @@ class ReportingRules:
 
     due_day: int
     reminder_days: int
+
+    @classmethod
+    def of(cls, environment: GovernanceEnvironment) -> ReportingRules:
+        """The rules as the service is configured (GOVERNANCE_REPORT_DUE_DAY, GOVERNANCE_REPORT_REMINDER_DAYS)."""
+        return cls(environment.report_due_day, environment.report_reminder_days)
 
     def deadline(self, month: str) -> dt.date:
         return deadline_of(month, self.due_day)

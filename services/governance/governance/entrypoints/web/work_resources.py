@@ -6,14 +6,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Response, current_app, url_for
+from flask import url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from governance.bootstrap import GovernanceService
 from governance.domain.committee import Member
 from governance.domain.scheduling import ActionItemInput, ProgressReport, ProjectProgress, ReportContent, TargetProgress
 from governance.domain.security import EmergencyPlan, FindingInput, SecurityCheck
+from governance.entrypoints.web.wiring import respond, service, session_factory
 from governance.entrypoints.web.work_schemas import (
     ActionItemDoneSchema,
     CheckListArgs,
@@ -39,7 +39,7 @@ from governance.entrypoints.web.work_schemas import (
 from governance.service_layer import committee, scheduling, security
 from shared import clock
 from shared.auth import current_principal
-from shared.http import idempotent, require_if_match, with_etag
+from shared.http import idempotent, require_if_match
 
 reports_blp = Blueprint(
     "progress_reports", __name__, url_prefix="/api/progress-reports", description="月调度: districts' monthly reports"
@@ -67,29 +67,6 @@ committees_blp = Blueprint(
 )
 
 
-def service() -> GovernanceService:
-    found = current_app.extensions["governance"]
-    assert isinstance(found, GovernanceService)
-    return found
-
-
-def _session_factory() -> Any:
-    return service().session_factory
-
-
-def _rules() -> scheduling.ReportingRules:
-    environment = service().environment
-    return scheduling.ReportingRules(environment.report_due_day, environment.report_reminder_days)
-
-
-def _respond(body: Any, version: int | None = None, status: int = 200, location: str | None = None) -> Response:
-    """A full response (with its ETag when the record has a version), so Idempotency-Key can store and replay it."""
-    response = current_app.response_class(current_app.json.dumps(body), status=status, mimetype="application/json")
-    if location:
-        response.headers["Location"] = location
-    return with_etag(response, version) if version is not None else response
-
-
 # -- 月调度 ------------------------------------------------------------------------------------------
 def _report_content(data: dict[str, Any]) -> ReportContent:
     return ReportContent(
@@ -114,15 +91,20 @@ class Reports(MethodView):
 
     @reports_blp.arguments(ReportSchema)
     @reports_blp.response(201, ReportSchema)
-    @idempotent(_session_factory)
+    @idempotent(session_factory)
     def post(self, data: dict[str, Any]) -> Any:
         """A district bureau's (county_reviewer) report for a month: each project's progress, the year's targets
         (e.g. 智慧校园 share of schools), the overall state; `late` when after the month's deadline."""
         report = scheduling.submit_report(
-            service().uow(), current_principal(), data["district_code"], data["month"], _report_content(data), _rules()
+            service().uow(),
+            current_principal(),
+            data["district_code"],
+            data["month"],
+            _report_content(data),
+            scheduling.ReportingRules.of(service().environment),
         )
         location = url_for("progress_reports.ReportResource", report_id=report.id)
-        return _respond(_report_body(report), report.version, 201, location)
+        return respond(_report_body(report), report.version, 201, location)
 
 
 @reports_blp.route("/overview")
@@ -131,7 +113,13 @@ class Overview(MethodView):
     @reports_blp.response(200, MonthOverviewSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """The month as the city sees it: who reported (on time or late), who has not, and the reminders sent."""
-        return scheduling.overview(service().uow(), current_principal(), args["month"], _rules(), clock.today())
+        return scheduling.overview(
+            service().uow(),
+            current_principal(),
+            args["month"],
+            scheduling.ReportingRules.of(service().environment),
+            clock.today(),
+        )
 
 
 @reports_blp.route("/<uuid:report_id>")
@@ -139,7 +127,7 @@ class ReportResource(MethodView):
     @reports_blp.response(200, ReportSchema)
     def get(self, report_id: uuid.UUID) -> Any:
         report = scheduling.get_report(service().uow(), current_principal(), report_id)
-        return _respond(_report_body(report), report.version)
+        return respond(_report_body(report), report.version)
 
     @reports_blp.arguments(ReportRevisionSchema)
     @reports_blp.response(200, ReportSchema)
@@ -148,7 +136,7 @@ class ReportResource(MethodView):
         report = scheduling.revise_report(
             service().uow(), current_principal(), report_id, require_if_match, _report_content(data)
         )
-        return _respond(_report_body(report), report.version)
+        return respond(_report_body(report), report.version)
 
 
 @meetings_blp.route("")
@@ -162,7 +150,7 @@ class Meetings(MethodView):
 
     @meetings_blp.arguments(SchedulingMeetingSchema)
     @meetings_blp.response(201, SchedulingMeetingSchema)
-    @idempotent(_session_factory)
+    @idempotent(session_factory)
     def post(self, data: dict[str, Any]) -> Any:
         """调度会议 recorded: date, attendees, minutes, decisions, action items with owners and due dates."""
         record = scheduling.MeetingRecord(
@@ -175,7 +163,7 @@ class Meetings(MethodView):
         )
         meeting = scheduling.record_meeting(service().uow(), current_principal(), data["org_code"], record)
         location = url_for("scheduling_meetings.MeetingResource", meeting_id=meeting.id)
-        return _respond(SchedulingMeetingSchema().dump(meeting), meeting.version, 201, location)
+        return respond(SchedulingMeetingSchema().dump(meeting), meeting.version, 201, location)
 
 
 @meetings_blp.route("/<uuid:meeting_id>")
@@ -183,7 +171,7 @@ class MeetingResource(MethodView):
     @meetings_blp.response(200, SchedulingMeetingSchema)
     def get(self, meeting_id: uuid.UUID) -> Any:
         meeting = scheduling.get_meeting(service().uow(), current_principal(), meeting_id)
-        return _respond(SchedulingMeetingSchema().dump(meeting), meeting.version)
+        return respond(SchedulingMeetingSchema().dump(meeting), meeting.version)
 
 
 @meetings_blp.route("/<uuid:meeting_id>/action-items/<string:item_id>/done")
@@ -195,7 +183,7 @@ class ActionItemDone(MethodView):
         meeting = scheduling.complete_action_item(
             service().uow(), current_principal(), meeting_id, item_id, data["done_on"], data.get("outcome")
         )
-        return _respond(SchedulingMeetingSchema().dump(meeting), meeting.version)
+        return respond(SchedulingMeetingSchema().dump(meeting), meeting.version)
 
 
 # -- network security work ---------------------------------------------------------------------------
@@ -213,11 +201,11 @@ class Checks(MethodView):
         found = security.list_checks(
             service().uow(), current_principal(), kind=kind.value if kind else None, open_only=args["open"]
         )
-        return _respond({"items": [_check_body(c) for c in found]})
+        return respond({"items": [_check_body(c) for c in found]})
 
     @checks_blp.arguments(SecurityCheckSchema)
     @checks_blp.response(201, SecurityCheckSchema)
-    @idempotent(_session_factory)
+    @idempotent(session_factory)
     def post(self, data: dict[str, Any]) -> Any:
         """An inspection or drill (recorded by the bureau that ran it) or the unit's self-check, with findings."""
         record = security.CheckRecord(
@@ -231,7 +219,7 @@ class Checks(MethodView):
         )
         check = security.record_check(service().uow(), current_principal(), data["org_code"], record)
         location = url_for("security_checks.CheckResource", check_id=check.id)
-        return _respond(_check_body(check), check.version, 201, location)
+        return respond(_check_body(check), check.version, 201, location)
 
 
 @checks_blp.route("/<uuid:check_id>")
@@ -239,7 +227,7 @@ class CheckResource(MethodView):
     @checks_blp.response(200, SecurityCheckSchema)
     def get(self, check_id: uuid.UUID) -> Any:
         check = security.get_check(service().uow(), current_principal(), check_id)
-        return _respond(_check_body(check), check.version)
+        return respond(_check_body(check), check.version)
 
 
 @checks_blp.route("/<uuid:check_id>/findings/<string:finding_id>/rectification")
@@ -251,7 +239,7 @@ class Rectification(MethodView):
         check = security.rectify(
             service().uow(), current_principal(), check_id, finding_id, data["rectified_on"], data["evidence"]
         )
-        return _respond(_check_body(check), check.version)
+        return respond(_check_body(check), check.version)
 
 
 def _plan_body(plan: EmergencyPlan) -> Any:
@@ -273,7 +261,7 @@ class EmergencyPlans(MethodView):
             today=clock.today(),
             review_days=service().environment.emergency_plan_review_days,
         )
-        return _respond({"items": [_plan_body(p) for p in found]})
+        return respond({"items": [_plan_body(p) for p in found]})
 
 
 @emergency_blp.route("/<string:org_code>")
@@ -281,7 +269,7 @@ class EmergencyPlanResource(MethodView):
     @emergency_blp.response(200, EmergencyPlanSchema)
     def get(self, org_code: str) -> Any:
         plan = security.get_emergency_plan(service().uow(), current_principal(), org_code)
-        return _respond(_plan_body(plan), plan.version)
+        return respond(_plan_body(plan), plan.version)
 
     @emergency_blp.arguments(EmergencyPlanSchema)
     @emergency_blp.response(200, EmergencyPlanSchema)
@@ -291,7 +279,7 @@ class EmergencyPlanResource(MethodView):
         plan, created = security.put_emergency_plan(
             service().uow(), current_principal(), org_code, require_if_match, record
         )
-        return _respond(_plan_body(plan), plan.version, 201 if created else 200)
+        return respond(_plan_body(plan), plan.version, 201 if created else 200)
 
 
 # -- Yichun's committee and liaisons -----------------------------------------------------------------
@@ -327,7 +315,7 @@ class CommitteeResource(MethodView):
     def get(self, org_code: str) -> Any:
         """The committee, its meetings and each recent semester against `committee_meetings_per_semester`."""
         view = committee.view(service().uow(), current_principal(), org_code, clock.today())
-        return _respond(_committee_body(view), view.committee.version if view.committee else None)
+        return respond(_committee_body(view), view.committee.version if view.committee else None)
 
     @committees_blp.arguments(CommitteeSchema)
     @committees_blp.response(200, CommitteeSchema)
@@ -337,14 +325,14 @@ class CommitteeResource(MethodView):
         found, created = committee.put_committee(
             service().uow(), current_principal(), org_code, data["name"], members, require_if_match
         )
-        return _respond(CommitteeSchema().dump(found), found.version, 201 if created else 200)
+        return respond(CommitteeSchema().dump(found), found.version, 201 if created else 200)
 
 
 @committees_blp.route("/<string:org_code>/meetings")
 class CommitteeMeetings(MethodView):
     @committees_blp.arguments(CommitteeMeetingSchema)
     @committees_blp.response(201, CommitteeMeetingSchema)
-    @idempotent(_session_factory)
+    @idempotent(session_factory)
     def post(self, data: dict[str, Any], org_code: str) -> Any:
         """A meeting convened by the CIO, with its minutes; it counts for the semester it was held in."""
         record = committee.MeetingRecord(
@@ -356,7 +344,7 @@ class CommitteeMeetings(MethodView):
         )
         meeting = committee.record_meeting(service().uow(), current_principal(), org_code, record)
         location = url_for("committees.CommitteeResource", org_code=org_code)
-        return _respond(CommitteeMeetingSchema().dump(meeting), None, 201, location)
+        return respond(CommitteeMeetingSchema().dump(meeting), None, 201, location)
 
 
 @committees_blp.route("/<string:org_code>/liaisons")
