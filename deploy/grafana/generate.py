@@ -678,6 +678,53 @@ SERVICE_PANELS: dict[str, list[tuple[str, list[tuple[str, str]], str]]] = {
             [("max(governance_applications_connected) / max(governance_applications)", "connected share")],
             "percentunit",
         ),
+        (
+            "月调度: reports and reminders",
+            [
+                (
+                    "sum by (timeliness) (increase(governance_reports_submitted_total[$__rate_interval]))",
+                    "reports {{timeliness}}",
+                ),
+                (
+                    "sum by (kind) (increase(governance_report_reminders_total[$__rate_interval]))",
+                    "reminders {{kind}}",
+                ),
+                ("max(governance_districts_unreported)", "districts not reported this month"),
+            ],
+            "short",
+        ),
+        (
+            "Action items of scheduling meetings",
+            [
+                ("max by (overdue) (governance_action_items_open)", "open, overdue={{overdue}}"),
+                ("sum(increase(governance_scheduling_meetings_total[$__rate_interval]))", "meetings recorded"),
+            ],
+            "short",
+        ),
+        (
+            "Network security work",
+            [
+                (
+                    "sum by (kind) (increase(governance_security_checks_total[$__rate_interval]))",
+                    "checks {{kind}}",
+                ),
+                ("max by (overdue) (governance_findings_open)", "findings open, overdue={{overdue}}"),
+                ("max(governance_emergency_plans_stale)", "emergency plans stale"),
+            ],
+            "short",
+        ),
+        (
+            "Committee (网络安全和信息化委员会)",
+            [
+                ("sum(increase(governance_committee_meetings_total[$__rate_interval]))", "meetings recorded"),
+                (
+                    "sum(increase(governance_committee_semesters_flagged_total[$__rate_interval]))",
+                    "semesters flagged",
+                ),
+                ("max(governance_committee_flags_open)", "flags open"),
+            ],
+            "short",
+        ),
     ],
 }
 

@@ -71,6 +71,7 @@ declare module 'vue' {
     ImportPanel: typeof import('./components/ImportPanel.vue')['default']
     LanguageSwitch: typeof import('./components/LanguageSwitch.vue')['default']
     NamedDatePicker: typeof import('./components/NamedDatePicker.vue')['default']
+    PlanSheet: typeof import('./components/review/PlanSheet.vue')['default']
     PolicyField: typeof import('./components/policy/PolicyField.vue')['default']
     PolicyForm: typeof import('./components/policy/PolicyForm.vue')['default']
     RouterLink: typeof import('vue-router')['RouterLink']

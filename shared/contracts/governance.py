@@ -93,3 +93,102 @@ class ApplicationIntegrationChanged(EventContract):
     single_sign_on: bool
     data_exchange: bool
     connected: bool
+
+
+# -- 月调度, network security work, Yichun's committee --------------------------------------------------
+class ReportSubmitted(EventContract):
+    """A district's 月调度 progress report for a month (`month` YYYY-MM; `late`: after the month's deadline)."""
+
+    event_type: ClassVar[str] = "governance.report.submitted"
+    subject_field: ClassVar[str | None] = "report_id"
+    report_id: str
+    district_code: str
+    district_path: str
+    month: str
+    late: bool
+    submitted_by: str
+
+
+class ReportReminderDue(EventContract):
+    """A district has not reported its month: `reminder` once before the deadline (`before`), once after it
+    (`after`); notifications tells the district bureau. The subject is `<district code>:<month>:<reminder>`."""
+
+    event_type: ClassVar[str] = "governance.report.reminder_due"
+    district_code: str
+    district_path: str
+    district_name: str
+    month: str
+    deadline: str
+    reminder: str
+
+    @property
+    def subject(self) -> str:
+        return f"{self.district_code}:{self.month}:{self.reminder}"
+
+
+class SchedulingMeetingRecorded(EventContract):
+    """调度会议 recorded with its action items (`[{item_id, text, owner, due_on}]`: owners and due dates)."""
+
+    event_type: ClassVar[str] = "governance.scheduling_meeting.recorded"
+    subject_field: ClassVar[str | None] = "meeting_id"
+    meeting_id: str
+    org_path: str
+    held_on: str
+    title: str
+    action_items: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class SecurityCheckRecorded(EventContract):
+    """网络安全检查, 应急演练 or 自查 (`kind`) recorded at a unit, with how many findings it must rectify."""
+
+    event_type: ClassVar[str] = "governance.security_check.recorded"
+    subject_field: ClassVar[str | None] = "check_id"
+    check_id: str
+    org_code: str
+    org_path: str
+    kind: str
+    held_on: str
+    title: str
+    findings: int
+
+
+class FindingRectified(EventContract):
+    """One finding's rectification done (整改完成) with its evidence; `check_done` once none is left open."""
+
+    event_type: ClassVar[str] = "governance.finding.rectified"
+    subject_field: ClassVar[str | None] = "check_id"
+    check_id: str
+    finding_id: str
+    org_path: str
+    rectified_on: str
+    check_done: bool
+
+
+class CommitteeMeetingRecorded(EventContract):
+    """网络安全和信息化委员会 met (由CIO召集, 形成会议纪要); `cleared` when it lifts a semester's flag."""
+
+    event_type: ClassVar[str] = "governance.committee.meeting_recorded"
+    subject_field: ClassVar[str | None] = "meeting_id"
+    meeting_id: str
+    org_code: str
+    org_path: str
+    semester: str
+    held_on: str
+    cleared: bool
+
+
+class CommitteeMeetingMissed(EventContract):
+    """A semester ended with fewer committee meetings (`held`) than the policy's `committee_meetings_per_semester`
+    (`required`); notifications tells the university's CIO (第十七条 「每学期至少召开1次…由CIO召集」). The subject is
+    `<org code>:<semester>`."""
+
+    event_type: ClassVar[str] = "governance.committee.meeting_missed"
+    org_code: str
+    org_path: str
+    semester: str
+    required: int
+    held: int
+
+    @property
+    def subject(self) -> str:
+        return f"{self.org_code}:{self.semester}"

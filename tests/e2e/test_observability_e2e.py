@@ -70,6 +70,13 @@ QUIET_UNTIL_IT_HAPPENS = {
     # Governance: no plan is decided or accepted (approvals' chain is not walked here).
     "governance_plans_decided_total",
     "governance_plan_acceptances_total",
+    # Governance's work: no monthly report is sent or reminded, no meeting, check or committee semester is recorded.
+    "governance_reports_submitted_total",
+    "governance_report_reminders_total",
+    "governance_scheduling_meetings_total",
+    "governance_security_checks_total",
+    "governance_committee_meetings_total",
+    "governance_committee_semesters_flagged_total",
     # Training: no spreadsheet import is run.
     "training_import_jobs_total",
     "training_import_rows_total",

@@ -368,6 +368,67 @@ def build(stack: Stack) -> World:
         )
         world.add("application", system["id"], path)
 
+    # 月调度, network security work: this month's report and a scheduling meeting (with an action item) per county,
+    # an inspection (with a finding) and an emergency plan per school; 宜春学院's committee.
+    month = clock.today().strftime("%Y-%m")
+    for side, (code, path) in SCHOOLS.items():
+        county_path = path.rsplit("/", 1)[0]
+        county, district = counties[side], county_path.rsplit("/", 1)[1]
+        report = county.call(
+            "POST",
+            "/api/progress-reports",
+            expect=201,
+            json={"district_code": district, "month": month, "overall": "矩阵"},
+        ).json()
+        world.add("report", report["id"], county_path)
+        meeting = county.call(
+            "POST",
+            "/api/scheduling-meetings",
+            expect=201,
+            json={
+                "org_code": district,
+                "held_on": today,
+                "title": "矩阵调度会",
+                "attendees": ["矩阵"],
+                "minutes": "矩阵",
+                "action_items": [{"title": "矩阵", "owner": "矩阵", "due_on": today}],
+            },
+        ).json()
+        world.add("meeting", meeting["id"], county_path)
+        world.add("action_item", f"{meeting['id']}/{meeting['action_items'][0]['id']}", county_path)
+        check = county.call(
+            "POST",
+            "/api/security-checks",
+            expect=201,
+            json={
+                "org_code": code,
+                "kind": "inspection",
+                "held_on": today,
+                "title": "矩阵检查",
+                "findings": [{"description": "矩阵", "severity": "low", "rectification": "矩阵", "due_on": today}],
+            },
+        ).json()
+        world.add("security_check", check["id"], path)
+        world.add("finding", f"{check['id']}/{check['findings'][0]['id']}", path)
+        schools[side].call(
+            "PUT",
+            f"/api/emergency-plans/{code}",
+            expect=201,
+            json={"title": "矩阵预案", "document_url": "https://files.example.cn/p.pdf", "last_reviewed_on": today},
+        )
+    Client(stack, "president").call(
+        "PUT",
+        "/api/committees/10417",
+        expect=201,
+        json={
+            "name": "矩阵委员会",
+            "members": [
+                {"name": "校长", "position": "director"},
+                {"name": "CIO", "position": "deputy_director", "is_cio": True},
+            ],
+        },
+    )
+
     # Inbox messages: each demo account's own (the journeys told the reviewers and schools).
     for role in ROLES:
         items = Client(stack, role).call("GET", "/api/inbox").json()["items"]
@@ -422,6 +483,12 @@ PARAM_KINDS = {
     "entry_id": "catalogue_entry",
     "plan_id": "plan",
     "system_id": "application",
+    "org_code": "org",
+    "report_id": "report",
+    "meeting_id": "meeting",
+    "item_id": "action_item",
+    "check_id": "security_check",
+    "finding_id": "finding",
 }
 # Record kinds whose two path parameters come as one "a/b" value.
 PAIRED = {
@@ -431,6 +498,8 @@ PAIRED = {
     "batch": ("round_id", "batch_id"),
     "objection": ("publication_id", "objection_id"),
     "attachment": ("rectification_id", "attachment_id"),
+    "action_item": ("meeting_id", "item_id"),
+    "finding": ("check_id", "finding_id"),
 }
 # Fields (body or query) that name an org: filled with an org in or out of the caller's subtree.
 ORG_FIELDS = (
@@ -441,6 +510,7 @@ ORG_FIELDS = (
     "parent_code",
     "org",
     "unit_org_code",
+    "district_code",
 )
 ORG_PATH_FIELDS = ("org_path",)
 # Body fields that name a record: filled with the record of the same place.
@@ -611,6 +681,19 @@ BODIES: dict[str, dict[str, Any]] = {
     "POST /api/project-plans/{plan_id}/acceptances": {
         "kind": "stage",
         "evidence": [{"name": "验收报告", "url": "https://files.example.cn/acceptance.pdf"}],
+    },
+    "POST /api/progress-reports": {"month": clock.today().strftime("%Y-%m")},
+    "POST /api/scheduling-meetings": {"attendees": ["矩阵"]},
+    "POST /api/committees/{org_code}/meetings": {"attendees": ["矩阵"]},
+    "PUT /api/emergency-plans/{org_code}": {"document_url": "https://files.example.cn/p.pdf"},
+    "PUT /api/committees/{org_code}": {
+        "members": [
+            {"name": "校长", "position": "director"},
+            {"name": "CIO", "position": "deputy_director", "is_cio": True},
+        ]
+    },
+    "POST /api/security-checks/{check_id}/findings/{finding_id}/rectification": {
+        "evidence": [{"name": "整改报告", "url": "https://files.example.cn/fix.pdf"}]
     },
 }
 FILES = {"multipart/form-data": {"file": ("authz.csv", "编号,姓名\n".encode(), "text/csv")}}

@@ -259,3 +259,28 @@ def test_名单公示_an_objection_reaches_the_body_that_published_the_list(temp
     (rule,) = load_rules(templates).for_event("approvals.objection.received")
     told = resolve(rule, {"publisher_role": "city_reviewer", "publisher_org_path": "/4108"}, DIRECTORY)
     assert told == ["city-1"]
+
+
+def test_月调度_a_districts_reminder_reaches_its_bureau_before_and_after_the_deadline(templates: Templates) -> None:
+    (rule,) = load_rules(templates).for_event("governance.report.reminder_due")
+    data = {
+        "district_code": "410821",
+        "district_path": "/4108/410821",
+        "district_name": "修武县教育局",
+        "month": "2027-01",
+        "deadline": "2027-01-25",
+        "reminder": "before",
+    }
+    assert resolve(rule, data, DIRECTORY) == ["county-2"]
+    before = templates.render(rule.kind, "zh-CN", "in_app", data)
+    after = templates.render(rule.kind, "zh-CN", "in_app", {**data, "reminder": "after"})
+    assert before.subject.startswith("提醒") and "2027-01-25" in before.subject
+    assert after.subject.startswith("催报") and "已逾期" in after.subject
+
+
+def test_每学期至少召开1次_a_semester_without_a_committee_meeting_tells_the_cio(templates: Templates) -> None:
+    (rule,) = load_rules(templates).for_event("governance.committee.meeting_missed")
+    yichun = FakeDirectory([("cio-y", "cio", "/10417"), ("president-y", "university_president", "/10417")], {})
+    data = {"org_code": "10417", "org_path": "/10417", "semester": "2026-spring", "required": 1, "held": 0}
+    assert resolve(rule, data, yichun) == ["cio-y", "president-y"]
+    assert "2026-spring" in templates.render(rule.kind, "zh-CN", "in_app", data).subject

@@ -225,6 +225,271 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/committees/{org_code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_code: string;
+            };
+            cookie?: never;
+        };
+        /** The committee, its meetings and each recent semester against `committee_meetings_per_semester`. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    org_code: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CommitteeView"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        /** Constitute the committee (If-Match once it exists): members and positions, the CIO 副主任委员. */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    org_code: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Committee"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Committee"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/committees/{org_code}/liaisons": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_code: string;
+            };
+            cookie?: never;
+        };
+        /** Each department and college with its 信息化联络员; `lacking` lists those without (第十六条). */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    org_code: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["LiaisonCoverage"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/committees/{org_code}/meetings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_code: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A meeting convened by the CIO, with its minutes; it counts for the semester it was held in. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    org_code: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CommitteeMeeting"];
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CommitteeMeeting"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/emergency-plans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The units' plans in the caller's subtree (`?stale=true`: those whose last review is too old). */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description only the plans due for review */
+                    stale?: boolean;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["EmergencyPlanList"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/emergency-plans/{org_code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_code: string;
+            };
+            cookie?: never;
+        };
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    org_code: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["EmergencyPlan"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        /** The unit's plan on record, or its latest review (If-Match once a plan is on record). */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    org_code: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["EmergencyPlan"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["EmergencyPlan"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/platform-catalogue": {
         parameters: {
             query?: never;
@@ -347,6 +612,185 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["CatalogueEntry"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/progress-reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The month's reports of the districts in the caller's subtree. */
+        get: {
+            parameters: {
+                query: {
+                    /** @description YYYY-MM */
+                    month: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ReportList"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        /**
+         * A district bureau's (county_reviewer) report for a month: each project's progress, the year's targets
+         *     (e.g. 智慧校园 share of schools), the overall state; `late` when after the month's deadline.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Report"];
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Report"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/progress-reports/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The month as the city sees it: who reported (on time or late), who has not, and the reminders sent. */
+        get: {
+            parameters: {
+                query: {
+                    /** @description YYYY-MM */
+                    month: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MonthOverview"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/progress-reports/{report_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                report_id: string;
+            };
+            cookie?: never;
+        };
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    report_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Report"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        /** Correct the report (If-Match); it keeps its first submission's time and lateness. */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    report_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ReportRevision"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Report"];
                     };
                 };
                 422: components["responses"]["UNPROCESSABLE_ENTITY"];
@@ -592,6 +1036,317 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/scheduling-meetings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Scheduling meetings in the caller's subtree, newest first (`?open_items=true`: those with work left). */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description only meetings with items not done */
+                    open_items?: boolean;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MeetingList"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        /** 调度会议 recorded: date, attendees, minutes, decisions, action items with owners and due dates. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["SchedulingMeeting"];
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SchedulingMeeting"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/scheduling-meetings/{meeting_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                meeting_id: string;
+            };
+            cookie?: never;
+        };
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    meeting_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SchedulingMeeting"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/scheduling-meetings/{meeting_id}/action-items/{item_id}/done": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                meeting_id: string;
+                item_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** An action item done, with its outcome. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    meeting_id: string;
+                    item_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ActionItemDone"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SchedulingMeeting"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/security-checks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Checks of the units in the caller's subtree (`?open=true`: findings still to rectify). */
+        get: {
+            parameters: {
+                query?: {
+                    kind?: "inspection" | "drill" | "self_check" | null;
+                    /** @description only checks with findings not rectified */
+                    open?: boolean;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CheckList"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        /** An inspection or drill (recorded by the bureau that ran it) or the unit's self-check, with findings. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["SecurityCheck"];
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SecurityCheck"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/security-checks/{check_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                check_id: string;
+            };
+            cookie?: never;
+        };
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    check_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SecurityCheck"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/security-checks/{check_id}/findings/{finding_id}/rectification": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                check_id: string;
+                finding_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 整改完成: the finding closed with its evidence. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    check_id: string;
+                    finding_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Rectification"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SecurityCheck"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -612,6 +1367,23 @@ export interface components {
             /** Format: date-time */
             readonly recorded_at?: string;
             readonly recorded_by?: string;
+        };
+        ActionItem: {
+            /** Format: date */
+            readonly done_on?: string | null;
+            /** Format: date */
+            due_on: string;
+            readonly id?: string;
+            readonly outcome?: string | null;
+            readonly overdue?: boolean;
+            owner: string;
+            title: string;
+        };
+        ActionItemDone: {
+            /** Format: date */
+            done_on: string;
+            /** @default null */
+            outcome: string | null;
         };
         ApplicationChange: {
             readonly connected?: boolean;
@@ -777,10 +1549,58 @@ export interface components {
         CatalogueList: {
             items?: components["schemas"]["CatalogueEntry"][];
         };
+        CheckList: {
+            items?: components["schemas"]["SecurityCheck"][];
+        };
+        Committee: {
+            members: components["schemas"]["Member"][];
+            name: string;
+            readonly org_code?: string;
+            readonly org_path?: string;
+            /** Format: date-time */
+            readonly updated_at?: string;
+            readonly updated_by?: string;
+            readonly version?: number;
+        };
+        CommitteeMeeting: {
+            attendees: string[];
+            /** @description 由CIO召集 */
+            convened_by: string;
+            decisions?: string[];
+            /** Format: date */
+            held_on: string;
+            /** Format: uuid */
+            readonly id?: string;
+            /** @description 会议纪要 */
+            minutes: string;
+            /** Format: date-time */
+            readonly recorded_at?: string;
+            readonly recorded_by?: string;
+            readonly semester?: string;
+        };
+        CommitteeView: {
+            committee?: components["schemas"]["Committee"] | null;
+            meetings?: components["schemas"]["CommitteeMeeting"][];
+            /** @description the policy's committee_meetings_per_semester */
+            meetings_per_semester?: number;
+            org_code?: string;
+            org_name?: string;
+            org_path?: string;
+            semesters?: components["schemas"]["Semester"][];
+        };
         Coverage: {
             /** Format: date */
             as_of?: string;
             districts?: components["schemas"]["DistrictCoverage"][];
+        };
+        DepartmentLiaison: {
+            lacking?: boolean;
+            /** @description user ids holding `liaison` at the department */
+            liaisons?: string[];
+            org_code?: string;
+            org_name?: string;
+            org_path?: string;
+            required?: number;
         };
         DistrictCoverage: {
             connected?: number;
@@ -791,6 +1611,43 @@ export interface components {
             overdue?: number;
             systems?: number;
         };
+        EmergencyPlan: {
+            /** Format: url */
+            document_url: string;
+            /** Format: date */
+            last_reviewed_on: string;
+            readonly org_code?: string;
+            readonly org_name?: string;
+            readonly org_path?: string;
+            /** @description last review older than the review interval */
+            readonly stale?: boolean;
+            title: string;
+            /** Format: date-time */
+            readonly updated_at?: string;
+            readonly updated_by?: string;
+            readonly version?: number;
+        };
+        EmergencyPlanList: {
+            items?: components["schemas"]["EmergencyPlan"][];
+        };
+        Evidence: {
+            name: string;
+            /** Format: url */
+            url: string;
+        };
+        Finding: {
+            description: string;
+            /** Format: date */
+            due_on: string;
+            readonly evidence?: components["schemas"]["Evidence"][];
+            readonly id?: string;
+            readonly overdue?: boolean;
+            rectification: string;
+            /** Format: date */
+            readonly rectified_on?: string | null;
+            /** @enum {unknown} */
+            severity: "high" | "medium" | "low";
+        };
         Flag: {
             code?: string;
             kind?: string;
@@ -798,10 +1655,46 @@ export interface components {
             matched?: string[];
             name?: string;
         };
+        LiaisonCoverage: {
+            departments?: components["schemas"]["DepartmentLiaison"][];
+            /** @description departments without their liaisons */
+            lacking?: string[];
+            liaison_per_department?: number;
+            org_code?: string;
+            org_name?: string;
+            org_path?: string;
+        };
+        MeetingList: {
+            items?: components["schemas"]["SchedulingMeeting"][];
+        };
+        Member: {
+            /** @default false */
+            is_cio: boolean;
+            name: string;
+            /**
+             * @description director, deputy_director, member, secretary
+             * @enum {unknown}
+             */
+            position: "director" | "deputy_director" | "member" | "secretary";
+            /** @default null */
+            title: string | null;
+            /** @default null */
+            user_id: string | null;
+        };
         Milestone: {
             /** Format: date */
             due_on: string;
             name: string;
+        };
+        MonthOverview: {
+            /** Format: date */
+            as_of?: string;
+            /** Format: date */
+            deadline?: string;
+            districts?: components["schemas"]["ReportingLine"][];
+            /** @description districts without the month's report */
+            missing?: string[];
+            month?: string;
         };
         PaginationMetadata: {
             /** @description First available page number. */
@@ -935,6 +1828,82 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        ProjectProgress: {
+            name: string;
+            /** @default null */
+            note: string | null;
+            /**
+             * @description 项目建设方案
+             * @default null
+             */
+            plan_id: string | null;
+            progress_percent: number;
+        };
+        Rectification: {
+            evidence: components["schemas"]["Evidence"][];
+            /** Format: date */
+            rectified_on: string;
+        };
+        Report: {
+            /** Format: date */
+            readonly deadline?: string;
+            district_code: string;
+            readonly district_name?: string;
+            readonly district_path?: string;
+            /** Format: uuid */
+            readonly id?: string;
+            /** @default null */
+            issues: string | null;
+            readonly late?: boolean;
+            /** @description YYYY-MM */
+            month: string;
+            overall: string;
+            projects?: components["schemas"]["ProjectProgress"][];
+            /** Format: date-time */
+            readonly submitted_at?: string;
+            readonly submitted_by?: string;
+            targets?: components["schemas"]["TargetProgress"][];
+            /** Format: date-time */
+            readonly updated_at?: string;
+            readonly version?: number;
+        };
+        ReportList: {
+            items?: components["schemas"]["Report"][];
+        };
+        ReportRevision: {
+            /** Format: date */
+            readonly deadline?: string;
+            readonly district_name?: string;
+            readonly district_path?: string;
+            /** Format: uuid */
+            readonly id?: string;
+            /** @default null */
+            issues: string | null;
+            readonly late?: boolean;
+            overall: string;
+            projects?: components["schemas"]["ProjectProgress"][];
+            /** Format: date-time */
+            readonly submitted_at?: string;
+            readonly submitted_by?: string;
+            targets?: components["schemas"]["TargetProgress"][];
+            /** Format: date-time */
+            readonly updated_at?: string;
+            readonly version?: number;
+        };
+        ReportingLine: {
+            district_code?: string;
+            district_name?: string;
+            district_path?: string;
+            /** @description reported after the deadline */
+            late?: boolean;
+            /** @description not reported and past the deadline */
+            overdue?: boolean;
+            /** @description reminders sent: before, after */
+            reminders?: string[];
+            reported?: boolean;
+            /** Format: date-time */
+            submitted_at?: string | null;
+        };
         Review: {
             decided_at?: string;
             decided_by?: string | null;
@@ -945,12 +1914,83 @@ export interface components {
             stage_name?: string;
             task_id?: string;
         };
+        SchedulingMeeting: {
+            action_items?: components["schemas"]["ActionItem"][];
+            attendees: string[];
+            decisions?: string[];
+            /** Format: date */
+            held_on: string;
+            /** Format: uuid */
+            readonly id?: string;
+            minutes: string;
+            /** @description the bureau that meets */
+            org_code: string;
+            readonly org_path?: string;
+            /** Format: date-time */
+            readonly recorded_at?: string;
+            readonly recorded_by?: string;
+            title: string;
+            readonly version?: number;
+        };
+        SecurityCheck: {
+            /** @description every finding rectified */
+            readonly done?: boolean;
+            findings?: components["schemas"]["Finding"][];
+            /** Format: date */
+            held_on: string;
+            /** Format: uuid */
+            readonly id?: string;
+            /**
+             * @description inspection, drill or self_check
+             * @enum {unknown}
+             */
+            kind: "inspection" | "drill" | "self_check";
+            /** @description the unit checked */
+            org_code: string;
+            readonly org_name?: string;
+            readonly org_path?: string;
+            /** Format: date-time */
+            readonly recorded_at?: string;
+            readonly recorded_by?: string;
+            /** @default null */
+            summary: string | null;
+            title: string;
+            readonly version?: number;
+        };
+        Semester: {
+            /** Format: date-time */
+            cleared_at?: string | null;
+            ended?: boolean;
+            /** Format: date */
+            ends_on?: string;
+            /** @description ended short of the policy's meetings */
+            flagged?: boolean;
+            /**
+             * Format: date-time
+             * @description when the CIO was told
+             */
+            flagged_at?: string | null;
+            held?: number;
+            met?: boolean;
+            required?: number;
+            semester?: string;
+            /** Format: date */
+            starts_on?: string;
+        };
         Submit: {
             /**
              * @description required when the duplication check flagged the plan
              * @default null
              */
             justification: string | null;
+        };
+        TargetProgress: {
+            actual: number;
+            code: string;
+            readonly met?: boolean;
+            /** @description e.g. 智慧校园 share of schools */
+            name: string;
+            target: number;
         };
     };
     responses: {

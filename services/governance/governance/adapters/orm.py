@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import registry
 
+from governance.domain.committee import Committee, CommitteeMeeting
 from governance.domain.model import (
     Acceptance,
     AcceptanceKind,
@@ -18,6 +19,8 @@ from governance.domain.model import (
     PlanStatus,
     ProjectPlan,
 )
+from governance.domain.scheduling import ProgressReport, ReminderKind, SchedulingMeeting
+from governance.domain.security import CheckKind, EmergencyPlan, SecurityCheck
 from shared.db import AggregateMapping, UtcDateTime, map_imperatively_once, new_metadata
 
 metadata = new_metadata()
@@ -124,6 +127,147 @@ application_systems = sa.Table(
 )
 
 
+# == 月调度, network security work, Yichun's committee and liaisons ======================================
+
+# 月调度: one report per district and month
+progress_reports = sa.Table(
+    "progress_reports",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("district_code", sa.String(32), nullable=False),
+    sa.Column("district_path", sa.String(400), nullable=False, index=True),
+    sa.Column("district_name", sa.String(200), nullable=False),
+    sa.Column("month", sa.String(7), nullable=False, comment="YYYY-MM"),
+    sa.Column("deadline", sa.Date, nullable=False, comment="the month's deadline when it was submitted"),
+    sa.Column("projects", sa.JSON, nullable=False),
+    sa.Column("targets", sa.JSON, nullable=False, comment="the year's targets and where the district stands"),
+    sa.Column("overall", sa.Text, nullable=False),
+    sa.Column("issues", sa.Text),
+    sa.Column("late", sa.Boolean, nullable=False),
+    sa.Column("submitted_by", sa.String(100), nullable=False),
+    sa.Column("submitted_at", TS, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.UniqueConstraint("district_code", "month", name="uq_progress_reports_district_code_month"),
+)
+
+# the reminders published, so each (district, month, kind) goes out once however often the timer runs
+report_reminders = sa.Table(
+    "report_reminders",
+    metadata,
+    sa.Column("district_code", sa.String(32), primary_key=True),
+    sa.Column("month", sa.String(7), primary_key=True),
+    sa.Column("kind", _enum(ReminderKind), primary_key=True),
+    sa.Column("district_path", sa.String(400), nullable=False),
+    sa.Column("published_at", TS, nullable=False),
+)
+
+scheduling_meetings = sa.Table(
+    "scheduling_meetings",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("org_code", sa.String(32), nullable=False),
+    sa.Column("org_path", sa.String(400), nullable=False, index=True),
+    sa.Column("held_on", sa.Date, nullable=False),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("attendees", sa.JSON, nullable=False),
+    sa.Column("minutes", sa.Text, nullable=False),
+    sa.Column("decisions", sa.JSON, nullable=False),
+    sa.Column("action_items", sa.JSON, nullable=False, comment="owner, due date, done date of each"),
+    sa.Column("recorded_by", sa.String(100), nullable=False),
+    sa.Column("recorded_at", TS, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+)
+
+# 网络安全检查, 应急演练, 自查 with their findings and rectifications
+security_checks = sa.Table(
+    "security_checks",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("org_code", sa.String(32), nullable=False),
+    sa.Column("org_path", sa.String(400), nullable=False, index=True),
+    sa.Column("org_name", sa.String(200), nullable=False),
+    sa.Column("kind", _enum(CheckKind), nullable=False),
+    sa.Column("held_on", sa.Date, nullable=False),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("summary", sa.Text),
+    sa.Column("findings", sa.JSON, nullable=False, comment="each with its rectification, due and done dates"),
+    sa.Column("recorded_by", sa.String(100), nullable=False),
+    sa.Column("recorded_at", TS, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+)
+
+# 网络安全事件应急处置预案: one per unit
+emergency_plans = sa.Table(
+    "emergency_plans",
+    metadata,
+    sa.Column("org_code", sa.String(32), primary_key=True),
+    sa.Column("org_path", sa.String(400), nullable=False, index=True),
+    sa.Column("org_name", sa.String(200), nullable=False),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("document_url", sa.String(1000), nullable=False),
+    sa.Column("last_reviewed_on", sa.Date, nullable=False),
+    sa.Column("updated_by", sa.String(100), nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+)
+
+# 网络安全和信息化委员会 of a university
+committees = sa.Table(
+    "committees",
+    metadata,
+    sa.Column("org_code", sa.String(32), primary_key=True),
+    sa.Column("org_path", sa.String(400), nullable=False, index=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("members", sa.JSON, nullable=False),
+    sa.Column("updated_by", sa.String(100), nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+)
+
+committee_meetings = sa.Table(
+    "committee_meetings",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("org_code", sa.String(32), nullable=False),
+    sa.Column("org_path", sa.String(400), nullable=False, index=True),
+    sa.Column("held_on", sa.Date, nullable=False),
+    sa.Column("semester", sa.String(16), nullable=False, comment="YYYY-autumn or YYYY-spring"),
+    sa.Column("convened_by", sa.String(200), nullable=False),
+    sa.Column("attendees", sa.JSON, nullable=False),
+    sa.Column("minutes", sa.Text, nullable=False),
+    sa.Column("decisions", sa.JSON, nullable=False),
+    sa.Column("recorded_by", sa.String(100), nullable=False),
+    sa.Column("recorded_at", TS, nullable=False),
+)
+
+# a semester that ended short of meetings: flagged once (the CIO told), cleared by a meeting recorded for it
+committee_flags = sa.Table(
+    "committee_flags",
+    metadata,
+    sa.Column("org_code", sa.String(32), primary_key=True),
+    sa.Column("semester", sa.String(16), primary_key=True),
+    sa.Column("org_path", sa.String(400), nullable=False),
+    sa.Column("required", sa.Integer, nullable=False),
+    sa.Column("held", sa.Integer, nullable=False),
+    sa.Column("flagged_at", TS, nullable=False),
+    sa.Column("cleared_at", TS),
+)
+
+# the policy keys of a university's policy, from nominations.round.opened's snapshot
+org_policies = sa.Table(
+    "org_policies",
+    metadata,
+    sa.Column("org_path", sa.String(400), primary_key=True),
+    sa.Column("org_code", sa.String(32), nullable=False),
+    sa.Column("policy_id", sa.String(100), nullable=False),
+    sa.Column("policy_version", sa.Integer, nullable=False),
+    sa.Column("committee_meetings_per_semester", sa.Integer, nullable=False),
+    sa.Column("liaison_per_department", sa.Integer, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+)
+
+
 def start_mappers() -> None:
     """Map the domain classes once per process; safe to call again."""
     map_imperatively_once(
@@ -132,4 +276,10 @@ def start_mappers() -> None:
         AggregateMapping(ProjectPlan, project_plans, versioned=True),
         AggregateMapping(Acceptance, plan_acceptances, raises_events=False),
         AggregateMapping(ApplicationSystem, application_systems, versioned=True),
+        AggregateMapping(ProgressReport, progress_reports, versioned=True),
+        AggregateMapping(SchedulingMeeting, scheduling_meetings, versioned=True),
+        AggregateMapping(SecurityCheck, security_checks, versioned=True),
+        AggregateMapping(EmergencyPlan, emergency_plans, versioned=True),
+        AggregateMapping(Committee, committees, versioned=True),
+        AggregateMapping(CommitteeMeeting, committee_meetings, raises_events=False),
     )

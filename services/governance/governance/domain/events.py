@@ -3,17 +3,31 @@
 from shared.contracts.governance import (
     ApplicationIntegrationChanged,
     ApplicationRegistered,
+    CommitteeMeetingMissed,
+    CommitteeMeetingRecorded,
+    FindingRectified,
     PlanAccepted,
     PlanDecided,
     PlanResubmitted,
     PlanSubmitted,
+    ReportReminderDue,
+    ReportSubmitted,
+    SchedulingMeetingRecorded,
+    SecurityCheckRecorded,
 )
 
 __all__ = [
     "ApplicationIntegrationChanged",
     "ApplicationRegistered",
+    "CommitteeMeetingMissed",
+    "CommitteeMeetingRecorded",
+    "FindingRectified",
     "PlanAccepted",
     "PlanDecided",
     "PlanResubmitted",
     "PlanSubmitted",
+    "ReportReminderDue",
+    "ReportSubmitted",
+    "SchedulingMeetingRecorded",
+    "SecurityCheckRecorded",
 ]

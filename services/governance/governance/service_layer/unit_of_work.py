@@ -8,12 +8,25 @@ from typing import Any
 
 from sqlalchemy import select
 
-from governance.adapters.orm import application_systems, catalogue_entries, project_plans
+from governance.adapters.orm import (
+    application_systems,
+    catalogue_entries,
+    committee_meetings,
+    project_plans,
+    scheduling_meetings,
+    security_checks,
+)
 from governance.adapters.repository import (
     ApplicationRepository,
     CatalogueRepository,
+    CommitteeRepository,
+    EmergencyPlanRepository,
     OrgRepository,
     PlanRepository,
+    PolicyRepository,
+    ReportRepository,
+    SchedulingMeetingRepository,
+    SecurityCheckRepository,
 )
 from shared.audit import AuditTrail
 from shared.db import SqlAlchemyUnitOfWork, pending_scope
@@ -23,6 +36,9 @@ _SCOPES = (
     (project_plans, project_plans.c.unit_org_path),
     (application_systems, application_systems.c.org_path),
     (catalogue_entries, catalogue_entries.c.org_path),
+    (scheduling_meetings, scheduling_meetings.c.org_path),
+    (security_checks, security_checks.c.org_path),
+    (committee_meetings, committee_meetings.c.org_path),
 )
 
 
@@ -31,12 +47,24 @@ class GovernanceUnitOfWork(AuditTrail, SqlAlchemyUnitOfWork):
     plans: PlanRepository
     applications: ApplicationRepository
     orgs: OrgRepository
+    reports: ReportRepository
+    scheduling_meetings: SchedulingMeetingRepository
+    security_checks: SecurityCheckRepository
+    emergency_plans: EmergencyPlanRepository
+    committees: CommitteeRepository
+    policies: PolicyRepository
 
     def on_enter(self) -> None:
         self.catalogue = CatalogueRepository(self.session)
         self.plans = PlanRepository(self.session)
         self.applications = ApplicationRepository(self.session)
         self.orgs = OrgRepository(self.session)
+        self.reports = ReportRepository(self.session)
+        self.scheduling_meetings = SchedulingMeetingRepository(self.session)
+        self.security_checks = SecurityCheckRepository(self.session)
+        self.emergency_plans = EmergencyPlanRepository(self.session)
+        self.committees = CommitteeRepository(self.session)
+        self.policies = PolicyRepository(self.session)
 
     def audit_scope(
         self, action: str, actor: str | None, target: str | None, details: dict[str, Any] | None

@@ -6,11 +6,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Response, current_app, url_for
+from flask import current_app, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from governance.bootstrap import GovernanceService
 from governance.domain.model import Acceptance, ApplicationSystem, Integration, PlanContent, ProjectPlan
 from governance.entrypoints.web.schemas import (
     AcceptanceSchema,
@@ -29,13 +28,14 @@ from governance.entrypoints.web.schemas import (
     PlanSchema,
     SubmitSchema,
 )
+from governance.entrypoints.web.wiring import respond, service, session_factory
+from governance.entrypoints.web.work_resources import WORK_BLUEPRINTS
 from governance.service_layer import catalogue, plans, registry
 from shared import clock
 from shared.audit_listing import audit_blueprint
 from shared.auth import current_principal
-from shared.http import idempotent, require_if_match, with_etag
+from shared.http import idempotent, require_if_match
 from shared.pagination import decode_cursor, page
-from shared.web import wired_service
 
 catalogue_blp = Blueprint(
     "catalogue",
@@ -52,22 +52,6 @@ applications_blp = Blueprint(
     url_prefix="/api/application-systems",
     description="The application registry (应用系统对接台账)",
 )
-
-
-def service() -> GovernanceService:
-    return wired_service("governance", GovernanceService)
-
-
-def _session_factory() -> Any:
-    return service().session_factory
-
-
-def _respond(body: Any, version: int, status: int = 200, location: str | None = None) -> Response:
-    """A full response with its ETag (and Location for a creation), so Idempotency-Key can store and replay it."""
-    response = current_app.response_class(current_app.json.dumps(body), status=status, mimetype="application/json")
-    if location:
-        response.headers["Location"] = location
-    return with_etag(response, version)
 
 
 # -- the catalogue -----------------------------------------------------------------------------------
@@ -91,14 +75,14 @@ class Catalogue(MethodView):
 
     @catalogue_blp.arguments(CatalogueEntrySchema)
     @catalogue_blp.response(201, CatalogueEntrySchema)
-    @idempotent(_session_factory)
+    @idempotent(session_factory)
     def post(self, data: dict[str, Any]) -> Any:
         """Add an entry (city_reviewer of the city): a function, the data center, or data the platform collects."""
         entry = catalogue.add_entry(
             service().uow(), current_principal(), data["org_code"], data["code"], _entry_content(data)
         )
         location = url_for("catalogue.CatalogueEntryResource", entry_id=entry.id)
-        return _respond(CatalogueEntrySchema().dump(entry), entry.version, 201, location)
+        return respond(CatalogueEntrySchema().dump(entry), entry.version, 201, location)
 
 
 @catalogue_blp.route("/<uuid:entry_id>")
@@ -106,7 +90,7 @@ class CatalogueEntryResource(MethodView):
     @catalogue_blp.response(200, CatalogueEntrySchema)
     def get(self, entry_id: uuid.UUID) -> Any:
         entry = catalogue.get_entry(service().uow(), current_principal(), entry_id)
-        return _respond(CatalogueEntrySchema().dump(entry), entry.version)
+        return respond(CatalogueEntrySchema().dump(entry), entry.version)
 
     @catalogue_blp.arguments(CatalogueChangeSchema)
     @catalogue_blp.response(200, CatalogueEntrySchema)
@@ -115,7 +99,7 @@ class CatalogueEntryResource(MethodView):
         entry = catalogue.change_entry(
             service().uow(), current_principal(), entry_id, require_if_match, _entry_content(data)
         )
-        return _respond(CatalogueEntrySchema().dump(entry), entry.version)
+        return respond(CatalogueEntrySchema().dump(entry), entry.version)
 
 
 # -- project plans -----------------------------------------------------------------------------------
@@ -160,13 +144,13 @@ class Plans(MethodView):
 
     @plans_blp.arguments(PlanSchema)
     @plans_blp.response(201, PlanSchema)
-    @idempotent(_session_factory)
+    @idempotent(session_factory)
     def post(self, data: dict[str, Any]) -> Any:
         """Write a plan (a district bureau's county_reviewer or a school's school_admin): a draft, checked at once
         against the city platform's catalogue; `flags` lists what it duplicates."""
         plan = plans.create_plan(service().uow(), current_principal(), data["unit_org_code"], _content(data))
         location = url_for("project_plans.PlanResource", plan_id=plan.id)
-        return _respond(_plan_body(plan, []), plan.version, 201, location)
+        return respond(_plan_body(plan, []), plan.version, 201, location)
 
 
 @plans_blp.route("/<uuid:plan_id>")
@@ -175,14 +159,14 @@ class PlanResource(MethodView):
     def get(self, plan_id: uuid.UUID) -> Any:
         """The plan with its flags, its chain's decisions, the 合理化建议 and its acceptances."""
         plan, acceptances = plans.get_plan(service().uow(), current_principal(), plan_id)
-        return _respond(_plan_body(plan, acceptances), plan.version)
+        return respond(_plan_body(plan, acceptances), plan.version)
 
     @plans_blp.arguments(PlanRevisionSchema)
     @plans_blp.response(200, PlanSchema)
     def put(self, data: dict[str, Any], plan_id: uuid.UUID) -> Any:
         """Revise a draft or a returned plan (If-Match); the duplication check runs again."""
         plan = plans.revise_plan(service().uow(), current_principal(), plan_id, require_if_match, _content(data))
-        return _respond(_plan_body(plan, []), plan.version)
+        return respond(_plan_body(plan, []), plan.version)
 
 
 @plans_blp.route("/<uuid:plan_id>/submit")
@@ -194,7 +178,7 @@ class PlanSubmission(MethodView):
         plan = plans.submit_plan(
             service().uow(), current_principal(), plan_id, require_if_match, data.get("justification")
         )
-        return _respond(_plan_body(plan, []), plan.version)
+        return respond(_plan_body(plan, []), plan.version)
 
 
 @plans_blp.route("/<uuid:plan_id>/acceptances")
@@ -247,12 +231,12 @@ class Applications(MethodView):
 
     @applications_blp.arguments(ApplicationSystemSchema)
     @applications_blp.response(201, ApplicationSystemSchema)
-    @idempotent(_session_factory)
+    @idempotent(session_factory)
     def post(self, data: dict[str, Any]) -> Any:
         """Register a school's or district's application system with its integration status."""
         system = registry.register(service().uow(), current_principal(), data["org_code"], _details(data))
         location = url_for("applications.ApplicationResource", system_id=system.id)
-        return _respond(_system_body(system), system.version, 201, location)
+        return respond(_system_body(system), system.version, 201, location)
 
 
 @applications_blp.route("/coverage")
@@ -269,15 +253,16 @@ class ApplicationResource(MethodView):
     @applications_blp.response(200, ApplicationSystemSchema)
     def get(self, system_id: uuid.UUID) -> Any:
         system = registry.get(service().uow(), current_principal(), system_id)
-        return _respond(_system_body(system), system.version)
+        return respond(_system_body(system), system.version)
 
     @applications_blp.arguments(ApplicationChangeSchema)
     @applications_blp.response(200, ApplicationSystemSchema)
     def put(self, data: dict[str, Any], system_id: uuid.UUID) -> Any:
         """Update the line (If-Match): owner, purpose, integration status, target date."""
         system = registry.update(service().uow(), current_principal(), system_id, require_if_match, _details(data))
-        return _respond(_system_body(system), system.version)
+        return respond(_system_body(system), system.version)
 
 
 # GET /api/audit/governance: the audit listing every service serves the same way (shared/audit_listing.py).
-BLUEPRINTS = [catalogue_blp, plans_blp, applications_blp, audit_blueprint("governance")]
+# 月调度, network security work and Yichun's committee live in their own module (work_resources.py).
+BLUEPRINTS = [catalogue_blp, plans_blp, applications_blp, *WORK_BLUEPRINTS, audit_blueprint("governance")]
