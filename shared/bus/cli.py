@@ -24,7 +24,7 @@ from typing import Any
 import pika
 from pika.adapters.blocking_connection import BlockingChannel
 
-from shared.bus.publisher import connect
+from shared.bus.publisher import connect, forwarded_properties
 from shared.bus.topology import QueueSpec
 
 DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
@@ -97,14 +97,7 @@ def replay(channel: BlockingChannel, queue: str, since: dt.datetime, *, apply: b
             headers = dict(properties.headers or {})
             headers.pop("x-death", None)
             headers["x-replayed-at"] = dt.datetime.now(dt.UTC).isoformat()
-            moved = pika.BasicProperties(
-                content_type=properties.content_type,
-                delivery_mode=pika.DeliveryMode.Persistent,
-                message_id=properties.message_id,
-                type=properties.type,
-                headers=headers,
-            )
-            channel.basic_publish("", spec.retry, body, moved, mandatory=True)
+            channel.basic_publish("", spec.retry, body, forwarded_properties(properties, headers), mandatory=True)
             channel.basic_ack(method.delivery_tag)
     return chosen, kept
 

@@ -14,7 +14,7 @@ from pika.adapters.blocking_connection import BlockingChannel
 from sqlalchemy.dialects import postgresql
 
 from shared.bus.envelope import CloudEvent, EnvelopeError
-from shared.bus.publisher import connect
+from shared.bus.publisher import connect, forwarded_properties
 from shared.bus.tables import inbox
 from shared.bus.topology import QueueSpec, declare_queue
 from shared.config import BusSettings
@@ -235,14 +235,8 @@ class EventConsumer:
                 "x-parked-at": dt.datetime.now(dt.UTC).isoformat(),
             }
         )
-        parked = pika.BasicProperties(
-            content_type=properties.content_type,
-            delivery_mode=pika.DeliveryMode.Persistent,
-            message_id=properties.message_id,
-            type=properties.type,
-            headers=headers,
-        )
         # The confirm channel returns only once the broker holds the parked copy.
+        parked = forwarded_properties(properties, headers)
         self._park_channel.basic_publish("", self.spec.parking, body, parked, mandatory=True)
         BUS_DEAD_LETTERED.labels(self.name).inc()
         BUS_CONSUMED.labels(self.name, "parked").inc()

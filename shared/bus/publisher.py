@@ -35,12 +35,25 @@ def connect(amqp_url: str, name: str) -> BlockingConnection:
 
 
 def message_properties(message_id: str, event_type: str, request_id: str | None) -> pika.BasicProperties:
+    return _persistent(CONTENT_TYPE, message_id, event_type, {"x-request-id": request_id} if request_id else {})
+
+
+def forwarded_properties(received: pika.BasicProperties, headers: dict[str, Any]) -> pika.BasicProperties:
+    """A received message's properties for publishing it again to another queue (the consumer parks it, `cio-bus
+    replay` moves it to retry): its content type, id and type kept, `headers` in place of its own."""
+    return _persistent(received.content_type, received.message_id, received.type, headers)
+
+
+def _persistent(
+    content_type: str | None, message_id: str | None, event_type: str | None, headers: dict[str, Any]
+) -> pika.BasicProperties:
+    """Every message this platform publishes survives a broker restart."""
     return pika.BasicProperties(
-        content_type=CONTENT_TYPE,
+        content_type=content_type,
         delivery_mode=pika.DeliveryMode.Persistent,
         message_id=message_id,
         type=event_type,
-        headers={"x-request-id": request_id} if request_id else {},
+        headers=headers,
     )
 
 

@@ -15,13 +15,14 @@ import threading
 import time
 import urllib.parse
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any, Protocol
 
-from notifications.adapters.outbound import OutboundFailed, OutboundPolicy, PinnedPoster, RefusedTarget
+from notifications.adapters.outbound import Answer, OutboundFailed, OutboundPolicy, PinnedPoster, RefusedTarget
 from notifications.domain.model import DeliveryStatus
 from notifications.service_layer.delivery import Outgoing, SendError, Target
 
@@ -87,16 +88,24 @@ class EmailSender:
             raise SendError(f"SMTP {s.host}:{s.port} refused or failed: {type(exc).__name__} {exc}") from exc
 
 
-def _post(poster: PinnedPoster, url: str, payload: dict[str, Any], *, robot: bool) -> None:
-    """One guarded POST; a robot must also answer errcode 0. Errors never name the URL (it carries keys)."""
+def answered(post: Callable[[], Answer], *, target: str, answerer: str) -> Answer:
+    """A guarded POST made as a delivery: a refused target, a failed connection and an answer outside 2xx are
+    each a SendError (`target`, `answerer`: what the message calls the two ends). Errors never name the URL (it
+    may carry keys)."""
     try:
-        answer = poster.post_json(url, payload)
+        answer = post()
     except RefusedTarget as exc:
-        raise SendError(f"target refused: {exc}") from exc
+        raise SendError(f"{target} refused: {exc}") from exc
     except OutboundFailed as exc:
         raise SendError(str(exc)) from exc
     if answer.status >= 300:
-        raise SendError(f"{'robot' if robot else 'webhook'} answered HTTP {answer.status}")
+        raise SendError(f"{answerer} answered HTTP {answer.status}")
+    return answer
+
+
+def _post(poster: PinnedPoster, url: str, payload: dict[str, Any], *, robot: bool) -> None:
+    """One guarded POST; a robot must also answer errcode 0."""
+    answer = answered(lambda: poster.post_json(url, payload), target="target", answerer="robot" if robot else "webhook")
     if not robot:
         return
     try:

@@ -21,13 +21,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from notifications.adapters.outbound import (
-    JSON_CONTENT_TYPE,
-    OutboundFailed,
-    OutboundPolicy,
-    PinnedPoster,
-    RefusedTarget,
-)
+from notifications.adapters.channels import answered
+from notifications.adapters.outbound import JSON_CONTENT_TYPE, OutboundPolicy, PinnedPoster
 from notifications.service_layer.delivery import Outgoing, SendError
 
 SERVICE = "sms"
@@ -149,14 +144,11 @@ class TencentSmsProvider:
             "X-TC-Timestamp": str(timestamp),
             "X-TC-Region": s.region,
         }
-        try:
-            answer = self.poster.post(s.endpoint.rstrip("/") + "/", body, headers)
-        except RefusedTarget as exc:
-            raise SendError(f"SMS endpoint refused: {exc}") from exc
-        except OutboundFailed as exc:
-            raise SendError(str(exc)) from exc
-        if answer.status >= 300:
-            raise SendError(f"Tencent SMS answered HTTP {answer.status}")
+        answer = answered(
+            lambda: self.poster.post(s.endpoint.rstrip("/") + "/", body, headers),
+            target="SMS endpoint",
+            answerer="Tencent SMS",
+        )
         try:
             response = answer.json().get("Response") or {}
         except (ValueError, AttributeError) as exc:

@@ -18,7 +18,7 @@ from training.domain.model import Certificate, DomainError, mask_name, parse_kin
 from training.service_layer.rows import (
     CERTIFICATE_NUMBER_LENGTH,
     ISSUER_LENGTH,
-    RowErrors,
+    RowBatch,
     parse_date,
     resolve_people,
     too_long,
@@ -53,14 +53,11 @@ class CertificateOutcome:
 def apply_certificate_rows(
     uow: TrainingUnitOfWork,
     rows: Sequence[CertificateRow],
-    *,
-    actor: str,
-    actor_paths: Sequence[str],
-    errors: RowErrors,
-    write_good_rows: bool,
+    batch: RowBatch,
 ) -> CertificateOutcome:
     """Validate every row, then write the good ones (unless any is bad and the caller wants all or none).
     Re-recording an existing certificate (same number, person, kind, level, date) is "unchanged"."""
+    actor, actor_paths, errors = batch.actor, batch.actor_paths, batch.errors
     resolved = resolve_people(uow, [(r.row, r.person, r.name) for r in rows], actor_paths, errors)
     taken = uow.certificates.by_numbers([r.number.strip() for r in rows if r.number and r.number.strip()])
     seen: dict[str, int] = {}
@@ -137,7 +134,7 @@ def apply_certificate_rows(
             continue
         planned.append((r, cert))
     outcome = CertificateOutcome(created=[])
-    if errors.count and not write_good_rows:
+    if not batch.written:
         return outcome
     for _r, cert in planned:
         if cert is None:
@@ -153,10 +150,9 @@ def apply_certificate_rows(
 def record_certificate(uow: TrainingUnitOfWork, actor: Principal, row: CertificateRow) -> Certificate:
     """登记合格证: for a training here or one held elsewhere; the person must be in the admin's subtree."""
     with uow:
-        errors = RowErrors()
-        outcome = apply_certificate_rows(
-            uow, [row], actor=actor.subject, actor_paths=actor.paths(ADMIN), errors=errors, write_good_rows=False
-        )
+        batch = RowBatch.all_or_nothing(actor, ADMIN)
+        outcome = apply_certificate_rows(uow, [row], batch)
+        errors = batch.errors
         if errors.count:
             if any(e["column"] == "person" for e in errors.items):
                 raise NotFound("No such person.", errors=[field_error("person_user_id", "not found")])

@@ -21,7 +21,7 @@ from training.adapters import metrics
 from training.adapters.orm import certificate_claims
 from training.domain.events import CertificateClaimRejected
 from training.service_layer.certificates import CertificateRow, apply_certificate_rows
-from training.service_layer.rows import RowErrors
+from training.service_layer.rows import RowBatch
 from training.service_layer.trainings import ADMIN
 from training.service_layer.unit_of_work import TrainingUnitOfWork
 
@@ -89,7 +89,7 @@ def decide_claim(
             "note": (note or "").strip() or None,
         }
         if decision == "confirm":
-            errors = RowErrors()
+            batch = RowBatch.all_or_nothing(principal, ADMIN)
             outcome = apply_certificate_rows(
                 uow,
                 [
@@ -104,15 +104,12 @@ def decide_claim(
                         name=row.person_name,
                     )
                 ],
-                actor=principal.subject,
-                actor_paths=principal.paths(ADMIN),
-                errors=errors,
-                write_good_rows=False,
+                batch,
             )
-            if errors.count:
+            if batch.errors.count:
                 raise Unprocessable(
                     "The claimed certificate cannot be recorded as given.",
-                    errors=[field_error(e["column"], e["message"]) for e in errors.items],
+                    errors=[field_error(e["column"], e["message"]) for e in batch.errors.items],
                 )
             created = outcome.created[0] if outcome.created else None
             values.update(status=CONFIRMED, certificate_id=created.id if created is not None else None)

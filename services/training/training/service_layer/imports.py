@@ -24,7 +24,7 @@ from shared.tabular import UnreadableFile, detect_format, read_table
 from training.adapters import metrics
 from training.domain.model import ImportJob, ImportKind, ImportMode
 from training.service_layer.certificates import CertificateRow, apply_certificate_rows
-from training.service_layer.rows import RowErrors
+from training.service_layer.rows import RowBatch
 from training.service_layer.trainings import ADMIN, READERS, CompletionRow, apply_completions
 from training.service_layer.unit_of_work import TrainingUnitOfWork
 
@@ -252,8 +252,7 @@ def _apply(
     with uow:
         job = uow.imports.get(job_id, lock=True)
         assert job is not None
-        errors = RowErrors()
-        good_only = job.mode == ImportMode.GOOD_ROWS_ONLY
+        batch = RowBatch(job.created_by, job.actor_paths, write_good_rows=job.mode == ImportMode.GOOD_ROWS_ONLY)
         certificates = 0
         if job.kind == ImportKind.ATTENDANCE:
             training = uow.trainings.get(job.training_id) if job.training_id else None
@@ -274,10 +273,7 @@ def _apply(
                     )
                     for line, r in records
                 ],
-                actor=job.created_by,
-                actor_paths=job.actor_paths,
-                errors=errors,
-                write_good_rows=good_only,
+                batch,
             )
             written, unchanged, certificates = completion.written, completion.unchanged, completion.certificates
         else:
@@ -298,13 +294,10 @@ def _apply(
                     )
                     for line, r in records
                 ],
-                actor=job.created_by,
-                actor_paths=job.actor_paths,
-                errors=errors,
-                write_good_rows=good_only,
+                batch,
             )
             written, unchanged, certificates = outcome.written, outcome.unchanged, outcome.written
-        report = [{**e, "column": headers.get(e["column"], e["column"])} for e in errors.items]
+        report = [{**e, "column": headers.get(e["column"], e["column"])} for e in batch.errors.items]
         job.finish(written=written, unchanged=unchanged, errors=report, total=len(records))
         uow.audit(
             "import_applied" if job.status == ImportJob.DONE else "import_rejected",

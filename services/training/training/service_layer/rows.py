@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shared.errors import row_error
+from shared.principal import Principal
 from shared.scope import path_within
 from training.service_layer.unit_of_work import Person, TrainingUnitOfWork
 
@@ -32,6 +33,28 @@ class RowErrors:
 
     def rows(self) -> set[int]:
         return {e["row"] for e in self.items}
+
+
+@dataclass(frozen=True)
+class RowBatch:
+    """One application of rows (completions, certificates): who applies them, within which org subtrees, where
+    their errors are reported, and whether the good rows are written when some are bad (an import in
+    good_rows_only mode) or nothing is (the API and all_or_nothing imports)."""
+
+    actor: str
+    actor_paths: Sequence[str]
+    errors: RowErrors = field(default_factory=RowErrors)
+    write_good_rows: bool = False
+
+    @classmethod
+    def all_or_nothing(cls, principal: Principal, role: str) -> RowBatch:
+        """Rows sent through the API by `principal`, applied within the subtrees where they hold `role`."""
+        return cls(principal.subject, principal.paths(role))
+
+    @property
+    def written(self) -> bool:
+        """Whether the planned rows are written: every row is good, or the batch keeps the good ones."""
+        return self.write_good_rows or not self.errors.count
 
 
 # The columns' sizes: a longer cell is a row error, not a database error that fails the whole import.

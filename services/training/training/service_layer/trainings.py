@@ -25,7 +25,7 @@ from training.domain.model import (
 )
 from training.service_layer.rows import (
     CERTIFICATE_NUMBER_LENGTH,
-    RowErrors,
+    RowBatch,
     parse_date,
     parse_hours,
     resolve_people,
@@ -157,15 +157,12 @@ def apply_completions(
     uow: TrainingUnitOfWork,
     training: Training,
     rows: Sequence[CompletionRow],
-    *,
-    actor: str,
-    actor_paths: Sequence[str],
-    errors: RowErrors,
-    write_good_rows: bool,
+    batch: RowBatch,
 ) -> CompletionOutcome:
     """Validate every row (collecting errors), then write the good ones unless any is bad and the caller
     wants all or nothing. Runs inside the caller's unit of work; does not commit."""
-    resolved = resolve_people(uow, [(r.row, r.person, r.name) for r in rows], actor_paths, errors)
+    actor, errors = batch.actor, batch.errors
+    resolved = resolve_people(uow, [(r.row, r.person, r.name) for r in rows], batch.actor_paths, errors)
     issuer = training.organiser_name
     numbers = [r.certificate_number for r in rows if r.certificate_number]
     taken = uow.certificates.by_numbers(numbers) if numbers else {}
@@ -224,7 +221,7 @@ def apply_completions(
         if errors.count == bad and person is not None and hours is not None and completed_on is not None:
             planned.append((r, person, hours, completed_on, expires_on))
     outcome = CompletionOutcome()
-    if errors.count and not write_good_rows:
+    if not batch.written:
         return outcome
     for r, person, hours, completed_on, expires_on in planned:
         record = existing.get(person.user_id)
@@ -268,20 +265,12 @@ def record_completions(
     """结业登记 in bulk from the API: every item valid or nothing written; item errors name `items.N.field`."""
     with uow:
         training = _training_in_scope(uow, actor, training_id, ADMIN)
-        errors = RowErrors()
-        outcome = apply_completions(
-            uow,
-            training,
-            rows,
-            actor=actor.subject,
-            actor_paths=actor.paths(ADMIN),
-            errors=errors,
-            write_good_rows=False,
-        )
-        if errors.count:
+        batch = RowBatch.all_or_nothing(actor, ADMIN)
+        outcome = apply_completions(uow, training, rows, batch)
+        if batch.errors.count:
             raise Unprocessable(
-                f"{len(errors.rows())} item(s) are invalid; nothing was recorded.",
-                errors=[field_error(f"items.{e['row']}.{e['column']}", e["message"]) for e in errors.items],
+                f"{len(batch.errors.rows())} item(s) are invalid; nothing was recorded.",
+                errors=[field_error(f"items.{e['row']}.{e['column']}", e["message"]) for e in batch.errors.items],
             )
         uow.audit(
             "completions_recorded",
