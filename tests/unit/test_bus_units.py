@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from shared.bus.consumer import attempts_so_far
 from shared.bus.envelope import CloudEvent, EnvelopeError
 from shared.bus.outbox import add_to_outbox, to_cloud_event
+from shared.bus.publisher import forwarded_properties, message_properties
 from shared.bus.relay import MAX_BACKOFF_SECONDS, backoff_seconds
 from shared.bus.tables import OUTBOX_PENDING, bus_metadata, outbox
 from shared.db import SqlAlchemyUnitOfWork, make_engine, make_session_factory
@@ -136,6 +137,18 @@ def test_first_delivery_has_no_attempts_so_far(headers: dict[str, object] | None
 
 
 # -- relay backoff -------------------------------------------------------------------------------
+
+
+def test_a_forwarded_message_keeps_its_identity_and_takes_the_new_headers() -> None:
+    received = message_properties("m-1", "bustest.parcel.shipped", "req-1")
+    forwarded = forwarded_properties(received, {"x-error": "boom"})
+    assert (forwarded.content_type, forwarded.message_id, forwarded.type) == (
+        "application/cloudevents+json",
+        "m-1",
+        "bustest.parcel.shipped",
+    )
+    assert forwarded.delivery_mode == pika.DeliveryMode.Persistent.value
+    assert forwarded.headers == {"x-error": "boom"}
 
 
 def test_relay_backoff_doubles_with_each_attempt() -> None:

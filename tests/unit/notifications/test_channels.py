@@ -1,4 +1,4 @@
-"""The robot adapters' formats and DingTalk's signature."""
+"""The robot adapters' formats, DingTalk's signature and the guarded POST every HTTP transport makes."""
 
 from __future__ import annotations
 
@@ -6,9 +6,12 @@ import base64
 import hashlib
 import hmac
 import urllib.parse
+from collections.abc import Callable
 
-from notifications.adapters.channels import DingTalkRobot, WeComRobot, dingtalk_sign
-from notifications.service_layer.delivery import Outgoing
+import pytest
+from notifications.adapters.channels import DingTalkRobot, WeComRobot, answered, dingtalk_sign
+from notifications.adapters.outbound import Answer, OutboundFailed, RefusedTarget
+from notifications.service_layer.delivery import Outgoing, SendError
 
 # Computed outside Python: printf '1700000000000\nSECtest+/=' | openssl dgst -sha256 -hmac 'SECtest+/=' -binary | base64
 OPENSSL_VECTOR = "zgJ4cDD2EMuHQDqQe2ncXwpipqu9PTJBXz9vXP0XdAg="
@@ -43,3 +46,24 @@ def test_robot_payloads_are_markdown_messages() -> None:
         "msgtype": "markdown",
         "markdown": {"title": "待审核", "text": "### 待审核\n\n请处理"},
     }
+
+
+def _raise(error: Exception) -> Answer:
+    raise error
+
+
+@pytest.mark.parametrize(
+    ("post", "said"),
+    [
+        (lambda: _raise(RefusedTarget("not on the allow-list")), "hook refused: not on the allow-list"),
+        (lambda: _raise(OutboundFailed("no answer in 10 s")), "no answer in 10 s"),
+        (lambda: Answer(502, b""), "robot answered HTTP 502"),
+    ],
+)
+def test_a_guarded_post_that_goes_wrong_is_a_send_error(post: Callable[[], Answer], said: str) -> None:
+    with pytest.raises(SendError, match=f"^{said}$"):
+        answered(post, target="hook", answerer="robot")
+
+
+def test_a_guarded_post_answered_2xx_is_returned() -> None:
+    assert answered(lambda: Answer(204, b""), target="hook", answerer="robot") == Answer(204, b"")
