@@ -22,9 +22,10 @@ from training.domain.model import (
     parse_kind,
     parse_level,
 )
-from training.service_layer.rows import RowErrors, parse_date, parse_hours
+from training.service_layer.rows import RowBatch, RowErrors, parse_date, parse_hours
 
 from shared.config import ConfigError
+from shared.principal import Grant, Principal
 from shared.tabular import UnreadableFile, read_table
 
 
@@ -166,6 +167,17 @@ def test_dates_and_hours_as_bureaus_write_them() -> None:
     assert parse_hours(12, 5, "h", errors, at_most=10) is None
     assert [(e["row"], e["column"]) for e in errors.items] == [(3, "d"), (4, "h"), (5, "h")]
     assert all(e["message_zh"] and e["message"] for e in errors.items)
+
+
+def test_a_row_batch_from_the_api_writes_only_when_every_row_is_good() -> None:
+    admin = Principal("admin-1", (Grant("training_admin", "/city"), Grant("auditor", "/")))
+    batch = RowBatch.all_or_nothing(admin, "training_admin")
+    assert (batch.actor, list(batch.actor_paths), batch.written) == ("admin-1", ["/city"], True)
+    batch.errors.add(2, "hours", "学时不能为空", "hours are required")
+    assert not batch.written
+    lenient = RowBatch("admin-1", ["/city"], write_good_rows=True)
+    lenient.errors.add(2, "hours", "学时不能为空", "hours are required")
+    assert lenient.written
 
 
 def test_csv_in_gb18030_is_read_and_blank_rows_skipped() -> None:
