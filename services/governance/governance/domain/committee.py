@@ -15,7 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from governance.domain.model import DomainError, OrgNode
+from governance.domain.model import DomainError
+from shared.domain import OrgNode
 
 
 class Position(enum.StrEnum):

@@ -22,6 +22,7 @@ from typing import Any
 
 import shared.domain
 from governance.domain import events
+from shared.domain import OrgNode
 from shared.events import to_jsonable
 
 
@@ -552,14 +553,6 @@ def coverage(systems: Iterable[ApplicationSystem], today: dt.date) -> list[Distr
         )
         for path, group in sorted(lines.items())
     ]
-
-
-@dataclass(frozen=True)
-class OrgNode:
-    code: str
-    name: str
-    level: str
-    path: str
 
 
 def district_of(unit: OrgNode, on_path: Sequence[OrgNode]) -> District:

@@ -14,7 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from governance.domain.model import DomainError, OrgNode, StateConflict
+from governance.domain.model import DomainError
+from governance.domain.tracking import TrackedItems, new_item_id
+from shared.domain import OrgNode
 
 
 class CheckKind(enum.StrEnum):
@@ -37,6 +39,15 @@ class FindingInput:
     severity: Severity
     rectification: str
     due_on: dt.date
+
+
+FINDINGS = TrackedItems(
+    what="finding",
+    field="finding_id",
+    closed="rectified_on",
+    already="The finding is already rectified.",
+    too_early="A finding is rectified after the check that found it.",
+)
 
 
 class SecurityCheck:
@@ -69,7 +80,7 @@ class SecurityCheck:
         self.summary = summary
         self.findings: list[dict[str, Any]] = [
             {
-                "id": uuid.uuid4().hex[:12],
+                "id": new_item_id(),
                 "description": f.description,
                 "severity": f.severity.value,
                 "rectification": f.rectification,
@@ -85,26 +96,18 @@ class SecurityCheck:
 
     def rectify(self, finding_id: str, rectified_on: dt.date, evidence: Sequence[dict[str, str]]) -> dict[str, Any]:
         """整改完成: the finding closed with its evidence (the list replaced whole so the change is stored)."""
-        findings = [dict(f) for f in self.findings]
-        finding = next((f for f in findings if f["id"] == finding_id), None)
-        if finding is None:
-            raise DomainError("No such finding.", "finding_id")
-        if finding["rectified_on"] is not None:
-            raise StateConflict("The finding is already rectified.", "finding_id")
-        if rectified_on < self.held_on:
-            raise DomainError("A finding is rectified after the check that found it.", "rectified_on")
+        findings, finding = FINDINGS.close(self.findings, finding_id, rectified_on, self.held_on)
         if not evidence:
             raise DomainError("A rectification is closed with its evidence.", "evidence")
-        finding["rectified_on"] = rectified_on.isoformat()
         finding["evidence"] = [dict(e) for e in evidence]
         self.findings = findings
         return finding
 
     def open_findings(self) -> list[dict[str, Any]]:
-        return [f for f in self.findings if f["rectified_on"] is None]
+        return FINDINGS.open(self.findings)
 
     def overdue_findings(self, today: dt.date) -> list[dict[str, Any]]:
-        return [f for f in self.open_findings() if dt.date.fromisoformat(f["due_on"]) < today]
+        return FINDINGS.overdue(self.findings, today)
 
     @property
     def done(self) -> bool:
