@@ -270,22 +270,7 @@ class ProjectPlan:
         self.submitted_at = at
         self.updated_at = at
         kind = events.PlanResubmitted if again else events.PlanSubmitted
-        self.events.append(
-            kind(
-                plan_id=str(self.id),
-                unit_org_code=self.unit_org_code,
-                unit_org_path=self.unit_org_path,
-                unit_name=self.unit_name,
-                title=self.title,
-                budget=str(self.budget),
-                funding_source=self.funding_source,
-                revision=self.revision,
-                submitted_by=by,
-                submitted_at=at.isoformat(),
-                flags=list(self.flags),
-                justification=self.justification,
-            )
-        )
+        self.events.append(kind.from_aggregate(self, plan_id=self.id, budget=str(self.budget)))
 
     def apply_review(
         self,
@@ -327,15 +312,7 @@ class ProjectPlan:
             # 合理化建议: the deciding stage's opinion is the city bureau's advice to the unit
             self.suggestions = opinion
             self.decided_at = at
-            self.events.append(
-                events.PlanDecided(
-                    plan_id=str(self.id),
-                    unit_org_path=self.unit_org_path,
-                    outcome=outcome,
-                    suggestions=opinion,
-                    decided_at=at.isoformat(),
-                )
-            )
+            self.events.append(events.PlanDecided.from_aggregate(self, plan_id=self.id, outcome=outcome))
         return True
 
     def accept(
@@ -362,13 +339,8 @@ class ProjectPlan:
             self.completed_at = at
         self.updated_at = at
         self.events.append(
-            events.PlanAccepted(
-                plan_id=str(self.id),
-                acceptance_id=str(acceptance.id),
-                unit_org_path=self.unit_org_path,
-                kind=kind.value,
-                accepted_on=accepted_on.isoformat(),
-                recorded_by=by,
+            events.PlanAccepted.from_aggregate(
+                acceptance, acceptance_id=acceptance.id, unit_org_path=self.unit_org_path
             )
         )
         return acceptance
@@ -460,16 +432,7 @@ class ApplicationSystem:
         self.created_at = at
         self.updated_at = at
         self.version = 1
-        self.events: list[Any] = [
-            events.ApplicationRegistered(
-                application_id=str(self.id),
-                org_code=org_code,
-                org_path=org_path,
-                name=name,
-                connected=self.connected,
-                target_date=target_date.isoformat() if target_date else None,
-            )
-        ]
+        self.events: list[Any] = [events.ApplicationRegistered.from_aggregate(self, application_id=self.id)]
 
     def _integrate(self, integration: Integration, at: dt.datetime) -> None:
         self.unified_identity = integration.unified_identity
@@ -508,16 +471,7 @@ class ApplicationSystem:
         self._integrate(integration, at)
         self.updated_at = at
         if integration != before:
-            self.events.append(
-                events.ApplicationIntegrationChanged(
-                    application_id=str(self.id),
-                    org_path=self.org_path,
-                    unified_identity=self.unified_identity,
-                    single_sign_on=self.single_sign_on,
-                    data_exchange=self.data_exchange,
-                    connected=self.connected,
-                )
-            )
+            self.events.append(events.ApplicationIntegrationChanged.from_aggregate(self, application_id=self.id))
 
 
 @dataclass(frozen=True)

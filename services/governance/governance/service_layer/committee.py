@@ -142,16 +142,7 @@ def record_meeting(
             1 for m in uow.committees.meetings(org.code) if m.semester == meeting.semester and m is not meeting
         )
         cleared = uow.committees.clear_flag(org.code, meeting.semester, held, moment)
-        uow.publish(
-            events.CommitteeMeetingRecorded(
-                meeting_id=str(meeting.id),
-                org_code=org.code,
-                org_path=org.path,
-                semester=meeting.semester,
-                held_on=meeting.held_on.isoformat(),
-                cleared=cleared,
-            )
-        )
+        uow.publish(events.CommitteeMeetingRecorded.from_aggregate(meeting, meeting_id=meeting.id, cleared=cleared))
         uow.audit(
             "committee.meeting_recorded",
             actor=principal.subject,

@@ -110,16 +110,7 @@ def submit_report(
             at=moment,
         )
         uow.reports.add(report)
-        uow.publish(
-            events.ReportSubmitted(
-                report_id=str(report.id),
-                district_code=district.code,
-                district_path=district.path,
-                month=month,
-                late=report.late,
-                submitted_by=principal.subject,
-            )
-        )
+        uow.publish(events.ReportSubmitted.from_aggregate(report, report_id=report.id))
         REPORTS.audit(uow, principal, "report.submitted", report, {"month": month, "late": report.late})
         try:
             uow.commit()
@@ -242,11 +233,9 @@ def record_meeting(
         meeting = SchedulingMeeting(org=org, by=principal.subject, at=now(), **record.__dict__)
         uow.scheduling_meetings.add(meeting)
         uow.publish(
-            events.SchedulingMeetingRecorded(
-                meeting_id=str(meeting.id),
-                org_path=org.path,
-                held_on=record.held_on.isoformat(),
-                title=record.title,
+            events.SchedulingMeetingRecorded.from_aggregate(
+                meeting,
+                meeting_id=meeting.id,
                 action_items=[{k: i[k] for k in ("id", "title", "owner", "due_on")} for i in meeting.action_items],
             )
         )

@@ -59,17 +59,7 @@ def record_check(uow: GovernanceUnitOfWork, principal: Principal, org_code: str,
         unit = _unit(uow, principal, org_code, permission)
         check = SecurityCheck(unit=unit, by=principal.subject, at=now(), **record.__dict__)
         uow.security_checks.add(check)
-        uow.publish(
-            events.SecurityCheckRecorded(
-                check_id=str(check.id),
-                org_code=unit.code,
-                org_path=unit.path,
-                kind=record.kind.value,
-                held_on=record.held_on.isoformat(),
-                title=record.title,
-                findings=len(check.findings),
-            )
-        )
+        uow.publish(events.SecurityCheckRecorded.from_aggregate(check, check_id=check.id, findings=len(check.findings)))
         CHECKS.audit(
             uow,
             principal,
