@@ -17,7 +17,7 @@ import re
 import unicodedata
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import shared.domain
@@ -74,6 +74,7 @@ class CatalogueEntry:
         org_path: str,
         by: str,
         at: dt.datetime,
+        active: bool = True,
     ) -> None:
         self.id = uuid.uuid4()
         self.code = code
@@ -82,7 +83,7 @@ class CatalogueEntry:
         self.keywords = _clean_list(keywords)
         self.description = description
         self.org_path = org_path
-        self.active = True
+        self.active = active
         self.created_by = by
         self.created_at = at
         self.updated_at = at
@@ -240,6 +241,11 @@ class ProjectPlan:
         self.updated_at = at
 
     @property
+    def declaration(self) -> Declaration:
+        """What the plan as it stands says it builds, for the duplication check."""
+        return Declaration(self.functions, self.data_collected, self.builds_data_center)
+
+    @property
     def editable(self) -> bool:
         return self.status in (PlanStatus.DRAFT, PlanStatus.RETURNED)
 
@@ -333,7 +339,7 @@ class ProjectPlan:
             raise DomainError("An acceptance is recorded with its evidence (验收材料).", "evidence")
         if accepted_on < self.submitted_at_date:
             raise DomainError("The acceptance cannot predate the plan's submission.", "accepted_on")
-        acceptance = Acceptance(self.id, kind, accepted_on, evidence, opinion, by, at)
+        acceptance = Acceptance(self.id, kind, accepted_on, [to_jsonable(dict(e)) for e in evidence], opinion, by, at)
         if kind == AcceptanceKind.COMPLETION:
             self.status = PlanStatus.COMPLETED
             self.completed_at = at
@@ -350,27 +356,20 @@ class ProjectPlan:
         return (self.submitted_at or self.created_at).date()
 
 
+@dataclass(eq=False)
 class Acceptance:
-    """One 验收 of a plan: stage or completion, the day, the evidence and the opinion."""
+    """One 验收 of a plan: stage or completion, the day, the evidence (as stored: JSON) and the opinion, who recorded
+    it and when. Only its plan makes one (`ProjectPlan.accept`); `eq=False`: two are told apart by identity, as the
+    ORM's session needs."""
 
-    def __init__(
-        self,
-        plan_id: uuid.UUID,
-        kind: AcceptanceKind,
-        accepted_on: dt.date,
-        evidence: Sequence[dict[str, Any]],
-        opinion: str | None,
-        by: str,
-        at: dt.datetime,
-    ) -> None:
-        self.id = uuid.uuid4()
-        self.plan_id = plan_id
-        self.kind = kind
-        self.accepted_on = accepted_on
-        self.evidence = [to_jsonable(dict(e)) for e in evidence]
-        self.opinion = opinion
-        self.recorded_by = by
-        self.recorded_at = at
+    plan_id: uuid.UUID
+    kind: AcceptanceKind
+    accepted_on: dt.date
+    evidence: list[dict[str, Any]]
+    opinion: str | None
+    recorded_by: str
+    recorded_at: dt.datetime
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
 
 
 # -- the application registry ------------------------------------------------------------------------
@@ -397,7 +396,44 @@ class Integration:
         return self.unified_identity and self.single_sign_on
 
 
-class ApplicationSystem:
+# -- whose record it is ------------------------------------------------------------------------------------
+class HeldByOrg:
+    """A record of one org of the tree (the bureau that met, the university's committee): the org's code and path as
+    they were when it was recorded; the path scopes who reads the record."""
+
+    org_code: str
+    org_path: str
+
+    def _held_by(self, org: OrgNode) -> None:
+        self.org_code = org.code
+        self.org_path = org.path
+
+
+class HeldByUnit(HeldByOrg):
+    """A unit's record that shows the unit's name beside its code and path, as it was when it was recorded."""
+
+    org_name: str
+
+    def _held_by(self, org: OrgNode) -> None:
+        super()._held_by(org)
+        self.org_name = org.name
+
+
+class InDistrict:
+    """A record the city's overviews count under a district (区/县, or the city itself for 市直 units): the
+    district's code, path and name as they were when it was recorded."""
+
+    district_code: str
+    district_path: str
+    district_name: str
+
+    def _count_in(self, district: District | OrgNode) -> None:
+        self.district_code = district.code
+        self.district_path = district.path
+        self.district_name = district.name
+
+
+class ApplicationSystem(InDistrict):
     """应用系统: one school's or district's application, its owner and purpose, and its integration status."""
 
     def __init__(
@@ -419,9 +455,7 @@ class ApplicationSystem:
         self.org_code = org_code
         self.org_path = org_path
         self.org_name = org_name
-        self.district_code = district.code
-        self.district_path = district.path
-        self.district_name = district.name
+        self._count_in(district)
         self.name = name
         self.owner = owner
         self.purpose = purpose

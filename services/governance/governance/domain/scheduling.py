@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from governance.domain.model import DomainError
+from governance.domain.model import DomainError, HeldByOrg, InDistrict
 from governance.domain.tracking import TrackedItems, new_item_id
 from shared.domain import OrgNode
 
@@ -105,7 +105,7 @@ class ReportContent:
             raise DomainError("Each target appears once.", "targets")
 
 
-class ProgressReport:
+class ProgressReport(InDistrict):
     """A district's 月调度 report for one month; `late` once it came after the month's deadline."""
 
     def __init__(
@@ -123,9 +123,7 @@ class ProgressReport:
         parse_month(month)
         content.check()
         self.id = uuid.uuid4()
-        self.district_code = district.code
-        self.district_path = district.path
-        self.district_name = district.name
+        self._count_in(district)
         self.month = month
         self.deadline = deadline
         self._write(content)
@@ -212,7 +210,7 @@ class ActionItemInput:
     due_on: dt.date
 
 
-class SchedulingMeeting:
+class SchedulingMeeting(HeldByOrg):
     """调度会议: date, attendees, minutes, decisions, and the action items tracked to done."""
 
     def __init__(
@@ -235,8 +233,7 @@ class SchedulingMeeting:
         if not attendees:
             raise DomainError("A meeting has attendees.", "attendees")
         self.id = uuid.uuid4()
-        self.org_code = org.code
-        self.org_path = org.path
+        self._held_by(org)
         self.held_on = held_on
         self.title = title
         self.attendees = list(attendees)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from governance.domain.model import DomainError
+from governance.domain.model import DomainError, HeldByUnit
 from governance.domain.tracking import TrackedItems, new_item_id
 from shared.domain import OrgNode
 
@@ -50,7 +50,7 @@ FINDINGS = TrackedItems(
 )
 
 
-class SecurityCheck:
+class SecurityCheck(HeldByUnit):
     """One inspection, drill or self-check of a unit, with its findings; done once every finding is rectified."""
 
     def __init__(
@@ -71,9 +71,7 @@ class SecurityCheck:
             if finding.due_on < held_on:
                 raise DomainError("A rectification is due after the check that found it.", f"findings.{n}.due_on")
         self.id = uuid.uuid4()
-        self.org_code = unit.code
-        self.org_path = unit.path
-        self.org_name = unit.name
+        self._held_by(unit)
         self.kind = kind
         self.held_on = held_on
         self.title = title
@@ -114,7 +112,7 @@ class SecurityCheck:
         return not self.open_findings()
 
 
-class EmergencyPlan:
+class EmergencyPlan(HeldByUnit):
     """A unit's 网络安全事件应急处置预案 on record; stale once its last review is older than the review interval."""
 
     def __init__(
@@ -122,9 +120,7 @@ class EmergencyPlan:
     ) -> None:
         # the unit of work collects these on commit (its handlers publish through it, so none yet)
         self.events: list[Any] = []
-        self.org_code = unit.code
-        self.org_path = unit.path
-        self.org_name = unit.name
+        self._held_by(unit)
         self.version = 1
         self.record(title=title, document_url=document_url, last_reviewed_on=last_reviewed_on, by=by, at=at)
 

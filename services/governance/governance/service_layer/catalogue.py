@@ -50,17 +50,7 @@ def add_entry(
             )
         if uow.catalogue.by_code(org.path, code) is not None:
             raise Conflict("The catalogue has an entry with this code.", errors=[field_error("code", "already used")])
-        entry = CatalogueEntry(
-            code=code,
-            kind=content.kind,
-            name=content.name,
-            keywords=content.keywords,
-            description=content.description,
-            org_path=org.path,
-            by=principal.subject,
-            at=now(),
-        )
-        entry.active = content.active
+        entry = CatalogueEntry(code=code, org_path=org.path, by=principal.subject, at=now(), **content.__dict__)
         uow.catalogue.add(entry)
         ENTRIES.audit(
             uow,

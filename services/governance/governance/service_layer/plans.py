@@ -39,6 +39,8 @@ ACCEPTOR_ROLES = ("city_reviewer",)
 READER_ROLES = (*SUBMITTER_ROLES, "city_reviewer", "platform_admin", "auditor")
 UNIT_LEVELS = ("county", "school")
 PLAN_CASE_KIND = "project_plan"
+# a stage's decision as approvals sends it, kept in the plan's review history under the same names
+DECISION_FIELDS = {"stage_key", "decision", "opinion", "outcome", "decided_by"}
 PLANS: Records[ProjectPlan] = Records("plan", READER_ROLES, lambda uow: uow.plans, path="unit_org_path")
 EDIT = Permission(SUBMITTER_ROLES, "Only the unit that wrote the plan changes or submits it.")
 ACCEPT = Permission(ACCEPTOR_ROLES, "The city bureau records the acceptances (验收).")
@@ -105,7 +107,7 @@ def submit_plan(
     """提交项目建设方案: the flags are checked once more against today's catalogue, then the plan goes to approvals."""
     with uow, refusals("plan"):
         plan = _editable_plan(uow, principal, plan_id, check_version)
-        plan.flags = duplication_flags(plan_content(plan).declaration, uow.catalogue.covering(plan.unit_org_path))
+        plan.flags = duplication_flags(plan.declaration, uow.catalogue.covering(plan.unit_org_path))
         plan.submit(justification, principal.subject, now())
         PLANS.audit(
             uow,
@@ -117,23 +119,6 @@ def submit_plan(
         uow.commit()
     metrics.PLANS_SUBMITTED.labels("true" if plan.flags else "false").inc()
     return plan
-
-
-def plan_content(plan: ProjectPlan) -> PlanContent:
-    return PlanContent(
-        title=plan.title,
-        budget=plan.budget,
-        funding_source=plan.funding_source,
-        functions=plan.functions,
-        data_collected=plan.data_collected,
-        connects_to=plan.connects_to,
-        builds_data_center=plan.builds_data_center,
-        starts_on=plan.starts_on,
-        ends_on=plan.ends_on,
-        milestones=plan.milestones,
-        attachments=plan.attachments,
-        summary=plan.summary,
-    )
 
 
 def get_plan(
@@ -200,12 +185,8 @@ def on_review_decided(event: ReviewDecided, uow: GovernanceUnitOfWork) -> None:
         case_id=str(event.case_id),
         task_id=str(event.task_id),
         stage_name=event.stage_name or "",
-        stage_key=event.stage_key,
-        decision=event.decision,
-        opinion=event.opinion,
-        outcome=event.outcome,
-        decided_by=event.decided_by,
         at=decided_at,
+        **event.model_dump(include=DECISION_FIELDS),
     )
     if not applied:
         return

@@ -66,6 +66,11 @@ class Records(Generic[R]):
         there is none or the caller works elsewhere."""
         return self._seen(principal, self.repository(uow).get(key), roles or self.readers)
 
+    def read(self, uow: GovernanceUnitOfWork, principal: Principal, key: Any) -> R:
+        """One record as its readers get it, in a unit of work of its own (what a GET of it does)."""
+        with uow:
+            return self.visible(uow, principal, key)
+
     def changeable(self, uow: GovernanceUnitOfWork, principal: Principal, key: Any, permission: Permission) -> R:
         """The record, locked for the change, when the caller reads it and holds the permission at or above its
         org; a reader who does not is refused."""

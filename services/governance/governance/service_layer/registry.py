@@ -82,8 +82,7 @@ def update(
 
 
 def get(uow: GovernanceUnitOfWork, principal: Principal, system_id: uuid.UUID) -> ApplicationSystem:
-    with uow:
-        return SYSTEMS.visible(uow, principal, system_id)
+    return SYSTEMS.read(uow, principal, system_id)
 
 
 def list_systems(

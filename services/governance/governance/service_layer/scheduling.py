@@ -137,8 +137,7 @@ def revise_report(
 
 
 def get_report(uow: GovernanceUnitOfWork, principal: Principal, report_id: uuid.UUID) -> ProgressReport:
-    with uow:
-        return REPORTS.visible(uow, principal, report_id)
+    return REPORTS.read(uow, principal, report_id)
 
 
 def list_reports(uow: GovernanceUnitOfWork, principal: Principal, month: str) -> list[ProgressReport]:
@@ -268,8 +267,7 @@ def complete_action_item(
 
 
 def get_meeting(uow: GovernanceUnitOfWork, principal: Principal, meeting_id: uuid.UUID) -> SchedulingMeeting:
-    with uow:
-        return MEETINGS.visible(uow, principal, meeting_id)
+    return MEETINGS.read(uow, principal, meeting_id)
 
 
 def list_meetings(uow: GovernanceUnitOfWork, principal: Principal, *, open_items_only: bool) -> list[SchedulingMeeting]:
