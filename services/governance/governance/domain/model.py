@@ -78,27 +78,30 @@ class CatalogueEntry:
     ) -> None:
         self.id = uuid.uuid4()
         self.code = code
-        self.kind = kind
-        self.name = name
-        self.keywords = _clean_list(keywords)
-        self.description = description
         self.org_path = org_path
-        self.active = active
         self.created_by = by
         self.created_at = at
-        self.updated_at = at
         self.version = 1
         self.events: list[Any] = []
+        self.change(name=name, kind=kind, keywords=keywords, description=description, active=active, at=at)
 
     def change(
-        self, *, name: str, kind: CapabilityKind, keywords: Sequence[str], description: str | None, active: bool
+        self,
+        *,
+        name: str,
+        kind: CapabilityKind,
+        keywords: Sequence[str],
+        description: str | None,
+        active: bool,
+        at: dt.datetime | None = None,
     ) -> None:
+        """The city bureau's edit, now (or `at`: when the entry was made)."""
         self.name = name
         self.kind = kind
         self.keywords = _clean_list(keywords)
         self.description = description
         self.active = active
-        self.updated_at = now()
+        self.updated_at = at or now()
 
     def terms(self) -> list[str]:
         return [t for t in (normalized(self.name), *(normalized(k) for k in self.keywords)) if t]
