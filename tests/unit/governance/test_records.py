@@ -30,6 +30,8 @@ ELSEWHERE = Principal("other", (Grant("county_reviewer", "/1503/150303"),))
 class Report:
     district_path: str
     id: uuid.UUID = field(default_factory=uuid.uuid4)
+    version: int = 1
+    text: str = ""
     events: list[Any] = field(default_factory=list)
 
 
@@ -94,6 +96,22 @@ def test_the_audit_entry_is_filed_under_the_records_org() -> None:
             {"actor": "reviewer", "target": str(report.id), "org_path": DISTRICT.path, "details": {"month": "2026-03"}},
         )
     ]
+
+
+@REPORTS.edit("report", REVISE)
+def _rewrite(uow: GovernanceUnitOfWork, principal: Principal, report: Report, text: str) -> None:
+    report.text = text
+
+
+def test_an_edit_checks_the_version_of_the_record_it_found_then_commits_the_change() -> None:
+    report = Report(DISTRICT.path, version=3)
+    uow = Uow(report)
+    checked: list[int] = []
+    assert _rewrite(cast(GovernanceUnitOfWork, uow), REVIEWER, report.id, checked.append, "new") is report
+    assert (checked, report.text, uow.committed, uow.reports.locked) == ([3], "new", True, [report.id])
+    with pytest.raises(Forbidden):
+        _rewrite(cast(GovernanceUnitOfWork, Uow(report)), AUDITOR, report.id, checked.append, "newer")
+    assert report.text == "new"
 
 
 def test_an_unknown_org_is_an_error_on_the_field_that_named_it() -> None:

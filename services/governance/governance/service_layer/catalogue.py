@@ -7,14 +7,13 @@ city reads it, so a plan's author can see what not to build before writing the p
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 
 from governance.domain.model import CapabilityKind, CatalogueEntry, now
 from governance.service_layer.records import Records, named_org
-from governance.service_layer.refusals import refusals
 from governance.service_layer.unit_of_work import GovernanceUnitOfWork
 from shared.errors import Conflict, NotFound, Unprocessable, field_error
 from shared.principal import Principal
@@ -66,20 +65,10 @@ def add_entry(
     return entry
 
 
-def change_entry(
-    uow: GovernanceUnitOfWork,
-    principal: Principal,
-    entry_id: uuid.UUID,
-    check_version: Callable[[int], None],
-    content: EntryContent,
-) -> CatalogueEntry:
-    with uow, refusals("entry"):
-        entry = ENTRIES.visible(uow, principal, entry_id)
-        check_version(entry.version)
-        entry.change(**content.__dict__)
-        ENTRIES.audit(uow, principal, "catalogue.entry_changed", entry, {"code": entry.code, "active": entry.active})
-        uow.commit()
-    return entry
+@ENTRIES.edit("entry", KEEPER_ROLES)
+def change_entry(uow: GovernanceUnitOfWork, principal: Principal, entry: CatalogueEntry, content: EntryContent) -> None:
+    entry.change(**content.__dict__)
+    ENTRIES.audit(uow, principal, "catalogue.entry_changed", entry, {"code": entry.code, "active": entry.active})
 
 
 def list_entries(uow: GovernanceUnitOfWork, principal: Principal, *, active_only: bool) -> list[CatalogueEntry]:

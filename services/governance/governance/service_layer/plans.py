@@ -46,14 +46,6 @@ EDIT = Permission(SUBMITTER_ROLES, "Only the unit that wrote the plan changes or
 ACCEPT = Permission(ACCEPTOR_ROLES, "The city bureau records the acceptances (验收).")
 
 
-def _editable_plan(
-    uow: GovernanceUnitOfWork, principal: Principal, plan_id: uuid.UUID, check_version: Callable[[int], None]
-) -> ProjectPlan:
-    plan = PLANS.changeable(uow, principal, plan_id, EDIT)
-    check_version(plan.version)
-    return plan
-
-
 def create_plan(
     uow: GovernanceUnitOfWork, principal: Principal, unit_org_code: str, content: PlanContent
 ) -> ProjectPlan:
@@ -81,20 +73,11 @@ def create_plan(
     return plan
 
 
-def revise_plan(
-    uow: GovernanceUnitOfWork,
-    principal: Principal,
-    plan_id: uuid.UUID,
-    check_version: Callable[[int], None],
-    content: PlanContent,
-) -> ProjectPlan:
-    with uow, refusals("plan"):
-        plan = _editable_plan(uow, principal, plan_id, check_version)
-        flags = duplication_flags(content.declaration, uow.catalogue.covering(plan.unit_org_path))
-        plan.revise(content, flags, now())
-        PLANS.audit(uow, principal, "plan.revised", plan, {"flags": [f["code"] for f in flags]})
-        uow.commit()
-    return plan
+@PLANS.edit("plan", EDIT)
+def revise_plan(uow: GovernanceUnitOfWork, principal: Principal, plan: ProjectPlan, content: PlanContent) -> None:
+    flags = duplication_flags(content.declaration, uow.catalogue.covering(plan.unit_org_path))
+    plan.revise(content, flags, now())
+    PLANS.audit(uow, principal, "plan.revised", plan, {"flags": [f["code"] for f in flags]})
 
 
 def submit_plan(
@@ -106,7 +89,8 @@ def submit_plan(
 ) -> ProjectPlan:
     """提交项目建设方案: the flags are checked once more against today's catalogue, then the plan goes to approvals."""
     with uow, refusals("plan"):
-        plan = _editable_plan(uow, principal, plan_id, check_version)
+        plan = PLANS.changeable(uow, principal, plan_id, EDIT)
+        check_version(plan.version)
         plan.flags = duplication_flags(plan.declaration, uow.catalogue.covering(plan.unit_org_path))
         plan.submit(justification, principal.subject, now())
         PLANS.audit(

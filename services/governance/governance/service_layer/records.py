@@ -9,16 +9,28 @@ entries, so each kind of record names it once.
 
 from __future__ import annotations
 
+import functools
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 from governance.domain.model import OrgNode
+from governance.service_layer.refusals import refusals
 from governance.service_layer.unit_of_work import GovernanceUnitOfWork
 from shared.errors import Forbidden, NotFound, Unprocessable, field_error
 from shared.principal import Principal
 
-R = TypeVar("R")
+
+class Record(Protocol):
+    id: uuid.UUID
+    version: int
+
+
+R = TypeVar("R", bound=Record)
+C = TypeVar("C")
+# an If-Match edit as a view calls it: (uow, principal, the record's id, the version check, what the caller sent)
+Edit = Callable[[GovernanceUnitOfWork, Principal, Any, Callable[[int], None], C], R]
 
 
 class Permission(NamedTuple):
@@ -78,12 +90,40 @@ class Records(Generic[R]):
         require(principal, getattr(record, self.path), permission)
         return record
 
+    def edit(
+        self, noun: str, access: Permission | tuple[str, ...]
+    ) -> Callable[[Callable[[GovernanceUnitOfWork, Principal, R, C], None]], Edit[C, R]]:
+        """Turn `change` (the domain change and its audit entry) into the handler of an If-Match edit: in one unit
+        of work, the record found for the caller (locked, when `access` is a permission; seen by those roles
+        otherwise), its version checked, `change` applied, committed; the record returned. `noun` names the record
+        when a concurrent writer got there first."""
+
+        def decorate(change: Callable[[GovernanceUnitOfWork, Principal, R, C], None]) -> Edit[C, R]:
+            # named and documented as the change; its annotations stay the handler's own
+            @functools.wraps(change, assigned=("__module__", "__name__", "__qualname__", "__doc__"))
+            def handler(
+                uow: GovernanceUnitOfWork, principal: Principal, key: Any, check_version: Callable[[int], None], sent: C
+            ) -> R:
+                with uow, refusals(noun):
+                    if isinstance(access, Permission):
+                        record = self.changeable(uow, principal, key, access)
+                    else:
+                        record = self.visible(uow, principal, key, *access)
+                    check_version(record.version)
+                    change(uow, principal, record, sent)
+                    uow.commit()
+                return record
+
+            return handler
+
+        return decorate
+
     def audit(
         self,
         uow: GovernanceUnitOfWork,
         principal: Principal,
         action: str,
-        record: Any,
+        record: R,
         details: dict[str, Any] | None = None,
     ) -> None:
         """The caller's `action` on `record`, on the trail under the record's org, in the handler's transaction."""

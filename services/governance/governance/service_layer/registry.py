@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from governance.adapters.orm import application_systems
@@ -22,7 +21,6 @@ from governance.domain.model import (
     now,
 )
 from governance.service_layer.records import Records, named_org
-from governance.service_layer.refusals import refusals
 from governance.service_layer.unit_of_work import GovernanceUnitOfWork
 from shared import clock
 from shared.principal import Principal
@@ -65,20 +63,10 @@ def register(
     return system
 
 
-def update(
-    uow: GovernanceUnitOfWork,
-    principal: Principal,
-    system_id: uuid.UUID,
-    check_version: Callable[[int], None],
-    details: SystemDetails,
-) -> ApplicationSystem:
-    with uow, refusals("record"):
-        system = SYSTEMS.visible(uow, principal, system_id, *KEEPER_ROLES)
-        check_version(system.version)
-        system.update(at=now(), **details.__dict__)
-        SYSTEMS.audit(uow, principal, "application.updated", system, asdict(system.integration))
-        uow.commit()
-    return system
+@SYSTEMS.edit("record", KEEPER_ROLES)
+def update(uow: GovernanceUnitOfWork, principal: Principal, system: ApplicationSystem, details: SystemDetails) -> None:
+    system.update(at=now(), **details.__dict__)
+    SYSTEMS.audit(uow, principal, "application.updated", system, asdict(system.integration))
 
 
 def get(uow: GovernanceUnitOfWork, principal: Principal, system_id: uuid.UUID) -> ApplicationSystem:

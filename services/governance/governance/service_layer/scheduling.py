@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -120,20 +120,12 @@ def submit_report(
     return report
 
 
+@REPORTS.edit("report", REVISE_REPORT)
 def revise_report(
-    uow: GovernanceUnitOfWork,
-    principal: Principal,
-    report_id: uuid.UUID,
-    check_version: Callable[[int], None],
-    content: ReportContent,
-) -> ProgressReport:
-    with uow, refusals("report"):
-        report = REPORTS.changeable(uow, principal, report_id, REVISE_REPORT)
-        check_version(report.version)
-        report.revise(content, now())
-        REPORTS.audit(uow, principal, "report.revised", report)
-        uow.commit()
-    return report
+    uow: GovernanceUnitOfWork, principal: Principal, report: ProgressReport, content: ReportContent
+) -> None:
+    report.revise(content, now())
+    REPORTS.audit(uow, principal, "report.revised", report)
 
 
 def get_report(uow: GovernanceUnitOfWork, principal: Principal, report_id: uuid.UUID) -> ProgressReport:
