@@ -15,7 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from governance.domain.model import DomainError, OrgNode
+from governance.domain.model import DomainError, HeldByOrg
+from shared.domain import OrgNode
 
 
 class Position(enum.StrEnum):
@@ -34,14 +35,13 @@ class Member:
     is_cio: bool = False
 
 
-class Committee:
+class Committee(HeldByOrg):
     """The university's committee: its members and their positions; the CIO sits as 副主任委员."""
 
     def __init__(self, *, org: OrgNode, name: str, members: Sequence[Member], by: str, at: dt.datetime) -> None:
         # the unit of work collects these on commit (its handlers publish through it, so none yet)
         self.events: list[Any] = []
-        self.org_code = org.code
-        self.org_path = org.path
+        self._held_by(org)
         self.version = 1
         self.constitute(name=name, members=members, by=by, at=at)
 
@@ -116,7 +116,7 @@ class Semester:
         return self.starts_on <= day <= self.ends_on
 
 
-class CommitteeMeeting:
+class CommitteeMeeting(HeldByOrg):
     """A meeting convened by the CIO (由CIO召集) with its minutes (形成会议纪要)."""
 
     def __init__(
@@ -138,8 +138,7 @@ class CommitteeMeeting:
         if held_on > at.date():
             raise DomainError("A meeting is recorded once it has been held.", "held_on")
         self.id = uuid.uuid4()
-        self.org_code = org.code
-        self.org_path = org.path
+        self._held_by(org)
         self.held_on = held_on
         self.semester = Semester.of(held_on).key
         self.convened_by = convened_by

@@ -17,11 +17,12 @@ import re
 import unicodedata
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import shared.domain
 from governance.domain import events
+from shared.domain import OrgNode
 from shared.events import to_jsonable
 
 
@@ -73,30 +74,34 @@ class CatalogueEntry:
         org_path: str,
         by: str,
         at: dt.datetime,
+        active: bool = True,
     ) -> None:
         self.id = uuid.uuid4()
         self.code = code
-        self.kind = kind
-        self.name = name
-        self.keywords = _clean_list(keywords)
-        self.description = description
         self.org_path = org_path
-        self.active = True
         self.created_by = by
         self.created_at = at
-        self.updated_at = at
         self.version = 1
         self.events: list[Any] = []
+        self.change(name=name, kind=kind, keywords=keywords, description=description, active=active, at=at)
 
     def change(
-        self, *, name: str, kind: CapabilityKind, keywords: Sequence[str], description: str | None, active: bool
+        self,
+        *,
+        name: str,
+        kind: CapabilityKind,
+        keywords: Sequence[str],
+        description: str | None,
+        active: bool,
+        at: dt.datetime | None = None,
     ) -> None:
+        """The city bureau's edit, now (or `at`: when the entry was made)."""
         self.name = name
         self.kind = kind
         self.keywords = _clean_list(keywords)
         self.description = description
         self.active = active
-        self.updated_at = now()
+        self.updated_at = at or now()
 
     def terms(self) -> list[str]:
         return [t for t in (normalized(self.name), *(normalized(k) for k in self.keywords)) if t]
@@ -239,6 +244,11 @@ class ProjectPlan:
         self.updated_at = at
 
     @property
+    def declaration(self) -> Declaration:
+        """What the plan as it stands says it builds, for the duplication check."""
+        return Declaration(self.functions, self.data_collected, self.builds_data_center)
+
+    @property
     def editable(self) -> bool:
         return self.status in (PlanStatus.DRAFT, PlanStatus.RETURNED)
 
@@ -269,22 +279,7 @@ class ProjectPlan:
         self.submitted_at = at
         self.updated_at = at
         kind = events.PlanResubmitted if again else events.PlanSubmitted
-        self.events.append(
-            kind(
-                plan_id=str(self.id),
-                unit_org_code=self.unit_org_code,
-                unit_org_path=self.unit_org_path,
-                unit_name=self.unit_name,
-                title=self.title,
-                budget=str(self.budget),
-                funding_source=self.funding_source,
-                revision=self.revision,
-                submitted_by=by,
-                submitted_at=at.isoformat(),
-                flags=list(self.flags),
-                justification=self.justification,
-            )
-        )
+        self.events.append(kind.from_aggregate(self, plan_id=self.id, budget=str(self.budget)))
 
     def apply_review(
         self,
@@ -326,15 +321,7 @@ class ProjectPlan:
             # 合理化建议: the deciding stage's opinion is the city bureau's advice to the unit
             self.suggestions = opinion
             self.decided_at = at
-            self.events.append(
-                events.PlanDecided(
-                    plan_id=str(self.id),
-                    unit_org_path=self.unit_org_path,
-                    outcome=outcome,
-                    suggestions=opinion,
-                    decided_at=at.isoformat(),
-                )
-            )
+            self.events.append(events.PlanDecided.from_aggregate(self, plan_id=self.id, outcome=outcome))
         return True
 
     def accept(
@@ -355,19 +342,14 @@ class ProjectPlan:
             raise DomainError("An acceptance is recorded with its evidence (验收材料).", "evidence")
         if accepted_on < self.submitted_at_date:
             raise DomainError("The acceptance cannot predate the plan's submission.", "accepted_on")
-        acceptance = Acceptance(self.id, kind, accepted_on, evidence, opinion, by, at)
+        acceptance = Acceptance(self.id, kind, accepted_on, [to_jsonable(dict(e)) for e in evidence], opinion, by, at)
         if kind == AcceptanceKind.COMPLETION:
             self.status = PlanStatus.COMPLETED
             self.completed_at = at
         self.updated_at = at
         self.events.append(
-            events.PlanAccepted(
-                plan_id=str(self.id),
-                acceptance_id=str(acceptance.id),
-                unit_org_path=self.unit_org_path,
-                kind=kind.value,
-                accepted_on=accepted_on.isoformat(),
-                recorded_by=by,
+            events.PlanAccepted.from_aggregate(
+                acceptance, acceptance_id=acceptance.id, unit_org_path=self.unit_org_path
             )
         )
         return acceptance
@@ -377,27 +359,20 @@ class ProjectPlan:
         return (self.submitted_at or self.created_at).date()
 
 
+@dataclass(eq=False)
 class Acceptance:
-    """One 验收 of a plan: stage or completion, the day, the evidence and the opinion."""
+    """One 验收 of a plan: stage or completion, the day, the evidence (as stored: JSON) and the opinion, who recorded
+    it and when. Only its plan makes one (`ProjectPlan.accept`); `eq=False`: two are told apart by identity, as the
+    ORM's session needs."""
 
-    def __init__(
-        self,
-        plan_id: uuid.UUID,
-        kind: AcceptanceKind,
-        accepted_on: dt.date,
-        evidence: Sequence[dict[str, Any]],
-        opinion: str | None,
-        by: str,
-        at: dt.datetime,
-    ) -> None:
-        self.id = uuid.uuid4()
-        self.plan_id = plan_id
-        self.kind = kind
-        self.accepted_on = accepted_on
-        self.evidence = [to_jsonable(dict(e)) for e in evidence]
-        self.opinion = opinion
-        self.recorded_by = by
-        self.recorded_at = at
+    plan_id: uuid.UUID
+    kind: AcceptanceKind
+    accepted_on: dt.date
+    evidence: list[dict[str, Any]]
+    opinion: str | None
+    recorded_by: str
+    recorded_at: dt.datetime
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
 
 
 # -- the application registry ------------------------------------------------------------------------
@@ -424,7 +399,44 @@ class Integration:
         return self.unified_identity and self.single_sign_on
 
 
-class ApplicationSystem:
+# -- whose record it is ------------------------------------------------------------------------------------
+class HeldByOrg:
+    """A record of one org of the tree (the bureau that met, the university's committee): the org's code and path as
+    they were when it was recorded; the path scopes who reads the record."""
+
+    org_code: str
+    org_path: str
+
+    def _held_by(self, org: OrgNode) -> None:
+        self.org_code = org.code
+        self.org_path = org.path
+
+
+class HeldByUnit(HeldByOrg):
+    """A unit's record that shows the unit's name beside its code and path, as it was when it was recorded."""
+
+    org_name: str
+
+    def _held_by(self, org: OrgNode) -> None:
+        super()._held_by(org)
+        self.org_name = org.name
+
+
+class InDistrict:
+    """A record the city's overviews count under a district (区/县, or the city itself for 市直 units): the
+    district's code, path and name as they were when it was recorded."""
+
+    district_code: str
+    district_path: str
+    district_name: str
+
+    def _count_in(self, district: District | OrgNode) -> None:
+        self.district_code = district.code
+        self.district_path = district.path
+        self.district_name = district.name
+
+
+class ApplicationSystem(InDistrict):
     """应用系统: one school's or district's application, its owner and purpose, and its integration status."""
 
     def __init__(
@@ -446,9 +458,7 @@ class ApplicationSystem:
         self.org_code = org_code
         self.org_path = org_path
         self.org_name = org_name
-        self.district_code = district.code
-        self.district_path = district.path
-        self.district_name = district.name
+        self._count_in(district)
         self.name = name
         self.owner = owner
         self.purpose = purpose
@@ -459,16 +469,7 @@ class ApplicationSystem:
         self.created_at = at
         self.updated_at = at
         self.version = 1
-        self.events: list[Any] = [
-            events.ApplicationRegistered(
-                application_id=str(self.id),
-                org_code=org_code,
-                org_path=org_path,
-                name=name,
-                connected=self.connected,
-                target_date=target_date.isoformat() if target_date else None,
-            )
-        ]
+        self.events: list[Any] = [events.ApplicationRegistered.from_aggregate(self, application_id=self.id)]
 
     def _integrate(self, integration: Integration, at: dt.datetime) -> None:
         self.unified_identity = integration.unified_identity
@@ -507,16 +508,7 @@ class ApplicationSystem:
         self._integrate(integration, at)
         self.updated_at = at
         if integration != before:
-            self.events.append(
-                events.ApplicationIntegrationChanged(
-                    application_id=str(self.id),
-                    org_path=self.org_path,
-                    unified_identity=self.unified_identity,
-                    single_sign_on=self.single_sign_on,
-                    data_exchange=self.data_exchange,
-                    connected=self.connected,
-                )
-            )
+            self.events.append(events.ApplicationIntegrationChanged.from_aggregate(self, application_id=self.id))
 
 
 @dataclass(frozen=True)
@@ -552,14 +544,6 @@ def coverage(systems: Iterable[ApplicationSystem], today: dt.date) -> list[Distr
         )
         for path, group in sorted(lines.items())
     ]
-
-
-@dataclass(frozen=True)
-class OrgNode:
-    code: str
-    name: str
-    level: str
-    path: str
 
 
 def district_of(unit: OrgNode, on_path: Sequence[OrgNode]) -> District:

@@ -16,7 +16,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from governance.domain.model import DomainError, OrgNode, StateConflict
+from governance.domain.model import DomainError, HeldByOrg, InDistrict
+from governance.domain.tracking import TrackedItems, new_item_id
+from shared.domain import OrgNode
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
@@ -103,7 +105,7 @@ class ReportContent:
             raise DomainError("Each target appears once.", "targets")
 
 
-class ProgressReport:
+class ProgressReport(InDistrict):
     """A district's 月调度 report for one month; `late` once it came after the month's deadline."""
 
     def __init__(
@@ -121,9 +123,7 @@ class ProgressReport:
         parse_month(month)
         content.check()
         self.id = uuid.uuid4()
-        self.district_code = district.code
-        self.district_path = district.path
-        self.district_name = district.name
+        self._count_in(district)
         self.month = month
         self.deadline = deadline
         self._write(content)
@@ -194,6 +194,15 @@ def reporting_overview(
 
 
 # -- scheduling meetings -----------------------------------------------------------------------------
+ACTION_ITEMS = TrackedItems(
+    what="action item",
+    field="item_id",
+    closed="done_on",
+    already="The action item is already done.",
+    too_early="An action item is done after the meeting that set it.",
+)
+
+
 @dataclass(frozen=True)
 class ActionItemInput:
     title: str
@@ -201,7 +210,7 @@ class ActionItemInput:
     due_on: dt.date
 
 
-class SchedulingMeeting:
+class SchedulingMeeting(HeldByOrg):
     """调度会议: date, attendees, minutes, decisions, and the action items tracked to done."""
 
     def __init__(
@@ -224,8 +233,7 @@ class SchedulingMeeting:
         if not attendees:
             raise DomainError("A meeting has attendees.", "attendees")
         self.id = uuid.uuid4()
-        self.org_code = org.code
-        self.org_path = org.path
+        self._held_by(org)
         self.held_on = held_on
         self.title = title
         self.attendees = list(attendees)
@@ -233,7 +241,7 @@ class SchedulingMeeting:
         self.decisions = list(decisions)
         self.action_items: list[dict[str, Any]] = [
             {
-                "id": uuid.uuid4().hex[:12],
+                "id": new_item_id(),
                 "title": item.title,
                 "owner": item.owner,
                 "due_on": item.due_on.isoformat(),
@@ -248,21 +256,13 @@ class SchedulingMeeting:
 
     def complete(self, item_id: str, done_on: dt.date, outcome: str | None) -> dict[str, Any]:
         """An action item done; the list is replaced whole so the change is seen and stored."""
-        items = [dict(i) for i in self.action_items]
-        item = next((i for i in items if i["id"] == item_id), None)
-        if item is None:
-            raise DomainError("No such action item.", "item_id")
-        if item["done_on"] is not None:
-            raise StateConflict("The action item is already done.", "item_id")
-        if done_on < self.held_on:
-            raise DomainError("An action item is done after the meeting that set it.", "done_on")
-        item["done_on"] = done_on.isoformat()
+        items, item = ACTION_ITEMS.close(self.action_items, item_id, done_on, self.held_on)
         item["outcome"] = outcome
         self.action_items = items
         return item
 
     def open_items(self) -> list[dict[str, Any]]:
-        return [i for i in self.action_items if i["done_on"] is None]
+        return ACTION_ITEMS.open(self.action_items)
 
     def overdue_items(self, today: dt.date) -> list[dict[str, Any]]:
-        return [i for i in self.open_items() if dt.date.fromisoformat(i["due_on"]) < today]
+        return ACTION_ITEMS.overdue(self.action_items, today)

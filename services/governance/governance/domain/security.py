@@ -14,7 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from governance.domain.model import DomainError, OrgNode, StateConflict
+from governance.domain.model import DomainError, HeldByUnit
+from governance.domain.tracking import TrackedItems, new_item_id
+from shared.domain import OrgNode
 
 
 class CheckKind(enum.StrEnum):
@@ -39,7 +41,16 @@ class FindingInput:
     due_on: dt.date
 
 
-class SecurityCheck:
+FINDINGS = TrackedItems(
+    what="finding",
+    field="finding_id",
+    closed="rectified_on",
+    already="The finding is already rectified.",
+    too_early="A finding is rectified after the check that found it.",
+)
+
+
+class SecurityCheck(HeldByUnit):
     """One inspection, drill or self-check of a unit, with its findings; done once every finding is rectified."""
 
     def __init__(
@@ -60,16 +71,14 @@ class SecurityCheck:
             if finding.due_on < held_on:
                 raise DomainError("A rectification is due after the check that found it.", f"findings.{n}.due_on")
         self.id = uuid.uuid4()
-        self.org_code = unit.code
-        self.org_path = unit.path
-        self.org_name = unit.name
+        self._held_by(unit)
         self.kind = kind
         self.held_on = held_on
         self.title = title
         self.summary = summary
         self.findings: list[dict[str, Any]] = [
             {
-                "id": uuid.uuid4().hex[:12],
+                "id": new_item_id(),
                 "description": f.description,
                 "severity": f.severity.value,
                 "rectification": f.rectification,
@@ -85,33 +94,25 @@ class SecurityCheck:
 
     def rectify(self, finding_id: str, rectified_on: dt.date, evidence: Sequence[dict[str, str]]) -> dict[str, Any]:
         """整改完成: the finding closed with its evidence (the list replaced whole so the change is stored)."""
-        findings = [dict(f) for f in self.findings]
-        finding = next((f for f in findings if f["id"] == finding_id), None)
-        if finding is None:
-            raise DomainError("No such finding.", "finding_id")
-        if finding["rectified_on"] is not None:
-            raise StateConflict("The finding is already rectified.", "finding_id")
-        if rectified_on < self.held_on:
-            raise DomainError("A finding is rectified after the check that found it.", "rectified_on")
+        findings, finding = FINDINGS.close(self.findings, finding_id, rectified_on, self.held_on)
         if not evidence:
             raise DomainError("A rectification is closed with its evidence.", "evidence")
-        finding["rectified_on"] = rectified_on.isoformat()
         finding["evidence"] = [dict(e) for e in evidence]
         self.findings = findings
         return finding
 
     def open_findings(self) -> list[dict[str, Any]]:
-        return [f for f in self.findings if f["rectified_on"] is None]
+        return FINDINGS.open(self.findings)
 
     def overdue_findings(self, today: dt.date) -> list[dict[str, Any]]:
-        return [f for f in self.open_findings() if dt.date.fromisoformat(f["due_on"]) < today]
+        return FINDINGS.overdue(self.findings, today)
 
     @property
     def done(self) -> bool:
         return not self.open_findings()
 
 
-class EmergencyPlan:
+class EmergencyPlan(HeldByUnit):
     """A unit's 网络安全事件应急处置预案 on record; stale once its last review is older than the review interval."""
 
     def __init__(
@@ -119,9 +120,7 @@ class EmergencyPlan:
     ) -> None:
         # the unit of work collects these on commit (its handlers publish through it, so none yet)
         self.events: list[Any] = []
-        self.org_code = unit.code
-        self.org_path = unit.path
-        self.org_name = unit.name
+        self._held_by(unit)
         self.version = 1
         self.record(title=title, document_url=document_url, last_reviewed_on=last_reviewed_on, by=by, at=at)
 

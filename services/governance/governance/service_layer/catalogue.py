@@ -7,13 +7,13 @@ city reads it, so a plan's author can see what not to build before writing the p
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 
 from governance.domain.model import CapabilityKind, CatalogueEntry, now
-from governance.service_layer.refusals import refusals
+from governance.service_layer.records import Records, named_org
 from governance.service_layer.unit_of_work import GovernanceUnitOfWork
 from shared.errors import Conflict, NotFound, Unprocessable, field_error
 from shared.principal import Principal
@@ -21,6 +21,7 @@ from shared.scope import path_within
 
 # the city bureau keeps the catalogue; a platform administrator may set it up for a city
 KEEPER_ROLES = ("city_reviewer", "platform_admin")
+ENTRIES: Records[CatalogueEntry] = Records("catalogue entry", KEEPER_ROLES, lambda uow: uow.catalogue)
 
 
 @dataclass(frozen=True)
@@ -41,34 +42,21 @@ def add_entry(
     uow: GovernanceUnitOfWork, principal: Principal, org_code: str, code: str, content: EntryContent
 ) -> CatalogueEntry:
     with uow:
-        org = uow.orgs.get(org_code)
-        if org is None:
-            raise Unprocessable("Unknown org.", errors=[field_error("org_code", "no organisation with this code")])
-        principal.require_within(org.path, *KEEPER_ROLES, what="organisation")
+        org = named_org(uow, principal, org_code, *KEEPER_ROLES, unknown="Unknown org.")
         if org.level != "city":
             raise Unprocessable(
                 "The catalogue belongs to a city bureau.", errors=[field_error("org_code", "not a city bureau")]
             )
         if uow.catalogue.by_code(org.path, code) is not None:
             raise Conflict("The catalogue has an entry with this code.", errors=[field_error("code", "already used")])
-        entry = CatalogueEntry(
-            code=code,
-            kind=content.kind,
-            name=content.name,
-            keywords=content.keywords,
-            description=content.description,
-            org_path=org.path,
-            by=principal.subject,
-            at=now(),
-        )
-        entry.active = content.active
+        entry = CatalogueEntry(code=code, org_path=org.path, by=principal.subject, at=now(), **content.__dict__)
         uow.catalogue.add(entry)
-        uow.audit(
+        ENTRIES.audit(
+            uow,
+            principal,
             "catalogue.entry_added",
-            actor=principal.subject,
-            target=str(entry.id),
-            org_path=org.path,
-            details={"code": code, "kind": content.kind.value, "name": content.name},
+            entry,
+            {"code": code, "kind": content.kind.value, "name": content.name},
         )
         try:
             uow.commit()
@@ -77,35 +65,10 @@ def add_entry(
     return entry
 
 
-def change_entry(
-    uow: GovernanceUnitOfWork,
-    principal: Principal,
-    entry_id: uuid.UUID,
-    check_version: Callable[[int], None],
-    content: EntryContent,
-) -> CatalogueEntry:
-    with uow, refusals("entry"):
-        entry = uow.catalogue.get(entry_id)
-        if entry is None:
-            raise NotFound("No such catalogue entry.")
-        principal.require_within(entry.org_path, *KEEPER_ROLES, what="catalogue entry")
-        check_version(entry.version)
-        entry.change(
-            name=content.name,
-            kind=content.kind,
-            keywords=content.keywords,
-            description=content.description,
-            active=content.active,
-        )
-        uow.audit(
-            "catalogue.entry_changed",
-            actor=principal.subject,
-            target=str(entry.id),
-            org_path=entry.org_path,
-            details={"code": entry.code, "active": entry.active},
-        )
-        uow.commit()
-    return entry
+@ENTRIES.edit("entry", KEEPER_ROLES)
+def change_entry(uow: GovernanceUnitOfWork, principal: Principal, entry: CatalogueEntry, content: EntryContent) -> None:
+    entry.change(**content.__dict__)
+    ENTRIES.audit(uow, principal, "catalogue.entry_changed", entry, {"code": entry.code, "active": entry.active})
 
 
 def list_entries(uow: GovernanceUnitOfWork, principal: Principal, *, active_only: bool) -> list[CatalogueEntry]:

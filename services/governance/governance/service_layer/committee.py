@@ -27,11 +27,12 @@ from governance.domain.committee import (
     standings,
 )
 from governance.domain.model import OrgNode, now
+from governance.service_layer.records import Permission, require
 from governance.service_layer.refusals import refusals
 from governance.service_layer.unit_of_work import GovernanceUnitOfWork
 from shared.contracts import consumes
 from shared.contracts.nominations import RoundOpened
-from shared.errors import Conflict, Forbidden, NotFound, field_error
+from shared.errors import Conflict, NotFound, field_error
 from shared.principal import Principal
 
 # 校长 (主任委员), 党委 and the CIO constitute the committee; the CIO convenes it (由CIO召集)
@@ -39,6 +40,8 @@ KEEPER_ROLES = ("university_president", "party_committee", "cio", "platform_admi
 CONVENER_ROLES = ("cio", "university_president", "platform_admin")
 READER_ROLES = (*KEEPER_ROLES, "university_office_meeting", "liaison", "auditor")
 LIAISON_ROLE = "liaison"
+CONSTITUTE = Permission(KEEPER_ROLES, "The university's leadership constitutes its committee.")
+CONVENE = Permission(CONVENER_ROLES, "由CIO召集: the CIO records the committee's meetings.")
 
 
 def _university(uow: GovernanceUnitOfWork, principal: Principal, org_code: str) -> OrgNode:
@@ -65,8 +68,7 @@ def put_committee(
 ) -> tuple[Committee, bool]:
     with uow, refusals("committee"):
         org = _university(uow, principal, org_code)
-        if not principal.can(org.path, *KEEPER_ROLES):
-            raise Forbidden("The university's leadership constitutes its committee.")
+        require(principal, org.path, CONSTITUTE)
         committee = uow.committees.get(org.code)
         created = committee is None
         if committee is None:
@@ -128,8 +130,7 @@ def record_meeting(
     moment = now()
     with uow, refusals("committee"):
         org = _university(uow, principal, org_code)
-        if not principal.can(org.path, *CONVENER_ROLES):
-            raise Forbidden("由CIO召集: the CIO records the committee's meetings.")
+        require(principal, org.path, CONVENE)
         if uow.committees.get(org.code) is None:
             raise Conflict(
                 "Constitute the committee before recording its meetings.",
@@ -141,16 +142,7 @@ def record_meeting(
             1 for m in uow.committees.meetings(org.code) if m.semester == meeting.semester and m is not meeting
         )
         cleared = uow.committees.clear_flag(org.code, meeting.semester, held, moment)
-        uow.publish(
-            events.CommitteeMeetingRecorded(
-                meeting_id=str(meeting.id),
-                org_code=org.code,
-                org_path=org.path,
-                semester=meeting.semester,
-                held_on=meeting.held_on.isoformat(),
-                cleared=cleared,
-            )
-        )
+        uow.publish(events.CommitteeMeetingRecorded.from_aggregate(meeting, meeting_id=meeting.id, cleared=cleared))
         uow.audit(
             "committee.meeting_recorded",
             actor=principal.subject,

@@ -23,11 +23,12 @@ from governance.domain.model import (
     duplication_flags,
     now,
 )
+from governance.service_layer.records import Permission, Records, named_org
 from governance.service_layer.refusals import refusals
 from governance.service_layer.unit_of_work import GovernanceUnitOfWork
 from shared.contracts import consumes
 from shared.contracts.approvals import ReviewDecided
-from shared.errors import Forbidden, NotFound, Unprocessable, field_error
+from shared.errors import Unprocessable, field_error
 from shared.principal import Principal
 from shared.scope import within_any
 
@@ -38,19 +39,11 @@ ACCEPTOR_ROLES = ("city_reviewer",)
 READER_ROLES = (*SUBMITTER_ROLES, "city_reviewer", "platform_admin", "auditor")
 UNIT_LEVELS = ("county", "school")
 PLAN_CASE_KIND = "project_plan"
-
-
-def _editable_plan(
-    uow: GovernanceUnitOfWork, principal: Principal, plan_id: uuid.UUID, check_version: Callable[[int], None]
-) -> ProjectPlan:
-    plan = uow.plans.get(plan_id, lock=True)
-    if plan is None:
-        raise NotFound("No such plan.")
-    principal.require_within(plan.unit_org_path, *READER_ROLES, what="plan")
-    if not principal.can(plan.unit_org_path, *SUBMITTER_ROLES):
-        raise Forbidden("Only the unit that wrote the plan changes or submits it.")
-    check_version(plan.version)
-    return plan
+# a stage's decision as approvals sends it, kept in the plan's review history under the same names
+DECISION_FIELDS = {"stage_key", "decision", "opinion", "outcome", "decided_by"}
+PLANS: Records[ProjectPlan] = Records("plan", READER_ROLES, lambda uow: uow.plans, path="unit_org_path")
+EDIT = Permission(SUBMITTER_ROLES, "Only the unit that wrote the plan changes or submits it.")
+ACCEPT = Permission(ACCEPTOR_ROLES, "The city bureau records the acceptances (验收).")
 
 
 def create_plan(
@@ -58,12 +51,7 @@ def create_plan(
 ) -> ProjectPlan:
     """A draft plan, checked against the city platform at once: the author sees the flags before sending it."""
     with uow, refusals("plan"):
-        unit = uow.orgs.get(unit_org_code)
-        if unit is None:
-            raise Unprocessable(
-                "Unknown unit.", errors=[field_error("unit_org_code", "no organisation with this code")]
-            )
-        principal.require_within(unit.path, *SUBMITTER_ROLES, what="organisation")
+        unit = named_org(uow, principal, unit_org_code, *SUBMITTER_ROLES, field="unit_org_code")
         if unit.level not in UNIT_LEVELS:
             raise Unprocessable(
                 "A plan is written by a district bureau or a school.",
@@ -80,37 +68,16 @@ def create_plan(
             at=now(),
         )
         uow.plans.add(plan)
-        uow.audit(
-            "plan.created",
-            actor=principal.subject,
-            target=str(plan.id),
-            org_path=plan.unit_org_path,
-            details={"title": plan.title, "flags": [f["code"] for f in flags]},
-        )
+        PLANS.audit(uow, principal, "plan.created", plan, {"title": plan.title, "flags": [f["code"] for f in flags]})
         uow.commit()
     return plan
 
 
-def revise_plan(
-    uow: GovernanceUnitOfWork,
-    principal: Principal,
-    plan_id: uuid.UUID,
-    check_version: Callable[[int], None],
-    content: PlanContent,
-) -> ProjectPlan:
-    with uow, refusals("plan"):
-        plan = _editable_plan(uow, principal, plan_id, check_version)
-        flags = duplication_flags(content.declaration, uow.catalogue.covering(plan.unit_org_path))
-        plan.revise(content, flags, now())
-        uow.audit(
-            "plan.revised",
-            actor=principal.subject,
-            target=str(plan.id),
-            org_path=plan.unit_org_path,
-            details={"flags": [f["code"] for f in flags]},
-        )
-        uow.commit()
-    return plan
+@PLANS.edit("plan", EDIT)
+def revise_plan(uow: GovernanceUnitOfWork, principal: Principal, plan: ProjectPlan, content: PlanContent) -> None:
+    flags = duplication_flags(content.declaration, uow.catalogue.covering(plan.unit_org_path))
+    plan.revise(content, flags, now())
+    PLANS.audit(uow, principal, "plan.revised", plan, {"flags": [f["code"] for f in flags]})
 
 
 def submit_plan(
@@ -122,46 +89,27 @@ def submit_plan(
 ) -> ProjectPlan:
     """提交项目建设方案: the flags are checked once more against today's catalogue, then the plan goes to approvals."""
     with uow, refusals("plan"):
-        plan = _editable_plan(uow, principal, plan_id, check_version)
-        plan.flags = duplication_flags(plan_content(plan).declaration, uow.catalogue.covering(plan.unit_org_path))
+        plan = PLANS.changeable(uow, principal, plan_id, EDIT)
+        check_version(plan.version)
+        plan.flags = duplication_flags(plan.declaration, uow.catalogue.covering(plan.unit_org_path))
         plan.submit(justification, principal.subject, now())
-        uow.audit(
+        PLANS.audit(
+            uow,
+            principal,
             "plan.submitted",
-            actor=principal.subject,
-            target=str(plan.id),
-            org_path=plan.unit_org_path,
-            details={"revision": plan.revision, "flags": [f["code"] for f in plan.flags]},
+            plan,
+            {"revision": plan.revision, "flags": [f["code"] for f in plan.flags]},
         )
         uow.commit()
     metrics.PLANS_SUBMITTED.labels("true" if plan.flags else "false").inc()
     return plan
 
 
-def plan_content(plan: ProjectPlan) -> PlanContent:
-    return PlanContent(
-        title=plan.title,
-        budget=plan.budget,
-        funding_source=plan.funding_source,
-        functions=plan.functions,
-        data_collected=plan.data_collected,
-        connects_to=plan.connects_to,
-        builds_data_center=plan.builds_data_center,
-        starts_on=plan.starts_on,
-        ends_on=plan.ends_on,
-        milestones=plan.milestones,
-        attachments=plan.attachments,
-        summary=plan.summary,
-    )
-
-
 def get_plan(
     uow: GovernanceUnitOfWork, principal: Principal, plan_id: uuid.UUID
 ) -> tuple[ProjectPlan, list[Acceptance]]:
     with uow:
-        plan = uow.plans.get(plan_id)
-        if plan is None:
-            raise NotFound("No such plan.")
-        principal.require_within(plan.unit_org_path, *READER_ROLES, what="plan")
+        plan = PLANS.visible(uow, principal, plan_id)
         return plan, uow.plans.acceptances(plan.id)
 
 
@@ -189,22 +137,17 @@ def record_acceptance(
 ) -> Acceptance:
     """阶段性验收 / 竣工验收, by the city bureau, with the evidence (验收材料)."""
     with uow, refusals("plan"):
-        plan = uow.plans.get(plan_id, lock=True)
-        if plan is None:
-            raise NotFound("No such plan.")
-        principal.require_within(plan.unit_org_path, *READER_ROLES, what="plan")
-        if not principal.can(plan.unit_org_path, *ACCEPTOR_ROLES):
-            raise Forbidden("The city bureau records the acceptances (验收).")
+        plan = PLANS.changeable(uow, principal, plan_id, ACCEPT)
         acceptance = plan.accept(
             kind, accepted_on=accepted_on, evidence=evidence, opinion=opinion, by=principal.subject, at=now()
         )
         uow.plans.add_acceptance(acceptance)
-        uow.audit(
+        PLANS.audit(
+            uow,
+            principal,
             "plan.accepted",
-            actor=principal.subject,
-            target=str(plan.id),
-            org_path=plan.unit_org_path,
-            details={"kind": kind.value, "accepted_on": accepted_on.isoformat(), "evidence": len(evidence)},
+            plan,
+            {"kind": kind.value, "accepted_on": accepted_on.isoformat(), "evidence": len(evidence)},
         )
         uow.commit()
     metrics.PLAN_ACCEPTANCES.labels(kind.value).inc()
@@ -226,12 +169,8 @@ def on_review_decided(event: ReviewDecided, uow: GovernanceUnitOfWork) -> None:
         case_id=str(event.case_id),
         task_id=str(event.task_id),
         stage_name=event.stage_name or "",
-        stage_key=event.stage_key,
-        decision=event.decision,
-        opinion=event.opinion,
-        outcome=event.outcome,
-        decided_by=event.decided_by,
         at=decided_at,
+        **event.model_dump(include=DECISION_FIELDS),
     )
     if not applied:
         return

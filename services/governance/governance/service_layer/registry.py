@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from governance.adapters.orm import application_systems
 from governance.domain.model import (
@@ -21,16 +20,16 @@ from governance.domain.model import (
     district_of,
     now,
 )
-from governance.service_layer.refusals import refusals
+from governance.service_layer.records import Records, named_org
 from governance.service_layer.unit_of_work import GovernanceUnitOfWork
 from shared import clock
-from shared.errors import NotFound, Unprocessable, field_error
 from shared.principal import Principal
 from shared.scope import within_any
 
 # the unit's own administrator, its district bureau and the city bureau keep the registry's lines
 KEEPER_ROLES = ("school_admin", "county_reviewer", "city_reviewer", "platform_admin")
 READER_ROLES = (*KEEPER_ROLES, "auditor", "evaluator")
+SYSTEMS: Records[ApplicationSystem] = Records("application system", READER_ROLES, lambda uow: uow.applications)
 
 
 @dataclass(frozen=True)
@@ -46,78 +45,32 @@ def register(
     uow: GovernanceUnitOfWork, principal: Principal, org_code: str, details: SystemDetails
 ) -> ApplicationSystem:
     with uow:
-        unit = uow.orgs.get(org_code)
-        if unit is None:
-            raise Unprocessable("Unknown unit.", errors=[field_error("org_code", "no organisation with this code")])
-        principal.require_within(unit.path, *KEEPER_ROLES, what="organisation")
+        unit = named_org(uow, principal, org_code, *KEEPER_ROLES)
         system = ApplicationSystem(
             org_code=unit.code,
             org_path=unit.path,
             org_name=unit.name,
             district=district_of(unit, uow.orgs.on_path(unit.path)),
-            name=details.name,
-            owner=details.owner,
-            purpose=details.purpose,
-            integration=details.integration,
-            target_date=details.target_date,
             by=principal.subject,
             at=now(),
+            **details.__dict__,
         )
         uow.applications.add(system)
-        uow.audit(
-            "application.registered",
-            actor=principal.subject,
-            target=str(system.id),
-            org_path=system.org_path,
-            details={"name": system.name, "connected": system.connected},
+        SYSTEMS.audit(
+            uow, principal, "application.registered", system, {"name": system.name, "connected": system.connected}
         )
         uow.commit()
     return system
 
 
-def update(
-    uow: GovernanceUnitOfWork,
-    principal: Principal,
-    system_id: uuid.UUID,
-    check_version: Callable[[int], None],
-    details: SystemDetails,
-) -> ApplicationSystem:
-    with uow, refusals("record"):
-        system = uow.applications.get(system_id)
-        if system is None:
-            raise NotFound("No such application system.")
-        principal.require_within(system.org_path, *KEEPER_ROLES, what="application system")
-        check_version(system.version)
-        system.update(
-            name=details.name,
-            owner=details.owner,
-            purpose=details.purpose,
-            integration=details.integration,
-            target_date=details.target_date,
-            at=now(),
-        )
-        uow.audit(
-            "application.updated",
-            actor=principal.subject,
-            target=str(system.id),
-            org_path=system.org_path,
-            details={
-                "unified_identity": system.unified_identity,
-                "single_sign_on": system.single_sign_on,
-                "data_exchange": system.data_exchange,
-            },
-        )
-        uow.commit()
-    return system
+@SYSTEMS.edit("record", KEEPER_ROLES)
+def update(uow: GovernanceUnitOfWork, principal: Principal, system: ApplicationSystem, details: SystemDetails) -> None:
+    system.update(at=now(), **details.__dict__)
+    SYSTEMS.audit(uow, principal, "application.updated", system, asdict(system.integration))
 
 
 def get(uow: GovernanceUnitOfWork, principal: Principal, system_id: uuid.UUID) -> ApplicationSystem:
-    with uow:
-        system = uow.applications.get(system_id)
-        if system is None:
-            raise NotFound("No such application system.")
-        principal.require_within(system.org_path, *READER_ROLES, what="application system")
-        return system
+    return SYSTEMS.read(uow, principal, system_id)
 
 
 def list_systems(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -34,9 +34,10 @@ from governance.domain.scheduling import (
     reminder_due,
     reporting_overview,
 )
+from governance.service_layer.records import Permission, Records, named_org, require
 from governance.service_layer.refusals import refusals
 from governance.service_layer.unit_of_work import GovernanceUnitOfWork
-from shared.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
+from shared.errors import Conflict, Unprocessable, field_error
 from shared.principal import Principal
 from shared.scope import within_any
 
@@ -48,6 +49,12 @@ REPORTER_ROLES = ("county_reviewer",)
 SCHEDULER_ROLES = ("city_reviewer", "platform_admin")
 MEETING_ROLES = ("city_reviewer", "county_reviewer", "platform_admin")
 READER_ROLES = ("county_reviewer", "city_reviewer", "platform_admin", "auditor")
+REPORTS: Records[ProgressReport] = Records("report", READER_ROLES, lambda uow: uow.reports, path="district_path")
+MEETINGS: Records[SchedulingMeeting] = Records("meeting", READER_ROLES, lambda uow: uow.scheduling_meetings)
+WRITE_REPORT = Permission(REPORTER_ROLES, "A district's bureau writes its own monthly report.")
+REVISE_REPORT = Permission(REPORTER_ROLES, "A district's bureau revises its own monthly report.")
+RECORD_MEETING = Permission(MEETING_ROLES, "The bureau that holds the scheduling meeting records it.")
+TRACK_ITEMS = Permission(MEETING_ROLES, "The bureau that holds the meeting tracks its action items.")
 
 
 @dataclass(frozen=True)
@@ -71,8 +78,7 @@ def _district(uow: GovernanceUnitOfWork, principal: Principal, code: str) -> Org
     if district is None or district.level != "county":
         raise Unprocessable("Unknown district.", errors=[field_error("district_code", "no district with this code")])
     principal.require_within(district.path, *READER_ROLES, what="district")
-    if not principal.can(district.path, *REPORTER_ROLES):
-        raise Forbidden("A district's bureau writes its own monthly report.")
+    require(principal, district.path, WRITE_REPORT)
     return district
 
 
@@ -104,23 +110,8 @@ def submit_report(
             at=moment,
         )
         uow.reports.add(report)
-        uow.publish(
-            events.ReportSubmitted(
-                report_id=str(report.id),
-                district_code=district.code,
-                district_path=district.path,
-                month=month,
-                late=report.late,
-                submitted_by=principal.subject,
-            )
-        )
-        uow.audit(
-            "report.submitted",
-            actor=principal.subject,
-            target=str(report.id),
-            org_path=district.path,
-            details={"month": month, "late": report.late},
-        )
+        uow.publish(events.ReportSubmitted.from_aggregate(report, report_id=report.id))
+        REPORTS.audit(uow, principal, "report.submitted", report, {"month": month, "late": report.late})
         try:
             uow.commit()
         except IntegrityError as exc:  # the same district's second tab got there first
@@ -129,34 +120,16 @@ def submit_report(
     return report
 
 
+@REPORTS.edit("report", REVISE_REPORT)
 def revise_report(
-    uow: GovernanceUnitOfWork,
-    principal: Principal,
-    report_id: uuid.UUID,
-    check_version: Callable[[int], None],
-    content: ReportContent,
-) -> ProgressReport:
-    with uow, refusals("report"):
-        report = uow.reports.get(report_id, lock=True)
-        if report is None:
-            raise NotFound("No such report.")
-        principal.require_within(report.district_path, *READER_ROLES, what="report")
-        if not principal.can(report.district_path, *REPORTER_ROLES):
-            raise Forbidden("A district's bureau revises its own monthly report.")
-        check_version(report.version)
-        report.revise(content, now())
-        uow.audit("report.revised", actor=principal.subject, target=str(report.id), org_path=report.district_path)
-        uow.commit()
-    return report
+    uow: GovernanceUnitOfWork, principal: Principal, report: ProgressReport, content: ReportContent
+) -> None:
+    report.revise(content, now())
+    REPORTS.audit(uow, principal, "report.revised", report)
 
 
 def get_report(uow: GovernanceUnitOfWork, principal: Principal, report_id: uuid.UUID) -> ProgressReport:
-    with uow:
-        report = uow.reports.get(report_id)
-        if report is None:
-            raise NotFound("No such report.")
-        principal.require_within(report.district_path, *READER_ROLES, what="report")
-        return report
+    return REPORTS.read(uow, principal, report_id)
 
 
 def list_reports(uow: GovernanceUnitOfWork, principal: Principal, month: str) -> list[ProgressReport]:
@@ -246,36 +219,18 @@ def record_meeting(
     uow: GovernanceUnitOfWork, principal: Principal, org_code: str, record: MeetingRecord
 ) -> SchedulingMeeting:
     with uow, refusals("meeting"):
-        org = uow.orgs.get(org_code)
-        if org is None:
-            raise Unprocessable(
-                "Unknown organisation.", errors=[field_error("org_code", "no organisation with this code")]
-            )
-        principal.require_within(org.path, *READER_ROLES, what="organisation")
-        if not principal.can(org.path, *MEETING_ROLES):
-            raise Forbidden("The bureau that holds the scheduling meeting records it.")
-        meeting = SchedulingMeeting(
-            org=org,
-            held_on=record.held_on,
-            title=record.title,
-            attendees=record.attendees,
-            minutes=record.minutes,
-            decisions=record.decisions,
-            action_items=record.action_items,
-            by=principal.subject,
-            at=now(),
-        )
+        org = named_org(uow, principal, org_code, *READER_ROLES, unknown="Unknown organisation.")
+        require(principal, org.path, RECORD_MEETING)
+        meeting = SchedulingMeeting(org=org, by=principal.subject, at=now(), **record.__dict__)
         uow.scheduling_meetings.add(meeting)
         uow.publish(
-            events.SchedulingMeetingRecorded(
-                meeting_id=str(meeting.id),
-                org_path=org.path,
-                held_on=record.held_on.isoformat(),
-                title=record.title,
+            events.SchedulingMeetingRecorded.from_aggregate(
+                meeting,
+                meeting_id=meeting.id,
                 action_items=[{k: i[k] for k in ("id", "title", "owner", "due_on")} for i in meeting.action_items],
             )
         )
-        uow.audit("scheduling_meeting.recorded", actor=principal.subject, target=str(meeting.id), org_path=org.path)
+        MEETINGS.audit(uow, principal, "scheduling_meeting.recorded", meeting)
         uow.commit()
     metrics.SCHEDULING_MEETINGS.inc()
     return meeting
@@ -290,12 +245,7 @@ def complete_action_item(
     outcome: str | None,
 ) -> SchedulingMeeting:
     with uow, refusals("meeting"):
-        meeting = uow.scheduling_meetings.get(meeting_id, lock=True)
-        if meeting is None:
-            raise NotFound("No such meeting.")
-        principal.require_within(meeting.org_path, *READER_ROLES, what="meeting")
-        if not principal.can(meeting.org_path, *MEETING_ROLES):
-            raise Forbidden("The bureau that holds the meeting tracks its action items.")
+        meeting = MEETINGS.changeable(uow, principal, meeting_id, TRACK_ITEMS)
         meeting.complete(item_id, done_on, outcome)
         uow.audit(
             "action_item.done",
@@ -309,12 +259,7 @@ def complete_action_item(
 
 
 def get_meeting(uow: GovernanceUnitOfWork, principal: Principal, meeting_id: uuid.UUID) -> SchedulingMeeting:
-    with uow:
-        meeting = uow.scheduling_meetings.get(meeting_id)
-        if meeting is None:
-            raise NotFound("No such meeting.")
-        principal.require_within(meeting.org_path, *READER_ROLES, what="meeting")
-        return meeting
+    return MEETINGS.read(uow, principal, meeting_id)
 
 
 def list_meetings(uow: GovernanceUnitOfWork, principal: Principal, *, open_items_only: bool) -> list[SchedulingMeeting]:

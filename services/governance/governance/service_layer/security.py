@@ -17,9 +17,10 @@ from governance.adapters.orm import emergency_plans, security_checks
 from governance.domain import events
 from governance.domain.model import OrgNode, now
 from governance.domain.security import CheckKind, EmergencyPlan, FindingInput, SecurityCheck
+from governance.service_layer.records import Permission, Records, named_org, require
 from governance.service_layer.refusals import refusals
 from governance.service_layer.unit_of_work import GovernanceUnitOfWork
-from shared.errors import Forbidden, NotFound, Unprocessable, field_error
+from shared.errors import NotFound
 from shared.principal import Principal
 from shared.scope import within_any
 
@@ -28,15 +29,18 @@ ORGANISER_ROLES = ("city_reviewer", "county_reviewer", "platform_admin")
 # the unit itself: its administrator and its CIO (self-checks, rectifications, its emergency plan)
 UNIT_ROLES = ("school_admin", "cio", *ORGANISER_ROLES)
 READER_ROLES = (*UNIT_ROLES, "auditor", "university_president")
+CHECKS: Records[SecurityCheck] = Records("check", READER_ROLES, lambda uow: uow.security_checks)
+# a self-check is the unit's own; anyone else refused a check is below the bureau that runs it
+_CHECK_REFUSAL = "Inspections and drills are recorded by the bureau that runs them."
+RECORD_SELF_CHECK = Permission(UNIT_ROLES, _CHECK_REFUSAL)
+RECORD_ORGANISED_CHECK = Permission(ORGANISER_ROLES, _CHECK_REFUSAL)
+RECTIFY = Permission(UNIT_ROLES, "The unit that was checked reports its rectifications.")
+KEEP_PLAN = Permission(UNIT_ROLES, "A unit keeps its own emergency plan.")
 
 
-def _unit(uow: GovernanceUnitOfWork, principal: Principal, org_code: str, *roles: str, why: str) -> OrgNode:
-    unit = uow.orgs.get(org_code)
-    if unit is None:
-        raise Unprocessable("Unknown unit.", errors=[field_error("org_code", "no organisation with this code")])
-    principal.require_within(unit.path, *READER_ROLES, what="organisation")
-    if not principal.can(unit.path, *roles):
-        raise Forbidden(why)
+def _unit(uow: GovernanceUnitOfWork, principal: Principal, org_code: str, permission: Permission) -> OrgNode:
+    unit = named_org(uow, principal, org_code, *READER_ROLES)
+    require(principal, unit.path, permission)
     return unit
 
 
@@ -50,39 +54,18 @@ class CheckRecord:
 
 
 def record_check(uow: GovernanceUnitOfWork, principal: Principal, org_code: str, record: CheckRecord) -> SecurityCheck:
-    roles = UNIT_ROLES if record.kind is CheckKind.SELF_CHECK else ORGANISER_ROLES
+    permission = RECORD_SELF_CHECK if record.kind is CheckKind.SELF_CHECK else RECORD_ORGANISED_CHECK
     with uow, refusals("check"):
-        unit = _unit(
-            uow, principal, org_code, *roles, why="Inspections and drills are recorded by the bureau that runs them."
-        )
-        check = SecurityCheck(
-            unit=unit,
-            kind=record.kind,
-            held_on=record.held_on,
-            title=record.title,
-            summary=record.summary,
-            findings=record.findings,
-            by=principal.subject,
-            at=now(),
-        )
+        unit = _unit(uow, principal, org_code, permission)
+        check = SecurityCheck(unit=unit, by=principal.subject, at=now(), **record.__dict__)
         uow.security_checks.add(check)
-        uow.publish(
-            events.SecurityCheckRecorded(
-                check_id=str(check.id),
-                org_code=unit.code,
-                org_path=unit.path,
-                kind=record.kind.value,
-                held_on=record.held_on.isoformat(),
-                title=record.title,
-                findings=len(check.findings),
-            )
-        )
-        uow.audit(
+        uow.publish(events.SecurityCheckRecorded.from_aggregate(check, check_id=check.id, findings=len(check.findings)))
+        CHECKS.audit(
+            uow,
+            principal,
             "security_check.recorded",
-            actor=principal.subject,
-            target=str(check.id),
-            org_path=unit.path,
-            details={"kind": record.kind.value, "findings": len(check.findings)},
+            check,
+            {"kind": record.kind.value, "findings": len(check.findings)},
         )
         uow.commit()
     metrics.SECURITY_CHECKS.labels(record.kind.value).inc()
@@ -99,12 +82,7 @@ def rectify(
 ) -> SecurityCheck:
     """整改完成: the unit (or the bureau above it) closes a finding with its evidence."""
     with uow, refusals("check"):
-        check = uow.security_checks.get(check_id, lock=True)
-        if check is None:
-            raise NotFound("No such check.")
-        principal.require_within(check.org_path, *READER_ROLES, what="check")
-        if not principal.can(check.org_path, *UNIT_ROLES):
-            raise Forbidden("The unit that was checked reports its rectifications.")
+        check = CHECKS.changeable(uow, principal, check_id, RECTIFY)
         check.rectify(finding_id, rectified_on, evidence)
         uow.publish(
             events.FindingRectified(
@@ -123,12 +101,7 @@ def rectify(
 
 
 def get_check(uow: GovernanceUnitOfWork, principal: Principal, check_id: uuid.UUID) -> SecurityCheck:
-    with uow:
-        check = uow.security_checks.get(check_id)
-        if check is None:
-            raise NotFound("No such check.")
-        principal.require_within(check.org_path, *READER_ROLES, what="check")
-        return check
+    return CHECKS.read(uow, principal, check_id)
 
 
 def list_checks(
@@ -158,7 +131,7 @@ def put_emergency_plan(
 ) -> tuple[EmergencyPlan, bool]:
     """The unit's plan put on record, or its new review recorded (If-Match when one is on record already)."""
     with uow, refusals("emergency plan"):
-        unit = _unit(uow, principal, org_code, *UNIT_ROLES, why="A unit keeps its own emergency plan.")
+        unit = _unit(uow, principal, org_code, KEEP_PLAN)
         plan = uow.emergency_plans.get(unit.code)
         created = plan is None
         if plan is None:
