@@ -13,11 +13,11 @@ import abc
 import datetime as dt
 import itertools
 import operator
-import select
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, Self, TypeVar
+from select import POLLERR, POLLHUP, POLLIN, poll
+from typing import Any, Generic, Protocol, Self, TypeVar, overload
 
 from sqlalchemy import (
     Column,
@@ -33,6 +33,7 @@ from sqlalchemy import (
     Uuid,
     create_engine,
     event,
+    select,
     text,
 )
 from sqlalchemy.engine import make_url
@@ -139,8 +140,8 @@ def _drop_if_closed_by_server(dbapi_connection: Any, _record: Any, _proxy: Any) 
     its FATAL notice and closes). Raising DisconnectionError makes the pool discard it and check out another."""
     if dbapi_connection.closed or getattr(dbapi_connection, "broken", False):
         raise DisconnectionError("the pooled connection is closed")
-    poller = select.poll()
-    poller.register(dbapi_connection.fileno(), select.POLLIN | select.POLLERR | select.POLLHUP)
+    poller = poll()
+    poller.register(dbapi_connection.fileno(), POLLIN | POLLERR | POLLHUP)
     if poller.poll(0):
         raise DisconnectionError("the server closed this pooled connection while it was idle")
 
@@ -166,16 +167,33 @@ def ping(engine: Engine) -> None:
         connection.execute(text("SELECT 1"))
 
 
-def pending_scope(session: Session, record_id: object, attributes: Sequence[str]) -> str | None:
-    """The org path of a record this transaction added but has not flushed yet (its first string attribute of
-    `attributes`). A unit of work looks records up for an audit row's scope without autoflush, so writing an audit
-    row never moves a flush (and the constraint errors a handler expects at commit) into `audit()`."""
-    for obj in session.new:
-        if getattr(obj, "id", None) == record_id:
+def record_scope(
+    session: Session,
+    target: str | None,
+    attributes: Sequence[str],
+    columns: Sequence[Column[Any]],
+    loaded: Iterable[object] = (),
+) -> str | None:
+    """The org path an audit row's `target` (a record's UUID) is about: the record's first string attribute of
+    `attributes` while this transaction has added it but not flushed it yet, or among the aggregates already
+    `loaded` (no query needed), else the first of `columns` (each of a table keyed by `id`) with a row for it;
+    None for a target that is no such record. It reads without autoflush, so writing an audit row never moves a
+    flush (and the constraint errors a handler expects at commit) into `audit()`."""
+    try:
+        record = uuid.UUID(target or "")
+    except ValueError:
+        return None
+    for obj in itertools.chain(session.new, loaded):
+        if getattr(obj, "id", None) == record:
             for attribute in attributes:
                 value = getattr(obj, attribute, None)
                 if isinstance(value, str):
                     return value
+    with session.no_autoflush:
+        for column in columns:
+            path = session.execute(select(column).where(column.table.c.id == record)).scalar_one_or_none()
+            if path is not None:
+                return str(path)
     return None
 
 
@@ -307,6 +325,10 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
 
     def __enter__(self) -> Self:
         self.session = self._session_factory()
+        for cls in reversed(type(self).__mro__):  # a subclass's declaration wins over its base's
+            for name, declared in vars(cls).items():
+                if isinstance(declared, OverSession):
+                    setattr(self, name, declared.build(self.session))
         return super().__enter__()
 
     def __exit__(self, *args: object) -> None:
@@ -322,6 +344,32 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
 
     def rollback(self) -> None:
         self.session.rollback()
+
+
+R = TypeVar("R")
+
+
+class OverSession(Generic[R]):
+    """A repository of a SQLAlchemy unit of work, declared once as a class attribute
+    (`cases = OverSession(CaseRepository)`): entering the unit of work builds it over the new session, and
+    `uow.cases` is typed as the repository. Use `on_enter` only for what needs more than the session."""
+
+    def __init__(self, build: Callable[[Session], R]) -> None:
+        self.build = build
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, uow: None, owner: type) -> Self: ...
+
+    @overload
+    def __get__(self, uow: object, owner: type) -> R: ...
+
+    def __get__(self, uow: object, owner: type) -> Self | R:
+        if uow is None:
+            return self
+        raise AttributeError(f"{self.name}: the unit of work builds its repositories when it is entered")
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from approvals.adapters.repository import (
 from approvals.domain.model import OrgNode
 from shared import directory
 from shared.audit import AuditTrail, audit_log
-from shared.db import SqlAlchemyUnitOfWork
+from shared.db import OverSession, SqlAlchemyUnitOfWork
 from shared.scope import within_any
 
 
@@ -78,25 +78,17 @@ class Projections:
 
 class ApprovalsUnitOfWork(AuditTrail, SqlAlchemyUnitOfWork):
     projections: Projections
-    cases: CaseRepository
-    tasks: TaskRepository
-    appointments: AppointmentRepository
-    delegations: DelegationRepository
-    evaluations: EvaluationRepository
-    rectifications: RectificationRepository
-    publications: PublicationRepository
-    batch_receipts: BatchReceipts
+    cases = OverSession(CaseRepository)
+    tasks = OverSession(TaskRepository)
+    appointments = OverSession(AppointmentRepository)
+    delegations = OverSession(DelegationRepository)
+    evaluations = OverSession(EvaluationRepository)
+    rectifications = OverSession(RectificationRepository)
+    publications = OverSession(PublicationRepository)
+    batch_receipts = OverSession(BatchReceipts)
 
     def on_enter(self) -> None:
-        self.publications = PublicationRepository(self.session)
-        self.batch_receipts = BatchReceipts(self.session)
         self.projections = Projections(self)
-        self.cases = CaseRepository(self.session)
-        self.tasks = TaskRepository(self.session)
-        self.appointments = AppointmentRepository(self.session)
-        self.delegations = DelegationRepository(self.session)
-        self.evaluations = EvaluationRepository(self.session)
-        self.rectifications = RectificationRepository(self.session)
 
     def flush(self) -> None:
         self.session.flush()

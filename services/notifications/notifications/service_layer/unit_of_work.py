@@ -17,7 +17,7 @@ from notifications.adapters.repository import (
     ReminderRepository,
 )
 from shared.audit import AuditTrail
-from shared.db import SqlAlchemyUnitOfWork
+from shared.db import OverSession, SqlAlchemyUnitOfWork
 from shared.directory import directory_grants, directory_orgs, directory_users
 from shared.scope import within_any
 
@@ -61,22 +61,13 @@ class SqlDirectory:
 
 
 class NotificationsUnitOfWork(AuditTrail, SqlAlchemyUnitOfWork):
-    directory: SqlDirectory
-    recipients: Recipients
-    messages: MessageRepository
-    deliveries: DeliveryRepository
-    reminders: ReminderRepository
-    preferences: PreferenceRepository
-    known_nominations: KnownNominations
-
-    def on_enter(self) -> None:
-        self.directory = SqlDirectory(self.session)
-        self.recipients = Recipients(self.session)
-        self.messages = MessageRepository(self.session)
-        self.deliveries = DeliveryRepository(self.session)
-        self.reminders = ReminderRepository(self.session)
-        self.preferences = PreferenceRepository(self.session)
-        self.known_nominations = KnownNominations(self.session)
+    directory = OverSession(SqlDirectory)
+    recipients = OverSession(Recipients)
+    messages = OverSession(MessageRepository)
+    deliveries = OverSession(DeliveryRepository)
+    reminders = OverSession(ReminderRepository)
+    preferences = OverSession(PreferenceRepository)
+    known_nominations = OverSession(KnownNominations)
 
     @property
     def insert(self) -> Any:
@@ -95,5 +86,5 @@ class NotificationsUnitOfWork(AuditTrail, SqlAlchemyUnitOfWork):
             .join(directory_users, directory_users.c.org_code == directory_orgs.c.code)
             .where(directory_users.c.user_id == target)
         )
-        with self.session.no_autoflush:  # see shared.db.pending_scope
+        with self.session.no_autoflush:  # see shared.db.record_scope
             return self.session.execute(query).scalar_one_or_none()
