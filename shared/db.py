@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
+import enum
 import itertools
 import operator
 import uuid
@@ -24,6 +25,8 @@ from sqlalchemy import (
     DateTime,
     Dialect,
     Engine,
+    Enum,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -102,6 +105,34 @@ def version_column() -> Column[int]:
     return Column("version", Integer, nullable=False)
 
 
+def org_columns(prefix: str = "org", name: str | None = None) -> tuple[Column[Any], ...]:
+    """The org a record belongs to, as the directory knew it: `<prefix>_code`, `<prefix>_path` (indexed: listings
+    are filtered by subtree) and, where the record keeps it, the org's `name` column; all always set."""
+    named = (Column(name, String(200), nullable=False),) if name else ()
+    return (
+        Column(f"{prefix}_code", String(32), nullable=False),
+        Column(f"{prefix}_path", String(400), nullable=False, index=True),
+        *named,
+    )
+
+
+def act_columns(act: str) -> tuple[Column[str], Column[dt.datetime]]:
+    """Who did `act` (`<act>_by`, a username) and when (`<act>_at`, UTC), both always set."""
+    return Column(f"{act}_by", String(100), nullable=False), Column(f"{act}_at", UtcDateTime(), nullable=False)
+
+
+def enum_type(cls: type[enum.Enum], length: int = 20) -> Enum:
+    """A domain enum column's type: read back as the enum's member, stored as a VARCHAR of its value (no database
+    enum type, no CHECK)."""
+    return Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
+
+
+def unique_where(name: str, *columns: str, where: str) -> Index:
+    """A unique index over only the rows `where` holds (a PostgreSQL partial index): at most one live row per key,
+    however many closed ones."""
+    return Index(name, *columns, unique=True, postgresql_where=text(where))
+
+
 def file_columns() -> tuple[Column[Any], ...]:
     """An uploaded file kept in its record's table: the name it came with, its type, size, SHA-256 (what
     `shared.files.uploaded` checked) and bytes, and when it came (the same columns wherever a service keeps files)."""
@@ -170,19 +201,20 @@ def ping(engine: Engine) -> None:
 def record_scope(
     session: Session,
     target: str | None,
-    attributes: Sequence[str],
     columns: Sequence[Column[Any]],
     loaded: Iterable[object] = (),
 ) -> str | None:
-    """The org path an audit row's `target` (a record's UUID) is about: the record's first string attribute of
-    `attributes` while this transaction has added it but not flushed it yet, or among the aggregates already
-    `loaded` (no query needed), else the first of `columns` (each of a table keyed by `id`) with a row for it;
-    None for a target that is no such record. It reads without autoflush, so writing an audit row never moves a
-    flush (and the constraint errors a handler expects at commit) into `audit()`."""
+    """The org path an audit row's `target` (a record's UUID) is about, from the first of `columns` (each an org
+    path column of a table keyed by `id`) with a row for it: read from the record itself (its attribute of one of
+    the columns' names) while this transaction has added it but not flushed it yet, or when it is among the
+    aggregates already `loaded` (no query needed); None for a target that is no such record. It reads without
+    autoflush, so writing an audit row never moves a flush (and the constraint errors a handler expects at commit)
+    into `audit()`."""
     try:
         record = uuid.UUID(target or "")
     except ValueError:
         return None
+    attributes = list(dict.fromkeys(column.key for column in columns))
     for obj in itertools.chain(session.new, loaded):
         if getattr(obj, "id", None) == record:
             for attribute in attributes:
@@ -259,6 +291,10 @@ class SqlRepository(Repository, Generic[A]):
     def _all(self, query: Select[Any]) -> list[Any]:
         """Every aggregate the query finds, each seen: the caller is about to change them."""
         return [self._saw(found) for found in self.session.execute(query).scalars()]
+
+    def _read(self, query: Select[Any]) -> list[Any]:
+        """Every aggregate the query finds, not seen: the caller only reads them (a listing)."""
+        return list(self.session.execute(query).scalars())
 
 
 class AbstractUnitOfWork(abc.ABC):

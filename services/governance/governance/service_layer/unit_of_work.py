@@ -56,4 +56,4 @@ class GovernanceUnitOfWork(AuditTrail, SqlAlchemyUnitOfWork):
     ) -> str | None:
         """The org a record is about, when its writer did not say: a plan's unit, a system's owner, a catalogue
         entry's city; None (platform-wide auditors only) for anything else."""
-        return record_scope(self.session, target, ("unit_org_path", "org_path"), _SCOPES)
+        return record_scope(self.session, target, _SCOPES)

@@ -22,10 +22,5 @@ class NominationsUnitOfWork(AuditTrail, SqlAlchemyUnitOfWork):
     ) -> str | None:
         """The org a record is about, for the audit listing's scope: the nominating school, or the round's issuing
         org; None (platform-wide auditors only) for anything else."""
-        return record_scope(
-            self.session,
-            target,
-            ("school_org_path", "issuing_org_path"),
-            (nominations.c.school_org_path, rounds.c.issuing_org_path),
-            loaded=self.seen,
-        )
+        scopes = (nominations.c.school_org_path, rounds.c.issuing_org_path)
+        return record_scope(self.session, target, scopes, loaded=self.seen)

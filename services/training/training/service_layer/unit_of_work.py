@@ -90,9 +90,5 @@ class TrainingUnitOfWork(AuditTrail, SqlAlchemyUnitOfWork):
     ) -> str | None:
         """The org a record is about, for the audit listing's scope: a training's organiser or a certificate
         holder's org; None (platform-wide auditors only) for anything else (imports, compliance runs)."""
-        return record_scope(
-            self.session,
-            target,
-            ("organiser_org_path", "person_org_path"),
-            (trainings.c.organiser_org_path, certificates.c.person_org_path),
-        )
+        scopes = (trainings.c.organiser_org_path, certificates.c.person_org_path)
+        return record_scope(self.session, target, scopes)
