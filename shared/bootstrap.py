@@ -2,8 +2,8 @@
 and the token verifier that also refuses accounts the directory projection knows as disabled.
 
 A service's `<name>/bootstrap.py` subclasses `WiredService`, names its unit of work, and adds only what is its own
-(rules, catalogues, senders). Nothing is built at import time, so a
-test can bootstrap with its own settings and verifier and nothing else changes (cosmicpython's bootstrap).
+(rules, catalogues, senders). Nothing is built at import time, so a test can bootstrap with its own settings and
+verifier and nothing else changes (cosmicpython's bootstrap).
 """
 
 from __future__ import annotations

@@ -204,12 +204,12 @@ def record_scope(
     columns: Sequence[Column[Any]],
     loaded: Iterable[object] = (),
 ) -> str | None:
-    """The org path an audit row's `target` (a record's UUID) is about, from the first of `columns` (each an org
-    path column of a table keyed by `id`) with a row for it: read from the record itself (its attribute of one of
-    the columns' names) while this transaction has added it but not flushed it yet, or when it is among the
-    aggregates already `loaded` (no query needed); None for a target that is no such record. It reads without
-    autoflush, so writing an audit row never moves a flush (and the constraint errors a handler expects at commit)
-    into `audit()`."""
+    """The org path an audit row's `target` is about when the target is a record's UUID: the first of `columns`
+    (org path columns, each of a table keyed by `id`) that has a row for it; None for any other target.
+
+    A record this transaction added but has not flushed yet, or one already `loaded`, answers from its attribute of
+    that name, without a query. The queries run without autoflush, so writing an audit row never moves a flush (and
+    the constraint errors a handler expects at commit) into `audit()`."""
     try:
         record = uuid.UUID(target or "")
     except ValueError:
@@ -303,8 +303,8 @@ class AbstractUnitOfWork(abc.ABC):
     with the commit. Handlers are written against this; unit tests pass a fake that subclasses it (in-memory
     repositories, a `committed` flag, the events it collected), the services a SQLAlchemy one.
 
-    Repositories are attributes built in `on_enter`; every attribute that is a `Repository` is asked for what it
-    has seen, so a unit of work declares its repositories once."""
+    Repositories are attributes (a SQLAlchemy unit of work declares them with `OverSession`, anything else builds
+    them in `on_enter`); every attribute that is a `Repository` is asked for what it has seen."""
 
     def __enter__(self) -> Self:
         self._pending: list[Any] = []
@@ -313,7 +313,7 @@ class AbstractUnitOfWork(abc.ABC):
         return self
 
     def on_enter(self) -> None:  # noqa: B027 - a hook: a unit of work without repositories needs none
-        """Subclasses build their repositories here."""
+        """Subclasses build here what their declarations do not (repositories that need more than a session)."""
 
     def __exit__(self, *args: object) -> None:
         self.rollback()
