@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.dialects import postgresql
 
 from notifications.adapters.repository import (
@@ -30,24 +30,20 @@ class SqlDirectory:
         self._levels: dict[str, str | None] = {}
 
     def holders(self, role: str, org_path: str) -> set[str]:
-        rows = self.session.execute(
-            select(directory_grants.c.user_id)
-            .select_from(
-                directory_grants.outerjoin(directory_users, directory_users.c.user_id == directory_grants.c.user_id)
-            )
-            .where(directory_grants.c.role == role, directory_grants.c.org_path == org_path)
-            .where(directory_users.c.is_active.is_not(False))
-        )
-        return {r[0] for r in rows}
+        return self._active_holders(role, directory_grants.c.org_path == org_path)
 
     def holders_within(self, role: str, org_path: str) -> set[str]:
         """Active holders of role at org_path or anywhere below it (every school of a city)."""
+        return self._active_holders(role, within_any(directory_grants.c.org_path, [org_path]))
+
+    def _active_holders(self, role: str, where: ColumnElement[bool]) -> set[str]:
+        """The holders of `role` at the grant paths `where` picks, but for accounts known to be disabled."""
         rows = self.session.execute(
             select(directory_grants.c.user_id)
             .select_from(
                 directory_grants.outerjoin(directory_users, directory_users.c.user_id == directory_grants.c.user_id)
             )
-            .where(directory_grants.c.role == role, within_any(directory_grants.c.org_path, [org_path]))
+            .where(directory_grants.c.role == role, where)
             .where(directory_users.c.is_active.is_not(False))
         )
         return {r[0] for r in rows}
