@@ -413,11 +413,13 @@ class AggregateMapping:
     """How one domain class maps onto its table (what `map_imperatively` is told). `versioned`: the table's
     `version` column is SQLAlchemy's `version_id_col`, so an UPDATE that lost a race with another transaction
     fails (StaleDataError) instead of overwriting it (optimistic locking, for aggregates two people may change
-    at once)."""
+    at once). `domain_counts_versions`: the domain class counts its own versions (clients send that number back
+    as an ETag), so SQLAlchemy checks the column on every UPDATE but never sets it."""
 
     cls: type
     table: Table
     versioned: bool = False
+    domain_counts_versions: bool = False
     properties: Callable[[], dict[str, Any]] | None = None
     # False for an entity that lives inside another aggregate and raises no events of its own.
     raises_events: bool = True
@@ -433,6 +435,7 @@ def map_imperatively_once(mapper_registry: registry, *mappings: AggregateMapping
             mapping.cls,
             mapping.table,
             version_id_col=mapping.table.c.version if mapping.versioned else None,
+            version_id_generator=False if mapping.domain_counts_versions else None,
             properties=mapping.properties() if mapping.properties else None,
         )
         if mapping.raises_events:

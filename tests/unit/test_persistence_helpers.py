@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, registry
 
 from shared import db
 from shared.db import OverSession, Repository, SqlAlchemyUnitOfWork, record_scope
@@ -137,3 +137,25 @@ def test_today_argument_reads_an_iso_date() -> None:
     today_argument(parser)
     assert parser.parse_args(["--today", "2025-10-01"]).today == dt.date(2025, 10, 1)
     assert parser.parse_args([]).today is None
+
+
+class Counted:
+    events: list[Any]
+
+
+class Stamped:
+    events: list[Any]
+
+
+def test_a_version_the_domain_counts_is_checked_but_never_set_by_the_mapper() -> None:
+    mapper_registry = registry()
+    counted = sa.Table("counted", mapper_registry.metadata, db.id_column(), db.version_column())
+    stamped = sa.Table("stamped", mapper_registry.metadata, db.id_column(), db.version_column())
+    db.map_imperatively_once(
+        mapper_registry,
+        db.AggregateMapping(Counted, counted, versioned=True, domain_counts_versions=True),
+        db.AggregateMapping(Stamped, stamped, versioned=True),
+    )
+    assert sa.inspect(Counted).version_id_col is counted.c.version
+    assert sa.inspect(Counted).version_id_generator is False
+    assert callable(sa.inspect(Stamped).version_id_generator)

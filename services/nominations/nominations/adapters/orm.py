@@ -9,7 +9,6 @@ import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import registry, relationship
 from sqlalchemy.types import TypeDecorator
@@ -17,7 +16,7 @@ from sqlalchemy.types import TypeDecorator
 from nominations.domain.batches import Batch
 from nominations.domain.model import Change, Nomination, Round, RoundStatus, Status
 from shared import db
-from shared.db import UtcDateTime, new_metadata
+from shared.db import AggregateMapping, UtcDateTime, map_imperatively_once, new_metadata
 
 metadata = new_metadata()
 mapper_registry = registry(metadata=metadata)
@@ -204,9 +203,6 @@ nomination_history = sa.Table(
 )
 
 
-_mapped = False
-
-
 def start_mappers() -> None:
     """Map the domain classes once per process; safe to call again.
 
@@ -214,27 +210,20 @@ def start_mappers() -> None:
     ETag clients send back in If-Match), so the mapper checks it on every UPDATE (`WHERE version = <as read>`,
     StaleDataError when someone else saved first) but never generates it.
     """
-    global _mapped
-    if _mapped:
-        return
-    _mapped = True
-    mapper_registry.map_imperatively(Round, rounds, version_id_col=rounds.c.version, version_id_generator=False)
-    mapper_registry.map_imperatively(Change, nomination_history)
-    mapper_registry.map_imperatively(
-        Nomination,
-        nominations,
-        version_id_col=nominations.c.version,
-        version_id_generator=False,
-        properties={
-            # The history, appended to as the nomination changes; loaded only when a change is recorded (lists and
-            # reads never touch it), oldest first.
-            "changes": relationship(Change, order_by=nomination_history.c.id, cascade="all, delete-orphan"),
-        },
+    map_imperatively_once(
+        mapper_registry,
+        AggregateMapping(Round, rounds, versioned=True, domain_counts_versions=True),
+        AggregateMapping(Change, nomination_history, raises_events=False),
+        AggregateMapping(
+            Nomination,
+            nominations,
+            versioned=True,
+            domain_counts_versions=True,
+            properties=lambda: {
+                # The history, appended to as the nomination changes; loaded only when a change is recorded (lists
+                # and reads never touch it), oldest first.
+                "changes": relationship(Change, order_by=nomination_history.c.id, cascade="all, delete-orphan"),
+            },
+        ),
+        AggregateMapping(Batch, batches),
     )
-    mapper_registry.map_imperatively(Batch, batches)
-
-    @event.listens_for(Round, "load")
-    @event.listens_for(Nomination, "load")
-    @event.listens_for(Batch, "load")
-    def _fresh_events(target: Any, _context: Any) -> None:
-        target.events = []
