@@ -1,9 +1,9 @@
 """What every service's bootstrap wires the same way: the engine and sessions built on first use, the unit of work,
 and the token verifier that also refuses accounts the directory projection knows as disabled.
 
-A service's `<name>/bootstrap.py` subclasses `WiredService`, names its unit of work and its projection of
-identity's users, and adds only what is its own (rules, catalogues, senders). Nothing is built at import time, so a
-test can bootstrap with its own settings and verifier and nothing else changes (cosmicpython's bootstrap).
+A service's `<name>/bootstrap.py` subclasses `WiredService`, names its unit of work, and adds only what is its own
+(rules, catalogues, senders). Nothing is built at import time, so a test can bootstrap with its own settings and
+verifier and nothing else changes (cosmicpython's bootstrap).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from sqlalchemy import Engine, Table
 from sqlalchemy.orm import Session, sessionmaker
 
+from shared import directory
 from shared.auth import ActiveAccountsOnly, JwksKeys, TokenVerifier, directory_is_disabled
 from shared.config import Settings
 from shared.db import make_engine, make_session_factory
@@ -25,13 +26,13 @@ from shared.db import make_engine, make_session_factory
 class WiredService:
     """One process's wiring of a service: settings, engine, sessions, units of work, token verifier.
 
-    Subclasses set `name`, `unit_of_work` (called with the session factory and the CloudEvent source) and
-    `directory_users` (the table with `user_id` and `is_active` the verifier reads); `given_verifier` is the one
-    tests pass (tests.tokens.TestIssuer().verifier())."""
+    Subclasses set `name` and `unit_of_work` (called with the session factory and the CloudEvent source);
+    `directory_users` is the table with `user_id` and `is_active` the verifier reads (the shared directory
+    projection's); `given_verifier` is the one tests pass (tests.tokens.TestIssuer().verifier())."""
 
     name: ClassVar[str]
     unit_of_work: ClassVar[Callable[..., Any]]
-    directory_users: ClassVar[Table]
+    directory_users: ClassVar[Table] = directory.directory_users
 
     settings: Settings
     given_verifier: TokenVerifier | None = None

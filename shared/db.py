@@ -11,19 +11,22 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
+import enum
 import itertools
 import operator
-import select
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, Self, TypeVar
+from select import POLLERR, POLLHUP, POLLIN, poll
+from typing import Any, Generic, Protocol, Self, TypeVar, overload
 
 from sqlalchemy import (
     Column,
     DateTime,
     Dialect,
     Engine,
+    Enum,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -33,6 +36,7 @@ from sqlalchemy import (
     Uuid,
     create_engine,
     event,
+    select,
     text,
 )
 from sqlalchemy.engine import make_url
@@ -101,6 +105,34 @@ def version_column() -> Column[int]:
     return Column("version", Integer, nullable=False)
 
 
+def org_columns(prefix: str = "org", name: str | None = None) -> tuple[Column[Any], ...]:
+    """The org a record belongs to, as the directory knew it: `<prefix>_code`, `<prefix>_path` (indexed: listings
+    are filtered by subtree) and, where the record keeps it, the org's `name` column; all always set."""
+    named = (Column(name, String(200), nullable=False),) if name else ()
+    return (
+        Column(f"{prefix}_code", String(32), nullable=False),
+        Column(f"{prefix}_path", String(400), nullable=False, index=True),
+        *named,
+    )
+
+
+def act_columns(act: str) -> tuple[Column[str], Column[dt.datetime]]:
+    """Who did `act` (`<act>_by`, a username) and when (`<act>_at`, UTC), both always set."""
+    return Column(f"{act}_by", String(100), nullable=False), Column(f"{act}_at", UtcDateTime(), nullable=False)
+
+
+def enum_type(cls: type[enum.Enum], length: int = 20) -> Enum:
+    """A domain enum column's type: read back as the enum's member, stored as a VARCHAR of its value (no database
+    enum type, no CHECK)."""
+    return Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
+
+
+def unique_where(name: str, *columns: str, where: str) -> Index:
+    """A unique index over only the rows `where` holds (a PostgreSQL partial index): at most one live row per key,
+    however many closed ones."""
+    return Index(name, *columns, unique=True, postgresql_where=text(where))
+
+
 def file_columns() -> tuple[Column[Any], ...]:
     """An uploaded file kept in its record's table: the name it came with, its type, size, SHA-256 (what
     `shared.files.uploaded` checked) and bytes, and when it came (the same columns wherever a service keeps files)."""
@@ -139,8 +171,8 @@ def _drop_if_closed_by_server(dbapi_connection: Any, _record: Any, _proxy: Any) 
     its FATAL notice and closes). Raising DisconnectionError makes the pool discard it and check out another."""
     if dbapi_connection.closed or getattr(dbapi_connection, "broken", False):
         raise DisconnectionError("the pooled connection is closed")
-    poller = select.poll()
-    poller.register(dbapi_connection.fileno(), select.POLLIN | select.POLLERR | select.POLLHUP)
+    poller = poll()
+    poller.register(dbapi_connection.fileno(), POLLIN | POLLERR | POLLHUP)
     if poller.poll(0):
         raise DisconnectionError("the server closed this pooled connection while it was idle")
 
@@ -166,16 +198,34 @@ def ping(engine: Engine) -> None:
         connection.execute(text("SELECT 1"))
 
 
-def pending_scope(session: Session, record_id: object, attributes: Sequence[str]) -> str | None:
-    """The org path of a record this transaction added but has not flushed yet (its first string attribute of
-    `attributes`). A unit of work looks records up for an audit row's scope without autoflush, so writing an audit
-    row never moves a flush (and the constraint errors a handler expects at commit) into `audit()`."""
-    for obj in session.new:
-        if getattr(obj, "id", None) == record_id:
+def record_scope(
+    session: Session,
+    target: str | None,
+    columns: Sequence[Column[Any]],
+    loaded: Iterable[object] = (),
+) -> str | None:
+    """The org path an audit row's `target` is about when the target is a record's UUID: the first of `columns`
+    (org path columns, each of a table keyed by `id`) that has a row for it; None for any other target.
+
+    A record this transaction added but has not flushed yet, or one already `loaded`, answers from its attribute of
+    that name, without a query. The queries run without autoflush, so writing an audit row never moves a flush (and
+    the constraint errors a handler expects at commit) into `audit()`."""
+    try:
+        record = uuid.UUID(target or "")
+    except ValueError:
+        return None
+    attributes = list(dict.fromkeys(column.key for column in columns))
+    for obj in itertools.chain(session.new, loaded):
+        if getattr(obj, "id", None) == record:
             for attribute in attributes:
                 value = getattr(obj, attribute, None)
                 if isinstance(value, str):
                     return value
+    with session.no_autoflush:
+        for column in columns:
+            path = session.execute(select(column).where(column.table.c.id == record)).scalar_one_or_none()
+            if path is not None:
+                return str(path)
     return None
 
 
@@ -242,6 +292,10 @@ class SqlRepository(Repository, Generic[A]):
         """Every aggregate the query finds, each seen: the caller is about to change them."""
         return [self._saw(found) for found in self.session.execute(query).scalars()]
 
+    def _read(self, query: Select[Any]) -> list[Any]:
+        """Every aggregate the query finds, not seen: the caller only reads them (a listing)."""
+        return list(self.session.execute(query).scalars())
+
 
 class AbstractUnitOfWork(abc.ABC):
     """One business transaction (cosmicpython): `with uow: ...; uow.commit()`; leaving the block without commit
@@ -249,8 +303,8 @@ class AbstractUnitOfWork(abc.ABC):
     with the commit. Handlers are written against this; unit tests pass a fake that subclasses it (in-memory
     repositories, a `committed` flag, the events it collected), the services a SQLAlchemy one.
 
-    Repositories are attributes built in `on_enter`; every attribute that is a `Repository` is asked for what it
-    has seen, so a unit of work declares its repositories once."""
+    Repositories are attributes (a SQLAlchemy unit of work declares them with `OverSession`, anything else builds
+    them in `on_enter`); every attribute that is a `Repository` is asked for what it has seen."""
 
     def __enter__(self) -> Self:
         self._pending: list[Any] = []
@@ -259,7 +313,7 @@ class AbstractUnitOfWork(abc.ABC):
         return self
 
     def on_enter(self) -> None:  # noqa: B027 - a hook: a unit of work without repositories needs none
-        """Subclasses build their repositories here."""
+        """Subclasses build here what their declarations do not (repositories that need more than a session)."""
 
     def __exit__(self, *args: object) -> None:
         self.rollback()
@@ -307,6 +361,10 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
 
     def __enter__(self) -> Self:
         self.session = self._session_factory()
+        for cls in reversed(type(self).__mro__):  # a subclass's declaration wins over its base's
+            for name, declared in vars(cls).items():
+                if isinstance(declared, OverSession):
+                    setattr(self, name, declared.build(self.session))
         return super().__enter__()
 
     def __exit__(self, *args: object) -> None:
@@ -324,16 +382,44 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self.session.rollback()
 
 
+R = TypeVar("R")
+
+
+class OverSession(Generic[R]):
+    """A repository of a SQLAlchemy unit of work, declared once as a class attribute
+    (`cases = OverSession(CaseRepository)`): entering the unit of work builds it over the new session, and
+    `uow.cases` is typed as the repository. Use `on_enter` only for what needs more than the session."""
+
+    def __init__(self, build: Callable[[Session], R]) -> None:
+        self.build = build
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, uow: None, owner: type) -> Self: ...
+
+    @overload
+    def __get__(self, uow: object, owner: type) -> R: ...
+
+    def __get__(self, uow: object, owner: type) -> Self | R:
+        if uow is None:
+            return self
+        raise AttributeError(f"{self.name}: the unit of work builds its repositories when it is entered")
+
+
 @dataclass(frozen=True)
 class AggregateMapping:
     """How one domain class maps onto its table (what `map_imperatively` is told). `versioned`: the table's
     `version` column is SQLAlchemy's `version_id_col`, so an UPDATE that lost a race with another transaction
     fails (StaleDataError) instead of overwriting it (optimistic locking, for aggregates two people may change
-    at once)."""
+    at once). `domain_counts_versions`: the domain class counts its own versions (clients send that number back
+    as an ETag), so SQLAlchemy checks the column on every UPDATE but never sets it."""
 
     cls: type
     table: Table
     versioned: bool = False
+    domain_counts_versions: bool = False
     properties: Callable[[], dict[str, Any]] | None = None
     # False for an entity that lives inside another aggregate and raises no events of its own.
     raises_events: bool = True
@@ -349,6 +435,7 @@ def map_imperatively_once(mapper_registry: registry, *mappings: AggregateMapping
             mapping.cls,
             mapping.table,
             version_id_col=mapping.table.c.version if mapping.versioned else None,
+            version_id_generator=False if mapping.domain_counts_versions else None,
             properties=mapping.properties() if mapping.properties else None,
         )
         if mapping.raises_events:

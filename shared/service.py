@@ -13,6 +13,7 @@ strings, resolved when used, so importing a declaration is cheap and cycle-free.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,6 +41,11 @@ class Command:
     arguments: Callable[[argparse.ArgumentParser], object] | None = None
     # False for a command that reads only files (no database, no settings): it gets None for the service.
     wired: bool = True
+
+
+def today_argument(parser: argparse.ArgumentParser) -> None:
+    """`--today YYYY-MM-DD` of a dated command: run it as on that day (default: the real today)."""
+    parser.add_argument("--today", type=dt.date.fromisoformat, default=None)
 
 
 @dataclass(frozen=True)

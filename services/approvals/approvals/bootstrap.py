@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from approvals.adapters.orm import start_mappers
 from approvals.service_layer.unit_of_work import ApprovalsUnitOfWork
-from shared import directory
 from shared.auth import TokenVerifier
 from shared.bootstrap import WiredService
 from shared.config import Settings, load_settings
@@ -14,13 +11,11 @@ from shared.config import Settings, load_settings
 SERVICE = "approvals"
 
 
-@dataclass(kw_only=True)
 class Approvals(WiredService):
     """The wired service: engine, sessions and token verifier of one process."""
 
     name = SERVICE
     unit_of_work = ApprovalsUnitOfWork
-    directory_users = directory.directory_users
 
 
 def bootstrap(settings: Settings | None = None, verifier: TokenVerifier | None = None) -> Approvals:

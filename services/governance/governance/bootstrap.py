@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from governance.adapters.orm import start_mappers
 from governance.config import GovernanceEnvironment
 from governance.service_layer.unit_of_work import GovernanceUnitOfWork
-from shared import directory
 from shared.auth import TokenVerifier
 from shared.bootstrap import WiredService
 from shared.config import Settings, load_settings, read_environment
@@ -21,7 +20,6 @@ class GovernanceService(WiredService):
 
     name = SERVICE
     unit_of_work = GovernanceUnitOfWork
-    directory_users = directory.directory_users
 
     environment: GovernanceEnvironment
 

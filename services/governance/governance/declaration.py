@@ -4,11 +4,10 @@ security work, Yichun's committee and liaisons."""
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 from typing import Any
 
 from governance.adapters.orm import metadata
-from shared.service import Command, Ports, ServiceSpec, Subscription
+from shared.service import Command, Ports, ServiceSpec, Subscription, today_argument
 
 
 def _check(service: Any, args: argparse.Namespace) -> int:
@@ -45,7 +44,7 @@ SPEC = ServiceSpec(
         "check": Command(
             "remind districts missing their monthly report; flag semesters without a committee meeting (once each)",
             _check,
-            lambda parser: parser.add_argument("--today", type=dt.date.fromisoformat, default=None),
+            today_argument,
         ),
     },
 )

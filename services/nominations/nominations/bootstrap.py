@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from nominations.adapters.orm import start_mappers
 from nominations.adapters.policies import PolicyCatalog
 from nominations.service_layer.unit_of_work import NominationsUnitOfWork
-from shared import directory
 from shared.auth import TokenVerifier
 from shared.bootstrap import WiredService
 from shared.config import Settings, load_settings
@@ -21,7 +20,6 @@ class Nominations(WiredService):
 
     name = SERVICE
     unit_of_work = NominationsUnitOfWork
-    directory_users = directory.directory_users
 
     catalog: PolicyCatalog
 

@@ -30,7 +30,6 @@ from notifications.domain.rules import RuleBook, load_rulebook
 from notifications.service_layer.delivery import Sender
 from notifications.service_layer.notifier import Notifier
 from notifications.service_layer.unit_of_work import NotificationsUnitOfWork
-from shared import directory
 from shared.auth import TokenVerifier
 from shared.bootstrap import WiredService
 from shared.bus.consumer import EventConsumer
@@ -93,7 +92,6 @@ class Notifications(WiredService):
 
     name = SERVICE
     unit_of_work = NotificationsUnitOfWork
-    directory_users = directory.directory_users
 
     channels: ChannelSettings
     templates: Templates

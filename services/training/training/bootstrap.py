@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from shared import directory
 from shared.auth import TokenVerifier
 from shared.bootstrap import WiredService
 from shared.config import Settings, load_settings, read_environment
@@ -52,7 +51,6 @@ class TrainingService(WiredService):
 
     name = SERVICE
     unit_of_work = TrainingUnitOfWork
-    directory_users = directory.directory_users
 
     rules: TrainingRules = field(default_factory=TrainingRules)
 

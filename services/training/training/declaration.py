@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 from typing import Any
 
-from shared.service import Command, HandlerMap, Ports, ServiceSpec, Subscription
+from shared.service import Command, HandlerMap, Ports, ServiceSpec, Subscription, today_argument
 from training.adapters.orm import metadata
 
 
@@ -43,7 +42,7 @@ SPEC = ServiceSpec(
         "check-requirement": Command(
             "publish training.requirement.unmet for this year, once",
             _check_requirement,
-            lambda parser: parser.add_argument("--today", type=dt.date.fromisoformat, default=None),
+            today_argument,
         ),
     },
 )

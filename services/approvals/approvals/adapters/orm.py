@@ -51,9 +51,7 @@ review_cases = sa.Table(
     sa.Column("nomination_id", sa.Uuid, nullable=False, unique=True),
     sa.Column("round_id", sa.Uuid, nullable=False, index=True),
     sa.Column("policy_id", sa.String(64), nullable=False),
-    sa.Column("school_org_code", sa.String(32), nullable=False),
-    sa.Column("school_org_path", sa.String(400), nullable=False, index=True),
-    sa.Column("school_name", sa.String(200), nullable=False),
+    *db.org_columns("school_org", name="school_name"),
     sa.Column("candidate_user_id", sa.String(64), nullable=False),
     sa.Column("candidate_name", sa.String(100), nullable=False),
     sa.Column("stages", sa.JSON, nullable=False),
@@ -120,8 +118,7 @@ appointments = sa.Table(
     db.id_column(),
     sa.Column("person_user_id", sa.String(64), nullable=False, index=True),
     sa.Column("person_name", sa.String(100), nullable=False),
-    sa.Column("org_code", sa.String(32), nullable=False),
-    sa.Column("org_path", sa.String(400), nullable=False, index=True),
+    *db.org_columns(),
     sa.Column("term_number", sa.Integer, nullable=False),
     sa.Column("starts_on", sa.Date, nullable=False),
     sa.Column("ends_on", sa.Date, index=True, comment="null: no term set, lasts until revoked"),
@@ -144,12 +141,7 @@ appointments = sa.Table(
     *db.timestamps(),
     db.version_column(),
     # 每校一名首席信息官: at most one active appointment per org, enforced by the database too.
-    sa.Index(
-        "uq_appointments_active_org",
-        "org_code",
-        unique=True,
-        postgresql_where=sa.text("status = 'active'"),
-    ),
+    db.unique_where("uq_appointments_active_org", "org_code", where="status = 'active'"),
 )
 
 appointment_filings = sa.Table(
@@ -183,8 +175,7 @@ evaluations = sa.Table(
     sa.Column("appointment_id", sa.Uuid, sa.ForeignKey("appointments.id"), comment="null: a school assessment"),
     sa.Column("person_user_id", sa.String(64)),
     sa.Column("person_name", sa.String(100)),
-    sa.Column("org_code", sa.String(32), nullable=False),
-    sa.Column("org_path", sa.String(400), nullable=False, index=True),
+    *db.org_columns(),
     sa.Column("policy_id", sa.String(64), nullable=False),
     sa.Column("subject", sa.String(16), nullable=False, server_default="cio", comment="cio (the appointment), school"),
     sa.Column("round_id", sa.Uuid, comment="a school assessment: the round whose policy the school follows"),
@@ -210,14 +201,7 @@ evaluations = sa.Table(
     db.version_column(),
     # one evaluation per appointment, kind and period; one school assessment per school, kind and period
     sa.UniqueConstraint("appointment_id", "kind", "period", name="uq_evaluations_appointment_kind_period"),
-    sa.Index(
-        "uq_evaluations_school_kind_period",
-        "org_code",
-        "kind",
-        "period",
-        unique=True,
-        postgresql_where=sa.text("appointment_id IS NULL"),
-    ),
+    db.unique_where("uq_evaluations_school_kind_period", "org_code", "kind", "period", where="appointment_id IS NULL"),
 )
 
 rectifications = sa.Table(
@@ -228,8 +212,7 @@ rectifications = sa.Table(
     sa.Column(
         "appointment_id", sa.Uuid, sa.ForeignKey("appointments.id"), index=True, comment="null: a school assessment's"
     ),
-    sa.Column("org_code", sa.String(32), nullable=False),
-    sa.Column("org_path", sa.String(400), nullable=False, index=True),
+    *db.org_columns(),
     sa.Column("kind", sa.String(32), nullable=False),
     sa.Column("period", sa.Integer, nullable=False),
     sa.Column("reason", sa.Text, nullable=False),
@@ -264,9 +247,7 @@ publications = sa.Table(
     metadata,
     db.id_column(),
     sa.Column("round_id", sa.Uuid, nullable=False, index=True),
-    sa.Column("publisher_org_code", sa.String(32), nullable=False),
-    sa.Column("publisher_org_path", sa.String(400), nullable=False, index=True),
-    sa.Column("publisher_name", sa.String(200), nullable=False),
+    *db.org_columns("publisher_org", name="publisher_name"),
     sa.Column("publisher_role", sa.String(40), nullable=False),
     sa.Column("title", sa.String(200), nullable=False),
     sa.Column("note", sa.Text),

@@ -100,7 +100,7 @@ class CaseRepository(SqlRepository[ReviewCase]):
             query = query.where(
                 or_(review_cases.c.opened_at > at, and_(review_cases.c.opened_at == at, review_cases.c.id > last))
             )
-        return list(self.session.execute(query.limit(limit)).scalars())
+        return self._read(query.limit(limit))
 
 
 class TaskRepository(SqlRepository[ReviewTask]):
@@ -145,7 +145,7 @@ class TaskRepository(SqlRepository[ReviewTask]):
         if after:
             at, last = dt.datetime.fromisoformat(after[0]), uuid.UUID(after[1])
             query = query.where(or_(t.due_at > at, and_(t.due_at == at, t.id > last)))
-        return list(self.session.execute(query.limit(limit)).scalars())
+        return self._read(query.limit(limit))
 
     def overdue_candidates(self, at: dt.datetime, limit: int) -> list[ReviewTask]:
         t = review_tasks.c
@@ -217,7 +217,7 @@ class AppointmentRepository(SqlRepository[Appointment]):
             query = query.where(or_(a.org_path > after[0], and_(a.org_path == after[0], a.id > uuid.UUID(after[1]))))
         if limit is not None:
             query = query.limit(limit)
-        return list(self.session.execute(query).scalars())
+        return self._read(query)
 
     def due_to_end(self, today: dt.date, limit: int) -> list[Appointment]:
         query = (
@@ -338,7 +338,7 @@ class EvaluationRepository(SqlRepository[Evaluation]):
         query = select(Evaluation).where(
             e.appointment_id.is_(None), e.org_code.in_(list(org_codes)), e.kind == kind, e.period == period
         )
-        return list(self.session.execute(query).scalars())
+        return self._read(query)
 
     def of_period(self, appointment_ids: Sequence[uuid.UUID], kind: str, period: int) -> list[Evaluation]:
         """The evaluations of `kind` for `period` of these appointments (a campaign's overview)."""
@@ -348,7 +348,7 @@ class EvaluationRepository(SqlRepository[Evaluation]):
         query = select(Evaluation).where(
             e.appointment_id.in_(list(appointment_ids)), e.kind == kind, e.period == period
         )
-        return list(self.session.execute(query).scalars())
+        return self._read(query)
 
     def list_within(
         self,
@@ -379,7 +379,7 @@ class EvaluationRepository(SqlRepository[Evaluation]):
                     and_(e.period == period, e.org_path == path, e.id > last),
                 )
             )
-        return list(self.session.execute(query.limit(limit)).scalars())
+        return self._read(query.limit(limit))
 
 
 class RectificationRepository(SqlRepository[Rectification]):
@@ -407,7 +407,7 @@ class RectificationRepository(SqlRepository[Rectification]):
         if after:
             due, last = dt.date.fromisoformat(after[0]), uuid.UUID(after[1])
             query = query.where(or_(r.due_on > due, and_(r.due_on == due, r.id > last)))
-        return list(self.session.execute(query.limit(limit)).scalars())
+        return self._read(query.limit(limit))
 
     def replace_attachments(
         self, rectification_id: uuid.UUID, files: Sequence[dict[str, Any]], at: dt.datetime
@@ -486,7 +486,7 @@ class PublicationRepository(SqlRepository[Publication]):
         if round_id is not None:
             query = query.where(publications.c.round_id == round_id)
         query = query.order_by(publications.c.published_at.desc(), publications.c.id).limit(200)
-        return list(self.session.execute(query).scalars())
+        return self._read(query)
 
     def current(self, today: dt.date, limit: int = 100) -> list[Publication]:
         """Lists whose period has not ended: what the public page shows."""
@@ -496,7 +496,7 @@ class PublicationRepository(SqlRepository[Publication]):
             .order_by(publications.c.starts_on, publications.c.id)
             .limit(limit)
         )
-        return list(self.session.execute(query).scalars())
+        return self._read(query)
 
     def add_objection(self, objection: Objection) -> None:
         self.session.add(objection)
@@ -508,7 +508,7 @@ class PublicationRepository(SqlRepository[Publication]):
             .where(objections.c.publication_id == publication_id)
             .order_by(objections.c.received_at, objections.c.id)
         )
-        return list(self.session.execute(query).scalars())
+        return self._read(query)
 
     def objection(self, publication_id: uuid.UUID, objection_id: uuid.UUID, lock: bool = False) -> Objection | None:
         o = objections.c

@@ -23,8 +23,13 @@ from approvals.adapters.repository import (
 from approvals.domain.model import OrgNode
 from shared import directory
 from shared.audit import AuditTrail, audit_log
-from shared.db import SqlAlchemyUnitOfWork
+from shared.db import OverSession, SqlAlchemyUnitOfWork
 from shared.scope import within_any
+
+
+def _org_node(row: Any) -> OrgNode:
+    """An org of the directory projection, as the domain sees it."""
+    return OrgNode(code=row.code, name=row.name, level=row.level, path=row.path)
 
 
 class Projections:
@@ -61,16 +66,15 @@ class Projections:
     def orgs_on_path(self, path: str) -> dict[str, OrgNode]:
         codes = [c for c in path.strip("/").split("/") if c]
         rows = directory.orgs_by_code(self.uow.session, codes).values()
-        return {r.code: OrgNode(code=r.code, name=r.name, level=r.level, path=r.path) for r in rows}
+        return {r.code: _org_node(r) for r in rows}
 
     def orgs_within(self, path: str, levels: Sequence[str]) -> list[OrgNode]:
         """The orgs of these levels in the subtree at `path` (the schools a school assessment is opened for)."""
-        rows = directory.orgs_within(self.uow.session, path, levels)
-        return [OrgNode(code=r.code, name=r.name, level=r.level, path=r.path) for r in rows]
+        return [_org_node(r) for r in directory.orgs_within(self.uow.session, path, levels)]
 
     def org(self, code: str) -> OrgNode | None:
         r = directory.org(self.uow.session, code)
-        return OrgNode(code=r.code, name=r.name, level=r.level, path=r.path) if r else None
+        return _org_node(r) if r else None
 
     def holds(self, user_id: str, role: str, org_path: str) -> bool:
         return directory.holds(self.uow.session, user_id, role, org_path)
@@ -78,25 +82,17 @@ class Projections:
 
 class ApprovalsUnitOfWork(AuditTrail, SqlAlchemyUnitOfWork):
     projections: Projections
-    cases: CaseRepository
-    tasks: TaskRepository
-    appointments: AppointmentRepository
-    delegations: DelegationRepository
-    evaluations: EvaluationRepository
-    rectifications: RectificationRepository
-    publications: PublicationRepository
-    batch_receipts: BatchReceipts
+    cases = OverSession(CaseRepository)
+    tasks = OverSession(TaskRepository)
+    appointments = OverSession(AppointmentRepository)
+    delegations = OverSession(DelegationRepository)
+    evaluations = OverSession(EvaluationRepository)
+    rectifications = OverSession(RectificationRepository)
+    publications = OverSession(PublicationRepository)
+    batch_receipts = OverSession(BatchReceipts)
 
     def on_enter(self) -> None:
-        self.publications = PublicationRepository(self.session)
-        self.batch_receipts = BatchReceipts(self.session)
         self.projections = Projections(self)
-        self.cases = CaseRepository(self.session)
-        self.tasks = TaskRepository(self.session)
-        self.appointments = AppointmentRepository(self.session)
-        self.delegations = DelegationRepository(self.session)
-        self.evaluations = EvaluationRepository(self.session)
-        self.rectifications = RectificationRepository(self.session)
 
     def flush(self) -> None:
         self.session.flush()

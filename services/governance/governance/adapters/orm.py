@@ -4,8 +4,6 @@ and the bus tables are shared's (shared.directory, shared.audit, shared.bus.tabl
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
 from sqlalchemy.orm import registry
 
@@ -21,6 +19,7 @@ from governance.domain.model import (
 )
 from governance.domain.scheduling import ProgressReport, ReminderKind, SchedulingMeeting
 from governance.domain.security import CheckKind, EmergencyPlan, SecurityCheck
+from shared import db
 from shared.db import AggregateMapping, UtcDateTime, map_imperatively_once, new_metadata
 
 metadata = new_metadata()
@@ -28,37 +27,29 @@ mapper_registry = registry(metadata=metadata)
 
 TS = UtcDateTime()
 
-
-def _enum(cls: Any, length: int = 20) -> sa.Enum:
-    return sa.Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
-
-
 # 市级平台已有功能: what the city platform provides, kept by the city bureau
 catalogue_entries = sa.Table(
     "catalogue_entries",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
+    db.id_column(),
     sa.Column("code", sa.String(64), nullable=False),
-    sa.Column("kind", _enum(CapabilityKind), nullable=False),
+    sa.Column("kind", db.enum_type(CapabilityKind), nullable=False),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("keywords", sa.JSON, nullable=False),
     sa.Column("description", sa.Text),
     sa.Column("org_path", sa.String(400), nullable=False, comment="the city bureau that keeps the entry"),
     sa.Column("active", sa.Boolean, nullable=False),
     sa.Column("created_by", sa.String(100), nullable=False),
-    sa.Column("created_at", TS, nullable=False),
-    sa.Column("updated_at", TS, nullable=False),
-    sa.Column("version", sa.Integer, nullable=False),
+    *db.timestamps(),
+    db.version_column(),
     sa.UniqueConstraint("org_path", "code", name="uq_catalogue_entries_org_path_code"),
 )
 
 project_plans = sa.Table(
     "project_plans",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
-    sa.Column("unit_org_code", sa.String(32), nullable=False),
-    sa.Column("unit_org_path", sa.String(400), nullable=False, index=True),
-    sa.Column("unit_name", sa.String(200), nullable=False),
+    db.id_column(),
+    *db.org_columns("unit_org", name="unit_name"),
     sa.Column("title", sa.String(200), nullable=False),
     sa.Column("summary", sa.Text),
     sa.Column("budget", sa.Numeric(14, 2), nullable=False, comment="yuan"),
@@ -73,7 +64,7 @@ project_plans = sa.Table(
     sa.Column("attachments", sa.JSON, nullable=False),
     sa.Column("flags", sa.JSON, nullable=False, comment="catalogue entries the plan duplicates, as last checked"),
     sa.Column("justification", sa.Text),
-    sa.Column("status", _enum(PlanStatus), nullable=False, index=True),
+    sa.Column("status", db.enum_type(PlanStatus), nullable=False, index=True),
     sa.Column("revision", sa.Integer, nullable=False),
     sa.Column("case_id", sa.String(64)),
     sa.Column("suggestions", sa.Text, comment="合理化建议: the deciding stage's opinion"),
@@ -83,35 +74,29 @@ project_plans = sa.Table(
     sa.Column("decided_at", TS),
     sa.Column("completed_at", TS),
     sa.Column("created_by", sa.String(100), nullable=False),
-    sa.Column("created_at", TS, nullable=False),
-    sa.Column("updated_at", TS, nullable=False),
-    sa.Column("version", sa.Integer, nullable=False),
+    *db.timestamps(),
+    db.version_column(),
 )
 
 plan_acceptances = sa.Table(
     "plan_acceptances",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
+    db.id_column(),
     sa.Column("plan_id", sa.Uuid, sa.ForeignKey("project_plans.id"), nullable=False, index=True),
-    sa.Column("kind", _enum(AcceptanceKind), nullable=False),
+    sa.Column("kind", db.enum_type(AcceptanceKind), nullable=False),
     sa.Column("accepted_on", sa.Date, nullable=False),
     sa.Column("evidence", sa.JSON, nullable=False),
     sa.Column("opinion", sa.Text),
-    sa.Column("recorded_by", sa.String(100), nullable=False),
-    sa.Column("recorded_at", TS, nullable=False),
+    *db.act_columns("recorded"),
 )
 
 # 应用系统对接台账
 application_systems = sa.Table(
     "application_systems",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
-    sa.Column("org_code", sa.String(32), nullable=False),
-    sa.Column("org_path", sa.String(400), nullable=False, index=True),
-    sa.Column("org_name", sa.String(200), nullable=False),
-    sa.Column("district_code", sa.String(32), nullable=False),
-    sa.Column("district_path", sa.String(400), nullable=False, index=True),
-    sa.Column("district_name", sa.String(200), nullable=False),
+    db.id_column(),
+    *db.org_columns(name="org_name"),
+    *db.org_columns("district", name="district_name"),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("owner", sa.String(200), nullable=False),
     sa.Column("purpose", sa.Text, nullable=False),
@@ -121,9 +106,8 @@ application_systems = sa.Table(
     sa.Column("target_date", sa.Date, comment="the day it is due to be connected"),
     sa.Column("connected_at", TS),
     sa.Column("created_by", sa.String(100), nullable=False),
-    sa.Column("created_at", TS, nullable=False),
-    sa.Column("updated_at", TS, nullable=False),
-    sa.Column("version", sa.Integer, nullable=False),
+    *db.timestamps(),
+    db.version_column(),
 )
 
 
@@ -133,10 +117,8 @@ application_systems = sa.Table(
 progress_reports = sa.Table(
     "progress_reports",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
-    sa.Column("district_code", sa.String(32), nullable=False),
-    sa.Column("district_path", sa.String(400), nullable=False, index=True),
-    sa.Column("district_name", sa.String(200), nullable=False),
+    db.id_column(),
+    *db.org_columns("district", name="district_name"),
     sa.Column("month", sa.String(7), nullable=False, comment="YYYY-MM"),
     sa.Column("deadline", sa.Date, nullable=False, comment="the month's deadline when it was submitted"),
     sa.Column("projects", sa.JSON, nullable=False),
@@ -144,10 +126,9 @@ progress_reports = sa.Table(
     sa.Column("overall", sa.Text, nullable=False),
     sa.Column("issues", sa.Text),
     sa.Column("late", sa.Boolean, nullable=False),
-    sa.Column("submitted_by", sa.String(100), nullable=False),
-    sa.Column("submitted_at", TS, nullable=False),
+    *db.act_columns("submitted"),
     sa.Column("updated_at", TS, nullable=False),
-    sa.Column("version", sa.Integer, nullable=False),
+    db.version_column(),
     sa.UniqueConstraint("district_code", "month", name="uq_progress_reports_district_code_month"),
 )
 
@@ -157,7 +138,7 @@ report_reminders = sa.Table(
     metadata,
     sa.Column("district_code", sa.String(32), primary_key=True),
     sa.Column("month", sa.String(7), primary_key=True),
-    sa.Column("kind", _enum(ReminderKind), primary_key=True),
+    sa.Column("kind", db.enum_type(ReminderKind), primary_key=True),
     sa.Column("district_path", sa.String(400), nullable=False),
     sa.Column("published_at", TS, nullable=False),
 )
@@ -165,36 +146,31 @@ report_reminders = sa.Table(
 scheduling_meetings = sa.Table(
     "scheduling_meetings",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
-    sa.Column("org_code", sa.String(32), nullable=False),
-    sa.Column("org_path", sa.String(400), nullable=False, index=True),
+    db.id_column(),
+    *db.org_columns(),
     sa.Column("held_on", sa.Date, nullable=False),
     sa.Column("title", sa.String(200), nullable=False),
     sa.Column("attendees", sa.JSON, nullable=False),
     sa.Column("minutes", sa.Text, nullable=False),
     sa.Column("decisions", sa.JSON, nullable=False),
     sa.Column("action_items", sa.JSON, nullable=False, comment="owner, due date, done date of each"),
-    sa.Column("recorded_by", sa.String(100), nullable=False),
-    sa.Column("recorded_at", TS, nullable=False),
-    sa.Column("version", sa.Integer, nullable=False),
+    *db.act_columns("recorded"),
+    db.version_column(),
 )
 
 # 网络安全检查, 应急演练, 自查 with their findings and rectifications
 security_checks = sa.Table(
     "security_checks",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
-    sa.Column("org_code", sa.String(32), nullable=False),
-    sa.Column("org_path", sa.String(400), nullable=False, index=True),
-    sa.Column("org_name", sa.String(200), nullable=False),
-    sa.Column("kind", _enum(CheckKind), nullable=False),
+    db.id_column(),
+    *db.org_columns(name="org_name"),
+    sa.Column("kind", db.enum_type(CheckKind), nullable=False),
     sa.Column("held_on", sa.Date, nullable=False),
     sa.Column("title", sa.String(200), nullable=False),
     sa.Column("summary", sa.Text),
     sa.Column("findings", sa.JSON, nullable=False, comment="each with its rectification, due and done dates"),
-    sa.Column("recorded_by", sa.String(100), nullable=False),
-    sa.Column("recorded_at", TS, nullable=False),
-    sa.Column("version", sa.Integer, nullable=False),
+    *db.act_columns("recorded"),
+    db.version_column(),
 )
 
 # 网络安全事件应急处置预案: one per unit
@@ -207,9 +183,8 @@ emergency_plans = sa.Table(
     sa.Column("title", sa.String(200), nullable=False),
     sa.Column("document_url", sa.String(1000), nullable=False),
     sa.Column("last_reviewed_on", sa.Date, nullable=False),
-    sa.Column("updated_by", sa.String(100), nullable=False),
-    sa.Column("updated_at", TS, nullable=False),
-    sa.Column("version", sa.Integer, nullable=False),
+    *db.act_columns("updated"),
+    db.version_column(),
 )
 
 # 网络安全和信息化委员会 of a university
@@ -220,25 +195,22 @@ committees = sa.Table(
     sa.Column("org_path", sa.String(400), nullable=False, index=True),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("members", sa.JSON, nullable=False),
-    sa.Column("updated_by", sa.String(100), nullable=False),
-    sa.Column("updated_at", TS, nullable=False),
-    sa.Column("version", sa.Integer, nullable=False),
+    *db.act_columns("updated"),
+    db.version_column(),
 )
 
 committee_meetings = sa.Table(
     "committee_meetings",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
-    sa.Column("org_code", sa.String(32), nullable=False),
-    sa.Column("org_path", sa.String(400), nullable=False, index=True),
+    db.id_column(),
+    *db.org_columns(),
     sa.Column("held_on", sa.Date, nullable=False),
     sa.Column("semester", sa.String(16), nullable=False, comment="YYYY-autumn or YYYY-spring"),
     sa.Column("convened_by", sa.String(200), nullable=False),
     sa.Column("attendees", sa.JSON, nullable=False),
     sa.Column("minutes", sa.Text, nullable=False),
     sa.Column("decisions", sa.JSON, nullable=False),
-    sa.Column("recorded_by", sa.String(100), nullable=False),
-    sa.Column("recorded_at", TS, nullable=False),
+    *db.act_columns("recorded"),
 )
 
 # a semester that ended short of meetings: flagged once (the CIO told), cleared by a meeting recorded for it

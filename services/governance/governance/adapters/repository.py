@@ -47,7 +47,7 @@ class CatalogueRepository(SqlRepository[CatalogueEntry]):
         query = select(CatalogueEntry).order_by(catalogue_entries.c.org_path, catalogue_entries.c.code)
         if active_only:
             query = query.where(catalogue_entries.c.active.is_(True))
-        return list(self.session.execute(query).scalars())
+        return self._read(query)
 
     def covering(self, unit_path: str) -> list[CatalogueEntry]:
         """The active entries of the city (or cities) above a unit: what its plan must not build again."""
@@ -70,7 +70,7 @@ class PlanRepository(SqlRepository[ProjectPlan]):
                 (project_plans.c.created_at < created)
                 | ((project_plans.c.created_at == created) & (project_plans.c.id > ident))
             )
-        return list(self.session.execute(query.limit(limit)).scalars())
+        return self._read(query.limit(limit))
 
     def add_acceptance(self, acceptance: Acceptance) -> None:
         """An acceptance is part of its plan's record; the plan raises the event."""
@@ -82,7 +82,7 @@ class PlanRepository(SqlRepository[ProjectPlan]):
             .where(plan_acceptances.c.plan_id == plan_id)
             .order_by(plan_acceptances.c.accepted_on, plan_acceptances.c.recorded_at)
         )
-        return list(self.session.execute(query).scalars())
+        return self._read(query)
 
 
 class ApplicationRepository(SqlRepository[ApplicationSystem]):
@@ -96,7 +96,7 @@ class ApplicationRepository(SqlRepository[ApplicationSystem]):
         query = query.order_by(
             application_systems.c.district_path, application_systems.c.org_path, application_systems.c.name
         )
-        return list(self.session.execute(query).scalars())
+        return self._read(query)
 
 
 class OrgRepository(SqlRepository):
@@ -157,7 +157,7 @@ class ReportRepository(SqlRepository[ProgressReport]):
 
     def in_scope(self, condition: Any, month: str) -> list[ProgressReport]:
         query = select(ProgressReport).where(condition, progress_reports.c.month == month)
-        return list(self.session.execute(query.order_by(progress_reports.c.district_path)).scalars())
+        return self._read(query.order_by(progress_reports.c.district_path))
 
     def claim_reminder(self, district: OrgNode, month: str, kind: str, at: dt.datetime) -> bool:
         """True the first time for (district, month, kind): the reminder is published once, whoever runs the check."""
@@ -188,7 +188,7 @@ class SchedulingMeetingRepository(SqlRepository[SchedulingMeeting]):
     def in_scope(self, condition: Any) -> list[SchedulingMeeting]:
         query = select(SchedulingMeeting).where(condition)
         query = query.order_by(scheduling_meetings.c.held_on.desc(), scheduling_meetings.c.id)
-        return list(self.session.execute(query).scalars())
+        return self._read(query)
 
 
 class SecurityCheckRepository(SqlRepository[SecurityCheck]):
@@ -202,7 +202,7 @@ class SecurityCheckRepository(SqlRepository[SecurityCheck]):
         if kind:
             query = query.where(security_checks.c.kind == kind)
         query = query.order_by(security_checks.c.held_on.desc(), security_checks.c.id)
-        return list(self.session.execute(query).scalars())
+        return self._read(query)
 
 
 class EmergencyPlanRepository(SqlRepository[EmergencyPlan]):
@@ -213,7 +213,7 @@ class EmergencyPlanRepository(SqlRepository[EmergencyPlan]):
 
     def in_scope(self, condition: Any) -> list[EmergencyPlan]:
         query = select(EmergencyPlan).where(condition).order_by(emergency_plans.c.org_path)
-        return list(self.session.execute(query).scalars())
+        return self._read(query)
 
 
 class CommitteeRepository(SqlRepository[Committee]):
@@ -229,7 +229,7 @@ class CommitteeRepository(SqlRepository[Committee]):
     def meetings(self, org_code: str) -> list[CommitteeMeeting]:
         query = select(CommitteeMeeting).where(committee_meetings.c.org_code == org_code)
         query = query.order_by(committee_meetings.c.held_on.desc(), committee_meetings.c.id)
-        return list(self.session.execute(query).scalars())
+        return self._read(query)
 
     def flag(self, org: OrgNode, semester: str, required: int, held: int, at: dt.datetime) -> bool:
         """True the first time a semester of the org is flagged: the CIO is told once."""

@@ -20,11 +20,7 @@ orgs = sa.Table(
     db.id_column(),
     sa.Column("code", sa.String(32), nullable=False, unique=True),
     sa.Column("name", sa.String(200), nullable=False),
-    sa.Column(
-        "level",
-        sa.Enum(OrgLevel, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
-        nullable=False,
-    ),
+    sa.Column("level", db.enum_type(OrgLevel, 16), nullable=False),
     sa.Column("parent_code", sa.String(32), sa.ForeignKey("orgs.code")),
     sa.Column("path", sa.String(400), nullable=False, unique=True),
     *db.timestamps(),

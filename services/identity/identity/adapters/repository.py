@@ -38,7 +38,7 @@ class OrgRepository(SqlRepository[Org]):
         query = where_given(query, (orgs.c.level, level), (orgs.c.parent_code, parent_code))
         if after:
             query = query.where(orgs.c.path > after)
-        return list(self.session.execute(query.limit(limit)).scalars())
+        return self._read(query.limit(limit))
 
 
 class UserRepository(SqlRepository[User]):
@@ -65,4 +65,4 @@ class UserRepository(SqlRepository[User]):
         if q:
             like = f"%{q.lower()}%"
             query = query.where(users.c.username.like(like) | users.c.display_name.like(f"%{q}%"))
-        return list(self.session.execute(query.limit(limit)).scalars())
+        return self._read(query.limit(limit))

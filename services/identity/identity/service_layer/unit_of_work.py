@@ -13,16 +13,12 @@ from identity.adapters.orm import orgs, users
 from identity.adapters.repository import OrgRepository, UserRepository
 from identity.domain.model import Org, User
 from shared.audit import AuditTrail
-from shared.db import SqlAlchemyUnitOfWork
+from shared.db import OverSession, SqlAlchemyUnitOfWork
 
 
 class IdentityUnitOfWork(AuditTrail, SqlAlchemyUnitOfWork):
-    orgs: OrgRepository
-    users: UserRepository
-
-    def on_enter(self) -> None:
-        self.orgs = OrgRepository(self.session)
-        self.users = UserRepository(self.session)
+    orgs = OverSession(OrgRepository)
+    users = OverSession(UserRepository)
 
     def audit_scope(
         self, action: str, actor: str | None, target: str | None, details: dict[str, Any] | None
@@ -34,7 +30,7 @@ class IdentityUnitOfWork(AuditTrail, SqlAlchemyUnitOfWork):
             if details and isinstance(details.get(key), str):
                 return str(details[key])
         user: User | None = None
-        with self.session.no_autoflush:  # see shared.db.pending_scope
+        with self.session.no_autoflush:  # see shared.db.record_scope
             if target:
                 with contextlib.suppress(ValueError):
                     user_id = uuid.UUID(target)

@@ -6,18 +6,17 @@ history) and batches onto them."""
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import registry, relationship
 from sqlalchemy.types import TypeDecorator
 
 from nominations.domain.batches import Batch
 from nominations.domain.model import Change, Nomination, Round, RoundStatus, Status
-from shared.db import UtcDateTime, new_metadata
+from shared import db
+from shared.db import AggregateMapping, UtcDateTime, map_imperatively_once, new_metadata
 
 metadata = new_metadata()
 mapper_registry = registry(metadata=metadata)
@@ -25,11 +24,6 @@ mapper_registry = registry(metadata=metadata)
 TS = UtcDateTime()
 JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 DEAD_STATUSES = ("rejected", "withdrawn")
-
-
-def _status(cls: type[enum.StrEnum], length: int = 16) -> sa.Enum:
-    """A state column read back as the domain's enum; stored as the same VARCHAR as before (no CHECK, no type)."""
-    return sa.Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
 
 
 class _JsonObject(TypeDecorator[dict[str, Any]]):
@@ -101,20 +95,19 @@ appointment_projection = sa.Table(
 rounds = sa.Table(
     "rounds",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
+    db.id_column(),
     sa.Column("title", sa.String(200), nullable=False),
     sa.Column("policy_id", sa.String(64), nullable=False),
     sa.Column("policy_version", sa.Integer, nullable=False),
     sa.Column("policy", JSON, nullable=False, comment="the policy snapshot taken when the round opened"),
-    sa.Column("issuing_org_code", sa.String(32), nullable=False),
-    sa.Column("issuing_org_path", sa.String(400), nullable=False, index=True),
+    *db.org_columns("issuing_org"),
     sa.Column("opens_at", TS, nullable=False),
     sa.Column("deadline", TS, nullable=False, index=True),
-    sa.Column("status", _status(RoundStatus), nullable=False, index=True),
+    sa.Column("status", db.enum_type(RoundStatus, 16), nullable=False, index=True),
     sa.Column("closed_at", TS),
     sa.Column("close_reason", sa.String(16)),
     sa.Column("created_by", sa.String(100), nullable=False),
-    sa.Column("version", sa.Integer, nullable=False),
+    db.version_column(),
     sa.Column("notice", _JsonObject(), comment="通知: 文号, text, contacts, attachments"),
     sa.Column("level_deadlines", _LevelDeadlines(), comment="{org level: ISO deadline} of each level's 报送"),
 )
@@ -122,12 +115,10 @@ rounds = sa.Table(
 nominations = sa.Table(
     "nominations",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
+    db.id_column(),
     sa.Column("round_id", sa.Uuid, sa.ForeignKey("rounds.id"), nullable=False, index=True),
     sa.Column("policy_id", sa.String(64), nullable=False),
-    sa.Column("school_org_code", sa.String(32), nullable=False),
-    sa.Column("school_org_path", sa.String(400), nullable=False, index=True),
-    sa.Column("school_name", sa.String(200), nullable=False),
+    *db.org_columns("school_org", name="school_name"),
     sa.Column("candidate_user_id", sa.Uuid),
     sa.Column("candidate", JSON, nullable=False),
     sa.Column("form", JSON, nullable=False),
@@ -136,16 +127,15 @@ nominations = sa.Table(
     sa.Column("attested_by", sa.String(100)),
     sa.Column("attested_name", sa.String(100)),
     sa.Column("attested_at", TS),
-    sa.Column("status", _status(Status), nullable=False, index=True),
+    sa.Column("status", db.enum_type(Status, 16), nullable=False, index=True),
     sa.Column("revision", sa.Integer, nullable=False),
     sa.Column("returned_at_stage", sa.Integer),
     sa.Column("submitted_at", TS),
     sa.Column("decided_at", TS),
     sa.Column("certificate_claim", JSON, comment="合格证 claimed on the form, for training to confirm"),
     sa.Column("created_by", sa.String(100), nullable=False),
-    sa.Column("created_at", TS, nullable=False),
-    sa.Column("updated_at", TS, nullable=False),
-    sa.Column("version", sa.Integer, nullable=False),
+    *db.timestamps(),
+    db.version_column(),
     sa.Index("ix_nominations_created_at_id", "created_at", "id"),
     # Subtree filters are `path = X OR path LIKE 'X/%'`: a pattern operator class lets LIKE use the index
     # whatever the database's collation (migration 0002).
@@ -154,29 +144,22 @@ nominations = sa.Table(
         "school_org_path",
         postgresql_ops={"school_org_path": "varchar_pattern_ops"},
     ),
-    sa.Index(
-        "uq_nominations_live_per_school",
-        "round_id",
-        "school_org_code",
-        unique=True,
-        postgresql_where=sa.text("status NOT IN ('rejected', 'withdrawn')"),
+    db.unique_where(
+        "uq_nominations_live_per_school", "round_id", "school_org_code", where="status NOT IN ('rejected', 'withdrawn')"
     ),
 )
 
 batches = sa.Table(
     "batches",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
+    db.id_column(),
     sa.Column("round_id", sa.Uuid, sa.ForeignKey("rounds.id"), nullable=False, index=True),
-    sa.Column("org_code", sa.String(32), nullable=False),
-    sa.Column("org_path", sa.String(400), nullable=False, index=True),
-    sa.Column("org_name", sa.String(200), nullable=False),
+    *db.org_columns(name="org_name"),
     sa.Column("to_role", sa.String(40), nullable=False),
     sa.Column("to_org_path", sa.String(400), nullable=False),
     sa.Column("nominations", JSON, nullable=False),
     sa.Column("opinion", sa.Text, nullable=False),
-    sa.Column("submitted_by", sa.String(100), nullable=False),
-    sa.Column("submitted_at", TS, nullable=False),
+    *db.act_columns("submitted"),
     # 报送 is one act: one batch per county and round
     sa.UniqueConstraint("round_id", "org_code", name="uq_batches_round_org"),
 )
@@ -220,9 +203,6 @@ nomination_history = sa.Table(
 )
 
 
-_mapped = False
-
-
 def start_mappers() -> None:
     """Map the domain classes once per process; safe to call again.
 
@@ -230,27 +210,20 @@ def start_mappers() -> None:
     ETag clients send back in If-Match), so the mapper checks it on every UPDATE (`WHERE version = <as read>`,
     StaleDataError when someone else saved first) but never generates it.
     """
-    global _mapped
-    if _mapped:
-        return
-    _mapped = True
-    mapper_registry.map_imperatively(Round, rounds, version_id_col=rounds.c.version, version_id_generator=False)
-    mapper_registry.map_imperatively(Change, nomination_history)
-    mapper_registry.map_imperatively(
-        Nomination,
-        nominations,
-        version_id_col=nominations.c.version,
-        version_id_generator=False,
-        properties={
-            # The history, appended to as the nomination changes; loaded only when a change is recorded (lists and
-            # reads never touch it), oldest first.
-            "changes": relationship(Change, order_by=nomination_history.c.id, cascade="all, delete-orphan"),
-        },
+    map_imperatively_once(
+        mapper_registry,
+        AggregateMapping(Round, rounds, versioned=True, domain_counts_versions=True),
+        AggregateMapping(Change, nomination_history, raises_events=False),
+        AggregateMapping(
+            Nomination,
+            nominations,
+            versioned=True,
+            domain_counts_versions=True,
+            properties=lambda: {
+                # The history, appended to as the nomination changes; loaded only when a change is recorded (lists
+                # and reads never touch it), oldest first.
+                "changes": relationship(Change, order_by=nomination_history.c.id, cascade="all, delete-orphan"),
+            },
+        ),
+        AggregateMapping(Batch, batches),
     )
-    mapper_registry.map_imperatively(Batch, batches)
-
-    @event.listens_for(Round, "load")
-    @event.listens_for(Nomination, "load")
-    @event.listens_for(Batch, "load")
-    def _fresh_events(target: Any, _context: Any) -> None:
-        target.events = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.dialects import postgresql
 
 from notifications.adapters.repository import (
@@ -17,7 +17,7 @@ from notifications.adapters.repository import (
     ReminderRepository,
 )
 from shared.audit import AuditTrail
-from shared.db import SqlAlchemyUnitOfWork
+from shared.db import OverSession, SqlAlchemyUnitOfWork
 from shared.directory import directory_grants, directory_orgs, directory_users
 from shared.scope import within_any
 
@@ -30,24 +30,20 @@ class SqlDirectory:
         self._levels: dict[str, str | None] = {}
 
     def holders(self, role: str, org_path: str) -> set[str]:
-        rows = self.session.execute(
-            select(directory_grants.c.user_id)
-            .select_from(
-                directory_grants.outerjoin(directory_users, directory_users.c.user_id == directory_grants.c.user_id)
-            )
-            .where(directory_grants.c.role == role, directory_grants.c.org_path == org_path)
-            .where(directory_users.c.is_active.is_not(False))
-        )
-        return {r[0] for r in rows}
+        return self._active_holders(role, directory_grants.c.org_path == org_path)
 
     def holders_within(self, role: str, org_path: str) -> set[str]:
         """Active holders of role at org_path or anywhere below it (every school of a city)."""
+        return self._active_holders(role, within_any(directory_grants.c.org_path, [org_path]))
+
+    def _active_holders(self, role: str, where: ColumnElement[bool]) -> set[str]:
+        """The holders of `role` at the grant paths `where` picks, but for accounts known to be disabled."""
         rows = self.session.execute(
             select(directory_grants.c.user_id)
             .select_from(
                 directory_grants.outerjoin(directory_users, directory_users.c.user_id == directory_grants.c.user_id)
             )
-            .where(directory_grants.c.role == role, within_any(directory_grants.c.org_path, [org_path]))
+            .where(directory_grants.c.role == role, where)
             .where(directory_users.c.is_active.is_not(False))
         )
         return {r[0] for r in rows}
@@ -61,22 +57,13 @@ class SqlDirectory:
 
 
 class NotificationsUnitOfWork(AuditTrail, SqlAlchemyUnitOfWork):
-    directory: SqlDirectory
-    recipients: Recipients
-    messages: MessageRepository
-    deliveries: DeliveryRepository
-    reminders: ReminderRepository
-    preferences: PreferenceRepository
-    known_nominations: KnownNominations
-
-    def on_enter(self) -> None:
-        self.directory = SqlDirectory(self.session)
-        self.recipients = Recipients(self.session)
-        self.messages = MessageRepository(self.session)
-        self.deliveries = DeliveryRepository(self.session)
-        self.reminders = ReminderRepository(self.session)
-        self.preferences = PreferenceRepository(self.session)
-        self.known_nominations = KnownNominations(self.session)
+    directory = OverSession(SqlDirectory)
+    recipients = OverSession(Recipients)
+    messages = OverSession(MessageRepository)
+    deliveries = OverSession(DeliveryRepository)
+    reminders = OverSession(ReminderRepository)
+    preferences = OverSession(PreferenceRepository)
+    known_nominations = OverSession(KnownNominations)
 
     @property
     def insert(self) -> Any:
@@ -95,5 +82,5 @@ class NotificationsUnitOfWork(AuditTrail, SqlAlchemyUnitOfWork):
             .join(directory_users, directory_users.c.org_code == directory_orgs.c.code)
             .where(directory_users.c.user_id == target)
         )
-        with self.session.no_autoflush:  # see shared.db.pending_scope
+        with self.session.no_autoflush:  # see shared.db.record_scope
             return self.session.execute(query).scalar_one_or_none()

@@ -3,8 +3,6 @@ people, organisations and appointments kept from identity's and approvals' event
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
 from sqlalchemy.orm import registry
 
@@ -27,20 +25,14 @@ mapper_registry = registry(metadata=metadata)
 TS = UtcDateTime()
 
 
-def _enum(cls: Any, length: int = 20) -> sa.Enum:
-    return sa.Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
-
-
 trainings = sa.Table(
     "trainings",
     metadata,
     db.id_column(),
     sa.Column("title", sa.String(200), nullable=False),
-    sa.Column("level", _enum(TrainingLevel), nullable=False),
-    sa.Column("kind", _enum(TrainingKind), nullable=False),
-    sa.Column("organiser_org_code", sa.String(32), nullable=False),
-    sa.Column("organiser_org_path", sa.String(400), nullable=False, index=True),
-    sa.Column("organiser_name", sa.String(200), nullable=False),
+    sa.Column("level", db.enum_type(TrainingLevel), nullable=False),
+    sa.Column("kind", db.enum_type(TrainingKind), nullable=False),
+    *db.org_columns("organiser_org", name="organiser_name"),
     sa.Column("starts_on", sa.Date, nullable=False),
     sa.Column("ends_on", sa.Date, nullable=False),
     sa.Column("hours", sa.Float, nullable=False),
@@ -74,8 +66,8 @@ certificates = sa.Table(
     sa.Column("person_user_id", sa.Uuid, nullable=False, index=True),
     sa.Column("person_name", sa.String(100), nullable=False),
     sa.Column("person_org_path", sa.String(400), nullable=False, index=True),
-    sa.Column("kind", _enum(TrainingKind), nullable=False),
-    sa.Column("level", _enum(TrainingLevel), nullable=False),
+    sa.Column("kind", db.enum_type(TrainingKind), nullable=False),
+    sa.Column("level", db.enum_type(TrainingLevel), nullable=False),
     sa.Column("issuer", sa.String(200), nullable=False),
     sa.Column("issued_on", sa.Date, nullable=False),
     sa.Column("expires_on", sa.Date),
@@ -92,8 +84,8 @@ import_jobs = sa.Table(
     "import_jobs",
     metadata,
     db.id_column(),
-    sa.Column("kind", _enum(ImportKind), nullable=False),
-    sa.Column("mode", _enum(ImportMode), nullable=False),
+    sa.Column("kind", db.enum_type(ImportKind), nullable=False),
+    sa.Column("mode", db.enum_type(ImportMode), nullable=False),
     sa.Column("training_id", sa.Uuid, sa.ForeignKey("trainings.id")),
     sa.Column("filename", sa.String(200), nullable=False),
     sa.Column("file_format", sa.String(8), nullable=False),
@@ -131,8 +123,7 @@ appointments = sa.Table(
     sa.Column("appointment_id", sa.String(64), primary_key=True),
     sa.Column("person_user_id", sa.Uuid, nullable=False, index=True),
     sa.Column("person_name", sa.String(100)),
-    sa.Column("org_code", sa.String(32), nullable=False),
-    sa.Column("org_path", sa.String(400), nullable=False, index=True),
+    *db.org_columns(),
     sa.Column("starts_on", sa.Date, nullable=False),
     sa.Column("ends_on", sa.Date, comment="null: no fixed term (e.g. Jiaozuo), runs until ended or revoked"),
     sa.Column("required_centralized", sa.Integer, nullable=False),

@@ -38,7 +38,7 @@ class TrainingRepository(SqlRepository[Training]):
             query = query.where(
                 (trainings.c.starts_on < starts) | ((trainings.c.starts_on == starts) & (trainings.c.id > ident))
             )
-        return list(self.session.execute(query.limit(limit)).scalars())
+        return self._read(query.limit(limit))
 
 
 class AttendanceRepository(SqlRepository[Attendance]):
@@ -57,7 +57,7 @@ class AttendanceRepository(SqlRepository[Attendance]):
         query = select(Attendance).where(attendance.c.training_id == training_id, condition).order_by(attendance.c.id)
         if after:
             query = query.where(attendance.c.id > uuid.UUID(after))
-        return list(self.session.execute(query.limit(limit)).scalars())
+        return self._read(query.limit(limit))
 
     def completed_by(self, person_id: uuid.UUID) -> list[tuple[Attendance, Training]]:
         query = (
@@ -90,11 +90,11 @@ class CertificateRepository(SqlRepository[Certificate]):
         query = where_given(query, (certificates.c.person_user_id, person), (certificates.c.status, status))
         if after:
             query = query.where(certificates.c.number > after)
-        return list(self.session.execute(query.limit(limit)).scalars())
+        return self._read(query.limit(limit))
 
     def of_person(self, person_id: uuid.UUID) -> list[Certificate]:
         query = select(Certificate).where(certificates.c.person_user_id == person_id).order_by(certificates.c.issued_on)
-        return list(self.session.execute(query).scalars())
+        return self._read(query)
 
 
 class ImportJobRepository(SqlRepository):

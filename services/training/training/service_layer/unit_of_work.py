@@ -12,7 +12,7 @@ from sqlalchemy import Uuid, cast, select
 
 from shared import directory
 from shared.audit import AuditTrail
-from shared.db import SqlAlchemyUnitOfWork, SqlRepository, pending_scope
+from shared.db import OverSession, SqlAlchemyUnitOfWork, SqlRepository, record_scope
 from shared.directory import directory_orgs, directory_users
 from training.adapters.orm import (
     certificates,
@@ -79,35 +79,16 @@ class PeopleRepository(SqlRepository):
 
 
 class TrainingUnitOfWork(AuditTrail, SqlAlchemyUnitOfWork):
-    trainings: TrainingRepository
-    attendance: AttendanceRepository
-    certificates: CertificateRepository
-    imports: ImportJobRepository
-    people: PeopleRepository
-
-    def on_enter(self) -> None:
-        self.trainings = TrainingRepository(self.session)
-        self.attendance = AttendanceRepository(self.session)
-        self.certificates = CertificateRepository(self.session)
-        self.imports = ImportJobRepository(self.session)
-        self.people = PeopleRepository(self.session)
+    trainings = OverSession(TrainingRepository)
+    attendance = OverSession(AttendanceRepository)
+    certificates = OverSession(CertificateRepository)
+    imports = OverSession(ImportJobRepository)
+    people = OverSession(PeopleRepository)
 
     def audit_scope(
         self, action: str, actor: str | None, target: str | None, details: dict[str, Any] | None
     ) -> str | None:
         """The org a record is about, for the audit listing's scope: a training's organiser or a certificate
         holder's org; None (platform-wide auditors only) for anything else (imports, compliance runs)."""
-        try:
-            record = uuid.UUID(target or "")
-        except ValueError:
-            return None
-        pending = pending_scope(self.session, record, ("organiser_org_path", "person_org_path"))
-        if pending is not None:
-            return pending
-        with self.session.no_autoflush:
-            organiser = self.session.execute(select(trainings.c.organiser_org_path).where(trainings.c.id == record))
-            path = organiser.scalar_one_or_none()
-            if path is None:
-                holder = self.session.execute(select(certificates.c.person_org_path).where(certificates.c.id == record))
-                path = holder.scalar_one_or_none()
-        return path
+        scopes = (trainings.c.organiser_org_path, certificates.c.person_org_path)
+        return record_scope(self.session, target, scopes)
