@@ -6,24 +6,32 @@ from marshmallow import Schema, fields, validate
 
 from approvals.domain.filings import KINDS as FILING_KINDS
 from approvals.domain.model import DECISIONS, END_REASONS
+from shared.api_schemas import NAME, ORG_CODE, Decided, UploadedFile, table_format
 from shared.pagination import PageArgs, list_schema, page_schema
+
+_CODE = validate.Length(min=1, max=32)  # an indicator's code, an evaluation's kind (a cadence of the policy)
 
 
 class SealSchema(Schema):
     """盖章: the unit whose seal stands under the opinion, and the date beside it."""
 
-    unit_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    unit_name = fields.String(required=True, validate=NAME)
     date = fields.Date(load_default=None)
 
 
-class TaskSchema(Schema):
-    id = fields.UUID()
-    case_id = fields.UUID()
+class ReviewedNominationSchema(Schema):
+    """The nomination a case or a task is about, as the case keeps it; a base of their schemas."""
+
     nomination_id = fields.UUID()
     round_id = fields.UUID()
     school_org_path = fields.String()
     school_name = fields.String()
     candidate_name = fields.String()
+
+
+class TaskSchema(ReviewedNominationSchema, Decided):
+    id = fields.UUID()
+    case_id = fields.UUID()
     stage_index = fields.Integer()
     stage_key = fields.String(allow_none=True, metadata={"description": "the policy's stage name"})
     stage_name = fields.String(metadata={"description": "the stage's display name (name_zh)"})
@@ -39,9 +47,7 @@ class TaskSchema(Schema):
     opinion = fields.String(allow_none=True)
     seal_unit_name = fields.String(allow_none=True)
     seal_date = fields.Date(allow_none=True)
-    decided_by = fields.String(allow_none=True)
     on_behalf_of = fields.String(allow_none=True)
-    decided_at = fields.DateTime(allow_none=True)
     version = fields.Integer()
     awaits_batch_from = fields.String(
         allow_none=True,
@@ -116,17 +122,12 @@ class StageSchema(Schema):
     due_days = fields.Integer()
 
 
-class CaseSchema(Schema):
+class CaseSchema(ReviewedNominationSchema):
     id = fields.UUID()
     kind = fields.String()
-    nomination_id = fields.UUID()
-    round_id = fields.UUID()
     policy_id = fields.String()
     school_org_code = fields.String()
-    school_org_path = fields.String()
-    school_name = fields.String()
     candidate_user_id = fields.String()
-    candidate_name = fields.String()
     stages = fields.List(fields.Nested(StageSchema))
     current_stage = fields.Integer()
     status = fields.String()
@@ -218,7 +219,7 @@ class AppointmentListArgs(PageArgs):
 
 class PublishedListArgs(Schema):
     round_id = fields.UUID(required=True)
-    format = fields.String(load_default="csv", validate=validate.OneOf(["csv", "xlsx"]))
+    format = table_format()
 
 
 class RenewSchema(Schema):
@@ -236,7 +237,7 @@ class FilingSchema(Schema):
     effective_on = fields.Date(load_default=None, metadata={"description": "from when the new CIO serves"})
 
 
-class FilingOutSchema(Schema):
+class FilingOutSchema(Decided):
     id = fields.Integer()
     kind = fields.String()
     status = fields.String(metadata={"description": "due (owed by the school), filed, acknowledged, rejected"})
@@ -247,8 +248,6 @@ class FilingOutSchema(Schema):
     effective_on = fields.Date(allow_none=True)
     filed_by = fields.String()
     filed_at = fields.DateTime()
-    decided_by = fields.String(allow_none=True)
-    decided_at = fields.DateTime(allow_none=True)
     opinion = fields.String(allow_none=True)
     document_number = fields.String(allow_none=True)
     successor_appointment_id = fields.UUID(allow_none=True)
@@ -286,23 +285,28 @@ class OpenEvaluationSchema(Schema):
     """Open an evaluation: which appointment, which kind (a cadence of the policy), which year."""
 
     appointment_id = fields.UUID(required=True)
-    kind = fields.String(required=True, validate=validate.Length(min=1, max=32), metadata={"example": "cio_annual"})
+    kind = fields.String(required=True, validate=_CODE, metadata={"example": "cio_annual"})
     period = fields.Integer(required=True, metadata={"description": "the year evaluated", "example": 2023})
 
 
 class EvidenceFileSchema(Schema):
     """An evidence file (佐证材料), stored elsewhere and referred to here."""
 
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = fields.String(required=True, validate=NAME)
     ref = fields.String(
         required=True, validate=validate.Length(min=1, max=500), metadata={"description": "URL or file id"}
     )
     sha256 = fields.String(load_default=None, validate=validate.Length(equal=64))
 
 
-class SelfScoreSchema(Schema):
-    code = fields.String(required=True, validate=validate.Length(min=1, max=32))
+class IndicatorScoreSchema(Schema):
+    """A score given to one indicator of the sheet; a base of the school's and the bureau's."""
+
+    code = fields.String(required=True, validate=_CODE)
     score = fields.Float(required=True, allow_nan=False)
+
+
+class SelfScoreSchema(IndicatorScoreSchema):
     evidence = fields.List(
         fields.String(validate=validate.Length(max=500)), load_default=list, validate=validate.Length(max=20)
     )
@@ -317,9 +321,7 @@ class SelfAssessmentSchema(Schema):
     submit = fields.Boolean(load_default=False)
 
 
-class VerifiedScoreSchema(Schema):
-    code = fields.String(required=True, validate=validate.Length(min=1, max=32))
-    score = fields.Float(required=True, allow_nan=False)
+class VerifiedScoreSchema(IndicatorScoreSchema):
     deduction_reason = fields.String(
         load_default=None,
         validate=validate.Length(max=2000),
@@ -328,7 +330,7 @@ class VerifiedScoreSchema(Schema):
 
 
 class VetoSchema(Schema):
-    code = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    code = fields.String(required=True, validate=_CODE)
     triggered = fields.Boolean(required=True)
     reason = fields.String(load_default=None, validate=validate.Length(max=2000))
 
@@ -356,7 +358,7 @@ class IndicatorRowSchema(Schema):
     veto_reason = fields.String(allow_none=True)
 
 
-class RectificationSchema(Schema):
+class RectificationSchema(Decided):
     id = fields.UUID()
     evaluation_id = fields.UUID()
     appointment_id = fields.UUID(allow_none=True, metadata={"description": "null: a school assessment's"})
@@ -371,8 +373,6 @@ class RectificationSchema(Schema):
     ordered_at = fields.DateTime()
     overdue_at = fields.DateTime(allow_none=True)
     outcome_notes = fields.String(allow_none=True)
-    decided_by = fields.String(allow_none=True)
-    decided_at = fields.DateTime(allow_none=True)
     reported_at = fields.DateTime(allow_none=True, metadata={"description": "整改报告 sent (…/report)"})
     version = fields.Integer()
 
@@ -452,54 +452,65 @@ class OutcomeResultSchema(Schema):
 # -- 名单公示 -----------------------------------------------------------------------------------------
 class PublishSchema(Schema):
     round_id = fields.UUID(required=True)
-    org_code = fields.String(
-        required=True, validate=validate.Length(min=1, max=32), metadata={"description": "the publishing body"}
-    )
-    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    org_code = fields.String(required=True, validate=ORG_CODE, metadata={"description": "the publishing body"})
+    title = fields.String(required=True, validate=NAME)
     starts_on = fields.Date(required=True, metadata={"description": "公示期 start (inclusive)"})
     ends_on = fields.Date(required=True, metadata={"description": "公示期 end (inclusive)"})
     note = fields.String(validate=validate.Length(max=5000))
 
 
-class PublicationEntrySchema(Schema):
+class PublicEntrySchema(Schema):
     case_id = fields.String()
-    nomination_id = fields.String()
     candidate_name = fields.String()
     school_name = fields.String()
+
+
+class PublicationEntrySchema(PublicEntrySchema):
+    nomination_id = fields.String()
     school_org_code = fields.String()
     school_org_path = fields.String()
 
 
-class ObjectionSchema(Schema):
-    """异议 as the publishing body sees it, with the objector's contact details."""
-
+class ObjectionReceiptSchema(Schema):
     id = fields.UUID()
     publication_id = fields.UUID()
+    status = fields.String()
+    received_at = fields.DateTime()
+
+
+class ObjectionSchema(ObjectionReceiptSchema):
+    """异议 as the publishing body sees it, with the objector's contact details."""
+
     case_id = fields.UUID(allow_none=True)
     content = fields.String()
     contact_name = fields.String()
     contact_phone = fields.String(allow_none=True)
     contact_email = fields.String(allow_none=True)
     status = fields.String(metadata={"description": "received, upheld, dismissed"})
-    received_at = fields.DateTime()
     resolution = fields.String(allow_none=True)
     resolved_by = fields.String(allow_none=True)
     resolved_at = fields.DateTime(allow_none=True)
 
 
-class PublicationSummarySchema(Schema):
-    """名单公示: the list and its period."""
+class PublicationNoticeSchema(Schema):
+    """What a 名单公示 announces to everyone: its title and note, who publishes it, its period; a base of its
+    answers."""
 
     id = fields.UUID()
     round_id = fields.UUID()
-    publisher_org_code = fields.String()
-    publisher_org_path = fields.String()
-    publisher_name = fields.String()
-    publisher_role = fields.String()
     title = fields.String()
     note = fields.String(allow_none=True)
+    publisher_name = fields.String()
     starts_on = fields.Date()
     ends_on = fields.Date()
+
+
+class PublicationSummarySchema(PublicationNoticeSchema):
+    """名单公示: the list and its period."""
+
+    publisher_org_code = fields.String()
+    publisher_org_path = fields.String()
+    publisher_role = fields.String()
     status = fields.String()
     published_by = fields.String()
     published_at = fields.DateTime()
@@ -519,22 +530,9 @@ class PublicationListArgs(Schema):
 PublicationListSchema = list_schema(PublicationSummarySchema, "PublicationListSchema")
 
 
-class PublicEntrySchema(Schema):
-    case_id = fields.String()
-    candidate_name = fields.String()
-    school_name = fields.String()
-
-
-class PublicPublicationSchema(Schema):
+class PublicPublicationSchema(PublicationNoticeSchema):
     """What anyone sees without signing in: the names and units on the list, the period, the publishing body."""
 
-    id = fields.UUID()
-    round_id = fields.UUID()
-    title = fields.String()
-    note = fields.String(allow_none=True)
-    publisher_name = fields.String()
-    starts_on = fields.Date()
-    ends_on = fields.Date()
     state = fields.String(metadata={"description": "upcoming, open (公示中), ended"})
     accepts_objections = fields.Boolean()
     entries = fields.List(fields.Nested(PublicEntrySchema))
@@ -551,13 +549,6 @@ class ObjectSchema(Schema):
     contact_email = fields.Email(validate=validate.Length(max=254))
 
 
-class ObjectionReceiptSchema(Schema):
-    id = fields.UUID()
-    publication_id = fields.UUID()
-    status = fields.String()
-    received_at = fields.DateTime()
-
-
 class ResolveSchema(Schema):
     outcome = fields.String(required=True, validate=validate.OneOf(["upheld", "dismissed"]))
     resolution = fields.String(required=True, validate=validate.Length(min=1, max=2000))
@@ -565,12 +556,10 @@ class ResolveSchema(Schema):
 
 # -- evaluation campaigns -----------------------------------------------------------------------------
 class CampaignSchema(Schema):
-    org_code = fields.String(
-        required=True, validate=validate.Length(min=1, max=32), metadata={"description": "the bureau whose subtree"}
-    )
+    org_code = fields.String(required=True, validate=ORG_CODE, metadata={"description": "the bureau whose subtree"})
     kind = fields.String(
         required=True,
-        validate=validate.Length(min=1, max=32),
+        validate=_CODE,
         metadata={"description": "a cadence of the policies: cio_annual (测评), school_biennial (考核)"},
     )
     period = fields.Integer(required=True, metadata={"description": "the year evaluated"})
@@ -584,12 +573,18 @@ class CampaignSchema(Schema):
     )
 
 
-class CampaignResultSchema(Schema):
+class CampaignScopeSchema(Schema):
+    """Which campaign an answer is about: the bureau, the cadence, the year (and a school assessment's round); a
+    base of the campaign's answers."""
+
     org_code = fields.String()
     kind = fields.String()
     period = fields.Integer()
     round_id = fields.UUID(allow_none=True)
     subject = fields.String(metadata={"description": "cio (per appointment) or school (per school)"})
+
+
+class CampaignResultSchema(CampaignScopeSchema):
     opened = fields.Integer()
     already_open = fields.Integer()
     not_ordered = fields.Integer(
@@ -611,15 +606,10 @@ class CampaignItemSchema(Schema):
     rectification_status = fields.String(allow_none=True)
 
 
-class CampaignOverviewSchema(Schema):
+class CampaignOverviewSchema(CampaignScopeSchema):
     """完成情况 of a campaign: how far each appointment (or, for a school assessment, each school) in scope is,
     and the totals."""
 
-    org_code = fields.String()
-    kind = fields.String()
-    period = fields.Integer()
-    round_id = fields.UUID(allow_none=True)
-    subject = fields.String(metadata={"description": "cio (per appointment) or school (per school)"})
     total = fields.Integer()
     completed = fields.Integer()
     completion_rate = fields.Float(allow_none=True)
@@ -630,13 +620,8 @@ class CampaignOverviewSchema(Schema):
     items = fields.List(fields.Nested(CampaignItemSchema))
 
 
-class RectificationAttachmentSchema(Schema):
+class RectificationAttachmentSchema(UploadedFile):
     id = fields.UUID()
-    filename = fields.String()
-    content_type = fields.String()
-    size = fields.Integer()
-    sha256 = fields.String()
-    uploaded_at = fields.DateTime()
 
 
 class RectificationReportSchema(Schema):

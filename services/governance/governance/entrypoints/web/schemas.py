@@ -9,18 +9,21 @@ from marshmallow import Schema, fields, pre_dump, validate
 
 from governance.domain.model import AcceptanceKind, CapabilityKind, PlanStatus
 from shared import clock
-from shared.pagination import PageArgs, page_schema
+from shared.api_schemas import NAME, ORG_CODE, Edited, Recorded, without
+from shared.pagination import PageArgs, list_schema, page_schema
 
-_NAME = validate.Length(min=1, max=200)
 _ITEMS = validate.Length(max=100)
 
 
+def stored_day(value: Any) -> Any:
+    """Records keep their lists as JSON, days as ISO strings; the API shows them as dates."""
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+
+
 # -- the city platform's catalogue -----------------------------------------------------------------
-class CatalogueEntrySchema(Schema):
+class CatalogueEntrySchema(Edited):
     id = fields.UUID(dump_only=True)
-    org_code = fields.String(
-        required=True, load_only=True, validate=validate.Length(min=1, max=32), metadata={"description": "the city"}
-    )
+    org_code = fields.String(required=True, load_only=True, validate=ORG_CODE, metadata={"description": "the city"})
     org_path = fields.String(dump_only=True)
     code = fields.String(
         required=True, validate=[validate.Length(min=1, max=64), validate.Regexp(r"^[A-Za-z0-9_.-]+$")]
@@ -28,42 +31,36 @@ class CatalogueEntrySchema(Schema):
     kind = fields.Enum(
         CapabilityKind, by_value=True, required=True, metadata={"description": "function, data_center or data"}
     )
-    name = fields.String(required=True, validate=_NAME)
+    name = fields.String(required=True, validate=NAME)
     keywords = fields.List(fields.String(validate=validate.Length(min=1, max=100)), load_default=list, validate=_ITEMS)
     description = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
     active = fields.Boolean(load_default=True)
     created_at = fields.DateTime(dump_only=True)
-    updated_at = fields.DateTime(dump_only=True)
-    version = fields.Integer(dump_only=True)
 
 
-class CatalogueChangeSchema(CatalogueEntrySchema):
-    class Meta:
-        exclude = ("org_code", "code")
+CatalogueChangeSchema = without(CatalogueEntrySchema, "CatalogueChangeSchema", "org_code", "code")
 
 
 class CatalogueListArgs(Schema):
     active = fields.Boolean(load_default=False, metadata={"description": "only the active entries"})
 
 
-class CatalogueListSchema(Schema):
-    items = fields.List(fields.Nested(CatalogueEntrySchema))
+CatalogueListSchema = list_schema(CatalogueEntrySchema, "CatalogueListSchema")
 
 
 # -- project plans ---------------------------------------------------------------------------------
 class MilestoneSchema(Schema):
-    name = fields.String(required=True, validate=_NAME)
+    name = fields.String(required=True, validate=NAME)
     due_on = fields.Date(required=True)
 
     @pre_dump
     def _stored(self, milestone: dict[str, Any], **_: Any) -> dict[str, Any]:
         """A plan keeps its milestones as JSON (the day as an ISO string)."""
-        due_on = milestone.get("due_on")
-        return {**milestone, "due_on": dt.date.fromisoformat(due_on) if isinstance(due_on, str) else due_on}
+        return {**milestone, "due_on": stored_day(milestone.get("due_on"))}
 
 
 class AttachmentSchema(Schema):
-    name = fields.String(required=True, validate=_NAME)
+    name = fields.String(required=True, validate=NAME)
     url = fields.Url(required=True, schemes={"http", "https"}, validate=validate.Length(max=1000))
 
 
@@ -85,7 +82,7 @@ class ReviewSchema(Schema):
     decided_at = fields.String()
 
 
-class AcceptanceSchema(Schema):
+class AcceptanceSchema(Recorded):
     id = fields.UUID(dump_only=True)
     kind = fields.Enum(
         AcceptanceKind,
@@ -96,18 +93,16 @@ class AcceptanceSchema(Schema):
     accepted_on = fields.Date(required=True)
     evidence = fields.List(fields.Nested(AttachmentSchema), required=True, validate=validate.Length(min=1, max=50))
     opinion = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=4000))
-    recorded_by = fields.String(dump_only=True)
-    recorded_at = fields.DateTime(dump_only=True)
 
 
-class PlanSchema(Schema):
+class PlanSchema(Edited):
     """项目建设方案: what the unit writes; the rest is the service's."""
 
     id = fields.UUID(dump_only=True)
-    unit_org_code = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    unit_org_code = fields.String(required=True, validate=ORG_CODE)
     unit_org_path = fields.String(dump_only=True)
     unit_name = fields.String(dump_only=True)
-    title = fields.String(required=True, validate=_NAME)
+    title = fields.String(required=True, validate=NAME)
     summary = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=4000))
     # a decimal string (exact money, never a float); the range is the domain's rule (PlanContent.check)
     budget = fields.Decimal(
@@ -116,12 +111,12 @@ class PlanSchema(Schema):
         as_string=True,
         metadata={"type": "string", "format": "decimal", "description": 'yuan, e.g. "1200000.00"'},
     )
-    funding_source = fields.String(required=True, validate=_NAME, metadata={"description": "资金来源"})
+    funding_source = fields.String(required=True, validate=NAME, metadata={"description": "资金来源"})
     functions = fields.List(
-        fields.String(validate=_NAME), required=True, validate=_ITEMS, metadata={"description": "建设内容: functions"}
+        fields.String(validate=NAME), required=True, validate=_ITEMS, metadata={"description": "建设内容: functions"}
     )
-    data_collected = fields.List(fields.String(validate=_NAME), load_default=list, validate=_ITEMS)
-    connects_to = fields.List(fields.String(validate=_NAME), load_default=list, validate=_ITEMS)
+    data_collected = fields.List(fields.String(validate=NAME), load_default=list, validate=_ITEMS)
+    connects_to = fields.List(fields.String(validate=NAME), load_default=list, validate=_ITEMS)
     builds_data_center = fields.Boolean(load_default=False)
     starts_on = fields.Date(required=True)
     ends_on = fields.Date(required=True)
@@ -139,13 +134,9 @@ class PlanSchema(Schema):
     decided_at = fields.DateTime(dump_only=True, allow_none=True)
     created_by = fields.String(dump_only=True)
     created_at = fields.DateTime(dump_only=True)
-    updated_at = fields.DateTime(dump_only=True)
-    version = fields.Integer(dump_only=True)
 
 
-class PlanRevisionSchema(PlanSchema):
-    class Meta:
-        exclude = ("unit_org_code",)
+PlanRevisionSchema = without(PlanSchema, "PlanRevisionSchema", "unit_org_code")
 
 
 class SubmitSchema(Schema):
@@ -165,15 +156,15 @@ PlanPage = page_schema(PlanSchema, "PlanPage")
 
 
 # -- the application registry ----------------------------------------------------------------------
-class ApplicationSystemSchema(Schema):
+class ApplicationSystemSchema(Edited):
     id = fields.UUID(dump_only=True)
-    org_code = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    org_code = fields.String(required=True, validate=ORG_CODE)
     org_path = fields.String(dump_only=True)
     org_name = fields.String(dump_only=True)
     district_code = fields.String(dump_only=True)
     district_name = fields.String(dump_only=True)
-    name = fields.String(required=True, validate=_NAME)
-    owner = fields.String(required=True, validate=_NAME, metadata={"description": "负责人 or responsible unit"})
+    name = fields.String(required=True, validate=NAME)
+    owner = fields.String(required=True, validate=NAME, metadata={"description": "负责人 or responsible unit"})
     purpose = fields.String(required=True, validate=validate.Length(min=1, max=2000))
     unified_identity = fields.Boolean(load_default=False, metadata={"description": "统一身份认证 connected"})
     single_sign_on = fields.Boolean(load_default=False, metadata={"description": "单点登录 connected"})
@@ -185,16 +176,12 @@ class ApplicationSystemSchema(Schema):
     )
     connected_at = fields.DateTime(dump_only=True, allow_none=True)
     created_at = fields.DateTime(dump_only=True)
-    updated_at = fields.DateTime(dump_only=True)
-    version = fields.Integer(dump_only=True)
 
     def _overdue(self, system: Any) -> bool:
         return bool(system.overdue(clock.today()))
 
 
-class ApplicationChangeSchema(ApplicationSystemSchema):
-    class Meta:
-        exclude = ("org_code",)
+ApplicationChangeSchema = without(ApplicationSystemSchema, "ApplicationChangeSchema", "org_code")
 
 
 class ApplicationListArgs(Schema):
@@ -202,14 +189,18 @@ class ApplicationListArgs(Schema):
     overdue = fields.Boolean(load_default=False, metadata={"description": "only the overdue ones"})
 
 
-class ApplicationListSchema(Schema):
-    items = fields.List(fields.Nested(ApplicationSystemSchema))
+ApplicationListSchema = list_schema(ApplicationSystemSchema, "ApplicationListSchema")
 
 
-class DistrictCoverageSchema(Schema):
+class DistrictRef(Schema):
+    """A district (区县) as an answer names it; a group of fields, only ever a base class."""
+
     district_code = fields.String()
     district_path = fields.String()
     district_name = fields.String()
+
+
+class DistrictCoverageSchema(DistrictRef):
     systems = fields.Integer()
     connected = fields.Integer()
     connected_share = fields.Float()

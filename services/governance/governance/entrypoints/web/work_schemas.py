@@ -3,30 +3,32 @@ the governance OpenAPI document)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from marshmallow import Schema, fields, pre_dump, validate
 
 from governance.domain.committee import Position
 from governance.domain.security import CheckKind, Severity
+from governance.entrypoints.web.schemas import AttachmentSchema, DistrictRef, stored_day
 from shared import clock
+from shared.api_schemas import NAME, ORG_CODE, Edited, OrgRef, Recorded, without
+from shared.pagination import list_schema
 
-_NAME = validate.Length(min=1, max=200)
 _TEXT = validate.Length(max=20000)
 _ITEMS = validate.Length(max=200)
 _MONTH = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="YYYY-MM")
-_CODE = validate.Length(min=1, max=32)
 
 
-def _day(value: Any) -> Any:
-    """Records keep their lists as JSON, days as ISO strings; the API shows them as dates."""
-    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+def _due(record: dict[str, Any], done_key: str) -> dict[str, Any]:
+    """A stored item that is due on a day and done (or not) on another, as the API shows it: days as dates, and
+    overdue when not done and past its day."""
+    due_on, done_on = stored_day(record.get("due_on")), stored_day(record.get(done_key))
+    return {**record, "due_on": due_on, done_key: done_on, "overdue": done_on is None and due_on < clock.today()}
 
 
 # -- 月调度 ------------------------------------------------------------------------------------------
 class ProjectProgressSchema(Schema):
-    name = fields.String(required=True, validate=_NAME)
+    name = fields.String(required=True, validate=NAME)
     progress_percent = fields.Integer(required=True, validate=validate.Range(min=0, max=100))
     note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
     plan_id = fields.String(
@@ -36,15 +38,15 @@ class ProjectProgressSchema(Schema):
 
 class TargetProgressSchema(Schema):
     code = fields.String(required=True, validate=[validate.Length(min=1, max=64)])
-    name = fields.String(required=True, validate=_NAME, metadata={"description": "e.g. 智慧校园 share of schools"})
+    name = fields.String(required=True, validate=NAME, metadata={"description": "e.g. 智慧校园 share of schools"})
     target = fields.Float(required=True, validate=validate.Range(min=0))
     actual = fields.Float(required=True, validate=validate.Range(min=0))
     met = fields.Boolean(dump_only=True)
 
 
-class ReportSchema(Schema):
+class ReportSchema(Edited):
     id = fields.UUID(dump_only=True)
-    district_code = fields.String(required=True, validate=_CODE)
+    district_code = fields.String(required=True, validate=ORG_CODE)
     district_path = fields.String(dump_only=True)
     district_name = fields.String(dump_only=True)
     month = fields.String(required=True, validate=_MONTH, metadata={"description": "YYYY-MM"})
@@ -56,27 +58,19 @@ class ReportSchema(Schema):
     late = fields.Boolean(dump_only=True)
     submitted_by = fields.String(dump_only=True)
     submitted_at = fields.DateTime(dump_only=True)
-    updated_at = fields.DateTime(dump_only=True)
-    version = fields.Integer(dump_only=True)
 
 
-class ReportRevisionSchema(ReportSchema):
-    class Meta:
-        exclude = ("district_code", "month")
+ReportRevisionSchema = without(ReportSchema, "ReportRevisionSchema", "district_code", "month")
 
 
 class MonthArgs(Schema):
     month = fields.String(required=True, validate=_MONTH, metadata={"description": "YYYY-MM"})
 
 
-class ReportListSchema(Schema):
-    items = fields.List(fields.Nested(ReportSchema))
+ReportListSchema = list_schema(ReportSchema, "ReportListSchema")
 
 
-class ReportingLineSchema(Schema):
-    district_code = fields.String()
-    district_path = fields.String()
-    district_name = fields.String()
+class ReportingLineSchema(DistrictRef):
     reported = fields.Boolean()
     submitted_at = fields.DateTime(allow_none=True)
     late = fields.Boolean(metadata={"description": "reported after the deadline"})
@@ -94,8 +88,8 @@ class MonthOverviewSchema(Schema):
 
 class ActionItemSchema(Schema):
     id = fields.String(dump_only=True)
-    title = fields.String(required=True, validate=_NAME)
-    owner = fields.String(required=True, validate=_NAME)
+    title = fields.String(required=True, validate=NAME)
+    owner = fields.String(required=True, validate=NAME)
     due_on = fields.Date(required=True)
     done_on = fields.Date(dump_only=True, allow_none=True)
     outcome = fields.String(dump_only=True, allow_none=True)
@@ -103,22 +97,19 @@ class ActionItemSchema(Schema):
 
     @pre_dump
     def _stored(self, item: dict[str, Any], **_: Any) -> dict[str, Any]:
-        due_on, done_on = _day(item.get("due_on")), _day(item.get("done_on"))
-        return {**item, "due_on": due_on, "done_on": done_on, "overdue": done_on is None and due_on < clock.today()}
+        return _due(item, "done_on")
 
 
-class SchedulingMeetingSchema(Schema):
+class SchedulingMeetingSchema(Recorded):
     id = fields.UUID(dump_only=True)
-    org_code = fields.String(required=True, validate=_CODE, metadata={"description": "the bureau that meets"})
+    org_code = fields.String(required=True, validate=ORG_CODE, metadata={"description": "the bureau that meets"})
     org_path = fields.String(dump_only=True)
     held_on = fields.Date(required=True)
-    title = fields.String(required=True, validate=_NAME)
-    attendees = fields.List(fields.String(validate=_NAME), required=True, validate=validate.Length(min=1, max=200))
+    title = fields.String(required=True, validate=NAME)
+    attendees = fields.List(fields.String(validate=NAME), required=True, validate=validate.Length(min=1, max=200))
     minutes = fields.String(required=True, validate=validate.Length(min=1, max=20000))
     decisions = fields.List(fields.String(validate=validate.Length(min=1, max=2000)), load_default=list)
     action_items = fields.List(fields.Nested(ActionItemSchema), load_default=list, validate=_ITEMS)
-    recorded_by = fields.String(dump_only=True)
-    recorded_at = fields.DateTime(dump_only=True)
     version = fields.Integer(dump_only=True)
 
 
@@ -126,8 +117,7 @@ class MeetingListArgs(Schema):
     open_items = fields.Boolean(load_default=False, metadata={"description": "only meetings with items not done"})
 
 
-class MeetingListSchema(Schema):
-    items = fields.List(fields.Nested(SchedulingMeetingSchema))
+MeetingListSchema = list_schema(SchedulingMeetingSchema, "MeetingListSchema")
 
 
 class ActionItemDoneSchema(Schema):
@@ -136,9 +126,8 @@ class ActionItemDoneSchema(Schema):
 
 
 # -- network security work ---------------------------------------------------------------------------
-class EvidenceSchema(Schema):
-    name = fields.String(required=True, validate=_NAME)
-    url = fields.Url(required=True, schemes={"http", "https"}, validate=validate.Length(max=1000))
+class EvidenceSchema(AttachmentSchema):
+    """A finding's rectification evidence: a named link, as a plan's attachments are."""
 
 
 class FindingSchema(Schema):
@@ -153,31 +142,22 @@ class FindingSchema(Schema):
 
     @pre_dump
     def _stored(self, finding: dict[str, Any], **_: Any) -> dict[str, Any]:
-        due_on, done = _day(finding.get("due_on")), _day(finding.get("rectified_on"))
-        return {
-            **finding,
-            "severity": Severity(finding["severity"]),
-            "due_on": due_on,
-            "rectified_on": done,
-            "overdue": done is None and due_on < clock.today(),
-        }
+        return {**_due(finding, "rectified_on"), "severity": Severity(finding["severity"])}
 
 
-class SecurityCheckSchema(Schema):
+class SecurityCheckSchema(Recorded):
     id = fields.UUID(dump_only=True)
-    org_code = fields.String(required=True, validate=_CODE, metadata={"description": "the unit checked"})
+    org_code = fields.String(required=True, validate=ORG_CODE, metadata={"description": "the unit checked"})
     org_path = fields.String(dump_only=True)
     org_name = fields.String(dump_only=True)
     kind = fields.Enum(
         CheckKind, by_value=True, required=True, metadata={"description": "inspection, drill or self_check"}
     )
     held_on = fields.Date(required=True)
-    title = fields.String(required=True, validate=_NAME)
+    title = fields.String(required=True, validate=NAME)
     summary = fields.String(load_default=None, allow_none=True, validate=_TEXT)
     findings = fields.List(fields.Nested(FindingSchema), load_default=list, validate=_ITEMS)
     done = fields.Boolean(dump_only=True, metadata={"description": "every finding rectified"})
-    recorded_by = fields.String(dump_only=True)
-    recorded_at = fields.DateTime(dump_only=True)
     version = fields.Integer(dump_only=True)
 
 
@@ -186,8 +166,7 @@ class CheckListArgs(Schema):
     open = fields.Boolean(load_default=False, metadata={"description": "only checks with findings not rectified"})
 
 
-class CheckListSchema(Schema):
-    items = fields.List(fields.Nested(SecurityCheckSchema))
+CheckListSchema = list_schema(SecurityCheckSchema, "CheckListSchema")
 
 
 class RectificationSchema(Schema):
@@ -195,34 +174,31 @@ class RectificationSchema(Schema):
     evidence = fields.List(fields.Nested(EvidenceSchema), required=True, validate=validate.Length(min=1, max=50))
 
 
-class EmergencyPlanSchema(Schema):
+class EmergencyPlanSchema(Edited):
     org_code = fields.String(dump_only=True)
     org_path = fields.String(dump_only=True)
     org_name = fields.String(dump_only=True)
-    title = fields.String(required=True, validate=_NAME)
+    title = fields.String(required=True, validate=NAME)
     document_url = fields.Url(required=True, schemes={"http", "https"}, validate=validate.Length(max=1000))
     last_reviewed_on = fields.Date(required=True)
     stale = fields.Boolean(dump_only=True, metadata={"description": "last review older than the review interval"})
     updated_by = fields.String(dump_only=True)
-    updated_at = fields.DateTime(dump_only=True)
-    version = fields.Integer(dump_only=True)
 
 
 class PlanListArgs(Schema):
     stale = fields.Boolean(load_default=False, metadata={"description": "only the plans due for review"})
 
 
-class EmergencyPlanListSchema(Schema):
-    items = fields.List(fields.Nested(EmergencyPlanSchema))
+EmergencyPlanListSchema = list_schema(EmergencyPlanSchema, "EmergencyPlanListSchema")
 
 
 # -- Yichun's committee and liaisons -----------------------------------------------------------------
 class MemberSchema(Schema):
-    name = fields.String(required=True, validate=_NAME)
+    name = fields.String(required=True, validate=NAME)
     position = fields.Enum(
         Position, by_value=True, required=True, metadata={"description": "director, deputy_director, member, secretary"}
     )
-    title = fields.String(load_default=None, allow_none=True, validate=_NAME)
+    title = fields.String(load_default=None, allow_none=True, validate=NAME)
     user_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
     is_cio = fields.Boolean(load_default=False)
 
@@ -231,28 +207,24 @@ class MemberSchema(Schema):
         return {**member, "position": Position(member["position"])}
 
 
-class CommitteeSchema(Schema):
+class CommitteeSchema(Edited):
     org_code = fields.String(dump_only=True)
     org_path = fields.String(dump_only=True)
-    name = fields.String(required=True, validate=_NAME)
+    name = fields.String(required=True, validate=NAME)
     members = fields.List(fields.Nested(MemberSchema), required=True, validate=validate.Length(min=1, max=100))
     updated_by = fields.String(dump_only=True)
-    updated_at = fields.DateTime(dump_only=True)
-    version = fields.Integer(dump_only=True)
 
 
-class CommitteeMeetingSchema(Schema):
+class CommitteeMeetingSchema(Recorded):
     id = fields.UUID(dump_only=True)
     held_on = fields.Date(required=True)
     semester = fields.String(dump_only=True)
-    convened_by = fields.String(required=True, validate=_NAME, metadata={"description": "由CIO召集"})
-    attendees = fields.List(fields.String(validate=_NAME), required=True, validate=validate.Length(min=1, max=200))
+    convened_by = fields.String(required=True, validate=NAME, metadata={"description": "由CIO召集"})
+    attendees = fields.List(fields.String(validate=NAME), required=True, validate=validate.Length(min=1, max=200))
     minutes = fields.String(
         required=True, validate=validate.Length(min=1, max=20000), metadata={"description": "会议纪要"}
     )
     decisions = fields.List(fields.String(validate=validate.Length(min=1, max=2000)), load_default=list)
-    recorded_by = fields.String(dump_only=True)
-    recorded_at = fields.DateTime(dump_only=True)
 
 
 class SemesterSchema(Schema):
@@ -268,29 +240,20 @@ class SemesterSchema(Schema):
     cleared_at = fields.DateTime(allow_none=True)
 
 
-class CommitteeViewSchema(Schema):
-    org_code = fields.String()
-    org_path = fields.String()
-    org_name = fields.String()
+class CommitteeViewSchema(OrgRef):
     committee = fields.Nested(CommitteeSchema, allow_none=True)
     meetings_per_semester = fields.Integer(metadata={"description": "the policy's committee_meetings_per_semester"})
     semesters = fields.List(fields.Nested(SemesterSchema))
     meetings = fields.List(fields.Nested(CommitteeMeetingSchema))
 
 
-class DepartmentLiaisonSchema(Schema):
-    org_code = fields.String()
-    org_path = fields.String()
-    org_name = fields.String()
+class DepartmentLiaisonSchema(OrgRef):
     required = fields.Integer()
     liaisons = fields.List(fields.String(), metadata={"description": "user ids holding `liaison` at the department"})
     lacking = fields.Boolean()
 
 
-class LiaisonCoverageSchema(Schema):
-    org_code = fields.String()
-    org_path = fields.String()
-    org_name = fields.String()
+class LiaisonCoverageSchema(OrgRef):
     liaison_per_department = fields.Integer()
     lacking = fields.List(fields.String(), metadata={"description": "departments without their liaisons"})
     departments = fields.List(fields.Nested(DepartmentLiaisonSchema))

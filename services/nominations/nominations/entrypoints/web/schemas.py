@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from shared.api_schemas import NAME, ORG_CODE, OrgRef, UploadedFile, table_format
 from shared.pagination import PageArgs, list_schema, page_schema
 
 
@@ -17,14 +18,9 @@ class PolicySummarySchema(Schema):
     source = fields.String()
 
 
-class PolicySchema(Schema):
+class PolicySchema(PolicySummarySchema):
     """The whole policy document (form fields, rules, approval chain, term, evaluation, training)."""
 
-    id = fields.String()
-    version = fields.Integer()
-    title_zh = fields.String()
-    title_en = fields.String()
-    source = fields.String()
     region_zh = fields.String()
     nomination = fields.Dict()
     candidate = fields.Dict()
@@ -47,7 +43,7 @@ class NoticeContact(Schema):
 
 
 class NoticeAttachment(Schema):
-    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    title = fields.String(required=True, validate=NAME)
     url = fields.Url(schemes={"https", "http"}, metadata={"description": "where it is published"})
 
 
@@ -63,9 +59,9 @@ class RoundNotice(Schema):
 
 
 class RoundCreate(Schema):
-    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    title = fields.String(required=True, validate=NAME)
     policy_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    issuing_org_code = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    issuing_org_code = fields.String(required=True, validate=ORG_CODE)
     deadline = fields.AwareDateTime(required=True, format="iso")
     notice = fields.Nested(RoundNotice)
     level_deadlines = fields.Dict(
@@ -93,7 +89,7 @@ class RoundSchema(Schema):
 
 
 class BatchCreate(Schema):
-    org_code = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    org_code = fields.String(required=True, validate=ORG_CODE)
     opinion = fields.String(
         required=True, validate=validate.Length(min=1, max=2000), metadata={"description": "县区教育行政部门审核意见"}
     )
@@ -107,14 +103,11 @@ class BatchNomination(Schema):
     status = fields.String(metadata={"description": "status when sent"})
 
 
-class BatchSchema(Schema):
+class BatchSchema(OrgRef):
     """报送批次: a county's approved 推荐表, its 汇总表 (…/summary) and its opinion, sent in one act."""
 
     id = fields.UUID()
     round_id = fields.UUID()
-    org_code = fields.String()
-    org_path = fields.String()
-    org_name = fields.String()
     to_role = fields.String()
     to_org_path = fields.String()
     nominations = fields.List(fields.Nested(BatchNomination))
@@ -136,10 +129,7 @@ class BatchSentSchema(BatchSchema):
     )
 
 
-class BatchUnit(Schema):
-    org_code = fields.String()
-    org_name = fields.String()
-    org_path = fields.String()
+class BatchUnit(OrgRef):
     level = fields.String()
     deadline = fields.DateTime()
     batch_id = fields.UUID(allow_none=True)
@@ -161,7 +151,7 @@ RoundPage = page_schema(RoundSchema, "RoundPage")
 class RevealArgs(Schema):
     """A 汇总表 download: masked, or revealed with the reason kept in the audit trail."""
 
-    format = fields.String(load_default="csv", validate=validate.OneOf(["csv", "xlsx"]))
+    format = table_format()
     reveal = fields.Boolean(load_default=False, metadata={"description": "full personal data (audited)"})
     reason = fields.String(
         load_default=None,
@@ -176,19 +166,16 @@ class RevealArgs(Schema):
 
 
 class SummaryArgs(RevealArgs):
-    org_code = fields.String(load_default=None, validate=validate.Length(min=1, max=32))
+    org_code = fields.String(load_default=None, validate=ORG_CODE)
 
 
 class BatchSummaryArgs(RevealArgs):
     """One county's batch's 汇总表 (报送)."""
 
 
-class ProgressUnitSchema(Schema):
+class ProgressUnitSchema(OrgRef):
     """One unit the round reaches (a school, or a university), with its live nomination if it has one."""
 
-    org_code = fields.String()
-    org_name = fields.String()
-    org_path = fields.String()
     level = fields.String()
     county_code = fields.String(allow_none=True, metadata={"description": "the body above the unit"})
     county_name = fields.String(allow_none=True)
@@ -204,9 +191,7 @@ PROGRESS_STATUSES = ["none", "draft", "submitted", "under_review", "returned", "
 
 
 class RoundProgressArgs(PageArgs):
-    county_code = fields.String(
-        load_default=None, validate=validate.Length(min=1, max=32), metadata={"description": "the body above"}
-    )
+    county_code = fields.String(load_default=None, validate=ORG_CODE, metadata={"description": "the body above"})
     status = fields.String(
         load_default=None,
         validate=validate.OneOf(PROGRESS_STATUSES),
@@ -235,7 +220,7 @@ class RoundProgressSchema(Schema):
 
 
 class CoverageArgs(PageArgs):
-    org_code = fields.String(load_default=None, validate=validate.Length(min=1, max=32))
+    org_code = fields.String(load_default=None, validate=ORG_CODE)
 
 
 class CoverageRow(Schema):
@@ -258,7 +243,7 @@ class CoverageSchema(Schema):
 
 class NominationCreate(Schema):
     round_id = fields.UUID(required=True)
-    school_org_code = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    school_org_code = fields.String(required=True, validate=ORG_CODE)
     candidate_user_id = fields.UUID(load_default=None)
     form = fields.Dict(load_default=None, validate=validate.Length(max=100))
     start_from = fields.UUID(
@@ -270,7 +255,7 @@ class NominationCreate(Schema):
 
 
 class PreviousArgs(Schema):
-    org_code = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    org_code = fields.String(required=True, validate=ORG_CODE)
     round_id = fields.UUID(required=True, metadata={"description": "the round the new nomination is for"})
 
 
@@ -331,7 +316,7 @@ class NominationListArgs(PageArgs):
             ["draft", "submitted", "under_review", "returned", "resubmitted", "approved", "rejected", "withdrawn"]
         ),
     )
-    org_code = fields.String(load_default=None, validate=validate.Length(min=1, max=32))
+    org_code = fields.String(load_default=None, validate=ORG_CODE)
 
 
 NominationPage = page_schema(NominationSchema, "NominationPage")
@@ -369,7 +354,7 @@ HistoryList = list_schema(HistoryEntrySchema, "HistoryList")
 
 
 class CandidateArgs(Schema):
-    org_code = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    org_code = fields.String(required=True, validate=ORG_CODE)
     round_id = fields.UUID(load_default=None, metadata={"description": "the round whose policy says whom to list"})
 
 
@@ -393,18 +378,13 @@ class CertificateClaimSchema(Schema):
     level = fields.String(
         required=True, validate=validate.OneOf(["national", "provincial", "city", "county", "school"])
     )
-    issuer = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    issuer = fields.String(required=True, validate=NAME)
     issued_on = fields.Date(required=True)
 
 
-class EvidenceItemSchema(Schema):
+class EvidenceItemSchema(UploadedFile):
     kind = fields.String()
-    filename = fields.String()
-    content_type = fields.String()
-    sha256 = fields.String()
-    size = fields.Integer()
     uploaded_by = fields.String()
-    uploaded_at = fields.DateTime()
 
 
 class EvidenceListSchema(Schema):

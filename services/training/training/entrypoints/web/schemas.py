@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from shared.api_schemas import NAME, ORG_CODE, Decided
 from shared.pagination import PageArgs, list_schema, page_schema
 from training.domain.model import MAX_TRAINING_HOURS, ImportMode, TrainingKind, TrainingLevel
 
 
 class TrainingSchema(Schema):
     id = fields.UUID(dump_only=True)
-    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    title = fields.String(required=True, validate=NAME)
     level = fields.Enum(TrainingLevel, by_value=True, required=True)
     kind = fields.Enum(TrainingKind, by_value=True, required=True)
-    organiser_org_code = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    organiser_org_code = fields.String(required=True, validate=ORG_CODE)
     organiser_org_path = fields.String(dump_only=True)
     organiser_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
     starts_on = fields.Date(required=True)
@@ -78,7 +79,7 @@ class CertificateSchema(Schema):
     person_name = fields.String(dump_only=True)
     kind = fields.Enum(TrainingKind, by_value=True, required=True)
     level = fields.Enum(TrainingLevel, by_value=True, required=True)
-    issuer = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    issuer = fields.String(required=True, validate=NAME)
     issued_on = fields.Date(required=True)
     expires_on = fields.Date(load_default=None, allow_none=True)
     training_id = fields.UUID(load_default=None, allow_none=True)
@@ -100,14 +101,20 @@ class RevokeSchema(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
 
 
-class VerificationSchema(Schema):
+class CertificateFactsSchema(Schema):
+    """What a certificate says (its number, kind, level, issuer and day of issue), as the answers about one show it;
+    a base of those answers."""
+
     number = fields.String()
-    status = fields.String(metadata={"description": "valid, revoked or expired"})
-    holder = fields.String(metadata={"description": "the holder's name, masked (王*明)"})
     kind = fields.String()
     level = fields.String()
     issuer = fields.String()
     issued_on = fields.Date()
+
+
+class VerificationSchema(CertificateFactsSchema):
+    status = fields.String(metadata={"description": "valid, revoked or expired"})
+    holder = fields.String(metadata={"description": "the holder's name, masked (王*明)"})
     expires_on = fields.Date(allow_none=True)
     revoked_on = fields.Date(allow_none=True)
 
@@ -149,13 +156,8 @@ class YearSchema(Schema):
     centralized = fields.Integer()
 
 
-class SummaryCertificateSchema(Schema):
+class SummaryCertificateSchema(CertificateFactsSchema):
     id = fields.UUID()
-    number = fields.String()
-    kind = fields.String()
-    level = fields.String()
-    issuer = fields.String()
-    issued_on = fields.Date()
     expires_on = fields.Date(allow_none=True)
     standing = fields.String()
 
@@ -170,7 +172,7 @@ class SummarySchema(Schema):
 
 class ComplianceArgs(Schema):
     year = fields.Integer(required=True, validate=validate.Range(min=1990, max=2100))
-    org = fields.String(validate=validate.Length(min=1, max=32), metadata={"description": "org code"})
+    org = fields.String(validate=ORG_CODE, metadata={"description": "org code"})
     status = fields.String(validate=validate.OneOf(["met", "unmet"]))
 
 
@@ -194,7 +196,7 @@ class ComplianceSchema(Schema):
     items = fields.List(fields.Nested(ComplianceItemSchema))
 
 
-class ClaimSchema(Schema):
+class ClaimSchema(CertificateFactsSchema, Decided):
     """合格证 claimed on a 推荐表, for the training administrator to confirm or reject."""
 
     id = fields.UUID()
@@ -202,15 +204,8 @@ class ClaimSchema(Schema):
     person_user_id = fields.UUID()
     person_name = fields.String()
     school_org_path = fields.String()
-    number = fields.String()
-    kind = fields.String()
-    level = fields.String()
-    issuer = fields.String()
-    issued_on = fields.Date()
     status = fields.String(metadata={"description": "pending, confirmed, rejected, superseded"})
     claimed_at = fields.DateTime()
-    decided_by = fields.String(allow_none=True)
-    decided_at = fields.DateTime(allow_none=True)
     note = fields.String(allow_none=True)
     certificate_id = fields.UUID(allow_none=True)
 
