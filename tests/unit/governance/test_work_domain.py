@@ -58,6 +58,13 @@ def test_月调度_the_deadline_is_the_due_day_of_the_month_or_its_last_day() ->
     assert refused.value.field == "month"
 
 
+def test_a_month_of_year_0000_is_refused_as_no_month() -> None:
+    """The pattern YYYY-MM lets 0000 through; no calendar has that year (the fuzzer's GET overview?month=0000-01)."""
+    with pytest.raises(DomainError) as refused:
+        deadline_of("0000-01", 25)
+    assert refused.value.field == "month"
+
+
 def test_a_reminder_is_due_from_some_days_before_the_deadline_and_after_it() -> None:
     assert reminder_due("2026-03", dt.date(2026, 3, 21), 25, 3) is None
     assert reminder_due("2026-03", dt.date(2026, 3, 22), 25, 3) is ReminderKind.BEFORE

@@ -26,7 +26,8 @@ _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 def parse_month(text: str) -> tuple[int, int]:
     """ "2026-12" → (2026, 12); a report and its deadline are counted per calendar month."""
     found = _MONTH.match(text)
-    if not found:
+    # year 0000 fits the pattern but is no calendar's year: its deadline would be a date Python cannot make
+    if not found or int(found.group(1)) < dt.MINYEAR:
         raise DomainError("A month is written YYYY-MM.", "month")
     return int(found.group(1)), int(found.group(2))
 
