@@ -16,6 +16,7 @@ from approvals.adapters.policy_snapshot import parse_policy
 from approvals.domain.model import SUCCEEDED, Appointment, DomainError, ResolvedStage, ReviewCase
 from approvals.domain.policy import Policy
 from approvals.domain.terms import consecutive_terms_before
+from approvals.service_layer.handling import audit
 from approvals.service_layer.unit_of_work import ApprovalsUnitOfWork
 from shared.errors import Conflict, NotFound, field_error
 
@@ -96,12 +97,12 @@ def hand_over(
     free before the successor takes it."""
     current.hand_over(successor, by, at, reason)
     uow.flush()
-    uow.audit(
+    audit(
+        uow,
         "appointment.renewed" if current.status == "renewed" else "appointment.ended",
-        actor=by,
-        target=f"appointment:{current.id}",
-        org_path=current.org_path,
-        details={
+        by,
+        current,
+        {
             "reason": current.end_reason or "renewed",
             "ended_on": current.ended_on.isoformat() if current.ended_on else None,
             "successor_appointment_id": str(successor.id),
@@ -110,12 +111,12 @@ def hand_over(
 
 
 def audit_made(uow: ApprovalsUnitOfWork, appointment: Appointment, by: str, details: dict[str, Any]) -> None:
-    uow.audit(
+    audit(
+        uow,
         "appointment.made",
-        actor=by,
-        target=f"appointment:{appointment.id}",
-        org_path=appointment.org_path,
-        details={
+        by,
+        appointment,
+        {
             **details,
             "document_number": appointment.document_number,
             "term_number": appointment.term_number,
