@@ -20,6 +20,7 @@ from typing import Any
 from approvals.domain import events
 from approvals.domain.model import DomainError, StateConflict
 from approvals.domain.policy import SUBJECT_CIO, SUBJECT_SCHOOL, Cadence, EvaluationPolicy, Indicator
+from shared.aggregate import EventSource
 
 # evaluation status
 SELF_ASSESSMENT, SUBMITTED, FINALISED = "self_assessment", "submitted", "finalised"
@@ -240,7 +241,7 @@ def _text(value: Any) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
-class Evaluation:
+class Evaluation(EventSource):
     """测评 / 考核: one evaluation of one kind for one period of an appointment (or, for a school assessment, of a
     school), from self-score to grade."""
 
@@ -413,15 +414,8 @@ class Evaluation:
         self.finalised_by = by
         self.finalised_at = at
         self.updated_at = at
-        self.events.append(
-            events.EvaluationRecorded.from_aggregate(
-                self,
-                evaluation_id=self.id,
-                year=self.period,
-                score=total,
-                max_score=sheet.max_total,
-                evaluee=self.subject,
-            )
+        self.tell(
+            events.EvaluationRecorded, year=self.period, score=total, max_score=sheet.max_total, evaluee=self.subject
         )
         if self.grade != sheet.scale.unqualified_grade or policy.on_unqualified != "rectification":
             return None
@@ -441,7 +435,7 @@ class Evaluation:
         )
 
 
-class Rectification:
+class Rectification(EventSource):
     """限期整改: ordered by an unqualified evaluation, due on a date; the bureau records the outcome.
 
     Under a policy that revokes on failure (Jiaozuo: 整改不合格的取消首席信息官任命) a failed outcome
@@ -522,14 +516,11 @@ class Rectification:
         self.report_text = body
         self.reported_by = by
         self.reported_at = at
-        self.events.append(
-            events.RectificationReported.from_aggregate(
-                self,
-                rectification_id=self.id,
-                attachments=len(attachments),
-                bureau_role=bureau_role,
-                bureau_org_path=bureau_org_path,
-            )
+        self.tell(
+            events.RectificationReported,
+            attachments=len(attachments),
+            bureau_role=bureau_role,
+            bureau_org_path=bureau_org_path,
         )
 
     def revocation_reason(self) -> str:
@@ -543,11 +534,7 @@ class Rectification:
         if self.status != ORDERED or self.overdue_at is not None or self.due_on >= today:
             return False
         self.overdue_at = at
-        self.events.append(
-            events.RectificationOverdue.from_aggregate(
-                self, rectification_id=self.id, bureau_role=bureau_role, bureau_org_path=bureau_org_path
-            )
-        )
+        self.tell(events.RectificationOverdue, bureau_role=bureau_role, bureau_org_path=bureau_org_path)
         return True
 
 

@@ -12,7 +12,7 @@ from approvals.adapters.policy_snapshot import PolicySnapshotError, parse_policy
 from approvals.domain.filings import PERSON, ChangeFiling
 from approvals.domain.model import CHANGED, Appointment, DomainError, now
 from approvals.service_layer import succession
-from approvals.service_layer.handling import audit, collisions, commit, in_scope, problem_of, refusals
+from approvals.service_layer.handling import audit, collisions, commit, in_batches, in_scope, problem_of, refusals
 from approvals.service_layer.reviews import NotYetKnown
 from approvals.service_layer.unit_of_work import ApprovalsUnitOfWork
 from shared import directory
@@ -194,23 +194,14 @@ def _successor_of(
         raise DomainError(str(exc), "policy") from exc
     assert filing.new_person_user_id and filing.new_person_name and filing.document_number
     starts_on = max(filing.effective_on or at.date(), current.starts_on + dt.timedelta(days=1))
-    successor = Appointment(
-        person_user_id=filing.new_person_user_id,
-        person_name=filing.new_person_name,
-        org_code=current.org_code,
-        org_path=current.org_path,
+    successor = current.next_on_post(
+        filing.new_person_user_id,
+        filing.new_person_name,
         term_number=succession.next_term_number(uow, policy, filing.new_person_user_id, current.org_code, starts_on),
         starts_on=starts_on,
         term=policy.term,
         training_requirement=policy.training_requirement,
         document_number=filing.document_number,
-        round_id=current.round_id,
-        nomination_id=None,
-        case_id=None,
-        policy=current.policy,
-        policy_id=current.policy_id,
-        appointing_role=current.appointing_role,
-        appointing_org_path=current.appointing_org_path,
         at=at,
     )
     succession.hand_over(uow, current, successor, by, at, CHANGED)
@@ -315,21 +306,18 @@ def end_due_terms(
     uow_factory: Callable[[], ApprovalsUnitOfWork], today: dt.date | None = None, batch: int = 200
 ) -> int:
     """Worker timer: a term past its last day ends by itself (approvals.appointment.ended, once)."""
-    total = 0
-    while True:
-        with uow_factory() as uow:
-            at = now()
-            found = uow.appointments.due_to_end(today or at.date(), batch)
-            for appointment in found:
-                if appointment.end_if_due(today or at.date(), at):
-                    audit(
-                        uow,
-                        "appointment.ended",
-                        None,
-                        appointment,
-                        {"ended_on": appointment.ended_on.isoformat() if appointment.ended_on else None},
-                    )
-            uow.commit()
-        total += len(found)
-        if len(found) < batch:
-            return total
+
+    def end(uow: ApprovalsUnitOfWork, at: dt.datetime) -> list[Appointment]:
+        found = uow.appointments.due_to_end(today or at.date(), batch)
+        for appointment in found:
+            if appointment.end_if_due(today or at.date(), at):
+                audit(
+                    uow,
+                    "appointment.ended",
+                    None,
+                    appointment,
+                    {"ended_on": appointment.ended_on.isoformat() if appointment.ended_on else None},
+                )
+        return found
+
+    return in_batches(uow_factory, batch, end)

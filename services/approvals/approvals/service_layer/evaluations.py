@@ -33,7 +33,7 @@ from approvals.domain.evaluation import (
 from approvals.domain.model import ACTIVE, Appointment, DomainError, now
 from approvals.domain.policy import SUBJECT_SCHOOL, Policy
 from approvals.service_layer.appointments import revoke_in
-from approvals.service_layer.handling import audit, commit, in_scope, page_window, problem_of, refusals
+from approvals.service_layer.handling import audit, commit, in_batches, in_scope, page_window, problem_of, refusals
 from approvals.service_layer.queries import appointments_within
 from approvals.service_layer.unit_of_work import ApprovalsUnitOfWork
 from shared.errors import Conflict, Forbidden, NotFound, ProblemError, Unprocessable, field_error
@@ -538,23 +538,16 @@ def flag_overdue_rectifications(
 ) -> int:
     """Worker timer: a rectification past its due date with no outcome is flagged once (audit row;
     the open/overdue gauges show it)."""
-    total = 0
-    while True:
-        with uow_factory() as uow:
-            at = now()
-            found = uow.rectifications.overdue_candidates(today or at.date(), batch)
-            for rectification in found:
-                appointment = (
-                    uow.appointments.get(rectification.appointment_id) if rectification.appointment_id else None
-                )
-                if rectification.mark_overdue(today or at.date(), at, *_bureau_of(uow, rectification, appointment)):
-                    audit(
-                        uow, "rectification.overdue", None, rectification, {"due_on": rectification.due_on.isoformat()}
-                    )
-            uow.commit()
-        total += len(found)
-        if len(found) < batch:
-            return total
+
+    def flag(uow: ApprovalsUnitOfWork, at: dt.datetime) -> list[Rectification]:
+        found = uow.rectifications.overdue_candidates(today or at.date(), batch)
+        for rectification in found:
+            appointment = uow.appointments.get(rectification.appointment_id) if rectification.appointment_id else None
+            if rectification.mark_overdue(today or at.date(), at, *_bureau_of(uow, rectification, appointment)):
+                audit(uow, "rectification.overdue", None, rectification, {"due_on": rectification.due_on.isoformat()})
+        return found
+
+    return in_batches(uow_factory, batch, flag)
 
 
 # -- campaigns ------------------------------------------------------------------------------------

@@ -6,7 +6,8 @@ One place for each, so that every handler words a refusal, a 404 and an audit ro
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import datetime as dt
+from collections.abc import Callable, Iterator, Sized
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
@@ -15,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from approvals.domain.evaluation import Evaluation, Rectification
-from approvals.domain.model import Appointment, DomainError, OrgNode, ReviewCase, ReviewTask
+from approvals.domain.model import Appointment, DomainError, OrgNode, ReviewCase, ReviewTask, now
 from approvals.domain.publication import Publication
 from approvals.service_layer.unit_of_work import ApprovalsUnitOfWork
 from shared.errors import Conflict, NotFound, ProblemError, Unprocessable, field_error
@@ -59,6 +60,23 @@ def collisions() -> Iterator[None]:
 def commit(uow: ApprovalsUnitOfWork) -> None:
     with collisions():
         uow.commit()
+
+
+def in_batches(
+    uow_factory: Callable[[], ApprovalsUnitOfWork],
+    batch: int,
+    work: Callable[[ApprovalsUnitOfWork, dt.datetime], Sized],
+) -> int:
+    """A worker timer's sweep: `work` takes up to `batch` records in a unit of work of its own (committed, so a
+    long sweep holds no lock for long), until it finds fewer; returns how many it found in all."""
+    total = 0
+    while True:
+        with uow_factory() as uow:
+            found = work(uow, now())
+            uow.commit()
+        total += len(found)
+        if len(found) < batch:
+            return total
 
 
 def query_filters(args: dict[str, Any], *names: str) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from approvals.domain.model import (
     DomainError,
     Nominee,
     ReviewCase,
+    ReviewTask,
     Seal,
     StateConflict,
     now,
@@ -33,7 +34,7 @@ from approvals.domain.model import (
 from approvals.domain.policy import PublicationPolicy
 from approvals.domain.publication import required_publication_hold
 from approvals.service_layer import succession
-from approvals.service_layer.handling import Target, audit, collisions, refusals
+from approvals.service_layer.handling import Target, audit, collisions, in_batches, refusals
 from approvals.service_layer.unit_of_work import ApprovalsUnitOfWork
 from shared.contracts import consumes
 from shared.contracts.governance import PlanResubmitted, PlanSubmitted
@@ -469,17 +470,14 @@ def mark_overdue_tasks(uow_factory: Callable[[], ApprovalsUnitOfWork], batch: in
     """Flag open tasks past their due date (approvals.task.overdue, once per task), naming the escalation
     target the round's policy gives the task's stage (approval.stages[].escalate_to), bound when the case
     opened; a stage without one (the top of its chain) escalates to nobody."""
-    total = 0
-    while True:
-        with uow_factory() as uow:
-            at = now()
-            tasks = uow.tasks.overdue_candidates(at, batch)
-            for task in tasks:
-                case = uow.cases.get(task.case_id)
-                stage = case.stages[task.stage_index] if case and task.stage_index < len(case.stages) else {}
-                if task.mark_overdue(at, stage.get("escalate_to_org_path"), stage.get("escalate_to_role")):
-                    audit(uow, "task.overdue", None, task, {"task_id": str(task.id)})
-            uow.commit()
-        total += len(tasks)
-        if len(tasks) < batch:
-            return total
+
+    def flag(uow: ApprovalsUnitOfWork, at: dt.datetime) -> list[ReviewTask]:
+        tasks = uow.tasks.overdue_candidates(at, batch)
+        for task in tasks:
+            case = uow.cases.get(task.case_id)
+            stage = case.stages[task.stage_index] if case and task.stage_index < len(case.stages) else {}
+            if task.mark_overdue(at, stage.get("escalate_to_org_path"), stage.get("escalate_to_role")):
+                audit(uow, "task.overdue", None, task, {"task_id": str(task.id)})
+        return tasks
+
+    return in_batches(uow_factory, batch, flag)
