@@ -14,7 +14,7 @@ import datetime as dt
 import math
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from approvals.domain import events
@@ -125,19 +125,9 @@ class ScoreSheet:
             "name": self.name,
             "source": self.source,
             "max_total": self.max_total,
-            "indicators": [
-                {
-                    "code": i.code,
-                    "name": i.name,
-                    "max_score": i.max_score,
-                    "parent": i.parent,
-                    "veto": i.veto,
-                    "notes": i.notes,
-                }
-                for i in self.indicators
-            ],
+            "indicators": [asdict(i) for i in self.indicators],
             "scale": {
-                "bands": [{"grade": b.grade, "min_percent": b.min_percent} for b in self.scale.bands],
+                "bands": [asdict(b) for b in self.scale.bands],
                 "veto_grade": self.scale.veto_grade,
                 "unqualified_grade": self.scale.unqualified_grade,
             },

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import shared.domain
@@ -70,18 +70,8 @@ class ResolvedStage:
     awaits_batch_from: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "index": self.index,
-            "key": self.key,
-            "name": self.name,
-            "role": self.role,
-            "org_code": self.org_code,
-            "org_path": self.org_path,
-            "due_days": self.due_days,
-            "escalate_to_role": self.escalate_to_role,
-            "escalate_to_org_path": self.escalate_to_org_path,
-            "awaits_batch_from": self.awaits_batch_from,
-        }
+        """The stage as the case keeps it (its `stages` column): every field, by name."""
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -415,6 +405,45 @@ class Appointment(EventSource):
             nomination_id=str(nomination_id) if nomination_id else "",
             training_requirement=dict(training_requirement),
             evaluation_cadences=_cadences(policy),
+        )
+
+    @classmethod
+    def of_case(
+        cls,
+        case: ReviewCase,
+        stage: ResolvedStage,
+        policy: Policy,
+        snapshot: dict[str, Any],
+        *,
+        term_number: int,
+        starts_on: dt.date,
+        document_number: str,
+        previous_appointment_id: uuid.UUID | None,
+        term_years: int | None,
+        at: dt.datetime,
+    ) -> Appointment:
+        """The appointment a case's final approval makes: its candidate at its school, under the round's policy
+        (`policy`, parsed from its `snapshot`), by the body of the final `stage`."""
+        return cls(
+            person_user_id=case.candidate_user_id,
+            person_name=case.candidate_name,
+            org_code=case.school_org_code,
+            org_path=case.school_org_path,
+            term_number=term_number,
+            starts_on=starts_on,
+            term=policy.term,
+            training_requirement=policy.training_requirement,
+            document_number=document_number,
+            round_id=case.round_id,
+            nomination_id=case.nomination_id,
+            case_id=case.id,
+            policy=snapshot,
+            policy_id=policy.id,
+            appointing_role=stage.role,
+            appointing_org_path=stage.org_path,
+            previous_appointment_id=previous_appointment_id,
+            term_years=term_years,
+            at=at,
         )
 
     def _require_active(self) -> None:

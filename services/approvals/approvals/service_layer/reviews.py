@@ -31,7 +31,7 @@ from approvals.domain.model import (
     now,
     resolve_stages,
 )
-from approvals.domain.policy import PublicationPolicy
+from approvals.domain.policy import Policy, PublicationPolicy
 from approvals.domain.publication import required_publication_hold
 from approvals.service_layer import succession
 from approvals.service_layer.handling import Target, audit, collisions, in_batches, refusals
@@ -82,9 +82,8 @@ def on_nomination_submitted(event: NominationSubmitted, uow: ApprovalsUnitOfWork
     round_row = uow.projections.round(uuid.UUID(event.round_id))
     if round_row is None:
         raise NotYetKnown(f"round {event.round_id} has not been opened here yet")
-    policy = parse_policy(round_row.policy)
-    stages = resolve_stages(policy, event.school_org_path, uow.projections.orgs_on_path(event.school_org_path))
-    case = ReviewCase(
+    case = _open_case(
+        uow,
         Nominee(
             nomination_id=nomination_id,
             round_id=uuid.UUID(event.round_id),
@@ -95,12 +94,18 @@ def on_nomination_submitted(event: NominationSubmitted, uow: ApprovalsUnitOfWork
             candidate_name=event.candidate_name or "",
             revision=int(event.revision or 1),
         ),
-        policy,
-        stages,
-        now(),
+        parse_policy(round_row.policy),
     )
-    uow.cases.add(case)
     audit(uow, "case.opened", event.submitted_by, case, {"nomination_id": str(nomination_id), "stages": case.stages})
+
+
+def _open_case(uow: ApprovalsUnitOfWork, nominee: Nominee, policy: Policy, kind: str = CIO_NOMINATION) -> ReviewCase:
+    """The case of a nomination (or a plan) on the policy's chain, its stages bound to the orgs at and above the
+    school (an org not known here yet: `UnknownOrg`, retried), with its first task assigned."""
+    path = nominee.school_org_path
+    case = ReviewCase(nominee, policy, resolve_stages(policy, path, uow.projections.orgs_on_path(path)), now(), kind)
+    uow.cases.add(case)
+    return case
 
 
 @consumes(NominationResubmitted)
@@ -162,8 +167,8 @@ def on_plan_submitted(event: PlanSubmitted, uow: ApprovalsUnitOfWork) -> None:
     if uow.cases.by_nomination(plan_id) is not None:
         return
     policy = case_policy(PROJECT_PLAN)
-    stages = resolve_stages(policy, event.unit_org_path, uow.projections.orgs_on_path(event.unit_org_path))
-    case = ReviewCase(
+    case = _open_case(
+        uow,
         Nominee(
             nomination_id=plan_id,
             round_id=_plan_policy_round_id(policy.id, policy.version),
@@ -175,11 +180,8 @@ def on_plan_submitted(event: PlanSubmitted, uow: ApprovalsUnitOfWork) -> None:
             revision=int(event.revision or 1),
         ),
         policy,
-        stages,
-        now(),
-        kind=PROJECT_PLAN,
+        PROJECT_PLAN,
     )
-    uow.cases.add(case)
     audit(
         uow,
         "case.opened",

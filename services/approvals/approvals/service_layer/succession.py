@@ -62,23 +62,14 @@ def appoint(
         running_to = current.ends_on if current is not None and same_person else None
         starts_on = running_to + dt.timedelta(days=1) if running_to and running_to >= at.date() else at.date()
     term_number = next_term_number(uow, policy, case.candidate_user_id, case.school_org_code, starts_on)
-    appointment = Appointment(
-        person_user_id=case.candidate_user_id,
-        person_name=case.candidate_name,
-        org_code=case.school_org_code,
-        org_path=case.school_org_path,
+    appointment = Appointment.of_case(
+        case,
+        stage,
+        policy,
+        dict(round_row.policy),
         term_number=term_number,
         starts_on=starts_on,
-        term=policy.term,
-        training_requirement=policy.training_requirement,
         document_number=document_number,
-        round_id=case.round_id,
-        nomination_id=case.nomination_id,
-        case_id=case.id,
-        policy=dict(round_row.policy),
-        policy_id=policy.id,
-        appointing_role=stage.role,
-        appointing_org_path=stage.org_path,
         previous_appointment_id=current.id if current is not None and same_person else None,
         term_years=term_years,
         at=at,
