@@ -14,12 +14,13 @@ import datetime as dt
 import math
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from approvals.domain import events
 from approvals.domain.model import DomainError, StateConflict
 from approvals.domain.policy import SUBJECT_CIO, SUBJECT_SCHOOL, Cadence, EvaluationPolicy, Indicator
+from shared.aggregate import EventSource
 
 # evaluation status
 SELF_ASSESSMENT, SUBMITTED, FINALISED = "self_assessment", "submitted", "finalised"
@@ -124,19 +125,9 @@ class ScoreSheet:
             "name": self.name,
             "source": self.source,
             "max_total": self.max_total,
-            "indicators": [
-                {
-                    "code": i.code,
-                    "name": i.name,
-                    "max_score": i.max_score,
-                    "parent": i.parent,
-                    "veto": i.veto,
-                    "notes": i.notes,
-                }
-                for i in self.indicators
-            ],
+            "indicators": [asdict(i) for i in self.indicators],
             "scale": {
-                "bands": [{"grade": b.grade, "min_percent": b.min_percent} for b in self.scale.bands],
+                "bands": [asdict(b) for b in self.scale.bands],
                 "veto_grade": self.scale.veto_grade,
                 "unqualified_grade": self.scale.unqualified_grade,
             },
@@ -240,7 +231,7 @@ def _text(value: Any) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
-class Evaluation:
+class Evaluation(EventSource):
     """测评 / 考核: one evaluation of one kind for one period of an appointment (or, for a school assessment, of a
     school), from self-score to grade."""
 
@@ -413,15 +404,8 @@ class Evaluation:
         self.finalised_by = by
         self.finalised_at = at
         self.updated_at = at
-        self.events.append(
-            events.EvaluationRecorded.from_aggregate(
-                self,
-                evaluation_id=self.id,
-                year=self.period,
-                score=total,
-                max_score=sheet.max_total,
-                evaluee=self.subject,
-            )
+        self.tell(
+            events.EvaluationRecorded, year=self.period, score=total, max_score=sheet.max_total, evaluee=self.subject
         )
         if self.grade != sheet.scale.unqualified_grade or policy.on_unqualified != "rectification":
             return None
@@ -441,7 +425,7 @@ class Evaluation:
         )
 
 
-class Rectification:
+class Rectification(EventSource):
     """限期整改: ordered by an unqualified evaluation, due on a date; the bureau records the outcome.
 
     Under a policy that revokes on failure (Jiaozuo: 整改不合格的取消首席信息官任命) a failed outcome
@@ -522,14 +506,11 @@ class Rectification:
         self.report_text = body
         self.reported_by = by
         self.reported_at = at
-        self.events.append(
-            events.RectificationReported.from_aggregate(
-                self,
-                rectification_id=self.id,
-                attachments=len(attachments),
-                bureau_role=bureau_role,
-                bureau_org_path=bureau_org_path,
-            )
+        self.tell(
+            events.RectificationReported,
+            attachments=len(attachments),
+            bureau_role=bureau_role,
+            bureau_org_path=bureau_org_path,
         )
 
     def revocation_reason(self) -> str:
@@ -543,11 +524,7 @@ class Rectification:
         if self.status != ORDERED or self.overdue_at is not None or self.due_on >= today:
             return False
         self.overdue_at = at
-        self.events.append(
-            events.RectificationOverdue.from_aggregate(
-                self, rectification_id=self.id, bureau_role=bureau_role, bureau_org_path=bureau_org_path
-            )
-        )
+        self.tell(events.RectificationOverdue, bureau_role=bureau_role, bureau_org_path=bureau_org_path)
         return True
 
 

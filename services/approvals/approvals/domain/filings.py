@@ -130,15 +130,8 @@ class ChangeFiling:
         self.document_number = document_number.strip() if document_number else None
         self.decided_by = by
         self.decided_at = at
-        self.events.append(
-            events.FilingDecided.from_aggregate(
-                self,
-                appointment_id=appointment.id,
-                org_code=appointment.org_code,
-                org_path=appointment.org_path,
-                decision=decision,
-            )
-        )
+        # the filing holds its appointment's id and org path, the opinion, who decided and when
+        self.events.append(events.FilingDecided.from_aggregate(self, org_code=appointment.org_code, decision=decision))
 
     @property
     def changes_person(self) -> bool:

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import shared.domain
 from approvals.domain import events
 from approvals.domain.policy import RESUBMIT_RETURNING, WHEN_MISSING_SKIP, Policy, TermPolicy, term_dates
+from shared.aggregate import EventSource
 from shared.clock import now as now
 
 
@@ -69,18 +70,8 @@ class ResolvedStage:
     awaits_batch_from: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "index": self.index,
-            "key": self.key,
-            "name": self.name,
-            "role": self.role,
-            "org_code": self.org_code,
-            "org_path": self.org_path,
-            "due_days": self.due_days,
-            "escalate_to_role": self.escalate_to_role,
-            "escalate_to_org_path": self.escalate_to_org_path,
-            "awaits_batch_from": self.awaits_batch_from,
-        }
+        """The stage as the case keeps it (its `stages` column): every field, by name."""
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -91,7 +82,7 @@ class Seal:
     date: dt.date
 
 
-class ReviewTask:
+class ReviewTask(EventSource):
     """One stage's work item in a reviewer's inbox: a role at an org must decide by `due_at`."""
 
     version: int  # kept by the mapper (optimistic concurrency)
@@ -144,11 +135,7 @@ class ReviewTask:
         if self.status != OPEN or self.overdue_at is not None or self.due_at > at:
             return False
         self.overdue_at = at
-        self.events.append(
-            events.TaskOverdue.from_aggregate(
-                self, task_id=self.id, escalate_to_org_path=escalate_to_org_path, escalate_to_role=escalate_to_role
-            )
-        )
+        self.tell(events.TaskOverdue, escalate_to_org_path=escalate_to_org_path, escalate_to_role=escalate_to_role)
         return True
 
     def assigned_event(self) -> events.TaskAssigned:
@@ -282,21 +269,8 @@ class ReviewCase:
         self.status = outcome
         if outcome in (APPROVED, REJECTED):
             self.closed_at = at
-        self.events.append(
-            events.ReviewDecided.from_aggregate(
-                task,
-                case_id=self.id,
-                task_id=task.id,
-                round_id=self.round_id,
-                school_org_path=self.school_org_path,
-                decision=decision,
-                decided_by=decided_by,
-                on_behalf_of=on_behalf_of,
-                decided_at=at,
-                outcome=outcome,
-                kind=self.kind,
-            )
-        )
+        # the task, just decided, holds the decision, who decided, when, and its case's round and school
+        self.events.append(events.ReviewDecided.from_aggregate(task, task_id=task.id, outcome=outcome, kind=self.kind))
         if outcome == IN_REVIEW:
             self._assign(task.stage_index + 1, at)
         return outcome
@@ -364,7 +338,7 @@ def term_length(term: TermPolicy, chosen: int | None) -> int | None:
     return chosen
 
 
-class Appointment:
+class Appointment(EventSource):
     """聘任: a person appointed CIO of an org for one term, by an official document (发文字号).
 
     A policy without a term length (Jiaozuo) makes an open-ended appointment: `ends_on` is None and it
@@ -425,16 +399,51 @@ class Appointment:
         self.created_at = at
         self.updated_at = at
         self.events: list[Any] = []
-        made = events.AppointmentMade if previous_appointment_id is None else events.AppointmentRenewed
-        self.events.append(
-            made.from_aggregate(
-                self,
-                appointment_id=self.id,
-                round_id=str(round_id) if round_id else "",
-                nomination_id=str(nomination_id) if nomination_id else "",
-                training_requirement=dict(training_requirement),
-                evaluation_cadences=_cadences(policy),
-            )
+        self.tell(
+            events.AppointmentMade if previous_appointment_id is None else events.AppointmentRenewed,
+            round_id=str(round_id) if round_id else "",
+            nomination_id=str(nomination_id) if nomination_id else "",
+            training_requirement=dict(training_requirement),
+            evaluation_cadences=_cadences(policy),
+        )
+
+    @classmethod
+    def of_case(
+        cls,
+        case: ReviewCase,
+        stage: ResolvedStage,
+        policy: Policy,
+        snapshot: dict[str, Any],
+        *,
+        term_number: int,
+        starts_on: dt.date,
+        document_number: str,
+        previous_appointment_id: uuid.UUID | None,
+        term_years: int | None,
+        at: dt.datetime,
+    ) -> Appointment:
+        """The appointment a case's final approval makes: its candidate at its school, under the round's policy
+        (`policy`, parsed from its `snapshot`), by the body of the final `stage`."""
+        return cls(
+            person_user_id=case.candidate_user_id,
+            person_name=case.candidate_name,
+            org_code=case.school_org_code,
+            org_path=case.school_org_path,
+            term_number=term_number,
+            starts_on=starts_on,
+            term=policy.term,
+            training_requirement=policy.training_requirement,
+            document_number=document_number,
+            round_id=case.round_id,
+            nomination_id=case.nomination_id,
+            case_id=case.id,
+            policy=snapshot,
+            policy_id=policy.id,
+            appointing_role=stage.role,
+            appointing_org_path=stage.org_path,
+            previous_appointment_id=previous_appointment_id,
+            term_years=term_years,
+            at=at,
         )
 
     def _require_active(self) -> None:
@@ -470,29 +479,57 @@ class Appointment:
                 f"this would be term {self.term_number + 1}.",
                 "term_number",
             )
-        following = Appointment(
-            person_user_id=self.person_user_id,
-            person_name=self.person_name,
-            org_code=self.org_code,
-            org_path=self.org_path,
+        following = self.next_on_post(
+            self.person_user_id,
+            self.person_name,
             term_number=self.term_number + 1,
             starts_on=self.ends_on + dt.timedelta(days=1),
             term=term,
             training_requirement=training_requirement,
             document_number=document_number,
-            round_id=self.round_id,
-            nomination_id=self.nomination_id,
-            case_id=self.case_id,
-            policy=self.policy,
-            policy_id=self.policy_id,
-            appointing_role=self.appointing_role,
-            appointing_org_path=self.appointing_org_path,
-            previous_appointment_id=self.id,
             at=at,
+            renewal=True,
         )
         self.status = RENEWED
         self.updated_at = at
         return following
+
+    def next_on_post(
+        self,
+        person_user_id: str,
+        person_name: str,
+        *,
+        term_number: int,
+        starts_on: dt.date,
+        term: TermPolicy,
+        training_requirement: dict[str, Any],
+        document_number: str,
+        at: dt.datetime,
+        renewal: bool = False,
+    ) -> Appointment:
+        """The next appointment to this org under this one's policy snapshot and appointing body: a renewal (连任)
+        keeps the nomination it came from and follows this appointment; a new person's (an acknowledged change of
+        person) comes from no nomination."""
+        return Appointment(
+            person_user_id=person_user_id,
+            person_name=person_name,
+            org_code=self.org_code,
+            org_path=self.org_path,
+            term_number=term_number,
+            starts_on=starts_on,
+            term=term,
+            training_requirement=training_requirement,
+            document_number=document_number,
+            round_id=self.round_id,
+            nomination_id=self.nomination_id if renewal else None,
+            case_id=self.case_id if renewal else None,
+            policy=self.policy,
+            policy_id=self.policy_id,
+            appointing_role=self.appointing_role,
+            appointing_org_path=self.appointing_org_path,
+            previous_appointment_id=self.id if renewal else None,
+            at=at,
+        )
 
     def file_change(self, change: str, details: dict[str, Any] | None, by: str, at: dt.datetime) -> None:
         """变更报备: a change during the term is filed with the appointing bureau (the event tells it whom:
@@ -501,17 +538,14 @@ class Appointment:
         if not change.strip():
             raise DomainError("Say what changed.", "change")
         self.updated_at = at
-        self.events.append(
-            events.AppointmentFiled.from_aggregate(
-                self,
-                appointment_id=self.id,
-                change=change.strip(),
-                filed_by=by,
-                filed_at=at,
-                details=details,
-                bureau_org_path=self.appointing_org_path,
-                bureau_role=self.appointing_role,
-            )
+        self.tell(
+            events.AppointmentFiled,
+            change=change.strip(),
+            filed_by=by,
+            filed_at=at,
+            details=details,
+            bureau_org_path=self.appointing_org_path,
+            bureau_role=self.appointing_role,
         )
 
     def revoke(self, reason: str, by: str, at: dt.datetime) -> None:
@@ -524,11 +558,7 @@ class Appointment:
         self.revoked_by = by
         self.ended_on = at.date()
         self.updated_at = at
-        self.events.append(
-            events.AppointmentRevoked.from_aggregate(
-                self, appointment_id=self.id, reason=self.revoked_reason, revoked_by=by, revoked_at=at
-            )
-        )
+        self.tell(events.AppointmentRevoked, reason=self.revoked_reason, revoked_by=by, revoked_at=at)
 
     def end_if_due(self, today: dt.date, at: dt.datetime) -> bool:
         """A term ends by itself after its last day; an open-ended appointment never does."""
@@ -577,16 +607,13 @@ class Appointment:
         self.end_note = note.strip() if note and note.strip() else None
         self.ended_by = by
         self.updated_at = at
-        self.events.append(
-            events.AppointmentEnded.from_aggregate(
-                self,
-                appointment_id=self.id,
-                reason=reason,
-                reason_zh=REASONS_ZH.get(reason),
-                ended_by=by,
-                note=self.end_note,
-                successor_appointment_id=successor_id,
-            )
+        self.tell(
+            events.AppointmentEnded,
+            reason=reason,
+            reason_zh=REASONS_ZH.get(reason),
+            ended_by=by,
+            note=self.end_note,
+            successor_appointment_id=successor_id,
         )
 
 

@@ -12,7 +12,8 @@ from approvals.adapters.policy_snapshot import PolicySnapshotError, parse_policy
 from approvals.domain.filings import PERSON, ChangeFiling
 from approvals.domain.model import CHANGED, Appointment, DomainError, now
 from approvals.service_layer import succession
-from approvals.service_layer.reviews import NotYetKnown, _collisions, _commit, problem_of
+from approvals.service_layer.handling import audit, collisions, commit, in_batches, in_scope, problem_of, refusals
+from approvals.service_layer.reviews import NotYetKnown
 from approvals.service_layer.unit_of_work import ApprovalsUnitOfWork
 from shared import directory
 from shared.contracts import consumes
@@ -25,10 +26,7 @@ ADMIN_ROLES = ("platform_admin",)
 
 
 def _load(uow: ApprovalsUnitOfWork, principal: Principal, appointment_id: uuid.UUID) -> Appointment:
-    appointment = uow.appointments.get(appointment_id, lock=True)
-    if appointment is None or not principal.can(appointment.org_path):
-        raise NotFound("No such appointment.")
-    return appointment
+    return in_scope(uow.appointments.get(appointment_id, lock=True), principal, "appointment")
 
 
 def _require_appointing(principal: Principal, appointment: Appointment) -> None:
@@ -45,7 +43,7 @@ def renew(
 ) -> Appointment:
     """连任: the next term if the policy's consecutive-term limit allows, else 422 with the reason
     (also for an open-ended appointment: there is no term to renew)."""
-    with uow, _collisions():
+    with uow, collisions():
         current = _load(uow, principal, appointment_id)
         _require_appointing(principal, current)
         uow.appointments.lock_org(current.org_code)
@@ -53,39 +51,36 @@ def renew(
             policy = parse_policy(current.policy)  # the snapshot the appointment was made under
         except PolicySnapshotError as exc:
             raise problem_of(DomainError(str(exc), "policy")) from exc
-        try:
+        with refusals(undo=uow.rollback):
             following = current.renew(
                 document_number, policy.term, policy.training_requirement, principal.subject, now()
             )
-        except DomainError as exc:
-            uow.rollback()
-            raise problem_of(exc) from exc
         uow.flush()  # the old term leaves 'active' before the new one takes the org's one active slot
         uow.appointments.add(following)
-        uow.audit(
+        audit(
+            uow,
             "appointment.renewed",
-            actor=principal.subject,
-            target=f"appointment:{current.id}",
-            org_path=current.org_path,
-            details={
+            principal.subject,
+            current,
+            {
                 "next_appointment_id": str(following.id),
                 "term_number": following.term_number,
                 "document_number": following.document_number,
             },
         )
-        uow.audit(
+        audit(
+            uow,
             "appointment.made",
-            actor=principal.subject,
-            target=f"appointment:{following.id}",
-            org_path=following.org_path,
-            details={
+            principal.subject,
+            following,
+            {
                 "previous_appointment_id": str(current.id),
                 "term_number": following.term_number,
                 "starts_on": following.starts_on.isoformat(),
                 "ends_on": following.ends_on.isoformat() if following.ends_on else None,
             },
         )
-        _commit(uow)
+        commit(uow)
         return following
 
 
@@ -117,7 +112,7 @@ def file_change(uow: ApprovalsUnitOfWork, principal: Principal, cmd: FileChange)
         appointment = _load(uow, principal, cmd.appointment_id)
         _files_for_school(principal, appointment)
         at = now()
-        try:
+        with refusals():
             filing = uow.appointments.owed_filing(appointment.id, cmd.kind)
             if filing is None:
                 filing = ChangeFiling(appointment, cmd.kind, at)
@@ -132,17 +127,15 @@ def file_change(uow: ApprovalsUnitOfWork, principal: Principal, cmd: FileChange)
                 by=principal.subject,
                 at=at,
             )
-        except DomainError as exc:
-            raise problem_of(exc) from exc
         uow.flush()
-        uow.audit(
+        audit(
+            uow,
             "appointment.filed",
-            actor=principal.subject,
-            target=f"appointment:{appointment.id}",
-            org_path=appointment.org_path,
-            details={"filing_id": filing.id, "kind": filing.kind, "change": filing.change, "details": cmd.details},
+            principal.subject,
+            appointment,
+            {"filing_id": filing.id, "kind": filing.kind, "change": filing.change, "details": cmd.details},
         )
-        _commit(uow)
+        commit(uow)
         return filing
 
 
@@ -161,14 +154,14 @@ class DecideFiling:
 def decide_filing(uow: ApprovalsUnitOfWork, principal: Principal, cmd: DecideFiling) -> ChangeFiling:
     """An acknowledged change of person ends the appointment (reason `changed`) and appoints the new CIO from
     the filing's effective date, in the same transaction."""
-    with uow, _collisions():
+    with uow, collisions():
         appointment = _load(uow, principal, cmd.appointment_id)
         _require_appointing(principal, appointment)
         filing = uow.appointments.filing(appointment.id, cmd.filing_id, lock=True)
         if filing is None:
             raise NotFound("No such filing.")
         at = now()
-        try:
+        with refusals(undo=uow.rollback):
             filing.decide(
                 appointment,
                 cmd.decision,
@@ -181,17 +174,14 @@ def decide_filing(uow: ApprovalsUnitOfWork, principal: Principal, cmd: DecideFil
                 uow.appointments.lock_org(appointment.org_code)
                 successor = _successor_of(uow, appointment, filing, principal.subject, at)
                 filing.successor_appointment_id = successor.id
-        except DomainError as exc:
-            uow.rollback()
-            raise problem_of(exc) from exc
-        uow.audit(
+        audit(
+            uow,
             f"appointment.filing_{filing.status}",
-            actor=principal.subject,
-            target=f"appointment:{appointment.id}",
-            org_path=appointment.org_path,
-            details={"filing_id": filing.id, "kind": filing.kind, "opinion": filing.opinion},
+            principal.subject,
+            appointment,
+            {"filing_id": filing.id, "kind": filing.kind, "opinion": filing.opinion},
         )
-        _commit(uow)
+        commit(uow)
         return filing
 
 
@@ -204,23 +194,14 @@ def _successor_of(
         raise DomainError(str(exc), "policy") from exc
     assert filing.new_person_user_id and filing.new_person_name and filing.document_number
     starts_on = max(filing.effective_on or at.date(), current.starts_on + dt.timedelta(days=1))
-    successor = Appointment(
-        person_user_id=filing.new_person_user_id,
-        person_name=filing.new_person_name,
-        org_code=current.org_code,
-        org_path=current.org_path,
+    successor = current.next_on_post(
+        filing.new_person_user_id,
+        filing.new_person_name,
         term_number=succession.next_term_number(uow, policy, filing.new_person_user_id, current.org_code, starts_on),
         starts_on=starts_on,
         term=policy.term,
         training_requirement=policy.training_requirement,
         document_number=filing.document_number,
-        round_id=current.round_id,
-        nomination_id=None,
-        case_id=None,
-        policy=current.policy,
-        policy_id=current.policy_id,
-        appointing_role=current.appointing_role,
-        appointing_org_path=current.appointing_org_path,
         at=at,
     )
     succession.hand_over(uow, current, successor, by, at, CHANGED)
@@ -261,12 +242,12 @@ def on_user_updated(event: UserUpdated, uow: ApprovalsUnitOfWork) -> None:
         )
         filing = ChangeFiling.owed(appointment, why, now())
         uow.appointments.add_filing(filing)
-        uow.audit(
+        audit(
+            uow,
             "appointment.filing_due",
-            actor="system:directory",
-            target=f"appointment:{appointment.id}",
-            org_path=appointment.org_path,
-            details={"reason": why, "event_id": event.envelope.id if event.envelope else None},
+            "system:directory",
+            appointment,
+            {"reason": why, "event_id": event.envelope.id if event.envelope else None},
         )
 
 
@@ -275,18 +256,16 @@ def dismiss(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Dismiss) -> App
     with uow:
         appointment = _load(uow, principal, cmd.appointment_id)
         _require_appointing(principal, appointment)
-        try:
+        with refusals():
             appointment.dismiss(cmd.reason, cmd.note, principal.subject, now(), cmd.ended_on)
-        except DomainError as exc:
-            raise problem_of(exc) from exc
-        uow.audit(
+        audit(
+            uow,
             "appointment.ended",
-            actor=principal.subject,
-            target=f"appointment:{appointment.id}",
-            org_path=appointment.org_path,
-            details={"reason": cmd.reason, "note": appointment.end_note, "ended_on": str(appointment.ended_on)},
+            principal.subject,
+            appointment,
+            {"reason": cmd.reason, "note": appointment.end_note, "ended_on": str(appointment.ended_on)},
         )
-        _commit(uow)
+        commit(uow)
         return appointment
 
 
@@ -303,11 +282,9 @@ def revoke(uow: ApprovalsUnitOfWork, principal: Principal, appointment_id: uuid.
     with uow:
         appointment = _load(uow, principal, appointment_id)
         _require_appointing(principal, appointment)
-        try:
+        with refusals():
             revoke_in(uow, appointment, reason, principal.subject, now())
-        except DomainError as exc:
-            raise problem_of(exc) from exc
-        _commit(uow)
+        commit(uow)
         return appointment
 
 
@@ -322,34 +299,25 @@ def revoke_in(
     """The one revocation path (the API's, and a failed rectification's): the appointment, its
     `approvals.appointment.revoked` event and the audit row, inside the caller's transaction."""
     appointment.revoke(reason, by, at)
-    uow.audit(
-        "appointment.revoked",
-        actor=by,
-        target=f"appointment:{appointment.id}",
-        org_path=appointment.org_path,
-        details={"reason": reason, **(details or {})},
-    )
+    audit(uow, "appointment.revoked", by, appointment, {"reason": reason, **(details or {})})
 
 
 def end_due_terms(
     uow_factory: Callable[[], ApprovalsUnitOfWork], today: dt.date | None = None, batch: int = 200
 ) -> int:
     """Worker timer: a term past its last day ends by itself (approvals.appointment.ended, once)."""
-    total = 0
-    while True:
-        with uow_factory() as uow:
-            at = now()
-            found = uow.appointments.due_to_end(today or at.date(), batch)
-            for appointment in found:
-                if appointment.end_if_due(today or at.date(), at):
-                    uow.audit(
-                        "appointment.ended",
-                        actor=None,
-                        target=f"appointment:{appointment.id}",
-                        org_path=appointment.org_path,
-                        details={"ended_on": appointment.ended_on.isoformat() if appointment.ended_on else None},
-                    )
-            uow.commit()
-        total += len(found)
-        if len(found) < batch:
-            return total
+
+    def end(uow: ApprovalsUnitOfWork, at: dt.datetime) -> list[Appointment]:
+        found = uow.appointments.due_to_end(today or at.date(), batch)
+        for appointment in found:
+            if appointment.end_if_due(today or at.date(), at):
+                audit(
+                    uow,
+                    "appointment.ended",
+                    None,
+                    appointment,
+                    {"ended_on": appointment.ended_on.isoformat() if appointment.ended_on else None},
+                )
+        return found
+
+    return in_batches(uow_factory, batch, end)

@@ -33,10 +33,11 @@ from approvals.domain.evaluation import (
 from approvals.domain.model import ACTIVE, Appointment, DomainError, now
 from approvals.domain.policy import SUBJECT_SCHOOL, Policy
 from approvals.service_layer.appointments import revoke_in
-from approvals.service_layer.reviews import _commit, problem_of
+from approvals.service_layer.handling import audit, commit, in_batches, in_scope, page_window, problem_of, refusals
+from approvals.service_layer.queries import appointments_within
 from approvals.service_layer.unit_of_work import ApprovalsUnitOfWork
 from shared.errors import Conflict, Forbidden, NotFound, ProblemError, Unprocessable, field_error
-from shared.pagination import decode_cursor, page
+from shared.pagination import page
 from shared.principal import Principal
 from shared.scope import path_within
 
@@ -189,7 +190,7 @@ def _open_for(
         at,
     )
     uow.evaluations.add(evaluation)
-    _audit(
+    audit(
         uow,
         "evaluation.opened",
         principal.subject,
@@ -197,19 +198,6 @@ def _open_for(
         {"appointment_id": str(appointment.id), "kind": kind, "period": period, **(details or {})},
     )
     return evaluation
-
-
-def _audit(
-    uow: ApprovalsUnitOfWork,
-    action: str,
-    actor: str | None,
-    record: Evaluation | Rectification,
-    details: dict[str, Any],
-) -> None:
-    """Audit a change to an evaluation or a rectification: the record is the target and its org path the scope,
-    so the school's and the bureau's auditors both find it."""
-    kind = "evaluation" if isinstance(record, Evaluation) else "rectification"
-    uow.audit(action, actor=actor, target=f"{kind}:{record.id}", org_path=record.org_path, details=details)
 
 
 # -- commands -------------------------------------------------------------------------------------
@@ -285,7 +273,7 @@ def open_evaluation(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Open) -
             at,
             {"sheet": sheet.source, "max_total": sheet.max_total},
         )
-        _commit(uow)
+        commit(uow)
         return evaluation
 
 
@@ -309,18 +297,16 @@ def self_assess(
         if not _school_side(principal, evaluation.org_path, evaluation.person_user_id):
             raise Forbidden("Only the school (its admin or the CIO evaluated) enters the self-assessment.")
         at = now()
-        try:
+        with refusals(_refusal):
             evaluation.enter_self_assessment(cmd.scores, cmd.summary, cmd.evidence, cmd.submit, principal.subject, at)
-        except DomainError as exc:
-            raise _refusal(exc) from exc
-        _audit(
+        audit(
             uow,
             "evaluation.submitted" if cmd.submit else "evaluation.self_assessed",
             principal.subject,
             evaluation,
             {"scores": cmd.scores, "self_total": evaluation.self_total, "summary": evaluation.summary},
         )
-        _commit(uow)
+        commit(uow)
         return evaluation
 
 
@@ -338,18 +324,16 @@ def verify(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Verify, check_ve
         evaluation = _load(uow, principal, cmd.evaluation_id, lock=True)
         check_version(evaluation.version)
         _require_bureau(principal, _appointment_of(uow, evaluation.appointment_id), evaluation.org_path)
-        try:
+        with refusals(_refusal):
             evaluation.enter_verification(cmd.scores, cmd.vetoes, principal.subject, now())
-        except DomainError as exc:
-            raise _refusal(exc) from exc
-        _audit(
+        audit(
             uow,
             "evaluation.verified",
             principal.subject,
             evaluation,
             {"scores": cmd.scores, "vetoes": cmd.vetoes, "verified_total": evaluation.verified_total},
         )
-        _commit(uow)
+        commit(uow)
         return evaluation
 
 
@@ -370,16 +354,14 @@ def finalise(
         appointment = _appointment_of(uow, evaluation.appointment_id)
         _require_bureau(principal, appointment, evaluation.org_path)
         at = now()
-        try:
+        with refusals(_refusal):
             rectification = evaluation.finalise(
                 _evaluation_policy(uow, evaluation, appointment).evaluation,
                 default_catalog().default_rectification_due_days,
                 principal.subject,
                 at,
             )
-        except DomainError as exc:
-            raise _refusal(exc) from exc
-        _audit(
+        audit(
             uow,
             "evaluation.finalised",
             principal.subject,
@@ -392,19 +374,19 @@ def finalise(
         )
         if rectification is not None:
             uow.rectifications.add(rectification)
-            for target_type, target_id in (("evaluation", evaluation.id), ("rectification", rectification.id)):
-                uow.audit(
+            for record in (evaluation, rectification):
+                audit(
+                    uow,
                     "rectification.ordered",
-                    actor=principal.subject,
-                    target=f"{target_type}:{target_id}",
-                    org_path=evaluation.org_path,
-                    details={
+                    principal.subject,
+                    record,
+                    {
                         "rectification_id": str(rectification.id),
                         "due_on": rectification.due_on.isoformat(),
                         "reason": rectification.reason,
                     },
                 )
-        _commit(uow)
+        commit(uow)
         metrics.EVALUATIONS.labels(evaluation.kind, evaluation.grade or "").inc()
         return Finalised(evaluation, rectification)
 
@@ -432,20 +414,16 @@ def record_outcome(
     rectification revokes the school's active CIO, if it has one
     (信息化工作不合格者限期整改，整改不合格的取消首席信息官任命)."""
     with uow:
-        rectification = uow.rectifications.get(cmd.rectification_id, lock=True)
-        if rectification is None or not principal.can(rectification.org_path):
-            raise NotFound("No such rectification.")
+        rectification = in_scope(uow.rectifications.get(cmd.rectification_id, lock=True), principal, "rectification")
         check_version(rectification.version)
         appointment = _appointment_of(uow, rectification.appointment_id, lock=True)
         _require_bureau(principal, appointment, rectification.org_path)
         if appointment is None:
             appointment = uow.appointments.active_for_org(rectification.org_code)
         at = now()
-        try:
+        with refusals(_refusal):
             revoke = rectification.record_outcome(cmd.outcome, cmd.notes, principal.subject, at)
-        except DomainError as exc:
-            raise _refusal(exc) from exc
-        _audit(
+        audit(
             uow,
             f"rectification.{rectification.status}",
             principal.subject,
@@ -463,7 +441,7 @@ def record_outcome(
                 details={"rectification_id": str(rectification.id), "evaluation_id": str(rectification.evaluation_id)},
             )
             revoked = appointment
-        _commit(uow)
+        commit(uow)
         return OutcomeRecorded(rectification, revoked)
 
 
@@ -497,9 +475,7 @@ def report_rectification(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Re
     """The school (its administrator or the CIO) reports its rectification; the bureau is told
     (`approvals.rectification.reported`) and judges it with the outcome."""
     with uow:
-        rectification = uow.rectifications.get(cmd.rectification_id, lock=True)
-        if rectification is None or not principal.can(rectification.org_path):
-            raise NotFound("No such rectification.")
+        rectification = in_scope(uow.rectifications.get(cmd.rectification_id, lock=True), principal, "rectification")
         appointment = _appointment_of(uow, rectification.appointment_id)
         person = appointment.person_user_id if appointment is not None else None
         if not _school_side(principal, rectification.org_path, person):
@@ -518,27 +494,23 @@ def report_rectification(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Re
             )
         at = now()
         bureau_role, bureau_org_path = _bureau_of(uow, rectification, appointment)
-        try:
+        with refusals(_refusal):
             rectification.report(cmd.text, files, principal.subject, at, bureau_role, bureau_org_path)
-        except DomainError as exc:
-            raise _refusal(exc) from exc
         uow.rectifications.replace_attachments(rectification.id, files, at)
-        _audit(
+        audit(
             uow,
             "rectification.reported",
             principal.subject,
             rectification,
             {"attachments": [{k: f[k] for k in ("filename", "content_type", "size", "sha256")} for f in files]},
         )
-        _commit(uow)
+        commit(uow)
         return rectification
 
 
 def rectification_report(uow: ApprovalsUnitOfWork, principal: Principal, rectification_id: uuid.UUID) -> dict[str, Any]:
     with uow:
-        found = uow.rectifications.get(rectification_id)
-        if found is None or not principal.can(found.org_path):
-            raise NotFound("No such rectification.")
+        found = in_scope(uow.rectifications.get(rectification_id), principal, "rectification")
         if found.reported_at is None:
             raise NotFound("No report yet.")
         return {
@@ -554,9 +526,7 @@ def rectification_attachment(
     uow: ApprovalsUnitOfWork, principal: Principal, rectification_id: uuid.UUID, attachment_id: uuid.UUID
 ) -> tuple[str, str, bytes]:
     with uow:
-        found = uow.rectifications.get(rectification_id)
-        if found is None or not principal.can(found.org_path):
-            raise NotFound("No such rectification.")
+        in_scope(uow.rectifications.get(rectification_id), principal, "rectification")
         row = uow.rectifications.attachment(rectification_id, attachment_id)
         if row is None:
             raise NotFound("No such attachment.")
@@ -568,23 +538,16 @@ def flag_overdue_rectifications(
 ) -> int:
     """Worker timer: a rectification past its due date with no outcome is flagged once (audit row;
     the open/overdue gauges show it)."""
-    total = 0
-    while True:
-        with uow_factory() as uow:
-            at = now()
-            found = uow.rectifications.overdue_candidates(today or at.date(), batch)
-            for rectification in found:
-                appointment = (
-                    uow.appointments.get(rectification.appointment_id) if rectification.appointment_id else None
-                )
-                if rectification.mark_overdue(today or at.date(), at, *_bureau_of(uow, rectification, appointment)):
-                    _audit(
-                        uow, "rectification.overdue", None, rectification, {"due_on": rectification.due_on.isoformat()}
-                    )
-            uow.commit()
-        total += len(found)
-        if len(found) < batch:
-            return total
+
+    def flag(uow: ApprovalsUnitOfWork, at: dt.datetime) -> list[Rectification]:
+        found = uow.rectifications.overdue_candidates(today or at.date(), batch)
+        for rectification in found:
+            appointment = uow.appointments.get(rectification.appointment_id) if rectification.appointment_id else None
+            if rectification.mark_overdue(today or at.date(), at, *_bureau_of(uow, rectification, appointment)):
+                audit(uow, "rectification.overdue", None, rectification, {"due_on": rectification.due_on.isoformat()})
+        return found
+
+    return in_batches(uow_factory, batch, flag)
 
 
 # -- campaigns ------------------------------------------------------------------------------------
@@ -663,9 +626,7 @@ def open_campaign(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Campaign)
         if cmd.round_id is not None:
             return _open_school_campaign(uow, principal, cmd, org, at)
         _no_school_kind(_region_policies(uow, org), cmd)
-        active = uow.appointments.list_within(
-            [org.path], org_path=None, status=ACTIVE, ends_before=None, round_id=None, after=None, limit=None
-        )
+        active = appointments_within(uow, [org.path], status=ACTIVE)
         opened: list[str] = []
         already = not_ordered = not_started = 0
         for appointment in active:
@@ -682,20 +643,18 @@ def open_campaign(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Campaign)
             if any(abs(p - cmd.period) < cadence.every_years for p in periods):
                 already += 1
                 continue
-            try:
+            with refusals():
                 sheet = sheet_for(policy.evaluation, cmd.kind, default_catalog())
-            except DomainError as exc:
-                raise problem_of(exc) from exc
             evaluation = _open_for(uow, principal, appointment, cmd.kind, cmd.period, sheet, at)
             opened.append(str(evaluation.id))
-        uow.audit(
+        audit(
+            uow,
             "evaluation.campaign_opened",
-            actor=principal.subject,
-            target=f"org:{org.code}",
-            org_path=org.path,
-            details={"kind": cmd.kind, "period": cmd.period, "opened": len(opened), "already_open": already},
+            principal.subject,
+            org,
+            {"kind": cmd.kind, "period": cmd.period, "opened": len(opened), "already_open": already},
         )
-        _commit(uow)
+        commit(uow)
     return {
         "org_code": cmd.org_code,
         "kind": cmd.kind,
@@ -735,10 +694,8 @@ def _open_school_campaign(
         codes = [s.code for s in schools]
         plan = plan_school_assessments(cadence, codes, uow.evaluations.school_periods(codes, cmd.kind), cmd.period)
         already = plan.already
-        try:
+        with refusals():
             sheet = sheet_for(policy.evaluation, cmd.kind, default_catalog())
-        except DomainError as exc:
-            raise problem_of(exc) from exc
         by_code = {s.code: s for s in schools}
         for code in plan.to_open:
             school = by_code[code]
@@ -752,7 +709,7 @@ def _open_school_campaign(
             )
             uow.evaluations.add(evaluation)
             opened.append(str(evaluation.id))
-            _audit(
+            audit(
                 uow,
                 "evaluation.opened",
                 principal.subject,
@@ -764,12 +721,12 @@ def _open_school_campaign(
                     "period": cmd.period,
                 },
             )
-    uow.audit(
+    audit(
+        uow,
         "evaluation.campaign_opened",
-        actor=principal.subject,
-        target=f"org:{org.code}",
-        org_path=org.path,
-        details={
+        principal.subject,
+        org,
+        {
             "kind": cmd.kind,
             "period": cmd.period,
             "round_id": str(cmd.round_id),
@@ -777,7 +734,7 @@ def _open_school_campaign(
             "already_open": len(already),
         },
     )
-    _commit(uow)
+    commit(uow)
     return {
         "org_code": cmd.org_code,
         "kind": cmd.kind,
@@ -799,12 +756,7 @@ def _school_overview(uow: ApprovalsUnitOfWork, cmd: Campaign, org: Any) -> dict[
     cadence = _school_cadence(policy, cmd)
     ordered = schools if cadence is not None else []
     found = {e.org_code: e for e in uow.evaluations.of_school_period([s.code for s in ordered], cmd.kind, cmd.period)}
-    cios = {
-        a.org_code: a
-        for a in uow.appointments.list_within(
-            [org.path], org_path=None, status=ACTIVE, ends_before=None, round_id=None, after=None, limit=None
-        )
-    }
+    cios = {a.org_code: a for a in appointments_within(uow, [org.path], status=ACTIVE)}
     rows = []
     for school in ordered:
         cio = cios.get(school.code)
@@ -879,9 +831,7 @@ def campaign_overview(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Campa
         if cmd.round_id is not None:
             return _school_overview(uow, cmd, org)
         _no_school_kind(_region_policies(uow, org), cmd)
-        active = uow.appointments.list_within(
-            [org.path], org_path=None, status=ACTIVE, ends_before=None, round_id=None, after=None, limit=None
-        )
+        active = appointments_within(uow, [org.path], status=ACTIVE)
         ordered = []
         for appointment in active:
             policy = _policy(appointment)
@@ -967,8 +917,7 @@ def list_evaluations(uow: ApprovalsUnitOfWork, principal: Principal, args: dict[
             principal.paths(),
             person_user_id=principal.subject,
             filters=args,
-            after=decode_cursor(args.get("cursor")),
-            limit=args["limit"] + 1,
+            **page_window(args),
         )
         result = page(found, args["limit"], lambda e: [e.period, e.org_path, str(e.id)])
         result["items"] = [view(e) for e in result["items"]]
@@ -983,23 +932,17 @@ def evaluation_history(uow: ApprovalsUnitOfWork, principal: Principal, evaluatio
 
 def get_rectification(uow: ApprovalsUnitOfWork, principal: Principal, rectification_id: uuid.UUID) -> Rectification:
     with uow:
-        found = uow.rectifications.get(rectification_id)
-        if found is None or not principal.can(found.org_path):
-            raise NotFound("No such rectification.")
+        found = in_scope(uow.rectifications.get(rectification_id), principal, "rectification")
         return found
 
 
 def list_rectifications(uow: ApprovalsUnitOfWork, principal: Principal, args: dict[str, Any]) -> dict[str, Any]:
     with uow:
-        found = uow.rectifications.list_within(
-            principal.paths(), filters=args, after=decode_cursor(args.get("cursor")), limit=args["limit"] + 1
-        )
+        found = uow.rectifications.list_within(principal.paths(), filters=args, **page_window(args))
     return page(found, args["limit"], lambda r: [r.due_on.isoformat(), str(r.id)])
 
 
 def rectification_history(uow: ApprovalsUnitOfWork, principal: Principal, rectification_id: uuid.UUID) -> list[Any]:
     with uow:
-        found = uow.rectifications.get(rectification_id)
-        if found is None or not principal.can(found.org_path):
-            raise NotFound("No such rectification.")
+        found = in_scope(uow.rectifications.get(rectification_id), principal, "rectification")
         return uow.history("rectification", [str(found.id)])

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from approvals.adapters.policy_snapshot import parse_policy
-from approvals.domain.model import READ_ALL_ROLES, DomainError, ReviewCase, now
+from approvals.domain.model import READ_ALL_ROLES, ReviewCase, now
 from approvals.domain.publication import Objection, Publication
-from approvals.service_layer.reviews import _collisions, _commit, problem_of
+from approvals.service_layer.handling import audit, collisions, commit, refusals
 from approvals.service_layer.unit_of_work import ApprovalsUnitOfWork
 from shared.errors import Forbidden, NotFound, Unprocessable, field_error
 from shared.principal import Principal
@@ -32,7 +32,7 @@ class Publish:
 def publish(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Publish) -> Publication:
     """The body at the top of the round's chain publishes the people awaiting its final approval (those not on
     a list yet) for the period."""
-    with uow, _collisions():
+    with uow, collisions():
         org = uow.projections.org(cmd.org_code)
         if org is None or not principal.can(org.path):
             raise Unprocessable(errors=[field_error("org_code", "not a body you may publish for / 无权以该单位公示")])
@@ -59,7 +59,7 @@ def publish(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Publish) -> Pub
         listed = uow.publications.listed([c.id for c in awaiting])
         awaiting = [c for c in awaiting if c.id not in listed]
         at = now()
-        try:
+        with refusals():
             publication = Publication(
                 round_id=cmd.round_id,
                 publisher_org_code=org.code,
@@ -74,22 +74,20 @@ def publish(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Publish) -> Pub
                 by=principal.subject,
                 at=at,
             )
-        except DomainError as exc:
-            raise problem_of(exc) from exc
         uow.publications.add(publication)
-        uow.audit(
+        audit(
+            uow,
             "publication.published",
-            actor=principal.subject,
-            target=f"publication:{publication.id}",
-            org_path=org.path,
-            details={
+            principal.subject,
+            publication,
+            {
                 "round_id": str(cmd.round_id),
                 "starts_on": cmd.starts_on.isoformat(),
                 "ends_on": cmd.ends_on.isoformat(),
                 "cases": [e["case_id"] for e in publication.entries],
             },
         )
-        _commit(uow)
+        commit(uow)
         return publication
 
 
@@ -139,12 +137,12 @@ class Object:
 
 
 def object_to(uow: ApprovalsUnitOfWork, cmd: Object) -> Objection:
-    with uow, _collisions():
+    with uow, collisions():
         publication = uow.publications.get(cmd.publication_id)
         if publication is None:
             raise NotFound("No such publication.")
         at = now()
-        try:
+        with refusals():
             objection = Objection(
                 publication,
                 case_id=cmd.case_id,
@@ -154,17 +152,15 @@ def object_to(uow: ApprovalsUnitOfWork, cmd: Object) -> Objection:
                 contact_email=cmd.contact_email,
                 at=at,
             )
-        except DomainError as exc:
-            raise problem_of(exc) from exc
         uow.publications.add_objection(objection)
-        uow.audit(
+        audit(
+            uow,
             "objection.received",
-            actor=None,
-            target=f"publication:{publication.id}",
-            org_path=publication.publisher_org_path,
-            details={"objection_id": str(objection.id), "case_id": str(cmd.case_id) if cmd.case_id else None},
+            None,
+            publication,
+            {"objection_id": str(objection.id), "case_id": str(cmd.case_id) if cmd.case_id else None},
         )
-        _commit(uow)
+        commit(uow)
         return objection
 
 
@@ -191,12 +187,12 @@ def read_for_bureau(
         publication = _visible(uow, principal, publication_id)
         found = uow.publications.objections(publication.id)
         if found:
-            uow.audit(
+            audit(
+                uow,
                 "objection.contacts_read",
-                actor=principal.subject,
-                target=f"publication:{publication.id}",
-                org_path=publication.publisher_org_path,
-                details={"objections": [str(o.id) for o in found]},
+                principal.subject,
+                publication,
+                {"objections": [str(o.id) for o in found]},
             )
             uow.commit()
         return PublicationWithObjections(publication, found)
@@ -217,23 +213,21 @@ class Resolve:
 
 def resolve(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Resolve) -> Objection:
     """The publishing body's finding on an objection: upheld (the person is not appointed) or dismissed."""
-    with uow, _collisions():
+    with uow, collisions():
         publication = _visible(uow, principal, cmd.publication_id)
         if not principal.can(publication.publisher_org_path, publication.publisher_role):
             raise Forbidden(f"Only {publication.publisher_role} at {publication.publisher_org_path} resolves this.")
         objection = uow.publications.objection(publication.id, cmd.objection_id, lock=True)
         if objection is None:
             raise NotFound("No such objection.")
-        try:
+        with refusals():
             objection.resolve(cmd.outcome, cmd.resolution, principal.subject, now())
-        except DomainError as exc:
-            raise problem_of(exc) from exc
-        uow.audit(
+        audit(
+            uow,
             "objection.resolved",
-            actor=principal.subject,
-            target=f"publication:{publication.id}",
-            org_path=publication.publisher_org_path,
-            details={"objection_id": str(objection.id), "outcome": cmd.outcome, "resolution": objection.resolution},
+            principal.subject,
+            publication,
+            {"objection_id": str(objection.id), "outcome": cmd.outcome, "resolution": objection.resolution},
         )
-        _commit(uow)
+        commit(uow)
         return objection

@@ -8,10 +8,11 @@ from typing import Any
 
 from approvals.domain.letters import AppointmentLetter, letter_of
 from approvals.domain.model import READ_ALL_ROLES, Appointment, ReviewCase, ReviewTask
+from approvals.service_layer.handling import in_scope, page_window, query_filters
 from approvals.service_layer.unit_of_work import ApprovalsUnitOfWork
 from shared import clock, tabular
 from shared.errors import NotFound
-from shared.pagination import decode_cursor, page
+from shared.pagination import page
 from shared.principal import Principal
 
 
@@ -22,14 +23,8 @@ def list_tasks(uow: ApprovalsUnitOfWork, principal: Principal, args: dict[str, A
         found = uow.tasks.inbox(
             principal,
             status=None if status == "all" else status,
-            role=args.get("role"),
-            stage_name=args.get("stage_name"),
-            org_code=args.get("org_code"),
-            school_org_path=args.get("school_org_path"),
-            round_id=args.get("round_id"),
-            overdue=args.get("overdue"),
-            after=decode_cursor(args.get("cursor")),
-            limit=args["limit"] + 1,
+            **query_filters(args, "role", "stage_name", "org_code", "school_org_path", "round_id", "overdue"),
+            **page_window(args),
         )
         _mark_awaiting_batch(uow, found)
     return page(found, args["limit"], lambda t: [t.due_at.isoformat(), str(t.id)])
@@ -60,11 +55,7 @@ def get_task(uow: ApprovalsUnitOfWork, principal: Principal, task_id: uuid.UUID)
 def list_cases(uow: ApprovalsUnitOfWork, principal: Principal, args: dict[str, Any]) -> dict[str, Any]:
     with uow:
         found = uow.cases.list_within(
-            principal.paths(),
-            status=args.get("status"),
-            round_id=args.get("round_id"),
-            after=decode_cursor(args.get("cursor")),
-            limit=args["limit"] + 1,
+            principal.paths(), **query_filters(args, "status", "round_id"), **page_window(args)
         )
         _mark_awaiting_batch(uow, [t for case in found for t in case.tasks])
     return page(found, args["limit"], lambda c: [c.opened_at.isoformat(), str(c.id)])
@@ -77,11 +68,16 @@ def _case_visible(principal: Principal, case: ReviewCase) -> bool:
     return any(principal.can(s["org_path"], s["role"]) for s in case.stages)
 
 
+def _visible_case(uow: ApprovalsUnitOfWork, principal: Principal, case_id: uuid.UUID) -> ReviewCase:
+    case = uow.cases.get(case_id)
+    if case is None or not _case_visible(principal, case):
+        raise NotFound("No such case.")
+    return case
+
+
 def get_case(uow: ApprovalsUnitOfWork, principal: Principal, case_id: uuid.UUID) -> ReviewCase:
     with uow:
-        case = uow.cases.get(case_id)
-        if case is None or not _case_visible(principal, case):
-            raise NotFound("No such case.")
+        case = _visible_case(uow, principal, case_id)
         _mark_awaiting_batch(uow, case.tasks)
         return case
 
@@ -89,41 +85,29 @@ def get_case(uow: ApprovalsUnitOfWork, principal: Principal, case_id: uuid.UUID)
 def case_history(uow: ApprovalsUnitOfWork, principal: Principal, case_id: uuid.UUID) -> list[Any]:
     """The case's audit trail: opened, every decision (with seal and delegation), resubmission, cancellation."""
     with uow:
-        case = uow.cases.get(case_id)
-        if case is None or not _case_visible(principal, case):
-            raise NotFound("No such case.")
-        return uow.history("case", [str(case.id)])
+        return uow.history("case", [str(_visible_case(uow, principal, case_id).id)])
 
 
 def list_appointments(uow: ApprovalsUnitOfWork, principal: Principal, args: dict[str, Any]) -> dict[str, Any]:
     with uow:
         found = uow.appointments.list_within(
             principal.paths(),
-            org_path=args.get("org_path"),
-            status=args.get("status"),
-            ends_before=args.get("ends_before"),
-            round_id=args.get("round_id"),
-            after=decode_cursor(args.get("cursor")),
-            limit=args["limit"] + 1,
+            **query_filters(args, "org_path", "status", "ends_before", "round_id"),
+            **page_window(args),
         )
     return page(found, args["limit"], lambda a: [a.org_path, str(a.id)])
 
 
 def get_appointment(uow: ApprovalsUnitOfWork, principal: Principal, appointment_id: uuid.UUID) -> Appointment:
     with uow:
-        appointment = uow.appointments.get(appointment_id)
-        if appointment is None or not principal.can(appointment.org_path):
-            raise NotFound("No such appointment.")
-        return appointment
+        return in_scope(uow.appointments.get(appointment_id), principal, "appointment")
 
 
 def appointment_letter(uow: ApprovalsUnitOfWork, principal: Principal, appointment_id: uuid.UUID) -> AppointmentLetter:
     """聘任文件 / 聘书 of an appointment the caller sees: the unit's and the appointing body's names from the org
     projection (the code, when an org is not known here)."""
     with uow:
-        appointment = uow.appointments.get(appointment_id)
-        if appointment is None or not principal.can(appointment.org_path):
-            raise NotFound("No such appointment.")
+        appointment = in_scope(uow.appointments.get(appointment_id), principal, "appointment")
         issuer_code = appointment.appointing_org_path.rstrip("/").rsplit("/", 1)[-1]
         school = uow.projections.org(appointment.org_code)
         issuer = uow.projections.org(issuer_code)
@@ -136,17 +120,13 @@ def appointment_letter(uow: ApprovalsUnitOfWork, principal: Principal, appointme
 
 def appointment_history(uow: ApprovalsUnitOfWork, principal: Principal, appointment_id: uuid.UUID) -> list[Any]:
     with uow:
-        appointment = uow.appointments.get(appointment_id)
-        if appointment is None or not principal.can(appointment.org_path):
-            raise NotFound("No such appointment.")
+        appointment = in_scope(uow.appointments.get(appointment_id), principal, "appointment")
         return uow.history("appointment", [str(appointment.id)])
 
 
 def appointment_filings(uow: ApprovalsUnitOfWork, principal: Principal, appointment_id: uuid.UUID) -> list[Any]:
     with uow:
-        appointment = uow.appointments.get(appointment_id)
-        if appointment is None or not principal.can(appointment.org_path):
-            raise NotFound("No such appointment.")
+        appointment = in_scope(uow.appointments.get(appointment_id), principal, "appointment")
         return uow.appointments.filings(appointment.id)
 
 
@@ -156,21 +136,22 @@ def delegations(uow: ApprovalsUnitOfWork, principal: Principal) -> list[Any]:
         return uow.delegations.list_for(principal.subject)
 
 
+def appointments_within(
+    uow: ApprovalsUnitOfWork, paths: list[str], *, status: str | None = None, round_id: uuid.UUID | None = None
+) -> list[Appointment]:
+    """Every appointment in these subtrees (of the status, of the round), unpaged: for a list or a campaign."""
+    return uow.appointments.list_within(
+        paths, org_path=None, status=status, ends_before=None, round_id=round_id, after=None, limit=None
+    )
+
+
 PUBLISHED_COLUMNS = ["序号", "单位", "单位代码", "姓名", "任期", "任期开始", "任期结束", "发文字号"]
 
 
 def published_rows(uow: ApprovalsUnitOfWork, principal: Principal, round_id: uuid.UUID) -> list[list[Any]]:
     """名单公示: the round's appointments in the caller's scope, ordered by org."""
     with uow:
-        found = uow.appointments.list_within(
-            principal.paths(),
-            org_path=None,
-            status=None,
-            ends_before=None,
-            round_id=round_id,
-            after=None,
-            limit=None,
-        )
+        found = appointments_within(uow, principal.paths(), round_id=round_id)
         rows = []
         for n, a in enumerate((a for a in found if a.status != "revoked"), start=1):
             org = uow.projections.org(a.org_code)

@@ -8,13 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
-
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
 from approvals.adapters import metrics
 from approvals.adapters.case_policies import case_policy
@@ -29,14 +25,16 @@ from approvals.domain.model import (
     DomainError,
     Nominee,
     ReviewCase,
+    ReviewTask,
     Seal,
     StateConflict,
     now,
     resolve_stages,
 )
-from approvals.domain.policy import PublicationPolicy
+from approvals.domain.policy import Policy, PublicationPolicy
 from approvals.domain.publication import required_publication_hold
 from approvals.service_layer import succession
+from approvals.service_layer.handling import Target, audit, collisions, in_batches, refusals
 from approvals.service_layer.unit_of_work import ApprovalsUnitOfWork
 from shared.contracts import consumes
 from shared.contracts.governance import PlanResubmitted, PlanSubmitted
@@ -53,14 +51,6 @@ from shared.principal import Principal
 
 class NotYetKnown(RuntimeError):
     """An event refers to a round or org this service has not heard of yet; the consumer retries it later."""
-
-
-def problem_of(exc: DomainError, prefix: str = "") -> ProblemError:
-    """A domain refusal as the API reports it (409 for a state conflict, 422 for a rule)."""
-    errors = [field_error(prefix + (exc.field or "_schema"), exc.message)]
-    if exc.status == 409:
-        return Conflict(exc.message, errors=errors)
-    return Unprocessable(exc.message, errors=errors)
 
 
 # -- projections ---------------------------------------------------------------------------------
@@ -92,9 +82,8 @@ def on_nomination_submitted(event: NominationSubmitted, uow: ApprovalsUnitOfWork
     round_row = uow.projections.round(uuid.UUID(event.round_id))
     if round_row is None:
         raise NotYetKnown(f"round {event.round_id} has not been opened here yet")
-    policy = parse_policy(round_row.policy)
-    stages = resolve_stages(policy, event.school_org_path, uow.projections.orgs_on_path(event.school_org_path))
-    case = ReviewCase(
+    case = _open_case(
+        uow,
         Nominee(
             nomination_id=nomination_id,
             round_id=uuid.UUID(event.round_id),
@@ -105,18 +94,18 @@ def on_nomination_submitted(event: NominationSubmitted, uow: ApprovalsUnitOfWork
             candidate_name=event.candidate_name or "",
             revision=int(event.revision or 1),
         ),
-        policy,
-        stages,
-        now(),
+        parse_policy(round_row.policy),
     )
+    audit(uow, "case.opened", event.submitted_by, case, {"nomination_id": str(nomination_id), "stages": case.stages})
+
+
+def _open_case(uow: ApprovalsUnitOfWork, nominee: Nominee, policy: Policy, kind: str = CIO_NOMINATION) -> ReviewCase:
+    """The case of a nomination (or a plan) on the policy's chain, its stages bound to the orgs at and above the
+    school (an org not known here yet: `UnknownOrg`, retried), with its first task assigned."""
+    path = nominee.school_org_path
+    case = ReviewCase(nominee, policy, resolve_stages(policy, path, uow.projections.orgs_on_path(path)), now(), kind)
     uow.cases.add(case)
-    uow.audit(
-        "case.opened",
-        actor=event.submitted_by,
-        target=f"case:{case.id}",
-        org_path=case.school_org_path,
-        details={"nomination_id": str(nomination_id), "stages": case.stages},
-    )
+    return case
 
 
 @consumes(NominationResubmitted)
@@ -135,26 +124,14 @@ def _resubmit(
 ) -> None:
     """A returned case sent again (a nomination or a plan): it re-enters the chain where its policy says, once."""
     if case.resubmit(int(revision or 2), returned_at, now()):
-        uow.audit(
-            "case.resubmitted",
-            actor=by,
-            target=f"case:{case.id}",
-            org_path=case.school_org_path,
-            details={"revision": case.revision, "stage_index": case.current_stage},
-        )
+        audit(uow, "case.resubmitted", by, case, {"revision": case.revision, "stage_index": case.current_stage})
 
 
 @consumes(NominationWithdrawn)
 def on_nomination_withdrawn(event: NominationWithdrawn, uow: ApprovalsUnitOfWork) -> None:
     case = uow.cases.by_nomination(uuid.UUID(event.nomination_id), lock=True)
     if case is not None and case.cancel(now()):
-        uow.audit(
-            "case.cancelled",
-            actor=event.withdrawn_by,
-            target=f"case:{case.id}",
-            org_path=case.school_org_path,
-            details={"reason": "nomination withdrawn"},
-        )
+        audit(uow, "case.cancelled", event.withdrawn_by, case, {"reason": "nomination withdrawn"})
 
 
 @consumes(BatchSubmitted)
@@ -190,8 +167,8 @@ def on_plan_submitted(event: PlanSubmitted, uow: ApprovalsUnitOfWork) -> None:
     if uow.cases.by_nomination(plan_id) is not None:
         return
     policy = case_policy(PROJECT_PLAN)
-    stages = resolve_stages(policy, event.unit_org_path, uow.projections.orgs_on_path(event.unit_org_path))
-    case = ReviewCase(
+    case = _open_case(
+        uow,
         Nominee(
             nomination_id=plan_id,
             round_id=_plan_policy_round_id(policy.id, policy.version),
@@ -203,17 +180,14 @@ def on_plan_submitted(event: PlanSubmitted, uow: ApprovalsUnitOfWork) -> None:
             revision=int(event.revision or 1),
         ),
         policy,
-        stages,
-        now(),
-        kind=PROJECT_PLAN,
+        PROJECT_PLAN,
     )
-    uow.cases.add(case)
-    uow.audit(
+    audit(
+        uow,
         "case.opened",
-        actor=event.submitted_by,
-        target=f"case:{case.id}",
-        org_path=case.school_org_path,
-        details={"plan_id": str(plan_id), "stages": case.stages, "flags": event.flags or []},
+        event.submitted_by,
+        case,
+        {"plan_id": str(plan_id), "stages": case.stages, "flags": event.flags or []},
     )
 
 
@@ -327,12 +301,12 @@ def _decide_in(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Decide, at: 
             at,
             term_years=cmd.term_years,
         )
-    uow.audit(
+    audit(
+        uow,
         "task.decided",
-        actor=principal.subject,
-        target=f"case:{case.id}",
-        org_path=case.school_org_path,
-        details={
+        principal.subject,
+        case,
+        {
             "task_id": str(task.id),
             "stage_index": task.stage_index,
             "decision": cmd.decision,
@@ -357,29 +331,11 @@ def _count(results: Sequence[DecisionResult]) -> None:
         metrics.TIME_TO_DECISION.observe(result.waited)
 
 
-def _commit(uow: ApprovalsUnitOfWork) -> None:
-    with _collisions():
-        uow.commit()
-
-
-@contextmanager
-def _collisions() -> Iterator[None]:
-    """A concurrent writer got there first (at commit or at an earlier flush): 409, never 500."""
-    try:
-        yield
-    except StaleDataError as exc:
-        raise Conflict("Someone else changed this record at the same time; read it again.") from exc
-    except IntegrityError as exc:
-        raise Conflict("The change collides with another record (one active appointment per org).") from exc
-
-
 def decide(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Decide) -> DecisionResult:
     """One decision, one transaction: the task, the case, the next task or the appointment, their events."""
-    with uow, _collisions():
-        try:
+    with uow, collisions():
+        with refusals():
             result = _decide_in(uow, principal, cmd, now())
-        except DomainError as exc:
-            raise problem_of(exc) from exc
         uow.commit()
     _count([result])
     return result
@@ -391,7 +347,7 @@ def decide_many(uow: ApprovalsUnitOfWork, principal: Principal, cmds: Sequence[D
     statuses: list[int] = []
     results: list[DecisionResult] = []
     seen: set[uuid.UUID] = set()
-    with uow, _collisions():
+    with uow, collisions():
         at = now()
         for index, cmd in enumerate(cmds):
             if cmd.task_id in seen:
@@ -458,12 +414,12 @@ def delegate(uow: ApprovalsUnitOfWork, principal: Principal, cmd: Delegate) -> u
                 "created_at": now(),
             }
         )
-        uow.audit(
+        audit(
+            uow,
             "delegation.created",
-            actor=principal.subject,
-            target=f"delegation:{delegation_id}",
-            org_path=cmd.org_path,
-            details={
+            principal.subject,
+            Target("delegation", delegation_id, cmd.org_path),
+            {
                 "delegate_user_id": cmd.delegate_user_id,
                 "role": cmd.role,
                 "starts_on": cmd.starts_on.isoformat(),
@@ -496,12 +452,12 @@ def revoke_delegation(uow: ApprovalsUnitOfWork, principal: Principal, delegation
                 "The delegation was already revoked.",
                 errors=[field_error("delegation_id", "already revoked")],
             )
-        uow.audit(
+        audit(
+            uow,
             "delegation.revoked",
-            actor=principal.subject,
-            target=f"delegation:{found.id}",
-            org_path=found.org_path,
-            details={
+            principal.subject,
+            Target("delegation", found.id, found.org_path),
+            {
                 "delegator_user_id": found.delegator_user_id,
                 "delegate_user_id": found.delegate_user_id,
                 "role": found.role,
@@ -516,23 +472,14 @@ def mark_overdue_tasks(uow_factory: Callable[[], ApprovalsUnitOfWork], batch: in
     """Flag open tasks past their due date (approvals.task.overdue, once per task), naming the escalation
     target the round's policy gives the task's stage (approval.stages[].escalate_to), bound when the case
     opened; a stage without one (the top of its chain) escalates to nobody."""
-    total = 0
-    while True:
-        with uow_factory() as uow:
-            at = now()
-            tasks = uow.tasks.overdue_candidates(at, batch)
-            for task in tasks:
-                case = uow.cases.get(task.case_id)
-                stage = case.stages[task.stage_index] if case and task.stage_index < len(case.stages) else {}
-                if task.mark_overdue(at, stage.get("escalate_to_org_path"), stage.get("escalate_to_role")):
-                    uow.audit(
-                        "task.overdue",
-                        actor=None,
-                        target=f"case:{task.case_id}",
-                        org_path=task.school_org_path,
-                        details={"task_id": str(task.id)},
-                    )
-            uow.commit()
-        total += len(tasks)
-        if len(tasks) < batch:
-            return total
+
+    def flag(uow: ApprovalsUnitOfWork, at: dt.datetime) -> list[ReviewTask]:
+        tasks = uow.tasks.overdue_candidates(at, batch)
+        for task in tasks:
+            case = uow.cases.get(task.case_id)
+            stage = case.stages[task.stage_index] if case and task.stage_index < len(case.stages) else {}
+            if task.mark_overdue(at, stage.get("escalate_to_org_path"), stage.get("escalate_to_role")):
+                audit(uow, "task.overdue", None, task, {"task_id": str(task.id)})
+        return tasks
+
+    return in_batches(uow_factory, batch, flag)

@@ -16,6 +16,7 @@ from approvals.adapters.policy_snapshot import parse_policy
 from approvals.domain.model import SUCCEEDED, Appointment, DomainError, ResolvedStage, ReviewCase
 from approvals.domain.policy import Policy
 from approvals.domain.terms import consecutive_terms_before
+from approvals.service_layer.handling import audit
 from approvals.service_layer.unit_of_work import ApprovalsUnitOfWork
 from shared.errors import Conflict, NotFound, field_error
 
@@ -61,23 +62,14 @@ def appoint(
         running_to = current.ends_on if current is not None and same_person else None
         starts_on = running_to + dt.timedelta(days=1) if running_to and running_to >= at.date() else at.date()
     term_number = next_term_number(uow, policy, case.candidate_user_id, case.school_org_code, starts_on)
-    appointment = Appointment(
-        person_user_id=case.candidate_user_id,
-        person_name=case.candidate_name,
-        org_code=case.school_org_code,
-        org_path=case.school_org_path,
+    appointment = Appointment.of_case(
+        case,
+        stage,
+        policy,
+        dict(round_row.policy),
         term_number=term_number,
         starts_on=starts_on,
-        term=policy.term,
-        training_requirement=policy.training_requirement,
         document_number=document_number,
-        round_id=case.round_id,
-        nomination_id=case.nomination_id,
-        case_id=case.id,
-        policy=dict(round_row.policy),
-        policy_id=policy.id,
-        appointing_role=stage.role,
-        appointing_org_path=stage.org_path,
         previous_appointment_id=current.id if current is not None and same_person else None,
         term_years=term_years,
         at=at,
@@ -96,12 +88,12 @@ def hand_over(
     free before the successor takes it."""
     current.hand_over(successor, by, at, reason)
     uow.flush()
-    uow.audit(
+    audit(
+        uow,
         "appointment.renewed" if current.status == "renewed" else "appointment.ended",
-        actor=by,
-        target=f"appointment:{current.id}",
-        org_path=current.org_path,
-        details={
+        by,
+        current,
+        {
             "reason": current.end_reason or "renewed",
             "ended_on": current.ended_on.isoformat() if current.ended_on else None,
             "successor_appointment_id": str(successor.id),
@@ -110,12 +102,12 @@ def hand_over(
 
 
 def audit_made(uow: ApprovalsUnitOfWork, appointment: Appointment, by: str, details: dict[str, Any]) -> None:
-    uow.audit(
+    audit(
+        uow,
         "appointment.made",
-        actor=by,
-        target=f"appointment:{appointment.id}",
-        org_path=appointment.org_path,
-        details={
+        by,
+        appointment,
+        {
             **details,
             "document_number": appointment.document_number,
             "term_number": appointment.term_number,
