@@ -14,7 +14,8 @@ from shared.audit_listing import audit_blueprint
 from shared.auth import current_principal, public
 from shared.errors import Unprocessable, field_error, flatten_marshmallow
 from shared.http import idempotent
-from shared.pagination import PageArgs, decode_cursor, page
+from shared.pagination import PageArgs
+from shared.views import Handlers
 from shared.web import wired_service
 from training.bootstrap import TrainingService
 from training.domain.model import ImportJob, ImportKind
@@ -55,6 +56,9 @@ compliance_blp = Blueprint(
 
 def service() -> TrainingService:
     return wired_service("training", TrainingService)
+
+
+handlers = Handlers(service)
 
 
 def _session_factory() -> Any:
@@ -129,14 +133,9 @@ class Trainings(MethodView):
     @trainings_blp.response(200, TrainingPage)
     def get(self, args: dict[str, Any]) -> Any:
         """Trainings organised within the caller's subtree, newest first."""
-        found = trainings.list_trainings(
-            service().uow(),
-            current_principal(),
-            year=args.get("year"),
-            after=decode_cursor(args.get("cursor")),
-            limit=args["limit"] + 1,
+        return handlers.paged(
+            trainings.list_trainings, args, lambda t: [t.starts_on.isoformat(), str(t.id)], year=args.get("year")
         )
-        return page(found, args["limit"], lambda t: [t.starts_on.isoformat(), str(t.id)])
 
     @trainings_blp.arguments(TrainingSchema)
     @trainings_blp.response(201, TrainingSchema)
@@ -144,15 +143,11 @@ class Trainings(MethodView):
     def post(self, data: dict[str, Any]) -> Any:
         """Record a training (training_admin, organiser org within their subtree)."""
         data["level"], data["kind"] = data["level"].value, data["kind"].value
-        training = trainings.create_training(service().uow(), current_principal(), trainings.CreateTraining(**data))
+        training = handlers.call(trainings.create_training, trainings.CreateTraining(**data))
         return _created(TrainingSchema().dump(training), url_for("trainings.TrainingResource", training_id=training.id))
 
 
-@trainings_blp.route("/<uuid:training_id>")
-class TrainingResource(MethodView):
-    @trainings_blp.response(200, TrainingSchema)
-    def get(self, training_id: uuid.UUID) -> Any:
-        return trainings.get_training(service().uow(), current_principal(), training_id)
+handlers.route(trainings_blp, "/<uuid:training_id>", "TrainingResource", TrainingSchema, trainings.get_training)
 
 
 @trainings_blp.route("/<uuid:training_id>/enrolments")
@@ -161,7 +156,7 @@ class Enrolments(MethodView):
     @trainings_blp.response(200, EnrolResultSchema)
     def post(self, data: dict[str, Any], training_id: uuid.UUID) -> Any:
         """报名: enrol people in bulk; those already enrolled are left as they are."""
-        added = trainings.enrol(service().uow(), current_principal(), training_id, data["person_user_ids"])
+        added = handlers.call(trainings.enrol, training_id, data["person_user_ids"])
         return {"added": added}
 
 
@@ -182,7 +177,7 @@ class Completions(MethodView):
             )
             for index, item in enumerate(data["items"])
         ]
-        outcome = trainings.record_completions(service().uow(), current_principal(), training_id, rows)
+        outcome = handlers.call(trainings.record_completions, training_id, rows)
         return outcome
 
 
@@ -191,14 +186,7 @@ class AttendanceList(MethodView):
     @trainings_blp.arguments(PageArgs, location="query")
     @trainings_blp.response(200, AttendancePage)
     def get(self, args: dict[str, Any], training_id: uuid.UUID) -> Any:
-        found = trainings.list_attendance(
-            service().uow(),
-            current_principal(),
-            training_id,
-            after=decode_cursor(args.get("cursor")),
-            limit=args["limit"] + 1,
-        )
-        return page(found, args["limit"], lambda a: str(a.id))
+        return handlers.paged(trainings.list_attendance, args, lambda a: str(a.id), training_id)
 
 
 @trainings_blp.route("/<uuid:training_id>/attendance/imports")
@@ -213,20 +201,23 @@ class AttendanceImports(MethodView):
         return _upload(ImportKind.ATTENDANCE, training_id)
 
 
-@trainings_blp.route("/imports/<uuid:job_id>")
-class ImportJobResource(MethodView):
-    @trainings_blp.response(200, ImportJobSchema)
-    def get(self, job_id: uuid.UUID) -> Any:
-        """An import job: poll it for its status, counts and per-row report."""
-        return imports.get_job(service().uow(), current_principal(), job_id)
+handlers.route(
+    trainings_blp,
+    "/imports/<uuid:job_id>",
+    "ImportJobResource",
+    ImportJobSchema,
+    imports.get_job,
+    doc="An import job: poll it for its status, counts and per-row report.",
+)
 
-
-@trainings_blp.route("/people/<uuid:person_id>/summary")
-class PersonSummary(MethodView):
-    @trainings_blp.response(200, SummarySchema)
-    def get(self, person_id: uuid.UUID) -> Any:
-        """培训档案: hours per year and certificates (the person themself, or a reader in scope)."""
-        return trainings.person_summary(service().uow(), current_principal(), person_id)
+handlers.route(
+    trainings_blp,
+    "/people/<uuid:person_id>/summary",
+    "PersonSummary",
+    SummarySchema,
+    trainings.person_summary,
+    doc="培训档案: hours per year and certificates (the person themself, or a reader in scope).",
+)
 
 
 # -- certificates ------------------------------------------------------------------------------------
@@ -235,15 +226,13 @@ class Certificates(MethodView):
     @certificates_blp.arguments(CertificateListArgs, location="query")
     @certificates_blp.response(200, CertificatePage)
     def get(self, args: dict[str, Any]) -> Any:
-        found = certificates.list_certificates(
-            service().uow(),
-            current_principal(),
+        return handlers.paged(
+            certificates.list_certificates,
+            args,
+            lambda c: c.number,
             person=args.get("person"),
             status=args.get("status"),
-            after=decode_cursor(args.get("cursor")),
-            limit=args["limit"] + 1,
         )
-        return page(found, args["limit"], lambda c: c.number)
 
     @certificates_blp.arguments(CertificateSchema)
     @certificates_blp.response(201, CertificateSchema)
@@ -261,26 +250,26 @@ class Certificates(MethodView):
             expires_on=data.get("expires_on"),
             training_id=data.get("training_id"),
         )
-        cert = certificates.record_certificate(service().uow(), current_principal(), row)
+        cert = handlers.call(certificates.record_certificate, row)
         return _created(
             CertificateSchema().dump(cert), url_for("certificates.CertificateResource", certificate_id=cert.id)
         )
 
 
-@certificates_blp.route("/<uuid:certificate_id>")
-class CertificateResource(MethodView):
-    @certificates_blp.response(200, CertificateSchema)
-    def get(self, certificate_id: uuid.UUID) -> Any:
-        return certificates.get_certificate(service().uow(), current_principal(), certificate_id)
+handlers.route(
+    certificates_blp, "/<uuid:certificate_id>", "CertificateResource", CertificateSchema, certificates.get_certificate
+)
 
-
-@certificates_blp.route("/<uuid:certificate_id>/revoke")
-class Revocation(MethodView):
-    @certificates_blp.arguments(RevokeSchema)
-    @certificates_blp.response(200, CertificateSchema)
-    def post(self, data: dict[str, Any], certificate_id: uuid.UUID) -> Any:
-        """撤销: revoke with a reason; the holder no longer qualifies once nominations hears of it."""
-        return certificates.revoke_certificate(service().uow(), current_principal(), certificate_id, data["reason"])
+handlers.route(
+    certificates_blp,
+    "/<uuid:certificate_id>/revoke",
+    "Revocation",
+    CertificateSchema,
+    certificates.revoke_certificate,
+    body=RevokeSchema,
+    doc="撤销: revoke with a reason; the holder no longer qualifies once nominations hears of it.",
+    verb="post",
+)
 
 
 @certificates_blp.route("/imports")
@@ -301,7 +290,7 @@ class Claims(MethodView):
     @certificates_blp.response(200, ClaimListSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """合格证 claimed on 推荐表 of the schools in the training administrator's subtree."""
-        return {"items": claims.list_claims(service().uow(), current_principal(), args["status"])}
+        return {"items": handlers.call(claims.list_claims, args["status"])}
 
 
 @certificates_blp.route("/claims/<uuid:claim_id>/decision")
@@ -311,7 +300,7 @@ class ClaimDecision(MethodView):
     def post(self, body: dict[str, Any], claim_id: uuid.UUID) -> Any:
         """Confirm (records the certificate: nominations then counts it) or reject with a reason (the school is
         told)."""
-        return claims.decide_claim(service().uow(), current_principal(), claim_id, body["decision"], body.get("note"))
+        return handlers.call(claims.decide_claim, claim_id, body["decision"], body.get("note"))
 
 
 @certificates_blp.route("/<string:number>/verify")
@@ -331,8 +320,8 @@ class Compliance(MethodView):
     @compliance_blp.response(200, ComplianceSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """Active CIOs in scope for the year, and whether each completed the required centralized trainings."""
-        return compliance.compliance(
-            service().uow(), current_principal(), year=args["year"], org_code=args.get("org"), status=args.get("status")
+        return handlers.call(
+            compliance.compliance, year=args["year"], org_code=args.get("org"), status=args.get("status")
         )
 
 
