@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from flask import Response, make_response, request
@@ -93,18 +94,19 @@ def service() -> Approvals:
 handlers = Handlers(service)
 
 
+# What a decision may add besides the seal, each None where the body leaves it out.
+DECISION_DETAILS = ("opinion", "document_number", "starts_on", "term_years", "on_behalf_of")
+
+
 def _decide_command(task_id: uuid.UUID, body: dict[str, Any]) -> reviews.Decide:
     seal = body.get("seal") or {}
+    details = {name: body.get(name) for name in DECISION_DETAILS}
     return reviews.Decide(
         task_id=task_id,
         decision=body["decision"],
-        opinion=body.get("opinion"),
         seal_unit_name=seal.get("unit_name"),
         seal_date=seal.get("date"),
-        document_number=body.get("document_number"),
-        starts_on=body.get("starts_on"),
-        term_years=body.get("term_years"),
-        on_behalf_of=body.get("on_behalf_of"),
+        **details,
     )
 
 
@@ -323,12 +325,13 @@ evaluations_blp = Blueprint(
 )
 
 
-def _session_factory() -> Any:
-    return service().session_factory
-
-
 def _evaluation_response(found: dict[str, Any], status: int = 200) -> Response:
     return with_etag(make_response(EvaluationSchema().dump(found), status), found["version"])
+
+
+def _evaluation_change(handler: Callable[..., Any], command: Any) -> Response:
+    """An evaluation changed as the caller read it (If-Match), answered with its new version."""
+    return _evaluation_response(evaluations.view(handlers.call(handler, command, require_if_match)))
 
 
 @evaluations_blp.route("/campaigns")
@@ -362,7 +365,7 @@ class Evaluations(MethodView):
 
     @evaluations_blp.arguments(OpenEvaluationSchema)
     @evaluations_blp.response(201, EvaluationSchema)
-    @idempotent(_session_factory)
+    @idempotent(handlers.session_factory)
     def post(self, body: dict[str, Any]) -> Any:
         """Open the evaluation of an appointment for a kind and year, on the policy's (or the platform's) sheet."""
         opened = handlers.call(evaluations.open_evaluation, evaluations.Open(**body))
@@ -382,8 +385,7 @@ class SelfAssessment(MethodView):
     @evaluations_blp.response(200, EvaluationSchema)
     def put(self, body: dict[str, Any], evaluation_id: uuid.UUID) -> Any:
         """自评 (If-Match): self-scores with evidence and the summary; `submit: true` hands it to the bureau."""
-        found = handlers.call(evaluations.self_assess, evaluations.SelfAssess(evaluation_id, **body), require_if_match)
-        return _evaluation_response(evaluations.view(found))
+        return _evaluation_change(evaluations.self_assess, evaluations.SelfAssess(evaluation_id, **body))
 
 
 @evaluations_blp.route("/<uuid:evaluation_id>/verification")
@@ -392,8 +394,7 @@ class Verification(MethodView):
     @evaluations_blp.response(200, EvaluationSchema)
     def put(self, body: dict[str, Any], evaluation_id: uuid.UUID) -> Any:
         """核查 (If-Match): verified scores, 扣分原因 for each deduction, veto items (一票否决)."""
-        found = handlers.call(evaluations.verify, evaluations.Verify(evaluation_id, **body), require_if_match)
-        return _evaluation_response(evaluations.view(found))
+        return _evaluation_change(evaluations.verify, evaluations.Verify(evaluation_id, **body))
 
 
 @evaluations_blp.route("/<uuid:evaluation_id>/finalise")
@@ -504,7 +505,7 @@ handlers.route(
 class Publications(MethodView):
     @publications_blp.arguments(PublishSchema)
     @publications_blp.response(201, PublicationSchema)
-    @idempotent(_session_factory)
+    @idempotent(handlers.session_factory)
     def post(self, body: dict[str, Any]) -> Any:
         """Publish the people awaiting this body's final approval in the round for the period (公示期); their
         final approval waits until the period has ended and every objection about them is resolved."""

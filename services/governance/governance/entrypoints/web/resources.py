@@ -28,13 +28,13 @@ from governance.entrypoints.web.schemas import (
     PlanSchema,
     SubmitSchema,
 )
-from governance.entrypoints.web.wiring import handlers, session_factory
+from governance.entrypoints.web.wiring import handlers
 from governance.entrypoints.web.work_resources import WORK_BLUEPRINTS
 from governance.service_layer import catalogue, plans, registry
 from shared import clock
 from shared.audit_listing import audit_blueprint
 from shared.http import idempotent, json_response, require_if_match
-from shared.pagination import decode_cursor, page
+from shared.pagination import time_then_id
 
 catalogue_blp = Blueprint(
     "catalogue",
@@ -74,7 +74,7 @@ class Catalogue(MethodView):
 
     @catalogue_blp.arguments(CatalogueEntrySchema)
     @catalogue_blp.response(201, CatalogueEntrySchema)
-    @idempotent(session_factory)
+    @idempotent(handlers.session_factory)
     def post(self, data: dict[str, Any]) -> Any:
         """Add an entry (city_reviewer of the city): a function, the data center, or data the platform collects."""
         entry = handlers.call(catalogue.add_entry, data["org_code"], data["code"], _entry_content(data))
@@ -120,22 +120,18 @@ def _plan_body(plan: ProjectPlan, acceptances: list[Acceptance]) -> dict[str, An
 
 @plans_blp.route("")
 class Plans(MethodView):
-    @plans_blp.arguments(PlanListArgs, location="query")
-    @plans_blp.response(200, PlanPage)
-    def get(self, args: dict[str, Any]) -> Any:
-        """Plans of the units in the caller's subtree, newest first."""
-        status = args.get("status")
-        found = handlers.call(
-            plans.list_plans,
-            status=status.value if status else None,
-            after=decode_cursor(args.get("cursor")),
-            limit=args["limit"] + 1,
-        )
-        return page(found, args["limit"], lambda p: [p.created_at.isoformat(), str(p.id)])
+    get = handlers.view(
+        plans_blp,
+        PlanPage,
+        plans.list_plans,
+        query=PlanListArgs,
+        page_key=time_then_id("created_at"),
+        doc="Plans of the units in the caller's subtree, newest first.",
+    )
 
     @plans_blp.arguments(PlanSchema)
     @plans_blp.response(201, PlanSchema)
-    @idempotent(session_factory)
+    @idempotent(handlers.session_factory)
     def post(self, data: dict[str, Any]) -> Any:
         """Write a plan (a district bureau's county_reviewer or a school's school_admin): a draft, checked at once
         against the city platform's catalogue; `flags` lists what it duplicates."""
@@ -217,7 +213,7 @@ class Applications(MethodView):
 
     @applications_blp.arguments(ApplicationSystemSchema)
     @applications_blp.response(201, ApplicationSystemSchema)
-    @idempotent(session_factory)
+    @idempotent(handlers.session_factory)
     def post(self, data: dict[str, Any]) -> Any:
         """Register a school's or district's application system with its integration status."""
         system = handlers.call(registry.register, data["org_code"], _details(data))

@@ -4,8 +4,6 @@ One place, so the plan and registry views (resources.py) and the 月调度, secu
 
 from __future__ import annotations
 
-from typing import Any
-
 from governance.bootstrap import GovernanceService
 from shared.views import Handlers
 from shared.web import wired_service
@@ -13,10 +11,6 @@ from shared.web import wired_service
 
 def service() -> GovernanceService:
     return wired_service("governance", GovernanceService)
-
-
-def session_factory() -> Any:
-    return service().session_factory
 
 
 handlers = Handlers(service, full_responses=True)

@@ -13,7 +13,7 @@ from flask_smorest import Blueprint
 from governance.domain.committee import Member
 from governance.domain.scheduling import ActionItemInput, ProgressReport, ProjectProgress, ReportContent, TargetProgress
 from governance.domain.security import EmergencyPlan, FindingInput, SecurityCheck
-from governance.entrypoints.web.wiring import handlers, service, session_factory
+from governance.entrypoints.web.wiring import handlers, service
 from governance.entrypoints.web.work_schemas import (
     ActionItemDoneSchema,
     CheckListArgs,
@@ -90,7 +90,7 @@ class Reports(MethodView):
 
     @reports_blp.arguments(ReportSchema)
     @reports_blp.response(201, ReportSchema)
-    @idempotent(session_factory)
+    @idempotent(handlers.session_factory)
     def post(self, data: dict[str, Any]) -> Any:
         """A district bureau's (county_reviewer) report for a month: each project's progress, the year's targets
         (e.g. 智慧校园 share of schools), the overall state; `late` when after the month's deadline."""
@@ -142,7 +142,7 @@ class Meetings(MethodView):
 
     @meetings_blp.arguments(SchedulingMeetingSchema)
     @meetings_blp.response(201, SchedulingMeetingSchema)
-    @idempotent(session_factory)
+    @idempotent(handlers.session_factory)
     def post(self, data: dict[str, Any]) -> Any:
         """调度会议 recorded: date, attendees, minutes, decisions, action items with owners and due dates."""
         record = scheduling.MeetingRecord(
@@ -192,7 +192,7 @@ class Checks(MethodView):
 
     @checks_blp.arguments(SecurityCheckSchema)
     @checks_blp.response(201, SecurityCheckSchema)
-    @idempotent(session_factory)
+    @idempotent(handlers.session_factory)
     def post(self, data: dict[str, Any]) -> Any:
         """An inspection or drill (recorded by the bureau that ran it) or the unit's self-check, with findings."""
         record = security.CheckRecord(
@@ -307,7 +307,7 @@ class CommitteeResource(MethodView):
 class CommitteeMeetings(MethodView):
     @committees_blp.arguments(CommitteeMeetingSchema)
     @committees_blp.response(201, CommitteeMeetingSchema)
-    @idempotent(session_factory)
+    @idempotent(handlers.session_factory)
     def post(self, data: dict[str, Any], org_code: str) -> Any:
         """A meeting convened by the CIO, with its minutes; it counts for the semester it was held in."""
         record = committee.MeetingRecord(

@@ -174,17 +174,7 @@ class SignOutEverywhere(MethodView):
 
 @orgs_blp.route("")
 class Orgs(MethodView):
-    @orgs_blp.arguments(OrgListArgs, location="query")
-    @orgs_blp.response(200, OrgPage)
-    def get(self, args: dict[str, Any]) -> Any:
-        level = args.get("level")
-        return handlers.paged(
-            directory.list_orgs,
-            args,
-            lambda o: o.path,
-            level=level.value if level else None,
-            parent_code=args.get("parent_code"),
-        )
+    get = handlers.view(orgs_blp, OrgPage, directory.list_orgs, query=OrgListArgs, page_key=lambda o: o.path)
 
     @orgs_blp.arguments(OrgSchema)
     @orgs_blp.response(201, OrgSchema)
@@ -216,12 +206,7 @@ def _uploaded_csv() -> bytes:
 
 @users_blp.route("")
 class Users(MethodView):
-    @users_blp.arguments(UserListArgs, location="query")
-    @users_blp.response(200, UserPage)
-    def get(self, args: dict[str, Any]) -> Any:
-        return handlers.paged(
-            directory.list_users, args, lambda u: u.username, org_code=args.get("org_code"), q=args.get("q")
-        )
+    get = handlers.view(users_blp, UserPage, directory.list_users, query=UserListArgs, page_key=lambda u: u.username)
 
     post = handlers.view(
         users_blp, UserSchema, directory.create_user, body=UserSchema, command=directory.CreateUser, status=201

@@ -14,7 +14,7 @@ from shared.audit_listing import audit_blueprint
 from shared.auth import current_principal, public
 from shared.errors import Unprocessable, field_error, flatten_marshmallow
 from shared.http import idempotent
-from shared.pagination import PageArgs
+from shared.pagination import PageArgs, time_then_id
 from shared.views import Handlers
 from shared.web import wired_service
 from training.bootstrap import TrainingService
@@ -59,10 +59,6 @@ def service() -> TrainingService:
 
 
 handlers = Handlers(service)
-
-
-def _session_factory() -> Any:
-    return service().session_factory
 
 
 def _created(body: dict[str, Any], location: str) -> Response:
@@ -129,17 +125,18 @@ def _upload(kind: ImportKind, training_id: uuid.UUID | None) -> Response:
 # -- trainings ---------------------------------------------------------------------------------------
 @trainings_blp.route("")
 class Trainings(MethodView):
-    @trainings_blp.arguments(TrainingListArgs, location="query")
-    @trainings_blp.response(200, TrainingPage)
-    def get(self, args: dict[str, Any]) -> Any:
-        """Trainings organised within the caller's subtree, newest first."""
-        return handlers.paged(
-            trainings.list_trainings, args, lambda t: [t.starts_on.isoformat(), str(t.id)], year=args.get("year")
-        )
+    get = handlers.view(
+        trainings_blp,
+        TrainingPage,
+        trainings.list_trainings,
+        query=TrainingListArgs,
+        page_key=time_then_id("starts_on"),
+        doc="Trainings organised within the caller's subtree, newest first.",
+    )
 
     @trainings_blp.arguments(TrainingSchema)
     @trainings_blp.response(201, TrainingSchema)
-    @idempotent(_session_factory)
+    @idempotent(handlers.session_factory)
     def post(self, data: dict[str, Any]) -> Any:
         """Record a training (training_admin, organiser org within their subtree)."""
         data["level"], data["kind"] = data["level"].value, data["kind"].value
@@ -181,12 +178,15 @@ class Completions(MethodView):
         return outcome
 
 
-@trainings_blp.route("/<uuid:training_id>/attendance")
-class AttendanceList(MethodView):
-    @trainings_blp.arguments(PageArgs, location="query")
-    @trainings_blp.response(200, AttendancePage)
-    def get(self, args: dict[str, Any], training_id: uuid.UUID) -> Any:
-        return handlers.paged(trainings.list_attendance, args, lambda a: str(a.id), training_id)
+handlers.route(
+    trainings_blp,
+    "/<uuid:training_id>/attendance",
+    "AttendanceList",
+    AttendancePage,
+    trainings.list_attendance,
+    query=PageArgs,
+    page_key=lambda a: str(a.id),
+)
 
 
 @trainings_blp.route("/<uuid:training_id>/attendance/imports")
@@ -223,20 +223,17 @@ handlers.route(
 # -- certificates ------------------------------------------------------------------------------------
 @certificates_blp.route("")
 class Certificates(MethodView):
-    @certificates_blp.arguments(CertificateListArgs, location="query")
-    @certificates_blp.response(200, CertificatePage)
-    def get(self, args: dict[str, Any]) -> Any:
-        return handlers.paged(
-            certificates.list_certificates,
-            args,
-            lambda c: c.number,
-            person=args.get("person"),
-            status=args.get("status"),
-        )
+    get = handlers.view(
+        certificates_blp,
+        CertificatePage,
+        certificates.list_certificates,
+        query=CertificateListArgs,
+        page_key=lambda c: c.number,
+    )
 
     @certificates_blp.arguments(CertificateSchema)
     @certificates_blp.response(201, CertificateSchema)
-    @idempotent(_session_factory)
+    @idempotent(handlers.session_factory)
     def post(self, data: dict[str, Any]) -> Any:
         """Record a certificate (e.g. from a training held elsewhere) for a person in the admin's subtree."""
         row = certificates.CertificateRow(
