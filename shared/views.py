@@ -56,7 +56,7 @@ class Handlers:
         handler gets the `filters` named here by name (None where the query leaves one out, an enum member as its
         value) with `named`, the cursor's position as `after`, and is asked for one row more than the page holds,
         which only tells that a next page exists; `key` is the sort key a row's cursor holds."""
-        named.update({name: _plain(args.get(name)) for name in filters})
+        named.update(_filters(args, filters))
         found = self.call(handler, **named, after=decode_cursor(args.get("cursor")), limit=args["limit"] + 1)
         return page(found, args["limit"], key)
 
@@ -67,7 +67,7 @@ class Handlers:
         handler: Callable[..., Any],
         *,
         query: type[Schema] | None = None,
-        page_key: Callable[[Any], Any] | None = None,
+        filters: type[Schema] | None = None,
         body: type[Schema] | None = None,
         command: Callable[..., Any] | None = None,
         status: int = 200,
@@ -77,28 +77,46 @@ class Handlers:
     ) -> Callable[..., Any]:
         """A MethodView method: parse the `query` string or the JSON `body` (when given) and call `handler` with the
         path's values (in the rule's order) and
-        - the query: the whole mapping, before the path's values; or, for one page of a list (`paged`) sorted
-          by `page_key`, its filters (the query schema's fields besides the page's) and the path's values by name;
+        - the query: the whole mapping, before the path's values; or parsed with `filters`, each of its fields
+          by name (None where the query leaves one out, an enum member as its value);
         - the body: its fields by name, or one `command` built from the path's values and the body's fields.
         The answer is the result through `response` with `status`: the `items` of a whole list when `items`, with
         the record's version as its ETag when `etag` (what a later If-Match names). `doc` is the method's
         docstring: the operation's summary in the OpenAPI document."""
 
-        filters = [name for name in query().fields if name not in PAGE_FIELDS] if query and page_key else []
+        named = list(filters().fields) if filters is not None else []
 
         def method(_view: Any, *parsed: Any, **path: Any) -> Any:
-            found = self._handle(
-                handler, parsed, path, by_name=body is not None, command=command, page_key=page_key, filters=filters
-            )
+            found = self._handle(handler, parsed, path, by_name=body is not None, command=command, filters=named)
             if etag:
                 return self._versioned(response().dump(found), found.version, status)
             return {"items": found} if items else found
 
         method.__doc__ = doc
         method = blp.response(status, response)(method)
-        if query is not None:
-            return blp.arguments(query, location="query")(method)
+        if query is not None or filters is not None:
+            return blp.arguments(query or filters, location="query")(method)
         return blp.arguments(body)(method) if body is not None else method
+
+    def listing(
+        self,
+        blp: Blueprint,
+        query: type[Schema],
+        response: type[Schema],
+        handler: Callable[..., Sequence[Any]],
+        key: Callable[[Any], Any],
+        doc: str | None = None,
+    ) -> Callable[..., Any]:
+        """A MethodView method answering one page of a list (`paged`, rendered with `response`): the `query` schema's
+        fields besides the page's are the list's filters, handed to `handler` by name with the path's values;
+        `key` is the rows' sort key. `doc` is the method's docstring, the operation's summary."""
+        filters = [name for name in query().fields if name not in PAGE_FIELDS]
+
+        def method(_view: Any, args: Mapping[str, Any], **path: Any) -> Any:
+            return self.paged(handler, args, key, *filters, **path)
+
+        method.__doc__ = doc
+        return blp.arguments(query, location="query")(blp.response(200, response)(method))
 
     def _handle(
         self,
@@ -108,12 +126,11 @@ class Handlers:
         *,
         by_name: bool,
         command: Callable[..., Any] | None,
-        page_key: Callable[[Any], Any] | None,
         filters: Sequence[str],
     ) -> Any:
         """The handler called as `view` says, with what the request parsed to (`parsed`) and the path's values."""
-        if page_key is not None:
-            return self.paged(handler, parsed[0], page_key, *filters, **path)
+        if filters:
+            return self.call(handler, *path.values(), **_filters(parsed[0], filters))
         if command is not None:
             return self.call(handler, command(**path, **parsed[0]))
         if by_name:
@@ -141,7 +158,8 @@ class Handlers:
         blp.route(rule)(type(endpoint, (MethodView,), {verb: self.view(blp, response, handler, **view)}))
 
 
-def _plain(value: Any) -> Any:
-    """A query filter as handlers take it: an enum member (how the query schema validates and documents a choice)
-    as its value."""
-    return value.value if isinstance(value, Enum) else value
+def _filters(args: Mapping[str, Any], names: Sequence[str]) -> dict[str, Any]:
+    """A query's filters as handlers take them: by name, None where the query leaves one out, an enum member (how
+    the query schema validates and documents a choice) as its value."""
+    found = {name: args.get(name) for name in names}
+    return {name: value.value if isinstance(value, Enum) else value for name, value in found.items()}

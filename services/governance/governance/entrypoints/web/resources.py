@@ -120,12 +120,12 @@ def _plan_body(plan: ProjectPlan, acceptances: list[Acceptance]) -> dict[str, An
 
 @plans_blp.route("")
 class Plans(MethodView):
-    get = handlers.view(
+    get = handlers.listing(
         plans_blp,
+        PlanListArgs,
         PlanPage,
         plans.list_plans,
-        query=PlanListArgs,
-        page_key=time_then_id("created_at"),
+        time_then_id("created_at"),
         doc="Plans of the units in the caller's subtree, newest first.",
     )
 

@@ -82,11 +82,14 @@ def _report_body(report: ProgressReport) -> Any:
 
 @reports_blp.route("")
 class Reports(MethodView):
-    @reports_blp.arguments(MonthArgs, location="query")
-    @reports_blp.response(200, ReportListSchema)
-    def get(self, args: dict[str, Any]) -> Any:
-        """The month's reports of the districts in the caller's subtree."""
-        return {"items": handlers.call(scheduling.list_reports, args["month"])}
+    get = handlers.view(
+        reports_blp,
+        ReportListSchema,
+        scheduling.list_reports,
+        filters=MonthArgs,
+        items=True,
+        doc="The month's reports of the districts in the caller's subtree.",
+    )
 
     @reports_blp.arguments(ReportSchema)
     @reports_blp.response(201, ReportSchema)

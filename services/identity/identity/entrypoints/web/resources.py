@@ -174,7 +174,7 @@ class SignOutEverywhere(MethodView):
 
 @orgs_blp.route("")
 class Orgs(MethodView):
-    get = handlers.view(orgs_blp, OrgPage, directory.list_orgs, query=OrgListArgs, page_key=lambda o: o.path)
+    get = handlers.listing(orgs_blp, OrgListArgs, OrgPage, directory.list_orgs, lambda o: o.path)
 
     @orgs_blp.arguments(OrgSchema)
     @orgs_blp.response(201, OrgSchema)
@@ -206,7 +206,7 @@ def _uploaded_csv() -> bytes:
 
 @users_blp.route("")
 class Users(MethodView):
-    get = handlers.view(users_blp, UserPage, directory.list_users, query=UserListArgs, page_key=lambda u: u.username)
+    get = handlers.listing(users_blp, UserListArgs, UserPage, directory.list_users, lambda u: u.username)
 
     post = handlers.view(
         users_blp, UserSchema, directory.create_user, body=UserSchema, command=directory.CreateUser, status=201

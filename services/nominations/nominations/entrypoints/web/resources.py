@@ -127,16 +127,7 @@ class Rounds(MethodView):
     def post(self, body: dict[str, Any]) -> Any:
         """Open a round for an org subtree with a policy (snapshotted) and a deadline."""
         round_ = rounds.open_round(
-            service().uow(),
-            service().catalog,
-            current_principal(),
-            title=body["title"],
-            policy_id=body["policy_id"],
-            issuing_org_code=body["issuing_org_code"],
-            deadline=body["deadline"],
-            now=common.now_utc(),
-            notice=body.get("notice"),
-            level_deadlines=body.get("level_deadlines"),
+            service().uow(), service().catalog, current_principal(), **body, now=common.now_utc()
         )
         response = _round_response(round_, 201)
         response.headers["Location"] = url_for("rounds.RoundById", round_id=round_.id)
@@ -154,8 +145,7 @@ class Rounds(MethodView):
 class RoundById(MethodView):
     @rounds_blp.response(200, RoundSchema)
     def get(self, round_id: uuid.UUID) -> Any:
-        round_ = handlers.call(rounds.get_round, round_id)
-        return _round_response(round_)
+        return _round_response(handlers.call(rounds.get_round, round_id))
 
 
 @rounds_blp.route("/<uuid:round_id>/close")
@@ -257,15 +247,7 @@ class NominationsList(MethodView):
     @idempotent(handlers.session_factory)
     def post(self, body: dict[str, Any]) -> Any:
         """Open the unit's nomination in a round (one live nomination per unit and round)."""
-        nomination = handlers.call(
-            drafts.create_nomination,
-            round_id=body["round_id"],
-            school_org_code=body["school_org_code"],
-            candidate_user_id=body["candidate_user_id"],
-            form=body["form"],
-            now=common.now_utc(),
-            start_from=body.get("start_from"),
-        )
+        nomination = handlers.call(drafts.create_nomination, **body, now=common.now_utc())
         response = _nomination_response(nomination, 201)
         response.headers["Location"] = url_for("nominations.NominationById", nomination_id=nomination.id)
         return response
@@ -293,13 +275,15 @@ class NominationsList(MethodView):
         return result
 
 
-@nominations_blp.route("/previous")
-class PreviousNomination(MethodView):
-    @nominations_blp.arguments(PreviousArgs, location="query")
-    @nominations_blp.response(200, PreviousSchema)
-    def get(self, args: dict[str, Any]) -> Any:
-        """The unit's latest nomination of an earlier round, to start the new round's form from (`start_from`)."""
-        return handlers.call(drafts.previous_nomination, args["org_code"], args["round_id"])
+handlers.route(
+    nominations_blp,
+    "/previous",
+    "PreviousNomination",
+    PreviousSchema,
+    drafts.previous_nomination,
+    filters=PreviousArgs,
+    doc="The unit's latest nomination of an earlier round, to start the new round's form from (`start_from`).",
+)
 
 
 @nominations_blp.route("/coverage")
@@ -328,8 +312,7 @@ class Candidates(MethodView):
 class NominationById(MethodView):
     @nominations_blp.response(200, NominationSchema)
     def get(self, nomination_id: uuid.UUID) -> Any:
-        view = handlers.call(reads.read_nomination, nomination_id)
-        return _nomination_response(view)
+        return _nomination_response(handlers.call(reads.read_nomination, nomination_id))
 
     @nominations_blp.arguments(NominationUpdate)
     @nominations_blp.response(200, NominationSchema)

@@ -122,15 +122,26 @@ def _upload(kind: ImportKind, training_id: uuid.UUID | None) -> Response:
     return response
 
 
+def _import_route(blp: Blueprint, rule: str, endpoint: str, kind: ImportKind, columns: str) -> None:
+    """An import endpoint (`endpoint` at `rule`) for one kind of rows, given as the columns its file has."""
+
+    @blp.doc(requestBody=IMPORT_UPLOAD, description=f"CSV or XLSX with columns {columns}.")
+    @blp.response(201, ImportJobSchema)
+    def post(_view: MethodView, training_id: uuid.UUID | None = None) -> Response:
+        return _upload(kind, training_id)
+
+    blp.route(rule)(type(endpoint, (MethodView,), {"post": post}))
+
+
 # -- trainings ---------------------------------------------------------------------------------------
 @trainings_blp.route("")
 class Trainings(MethodView):
-    get = handlers.view(
+    get = handlers.listing(
         trainings_blp,
+        TrainingListArgs,
         TrainingPage,
         trainings.list_trainings,
-        query=TrainingListArgs,
-        page_key=time_then_id("starts_on"),
+        time_then_id("starts_on"),
         doc="Trainings organised within the caller's subtree, newest first.",
     )
 
@@ -178,27 +189,19 @@ class Completions(MethodView):
         return outcome
 
 
-handlers.route(
+@trainings_blp.route("/<uuid:training_id>/attendance")
+class AttendanceList(MethodView):
+    get = handlers.listing(trainings_blp, PageArgs, AttendancePage, trainings.list_attendance, lambda a: str(a.id))
+
+
+_import_route(
     trainings_blp,
-    "/<uuid:training_id>/attendance",
-    "AttendanceList",
-    AttendancePage,
-    trainings.list_attendance,
-    query=PageArgs,
-    page_key=lambda a: str(a.id),
+    "/<uuid:training_id>/attendance/imports",
+    "AttendanceImports",
+    ImportKind.ATTENDANCE,
+    "用户名/username, 姓名/name, 学时/hours, 结业日期/completed_on, 证书编号/certificate_number, "
+    "有效期至/certificate_expires_on",
 )
-
-
-@trainings_blp.route("/<uuid:training_id>/attendance/imports")
-class AttendanceImports(MethodView):
-    @trainings_blp.doc(
-        requestBody=IMPORT_UPLOAD,
-        description="CSV or XLSX with columns 用户名/username, 姓名/name, 学时/hours, 结业日期/completed_on, "
-        "证书编号/certificate_number, 有效期至/certificate_expires_on.",
-    )
-    @trainings_blp.response(201, ImportJobSchema)
-    def post(self, training_id: uuid.UUID) -> Any:
-        return _upload(ImportKind.ATTENDANCE, training_id)
 
 
 handlers.route(
@@ -223,12 +226,8 @@ handlers.route(
 # -- certificates ------------------------------------------------------------------------------------
 @certificates_blp.route("")
 class Certificates(MethodView):
-    get = handlers.view(
-        certificates_blp,
-        CertificatePage,
-        certificates.list_certificates,
-        query=CertificateListArgs,
-        page_key=lambda c: c.number,
+    get = handlers.listing(
+        certificates_blp, CertificateListArgs, CertificatePage, certificates.list_certificates, lambda c: c.number
     )
 
     @certificates_blp.arguments(CertificateSchema)
@@ -269,25 +268,26 @@ handlers.route(
 )
 
 
-@certificates_blp.route("/imports")
-class CertificateImports(MethodView):
-    @certificates_blp.doc(
-        requestBody=IMPORT_UPLOAD,
-        description="CSV or XLSX with columns 证书编号/number, 用户名/username, 姓名/name, 培训类别/kind, "
-        "培训级别/level, 发证机构/issuer, 发证日期/issued_on, 有效期至/expires_on, 培训ID/training_id.",
-    )
-    @certificates_blp.response(201, ImportJobSchema)
-    def post(self) -> Any:
-        return _upload(ImportKind.CERTIFICATES, None)
+_import_route(
+    certificates_blp,
+    "/imports",
+    "CertificateImports",
+    ImportKind.CERTIFICATES,
+    "证书编号/number, 用户名/username, 姓名/name, 培训类别/kind, 培训级别/level, 发证机构/issuer, "
+    "发证日期/issued_on, 有效期至/expires_on, 培训ID/training_id",
+)
 
 
-@certificates_blp.route("/claims")
-class Claims(MethodView):
-    @certificates_blp.arguments(ClaimListArgs, location="query")
-    @certificates_blp.response(200, ClaimListSchema)
-    def get(self, args: dict[str, Any]) -> Any:
-        """合格证 claimed on 推荐表 of the schools in the training administrator's subtree."""
-        return {"items": handlers.call(claims.list_claims, args["status"])}
+handlers.route(
+    certificates_blp,
+    "/claims",
+    "Claims",
+    ClaimListSchema,
+    claims.list_claims,
+    filters=ClaimListArgs,
+    items=True,
+    doc="合格证 claimed on 推荐表 of the schools in the training administrator's subtree.",
+)
 
 
 @certificates_blp.route("/claims/<uuid:claim_id>/decision")
