@@ -74,6 +74,15 @@ def with_etag(response: Response, version: int | str) -> Response:
     return response
 
 
+def json_response(body: Any, version: int | None = None, status: int = 200, location: str | None = None) -> Response:
+    """A full JSON response, as Idempotency-Key stores and replays it: with its ETag when the record has a version,
+    Location for a creation."""
+    response = current_app.response_class(current_app.json.dumps(body), status=status, mimetype="application/json")
+    if location:
+        response.headers["Location"] = location
+    return with_etag(response, version) if version is not None else response
+
+
 # -- Idempotency-Key -----------------------------------------------------------------------------
 def _fingerprint() -> str:
     digest = hashlib.sha256()

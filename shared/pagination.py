@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from marshmallow import Schema, fields, validate
@@ -40,6 +40,11 @@ def page(items: Sequence[T], limit: int, key: Any) -> dict[str, Any]:
     has_more = len(items) > limit
     shown = list(items[:limit])
     return {"items": shown, "next_cursor": encode_cursor(key(shown[-1])) if has_more and shown else None}
+
+
+def time_then_id(attribute: str) -> Callable[[Any], list[str]]:
+    """The cursor key of a list sorted by a timestamp (or date) `attribute`, the id breaking ties."""
+    return lambda row: [getattr(row, attribute).isoformat(), str(row.id)]
 
 
 def page_schema(item: type[Schema], name: str, **more: fields.Field[Any]) -> type[Schema]:

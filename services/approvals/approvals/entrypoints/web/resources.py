@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from flask import Response, make_response, request
@@ -66,6 +67,7 @@ from shared import files
 from shared.audit_listing import audit_blueprint
 from shared.auth import current_principal, public
 from shared.http import idempotent, require_if_match, with_etag
+from shared.views import Handlers
 from shared.web import wired_service
 
 tasks_blp = Blueprint("tasks", __name__, url_prefix="/api/tasks", description="The reviewer's inbox (待办审核)")
@@ -89,18 +91,22 @@ def service() -> Approvals:
     return wired_service("approvals", Approvals)
 
 
+handlers = Handlers(service)
+
+
+# What a decision may add besides the seal, each None where the body leaves it out.
+DECISION_DETAILS = ("opinion", "document_number", "starts_on", "term_years", "on_behalf_of")
+
+
 def _decide_command(task_id: uuid.UUID, body: dict[str, Any]) -> reviews.Decide:
     seal = body.get("seal") or {}
+    details = {name: body.get(name) for name in DECISION_DETAILS}
     return reviews.Decide(
         task_id=task_id,
         decision=body["decision"],
-        opinion=body.get("opinion"),
         seal_unit_name=seal.get("unit_name"),
         seal_date=seal.get("date"),
-        document_number=body.get("document_number"),
-        starts_on=body.get("starts_on"),
-        term_years=body.get("term_years"),
-        on_behalf_of=body.get("on_behalf_of"),
+        **details,
     )
 
 
@@ -116,13 +122,15 @@ def _result(result: reviews.DecisionResult) -> dict[str, Any]:
 
 
 # -- tasks ----------------------------------------------------------------------------------------
-@tasks_blp.route("")
-class Tasks(MethodView):
-    @tasks_blp.arguments(TaskListArgs, location="query")
-    @tasks_blp.response(200, TaskPage)
-    def get(self, args: dict[str, Any]) -> Any:
-        """Open tasks in the caller's scope (filter by status, role, stage, org, school, round, overdue)."""
-        return queries.list_tasks(service().uow(), current_principal(), args)
+handlers.route(
+    tasks_blp,
+    "",
+    "Tasks",
+    TaskPage,
+    queries.list_tasks,
+    query=TaskListArgs,
+    doc="Open tasks in the caller's scope (filter by status, role, stage, org, school, round, overdue).",
+)
 
 
 @tasks_blp.route("/decisions")
@@ -132,16 +140,15 @@ class BulkDecisions(MethodView):
     def post(self, body: dict[str, Any]) -> Any:
         """Decide several tasks at once: all are recorded, or none (each refused item is named)."""
         commands = [_decide_command(item["task_id"], item) for item in body["items"]]
-        results = reviews.decide_many(service().uow(), current_principal(), commands)
+        results = handlers.call(reviews.decide_many, commands)
         return {"items": [_result(r) for r in results]}
 
 
 @tasks_blp.route("/delegations")
 class Delegations(MethodView):
-    @tasks_blp.response(200, DelegationListSchema)
-    def get(self) -> Any:
-        """Delegations the caller gave or received."""
-        return {"items": queries.delegations(service().uow(), current_principal())}
+    get = handlers.view(
+        tasks_blp, DelegationListSchema, queries.delegations, items=True, doc="Delegations the caller gave or received."
+    )
 
     @tasks_blp.arguments(DelegationSchema)
     @tasks_blp.response(201, DelegationSchema)
@@ -152,20 +159,17 @@ class Delegations(MethodView):
         return {**body, "id": delegation_id, "delegator_user_id": principal.subject}
 
 
-@tasks_blp.route("/delegations/<uuid:delegation_id>/revoke")
-class RevokeDelegation(MethodView):
-    @tasks_blp.response(200, DelegationSchema)
-    def post(self, delegation_id: uuid.UUID) -> Any:
-        """撤销委托: the delegator (or a platform admin over the org) ends it now; revoked already is 409."""
-        return reviews.revoke_delegation(service().uow(), current_principal(), delegation_id)
+handlers.route(
+    tasks_blp,
+    "/delegations/<uuid:delegation_id>/revoke",
+    "RevokeDelegation",
+    DelegationSchema,
+    reviews.revoke_delegation,
+    doc="撤销委托: the delegator (or a platform admin over the org) ends it now; revoked already is 409.",
+    verb="post",
+)
 
-
-@tasks_blp.route("/<uuid:task_id>")
-class Task(MethodView):
-    @tasks_blp.response(200, TaskSchema)
-    def get(self, task_id: uuid.UUID) -> Any:
-        task = queries.get_task(service().uow(), current_principal(), task_id)
-        return with_etag(make_response(TaskSchema().dump(task)), task.version)
+handlers.route(tasks_blp, "/<uuid:task_id>", "Task", TaskSchema, queries.get_task, etag=True)
 
 
 @tasks_blp.route("/<uuid:task_id>/decision")
@@ -174,42 +178,34 @@ class TaskDecision(MethodView):
     @tasks_blp.response(200, DecisionResultSchema)
     def post(self, body: dict[str, Any], task_id: uuid.UUID) -> Any:
         """Approve, return for revision or reject; a task already decided (or not current) is 409."""
-        result = reviews.decide(service().uow(), current_principal(), _decide_command(task_id, body))
+        result = handlers.call(reviews.decide, _decide_command(task_id, body))
         return _result(result)
 
 
 # -- cases ----------------------------------------------------------------------------------------
-@cases_blp.route("")
-class Cases(MethodView):
-    @cases_blp.arguments(CaseListArgs, location="query")
-    @cases_blp.response(200, CasePage)
-    def get(self, args: dict[str, Any]) -> Any:
-        return queries.list_cases(service().uow(), current_principal(), args)
-
-
-@cases_blp.route("/<uuid:case_id>")
-class Case(MethodView):
-    @cases_blp.response(200, CaseSchema)
-    def get(self, case_id: uuid.UUID) -> Any:
-        return queries.get_case(service().uow(), current_principal(), case_id)
-
-
-@cases_blp.route("/<uuid:case_id>/history")
-class CaseHistory(MethodView):
-    @cases_blp.response(200, HistorySchema)
-    def get(self, case_id: uuid.UUID) -> Any:
-        """The append-only audit trail of the case."""
-        return {"items": queries.case_history(service().uow(), current_principal(), case_id)}
+handlers.route(cases_blp, "", "Cases", CasePage, queries.list_cases, query=CaseListArgs)
+handlers.route(cases_blp, "/<uuid:case_id>", "Case", CaseSchema, queries.get_case)
+handlers.route(
+    cases_blp,
+    "/<uuid:case_id>/history",
+    "CaseHistory",
+    HistorySchema,
+    queries.case_history,
+    items=True,
+    doc="The append-only audit trail of the case.",
+)
 
 
 # -- appointments ---------------------------------------------------------------------------------
-@appointments_blp.route("")
-class Appointments(MethodView):
-    @appointments_blp.arguments(AppointmentListArgs, location="query")
-    @appointments_blp.response(200, AppointmentPage)
-    def get(self, args: dict[str, Any]) -> Any:
-        """Appointments in scope, by org subtree, status, or term ending before a date."""
-        return queries.list_appointments(service().uow(), current_principal(), args)
+handlers.route(
+    appointments_blp,
+    "",
+    "Appointments",
+    AppointmentPage,
+    queries.list_appointments,
+    query=AppointmentListArgs,
+    doc="Appointments in scope, by org subtree, status, or term ending before a date.",
+)
 
 
 @appointments_blp.route("/published-list")
@@ -218,19 +214,21 @@ class PublishedList(MethodView):
     @appointments_blp.response(200, description="名单公示 as CSV or XLSX")
     def get(self, args: dict[str, Any]) -> Response:
         """名单公示: the appointments of a round, as CSV or XLSX."""
-        rows = queries.published_rows(service().uow(), current_principal(), args["round_id"])
+        rows = handlers.call(queries.published_rows, args["round_id"])
         fmt = args["format"]
         body = queries.render_xlsx(rows, "名单公示") if fmt == "xlsx" else queries.render_csv(rows)
         filename = f"published-list-{args['round_id']}.{fmt}"
         return files.document(body, files.TABLE_TYPES[fmt], filename, disposition="attachment")
 
 
-@appointments_blp.route("/<uuid:appointment_id>")
-class AppointmentResource(MethodView):
-    @appointments_blp.response(200, AppointmentSchema)
-    def get(self, appointment_id: uuid.UUID) -> Any:
-        found = queries.get_appointment(service().uow(), current_principal(), appointment_id)
-        return with_etag(make_response(AppointmentSchema().dump(found)), found.version)
+handlers.route(
+    appointments_blp,
+    "/<uuid:appointment_id>",
+    "AppointmentResource",
+    AppointmentSchema,
+    queries.get_appointment,
+    etag=True,
+)
 
 
 @appointments_blp.route("/<uuid:appointment_id>/letter.pdf")
@@ -240,68 +238,82 @@ class AppointmentLetterPdf(MethodView):
         """The printable appointment: 聘任文件 (document number, term, issuing body) and 聘书."""
         from approvals.adapters.letter_pdf import render_pdf
 
-        letter = queries.appointment_letter(service().uow(), current_principal(), appointment_id)
+        letter = handlers.call(queries.appointment_letter, appointment_id)
         filename = f"appointment-{appointment_id}.pdf"
         return files.document(render_pdf(letter), "application/pdf", filename, disposition="inline", private=True)
 
 
-@appointments_blp.route("/<uuid:appointment_id>/renew")
-class Renew(MethodView):
-    @appointments_blp.arguments(RenewSchema)
-    @appointments_blp.response(201, AppointmentSchema)
-    def post(self, body: dict[str, Any], appointment_id: uuid.UUID) -> Any:
-        """连任: the next term, within the policy's consecutive-term limit (else 422 with the reason)."""
-        return appointments.renew(service().uow(), current_principal(), appointment_id, body["document_number"])
+handlers.route(
+    appointments_blp,
+    "/<uuid:appointment_id>/renew",
+    "Renew",
+    AppointmentSchema,
+    appointments.renew,
+    body=RenewSchema,
+    status=201,
+    doc="连任: the next term, within the policy's consecutive-term limit (else 422 with the reason).",
+    verb="post",
+)
 
 
 @appointments_blp.route("/<uuid:appointment_id>/filings")
 class Filings(MethodView):
-    @appointments_blp.response(200, FilingListSchema)
-    def get(self, appointment_id: uuid.UUID) -> Any:
-        return {"items": queries.appointment_filings(service().uow(), current_principal(), appointment_id)}
+    get = handlers.view(appointments_blp, FilingListSchema, queries.appointment_filings, items=True)
 
-    @appointments_blp.arguments(FilingSchema)
-    @appointments_blp.response(201, FilingOutSchema)
-    def post(self, body: dict[str, Any], appointment_id: uuid.UUID) -> Any:
-        """变更报备: file what changed during the term (person, post, contact data); the bureau is notified."""
-        cmd = appointments.FileChange(appointment_id=appointment_id, **body)
-        return appointments.file_change(service().uow(), current_principal(), cmd)
-
-
-@appointments_blp.route("/<uuid:appointment_id>/filings/<int:filing_id>/decision")
-class FilingDecision(MethodView):
-    @appointments_blp.arguments(FilingDecisionSchema)
-    @appointments_blp.response(200, FilingOutSchema)
-    def post(self, body: dict[str, Any], appointment_id: uuid.UUID, filing_id: int) -> Any:
-        """The appointing bureau acknowledges (备案) or rejects a filing; an acknowledged new person is appointed."""
-        cmd = appointments.DecideFiling(appointment_id=appointment_id, filing_id=filing_id, **body)
-        return appointments.decide_filing(service().uow(), current_principal(), cmd)
+    post = handlers.view(
+        appointments_blp,
+        FilingOutSchema,
+        appointments.file_change,
+        body=FilingSchema,
+        command=appointments.FileChange,
+        status=201,
+        doc="变更报备: file what changed during the term (person, post, contact data); the bureau is notified.",
+    )
 
 
-@appointments_blp.route("/<uuid:appointment_id>/end")
-class Dismiss(MethodView):
-    @appointments_blp.arguments(DismissSchema)
-    @appointments_blp.response(200, AppointmentSchema)
-    def post(self, body: dict[str, Any], appointment_id: uuid.UUID) -> Any:
-        """免聘: end the appointment normally, for a reason (left the school, retired, reassigned)."""
-        cmd = appointments.Dismiss(appointment_id=appointment_id, **body)
-        return appointments.dismiss(service().uow(), current_principal(), cmd)
+handlers.route(
+    appointments_blp,
+    "/<uuid:appointment_id>/filings/<int:filing_id>/decision",
+    "FilingDecision",
+    FilingOutSchema,
+    appointments.decide_filing,
+    body=FilingDecisionSchema,
+    command=appointments.DecideFiling,
+    doc="The appointing bureau acknowledges (备案) or rejects a filing; an acknowledged new person is appointed.",
+    verb="post",
+)
 
+handlers.route(
+    appointments_blp,
+    "/<uuid:appointment_id>/end",
+    "Dismiss",
+    AppointmentSchema,
+    appointments.dismiss,
+    body=DismissSchema,
+    command=appointments.Dismiss,
+    doc="免聘: end the appointment normally, for a reason (left the school, retired, reassigned).",
+    verb="post",
+)
 
-@appointments_blp.route("/<uuid:appointment_id>/revoke")
-class Revoke(MethodView):
-    @appointments_blp.arguments(RevokeSchema)
-    @appointments_blp.response(200, AppointmentSchema)
-    def post(self, body: dict[str, Any], appointment_id: uuid.UUID) -> Any:
-        """取消任命 with a reason."""
-        return appointments.revoke(service().uow(), current_principal(), appointment_id, body["reason"])
+handlers.route(
+    appointments_blp,
+    "/<uuid:appointment_id>/revoke",
+    "Revoke",
+    AppointmentSchema,
+    appointments.revoke,
+    body=RevokeSchema,
+    doc="取消任命 with a reason.",
+    verb="post",
+)
 
-
-@appointments_blp.route("/<uuid:appointment_id>/history")
-class AppointmentHistory(MethodView):
-    @appointments_blp.response(200, HistorySchema)
-    def get(self, appointment_id: uuid.UUID) -> Any:
-        return {"items": queries.appointment_history(service().uow(), current_principal(), appointment_id)}
+handlers.route(
+    appointments_blp,
+    "/<uuid:appointment_id>/history",
+    "AppointmentHistory",
+    HistorySchema,
+    queries.appointment_history,
+    items=True,
+)
 
 
 # -- evaluations and rectification --------------------------------------------------------------
@@ -313,12 +325,13 @@ evaluations_blp = Blueprint(
 )
 
 
-def _session_factory() -> Any:
-    return service().session_factory
-
-
 def _evaluation_response(found: dict[str, Any], status: int = 200) -> Response:
     return with_etag(make_response(EvaluationSchema().dump(found), status), found["version"])
+
+
+def _evaluation_change(handler: Callable[..., Any], command: Any) -> Response:
+    """An evaluation changed as the caller read it (If-Match), answered with its new version."""
+    return _evaluation_response(evaluations.view(handlers.call(handler, command, require_if_match)))
 
 
 @evaluations_blp.route("/campaigns")
@@ -330,30 +343,32 @@ class EvaluationCampaigns(MethodView):
         orders it (each with its policy's score sheet); those already evaluated are left as they are. With
         `round_id`, the school assessment (每2年对学校信息化工作考核一次) of every school in the subtree, with or
         without a CIO, under the round's policy."""
-        return evaluations.open_campaign(service().uow(), current_principal(), evaluations.Campaign(**body))
+        return handlers.call(evaluations.open_campaign, evaluations.Campaign(**body))
 
     @evaluations_blp.arguments(CampaignSchema, location="query")
     @evaluations_blp.response(200, CampaignOverviewSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """完成情况: each appointment in the subtree whose policy orders `kind` (with `round_id`: each school), and how
         far its evaluation is."""
-        return evaluations.campaign_overview(service().uow(), current_principal(), evaluations.Campaign(**args))
+        return handlers.call(evaluations.campaign_overview, evaluations.Campaign(**args))
 
 
 @evaluations_blp.route("")
 class Evaluations(MethodView):
-    @evaluations_blp.arguments(EvaluationListArgs, location="query")
-    @evaluations_blp.response(200, EvaluationPage)
-    def get(self, args: dict[str, Any]) -> Any:
-        """Evaluations in scope (and the caller's own, as the CIO evaluated), newest period first."""
-        return evaluations.list_evaluations(service().uow(), current_principal(), args)
+    get = handlers.view(
+        evaluations_blp,
+        EvaluationPage,
+        evaluations.list_evaluations,
+        query=EvaluationListArgs,
+        doc="Evaluations in scope (and the caller's own, as the CIO evaluated), newest period first.",
+    )
 
     @evaluations_blp.arguments(OpenEvaluationSchema)
     @evaluations_blp.response(201, EvaluationSchema)
-    @idempotent(_session_factory)
+    @idempotent(handlers.session_factory)
     def post(self, body: dict[str, Any]) -> Any:
         """Open the evaluation of an appointment for a kind and year, on the policy's (or the platform's) sheet."""
-        opened = evaluations.open_evaluation(service().uow(), current_principal(), evaluations.Open(**body))
+        opened = handlers.call(evaluations.open_evaluation, evaluations.Open(**body))
         return _evaluation_response(evaluations.view(opened), 201)
 
 
@@ -361,7 +376,7 @@ class Evaluations(MethodView):
 class EvaluationResource(MethodView):
     @evaluations_blp.response(200, EvaluationSchema)
     def get(self, evaluation_id: uuid.UUID) -> Any:
-        return _evaluation_response(evaluations.get_evaluation(service().uow(), current_principal(), evaluation_id))
+        return _evaluation_response(handlers.call(evaluations.get_evaluation, evaluation_id))
 
 
 @evaluations_blp.route("/<uuid:evaluation_id>/self-assessment")
@@ -370,10 +385,7 @@ class SelfAssessment(MethodView):
     @evaluations_blp.response(200, EvaluationSchema)
     def put(self, body: dict[str, Any], evaluation_id: uuid.UUID) -> Any:
         """自评 (If-Match): self-scores with evidence and the summary; `submit: true` hands it to the bureau."""
-        found = evaluations.self_assess(
-            service().uow(), current_principal(), evaluations.SelfAssess(evaluation_id, **body), require_if_match
-        )
-        return _evaluation_response(evaluations.view(found))
+        return _evaluation_change(evaluations.self_assess, evaluations.SelfAssess(evaluation_id, **body))
 
 
 @evaluations_blp.route("/<uuid:evaluation_id>/verification")
@@ -382,10 +394,7 @@ class Verification(MethodView):
     @evaluations_blp.response(200, EvaluationSchema)
     def put(self, body: dict[str, Any], evaluation_id: uuid.UUID) -> Any:
         """核查 (If-Match): verified scores, 扣分原因 for each deduction, veto items (一票否决)."""
-        found = evaluations.verify(
-            service().uow(), current_principal(), evaluations.Verify(evaluation_id, **body), require_if_match
-        )
-        return _evaluation_response(evaluations.view(found))
+        return _evaluation_change(evaluations.verify, evaluations.Verify(evaluation_id, **body))
 
 
 @evaluations_blp.route("/<uuid:evaluation_id>/finalise")
@@ -393,32 +402,36 @@ class Finalise(MethodView):
     @evaluations_blp.response(200, EvaluationSchema)
     def post(self, evaluation_id: uuid.UUID) -> Any:
         """Grade it (If-Match) and publish the result; 不合格 orders rectification where the policy says so."""
-        done = evaluations.finalise(service().uow(), current_principal(), evaluation_id, require_if_match)
+        done = handlers.call(evaluations.finalise, evaluation_id, require_if_match)
         return _evaluation_response(evaluations.view(done.evaluation, done.rectification))
 
 
-@evaluations_blp.route("/<uuid:evaluation_id>/history")
-class EvaluationHistory(MethodView):
-    @evaluations_blp.response(200, HistorySchema)
-    def get(self, evaluation_id: uuid.UUID) -> Any:
-        return {"items": evaluations.evaluation_history(service().uow(), current_principal(), evaluation_id)}
+handlers.route(
+    evaluations_blp,
+    "/<uuid:evaluation_id>/history",
+    "EvaluationHistory",
+    HistorySchema,
+    evaluations.evaluation_history,
+    items=True,
+)
+handlers.route(
+    evaluations_blp,
+    "/rectifications",
+    "Rectifications",
+    RectificationPage,
+    evaluations.list_rectifications,
+    query=RectificationListArgs,
+    doc="Rectifications in scope, soonest due first (filter by status, overdue, org subtree).",
+)
 
-
-@evaluations_blp.route("/rectifications")
-class Rectifications(MethodView):
-    @evaluations_blp.arguments(RectificationListArgs, location="query")
-    @evaluations_blp.response(200, RectificationPage)
-    def get(self, args: dict[str, Any]) -> Any:
-        """Rectifications in scope, soonest due first (filter by status, overdue, org subtree)."""
-        return evaluations.list_rectifications(service().uow(), current_principal(), args)
-
-
-@evaluations_blp.route("/rectifications/<uuid:rectification_id>")
-class RectificationResource(MethodView):
-    @evaluations_blp.response(200, RectificationSchema)
-    def get(self, rectification_id: uuid.UUID) -> Any:
-        found = evaluations.get_rectification(service().uow(), current_principal(), rectification_id)
-        return with_etag(make_response(RectificationSchema().dump(found)), found.version)
+handlers.route(
+    evaluations_blp,
+    "/rectifications/<uuid:rectification_id>",
+    "RectificationResource",
+    RectificationSchema,
+    evaluations.get_rectification,
+    etag=True,
+)
 
 
 @evaluations_blp.route("/rectifications/<uuid:rectification_id>/report")
@@ -446,20 +459,18 @@ class RectificationReportResource(MethodView):
         until the bureau records the outcome."""
         files = tuple((f.filename or "", f.read()) for f in request.files.getlist("attachments"))
         cmd = evaluations.Report(rectification_id=rectification_id, text=request.form.get("report") or "", files=files)
-        evaluations.report_rectification(service().uow(), current_principal(), cmd)
-        return evaluations.rectification_report(service().uow(), current_principal(), rectification_id)
+        handlers.call(evaluations.report_rectification, cmd)
+        return handlers.call(evaluations.rectification_report, rectification_id)
 
-    @evaluations_blp.response(200, RectificationReportSchema)
-    def get(self, rectification_id: uuid.UUID) -> Any:
-        return evaluations.rectification_report(service().uow(), current_principal(), rectification_id)
+    get = handlers.view(evaluations_blp, RectificationReportSchema, evaluations.rectification_report)
 
 
 @evaluations_blp.route("/rectifications/<uuid:rectification_id>/report/attachments/<uuid:attachment_id>")
 class RectificationAttachment(MethodView):
     @evaluations_blp.response(200, description="the attachment as uploaded")
     def get(self, rectification_id: uuid.UUID, attachment_id: uuid.UUID) -> Any:
-        filename, content_type, data = evaluations.rectification_attachment(
-            service().uow(), current_principal(), rectification_id, attachment_id
+        filename, content_type, data = handlers.call(
+            evaluations.rectification_attachment, rectification_id, attachment_id
         )
         return files.uploaded(data, content_type, filename, disposition="attachment")
 
@@ -470,8 +481,8 @@ class RectificationOutcome(MethodView):
     @evaluations_blp.response(200, OutcomeResultSchema)
     def post(self, body: dict[str, Any], rectification_id: uuid.UUID) -> Any:
         """整改验收 (If-Match): passed or failed; failed under a revoking policy revokes the appointment."""
-        done = evaluations.record_outcome(
-            service().uow(), current_principal(), evaluations.Outcome(rectification_id, **body), require_if_match
+        done = handlers.call(
+            evaluations.record_outcome, evaluations.Outcome(rectification_id, **body), require_if_match
         )
         return {
             "rectification": done.rectification,
@@ -479,11 +490,14 @@ class RectificationOutcome(MethodView):
         }
 
 
-@evaluations_blp.route("/rectifications/<uuid:rectification_id>/history")
-class RectificationHistory(MethodView):
-    @evaluations_blp.response(200, HistorySchema)
-    def get(self, rectification_id: uuid.UUID) -> Any:
-        return {"items": evaluations.rectification_history(service().uow(), current_principal(), rectification_id)}
+handlers.route(
+    evaluations_blp,
+    "/rectifications/<uuid:rectification_id>/history",
+    "RectificationHistory",
+    HistorySchema,
+    evaluations.rectification_history,
+    items=True,
+)
 
 
 # -- 名单公示 -----------------------------------------------------------------------------------------
@@ -491,20 +505,18 @@ class RectificationHistory(MethodView):
 class Publications(MethodView):
     @publications_blp.arguments(PublishSchema)
     @publications_blp.response(201, PublicationSchema)
-    @idempotent(_session_factory)
+    @idempotent(handlers.session_factory)
     def post(self, body: dict[str, Any]) -> Any:
         """Publish the people awaiting this body's final approval in the round for the period (公示期); their
         final approval waits until the period has ended and every objection about them is resolved."""
-        found = publications.publish(
-            service().uow(), current_principal(), publications.Publish(**{"note": None, **body})
-        )
+        found = handlers.call(publications.publish, publications.Publish(**{"note": None, **body}))
         return {**found.__dict__, "objections": []}
 
     @publications_blp.arguments(PublicationListArgs, location="query")
     @publications_blp.response(200, PublicationListSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """The lists published in the caller's subtree, newest first."""
-        found = publications.list_for_bureau(service().uow(), current_principal(), args["round_id"])
+        found = handlers.call(publications.list_for_bureau, args["round_id"])
         return {"items": [p.__dict__ for p in found]}
 
 
@@ -513,7 +525,7 @@ class PublicationById(MethodView):
     @publications_blp.response(200, PublicationSchema)
     def get(self, publication_id: uuid.UUID) -> Any:
         """The list with its objections and the objectors' contact details (the read is audited)."""
-        found = publications.read_for_bureau(service().uow(), current_principal(), publication_id)
+        found = handlers.call(publications.read_for_bureau, publication_id)
         return {**found.publication.__dict__, "objections": [o.__dict__ for o in found.objections]}
 
 
@@ -524,7 +536,7 @@ class ObjectionResolution(MethodView):
     def post(self, body: dict[str, Any], publication_id: uuid.UUID, objection_id: uuid.UUID) -> Any:
         """The publishing body's finding: upheld (the person is not appointed) or dismissed, with its reasons."""
         cmd = publications.Resolve(publication_id=publication_id, objection_id=objection_id, **body)
-        return publications.resolve(service().uow(), current_principal(), cmd).__dict__
+        return handlers.call(publications.resolve, cmd).__dict__
 
 
 @public_blp.route("")

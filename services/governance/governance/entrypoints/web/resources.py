@@ -28,14 +28,13 @@ from governance.entrypoints.web.schemas import (
     PlanSchema,
     SubmitSchema,
 )
-from governance.entrypoints.web.wiring import respond, service, session_factory
+from governance.entrypoints.web.wiring import handlers
 from governance.entrypoints.web.work_resources import WORK_BLUEPRINTS
 from governance.service_layer import catalogue, plans, registry
 from shared import clock
 from shared.audit_listing import audit_blueprint
-from shared.auth import current_principal
-from shared.http import idempotent, require_if_match
-from shared.pagination import decode_cursor, page
+from shared.http import idempotent, json_response, require_if_match
+from shared.pagination import time_then_id
 
 catalogue_blp = Blueprint(
     "catalogue",
@@ -71,35 +70,28 @@ class Catalogue(MethodView):
     @catalogue_blp.response(200, CatalogueListSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """The catalogue of the city (or cities) the caller works under: what plans must not build again."""
-        return {"items": catalogue.list_entries(service().uow(), current_principal(), active_only=args["active"])}
+        return {"items": handlers.call(catalogue.list_entries, active_only=args["active"])}
 
     @catalogue_blp.arguments(CatalogueEntrySchema)
     @catalogue_blp.response(201, CatalogueEntrySchema)
-    @idempotent(session_factory)
+    @idempotent(handlers.session_factory)
     def post(self, data: dict[str, Any]) -> Any:
         """Add an entry (city_reviewer of the city): a function, the data center, or data the platform collects."""
-        entry = catalogue.add_entry(
-            service().uow(), current_principal(), data["org_code"], data["code"], _entry_content(data)
-        )
+        entry = handlers.call(catalogue.add_entry, data["org_code"], data["code"], _entry_content(data))
         location = url_for("catalogue.CatalogueEntryResource", entry_id=entry.id)
-        return respond(CatalogueEntrySchema().dump(entry), entry.version, 201, location)
+        return json_response(CatalogueEntrySchema().dump(entry), entry.version, 201, location)
 
 
 @catalogue_blp.route("/<uuid:entry_id>")
 class CatalogueEntryResource(MethodView):
-    @catalogue_blp.response(200, CatalogueEntrySchema)
-    def get(self, entry_id: uuid.UUID) -> Any:
-        entry = catalogue.get_entry(service().uow(), current_principal(), entry_id)
-        return respond(CatalogueEntrySchema().dump(entry), entry.version)
+    get = handlers.view(catalogue_blp, CatalogueEntrySchema, catalogue.get_entry, etag=True)
 
     @catalogue_blp.arguments(CatalogueChangeSchema)
     @catalogue_blp.response(200, CatalogueEntrySchema)
     def put(self, data: dict[str, Any], entry_id: uuid.UUID) -> Any:
         """Change an entry (If-Match); `active: false` takes it out of the check without losing its history."""
-        entry = catalogue.change_entry(
-            service().uow(), current_principal(), entry_id, require_if_match, _entry_content(data)
-        )
-        return respond(CatalogueEntrySchema().dump(entry), entry.version)
+        entry = handlers.call(catalogue.change_entry, entry_id, require_if_match, _entry_content(data))
+        return json_response(CatalogueEntrySchema().dump(entry), entry.version)
 
 
 # -- project plans -----------------------------------------------------------------------------------
@@ -128,29 +120,24 @@ def _plan_body(plan: ProjectPlan, acceptances: list[Acceptance]) -> dict[str, An
 
 @plans_blp.route("")
 class Plans(MethodView):
-    @plans_blp.arguments(PlanListArgs, location="query")
-    @plans_blp.response(200, PlanPage)
-    def get(self, args: dict[str, Any]) -> Any:
-        """Plans of the units in the caller's subtree, newest first."""
-        status = args.get("status")
-        found = plans.list_plans(
-            service().uow(),
-            current_principal(),
-            status=status.value if status else None,
-            after=decode_cursor(args.get("cursor")),
-            limit=args["limit"] + 1,
-        )
-        return page(found, args["limit"], lambda p: [p.created_at.isoformat(), str(p.id)])
+    get = handlers.listing(
+        plans_blp,
+        PlanListArgs,
+        PlanPage,
+        plans.list_plans,
+        time_then_id("created_at"),
+        doc="Plans of the units in the caller's subtree, newest first.",
+    )
 
     @plans_blp.arguments(PlanSchema)
     @plans_blp.response(201, PlanSchema)
-    @idempotent(session_factory)
+    @idempotent(handlers.session_factory)
     def post(self, data: dict[str, Any]) -> Any:
         """Write a plan (a district bureau's county_reviewer or a school's school_admin): a draft, checked at once
         against the city platform's catalogue; `flags` lists what it duplicates."""
-        plan = plans.create_plan(service().uow(), current_principal(), data["unit_org_code"], _content(data))
+        plan = handlers.call(plans.create_plan, data["unit_org_code"], _content(data))
         location = url_for("project_plans.PlanResource", plan_id=plan.id)
-        return respond(_plan_body(plan, []), plan.version, 201, location)
+        return json_response(_plan_body(plan, []), plan.version, 201, location)
 
 
 @plans_blp.route("/<uuid:plan_id>")
@@ -158,15 +145,15 @@ class PlanResource(MethodView):
     @plans_blp.response(200, PlanSchema)
     def get(self, plan_id: uuid.UUID) -> Any:
         """The plan with its flags, its chain's decisions, the 合理化建议 and its acceptances."""
-        plan, acceptances = plans.get_plan(service().uow(), current_principal(), plan_id)
-        return respond(_plan_body(plan, acceptances), plan.version)
+        plan, acceptances = handlers.call(plans.get_plan, plan_id)
+        return json_response(_plan_body(plan, acceptances), plan.version)
 
     @plans_blp.arguments(PlanRevisionSchema)
     @plans_blp.response(200, PlanSchema)
     def put(self, data: dict[str, Any], plan_id: uuid.UUID) -> Any:
         """Revise a draft or a returned plan (If-Match); the duplication check runs again."""
-        plan = plans.revise_plan(service().uow(), current_principal(), plan_id, require_if_match, _content(data))
-        return respond(_plan_body(plan, []), plan.version)
+        plan = handlers.call(plans.revise_plan, plan_id, require_if_match, _content(data))
+        return json_response(_plan_body(plan, []), plan.version)
 
 
 @plans_blp.route("/<uuid:plan_id>/submit")
@@ -175,10 +162,8 @@ class PlanSubmission(MethodView):
     @plans_blp.response(200, PlanSchema)
     def post(self, data: dict[str, Any], plan_id: uuid.UUID) -> Any:
         """提交: send the plan to the city bureau (If-Match). A flagged plan needs `justification`."""
-        plan = plans.submit_plan(
-            service().uow(), current_principal(), plan_id, require_if_match, data.get("justification")
-        )
-        return respond(_plan_body(plan, []), plan.version)
+        plan = handlers.call(plans.submit_plan, plan_id, require_if_match, data.get("justification"))
+        return json_response(_plan_body(plan, []), plan.version)
 
 
 @plans_blp.route("/<uuid:plan_id>/acceptances")
@@ -187,9 +172,8 @@ class PlanAcceptances(MethodView):
     @plans_blp.response(201, AcceptanceSchema)
     def post(self, data: dict[str, Any], plan_id: uuid.UUID) -> Any:
         """阶段性验收 or 竣工验收 of an approved plan, with its evidence (city_reviewer)."""
-        acceptance = plans.record_acceptance(
-            service().uow(),
-            current_principal(),
+        acceptance = handlers.call(
+            plans.record_acceptance,
             plan_id,
             data["kind"],
             data["accepted_on"],
@@ -224,19 +208,17 @@ class Applications(MethodView):
     @applications_blp.response(200, ApplicationListSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """The registry lines of the caller's subtree (`?overdue=true`: only those flagged)."""
-        found = registry.list_systems(
-            service().uow(), current_principal(), district=args.get("district"), overdue_only=args["overdue"]
-        )
+        found = handlers.call(registry.list_systems, district=args.get("district"), overdue_only=args["overdue"])
         return {"items": found}
 
     @applications_blp.arguments(ApplicationSystemSchema)
     @applications_blp.response(201, ApplicationSystemSchema)
-    @idempotent(session_factory)
+    @idempotent(handlers.session_factory)
     def post(self, data: dict[str, Any]) -> Any:
         """Register a school's or district's application system with its integration status."""
-        system = registry.register(service().uow(), current_principal(), data["org_code"], _details(data))
+        system = handlers.call(registry.register, data["org_code"], _details(data))
         location = url_for("applications.ApplicationResource", system_id=system.id)
-        return respond(_system_body(system), system.version, 201, location)
+        return json_response(_system_body(system), system.version, 201, location)
 
 
 @applications_blp.route("/coverage")
@@ -245,22 +227,19 @@ class Coverage(MethodView):
     def get(self) -> Any:
         """The connected share (统一身份认证 and 单点登录) per district and the overdue systems, in scope."""
         today = clock.today()
-        return {"as_of": today, "districts": registry.overview(service().uow(), current_principal(), today)}
+        return {"as_of": today, "districts": handlers.call(registry.overview, today)}
 
 
 @applications_blp.route("/<uuid:system_id>")
 class ApplicationResource(MethodView):
-    @applications_blp.response(200, ApplicationSystemSchema)
-    def get(self, system_id: uuid.UUID) -> Any:
-        system = registry.get(service().uow(), current_principal(), system_id)
-        return respond(_system_body(system), system.version)
+    get = handlers.view(applications_blp, ApplicationSystemSchema, registry.get, etag=True)
 
     @applications_blp.arguments(ApplicationChangeSchema)
     @applications_blp.response(200, ApplicationSystemSchema)
     def put(self, data: dict[str, Any], system_id: uuid.UUID) -> Any:
         """Update the line (If-Match): owner, purpose, integration status, target date."""
-        system = registry.update(service().uow(), current_principal(), system_id, require_if_match, _details(data))
-        return respond(_system_body(system), system.version)
+        system = handlers.call(registry.update, system_id, require_if_match, _details(data))
+        return json_response(_system_body(system), system.version)
 
 
 # GET /api/audit/governance: the audit listing every service serves the same way (shared/audit_listing.py).

@@ -13,7 +13,7 @@ from flask_smorest import Blueprint
 from governance.domain.committee import Member
 from governance.domain.scheduling import ActionItemInput, ProgressReport, ProjectProgress, ReportContent, TargetProgress
 from governance.domain.security import EmergencyPlan, FindingInput, SecurityCheck
-from governance.entrypoints.web.wiring import respond, service, session_factory
+from governance.entrypoints.web.wiring import handlers, service
 from governance.entrypoints.web.work_schemas import (
     ActionItemDoneSchema,
     CheckListArgs,
@@ -38,8 +38,7 @@ from governance.entrypoints.web.work_schemas import (
 )
 from governance.service_layer import committee, scheduling, security
 from shared import clock
-from shared.auth import current_principal
-from shared.http import idempotent, require_if_match
+from shared.http import idempotent, json_response, require_if_match
 
 reports_blp = Blueprint(
     "progress_reports", __name__, url_prefix="/api/progress-reports", description="月调度: districts' monthly reports"
@@ -83,28 +82,30 @@ def _report_body(report: ProgressReport) -> Any:
 
 @reports_blp.route("")
 class Reports(MethodView):
-    @reports_blp.arguments(MonthArgs, location="query")
-    @reports_blp.response(200, ReportListSchema)
-    def get(self, args: dict[str, Any]) -> Any:
-        """The month's reports of the districts in the caller's subtree."""
-        return {"items": scheduling.list_reports(service().uow(), current_principal(), args["month"])}
+    get = handlers.view(
+        reports_blp,
+        ReportListSchema,
+        scheduling.list_reports,
+        filters=MonthArgs,
+        items=True,
+        doc="The month's reports of the districts in the caller's subtree.",
+    )
 
     @reports_blp.arguments(ReportSchema)
     @reports_blp.response(201, ReportSchema)
-    @idempotent(session_factory)
+    @idempotent(handlers.session_factory)
     def post(self, data: dict[str, Any]) -> Any:
         """A district bureau's (county_reviewer) report for a month: each project's progress, the year's targets
         (e.g. 智慧校园 share of schools), the overall state; `late` when after the month's deadline."""
-        report = scheduling.submit_report(
-            service().uow(),
-            current_principal(),
+        report = handlers.call(
+            scheduling.submit_report,
             data["district_code"],
             data["month"],
             _report_content(data),
             scheduling.ReportingRules.of(service().environment),
         )
         location = url_for("progress_reports.ReportResource", report_id=report.id)
-        return respond(_report_body(report), report.version, 201, location)
+        return json_response(_report_body(report), report.version, 201, location)
 
 
 @reports_blp.route("/overview")
@@ -113,9 +114,8 @@ class Overview(MethodView):
     @reports_blp.response(200, MonthOverviewSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """The month as the city sees it: who reported (on time or late), who has not, and the reminders sent."""
-        return scheduling.overview(
-            service().uow(),
-            current_principal(),
+        return handlers.call(
+            scheduling.overview,
             args["month"],
             scheduling.ReportingRules.of(service().environment),
             clock.today(),
@@ -124,19 +124,14 @@ class Overview(MethodView):
 
 @reports_blp.route("/<uuid:report_id>")
 class ReportResource(MethodView):
-    @reports_blp.response(200, ReportSchema)
-    def get(self, report_id: uuid.UUID) -> Any:
-        report = scheduling.get_report(service().uow(), current_principal(), report_id)
-        return respond(_report_body(report), report.version)
+    get = handlers.view(reports_blp, ReportSchema, scheduling.get_report, etag=True)
 
     @reports_blp.arguments(ReportRevisionSchema)
     @reports_blp.response(200, ReportSchema)
     def put(self, data: dict[str, Any], report_id: uuid.UUID) -> Any:
         """Correct the report (If-Match); it keeps its first submission's time and lateness."""
-        report = scheduling.revise_report(
-            service().uow(), current_principal(), report_id, require_if_match, _report_content(data)
-        )
-        return respond(_report_body(report), report.version)
+        report = handlers.call(scheduling.revise_report, report_id, require_if_match, _report_content(data))
+        return json_response(_report_body(report), report.version)
 
 
 @meetings_blp.route("")
@@ -145,12 +140,12 @@ class Meetings(MethodView):
     @meetings_blp.response(200, MeetingListSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """Scheduling meetings in the caller's subtree, newest first (`?open_items=true`: those with work left)."""
-        found = scheduling.list_meetings(service().uow(), current_principal(), open_items_only=args["open_items"])
+        found = handlers.call(scheduling.list_meetings, open_items_only=args["open_items"])
         return {"items": found}
 
     @meetings_blp.arguments(SchedulingMeetingSchema)
     @meetings_blp.response(201, SchedulingMeetingSchema)
-    @idempotent(session_factory)
+    @idempotent(handlers.session_factory)
     def post(self, data: dict[str, Any]) -> Any:
         """调度会议 recorded: date, attendees, minutes, decisions, action items with owners and due dates."""
         record = scheduling.MeetingRecord(
@@ -161,17 +156,14 @@ class Meetings(MethodView):
             decisions=data["decisions"],
             action_items=[ActionItemInput(i["title"], i["owner"], i["due_on"]) for i in data["action_items"]],
         )
-        meeting = scheduling.record_meeting(service().uow(), current_principal(), data["org_code"], record)
+        meeting = handlers.call(scheduling.record_meeting, data["org_code"], record)
         location = url_for("scheduling_meetings.MeetingResource", meeting_id=meeting.id)
-        return respond(SchedulingMeetingSchema().dump(meeting), meeting.version, 201, location)
+        return json_response(SchedulingMeetingSchema().dump(meeting), meeting.version, 201, location)
 
 
-@meetings_blp.route("/<uuid:meeting_id>")
-class MeetingResource(MethodView):
-    @meetings_blp.response(200, SchedulingMeetingSchema)
-    def get(self, meeting_id: uuid.UUID) -> Any:
-        meeting = scheduling.get_meeting(service().uow(), current_principal(), meeting_id)
-        return respond(SchedulingMeetingSchema().dump(meeting), meeting.version)
+handlers.route(
+    meetings_blp, "/<uuid:meeting_id>", "MeetingResource", SchedulingMeetingSchema, scheduling.get_meeting, etag=True
+)
 
 
 @meetings_blp.route("/<uuid:meeting_id>/action-items/<string:item_id>/done")
@@ -180,10 +172,10 @@ class ActionItemDone(MethodView):
     @meetings_blp.response(200, SchedulingMeetingSchema)
     def post(self, data: dict[str, Any], meeting_id: uuid.UUID, item_id: str) -> Any:
         """An action item done, with its outcome."""
-        meeting = scheduling.complete_action_item(
-            service().uow(), current_principal(), meeting_id, item_id, data["done_on"], data.get("outcome")
+        meeting = handlers.call(
+            scheduling.complete_action_item, meeting_id, item_id, data["done_on"], data.get("outcome")
         )
-        return respond(SchedulingMeetingSchema().dump(meeting), meeting.version)
+        return json_response(SchedulingMeetingSchema().dump(meeting), meeting.version)
 
 
 # -- network security work ---------------------------------------------------------------------------
@@ -198,14 +190,12 @@ class Checks(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """Checks of the units in the caller's subtree (`?open=true`: findings still to rectify)."""
         kind = args.get("kind")
-        found = security.list_checks(
-            service().uow(), current_principal(), kind=kind.value if kind else None, open_only=args["open"]
-        )
-        return respond({"items": [_check_body(c) for c in found]})
+        found = handlers.call(security.list_checks, kind=kind.value if kind else None, open_only=args["open"])
+        return json_response({"items": [_check_body(c) for c in found]})
 
     @checks_blp.arguments(SecurityCheckSchema)
     @checks_blp.response(201, SecurityCheckSchema)
-    @idempotent(session_factory)
+    @idempotent(handlers.session_factory)
     def post(self, data: dict[str, Any]) -> Any:
         """An inspection or drill (recorded by the bureau that ran it) or the unit's self-check, with findings."""
         record = security.CheckRecord(
@@ -217,17 +207,12 @@ class Checks(MethodView):
                 FindingInput(f["description"], f["severity"], f["rectification"], f["due_on"]) for f in data["findings"]
             ],
         )
-        check = security.record_check(service().uow(), current_principal(), data["org_code"], record)
+        check = handlers.call(security.record_check, data["org_code"], record)
         location = url_for("security_checks.CheckResource", check_id=check.id)
-        return respond(_check_body(check), check.version, 201, location)
+        return json_response(_check_body(check), check.version, 201, location)
 
 
-@checks_blp.route("/<uuid:check_id>")
-class CheckResource(MethodView):
-    @checks_blp.response(200, SecurityCheckSchema)
-    def get(self, check_id: uuid.UUID) -> Any:
-        check = security.get_check(service().uow(), current_principal(), check_id)
-        return respond(_check_body(check), check.version)
+handlers.route(checks_blp, "/<uuid:check_id>", "CheckResource", SecurityCheckSchema, security.get_check, etag=True)
 
 
 @checks_blp.route("/<uuid:check_id>/findings/<string:finding_id>/rectification")
@@ -236,10 +221,8 @@ class Rectification(MethodView):
     @checks_blp.response(200, SecurityCheckSchema)
     def post(self, data: dict[str, Any], check_id: uuid.UUID, finding_id: str) -> Any:
         """整改完成: the finding closed with its evidence."""
-        check = security.rectify(
-            service().uow(), current_principal(), check_id, finding_id, data["rectified_on"], data["evidence"]
-        )
-        return respond(_check_body(check), check.version)
+        check = handlers.call(security.rectify, check_id, finding_id, data["rectified_on"], data["evidence"])
+        return json_response(_check_body(check), check.version)
 
 
 def _plan_body(plan: EmergencyPlan) -> Any:
@@ -254,32 +237,29 @@ class EmergencyPlans(MethodView):
     @emergency_blp.response(200, EmergencyPlanListSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """The units' plans in the caller's subtree (`?stale=true`: those whose last review is too old)."""
-        found = security.list_emergency_plans(
-            service().uow(),
-            current_principal(),
+        found = handlers.call(
+            security.list_emergency_plans,
             stale_only=args["stale"],
             today=clock.today(),
             review_days=service().environment.emergency_plan_review_days,
         )
-        return respond({"items": [_plan_body(p) for p in found]})
+        return json_response({"items": [_plan_body(p) for p in found]})
 
 
 @emergency_blp.route("/<string:org_code>")
 class EmergencyPlanResource(MethodView):
     @emergency_blp.response(200, EmergencyPlanSchema)
     def get(self, org_code: str) -> Any:
-        plan = security.get_emergency_plan(service().uow(), current_principal(), org_code)
-        return respond(_plan_body(plan), plan.version)
+        plan = handlers.call(security.get_emergency_plan, org_code)
+        return json_response(_plan_body(plan), plan.version)
 
     @emergency_blp.arguments(EmergencyPlanSchema)
     @emergency_blp.response(200, EmergencyPlanSchema)
     def put(self, data: dict[str, Any], org_code: str) -> Any:
         """The unit's plan on record, or its latest review (If-Match once a plan is on record)."""
         record = security.PlanRecord(data["title"], data["document_url"], data["last_reviewed_on"])
-        plan, created = security.put_emergency_plan(
-            service().uow(), current_principal(), org_code, require_if_match, record
-        )
-        return respond(_plan_body(plan), plan.version, 201 if created else 200)
+        plan, created = handlers.call(security.put_emergency_plan, org_code, require_if_match, record)
+        return json_response(_plan_body(plan), plan.version, 201 if created else 200)
 
 
 # -- Yichun's committee and liaisons -----------------------------------------------------------------
@@ -314,25 +294,23 @@ class CommitteeResource(MethodView):
     @committees_blp.response(200, CommitteeViewSchema)
     def get(self, org_code: str) -> Any:
         """The committee, its meetings and each recent semester against `committee_meetings_per_semester`."""
-        view = committee.view(service().uow(), current_principal(), org_code, clock.today())
-        return respond(_committee_body(view), view.committee.version if view.committee else None)
+        view = handlers.call(committee.view, org_code, clock.today())
+        return json_response(_committee_body(view), view.committee.version if view.committee else None)
 
     @committees_blp.arguments(CommitteeSchema)
     @committees_blp.response(200, CommitteeSchema)
     def put(self, data: dict[str, Any], org_code: str) -> Any:
         """Constitute the committee (If-Match once it exists): members and positions, the CIO 副主任委员."""
         members = [Member(**m) for m in data["members"]]
-        found, created = committee.put_committee(
-            service().uow(), current_principal(), org_code, data["name"], members, require_if_match
-        )
-        return respond(CommitteeSchema().dump(found), found.version, 201 if created else 200)
+        found, created = handlers.call(committee.put_committee, org_code, data["name"], members, require_if_match)
+        return json_response(CommitteeSchema().dump(found), found.version, 201 if created else 200)
 
 
 @committees_blp.route("/<string:org_code>/meetings")
 class CommitteeMeetings(MethodView):
     @committees_blp.arguments(CommitteeMeetingSchema)
     @committees_blp.response(201, CommitteeMeetingSchema)
-    @idempotent(session_factory)
+    @idempotent(handlers.session_factory)
     def post(self, data: dict[str, Any], org_code: str) -> Any:
         """A meeting convened by the CIO, with its minutes; it counts for the semester it was held in."""
         record = committee.MeetingRecord(
@@ -342,9 +320,9 @@ class CommitteeMeetings(MethodView):
             minutes=data["minutes"],
             decisions=data["decisions"],
         )
-        meeting = committee.record_meeting(service().uow(), current_principal(), org_code, record)
+        meeting = handlers.call(committee.record_meeting, org_code, record)
         location = url_for("committees.CommitteeResource", org_code=org_code)
-        return respond(CommitteeMeetingSchema().dump(meeting), None, 201, location)
+        return json_response(CommitteeMeetingSchema().dump(meeting), None, 201, location)
 
 
 @committees_blp.route("/<string:org_code>/liaisons")
@@ -352,7 +330,7 @@ class Liaisons(MethodView):
     @committees_blp.response(200, LiaisonCoverageSchema)
     def get(self, org_code: str) -> Any:
         """Each department and college with its 信息化联络员; `lacking` lists those without (第十六条)."""
-        view = committee.liaisons(service().uow(), current_principal(), org_code)
+        view = handlers.call(committee.liaisons, org_code)
         return {
             "org_code": view.org.code,
             "org_path": view.org.path,

@@ -32,18 +32,20 @@ from identity.entrypoints.web.schemas import (
     UserPage,
     UserSchema,
 )
-from identity.entrypoints.web.sso import refuse_cross_site_write, set_session_cookie
+from identity.entrypoints.web.sso import no_store, refuse_cross_site_write, set_session_cookie, signing_on
 from identity.service_layer import accounts, directory, sso, tokens
 from shared import files
 from shared.audit_listing import audit_blueprint
 from shared.auth import current_principal, public
 from shared.errors import ProblemError, Unprocessable, field_error, flatten_marshmallow
-from shared.pagination import decode_cursor, page
+from shared.views import Handlers
 
 auth_blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Tokens and signing keys")
 me_blp = Blueprint("me", __name__, url_prefix="/api/me", description="The signed-in caller")
 orgs_blp = Blueprint("orgs", __name__, url_prefix="/api/orgs", description="Organisations (机构)")
 users_blp = Blueprint("users", __name__, url_prefix="/api/users", description="Users and role grants")
+
+handlers = Handlers(identity)
 
 
 def _basic_credentials() -> tuple[str, str] | None:
@@ -104,9 +106,7 @@ class Token(MethodView):
                 raise tokens.OAuthError("invalid_client", "Client authentication is required.", status=401)
             result = tokens.client_credentials_grant(service.uow(), service.keyring, service.policy, *credentials)
         TOKENS_ISSUED.labels(grant).inc()
-        response = jsonify(result.as_dict())
-        response.headers["Cache-Control"] = "no-store"
-        return response
+        return no_store(jsonify(result.as_dict()))
 
 
 @auth_blp.route("/session")
@@ -138,8 +138,7 @@ class PasswordSession(MethodView):
                 reason="invalid_request",
                 detail_zh="请输入用户名和密码。",
             ) from exc
-        service = identity()
-        cookie = sso.password_session(service.uow(), service.sso, form["username"], form["password"], client_ip())
+        cookie = signing_on(sso.password_session, form["username"], form["password"], client_ip())
         response = Response(status=204, headers={"Cache-Control": "no-store"})
         set_session_cookie(response, cookie)
         return response
@@ -162,7 +161,7 @@ class Me(MethodView):
     def get(self) -> Any:
         """Who the token says the caller is: its grants (with each org's code and name, for the portal's org
         picker) are what every service will apply until it expires."""
-        return directory.whoami(identity().uow(), current_principal())
+        return handlers.call(directory.whoami)
 
 
 @me_blp.route("/sign-out-everywhere")
@@ -170,31 +169,18 @@ class SignOutEverywhere(MethodView):
     @me_blp.response(200, SignedOutSchema)
     def post(self) -> Any:
         """End every session and refresh token of the caller (all browsers and apps)."""
-        service = identity()
-        return accounts.sign_out_everywhere(service.uow(), service.sso, current_principal(), client_ip())
+        return signing_on(accounts.sign_out_everywhere, current_principal(), client_ip())
 
 
 @orgs_blp.route("")
 class Orgs(MethodView):
-    @orgs_blp.arguments(OrgListArgs, location="query")
-    @orgs_blp.response(200, OrgPage)
-    def get(self, args: dict[str, Any]) -> Any:
-        level = args.get("level")
-        items = directory.list_orgs(
-            identity().uow(),
-            current_principal(),
-            level=level.value if level else None,
-            parent_code=args.get("parent_code"),
-            after=decode_cursor(args["cursor"]),
-            limit=args["limit"] + 1,
-        )
-        return page(items, args["limit"], lambda o: o.path)
+    get = handlers.listing(orgs_blp, OrgListArgs, OrgPage, directory.list_orgs, lambda o: o.path)
 
     @orgs_blp.arguments(OrgSchema)
     @orgs_blp.response(201, OrgSchema)
     def post(self, data: dict[str, Any]) -> Any:
         cmd = directory.CreateOrg(data["code"], data["name"], data["level"].value, data.get("parent_code"))
-        return directory.create_org(identity().uow(), current_principal(), cmd)
+        return handlers.call(directory.create_org, cmd)
 
 
 @orgs_blp.route("/import")
@@ -202,14 +188,10 @@ class OrgImport(MethodView):
     @orgs_blp.doc(description="CSV `code,name,level,parent_code` as the request body (text/csv) or a `file` upload.")
     @orgs_blp.response(200, ImportReportSchema)
     def post(self) -> Any:
-        return directory.import_orgs(identity().uow(), current_principal(), _uploaded_csv()).as_dict()
+        return handlers.call(directory.import_orgs, _uploaded_csv()).as_dict()
 
 
-@orgs_blp.route("/<string:code>")
-class OrgByCode(MethodView):
-    @orgs_blp.response(200, OrgSchema)
-    def get(self, code: str) -> Any:
-        return directory.get_org(identity().uow(), current_principal(), code)
+handlers.route(orgs_blp, "/<string:code>", "OrgByCode", OrgSchema, directory.get_org)
 
 
 def _uploaded_csv() -> bytes:
@@ -224,23 +206,11 @@ def _uploaded_csv() -> bytes:
 
 @users_blp.route("")
 class Users(MethodView):
-    @users_blp.arguments(UserListArgs, location="query")
-    @users_blp.response(200, UserPage)
-    def get(self, args: dict[str, Any]) -> Any:
-        items = directory.list_users(
-            identity().uow(),
-            current_principal(),
-            org_code=args.get("org_code"),
-            after=decode_cursor(args["cursor"]),
-            limit=args["limit"] + 1,
-            q=args.get("q"),
-        )
-        return page(items, args["limit"], lambda u: u.username)
+    get = handlers.listing(users_blp, UserListArgs, UserPage, directory.list_users, lambda u: u.username)
 
-    @users_blp.arguments(UserSchema)
-    @users_blp.response(201, UserSchema)
-    def post(self, data: dict[str, Any]) -> Any:
-        return directory.create_user(identity().uow(), current_principal(), directory.CreateUser(**data))
+    post = handlers.view(
+        users_blp, UserSchema, directory.create_user, body=UserSchema, command=directory.CreateUser, status=201
+    )
 
 
 @users_blp.route("/import")
@@ -253,14 +223,10 @@ class UserImport(MethodView):
     )
     @users_blp.response(200, ImportReportSchema)
     def post(self) -> Any:
-        return directory.import_users(identity().uow(), current_principal(), _uploaded_csv()).as_dict()
+        return handlers.call(directory.import_users, _uploaded_csv()).as_dict()
 
 
-@users_blp.route("/<uuid:user_id>")
-class UserById(MethodView):
-    @users_blp.response(200, MaskedUserSchema)
-    def get(self, user_id: uuid.UUID) -> Any:
-        return directory.get_user(identity().uow(), current_principal(), user_id)
+handlers.route(users_blp, "/<uuid:user_id>", "UserById", MaskedUserSchema, directory.get_user)
 
 
 @users_blp.route("/<uuid:user_id>/disable")
@@ -268,8 +234,7 @@ class DisableUser(MethodView):
     @users_blp.response(200, MaskedUserSchema)
     def post(self, user_id: uuid.UUID) -> Any:
         """停用: the account can no longer sign in and all its sessions and refresh tokens end (audited)."""
-        service = identity()
-        return accounts.disable_user(service.uow(), service.sso, current_principal(), user_id, client_ip())
+        return signing_on(accounts.disable_user, current_principal(), user_id, client_ip())
 
 
 @users_blp.route("/<uuid:user_id>/enable")
@@ -277,21 +242,19 @@ class EnableUser(MethodView):
     @users_blp.response(200, MaskedUserSchema)
     def post(self, user_id: uuid.UUID) -> Any:
         """启用: the account may sign in again (audited)."""
-        return accounts.enable_user(identity().uow(), current_principal(), user_id, client_ip())
+        return handlers.call(accounts.enable_user, user_id, client_ip())
 
 
 @users_blp.route("/<uuid:user_id>/grants")
 class UserGrants(MethodView):
     @users_blp.response(200, GrantSchema(many=True))
     def get(self, user_id: uuid.UUID) -> Any:
-        return directory.get_user(identity().uow(), current_principal(), user_id).grants
+        return handlers.call(directory.get_user, user_id).grants
 
     @users_blp.arguments(GrantSchema)
     @users_blp.response(201, GrantSchema)
     def post(self, data: dict[str, Any], user_id: uuid.UUID) -> Any:
-        _user, grant = directory.grant_role(
-            identity().uow(), current_principal(), user_id, data["role"], data.get("org_code")
-        )
+        _user, grant = handlers.call(directory.grant_role, user_id, data["role"], data.get("org_code"))
         return grant
 
 
@@ -299,7 +262,7 @@ class UserGrants(MethodView):
 class UserGrant(MethodView):
     @users_blp.response(204)
     def delete(self, user_id: uuid.UUID, grant_id: uuid.UUID) -> None:
-        directory.revoke_role(identity().uow(), current_principal(), user_id, grant_id)
+        handlers.call(directory.revoke_role, user_id, grant_id)
 
 
 from identity.entrypoints.web.sso import sso_blp  # noqa: E402 - the /sso routes live beside these

@@ -9,7 +9,8 @@ bearer token, and forwards the access token it answers with.
 from __future__ import annotations
 
 import html
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from flask import Response, jsonify, redirect, request
 from flask.views import MethodView
@@ -28,6 +29,22 @@ STATE_COOKIE = "cio_sso_state"
 ACCESS_TOKEN_HEADER = "X-Access-Token"
 
 sso_blp = Blueprint("sso", __name__, url_prefix="/sso", description="Single sign-on with the city digital base")
+
+P = ParamSpec("P")
+T = TypeVar("T")
+R = TypeVar("R", bound=BaseResponse)
+
+
+def signing_on(handler: Callable[Concatenate[Any, sso.Sso, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """`handler(unit of work, sign-on settings, *args, **kwargs)`: how every sign-on and session handler is called."""
+    service = identity()
+    return handler(service.uow(), service.sso, *args, **kwargs)
+
+
+def no_store(response: R) -> R:
+    """Sign-in answers (tokens, cookies, redirects carrying state, their error pages) are never kept by a cache."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def set_session_cookie(response: BaseResponse, cookie: str) -> None:
@@ -52,6 +69,10 @@ def refuse_cross_site_write() -> None:
         raise Forbidden("Not allowed from another site's page.", detail_zh="不允许从其他网站的页面发起此操作。")
 
 
+def _html_page(body: str, status: int) -> Response:
+    return no_store(Response(body, status=status, content_type="text/html; charset=utf-8"))
+
+
 def _wants_html() -> bool:
     best = request.accept_mimetypes.best_match(["application/json", "application/problem+json", "text/html"])
     return best == "text/html"
@@ -67,18 +88,14 @@ def _error_page(error: sso.SsoError) -> Response:
 <p><a href="/">返回首页 / Back to the start page</a></p>
 <p><small>请求编号 / Request id: {html.escape(get_request_id() or "")}</small></p>
 </body></html>"""
-    response = Response(body, status=error.status, content_type="text/html; charset=utf-8")
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _html_page(body, error.status)
 
 
 @sso_blp.errorhandler(sso.SsoError)
 def _sso_error(error: sso.SsoError) -> Any:
     if _wants_html():
         return _error_page(error)
-    response = problem_response(error.status, error.title, error.detail, **error.extensions)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return no_store(problem_response(error.status, error.title, error.detail, **error.extensions))
 
 
 @sso_blp.route("/providers")
@@ -102,10 +119,8 @@ class Login(MethodView):
         "the callback answer with tokens (API clients) instead of a session cookie."
     )
     def get(self, provider_id: str) -> Any:
-        service = identity()
-        start = sso.begin_login(
-            service.uow(),
-            service.sso,
+        start = signing_on(
+            sso.begin_login,
             provider_id,
             return_to=request.args.get("return_to"),
             mode=request.args.get("mode", "session"),
@@ -118,11 +133,10 @@ class Login(MethodView):
             max_age=int(sso.LOGIN_STATE_TTL.total_seconds()),
             path="/sso/",
             httponly=True,
-            secure=service.sso.secure_cookies,
+            secure=identity().sso.secure_cookies,
             samesite="Lax",
         )
-        response.headers["Cache-Control"] = "no-store"
-        return response
+        return no_store(response)
 
 
 @sso_blp.route("/<string:provider_id>/callback")
@@ -130,10 +144,8 @@ class Callback(MethodView):
     @public
     @sso_blp.doc(description="Where the upstream sends the user back (OIDC/OAuth2 `code`+`state`, CAS `ticket`).")
     def get(self, provider_id: str) -> Any:
-        service = identity()
-        result = sso.complete_login(
-            service.uow(),
-            service.sso,
+        result = signing_on(
+            sso.complete_login,
             provider_id,
             request.args.to_dict(),
             bound_state=request.cookies.get(STATE_COOKIE),
@@ -146,14 +158,12 @@ class Callback(MethodView):
             response = redirect(result.return_to, code=302)
             set_session_cookie(response, result.session_cookie or "")
         response.delete_cookie(STATE_COOKIE, path="/sso/")
-        response.headers["Cache-Control"] = "no-store"
-        return response
+        return no_store(response)
 
     @public
     @sso_blp.doc(description="CAS single logout: the CAS server POSTs `logoutRequest` to the service URL.")
     def post(self, provider_id: str) -> Any:
-        service = identity()
-        ended = sso.cas_single_logout(service.uow(), service.sso, provider_id, request.form.get("logoutRequest", ""))
+        ended = signing_on(sso.cas_single_logout, provider_id, request.form.get("logoutRequest", ""))
         return jsonify(ended=ended)
 
 
@@ -162,11 +172,8 @@ class BackchannelLogout(MethodView):
     @public
     @sso_blp.doc(description="OIDC Back-Channel Logout 1.0: a `logout_token` from the upstream ends our sessions.")
     def post(self, provider_id: str) -> Any:
-        service = identity()
-        sso.backchannel_logout(service.uow(), service.sso, provider_id, request.form.get("logout_token", ""))
-        response = Response(status=200)
-        response.headers["Cache-Control"] = "no-store"
-        return response
+        signing_on(sso.backchannel_logout, provider_id, request.form.get("logout_token", ""))
+        return no_store(Response(status=200))
 
 
 @sso_blp.route("/session")
@@ -178,11 +185,12 @@ class Session(MethodView):
         "site's page."
     )
     def get(self) -> Any:
-        service = identity()
-        if sso.cross_site_write(service.sso, request.headers.get("X-Original-Method"), request.headers.get("Origin")):
+        if sso.cross_site_write(
+            identity().sso, request.headers.get("X-Original-Method"), request.headers.get("Origin")
+        ):
             return Response(status=403, headers={"Cache-Control": "no-store"})
         cookie = request.cookies.get(SESSION_COOKIE)
-        token = sso.session_access_token(service.uow(), service.sso, cookie) if cookie else None
+        token = signing_on(sso.session_access_token, cookie) if cookie else None
         if token is None:
             # An ended or unknown session: the request goes on without a token (public paths still answer,
             # the others say a sign-in is needed) and the browser drops the dead cookie.
@@ -203,9 +211,7 @@ def _confirm_sign_out_page() -> Response:
 </form>
 <p><a href="/">返回首页 / Back to the start page</a></p>
 </body></html>"""
-    response = Response(body, status=200, content_type="text/html; charset=utf-8")
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _html_page(body, 200)
 
 
 @sso_blp.route("/logout")
@@ -243,10 +249,8 @@ class SignOut(MethodView):
         return self._clear(redirect(result.upstream_logout_url or "/", code=302))
 
     def _end(self) -> sso.Logout:
-        service = identity()
-        return sso.logout(service.uow(), service.sso, request.cookies.get(SESSION_COOKIE), client_ip())
+        return signing_on(sso.logout, request.cookies.get(SESSION_COOKIE), client_ip())
 
     def _clear(self, response: BaseResponse) -> BaseResponse:
         response.delete_cookie(SESSION_COOKIE, path="/")
-        response.headers["Cache-Control"] = "no-store"
-        return response
+        return no_store(response)

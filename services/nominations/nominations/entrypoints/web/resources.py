@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
-from flask import Response, current_app, url_for
+from flask import Response, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -47,8 +48,9 @@ from shared import files
 from shared.audit_listing import audit_blueprint
 from shared.auth import current_principal
 from shared.errors import NotFound, Unprocessable, field_error
-from shared.http import idempotent, require_if_match, with_etag
-from shared.pagination import decode_cursor, page
+from shared.http import idempotent, json_response, require_if_match
+from shared.pagination import decode_cursor, page, time_then_id
+from shared.views import Handlers
 from shared.web import wired_service
 
 policies_blp = Blueprint("policies", __name__, url_prefix="/api/policies", description="Policies (推荐政策) as data")
@@ -62,8 +64,7 @@ def service() -> Nominations:
     return wired_service("nominations", Nominations)
 
 
-def _session_factory() -> Any:
-    return service().session_factory
+handlers = Handlers(service)
 
 
 def _round_body(round_: Round) -> dict[str, Any]:
@@ -83,11 +84,18 @@ def _nomination_body(view: reads.NominationView | Nomination, masked: bool | Non
     return body
 
 
-def _etagged(body: dict[str, Any], schema: Any, version: int, status: int = 200) -> Response:
-    response = current_app.response_class(
-        current_app.json.dumps(schema().dump(body)), status=status, mimetype="application/json"
-    )
-    return with_etag(response, version)
+def _round_response(round_: Round, status: int = 200) -> Response:
+    return json_response(RoundSchema().dump(_round_body(round_)), round_.version, status)
+
+
+def _nomination_response(view: reads.NominationView | Nomination, status: int = 200) -> Response:
+    nomination = view.nomination if isinstance(view, reads.NominationView) else view
+    return json_response(NominationSchema().dump(_nomination_body(view)), nomination.version, status)
+
+
+def _change(handler: Callable[..., Nomination], nomination_id: uuid.UUID, *args: Any, **kwargs: Any) -> Response:
+    """A change to the nomination as the caller read it (If-Match), answered with its new version."""
+    return _nomination_response(handlers.call(handler, nomination_id, require_if_match, *args, **kwargs))
 
 
 # -- policies ------------------------------------------------------------------------------------
@@ -115,36 +123,20 @@ class PolicyById(MethodView):
 class Rounds(MethodView):
     @rounds_blp.arguments(RoundCreate)
     @rounds_blp.response(201, RoundSchema)
-    @idempotent(_session_factory)
+    @idempotent(handlers.session_factory)
     def post(self, body: dict[str, Any]) -> Any:
         """Open a round for an org subtree with a policy (snapshotted) and a deadline."""
         round_ = rounds.open_round(
-            service().uow(),
-            service().catalog,
-            current_principal(),
-            title=body["title"],
-            policy_id=body["policy_id"],
-            issuing_org_code=body["issuing_org_code"],
-            deadline=body["deadline"],
-            now=common.now_utc(),
-            notice=body.get("notice"),
-            level_deadlines=body.get("level_deadlines"),
+            service().uow(), service().catalog, current_principal(), **body, now=common.now_utc()
         )
-        response = _etagged(_round_body(round_), RoundSchema, round_.version, 201)
+        response = _round_response(round_, 201)
         response.headers["Location"] = url_for("rounds.RoundById", round_id=round_.id)
         return response
 
     @rounds_blp.arguments(RoundListArgs, location="query")
     @rounds_blp.response(200, RoundPage)
     def get(self, args: dict[str, Any]) -> Any:
-        found = rounds.list_rounds(
-            service().uow(),
-            current_principal(),
-            status=args.get("status"),
-            after=decode_cursor(args["cursor"]),
-            limit=args["limit"] + 1,
-        )
-        result = page(found, args["limit"], lambda r: [r.opens_at.isoformat(), str(r.id)])
+        result = handlers.paged(rounds.list_rounds, args, time_then_id("opens_at"), "status")
         result["items"] = [_round_body(r) for r in result["items"]]
         return result
 
@@ -153,8 +145,7 @@ class Rounds(MethodView):
 class RoundById(MethodView):
     @rounds_blp.response(200, RoundSchema)
     def get(self, round_id: uuid.UUID) -> Any:
-        round_ = rounds.get_round(service().uow(), current_principal(), round_id)
-        return _etagged(_round_body(round_), RoundSchema, round_.version)
+        return _round_response(handlers.call(rounds.get_round, round_id))
 
 
 @rounds_blp.route("/<uuid:round_id>/close")
@@ -162,8 +153,8 @@ class RoundClose(MethodView):
     @rounds_blp.response(200, RoundSchema)
     def post(self, round_id: uuid.UUID) -> Any:
         """Close the round by hand before its deadline (If-Match required)."""
-        round_ = rounds.close_round(service().uow(), current_principal(), round_id, require_if_match, common.now_utc())
-        return _etagged(_round_body(round_), RoundSchema, round_.version)
+        round_ = handlers.call(rounds.close_round, round_id, require_if_match, common.now_utc())
+        return _round_response(round_)
 
 
 def _table_response(table: reports.SummaryTable, fmt: str, name: str) -> Response:
@@ -190,13 +181,12 @@ class RoundSummary(MethodView):
 class RoundBatches(MethodView):
     @rounds_blp.arguments(BatchCreate)
     @rounds_blp.response(201, BatchSentSchema)
-    @idempotent(_session_factory)
+    @idempotent(handlers.session_factory)
     def post(self, body: dict[str, Any], round_id: uuid.UUID) -> Any:
         """报送: the county sends its approved 推荐表, their 汇总表 and its opinion to the body above, in one act,
         before its deadline (`level_deadlines`, else the round's); once per unit and round (409 after)."""
-        sent = batches.send_batch(
-            service().uow(),
-            current_principal(),
+        sent = handlers.call(
+            batches.send_batch,
             round_id,
             org_code=body["org_code"],
             opinion=body["opinion"],
@@ -207,7 +197,7 @@ class RoundBatches(MethodView):
     @rounds_blp.response(200, BatchOverviewSchema)
     def get(self, round_id: uuid.UUID) -> Any:
         """The batches in the caller's view and every sending unit (county) with its batch or none yet."""
-        overview = batches.round_batches(service().uow(), current_principal(), round_id)
+        overview = handlers.call(batches.round_batches, round_id)
         return {"items": [b.__dict__ for b in overview.batches], "units": overview.units}
 
 
@@ -239,9 +229,8 @@ class RoundProgress(MethodView):
         after = decode_cursor(args["cursor"])
         if after is not None and not isinstance(after, str):
             raise Unprocessable("The cursor is not valid.", errors=[field_error("cursor", "not valid", "query")])
-        return reports.round_progress(
-            service().uow(),
-            current_principal(),
+        return handlers.call(
+            reports.round_progress,
             round_id,
             limit=args["limit"],
             after=after,
@@ -255,20 +244,11 @@ class RoundProgress(MethodView):
 class NominationsList(MethodView):
     @nominations_blp.arguments(NominationCreate)
     @nominations_blp.response(201, NominationSchema)
-    @idempotent(_session_factory)
+    @idempotent(handlers.session_factory)
     def post(self, body: dict[str, Any]) -> Any:
         """Open the unit's nomination in a round (one live nomination per unit and round)."""
-        nomination = drafts.create_nomination(
-            service().uow(),
-            current_principal(),
-            round_id=body["round_id"],
-            school_org_code=body["school_org_code"],
-            candidate_user_id=body["candidate_user_id"],
-            form=body["form"],
-            now=common.now_utc(),
-            start_from=body.get("start_from"),
-        )
-        response = _etagged(_nomination_body(nomination), NominationSchema, nomination.version, 201)
+        nomination = handlers.call(drafts.create_nomination, **body, now=common.now_utc())
+        response = _nomination_response(nomination, 201)
         response.headers["Location"] = url_for("nominations.NominationById", nomination_id=nomination.id)
         return response
 
@@ -276,9 +256,8 @@ class NominationsList(MethodView):
     @nominations_blp.response(200, NominationPage)
     def get(self, args: dict[str, Any]) -> Any:
         """Nominations in the caller's subtree, newest first; personal data masked."""
-        found, policies = reads.list_nominations(
-            service().uow(),
-            current_principal(),
+        found, policies = handlers.call(
+            reads.list_nominations,
             round_id=args["round_id"],
             status=args["status"],
             org_code=args["org_code"],
@@ -296,13 +275,15 @@ class NominationsList(MethodView):
         return result
 
 
-@nominations_blp.route("/previous")
-class PreviousNomination(MethodView):
-    @nominations_blp.arguments(PreviousArgs, location="query")
-    @nominations_blp.response(200, PreviousSchema)
-    def get(self, args: dict[str, Any]) -> Any:
-        """The unit's latest nomination of an earlier round, to start the new round's form from (`start_from`)."""
-        return drafts.previous_nomination(service().uow(), current_principal(), args["org_code"], args["round_id"])
+handlers.route(
+    nominations_blp,
+    "/previous",
+    "PreviousNomination",
+    PreviousSchema,
+    drafts.previous_nomination,
+    filters=PreviousArgs,
+    doc="The unit's latest nomination of an earlier round, to start the new round's form from (`start_from`).",
+)
 
 
 @nominations_blp.route("/coverage")
@@ -315,9 +296,7 @@ class Coverage(MethodView):
         after = decode_cursor(args["cursor"])
         if after is not None and not isinstance(after, str):
             raise Unprocessable("The cursor is not valid.", errors=[field_error("cursor", "not valid", "query")])
-        return reports.coverage(
-            service().uow(), current_principal(), args["org_code"], limit=args["limit"], after=after
-        )
+        return handlers.call(reports.coverage, args["org_code"], limit=args["limit"], after=after)
 
 
 @nominations_blp.route("/candidates")
@@ -326,30 +305,26 @@ class Candidates(MethodView):
     @nominations_blp.response(200, CandidateList)
     def get(self, args: dict[str, Any]) -> Any:
         """The unit's users known from identity, to pick the candidate from."""
-        return {"items": drafts.candidates(service().uow(), current_principal(), args["org_code"], args["round_id"])}
+        return {"items": handlers.call(drafts.candidates, args["org_code"], args["round_id"])}
 
 
 @nominations_blp.route("/<uuid:nomination_id>")
 class NominationById(MethodView):
     @nominations_blp.response(200, NominationSchema)
     def get(self, nomination_id: uuid.UUID) -> Any:
-        view = reads.read_nomination(service().uow(), current_principal(), nomination_id)
-        return _etagged(_nomination_body(view), NominationSchema, view.nomination.version)
+        return _nomination_response(handlers.call(reads.read_nomination, nomination_id))
 
     @nominations_blp.arguments(NominationUpdate)
     @nominations_blp.response(200, NominationSchema)
     def patch(self, body: dict[str, Any], nomination_id: uuid.UUID) -> Any:
         """Choose the candidate and/or fill form fields (merged); If-Match required."""
-        nomination = drafts.update_nomination(
-            service().uow(),
-            current_principal(),
+        return _change(
+            drafts.update_nomination,
             nomination_id,
-            require_if_match,
             candidate_user_id=body["candidate_user_id"],
             form=body["form"],
             now=common.now_utc(),
         )
-        return _etagged(_nomination_body(nomination), NominationSchema, nomination.version)
 
 
 @nominations_blp.route("/<uuid:nomination_id>/photo")
@@ -361,13 +336,10 @@ class NominationPhoto(MethodView):
         _, content = files.received("photo")
         if not content:
             raise Unprocessable(errors=[field_error("photo", "the image is missing / 缺少照片", "body")])
-        nomination = drafts.upload_photo(
-            service().uow(), current_principal(), nomination_id, require_if_match, content, common.now_utc()
-        )
-        return _etagged(_nomination_body(nomination), NominationSchema, nomination.version)
+        return _change(drafts.upload_photo, nomination_id, content, common.now_utc())
 
     def get(self, nomination_id: uuid.UUID) -> Any:
-        content_type, data = reads.read_photo(service().uow(), current_principal(), nomination_id)
+        content_type, data = handlers.call(reads.read_photo, nomination_id)
         return files.uploaded(data, content_type)
 
 
@@ -376,7 +348,7 @@ class NominationEvidenceList(MethodView):
     @nominations_blp.response(200, EvidenceListSchema)
     def get(self, nomination_id: uuid.UUID) -> Any:
         """证明材料 uploaded with the form, and the claimed certificate; for the unit and its reviewers."""
-        view = reads.list_evidence(service().uow(), current_principal(), nomination_id)
+        view = handlers.call(reads.list_evidence, nomination_id)
         return {"items": view.items, "certificate_claim": view.certificate_claim}
 
 
@@ -390,20 +362,10 @@ class NominationEvidence(MethodView):
         filename, content = files.received("file")
         if not content:
             raise Unprocessable(errors=[field_error("file", "the file is missing / 缺少文件", "body")])
-        nomination = drafts.upload_evidence(
-            service().uow(),
-            current_principal(),
-            nomination_id,
-            require_if_match,
-            kind,
-            filename or kind,
-            content,
-            common.now_utc(),
-        )
-        return _etagged(_nomination_body(nomination), NominationSchema, nomination.version)
+        return _change(drafts.upload_evidence, nomination_id, kind, filename or kind, content, common.now_utc())
 
     def get(self, nomination_id: uuid.UUID, kind: str) -> Any:
-        filename, content_type, data = reads.read_evidence(service().uow(), current_principal(), nomination_id, kind)
+        filename, content_type, data = handlers.call(reads.read_evidence, nomination_id, kind)
         return files.uploaded(data, content_type, filename)
 
 
@@ -414,10 +376,7 @@ class NominationCertificateClaim(MethodView):
     def post(self, body: dict[str, Any], nomination_id: uuid.UUID) -> Any:
         """Claim a 合格证 training's records do not hold yet; the training administrator confirms it (If-Match)."""
         claim = {**body, "issued_on": body["issued_on"].isoformat()}
-        nomination = drafts.claim_certificate(
-            service().uow(), current_principal(), nomination_id, require_if_match, claim, common.now_utc()
-        )
-        return _etagged(_nomination_body(nomination), NominationSchema, nomination.version)
+        return _change(drafts.claim_certificate, nomination_id, claim, common.now_utc())
 
 
 @nominations_blp.route("/<uuid:nomination_id>/form.pdf")
@@ -427,7 +386,7 @@ class NominationFormPdf(MethodView):
         """The printable recommendation form (推荐表), laid out like the source document's attachment."""
         from nominations.adapters.form_pdf import render_pdf
 
-        sheet, photo = reads.printable_form(service().uow(), current_principal(), nomination_id)
+        sheet, photo = handlers.call(reads.printable_form, nomination_id)
         filename = f"nomination-{nomination_id}.pdf"
         return files.document(render_pdf(sheet, photo), "application/pdf", filename, disposition="inline", private=True)
 
@@ -438,15 +397,7 @@ class NominationAttestation(MethodView):
     @nominations_blp.response(200, NominationSchema)
     def post(self, body: dict[str, Any], nomination_id: uuid.UUID) -> Any:
         """填写人签字: the person who filled the form vouches for its truth."""
-        nomination = drafts.attest(
-            service().uow(),
-            current_principal(),
-            nomination_id,
-            require_if_match,
-            body["signer_name"],
-            common.now_utc(),
-        )
-        return _etagged(_nomination_body(nomination), NominationSchema, nomination.version)
+        return _change(drafts.attest, nomination_id, body["signer_name"], common.now_utc())
 
 
 @nominations_blp.route("/<uuid:nomination_id>/submit")
@@ -454,20 +405,14 @@ class NominationSubmit(MethodView):
     @nominations_blp.response(200, NominationSchema)
     def post(self, nomination_id: uuid.UUID) -> Any:
         """Submit (or resubmit after a return); 422 with the reasons if ineligible, 409 after the deadline."""
-        nomination = submission.submit(
-            service().uow(), current_principal(), nomination_id, require_if_match, common.now_utc()
-        )
-        return _etagged(_nomination_body(nomination), NominationSchema, nomination.version)
+        return _change(submission.submit, nomination_id, common.now_utc())
 
 
 @nominations_blp.route("/<uuid:nomination_id>/withdraw")
 class NominationWithdraw(MethodView):
     @nominations_blp.response(200, NominationSchema)
     def post(self, nomination_id: uuid.UUID) -> Any:
-        nomination = submission.withdraw(
-            service().uow(), current_principal(), nomination_id, require_if_match, common.now_utc()
-        )
-        return _etagged(_nomination_body(nomination), NominationSchema, nomination.version)
+        return _change(submission.withdraw, nomination_id, common.now_utc())
 
 
 @nominations_blp.route("/<uuid:nomination_id>/eligibility")
@@ -475,17 +420,13 @@ class NominationEligibility(MethodView):
     @nominations_blp.response(200, EligibilitySchema)
     def get(self, nomination_id: uuid.UUID) -> Any:
         """Eligibility against the round's policy now, with reasons in Chinese and English."""
-        result = submission.check_eligibility(
-            service().uow(), current_principal(), nomination_id, common.now_utc().date()
-        )
+        result = handlers.call(submission.check_eligibility, nomination_id, common.now_utc().date())
         return common.eligibility_view(result)
 
 
-@nominations_blp.route("/<uuid:nomination_id>/history")
-class NominationHistory(MethodView):
-    @nominations_blp.response(200, HistoryList)
-    def get(self, nomination_id: uuid.UUID) -> Any:
-        return {"items": reads.history(service().uow(), current_principal(), nomination_id)}
+handlers.route(
+    nominations_blp, "/<uuid:nomination_id>/history", "NominationHistory", HistoryList, reads.history, items=True
+)
 
 
 # GET /api/audit/nominations: the audit listing every service serves the same way (shared/audit.py).

@@ -14,7 +14,8 @@ from shared.audit_listing import audit_blueprint
 from shared.auth import current_principal, public
 from shared.errors import Unprocessable, field_error, flatten_marshmallow
 from shared.http import idempotent
-from shared.pagination import PageArgs, decode_cursor, page
+from shared.pagination import PageArgs, time_then_id
+from shared.views import Handlers
 from shared.web import wired_service
 from training.bootstrap import TrainingService
 from training.domain.model import ImportJob, ImportKind
@@ -57,8 +58,7 @@ def service() -> TrainingService:
     return wired_service("training", TrainingService)
 
 
-def _session_factory() -> Any:
-    return service().session_factory
+handlers = Handlers(service)
 
 
 def _created(body: dict[str, Any], location: str) -> Response:
@@ -122,37 +122,40 @@ def _upload(kind: ImportKind, training_id: uuid.UUID | None) -> Response:
     return response
 
 
+def _import_route(blp: Blueprint, rule: str, endpoint: str, kind: ImportKind, columns: str) -> None:
+    """An import endpoint (`endpoint` at `rule`) for one kind of rows, given as the columns its file has."""
+
+    @blp.doc(requestBody=IMPORT_UPLOAD, description=f"CSV or XLSX with columns {columns}.")
+    @blp.response(201, ImportJobSchema)
+    def post(_view: MethodView, training_id: uuid.UUID | None = None) -> Response:
+        return _upload(kind, training_id)
+
+    blp.route(rule)(type(endpoint, (MethodView,), {"post": post}))
+
+
 # -- trainings ---------------------------------------------------------------------------------------
 @trainings_blp.route("")
 class Trainings(MethodView):
-    @trainings_blp.arguments(TrainingListArgs, location="query")
-    @trainings_blp.response(200, TrainingPage)
-    def get(self, args: dict[str, Any]) -> Any:
-        """Trainings organised within the caller's subtree, newest first."""
-        found = trainings.list_trainings(
-            service().uow(),
-            current_principal(),
-            year=args.get("year"),
-            after=decode_cursor(args.get("cursor")),
-            limit=args["limit"] + 1,
-        )
-        return page(found, args["limit"], lambda t: [t.starts_on.isoformat(), str(t.id)])
+    get = handlers.listing(
+        trainings_blp,
+        TrainingListArgs,
+        TrainingPage,
+        trainings.list_trainings,
+        time_then_id("starts_on"),
+        doc="Trainings organised within the caller's subtree, newest first.",
+    )
 
     @trainings_blp.arguments(TrainingSchema)
     @trainings_blp.response(201, TrainingSchema)
-    @idempotent(_session_factory)
+    @idempotent(handlers.session_factory)
     def post(self, data: dict[str, Any]) -> Any:
         """Record a training (training_admin, organiser org within their subtree)."""
         data["level"], data["kind"] = data["level"].value, data["kind"].value
-        training = trainings.create_training(service().uow(), current_principal(), trainings.CreateTraining(**data))
+        training = handlers.call(trainings.create_training, trainings.CreateTraining(**data))
         return _created(TrainingSchema().dump(training), url_for("trainings.TrainingResource", training_id=training.id))
 
 
-@trainings_blp.route("/<uuid:training_id>")
-class TrainingResource(MethodView):
-    @trainings_blp.response(200, TrainingSchema)
-    def get(self, training_id: uuid.UUID) -> Any:
-        return trainings.get_training(service().uow(), current_principal(), training_id)
+handlers.route(trainings_blp, "/<uuid:training_id>", "TrainingResource", TrainingSchema, trainings.get_training)
 
 
 @trainings_blp.route("/<uuid:training_id>/enrolments")
@@ -161,7 +164,7 @@ class Enrolments(MethodView):
     @trainings_blp.response(200, EnrolResultSchema)
     def post(self, data: dict[str, Any], training_id: uuid.UUID) -> Any:
         """报名: enrol people in bulk; those already enrolled are left as they are."""
-        added = trainings.enrol(service().uow(), current_principal(), training_id, data["person_user_ids"])
+        added = handlers.call(trainings.enrol, training_id, data["person_user_ids"])
         return {"added": added}
 
 
@@ -182,72 +185,54 @@ class Completions(MethodView):
             )
             for index, item in enumerate(data["items"])
         ]
-        outcome = trainings.record_completions(service().uow(), current_principal(), training_id, rows)
+        outcome = handlers.call(trainings.record_completions, training_id, rows)
         return outcome
 
 
 @trainings_blp.route("/<uuid:training_id>/attendance")
 class AttendanceList(MethodView):
-    @trainings_blp.arguments(PageArgs, location="query")
-    @trainings_blp.response(200, AttendancePage)
-    def get(self, args: dict[str, Any], training_id: uuid.UUID) -> Any:
-        found = trainings.list_attendance(
-            service().uow(),
-            current_principal(),
-            training_id,
-            after=decode_cursor(args.get("cursor")),
-            limit=args["limit"] + 1,
-        )
-        return page(found, args["limit"], lambda a: str(a.id))
+    get = handlers.listing(trainings_blp, PageArgs, AttendancePage, trainings.list_attendance, lambda a: str(a.id))
 
 
-@trainings_blp.route("/<uuid:training_id>/attendance/imports")
-class AttendanceImports(MethodView):
-    @trainings_blp.doc(
-        requestBody=IMPORT_UPLOAD,
-        description="CSV or XLSX with columns 用户名/username, 姓名/name, 学时/hours, 结业日期/completed_on, "
-        "证书编号/certificate_number, 有效期至/certificate_expires_on.",
-    )
-    @trainings_blp.response(201, ImportJobSchema)
-    def post(self, training_id: uuid.UUID) -> Any:
-        return _upload(ImportKind.ATTENDANCE, training_id)
+_import_route(
+    trainings_blp,
+    "/<uuid:training_id>/attendance/imports",
+    "AttendanceImports",
+    ImportKind.ATTENDANCE,
+    "用户名/username, 姓名/name, 学时/hours, 结业日期/completed_on, 证书编号/certificate_number, "
+    "有效期至/certificate_expires_on",
+)
 
 
-@trainings_blp.route("/imports/<uuid:job_id>")
-class ImportJobResource(MethodView):
-    @trainings_blp.response(200, ImportJobSchema)
-    def get(self, job_id: uuid.UUID) -> Any:
-        """An import job: poll it for its status, counts and per-row report."""
-        return imports.get_job(service().uow(), current_principal(), job_id)
+handlers.route(
+    trainings_blp,
+    "/imports/<uuid:job_id>",
+    "ImportJobResource",
+    ImportJobSchema,
+    imports.get_job,
+    doc="An import job: poll it for its status, counts and per-row report.",
+)
 
-
-@trainings_blp.route("/people/<uuid:person_id>/summary")
-class PersonSummary(MethodView):
-    @trainings_blp.response(200, SummarySchema)
-    def get(self, person_id: uuid.UUID) -> Any:
-        """培训档案: hours per year and certificates (the person themself, or a reader in scope)."""
-        return trainings.person_summary(service().uow(), current_principal(), person_id)
+handlers.route(
+    trainings_blp,
+    "/people/<uuid:person_id>/summary",
+    "PersonSummary",
+    SummarySchema,
+    trainings.person_summary,
+    doc="培训档案: hours per year and certificates (the person themself, or a reader in scope).",
+)
 
 
 # -- certificates ------------------------------------------------------------------------------------
 @certificates_blp.route("")
 class Certificates(MethodView):
-    @certificates_blp.arguments(CertificateListArgs, location="query")
-    @certificates_blp.response(200, CertificatePage)
-    def get(self, args: dict[str, Any]) -> Any:
-        found = certificates.list_certificates(
-            service().uow(),
-            current_principal(),
-            person=args.get("person"),
-            status=args.get("status"),
-            after=decode_cursor(args.get("cursor")),
-            limit=args["limit"] + 1,
-        )
-        return page(found, args["limit"], lambda c: c.number)
+    get = handlers.listing(
+        certificates_blp, CertificateListArgs, CertificatePage, certificates.list_certificates, lambda c: c.number
+    )
 
     @certificates_blp.arguments(CertificateSchema)
     @certificates_blp.response(201, CertificateSchema)
-    @idempotent(_session_factory)
+    @idempotent(handlers.session_factory)
     def post(self, data: dict[str, Any]) -> Any:
         """Record a certificate (e.g. from a training held elsewhere) for a person in the admin's subtree."""
         row = certificates.CertificateRow(
@@ -261,47 +246,48 @@ class Certificates(MethodView):
             expires_on=data.get("expires_on"),
             training_id=data.get("training_id"),
         )
-        cert = certificates.record_certificate(service().uow(), current_principal(), row)
+        cert = handlers.call(certificates.record_certificate, row)
         return _created(
             CertificateSchema().dump(cert), url_for("certificates.CertificateResource", certificate_id=cert.id)
         )
 
 
-@certificates_blp.route("/<uuid:certificate_id>")
-class CertificateResource(MethodView):
-    @certificates_blp.response(200, CertificateSchema)
-    def get(self, certificate_id: uuid.UUID) -> Any:
-        return certificates.get_certificate(service().uow(), current_principal(), certificate_id)
+handlers.route(
+    certificates_blp, "/<uuid:certificate_id>", "CertificateResource", CertificateSchema, certificates.get_certificate
+)
+
+handlers.route(
+    certificates_blp,
+    "/<uuid:certificate_id>/revoke",
+    "Revocation",
+    CertificateSchema,
+    certificates.revoke_certificate,
+    body=RevokeSchema,
+    doc="撤销: revoke with a reason; the holder no longer qualifies once nominations hears of it.",
+    verb="post",
+)
 
 
-@certificates_blp.route("/<uuid:certificate_id>/revoke")
-class Revocation(MethodView):
-    @certificates_blp.arguments(RevokeSchema)
-    @certificates_blp.response(200, CertificateSchema)
-    def post(self, data: dict[str, Any], certificate_id: uuid.UUID) -> Any:
-        """撤销: revoke with a reason; the holder no longer qualifies once nominations hears of it."""
-        return certificates.revoke_certificate(service().uow(), current_principal(), certificate_id, data["reason"])
+_import_route(
+    certificates_blp,
+    "/imports",
+    "CertificateImports",
+    ImportKind.CERTIFICATES,
+    "证书编号/number, 用户名/username, 姓名/name, 培训类别/kind, 培训级别/level, 发证机构/issuer, "
+    "发证日期/issued_on, 有效期至/expires_on, 培训ID/training_id",
+)
 
 
-@certificates_blp.route("/imports")
-class CertificateImports(MethodView):
-    @certificates_blp.doc(
-        requestBody=IMPORT_UPLOAD,
-        description="CSV or XLSX with columns 证书编号/number, 用户名/username, 姓名/name, 培训类别/kind, "
-        "培训级别/level, 发证机构/issuer, 发证日期/issued_on, 有效期至/expires_on, 培训ID/training_id.",
-    )
-    @certificates_blp.response(201, ImportJobSchema)
-    def post(self) -> Any:
-        return _upload(ImportKind.CERTIFICATES, None)
-
-
-@certificates_blp.route("/claims")
-class Claims(MethodView):
-    @certificates_blp.arguments(ClaimListArgs, location="query")
-    @certificates_blp.response(200, ClaimListSchema)
-    def get(self, args: dict[str, Any]) -> Any:
-        """合格证 claimed on 推荐表 of the schools in the training administrator's subtree."""
-        return {"items": claims.list_claims(service().uow(), current_principal(), args["status"])}
+handlers.route(
+    certificates_blp,
+    "/claims",
+    "Claims",
+    ClaimListSchema,
+    claims.list_claims,
+    filters=ClaimListArgs,
+    items=True,
+    doc="合格证 claimed on 推荐表 of the schools in the training administrator's subtree.",
+)
 
 
 @certificates_blp.route("/claims/<uuid:claim_id>/decision")
@@ -311,7 +297,7 @@ class ClaimDecision(MethodView):
     def post(self, body: dict[str, Any], claim_id: uuid.UUID) -> Any:
         """Confirm (records the certificate: nominations then counts it) or reject with a reason (the school is
         told)."""
-        return claims.decide_claim(service().uow(), current_principal(), claim_id, body["decision"], body.get("note"))
+        return handlers.call(claims.decide_claim, claim_id, body["decision"], body.get("note"))
 
 
 @certificates_blp.route("/<string:number>/verify")
@@ -331,8 +317,8 @@ class Compliance(MethodView):
     @compliance_blp.response(200, ComplianceSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """Active CIOs in scope for the year, and whether each completed the required centralized trainings."""
-        return compliance.compliance(
-            service().uow(), current_principal(), year=args["year"], org_code=args.get("org"), status=args.get("status")
+        return handlers.call(
+            compliance.compliance, year=args["year"], org_code=args.get("org"), status=args.get("status")
         )
 
 
