@@ -11,6 +11,7 @@ transaction commits; the poll every `relay_idle_seconds` remains as the fallback
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import logging
 import threading
@@ -134,9 +135,9 @@ class OutboxRelay:
                         next_attempt_at=now + dt.timedelta(seconds=backoff_seconds(row.attempts + 1)),
                     )
                 )
-            for message in messages:
-                if message.id in confirmed:
-                    BUS_PUBLISHED.labels(message.type).inc()
+            published = collections.Counter(message.type for message in messages if message.id in confirmed)
+            for event_type, count in published.items():
+                BUS_PUBLISHED.labels(event_type).inc(count)
             return len(confirmed)
 
     def housekeeping(self) -> None:

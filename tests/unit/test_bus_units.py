@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pika
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from shared.bus.consumer import attempts_so_far
+from shared.bus.consumer import EventConsumer, attempts_so_far
 from shared.bus.envelope import CloudEvent, EnvelopeError
 from shared.bus.outbox import add_to_outbox, to_cloud_event
-from shared.bus.publisher import forwarded_properties, message_properties
+from shared.bus.publisher import ConfirmingPublisher, OutgoingMessage, forwarded_properties, message_properties
 from shared.bus.relay import MAX_BACKOFF_SECONDS, backoff_seconds
-from shared.bus.tables import OUTBOX_PENDING, bus_metadata, outbox
+from shared.bus.tables import OUTBOX_PENDING, bus_metadata, inbox, outbox
+from shared.bus.topology import QueueSpec
+from shared.config import BusSettings
 from shared.db import SqlAlchemyUnitOfWork, make_engine, make_session_factory
 from shared.events import DomainEvent
 from shared.logging import reset_request_id, set_request_id
@@ -161,6 +164,72 @@ def test_relay_backoff_is_capped() -> None:
     assert backoff_seconds(1000) == MAX_BACKOFF_SECONDS
 
 
+# -- publisher confirms --------------------------------------------------------------------------
+
+
+class _ScriptedBroker:
+    """A connection (and its channel) whose broker answers a batch with the confirm frames it is given."""
+
+    def __init__(self, confirms: list[pika.spec.Basic.Ack | pika.spec.Basic.Nack]) -> None:
+        self.confirms = confirms
+        self.published: list[str] = []
+        self.timers: list[float] = []
+        self.on_confirm: Callable[[Any], None] = lambda _frame: None
+        self._impl = self
+
+    def channel(self) -> _ScriptedBroker:
+        return self
+
+    def close(self) -> None:
+        """The publisher reopens its channel after a failed batch."""
+
+    def confirm_delivery(self, ack_nack_callback: Callable[[Any], None]) -> None:
+        self.on_confirm = ack_nack_callback
+
+    def add_on_return_callback(self, _callback: object) -> None:
+        """No message of these tests is unroutable."""
+
+    def basic_publish(self, _exchange: str, _key: str, _body: bytes, properties: Any, mandatory: bool) -> None:
+        self.published.append(properties.message_id)
+
+    def process_data_events(self, time_limit: float = 0) -> None:
+        while self.published and self.confirms:
+            self.on_confirm(dataclasses.make_dataclass("Frame", ["method"])(self.confirms.pop(0)))
+
+    def call_later(self, delay: float, _callback: object) -> None:
+        self.timers.append(delay)
+
+
+def test_confirms_settle_the_tags_they_name_and_end_the_wait_with_the_last() -> None:
+    broker = _ScriptedBroker(
+        [
+            pika.spec.Basic.Ack(delivery_tag=2, multiple=True),
+            pika.spec.Basic.Nack(delivery_tag=4),
+            pika.spec.Basic.Ack(delivery_tag=3),
+            pika.spec.Basic.Ack(delivery_tag=5, multiple=True),
+        ]
+    )
+    publisher = ConfirmingPublisher(broker, "ex")  # type: ignore[arg-type]
+    messages = [OutgoingMessage(f"m-{n}", "bustest.parcel.shipped", b"{}") for n in range(1, 6)]
+
+    confirmed, failed = publisher.publish_batch(messages)
+
+    assert broker.published == ["m-1", "m-2", "m-3", "m-4", "m-5"]
+    assert (confirmed, failed) == ({"m-1", "m-2", "m-3", "m-5"}, {"m-4"})
+    assert broker.timers == [0]  # once nothing is in flight, a timer due now ends the wait
+
+
+def test_a_multiple_confirm_leaves_the_later_tags_in_flight() -> None:
+    broker = _ScriptedBroker([pika.spec.Basic.Ack(delivery_tag=2, multiple=True)])
+    publisher = ConfirmingPublisher(broker, "ex")  # type: ignore[arg-type]
+    messages = [OutgoingMessage(f"m-{n}", "bustest.parcel.shipped", b"{}") for n in range(1, 4)]
+
+    confirmed, failed = publisher.publish_batch(messages, timeout=0.01)
+
+    assert (confirmed, failed) == ({"m-1", "m-2"}, {"m-3"})
+    assert broker.timers == []
+
+
 # -- staging in the outbox -----------------------------------------------------------------------
 
 
@@ -239,3 +308,25 @@ def test_a_built_cloud_event_goes_to_the_wire_unchanged() -> None:
     event = CloudEvent(type="bustest.parcel.shipped", source="elsewhere", data={"a": 1})
 
     assert to_cloud_event(event, "bustest") is event
+
+
+def test_the_inbox_claims_each_event_once_within_and_across_batches(session_factory: sessionmaker[Session]) -> None:
+    applied: list[str] = []
+    consumer = EventConsumer(
+        BusSettings(amqp_url="amqp://unused", exchange="unused"),
+        QueueSpec("bustest.claims", []),
+        {"bustest.parcel.shipped": lambda event, _uow: applied.append(event.data["parcel_id"])},
+        lambda: SqlAlchemyUnitOfWork(session_factory, source="bustest"),
+    )
+    a, b, c = (CloudEvent("bustest.parcel.shipped", "bustest", {"parcel_id": p}) for p in "abc")
+    other = CloudEvent("bustest.parcel.lost", "bustest", {"parcel_id": "d"})
+
+    first = consumer.process_batch([a.to_json(), b.to_json(), a.to_json(), other.to_json()])
+    second = consumer.process_batch([b.to_json(), c.to_json()])
+
+    assert first == ["processed", "processed", "duplicate", "ignored"]
+    assert second == ["duplicate", "processed"]
+    assert applied == ["a", "b", "c"]
+    with session_factory() as session:
+        claimed = {(row.consumer, row.event_id, row.event_type) for row in session.execute(select(inbox)).all()}
+    assert claimed == {("bustest.claims", e.id, e.type) for e in (a, b, c, other)}
