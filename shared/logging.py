@@ -5,15 +5,16 @@ from __future__ import annotations
 import contextvars
 import logging
 import sys
-import uuid
 
 from pythonjsonlogger.json import JsonFormatter
+
+from shared.ids import unique_hex
 
 _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
 
 def new_request_id() -> str:
-    return uuid.uuid4().hex
+    return unique_hex()
 
 
 def get_request_id() -> str | None:
