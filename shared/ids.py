@@ -30,7 +30,7 @@ class IdMinter:
         self._key = secrets.token_bytes(32)
         self._counter = itertools.count()
 
-    def uuid(self) -> uuid.UUID:
+    def mint(self) -> uuid.UUID:
         block = next(self._counter).to_bytes(16, "big")
         return uuid.UUID(bytes=hashlib.blake2b(block, key=self._key, digest_size=16).digest(), version=4)
 
@@ -41,4 +41,4 @@ os.register_at_fork(after_in_child=_MINTER.rekey)
 
 def unique_hex() -> str:
     """32 lowercase hex digits of a version-4 UUID, as `uuid.uuid4().hex`, without a system call."""
-    return _MINTER.uuid().hex
+    return _MINTER.mint().hex
