@@ -5,16 +5,15 @@ from __future__ import annotations
 import contextvars
 import logging
 import sys
+import uuid
 
 from pythonjsonlogger.json import JsonFormatter
-
-from shared.ids import unique_hex
 
 _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
 
 def new_request_id() -> str:
-    return unique_hex()
+    return uuid.uuid4().hex
 
 
 def get_request_id() -> str | None:

@@ -23,7 +23,6 @@ from identity.adapters.passwords import verify_password
 from identity.domain.model import User
 from identity.service_layer.unit_of_work import IdentityUnitOfWork
 from shared.errors import ProblemError
-from shared.ids import unique_hex
 
 # Compared against when the client id is unknown, so both paths take the same time.
 _UNKNOWN_CLIENT_DIGEST = "0" * 64
@@ -104,7 +103,7 @@ def issue_access_token(
         "iat": int(now.timestamp()),
         "nbf": int(now.timestamp()),
         "exp": int((now + policy.access_ttl).timestamp()),
-        "jti": unique_hex(),
+        "jti": uuid.uuid4().hex,
         "grants": [list(g) for g in grants],
     }
     if name:
