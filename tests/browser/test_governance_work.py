@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from governance.domain.committee import Semester
+from governance.domain.committee import Semester, Term
 from governance.domain.scheduling import deadline_of, month_of
 from playwright.sync_api import expect
 
@@ -26,6 +26,7 @@ from tests.e2e.test_governance_work_e2e import DUE_DAY, REMINDER_DAYS, governanc
 from tests.e2e.test_policies_e2e import Client, open_round, poll
 
 YICHUN = "10417"  # 宜春学院
+TERMS_ZH = {Term.SPRING: "春季", Term.AUTUMN: "秋季"}  # the portal names a semester 「2025年春季学期」, not 2025-spring
 
 
 def test_a_month_of_reports_one_district_reporting_in_the_page_and_the_other_reminded(
@@ -131,13 +132,14 @@ def test_a_yichun_semester_without_a_committee_meeting_is_flagged_then_cleared_a
 
     # The semester before this one ended without a meeting: the check flags it and the CIO sees it.
     ended = Semester.of(clock.today()).previous()
+    label = f"{ended.year}年{TERMS_ZH[ended.term]}学期"
     governance_check(portal_stack, clock.today())
     cio_page = cio.browse(new_page, "/governance/committee")
     # (every recent semester that ended without one is flagged: the committee is new)
-    flag = cio_page.locator("[data-test=semester-flag]", has_text=ended.key)
-    expect(flag).to_contain_text(f"{ended.key} 学期仅召开 0 次会议（要求 1 次）")
+    flag = cio_page.locator("[data-test=semester-flag]", has_text=label)
+    expect(flag).to_contain_text(f"{label}仅召开 0 次会议（要求 1 次）")
     expect(flag).to_contain_text("告知首席信息官")  # the check flagged it and told the CIO
-    row = cio_page.locator("[data-test=semester-table] .el-table__row", has_text=ended.key)
+    row = cio_page.locator("[data-test=semester-table] .el-table__row", has_text=label)
     expect(row.locator("[data-test=semester-state]")).to_have_text("未达要求")
     # 第十六条: the departments without their liaison.
     liaisons = cio_page.locator("[data-test=liaisons]")
