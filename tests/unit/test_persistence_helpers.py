@@ -32,7 +32,7 @@ class DeskUnitOfWork(SqlAlchemyUnitOfWork):
 
 class FakeSession:
     def close(self) -> None:
-        pass
+        """Nothing to release: this stand-in holds no connection."""
 
 
 @dataclass
