@@ -80,7 +80,7 @@ def test_报送至市教育局_only_the_forms_the_county_approved_go_up() -> Non
     policy = CATALOG.get("jiaozuo-2022")
     assert policy is not None
     county, city = sending_stage(policy, "county")
-    assert (county.name, city.name, city.role) == ("county_review", "city_review", "city_reviewer")
+    assert (county.key, city.key, city.role) == ("county_review", "city_review", "city_reviewer")
     round_ = jiaozuo_round()
     approved = nomination(round_)
     assert approved_at_stage(

@@ -27,7 +27,7 @@ def test_every_policy_lays_out_its_fields_in_seven_columns_with_the_photo() -> N
         for i, row in enumerate(sheet.rows):
             width = sum(c.colspan for c in row.cells) + (1 if i < sheet.rows[0].photo_rowspan else 0)
             assert width == 7, (policy.id, i)
-        assert [o.label for o in sheet.opinions] == [s.name_zh for s in policy.stages]
+        assert [o.label for o in sheet.opinions] == [s.name for s in policy.stages]
         assert all(o.text == "" and o.date == "年　　月　　日" for o in sheet.opinions)
 
 

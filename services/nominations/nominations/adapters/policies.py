@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from nominations.domain.policy import Policy, PolicyError
-from shared.policy import PolicyDocumentError, PolicySnapshotError, load_policy_document, read_policy
+from shared.policy import PolicyDocumentError, PolicySnapshotError, load_policy_document
 
 POLICY_DIR = Path(__file__).resolve().parent.parent / "policies"
 
@@ -21,9 +21,8 @@ class PolicyLoadError(RuntimeError):
 def parse_policy(text: str, origin: str = "<policy>") -> Policy:
     """Parse and validate one document; raises PolicyLoadError naming `origin` and the offending path."""
     try:
-        document = load_policy_document(text, origin)
-        read_policy(document)  # what approvals and training will act on must be readable, checked here first
-        return Policy.from_document(document)
+        # the shared reader reads the chain and term in from_document: what approvals and training will act on
+        return Policy.from_document(load_policy_document(text, origin))
     except PolicyDocumentError as exc:
         raise PolicyLoadError(str(exc)) from exc
     except (PolicySnapshotError, PolicyError) as exc:

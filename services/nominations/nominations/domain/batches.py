@@ -14,13 +14,14 @@ from typing import Any
 
 from nominations.domain import events
 from nominations.domain.model import IN_FLIGHT, DomainError, Nomination, Round, StateConflict, Status
-from nominations.domain.policy import Policy, Stage
+from nominations.domain.policy import Policy
 from shared.events import DomainEvent
+from shared.policy import StagePolicy
 
 MAX_OPINION = 2000
 
 
-def sending_stage(policy: Policy, level: str) -> tuple[Stage, Stage]:
+def sending_stage(policy: Policy, level: str) -> tuple[StagePolicy, StagePolicy]:
     """The chain's stage at `level` and the stage above it that receives the batch; a level at the top of its
     chain (贺兰: the county appoints) has nobody to send to, and the chain's first body (the school) submits."""
     stages = list(policy.stages)
@@ -43,7 +44,9 @@ def sending_stage(policy: Policy, level: str) -> tuple[Stage, Stage]:
     )
 
 
-def approved_at_stage(policy: Policy, nomination: Nomination, history: Sequence[dict[str, Any]], stage: Stage) -> bool:
+def approved_at_stage(
+    policy: Policy, nomination: Nomination, history: Sequence[dict[str, Any]], stage: StagePolicy
+) -> bool:
     """The stage's latest decision on the nomination is an approval that still counts.
 
     When a resubmission re-enters the chain at its first stage, decisions before the last submission no longer
@@ -51,14 +54,14 @@ def approved_at_stage(policy: Policy, nomination: Nomination, history: Sequence[
     """
     if nomination.status not in IN_FLIGHT | {Status.APPROVED}:
         return False
-    reenters_first = policy.document.get("approval", {}).get("resubmission_reenters") == "first_stage"
+    reenters_first = policy.reenters_first_stage
     latest: str | None = None
     for line in history:
         action = line.get("action") or ""
         details = line.get("details") or {}
         if reenters_first and action in ("submitted", "resubmitted"):
             latest = None
-        if action.startswith("review_") and details.get("stage_key") == stage.name:
+        if action.startswith("review_") and details.get("stage_key") == stage.key:
             latest = details.get("decision")
     return latest == "approve"
 

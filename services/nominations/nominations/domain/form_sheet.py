@@ -161,10 +161,10 @@ def stage_decisions(policy: Policy, history: list[dict[str, Any]]) -> dict[int, 
     A resubmission re-enters the chain (at the returning stage or the first, per the policy), so the
     decisions from that stage on no longer stand.
     """
-    reenters_first = policy.document.get("approval", {}).get("resubmission_reenters") == "first_stage"
+    reenters_first = policy.reenters_first_stage
     # A case may skip a stage (市直各学校 have no county), so its stage numbers are not the policy's:
     # a decision names its stage by key, and goes under that stage of the printed form.
-    by_key = {stage.name: stage.index for stage in policy.stages}
+    by_key = {stage.key: index for index, stage in enumerate(policy.stages)}
     standing: dict[int, dict[str, Any]] = {}
     returned_at: int | None = None
     for change in history:
@@ -197,17 +197,17 @@ def build_sheet(
     """The sheet of one nomination; `form` is already masked when the reader may not see personal data."""
     document = policy.document["form"]
     opinions = []
-    for stage in policy.stages:
-        decided = decisions.get(stage.index)
+    for index, stage in enumerate(policy.stages):
+        decided = decisions.get(index)
         if decided is None:
-            opinions.append(Opinion(stage.name_zh, "", "", _zh_date(None)))
+            opinions.append(Opinion(stage.name, "", "", _zh_date(None)))
             continue
         text = DECISION_ZH[decided["decision"]]
         if decided.get("opinion"):
             text = f"{text}。{decided['opinion']}"
         seal = decided.get("seal_unit_name") or seal_names.get(stage.org_level, "")
         date = _as_date(decided.get("seal_date")) or _as_date(decided.get("at"))
-        opinions.append(Opinion(stage.name_zh, text, seal, _zh_date(date)))
+        opinions.append(Opinion(stage.name, text, seal, _zh_date(date)))
     return FormSheet(
         title=document["title_zh"],
         filled_on=filled_on.isoformat() if filled_on else "",

@@ -1,7 +1,9 @@
 """Policies (推荐政策) as data: the form's fields, the eligibility rules and the approval chain of one region.
 
-A policy is a plain document (loaded from YAML by the adapters, snapshotted into each round); this module
-reads it, validates a form against it and evaluates its eligibility rules over a candidate's facts.
+A policy is a plain document (loaded from YAML by the adapters, snapshotted into each round). What every service
+acts on (the chain, the term, the nominated units) is read by the one reader, shared.policy, as approvals and
+training read it; this module reads the form and the eligibility rules, which are nominations' own, validates a
+form against them and evaluates the rules over a candidate's facts.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from shared.policy import RESUBMIT_FIRST, StagePolicy, read_policy
+from shared.policy import Policy as SharedPolicy
 from shared.validators import is_email
 
 PHONE_RE = re.compile(r"^\+?[0-9][0-9\- ]{5,19}$")
@@ -71,21 +75,6 @@ class FieldSpec:
 
 
 @dataclass(frozen=True)
-class Stage:
-    """One step of the approval chain: a role at an org level, with days to decide."""
-
-    index: int
-    name: str
-    name_zh: str
-    role: str
-    org_level: str
-    due_days: int
-    when_missing: str = "wait"  # `skip`: a school without an org of this level goes on to the next body
-    escalate_to: str | dict[str, str] | None = None  # an overdue task's target: `next_stage`, {role, org_level}
-    awaits_batch: bool = False  # 报送: decides only what the stage before it sent up in its batch (焦作's city)
-
-
-@dataclass(frozen=True)
 class Facts:
     """What eligibility is judged on: the form, the candidate's valid certificates and past terms."""
 
@@ -117,25 +106,33 @@ class Eligibility:
 
 @dataclass(frozen=True)
 class Policy:
-    """A policy document, read; `document` is what a round snapshots and the events carry."""
+    """A policy document, read; `document` is what a round snapshots and the events carry, `common` what the
+    shared reader makes of it (the chain, the term, the units), so nominations follows the chain as approvals does."""
 
     document: dict[str, Any]
+    common: SharedPolicy
     fields: tuple[FieldSpec, ...] = field(default=())
 
     @classmethod
     def from_document(cls, document: dict[str, Any]) -> Policy:
-        policy = cls(document=document, fields=tuple(FieldSpec.of(f) for f in document["form"]["fields"]))
+        """PolicySnapshotError (shared.policy) when the chain or term cannot be read, PolicyError when the form
+        and the rules disagree."""
+        policy = cls(
+            document=document,
+            common=read_policy(document),
+            fields=tuple(FieldSpec.of(f) for f in document["form"]["fields"]),
+        )
         policy._check_consistency()
         return policy
 
     # -- reading ---------------------------------------------------------------------------------
     @property
     def id(self) -> str:
-        return str(self.document["id"])
+        return self.common.id
 
     @property
     def version(self) -> int:
-        return int(self.document["version"])
+        return self.common.version
 
     @property
     def nominator_roles(self) -> tuple[str, ...]:
@@ -147,7 +144,7 @@ class Policy:
 
     @property
     def nominee_org_levels(self) -> tuple[str, ...]:
-        return tuple(self.document["nomination"]["nominee_org_levels"])
+        return self.common.unit_levels
 
     @property
     def candidates_from_subtree(self) -> bool:
@@ -179,13 +176,20 @@ class Policy:
         ]
 
     @property
-    def stages(self) -> tuple[Stage, ...]:
-        return tuple(Stage(index=i, **s) for i, s in enumerate(self.document["approval"]["stages"]))
+    def stages(self) -> tuple[StagePolicy, ...]:
+        """The chain; a stage's place in it is its index here (a case of a school that skips a stage numbers its
+        stages differently, so decisions name their stage by `key`)."""
+        return self.common.stages
+
+    @property
+    def reenters_first_stage(self) -> bool:
+        """approval.resubmission_reenters: a resubmitted form goes through the whole chain again, so earlier
+        decisions no longer stand (else it re-enters at the stage that returned it, and those before stand)."""
+        return self.common.resubmit_reenters == RESUBMIT_FIRST
 
     @property
     def max_consecutive_terms(self) -> int | None:
-        value = self.document["term"]["max_consecutive_terms"]
-        return int(value) if value is not None else None
+        return self.common.term.max_consecutive_terms
 
     @property
     def summary_columns(self) -> list[dict[str, str]]:
@@ -216,9 +220,6 @@ class Policy:
             key = column["key"]
             if key.startswith("form.") and key[5:] not in names:
                 raise PolicyError(f"{self.id}: summary column {key!r} names unknown form field")
-        for stage in self.document["approval"]["stages"]:
-            if not stage["name"]:
-                raise PolicyError(f"{self.id}: a stage needs a name")
 
     # -- the form --------------------------------------------------------------------------------
     def validate_form(self, form: dict[str, Any], *, complete: bool) -> list[FieldProblem]:
