@@ -9,7 +9,7 @@ import datetime as dt
 import enum
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import shared.domain
@@ -196,53 +196,53 @@ class Attendance:
         return True
 
 
+@dataclass(eq=False, repr=False, kw_only=True)
 class Certificate:
-    """合格证: issued on completion of a training here, or recorded for one held elsewhere."""
+    """合格证: issued on completion of a training here, or recorded for one held elsewhere.
+
+    A dataclass (identity equality, no generated repr: a mapped entity), its fields are its persisted state; what it
+    sets itself (`id`, the status, the revocation, `created_at`) takes no argument and is set in `__post_init__`
+    (a plain class-level default would not survive the mapping, which replaces the class attributes).
+    """
 
     VALID = "valid"
     REVOKED = "revoked"
     EXPIRED = "expired"
 
-    def __init__(
-        self,
-        *,
-        number: str,
-        person_user_id: uuid.UUID,
-        person_name: str,
-        person_org_path: str,
-        kind: TrainingKind,
-        level: TrainingLevel,
-        issuer: str,
-        issued_on: dt.date,
-        expires_on: dt.date | None,
-        training_id: uuid.UUID | None,
-        recorded_by: str,
-    ) -> None:
-        number = number.strip()
-        if not NUMBER_PATTERN.match(number):
+    number: str
+    person_user_id: uuid.UUID
+    person_name: str
+    person_org_path: str
+    kind: TrainingKind
+    level: TrainingLevel
+    issuer: str
+    issued_on: dt.date
+    expires_on: dt.date | None
+    training_id: uuid.UUID | None
+    recorded_by: str
+    id: uuid.UUID = field(init=False, default_factory=uuid.uuid4)
+    status: str = field(init=False)
+    revoked_reason: str | None = field(init=False)
+    revoked_at: dt.datetime | None = field(init=False)
+    revoked_by: str | None = field(init=False)
+    created_at: dt.datetime = field(init=False)
+    events: list[Any] = field(init=False, default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.number = self.number.strip()
+        if not NUMBER_PATTERN.match(self.number):
             raise DomainError("number is 1–64 characters without spaces", "number", "证书编号应为1–64个非空白字符")
-        if not issuer.strip():
+        if not self.issuer.strip():
             raise DomainError("issuer is required", "issuer", "发证机构不能为空")
-        if expires_on is not None and expires_on <= issued_on:
+        if self.expires_on is not None and self.expires_on <= self.issued_on:
             raise DomainError("expires_on must be after issued_on", "expires_on", "有效期至应晚于发证日期")
-        self.id = uuid.uuid4()
-        self.number = number
-        self.person_user_id = person_user_id
-        self.person_name = person_name
-        self.person_org_path = person_org_path
-        self.kind = kind
-        self.level = level
-        self.issuer = issuer.strip()
-        self.issued_on = issued_on
-        self.expires_on = expires_on
-        self.training_id = training_id
+        self.issuer = self.issuer.strip()
         self.status = self.VALID
-        self.revoked_reason: str | None = None
-        self.revoked_at: dt.datetime | None = None
-        self.revoked_by: str | None = None
-        self.recorded_by = recorded_by
+        self.revoked_reason = None
+        self.revoked_at = None
+        self.revoked_by = None
         self.created_at = now()
-        self.events: list[Any] = [events.CertificateIssued.from_aggregate(self, certificate_id=self.id)]
+        self.events.append(events.CertificateIssued.from_aggregate(self, certificate_id=self.id))
 
     def same_as(self, person_user_id: uuid.UUID, kind: TrainingKind, level: TrainingLevel, issued_on: dt.date) -> bool:
         """A re-recorded certificate (same number, person, kind, level, date) is the same one, not a clash."""
