@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import asdict, dataclass, replace
+from dataclasses import InitVar, asdict, dataclass, field, replace
 from typing import Any
 
 import shared.domain
@@ -338,73 +338,75 @@ def term_length(term: TermPolicy, chosen: int | None) -> int | None:
     return chosen
 
 
+@dataclass(eq=False, repr=False, kw_only=True)
 class Appointment(EventSource):
     """聘任: a person appointed CIO of an org for one term, by an official document (发文字号).
 
     A policy without a term length (Jiaozuo) makes an open-ended appointment: `ends_on` is None and it
     lasts until revoked. The rules of the term come from the round's policy snapshot, parsed by the
-    service layer and passed in, so this class never reads the snapshot's shape itself.
+    service layer and passed in (`term`, `training_requirement`, and `term_years` where the appointing body
+    chooses the length), so this class never reads the snapshot's shape itself.
+
+    A dataclass (identity equality, no generated repr: a mapped entity), its fields are its persisted state; what it
+    sets itself (`id`, the end of the term, the status, the timestamps) is set in `__post_init__` (a plain
+    class-level default would not survive the mapping, which replaces the class attributes).
     """
 
-    version: int  # kept by the mapper (optimistic concurrency)
+    person_user_id: str
+    person_name: str
+    org_code: str
+    org_path: str
+    term_number: int
+    starts_on: dt.date
+    term: InitVar[TermPolicy]
+    training_requirement: InitVar[dict[str, Any]]
+    document_number: str
+    round_id: uuid.UUID | None
+    nomination_id: uuid.UUID | None
+    case_id: uuid.UUID | None
+    policy: dict[str, Any]
+    policy_id: str
+    appointing_role: str
+    appointing_org_path: str
+    previous_appointment_id: uuid.UUID | None = None
+    term_years: InitVar[int | None] = None
+    at: InitVar[dt.datetime]
+    id: uuid.UUID = field(init=False, default_factory=uuid.uuid4)
+    ends_on: dt.date | None = field(init=False)
+    status: str = field(init=False)
+    ended_on: dt.date | None = field(init=False)
+    end_reason: str | None = field(init=False)
+    end_note: str | None = field(init=False)
+    ended_by: str | None = field(init=False)
+    revoked_reason: str | None = field(init=False)
+    revoked_by: str | None = field(init=False)
+    created_at: dt.datetime = field(init=False)
+    updated_at: dt.datetime = field(init=False)
+    version: int = field(init=False)  # kept by the mapper (optimistic concurrency)
+    events: list[Any] = field(init=False, default_factory=list)
 
-    def __init__(
-        self,
-        *,
-        person_user_id: str,
-        person_name: str,
-        org_code: str,
-        org_path: str,
-        term_number: int,
-        starts_on: dt.date,
-        term: TermPolicy,
-        training_requirement: dict[str, Any],
-        document_number: str,
-        round_id: uuid.UUID | None,
-        nomination_id: uuid.UUID | None,
-        case_id: uuid.UUID | None,
-        policy: dict[str, Any],
-        policy_id: str,
-        appointing_role: str,
-        appointing_org_path: str,
-        previous_appointment_id: uuid.UUID | None = None,
-        term_years: int | None = None,
-        at: dt.datetime,
+    def __post_init__(
+        self, term: TermPolicy, training_requirement: dict[str, Any], term_years: int | None, at: dt.datetime
     ) -> None:
-        if not document_number.strip():
+        if not self.document_number.strip():
             raise DomainError("The document number (发文字号) is required.", "document_number")
-        self.id = uuid.uuid4()
-        self.person_user_id = person_user_id
-        self.person_name = person_name
-        self.org_code = org_code
-        self.org_path = org_path
-        self.term_number = term_number
-        self.starts_on, self.ends_on = term_dates(starts_on, term_length(term, term_years))
-        self.document_number = document_number.strip()
-        self.round_id = round_id
-        self.nomination_id = nomination_id
-        self.case_id = case_id
-        self.policy = policy
-        self.policy_id = policy_id
-        self.appointing_role = appointing_role
-        self.appointing_org_path = appointing_org_path
-        self.previous_appointment_id = previous_appointment_id
+        self.starts_on, self.ends_on = term_dates(self.starts_on, term_length(term, term_years))
+        self.document_number = self.document_number.strip()
         self.status = ACTIVE
-        self.ended_on: dt.date | None = None
-        self.end_reason: str | None = None
-        self.end_note: str | None = None
-        self.ended_by: str | None = None
-        self.revoked_reason: str | None = None
-        self.revoked_by: str | None = None
+        self.ended_on = None
+        self.end_reason = None
+        self.end_note = None
+        self.ended_by = None
+        self.revoked_reason = None
+        self.revoked_by = None
         self.created_at = at
         self.updated_at = at
-        self.events: list[Any] = []
         self.tell(
-            events.AppointmentMade if previous_appointment_id is None else events.AppointmentRenewed,
-            round_id=str(round_id) if round_id else "",
-            nomination_id=str(nomination_id) if nomination_id else "",
+            events.AppointmentMade if self.previous_appointment_id is None else events.AppointmentRenewed,
+            round_id=str(self.round_id) if self.round_id else "",
+            nomination_id=str(self.nomination_id) if self.nomination_id else "",
             training_requirement=dict(training_requirement),
-            evaluation_cadences=_cadences(policy),
+            evaluation_cadences=_cadences(self.policy),
         )
 
     @classmethod

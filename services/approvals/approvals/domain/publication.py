@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
+from dataclasses import InitVar, dataclass, field
 from typing import Any
 
 from approvals.domain import events
@@ -29,51 +30,52 @@ def period_state(starts_on: dt.date, ends_on: dt.date, today: dt.date) -> str:
     return "open" if today <= ends_on else "ended"
 
 
+@dataclass(eq=False, repr=False, kw_only=True)
 class Publication:
-    """名单公示: one body's list of the people it intends to appoint in a round, public for a period."""
+    """名单公示: one body's list of the people it intends to appoint in a round, public for a period.
 
-    version: int  # kept by the mapper (optimistic concurrency)
+    A dataclass (identity equality, no generated repr: a mapped entity), its fields are its persisted state; it is
+    published from the `cases` awaiting the body's final approval, `by` someone `at` a time, and what it sets itself
+    (`id`, `entries`, the status, who published it when) is set in `__post_init__` (a plain class-level default
+    would not survive the mapping, which replaces the class attributes).
+    """
 
-    def __init__(
-        self,
-        *,
-        round_id: uuid.UUID,
-        publisher_org_code: str,
-        publisher_org_path: str,
-        publisher_name: str,
-        publisher_role: str,
-        title: str,
-        note: str | None,
-        starts_on: dt.date,
-        ends_on: dt.date,
-        cases: Sequence[ReviewCase],
-        by: str,
-        at: dt.datetime,
-    ) -> None:
-        title = (title or "").strip()
-        if not title:
+    round_id: uuid.UUID
+    publisher_org_code: str
+    publisher_org_path: str
+    publisher_name: str
+    publisher_role: str
+    title: str
+    note: str | None
+    starts_on: dt.date
+    ends_on: dt.date
+    cases: InitVar[Sequence[ReviewCase]]
+    by: InitVar[str]
+    at: InitVar[dt.datetime]
+    id: uuid.UUID = field(init=False, default_factory=uuid.uuid4)
+    entries: list[dict[str, Any]] = field(init=False)
+    status: str = field(init=False)
+    published_by: str = field(init=False)
+    published_at: dt.datetime = field(init=False)
+    version: int = field(init=False)  # kept by the mapper (optimistic concurrency)
+    events: list[Any] = field(init=False)
+
+    def __post_init__(self, cases: Sequence[ReviewCase], by: str, at: dt.datetime) -> None:
+        self.title = (self.title or "").strip()
+        if not self.title:
             raise DomainError("The list needs a title / 须填写公示标题.", "title")
-        if starts_on < at.date():
+        if self.starts_on < at.date():
             raise DomainError("The period cannot start in the past / 公示开始日期不得早于今天.", "starts_on")
-        if ends_on < starts_on:
+        if self.ends_on < self.starts_on:
             raise DomainError("The period ends before it starts / 公示结束日期不得早于开始日期.", "ends_on")
-        if (ends_on - starts_on).days + 1 > MAX_PERIOD_DAYS:
+        if self.period_days > MAX_PERIOD_DAYS:
             raise DomainError(f"A period is at most {MAX_PERIOD_DAYS} days / 公示期过长.", "ends_on")
         if not cases:
             raise DomainError(
                 "No nomination of this round awaits this body's final approval / 暂无待公示的拟聘任人选.", "round_id"
             )
-        self.id = uuid.uuid4()
-        self.round_id = round_id
-        self.publisher_org_code = publisher_org_code
-        self.publisher_org_path = publisher_org_path
-        self.publisher_name = publisher_name
-        self.publisher_role = publisher_role
-        self.title = title
-        self.note = (note or "").strip() or None
-        self.starts_on = starts_on
-        self.ends_on = ends_on
-        self.entries: list[dict[str, Any]] = [
+        self.note = (self.note or "").strip() or None
+        self.entries = [
             {
                 "case_id": str(c.id),
                 "nomination_id": str(c.nomination_id),
@@ -87,15 +89,15 @@ class Publication:
         self.status = PUBLISHED
         self.published_by = by
         self.published_at = at
-        self.events: list[Any] = [
+        self.events = [
             events.PublicationOpened(
                 publication_id=str(self.id),
-                round_id=str(round_id),
-                title=title,
-                publisher_org_path=publisher_org_path,
-                publisher_role=publisher_role,
-                starts_on=starts_on.isoformat(),
-                ends_on=ends_on.isoformat(),
+                round_id=str(self.round_id),
+                title=self.title,
+                publisher_org_path=self.publisher_org_path,
+                publisher_role=self.publisher_role,
+                starts_on=self.starts_on.isoformat(),
+                ends_on=self.ends_on.isoformat(),
                 entries=[
                     {k: e[k] for k in ("case_id", "nomination_id", "candidate_name", "school_name", "school_org_path")}
                     for e in self.entries
