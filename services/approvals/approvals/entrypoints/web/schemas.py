@@ -5,8 +5,10 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from approvals.domain.filings import KINDS as FILING_KINDS
-from approvals.domain.model import DECISIONS, END_REASONS
+from approvals.domain.model import DECISIONS, END_REASONS, ResolvedStage
+from approvals.service_layer.evaluations import Campaign
 from shared.api_schemas import NAME, ORG_CODE, Decided, UploadedFile, table_format
+from shared.dataclass_schemas import dataclass_fields
 from shared.pagination import PageArgs, list_schema, page_schema
 
 _CODE = validate.Length(min=1, max=32)  # an indicator's code, an evaluation's kind (a cadence of the policy)
@@ -113,13 +115,13 @@ BulkResultSchema = list_schema(DecisionResultSchema, "BulkResultSchema")
 
 
 class StageSchema(Schema):
-    index = fields.Integer()
-    key = fields.String()
-    name = fields.String()
-    role = fields.String()
-    org_code = fields.String()
-    org_path = fields.String()
-    due_days = fields.Integer()
+    """A stage of the case's chain, as the case shows it: whom it escalates to and which batch it awaits are the
+    service's own bookkeeping (a task says which batch it awaits)."""
+
+    class Meta:
+        include = dataclass_fields(
+            ResolvedStage, omit=("escalate_to_role", "escalate_to_org_path", "awaits_batch_from")
+        )
 
 
 class CaseSchema(ReviewedNominationSchema):
@@ -577,10 +579,9 @@ class CampaignScopeSchema(Schema):
     """Which campaign an answer is about: the bureau, the cadence, the year (and a school assessment's round); a
     base of the campaign's answers."""
 
-    org_code = fields.String()
-    kind = fields.String()
-    period = fields.Integer()
-    round_id = fields.UUID(allow_none=True)
+    class Meta:
+        include = dataclass_fields(Campaign)
+
     subject = fields.String(metadata={"description": "cio (per appointment) or school (per school)"})
 
 
