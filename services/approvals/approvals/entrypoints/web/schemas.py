@@ -8,6 +8,7 @@ from approvals.domain.filings import KINDS as FILING_KINDS
 from approvals.domain.model import DECISIONS, END_REASONS, ResolvedStage
 from approvals.service_layer.evaluations import Campaign
 from shared.api_schemas import NAME, ORG_CODE, Decided, UploadedFile, table_format
+from shared.audit_listing import AuditEntrySchema
 from shared.dataclass_schemas import dataclass_fields
 from shared.pagination import PageArgs, list_schema, page_schema
 
@@ -147,17 +148,16 @@ class CaseListArgs(PageArgs):
     round_id = fields.UUID()
 
 
-class HistoryEntrySchema(Schema):
-    id = fields.Integer()
-    at = fields.DateTime()
-    actor = fields.String(allow_none=True)
-    action = fields.String()
+class HistoryEntrySchema(AuditEntrySchema):
+    """An entry of the audit trail (the case's, the appointment's, the evaluation's) as a record's history shows it:
+    what it is about by type and id rather than as one target; no client address (approvals records none)."""
+
+    class Meta:
+        exclude = ("target", "ip")
+
     target_type = fields.String()
     target_id = fields.String()
     org_path = fields.String(metadata={"description": "the org the entry is about (auditors read their subtree)"})
-    outcome = fields.String()
-    details = fields.Dict(allow_none=True)
-    request_id = fields.String(allow_none=True)
 
 
 HistorySchema = list_schema(HistoryEntrySchema, "HistorySchema")
