@@ -5,8 +5,11 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from approvals.domain.filings import KINDS as FILING_KINDS
-from approvals.domain.model import DECISIONS, END_REASONS
+from approvals.domain.model import DECISIONS, END_REASONS, ResolvedStage
+from approvals.service_layer.evaluations import Campaign
 from shared.api_schemas import NAME, ORG_CODE, Decided, UploadedFile, table_format
+from shared.audit_listing import AuditEntrySchema
+from shared.dataclass_schemas import dataclass_fields
 from shared.pagination import PageArgs, list_schema, page_schema
 
 _CODE = validate.Length(min=1, max=32)  # an indicator's code, an evaluation's kind (a cadence of the policy)
@@ -113,13 +116,13 @@ BulkResultSchema = list_schema(DecisionResultSchema, "BulkResultSchema")
 
 
 class StageSchema(Schema):
-    index = fields.Integer()
-    key = fields.String()
-    name = fields.String()
-    role = fields.String()
-    org_code = fields.String()
-    org_path = fields.String()
-    due_days = fields.Integer()
+    """A stage of the case's chain, as the case shows it: whom it escalates to and which batch it awaits are the
+    service's own bookkeeping (a task says which batch it awaits)."""
+
+    class Meta:
+        include = dataclass_fields(
+            ResolvedStage, omit=("escalate_to_role", "escalate_to_org_path", "awaits_batch_from")
+        )
 
 
 class CaseSchema(ReviewedNominationSchema):
@@ -145,17 +148,16 @@ class CaseListArgs(PageArgs):
     round_id = fields.UUID()
 
 
-class HistoryEntrySchema(Schema):
-    id = fields.Integer()
-    at = fields.DateTime()
-    actor = fields.String(allow_none=True)
-    action = fields.String()
+class HistoryEntrySchema(AuditEntrySchema):
+    """An entry of the audit trail (the case's, the appointment's, the evaluation's) as a record's history shows it:
+    what it is about by type and id rather than as one target; no client address (approvals records none)."""
+
+    class Meta:
+        exclude = ("target", "ip")
+
     target_type = fields.String()
     target_id = fields.String()
     org_path = fields.String(metadata={"description": "the org the entry is about (auditors read their subtree)"})
-    outcome = fields.String()
-    details = fields.Dict(allow_none=True)
-    request_id = fields.String(allow_none=True)
 
 
 HistorySchema = list_schema(HistoryEntrySchema, "HistorySchema")
@@ -577,10 +579,9 @@ class CampaignScopeSchema(Schema):
     """Which campaign an answer is about: the bureau, the cadence, the year (and a school assessment's round); a
     base of the campaign's answers."""
 
-    org_code = fields.String()
-    kind = fields.String()
-    period = fields.Integer()
-    round_id = fields.UUID(allow_none=True)
+    class Meta:
+        include = dataclass_fields(Campaign)
+
     subject = fields.String(metadata={"description": "cio (per appointment) or school (per school)"})
 
 

@@ -7,9 +7,10 @@ from typing import Any
 
 from marshmallow import Schema, fields, pre_dump, validate
 
-from governance.domain.model import AcceptanceKind, CapabilityKind, PlanStatus
+from governance.domain.model import AcceptanceKind, CapabilityKind, DistrictCoverage, PlanStatus
 from shared import clock
 from shared.api_schemas import NAME, ORG_CODE, Edited, Recorded, without
+from shared.dataclass_schemas import dataclass_fields
 from shared.pagination import PageArgs, list_schema, page_schema
 
 _ITEMS = validate.Length(max=100)
@@ -192,19 +193,11 @@ class ApplicationListArgs(Schema):
 ApplicationListSchema = list_schema(ApplicationSystemSchema, "ApplicationListSchema")
 
 
-class DistrictRef(Schema):
-    """A district (区县) as an answer names it; a group of fields, only ever a base class."""
+class DistrictCoverageSchema(Schema):
+    class Meta:
+        include = dataclass_fields(DistrictCoverage)
 
-    district_code = fields.String()
-    district_path = fields.String()
-    district_name = fields.String()
-
-
-class DistrictCoverageSchema(DistrictRef):
-    systems = fields.Integer()
-    connected = fields.Integer()
     connected_share = fields.Float()
-    overdue = fields.Integer()
 
 
 class CoverageSchema(Schema):

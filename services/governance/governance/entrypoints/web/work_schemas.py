@@ -7,11 +7,13 @@ from typing import Any
 
 from marshmallow import Schema, fields, pre_dump, validate
 
-from governance.domain.committee import Position
+from governance.domain.committee import LiaisonCoverage, Position, SemesterStanding
+from governance.domain.scheduling import ReportingLine
 from governance.domain.security import CheckKind, Severity
-from governance.entrypoints.web.schemas import AttachmentSchema, DistrictRef, stored_day
+from governance.entrypoints.web.schemas import AttachmentSchema, stored_day
 from shared import clock
 from shared.api_schemas import NAME, ORG_CODE, Edited, OrgRef, Recorded, without
+from shared.dataclass_schemas import dataclass_fields
 from shared.pagination import list_schema
 
 _TEXT = validate.Length(max=20000)
@@ -70,12 +72,14 @@ class MonthArgs(Schema):
 ReportListSchema = list_schema(ReportSchema, "ReportListSchema")
 
 
-class ReportingLineSchema(DistrictRef):
-    reported = fields.Boolean()
-    submitted_at = fields.DateTime(allow_none=True)
-    late = fields.Boolean(metadata={"description": "reported after the deadline"})
-    overdue = fields.Boolean(metadata={"description": "not reported and past the deadline"})
-    reminders = fields.List(fields.String(), metadata={"description": "reminders sent: before, after"})
+class ReportingLineSchema(Schema):
+    class Meta:
+        include = dataclass_fields(
+            ReportingLine,
+            late=fields.Boolean(metadata={"description": "reported after the deadline"}),
+            overdue=fields.Boolean(metadata={"description": "not reported and past the deadline"}),
+            reminders=fields.List(fields.String(), metadata={"description": "reminders sent: before, after"}),
+        )
 
 
 class MonthOverviewSchema(Schema):
@@ -228,12 +232,9 @@ class CommitteeMeetingSchema(Recorded):
 
 
 class SemesterSchema(Schema):
-    semester = fields.String()
-    starts_on = fields.Date()
-    ends_on = fields.Date()
-    required = fields.Integer()
-    held = fields.Integer()
-    ended = fields.Boolean()
+    class Meta:
+        include = dataclass_fields(SemesterStanding)
+
     met = fields.Boolean()
     flagged = fields.Boolean(metadata={"description": "ended short of the policy's meetings"})
     flagged_at = fields.DateTime(allow_none=True, metadata={"description": "when the CIO was told"})
@@ -247,9 +248,15 @@ class CommitteeViewSchema(OrgRef):
     meetings = fields.List(fields.Nested(CommitteeMeetingSchema))
 
 
-class DepartmentLiaisonSchema(OrgRef):
-    required = fields.Integer()
-    liaisons = fields.List(fields.String(), metadata={"description": "user ids holding `liaison` at the department"})
+class DepartmentLiaisonSchema(Schema):
+    class Meta:
+        include = dataclass_fields(
+            LiaisonCoverage,
+            liaisons=fields.List(
+                fields.String(), metadata={"description": "user ids holding `liaison` at the department"}
+            ),
+        )
+
     lacking = fields.Boolean()
 
 

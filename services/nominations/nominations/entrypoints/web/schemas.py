@@ -6,7 +6,10 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from nominations.domain.batches import Batch
+from nominations.domain.model import Nomination, Round
 from shared.api_schemas import NAME, ORG_CODE, OrgRef, UploadedFile, table_format
+from shared.dataclass_schemas import dataclass_fields
 from shared.pagination import PageArgs, list_schema, page_schema
 
 
@@ -72,20 +75,15 @@ class RoundCreate(Schema):
 
 
 class RoundSchema(Schema):
-    id = fields.UUID()
-    title = fields.String()
-    policy_id = fields.String()
-    policy_version = fields.Integer()
-    issuing_org_code = fields.String()
-    issuing_org_path = fields.String()
-    opens_at = fields.DateTime()
-    deadline = fields.DateTime()
-    status = fields.String()
-    closed_at = fields.DateTime(allow_none=True)
-    close_reason = fields.String(allow_none=True)
-    notice = fields.Nested(RoundNotice)
-    level_deadlines = fields.Dict(keys=fields.String(), values=fields.DateTime())
-    policy = fields.Nested(PolicySchema, metadata={"description": "the policy snapshot taken when the round opened"})
+    class Meta:
+        include = dataclass_fields(
+            Round,
+            omit=("created_by", "version", "events"),
+            notice=fields.Nested(RoundNotice),
+            policy=fields.Nested(
+                PolicySchema, metadata={"description": "the policy snapshot taken when the round opened"}
+            ),
+        )
 
 
 class BatchCreate(Schema):
@@ -95,31 +93,28 @@ class BatchCreate(Schema):
     )
 
 
-class BatchNomination(Schema):
+class UnitNomination(Schema):
+    """A unit's nomination as a batch's answers name it: which one, and whose; a group of fields, only ever a base
+    class."""
+
     nomination_id = fields.String()
     school_org_code = fields.String()
     school_name = fields.String()
+
+
+class BatchNomination(UnitNomination):
     candidate_name = fields.String()
     status = fields.String(metadata={"description": "status when sent"})
 
 
-class BatchSchema(OrgRef):
+class BatchSchema(Schema):
     """报送批次: a county's approved 推荐表, its 汇总表 (…/summary) and its opinion, sent in one act."""
 
-    id = fields.UUID()
-    round_id = fields.UUID()
-    to_role = fields.String()
-    to_org_path = fields.String()
-    nominations = fields.List(fields.Nested(BatchNomination))
-    opinion = fields.String()
-    submitted_by = fields.String()
-    submitted_at = fields.DateTime()
+    class Meta:
+        include = dataclass_fields(Batch, omit=("events",), nominations=fields.List(fields.Nested(BatchNomination)))
 
 
-class LeftOut(Schema):
-    nomination_id = fields.String()
-    school_org_code = fields.String()
-    school_name = fields.String()
+class LeftOut(UnitNomination):
     status = fields.String()
 
 
@@ -223,18 +218,21 @@ class CoverageArgs(PageArgs):
     org_code = fields.String(load_default=None, validate=ORG_CODE)
 
 
-class CoverageRow(Schema):
+class Covered(Schema):
+    """How many units there are and how many have a CIO in office; a group of fields, only ever a base class."""
+
+    units = fields.Integer()
+    appointed = fields.Integer()
+
+
+class CoverageRow(Covered):
     org_code = fields.String()
     org_name = fields.String()
-    units = fields.Integer()
-    appointed = fields.Integer()
 
 
-class CoverageSchema(Schema):
+class CoverageSchema(Covered):
     """首席信息官覆盖率: schools and universities in scope, and how many have a CIO in office."""
 
-    units = fields.Integer()
-    appointed = fields.Integer()
     by_parent = fields.List(
         fields.Nested(CoverageRow), metadata={"description": "per body above the units: this page, by path"}
     )
@@ -281,30 +279,17 @@ class Attestation(Schema):
 
 
 class NominationSchema(Schema):
-    id = fields.UUID()
-    round_id = fields.UUID()
-    policy_id = fields.String()
-    school_org_code = fields.String()
-    school_org_path = fields.String()
-    school_name = fields.String()
-    candidate_user_id = fields.UUID(allow_none=True)
-    candidate = fields.Dict()
-    form = fields.Dict()
-    photo_sha256 = fields.String(allow_none=True)
-    photo_type = fields.String(allow_none=True)
-    attested_name = fields.String(allow_none=True)
-    attested_at = fields.DateTime(allow_none=True)
-    status = fields.String()
-    revision = fields.Integer()
-    returned_at_stage = fields.Integer(allow_none=True)
-    submitted_at = fields.DateTime(allow_none=True)
-    decided_at = fields.DateTime(allow_none=True)
-    certificate_claim = fields.Dict(
-        allow_none=True, metadata={"description": "合格证 claimed on the form (…/certificate-claim)"}
-    )
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
-    version = fields.Integer()
+    """推荐表 as the API shows it: who created and who attested it (user ids) stay inside the service."""
+
+    class Meta:
+        include = dataclass_fields(
+            Nomination,
+            omit=("created_by", "attested_by", "events", "changes"),
+            certificate_claim=fields.Dict(
+                allow_none=True, metadata={"description": "合格证 claimed on the form (…/certificate-claim)"}
+            ),
+        )
+
     masked = fields.Boolean()
 
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from shared.api_schemas import NAME, ORG_CODE, Decided
+from shared.dataclass_schemas import dataclass_fields
 from shared.pagination import PageArgs, list_schema, page_schema
 from training.domain.model import MAX_TRAINING_HOURS, ImportMode, TrainingKind, TrainingLevel
+from training.service_layer.compliance import Standing
+from training.service_layer.trainings import CompletionOutcome
 
 
 class TrainingSchema(Schema):
@@ -53,9 +56,8 @@ class CompletionsSchema(Schema):
 
 
 class CompletionResultSchema(Schema):
-    written = fields.Integer()
-    unchanged = fields.Integer()
-    certificates = fields.Integer()
+    class Meta:
+        include = dataclass_fields(CompletionOutcome)
 
 
 class AttendanceSchema(Schema):
@@ -177,14 +179,9 @@ class ComplianceArgs(Schema):
 
 
 class ComplianceItemSchema(Schema):
-    appointment_id = fields.String()
-    person_user_id = fields.UUID()
-    person_name = fields.String(allow_none=True)
-    org_code = fields.String()
-    org_path = fields.String()
-    required = fields.Integer()
-    completed = fields.Integer()
-    hours = fields.Float()
+    class Meta:
+        include = dataclass_fields(Standing)
+
     meets = fields.Boolean()
 
 
