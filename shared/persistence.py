@@ -1,4 +1,5 @@
-"""Declarations the services' persistence code shares beyond shared.db's: the unit of work whose audit rows are
+"""Declarations the services' persistence code shares beyond shared.db's: the metadata and mapper registry of a
+service's tables, the unit of work whose audit rows are
 scoped by the record they are about, the mapping of aggregates that are all versioned, and the column groups more
 than one table declares (a child's reference to its parent, a record authored and then changed, a record kept one
 per org)."""
@@ -8,10 +9,29 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from sqlalchemy import Column, ForeignKey, String, Table, Uuid
+from sqlalchemy import Column, ForeignKey, MetaData, String, Table, Uuid
+from sqlalchemy.orm import registry
 
 from shared.audit import AuditTrail
-from shared.db import AggregateMapping, SqlAlchemyUnitOfWork, record_scope, timestamps, version_column
+from shared.db import (
+    AggregateMapping,
+    SqlAlchemyUnitOfWork,
+    UtcDateTime,
+    new_metadata,
+    record_scope,
+    timestamps,
+    version_column,
+)
+
+TS = UtcDateTime()
+"""The type of a point-in-time column, one instance for every service's tables (see `UtcDateTime`)."""
+
+
+def mapped_metadata() -> tuple[MetaData, registry]:
+    """A service's metadata (the platform's naming convention) and the registry its domain classes are mapped onto
+    its tables with (`shared.db.map_imperatively_once`)."""
+    metadata = new_metadata()
+    return metadata, registry(metadata=metadata)
 
 
 class RecordScopedUnitOfWork(AuditTrail, SqlAlchemyUnitOfWork):
