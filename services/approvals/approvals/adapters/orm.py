@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.orm import registry, relationship
+from sqlalchemy.orm import relationship
 
 from approvals.domain.evaluation import Evaluation, Rectification
 from approvals.domain.filings import ChangeFiling
 from approvals.domain.model import Appointment, ReviewCase, ReviewTask
 from approvals.domain.publication import Objection, Publication
 from shared import db
-from shared.db import AggregateMapping, UtcDateTime, map_imperatively_once, new_metadata
+from shared.db import AggregateMapping, map_imperatively_once
+from shared.persistence import TS, mapped_metadata, parent_column, versioned
 
-metadata = new_metadata()
-mapper_registry = registry(metadata=metadata)
-
-TS = UtcDateTime()
+metadata, mapper_registry = mapped_metadata()
 
 # -- projections of other services' facts ---------------------------------------------------------
 rounds = sa.Table(
@@ -69,7 +67,7 @@ review_tasks = sa.Table(
     "review_tasks",
     metadata,
     db.id_column(),
-    sa.Column("case_id", sa.Uuid, sa.ForeignKey("review_cases.id"), nullable=False, index=True),
+    parent_column("case_id", "review_cases"),
     sa.Column("nomination_id", sa.Uuid, nullable=False),
     sa.Column("round_id", sa.Uuid, nullable=False),
     sa.Column("school_org_path", sa.String(400), nullable=False),
@@ -148,7 +146,7 @@ appointment_filings = sa.Table(
     "appointment_filings",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("appointment_id", sa.Uuid, sa.ForeignKey("appointments.id"), nullable=False, index=True),
+    parent_column("appointment_id", "appointments"),
     sa.Column("change", sa.Text, nullable=False),
     sa.Column("details", sa.JSON),
     sa.Column("filed_by", sa.String(64), nullable=False),
@@ -236,7 +234,7 @@ rectification_attachments = sa.Table(
     "rectification_attachments",
     metadata,
     db.id_column(),
-    sa.Column("rectification_id", sa.Uuid, sa.ForeignKey("rectifications.id"), nullable=False, index=True),
+    parent_column("rectification_id", "rectifications"),
     *db.file_columns(),
 )
 
@@ -263,7 +261,7 @@ publications = sa.Table(
 publication_entries = sa.Table(
     "publication_entries",
     metadata,
-    sa.Column("publication_id", sa.Uuid, sa.ForeignKey("publications.id"), nullable=False, index=True),
+    parent_column("publication_id", "publications"),
     # a person is on one list: the case's final approval waits for that list's period and objections
     sa.Column("case_id", sa.Uuid, primary_key=True),
 )
@@ -272,7 +270,7 @@ objections = sa.Table(
     "objections",
     metadata,
     db.id_column(),
-    sa.Column("publication_id", sa.Uuid, sa.ForeignKey("publications.id"), nullable=False, index=True),
+    parent_column("publication_id", "publications"),
     sa.Column("org_path", sa.String(400), nullable=False, comment="the publishing body's"),
     sa.Column("case_id", sa.Uuid, comment="the person objected to; none: the list as a whole"),
     sa.Column("content", sa.Text, nullable=False),
@@ -293,7 +291,6 @@ def start_mappers() -> None:
     operators and timers change the same rows."""
     map_imperatively_once(
         mapper_registry,
-        AggregateMapping(ReviewTask, review_tasks, versioned=True),
         AggregateMapping(
             ReviewCase,
             review_cases,
@@ -307,10 +304,13 @@ def start_mappers() -> None:
                 )
             },
         ),
-        AggregateMapping(Appointment, appointments, versioned=True),
-        AggregateMapping(ChangeFiling, appointment_filings, versioned=True),
-        AggregateMapping(Evaluation, evaluations, versioned=True),
-        AggregateMapping(Rectification, rectifications, versioned=True),
-        AggregateMapping(Publication, publications, versioned=True),
-        AggregateMapping(Objection, objections, versioned=True),
+        *versioned(
+            (ReviewTask, review_tasks),
+            (Appointment, appointments),
+            (ChangeFiling, appointment_filings),
+            (Evaluation, evaluations),
+            (Rectification, rectifications),
+            (Publication, publications),
+            (Objection, objections),
+        ),
     )

@@ -5,7 +5,6 @@ and the bus tables are shared's (shared.directory, shared.audit, shared.bus.tabl
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.orm import registry
 
 from governance.domain.committee import Committee, CommitteeMeeting
 from governance.domain.model import (
@@ -20,12 +19,10 @@ from governance.domain.model import (
 from governance.domain.scheduling import ProgressReport, ReminderKind, SchedulingMeeting
 from governance.domain.security import CheckKind, EmergencyPlan, SecurityCheck
 from shared import db
-from shared.db import AggregateMapping, UtcDateTime, map_imperatively_once, new_metadata
+from shared.db import AggregateMapping, map_imperatively_once
+from shared.persistence import TS, authored_columns, mapped_metadata, parent_column, versioned
 
-metadata = new_metadata()
-mapper_registry = registry(metadata=metadata)
-
-TS = UtcDateTime()
+metadata, mapper_registry = mapped_metadata()
 
 # 市级平台已有功能: what the city platform provides, kept by the city bureau
 catalogue_entries = sa.Table(
@@ -39,9 +36,7 @@ catalogue_entries = sa.Table(
     sa.Column("description", sa.Text),
     sa.Column("org_path", sa.String(400), nullable=False, comment="the city bureau that keeps the entry"),
     sa.Column("active", sa.Boolean, nullable=False),
-    sa.Column("created_by", sa.String(100), nullable=False),
-    *db.timestamps(),
-    db.version_column(),
+    *authored_columns(),
     sa.UniqueConstraint("org_path", "code", name="uq_catalogue_entries_org_path_code"),
 )
 
@@ -73,16 +68,14 @@ project_plans = sa.Table(
     sa.Column("submitted_at", TS),
     sa.Column("decided_at", TS),
     sa.Column("completed_at", TS),
-    sa.Column("created_by", sa.String(100), nullable=False),
-    *db.timestamps(),
-    db.version_column(),
+    *authored_columns(),
 )
 
 plan_acceptances = sa.Table(
     "plan_acceptances",
     metadata,
     db.id_column(),
-    sa.Column("plan_id", sa.Uuid, sa.ForeignKey("project_plans.id"), nullable=False, index=True),
+    parent_column("plan_id", "project_plans"),
     sa.Column("kind", db.enum_type(AcceptanceKind), nullable=False),
     sa.Column("accepted_on", sa.Date, nullable=False),
     sa.Column("evidence", sa.JSON, nullable=False),
@@ -105,9 +98,7 @@ application_systems = sa.Table(
     sa.Column("data_exchange", sa.Boolean, nullable=False),
     sa.Column("target_date", sa.Date, comment="the day it is due to be connected"),
     sa.Column("connected_at", TS),
-    sa.Column("created_by", sa.String(100), nullable=False),
-    *db.timestamps(),
-    db.version_column(),
+    *authored_columns(),
 )
 
 
@@ -177,9 +168,8 @@ security_checks = sa.Table(
 emergency_plans = sa.Table(
     "emergency_plans",
     metadata,
-    sa.Column("org_code", sa.String(32), primary_key=True),
-    sa.Column("org_path", sa.String(400), nullable=False, index=True),
-    sa.Column("org_name", sa.String(200), nullable=False),
+    *db.org_columns(name="org_name"),
+    sa.PrimaryKeyConstraint("org_code"),
     sa.Column("title", sa.String(200), nullable=False),
     sa.Column("document_url", sa.String(1000), nullable=False),
     sa.Column("last_reviewed_on", sa.Date, nullable=False),
@@ -191,9 +181,8 @@ emergency_plans = sa.Table(
 committees = sa.Table(
     "committees",
     metadata,
-    sa.Column("org_code", sa.String(32), primary_key=True),
-    sa.Column("org_path", sa.String(400), nullable=False, index=True),
-    sa.Column("name", sa.String(200), nullable=False),
+    *db.org_columns(name="name"),
+    sa.PrimaryKeyConstraint("org_code"),
     sa.Column("members", sa.JSON, nullable=False),
     *db.act_columns("updated"),
     db.version_column(),
@@ -244,14 +233,17 @@ def start_mappers() -> None:
     """Map the domain classes once per process; safe to call again."""
     map_imperatively_once(
         mapper_registry,
-        AggregateMapping(CatalogueEntry, catalogue_entries, versioned=True),
-        AggregateMapping(ProjectPlan, project_plans, versioned=True),
+        *versioned(
+            (CatalogueEntry, catalogue_entries),
+            (ProjectPlan, project_plans),
+            (ApplicationSystem, application_systems),
+            (ProgressReport, progress_reports),
+            (SchedulingMeeting, scheduling_meetings),
+            (SecurityCheck, security_checks),
+            (EmergencyPlan, emergency_plans),
+            (Committee, committees),
+        ),
+        # parts of a plan's and a committee's record, which raise no events of their own
         AggregateMapping(Acceptance, plan_acceptances, raises_events=False),
-        AggregateMapping(ApplicationSystem, application_systems, versioned=True),
-        AggregateMapping(ProgressReport, progress_reports, versioned=True),
-        AggregateMapping(SchedulingMeeting, scheduling_meetings, versioned=True),
-        AggregateMapping(SecurityCheck, security_checks, versioned=True),
-        AggregateMapping(EmergencyPlan, emergency_plans, versioned=True),
-        AggregateMapping(Committee, committees, versioned=True),
         AggregateMapping(CommitteeMeeting, committee_meetings, raises_events=False),
     )

@@ -3,8 +3,6 @@ on commit), the directory's orgs, the audit trail."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from governance.adapters.orm import (
     application_systems,
     catalogue_entries,
@@ -25,21 +23,22 @@ from governance.adapters.repository import (
     SchedulingMeetingRepository,
     SecurityCheckRepository,
 )
-from shared.audit import AuditTrail
-from shared.db import OverSession, SqlAlchemyUnitOfWork, record_scope
-
-# The column holding the org each kind of record is about, for the audit listing's scope.
-_SCOPES = (
-    project_plans.c.unit_org_path,
-    application_systems.c.org_path,
-    catalogue_entries.c.org_path,
-    scheduling_meetings.c.org_path,
-    security_checks.c.org_path,
-    committee_meetings.c.org_path,
-)
+from shared.db import OverSession
+from shared.persistence import RecordScopedUnitOfWork
 
 
-class GovernanceUnitOfWork(AuditTrail, SqlAlchemyUnitOfWork):
+class GovernanceUnitOfWork(RecordScopedUnitOfWork):
+    # The org an audited record is about, when its writer did not say: a plan's unit, a system's owner, a
+    # catalogue entry's city, a meeting's or a check's org; None (platform-wide auditors only) for anything else.
+    audit_scopes = (
+        project_plans.c.unit_org_path,
+        application_systems.c.org_path,
+        catalogue_entries.c.org_path,
+        scheduling_meetings.c.org_path,
+        security_checks.c.org_path,
+        committee_meetings.c.org_path,
+    )
+
     catalogue = OverSession(CatalogueRepository)
     plans = OverSession(PlanRepository)
     applications = OverSession(ApplicationRepository)
@@ -50,10 +49,3 @@ class GovernanceUnitOfWork(AuditTrail, SqlAlchemyUnitOfWork):
     emergency_plans = OverSession(EmergencyPlanRepository)
     committees = OverSession(CommitteeRepository)
     policies = OverSession(PolicyRepository)
-
-    def audit_scope(
-        self, action: str, actor: str | None, target: str | None, details: dict[str, Any] | None
-    ) -> str | None:
-        """The org a record is about, when its writer did not say: a plan's unit, a system's owner, a catalogue
-        entry's city; None (platform-wide auditors only) for anything else."""
-        return record_scope(self.session, target, _SCOPES)

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.orm import registry, relationship
+from sqlalchemy.orm import relationship
 
 from identity.domain.model import Org, OrgLevel, RoleGrant, User
 from shared import db
-from shared.db import AggregateMapping, UtcDateTime, map_imperatively_once, new_metadata
+from shared.db import AggregateMapping, map_imperatively_once
+from shared.persistence import TS, mapped_metadata
 
-metadata = new_metadata()
-mapper_registry = registry(metadata=metadata)
-
-TS = UtcDateTime()
+metadata, mapper_registry = mapped_metadata()
 
 orgs = sa.Table(
     "orgs",

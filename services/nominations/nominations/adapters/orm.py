@@ -10,18 +10,16 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.orm import registry, relationship
+from sqlalchemy.orm import relationship
 from sqlalchemy.types import TypeDecorator
 
 from nominations.domain.batches import Batch
 from nominations.domain.model import Change, Nomination, Round, RoundStatus, Status
 from shared import db
-from shared.db import AggregateMapping, UtcDateTime, map_imperatively_once, new_metadata
+from shared.db import AggregateMapping, map_imperatively_once
+from shared.persistence import TS, authored_columns, mapped_metadata, parent_column
 
-metadata = new_metadata()
-mapper_registry = registry(metadata=metadata)
-
-TS = UtcDateTime()
+metadata, mapper_registry = mapped_metadata()
 JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 DEAD_STATUSES = ("rejected", "withdrawn")
 
@@ -116,7 +114,7 @@ nominations = sa.Table(
     "nominations",
     metadata,
     db.id_column(),
-    sa.Column("round_id", sa.Uuid, sa.ForeignKey("rounds.id"), nullable=False, index=True),
+    parent_column("round_id", "rounds"),
     sa.Column("policy_id", sa.String(64), nullable=False),
     *db.org_columns("school_org", name="school_name"),
     sa.Column("candidate_user_id", sa.Uuid),
@@ -133,9 +131,7 @@ nominations = sa.Table(
     sa.Column("submitted_at", TS),
     sa.Column("decided_at", TS),
     sa.Column("certificate_claim", JSON, comment="合格证 claimed on the form, for training to confirm"),
-    sa.Column("created_by", sa.String(100), nullable=False),
-    *db.timestamps(),
-    db.version_column(),
+    *authored_columns(),
     sa.Index("ix_nominations_created_at_id", "created_at", "id"),
     # Subtree filters are `path = X OR path LIKE 'X/%'`: a pattern operator class lets LIKE use the index
     # whatever the database's collation (migration 0002).
@@ -153,7 +149,7 @@ batches = sa.Table(
     "batches",
     metadata,
     db.id_column(),
-    sa.Column("round_id", sa.Uuid, sa.ForeignKey("rounds.id"), nullable=False, index=True),
+    parent_column("round_id", "rounds"),
     *db.org_columns(name="org_name"),
     sa.Column("to_role", sa.String(40), nullable=False),
     sa.Column("to_org_path", sa.String(400), nullable=False),

@@ -3,24 +3,19 @@ events of the aggregates the repositories saw go to the outbox on commit."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from nominations.adapters.orm import nominations, rounds
 from nominations.adapters.repository import BatchRepository, Directory, NominationRepository, RoundRepository
-from shared.audit import AuditTrail
-from shared.db import OverSession, SqlAlchemyUnitOfWork, record_scope
+from shared.db import OverSession
+from shared.persistence import RecordScopedUnitOfWork
 
 
-class NominationsUnitOfWork(AuditTrail, SqlAlchemyUnitOfWork):
+class NominationsUnitOfWork(RecordScopedUnitOfWork):
+    # The org an audited record is about: the nominating school, or the round's issuing org, read from the
+    # nomination or round this unit of work loaded when it did; None (platform-wide auditors only) for anything else.
+    audit_scopes = (nominations.c.school_org_path, rounds.c.issuing_org_path)
+    audit_scopes_from_seen = True
+
     rounds = OverSession(RoundRepository)
     nominations = OverSession(NominationRepository)
     batches = OverSession(BatchRepository)
     directory = OverSession(Directory)
-
-    def audit_scope(
-        self, action: str, actor: str | None, target: str | None, details: dict[str, Any] | None
-    ) -> str | None:
-        """The org a record is about, for the audit listing's scope: the nominating school, or the round's issuing
-        org; None (platform-wide auditors only) for anything else."""
-        scopes = (nominations.c.school_org_path, rounds.c.issuing_org_path)
-        return record_scope(self.session, target, scopes, loaded=self.seen)

@@ -6,11 +6,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from shared import db
-from shared.db import UtcDateTime, new_metadata
+from shared.db import new_metadata
+from shared.persistence import TS
 
 metadata = new_metadata()
-
-TS = UtcDateTime()
 
 known_nominations = sa.Table(
     "known_nominations",

@@ -4,10 +4,10 @@ people, organisations and appointments kept from identity's and approvals' event
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.orm import registry
 
 from shared import db
-from shared.db import AggregateMapping, UtcDateTime, map_imperatively_once, new_metadata
+from shared.db import AggregateMapping, map_imperatively_once
+from shared.persistence import TS, mapped_metadata
 from training.domain.model import (
     Attendance,
     Certificate,
@@ -19,10 +19,7 @@ from training.domain.model import (
     TrainingLevel,
 )
 
-metadata = new_metadata()
-mapper_registry = registry(metadata=metadata)
-
-TS = UtcDateTime()
+metadata, mapper_registry = mapped_metadata()
 
 
 trainings = sa.Table(

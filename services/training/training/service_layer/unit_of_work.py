@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import Uuid, cast, select
 
 from shared import directory
-from shared.audit import AuditTrail
-from shared.db import OverSession, SqlAlchemyUnitOfWork, SqlRepository, record_scope
+from shared.db import OverSession, SqlRepository
 from shared.directory import directory_orgs, directory_users
+from shared.persistence import RecordScopedUnitOfWork
 from training.adapters.orm import (
     certificates,
     trainings,
@@ -78,17 +78,13 @@ class PeopleRepository(SqlRepository):
         return OrgRef(row.code, row.name, row.level, row.path) if row else None
 
 
-class TrainingUnitOfWork(AuditTrail, SqlAlchemyUnitOfWork):
+class TrainingUnitOfWork(RecordScopedUnitOfWork):
+    # The org an audited record is about: a training's organiser or a certificate holder's org; None (platform-wide
+    # auditors only) for anything else (imports, compliance runs).
+    audit_scopes = (trainings.c.organiser_org_path, certificates.c.person_org_path)
+
     trainings = OverSession(TrainingRepository)
     attendance = OverSession(AttendanceRepository)
     certificates = OverSession(CertificateRepository)
     imports = OverSession(ImportJobRepository)
     people = OverSession(PeopleRepository)
-
-    def audit_scope(
-        self, action: str, actor: str | None, target: str | None, details: dict[str, Any] | None
-    ) -> str | None:
-        """The org a record is about, for the audit listing's scope: a training's organiser or a certificate
-        holder's org; None (platform-wide auditors only) for anything else (imports, compliance runs)."""
-        scopes = (trainings.c.organiser_org_path, certificates.c.person_org_path)
-        return record_scope(self.session, target, scopes)
