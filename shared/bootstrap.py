@@ -38,14 +38,12 @@ class WiredService:
     settings: Settings
     given_verifier: TokenVerifier | None = None
 
-    def __init_subclass__(
-        cls, *, name: str | None = None, unit_of_work: Callable[..., Any] | None = None, **kwargs: Any
-    ) -> None:
+    def __init_subclass__(cls, *, name: str, unit_of_work: Callable[..., Any], **kwargs: Any) -> None:
+        """Both required: a service declared without its name or its unit of work fails where it is declared, not
+        at its first request."""
         super().__init_subclass__(**kwargs)
-        if name is not None:
-            cls.name = name
-        if unit_of_work is not None:
-            cls.unit_of_work = unit_of_work
+        cls.name = name
+        cls.unit_of_work = unit_of_work
 
     @classmethod
     def wired(
