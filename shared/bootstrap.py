@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from sqlalchemy import Engine, Table
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared import directory
 from shared.auth import ActiveAccountsOnly, JwksKeys, TokenVerifier, directory_is_disabled
-from shared.config import Settings
+from shared.config import Settings, load_settings
 from shared.db import make_engine, make_session_factory
 
 
@@ -26,7 +26,8 @@ from shared.db import make_engine, make_session_factory
 class WiredService:
     """One process's wiring of a service: settings, engine, sessions, units of work, token verifier.
 
-    Subclasses set `name` and `unit_of_work` (called with the session factory and the CloudEvent source);
+    Subclasses name the service and its unit of work (called with the session factory and the CloudEvent source)
+    in their class statement: `class Approvals(WiredService, name="approvals", unit_of_work=ApprovalsUnitOfWork)`;
     `directory_users` is the table with `user_id` and `is_active` the verifier reads (the shared directory
     projection's); `given_verifier` is the one tests pass (tests.tokens.TestIssuer().verifier())."""
 
@@ -36,6 +37,29 @@ class WiredService:
 
     settings: Settings
     given_verifier: TokenVerifier | None = None
+
+    def __init_subclass__(cls, *, name: str, unit_of_work: Callable[..., Any], **kwargs: Any) -> None:
+        """Both required: a service declared without its name or its unit of work fails where it is declared, not
+        at its first request."""
+        super().__init_subclass__(**kwargs)
+        cls.name = name
+        cls.unit_of_work = unit_of_work
+
+    @classmethod
+    def wired(
+        cls,
+        settings: Settings | None = None,
+        verifier: TokenVerifier | None = None,
+        *,
+        mappers: Callable[[], None] | None = None,
+        **own: Any,
+    ) -> Self:
+        """The service of this process, as every `bootstrap()` builds it: `settings` read from the environment under
+        the service's name unless a test gives its own, its domain classes mapped (`mappers`, the service's
+        `start_mappers`, safe to call again), and `own` the fields the subclass adds."""
+        if mappers is not None:
+            mappers()
+        return cls(settings=settings or load_settings(cls.name), given_verifier=verifier, **own)
 
     @cached_property
     def engine(self) -> Engine:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 from shared.domain import DomainError
@@ -13,6 +14,14 @@ class ProblemError(Exception):
 
     status = 400
     title = "Bad request"
+
+    def __init_subclass__(cls, *, status: int | None = None, title: str | None = None, **kwargs: Any) -> None:
+        """A kind of problem names its HTTP status in its class statement; its title is the status's standard
+        phrase as a sentence ("Not found"), unless it gives its own."""
+        super().__init_subclass__(**kwargs)
+        if status is not None:
+            cls.status = status
+            cls.title = title or HTTPStatus(status).phrase.capitalize()
 
     def __init__(
         self,
@@ -35,40 +44,41 @@ class ProblemError(Exception):
             self.title = title
 
 
-class Unauthorized(ProblemError):
-    status, title = 401, "Unauthorized"
+class Unauthorized(ProblemError, status=401):
+    """No credentials that verify: no bearer token, or one that is malformed, expired or names no active account."""
 
 
-class Forbidden(ProblemError):
-    status, title = 403, "Forbidden"
+class Forbidden(ProblemError, status=403):
+    """The caller is known but may not do this: not their role, or not their part of the org tree."""
 
 
-class NotFound(ProblemError):
-    status, title = 404, "Not found"
+class NotFound(ProblemError, status=404):
+    """No such resource."""
 
 
-class Conflict(ProblemError):
-    status, title = 409, "Conflict"
+class Conflict(ProblemError, status=409):
+    """The resource's state does not allow it now (e.g. a task already decided)."""
 
 
-class PreconditionFailed(ProblemError):
-    status, title = 412, "Precondition failed"
+class PreconditionFailed(ProblemError, status=412):
+    """The If-Match names a version that is no longer the current one: someone else changed it first."""
 
 
-class PreconditionRequired(ProblemError):
-    status, title = 428, "Precondition required"
+class PreconditionRequired(ProblemError, status=428):
+    """A change came without an If-Match naming the version it was based on."""
 
 
-class Unprocessable(ProblemError):
-    status, title = 422, "Unprocessable content"
+# RFC 9110 renamed 422 "Unprocessable Content"; Python 3.11's phrase is still "Unprocessable Entity".
+class Unprocessable(ProblemError, status=422, title="Unprocessable content"):
+    """Well-formed, but a field's value or a domain rule refuses it."""
 
 
-class TooManyRequests(ProblemError):
-    status, title = 429, "Too many requests"
+class TooManyRequests(ProblemError, status=429):
+    """Too many requests from this caller in too short a time; retry later."""
 
 
-class ServiceUnavailable(ProblemError):
-    status, title = 503, "Service unavailable"
+class ServiceUnavailable(ProblemError, status=503):
+    """Something the answer needs is not reachable right now; retry shortly."""
 
 
 def field_error(field: str, message: str, location: str = "json") -> dict[str, Any]:

@@ -6,19 +6,12 @@ from approvals.adapters.orm import start_mappers
 from approvals.service_layer.unit_of_work import ApprovalsUnitOfWork
 from shared.auth import TokenVerifier
 from shared.bootstrap import WiredService
-from shared.config import Settings, load_settings
-
-SERVICE = "approvals"
+from shared.config import Settings
 
 
-class Approvals(WiredService):
+class Approvals(WiredService, name="approvals", unit_of_work=ApprovalsUnitOfWork):
     """The wired service: engine, sessions and token verifier of one process."""
-
-    name = SERVICE
-    unit_of_work = ApprovalsUnitOfWork
 
 
 def bootstrap(settings: Settings | None = None, verifier: TokenVerifier | None = None) -> Approvals:
-    settings = settings or load_settings(SERVICE)
-    start_mappers()
-    return Approvals(settings=settings, given_verifier=verifier)
+    return Approvals.wired(settings, verifier, mappers=start_mappers)

@@ -9,25 +9,17 @@ from governance.config import GovernanceEnvironment
 from governance.service_layer.unit_of_work import GovernanceUnitOfWork
 from shared.auth import TokenVerifier
 from shared.bootstrap import WiredService
-from shared.config import Settings, load_settings, read_environment
-
-SERVICE = "governance"
+from shared.config import Settings, read_environment
 
 
 @dataclass(kw_only=True)
-class GovernanceService(WiredService):
+class GovernanceService(WiredService, name="governance", unit_of_work=GovernanceUnitOfWork):
     """The wired service: engine, sessions, verifier and the service's own settings of one process."""
-
-    name = SERVICE
-    unit_of_work = GovernanceUnitOfWork
 
     environment: GovernanceEnvironment
 
 
 def bootstrap(settings: Settings | None = None, verifier: TokenVerifier | None = None) -> GovernanceService:
-    start_mappers()
-    return GovernanceService(
-        settings=settings or load_settings(SERVICE),
-        environment=read_environment(GovernanceEnvironment),
-        given_verifier=verifier,
+    return GovernanceService.wired(
+        settings, verifier, mappers=start_mappers, environment=read_environment(GovernanceEnvironment)
     )

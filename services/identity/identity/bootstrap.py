@@ -19,15 +19,10 @@ from shared.bootstrap import WiredService
 from shared.config import Environment, Settings, load_settings, read_environment, require_secret
 from shared.proxies import TrustedProxies
 
-SERVICE = "identity"
-
 
 @dataclass(kw_only=True)
-class Identity(WiredService):
+class Identity(WiredService, name="identity", unit_of_work=IdentityUnitOfWork):
     """The wired service: engine, sessions, keys, token policy and verifier of one process."""
-
-    name = SERVICE
-    unit_of_work = IdentityUnitOfWork
 
     signing_secret: str
     policy: TokenPolicy
@@ -62,11 +57,11 @@ class Identity(WiredService):
 
 
 def bootstrap(settings: Settings | None = None) -> Identity:
-    settings = settings or load_settings(SERVICE)
+    settings = settings or load_settings(Identity.name)
     environment = read_environment(IdentityEnvironment)
-    start_mappers()
-    return Identity(
-        settings=settings,
+    return Identity.wired(
+        settings,
+        mappers=start_mappers,
         signing_secret=require_secret("SIGNING_KEY_SECRET", dev_default="development-only-signing-key-secret"),
         policy=TokenPolicy(
             issuer=settings.auth.issuer,

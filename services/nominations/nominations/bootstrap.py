@@ -9,24 +9,16 @@ from nominations.adapters.policies import PolicyCatalog
 from nominations.service_layer.unit_of_work import NominationsUnitOfWork
 from shared.auth import TokenVerifier
 from shared.bootstrap import WiredService
-from shared.config import Settings, load_settings
-
-SERVICE = "nominations"
+from shared.config import Settings
 
 
 @dataclass(kw_only=True)
-class Nominations(WiredService):
+class Nominations(WiredService, name="nominations", unit_of_work=NominationsUnitOfWork):
     """The wired service: settings, policies, engine, sessions and the token verifier of one process."""
-
-    name = SERVICE
-    unit_of_work = NominationsUnitOfWork
 
     catalog: PolicyCatalog
 
 
 def bootstrap(settings: Settings | None = None, verifier: TokenVerifier | None = None) -> Nominations:
     """Policies are loaded (and validated) here, so a broken policy file stops the process at start-up."""
-    start_mappers()
-    return Nominations(
-        settings=settings or load_settings(SERVICE), catalog=PolicyCatalog.load(), given_verifier=verifier
-    )
+    return Nominations.wired(settings, verifier, mappers=start_mappers, catalog=PolicyCatalog.load())

@@ -33,9 +33,8 @@ from notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 from shared.auth import TokenVerifier
 from shared.bootstrap import WiredService
 from shared.bus.consumer import EventConsumer
-from shared.config import BusSettings, Settings, load_settings, read_environment
+from shared.config import BusSettings, Settings, read_environment
 
-SERVICE = "notifications"
 RULES_FILE = Path(__file__).resolve().parent / "rules.yaml"
 
 log = logging.getLogger(__name__)
@@ -87,11 +86,8 @@ def load_rules(templates: Templates, path: Path = RULES_FILE) -> RuleBook:
 
 
 @dataclass(kw_only=True)
-class Notifications(WiredService):
+class Notifications(WiredService, name="notifications", unit_of_work=NotificationsUnitOfWork):
     """The wired service of one process: engine, sessions, rules, templates, senders, verifier."""
-
-    name = SERVICE
-    unit_of_work = NotificationsUnitOfWork
 
     channels: ChannelSettings
     templates: Templates
@@ -140,15 +136,14 @@ def bootstrap(
     verifier: TokenVerifier | None = None,
     channels: ChannelSettings | None = None,
 ) -> Notifications:
-    settings = settings or load_settings(SERVICE)
     templates = Templates.load()
     channels = channels or ChannelSettings.from_env()
-    return Notifications(
-        settings=settings,
+    return Notifications.wired(
+        settings,
+        verifier,
         channels=channels,
         templates=templates,
         rulebook=load_rules(templates),
-        given_verifier=verifier,
         sms_provider=sms_provider_from_env(os.environ, channels.webhook_trusted_networks),
     )
 

@@ -6,12 +6,10 @@ from dataclasses import dataclass, field
 
 from shared.auth import TokenVerifier
 from shared.bootstrap import WiredService
-from shared.config import Settings, load_settings, read_environment
+from shared.config import Settings, read_environment
 from training.adapters.orm import start_mappers
 from training.config import TrainingEnvironment
 from training.service_layer.unit_of_work import TrainingUnitOfWork
-
-SERVICE = "training"
 
 
 @dataclass(frozen=True)
@@ -46,11 +44,8 @@ class TrainingRules:
 
 
 @dataclass(kw_only=True)
-class TrainingService(WiredService):
+class TrainingService(WiredService, name="training", unit_of_work=TrainingUnitOfWork):
     """The wired service: engine, sessions, verifier and rules of one process."""
-
-    name = SERVICE
-    unit_of_work = TrainingUnitOfWork
 
     rules: TrainingRules = field(default_factory=TrainingRules)
 
@@ -58,9 +53,4 @@ class TrainingService(WiredService):
 def bootstrap(
     settings: Settings | None = None, verifier: TokenVerifier | None = None, rules: TrainingRules | None = None
 ) -> TrainingService:
-    start_mappers()
-    return TrainingService(
-        settings=settings or load_settings(SERVICE),
-        rules=rules or TrainingRules.from_env(),
-        given_verifier=verifier,
-    )
+    return TrainingService.wired(settings, verifier, mappers=start_mappers, rules=rules or TrainingRules.from_env())

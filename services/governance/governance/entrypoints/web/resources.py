@@ -10,7 +10,7 @@ from flask import current_app, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from governance.domain.model import Acceptance, ApplicationSystem, Integration, PlanContent, ProjectPlan
+from governance.domain.model import Acceptance, Integration, PlanContent, ProjectPlan
 from governance.entrypoints.web.schemas import (
     AcceptanceSchema,
     ApplicationChangeSchema,
@@ -198,10 +198,6 @@ def _details(data: dict[str, Any]) -> registry.SystemDetails:
     )
 
 
-def _system_body(system: ApplicationSystem) -> dict[str, Any]:
-    return dict(ApplicationSystemSchema().dump(system))
-
-
 @applications_blp.route("")
 class Applications(MethodView):
     @applications_blp.arguments(ApplicationListArgs, location="query")
@@ -218,7 +214,7 @@ class Applications(MethodView):
         """Register a school's or district's application system with its integration status."""
         system = handlers.call(registry.register, data["org_code"], _details(data))
         location = url_for("applications.ApplicationResource", system_id=system.id)
-        return json_response(_system_body(system), system.version, 201, location)
+        return json_response(ApplicationSystemSchema().dump(system), system.version, 201, location)
 
 
 @applications_blp.route("/coverage")
@@ -239,7 +235,7 @@ class ApplicationResource(MethodView):
     def put(self, data: dict[str, Any], system_id: uuid.UUID) -> Any:
         """Update the line (If-Match): owner, purpose, integration status, target date."""
         system = handlers.call(registry.update, system_id, require_if_match, _details(data))
-        return json_response(_system_body(system), system.version)
+        return json_response(ApplicationSystemSchema().dump(system), system.version)
 
 
 # GET /api/audit/governance: the audit listing every service serves the same way (shared/audit_listing.py).
