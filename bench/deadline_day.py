@@ -410,6 +410,19 @@ def _named_cpu(*names: str) -> float:
     return total
 
 
+def transactions_snapshot(stack: Stack) -> dict[str, int]:
+    """Each service database's committed and rolled-back transactions so far (pg_stat_database). A backend
+    reports its counts when a transaction ends but at most once a second, and an idle one within 10 s
+    (PostgreSQL 15), so a snapshot waits that long first: it then holds every transaction before it."""
+    time.sleep(11)
+    with stack.engines["identity"].connect() as conn:
+        rows = conn.execute(
+            sa.text("SELECT datname, xact_commit + xact_rollback FROM pg_stat_database WHERE datname = ANY(:names)"),
+            {"names": [db_name(s) for s in SERVICES]},
+        ).all()
+    return {str(name): int(count) for name, count in rows}
+
+
 def cpu_snapshot(stack: Stack) -> dict[str, float]:
     snap = {group: sum(_tree_cpu(c.proc.pid) for c in children) for group, children in stack.groups.items()}
     snap["postgresql (all, shared)"] = _named_cpu("postgres", "postmaster")
@@ -417,6 +430,25 @@ def cpu_snapshot(stack: Stack) -> dict[str, float]:
     times = psutil.cpu_times()
     snap["_machine_busy"] = sum(times) - times.idle - getattr(times, "iowait", 0.0)
     return snap
+
+
+def per_submission(
+    platform_cpu: float, before: dict[str, int], after: dict[str, int], submitted: int, in_db: int
+) -> dict[str, Any]:
+    """What one submission's whole journey (its requests, the reviewers' decisions on it, the events it causes in
+    every service) cost the platform, and the ceiling that cost puts on this machine: at `cpu_s` CPU-seconds a
+    submission, `cpus` cores carry at most `cpus / cpu_s` submissions a second whatever else is tuned."""
+    transactions = {service: after.get(db_name(service), 0) - before.get(db_name(service), 0) for service in SERVICES}
+    if not submitted:
+        return {"transactions": transactions}
+    cpu_s = platform_cpu / submitted
+    return {
+        "cpu_s": round(cpu_s, 3),
+        "machine_ceiling_submissions_per_s": round((os.cpu_count() or 1) / cpu_s, 1),
+        # every transaction of the window, from the drained bus included, over the submissions that caused them
+        "transactions": {s: round(n / max(in_db, 1), 1) for s, n in transactions.items()},
+        "transactions_total": round(sum(transactions.values()) / max(in_db, 1), 1),
+    }
 
 
 # -- one run --------------------------------------------------------------------------------------
@@ -459,6 +491,7 @@ def run_once(args: argparse.Namespace, instances: int) -> dict[str, Any]:
         ]
         log(f"{instances} instance(s): {args.users} school users + {args.reviewers} reviewers for {args.duration}s")
         locust_log = (tmp / "locust.log").open("w")
+        transactions_before = transactions_snapshot(stack)
         _rusage_children_since({})  # what earlier children (migrations, seeding) spent is not the load's
         proc = subprocess.Popen(command, env=env, cwd=ROOT, stdout=locust_log, stderr=subprocess.STDOUT)
         before = cpu_snapshot(stack)
@@ -508,7 +541,9 @@ def run_once(args: argparse.Namespace, instances: int) -> dict[str, Any]:
                 s: stack.worker_metric(s, "bus_messages_consumed_total", outcome="processed") for s in SERVICES
             },
         }
+        transactions_after = transactions_snapshot(stack)  # after the drain: the submissions' events are applied
         cpu = {k: round(after[k] - before[k], 1) for k in before if not k.startswith("_") and k in after}
+        platform_cpu = sum(cpu.values())  # the services, the gateway, PostgreSQL and RabbitMQ: not Locust nor others
         cpu["locust (load generator)"] = locust_cpu
         busy = after["_machine_busy"] - before["_machine_busy"]
         cpu["other (machine busy time not listed above)"] = round(busy - sum(cpu.values()), 1)
@@ -533,6 +568,9 @@ def run_once(args: argparse.Namespace, instances: int) -> dict[str, Any]:
             "failure_samples": _failures(tmp / "locust_failures.csv"),
             "cpu_seconds": cpu,
             "machine_busy_cpu_s": round(busy, 1),
+            "per_submission": per_submission(
+                platform_cpu, transactions_before, transactions_after, submitted_ok, nominations_submitted
+            ),
             "checks": checks,
             "gateway_changes": stack.gateway_changes,
             "clean": clean,
