@@ -63,6 +63,25 @@ class ConsumerUnitOfWork(Protocol):
 Handler = Callable[[CloudEvent, Any], None]
 
 
+class BatchHandler:
+    """A handler that can also apply a run of consecutive deliveries at once: `many(events, uow)` must leave what
+    applying them one by one, in order, would, in a few statements for the run instead of a few per event.
+
+    Called with one event it is an ordinary handler. When `many` raises, the consumer cannot tell which event of
+    the run failed: it applies the batch again one event at a time, so the failing message alone goes to the retry
+    path. No request id is set around a run (its events have one each)."""
+
+    def __init__(self, many: Callable[[list[CloudEvent], Any], None]) -> None:
+        self.many = many
+
+    def __call__(self, event: CloudEvent, uow: Any) -> None:
+        self.many([event], uow)
+
+
+class _RunFailed(Exception):
+    """A run of a BatchHandler raised: the batch is rolled back and applied again event by event."""
+
+
 class _HandlerFailed(Exception):
     def __init__(self, index: int, error: Exception) -> None:
         super().__init__(str(error))
@@ -121,10 +140,11 @@ class EventConsumer:
     def process_batch(self, bodies: list[bytes]) -> list[str | BaseException]:
         """Apply several messages in one transaction: one inbox insert and one commit (one fsync) for the lot.
 
-        When a handler fails, the transaction is rolled back, that message gets its exception as outcome
-        (it goes to the retry path) and the rest of the batch is applied again without it; so a failing
-        handler runs once per delivery, like the others. Outcomes are in the order of `bodies`: an outcome
-        string, or the exception (an EnvelopeError for a body that is not a CloudEvent).
+        Consecutive events of one BatchHandler are handed to it together. When a handler fails, the transaction
+        is rolled back, that message gets its exception as outcome (it goes to the retry path) and the rest of
+        the batch is applied again without it; when a run of a BatchHandler fails, the batch is rolled back and
+        applied again one event at a time, to find the failing message. Outcomes are in the order of `bodies`: an
+        outcome string, or the exception (an EnvelopeError for a body that is not a CloudEvent).
         """
         outcomes: list[str | BaseException] = []
         events: dict[int, CloudEvent] = {}
@@ -134,9 +154,14 @@ class EventConsumer:
                 outcomes.append("pending")
             except EnvelopeError as exc:
                 outcomes.append(exc)
+        together = True
         while events:
             try:
-                outcomes_now = self._apply_all(events)
+                outcomes_now = self._apply_all(events, together=together)
+            except _RunFailed as failure:
+                log.info("run failed, applying one by one", exc_info=failure, extra={"queue": self.name})
+                together = False
+                continue
             except _HandlerFailed as failure:
                 log.warning(
                     "handler failed",
@@ -156,10 +181,11 @@ class EventConsumer:
             break
         return outcomes
 
-    def _apply_all(self, events: dict[int, CloudEvent]) -> dict[int, str]:
+    def _apply_all(self, events: dict[int, CloudEvent], *, together: bool) -> dict[int, str]:
         outcomes: dict[int, str] = {}
         with self.uow_factory() as uow:
             claimed = self._claim_all(uow, list(events.values()))
+            runs: list[tuple[Handler, list[tuple[int, CloudEvent]]]] = []
             for index, event in events.items():
                 if event.id not in claimed:
                     outcomes[index] = "duplicate"
@@ -169,16 +195,32 @@ class EventConsumer:
                 if handler is None:
                     outcomes[index] = "ignored"
                     continue
-                token = set_request_id(event.requestid)
-                try:
-                    handler(event, uow)
-                except Exception as exc:
-                    raise _HandlerFailed(index, exc) from exc
-                finally:
-                    reset_request_id(token)
-                outcomes[index] = "processed"
+                if together and isinstance(handler, BatchHandler) and runs and runs[-1][0] is handler:
+                    runs[-1][1].append((index, event))
+                else:
+                    runs.append((handler, [(index, event)]))
+            for handler, run in runs:
+                self._apply_run(handler, run, uow)
+                outcomes.update(dict.fromkeys((index for index, _ in run), "processed"))
             uow.commit()
         return outcomes
+
+    @staticmethod
+    def _apply_run(handler: Handler, run: list[tuple[int, CloudEvent]], uow: Any) -> None:
+        if len(run) > 1 and isinstance(handler, BatchHandler):
+            try:
+                handler.many([event for _, event in run], uow)
+            except Exception as exc:
+                raise _RunFailed(str(exc)) from exc
+            return
+        [(index, event)] = run
+        token = set_request_id(event.requestid)
+        try:
+            handler(event, uow)
+        except Exception as exc:
+            raise _HandlerFailed(index, exc) from exc
+        finally:
+            reset_request_id(token)
 
     def _claim_all(self, uow: Any, events: list[CloudEvent]) -> set[str]:
         types = {e.id: e.type for e in events}  # a second copy in the batch is one row

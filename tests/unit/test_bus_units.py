@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from shared.bus.consumer import EventConsumer, attempts_so_far
+from shared.bus.consumer import BatchHandler, EventConsumer, attempts_so_far
 from shared.bus.envelope import CloudEvent, EnvelopeError
 from shared.bus.outbox import add_to_outbox, to_cloud_event
 from shared.bus.publisher import ConfirmingPublisher, OutgoingMessage, forwarded_properties, message_properties
@@ -330,3 +330,58 @@ def test_the_inbox_claims_each_event_once_within_and_across_batches(session_fact
     with session_factory() as session:
         claimed = {(row.consumer, row.event_id, row.event_type) for row in session.execute(select(inbox)).all()}
     assert claimed == {("bustest.claims", e.id, e.type) for e in (a, b, c, other)}
+
+
+def test_a_batch_handler_gets_consecutive_events_together(session_factory: sessionmaker[Session]) -> None:
+    runs: list[list[str]] = []
+    batched = BatchHandler(lambda events, _uow: runs.append([e.data["parcel_id"] for e in events]))
+    consumer = EventConsumer(
+        BusSettings(amqp_url="amqp://unused", exchange="unused"),
+        QueueSpec("bustest.runs", []),
+        {
+            "bustest.parcel.shipped": batched,
+            "bustest.parcel.returned": batched,
+            "bustest.parcel.lost": lambda event, _uow: runs.append(["lost " + event.data["parcel_id"]]),
+        },
+        lambda: SqlAlchemyUnitOfWork(session_factory, source="bustest"),
+    )
+    shipped = [CloudEvent("bustest.parcel.shipped", "bustest", {"parcel_id": p}) for p in "ab"]
+    returned = CloudEvent("bustest.parcel.returned", "bustest", {"parcel_id": "c"})
+    lost = CloudEvent("bustest.parcel.lost", "bustest", {"parcel_id": "d"})
+    later = CloudEvent("bustest.parcel.shipped", "bustest", {"parcel_id": "e"})
+
+    outcomes = consumer.process_batch([e.to_json() for e in (*shipped, returned, lost, later)])
+
+    assert outcomes == ["processed"] * 5
+    assert runs == [["a", "b", "c"], ["lost d"], ["e"]]
+
+
+def test_a_failing_run_is_applied_again_one_by_one_and_only_its_culprit_fails(
+    session_factory: sessionmaker[Session],
+) -> None:
+    """The run cannot say which event broke it: the batch is rolled back and applied event by event, so the others
+    commit and only the failing message goes to the retry path."""
+    runs: list[list[str]] = []
+
+    def ship(events: list[CloudEvent], _uow: Any) -> None:
+        runs.append([e.data["parcel_id"] for e in events])
+        if any(e.data["parcel_id"] == "b" for e in events):
+            raise ValueError("no address")
+
+    consumer = EventConsumer(
+        BusSettings(amqp_url="amqp://unused", exchange="unused"),
+        QueueSpec("bustest.culprit", []),
+        {"bustest.parcel.shipped": BatchHandler(ship)},
+        lambda: SqlAlchemyUnitOfWork(session_factory, source="bustest"),
+    )
+    events = [CloudEvent("bustest.parcel.shipped", "bustest", {"parcel_id": p}) for p in "abc"]
+
+    outcomes = consumer.process_batch([e.to_json() for e in events])
+
+    assert outcomes[0] == "processed" and outcomes[2] == "processed"
+    assert isinstance(outcomes[1], ValueError)
+    # together; then one by one (b fails, the transaction rolls back); then the rest without b
+    assert runs == [["a", "b", "c"], ["a"], ["b"], ["a"], ["c"]]
+    with session_factory() as session:
+        claimed = {row.event_id for row in session.execute(select(inbox)).all()}
+    assert claimed == {events[0].id, events[2].id}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from notifications.adapters.repository import preferences_from_row
@@ -19,11 +19,14 @@ class FakeMessages:
     def __init__(self) -> None:
         self.rows: dict[uuid.UUID, dict[str, Any]] = {}
 
-    def add_new(self, rows: list[dict[str, Any]]) -> dict[str, uuid.UUID]:
+    def add_new(self, rows: list[dict[str, Any]]) -> dict[tuple[str, str], uuid.UUID]:
+        new: dict[tuple[str, str], dict[str, Any]] = {}
         known = {(r["event_id"], r["recipient_id"]) for r in self.rows.values()}
-        new = [r for r in rows if (r["event_id"], r["recipient_id"]) not in known]
-        self.rows.update({r["id"]: {**r, "read_at": None} for r in new})
-        return {r["recipient_id"]: r["id"] for r in new}
+        for row in rows:
+            if (row["event_id"], row["recipient_id"]) not in known:
+                new.setdefault((row["event_id"], row["recipient_id"]), row)
+        self.rows.update({r["id"]: {**r, "read_at": None} for r in new.values()})
+        return {key: r["id"] for key, r in new.items()}
 
     def of(self, user_id: str) -> list[dict[str, Any]]:
         return [r for r in self.rows.values() if r["recipient_id"] == user_id]
@@ -131,8 +134,11 @@ class FakeKnownNominations:
     def __init__(self) -> None:
         self.rows: dict[str, dict[str, Any]] = {}
 
-    def remember(self, nomination_id: str, values: dict[str, Any]) -> None:
-        self.rows[nomination_id] = {"nomination_id": nomination_id, **values}
+    def remember(self, seen: Mapping[str, Mapping[str, Any]]) -> None:
+        self.rows.update({n: {"nomination_id": n, **values} for n, values in seen.items()})
+
+    def of(self, nomination_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        return {n: dict(self.rows[n]) for n in nomination_ids if n in self.rows}
 
     def get(self, nomination_id: str) -> dict[str, Any] | None:
         return self.rows.get(nomination_id)

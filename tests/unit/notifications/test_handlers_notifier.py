@@ -159,3 +159,55 @@ def test_only_a_dead_delivery_is_sent_again_and_its_attempts_start_over(notifier
             "details": {"channel": "email", "attempts_before": 8, "last_error": "SMTP 550"},
         },
     )
+
+
+def test_a_run_of_events_leaves_what_one_by_one_leaves(notifier: Notifier) -> None:
+    """What an event changes, the events after it in the same consumer batch see: the reminder a task planned is
+    cancelled by its decision, and the decision reaches the candidate the submission before it remembered."""
+    nomination_id = str(uuid.uuid4())
+    assigned = task_assigned()
+    submission = {
+        "nomination_id": nomination_id,
+        "round_id": "2025",
+        "school_org_code": "4108020001",
+        "school_org_path": SCHOOL,
+        "school_name": "焦作市解放区实验小学",
+        "candidate_user_id": "candidate-1",
+        "candidate_name": "王老师",
+    }
+    decision = {
+        "task_id": assigned.data["task_id"],
+        "case_id": assigned.data["case_id"],
+        "nomination_id": nomination_id,
+        "school_org_path": SCHOOL,
+        "stage_name": "县级审核",
+        "decision": "approve",
+        "outcome": "forwarded",
+    }
+    events = [
+        assigned,
+        CloudEvent(type="nominations.nomination.submitted", source="/cio/nominations", data=submission),
+        CloudEvent(type="approvals.review.decided", source="/cio/approvals", data=decision),
+    ]
+    candidate = {"user_id": "candidate-1", "display_name": "王老师", "email": None, "phone": None, "locale": "zh-CN"}
+    one_by_one, together = county_office(REVIEWER, candidate), county_office(REVIEWER, candidate)
+
+    for event in events:
+        consume(notifier, event, one_by_one)
+    with together:
+        notifier.handle_many(events, together)
+        together.commit()
+
+    def state(uow: FakeNotificationsUnitOfWork) -> tuple[Any, ...]:
+        return (
+            sorted((m["event_id"], m["recipient_id"], m["subject"], m["body"]) for m in uow.messages.rows.values()),
+            sorted((d["event_id"], d["recipient_id"], d["channel"], d["status"]) for d in uow.deliveries.rows.values()),
+            [(r["kind"], r["subject_key"], r["cancelled_by"]) for r in uow.reminders.rows],
+            uow.known_nominations.rows,
+        )
+
+    assert state(together) == state(one_by_one)
+    assert [r["cancelled_by"] for r in together.reminders.rows] == ["approvals.review.decided"]
+    assert ("candidate-1", "review_decided") in {
+        (m["recipient_id"], m["kind"]) for m in together.messages.rows.values()
+    }

@@ -46,15 +46,17 @@ def _newest_first(table: Any, after: Any) -> ColumnElement[bool]:
 class MessageRepository(SqlRepository):
     """The inbox: one message per (event, recipient)."""
 
-    def add_new(self, rows: list[dict[str, Any]]) -> dict[str, uuid.UUID]:
-        """Insert the messages; returns recipient → message id for those that are new (a replay's are not)."""
+    def add_new(self, rows: list[dict[str, Any]]) -> dict[tuple[str, str], uuid.UUID]:
+        """Insert the messages; returns (event id, recipient) → message id for those that are new (a replay's are
+        not). An executemany (insertmanyvalues batches it, RETURNING included): the statement compiles once and is
+        cached, where a multi-row VALUES compiled anew for each number of rows."""
         inserted = self.session.execute(
             insert(messages)
-            .values(rows)
             .on_conflict_do_nothing(index_elements=["event_id", "recipient_id"])
-            .returning(messages.c.id, messages.c.recipient_id)
+            .returning(messages.c.id, messages.c.event_id, messages.c.recipient_id),
+            rows,
         ).all()
-        return {row.recipient_id: row.id for row in inserted}
+        return {(row.event_id, row.recipient_id): row.id for row in inserted}
 
     def page(self, user_id: str, *, unread_only: bool, after: Any, limit: int) -> list[dict[str, Any]]:
         query = select(messages).where(messages.c.recipient_id == user_id)
@@ -295,12 +297,21 @@ class PreferenceRepository(SqlRepository):
 class KnownNominations(SqlRepository):
     """A nomination's school and candidate, from its submitted event, for the events that name only its id."""
 
-    def remember(self, nomination_id: str, values: dict[str, Any]) -> None:
+    def remember(self, seen: Mapping[str, Mapping[str, Any]]) -> None:
+        """Upsert each nomination's school and candidate (nomination id → values), in one executemany."""
+        statement = insert(known_nominations)
+        columns = [c.name for c in known_nominations.columns if c.name != "nomination_id"]
         self.session.execute(
-            insert(known_nominations)
-            .values(nomination_id=nomination_id, **values)
-            .on_conflict_do_update(index_elements=["nomination_id"], set_=values)
+            statement.on_conflict_do_update(
+                index_elements=["nomination_id"], set_={c: statement.excluded[c] for c in columns}
+            ),
+            [{"nomination_id": nomination_id, **values} for nomination_id, values in seen.items()],
         )
+
+    def of(self, nomination_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Several nominations' rows in one query; those never seen are missing."""
+        query = select(known_nominations).where(known_nominations.c.nomination_id.in_(list(nomination_ids)))
+        return {row["nomination_id"]: dict(row) for row in self.session.execute(query).mappings()}
 
     def get(self, nomination_id: str) -> dict[str, Any] | None:
         query = select(known_nominations).where(known_nominations.c.nomination_id == nomination_id)
