@@ -7,6 +7,10 @@ Pipeline (the project's code, unchanged):
      the consumer's transaction (with the inbox row);
   3. an OutboxRelay (shared.bus.relay) in a thread; the clock runs from starting the relay until
      all N effect rows are committed: pipeline_eps.
+Then the same again, with fresh events and empty tables, for a set-wise handler (a shared.bus.consumer.BatchHandler
+inserting the effect rows of a run of deliveries in one executemany, as notifications' handler does):
+pipeline_batch_handler_eps. The headline `ratio` is the per-event handler's; `ratio_batch_handler` shows what the bus
+itself carries once a handler's own statements no longer dominate.
 Baseline, same broker, same vhost, same message bodies: ConfirmingPublisher (shared.bus.publisher,
 the relay's own batched confirms) publishing N persistent messages to a plain durable queue in
 batches of the relay's batch size, while a pika consumer with the same prefetch acks each one;
@@ -39,7 +43,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from bench.benchlib import BenchError, create_database, drop_database, emit, log, postgres_reachable
-from shared.bus.consumer import EventConsumer
+from shared.bus.consumer import BatchHandler, EventConsumer, Handler
 from shared.bus.envelope import CloudEvent
 from shared.bus.publisher import ConfirmingPublisher, OutgoingMessage, connect
 from shared.bus.relay import OutboxRelay
@@ -121,18 +125,35 @@ def count_rows(engine: Engine, table: sa.Table) -> int:
         return int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
 
 
-def run_pipeline(settings: BusSettings, engine: Engine, spec: QueueSpec, n: int, timeout: float) -> float:
+def _effect(event: CloudEvent) -> dict[str, Any]:
+    return {"event_id": event.id, "n": int(event.data["n"]), "applied_at": dt.datetime.now(dt.UTC)}
+
+
+def apply_one(event: CloudEvent, uow: Any) -> None:
+    """The per-event handler: one INSERT of the effect row for each delivery."""
+    uow.session.execute(effects.insert().values(**_effect(event)))
+
+
+def apply_many(events: list[CloudEvent], uow: Any) -> None:
+    """The set-wise handler: the effect rows of a run of deliveries in one executemany."""
+    uow.session.execute(effects.insert(), [_effect(event) for event in events])
+
+
+def reset_tables(engine: Engine) -> None:
+    """Empty the outbox, the inbox and the effects between the two pipeline runs."""
+    with engine.begin() as conn:
+        for table in (effects, inbox, outbox):
+            conn.execute(table.delete())
+
+
+def run_pipeline(
+    settings: BusSettings, engine: Engine, spec: QueueSpec, n: int, timeout: float, handler: Handler
+) -> float:
     session_factory = make_session_factory(engine)
-
-    def apply(event: CloudEvent, uow: Any) -> None:
-        uow.session.execute(
-            effects.insert().values(event_id=event.id, n=int(event.data["n"]), applied_at=dt.datetime.now(dt.UTC))
-        )
-
     consumer = EventConsumer(
         settings,
         spec,
-        {EVENT_TYPE: apply},
+        {EVENT_TYPE: handler},
         lambda: SqlAlchemyUnitOfWork(session_factory, source="/cio/bench"),
     )
     relay = OutboxRelay(settings, session_factory)
@@ -277,8 +298,12 @@ def main() -> int:
         log(f"raw pika: {raw_s:.3f}s")
         write_s = write_outbox(engine, events, args.per_tx)
         log(f"outbox writes: {write_s:.3f}s")
-        pipeline_s = run_pipeline(settings, engine, spec, args.events, args.timeout)
+        pipeline_s = run_pipeline(settings, engine, spec, args.events, args.timeout, apply_one)
         log(f"pipeline: {pipeline_s:.3f}s")
+        reset_tables(engine)
+        write_outbox(engine, make_events(args.events), args.per_tx)
+        batch_s = run_pipeline(settings, engine, spec, args.events, args.timeout, BatchHandler(apply_many))
+        log(f"pipeline with a set-wise handler: {batch_s:.3f}s")
 
         pipeline_eps = args.events / pipeline_s
         raw_eps = args.events / raw_s
@@ -289,8 +314,11 @@ def main() -> int:
                 "pipeline_eps": round(pipeline_eps, 1),
                 "raw_pika_eps": round(raw_eps, 1),
                 "ratio": round(pipeline_eps / raw_eps, 4),
+                "pipeline_batch_handler_eps": round(args.events / batch_s, 1),
+                "ratio_batch_handler": round(args.events / batch_s / raw_eps, 4),
                 "outbox_write_eps": round(args.events / write_s, 1),
                 "pipeline_s": round(pipeline_s, 3),
+                "pipeline_batch_handler_s": round(batch_s, 3),
                 "raw_pika_s": round(raw_s, 3),
                 "outbox_write_s": round(write_s, 3),
                 "events_per_tx": args.per_tx,
