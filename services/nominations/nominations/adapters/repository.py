@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from nominations.adapters.orm import (
@@ -218,11 +219,13 @@ class NominationRepository(_Repository):
     def put_evidence(
         self, nomination_id: uuid.UUID, kind: str, file: dict[str, Any], actor: str, now: dt.datetime
     ) -> None:
-        e = nomination_evidence.c
-        self.session.execute(nomination_evidence.delete().where(e.nomination_id == nomination_id, e.kind == kind))
+        """The file of this kind, in place of any earlier one (one statement: an upsert on the primary key)."""
+        values = {"uploaded_by": actor, "uploaded_at": now, **file}
         self.session.execute(
-            nomination_evidence.insert().values(
-                nomination_id=nomination_id, kind=kind, uploaded_by=actor, uploaded_at=now, **file
+            postgresql.insert(nomination_evidence)
+            .values(nomination_id=nomination_id, kind=kind, **values)
+            .on_conflict_do_update(
+                index_elements=[nomination_evidence.c.nomination_id, nomination_evidence.c.kind], set_=values
             )
         )
 
@@ -245,16 +248,12 @@ class NominationRepository(_Repository):
     def put_photo(
         self, nomination_id: uuid.UUID, content_type: str, sha256: str, data: bytes, now: dt.datetime
     ) -> None:
-        self.session.execute(nomination_photos.delete().where(nomination_photos.c.nomination_id == nomination_id))
+        """The photo, in place of any earlier one (one statement: an upsert on the primary key)."""
+        values = {"content_type": content_type, "sha256": sha256, "size": len(data), "data": data, "uploaded_at": now}
         self.session.execute(
-            nomination_photos.insert().values(
-                nomination_id=nomination_id,
-                content_type=content_type,
-                sha256=sha256,
-                size=len(data),
-                data=data,
-                uploaded_at=now,
-            )
+            postgresql.insert(nomination_photos)
+            .values(nomination_id=nomination_id, **values)
+            .on_conflict_do_update(index_elements=[nomination_photos.c.nomination_id], set_=values)
         )
 
     def photo(self, nomination_id: uuid.UUID) -> tuple[str, bytes] | None:
