@@ -79,6 +79,13 @@ class RoundRepository(_Repository):
         self._seen(round_)
 
     def get(self, round_id: uuid.UUID, *, for_update: bool = False) -> Round | None:
+        """The round; one this unit of work already read (a nomination read `with_round`) without a second SELECT,
+        unless it is to be locked."""
+        if not for_update:
+            known = self.session.identity_map.get(self.session.identity_key(Round, round_id))
+            if isinstance(known, Round):
+                self._seen(known)
+                return known
         found: Round | None = self._one(sa.select(Round).where(rounds.c.id == round_id), for_update)
         return found
 
@@ -126,9 +133,26 @@ class NominationRepository(_Repository):
             raise
         self._seen(nomination)
 
-    def get(self, nomination_id: uuid.UUID, *, for_update: bool = False) -> Nomination | None:
-        found: Nomination | None = self._one(sa.select(Nomination).where(nominations.c.id == nomination_id), for_update)
-        return found
+    def get(self, nomination_id: uuid.UUID, *, for_update: bool = False, with_round: bool = False) -> Nomination | None:
+        """The nomination; `for_update` locks its row (not its round's). `with_round` reads its round in the same
+        statement, for the caller's `uow.rounds.get` next (one round trip instead of two)."""
+        if not with_round:
+            found: Nomination | None = self._one(
+                sa.select(Nomination).where(nominations.c.id == nomination_id), for_update
+            )
+            return found
+        query = sa.select(Nomination, Round).join(Round, rounds.c.id == nominations.c.round_id)
+        query = query.where(nominations.c.id == nomination_id)
+        if for_update:
+            query = query.with_for_update(of=nominations).execution_options(populate_existing=True)
+        row = self.session.execute(query).one_or_none()
+        if row is None:
+            return None
+        nomination, round_ = row
+        # Seen, and so held: the session's identity map keeps only what someone references.
+        self._seen(nomination)
+        self._seen(round_)
+        return nomination
 
     def live_for_school(self, round_id: uuid.UUID, school_org_code: str) -> uuid.UUID | None:
         n = nominations.c
