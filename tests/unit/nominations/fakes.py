@@ -79,7 +79,8 @@ class FakeNominations:
         self.items[nomination.id] = nomination
         self.seen.append(nomination)
 
-    def get(self, nomination_id: uuid.UUID, *, for_update: bool = False) -> Nomination | None:
+    def get(self, nomination_id: uuid.UUID, *, for_update: bool = False, with_round: bool = False) -> Nomination | None:
+        """`with_round` only saves the SQL repository a round trip: here the rounds are in memory already."""
         found = self.items.get(nomination_id)
         if found is not None:
             self.seen.append(found)

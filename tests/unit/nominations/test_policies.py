@@ -271,3 +271,11 @@ def test_yichun_at_most_two_consecutive_terms(catalog: PolicyCatalog) -> None:
     result = policy.evaluate(Facts(YICHUN_OK, consecutive_terms=2))
     assert [r.rule for r in result.reasons] == ["term_limit"]
     assert "already served 2 consecutive terms" in result.reasons[0].details_en[0]
+
+
+def test_a_policy_says_which_facts_its_rules_check(catalog: PolicyCatalog) -> None:
+    """What a submission reads: Jiaozuo's rules look at certificates and never at past terms, 宜春学院's at terms."""
+    jiaozuo, yichun = catalog.get("jiaozuo-2022"), catalog.get("yichun-university")
+    assert jiaozuo is not None and yichun is not None
+    assert jiaozuo.checks("certificate") and not jiaozuo.checks("within_term_limit")
+    assert yichun.checks("within_term_limit")

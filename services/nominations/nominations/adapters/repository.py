@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from nominations.adapters.orm import (
@@ -78,6 +79,13 @@ class RoundRepository(_Repository):
         self._seen(round_)
 
     def get(self, round_id: uuid.UUID, *, for_update: bool = False) -> Round | None:
+        """The round; one this unit of work already read (a nomination read `with_round`) without a second SELECT,
+        unless it is to be locked."""
+        if not for_update:
+            known = self.session.identity_map.get(self.session.identity_key(Round, round_id))
+            if isinstance(known, Round):
+                self._seen(known)
+                return known
         found: Round | None = self._one(sa.select(Round).where(rounds.c.id == round_id), for_update)
         return found
 
@@ -125,9 +133,26 @@ class NominationRepository(_Repository):
             raise
         self._seen(nomination)
 
-    def get(self, nomination_id: uuid.UUID, *, for_update: bool = False) -> Nomination | None:
-        found: Nomination | None = self._one(sa.select(Nomination).where(nominations.c.id == nomination_id), for_update)
-        return found
+    def get(self, nomination_id: uuid.UUID, *, for_update: bool = False, with_round: bool = False) -> Nomination | None:
+        """The nomination; `for_update` locks its row (not its round's). `with_round` reads its round in the same
+        statement, for the caller's `uow.rounds.get` next (one round trip instead of two)."""
+        if not with_round:
+            found: Nomination | None = self._one(
+                sa.select(Nomination).where(nominations.c.id == nomination_id), for_update
+            )
+            return found
+        query = sa.select(Nomination, Round).join(Round, rounds.c.id == nominations.c.round_id)
+        query = query.where(nominations.c.id == nomination_id)
+        if for_update:
+            query = query.with_for_update(of=nominations).execution_options(populate_existing=True)
+        row = self.session.execute(query).one_or_none()
+        if row is None:
+            return None
+        nomination, round_ = row
+        # Seen, and so held: the session's identity map keeps only what someone references.
+        self._seen(nomination)
+        self._seen(round_)
+        return nomination
 
     def live_for_school(self, round_id: uuid.UUID, school_org_code: str) -> uuid.UUID | None:
         n = nominations.c
@@ -218,11 +243,13 @@ class NominationRepository(_Repository):
     def put_evidence(
         self, nomination_id: uuid.UUID, kind: str, file: dict[str, Any], actor: str, now: dt.datetime
     ) -> None:
-        e = nomination_evidence.c
-        self.session.execute(nomination_evidence.delete().where(e.nomination_id == nomination_id, e.kind == kind))
+        """The file of this kind, in place of any earlier one (one statement: an upsert on the primary key)."""
+        values = {"uploaded_by": actor, "uploaded_at": now, **file}
         self.session.execute(
-            nomination_evidence.insert().values(
-                nomination_id=nomination_id, kind=kind, uploaded_by=actor, uploaded_at=now, **file
+            postgresql.insert(nomination_evidence)
+            .values(nomination_id=nomination_id, kind=kind, **values)
+            .on_conflict_do_update(
+                index_elements=[nomination_evidence.c.nomination_id, nomination_evidence.c.kind], set_=values
             )
         )
 
@@ -245,16 +272,12 @@ class NominationRepository(_Repository):
     def put_photo(
         self, nomination_id: uuid.UUID, content_type: str, sha256: str, data: bytes, now: dt.datetime
     ) -> None:
-        self.session.execute(nomination_photos.delete().where(nomination_photos.c.nomination_id == nomination_id))
+        """The photo, in place of any earlier one (one statement: an upsert on the primary key)."""
+        values = {"content_type": content_type, "sha256": sha256, "size": len(data), "data": data, "uploaded_at": now}
         self.session.execute(
-            nomination_photos.insert().values(
-                nomination_id=nomination_id,
-                content_type=content_type,
-                sha256=sha256,
-                size=len(data),
-                data=data,
-                uploaded_at=now,
-            )
+            postgresql.insert(nomination_photos)
+            .values(nomination_id=nomination_id, **values)
+            .on_conflict_do_update(index_elements=[nomination_photos.c.nomination_id], set_=values)
         )
 
     def photo(self, nomination_id: uuid.UUID) -> tuple[str, bytes] | None:

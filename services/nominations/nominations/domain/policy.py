@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 from shared.policy import RESUBMIT_FIRST, StagePolicy, read_policy
@@ -275,6 +276,15 @@ class Policy:
             eligible=not reasons, reasons=tuple(reasons), checked_rules=tuple(checked), warnings=tuple(warnings)
         )
 
+    def checks(self, kind: str) -> bool:
+        """Whether any eligibility rule uses a check of this kind (`certificate`, `within_term_limit`): a fact no
+        rule looks at need not be gathered for `evaluate`."""
+        return kind in self._check_kinds
+
+    @cached_property
+    def _check_kinds(self) -> frozenset[str]:
+        return frozenset(kind for rule in self.document["eligibility"] for kind in _kinds_of(rule["check"]))
+
     def _check(self, check: dict[str, Any], facts: Facts) -> tuple[bool, list[tuple[str, str]]]:
         """(passed, [(zh, en) of each failed leaf]) for one check of the rule language."""
         ((kind, arg),) = check.items()
@@ -331,6 +341,13 @@ class Policy:
     def _leaf(self, name: str, zh: str, en: str) -> tuple[str, str]:
         spec = self.field_named(name)
         return (f"{spec.label_zh if spec else name}{zh}", f"{spec.label_en if spec else name} {en}")
+
+
+def _kinds_of(check: dict[str, Any]) -> list[str]:
+    ((kind, arg),) = check.items()
+    if kind in ("any_of", "all_of"):
+        return [k for c in arg for k in _kinds_of(c)]
+    return [kind]
 
 
 def _fields_of(check: dict[str, Any]) -> list[str]:

@@ -95,9 +95,14 @@ def sees_round(principal: Principal, round_: Round) -> bool:
 
 
 def nomination_in_view(
-    uow: NominationsUnitOfWork, principal: Principal, nomination_id: uuid.UUID, *roles: str, for_update: bool = False
+    uow: NominationsUnitOfWork,
+    principal: Principal,
+    nomination_id: uuid.UUID,
+    *roles: str,
+    for_update: bool = False,
+    with_round: bool = False,
 ) -> Nomination:
-    nomination = uow.nominations.get(nomination_id, for_update=for_update)
+    nomination = uow.nominations.get(nomination_id, for_update=for_update, with_round=with_round)
     if nomination is None:
         raise NotFound("No such nomination.")
     principal.require_within(nomination.school_org_path, *(roles or READ_ROLES), what="nomination")
@@ -108,7 +113,7 @@ def readable(
     uow: NominationsUnitOfWork, principal: Principal, nomination_id: uuid.UUID, *, for_update: bool = False
 ) -> tuple[Nomination, Round, Policy]:
     """The nomination in the caller's view, its round, and the policy the round snapshotted."""
-    nomination = nomination_in_view(uow, principal, nomination_id, for_update=for_update)
+    nomination = nomination_in_view(uow, principal, nomination_id, for_update=for_update, with_round=True)
     round_ = uow.rounds.get(nomination.round_id)
     assert round_ is not None  # a nomination's round is never deleted (foreign key)
     return nomination, round_, round_.read_policy

@@ -71,9 +71,9 @@ def create_nomination(
         previous = _previous_form(uow, nomination, policy, start_from) if start_from is not None else None
         if candidate_user_id is None and previous is not None and previous.candidate_user_id is not None:
             with contextlib.suppress(Unprocessable):  # the earlier candidate left the unit: the school picks again
-                _choose(uow, nomination, policy, previous.candidate_user_id, principal, now)
+                _choose(uow, nomination, policy, previous.candidate_user_id, principal, now, school=school)
         if candidate_user_id is not None:
-            _choose(uow, nomination, policy, candidate_user_id, principal, now)
+            _choose(uow, nomination, policy, candidate_user_id, principal, now, school=school)
         if previous is not None:
             _start_from(nomination, policy, previous, principal, now)
         if form:
@@ -157,9 +157,16 @@ def _choose(
     user_id: uuid.UUID,
     principal: Principal,
     now: dt.datetime,
+    school: dict[str, Any] | None = None,
 ) -> None:
+    """`school`: the nomination's school as this unit of work just read it from the directory, so a candidate of
+    the school itself (the usual case) needs no second read of the same org."""
     user = uow.directory.user(user_id)
-    home = uow.directory.org(user["org_code"]) if user is not None and user["org_code"] else None
+    home_code = user["org_code"] if user is not None else None
+    if school is not None and home_code == school["code"]:
+        home: dict[str, Any] | None = school
+    else:
+        home = uow.directory.org(home_code) if home_code else None
     if (
         user is None
         or home is None
