@@ -114,9 +114,16 @@ def _service(database_url: str) -> Any:
     return bootstrap(settings, verifier=issuer.verifier()), issuer
 
 
+def _project(event: Any, uow: Any) -> None:
+    """Apply one event as the worker's `nominations.projections` consumer would: through the handler its
+    declaration subscribes to that type (identity's orgs and users land in the shared directory)."""
+    from nominations.service_layer.projections import PROJECTION_HANDLERS
+
+    PROJECTION_HANDLERS[event.type](event, uow)
+
+
 def _seed_directory_and_rounds(service: Any) -> list[uuid.UUID]:
     from nominations.domain.model import Round
-    from nominations.service_layer.projections import on_org
 
     from shared.bus.envelope import CloudEvent
 
@@ -128,7 +135,7 @@ def _seed_directory_and_rounds(service: Any) -> list[uuid.UUID]:
         ]
         for code, name, level, parent, path in orgs:
             data = {"code": code, "name": name, "level": level, "parent_code": parent, "path": path}
-            on_org(CloudEvent(type="identity.org.upserted", source="/cio/identity", data=data), uow)
+            _project(CloudEvent(type="identity.org.upserted", source="/cio/identity", data=data), uow)
         ids = []
         for n in range(2):
             round_ = Round.open(
@@ -309,8 +316,6 @@ def _serve_jwks(jwks: dict[str, Any]) -> http.server.ThreadingHTTPServer:
 def _seed_gateway_directory(service: Any, schools: int) -> list[tuple[str, str, uuid.UUID]]:
     """City, one county and `schools` schools, each with one user holding a city-level CIO certificate:
     what the worker's consumers would have projected from identity's and training's events."""
-    from nominations.service_layer.projections import on_certificate_issued, on_org, on_user
-
     from shared.bus.envelope import CloudEvent
 
     county_code, county_name, county_path = GW_COUNTY
@@ -321,12 +326,12 @@ def _seed_gateway_directory(service: Any, schools: int) -> list[tuple[str, str, 
             (county_code, county_name, "county", "4108", county_path),
         ):
             data = {"code": code, "name": name, "level": level, "parent_code": parent, "path": path}
-            on_org(CloudEvent(type="identity.org.upserted", source="/cio/identity", data=data), uow)
+            _project(CloudEvent(type="identity.org.upserted", source="/cio/identity", data=data), uow)
         for i in range(schools):
             code = f"{county_code}{i:04d}"
             path = f"{county_path}/{code}"
             data = {"code": code, "name": f"基准第{i}小学", "level": "school", "parent_code": county_code, "path": path}
-            on_org(CloudEvent(type="identity.org.upserted", source="/cio/identity", data=data), uow)
+            _project(CloudEvent(type="identity.org.upserted", source="/cio/identity", data=data), uow)
             user_id = uuid.uuid4()
             user = {
                 "user_id": str(user_id),
@@ -339,7 +344,7 @@ def _seed_gateway_directory(service: Any, schools: int) -> list[tuple[str, str, 
                 "birth_date": "1978-05-04",
                 "is_active": True,
             }
-            on_user(CloudEvent(type="identity.user.provisioned", source="/cio/identity", data={"user": user}), uow)
+            _project(CloudEvent(type="identity.user.provisioned", source="/cio/identity", data={"user": user}), uow)
             certificate = {
                 "certificate_id": str(uuid.uuid4()),
                 "number": f"JZ-CIO-{i:05d}",
@@ -350,9 +355,7 @@ def _seed_gateway_directory(service: Any, schools: int) -> list[tuple[str, str, 
                 "issued_on": "2026-01-10",
                 "expires_on": None,
             }
-            on_certificate_issued(
-                CloudEvent(type="training.certificate.issued", source="/cio/training", data=certificate), uow
-            )
+            _project(CloudEvent(type="training.certificate.issued", source="/cio/training", data=certificate), uow)
             seeded.append((code, path, user_id))
         uow.commit()
     return seeded
