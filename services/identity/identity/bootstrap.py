@@ -6,18 +6,24 @@ import datetime as dt
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from sqlalchemy.engine import make_url
+
 from identity.adapters.keys import KeyRing
 from identity.adapters.orm import start_mappers
 from identity.adapters.sso_config import ProviderConfig, load_providers
 from identity.adapters.verifier import ActiveAccountVerifier
 from identity.config import IdentityEnvironment
+from identity.domain.model import Org
 from identity.service_layer.sso import Sso
 from identity.service_layer.tokens import TokenPolicy
 from identity.service_layer.unit_of_work import IdentityUnitOfWork
 from shared.auth import JwksKeys, TokenVerifier
 from shared.bootstrap import WiredService
 from shared.config import Environment, Settings, load_settings, read_environment, require_secret
+from shared.notified_cache import NotifiedCache
 from shared.proxies import TrustedProxies
+
+ORGS_CHANNEL = "identity_orgs"  # what migration 0010's trigger notifies with a changed org's code
 
 
 @dataclass(kw_only=True)
@@ -47,6 +53,15 @@ class Identity(WiredService, name="identity", unit_of_work=IdentityUnitOfWork):
             public_base_url=read_environment(Environment).public_base_url,
             session_ttl=self.sso_session_ttl,
         )
+
+    @cached_property
+    def org_cache(self) -> NotifiedCache[Org]:
+        """The orgs GET /api/orgs/{code} read, kept until the `identity_orgs` trigger says one changed."""
+        url = make_url(self.settings.database_url).set(drivername="postgresql")
+        return NotifiedCache(url.render_as_string(hide_password=False), ORGS_CHANNEL)
+
+    def uow(self) -> IdentityUnitOfWork:
+        return IdentityUnitOfWork(self.session_factory, source=f"/cio/{self.name}", org_cache=self.org_cache)
 
     @cached_property
     def verifier(self) -> TokenVerifier:

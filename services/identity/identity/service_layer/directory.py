@@ -253,8 +253,7 @@ def whoami(uow: IdentityUnitOfWork, actor: Principal) -> dict[str, Any]:
 
 def get_org(uow: IdentityUnitOfWork, actor: Principal, code: str) -> Org:
     with uow:
-        read_outside_transaction(uow.session)  # one SELECT by key: no BEGIN and ROLLBACK around it
-        org = uow.orgs.get(code)
+        org = uow.org_to_read(code)  # kept in memory until it changes; else one SELECT by key
         actor.require_within(org.path if org else None, what="organisation")
         assert org is not None
         return org

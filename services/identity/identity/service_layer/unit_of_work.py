@@ -5,20 +5,51 @@ from __future__ import annotations
 
 import contextlib
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from identity.adapters.orm import orgs, users
 from identity.adapters.repository import OrgRepository, UserRepository
+from identity.domain.events import OrgUpserted
 from identity.domain.model import Org, User
 from shared.audit import AuditTrail
-from shared.db import OverSession, SqlAlchemyUnitOfWork
+from shared.db import OverSession, SqlAlchemyUnitOfWork, read_outside_transaction
+from shared.notified_cache import NotifiedCache
 
 
 class IdentityUnitOfWork(AuditTrail, SqlAlchemyUnitOfWork):
+    """`org_cache`: the process's orgs kept in memory (the web's; None elsewhere: every read asks the database)."""
+
     orgs = OverSession(OrgRepository)
     users = OverSession(UserRepository)
+
+    def __init__(
+        self, session_factory: Callable[[], Session], source: str, org_cache: NotifiedCache[Org] | None = None
+    ) -> None:
+        super().__init__(session_factory, source)
+        self.org_cache = org_cache
+
+    def org_to_read(self, code: str) -> Org | None:
+        """The org with this code, to read and not to change: from the process's cache while it is current (a
+        detached copy other requests share), else one SELECT outside a transaction (no BEGIN, no ROLLBACK).
+        Call it before the unit of work's first statement."""
+
+        def load() -> Org | None:
+            read_outside_transaction(self.session)
+            return self.orgs.get(code)
+
+        return load() if self.org_cache is None else self.org_cache.get(code, load)
+
+    def _commit(self, events: list[Any]) -> None:
+        super()._commit(events)
+        if self.org_cache is not None:
+            # Seen at once by this process; the others drop it when the trigger's notification reaches them.
+            for event in events:
+                if isinstance(event, OrgUpserted):
+                    self.org_cache.forget(event.code)
 
     def audit_scope(
         self, action: str, actor: str | None, target: str | None, details: dict[str, Any] | None
