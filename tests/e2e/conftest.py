@@ -127,6 +127,17 @@ def server_databases(infra: Infrastructure) -> Iterator[dict[str, str]]:
                 conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
 
 
+def _wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 90) -> None:
+    """Wait for a process's readiness; when it does not come, fail with what the process said (its exit code and
+    the end of its log), which the stack's temporary directory takes with it when the test ends."""
+    try:
+        wait_until(lambda: _up(url), timeout, 0.2, f"{log.stem} ready")
+    except AssertionError as exc:
+        state = "running" if proc.poll() is None else f"exited with {proc.returncode}"
+        tail = log.read_text(errors="replace")[-4000:] if log.exists() else "(no log)"
+        raise AssertionError(f"{exc} ({state}); the end of {log.name}:\n{tail}") from None
+
+
 def _run_processes(
     infra: Infrastructure,
     amqp_url: str,
@@ -214,8 +225,8 @@ def _run_processes(
         web = {name: f"http://127.0.0.1:{web_port}" for name, (web_port, _) in ports.items()}
         worker = {name: f"http://127.0.0.1:{worker_port}" for name, (_, worker_port) in ports.items()}
         for name in ports:
-            wait_until(lambda n=name: _up(f"{web[n]}/health/ready"), 90, 0.2, f"{name} web ready")
-            wait_until(lambda n=name: _up(f"{worker[n]}/health/ready"), 90, 0.2, f"{name} worker ready")
+            _wait_ready(f"{web[name]}/health/ready", named[f"{name}-web"], logs / f"{name}-web.log")
+            _wait_ready(f"{worker[name]}/health/ready", named[f"{name}-worker"], logs / f"{name}-worker.log")
         wait_until(lambda: _up(f"http://127.0.0.1:{gateway_port}/gateway/health"), 60, 0.2, "gateway up")
         yield Stack(f"http://127.0.0.1:{gateway_port}", web, worker, amqp_url, logs, envs, named, commands)
     finally:
