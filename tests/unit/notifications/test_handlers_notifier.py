@@ -53,7 +53,7 @@ def task_assigned(due_in: dt.timedelta = dt.timedelta(days=3)) -> CloudEvent:
 def consume(notifier: Notifier, event: CloudEvent, uow: FakeNotificationsUnitOfWork) -> None:
     """As the consumer does: the handler inside the unit of work, one commit with the inbox row."""
     with uow:
-        notifier.handle(event, uow)
+        notifier.handle_many([event], uow)
         uow.commit()
 
 

@@ -116,9 +116,6 @@ class Notifier:
     def routing_keys(self) -> list[str]:
         return sorted(self.handlers())
 
-    def handle(self, event: CloudEvent, uow: NotificationsUnitOfWork) -> None:
-        self.handle_many([event], uow)
-
     def handle_many(self, events: list[CloudEvent], uow: NotificationsUnitOfWork) -> None:
         """Apply consecutive events as one by one in order would, in a few statements for the lot (a consumer's
         prefetch window of submissions was ten statements each).
