@@ -111,19 +111,31 @@ def _open_case(uow: ApprovalsUnitOfWork, nominee: Nominee, policy: Policy, kind:
 @consumes(NominationResubmitted)
 def on_nomination_resubmitted(event: NominationResubmitted, uow: ApprovalsUnitOfWork) -> None:
     """The school answered a return: the case re-enters the chain where its policy says."""
-    case = uow.cases.by_nomination(uuid.UUID(event.nomination_id), lock=True)
-    if case is None:
-        on_nomination_submitted(event, uow)
-        return
-    returned_at = event.returned_at_stage
-    _resubmit(uow, case, event.revision, int(returned_at) if returned_at is not None else None, event.submitted_by)
+    returned_at = int(event.returned_at_stage) if event.returned_at_stage is not None else None
+    _resubmit(
+        uow,
+        event.nomination_id,
+        event.revision,
+        returned_at,
+        event.submitted_by,
+        lambda: on_nomination_submitted(event, uow),
+    )
 
 
 def _resubmit(
-    uow: ApprovalsUnitOfWork, case: ReviewCase, revision: int | None, returned_at: int | None, by: str | None
+    uow: ApprovalsUnitOfWork,
+    subject_id: str,
+    revision: int | None,
+    returned_at: int | None,
+    by: str | None,
+    open_instead: Callable[[], None],
 ) -> None:
-    """A returned case sent again (a nomination or a plan): it re-enters the chain where its policy says, once."""
-    if case.resubmit(int(revision or 2), returned_at, now()):
+    """A returned case sent again (the nomination or the plan `subject_id`): it re-enters the chain where its policy
+    says, once. A case not opened here is opened instead, as the submission would have (`open_instead`)."""
+    case = uow.cases.by_nomination(uuid.UUID(subject_id), lock=True)
+    if case is None:
+        open_instead()
+    elif case.resubmit(int(revision or 2), returned_at, now()):
         audit(uow, "case.resubmitted", by, case, {"revision": case.revision, "stage_index": case.current_stage})
 
 
@@ -194,11 +206,7 @@ def on_plan_submitted(event: PlanSubmitted, uow: ApprovalsUnitOfWork) -> None:
 @consumes(PlanResubmitted)
 def on_plan_resubmitted(event: PlanResubmitted, uow: ApprovalsUnitOfWork) -> None:
     """The unit answered a return with a revised plan: its case starts the chain again (the policy's re-entry)."""
-    case = uow.cases.by_nomination(uuid.UUID(event.plan_id), lock=True)
-    if case is None:
-        on_plan_submitted(event, uow)
-        return
-    _resubmit(uow, case, event.revision, None, event.submitted_by)
+    _resubmit(uow, event.plan_id, event.revision, None, event.submitted_by, lambda: on_plan_submitted(event, uow))
 
 
 # -- decisions ------------------------------------------------------------------------------------
