@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import uuid
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -198,22 +198,31 @@ def plan_school_assessments(
     return SchoolsToAssess(tuple(to_open), tuple(c for c in school_codes if c not in to_open))
 
 
+def _named_once(
+    entries: list[dict[str, Any]], known: Collection[str], where: str, what: str, errors: list[tuple[str, str]]
+) -> Iterator[tuple[int, str, dict[str, Any]]]:
+    """The entries of the list `where` (scores, vetoes) that name one of the `known` codes (`what` the sheet calls
+    them), each code once, as (position, code, entry); each other entry adds its error."""
+    seen: set[str] = set()
+    for n, entry in enumerate(entries):
+        code = entry.get("code")
+        if not isinstance(code, str) or code not in known:
+            errors.append((f"{where}.{n}.code", f"{code!r} is not {what} of this sheet"))
+            continue
+        if code in seen:
+            errors.append((f"{where}.{n}.code", f"{code} is given twice"))
+            continue
+        seen.add(code)
+        yield n, code, entry
+
+
 def _scored_entries(
     scores: list[dict[str, Any]], scored: dict[str, Indicator], errors: list[tuple[str, str]]
 ) -> Iterator[tuple[int, str, float, dict[str, Any]]]:
     """The score entries that name a scored indicator once and score it within its maximum, as (position, code,
     score, entry); each other entry adds its error. The self-assessment and the verification read a score list
     by the same rules, so one reader keeps their error messages alike."""
-    seen: set[str] = set()
-    for n, entry in enumerate(scores):
-        code = entry.get("code")
-        if code not in scored:
-            errors.append((f"scores.{n}.code", f"{code!r} is not a scored indicator of this sheet"))
-            continue
-        if code in seen:
-            errors.append((f"scores.{n}.code", f"{code} is given twice"))
-            continue
-        seen.add(code)
+    for n, code, entry in _named_once(scores, scored, "scores", "a scored indicator", errors):
         score = _number(entry.get("score"))
         if score is None or not 0 <= score <= scored[code].max_score:
             errors.append((f"scores.{n}.score", f"must be a number from 0 to {scored[code].max_score:g}"))
@@ -355,16 +364,7 @@ class Evaluation(EventSource):
             item = items[index[code]]
             item["verified_score"] = score
             item["deduction_reason"] = reason if score < top else None
-        seen_vetoes: set[str] = set()
-        for n, entry in enumerate(vetoes):
-            veto = entry.get("code")
-            if veto not in veto_codes:
-                errors.append((f"vetoes.{n}.code", f"{veto!r} is not a veto item (一票否决) of this sheet"))
-                continue
-            if veto in seen_vetoes:
-                errors.append((f"vetoes.{n}.code", f"{veto} is given twice"))
-                continue
-            seen_vetoes.add(veto)
+        for n, veto, entry in _named_once(vetoes, veto_codes, "vetoes", "a veto item (一票否决)", errors):
             triggered = entry.get("triggered")
             if not isinstance(triggered, bool):
                 errors.append((f"vetoes.{n}.triggered", "must be true or false"))
