@@ -232,3 +232,28 @@ def test_no_rectification_where_the_policy_orders_none() -> None:
         full_marks(evaluation), [{"code": "V2", "triggered": True, "reason": "违规采集学生信息"}], "b", AT
     )
     assert evaluation.finalise(policy, 90, "bureau", AT) is None and evaluation.grade == "不合格"
+
+
+def test_a_score_or_veto_naming_an_unknown_code_or_one_given_twice_is_refused_by_name() -> None:
+    """The self-assessment's and the verification's lists follow one rule: each entry names a code of the sheet
+    (a scored indicator, a veto item 一票否决), each code once; the message says which."""
+    evaluation = submitted(new_evaluation())
+    scores = full_marks(evaluation)
+    scores += [{"code": "9.9", "score": 1}, {"code": scores[0]["code"], "score": 1}, {"code": ["1.1"], "score": 1}]
+    vetoes = [
+        {"code": "V1", "triggered": False},
+        {"code": "V1", "triggered": False},
+        {"code": "1.1", "triggered": False},
+    ]
+
+    with pytest.raises(Invalid) as refused:
+        evaluation.enter_verification(scores, vetoes, "bureau", AT)
+
+    n = len(scores) - 3
+    assert refused.value.errors == [
+        (f"scores.{n}.code", "'9.9' is not a scored indicator of this sheet"),
+        (f"scores.{n + 1}.code", f"{scores[0]['code']} is given twice"),
+        (f"scores.{n + 2}.code", "['1.1'] is not a scored indicator of this sheet"),
+        ("vetoes.1.code", "V1 is given twice"),
+        ("vetoes.2.code", "'1.1' is not a veto item (一票否决) of this sheet"),
+    ]

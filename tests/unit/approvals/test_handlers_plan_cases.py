@@ -62,3 +62,15 @@ def test_a_returned_plan_sent_again_restarts_its_chain() -> None:
 
     assert case.status == "in_review" and case.revision == 2
     assert [t.stage_key for t in case.tasks if t.status == "open"] == ["city_review"]
+
+
+def test_a_revised_plan_whose_first_sending_never_arrived_opens_its_case_as_the_sending_would() -> None:
+    uow = FakeReviewsUnitOfWork(orgs=(CITY, DISTRICT))
+    plan_id = uuid.uuid4()
+
+    on_plan_resubmitted(submitted(plan_id, PlanResubmitted, revision=2), uow)
+
+    [case] = uow.cases.items.values()
+    assert case.kind == PROJECT_PLAN and case.nomination_id == plan_id and case.status == "in_review"
+    assert [t.stage_key for t in case.tasks if t.status == "open"] == ["city_review"]
+    assert [action for action, _ in uow.audited] == ["case.opened"]
