@@ -20,8 +20,10 @@ from dataclasses import dataclass
 from select import POLLERR, POLLHUP, POLLIN, poll
 from typing import Any, Generic, Protocol, Self, TypeVar, overload
 
+from psycopg.pq import TransactionStatus
 from sqlalchemy import (
     Column,
+    Connection,
     DateTime,
     Dialect,
     Engine,
@@ -161,7 +163,31 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     engine = create_engine(url, **kwargs)
     if not kwargs.get("pool_pre_ping"):
         event.listen(engine, "checkout", _drop_if_closed_by_server)
+    event.listen(engine, "commit", _refuse_to_commit_aborted)
     return engine
+
+
+class TransactionAborted(RuntimeError):
+    """PostgreSQL aborted the transaction at a statement whose error was caught and not raised again."""
+
+
+def transaction_aborted(connection: Connection) -> bool:
+    """Whether PostgreSQL has aborted `connection`'s transaction: a statement in it failed and the error was caught.
+    Read from the driver's own state (libpq's), so it costs no round trip."""
+    return connection.connection.driver_connection.info.transaction_status == TransactionStatus.INERROR
+
+
+def _refuse_to_commit_aborted(connection: Connection) -> None:
+    """Raise instead of committing an aborted transaction. PostgreSQL answers COMMIT with ROLLBACK there and psycopg
+    reports no error, so a unit of work whose code swallowed a statement's error would lose all its writes (and a
+    consumer would ack the window it was applying) as if they had been saved. The driver connection is rolled back
+    first, as COMMIT would have done: SQLAlchemy takes a failed commit for the end of the transaction and hands the
+    connection back to the pool without another rollback, which must not get it aborted."""
+    if transaction_aborted(connection):
+        connection.connection.driver_connection.rollback()
+        raise TransactionAborted(
+            "the transaction was aborted by a statement whose error was caught; nothing of it is committed"
+        )
 
 
 def _drop_if_closed_by_server(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:

@@ -20,6 +20,7 @@ from shared.bus.publisher import connect, forwarded_properties
 from shared.bus.tables import inbox
 from shared.bus.topology import QueueSpec, declare_queue
 from shared.config import BusSettings
+from shared.db import TransactionAborted, transaction_aborted
 from shared.logging import reset_request_id, set_request_id
 from shared.metrics import BUS_CONSUMED, BUS_DEAD_LETTERED, BUS_HANDLER_DURATION, BUS_RETRIED
 
@@ -87,6 +88,13 @@ class _HandlerFailed(Exception):
         super().__init__(str(error))
         self.index = index
         self.error = error
+
+
+def _raise_if_aborted(uow: Any) -> None:
+    """A handler that caught a failed statement's error left the window's transaction aborted: the commit would
+    refuse it (`shared.db`), but only here is it known which message did it, so only that one is retried."""
+    if transaction_aborted(uow.session.connection()):
+        raise TransactionAborted("the handler caught a failed statement's error; its transaction is aborted")
 
 
 def original_routing_key(properties: pika.BasicProperties, queue: str) -> str | None:
@@ -210,6 +218,7 @@ class EventConsumer:
         if len(run) > 1 and isinstance(handler, BatchHandler):
             try:
                 handler.many([event for _, event in run], uow)
+                _raise_if_aborted(uow)
             except Exception as exc:
                 raise _RunFailed(str(exc)) from exc
             return
@@ -217,6 +226,7 @@ class EventConsumer:
         token = set_request_id(event.requestid)
         try:
             handler(event, uow)
+            _raise_if_aborted(uow)
         except Exception as exc:
             raise _HandlerFailed(index, exc) from exc
         finally:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
 import json
 import threading
@@ -24,7 +25,7 @@ from shared.bus.relay import OutboxRelay
 from shared.bus.tables import OUTBOX_PENDING, OUTBOX_SENT, bus_metadata, inbox, outbox
 from shared.bus.topology import QueueSpec
 from shared.config import BusSettings
-from shared.db import SqlAlchemyUnitOfWork, make_engine, make_session_factory, new_metadata
+from shared.db import SqlAlchemyUnitOfWork, TransactionAborted, make_engine, make_session_factory, new_metadata
 from shared.events import DomainEvent
 from shared.logging import get_request_id, reset_request_id, set_request_id
 from tests.helpers import wait_until
@@ -492,3 +493,47 @@ def test_batch_isolates_a_failing_handler(session_factory: sessionmaker[Session]
     assert sorted(claimed) == sorted([events[0].id, events[2].id])
     # The failed one can be applied on its retry.
     assert consumer.process_batch([events[1].to_json()])[0].__class__ is ValueError
+
+
+def test_a_handler_that_swallows_a_failed_statement_is_retried_and_the_rest_of_its_window_kept(
+    session_factory: sessionmaker[Session],
+) -> None:
+    """PostgreSQL answers COMMIT in an aborted transaction with ROLLBACK and psycopg raises nothing: without the
+    check, the window's effects and inbox claims would vanish while every message was acked as processed."""
+
+    def record_twice(event: CloudEvent, uow: Any) -> None:
+        record_delivery(event, uow)
+        if event.data["parcel_id"] == "swallowed":
+            uow.session.execute(parcels.insert().values(id=event.id, status="delivered"))
+            # The mistake under test: the primary-key violation of inserting it again is caught, and the
+            # transaction stays aborted.
+            with contextlib.suppress(sa.exc.IntegrityError):
+                uow.session.execute(parcels.insert().values(id=event.id, status="delivered"))
+
+    settings = BusSettings(amqp_url="amqp://unused", exchange="unused")
+    spec = QueueSpec(f"bustest.aborted.{uuid.uuid4().hex[:6]}", [])
+    consumer = consumer_for(settings, spec, session_factory, record_twice)
+    events = [CloudEvent(ParcelShipped.event_type, SOURCE, {"parcel_id": p}) for p in ("a", "swallowed", "c")]
+
+    outcomes = consumer.process_batch([e.to_json() for e in events])
+
+    assert outcomes[0] == "processed" and outcomes[2] == "processed"
+    assert isinstance(outcomes[1], TransactionAborted)
+    assert sorted(delivered_parcels(session_factory)) == ["a", "c"]
+    claimed = [r.event_id for r in rows(session_factory, sa.select(inbox.c.event_id))]
+    assert sorted(claimed) == sorted([events[0].id, events[2].id])
+
+
+def test_a_unit_of_work_refuses_to_commit_a_transaction_postgresql_aborted(
+    session_factory: sessionmaker[Session],
+) -> None:
+    """Nothing is half written, and nothing is reported saved that was not: the commit raises, the row is not there."""
+    parcel_id = uuid.uuid4().hex
+    with pytest.raises(TransactionAborted), SqlAlchemyUnitOfWork(session_factory, source=SOURCE) as uow:
+        uow.session.execute(parcels.insert().values(id=parcel_id, status="shipped"))
+        with contextlib.suppress(sa.exc.IntegrityError):
+            uow.session.execute(parcels.insert().values(id=parcel_id, status="shipped"))
+        uow.commit()
+    assert rows(session_factory, sa.select(parcels.c.id).where(parcels.c.id == parcel_id)) == []
+    ship_parcel(session_factory, parcel_id)  # the pooled connection is usable again
+    assert rows(session_factory, sa.select(parcels.c.id).where(parcels.c.id == parcel_id)) == [(parcel_id,)]
