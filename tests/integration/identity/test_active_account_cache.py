@@ -143,3 +143,24 @@ def test_without_its_listening_connection_the_process_reads_the_flag_from_the_da
             assert client.get("/api/me", headers=held).status_code == 200
             assert client.get("/api/me", headers=held).status_code == 200
         assert len(reads) == 2  # nothing kept while not listening: each request asked the database
+
+
+def test_a_platform_administrators_me_asks_nothing_of_the_database_once_their_account_is_known(
+    client: FlaskClient, identity_service: Identity
+) -> None:
+    """A platform-wide grant names no org, and the active flag is kept: not even a pooled connection is taken."""
+    held = _held_token(client, "admin")
+    assert client.get("/api/me", headers=held).status_code == 200
+    checkouts: list[object] = []
+
+    def record(*args: object) -> None:
+        checkouts.append(args)
+
+    sa.event.listen(identity_service.engine, "checkout", record)
+    try:
+        me = client.get("/api/me", headers=held)
+    finally:
+        sa.event.remove(identity_service.engine, "checkout", record)
+    assert me.status_code == 200
+    assert [(g["org_path"], g["org_name"]) for g in me.json["grants"]] == [("/", None)]
+    assert checkouts == []
