@@ -139,9 +139,9 @@ def test_without_its_listening_connection_the_process_reads_the_flag_from_the_da
     headers = issuer.headers("district-1", DISTRICT)
     assert _status(checked, headers) == 200  # kept in memory
     with _trigger_silenced(governance_service), _database(governance_service) as other:
-        # The listener is gone (a restart, a terminated backend) and any notification with it.
+        # The listener is gone (a restart, a terminated backend: waited for) and any notification with it.
         other.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = 'LISTEN directory_users'"
+            "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE query = 'LISTEN directory_users'"
             " AND datname = current_database()"
         )
         other.execute("UPDATE directory_users SET is_active = false WHERE user_id = 'district-1'")

@@ -131,9 +131,9 @@ def test_without_its_listening_connection_the_process_reads_the_flag_from_the_da
     held = _held_token(client, "school.admin")
     assert client.get("/api/me", headers=held).status_code == 200  # kept in memory
     with _trigger_silenced(identity_service), _database(identity_service) as other:
-        # The listener is gone (a restart, a terminated backend) and any notification with it.
+        # The listener is gone (a restart, a terminated backend: waited for) and any notification with it.
         other.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = 'LISTEN identity_users'"
+            "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE query = 'LISTEN identity_users'"
             " AND datname = current_database()"
         )
         other.execute("UPDATE users SET is_active = false WHERE username = 'school.admin'")
