@@ -14,12 +14,14 @@ from functools import cached_property
 from typing import Any, ClassVar, Self
 
 from sqlalchemy import Engine, Table
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared import directory
 from shared.auth import ActiveAccountsOnly, JwksKeys, TokenVerifier, directory_is_disabled
 from shared.config import Settings, load_settings
 from shared.db import make_engine, make_session_factory
+from shared.notified_cache import NotifiedCache
 
 
 @dataclass(kw_only=True)
@@ -67,7 +69,23 @@ class WiredService:
 
     @cached_property
     def session_factory(self) -> sessionmaker[Session]:
-        return make_session_factory(self.engine)
+        factory = make_session_factory(self.engine)
+        directory.forget_users_after_commit(factory, self.active_accounts)
+        return factory
+
+    @cached_property
+    def active_accounts(self) -> NotifiedCache[bool]:
+        """Each user's `is_active` as the directory projection holds it, kept in the web process until shared_0003's
+        trigger says it changed (or this process's own commit did): the check every authenticated request makes
+        costs no round trip. It connects on its first read, so a worker, which checks no tokens, never listens."""
+        url = make_url(self.settings.database_url).set(drivername="postgresql")
+        return NotifiedCache(url.render_as_string(hide_password=False), directory.USERS_CHANNEL)
+
+    @cached_property
+    def is_disabled(self) -> Callable[[str], bool]:
+        """Whether the directory knows this user as disabled (停用): the production verifier's check, also for tests
+        that build that verifier over their own keys."""
+        return directory_is_disabled(self.session_factory, self.directory_users, self.active_accounts)
 
     def uow(self) -> Any:
         return self.unit_of_work(self.session_factory, source=f"/cio/{self.name}")
@@ -80,5 +98,5 @@ class WiredService:
         return ActiveAccountsOnly(
             auth,
             JwksKeys.from_url(auth.jwks_url, auth.jwks_cache_seconds),
-            directory_is_disabled(self.session_factory, self.directory_users),
+            self.is_disabled,
         )

@@ -19,12 +19,13 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from shared.bus.tables import bus_metadata
 from shared.contracts import EventContract, consumes
 from shared.contracts.identity import OrgUpserted, RoleGranted, RoleRevoked, UserProvisioned
 from shared.db import UtcDateTime
+from shared.notified_cache import NotifiedCache
 from shared.scope import within_any
 
 directory_orgs = sa.Table(
@@ -69,6 +70,12 @@ directory_grants = sa.Table(
 )
 
 
+# The channel shared_0003's trigger on directory_users notifies with the id of each user whose `is_active` changed.
+USERS_CHANNEL = "directory_users"
+# Where a session collects the users its transaction wrote, for `forget_users_after_commit`.
+_CHANGED_USERS = "directory_users_changed"
+
+
 class HasSession(Protocol):
     """A unit of work, as far as the directory's handlers need one."""
 
@@ -95,6 +102,8 @@ def on_user(data: Mapping[str, Any], session: Session) -> None:
     """identity.user.provisioned / .updated: who a person is, where they work, whether the account is active."""
     user = data.get("user") or {}
     birth_date = user.get("birth_date")
+    # this process's active-account cache drops the user once the consumer commits (forget_users_after_commit)
+    session.info.setdefault(_CHANGED_USERS, set()).add(str(user["user_id"]))
     _upsert(
         session,
         directory_users,
@@ -170,6 +179,21 @@ def apply(event: EventContract, uow: HasSession) -> None:
     """An `EventConsumer` handler for identity's events, parsed through their contracts (what does not fit is
     refused, as in any consumer): the directory row changes with the inbox row."""
     project(event.event_type, event.data_as_sent(), uow.session)
+
+
+def forget_users_after_commit(session_factory: sessionmaker[Session], cache: NotifiedCache[Any]) -> None:
+    """Drop from `cache` the users a session of `session_factory` wrote once its transaction has committed: a
+    process that applied 停用 itself refuses the account on its very next request, before the trigger's
+    notification comes back to it. A rollback keeps what was collected for the session's next commit: forgetting a
+    user who did not change costs one read, while a savepoint's rollback must not lose the users written before it."""
+
+    def committed(session: Session) -> None:
+        if session.in_nested_transaction():
+            return  # a savepoint released: nothing is visible to other sessions until the outer commit
+        for user_id in session.info.pop(_CHANGED_USERS, ()):
+            cache.forget(user_id)
+
+    sa.event.listen(session_factory, "after_commit", committed)
 
 
 # -- queries ------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from shared.notified_cache import NotifiedCache
 from shared.proxies import TrustedProxies
 
 ORGS_CHANNEL = "identity_orgs"  # what migration 0010's trigger notifies with a changed org's code
+USERS_CHANNEL = "identity_users"  # what migration 0011's trigger notifies with the id of a user whose is_active changed
 
 
 @dataclass(kw_only=True)
@@ -57,17 +58,32 @@ class Identity(WiredService, name="identity", unit_of_work=IdentityUnitOfWork):
     @cached_property
     def org_cache(self) -> NotifiedCache[Org]:
         """The orgs GET /api/orgs/{code} read, kept until the `identity_orgs` trigger says one changed."""
-        url = make_url(self.settings.database_url).set(drivername="postgresql")
-        return NotifiedCache(url.render_as_string(hide_password=False), ORGS_CHANNEL)
+        return NotifiedCache(self._libpq_url, ORGS_CHANNEL)
+
+    @cached_property
+    def users_active(self) -> NotifiedCache[bool]:
+        """Each account's `users.is_active` the token check reads, kept until the `identity_users` trigger says it
+        changed (identity's own table, not the directory projection the other services' check reads)."""
+        return NotifiedCache(self._libpq_url, USERS_CHANNEL)
+
+    @property
+    def _libpq_url(self) -> str:
+        """The database as libpq takes it: a cache's LISTEN connection is its own, outside SQLAlchemy's pool."""
+        return make_url(self.settings.database_url).set(drivername="postgresql").render_as_string(hide_password=False)
 
     def uow(self) -> IdentityUnitOfWork:
-        return IdentityUnitOfWork(self.session_factory, source=f"/cio/{self.name}", org_cache=self.org_cache)
+        return IdentityUnitOfWork(
+            self.session_factory,
+            source=f"/cio/{self.name}",
+            org_cache=self.org_cache,
+            users_active=self.users_active,
+        )
 
     @cached_property
     def verifier(self) -> TokenVerifier:
         # Identity verifies with its own key ring (no HTTP call to itself) and refuses disabled accounts.
         return ActiveAccountVerifier(
-            self.settings.auth, JwksKeys(self.keyring.jwks, cache_seconds=10), self.session_factory
+            self.settings.auth, JwksKeys(self.keyring.jwks, cache_seconds=10), self.session_factory, self.users_active
         )
 
 

@@ -227,9 +227,12 @@ def whoami(uow: IdentityUnitOfWork, actor: Principal) -> dict[str, Any]:
     last segment of the org path is the org's code; a platform-wide grant has none), and whether the browser
     session came from single sign-on (the `idp` claim), where signing out also goes upstream."""
     codes = {g.org_path: g.org_path.rstrip("/").rsplit("/", 1)[-1] or None for g in actor.grants}
-    with uow:
-        read_outside_transaction(uow.session)  # one SELECT (none for a platform-wide grant): no BEGIN, no ROLLBACK
-        names = {code: org.name for code, org in uow.orgs.by_codes([c for c in codes.values() if c]).items()}
+    named = [c for c in codes.values() if c]
+    names: dict[str, str] = {}
+    if named:  # platform-wide grants name no org: no session, no pooled connection checked out and back for nothing
+        with uow:
+            read_outside_transaction(uow.session)  # one SELECT: no BEGIN, no ROLLBACK
+            names = {code: org.name for code, org in uow.orgs.by_codes(named).items()}
     idp = actor.claims.get("idp")
     return {
         "id": actor.subject,

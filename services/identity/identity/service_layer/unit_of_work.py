@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from identity.adapters.orm import orgs, users
 from identity.adapters.repository import OrgRepository, UserRepository
-from identity.domain.events import OrgUpserted
+from identity.domain.events import OrgUpserted, UserProvisioned, UserUpdated
 from identity.domain.model import Org, User
 from shared.audit import AuditTrail
 from shared.db import OverSession, SqlAlchemyUnitOfWork, read_outside_transaction
@@ -21,16 +21,22 @@ from shared.notified_cache import NotifiedCache
 
 
 class IdentityUnitOfWork(AuditTrail, SqlAlchemyUnitOfWork):
-    """`org_cache`: the process's orgs kept in memory (the web's; None elsewhere: every read asks the database)."""
+    """`org_cache`: the process's orgs kept in memory (the web's; None elsewhere: every read asks the database);
+    `users_active`: the accounts' active flags the token check keeps (the web's), forgotten here after a commit."""
 
     orgs = OverSession(OrgRepository)
     users = OverSession(UserRepository)
 
     def __init__(
-        self, session_factory: Callable[[], Session], source: str, org_cache: NotifiedCache[Org] | None = None
+        self,
+        session_factory: Callable[[], Session],
+        source: str,
+        org_cache: NotifiedCache[Org] | None = None,
+        users_active: NotifiedCache[bool] | None = None,
     ) -> None:
         super().__init__(session_factory, source)
         self.org_cache = org_cache
+        self.users_active = users_active
 
     def org_to_read(self, code: str) -> Org | None:
         """The org with this code, to read and not to change: from the process's cache while it is current (a
@@ -45,11 +51,13 @@ class IdentityUnitOfWork(AuditTrail, SqlAlchemyUnitOfWork):
 
     def _commit(self, events: list[Any]) -> None:
         super()._commit(events)
-        if self.org_cache is not None:
-            # Seen at once by this process; the others drop it when the trigger's notification reaches them.
-            for event in events:
-                if isinstance(event, OrgUpserted):
-                    self.org_cache.forget(event.code)
+        # Seen at once by this process (停用 refused on its very next request); the others drop it when the
+        # trigger's notification reaches them. Every change to a user's is_active raises UserUpdated.
+        for event in events:
+            if isinstance(event, OrgUpserted) and self.org_cache is not None:
+                self.org_cache.forget(event.code)
+            elif isinstance(event, UserProvisioned | UserUpdated) and self.users_active is not None:
+                self.users_active.forget(str(uuid.UUID(event.user["user_id"])))
 
     def audit_scope(
         self, action: str, actor: str | None, target: str | None, details: dict[str, Any] | None

@@ -1,0 +1,20 @@
+"""governance: the shared branch's directory_users trigger (shared_0003) joins this history
+
+Revision ID: 0004
+Revises: 0003, shared_0003
+
+Merging here keeps one head.
+"""
+
+revision = "0004"
+down_revision = ("0003", "shared_0003")
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

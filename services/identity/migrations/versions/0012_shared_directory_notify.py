@@ -1,0 +1,20 @@
+"""identity: the shared branch's directory_users trigger (shared_0003) joins this history
+
+Revision ID: 0012
+Revises: 0011, shared_0003
+
+Merging here keeps one head.
+"""
+
+revision = "0012"
+down_revision = ("0011", "shared_0003")
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
