@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from select import POLLERR, POLLHUP, POLLIN, poll
 from typing import Any, Generic, Protocol, Self, TypeVar, overload
 
+import psycopg
 from psycopg.pq import TransactionStatus
 from sqlalchemy import (
     Column,
@@ -174,7 +175,8 @@ class TransactionAborted(RuntimeError):
 def transaction_aborted(connection: Connection) -> bool:
     """Whether PostgreSQL has aborted `connection`'s transaction: a statement in it failed and the error was caught.
     Read from the driver's own state (libpq's), so it costs no round trip."""
-    return connection.connection.driver_connection.info.transaction_status == TransactionStatus.INERROR
+    driver: psycopg.Connection[Any] = connection.connection.driver_connection  # type: ignore[assignment]
+    return driver.info.transaction_status == TransactionStatus.INERROR
 
 
 def _refuse_to_commit_aborted(connection: Connection) -> None:
@@ -184,7 +186,7 @@ def _refuse_to_commit_aborted(connection: Connection) -> None:
     first, as COMMIT would have done: SQLAlchemy takes a failed commit for the end of the transaction and hands the
     connection back to the pool without another rollback, which must not get it aborted."""
     if transaction_aborted(connection):
-        connection.connection.driver_connection.rollback()
+        connection.connection.dbapi_connection.rollback()  # type: ignore[union-attr]
         raise TransactionAborted(
             "the transaction was aborted by a statement whose error was caught; nothing of it is committed"
         )
