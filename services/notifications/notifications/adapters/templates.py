@@ -65,6 +65,9 @@ class Templates:
         if problems:
             raise RulesError(problems)
         self.kinds = frozenset(raw)
+        # the (kind, locale) pairs that have a translation, and each (kind, locale, channel, part)'s pick, once
+        self._translated = frozenset((kind, locale) for kind, locale, _, _ in self._compiled)
+        self._picked: dict[tuple[str, str, str, str], tuple[Template, bool]] = {}
         self._layout = self._html.from_string(_EMAIL_LAYOUT)
         self._wrap = self._html.from_string("<p>{{ text }}</p>")
 
@@ -74,6 +77,12 @@ class Templates:
 
     def _pick(self, kind: str, locale: str, channel: str, part: str) -> tuple[Template, bool]:
         """The template and whether it is the channel's own (for e-mail: HTML already)."""
+        key = (kind, locale, channel, part)
+        if key not in self._picked:
+            self._picked[key] = self._find(kind, locale, channel, part)
+        return self._picked[key]
+
+    def _find(self, kind: str, locale: str, channel: str, part: str) -> tuple[Template, bool]:
         for loc in dict.fromkeys((locale, DEFAULT_LOCALE)):
             own = self._compiled.get((kind, loc, channel, part))
             if own is not None:
@@ -83,14 +92,31 @@ class Templates:
                 return default, False
         raise KeyError(f"no template for {kind}/{part}")
 
-    def render(self, kind: str, locale: str | None, channel: str, context: dict[str, Any]) -> Rendered:
+    def _locale(self, kind: str, locale: str | None) -> str:
+        """The locale actually used: a missing translation falls back to Chinese as a whole."""
         locale = locale or DEFAULT_LOCALE
-        # The locale actually used: a missing translation falls back to Chinese as a whole.
-        if not any(key[0] == kind and key[1] == locale for key in self._compiled):
-            locale = DEFAULT_LOCALE
-        values = {**context, "kind": kind, "locale": locale}
+        return locale if (kind, locale) in self._translated else DEFAULT_LOCALE
+
+    def _subject(self, kind: str, locale: str, channel: str, values: dict[str, Any]) -> str:
         subject_template, _ = self._pick(kind, locale, channel, "subject")
-        subject = " ".join(subject_template.render(values).split())
+        return " ".join(subject_template.render(values).split())
+
+    def render_subject(
+        self, kind: str, locale: str | None, channel: str, context: dict[str, Any], in_app: Rendered
+    ) -> Rendered:
+        """Only the channel's subject, for a delivery that is never sent (the delivery log shows its subject; its
+        body is read by no one, so none is rendered). `in_app` is the inbox's rendering from the same context:
+        its subject is the channel's too when both use one template, as most kinds' channels do."""
+        locale = self._locale(kind, locale)
+        html = channel == Channel.EMAIL
+        if self._pick(kind, locale, channel, "subject")[0] is self._pick(kind, locale, Channel.IN_APP, "subject")[0]:
+            return Rendered(in_app.subject, "", html=html)
+        return Rendered(self._subject(kind, locale, channel, {**context, "kind": kind, "locale": locale}), "", html)
+
+    def render(self, kind: str, locale: str | None, channel: str, context: dict[str, Any]) -> Rendered:
+        locale = self._locale(kind, locale)
+        values = {**context, "kind": kind, "locale": locale}
+        subject = self._subject(kind, locale, channel, values)
         body_template, own = self._pick(kind, locale, channel, "body")
         if channel != Channel.EMAIL:
             return Rendered(subject, body_template.render(values).strip())

@@ -224,9 +224,6 @@ class Notifier:
             prefs = prefs_of.get(recipient_id, Preferences())
             locale = (user or {}).get("locale") or "zh-CN"
             for channel in prefs.channels_for(kind):
-                rendered = (
-                    inbox if channel == Channel.IN_APP else self.templates.render(rule.kind, locale, channel, context)
-                )
                 addressable = has_address(channel, user, prefs)
                 status = (
                     DeliveryStatus.SENT
@@ -235,6 +232,13 @@ class Notifier:
                     if addressable
                     else DeliveryStatus.SKIPPED
                 )
+                # What is never sent is not rendered: a skipped delivery keeps the subject the log shows, no body.
+                if channel == Channel.IN_APP:
+                    rendered = inbox
+                elif status == DeliveryStatus.SKIPPED:
+                    rendered = self.templates.render_subject(rule.kind, locale, channel, context, inbox)
+                else:
+                    rendered = self.templates.render(rule.kind, locale, channel, context)
                 next_at = now if status == DeliveryStatus.PENDING else None
                 if status == DeliveryStatus.PENDING and prefs.holds_for_digest(kind, channel):
                     status, next_at = DeliveryStatus.HELD, prefs.next_digest_at(now)
