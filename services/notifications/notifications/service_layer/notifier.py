@@ -47,6 +47,7 @@ REMINDER_EVENTS = (
     "training.requirement.unmet",
     "training.training.completed",
 )
+SUBMISSIONS = ("nominations.nomination.submitted", "nominations.nomination.resubmitted")
 # How long past its time a newly planned reminder is still worth sending.
 REMINDER_GRACE = dt.timedelta(days=1)
 
@@ -136,7 +137,7 @@ class Notifier:
             # Parsed through the event's contract (what does not fit is refused, as in any consumer); the rules and
             # templates read it by name, so it stays the data as the producer sent it.
             data = data_of(event)
-            if event.type in ("nominations.nomination.submitted", "nominations.nomination.resubmitted"):
+            if event.type in SUBMISSIONS:
                 seen.remember(data)
             self.cancel_reminders(event, uow, cancellations)
             self.schedule_reminders(event, data, uow, cancellations)
@@ -338,7 +339,11 @@ class SeenNominations:
 
     def __init__(self, uow: NotificationsUnitOfWork, events: list[CloudEvent]) -> None:
         self.uow = uow
-        ids = {str(e.data["nomination_id"]) for e in events if e.data.get("nomination_id")}
+        # A submission remembers itself before its own enrichment, which then adds nothing: only the nominations
+        # the other events name are read (none in a window of submissions, the deadline day's load).
+        ids = {
+            str(e.data["nomination_id"]) for e in events if e.data.get("nomination_id") and e.type not in SUBMISSIONS
+        }
         self.rows = uow.known_nominations.of(ids) if ids else {}
         self.remembered: dict[str, dict[str, Any]] = {}
 
