@@ -228,3 +228,18 @@ def test_mail_skipped_for_want_of_an_address_is_not_rendered_and_keeps_its_subje
     assert skipped["subject"] == sent["subject"]
     assert sent["status"] == DeliveryStatus.PENDING.value
     assert "李审核" in sent["body"] and sent["body"].startswith("<!doctype html>")
+
+
+def test_reviewers_of_one_event_share_its_inbox_text_and_each_mail_greets_its_own_reviewer(
+    notifier: Notifier,
+) -> None:
+    colleague = {**REVIEWER, "user_id": "county-3", "display_name": "王审核", "email": "wang@jz.example"}
+    uow = county_office(REVIEWER, colleague)
+
+    consume(notifier, task_assigned(), uow)
+
+    inbox = {m["recipient_id"]: (m["subject"], m["body"]) for m in uow.messages.rows.values()}
+    assert inbox["county-1"] == inbox["county-3"]
+    mail = {d["recipient_id"]: d["body"] for d in uow.deliveries.rows.values() if d["channel"] == "email"}
+    assert "李审核" in mail["county-1"] and "王审核" not in mail["county-1"]
+    assert "王审核" in mail["county-3"] and "李审核" not in mail["county-3"]

@@ -41,3 +41,13 @@ def test_every_shipped_kind_keeps_its_channels_subject_when_skipped(channel: str
             assert templates.render_subject(kind, locale, channel, CONTEXT, in_app) == Rendered(
                 full.subject, "", html=full.html
             )
+
+
+def test_only_what_greets_the_recipient_reads_the_recipient() -> None:
+    templates = Templates(RAW)
+
+    assert templates.reads("notice", "zh-CN", Channel.EMAIL, "recipient")
+    assert not templates.reads("notice", "zh-CN", Channel.IN_APP, "recipient")
+    # English has no e-mail of its own: its default reads no recipient
+    assert not templates.reads("notice", "en", Channel.EMAIL, "recipient")
+    assert templates.reads("notice", "fr", Channel.EMAIL, "recipient")

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from jinja2 import Environment, Template, TemplateError, Undefined, select_autoescape
+from jinja2 import Environment, Template, TemplateError, Undefined, meta, select_autoescape
 
 from notifications.domain.model import CHANNELS, Channel
 from notifications.domain.rules import RulesError
@@ -42,6 +42,7 @@ class Templates:
         self._text = Environment(autoescape=False, undefined=Undefined)  # noqa: S701 - plain-text channels
         self._html = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
         self._compiled: dict[tuple[str, str, str, str], Template] = {}
+        self._names: dict[Template, frozenset[str]] = {}  # the variables each template reads
         # The shape (a zh-CN default with subject and body per kind, only subject and body) is the schema's;
         # that a channel exists and that each text compiles is checked here.
         problems = schema_problems(TEMPLATES_SCHEMA, raw, root="templates")
@@ -60,6 +61,8 @@ class Templates:
                         use = self._text if part == "subject" else env
                         try:
                             self._compiled[(kind, locale, channel, part)] = use.from_string(str(source))
+                            names = meta.find_undeclared_variables(use.parse(str(source)))
+                            self._names[self._compiled[(kind, locale, channel, part)]] = frozenset(names)
                         except TemplateError as exc:
                             problems.append(f"{where}.{part}: {exc}")
         if problems:
@@ -112,6 +115,12 @@ class Templates:
         if self._pick(kind, locale, channel, "subject")[0] is self._pick(kind, locale, Channel.IN_APP, "subject")[0]:
             return Rendered(in_app.subject, "", html=html)
         return Rendered(self._subject(kind, locale, channel, {**context, "kind": kind, "locale": locale}), "", html)
+
+    def reads(self, kind: str, locale: str | None, channel: str, name: str) -> bool:
+        """Whether the channel's rendering reads the variable `name` (the notifier renders what does not read
+        `recipient` once for all the recipients of an event, a city's schools for a round that opens)."""
+        locale = self._locale(kind, locale)
+        return any(name in self._names[self._pick(kind, locale, channel, part)[0]] for part in ("subject", "body"))
 
     def render(self, kind: str, locale: str | None, channel: str, context: dict[str, Any]) -> Rendered:
         locale = self._locale(kind, locale)

@@ -102,6 +102,24 @@ class _RunDirectory:
         return self.directory.org_level(org_path)
 
 
+class _Renderings:
+    """The renderings of one fan-out: what does not read `recipient` is rendered once per (event, kind, locale,
+    channel) and given to each recipient of the event; what does (an e-mail's greeting) is rendered per recipient."""
+
+    def __init__(self, templates: Templates) -> None:
+        self.templates = templates
+        self._shared: dict[tuple[int, str, str, str], Rendered] = {}
+
+    def render(self, occurrence: Occurrence, kind: str, locale: str, channel: str, context: dict[str, Any]) -> Rendered:
+        if self.templates.reads(kind, locale, channel, "recipient"):
+            return self.templates.render(kind, locale, channel, context)
+        # the occurrence object stands for its event: each is one of the fan-out's list, alive until it ends
+        key = (id(occurrence), kind, locale, channel)
+        if key not in self._shared:
+            self._shared[key] = self.templates.render(kind, locale, channel, context)
+        return self._shared[key]
+
+
 @dataclass
 class Notifier:
     """Turns events into their effects; `handlers()` is what the consumer is given."""
@@ -183,6 +201,7 @@ class Notifier:
         message_rows: list[dict[str, Any]] = []
         # per (event, recipient): the occurrence, its rule, the inbox rendering and the context it was rendered with
         written: dict[tuple[str, str], tuple[Occurrence, Rule, Rendered, dict[str, Any]]] = {}
+        renderings = _Renderings(self.templates)
         for occurrence, rule_of in planned:
             data = occurrence.data
             org_path = data.get("org_path") or data.get("school_org_path") or data.get("issuing_org_path")
@@ -191,7 +210,7 @@ class Notifier:
                 recipient = users.get(recipient_id) or {"display_name": "", "locale": "zh-CN"}
                 locale = recipient.get("locale") or "zh-CN"
                 context = {**data, "recipient": {"display_name": recipient.get("display_name") or ""}}
-                inbox = self.templates.render(rule.kind, locale, Channel.IN_APP, context)
+                inbox = renderings.render(occurrence, rule.kind, locale, Channel.IN_APP, context)
                 written.setdefault((occurrence.event_id, recipient_id), (occurrence, rule, inbox, context))
                 message_rows.append(
                     {
@@ -239,7 +258,7 @@ class Notifier:
                 elif status == DeliveryStatus.SKIPPED:
                     rendered = self.templates.render_subject(rule.kind, locale, channel, context, inbox)
                 else:
-                    rendered = self.templates.render(rule.kind, locale, channel, context)
+                    rendered = renderings.render(occurrence, rule.kind, locale, channel, context)
                 next_at = now if status == DeliveryStatus.PENDING else None
                 if status == DeliveryStatus.PENDING and prefs.holds_for_digest(kind, channel):
                     status, next_at = DeliveryStatus.HELD, prefs.next_digest_at(now)
