@@ -63,9 +63,10 @@ def _insert_from_json(table: Table, skip: Iterable[str] = ()) -> tuple[Insert, l
     Built once per process: its text never changes with the number of rows, so SQLAlchemy compiles it once,
     psycopg parses it once and PostgreSQL plans it once. An executemany's insertmanyvalues writes the rows into the
     text instead, a statement of its own for every number of rows, which psycopg split placeholder by placeholder
-    in Python each time (a fifth of the notifications worker's time); one array per column (`unnest`) had psycopg
-    quote every element of every array in Python. One JSON text, written by the serializer a JSON column's value
-    is written with (so such a value is stored as the same text) and parsed by the server."""
+    in Python each time (about a tenth of the notifications worker's samples under bench.notifications); one array
+    per column (`unnest`) had psycopg quote every element of every array in Python instead. One JSON text, written
+    by the serializer a JSON column's value is written with (so such a value is stored as the same text), parsed
+    by the server."""
     columns = [c for c in table.columns if c.name not in set(skip)]
     rows = func.json_populate_recordset(literal_column(f"NULL::{table.name}"), bindparam("rows", type_=JSON))
     fields = rows.table_valued(*[column(c.name, c.type) for c in columns])
