@@ -76,18 +76,25 @@ def _insert_from_json(table: Table, skip: Iterable[str] = ()) -> tuple[Insert, l
 def _json_rows(columns: Sequence[Column[Any]], rows: Sequence[Mapping[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     """The rows as the statement takes them: every row names every column (no column default fills in here); ids
     as text, times through their column type (a naive one refused, as ever) and then as ISO text, which PostgreSQL
-    reads back exactly (microseconds and offset)."""
+    reads back exactly (microseconds and offset). A window's rows share a few times (its `now`, each event's time):
+    each distinct one is spelled once."""
+    names = [c.name for c in columns]
     ids = [c.name for c in columns if isinstance(c.type, Uuid)]
     times = [c.name for c in columns if isinstance(c.type, UtcDateTime)]
-    plain = [c.name for c in columns if c.name not in ids and c.name not in times]
-    return {
-        "rows": [
-            {n: row[n] for n in plain}
-            | {n: None if row[n] is None else str(row[n]) for n in ids}
-            | {n: _utc_text(row[n]) for n in times}
-            for row in rows
-        ]
-    }
+    spelled: dict[dt.datetime | None, str | None] = {None: None}
+    out = []
+    for row in rows:
+        values = {n: row[n] for n in names}
+        for n in ids:
+            if values[n] is not None:
+                values[n] = str(values[n])
+        for n in times:
+            at = values[n]
+            if at not in spelled:
+                spelled[at] = _utc_text(at)
+            values[n] = spelled[at]
+        out.append(values)
+    return {"rows": out}
 
 
 def _utc_text(value: dt.datetime | None) -> str | None:
