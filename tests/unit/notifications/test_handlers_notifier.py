@@ -211,3 +211,35 @@ def test_a_run_of_events_leaves_what_one_by_one_leaves(notifier: Notifier) -> No
     assert ("candidate-1", "review_decided") in {
         (m["recipient_id"], m["kind"]) for m in together.messages.rows.values()
     }
+
+
+def test_mail_skipped_for_want_of_an_address_is_not_rendered_and_keeps_its_subject_and_reason(
+    notifier: Notifier,
+) -> None:
+    uow = county_office(REVIEWER, NO_MAIL)
+
+    consume(notifier, task_assigned(), uow)
+
+    mail = {d["recipient_id"]: d for d in uow.deliveries.rows.values() if d["channel"] == "email"}
+    sent, skipped = mail["county-1"], mail["county-2"]
+    assert (skipped["status"], skipped["last_error"]) == ("skipped", "no email address for the recipient")
+    # never sent, so no body; the subject the delivery log shows is the one the e-mail would have had
+    assert (skipped["body"], skipped["is_html"]) == ("", True)
+    assert skipped["subject"] == sent["subject"]
+    assert sent["status"] == DeliveryStatus.PENDING.value
+    assert "李审核" in sent["body"] and sent["body"].startswith("<!doctype html>")
+
+
+def test_reviewers_of_one_event_share_its_inbox_text_and_each_mail_greets_its_own_reviewer(
+    notifier: Notifier,
+) -> None:
+    colleague = {**REVIEWER, "user_id": "county-3", "display_name": "王审核", "email": "wang@jz.example"}
+    uow = county_office(REVIEWER, colleague)
+
+    consume(notifier, task_assigned(), uow)
+
+    inbox = {m["recipient_id"]: (m["subject"], m["body"]) for m in uow.messages.rows.values()}
+    assert inbox["county-1"] == inbox["county-3"]
+    mail = {d["recipient_id"]: d["body"] for d in uow.deliveries.rows.values() if d["channel"] == "email"}
+    assert "李审核" in mail["county-1"] and "王审核" not in mail["county-1"]
+    assert "王审核" in mail["county-3"] and "李审核" not in mail["county-3"]

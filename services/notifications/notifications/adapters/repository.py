@@ -9,8 +9,24 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, and_, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import (
+    JSON,
+    Column,
+    ColumnElement,
+    CursorResult,
+    Table,
+    Uuid,
+    and_,
+    bindparam,
+    column,
+    func,
+    literal_column,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import Insert, insert
 
 from notifications.adapters.orm import (
     deliveries,
@@ -28,13 +44,62 @@ from notifications.domain.model import (
     ReminderPlan,
     parse_digest_time,
 )
-from shared.db import SqlRepository, where_given
+from shared.db import SqlRepository, UtcDateTime, where_given
 from shared.directory import directory_orgs, directory_users
+from shared.persistence import TS
 from shared.scope import escape_like, within_any
+
+_POSTGRESQL = postgresql.dialect()
 
 
 def _rowcount(result: Any) -> int:
     return int(cast(CursorResult[Any], result).rowcount or 0)
+
+
+def _insert_from_json(table: Table, skip: Iterable[str] = ()) -> tuple[Insert, list[Column[Any]]]:
+    """`INSERT INTO table (c, …) SELECT c, … FROM json_populate_recordset(NULL::table, :rows)`: any number of rows
+    as one JSON array, typed by the table's own row type.
+
+    Built once per process: its text never changes with the number of rows, so SQLAlchemy compiles it once,
+    psycopg parses it once and PostgreSQL plans it once. An executemany's insertmanyvalues writes the rows into the
+    text instead, a statement of its own for every number of rows, which psycopg split placeholder by placeholder
+    in Python each time (about a tenth of the notifications worker's samples under bench.notifications); one array
+    per column (`unnest`) had psycopg quote every element of every array in Python instead. One JSON text, written
+    by the serializer a JSON column's value is written with (so such a value is stored as the same text), parsed
+    by the server."""
+    columns = [c for c in table.columns if c.name not in set(skip)]
+    rows = func.json_populate_recordset(literal_column(f"NULL::{table.name}"), bindparam("rows", type_=JSON))
+    fields = rows.table_valued(*[column(c.name, c.type) for c in columns])
+    return insert(table).from_select([c.name for c in columns], select(*fields.c)), columns
+
+
+def _json_rows(columns: Sequence[Column[Any]], rows: Sequence[Mapping[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """The rows as the statement takes them: every row names every column (no column default fills in here); ids
+    as text, times through their column type (a naive one refused, as ever) and then as ISO text, which PostgreSQL
+    reads back exactly (microseconds and offset). A window's rows share a few times (its `now`, each event's time):
+    each distinct one is spelled once."""
+    names = [c.name for c in columns]
+    ids = [c.name for c in columns if isinstance(c.type, Uuid)]
+    times = [c.name for c in columns if isinstance(c.type, UtcDateTime)]
+    spelled: dict[dt.datetime | None, str | None] = {None: None}
+    out = []
+    for row in rows:
+        values = {n: row[n] for n in names}
+        for n in ids:
+            if values[n] is not None:
+                values[n] = str(values[n])
+        for n in times:
+            at = values[n]
+            if at not in spelled:
+                spelled[at] = _utc_text(at)
+            values[n] = spelled[at]
+        out.append(values)
+    return {"rows": out}
+
+
+def _utc_text(value: dt.datetime | None) -> str | None:
+    at = TS.process_bind_param(value, _POSTGRESQL)
+    return None if at is None else at.isoformat()
 
 
 def _newest_first(table: Any, after: Any) -> ColumnElement[bool]:
@@ -43,19 +108,19 @@ def _newest_first(table: Any, after: Any) -> ColumnElement[bool]:
     return or_(table.c.created_at < at, and_(table.c.created_at == at, table.c.id < last_id))
 
 
+_insert_messages, _message_columns = _insert_from_json(messages, skip=["read_at"])
+_add_new_messages = _insert_messages.on_conflict_do_nothing(index_elements=["event_id", "recipient_id"]).returning(
+    messages.c.id, messages.c.event_id, messages.c.recipient_id
+)
+
+
 class MessageRepository(SqlRepository):
     """The inbox: one message per (event, recipient)."""
 
     def add_new(self, rows: list[dict[str, Any]]) -> dict[tuple[str, str], uuid.UUID]:
         """Insert the messages; returns (event id, recipient) → message id for those that are new (a replay's are
-        not). An executemany (insertmanyvalues batches it, RETURNING included): the statement compiles once and is
-        cached, where a multi-row VALUES compiled anew for each number of rows."""
-        inserted = self.session.execute(
-            insert(messages)
-            .on_conflict_do_nothing(index_elements=["event_id", "recipient_id"])
-            .returning(messages.c.id, messages.c.event_id, messages.c.recipient_id),
-            rows,
-        ).all()
+        not, nor a second row of one event and recipient). One statement whatever the number of rows."""
+        inserted = self.session.execute(_add_new_messages, _json_rows(_message_columns, rows)).all()
         return {(row.event_id, row.recipient_id): row.id for row in inserted}
 
     def page(self, user_id: str, *, unread_only: bool, after: Any, limit: int) -> list[dict[str, Any]]:
@@ -94,14 +159,16 @@ def _deliveries_within(paths: Sequence[str]) -> ColumnElement[bool]:
     return within_any(func.coalesce(deliveries.c.org_path, "/"), paths)
 
 
+_insert_deliveries, _delivery_columns = _insert_from_json(deliveries, skip=["digest_id"])
+_add_new_deliveries = _insert_deliveries.on_conflict_do_nothing(index_elements=["event_id", "recipient_id", "channel"])
+
+
 class DeliveryRepository(SqlRepository):
     """One delivery per (event, recipient, channel); the digest is a delivery too (`digest:<user>:<date>`)."""
 
     def add_new(self, rows: list[dict[str, Any]]) -> None:
-        # executemany (SQLAlchemy's insertmanyvalues batches it): the statement compiles once and is cached.
-        self.session.execute(
-            insert(deliveries).on_conflict_do_nothing(index_elements=["event_id", "recipient_id", "channel"]), rows
-        )
+        """Insert the deliveries (all columns but the digest's), those of a replay ignored; one statement."""
+        self.session.execute(_add_new_deliveries, _json_rows(_delivery_columns, rows))
 
     def claim_due(
         self, channels: Sequence[str], at: dt.datetime, lease_until: dt.datetime, limit: int
@@ -248,14 +315,9 @@ class ReminderRepository(SqlRepository):
         conditions = [reminders.c.subject_key.in_(keys)] if keys else []
         conditions += [reminders.c.subject_key.like(escape_like(p) + "%", escape="\\") for p in prefixes]
         pending = or_(*conditions) & reminders.c.sent_at.is_(None) & reminders.c.cancelled_at.is_(None)
-        cancelled = [
-            dict(r)
-            for r in self.session.execute(
-                select(reminders.c.kind, reminders.c.data).where(pending).with_for_update()
-            ).mappings()
-        ]
-        self.session.execute(update(reminders).where(pending).values(cancelled_at=at, cancelled_by=by))
-        return cancelled
+        # One UPDATE … RETURNING: exactly the rows it cancelled, each locked and re-checked as any UPDATE does.
+        cancel = update(reminders).where(pending).values(cancelled_at=at, cancelled_by=by)
+        return [dict(r) for r in self.session.execute(cancel.returning(reminders.c.kind, reminders.c.data)).mappings()]
 
 
 def preferences_from_row(row: Mapping[Any, Any]) -> Preferences:
@@ -294,19 +356,21 @@ class PreferenceRepository(SqlRepository):
             self.session.execute(preferences.insert().values(user_id=user_id, **values))
 
 
+_insert_nominations, _nomination_columns = _insert_from_json(known_nominations)
+_remember_nominations = _insert_nominations.on_conflict_do_update(
+    index_elements=["nomination_id"],
+    set_={c.name: _insert_nominations.excluded[c.name] for c in _nomination_columns if c.name != "nomination_id"},
+)
+
+
 class KnownNominations(SqlRepository):
     """A nomination's school and candidate, from its submitted event, for the events that name only its id."""
 
     def remember(self, seen: Mapping[str, Mapping[str, Any]]) -> None:
-        """Upsert each nomination's school and candidate (nomination id → values), in one executemany."""
-        statement = insert(known_nominations)
-        columns = [c.name for c in known_nominations.columns if c.name != "nomination_id"]
-        self.session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["nomination_id"], set_={c: statement.excluded[c] for c in columns}
-            ),
-            [{"nomination_id": nomination_id, **values} for nomination_id, values in seen.items()],
-        )
+        """Upsert each nomination's school and candidate (nomination id → values), in one statement (the ids are
+        the mapping's keys, so none comes twice, which an upsert of one statement refuses)."""
+        rows = [{"nomination_id": nomination_id, **values} for nomination_id, values in seen.items()]
+        self.session.execute(_remember_nominations, _json_rows(_nomination_columns, rows))
 
     def of(self, nomination_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """Several nominations' rows in one query; those never seen are missing."""

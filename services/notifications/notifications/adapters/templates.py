@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from jinja2 import Environment, Template, TemplateError, Undefined, select_autoescape
+from jinja2 import Environment, Template, TemplateError, Undefined, meta, select_autoescape
 
 from notifications.domain.model import CHANNELS, Channel
 from notifications.domain.rules import RulesError
@@ -42,6 +42,7 @@ class Templates:
         self._text = Environment(autoescape=False, undefined=Undefined)  # noqa: S701 - plain-text channels
         self._html = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
         self._compiled: dict[tuple[str, str, str, str], Template] = {}
+        self._names: dict[Template, frozenset[str]] = {}  # the variables each template reads
         # The shape (a zh-CN default with subject and body per kind, only subject and body) is the schema's;
         # that a channel exists and that each text compiles is checked here.
         problems = schema_problems(TEMPLATES_SCHEMA, raw, root="templates")
@@ -60,11 +61,16 @@ class Templates:
                         use = self._text if part == "subject" else env
                         try:
                             self._compiled[(kind, locale, channel, part)] = use.from_string(str(source))
+                            names = meta.find_undeclared_variables(use.parse(str(source)))
+                            self._names[self._compiled[(kind, locale, channel, part)]] = frozenset(names)
                         except TemplateError as exc:
                             problems.append(f"{where}.{part}: {exc}")
         if problems:
             raise RulesError(problems)
         self.kinds = frozenset(raw)
+        # the (kind, locale) pairs that have a translation, and each (kind, locale, channel, part)'s pick, once
+        self._translated = frozenset((kind, locale) for kind, locale, _, _ in self._compiled)
+        self._picked: dict[tuple[str, str, str, str], tuple[Template, bool]] = {}
         self._layout = self._html.from_string(_EMAIL_LAYOUT)
         self._wrap = self._html.from_string("<p>{{ text }}</p>")
 
@@ -74,6 +80,12 @@ class Templates:
 
     def _pick(self, kind: str, locale: str, channel: str, part: str) -> tuple[Template, bool]:
         """The template and whether it is the channel's own (for e-mail: HTML already)."""
+        key = (kind, locale, channel, part)
+        if key not in self._picked:
+            self._picked[key] = self._find(kind, locale, channel, part)
+        return self._picked[key]
+
+    def _find(self, kind: str, locale: str, channel: str, part: str) -> tuple[Template, bool]:
         for loc in dict.fromkeys((locale, DEFAULT_LOCALE)):
             own = self._compiled.get((kind, loc, channel, part))
             if own is not None:
@@ -83,14 +95,37 @@ class Templates:
                 return default, False
         raise KeyError(f"no template for {kind}/{part}")
 
-    def render(self, kind: str, locale: str | None, channel: str, context: dict[str, Any]) -> Rendered:
+    def _locale(self, kind: str, locale: str | None) -> str:
+        """The locale actually used: a missing translation falls back to Chinese as a whole."""
         locale = locale or DEFAULT_LOCALE
-        # The locale actually used: a missing translation falls back to Chinese as a whole.
-        if not any(key[0] == kind and key[1] == locale for key in self._compiled):
-            locale = DEFAULT_LOCALE
-        values = {**context, "kind": kind, "locale": locale}
+        return locale if (kind, locale) in self._translated else DEFAULT_LOCALE
+
+    def _subject(self, kind: str, locale: str, channel: str, values: dict[str, Any]) -> str:
         subject_template, _ = self._pick(kind, locale, channel, "subject")
-        subject = " ".join(subject_template.render(values).split())
+        return " ".join(subject_template.render(values).split())
+
+    def render_subject(
+        self, kind: str, locale: str | None, channel: str, context: dict[str, Any], in_app: Rendered
+    ) -> Rendered:
+        """Only the channel's subject, for a delivery that is never sent (the delivery log shows its subject; its
+        body is read by no one, so none is rendered). `in_app` is the inbox's rendering from the same context:
+        its subject is the channel's too when both use one template, as most kinds' channels do."""
+        locale = self._locale(kind, locale)
+        html = channel == Channel.EMAIL
+        if self._pick(kind, locale, channel, "subject")[0] is self._pick(kind, locale, Channel.IN_APP, "subject")[0]:
+            return Rendered(in_app.subject, "", html=html)
+        return Rendered(self._subject(kind, locale, channel, {**context, "kind": kind, "locale": locale}), "", html)
+
+    def reads(self, kind: str, locale: str | None, channel: str, name: str) -> bool:
+        """Whether the channel's rendering reads the variable `name` (the notifier renders what does not read
+        `recipient` once for all the recipients of an event, a city's schools for a round that opens)."""
+        locale = self._locale(kind, locale)
+        return any(name in self._names[self._pick(kind, locale, channel, part)[0]] for part in ("subject", "body"))
+
+    def render(self, kind: str, locale: str | None, channel: str, context: dict[str, Any]) -> Rendered:
+        locale = self._locale(kind, locale)
+        values = {**context, "kind": kind, "locale": locale}
+        subject = self._subject(kind, locale, channel, values)
         body_template, own = self._pick(kind, locale, channel, "body")
         if channel != Channel.EMAIL:
             return Rendered(subject, body_template.render(values).strip())

@@ -47,6 +47,7 @@ REMINDER_EVENTS = (
     "training.requirement.unmet",
     "training.training.completed",
 )
+SUBMISSIONS = ("nominations.nomination.submitted", "nominations.nomination.resubmitted")
 # How long past its time a newly planned reminder is still worth sending.
 REMINDER_GRACE = dt.timedelta(days=1)
 
@@ -101,6 +102,24 @@ class _RunDirectory:
         return self.directory.org_level(org_path)
 
 
+class _Renderings:
+    """The renderings of one fan-out: what does not read `recipient` is rendered once per (event, kind, locale,
+    channel) and given to each recipient of the event; what does (an e-mail's greeting) is rendered per recipient."""
+
+    def __init__(self, templates: Templates) -> None:
+        self.templates = templates
+        self._shared: dict[tuple[int, str, str, str], Rendered] = {}
+
+    def render(self, occurrence: Occurrence, kind: str, locale: str, channel: str, context: dict[str, Any]) -> Rendered:
+        if self.templates.reads(kind, locale, channel, "recipient"):
+            return self.templates.render(kind, locale, channel, context)
+        # the occurrence object stands for its event: each is one of the fan-out's list, alive until it ends
+        key = (id(occurrence), kind, locale, channel)
+        if key not in self._shared:
+            self._shared[key] = self.templates.render(kind, locale, channel, context)
+        return self._shared[key]
+
+
 @dataclass
 class Notifier:
     """Turns events into their effects; `handlers()` is what the consumer is given."""
@@ -136,7 +155,7 @@ class Notifier:
             # Parsed through the event's contract (what does not fit is refused, as in any consumer); the rules and
             # templates read it by name, so it stays the data as the producer sent it.
             data = data_of(event)
-            if event.type in ("nominations.nomination.submitted", "nominations.nomination.resubmitted"):
+            if event.type in SUBMISSIONS:
                 seen.remember(data)
             self.cancel_reminders(event, uow, cancellations)
             self.schedule_reminders(event, data, uow, cancellations)
@@ -182,6 +201,7 @@ class Notifier:
         message_rows: list[dict[str, Any]] = []
         # per (event, recipient): the occurrence, its rule, the inbox rendering and the context it was rendered with
         written: dict[tuple[str, str], tuple[Occurrence, Rule, Rendered, dict[str, Any]]] = {}
+        renderings = _Renderings(self.templates)
         for occurrence, rule_of in planned:
             data = occurrence.data
             org_path = data.get("org_path") or data.get("school_org_path") or data.get("issuing_org_path")
@@ -190,7 +210,7 @@ class Notifier:
                 recipient = users.get(recipient_id) or {"display_name": "", "locale": "zh-CN"}
                 locale = recipient.get("locale") or "zh-CN"
                 context = {**data, "recipient": {"display_name": recipient.get("display_name") or ""}}
-                inbox = self.templates.render(rule.kind, locale, Channel.IN_APP, context)
+                inbox = renderings.render(occurrence, rule.kind, locale, Channel.IN_APP, context)
                 written.setdefault((occurrence.event_id, recipient_id), (occurrence, rule, inbox, context))
                 message_rows.append(
                     {
@@ -224,9 +244,6 @@ class Notifier:
             prefs = prefs_of.get(recipient_id, Preferences())
             locale = (user or {}).get("locale") or "zh-CN"
             for channel in prefs.channels_for(kind):
-                rendered = (
-                    inbox if channel == Channel.IN_APP else self.templates.render(rule.kind, locale, channel, context)
-                )
                 addressable = has_address(channel, user, prefs)
                 status = (
                     DeliveryStatus.SENT
@@ -235,6 +252,13 @@ class Notifier:
                     if addressable
                     else DeliveryStatus.SKIPPED
                 )
+                # What is never sent is not rendered: a skipped delivery keeps the subject the log shows, no body.
+                if channel == Channel.IN_APP:
+                    rendered = inbox
+                elif status == DeliveryStatus.SKIPPED:
+                    rendered = self.templates.render_subject(rule.kind, locale, channel, context, inbox)
+                else:
+                    rendered = renderings.render(occurrence, rule.kind, locale, channel, context)
                 next_at = now if status == DeliveryStatus.PENDING else None
                 if status == DeliveryStatus.PENDING and prefs.holds_for_digest(kind, channel):
                     status, next_at = DeliveryStatus.HELD, prefs.next_digest_at(now)
@@ -334,7 +358,11 @@ class SeenNominations:
 
     def __init__(self, uow: NotificationsUnitOfWork, events: list[CloudEvent]) -> None:
         self.uow = uow
-        ids = {str(e.data["nomination_id"]) for e in events if e.data.get("nomination_id")}
+        # A submission remembers itself before its own enrichment, which then adds nothing: only the nominations
+        # the other events name are read (none in a window of submissions, the deadline day's load).
+        ids = {
+            str(e.data["nomination_id"]) for e in events if e.data.get("nomination_id") and e.type not in SUBMISSIONS
+        }
         self.rows = uow.known_nominations.of(ids) if ids else {}
         self.remembered: dict[str, dict[str, Any]] = {}
 

@@ -16,6 +16,7 @@ from notifications.adapters.repository import (
     Recipients,
     ReminderRepository,
 )
+from notifications.domain.rules import ancestors
 from shared.audit import AuditTrail
 from shared.db import OverSession, SqlAlchemyUnitOfWork
 from shared.directory import directory_grants, directory_orgs, directory_users
@@ -49,10 +50,13 @@ class SqlDirectory:
         return {r[0] for r in rows}
 
     def org_level(self, org_path: str) -> str | None:
+        """The org's level (None for an org not known here). The orgs above it are read in the same query: a rule
+        naming the nearest county or city walks up from the school, asking each in turn."""
         if org_path not in self._levels:
-            self._levels[org_path] = self.session.execute(
-                select(directory_orgs.c.level).where(directory_orgs.c.path == org_path)
-            ).scalar_one_or_none()
+            paths = [org_path, *ancestors(org_path)]
+            self._levels.update(dict.fromkeys(paths))
+            query = select(directory_orgs.c.path, directory_orgs.c.level).where(directory_orgs.c.path.in_(paths))
+            self._levels.update({row.path: row.level for row in self.session.execute(query)})
         return self._levels[org_path]
 
 
