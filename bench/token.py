@@ -143,7 +143,8 @@ def main() -> int:
         env = identity_env(tmp, database_url)
         cli(env, "migrate")
         secret = secrets.token_urlsafe(32)
-        cli(env, "create-client", CLIENT_ID, "Bench", "--grant", "platform_admin:/", "--secret", secret)
+        # `--secret=`: a random secret may begin with "-", which argparse would take for an option.
+        cli(env, "create-client", CLIENT_ID, "Bench", "--grant", "platform_admin:/", f"--secret={secret}")
         basic = base64.b64encode(f"{CLIENT_ID}:{secret}".encode()).decode()
 
         start_gunicorn(
