@@ -283,4 +283,11 @@ def test_每学期至少召开1次_a_semester_without_a_committee_meeting_tells_
     yichun = FakeDirectory([("cio-y", "cio", "/10417"), ("president-y", "university_president", "/10417")], {})
     data = {"org_code": "10417", "org_path": "/10417", "semester": "2026-spring", "required": 1, "held": 0}
     assert resolve(rule, data, yichun) == ["cio-y", "president-y"]
-    assert "2026-spring" in templates.render(rule.kind, "zh-CN", "in_app", data).subject
+    # The semester in words, as the portal's committee page names it, not by governance's key.
+    zh = templates.render(rule.kind, "zh-CN", "in_app", data)
+    assert zh.subject == "网络安全和信息化委员会2026年春季学期未召开会议"
+    english = templates.render(rule.kind, "en", "in_app", data)
+    assert english.subject.endswith("did not meet in spring 2026")
+    assert "2026-spring" not in english.body
+    autumn = templates.render(rule.kind, "zh-CN", "email", {**data, "semester": "2026-autumn"})
+    assert "2026年秋季学期" in autumn.subject and "2026年秋季学期" in autumn.body

@@ -26,6 +26,19 @@ _EMAIL_LAYOUT = (
     '<body>{{ body }}<hr><p style="color:#888">{{ footer }}</p></body></html>'
 )
 _FOOTER = {"zh-CN": "此邮件由首席信息官平台自动发送，请勿回复。", "en": "Sent by the CIO platform; do not reply."}
+_TERMS = {"autumn": ("{year}年秋季学期", "autumn {year}"), "spring": ("{year}年春季学期", "spring {year}")}
+
+
+def semester_name(key: object, locale: str = DEFAULT_LOCALE) -> str:
+    """A semester as governance keys it (`2026-autumn`: the one starting in September 2026) in words, as the portal's
+    committee page names it: 2026年秋季学期, autumn 2026. A key of another shape is printed as it came rather than
+    hidden (an absent one as nothing, as any absent variable)."""
+    text = str(key)
+    year, _, term = text.partition("-")
+    if not year.isdigit() or term not in _TERMS:
+        return text
+    zh, en = _TERMS[term]
+    return (zh if locale == "zh-CN" else en).format(year=year)
 
 
 @dataclass(frozen=True)
@@ -41,6 +54,8 @@ class Templates:
     def __init__(self, raw: Any) -> None:
         self._text = Environment(autoescape=False, undefined=Undefined)  # noqa: S701 - plain-text channels
         self._html = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
+        for env in (self._text, self._html):
+            env.filters["semester_name"] = semester_name
         self._compiled: dict[tuple[str, str, str, str], Template] = {}
         self._names: dict[Template, frozenset[str]] = {}  # the variables each template reads
         # The shape (a zh-CN default with subject and body per kind, only subject and body) is the schema's;
