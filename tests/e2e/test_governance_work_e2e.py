@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 import pytest
-from governance.domain.committee import Semester
+from governance.domain.committee import Semester, Term
 from governance.domain.scheduling import deadline_of, month_of
 
 from shared import clock
@@ -124,9 +124,10 @@ def test_a_yichun_semester_without_a_committee_meeting_is_flagged_then_cleared_a
     ended = Semester.of(day).previous()
     governance_check(stack, day)
     governance_check(stack, day)
-    told = poll(lambda: inbox(cio, "committee_meeting_missed", ended.key), "the CIO told of the semester")
+    named = f"{ended.year}年{'秋季' if ended.term is Term.AUTUMN else '春季'}学期"  # the semester in words
+    told = poll(lambda: inbox(cio, "committee_meeting_missed", named), "the CIO told of the semester")
     time.sleep(2)
-    assert len(told) == 1 and len(inbox(cio, "committee_meeting_missed", ended.key)) == 1
+    assert len(told) == 1 and len(inbox(cio, "committee_meeting_missed", named)) == 1
 
     def standing() -> dict[str, Any]:
         semesters = cio.call("GET", "/api/committees/10417").json()["semesters"]
