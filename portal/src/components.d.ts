@@ -66,6 +66,7 @@ declare module 'vue' {
     ElTimeSelect: typeof import('element-plus/es')['ElTimeSelect']
     ElTree: typeof import('element-plus/es')['ElTree']
     EvidencePanel: typeof import('./components/EvidencePanel.vue')['default']
+    FormDialog: typeof import('./components/FormDialog.vue')['default']
     FormSheet: typeof import('./components/review/FormSheet.vue')['default']
     HistoryTimeline: typeof import('./components/HistoryTimeline.vue')['default']
     ImportPanel: typeof import('./components/ImportPanel.vue')['default']
