@@ -8,7 +8,11 @@ Starts, on its own ports and database, and stops again:
     issuing ES256 JWT access tokens for client_credentials through resource indicators, with as
     many node cluster workers as gunicorn has workers;
   - the gateway copy (render.py local --port 18080, pointed at 18101, limit_req lines removed) with
-    /oidc/ routed to oidc-provider too, so both are measured through the same nginx and directly.
+    /oidc/ routed to oidc-provider too, so both are measured through the same nginx and directly;
+  - the ceiling: bench/hello_app.py (bare Flask, one route, no auth, no database) under the same gunicorn config on
+    127.0.0.1:18199, routed at /bench/hello through the same gateway. No route of a Flask app under this server
+    answers faster, so `ceiling_hello_to_oidc_provider` is the most `ratio` could be without changing the server or
+    the framework, and `ratio_to_ceiling` is how near the token route comes to it.
 Both endpoints must answer 200 with an ES256 access_token before anything is timed. wrk POSTs
 `grant_type=client_credentials` with HTTP Basic auth (bench/wrk/post_form.lua).
 
@@ -52,7 +56,7 @@ from bench.benchlib import (
     wait_port,
 )
 from bench.http import DB_NAME as HTTP_DB_NAME
-from bench.http import GATEWAY_PORT, IDENTITY_PORT, LOCAL_IDENTITY_PORT, cli, identity_env
+from bench.http import GATEWAY_PORT, HELLO_PORT, IDENTITY_PORT, LOCAL_IDENTITY_PORT, cli, identity_env
 from shared.embedded_db import EmbeddedPostgres
 
 OIDC_PORT = 18201
@@ -123,7 +127,7 @@ def main() -> int:
 
     require_tool("wrk", "Install it: `apt-get install wrk`.")
     require_tool("nginx", "Install it: `apt-get install nginx-light`.", ["/usr/sbin/nginx"])
-    ensure_ports_free(GATEWAY_PORT, IDENTITY_PORT, OIDC_PORT)
+    ensure_ports_free(GATEWAY_PORT, IDENTITY_PORT, OIDC_PORT, HELLO_PORT)
     use_pg = args.db == "postgres" or (args.db == "auto" and postgres_reachable())
     tmp = bench_tempdir("cio-bench-token-")
     created_db = False
@@ -150,6 +154,7 @@ def main() -> int:
         start_gunicorn(
             procs, "identity-web", "identity.entrypoints.web:create_app()", IDENTITY_PORT, env, tmp / "prom-identity"
         )
+        start_gunicorn(procs, "hello-web", "bench.hello_app:app", HELLO_PORT, dict(os.environ), tmp / "prom-hello")
         wait_http(f"http://127.0.0.1:{IDENTITY_PORT}/health/live")
         oidc_env = {
             **os.environ,
@@ -166,7 +171,10 @@ def main() -> int:
             tmp / "nginx",
             GATEWAY_PORT,
             {LOCAL_IDENTITY_PORT: IDENTITY_PORT},
-            [ExtraRoute("/oidc/", "bench_oidc", f"127.0.0.1:{OIDC_PORT}", strip_to="/")],
+            [
+                ExtraRoute("/oidc/", "bench_oidc", f"127.0.0.1:{OIDC_PORT}", strip_to="/"),
+                ExtraRoute("= /bench/hello", "bench_hello", f"127.0.0.1:{HELLO_PORT}"),
+            ],
         )
         start_gateway(procs, gateway, GATEWAY_PORT)
 
@@ -178,11 +186,14 @@ def main() -> int:
             "oidc_provider_direct": f"http://127.0.0.1:{OIDC_PORT}/token",
         }
         tokens = {name: fetch_token(url, basic) for name, url in urls.items()}
+        wait_http(f"{gw}/bench/hello")
         log(f"both answer 200 with an ES256 access token: {tokens}")
 
         wrk_env = {"WRK_BODY": FORM, "WRK_BASIC": basic}
         figures = {name: run_wrk(url, wrk, script=POST_SCRIPT, env=wrk_env) for name, url in urls.items()}
+        figures["hello_via_gateway"] = run_wrk(f"{gw}/bench/hello", wrk)
         identity_tps = figures["identity_via_gateway"]["rps"]
+        hello_rps = figures["hello_via_gateway"]["rps"]
         oidc_tps = figures["oidc_provider_via_gateway"]["rps"]
         direct_ratio = figures["identity_direct"]["rps"] / figures["oidc_provider_direct"]["rps"]
         clean = all(f["non_2xx"] == 0 and f["socket_errors"] == 0 for f in figures.values())
@@ -193,6 +204,8 @@ def main() -> int:
                 "oidc_provider_tps": oidc_tps,
                 "ratio": round(identity_tps / oidc_tps, 3) if oidc_tps else 0.0,
                 "ratio_direct": round(direct_ratio, 3),
+                "ceiling_hello_to_oidc_provider": round(hello_rps / oidc_tps, 3) if oidc_tps else 0.0,
+                "ratio_to_ceiling": round(identity_tps / hello_rps, 3) if hello_rps else 0.0,
                 "measured": "headline figures through the same nginx gateway copy; *_direct without nginx",
                 **figures,
                 "tokens": {

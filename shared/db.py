@@ -14,7 +14,9 @@ import datetime as dt
 import enum
 import itertools
 import operator
+import os
 import uuid
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from select import POLLERR, POLLHUP, POLLIN, poll
@@ -162,10 +164,25 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("pool_size", 5)
     kwargs.setdefault("max_overflow", 10)
     engine = create_engine(url, **kwargs)
+    _ENGINES.add(engine)
     if not kwargs.get("pool_pre_ping"):
         event.listen(engine, "checkout", _drop_if_closed_by_server)
     event.listen(engine, "commit", _refuse_to_commit_aborted)
     return engine
+
+
+# Every engine of this process, so a forked child (gunicorn's workers fork from a master that imported the app,
+# `preload_app`) starts with empty pools: a pooled connection's socket shared by two processes would interleave
+# their protocol streams. `close=False`: the parent still owns those connections; the child only forgets them.
+_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def _forget_inherited_connections() -> None:
+    for engine in list(_ENGINES):
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_forget_inherited_connections)
 
 
 class TransactionAborted(RuntimeError):

@@ -8,6 +8,7 @@ import subprocess
 import uuid
 
 import pika
+import psutil
 import pytest
 import requests
 
@@ -82,6 +83,19 @@ def test_metrics_pass_promtool(stack: Stack, which: str) -> None:
         assert 'http_requests_total{method="GET",route="/api/me",status="401"}' in text
     else:
         assert "outbox_pending_messages" in text
+
+
+def test_no_web_master_holds_a_connection_the_workers_it_forks_would_share(stack: Stack) -> None:
+    """gunicorn imports each app once in its master and forks the workers from it (`preload_app`): a database or
+    broker connection opened there would be one socket written by several processes. The master keeps only its
+    listening socket; the workers it forked are alive and serving (the other tests of this module)."""
+    for name, process in stack.processes.items():
+        if not name.endswith("-web"):
+            continue
+        master = psutil.Process(process.pid)
+        held = [c for c in master.net_connections(kind="all") if c.status != psutil.CONN_LISTEN and c.raddr]
+        assert held == [], f"{name}'s master holds {held}"
+        assert master.children(), f"{name} has no workers"
 
 
 def test_web_metrics_add_up_over_gunicorn_workers(stack: Stack) -> None:

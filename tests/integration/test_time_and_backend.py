@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import os
 import zoneinfo
 
 import psycopg
@@ -92,6 +93,33 @@ def test_a_pooled_connection_the_server_ended_is_replaced_at_checkout_without_an
         )
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one() != victim
+    engine.dispose()
+
+
+def test_a_forked_worker_opens_its_own_connections_and_the_parents_pooled_one_stays_usable(pg_database: str) -> None:
+    """gunicorn forks every web worker from a master that imported the app (`preload_app`): a connection pooled
+    before the fork must never be used by two processes, whose protocol streams would interleave on one socket."""
+    engine = make_engine(pg_database, pool_size=1, max_overflow=0)
+    with engine.connect() as conn:
+        parents = conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child reports through the pipe and never returns to pytest
+        code = 1
+        try:
+            with engine.connect() as conn:
+                os.write(write_end, str(conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()).encode())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    _, status = os.waitpid(child, 0)
+    with os.fdopen(read_end) as reported:
+        childs = int(reported.read() or 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert childs not in (0, parents)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one() == parents
     engine.dispose()
 
 
