@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from shared.bus.envelope import CloudEvent
 from shared.bus.tables import OUTBOX_PENDING, outbox
+from shared.db import insert_from_json, json_rows
 from shared.logging import get_request_id
 
 # PostgreSQL delivers a NOTIFY only when its transaction commits (and drops it on rollback): the relay,
@@ -31,8 +32,18 @@ def to_cloud_event(event: Any, source: str) -> CloudEvent:
     )
 
 
-# 8 parameters a row: 1,000 rows stay far below PostgreSQL's 65,535 parameters per statement.
-OUTBOX_ROWS_PER_STATEMENT = 1000
+def _staging() -> tuple[Any, list[Any]]:
+    """One statement for any number of events: the rows go in through a data-modifying CTE (always run to
+    completion) in the statement that queues the NOTIFY (delivered at commit), so staging costs one round trip.
+    The rows travel as one JSON array (`shared.db.insert_from_json`), so the statement is compiled once per process
+    whatever their number; a multi-row VALUES list had no cache key and was compiled on every commit."""
+    insert_rows, columns = insert_from_json(outbox, skip=["last_error", "sent_at"])
+    inserted = insert_rows.returning(outbox.c.id).cte("staged")
+    first = select(inserted.c.id).limit(1).subquery("first_staged")
+    return select(func.pg_notify(OUTBOX_CHANNEL, "")).select_from(first), columns
+
+
+_STAGE, _STAGED_COLUMNS = _staging()
 
 
 def add_to_outbox(session: Session, source: str, events: Iterable[Any]) -> list[CloudEvent]:
@@ -53,14 +64,5 @@ def add_to_outbox(session: Session, source: str, events: Iterable[Any]) -> list[
             }
             for ce in staged
         ]
-        # The usual unit of work stages a few events: one round trip, the rows going in through a data-modifying
-        # CTE (always run to completion) in the statement that queues the NOTIFY (delivered at commit). A big batch
-        # (an import of 10,000 certificates) goes in chunks, since a statement takes at most 65,535 parameters;
-        # the first chunk's statement carries the NOTIFY, the rest are plain inserts in the same transaction.
-        head, tail = rows[:OUTBOX_ROWS_PER_STATEMENT], rows[OUTBOX_ROWS_PER_STATEMENT:]
-        inserted = outbox.insert().values(head).returning(outbox.c.id).cte("staged")
-        first = select(inserted.c.id).limit(1).subquery("first_staged")
-        session.execute(select(func.pg_notify(OUTBOX_CHANNEL, "")).select_from(first))
-        for start in range(0, len(tail), OUTBOX_ROWS_PER_STATEMENT):
-            session.execute(outbox.insert().values(tail[start : start + OUTBOX_ROWS_PER_STATEMENT]))
+        session.execute(_STAGE, json_rows(_STAGED_COLUMNS, rows))
     return staged

@@ -82,6 +82,25 @@ def test_creating_an_org_publishes_org_upserted_in_the_same_transaction(
     assert event["data"]["path"] == "/4108/410802/4108020099"
 
 
+def test_renaming_an_org_by_import_publishes_org_upserted_with_its_new_name(
+    client: FlaskClient, identity_service: Identity
+) -> None:
+    """Every service names orgs from its directory projection, fed by `identity.org.upserted`: a name changed by
+    the import must reach them as a name changed in any other way."""
+    csv = "code,name,level,parent_code\n4108020001,解放区第一实验小学（更名）,school,410802\n"
+    r = client.post(
+        "/api/orgs/import", data=csv.encode(), headers={**bearer(client, "admin"), "Content-Type": "text/csv"}
+    )
+    assert (r.status_code, r.json["updated"]) == (200, 1), r.json
+    with identity_service.session_factory() as session:
+        bodies = session.execute(
+            select(outbox.c.body).where(outbox.c.type == "identity.org.upserted").order_by(outbox.c.created_at)
+        ).scalars()
+        renamed = [e["data"] for e in map(json.loads, bodies) if e["data"]["code"] == "4108020001"]
+    assert [d["name"] for d in renamed][-1:] == ["解放区第一实验小学（更名）"]
+    assert renamed[-1]["path"] == "/4108/410802/4108020001"
+
+
 def test_only_platform_admin_over_the_parent_may_create_orgs(client: FlaskClient) -> None:
     r = client.post(
         "/api/orgs",

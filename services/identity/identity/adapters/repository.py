@@ -20,10 +20,17 @@ class OrgRepository(SqlRepository[Org]):
         return self._one(select(Org).where(orgs.c.code == code))
 
     def by_codes(self, codes: Sequence[str]) -> dict[str, Org]:
+        """The orgs with these codes, to read (a listing, names for a grant)."""
         if not codes:
             return {}
-        found = self.session.execute(select(Org).where(orgs.c.code.in_(codes))).scalars()
-        return {o.code: o for o in found}
+        return {o.code: o for o in self._read(select(Org).where(orgs.c.code.in_(codes)))}
+
+    def by_codes_to_change(self, codes: Sequence[str]) -> dict[str, Org]:
+        """The orgs with these codes, seen: a rename's `OrgUpserted` goes to the outbox with the commit (every
+        service's directory projection learns the new name) and the process's org cache forgets the code."""
+        if not codes:
+            return {}
+        return {o.code: o for o in self._all(select(Org).where(orgs.c.code.in_(codes)))}
 
     def list_within(
         self,

@@ -114,7 +114,7 @@ def import_orgs(uow: IdentityUnitOfWork, actor: Principal, content: bytes) -> Im
     rows = _read_csv(content, ["code", "name", "level", "parent_code"])
     report = ImportReport()
     with uow:
-        existing = uow.orgs.by_codes([r["code"] for _, r in rows if r.get("code")])
+        existing = uow.orgs.by_codes_to_change([r["code"] for _, r in rows if r.get("code")])
         parents = uow.orgs.by_codes([r["parent_code"] for _, r in rows if r.get("parent_code")])
         in_file: dict[str, tuple[int, dict[str, str]]] = {}
         for line, row in rows:

@@ -10,23 +10,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, cast
 
 from sqlalchemy import (
-    JSON,
-    Column,
     ColumnElement,
     CursorResult,
-    Table,
-    Uuid,
     and_,
-    bindparam,
-    column,
     func,
-    literal_column,
     or_,
     select,
     update,
 )
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.dialects.postgresql import Insert, insert
+from sqlalchemy.dialects.postgresql import insert
 
 from notifications.adapters.orm import (
     deliveries,
@@ -44,9 +37,8 @@ from notifications.domain.model import (
     ReminderPlan,
     parse_digest_time,
 )
-from shared.db import SqlRepository, UtcDateTime, where_given
+from shared.db import SqlRepository, insert_from_json, json_rows, where_given
 from shared.directory import directory_orgs, directory_users
-from shared.persistence import TS
 from shared.scope import escape_like, within_any
 
 _POSTGRESQL = postgresql.dialect()
@@ -56,59 +48,13 @@ def _rowcount(result: Any) -> int:
     return int(cast(CursorResult[Any], result).rowcount or 0)
 
 
-def _insert_from_json(table: Table, skip: Iterable[str] = ()) -> tuple[Insert, list[Column[Any]]]:
-    """`INSERT INTO table (c, …) SELECT c, … FROM json_populate_recordset(NULL::table, :rows)`: any number of rows
-    as one JSON array, typed by the table's own row type.
-
-    Built once per process: its text never changes with the number of rows, so SQLAlchemy compiles it once,
-    psycopg parses it once and PostgreSQL plans it once. An executemany's insertmanyvalues writes the rows into the
-    text instead, a statement of its own for every number of rows, which psycopg split placeholder by placeholder
-    in Python each time (about a tenth of the notifications worker's samples under bench.notifications); one array
-    per column (`unnest`) had psycopg quote every element of every array in Python instead. One JSON text, written
-    by the serializer a JSON column's value is written with (so such a value is stored as the same text), parsed
-    by the server."""
-    columns = [c for c in table.columns if c.name not in set(skip)]
-    rows = func.json_populate_recordset(literal_column(f"NULL::{table.name}"), bindparam("rows", type_=JSON))
-    fields = rows.table_valued(*[column(c.name, c.type) for c in columns])
-    return insert(table).from_select([c.name for c in columns], select(*fields.c)), columns
-
-
-def _json_rows(columns: Sequence[Column[Any]], rows: Sequence[Mapping[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """The rows as the statement takes them: every row names every column (no column default fills in here); ids
-    as text, times through their column type (a naive one refused, as ever) and then as ISO text, which PostgreSQL
-    reads back exactly (microseconds and offset). A window's rows share a few times (its `now`, each event's time):
-    each distinct one is spelled once."""
-    names = [c.name for c in columns]
-    ids = [c.name for c in columns if isinstance(c.type, Uuid)]
-    times = [c.name for c in columns if isinstance(c.type, UtcDateTime)]
-    spelled: dict[dt.datetime | None, str | None] = {None: None}
-    out = []
-    for row in rows:
-        values = {n: row[n] for n in names}
-        for n in ids:
-            if values[n] is not None:
-                values[n] = str(values[n])
-        for n in times:
-            at = values[n]
-            if at not in spelled:
-                spelled[at] = _utc_text(at)
-            values[n] = spelled[at]
-        out.append(values)
-    return {"rows": out}
-
-
-def _utc_text(value: dt.datetime | None) -> str | None:
-    at = TS.process_bind_param(value, _POSTGRESQL)
-    return None if at is None else at.isoformat()
-
-
 def _newest_first(table: Any, after: Any) -> ColumnElement[bool]:
     """Keyset pagination on (created_at, id) descending: the rows after the cursor's."""
     at, last_id = dt.datetime.fromisoformat(after[0]), uuid.UUID(after[1])
     return or_(table.c.created_at < at, and_(table.c.created_at == at, table.c.id < last_id))
 
 
-_insert_messages, _message_columns = _insert_from_json(messages, skip=["read_at"])
+_insert_messages, _message_columns = insert_from_json(messages, skip=["read_at"])
 _add_new_messages = _insert_messages.on_conflict_do_nothing(index_elements=["event_id", "recipient_id"]).returning(
     messages.c.id, messages.c.event_id, messages.c.recipient_id
 )
@@ -120,7 +66,7 @@ class MessageRepository(SqlRepository):
     def add_new(self, rows: list[dict[str, Any]]) -> dict[tuple[str, str], uuid.UUID]:
         """Insert the messages; returns (event id, recipient) → message id for those that are new (a replay's are
         not, nor a second row of one event and recipient). One statement whatever the number of rows."""
-        inserted = self.session.execute(_add_new_messages, _json_rows(_message_columns, rows)).all()
+        inserted = self.session.execute(_add_new_messages, json_rows(_message_columns, rows)).all()
         return {(row.event_id, row.recipient_id): row.id for row in inserted}
 
     def page(self, user_id: str, *, unread_only: bool, after: Any, limit: int) -> list[dict[str, Any]]:
@@ -159,7 +105,7 @@ def _deliveries_within(paths: Sequence[str]) -> ColumnElement[bool]:
     return within_any(func.coalesce(deliveries.c.org_path, "/"), paths)
 
 
-_insert_deliveries, _delivery_columns = _insert_from_json(deliveries, skip=["digest_id"])
+_insert_deliveries, _delivery_columns = insert_from_json(deliveries, skip=["digest_id"])
 _add_new_deliveries = _insert_deliveries.on_conflict_do_nothing(index_elements=["event_id", "recipient_id", "channel"])
 
 
@@ -168,7 +114,7 @@ class DeliveryRepository(SqlRepository):
 
     def add_new(self, rows: list[dict[str, Any]]) -> None:
         """Insert the deliveries (all columns but the digest's), those of a replay ignored; one statement."""
-        self.session.execute(_add_new_deliveries, _json_rows(_delivery_columns, rows))
+        self.session.execute(_add_new_deliveries, json_rows(_delivery_columns, rows))
 
     def claim_due(
         self, channels: Sequence[str], at: dt.datetime, lease_until: dt.datetime, limit: int
@@ -356,7 +302,7 @@ class PreferenceRepository(SqlRepository):
             self.session.execute(preferences.insert().values(user_id=user_id, **values))
 
 
-_insert_nominations, _nomination_columns = _insert_from_json(known_nominations)
+_insert_nominations, _nomination_columns = insert_from_json(known_nominations)
 _remember_nominations = _insert_nominations.on_conflict_do_update(
     index_elements=["nomination_id"],
     set_={c.name: _insert_nominations.excluded[c.name] for c in _nomination_columns if c.name != "nomination_id"},
@@ -370,7 +316,7 @@ class KnownNominations(SqlRepository):
         """Upsert each nomination's school and candidate (nomination id → values), in one statement (the ids are
         the mapping's keys, so none comes twice, which an upsert of one statement refuses)."""
         rows = [{"nomination_id": nomination_id, **values} for nomination_id, values in seen.items()]
-        self.session.execute(_remember_nominations, _json_rows(_nomination_columns, rows))
+        self.session.execute(_remember_nominations, json_rows(_nomination_columns, rows))
 
     def of(self, nomination_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """Several nominations' rows in one query; those never seen are missing."""
