@@ -187,10 +187,14 @@ def directory_is_disabled(
     """`is_disabled` over a service's projection of identity's users (`user_id`, `is_active`): an account the
     projection has not heard of yet is not taken for disabled (its events are on their way).
 
-    With `cache` (the web's, on the channel shared_0003's trigger notifies with each user whose `is_active` changed)
-    a known account's flag is read from memory while the cache listens; an unknown account is asked for again on
-    every request, so its first event is seen at once. Keys are the ids as the table holds them (a UUID column's as
-    PostgreSQL prints them), the same the trigger announces, so no spelling of a subject can dodge a notification."""
+    With `cache` (the web's, on the channel shared_0003's triggers notify with each user whose row was added or
+    removed or whose `is_active` changed) the answer is read from memory while the cache listens, the answer for an
+    account the projection has not heard of too: its first row (its first event may be 停用) is announced by the
+    INSERT trigger as any change of the flag is, and the process that writes it forgets it at commit
+    (`forget_users_after_commit`). Approvals hears of users only when they change, so most accounts are unknown
+    there, and asking for them on every request was 13 % of its web's CPU on the deadline day. Keys are the ids as
+    the table holds them (a UUID column's as PostgreSQL prints them), the same the triggers announce, so no spelling
+    of a subject can dodge a notification."""
     import sqlalchemy as sa
 
     from shared.db import read_outside_transaction
@@ -206,14 +210,14 @@ def directory_is_disabled(
             except ValueError:
                 return False
 
-        def load() -> bool | None:
+        def load() -> bool:
             with session_factory() as session:
                 active = (
                     read_outside_transaction(session)  # one round trip: no BEGIN, no ROLLBACK
                     .execute(sa.select(table.c.is_active).where(key == value))
                     .scalar_one_or_none()
                 )
-            return None if active is None else bool(active)
+            return active is not False  # unknown: not taken for disabled
 
         active = load() if cache is None else cache.get(str(value), load)
         return active is False

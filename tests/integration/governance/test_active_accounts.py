@@ -48,16 +48,19 @@ def _database(service: GovernanceService) -> psycopg.Connection:
 
 
 @contextmanager
-def _trigger_silenced(service: GovernanceService) -> Iterator[None]:
-    """No notification for a change to is_active: only the process's own forgetting (or its not listening) can
-    make it see the change."""
+def _trigger_silenced(service: GovernanceService, *triggers: str) -> Iterator[None]:
+    """No notification for a change to is_active (and for each of `triggers`): only the process's own forgetting
+    (or its not listening) can make it see the change."""
+    silenced = ("directory_users_activity_changed", *triggers)
     with _database(service) as other:
-        other.execute("ALTER TABLE directory_users DISABLE TRIGGER directory_users_activity_changed")
+        for trigger in silenced:
+            other.execute(f"ALTER TABLE directory_users DISABLE TRIGGER {trigger}")
     try:
         yield
     finally:
         with _database(service) as other:
-            other.execute("ALTER TABLE directory_users ENABLE TRIGGER directory_users_activity_changed")
+            for trigger in silenced:
+                other.execute(f"ALTER TABLE directory_users ENABLE TRIGGER {trigger}")
 
 
 @contextmanager
@@ -91,15 +94,42 @@ def test_a_known_active_accounts_request_reads_no_row_for_the_check(
     assert reads == []
 
 
-def test_an_account_the_directory_has_not_heard_of_is_asked_for_on_every_request(
+def test_an_account_the_directory_has_not_heard_of_costs_one_read_and_is_then_kept(
     checked: FlaskClient, issuer: TestIssuer, governance_service: GovernanceService
 ) -> None:
-    """Its first event may be 停用: an unknown account is not kept as 'not disabled'."""
+    """Approvals hears of a user only when the user changes: most accounts are unknown to a projection, and their
+    every request must not cost a round trip for the check."""
     headers = issuer.headers("district-1", DISTRICT)
     with _active_flag_reads(governance_service) as reads:
         assert _status(checked, headers) == 200
         assert _status(checked, headers) == 200
-    assert len(reads) == 2
+    assert len(reads) == 1
+
+
+def test_an_unknown_accounts_first_event_停用_written_by_another_process_is_refused_once_the_notification_arrives(
+    checked: FlaskClient, issuer: TestIssuer, governance_service: GovernanceService
+) -> None:
+    headers = issuer.headers("district-1", DISTRICT)
+    assert _status(checked, headers) == 200
+    assert _status(checked, headers) == 200  # kept as not disabled
+    with _database(governance_service) as other:
+        other.execute(
+            "INSERT INTO directory_users (user_id, username, display_name, locale, org_code, profile, is_active, "
+            "updated_at) VALUES ('district-1', 'd1', '区审核员', 'zh-CN', '150302', '{}', false, now())"
+        )
+    # The INSERT trigger's notification reaches the process as the row commits: at most a moment later.
+    wait_until(lambda: _status(checked, headers) == 401, timeout=5, message="the refusal")
+    assert _status(checked, headers) == 401
+
+
+def test_an_unknown_accounts_first_event_停用_applied_by_this_process_is_refused_on_its_next_request(
+    checked: FlaskClient, issuer: TestIssuer, governance_service: GovernanceService
+) -> None:
+    headers = issuer.headers("district-1", DISTRICT)
+    assert _status(checked, headers) == 200  # kept as not disabled
+    with _trigger_silenced(governance_service, "directory_users_added_or_removed"):
+        apply_events(governance_service, [_user_event(False)])
+        assert _status(checked, headers) == 401
 
 
 def test_an_account_disabled_by_this_process_is_refused_on_its_next_request(
