@@ -177,7 +177,6 @@ def _run_processes(
             "DATABASE_URL": urls[s.name],
             "WEB_BIND": f"127.0.0.1:{web_port}",
             "WORKER_METRICS_PORT": str(worker_port),
-            "PROMETHEUS_MULTIPROC_DIR": str(run / "prom" / s.name),
         }
         subprocess.run([python, "-m", f"{s.name}.entrypoints.cli", "migrate"], env=envs[s.name], check=True, cwd=ROOT)
     subprocess.run(
@@ -212,7 +211,10 @@ def _run_processes(
     commands: dict[str, tuple[list[str], dict[str, str]]] = {}
     for s in services:
         web_app = f"{s.name}.entrypoints.web:create_app()"
-        commands[f"{s.name}-web"] = ([gunicorn, "-c", "deploy/gunicorn/gunicorn.conf.py", web_app], envs[s.name])
+        # The web's gunicorn workers share a metrics directory of their own (its master empties it at start, once it
+        # has imported the app); the worker is one process and exposes its own registry, as `make run` runs them.
+        web_env = {**envs[s.name], "PROMETHEUS_MULTIPROC_DIR": str(run / "prom" / s.name)}
+        commands[f"{s.name}-web"] = ([gunicorn, "-c", "deploy/gunicorn/gunicorn.conf.py", web_app], web_env)
         commands[f"{s.name}-worker"] = ([python, "-m", f"{s.name}.entrypoints.worker"], envs[s.name])
     commands["gateway"] = ([NGINX, "-p", str(nginx_dir), "-c", str(conf), "-e", str(nginx_dir / "error.log")], common)
     procs: list[subprocess.Popen[bytes]] = []
