@@ -44,10 +44,18 @@ def test_log_files_rotate_by_size_and_keep_a_bounded_history(tmp_path: Path) -> 
 
 
 def test_make_run_tees_every_process_into_var_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The real supervisor (honcho) with two short processes: the terminal and the files get the same lines."""
+    """The real supervisor (honcho) with two short processes: the terminal and the files get the same lines.
+    honcho stops every process once one ends, so each waits until both have written their line."""
     monkeypatch.setattr(run_local, "LOG_DIR", tmp_path / "log")
     procfile = tmp_path / "Procfile"
-    procfile.write_text("first: echo one-from-first\nsecond: echo two-from-second\n")
+    wrote = tmp_path / "wrote"
+    wrote.mkdir()
+    procfile.write_text(
+        "".join(
+            f"{me}: echo {line} && touch {wrote / me} && until [ -e {wrote / other} ]; do sleep 0.02; done\n"
+            for me, other, line in (("first", "second", "one-from-first"), ("second", "first", "two-from-second"))
+        )
+    )
     assert run_local.supervise(procfile, sys.executable) == 0
     assert (tmp_path / "log" / "first.log").read_text() == "one-from-first\n"
     assert (tmp_path / "log" / "second.log").read_text() == "two-from-second\n"
