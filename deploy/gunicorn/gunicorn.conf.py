@@ -13,12 +13,6 @@ timeout = 30
 graceful_timeout = 20
 max_requests = 10000
 max_requests_jitter = 1000
-# The master imports the app once and every worker is forked from it: a worker that `max_requests` retires is
-# replaced in milliseconds instead of importing Flask, SQLAlchemy and the service again (~1.6 CPU-s each time,
-# measured in bench/README.md), and the workers share the imported code's memory. The app opens no connection and
-# starts no thread while it is created; engines forget inherited pools after a fork (shared/db.py) and the
-# NotifiedCache opens its own LISTEN connection per process.
-preload_app = True
 accesslog = None
 errorlog = "-"
 # One machine runs several gunicorn masters (one per service): the default control socket path is shared.

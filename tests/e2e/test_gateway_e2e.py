@@ -86,8 +86,8 @@ def test_metrics_pass_promtool(stack: Stack, which: str) -> None:
 
 
 def test_no_web_master_holds_a_connection_the_workers_it_forks_would_share(stack: Stack) -> None:
-    """gunicorn imports each app once in its master and forks the workers from it (`preload_app`): a database or
-    broker connection opened there would be one socket written by several processes. The master keeps only its
+    """Creating the app opens no connection, so gunicorn may import it in its master and fork the workers from it
+    (`preload_app`) without a database or broker socket written by several processes. The master keeps only its
     listening socket; the workers it forked are alive and serving (the other tests of this module)."""
     for name, process in stack.processes.items():
         if not name.endswith("-web"):
