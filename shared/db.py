@@ -231,8 +231,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 # Every engine of this process, so a forked child (gunicorn's workers, forked from a master that imported the app
-# under `preload_app`; anything using os.fork) starts with empty pools: a pooled connection's socket shared by two processes would interleave
-# their protocol streams. `close=False`: the parent still owns those connections; the child only forgets them.
+# under `preload_app`; anything using os.fork) starts with empty pools: a pooled connection's socket shared by two
+# processes would interleave their protocol streams. `close=False`: the parent still owns those connections; the
+# child only forgets them.
 _ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
